@@ -1,0 +1,1 @@
+// JobAPI: see the job-service issues.

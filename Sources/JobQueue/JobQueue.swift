@@ -1,0 +1,1 @@
+// JobQueue: see the job-service issues.

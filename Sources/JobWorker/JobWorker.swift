@@ -1,0 +1,1 @@
+// JobWorker: see the job-service issues.

@@ -1,0 +1,1 @@
+// ObjectStorage: see the job-service issues.

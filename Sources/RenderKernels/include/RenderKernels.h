@@ -1,0 +1,5 @@
+#ifndef RENDC_RENDER_KERNELS_H
+#define RENDC_RENDER_KERNELS_H
+#include <stdint.h>
+#include <stddef.h>
+#endif

@@ -1,0 +1,57 @@
+import SpecLang
+
+/// One video to make: the same value whether it comes from `rendc render` or from a queued job.
+public struct RenderRequest: Sendable, Equatable {
+    /// Template name (`golden-frame`) or a path to a template YAML file.
+    public var template: String
+    /// Local image files, shown in order (cycled when there are more shots than images).
+    public var images: [String]
+    /// Local audio file, or nil for a silent video.
+    public var audio: String?
+    /// Caption text (UTF-8, at most 500 characters), or nil for none.
+    public var text: String?
+    /// Target length in seconds; nil uses the template's default (or the track, if shorter).
+    public var duration: Double?
+    public var quality: QualityMode
+    /// Where the MP4 goes (written to a temporary file beside it and renamed on success).
+    public var output: String
+    /// Where the JPEG thumbnail goes, or nil for none.
+    public var thumbnail: String?
+
+    public init(
+        template: String, images: [String], audio: String? = nil, text: String? = nil, duration: Double? = nil,
+        quality: QualityMode = .normal, output: String, thumbnail: String? = nil
+    ) {
+        self.template = template
+        self.images = images
+        self.audio = audio
+        self.text = text
+        self.duration = duration
+        self.quality = quality
+        self.output = output
+        self.thumbnail = thumbnail
+    }
+}
+
+/// Progress of a running render, reported at most a few times a second.
+public struct RenderProgress: Sendable, Equatable {
+    public var frame: Int
+    public var frameCount: Int
+    /// Seconds since the render started.
+    public var elapsed: Double
+    public var fraction: Double { frameCount == 0 ? 1 : Double(frame) / Double(frameCount) }
+    public init(frame: Int, frameCount: Int, elapsed: Double) {
+        self.frame = frame
+        self.frameCount = frameCount
+        self.elapsed = elapsed
+    }
+}
+
+public struct RenderResult: Sendable, Equatable {
+    public var output: String
+    public var thumbnail: String?
+    public var duration: Double
+    public var frameCount: Int
+    /// Wall-clock seconds spent, from template load to renamed output.
+    public var elapsed: Double
+}
