@@ -31,3 +31,38 @@ public final class RenderPipeline: Sendable {
         self.logger = logger
     }
 }
+
+// Public surface the worker and the API build on (bodies land with issue 3).
+extension RenderPipeline {
+    /// Installed templates, by name, with their one-line descriptions.
+    public func templates() throws -> [TemplateInfo] {
+        throw PipelineError.notImplemented
+    }
+
+    /// Resolves a request into a plan without decoding media heavier than headers.
+    public func plan(_ request: RenderRequest) throws -> RenderPlan {
+        throw PipelineError.notImplemented
+    }
+
+    /// Renders synchronously on the calling thread. `progress` is called at most a few times a second;
+    /// `shouldCancel` is polled every frame and stops the render with `PipelineError.cancelled`.
+    /// No partial output is left on failure or cancellation.
+    public func render(
+        _ request: RenderRequest,
+        progress: @Sendable (RenderProgress) -> Void = { _ in },
+        shouldCancel: @Sendable () -> Bool = { false }
+    ) throws -> RenderResult {
+        throw PipelineError.notImplemented
+    }
+}
+
+public struct TemplateInfo: Sendable, Equatable {
+    public var name: String
+    public var description: String
+    public var path: String
+}
+
+public enum PipelineError: Error, Sendable, Equatable {
+    case notImplemented
+    case cancelled
+}
