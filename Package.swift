@@ -134,7 +134,11 @@ let package = Package(
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage"]),
         .testTarget(
             name: "JobServiceTests",
-            dependencies: ["JobQueue", "JobWorker", "JobAPI", "ObjectStorage", "RenderPipeline", "RendcTestSupport",
+            dependencies: ["JobQueue", "JobWorker", "ObjectStorage", "RenderPipeline", "RendcTestSupport"]
+        ),
+        .testTarget(
+            name: "JobAPITests",
+            dependencies: ["JobAPI", "JobQueue", "JobWorker", "ObjectStorage", "RenderPipeline", "RendcTestSupport",
                            .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
     ]
