@@ -1,0 +1,343 @@
+import Foundation
+import SpecLang
+
+/// What a job brings to a template.
+public struct PlanInputs: Sendable, Equatable {
+    public var images: [String]
+    public var audio: AudioInput?
+    public var text: String?
+    /// Target length in seconds, or nil for the template's default.
+    public var duration: Double?
+    public var quality: QualityMode
+    /// Beats of the audio track, or nil when not analysed (no audio, or analysis failed).
+    public var beats: BeatTimes?
+    /// Longest video allowed (VIDEO_MAX_DURATION).
+    public var maxDuration: Double
+
+    public init(
+        images: [String], audio: AudioInput? = nil, text: String? = nil, duration: Double? = nil,
+        quality: QualityMode = .normal, beats: BeatTimes? = nil, maxDuration: Double = 60
+    ) {
+        self.images = images
+        self.audio = audio
+        self.text = text
+        self.duration = duration
+        self.quality = quality
+        self.beats = beats
+        self.maxDuration = maxDuration
+    }
+}
+
+public struct AudioInput: Sendable, Equatable {
+    public var path: String
+    /// Length of the track in seconds.
+    public var duration: Double
+    public init(path: String, duration: Double) {
+        self.path = path
+        self.duration = duration
+    }
+}
+
+/// Beat times from the beat tracker (seconds from the start of the track).
+public struct BeatTimes: Sendable, Equatable {
+    public var times: [Double]
+    public var tempo: Double
+    public var confidence: Double
+    public init(times: [Double], tempo: Double, confidence: Double) {
+        self.times = times
+        self.tempo = tempo
+        self.confidence = confidence
+    }
+}
+
+public struct PlanError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var field: String
+    public var message: String
+    public init(field: String, message: String) {
+        self.field = field
+        self.message = message
+    }
+    public var description: String { "\(field): \(message)" }
+}
+
+/// Resolves a template against job inputs into a `RenderPlan`. Pure: no file, FFmpeg or clock access.
+public enum Planner {
+    /// Below this beat-tracker confidence the planner does not trust the beats and cuts on the fallback interval.
+    public static let minimumBeatConfidence = 0.3
+    public static let maximumTextLength = 500
+    public static let maximumImages = 10
+
+    /// - Parameter resolveAsset: maps a template asset reference to a readable path (nil when it does not exist).
+    public static func plan(
+        template: Template, inputs: PlanInputs, resolveAsset: (AssetRef) -> String?
+    ) throws -> RenderPlan {
+        var notes: [String] = []
+        let profile = QualityProfile.resolve(inputs.quality, template: template)
+
+        // Output geometry.
+        let scale = profile.scale
+        let width = even(Double(template.canvas.width) * scale)
+        let height = even(Double(template.canvas.height) * scale)
+        let fps = template.canvas.fps
+
+        // Duration.
+        let duration = try resolveDuration(template: template, inputs: inputs, notes: &notes)
+        let frameCount = max(1, Int((duration * Double(fps)).rounded()))
+        let exactDuration = Double(frameCount) / Double(fps)
+
+        // Layers.
+        var background = Color(r: 0, g: 0, b: 0)
+        var overlay: OverlayPlan?
+        var images: ImagesPlan?
+        var frame: FramePlan?
+        var caption: CaptionPlan?
+        var cutSource = CutSource.fallback(interval: template.timing.cut.fallbackInterval, reason: "the template has no image layer")
+        let templateDirectory = template.sourcePath.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
+
+        for layer in template.layers {
+            switch layer {
+            case .background(let b):
+                background = b.color
+            case .overlayVideo(let o):
+                guard profile.overlay else {
+                    notes.append("overlay video left out in \(inputs.quality.rawValue) mode")
+                    continue
+                }
+                guard let path = resolveAsset(o.source) else {
+                    throw PlanError(field: "layers.overlay_video.source", message: "asset \(o.source) not found")
+                }
+                overlay = OverlayPlan(source: MediaInput(path: path), opacity: o.opacity, blend: o.blend, animated: profile.motion)
+            case .images(let layerSpec):
+                guard !inputs.images.isEmpty else {
+                    throw PlanError(field: "images", message: "at least one image is needed")
+                }
+                guard inputs.images.count <= maximumImages else {
+                    throw PlanError(field: "images", message: "at most \(maximumImages) images, got \(inputs.images.count)")
+                }
+                let (cuts, source) = cutTimes(rule: template.timing.cut, duration: exactDuration, fps: fps, beats: inputs.beats, hasAudio: inputs.audio != nil)
+                cutSource = source
+                let shots = makeShots(cuts: cuts, frameCount: frameCount, fps: fps, imageCount: inputs.images.count, kenBurns: profile.motion ? layerSpec.kenBurns : nil)
+                if shots.count > inputs.images.count {
+                    notes.append("\(shots.count) shots for \(inputs.images.count) image(s): images repeat in order")
+                }
+                images = ImagesPlan(window: scaled(layerSpec.window, scale, width: width, height: height), fit: layerSpec.fit, inputs: inputs.images.map(MediaInput.init(path:)), shots: shots)
+            case .frame(.border(let color, let w)):
+                frame = .border(color: color, width: max(1, Int((Double(w) * scale).rounded())))
+            case .frame(.image(let ref)):
+                guard let path = resolveAsset(ref) else {
+                    throw PlanError(field: "layers.frame.image", message: "asset \(ref) not found")
+                }
+                frame = .image(MediaInput(path: path))
+            case .text(let t):
+                guard let text = inputs.text, !text.allSatisfy(\.isWhitespace) else { continue }
+                guard text.count <= maximumTextLength else {
+                    throw PlanError(field: "text", message: "at most \(maximumTextLength) characters, got \(text.count)")
+                }
+                caption = CaptionPlan(text: text, box: scaled(t.box, scale, width: width, height: height), style: scaledStyle(t.style, scale), baseDirectory: templateDirectory)
+            }
+        }
+
+        var audio: AudioPlan?
+        if let a = inputs.audio {
+            let rule = template.timing.audio
+            audio = AudioPlan(
+                source: MediaInput(path: a.path), duration: exactDuration,
+                fadeIn: min(rule.fadeIn, exactDuration / 2), fadeOut: min(rule.fadeOut, exactDuration / 2),
+                volume: rule.volume, trackDuration: a.duration
+            )
+            if a.duration + 0.01 < exactDuration {
+                notes.append(String(format: "the track is %.2f s; silence fills the last %.2f s", a.duration, exactDuration - a.duration))
+            }
+        }
+
+        let thumbnailTime = exactDuration > 1 ? 1.0 : exactDuration / 2
+        return RenderPlan(
+            template: template.name, quality: inputs.quality, width: width, height: height, fps: fps,
+            duration: exactDuration, frameCount: frameCount,
+            encoder: EncoderSettings(preset: profile.preset, crf: profile.crf, gop: fps * 2, tune: profile.tune),
+            background: background, overlay: overlay, images: images, frame: frame, caption: caption, audio: audio,
+            thumbnailTime: thumbnailTime, cutSource: cutSource, notes: notes
+        )
+    }
+
+    static func resolveDuration(template: Template, inputs: PlanInputs, notes: inout [String]) throws -> Double {
+        if let target = inputs.duration {
+            guard target.isFinite, target >= 0.5 else {
+                throw PlanError(field: "duration", message: "must be at least 0.5 seconds, got \(target)")
+            }
+            guard target <= inputs.maxDuration else {
+                throw PlanError(field: "duration", message: "must be at most \(inputs.maxDuration) seconds (VIDEO_MAX_DURATION), got \(target)")
+            }
+            return target
+        }
+        if let audio = inputs.audio {
+            let d = min(template.timing.defaultDuration, inputs.maxDuration)
+            if audio.duration >= 0.5 && audio.duration < d {
+                notes.append(String(format: "video length follows the %.2f s track", audio.duration))
+                return audio.duration
+            }
+            return d
+        }
+        return min(template.timing.noAudioDuration, inputs.maxDuration)
+    }
+
+    // MARK: Cuts
+
+    /// Cut times in seconds (excluding 0 and the end), and where they came from.
+    public static func cutTimes(rule: CutRule, duration: Double, fps: Int, beats: BeatTimes?, hasAudio: Bool) -> ([Cut], CutSource) {
+        let reason: String
+        if rule.mode == .interval {
+            reason = "the template cuts on a fixed interval"
+        } else if !hasAudio {
+            reason = "no audio"
+        } else if let beats, beats.times.count >= 2, beats.confidence >= minimumBeatConfidence {
+            let cuts = beatCuts(rule: rule, duration: duration, beats: beats.times)
+            return (cuts, .beats(tempo: beats.tempo, beatCount: beats.times.filter { $0 < duration }.count))
+        } else if let beats, beats.times.count >= 2 {
+            reason = String(format: "beat confidence %.2f is below %.2f", beats.confidence, minimumBeatConfidence)
+        } else if beats != nil {
+            reason = "no beats found in the audio"
+        } else {
+            reason = "the audio was not analysed"
+        }
+        return (intervalCuts(interval: rule.fallbackInterval, duration: duration, minShot: min(rule.minShot, rule.fallbackInterval)), .fallback(interval: rule.fallbackInterval, reason: reason))
+    }
+
+    public struct Cut: Sendable, Equatable {
+        public var time: Double
+        /// The beat the cut lands on, if any.
+        public var beat: Double?
+    }
+
+    static func intervalCuts(interval: Double, duration: Double, minShot: Double) -> [Cut] {
+        var cuts: [Cut] = []
+        var t = interval
+        while t < duration - 1e-9 {
+            cuts.append(Cut(time: t, beat: nil))
+            t += interval
+        }
+        // A sliver of a last shot reads as a glitch: merge it into the one before.
+        if let last = cuts.last, duration - last.time < minShot * 0.5, cuts.count > 0 { cuts.removeLast() }
+        return cuts
+    }
+
+    /// Greedy: from each cut, the next is the first eligible beat at least `minShot` later; if no beat falls within
+    /// `maxShot`, an off-beat cut at `maxShot` keeps shots from dragging. The last shot is at least `minShot` long.
+    static func beatCuts(rule: CutRule, duration: Double, beats: [Double]) -> [Cut] {
+        let eligible = beats.enumerated().filter { $0.offset % rule.everyBeats == 0 }.map(\.element).filter { $0 > 0 && $0 < duration }
+        var cuts: [Cut] = []
+        var start = 0.0
+        var i = 0
+        while true {
+            while i < eligible.count && eligible[i] - start < rule.minShot - 1e-9 { i += 1 }
+            if i < eligible.count && eligible[i] - start <= rule.maxShot + 1e-9 {
+                cuts.append(Cut(time: eligible[i], beat: eligible[i]))
+                start = eligible[i]
+                i += 1
+            } else if start + rule.maxShot < duration - 1e-9 {
+                start += rule.maxShot
+                cuts.append(Cut(time: start, beat: nil))
+            } else {
+                break
+            }
+        }
+        // The last shot must not be shorter than minShot: drop the last cut if the merged shot still fits
+        // maxShot, else move it earlier.
+        while let last = cuts.last, duration - last.time < rule.minShot - 1e-9 {
+            let previous = cuts.count >= 2 ? cuts[cuts.count - 2].time : 0
+            if duration - previous <= rule.maxShot + 1e-9 || duration - rule.minShot - previous < rule.minShot {
+                cuts.removeLast()
+            } else {
+                cuts[cuts.count - 1] = Cut(time: duration - rule.minShot, beat: nil)
+                break
+            }
+        }
+        return cuts
+    }
+
+    static func makeShots(cuts: [Cut], frameCount: Int, fps: Int, imageCount: Int, kenBurns: KenBurns?) -> [Shot] {
+        var boundaries: [(frame: Int, beat: Double?)] = [(0, nil)]
+        for cut in cuts {
+            let f = Int((cut.time * Double(fps)).rounded())
+            if f > boundaries.last!.frame && f < frameCount { boundaries.append((f, cut.beat)) }
+        }
+        var shots: [Shot] = []
+        for (i, b) in boundaries.enumerated() {
+            let endFrame = i + 1 < boundaries.count ? boundaries[i + 1].frame : frameCount
+            var motion = Motion.still
+            if let kb = kenBurns {
+                motion = Motion(zoomFrom: kb.startZoom, zoomTo: kb.endZoom, panFrom: kb.panFrom, panTo: kb.panTo, easing: kb.easing)
+                if kb.alternate && i % 2 == 1 {
+                    motion = Motion(zoomFrom: kb.endZoom, zoomTo: kb.startZoom, panFrom: kb.panTo, panTo: kb.panFrom, easing: kb.easing)
+                }
+            }
+            shots.append(Shot(
+                index: i, image: i % imageCount,
+                start: Double(b.frame) / Double(fps), end: Double(endFrame) / Double(fps),
+                startFrame: b.frame, endFrame: endFrame, beat: b.beat, motion: motion
+            ))
+        }
+        return shots
+    }
+
+    // MARK: Scaling for quality modes
+
+    static func even(_ v: Double) -> Int { max(2, Int((v / 2).rounded()) * 2) }
+
+    static func scaled(_ r: Rect, _ s: Double, width: Int, height: Int) -> Rect {
+        if s == 1 { return r }
+        let x = Int((Double(r.x) * s).rounded()), y = Int((Double(r.y) * s).rounded())
+        let w = min(even(Double(r.width) * s), width - x), h = min(even(Double(r.height) * s), height - y)
+        return Rect(x: x, y: y, width: w, height: h)
+    }
+
+    static func scaledStyle(_ style: TextStyle, _ s: Double) -> TextStyle {
+        if s == 1 { return style }
+        var t = style
+        t.size *= s
+        t.minSize *= s
+        if var stroke = t.stroke { stroke.width *= s; t.stroke = stroke }
+        if var bg = t.background {
+            bg.padding = Int((Double(bg.padding) * s).rounded())
+            bg.radius = Int((Double(bg.radius) * s).rounded())
+            t.background = bg
+        }
+        if var sh = t.shadow {
+            sh.offsetX = Int((Double(sh.offsetX) * s).rounded())
+            sh.offsetY = Int((Double(sh.offsetY) * s).rounded())
+            sh.blur = Int((Double(sh.blur) * s).rounded())
+            t.shadow = sh
+        }
+        return t
+    }
+}
+
+/// What a quality mode means for a template: built-in defaults, then the template's `quality:` overrides.
+public struct QualityProfile: Sendable, Equatable {
+    public var scale: Double
+    public var preset: String
+    public var crf: Int
+    public var overlay: Bool
+    public var motion: Bool
+    public var tune: String?
+
+    public static func builtin(_ mode: QualityMode) -> QualityProfile {
+        switch mode {
+        case .normal: QualityProfile(scale: 1, preset: "fast", crf: 21, overlay: true, motion: true, tune: nil)
+        case .eco: QualityProfile(scale: 2.0 / 3.0, preset: "veryfast", crf: 25, overlay: true, motion: true, tune: nil)
+        case .freeze: QualityProfile(scale: 1, preset: "veryfast", crf: 21, overlay: true, motion: false, tune: "stillimage")
+        }
+    }
+
+    public static func resolve(_ mode: QualityMode, template: Template) -> QualityProfile {
+        var p = builtin(mode)
+        if let o = template.quality[mode] {
+            if let v = o.scale { p.scale = v }
+            if let v = o.preset { p.preset = v }
+            if let v = o.crf { p.crf = v }
+            if let v = o.overlay { p.overlay = v }
+            if let v = o.motion { p.motion = v }
+        }
+        return p
+    }
+}
