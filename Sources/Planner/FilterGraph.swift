@@ -126,7 +126,7 @@ extension RenderPlan {
 
         if let a = audio {
             let i = input("audio", a.source.path)
-            var chain: [(String, [(String, String)])] = [("atrim", [("start", "0"), ("end", f(a.duration))])]
+            var chain: [(String, [(String, String)])] = [("asetpts", [("expr", "PTS-STARTPTS")]), ("atrim", [("start", "0"), ("end", f(a.duration))])]
             if let track = a.trackDuration, track < a.duration { chain.append(("apad", [("whole_dur", f(a.duration))])) }
             if a.volume != 1 { chain.append(("volume", [("volume", f(a.volume))])) }
             if a.fadeIn > 0 { chain.append(("afade", [("t", "in"), ("st", "0"), ("d", f(a.fadeIn))])) }
@@ -140,7 +140,8 @@ extension RenderPlan {
                 label = out
             }
         } else {
-            audioNodes.append(.init(inputs: [], filter: "anullsrc", arguments: [("r", "\(encoder.audioSampleRate)"), ("cl", "stereo"), ("d", f(duration))], outputs: ["aout"]))
+            audioNodes.append(.init(inputs: [], filter: "anullsrc", arguments: [("r", "\(encoder.audioSampleRate)"), ("cl", "stereo"), ("d", f(duration))], outputs: ["a0"]))
+            audioNodes.append(.init(inputs: ["a0"], filter: "aformat", arguments: [("sample_fmts", "fltp"), ("channel_layouts", "stereo")], outputs: ["aout"]))
         }
         return FilterGraph(inputs: inputs, video: video, audio: audioNodes)
     }

@@ -1,58 +1,30 @@
+import CaptionText
+import FilterGraphBackend
+import Foundation
 import Logging
 import Planner
+import RasterImage
 import SpecLang
 
 /// Where the pipeline finds templates and default assets, and where it may write.
 public struct PipelineConfiguration: Sendable {
     /// Folders searched for `NAME.yaml`, first match wins (designer folders first, the built-in `specs/` last).
     public var templateDirectories: [String]
-    /// Folder of the generated default assets (overlay loops, frame PNGs, music).
+    /// Folder of the generated default assets (overlay loops, demo music and pictures).
     public var assetsDirectory: String
     /// Folder for caches (beat analysis), or nil for none.
     public var cacheDirectory: String?
     /// Folder for temporary files.
     public var temporaryDirectory: String
+    /// Longest video allowed, in seconds (VIDEO_MAX_DURATION).
+    public var maxDuration: Double
 
-    public init(templateDirectories: [String], assetsDirectory: String, cacheDirectory: String? = nil, temporaryDirectory: String) {
+    public init(templateDirectories: [String], assetsDirectory: String, cacheDirectory: String? = nil, temporaryDirectory: String, maxDuration: Double = 60) {
         self.templateDirectories = templateDirectories
         self.assetsDirectory = assetsDirectory
         self.cacheDirectory = cacheDirectory
         self.temporaryDirectory = temporaryDirectory
-    }
-}
-
-/// The one composition both `rendc render` and the worker run: load template -> beats -> caption -> plan -> backend.
-public final class RenderPipeline: Sendable {
-    public let configuration: PipelineConfiguration
-    let logger: Logger
-
-    public init(configuration: PipelineConfiguration, logger: Logger) {
-        self.configuration = configuration
-        self.logger = logger
-    }
-}
-
-// Public surface the worker and the API build on (bodies land with issue 3).
-extension RenderPipeline {
-    /// Installed templates, by name, with their one-line descriptions.
-    public func templates() throws -> [TemplateInfo] {
-        throw PipelineError.notImplemented
-    }
-
-    /// Resolves a request into a plan without decoding media heavier than headers.
-    public func plan(_ request: RenderRequest) throws -> RenderPlan {
-        throw PipelineError.notImplemented
-    }
-
-    /// Renders synchronously on the calling thread. `progress` is called at most a few times a second;
-    /// `shouldCancel` is polled every frame and stops the render with `PipelineError.cancelled`.
-    /// No partial output is left on failure or cancellation.
-    public func render(
-        _ request: RenderRequest,
-        progress: @Sendable (RenderProgress) -> Void = { _ in },
-        shouldCancel: @Sendable () -> Bool = { false }
-    ) throws -> RenderResult {
-        throw PipelineError.notImplemented
+        self.maxDuration = maxDuration
     }
 }
 
@@ -62,7 +34,171 @@ public struct TemplateInfo: Sendable, Equatable {
     public var path: String
 }
 
-public enum PipelineError: Error, Sendable, Equatable {
-    case notImplemented
-    case cancelled
+/// An error from the pipeline that is the job's fault (bad input) or the machine's, with the stage it happened in.
+public struct PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable { case template, input, plan, caption, render, cancelled }
+    public var kind: Kind
+    public var message: String
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+    public static let cancelled = PipelineError(.cancelled, "the render was cancelled")
+    public var description: String { kind == .cancelled ? message : "\(kind.rawValue): \(message)" }
+}
+
+/// The one composition both `rendc render` and the worker run: load template -> beats -> caption -> plan -> backend.
+public final class RenderPipeline: Sendable {
+    public let configuration: PipelineConfiguration
+    let logger: Logger
+    public let assets: DefaultAssets
+
+    public init(configuration: PipelineConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        assets = DefaultAssets(directory: configuration.assetsDirectory)
+    }
+
+    // MARK: Templates
+
+    /// Installed templates, by name (first folder wins), with their one-line descriptions. Unparsable templates are
+    /// left out here (`rendc lint` reports them).
+    public func templates() throws -> [TemplateInfo] {
+        var seen: [String: TemplateInfo] = [:]
+        for dir in configuration.templateDirectories {
+            guard let files = try? FileManager.default.contentsOfDirectory(atPath: dir) else { continue }
+            for file in files.sorted() where file.hasSuffix(".yaml") || file.hasSuffix(".yml") {
+                let path = (dir as NSString).appendingPathComponent(file)
+                guard let t = try? TemplateParser.parse(file: path), seen[t.name] == nil else { continue }
+                seen[t.name] = TemplateInfo(name: t.name, description: t.description, path: path)
+            }
+        }
+        return seen.values.sorted { $0.name < $1.name }
+    }
+
+    /// Loads a template by name (searching the template folders) or by path to a YAML file.
+    public func loadTemplate(_ nameOrPath: String) throws -> Template {
+        if nameOrPath.hasSuffix(".yaml") || nameOrPath.hasSuffix(".yml") || nameOrPath.contains("/") {
+            return try TemplateParser.parse(file: nameOrPath)
+        }
+        guard nameOrPath.range(of: #"^[a-z0-9][a-z0-9-]{0,49}$"#, options: .regularExpression) != nil else {
+            throw PipelineError(.template, "'\(nameOrPath)' is not a template name")
+        }
+        for dir in configuration.templateDirectories {
+            for ext in ["yaml", "yml"] {
+                let path = (dir as NSString).appendingPathComponent("\(nameOrPath).\(ext)")
+                if FileManager.default.fileExists(atPath: path) { return try TemplateParser.parse(file: path) }
+            }
+        }
+        let known = (try? templates().map(\.name).joined(separator: ", ")) ?? ""
+        throw PipelineError(.template, "no template named '\(nameOrPath)' (installed: \(known))")
+    }
+
+    func resolveAsset(_ ref: AssetRef, template: Template) -> String? {
+        switch ref {
+        case .builtin(let name):
+            do { return try assets.path(for: name) } catch {
+                logger.error("cannot generate built-in asset", metadata: ["asset": "\(name)", "error": "\(error)"])
+                return nil
+            }
+        case .file(let p):
+            let path = p.hasPrefix("/") ? p : ((template.sourcePath.map { ($0 as NSString).deletingLastPathComponent } ?? ".") as NSString).appendingPathComponent(p)
+            return FileManager.default.isReadableFile(atPath: path) ? path : nil
+        }
+    }
+
+    // MARK: Planning
+
+    /// Resolves a request into a plan. Reads the audio's header and beats (cached), no pixels.
+    public func plan(_ request: RenderRequest) throws -> RenderPlan {
+        try plan(request, template: loadTemplate(request.template))
+    }
+
+    func plan(_ request: RenderRequest, template: Template) throws -> RenderPlan {
+        for image in request.images where !FileManager.default.isReadableFile(atPath: image) {
+            throw PipelineError(.input, "image \(image): file not found or not readable")
+        }
+        var audio: AudioInput?
+        var beats: BeatTimes?
+        if let path = request.audio {
+            guard FileManager.default.isReadableFile(atPath: path) else { throw PipelineError(.input, "audio \(path): file not found or not readable") }
+            let duration: Double
+            do { duration = try MediaProbe.audioDuration(path: path) } catch {
+                throw PipelineError(.input, "audio \(error)")
+            }
+            audio = AudioInput(path: path, duration: duration)
+            if template.timing.cut.mode == .beats {
+                beats = analyseBeats(path: path, upTo: min(configuration.maxDuration, request.duration ?? template.timing.defaultDuration) + 1)
+            }
+        }
+        let inputs = PlanInputs(
+            images: request.images, audio: audio, text: request.text, duration: request.duration,
+            quality: request.quality, beats: beats, maxDuration: configuration.maxDuration
+        )
+        do {
+            return try Planner.plan(template: template, inputs: inputs) { resolveAsset($0, template: template) }
+        } catch let e as PlanError {
+            throw PipelineError(.plan, e.description)
+        }
+    }
+
+    // MARK: Rendering
+
+    /// Renders synchronously on the calling thread. `progress` is called at most a few times a second;
+    /// `shouldCancel` is polled every frame and stops the render with `PipelineError.cancelled`.
+    /// No partial output is left on failure or cancellation.
+    public func render(
+        _ request: RenderRequest,
+        progress: @Sendable (RenderProgress) -> Void = { _ in },
+        shouldCancel: @Sendable () -> Bool = { false }
+    ) throws -> RenderResult {
+        let clock = ContinuousClock()
+        let started = clock.now
+        func seconds() -> Double { let d = clock.now - started; return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+        let template = try loadTemplate(request.template)
+        let plan = try plan(request, template: template)
+        let renderer = try prepare(plan)
+        var lastReport = -1.0
+        do {
+            try renderer.render(to: request.output, thumbnail: request.thumbnail, progress: { frame, total in
+                let now = seconds()
+                if now - lastReport >= 0.25 || frame == total {
+                    lastReport = now
+                    progress(RenderProgress(frame: frame, frameCount: total, elapsed: now))
+                }
+            }, shouldCancel: shouldCancel)
+        } catch let e as BackendError where e.stage == .cancelled {
+            throw PipelineError.cancelled
+        } catch let e as BackendError {
+            throw PipelineError(.render, e.description)
+        }
+        return RenderResult(output: request.output, thumbnail: request.thumbnail, duration: plan.duration, frameCount: plan.frameCount, elapsed: seconds())
+    }
+
+    /// One frame of the video as RGBA (for `rendc still`).
+    public func still(_ request: RenderRequest, at time: Double) throws -> (RGBAImage, RenderPlan) {
+        let plan = try plan(request)
+        let renderer = try prepare(plan)
+        let frame = Int((time * Double(plan.fps)).rounded(.down))
+        do { return (try renderer.still(frame: frame), plan) } catch let e as BackendError {
+            throw PipelineError(.render, e.description)
+        }
+    }
+
+    /// Renders the caption and prepares the backend (decodes images, builds static layers).
+    public func prepare(_ plan: RenderPlan) throws -> FilterGraphRenderer {
+        var captionImage: RGBAImage?
+        if let c = plan.caption {
+            do {
+                captionImage = try CaptionRenderer().render(c.text, style: c.style, width: c.box.width, height: c.box.height, baseDirectory: c.baseDirectory)
+            } catch {
+                throw PipelineError(.caption, "\(error)")
+            }
+        }
+        do {
+            return try FilterGraphRenderer(plan: plan, caption: captionImage)
+        } catch let e as BackendError {
+            throw PipelineError(e.stage == .openInput || e.stage == .decode ? .input : .render, e.description)
+        }
+    }
 }

@@ -4,7 +4,10 @@ import ArgumentParser
 struct Rendc: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rendc",
-        abstract: "Compile declarative video templates into product videos.",
-        subcommands: []
+        abstract: "Compile declarative video templates into vertical product videos (H.264/AAC MP4 + JPEG).",
+        subcommands: [
+            RenderCommand.self, PlanCommand.self, StillCommand.self, LintCommand.self, TemplatesCommand.self,
+            DemoCommand.self, BenchCommand.self,
+        ]
     )
 }

@@ -1,0 +1,66 @@
+internal import CFFmpeg
+import Foundation
+import Planner
+import RasterImage
+internal import RenderKernels
+import SpecLang
+
+/// Facts about a media file read from its headers.
+public enum MediaProbe {
+    /// Duration in seconds of the file's audio stream; throws when there is no decodable audio.
+    public static func audioDuration(path: String) throws -> Double {
+        let input = try MediaInputFile(path: path, mediaType: AVMEDIA_TYPE_AUDIO)
+        guard let d = input.duration, d > 0 else {
+            throw BackendError(.openInput, path: path, "the audio's length is unknown (empty or truncated file?)")
+        }
+        return d
+    }
+}
+
+/// Encodes procedurally drawn RGBA frames into an H.264 MP4 (used to make the default overlay loops).
+public enum ClipWriter {
+    public static func write(path: String, width: Int, height: Int, fps: Int, frameCount: Int, crf: Int = 18,
+                             draw: (_ index: Int, _ image: inout RGBAImage) -> Void) throws {
+        let plan = RenderPlan(
+            template: "clip", quality: .normal, width: width, height: height, fps: fps,
+            duration: Double(frameCount) / Double(fps), frameCount: frameCount,
+            encoder: EncoderSettings(preset: "medium", crf: crf, gop: fps), background: .black, overlay: nil,
+            images: nil, frame: nil, caption: nil, audio: nil, thumbnailTime: 0, cutSource: .fallback(interval: 1, reason: "clip"), notes: []
+        )
+        let url = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).partial.mp4").path
+        defer { try? FileManager.default.removeItem(atPath: temp) }
+        do {
+            let writer = try MP4Writer(path: temp, plan: plan)
+            let audio = try AudioSource(plan: plan, frameSize: writer.audioFrameSize)
+            let frame = try AVFrameBox()
+            frame.pointer.pointee.width = Int32(width)
+            frame.pointer.pointee.height = Int32(height)
+            frame.pointer.pointee.format = AV_PIX_FMT_YUV420P.rawValue
+            try check(av_frame_get_buffer(frame.pointer, 0), .encode, nil, "frame buffer")
+            var image = RGBAImage(width: width, height: height)
+            for i in 0..<frameCount {
+                try check(av_frame_make_writable(frame.pointer), .encode, nil, "frame buffer")
+                draw(i, &image)
+                let p = PlanesRef(frame: frame.pointer)
+                image.pixels.withUnsafeBufferPointer { src in
+                    rk_rgba_to_yuva420(src.baseAddress, Int32(width), Int32(height), width * 4, p.y, p.yStride, p.u, p.cStride, p.v, p.cStride, nil, 0, nil, 0)
+                }
+                frame.pointer.pointee.pts = Int64(i)
+                try writer.sendVideo(frame.pointer)
+            }
+            while let a = try audio.next() { try writer.sendAudio(a) }
+            try writer.finish()
+        }
+        try FileManager.default.moveItem(atPath: temp, toPath: path)
+    }
+}
+
+/// Process-wide libav settings.
+public enum Backend {
+    /// Quiets libav's own console output to errors only (rendc reports progress and problems itself).
+    public static func configureLogging(verbose: Bool = false) {
+        av_log_set_level(verbose ? AV_LOG_INFO : AV_LOG_ERROR)
+    }
+}

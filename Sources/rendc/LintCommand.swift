@@ -1,0 +1,84 @@
+import ArgumentParser
+import FilterGraphBackend
+import Foundation
+import RasterImage
+import SpecLang
+import RenderPipeline
+
+enum ImageFileWriter {
+    static func png(_ image: RGBAImage, to path: String) throws { try ImageFile.writePNG(image, to: path) }
+}
+
+struct LintCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "lint", abstract: "Check template files (every problem, with file:line:column).")
+    @Argument(help: "Template files or folders (default: the built-in specs/).")
+    var paths: [String] = []
+
+    func run() throws {
+        let targets = paths.isEmpty ? [RendcEnvironment().builtinSpecsDirectory] : paths
+        var files: [String] = []
+        for p in targets {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir) else {
+                printError("rendc: error: \(p): no such file or folder")
+                throw ExitCode(1)
+            }
+            if isDir.boolValue {
+                let entries = (try? FileManager.default.contentsOfDirectory(atPath: p)) ?? []
+                files += entries.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { (p as NSString).appendingPathComponent($0) }
+            } else {
+                files.append(p)
+            }
+        }
+        var failed = 0
+        var names: [String: String] = [:]
+        for file in files {
+            do {
+                let t = try TemplateParser.parse(file: file)
+                if let other = names[t.name] {
+                    print("\(file): error: name '\(t.name)' is also used by \(other)")
+                    failed += 1
+                } else {
+                    names[t.name] = file
+                    print("\(file): ok (\(t.name): \(t.layers.map(\.kind).joined(separator: ", ")))")
+                }
+            } catch {
+                print("\(error)")
+                failed += 1
+            }
+        }
+        print("\(files.count - failed) of \(files.count) templates ok")
+        if failed > 0 { throw ExitCode(1) }
+    }
+}
+
+struct TemplatesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "templates", abstract: "List installed templates.")
+    @Option(name: .customLong("templates"), help: "An extra folder of templates. Repeatable.")
+    var templateDirectories: [String] = []
+    func run() throws {
+        let pipeline = RendcEnvironment().pipeline(extraTemplates: templateDirectories, logger: makeLogger())
+        let list = try pipeline.templates()
+        let width = list.map(\.name.count).max() ?? 0
+        for t in list { print(t.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + t.description) }
+    }
+}
+
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "demo", abstract: "Render a 30 s demo video from the built-in assets.")
+    @Option(name: .shortAndLong) var output: String = "out/demo.mp4"
+    @Option var template: String = "golden-frame"
+    @Option var quality: QualityMode = .normal
+    @Option var text: String = "✨ Test Video"
+    func run() throws {
+        let env = RendcEnvironment()
+        let pipeline = env.pipeline(logger: makeLogger())
+        let images = try pipeline.assets.demoImages()
+        guard let track = try pipeline.assets.path(for: "demo-track") else { throw ExitCode(1) }
+        let dir = (output as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        let request = RenderRequest(template: template, images: images, audio: track, text: text, duration: 30, quality: quality,
+                                    output: output, thumbnail: (output as NSString).deletingPathExtension + ".jpg")
+        try runRender(pipeline: pipeline, request: request, quiet: false)
+    }
+}

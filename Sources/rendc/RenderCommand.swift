@@ -1,0 +1,152 @@
+import ArgumentParser
+import Foundation
+import Planner
+import RenderPipeline
+import FilterGraphBackend
+import SpecLang
+
+/// The inputs shared by render, plan and still.
+struct JobOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: "Template name (see `rendc templates`) or path to a template YAML file.")
+    var template: String = "golden-frame"
+    @Option(name: .customLong("image"), help: "A product image (JPEG, PNG, WebP, ...). Repeat for more, in order.")
+    var images: [String] = []
+    @Option(help: "Music track (MP3, M4A/AAC, OGG, Opus, FLAC, WAV). Omit for a silent video.")
+    var audio: String?
+    @Option(help: "Caption text (UTF-8, at most 500 characters).")
+    var text: String?
+    @Option(help: "Read the caption from a UTF-8 file instead (keeps quotes, newlines and emoji exactly).")
+    var textFile: String?
+    @Option(help: "Target length in seconds (default: the template's, or the track's if shorter).")
+    var duration: Double?
+    @Option(help: "normal, eco or freeze.")
+    var quality: QualityMode = .normal
+    @Option(name: .customLong("templates"), help: "An extra folder of templates, searched before the built-in ones. Repeatable.")
+    var templateDirectories: [String] = []
+
+    func caption() throws -> String? {
+        if let textFile {
+            guard let data = FileManager.default.contents(atPath: textFile) else { throw ValidationError("cannot read --text-file \(textFile)") }
+            guard let s = String(validatingUTF8CString: data) else { throw ValidationError("--text-file \(textFile) is not valid UTF-8") }
+            return s
+        }
+        return text
+    }
+
+    func request(output: String, thumbnail: String?) throws -> RenderRequest {
+        RenderRequest(template: template, images: images, audio: audio, text: try caption(), duration: duration, quality: quality, output: output, thumbnail: thumbnail)
+    }
+}
+
+extension String {
+    /// Strict UTF-8 decoding of raw bytes (nil on any invalid sequence).
+    init?(validatingUTF8CString data: Data) {
+        var it = data.makeIterator()
+        var utf8 = UTF8()
+        var scalars = String.UnicodeScalarView()
+        loop: while true {
+            switch utf8.decode(&it) {
+            case .scalarValue(let s): scalars.append(s)
+            case .emptyInput: break loop
+            case .error: return nil
+            }
+        }
+        self = String(scalars)
+    }
+}
+
+extension QualityMode: ExpressibleByArgument {}
+
+struct RenderCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "render", abstract: "Render one video from local files.")
+    @OptionGroup var job: JobOptions
+    @Option(name: .shortAndLong, help: "Output MP4 path.")
+    var output: String = "out.mp4"
+    @Option(help: "Thumbnail JPEG path (default: the output path with .jpg).")
+    var thumbnail: String?
+    @Flag(help: "Do not write a thumbnail.")
+    var noThumbnail = false
+    @Flag(help: "Print only errors.")
+    var quiet = false
+
+    func run() throws {
+        let pipeline = RendcEnvironment().pipeline(extraTemplates: job.templateDirectories, logger: makeLogger())
+        let thumb = noThumbnail ? nil : (thumbnail ?? (output as NSString).deletingPathExtension + ".jpg")
+        try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent.isEmpty ? "." : (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let request = try job.request(output: output, thumbnail: thumb)
+        try runRender(pipeline: pipeline, request: request, quiet: quiet)
+    }
+}
+
+/// Renders with a progress display: a live line on a terminal, a plain line every 10% otherwise.
+func runRender(pipeline: RenderPipeline, request: RenderRequest, quiet: Bool) throws {
+    let terminal = isatty(2) != 0
+    let lastDecile = LockedBox(-1)
+    do {
+        let result = try pipeline.render(request, progress: { p in
+            guard !quiet else { return }
+            let fps = p.elapsed > 0 ? Double(p.frame) / p.elapsed : 0
+            let eta = fps > 0 ? Double(p.frameCount - p.frame) / fps : 0
+            let line = String(format: "frame %d/%d  %3.0f%%  %.1f fps  %.2fx realtime  ETA %.0f s", p.frame, p.frameCount, p.fraction * 100, fps, fps / 30, eta)
+            if terminal {
+                FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+            } else {
+                let decile = Int(p.fraction * 10)
+                if lastDecile.swap(decile) != decile { printError(line) }
+            }
+        })
+        if terminal && !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
+        if !quiet {
+            print(String(format: "wrote %@ (%.2f s, %d frames) in %.2f s", result.output, result.duration, result.frameCount, result.elapsed))
+            if let t = result.thumbnail { print("wrote \(t)") }
+        }
+    } catch {
+        if terminal && !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
+        printError("rendc: error: \(error)")
+        throw ExitCode(1)
+    }
+}
+
+final class LockedBox<T: Sendable>: @unchecked Sendable {
+    private var value: T
+    private let lock = NSLock()
+    init(_ value: T) { self.value = value }
+    func swap(_ new: T) -> T { lock.lock(); defer { lock.unlock() }; let old = value; value = new; return old }
+}
+
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "plan", abstract: "Print the resolved plan and filter graph without rendering.")
+    @OptionGroup var job: JobOptions
+    func run() throws {
+        let pipeline = RendcEnvironment().pipeline(extraTemplates: job.templateDirectories, logger: makeLogger())
+        do {
+            let plan = try pipeline.plan(try job.request(output: "out.mp4", thumbnail: nil))
+            print(plan.summary)
+            print("")
+            print(plan.filterGraph.description)
+        } catch {
+            printError("rendc: error: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct StillCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "still", abstract: "Render one frame to a PNG, for designers.")
+    @OptionGroup var job: JobOptions
+    @Option(help: "Time of the frame in seconds.")
+    var at: Double = 1
+    @Option(name: .shortAndLong, help: "Output PNG path.")
+    var output: String = "frame.png"
+    func run() throws {
+        let pipeline = RendcEnvironment().pipeline(extraTemplates: job.templateDirectories, logger: makeLogger())
+        do {
+            let (image, plan) = try pipeline.still(try job.request(output: "unused.mp4", thumbnail: nil), at: at)
+            try ImageFileWriter.png(image, to: output)
+            print("wrote \(output) (\(image.width)x\(image.height), frame \(Int(at * Double(plan.fps))) of \(plan.frameCount))")
+        } catch {
+            printError("rendc: error: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
