@@ -54,7 +54,7 @@ struct RendcEnvironment {
 
     func pipeline(extraTemplates: [String] = [], logger: Logger) -> RenderPipeline {
         Backend.configureLogging(verbose: env["RENDC_LOG_LEVEL"] == "debug" || env["RENDC_LOG_LEVEL"] == "trace")
-        RenderPipeline(configuration: PipelineConfiguration(
+        return RenderPipeline(configuration: PipelineConfiguration(
             templateDirectories: templateDirectories(extra: extraTemplates), assetsDirectory: assetsDirectory,
             cacheDirectory: cacheDirectory, temporaryDirectory: temporaryDirectory, maxDuration: maxDuration
         ), logger: logger)
