@@ -120,8 +120,8 @@ let package = Package(
             dependencies: ["FilterGraphBackend", "RasterImage"],
             path: "Tests/RendcTestSupport"
         ),
-        .testTarget(name: "SpecLangTests", dependencies: ["SpecLang"]),
-        .testTarget(name: "PlannerTests", dependencies: ["Planner", "SpecLang"]),
+        .testTarget(name: "SpecLangTests", dependencies: ["SpecLang", "RendcTestSupport"]),
+        .testTarget(name: "PlannerTests", dependencies: ["Planner", "SpecLang", "RendcTestSupport"]),
         .testTarget(
             name: "RenderTests",
             dependencies: ["RenderPipeline", "FilterGraphBackend", "Planner", "SpecLang", "RendcTestSupport"]

@@ -203,3 +203,9 @@ enum EXIFOrientation {
         return RGBAImage(width: ow, height: oh, pixels: out)
     }
 }
+
+/// EXIF orientation parsing and application, exposed for tests and tools.
+public enum EXIFOrientationProbe {
+    public static func parse(_ jpegHead: [UInt8]) -> Int { EXIFOrientation.parse(jpegHead) }
+    public static func apply(_ orientation: Int, to image: RGBAImage) -> RGBAImage { EXIFOrientation.apply(orientation, to: image) }
+}

@@ -195,17 +195,19 @@ private final class Reader {
             let color = map.optional("color") { self.color($0, $1) } ?? Color(r: 5, g: 5, b: 5)
             return .background(BackgroundLayer(color: color))
         case "overlay_video":
-            guard let source = map.required("source", { self.asset($0, $1) }) else { return nil }
+            let source = map.required("source", { self.asset($0, $1) })
             let opacity = map.optional("opacity") { self.number($0, $1, 0...1) } ?? 0.7
             let blend = map.optional("blend") { self.enumeration($0, $1, BlendMode.self) } ?? .normal
+            guard let source else { return nil }
             return .overlayVideo(OverlayVideoLayer(source: source, opacity: opacity, blend: blend))
         case "images":
-            guard let window = map.required("window", { self.rect($0, $1, canvas: canvas) }) else { return nil }
+            let window = map.required("window", { self.rect($0, $1, canvas: canvas) })
             let fit = map.optional("fit") { self.enumeration($0, $1, Fit.self) } ?? .cover
             var kb: KenBurns? = KenBurns()
             if let kbNode = map.node("ken_burns") {
                 kb = map.optional("ken_burns") { self.kenBurns($0, $1) } ?? (isNullOrFalse(kbNode) ? nil : KenBurns())
             }
+            guard let window else { return nil }
             return .images(ImageLayer(window: window, fit: fit, kenBurns: kb))
         case "frame":
             let borderNode = map.node("border")
@@ -219,8 +221,9 @@ private final class Reader {
             if borderNode == nil && imageNode == nil { error(node, path, "a frame needs a 'border' or an 'image'") }
             return nil
         case "text":
-            guard let box = map.required("box", { self.rect($0, $1, canvas: canvas) }) else { return nil }
+            let box = map.required("box", { self.rect($0, $1, canvas: canvas) })
             let style = textStyle(map, path)
+            guard let box else { return nil }
             return .text(TextLayer(box: box, style: style))
         default:
             return nil

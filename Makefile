@@ -1,0 +1,30 @@
+# rendc — common tasks. `make demo` and `make test` are the two commands a new machine needs.
+SWIFT ?= swift
+RELEASE_BIN := .build/release/rendc
+
+.PHONY: setup build release demo test bench lint clean
+
+setup:            ## install Debian packages and Python test helpers (idempotent)
+	bash scripts/setup.sh
+
+build: setup
+	$(SWIFT) build
+
+release: setup
+	$(SWIFT) build -c release --product rendc
+
+demo: release     ## render out/demo.mp4 (30 s, golden-frame, built-in assets)
+	$(RELEASE_BIN) demo --output out/demo.mp4
+
+test: setup       ## the whole test suite (starts its own PostgreSQL and S3 test servers)
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+lint: release
+	$(RELEASE_BIN) lint specs
+
+bench: release    ## render speed and memory against the encode floor
+	$(RELEASE_BIN) bench
+
+clean:
+	rm -rf .build out assets/generated
