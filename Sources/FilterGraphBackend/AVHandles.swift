@@ -75,6 +75,7 @@ final class MediaInputFile {
     ///   1/2, 1/4 or 1/8 scale when that is still at least this large (big photos decode much faster and smaller).
     init(path: String, mediaType: AVMediaType, lowresFor minimumSize: (width: Int, height: Int)? = nil) throws {
         self.path = path
+        _ = Backend.defaultLogging
         guard FileManager.default.isReadableFile(atPath: path) else {
             throw BackendError(.openInput, path: path, "file not found or not readable")
         }

@@ -59,8 +59,15 @@ public enum ClipWriter {
 
 /// Process-wide libav settings.
 public enum Backend {
+    /// libav's default console level, set once on first use unless `configureLogging` ran first.
+    nonisolated(unsafe) static var configured = false
+    static let defaultLogging: Void = {
+        if !configured { av_log_set_level(AV_LOG_ERROR) }
+    }()
+
     /// Quiets libav's own console output to errors only (rendc reports progress and problems itself).
     public static func configureLogging(verbose: Bool = false) {
+        configured = true
         av_log_set_level(verbose ? AV_LOG_INFO : AV_LOG_ERROR)
     }
 }

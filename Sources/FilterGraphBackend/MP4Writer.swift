@@ -16,6 +16,7 @@ final class MP4Writer {
 
     init(path: String, plan: RenderPlan) throws {
         self.path = path
+        _ = Backend.defaultLogging
         packet = try AVPacketBox()
         var ctx: UnsafeMutablePointer<AVFormatContext>?
         try check(avformat_alloc_output_context2(&ctx, nil, "mp4", path), .write, path, "cannot create the MP4 muxer")

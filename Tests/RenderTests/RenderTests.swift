@@ -60,7 +60,7 @@ enum RenderFixture {
         var img = RGBAImage(width: 1600, height: 900)
         for y in 0..<900 { for x in 0..<1600 {
             let d = Double((x - 800) * (x - 800) + (y - 450) * (y - 450)).squareRoot()
-            img[x, y] = d < 300 ? RGBA(r: 255, g: 0, b: 0) : RGBA(r: 255, g: 255, b: 255)
+            img[x, y] = d < 150 ? RGBA(r: 255, g: 0, b: 0) : RGBA(r: 255, g: 255, b: 255)
         } }
         try ImageFile.writePNG(img, to: path)
         let req = RenderRequest(template: "no-frame", images: [path], duration: 1, quality: .freeze, output: "x.mp4")
@@ -73,8 +73,8 @@ enum RenderFixture {
         } }
         let w = Double(maxX - minX + 1), h = Double(maxY - minY + 1)
         #expect(abs(w / h - 1) < 0.03, "circle is \(w)x\(h)")
-        // Cover: scale = 1600/900 of the window height -> diameter 600 * 1600/900.
-        #expect(abs(h - 600 * 1600.0 / 900) < 12)
+        // Cover: scale = 1600/900 (window height / picture height) -> diameter 300 * 1600/900.
+        #expect(abs(h - 300 * 1600.0 / 900) < 8)
     }
 
     @Test func ecoAndFreezeModes() throws {
