@@ -1,0 +1,117 @@
+import Foundation
+
+/// Everything the HTTP API needs to know about its deployment. The CLI builds it from the environment; nothing in
+/// this library reads environment variables.
+public struct APIConfiguration: Sendable {
+    /// Interface to bind, e.g. `127.0.0.1` or `0.0.0.0`.
+    public var host: String
+    public var port: Int
+    /// Scheme, host and port clients use to reach this server (`http://127.0.0.1:8080`); signed download URLs
+    /// start with it. Nil: `http://{host}:{port}`.
+    public var publicBaseURL: String?
+    /// Longest video a job may ask for (`VIDEO_MAX_DURATION`), in seconds.
+    public var maxDurationSeconds: Double
+    /// Largest upload accepted (`VIDEO_MAX_FILE_SIZE`), in bytes. Larger uploads get 413.
+    public var maxFileSizeBytes: Int
+    /// Largest image width or height accepted, read from the file header. Larger images get 422.
+    public var maxImageDimension: Int
+    /// Secret for the HMAC-SHA256 signatures of download URLs (`RENDC_URL_SIGNING_SECRET`). At least 16 bytes.
+    public var urlSigningSecret: [UInt8]
+    /// How long a minted download URL stays valid, in seconds.
+    public var signedURLLifetime: Int
+    /// Accept the seed's bare `x-tenant-id` header as the caller's identity. Only for deployments behind a gateway
+    /// that authenticates callers and strips the header from outside requests. Off by default.
+    public var trustGatewayTenantHeader: Bool
+    /// How long an API key -> tenant lookup is cached, in seconds (0 disables the cache).
+    public var apiKeyCacheSeconds: Double
+    /// Folder for upload spooling (`VIDEO_TEMP_DIR`).
+    public var temporaryDirectory: String
+    /// Accepted job priorities (higher runs first).
+    public var priorityRange: ClosedRange<Int>
+    /// Video length assumed when neither the request nor the template says.
+    public var defaultDurationSeconds: Double
+    /// Largest JSON request body, in bytes.
+    public var maxJSONBodyBytes: Int
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        publicBaseURL: String? = nil,
+        maxDurationSeconds: Double = 60,
+        maxFileSizeBytes: Int = 100 * 1024 * 1024,
+        maxImageDimension: Int = 8000,
+        urlSigningSecret: [UInt8],
+        signedURLLifetime: Int = 3600,
+        trustGatewayTenantHeader: Bool = false,
+        apiKeyCacheSeconds: Double = 30,
+        temporaryDirectory: String = NSTemporaryDirectory(),
+        priorityRange: ClosedRange<Int> = -100...100,
+        defaultDurationSeconds: Double = 30,
+        maxJSONBodyBytes: Int = 256 * 1024
+    ) {
+        self.host = host
+        self.port = port
+        self.publicBaseURL = publicBaseURL
+        self.maxDurationSeconds = maxDurationSeconds
+        self.maxFileSizeBytes = maxFileSizeBytes
+        self.maxImageDimension = maxImageDimension
+        self.urlSigningSecret = urlSigningSecret
+        self.signedURLLifetime = signedURLLifetime
+        self.trustGatewayTenantHeader = trustGatewayTenantHeader
+        self.apiKeyCacheSeconds = apiKeyCacheSeconds
+        self.temporaryDirectory = temporaryDirectory
+        self.priorityRange = priorityRange
+        self.defaultDurationSeconds = defaultDurationSeconds
+        self.maxJSONBodyBytes = maxJSONBodyBytes
+    }
+
+    /// The base of signed URLs, without a trailing slash.
+    var baseURL: String {
+        var base = publicBaseURL ?? "http://\(host):\(port)"
+        while base.hasSuffix("/") { base.removeLast() }
+        return base
+    }
+}
+
+/// A configuration value that does not parse, named with the setting it came from.
+public struct ConfigurationValueError: Error, Sendable, CustomStringConvertible, Equatable {
+    public var setting: String
+    public var value: String
+    public var message: String
+    public init(setting: String, value: String, message: String) {
+        self.setting = setting
+        self.value = value
+        self.message = message
+    }
+    public var description: String { "\(setting)=\(value.debugDescription): \(message)" }
+}
+
+/// Parses sizes as written in `.env` files: `104857600`, `100MB`, `100 MiB`, `512k`, `1.5GB`.
+/// Units are binary (`MB` = 1024 * 1024 bytes), as the seed's `100MB` limit means 100 MiB in practice.
+public enum ByteSize {
+    public static func parse(_ text: String, setting: String = "size") throws -> Int {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else {
+            throw ConfigurationValueError(setting: setting, value: text, message: "empty; expected bytes or a size such as 100MB")
+        }
+        let numberPart = trimmed.prefix { $0.isNumber || $0 == "." }
+        let unitPart = trimmed.dropFirst(numberPart.count).trimmingCharacters(in: .whitespaces).lowercased()
+        guard let number = Double(numberPart), number.isFinite, number >= 0 else {
+            throw ConfigurationValueError(setting: setting, value: text, message: "expected a number of bytes or a size such as 100MB")
+        }
+        let multiplier: Double
+        switch unitPart {
+        case "", "b", "byte", "bytes": multiplier = 1
+        case "k", "kb", "kib": multiplier = 1024
+        case "m", "mb", "mib": multiplier = 1024 * 1024
+        case "g", "gb", "gib": multiplier = 1024 * 1024 * 1024
+        default:
+            throw ConfigurationValueError(setting: setting, value: text, message: "unknown unit \(unitPart.debugDescription); use B, KB, MB or GB")
+        }
+        let bytes = (number * multiplier).rounded(.down)
+        guard bytes >= 1, bytes < Double(Int.max / 2) else {
+            throw ConfigurationValueError(setting: setting, value: text, message: "size out of range")
+        }
+        return Int(bytes)
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// An error the API returns to the client as `{"success": false, "error": {"code", "message", "field"}}`.
+/// `message` is written for the client and never holds SQL, keys or paths on this machine.
+public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Stable, machine-readable error codes (documented in docs/api.md and docs/openapi.yaml).
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        public let rawValue: String
+        init(_ rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        /// The body is not JSON, or not a JSON object.
+        public static let invalidJSON = Code("invalid_json")
+        /// A field is missing, has the wrong type, or a value out of range.
+        public static let validationFailed = Code("validation_failed")
+        /// No or wrong credentials.
+        public static let unauthorized = Code("unauthorized")
+        /// No such resource for this tenant (also: another tenant's resource).
+        public static let notFound = Code("not_found")
+        /// An id in the request does not name an asset of this tenant of the required type.
+        public static let unknownAsset = Code("unknown_asset")
+        /// The upload is larger than the limit.
+        public static let fileTooLarge = Code("file_too_large")
+        /// The upload's bytes are not a format accepted for its type.
+        public static let unsupportedMediaType = Code("unsupported_media_type")
+        /// The upload is well-formed but cannot be used (e.g. image larger than the dimension limit).
+        public static let unprocessable = Code("unprocessable_content")
+        /// A signed URL whose signature does not match, or that has expired.
+        public static let invalidSignature = Code("invalid_signature")
+        public static let urlExpired = Code("url_expired")
+        /// The job is finished and can no longer be cancelled.
+        public static let conflict = Code("conflict")
+        public static let methodNotAllowed = Code("method_not_allowed")
+        public static let unavailable = Code("unavailable")
+        public static let internalError = Code("internal_error")
+    }
+
+    public var status: HTTPResponse.Status
+    public var code: Code
+    public var message: String
+    /// The request field the error is about (`imageIds[2]`, `textOverlay`), or nil.
+    public var field: String?
+
+    public init(_ status: HTTPResponse.Status, _ code: Code, _ message: String, field: String? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+    }
+
+    public var description: String {
+        "\(status.code) \(code): \(message)" + (field.map { " (field \($0))" } ?? "")
+    }
+
+    static func validation(_ field: String, _ message: String) -> APIError {
+        APIError(.badRequest, .validationFailed, message, field: field)
+    }
+    static func notFound(_ what: String) -> APIError {
+        APIError(.notFound, .notFound, "\(what) not found")
+    }
+    static let unauthorized = APIError(
+        .unauthorized, .unauthorized, "missing or invalid credentials: send Authorization: Bearer <api key>")
+}
+
+extension APIError: HTTPResponseError {
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        let body = ErrorEnvelope(error: .init(code: code.rawValue, message: message, field: field))
+        let data = try JSONEncoder.api.encode(body)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+struct ErrorEnvelope: Codable, Sendable {
+    struct Detail: Codable, Sendable {
+        var code: String
+        var message: String
+        var field: String?
+    }
+    var success = false
+    var error: Detail
+
+    enum CodingKeys: String, CodingKey { case success, error }
+}
+
+extension JSONEncoder {
+    /// ISO-8601 dates (with fractional seconds), stable key order, nil fields written as `null` where the
+    /// response type says so.
+    static var api: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(ISO8601.format(date))
+        }
+        return encoder
+    }
+}
+
+enum ISO8601 {
+    static func format(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+
+/// What the API reads and writes in the database. ``QueueAPIStore`` implements it over JobQueue; the handlers
+/// only see this seam, and every call is scoped by tenant so one tenant can never see another's rows.
+package protocol APIStore: TenantDirectory {
+    func insertAsset(_ asset: AssetRecord) async throws
+    /// The assets among `ids` that belong to `tenant` (others, and unknown ids, are simply absent).
+    func assets(ids: [UUID], tenant: UUID) async throws -> [AssetRecord]
+    func submit(_ job: JobSubmission) async throws -> UUID
+    func job(id: UUID, tenant: UUID) async throws -> JobRecord?
+    /// Newest first, `limit` (1-100) a page; `after` is a previous page's `nextCursor`. Throws
+    /// ``InvalidCursor`` for a cursor the store did not make.
+    func jobs(tenant: UUID, status: String?, limit: Int, after: String?) async throws -> (jobs: [JobRecord], nextCursor: String?)
+    func cancel(id: UUID, tenant: UUID) async throws -> CancelResult
+    /// Throws when the database cannot be reached.
+    func ping() async throws
+}
+
+package struct AssetRecord: Sendable, Equatable {
+    package var id: UUID
+    package var tenantId: UUID
+    package var type: AssetKind
+    package var name: String
+    /// Storage key (`assets/{tenantId}/{assetId}`).
+    package var storageKey: String
+    package var contentType: String
+    package var sizeBytes: Int
+    package var width: Int?
+    package var height: Int?
+    package var createdAt: Date
+
+    package init(
+        id: UUID, tenantId: UUID, type: AssetKind, name: String, storageKey: String, contentType: String,
+        sizeBytes: Int, width: Int?, height: Int?, createdAt: Date = Date()
+    ) {
+        self.id = id
+        self.tenantId = tenantId
+        self.type = type
+        self.name = name
+        self.storageKey = storageKey
+        self.contentType = contentType
+        self.sizeBytes = sizeBytes
+        self.width = width
+        self.height = height
+        self.createdAt = createdAt
+    }
+}
+
+package struct JobSubmission: Sendable, Equatable {
+    package var tenantId: UUID
+    package var imageIds: [UUID]
+    package var audioAssetId: UUID?
+    package var textOverlay: String?
+    package var overlayType: String
+    package var qualityMode: String
+    package var durationTarget: Double?
+    package var priority: Int
+    package var callbackURL: String?
+}
+
+package struct JobRecord: Sendable, Equatable {
+    package var id: UUID
+    package var tenantId: UUID
+    package var status: String
+    package var progress: Int
+    package var priority: Int
+    package var imageIds: [UUID]
+    package var audioFile: String?
+    package var textOverlay: String?
+    package var overlayType: String
+    package var qualityMode: String
+    package var durationTarget: Double?
+    package var attempts: Int
+    package var cancelRequested: Bool
+    package var createdAt: Date
+    package var startedAt: Date?
+    package var completedAt: Date?
+    package var processingTimeMs: Int?
+    package var lastError: String?
+    /// Storage keys (or, for stores that made them, absolute URLs) of the outputs.
+    package var outputVideo: String?
+    package var outputThumbnail: String?
+}
+
+package enum CancelResult: Sendable, Equatable {
+    /// Cancelled now (pending) or asked to stop (running); the record after the change.
+    case cancelled(JobRecord)
+    /// Already finished: completed, failed or cancelled.
+    case alreadyFinished(JobRecord)
+    case notFound
+}
+
+package struct InvalidCursor: Error {
+    package init() {}
+}

@@ -1,0 +1,167 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+extension APIHandlers {
+    /// `POST /api/v1/assets`: a `multipart/form-data` body with a `file` part and a `type` field
+    /// (image | audio | overlay | frame), optionally `name`. The file streams to a temporary file, is checked by its
+    /// bytes (never by its name or declared Content-Type), then stored under `assets/{tenantId}/{assetId}`.
+    func upload(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let tenant = try context.requireTenant()
+        guard let contentType = request.headers[.contentType], let boundary = MultipartParser.boundary(fromContentType: contentType) else {
+            throw APIError(.unsupportedMediaType, .unsupportedMediaType, "send the upload as multipart/form-data with a file part and a type field")
+        }
+        let limit = configuration.maxFileSizeBytes
+        // Multipart framing and the small fields cost a little over the file itself.
+        let overhead = 64 * 1024
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit + overhead {
+            throw tooLarge(limit)
+        }
+
+        let spoolPath = (configuration.temporaryDirectory as NSString).appendingPathComponent("rendc-upload-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(atPath: spoolPath) }
+        guard FileManager.default.createFile(atPath: spoolPath, contents: nil), let spool = FileHandle(forWritingAtPath: spoolPath) else {
+            context.logger.error("cannot create upload spool file", metadata: ["path": "\(spoolPath)"])
+            throw APIError(.internalServerError, .internalError, "cannot accept uploads right now")
+        }
+        var spoolOpen = true
+        defer { if spoolOpen { try? spool.close() } }
+
+        var parser = MultipartParser(boundary: boundary)
+        var fields: [String: String] = [:]
+        var currentField: String?
+        var currentValue: [UInt8] = []
+        var inFile = false
+        var sawFile = false
+        var fileName: String?
+        var fileBytes = 0
+        var head: [UInt8] = []  // the first bytes of the file, for sniffing
+        var otherBytes = 0
+
+        do {
+            for try await chunk in request.body {
+                let events = try parser.feed(chunk.readableBytesView)
+                for event in events {
+                    switch event {
+                    case .partStart(let headers):
+                        let disposition = MultipartParser.dispositionParameters(headers["content-disposition"] ?? "")
+                        let name = disposition["name"] ?? ""
+                        if name == "file" {
+                            guard !sawFile else { throw APIError.validation("file", "send exactly one file part") }
+                            inFile = true
+                            sawFile = true
+                            fileName = disposition["filename"]
+                        } else {
+                            currentField = name
+                            currentValue = []
+                        }
+                    case .data(let bytes):
+                        if inFile {
+                            fileBytes += bytes.count
+                            if fileBytes > limit { throw tooLarge(limit) }
+                            if head.count < Self.sniffBytes { head.append(contentsOf: bytes.prefix(Self.sniffBytes - head.count)) }
+                            try spool.write(contentsOf: bytes)
+                        } else {
+                            otherBytes += bytes.count
+                            guard otherBytes <= 16 * 1024 else { throw APIError.validation("body", "form fields other than file are limited to 16 KB") }
+                            currentValue.append(contentsOf: bytes)
+                        }
+                    case .partEnd:
+                        if inFile {
+                            inFile = false
+                        } else if let name = currentField {
+                            fields[name] = String(decoding: currentValue, as: UTF8.self)
+                            currentField = nil
+                        }
+                    }
+                }
+                if parser.isComplete { break }
+            }
+            try parser.finish()
+        } catch let error as APIError {
+            throw error
+        } catch let error as MultipartParser.ParseError {
+            throw APIError(.badRequest, .validationFailed, "malformed multipart body: \(error.message)", field: "body")
+        }
+        try spool.close()
+        spoolOpen = false
+
+        guard let typeText = fields["type"]?.trimmingCharacters(in: .whitespacesAndNewlines), !typeText.isEmpty else {
+            throw APIError.validation("type", "the type field is required: one of image, audio, overlay, frame")
+        }
+        guard let type = AssetKind(rawValue: typeText) else {
+            throw APIError.validation("type", "type must be one of image, audio, overlay, frame")
+        }
+        guard sawFile else { throw APIError.validation("file", "the file part is required") }
+        guard fileBytes > 0 else { throw APIError(.unprocessableContent, .unprocessable, "the uploaded file is empty", field: "file") }
+
+        guard let format = MediaSniffer.format(of: head) else {
+            throw APIError(.unsupportedMediaType, .unsupportedMediaType, "the file is not a recognised \(type.rawValue) format (accepted: \(Self.accepted(type)))", field: "file")
+        }
+        guard type.acceptedFormats.contains(format) else {
+            throw APIError(.unsupportedMediaType, .unsupportedMediaType, "a \(format.rawValue) file cannot be a \(type.rawValue) asset (accepted: \(Self.accepted(type)))", field: "file")
+        }
+        var width: Int?
+        var height: Int?
+        if format.isImage {
+            guard let size = MediaSniffer.imageSize(of: head, format: format), size.width > 0, size.height > 0 else {
+                throw APIError(.unprocessableContent, .unprocessable, "cannot read the image size from the \(format.rawValue) header", field: "file")
+            }
+            let maxSide = configuration.maxImageDimension
+            guard size.width <= maxSide, size.height <= maxSide else {
+                throw APIError(.unprocessableContent, .unprocessable, "the image is \(size.width)x\(size.height); at most \(maxSide)x\(maxSide) is allowed", field: "file")
+            }
+            width = size.width
+            height = size.height
+        }
+
+        let assetId = UUID()
+        // The extension lets tools (and FFmpeg's demuxer guess) see the format; the id keeps it unguessable.
+        let key = "assets/\(tenant.uuidString.lowercased())/\(assetId.uuidString.lowercased()).\(format.fileExtension)"
+        let name = Self.displayName(fields["name"] ?? fileName, fallback: "\(type.rawValue).\(format.rawValue)")
+        try await objectStore.put(localPath: spoolPath, key: key, contentType: format.contentType)
+        let record = AssetRecord(
+            id: assetId, tenantId: tenant, type: type, name: name, storageKey: key, contentType: format.contentType,
+            sizeBytes: fileBytes, width: width, height: height)
+        do {
+            try await store.insertAsset(record)
+        } catch {
+            try? await objectStore.delete(key: key)
+            throw error
+        }
+        context.logger.info("asset stored", metadata: ["asset": "\(assetId.uuidString.lowercased())", "type": "\(type.rawValue)", "bytes": "\(fileBytes)"])
+        var headers = HTTPFields()
+        headers[.location] = "/api/v1/assets/\(assetId.uuidString.lowercased())"
+        return try json(
+            AssetCreatedResponse(assetId: assetId.uuidString.lowercased(), type: type, asset: AssetView(record)),
+            status: .created, headers: headers)
+    }
+
+    func getAsset(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let tenant = try context.requireTenant()
+        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text),
+              let asset = try await store.assets(ids: [id], tenant: tenant).first else { throw APIError.notFound("asset") }
+        return try json(AssetEnvelope(asset: AssetView(asset)))
+    }
+
+    /// How much of an upload is kept in memory for sniffing and header reading (JPEG headers can follow large EXIF
+    /// blocks).
+    static let sniffBytes = 1024 * 1024
+
+    func tooLarge(_ limit: Int) -> APIError {
+        APIError(.contentTooLarge, .fileTooLarge, "the upload is larger than the limit of \(limit) bytes", field: "file")
+    }
+
+    static func accepted(_ type: AssetKind) -> String {
+        type.acceptedFormats.map(\.rawValue).sorted().joined(separator: ", ")
+    }
+
+    /// A printable name of at most 100 characters (the column's size), without path parts or control characters.
+    static func displayName(_ raw: String?, fallback: String) -> String {
+        guard var name = raw?.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) else { return fallback }
+        name = String(name.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.map(Character.init))
+        name = name.trimmingCharacters(in: .whitespaces)
+        if name.isEmpty { return fallback }
+        return String(name.prefix(100))
+    }
+}

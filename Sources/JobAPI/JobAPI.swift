@@ -1,1 +1,0 @@
-// JobAPI: see the job-service issues.

@@ -1,0 +1,150 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import ObjectStorage
+
+/// The HTTP API of the job service (`rendc serve`). Build it with the deployment's configuration and dependencies,
+/// then run ``makeApplication()`` as a `Service` in the process's `ServiceGroup`.
+public struct JobAPIServer: Sendable {
+    let handlers: APIHandlers
+    let logger: Logger
+
+    package init(
+        configuration: APIConfiguration,
+        store: any APIStore,
+        objectStore: any ObjectStore,
+        templates: @escaping @Sendable () throws -> [TemplateSummary],
+        metrics: (@Sendable () -> String)?,
+        logger: Logger
+    ) {
+        self.handlers = APIHandlers(
+            configuration: configuration,
+            store: store,
+            objectStore: objectStore,
+            templates: templates,
+            metrics: metrics,
+            signer: URLSigner(secret: configuration.urlSigningSecret),
+            authenticator: TenantAuthenticator(
+                directory: store, trustGatewayHeader: configuration.trustGatewayTenantHeader,
+                cacheSeconds: configuration.apiKeyCacheSeconds)
+        )
+        self.logger = logger
+    }
+
+    /// The router with every endpoint and middleware (also what the tests drive).
+    public func makeRouter() -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self, options: [.autoGenerateHeadEndpoints])
+        router.add(middleware: RequestLogMiddleware())
+        router.add(middleware: ErrorEnvelopeMiddleware())
+        router.add(middleware: MetricsMiddleware())
+        let h = handlers
+
+        router.get("/healthz") { _, _ in try json(StatusResponse(status: "ok")) }
+        router.get("/readyz") { _, context in try await h.ready(context: context) }
+        router.get("/metrics") { _, _ in h.metricsText() }
+        router.get("/files/**") { request, context in try await h.serveFile(request, context: context) }
+
+        let api = router.group("/api/v1").add(middleware: TenantAuthMiddleware(authenticator: h.authenticator))
+        api.post("/video/process") { request, context in try await h.submit(request, context: context) }
+        api.get("/video/jobs") { request, context in try await h.listJobs(request, context: context) }
+        api.get("/video/jobs/{id}") { request, context in try await h.getJob(request, context: context) }
+        api.post("/video/jobs/{id}/cancel") { request, context in try await h.cancelJob(request, context: context) }
+        api.post("/assets") { request, context in try await h.upload(request, context: context) }
+        api.get("/assets/{id}") { request, context in try await h.getAsset(request, context: context) }
+        api.get("/templates") { _, context in try h.listTemplates(context: context) }
+        return router
+    }
+
+    /// The application: an HTTP server that is a `Service` with graceful shutdown.
+    public func makeApplication() -> some ApplicationProtocol {
+        Application(
+            router: makeRouter(),
+            configuration: .init(
+                address: .hostname(handlers.configuration.host, port: handlers.configuration.port),
+                serverName: "rendc"
+            ),
+            logger: logger
+        )
+    }
+}
+
+/// The handlers and what they share.
+struct APIHandlers: Sendable {
+    let configuration: APIConfiguration
+    let store: any APIStore
+    let objectStore: any ObjectStore
+    let templates: @Sendable () throws -> [TemplateSummary]
+    let metrics: (@Sendable () -> String)?
+    let signer: URLSigner
+    let authenticator: TenantAuthenticator
+
+    func ready(context: APIRequestContext) async throws -> Response {
+        do {
+            try await store.ping()
+            return try json(StatusResponse(status: "ready"))
+        } catch {
+            context.logger.warning("readiness check failed", metadata: ["error": "\(error)"])
+            throw APIError(.serviceUnavailable, .unavailable, "the database is not reachable")
+        }
+    }
+
+    func metricsText() -> Response {
+        let text = metrics?() ?? ""
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    func listTemplates(context: APIRequestContext) throws -> Response {
+        _ = try context.requireTenant()
+        let list = try loadTemplates(context: context)
+        return try json(TemplateListResponse(templates: list.map {
+            .init(name: $0.name, description: $0.description, defaultDuration: $0.defaultDuration)
+        }))
+    }
+
+    func loadTemplates(context: APIRequestContext) throws -> [TemplateSummary] {
+        do {
+            return try templates().sorted { $0.name < $1.name }
+        } catch {
+            context.logger.error("cannot list templates", metadata: ["error": "\(error)"])
+            throw APIError(.internalServerError, .internalError, "templates are not available")
+        }
+    }
+
+    /// The job as the client sees it, with fresh signed URLs for its outputs.
+    func view(_ job: JobRecord) async throws -> JobView {
+        JobView(
+            id: job.id, status: job.status, progress: job.progress,
+            outputVideoUrl: try await downloadURL(for: job.outputVideo),
+            outputThumbnailUrl: try await downloadURL(for: job.outputThumbnail),
+            createdAt: job.createdAt, startedAt: job.startedAt, completedAt: job.completedAt,
+            processingTimeMs: job.processingTimeMs, lastError: job.lastError,
+            overlayType: job.overlayType, qualityMode: job.qualityMode, priority: job.priority,
+            imageIds: job.imageIds, audioFile: job.audioFile, textOverlay: job.textOverlay,
+            durationTarget: job.durationTarget, attempts: job.attempts, cancelRequested: job.cancelRequested
+        )
+    }
+
+    /// A signed, expiring URL for a stored output: the store's own presigned URL when it makes one (S3), else
+    /// this server's `/files/...` URL signed with the deployment secret.
+    func downloadURL(for stored: String?) async throws -> String? {
+        guard let stored, !stored.isEmpty else { return nil }
+        if stored.contains("://") { return stored }  // already a URL (a store that records URLs)
+        let lifetime = configuration.signedURLLifetime
+        if let presigned = try await objectStore.presignedGetURL(key: stored, expiresIn: lifetime) {
+            return presigned.absoluteString
+        }
+        let expires = Int(Date().timeIntervalSince1970) + lifetime
+        return configuration.baseURL + signer.signedPath(key: stored, expires: expires)
+    }
+}
+
+/// A JSON response.
+func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) throws -> Response {
+    let data = try JSONEncoder.api.encode(value)
+    var headers = extra
+    headers[.contentType] = "application/json; charset=utf-8"
+    return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+}

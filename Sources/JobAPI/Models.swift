@@ -1,0 +1,226 @@
+import Foundation
+
+/// A template the API offers as `overlayType`.
+public struct TemplateSummary: Sendable, Equatable, Codable {
+    public var name: String
+    public var description: String
+    /// Video length when the job gives no `durationTarget`, if the template says.
+    public var defaultDuration: Double?
+
+    public init(name: String, description: String, defaultDuration: Double? = nil) {
+        self.name = name
+        self.description = description
+        self.defaultDuration = defaultDuration
+    }
+}
+
+/// The body of `POST /api/v1/video/process`, checked field by field so every error names its field.
+/// Unknown fields are ignored (as the seed's zod schema strips them).
+struct ProcessRequest: Decodable {
+    var imageIds: [String]
+    var audioFile: String?
+    var textOverlay: String?
+    var overlayType: String?
+    var qualityMode: String?
+    var durationTarget: Double?
+    var priority: Int?
+    var callbackUrl: String?
+
+    enum CodingKeys: String, CodingKey {
+        case imageIds, audioFile, textOverlay, overlayType, qualityMode, durationTarget, priority, callbackUrl
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c: KeyedDecodingContainer<CodingKeys>
+        do {
+            c = try decoder.container(keyedBy: CodingKeys.self)
+        } catch {
+            throw APIError(.badRequest, .invalidJSON, "the request body must be a JSON object")
+        }
+        func field<T: Decodable>(_ key: CodingKeys, _ type: T.Type, _ expected: String) throws -> T? {
+            do {
+                return try c.decodeIfPresent(T.self, forKey: key)
+            } catch let DecodingError.typeMismatch(_, context) {
+                let path = fieldPath(context.codingPath)
+                throw APIError.validation(path, "\(path) must be \(expected)")
+            } catch let DecodingError.valueNotFound(_, context) {
+                let path = fieldPath(context.codingPath)
+                throw APIError.validation(path, "\(path) must be \(expected)")
+            } catch let DecodingError.dataCorrupted(context) {
+                let path = fieldPath(context.codingPath)
+                throw APIError.validation(path, "\(path) must be \(expected)")
+            }
+        }
+        guard let imageIds = try field(.imageIds, [String].self, "an array of asset ids (UUID strings)") else {
+            throw APIError.validation("imageIds", "imageIds is required: 1 to 10 image asset ids")
+        }
+        self.imageIds = imageIds
+        audioFile = try field(.audioFile, String.self, "an audio asset id (UUID string)")
+        textOverlay = try field(.textOverlay, String.self, "a string")
+        overlayType = try field(.overlayType, String.self, "a template name")
+        qualityMode = try field(.qualityMode, String.self, "one of normal, eco, freeze")
+        durationTarget = try field(.durationTarget, Double.self, "a number of seconds")
+        priority = try field(.priority, Int.self, "an integer")
+        callbackUrl = try field(.callbackUrl, String.self, "an http(s) URL")
+    }
+}
+
+/// `imageIds[2]` from a coding path.
+func fieldPath(_ path: [any CodingKey]) -> String {
+    var text = ""
+    for key in path {
+        if let index = key.intValue {
+            text += "[\(index)]"
+        } else {
+            text += text.isEmpty ? key.stringValue : ".\(key.stringValue)"
+        }
+    }
+    return text.isEmpty ? "body" : text
+}
+
+struct SubmitResponse: Encodable {
+    var success = true
+    var jobId: UUID
+    var status: String
+    var estimatedDuration: Double
+}
+
+/// A job as the API shows it. Every documented field is always present (null when unknown), as in the seed.
+struct JobView: Encodable {
+    var id: UUID
+    var status: String
+    var progress: Int
+    var outputVideoUrl: String?
+    var outputThumbnailUrl: String?
+    var createdAt: Date
+    var startedAt: Date?
+    var completedAt: Date?
+    var processingTimeMs: Int?
+    var lastError: String?
+    var overlayType: String
+    var qualityMode: String
+    var priority: Int
+    var imageIds: [UUID]
+    var audioFile: String?
+    var textOverlay: String?
+    var durationTarget: Double?
+    var attempts: Int
+    var cancelRequested: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, progress, outputVideoUrl, outputThumbnailUrl, createdAt, startedAt, completedAt
+        case processingTimeMs, lastError, overlayType, qualityMode, priority, imageIds, audioFile, textOverlay
+        case durationTarget, attempts, cancelRequested
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id.uuidString.lowercased(), forKey: .id)
+        try c.encode(status, forKey: .status)
+        try c.encode(progress, forKey: .progress)
+        try c.encode(outputVideoUrl, forKey: .outputVideoUrl)
+        try c.encode(outputThumbnailUrl, forKey: .outputThumbnailUrl)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(startedAt, forKey: .startedAt)
+        try c.encode(completedAt, forKey: .completedAt)
+        try c.encode(processingTimeMs, forKey: .processingTimeMs)
+        try c.encode(lastError, forKey: .lastError)
+        try c.encode(overlayType, forKey: .overlayType)
+        try c.encode(qualityMode, forKey: .qualityMode)
+        try c.encode(priority, forKey: .priority)
+        try c.encode(imageIds.map { $0.uuidString.lowercased() }, forKey: .imageIds)
+        try c.encode(audioFile, forKey: .audioFile)
+        try c.encode(textOverlay, forKey: .textOverlay)
+        try c.encode(durationTarget, forKey: .durationTarget)
+        try c.encode(attempts, forKey: .attempts)
+        try c.encode(cancelRequested, forKey: .cancelRequested)
+    }
+}
+
+struct JobEnvelope: Encodable {
+    var success = true
+    var job: JobView
+}
+
+struct JobListResponse: Encodable {
+    var success = true
+    var jobs: [JobView]
+    var nextCursor: String?
+
+    enum CodingKeys: String, CodingKey { case success, jobs, nextCursor }
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(success, forKey: .success)
+        try c.encode(jobs, forKey: .jobs)
+        try c.encode(nextCursor, forKey: .nextCursor)
+    }
+}
+
+struct AssetView: Encodable {
+    var id: UUID
+    var type: AssetKind
+    var name: String
+    var contentType: String
+    var sizeBytes: Int
+    var width: Int?
+    var height: Int?
+    var createdAt: Date
+
+    init(_ record: AssetRecord) {
+        id = record.id
+        type = record.type
+        name = record.name
+        contentType = record.contentType
+        sizeBytes = record.sizeBytes
+        width = record.width
+        height = record.height
+        createdAt = record.createdAt
+    }
+
+    enum CodingKeys: String, CodingKey { case id, type, name, contentType, sizeBytes, width, height, createdAt }
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id.uuidString.lowercased(), forKey: .id)
+        try c.encode(type, forKey: .type)
+        try c.encode(name, forKey: .name)
+        try c.encode(contentType, forKey: .contentType)
+        try c.encode(sizeBytes, forKey: .sizeBytes)
+        try c.encode(width, forKey: .width)
+        try c.encode(height, forKey: .height)
+        try c.encode(createdAt, forKey: .createdAt)
+    }
+}
+
+/// `POST /api/v1/assets` -> 201: the seed-style flat `assetId` plus the whole asset.
+struct AssetCreatedResponse: Encodable {
+    var success = true
+    var assetId: String
+    var type: AssetKind
+    var asset: AssetView
+}
+
+struct AssetEnvelope: Encodable {
+    var success = true
+    var asset: AssetView
+}
+
+struct TemplateListResponse: Encodable {
+    struct Item: Encodable {
+        var name: String
+        var description: String
+        var defaultDuration: Double?
+        enum CodingKeys: String, CodingKey { case name, description, defaultDuration }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(name, forKey: .name)
+            try c.encode(description, forKey: .description)
+            try c.encode(defaultDuration, forKey: .defaultDuration)
+        }
+    }
+    var success = true
+    var templates: [Item]
+}
+
+struct StatusResponse: Encodable {
+    var status: String
+}

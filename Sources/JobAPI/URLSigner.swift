@@ -1,0 +1,80 @@
+import Crypto
+import Foundation
+
+/// Mints and checks the API's download URLs: `/files/{key}?expires={unix seconds}&signature={hex HMAC-SHA256}`.
+/// The signature covers the key and the expiry, so neither can be changed; the secret never leaves the server.
+/// Only the job endpoint mints URLs, and only for the calling tenant's own job outputs.
+public struct URLSigner: Sendable {
+    private let secret: [UInt8]
+
+    public init(secret: [UInt8]) {
+        self.secret = secret
+    }
+
+    private var key: SymmetricKey { SymmetricKey(data: secret) }
+
+    /// The hex signature of `key` valid until `expires` (Unix seconds).
+    public func signature(key objectKey: String, expires: Int) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Self.message(key: objectKey, expires: expires), using: key)
+        return mac.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The path and query of a download URL for `objectKey` valid until `expires`.
+    public func signedPath(key objectKey: String, expires: Int) -> String {
+        let escaped = objectKey.components(separatedBy: "/")
+            .map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowedSegment) ?? $0 }
+            .joined(separator: "/")
+        return "/files/\(escaped)?expires=\(expires)&signature=\(signature(key: objectKey, expires: expires))"
+    }
+
+    public enum Verdict: Sendable, Equatable {
+        case valid
+        case badSignature
+        case expired
+    }
+
+    /// Checks a signature in constant time (for signatures of the right length), then the expiry.
+    public func verify(key objectKey: String, expires: Int, signature: String, now: Date = Date()) -> Verdict {
+        guard let given = Self.hexBytes(signature), given.count == SHA256.byteCount else { return .badSignature }
+        let valid = HMAC<SHA256>.isValidAuthenticationCode(
+            given, authenticating: Self.message(key: objectKey, expires: expires), using: key)
+        guard valid else { return .badSignature }
+        return Double(expires) < now.timeIntervalSince1970 ? .expired : .valid
+    }
+
+    private static func message(key: String, expires: Int) -> Data {
+        Data("rendc-file-v1\n\(key)\n\(expires)".utf8)
+    }
+
+    private static func hexBytes(_ text: String) -> [UInt8]? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(utf8.count / 2)
+        var index = 0
+        while index < utf8.count {
+            guard let high = hexValue(utf8[index]), let low = hexValue(utf8[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        return bytes
+    }
+
+    private static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
+
+extension CharacterSet {
+    /// Unreserved characters plus sub-delims allowed in a path segment (RFC 3986), without `/`.
+    static let urlPathAllowedSegment: CharacterSet = {
+        var set = CharacterSet.urlPathAllowed
+        set.remove(charactersIn: "/;?#")
+        return set
+    }()
+}

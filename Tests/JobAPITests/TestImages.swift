@@ -1,0 +1,23 @@
+/// Hand-made file headers for upload tests (only as much of each format as the sniffer reads).
+enum TestImages {
+    static func pngHeader(width: Int, height: Int) -> [UInt8] {
+        func be32(_ v: Int) -> [UInt8] { [UInt8(v >> 24 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + be32(13) + Array("IHDR".utf8) + be32(width) + be32(height)
+            + [8, 6, 0, 0, 0] + [0, 0, 0, 0]
+    }
+
+    /// SOI, an APP1 block of `exifPadding` bytes (split into segments of at most 65533), then a baseline SOF0.
+    static func jpegHeader(width: Int, height: Int, exifPadding: Int = 0) -> [UInt8] {
+        var out: [UInt8] = [0xFF, 0xD8]
+        var remaining = exifPadding
+        while remaining > 0 {
+            let n = min(remaining, 65533)
+            out += [0xFF, 0xE1, UInt8((n + 2) >> 8), UInt8((n + 2) & 0xFF)] + [UInt8](repeating: 0x41, count: n)
+            remaining -= n
+        }
+        out += [0xFF, 0xC0, 0x00, 0x11, 0x08, UInt8(height >> 8), UInt8(height & 0xFF), UInt8(width >> 8), UInt8(width & 0xFF), 0x03]
+        out += [UInt8](repeating: 0, count: 9)
+        out += [0xFF, 0xD9]
+        return out
+    }
+}
