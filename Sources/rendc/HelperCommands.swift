@@ -7,4 +7,3 @@ struct NotYetAvailable: Error, CustomStringConvertible {
     var command: String
     var description: String { "rendc \(command) is not available in this build yet" }
 }
-struct BenchCommand: ParsableCommand { static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmark (see README).") }

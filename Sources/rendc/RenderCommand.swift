@@ -68,13 +68,23 @@ struct RenderCommand: ParsableCommand {
     var noThumbnail = false
     @Flag(help: "Print only errors.")
     var quiet = false
+    @Option(help: .hidden)
+    var statsJson: String?
 
     func run() throws {
         let pipeline = RendcEnvironment().pipeline(extraTemplates: job.templateDirectories, logger: makeLogger())
         let thumb = noThumbnail ? nil : (thumbnail ?? (output as NSString).deletingPathExtension + ".jpg")
         try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent.isEmpty ? "." : (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let request = try job.request(output: output, thumbnail: thumb)
+        let clock = ContinuousClock()
+        let started = clock.now
         try runRender(pipeline: pipeline, request: request, quiet: quiet)
+        if let statsJson {
+            let d = clock.now - started
+            let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+            let json = "{\"seconds\": \(seconds), \"peakRSSKB\": \(peakRSSKilobytes())}\n"
+            try json.write(toFile: statsJson, atomically: true, encoding: .utf8)
+        }
     }
 }
 

@@ -1,0 +1,89 @@
+internal import CFFmpeg
+import Foundation
+import Planner
+
+/// Measurements for `rendc bench`: the compositor alone, and the encoder alone on the very same frames.
+extension FilterGraphRenderer {
+    /// Composes every frame of the plan into a raw YUV 4:2:0 file (for the encode floor) and returns the seconds
+    /// the composition took (file writing excluded as far as the clock allows).
+    public func composeAll(rawPath: String?) throws -> Double {
+        let frame = try makeFrameForBench()
+        let handle: FileHandle?
+        if let rawPath {
+            FileManager.default.createFile(atPath: rawPath, contents: nil)
+            handle = FileHandle(forWritingAtPath: rawPath)
+        } else {
+            handle = nil
+        }
+        defer { try? handle?.close() }
+        var composing: Duration = .zero
+        let clock = ContinuousClock()
+        let w = plan.width, h = plan.height
+        var buffer = [UInt8](repeating: 0, count: w * h * 3 / 2)
+        for index in 0..<plan.frameCount {
+            let started = clock.now
+            let planes = PlanesRef(frame: frame.pointer)
+            try compose(frame: index, into: planes)
+            composing += clock.now - started
+            if let handle {
+                buffer.withUnsafeMutableBufferPointer { b in
+                    for row in 0..<h { memcpy(b.baseAddress! + row * w, planes.y + row * planes.yStride, w) }
+                    for row in 0..<h / 2 {
+                        memcpy(b.baseAddress! + w * h + row * w / 2, planes.u + row * planes.cStride, w / 2)
+                        memcpy(b.baseAddress! + w * h * 5 / 4 + row * w / 2, planes.v + row * planes.cStride, w / 2)
+                    }
+                }
+                try handle.write(contentsOf: buffer)
+            }
+        }
+        return Double(composing.components.seconds) + Double(composing.components.attoseconds) * 1e-18
+    }
+
+    private func makeFrameForBench() throws -> AVFrameBox {
+        let frame = try AVFrameBox()
+        frame.pointer.pointee.width = Int32(plan.width)
+        frame.pointer.pointee.height = Int32(plan.height)
+        frame.pointer.pointee.format = AV_PIX_FMT_YUV420P.rawValue
+        try check(av_frame_get_buffer(frame.pointer, 0), .encode, nil, "frame buffer")
+        return frame
+    }
+
+    /// The encode floor: encodes the frames in `rawPath` (written by `composeAll`) with the plan's encoder settings
+    /// into `output`, audio as silence, and returns the wall seconds. Reading the file is included (it is in the
+    /// page cache right after `composeAll`), which only makes the floor slower, never flattering the render.
+    public static func encodeFloor(plan: RenderPlan, rawPath: String, output: String) throws -> Double {
+        var silent = plan
+        silent.audio = nil
+        let clock = ContinuousClock()
+        let started = clock.now
+        let writer = try MP4Writer(path: output, plan: silent)
+        let audio = try AudioSource(plan: silent, frameSize: writer.audioFrameSize)
+        let frame = try AVFrameBox()
+        frame.pointer.pointee.width = Int32(plan.width)
+        frame.pointer.pointee.height = Int32(plan.height)
+        frame.pointer.pointee.format = AV_PIX_FMT_YUV420P.rawValue
+        try check(av_frame_get_buffer(frame.pointer, 0), .encode, nil, "frame buffer")
+        guard let handle = FileHandle(forReadingAtPath: rawPath) else { throw BackendError(.openInput, path: rawPath, "cannot read") }
+        defer { try? handle.close() }
+        let w = plan.width, h = plan.height, size = w * h * 3 / 2
+        for index in 0..<plan.frameCount {
+            guard let data = try handle.read(upToCount: size), data.count == size else { break }
+            try check(av_frame_make_writable(frame.pointer), .encode, nil, "frame buffer")
+            let p = PlanesRef(frame: frame.pointer)
+            data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+                let b = raw.bindMemory(to: UInt8.self).baseAddress!
+                for row in 0..<h { memcpy(p.y + row * p.yStride, b + row * w, w) }
+                for row in 0..<h / 2 {
+                    memcpy(p.u + row * p.cStride, b + w * h + row * w / 2, w / 2)
+                    memcpy(p.v + row * p.cStride, b + w * h * 5 / 4 + row * w / 2, w / 2)
+                }
+            }
+            frame.pointer.pointee.pts = Int64(index)
+            try writer.sendVideo(frame.pointer)
+        }
+        while let a = try audio.next() { try writer.sendAudio(a) }
+        try writer.finish()
+        let d = clock.now - started
+        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+}
