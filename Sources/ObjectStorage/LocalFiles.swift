@@ -1,0 +1,70 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Small file-system helpers shared by the stores: atomic replace through a temporary file in the destination's
+/// own directory (so `rename(2)` never crosses file systems).
+enum LocalFiles {
+    /// A fresh temporary path beside `path`: same directory, hidden, unique.
+    static func temporaryPath(beside path: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        let name = url.lastPathComponent
+        return directory + "/." + name + ".rendc-tmp-" + UUID().uuidString
+    }
+
+    static func createParentDirectory(of path: String) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    /// Atomically replaces (or creates) `destination` with `temporary` (same directory), after flushing it to disk.
+    static func commit(temporary: String, to destination: String) throws {
+        let fd = open(temporary, O_RDONLY)
+        if fd >= 0 {
+            _ = fsync(fd)
+            _ = close(fd)
+        }
+        if rename(temporary, destination) != 0 {
+            let reason = String(cString: strerror(errno))
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "rename failed: \(reason)"])
+        }
+    }
+
+    static func isRegularFile(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
+    }
+
+    static func fileSize(_ path: String) throws -> Int64 {
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        if let size = attributes[.size] as? NSNumber { return size.int64Value }
+        if let size = attributes[.size] as? Int64 { return size }
+        if let size = attributes[.size] as? Int { return Int64(size) }
+        return 0
+    }
+
+    /// Copies `source` to `destination` atomically: the destination is either absent/old or the whole new file.
+    static func atomicCopy(from source: String, to destination: String) throws {
+        try createParentDirectory(of: destination)
+        let temporary = temporaryPath(beside: destination)
+        do {
+            try FileManager.default.copyItem(atPath: source, toPath: temporary)
+            try commit(temporary: temporary, to: destination)
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+    }
+
+    /// A short reason for a Foundation / POSIX error, without file contents.
+    static func reason(_ error: any Error) -> String {
+        if let cocoa = error as? CocoaError, let message = cocoa.userInfo[NSLocalizedDescriptionKey] as? String {
+            return message
+        }
+        return (error as NSError).localizedDescription
+    }
+}
