@@ -31,11 +31,14 @@ struct CaptionLayout {
         let pad = Double(style.background?.padding ?? 0)
         let strokeWidth = style.stroke?.width ?? 0
         let inkEm = max(0.5, ascender + descender)
+        // Room for the shadow on both sides, so it is not clipped by the box edge and centring is unchanged.
+        let shadowX = style.shadow.map { Double(abs($0.offsetX)) + Double($0.blur) / 2 } ?? 0
+        let shadowY = style.shadow.map { Double(abs($0.offsetY)) + Double($0.blur) / 2 } ?? 0
 
         func frame(_ size: Double) -> Frame {
             let stroke = strokeWidth * size / style.size
-            let availW = Double(width) - 2 * pad - 2 * stroke
-            let availH = Double(height) - 2 * pad - 2 * stroke
+            let availW = Double(width) - 2 * (pad + stroke + shadowX)
+            let availH = Double(height) - 2 * (pad + stroke + shadowY)
             let lineH = size * style.lineSpacing
             let ink = inkEm * size
             let bySpace = availH + 1e-6 >= ink ? Int(((availH - ink) / lineH + 1e-6).rounded(.down)) + 1 : 0
@@ -100,12 +103,13 @@ struct CaptionLayout {
         let ellW = ellipsis.graphemes.reduce(0) { $0 + $1.advance }
         let stroke = chosen.frame.strokeRadius
         let blockH = Double(max(0, lines.count - 1)) * lineH + inkEm * size
-        let inset = pad + stroke
+        let inset = pad + stroke + shadowX
+        let insetY = pad + stroke + shadowY
         let y0: Double
         switch style.verticalAlign {
-        case .top: y0 = inset
+        case .top: y0 = insetY
         case .middle: y0 = (Double(height) - blockH) / 2
-        case .bottom: y0 = Double(height) - inset - blockH
+        case .bottom: y0 = Double(height) - insetY - blockH
         }
         var placed: [Placed] = []
         var minX = Double.infinity, maxX = -Double.infinity
