@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "SpecLang", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Planner", dependencies: ["SpecLang"]),
         .target(name: "CaptionText", dependencies: ["CTextShaping", "SpecLang", "RasterImage"]),
-        .target(name: "BeatTracking", dependencies: ["CFFmpeg"]),
+        .target(name: "BeatTracking", dependencies: ["CFFmpeg", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "FilterGraphBackend",
             dependencies: ["CFFmpeg", "RenderKernels", "Planner", "RasterImage"]

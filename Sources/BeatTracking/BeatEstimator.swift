@@ -1,0 +1,425 @@
+import Foundation
+
+/// Tempo estimation and dynamic-programming beat tracking over an onset envelope (Ellis 2007, as librosa's
+/// `beat_track`), with a metrical-level check, local tempo for tempo changes, and recovery of the first and last
+/// beats. Pure computation: no I/O.
+package struct BeatEstimator: Sendable {
+    /// Length of the autocorrelation windows in seconds (librosa's `ac_size`).
+    package var windowSeconds = 8.0
+    /// Hop between autocorrelation windows in seconds.
+    package var windowHopSeconds = 1.0
+    /// Centre of the log-normal tempo prior (BPM) and its spread in octaves.
+    package var priorTempo = 120.0
+    package var priorOctaves = 1.0
+    /// Tempo range the tracked pulse may take.
+    package var minTempo = 50.0
+    package var maxTempo = 220.0
+    /// Penalty on deviating from the period between consecutive beats (librosa's `tightness`).
+    package var tightness = 100.0
+    /// A slower metrical level is kept only when the onsets between its beats are weaker than this fraction of the
+    /// onsets on its beats; otherwise the faster level is the pulse.
+    package var subdivisionRatio = 0.6
+    /// Below this confidence no beats are returned.
+    package var minimumConfidence = 0.3
+
+    package init() {}
+
+    /// Optional diagnostics sink (tests and the benchmark's temporary driver).
+    package var debugLog: (@Sendable (String) -> Void)?
+
+    package struct Result: Sendable {
+        package var tempo: Double
+        package var confidence: Double
+        package var beatFrames: [Int]
+        /// Diagnostics for the benchmark and tests.
+        package var periodicity: Double
+        package var agreement: Double
+    }
+
+    package func track(_ envelope: [Float], frameRate: Double) -> Result {
+        let empty = Result(tempo: 0, confidence: 0, beatFrames: [], periodicity: 0, agreement: 0)
+        let n = envelope.count
+        guard n > Int(frameRate * 2) else { return empty }
+        var env = envelope.map(Double.init)
+        // Normalise to unit standard deviation (librosa divides by std before tracking).
+        let mean = env.reduce(0, +) / Double(n)
+        let variance = env.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(n - 1, 1))
+        let sd = variance.squareRoot()
+        guard sd > 1e-6, (env.max() ?? 0) > 1e-6 else { return empty }
+        for i in 0..<n { env[i] /= sd }
+
+        let minLag = max(2, Int((60 * frameRate / maxTempo).rounded(.down)) - 1)
+        let maxLag = Int((60 * frameRate / (minTempo / 2)).rounded(.up)) + 2
+        let acf = windowedAutocorrelation(env, frameRate: frameRate, maxLag: maxLag)
+        guard !acf.windows.isEmpty else { return empty }
+
+        // 1. Coarse period: the autocorrelation peak weighted by a log-normal prior around 120 BPM, over the mean
+        //    of all windows and over each window (the local tempo, for tempo changes).
+        guard let global = preferredPeriod(acf.mean, minLag: minLag, maxLag: maxLag, frameRate: frameRate) else { return empty }
+        let curve = tempoCurve(acf, minLag: minLag, maxLag: maxLag, frameRate: frameRate)
+        var coarse = global
+        var variable: [Double]?  // per window, when the tempo really moves
+        if let curve {
+            let reference = curve.sorted()[curve.count / 2]
+            coarse = fold(global, to: reference)
+            let deviation = curve.map { abs($0 / reference - 1) }.max() ?? 0
+            if deviation > 0.04 { variable = curve.map { $0 / reference } }  // relative to the reference
+            if variable != nil { coarse = reference }
+        }
+
+        // 2. Metrical level: from the slowest candidate to the fastest, go faster while the onsets halfway between
+        //    beats are as strong as the onsets on them.
+        let localScore = smoothedScore(env, period: coarse)
+        var candidates: [Double] = []
+        for factor in [4.0, 2.0, 1.0, 0.5, 0.25] {
+            let p = coarse * factor
+            let bpm = 60 * frameRate / p
+            guard bpm >= minTempo, bpm <= maxTempo else { continue }
+            candidates.append(variable == nil ? (refinePeak(acf.mean, near: p, tolerance: 0.06) ?? p) : p)
+        }
+        if candidates.isEmpty { candidates = [coarse] }
+        var period = candidates[candidates.count - 1]
+        var local: [Double]?
+        var beats: [Int] = []
+        for (index, p) in candidates.enumerated() {
+            let periods = variable.map { framePeriods($0.map { $0 * p }, centres: acf.windowCentres, frameCount: n) }
+            let tracked = dynamicProgram(localScore, periods: periods, period: p)
+            let ratio = subdivisionStrength(env, beats: tracked)
+            debugLog?("candidate bpm \(60 * frameRate / p) variable \(periods != nil) beats \(tracked.count) ratio \(ratio)")
+            if ratio < subdivisionRatio || index == candidates.count - 1 {
+                period = p
+                local = periods
+                beats = tracked
+                break
+            }
+        }
+        guard beats.count >= 2 else { return empty }
+
+        // 4. Trim beats that run into silence, then recover beats the chain missed at the start and the end.
+        beats = trim(beats, env)
+        beats = extend(beats, env, periods: local, period: period)
+        guard beats.count >= 2 else { return empty }
+
+        // 5. Confidence from the periodicity strength and the beat-onset agreement.
+        var periodicity = 0.0
+        if let variable {
+            for (w, ac) in acf.windows.enumerated() { periodicity += interpolate(ac, at: variable[w] * period) }
+            periodicity /= Double(acf.windows.count)
+        } else {
+            periodicity = interpolate(acf.mean, at: period)
+        }
+        periodicity = max(0, min(1, periodicity))
+        let agreement = onsetAgreement(env, beats: beats)
+        let confidence = max(0, min(1, min(1, periodicity / 0.3) * agreement))
+        guard confidence >= minimumConfidence else {
+            return Result(tempo: 0, confidence: confidence, beatFrames: [], periodicity: periodicity, agreement: agreement)
+        }
+        return Result(tempo: tempoFromBeats(beats, frameRate: frameRate, period: period, steady: local == nil), confidence: confidence, beatFrames: beats,
+                      periodicity: periodicity, agreement: agreement)
+    }
+
+    // MARK: - Autocorrelation
+
+    struct Autocorrelation {
+        /// Mean over windows of the normalised autocorrelation, by lag.
+        var mean: [Double]
+        var windows: [[Double]]
+        var windowCentres: [Int]
+    }
+
+    func windowedAutocorrelation(_ env: [Double], frameRate: Double, maxLag: Int) -> Autocorrelation {
+        let n = env.count
+        let length = min(n, Int((windowSeconds * frameRate).rounded()))
+        let hop = max(1, Int((windowHopSeconds * frameRate).rounded()))
+        let lags = min(maxLag + 1, length)
+        let hann = (0..<length).map { 0.5 - 0.5 * cos(2 * Double.pi * (Double($0) + 0.5) / Double(length)) }
+        var mean = [Double](repeating: 0, count: lags)
+        var windows: [[Double]] = []
+        var centres: [Int] = []
+        var segment = [Double](repeating: 0, count: length)
+        var start = 0
+        while true {
+            let end = start + length
+            if end > n { break }
+            var m = 0.0
+            for k in 0..<length { m += env[start + k] }
+            m /= Double(length)
+            for k in 0..<length { segment[k] = (env[start + k] - m) * hann[k] }
+            var ac = [Double](repeating: 0, count: lags)
+            segment.withUnsafeBufferPointer { s in
+                for lag in 0..<lags {
+                    var sum = 0.0
+                    for k in 0..<(length - lag) { sum += s[k] * s[k + lag] }
+                    ac[lag] = sum
+                }
+            }
+            if ac[0] > 1e-9 {
+                let norm = 1 / ac[0]
+                for lag in 0..<lags { ac[lag] *= norm; mean[lag] += ac[lag] }
+                windows.append(ac)
+                centres.append(start + length / 2)
+            }
+            if end == n { break }
+            start = min(start + hop, n - length)
+        }
+        if !windows.isEmpty { for lag in 0..<lags { mean[lag] /= Double(windows.count) } }
+        return Autocorrelation(mean: mean, windows: windows, windowCentres: centres)
+    }
+
+    /// The highest local maximum of `values` within ±tolerance (relative) of `lag`, refined by a parabola.
+    func refinePeak(_ values: [Double], near lag: Double, tolerance: Double) -> Double? {
+        let lo = max(1, Int((lag * (1 - tolerance)).rounded(.down)))
+        let hi = min(values.count - 2, Int((lag * (1 + tolerance)).rounded(.up)))
+        guard lo <= hi else { return nil }
+        var best = -1
+        for l in lo...hi where values[l] >= values[l - 1] && values[l] >= values[l + 1] {
+            if best < 0 || values[l] > values[best] { best = l }
+        }
+        guard best > 0 else { return nil }
+        let a = values[best - 1], b = values[best], c = values[best + 1]
+        let denominator = a - 2 * b + c
+        let shift = abs(denominator) > 1e-12 ? 0.5 * (a - c) / denominator : 0
+        return Double(best) + max(-0.5, min(0.5, shift))
+    }
+
+    func interpolate(_ values: [Double], at x: Double) -> Double {
+        let i = Int(x.rounded(.down))
+        guard i >= 0, i + 1 < values.count else { return 0 }
+        let f = x - Double(i)
+        return values[i] * (1 - f) + values[i + 1] * f
+    }
+
+    /// The lag of the autocorrelation peak that scores best under the log-normal tempo prior, refined.
+    func preferredPeriod(_ ac: [Double], minLag: Int, maxLag: Int, frameRate: Double) -> Double? {
+        var bestLag = -1
+        var bestScore = -Double.infinity
+        let upper = min(maxLag, ac.count - 1)
+        guard max(minLag, 2) < upper else { return nil }
+        for lag in max(minLag, 2)..<upper {
+            let a = ac[lag]
+            guard a > 0, a >= ac[lag - 1], a >= ac[lag + 1] else { continue }
+            let bpm = 60 * frameRate / Double(lag)
+            let z = log2(bpm / priorTempo) / priorOctaves
+            let score = a * exp(-0.5 * z * z)
+            if score > bestScore { bestScore = score; bestLag = lag }
+        }
+        guard bestLag > 0 else { return nil }
+        return refinePeak(ac, near: Double(bestLag), tolerance: 0.05) ?? Double(bestLag)
+    }
+
+    /// Multiplies `period` by a power of two to bring it within half an octave of `reference`.
+    func fold(_ period: Double, to reference: Double) -> Double {
+        var p = period
+        while p > reference * 2.0.squareRoot() { p /= 2 }
+        while p < reference / 2.0.squareRoot() { p *= 2 }
+        return p
+    }
+
+    /// Preferred period of each autocorrelation window, folded into one octave and median-filtered; nil when there
+    /// are too few windows.
+    func tempoCurve(_ acf: Autocorrelation, minLag: Int, maxLag: Int, frameRate: Double) -> [Double]? {
+        guard acf.windows.count >= 5 else { return nil }
+        var raw: [Double] = []
+        for ac in acf.windows {
+            if let p = preferredPeriod(ac, minLag: minLag, maxLag: maxLag, frameRate: frameRate) { raw.append(p) } else { raw.append(.nan) }
+        }
+        let valid = raw.filter { !$0.isNaN }.sorted()
+        guard valid.count >= 5 else { return nil }
+        let median = valid[valid.count / 2]
+        let folded = raw.map { $0.isNaN ? median : fold($0, to: median) }
+        var smooth = folded
+        for i in 0..<folded.count {
+            let slice = folded[max(0, i - 3)...min(folded.count - 1, i + 3)].sorted()
+            smooth[i] = slice[slice.count / 2]
+        }
+        return smooth
+    }
+
+    /// Interpolates per-window periods to every frame.
+    func framePeriods(_ perWindow: [Double], centres: [Int], frameCount: Int) -> [Double] {
+        var periods = [Double](repeating: perWindow[0], count: frameCount)
+        var j = 0
+        for f in 0..<frameCount {
+            if f <= centres[0] { periods[f] = perWindow[0]; continue }
+            if f >= centres[centres.count - 1] { periods[f] = perWindow[perWindow.count - 1]; continue }
+            while j + 1 < centres.count && centres[j + 1] < f { j += 1 }
+            let t = Double(f - centres[j]) / Double(max(1, centres[j + 1] - centres[j]))
+            periods[f] = perWindow[j] * (1 - t) + perWindow[j + 1] * t
+        }
+        return periods
+    }
+
+    // MARK: - Tracking
+
+    /// The onset envelope smoothed by a narrow Gaussian (librosa's local score).
+    func smoothedScore(_ env: [Double], period: Double) -> [Double] {
+        let p = max(1, Int(period.rounded()))
+        let kernel = (-p...p).map { exp(-0.5 * pow(Double($0) * 32 / Double(p), 2)) }
+        let n = env.count
+        var out = [Double](repeating: 0, count: n)
+        for i in 0..<n {
+            var sum = 0.0
+            for (j, w) in kernel.enumerated() {
+                let k = i + j - p
+                if k >= 0 && k < n { sum += w * env[k] }
+            }
+            out[i] = sum
+        }
+        return out
+    }
+
+    /// Ellis' dynamic programme: best chain of beats trading onset strength against deviation from the period.
+    func dynamicProgram(_ score: [Double], periods: [Double]?, period: Double) -> [Int] {
+        let n = score.count
+        guard n > 0 else { return [] }
+        var cumulative = [Double](repeating: 0, count: n)
+        var backlink = [Int](repeating: -1, count: n)
+        let threshold = 0.01 * (score.max() ?? 0)
+        var firstBeat = true
+        cumulative.withUnsafeMutableBufferPointer { cum in
+            score.withUnsafeBufferPointer { s in
+                for i in 0..<n {
+                    let p = periods?[i] ?? period
+                    let lo = i - Int((2 * p).rounded())
+                    let hi = i - Int((p / 2).rounded())
+                    var best = -Double.infinity
+                    var location = -1
+                    if hi >= 0 {
+                        var prev = max(0, lo)
+                        while prev <= hi {
+                            let ratio = Double(i - prev) / p
+                            let l = log(ratio)
+                            let value = cum[prev] - tightness * l * l
+                            if value > best { best = value; location = prev }
+                            prev += 1
+                        }
+                    }
+                    cum[i] = s[i] + (location >= 0 ? best : 0)
+                    if firstBeat && s[i] < threshold {
+                        backlink[i] = -1
+                    } else {
+                        backlink[i] = location
+                        firstBeat = false
+                    }
+                }
+            }
+        }
+        // Last beat: the last local maximum of the cumulative score above half the median of such maxima.
+        var maxima: [Int] = []
+        for i in 1..<max(1, n - 1) where cumulative[i] > cumulative[i - 1] && cumulative[i] >= cumulative[i + 1] {
+            maxima.append(i)
+        }
+        if n >= 2 && cumulative[n - 1] > cumulative[n - 2] { maxima.append(n - 1) }
+        guard !maxima.isEmpty else { return [] }
+        let sortedValues = maxima.map { cumulative[$0] }.sorted()
+        let median = sortedValues[sortedValues.count / 2]
+        guard var beat = maxima.last(where: { cumulative[$0] >= 0.5 * median }) else { return [] }
+        var beats = [beat]
+        while backlink[beat] >= 0 {
+            beat = backlink[beat]
+            beats.append(beat)
+        }
+        return beats.reversed()
+    }
+
+    /// The strongest envelope value within ±radius frames of `frame`.
+    func strength(_ env: [Double], at frame: Int, radius: Int = 2) -> Double {
+        let lo = max(0, frame - radius), hi = min(env.count - 1, frame + radius)
+        guard lo <= hi else { return 0 }
+        var m = 0.0
+        for i in lo...hi { m = max(m, env[i]) }
+        return m
+    }
+
+    /// Mean onset strength halfway between beats, relative to the mean on the beats.
+    func subdivisionStrength(_ env: [Double], beats: [Int]) -> Double {
+        guard beats.count >= 4 else { return 1 }
+        var on = 0.0, between = 0.0
+        for i in 0..<(beats.count - 1) {
+            on += strength(env, at: beats[i], radius: 1)
+            between += strength(env, at: (beats[i] + beats[i + 1]) / 2, radius: 1)
+        }
+        return on > 0 ? between / on : 1
+    }
+
+    func trim(_ beats: [Int], _ env: [Double]) -> [Int] {
+        guard beats.count > 2 else { return beats }
+        let strengths = beats.map { strength(env, at: $0) }
+        let median = strengths.sorted()[strengths.count / 2]
+        let threshold = 0.1 * median
+        var lo = 0, hi = beats.count - 1
+        while lo < hi && strengths[lo] < threshold { lo += 1 }
+        while hi > lo && strengths[hi] < threshold { hi -= 1 }
+        return Array(beats[lo...hi])
+    }
+
+    /// Adds beats before the first and after the last tracked beat while onsets keep the pulse.
+    func extend(_ beats: [Int], _ env: [Double], periods: [Double]?, period: Double) -> [Int] {
+        guard beats.count >= 2 else { return beats }
+        let strengths = beats.map { strength(env, at: $0) }
+        let median = strengths.sorted()[strengths.count / 2]
+        let threshold = 0.25 * median
+        var result = beats
+        func peak(near target: Double, radius: Int) -> Int? {
+            let centre = Int(target.rounded())
+            let lo = max(0, centre - radius), hi = min(env.count - 1, centre + radius)
+            guard lo <= hi else { return nil }
+            var best = lo
+            for i in lo...hi where env[i] > env[best] { best = i }
+            return env[best] >= threshold ? best : nil
+        }
+        // Backwards.
+        while let first = result.first {
+            let p = periods?[first] ?? period
+            let target = Double(first) - p
+            let radius = max(2, Int((0.12 * p).rounded()))
+            if target < -Double(radius) { break }
+            guard let found = peak(near: target, radius: radius), found < first - Int(p / 2) else { break }
+            result.insert(found, at: 0)
+        }
+        // Forwards.
+        while let last = result.last {
+            let p = periods?[last] ?? period
+            let target = Double(last) + p
+            let radius = max(2, Int((0.12 * p).rounded()))
+            if target > Double(env.count - 1 + radius) { break }
+            guard let found = peak(near: target, radius: radius), found > last + Int(p / 2) else { break }
+            result.append(found)
+        }
+        return result
+    }
+
+    /// Fraction of beats that land on a clear onset (above the envelope's mean plus half a standard deviation).
+    func onsetAgreement(_ env: [Double], beats: [Int]) -> Double {
+        guard !beats.isEmpty else { return 0 }
+        let n = Double(env.count)
+        let mean = env.reduce(0, +) / n
+        let sd = (env.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n).squareRoot()
+        let threshold = mean + 1.0 * sd
+        let hits = beats.filter { strength(env, at: $0, radius: 1) > threshold }.count
+        return Double(hits) / Double(beats.count)
+    }
+
+    /// Tempo from the beats: a least-squares fit of beat frame against beat number (steady tempo), else the median
+    /// spacing of beats four apart (robust to a missed beat).
+    func tempoFromBeats(_ beats: [Int], frameRate: Double, period: Double, steady: Bool) -> Double {
+        guard beats.count >= 2 else { return 0 }
+        if steady, beats.count >= 4 {
+            let xs = beats.map { (Double($0 - beats[0]) / period).rounded() }
+            let ys = beats.map(Double.init)
+            let mx = xs.reduce(0, +) / Double(xs.count), my = ys.reduce(0, +) / Double(ys.count)
+            var sxy = 0.0, sxx = 0.0
+            for i in 0..<xs.count { sxy += (xs[i] - mx) * (ys[i] - my); sxx += (xs[i] - mx) * (xs[i] - mx) }
+            if sxx > 0 {
+                let slope = sxy / sxx
+                if slope > 0 { return 60 * frameRate / slope }
+            }
+        }
+        let span = min(4, beats.count - 1)
+        var spacings: [Double] = []
+        for i in 0..<(beats.count - span) { spacings.append(Double(beats[i + span] - beats[i]) / Double(span)) }
+        let sorted = spacings.sorted()
+        let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : 0.5 * (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2])
+        return median > 0 ? 60 * frameRate / median : 0
+    }
+}

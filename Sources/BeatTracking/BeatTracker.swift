@@ -1,0 +1,70 @@
+import Foundation
+
+/// Finds the tempo and the beats of a music track: decode (libav*) -> log-mel spectral flux -> windowed
+/// autocorrelation tempo with a log-normal prior and a metrical-level check -> Ellis' dynamic-programming tracker.
+/// Returns no beats (and a low confidence) on silence, noise or speech, so callers fall back to fixed intervals.
+public struct BeatTracker: Sendable {
+    /// Rate the audio is resampled to before analysis.
+    package static let analysisRate = 22050
+    /// Bumped whenever a change can alter results (it keys the cache).
+    package static let algorithmVersion = 1
+    /// Seconds from an onset frame's nominal time to the onset it reacts to (measured on rendered MIDI tracks).
+    package static let onsetLatency = 0.0
+
+    package var onsets = OnsetDetector()
+    package var estimator = BeatEstimator()
+    /// Signals quieter than this RMS (about -80 dBFS) are silence.
+    package var silenceRMS: Float = 1e-4
+
+    public init() {}
+
+    /// Decodes at most `maxDuration` seconds of `path` (all of it when nil) and tracks its beats.
+    public func analyze(file path: String, maxDuration: Double?) throws -> BeatAnalysis {
+        let audio = try AudioDecoder(sampleRate: Self.analysisRate).decode(path: path, maxDuration: maxDuration)
+        var result = analyze(samples: audio.samples, sampleRate: audio.sampleRate)
+        result.trackDuration = audio.trackDuration
+        return result
+    }
+
+    /// Tracks the beats of mono samples at any rate (resampled linearly to 22050 Hz when needed).
+    public func analyze(samples: [Float], sampleRate: Int) -> BeatAnalysis {
+        let duration = sampleRate > 0 ? Double(samples.count) / Double(sampleRate) : 0
+        let none = BeatAnalysis(tempo: 0, confidence: 0, beats: [], analysedDuration: duration, trackDuration: duration)
+        guard sampleRate > 0, !samples.isEmpty else { return none }
+        let input = sampleRate == Self.analysisRate ? samples : Self.resample(samples, from: sampleRate, to: Self.analysisRate)
+        var energy: Double = 0
+        for s in input where s.isFinite { energy += Double(s) * Double(s) }
+        guard Float((energy / Double(input.count)).squareRoot()) > silenceRMS else { return none }
+        let clean = input.contains { !$0.isFinite } ? input.map { $0.isFinite ? $0 : 0 } : input
+
+        var detector = onsets
+        detector.sampleRate = Self.analysisRate
+        let envelope = detector.envelope(clean)
+        let result = estimator.track(envelope.values, frameRate: envelope.frameRate)
+        let beats = result.beatFrames
+            .map { envelope.time(ofFrame: Double($0)) + Self.onsetLatency }
+            .filter { $0 >= 0 && $0 <= duration }
+        return BeatAnalysis(tempo: beats.isEmpty ? 0 : result.tempo, confidence: result.confidence, beats: beats,
+                            analysedDuration: duration, trackDuration: duration)
+    }
+
+    /// The length of the track in seconds, from the container (or counted from its packets), without decoding.
+    public static func trackDuration(file path: String) throws -> Double {
+        try AudioDecoder(sampleRate: analysisRate).probeDuration(path: path)
+    }
+
+    static func resample(_ x: [Float], from source: Int, to target: Int) -> [Float] {
+        let count = Int(Double(x.count) * Double(target) / Double(source))
+        guard count > 0 else { return [] }
+        let step = Double(source) / Double(target)
+        var out = [Float](repeating: 0, count: count)
+        for i in 0..<count {
+            let position = Double(i) * step
+            let j = Int(position)
+            let f = Float(position - Double(j))
+            let a = x[min(j, x.count - 1)], b = x[min(j + 1, x.count - 1)]
+            out[i] = a + (b - a) * f
+        }
+        return out
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+
+/// Onset strength over time, one value a hop: how much the log-mel spectrum rose from the frame before.
+package struct OnsetEnvelope: Sendable {
+    package var values: [Float]
+    /// Frames a second (sampleRate / hop).
+    package var frameRate: Double
+    /// Seconds between frame index 0's time and the real onset time the envelope peaks at (calibrated).
+    package var timeOffset: Double
+
+    package func time(ofFrame frame: Double) -> Double { frame / frameRate + timeOffset }
+}
+
+/// Log-mel spectral flux, as librosa's `onset_strength` (n_fft 2048, hop 512 at 22050 Hz, 128 Slaney mel bands,
+/// power in dB floored 80 dB under the peak, first difference, half-wave rectified, mean over bands).
+package struct OnsetDetector: Sendable {
+    package var sampleRate: Int = 22050
+    package var fftSize: Int = 2048
+    package var hop: Int = 512
+    package var melBands: Int = 128
+    package var topDecibels: Float = 80
+
+    package init() {}
+
+    package func envelope(_ samples: [Float]) -> OnsetEnvelope {
+        let frameRate = Double(sampleRate) / Double(hop)
+        let frameCount = samples.isEmpty ? 0 : 1 + samples.count / hop
+        guard frameCount > 1, let fft = RealFFT(size: fftSize) else {
+            return OnsetEnvelope(values: [Float](repeating: 0, count: frameCount), frameRate: frameRate, timeOffset: 0)
+        }
+        let bins = fftSize / 2 + 1
+        let filters = MelFilterBank(sampleRate: sampleRate, fftSize: fftSize, bands: melBands)
+        let window = (0..<fftSize).map { Float(0.5 - 0.5 * cos(2 * Double.pi * Double($0) / Double(fftSize))) }
+        var mel = [Float](repeating: 0, count: frameCount * melBands)
+        var frame = [Float](repeating: 0, count: fftSize)
+        var re = [Float](repeating: 0, count: bins)
+        var im = [Float](repeating: 0, count: bins)
+        var power = [Float](repeating: 0, count: bins)
+        let pad = fftSize / 2
+        let n = samples.count
+
+        samples.withUnsafeBufferPointer { x in
+            window.withUnsafeBufferPointer { w in
+                frame.withUnsafeMutableBufferPointer { f in
+                    re.withUnsafeMutableBufferPointer { reB in
+                        im.withUnsafeMutableBufferPointer { imB in
+                            power.withUnsafeMutableBufferPointer { p in
+                                mel.withUnsafeMutableBufferPointer { m in
+                                    for t in 0..<frameCount {
+                                        let start = t * hop - pad
+                                        if start >= 0 && start + fftSize <= n {
+                                            for k in 0..<fftSize { f[k] = x[start + k] * w[k] }
+                                        } else {
+                                            for k in 0..<fftSize {
+                                                let s = start + k
+                                                f[k] = (s >= 0 && s < n) ? x[s] * w[k] : 0
+                                            }
+                                        }
+                                        fft.forward(f.baseAddress!, outRe: reB.baseAddress!, outIm: imB.baseAddress!)
+                                        for k in 0..<bins { p[k] = reB[k] * reB[k] + imB[k] * imB[k] }
+                                        let row = m.baseAddress! + t * melBands
+                                        filters.apply(power: p.baseAddress!, into: row)
+                                        for b in 0..<melBands {
+                                            let db = 10 * log10f(max(row[b], 1e-10))
+                                            row[b] = db
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let peak = mel.max() ?? 0
+        let floor = peak - topDecibels
+        var values = [Float](repeating: 0, count: frameCount)
+        mel.withUnsafeBufferPointer { m in
+            let scale = 1 / Float(melBands)
+            for t in 1..<frameCount {
+                let cur = m.baseAddress! + t * melBands
+                let prev = cur - melBands
+                var sum: Float = 0
+                for b in 0..<melBands {
+                    let d = max(cur[b], floor) - max(prev[b], floor)
+                    if d > 0 { sum += d }
+                }
+                values[t] = sum * scale
+            }
+        }
+        return OnsetEnvelope(values: values, frameRate: frameRate, timeOffset: 0)
+    }
+}
+
+/// Slaney-style mel filters (librosa's default `htk=False, norm='slaney'`), stored sparsely.
+struct MelFilterBank {
+    var starts: [Int]
+    var weights: [[Float]]
+
+    init(sampleRate: Int, fftSize: Int, bands: Int) {
+        func hzToMel(_ hz: Double) -> Double {
+            let fSp = 200.0 / 3, minLogHz = 1000.0, minLogMel = minLogHz / fSp, logStep = log(6.4) / 27
+            return hz < minLogHz ? hz / fSp : minLogMel + log(hz / minLogHz) / logStep
+        }
+        func melToHz(_ mel: Double) -> Double {
+            let fSp = 200.0 / 3, minLogHz = 1000.0, minLogMel = minLogHz / fSp, logStep = log(6.4) / 27
+            return mel < minLogMel ? mel * fSp : minLogHz * exp(logStep * (mel - minLogMel))
+        }
+        let bins = fftSize / 2 + 1
+        let maxMel = hzToMel(Double(sampleRate) / 2)
+        let hz = (0..<(bands + 2)).map { melToHz(maxMel * Double($0) / Double(bands + 1)) }
+        let binHz = (0..<bins).map { Double($0) * Double(sampleRate) / Double(fftSize) }
+        var starts: [Int] = []
+        var weights: [[Float]] = []
+        for i in 0..<bands {
+            let lower = hz[i], centre = hz[i + 1], upper = hz[i + 2]
+            let norm = 2 / (upper - lower)
+            var row: [Float] = []
+            var first = -1
+            for k in 0..<bins {
+                let f = binHz[k]
+                let w = max(0, min((f - lower) / (centre - lower), (upper - f) / (upper - centre)))
+                if w > 0 {
+                    if first < 0 { first = k }
+                    row.append(Float(w * norm))
+                } else if first >= 0 {
+                    break
+                }
+            }
+            starts.append(max(first, 0))
+            weights.append(row)
+        }
+        self.starts = starts
+        self.weights = weights
+    }
+
+    func apply(power: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        for b in 0..<starts.count {
+            let s = starts[b]
+            var sum: Float = 0
+            weights[b].withUnsafeBufferPointer { w in
+                for j in 0..<w.count { sum += w[j] * power[s + j] }
+            }
+            out[b] = sum
+        }
+    }
+}

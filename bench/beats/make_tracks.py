@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Writes test tracks with KNOWN beat times: Standard MIDI Files (a tiny writer below, no dependency) rendered to WAV
+with fluidsynth + the General MIDI SoundFont, plus a `.beats` file (one beat time in seconds a line) and a `.json`
+with the track's description.
+
+    make_tracks.py OUTDIR [--only NAME ...] [--soundfont PATH]
+
+Every quarter note is a beat. Tempo maps may change; beat times follow the tempo map exactly.
+"""
+import argparse
+import json
+import os
+import random
+import struct
+import subprocess
+import sys
+
+TICKS = 480  # ticks per quarter note
+
+# name, description, bars, tempo map (list of (beat_index, bpm) with linear ramps when 'ramp'), drums, intro bars
+TRACKS = [
+    # Steady tempos across 70-180 BPM, with drums.
+    *[dict(name=f"drums-{bpm:03d}", tempo=[(0, bpm)], drums=True, bars=bars, kind="steady")
+      for bpm, bars in [(70, 12), (85, 14), (100, 16), (120, 18), (140, 20), (160, 24), (180, 26)]],
+    # Steady tempos without drums (piano chords, bass, melody).
+    *[dict(name=f"piano-{bpm:03d}", tempo=[(0, bpm)], drums=False, bars=bars, kind="steady")
+      for bpm, bars in [(70, 12), (95, 14), (125, 18), (150, 20), (180, 26)]],
+    # A quiet piano intro, then the band.
+    dict(name="intro-110", tempo=[(0, 110)], drums=True, bars=18, intro_bars=4, kind="intro"),
+    # Tempo changes: a ramp and a step.
+    dict(name="ramp-100-130", tempo=[(0, 100), (32, 100), ("ramp", 64, 130)], drums=True, bars=24, kind="change"),
+    dict(name="step-90-120", tempo=[(0, 90), (32, 120)], drums=True, bars=22, kind="change"),
+]
+
+LONG_TRACK = dict(name="long-128", tempo=[(0, 128)], drums=True, bars=96, kind="speed")  # 3 minutes
+
+CHORDS = [(60, 64, 67), (55, 59, 62), (57, 60, 64), (53, 57, 60)]  # C, G, Am, F
+SCALE = [60, 62, 64, 65, 67, 69, 71, 72]
+
+
+def var_len(value):
+    out = [value & 0x7F]
+    value >>= 7
+    while value:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    return bytes(reversed(out))
+
+
+def smf(events):
+    """events: list of (tick, bytes). Returns a format-0 Standard MIDI File."""
+    events = sorted(events, key=lambda e: (e[0], e[2] if len(e) > 2 else 0))
+    data = bytearray()
+    last = 0
+    for e in events:
+        tick, msg = e[0], e[1]
+        data += var_len(tick - last) + msg
+        last = tick
+    data += var_len(0) + b"\xff\x2f\x00"
+    header = b"MThd" + struct.pack(">IHHH", 6, 0, 1, TICKS)
+    return header + b"MTrk" + struct.pack(">I", len(data)) + bytes(data)
+
+
+def tempo_per_beat(tempo_map, beats):
+    """BPM of each beat from a tempo map [(beat, bpm) | ("ramp", beat, bpm)]: steps, or linear ramps to a point."""
+    points = [(i[1], i[2], True) if i[0] == "ramp" else (i[0], i[1], False) for i in tempo_map]
+    bpms = []
+    for b in range(beats):
+        k = max(i for i, p in enumerate(points) if p[0] <= b)
+        bpm = points[k][1]
+        if k + 1 < len(points) and points[k + 1][2]:
+            (b0, v0, _), (b1, v1, _) = points[k], points[k + 1]
+            bpm = v0 + (v1 - v0) * (b - b0) / (b1 - b0)
+        bpms.append(bpm)
+    return bpms
+
+
+def build(track, seed=7):
+    rng = random.Random(seed + sum(map(ord, track["name"])))
+    beats_per_bar = 4
+    bars = track["bars"]
+    n_beats = bars * beats_per_bar
+    bpms = tempo_per_beat(track["tempo"], n_beats)
+    intro = track.get("intro_bars", 0)
+    ev = []
+
+    def note(tick, channel, key, velocity, length):
+        ev.append((tick, bytes([0x90 | channel, key, velocity]), 1))
+        ev.append((tick + length, bytes([0x80 | channel, key, 0]), 0))
+
+    # Programs: piano (ch 0), bass (ch 1), melody (ch 2: vibraphone).
+    ev.append((0, bytes([0xC0, 0]), 0))
+    ev.append((0, bytes([0xC1, 33]), 0))
+    ev.append((0, bytes([0xC2, 11]), 0))
+    times = []
+    t = 0.0
+    for b in range(n_beats):
+        tick = b * TICKS
+        if b == 0 or bpms[b] != bpms[b - 1]:
+            us = int(round(60_000_000 / bpms[b]))
+            ev.append((tick, b"\xff\x51\x03" + us.to_bytes(3, "big"), 0))
+        times.append(t)
+        t += 60.0 / bpms[b]
+        bar, beat = divmod(b, beats_per_bar)
+        chord = CHORDS[bar % len(CHORDS)]
+        quiet = bar < intro
+        # Piano chord on every beat, accented on the first.
+        vel = (34 if beat == 0 else 28) if quiet else (88 if beat == 0 else 72)
+        for key in chord:
+            note(tick, 0, key, vel, TICKS * 9 // 10)
+        if quiet:
+            continue
+        # Bass on beats 1 and 3, a passing note on 2 and 4.
+        root = chord[0] - 24
+        note(tick, 1, root if beat % 2 == 0 else root + 7, 95 if beat % 2 == 0 else 75, TICKS * 8 // 10)
+        # Melody: soft eighths on some beats.
+        if rng.random() < 0.6:
+            note(tick, 2, rng.choice(SCALE) + 12, 50, TICKS // 2 - 20)
+            note(tick + TICKS // 2, 2, rng.choice(SCALE) + 12, 40, TICKS // 2 - 20)
+        if track["drums"]:
+            if beat % 2 == 0:
+                note(tick, 9, 36, 112, TICKS // 4)  # kick
+            else:
+                note(tick, 9, 38, 100, TICKS // 4)  # snare
+            note(tick, 9, 42, 70, TICKS // 8)  # closed hi-hat on the beat
+            note(tick + TICKS // 2, 9, 42, 50, TICKS // 8)  # and on the off-beat
+    return smf(ev), times, bpms
+
+
+def render(midi_path, wav_path, soundfont, rate=44100):
+    subprocess.run(
+        ["fluidsynth", "-ni", "-q", "-g", "0.6", "-r", str(rate), "-F", wav_path, soundfont, midi_path],
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("outdir")
+    parser.add_argument("--only", nargs="*", help="track names to make")
+    parser.add_argument("--long", action="store_true", help="also make the 3-minute speed track")
+    parser.add_argument("--soundfont", default="/usr/share/sounds/sf2/FluidR3_GM.sf2")
+    args = parser.parse_args()
+    os.makedirs(args.outdir, exist_ok=True)
+    tracks = TRACKS + ([LONG_TRACK] if args.long else [])
+    if args.only:
+        tracks = [t for t in tracks if t["name"] in args.only]
+    for track in tracks:
+        base = os.path.join(args.outdir, track["name"])
+        midi, times, bpms = build(track)
+        with open(base + ".mid", "wb") as f:
+            f.write(midi)
+        with open(base + ".beats", "w") as f:
+            f.write("".join(f"{t:.6f}\n" for t in times))
+        meta = dict(name=track["name"], kind=track["kind"], drums=track["drums"],
+                    tempo=bpms[0] if track["kind"] != "change" else None,
+                    tempos=sorted(set(round(b, 3) for b in bpms)), beats=len(times))
+        with open(base + ".json", "w") as f:
+            json.dump(meta, f)
+        if not os.path.exists(base + ".wav") or os.path.getmtime(base + ".wav") < os.path.getmtime(__file__):
+            render(base + ".mid", base + ".wav", args.soundfont)
+        print(base + ".wav")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
