@@ -110,11 +110,11 @@ package struct BeatEstimator: Sendable {
         }
         periodicity = max(0, min(1, periodicity))
         let agreement = onsetAgreement(env, beats: beats)
-        let confidence = max(0, min(1, min(1, periodicity / 0.3) * agreement))
+        let confidence = max(0, min(1, (periodicity - 0.1) / 0.3)) * agreement
         guard confidence >= minimumConfidence else {
             return Result(tempo: 0, confidence: confidence, beatFrames: [], periodicity: periodicity, agreement: agreement)
         }
-        return Result(tempo: tempoFromBeats(beats, frameRate: frameRate, period: period, steady: local == nil), confidence: confidence, beatFrames: beats,
+        return Result(tempo: tempoFromBeats(beats, frameRate: frameRate, period: period, periods: local), confidence: confidence, beatFrames: beats,
                       periodicity: periodicity, agreement: agreement)
     }
 
@@ -232,6 +232,9 @@ package struct BeatEstimator: Sendable {
             let slice = folded[max(0, i - 3)...min(folded.count - 1, i + 3)].sorted()
             smooth[i] = slice[slice.count / 2]
         }
+        // A real tempo curve is followed by most windows; scattered per-window peaks (noise) are not a curve.
+        let agreeing = zip(folded, smooth).filter { abs($0 / $1 - 1) < 0.04 }.count
+        guard Double(agreeing) >= 0.6 * Double(folded.count) else { return nil }
         return smooth
     }
 
@@ -400,12 +403,16 @@ package struct BeatEstimator: Sendable {
         return Double(hits) / Double(beats.count)
     }
 
-    /// Tempo from the beats: a least-squares fit of beat frame against beat number (steady tempo), else the median
-    /// spacing of beats four apart (robust to a missed beat).
-    func tempoFromBeats(_ beats: [Int], frameRate: Double, period: Double, steady: Bool) -> Double {
+    /// Tempo from the beats: a least-squares fit of beat frame against beat number, numbering beats by how many
+    /// (local) periods separate them, so a missed beat does not bend the fit. With a tempo change it is the mean.
+    func tempoFromBeats(_ beats: [Int], frameRate: Double, period: Double, periods: [Double]?) -> Double {
         guard beats.count >= 2 else { return 0 }
-        if steady, beats.count >= 4 {
-            let xs = beats.map { (Double($0 - beats[0]) / period).rounded() }
+        if beats.count >= 4 {
+            var xs = [0.0]
+            for i in 1..<beats.count {
+                let p = periods?[beats[i - 1]] ?? period
+                xs.append(xs[i - 1] + max(1, (Double(beats[i] - beats[i - 1]) / p).rounded()))
+            }
             let ys = beats.map(Double.init)
             let mx = xs.reduce(0, +) / Double(xs.count), my = ys.reduce(0, +) / Double(ys.count)
             var sxy = 0.0, sxx = 0.0
