@@ -96,7 +96,7 @@ package struct BeatEstimator: Sendable {
         guard beats.count >= 2 else { return empty }
 
         // 4. Trim beats that run into silence, then recover beats the chain missed at the start and the end.
-        beats = trim(beats, env)
+        beats = trim(beats, env, period: period)
         beats = extend(beats, env, periods: local, period: period)
         guard beats.count >= 2 else { return empty }
 
@@ -345,23 +345,32 @@ package struct BeatEstimator: Sendable {
         return on > 0 ? between / on : 1
     }
 
-    func trim(_ beats: [Int], _ env: [Double]) -> [Int] {
+    /// How far the onset at `frame` stands out from the envelope around it (its median over one period): high on
+    /// a beat, low in noise, where every frame looks alike.
+    func salience(_ env: [Double], at frame: Int, period: Double) -> Double {
+        let half = max(2, Int(period / 2))
+        let lo = max(0, frame - half), hi = min(env.count - 1, frame + half)
+        guard lo < hi else { return 0 }
+        let around = env[lo...hi].sorted()
+        return strength(env, at: frame, radius: 1) - around[around.count / 2]
+    }
+
+    /// Drops beats at both ends that do not stand out (the chain running on through silence or noise).
+    func trim(_ beats: [Int], _ env: [Double], period: Double) -> [Int] {
         guard beats.count > 2 else { return beats }
-        let strengths = beats.map { strength(env, at: $0) }
-        let median = strengths.sorted()[strengths.count / 2]
-        let threshold = 0.1 * median
+        let values = beats.map { salience(env, at: $0, period: period) }
+        let threshold = 0.3 * values.sorted()[values.count / 2]
         var lo = 0, hi = beats.count - 1
-        while lo < hi && strengths[lo] < threshold { lo += 1 }
-        while hi > lo && strengths[hi] < threshold { hi -= 1 }
+        while lo < hi && values[lo] < threshold { lo += 1 }
+        while hi > lo && values[hi] < threshold { hi -= 1 }
         return Array(beats[lo...hi])
     }
 
-    /// Adds beats before the first and after the last tracked beat while onsets keep the pulse.
+    /// Adds beats before the first and after the last tracked beat while salient onsets keep the pulse.
     func extend(_ beats: [Int], _ env: [Double], periods: [Double]?, period: Double) -> [Int] {
         guard beats.count >= 2 else { return beats }
-        let strengths = beats.map { strength(env, at: $0) }
-        let median = strengths.sorted()[strengths.count / 2]
-        let threshold = 0.25 * median
+        let values = beats.map { salience(env, at: $0, period: period) }
+        let threshold = 0.3 * values.sorted()[values.count / 2]
         var result = beats
         func peak(near target: Double, radius: Int) -> Int? {
             let centre = Int(target.rounded())
@@ -369,7 +378,7 @@ package struct BeatEstimator: Sendable {
             guard lo <= hi else { return nil }
             var best = lo
             for i in lo...hi where env[i] > env[best] { best = i }
-            return env[best] >= threshold ? best : nil
+            return salience(env, at: best, period: period) >= threshold ? best : nil
         }
         // Backwards.
         while let first = result.first {

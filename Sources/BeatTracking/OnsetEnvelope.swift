@@ -87,6 +87,11 @@ package struct OnsetDetector: Sendable {
                 }
                 values[t] = sum * scale
             }
+            // Frame 0 rises from the silence before the track (a beat at 0 s shows), capped at the loudest onset
+            // so a track cut mid-song does not start with an outsized one.
+            var first: Float = 0
+            for b in 0..<melBands { first += max(m[b], floor) - floor }
+            values[0] = min(first * scale, values.max() ?? 0)
         }
         return OnsetEnvelope(values: values, frameRate: frameRate, timeOffset: 0)
     }

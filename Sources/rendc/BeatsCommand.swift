@@ -16,7 +16,7 @@ struct BeatsCommand: ParsableCommand {
     @Option(name: .customLong("max-duration"), help: "Analyse at most this many seconds from the start.")
     var maxDuration: Double?
 
-    @Flag(help: "Print JSON (with the analysis time in seconds) instead of text.")
+    @Flag(help: "Print JSON (with the wall-clock and CPU seconds of the analysis) instead of text.")
     var json = false
 
     func validate() throws {
@@ -29,6 +29,7 @@ struct BeatsCommand: ParsableCommand {
         var failed = false
         for file in files {
             let start = DispatchTime.now().uptimeNanoseconds
+            let startCPU = clock()
             let analysis: BeatAnalysis
             do {
                 analysis = try tracker.analyze(file: file, maxDuration: maxDuration)
@@ -38,8 +39,9 @@ struct BeatsCommand: ParsableCommand {
                 continue
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let cpuSeconds = Double(clock() - startCPU) / Double(CLOCKS_PER_SEC)
             if json {
-                print(Self.json(file: file, analysis: analysis, seconds: seconds))
+                print(Self.json(file: file, analysis: analysis, seconds: seconds, cpuSeconds: cpuSeconds))
             } else {
                 print(Self.text(file: file, analysis: analysis, seconds: seconds))
             }
@@ -62,7 +64,7 @@ struct BeatsCommand: ParsableCommand {
         return lines.joined(separator: "\n")
     }
 
-    static func json(file: String, analysis: BeatAnalysis, seconds: Double) -> String {
+    static func json(file: String, analysis: BeatAnalysis, seconds: Double, cpuSeconds: Double) -> String {
         struct Output: Encodable {
             var file: String
             var tempo: Double
@@ -71,10 +73,11 @@ struct BeatsCommand: ParsableCommand {
             var analysedDuration: Double
             var trackDuration: Double
             var analysisSeconds: Double
+            var cpuSeconds: Double
         }
         let output = Output(file: file, tempo: analysis.tempo, confidence: analysis.confidence, beats: analysis.beats,
                             analysedDuration: analysis.analysedDuration, trackDuration: analysis.trackDuration,
-                            analysisSeconds: seconds)
+                            analysisSeconds: seconds, cpuSeconds: cpuSeconds)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         guard let data = try? encoder.encode(output) else { return "{}" }

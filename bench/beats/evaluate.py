@@ -77,8 +77,9 @@ def main():
             if err is not None:
                 add((tool, group, "err"), err)
             add((tool, "time"), row["analysisSeconds"])
+            add((tool, "cpu"), row.get("cpuSeconds", float("nan")))
             if meta["kind"] == "speed":
-                add((tool, "long"), row["analysisSeconds"])
+                add((tool, "long " + name), (row["analysisSeconds"], row.get("cpuSeconds", float("nan"))))
         print(f"{name:<14} {meta['kind']:<7} {duration:6.1f} | {cells[0]} | {cells[1]:>9}")
     print("-" * len(header))
 
@@ -96,11 +97,17 @@ def main():
     if steady:
         print(f"min F steady  : rendc {min(steady):.3f}   librosa {min(sums.get(('librosa', 'steady', 'f'), [float('nan')])):.3f}")
     rt, lt = sum(sums.get(("rendc", "time"), [])), sum(sums.get(("librosa", "time"), []))
+    rc, lc = sum(sums.get(("rendc", "cpu"), [])), sum(sums.get(("librosa", "cpu"), []))
     if rt > 0 and lt > 0:
-        print(f"total time    : rendc {rt:.2f} s   librosa {lt:.2f} s   librosa/rendc = {lt / rt:.1f}x")
-    rl, ll = sums.get(("rendc", "long")), sums.get(("librosa", "long"))
-    if rl and ll:
-        print(f"3-minute track: rendc {rl[0]:.3f} s   librosa {ll[0]:.3f} s   librosa/rendc = {ll[0] / rl[0]:.1f}x")
+        print(f"total wall    : rendc {rt:.2f} s   librosa {lt:.2f} s   librosa/rendc = {lt / rt:.1f}x")
+        print(f"total CPU     : rendc {rc:.2f} s   librosa {lc:.2f} s   librosa/rendc = {lc / rc:.1f}x")
+    for key in sorted(k for k in sums if k[0] == "rendc" and k[1].startswith("long ")):
+        name = key[1][5:]
+        (rw, rcpu), = sums[key]
+        other = sums.get(("librosa", key[1]))
+        lw, lcpu = other[0] if other else (float("nan"), float("nan"))
+        print(f"3-min {name:<13}: rendc {rw:.3f} s wall, {rcpu:.3f} s CPU   librosa {lw:.3f} s wall, {lcpu:.3f} s CPU"
+              f"   librosa/rendc = {lw / rw:.1f}x wall, {lcpu / rcpu:.1f}x CPU")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,13 @@ TRACKS = [
     dict(name="step-90-120", tempo=[(0, 90), (32, 120)], drums=True, bars=22, kind="change"),
 ]
 
+# Robustness: music starting 1.37 s in (reference beats from there), and the band under loud noise.
+TRACKS += [
+    dict(name="late-start-132", tempo=[(0, 132)], drums=True, bars=18, kind="steady", offset=1.37),
+    dict(name="noisy-115", tempo=[(0, 115)], drums=True, bars=18, kind="steady", noise_db=-12),
+    dict(name="noisy-piano-88", tempo=[(0, 88)], drums=False, bars=14, kind="steady", noise_db=-18),
+]
+
 LONG_TRACK = dict(name="long-128", tempo=[(0, 128)], drums=True, bars=96, kind="speed")  # 3 minutes
 
 CHORDS = [(60, 64, 67), (55, 59, 62), (57, 60, 64), (53, 57, 60)]  # C, G, Am, F
@@ -99,7 +106,7 @@ def build(track, seed=7):
         if b == 0 or bpms[b] != bpms[b - 1]:
             us = int(round(60_000_000 / bpms[b]))
             ev.append((tick, b"\xff\x51\x03" + us.to_bytes(3, "big"), 0))
-        times.append(t)
+        times.append(t + track.get("offset", 0.0))
         t += 60.0 / bpms[b]
         bar, beat = divmod(b, beats_per_bar)
         chord = CHORDS[bar % len(CHORDS)]
@@ -133,6 +140,22 @@ def render(midi_path, wav_path, soundfont, rate=44100):
         check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def postprocess(dry, wet, track):
+    """Delays the music (late start) and/or mixes pink noise under it, with the ffmpeg CLI."""
+    chain = []
+    if track.get("offset"):
+        chain.append(f"adelay={int(track['offset'] * 1000)}:all=1")
+    inputs = ["-i", dry]
+    if track.get("noise_db"):
+        amplitude = 10 ** (track["noise_db"] / 20)
+        inputs += ["-f", "lavfi", "-i", f"anoisesrc=color=pink:amplitude={amplitude:.4f}:seed=3:sample_rate=44100"]
+        graph = f"[0]{','.join(chain) or 'anull'}[m];[1]aformat=channel_layouts=stereo[n];[m][n]amix=inputs=2:duration=first:normalize=0"
+        args = inputs + ["-filter_complex", graph]
+    else:
+        args = inputs + ["-af", ",".join(chain)]
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *args, wet], check=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("outdir")
@@ -157,7 +180,20 @@ def main():
         with open(base + ".json", "w") as f:
             json.dump(meta, f)
         if not os.path.exists(base + ".wav") or os.path.getmtime(base + ".wav") < os.path.getmtime(__file__):
-            render(base + ".mid", base + ".wav", args.soundfont)
+            post = track.get("offset") or track.get("noise_db")
+            render(base + ".mid", base + ("-dry.wav" if post else ".wav"), args.soundfont)
+            if post:
+                postprocess(base + "-dry.wav", base + ".wav", track)
+                os.remove(base + "-dry.wav")
+        if track["kind"] == "speed":
+            # The same track as MP3: decoding cost counts in the 3-minute figure too.
+            mp3 = base + "-mp3"
+            for ext in (".beats", ".json"):
+                with open(base + ext) as src, open(mp3 + ext, "w") as dst:
+                    dst.write(src.read().replace(track["name"], track["name"] + "-mp3"))
+            if not os.path.exists(mp3 + ".mp3") or os.path.getmtime(mp3 + ".mp3") < os.path.getmtime(base + ".wav"):
+                subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", base + ".wav", "-b:a", "192k", mp3 + ".mp3"],
+                               check=True)
         print(base + ".wav")
 
 
