@@ -10,6 +10,12 @@ struct CaptionCanvas {
     var stroke: [Float]
     /// Premultiplied RGBA, allocated on the first colour glyph.
     var color: [Float]?
+    /// The rectangle any layer has touched (x0..<x1, y0..<y1); empty when x0 >= x1.
+    private(set) var dirty = (x0: Int.max, y0: Int.max, x1: Int.min, y1: Int.min)
+
+    private mutating func touch(_ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int) {
+        dirty = (min(dirty.x0, x0), min(dirty.y0, y0), max(dirty.x1, x1), max(dirty.y1, y1))
+    }
 
     init(width: Int, height: Int) {
         self.width = width
@@ -24,6 +30,7 @@ struct CaptionCanvas {
         let x0 = max(0, x), y0 = max(0, y)
         let x1 = min(w, x + bm.width), y1 = min(h, y + bm.height)
         guard x0 < x1, y0 < y1 else { return }
+        touch(x0, y0, x1, y1)
         bm.pixels.withUnsafeBufferPointer { src in
             func blend(_ dst: inout UnsafeMutableBufferPointer<Float>) {
                 for yy in y0..<y1 {
@@ -52,6 +59,7 @@ struct CaptionCanvas {
         let x0 = max(0, px), y0 = max(0, py)
         let x1 = min(w, px + pw), y1 = min(h, py + ph)
         guard x0 < x1, y0 < y1 else { return }
+        touch(x0, y0, x1, y1)
         var layer = color ?? [Float](repeating: 0, count: width * height * 4)
         color = nil  // keep the buffer uniquely referenced while it is written
         defer { color = layer }
@@ -74,110 +82,111 @@ struct CaptionCanvas {
         }
     }
 
-    /// Flattens the layers, bottom to top: background box, shadow, stroke, fill, colour glyphs.
+    /// Flattens the layers, bottom to top: background box, shadow, stroke, fill, colour glyphs, in one pass
+    /// over the touched rectangle (everything else stays transparent).
     func composite(
         fillColor: Color, strokeColor: Color?, shadow: Shadow?, shadowScale: Double,
         box: (rect: (x0: Double, y0: Double, x1: Double, y1: Double), radius: Double, color: Color)?
     ) -> RGBAImage {
-        let n = width * height
-        var out = [Float](repeating: 0, count: n * 4)
+        let w = width, h = height
+        var pixels = [UInt8](repeating: 0, count: w * h * 4)
+        guard dirty.x0 < dirty.x1 else { return RGBAImage(width: w, height: h, pixels: pixels) }
 
-        func over(_ i: Int, _ c: Color, _ coverage: Float, _ out: inout UnsafeMutableBufferPointer<Float>) {
-            let a = coverage * Float(c.a) / 255
-            guard a > 0 else { return }
-            let k = 1 - a, o = i * 4
-            out[o] = Float(c.r) / 255 * a + out[o] * k
-            out[o + 1] = Float(c.g) / 255 * a + out[o + 1] * k
-            out[o + 2] = Float(c.b) / 255 * a + out[o + 2] * k
-            out[o + 3] = a + out[o + 3] * k
-        }
-
-        out.withUnsafeMutableBufferPointer { o in
-            if let box {
-                let cov = Self.roundedRectCoverage(width: width, height: height, rect: box.rect, radius: box.radius)
-                for i in 0..<n where cov[i] > 0 { over(i, box.color, cov[i], &o) }
-            }
-            if let shadow, shadow.color.a > 0 {
-                var mask = [Float](repeating: 0, count: n)
-                for i in 0..<n {
+        // The region to flatten: what glyphs touched, grown by the shadow's reach, plus the box.
+        var rx0 = dirty.x0, ry0 = dirty.y0, rx1 = dirty.x1, ry1 = dirty.y1
+        var shadowMask: [Float]?
+        var sdx = 0, sdy = 0
+        if let shadow, shadow.color.a > 0 {
+            let sigma = Double(shadow.blur) * shadowScale / 2
+            let reach = Int((3 * sigma).rounded(.up)) + 1
+            sdx = Int((Double(shadow.offsetX) * shadowScale).rounded())
+            sdy = Int((Double(shadow.offsetY) * shadowScale).rounded())
+            rx0 = min(rx0, dirty.x0 + sdx - reach); rx1 = max(rx1, dirty.x1 + sdx + reach)
+            ry0 = min(ry0, dirty.y0 + sdy - reach); ry1 = max(ry1, dirty.y1 + sdy + reach)
+            var mask = [Float](repeating: 0, count: w * h)
+            for y in dirty.y0..<dirty.y1 {
+                for x in dirty.x0..<dirty.x1 {
+                    let i = y * w + x
                     let s = stroke[i], f = fill[i]
                     var m = s + f * (1 - s)
                     if let color { m = m + color[i * 4 + 3] * (1 - m) }
                     mask[i] = m
                 }
-                let sigma = Double(shadow.blur) * shadowScale / 2
-                mask = Self.gaussianBlur(mask, width: width, height: height, sigma: sigma)
-                let dx = Int((Double(shadow.offsetX) * shadowScale).rounded())
-                let dy = Int((Double(shadow.offsetY) * shadowScale).rounded())
-                for y in 0..<height {
-                    let sy = y - dy
-                    guard sy >= 0 && sy < height else { continue }
-                    for x in 0..<width {
-                        let sx = x - dx
-                        guard sx >= 0 && sx < width else { continue }
-                        let m = mask[sy * width + sx]
-                        if m > 0 { over(y * width + x, shadow.color, m, &o) }
+            }
+            shadowMask = Self.gaussianBlur(mask, width: w, height: h, sigma: sigma)
+        }
+        var boxBounds: (x0: Int, y0: Int, x1: Int, y1: Int)?
+        if let box {
+            let b = (max(0, Int(box.rect.x0.rounded(.down)) - 1), max(0, Int(box.rect.y0.rounded(.down)) - 1),
+                     min(w, Int(box.rect.x1.rounded(.up)) + 1), min(h, Int(box.rect.y1.rounded(.up)) + 1))
+            if b.0 < b.2 && b.1 < b.3 {
+                boxBounds = b
+                rx0 = min(rx0, b.0); ry0 = min(ry0, b.1); rx1 = max(rx1, b.2); ry1 = max(ry1, b.3)
+            }
+        }
+        rx0 = max(0, rx0); ry0 = max(0, ry0); rx1 = min(w, rx1); ry1 = min(h, ry1)
+        guard rx0 < rx1, ry0 < ry1 else { return RGBAImage(width: w, height: h, pixels: pixels) }
+
+        struct Paint { var r: Float, g: Float, b: Float, a: Float }
+        func paint(_ c: Color) -> Paint { Paint(r: Float(c.r) / 255, g: Float(c.g) / 255, b: Float(c.b) / 255, a: Float(c.a) / 255) }
+        let fillPaint = paint(fillColor)
+        let strokePaint = strokeColor.map(paint)
+        let shadowPaint = shadow.map { paint($0.color) }
+        let boxPaint = box.map { paint($0.color) }
+        let boxGeometry = box.map { b -> (cx: Double, cy: Double, hx: Double, hy: Double, r: Double) in
+            let hx = max(0, (b.rect.x1 - b.rect.x0) / 2), hy = max(0, (b.rect.y1 - b.rect.y0) / 2)
+            return ((b.rect.x0 + b.rect.x1) / 2, (b.rect.y0 + b.rect.y1) / 2, hx, hy, min(max(0, b.radius), min(hx, hy)))
+        }
+
+        pixels.withUnsafeMutableBufferPointer { out in
+            fill.withUnsafeBufferPointer { fillM in
+                stroke.withUnsafeBufferPointer { strokeM in
+                    for y in ry0..<ry1 {
+                        for x in rx0..<rx1 {
+                            let i = y * w + x
+                            // Premultiplied accumulator.
+                            var r: Float = 0, g: Float = 0, b: Float = 0, a: Float = 0
+                            @inline(__always) func over(_ p: Paint, _ coverage: Float) {
+                                let ca = coverage * p.a
+                                guard ca > 0 else { return }
+                                let k = 1 - ca
+                                r = p.r * ca + r * k; g = p.g * ca + g * k; b = p.b * ca + b * k; a = ca + a * k
+                            }
+                            if let bb = boxBounds, let bp = boxPaint, let geo = boxGeometry,
+                               x >= bb.x0, x < bb.x1, y >= bb.y0, y < bb.y1 {
+                                let qx = abs(Double(x) + 0.5 - geo.cx) - (geo.hx - geo.r)
+                                let qy = abs(Double(y) + 0.5 - geo.cy) - (geo.hy - geo.r)
+                                let ox = max(qx, 0), oy = max(qy, 0)
+                                let d = (ox * ox + oy * oy).squareRoot() + min(max(qx, qy), 0) - geo.r
+                                over(bp, Float(min(1, max(0, 0.5 - d))))
+                            }
+                            if let mask = shadowMask, let sp = shadowPaint {
+                                let sx = x - sdx, sy = y - sdy
+                                if sx >= 0, sx < w, sy >= 0, sy < h { over(sp, mask[sy * w + sx]) }
+                            }
+                            if let sp = strokePaint { over(sp, strokeM[i]) }
+                            over(fillPaint, fillM[i])
+                            if let color {
+                                let ca = color[i * 4 + 3]
+                                if ca > 0 {
+                                    let k = 1 - ca
+                                    r = color[i * 4] + r * k; g = color[i * 4 + 1] + g * k
+                                    b = color[i * 4 + 2] + b * k; a = ca + a * k
+                                }
+                            }
+                            let alpha = min(1, a)
+                            guard alpha > 0.5 / 255 else { continue }
+                            let inv = 1 / alpha, j = i * 4
+                            out[j] = UInt8(min(255, max(0, r * inv * 255 + 0.5)))
+                            out[j + 1] = UInt8(min(255, max(0, g * inv * 255 + 0.5)))
+                            out[j + 2] = UInt8(min(255, max(0, b * inv * 255 + 0.5)))
+                            out[j + 3] = UInt8(min(255, alpha * 255 + 0.5))
+                        }
                     }
                 }
             }
-            if let strokeColor {
-                for i in 0..<n where stroke[i] > 0 { over(i, strokeColor, stroke[i], &o) }
-            }
-            for i in 0..<n where fill[i] > 0 { over(i, fillColor, fill[i], &o) }
-            if let color {
-                for i in 0..<n {
-                    let a = color[i * 4 + 3]
-                    guard a > 0 else { continue }
-                    let k = 1 - a, j = i * 4
-                    o[j] = color[j] + o[j] * k
-                    o[j + 1] = color[j + 1] + o[j + 1] * k
-                    o[j + 2] = color[j + 2] + o[j + 2] * k
-                    o[j + 3] = a + o[j + 3] * k
-                }
-            }
         }
-
-        // Premultiplied float -> straight 8-bit.
-        var pixels = [UInt8](repeating: 0, count: n * 4)
-        pixels.withUnsafeMutableBufferPointer { p in
-            out.withUnsafeBufferPointer { o in
-                for i in 0..<n {
-                    let j = i * 4
-                    let a = min(1, o[j + 3])
-                    guard a > 0.5 / 255 else { continue }
-                    let inv = 1 / a
-                    p[j] = UInt8(min(255, max(0, o[j] * inv * 255 + 0.5)))
-                    p[j + 1] = UInt8(min(255, max(0, o[j + 1] * inv * 255 + 0.5)))
-                    p[j + 2] = UInt8(min(255, max(0, o[j + 2] * inv * 255 + 0.5)))
-                    p[j + 3] = UInt8(min(255, a * 255 + 0.5))
-                }
-            }
-        }
-        return RGBAImage(width: width, height: height, pixels: pixels)
-    }
-
-    /// Anti-aliased coverage of a rounded rectangle (signed distance, one-pixel ramp).
-    static func roundedRectCoverage(
-        width: Int, height: Int, rect: (x0: Double, y0: Double, x1: Double, y1: Double), radius: Double
-    ) -> [Float] {
-        var cov = [Float](repeating: 0, count: width * height)
-        let cx = (rect.x0 + rect.x1) / 2, cy = (rect.y0 + rect.y1) / 2
-        let hx = max(0, (rect.x1 - rect.x0) / 2), hy = max(0, (rect.y1 - rect.y0) / 2)
-        let r = min(max(0, radius), min(hx, hy))
-        let ys = max(0, Int(rect.y0.rounded(.down)) - 1), ye = min(height, Int(rect.y1.rounded(.up)) + 1)
-        let xs = max(0, Int(rect.x0.rounded(.down)) - 1), xe = min(width, Int(rect.x1.rounded(.up)) + 1)
-        guard ys < ye, xs < xe else { return cov }
-        for y in ys..<ye {
-            let qy = abs(Double(y) + 0.5 - cy) - (hy - r)
-            for x in xs..<xe {
-                let qx = abs(Double(x) + 0.5 - cx) - (hx - r)
-                let ox = max(qx, 0), oy = max(qy, 0)
-                let d = (ox * ox + oy * oy).squareRoot() + min(max(qx, qy), 0) - r
-                let c = min(1, max(0, 0.5 - d))
-                cov[y * width + x] = Float(c)
-            }
-        }
-        return cov
+        return RGBAImage(width: w, height: h, pixels: pixels)
     }
 
     /// Gaussian blur approximated by three box blurs per axis.
