@@ -83,7 +83,8 @@ final class GlyphRasterizer {
         let scale = size / face.strikePixelSize
         let patch = Resampler.resample(
             src.pixels, sw: src.width, sh: src.height, scale: scale,
-            dx: penX + Double(src.left) * scale, dy: penY - Double(src.top) * scale)
+            dx: penX + Double(src.left) * scale, dy: penY - Double(src.top) * scale,
+            clipWidth: canvas.width, clipHeight: canvas.height)
         canvas.addColor(patch.pixels, px: patch.x, py: patch.y, pw: patch.width, ph: patch.height, opacity: opacity)
     }
 

@@ -253,9 +253,12 @@ enum Resampler {
     }
 
     /// Places the `sw` x `sh` source so its top-left corner lands at (`dx`, `dy`) (fractional) with `scale`.
-    static func resample(_ src: [Float], sw: Int, sh: Int, scale: Double, dx: Double, dy: Double) -> Patch {
-        let xw = weights(count: sw, scale: scale, origin: dx)
-        let yw = weights(count: sh, scale: scale, origin: dy)
+    /// Only output pixels inside `clipWidth` x `clipHeight` (the canvas) are computed.
+    static func resample(
+        _ src: [Float], sw: Int, sh: Int, scale: Double, dx: Double, dy: Double, clipWidth: Int, clipHeight: Int
+    ) -> Patch {
+        let xw = weights(count: sw, scale: scale, origin: dx, clip: clipWidth)
+        let yw = weights(count: sh, scale: scale, origin: dy, clip: clipHeight)
         let ow = xw.taps.count, oh = yw.taps.count
         // Horizontal pass: sh rows x ow columns.
         var tmp = [Float](repeating: 0, count: sh * ow * 4)
@@ -294,10 +297,10 @@ enum Resampler {
     }
 
     /// For each output pixel from `first` on, the source taps and their normalised weights.
-    private static func weights(count: Int, scale: Double, origin: Double) -> (first: Int, taps: [[(Int, Float)]]) {
+    private static func weights(count: Int, scale: Double, origin: Double, clip: Int) -> (first: Int, taps: [[(Int, Float)]]) {
         let radius = max(1, 1 / scale)  // in source pixels
-        let first = Int((origin - radius * scale).rounded(.down))
-        let last = Int((origin + Double(count) * scale + radius * scale).rounded(.up))
+        let first = max(0, Int((origin - radius * scale).rounded(.down)))
+        let last = min(clip, Int((origin + Double(count) * scale + radius * scale).rounded(.up)))
         var taps: [[(Int, Float)]] = []
         taps.reserveCapacity(max(0, last - first))
         for X in first..<max(first, last) {

@@ -1,3 +1,4 @@
+import Foundation
 import RasterImage
 import SpecLang
 import Testing
@@ -88,6 +89,23 @@ import Testing
         let d = try renderer.renderDetailed("A fairly long single line caption that cannot wrap at all", style: style, width: 600, height: 200)
         #expect(d.lines.count == 1)
         #expect(d.fontSize < 60)
+    }
+
+    @Test func wrapAnywhereFillsLinesToTheEdge() throws {
+        var style = Styles.plain(size: 40)
+        style.wrap = .anywhere
+        style.maxLines = 6
+        let text = "abcdefghij klmnopqrst uvwxyzabcd efghijklmn"
+        let d = try renderer.renderDetailed(text, style: style, width: 400, height: 400)
+        var word = style
+        word.wrap = .word
+        let w = try renderer.renderDetailed(text, style: word, width: 400, height: 400)
+        let words = Set(text.split(separator: " ").map(String.init))
+        // Word wrapping keeps whole words; "anywhere" splits some word across lines and needs fewer lines.
+        #expect(w.lines.allSatisfy { $0.split(separator: " ").allSatisfy { words.contains(String($0)) } }, "\(w.lines)")
+        #expect(d.lines.contains { $0.split(separator: " ").contains { !words.contains(String($0)) } }, "\(d.lines)")
+        #expect(d.lines.count <= w.lines.count)
+        #expect(d.lines.joined().replacingOccurrences(of: " ", with: "") == text.replacingOccurrences(of: " ", with: ""))
     }
 
     @Test func aLongWordIsBrokenOnlyAtMinSize() throws {

@@ -167,6 +167,36 @@ private func scalar(_ v: UInt32) -> String { Unicode.Scalar(v).map { String(Char
         }
     }
 
+    @Test func randomMixturesOfHardCharactersRender() throws {
+        // Deterministic pseudo-random strings from a pool of troublesome code points: lone marks and joiners,
+        // modifiers and regional indicators out of sequence, RTL and LTR mixed with brackets and numbers,
+        // unassigned and private-use code points, controls, CJK punctuation, Indic and Thai clusters.
+        let pool: [UInt32] = [
+            0x41, 0x20, 0x20, 0x301, 0x200D, 0x200C, 0xFE0F, 0xFE0E, 0x1F3FD, 0x1F1EB, 0x1F1F7, 0x1F469, 0x1F4BB,
+            0x2728, 0x5D0, 0x5D1, 0x627, 0x644, 0x661, 0x31, 0x28, 0x29, 0x5B, 0x2E, 0x2C, 0x3002, 0x3001, 0x65B0,
+            0x30FC, 0xAC00, 0x915, 0x94D, 0x937, 0xE01, 0xE34, 0x0A, 0x09, 0x07, 0x200F, 0x200E, 0x202E, 0x2066,
+            0xE000, 0x10FFFD, 0x0378, 0xE0067, 0xE007F, 0x20E3, 0x23, 0x2026, 0xFF01, 0x2028, 0x5C, 0x25, 0x7B,
+        ]
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int(truncatingIfNeeded: state >> 33)
+        }
+        var wrap = Styles.template
+        for round in 0..<24 {
+            var scalars = String.UnicodeScalarView()
+            for _ in 0..<(1 + next() % 300) {
+                if let s = Unicode.Scalar(pool[next() % pool.count]) { scalars.append(s) }
+            }
+            let text = String(String(scalars).prefix(500))
+            wrap.wrap = [WrapMode.word, .anywhere, .none][round % 3]
+            wrap.align = [TextAlign.left, .center, .right][round % 3]
+            let d = try renderer.renderDetailed(text, style: wrap, width: 1080, height: 200)
+            #expect(d.image.width == 1080 && d.image.height == 200)
+            #expect(d.lines.count <= wrap.maxLines, "round \(round): \(d.lines.count) lines")
+        }
+    }
+
     @Test func benchmarkReportsMedians() throws {
         let report = try CaptionBenchmark.run(iterations: 1)
         let lines = report.split(separator: "\n")
