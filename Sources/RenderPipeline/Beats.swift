@@ -1,9 +1,24 @@
+import BeatTracking
 import Planner
 
 extension RenderPipeline {
-    /// Beat times for the first `seconds` of a track, or nil when they cannot be had (the planner then cuts on
-    /// the template's fallback interval and says why).
-    func analyseBeats(path: String, upTo seconds: Double) -> BeatTimes? {
-        nil
+    /// Beat times of a track, analysed once per track content (cached by hash) over the longest video allowed, or
+    /// nil when they cannot be had: the planner then cuts on the template's fallback interval and says why.
+    func analyseBeats(path: String) -> BeatTimes? {
+        let tracker = BeatTracker()
+        let upTo = configuration.maxDuration + 1
+        do {
+            let analysis: BeatAnalysis
+            if let dir = configuration.cacheDirectory {
+                analysis = try BeatCache(directory: dir).analysis(forFile: path, maxDuration: upTo, tracker: tracker)
+            } else {
+                analysis = try tracker.analyze(file: path, maxDuration: upTo)
+            }
+            logger.debug("beats", metadata: ["file": "\(path)", "tempo": "\(analysis.tempo)", "beats": "\(analysis.beats.count)", "confidence": "\(analysis.confidence)"])
+            return BeatTimes(times: analysis.beats, tempo: analysis.tempo, confidence: analysis.confidence)
+        } catch {
+            logger.warning("beat analysis failed; cutting on the fallback interval", metadata: ["file": "\(path)", "error": "\(error)"])
+            return nil
+        }
     }
 }

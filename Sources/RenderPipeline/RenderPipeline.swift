@@ -128,7 +128,7 @@ public final class RenderPipeline: Sendable {
             }
             audio = AudioInput(path: path, duration: duration)
             if template.timing.cut.mode == .beats {
-                beats = analyseBeats(path: path, upTo: min(configuration.maxDuration, request.duration ?? template.timing.defaultDuration) + 1)
+                beats = analyseBeats(path: path)
             }
         }
         let inputs = PlanInputs(

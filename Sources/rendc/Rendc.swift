@@ -7,7 +7,7 @@ struct Rendc: AsyncParsableCommand {
         abstract: "Compile declarative video templates into vertical product videos (H.264/AAC MP4 + JPEG).",
         subcommands: [
             RenderCommand.self, PlanCommand.self, StillCommand.self, LintCommand.self, TemplatesCommand.self,
-            DemoCommand.self, BenchCommand.self,
+            DemoCommand.self, BeatsCommand.self, BenchCommand.self,
         ]
     )
 }
