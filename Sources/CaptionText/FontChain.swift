@@ -41,6 +41,8 @@ final class FontChain {
             primaryKey = FaceKey(path: path, index: 0)
         } else if let path = catalog.file(family: font.family, weight: font.weight) {
             primaryKey = FaceKey(path: path, index: 0)
+        } else if let cjk = Self.cjkCollectionFace(family: font.family, weight: font.weight, catalog: catalog) {
+            primaryKey = cjk
         } else if FontCatalog.fileStem(forFamily: font.family) == "NotoSans" {
             guard let path = catalog.file(family: "DejaVu Sans", weight: font.weight) else {
                 throw CaptionError.noUsableFont(directories: dirs)
@@ -96,6 +98,20 @@ final class FontChain {
         guard let key = cache.scanForCoverage(of: codepoint, weight: weight) else { return nil }
         let i = append(key)
         return face(i) == nil ? nil : i
+    }
+
+    /// `Noto Sans CJK JP` and friends: Debian ships them as faces of one collection per weight
+    /// (`NotoSansCJK-Bold.ttc`: JP, KR, SC, TC, HK = faces 0...4).
+    static func cjkCollectionFace(family: String, weight: FontWeight, catalog: FontCatalog) -> FaceKey? {
+        let stem = FontCatalog.fileStem(forFamily: family).lowercased()
+        for base in ["notosanscjk", "notoserifcjk"] where stem.hasPrefix(base) {
+            let region = stem.dropFirst(base.count)
+            guard let index = ["jp", "kr", "sc", "tc", "hk"].firstIndex(of: String(region)) else { return nil }
+            let name = base == "notosanscjk" ? "NotoSansCJK" : "NotoSerifCJK"
+            let file = catalog.path(stem: "\(name)-\(weight == .bold ? "Bold" : "Regular")") ?? catalog.path(stem: "\(name)-Regular")
+            return file.map { FaceKey(path: $0, index: index) }
+        }
+        return nil
     }
 
     /// Which CJK face of a `NotoSansCJK` collection suits the text: Japanese when it has kana, Korean when it

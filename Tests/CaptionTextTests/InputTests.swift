@@ -153,6 +153,9 @@ private func scalar(_ v: UInt32) -> String { Unicode.Scalar(v).map { String(Char
         style.font = FontSpec(family: "DejaVu Sans Mono", weight: .regular)
         let mono = try renderer.renderDetailed("Mono", style: style, width: 800, height: 200)
         #expect(mono.fontFiles == ["/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"])
+        style.font = FontSpec(family: "Noto Sans CJK KR", weight: .bold)
+        let kr = try renderer.renderDetailed("한국어 中文", style: style, width: 800, height: 200)
+        #expect(kr.fontFiles == ["/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc#1"])
         style.font = FontSpec(family: "Comic Sans MS", weight: .bold)
         #expect(throws: CaptionError.self) { try renderer.render("x", style: style, width: 100, height: 100) }
     }
