@@ -19,6 +19,8 @@ package struct BeatEstimator: Sendable {
     /// A slower metrical level is kept only when the onsets between its beats are weaker than this fraction of the
     /// onsets on its beats; otherwise the faster level is the pulse.
     package var subdivisionRatio = 0.6
+    /// ... and when the bass onsets between its beats are weaker than this fraction of those on its beats.
+    package var bassSubdivisionRatio = 0.3
     /// Below this confidence no beats are returned.
     package var minimumConfidence = 0.3
 
@@ -36,7 +38,9 @@ package struct BeatEstimator: Sendable {
         package var agreement: Double
     }
 
-    package func track(_ envelope: [Float], frameRate: Double) -> Result {
+    /// `low` is the onset envelope of the bass bands (may be empty): it joins the tempo estimate and decides the
+    /// phase when the beats could sit on the off-beats.
+    package func track(_ envelope: [Float], low lowEnvelope: [Float] = [], frameRate: Double) -> Result {
         let empty = Result(tempo: 0, confidence: 0, beatFrames: [], periodicity: 0, agreement: 0)
         let n = envelope.count
         guard n > Int(frameRate * 2) else { return empty }
@@ -47,10 +51,20 @@ package struct BeatEstimator: Sendable {
         let sd = variance.squareRoot()
         guard sd > 1e-6, (env.max() ?? 0) > 1e-6 else { return empty }
         for i in 0..<n { env[i] /= sd }
+        var low = lowEnvelope.count == n ? lowEnvelope.map(Double.init) : []
+        if !low.isEmpty {
+            let lowMean = low.reduce(0, +) / Double(n)
+            let lowSD = (low.reduce(0) { $0 + ($1 - lowMean) * ($1 - lowMean) } / Double(max(n - 1, 1))).squareRoot()
+            if lowSD > 1e-6 { for i in 0..<n { low[i] /= lowSD } } else { low = [] }
+        }
+        // Tempo from all bands and the bass bands together (the bass marks the beat when chords sit between).
+        let tempoEnv = low.isEmpty ? env : zip(env, low).map { 0.5 * ($0 + $1) }
+        let full = env
+        env = tempoEnv
 
         let minLag = max(2, Int((60 * frameRate / maxTempo).rounded(.down)) - 1)
         let maxLag = Int((60 * frameRate / (minTempo / 2)).rounded(.up)) + 2
-        let acf = windowedAutocorrelation(env, frameRate: frameRate, maxLag: maxLag)
+        let acf = windowedAutocorrelation(tempoEnv, frameRate: frameRate, maxLag: maxLag)
         guard !acf.windows.isEmpty else { return empty }
 
         // 1. Coarse period: the autocorrelation peak weighted by a log-normal prior around 120 BPM, over the mean
@@ -85,8 +99,10 @@ package struct BeatEstimator: Sendable {
             let periods = variable.map { framePeriods($0.map { $0 * p }, centres: acf.windowCentres, frameCount: n) }
             let tracked = dynamicProgram(localScore, periods: periods, period: p)
             let ratio = subdivisionStrength(env, beats: tracked)
-            debugLog?("candidate bpm \(60 * frameRate / p) variable \(periods != nil) beats \(tracked.count) ratio \(ratio)")
-            if ratio < subdivisionRatio || index == candidates.count - 1 {
+            // Onsets between the beats that carry no bass (chords on the off-beat) do not make a faster pulse.
+            let lowRatio = low.isEmpty ? 1 : subdivisionStrength(low, beats: tracked)
+            debugLog?("candidate bpm \(60 * frameRate / p) variable \(periods != nil) beats \(tracked.count) ratio \(ratio) low \(lowRatio)")
+            if ratio < subdivisionRatio || lowRatio < bassSubdivisionRatio || index == candidates.count - 1 {
                 period = p
                 local = periods
                 beats = tracked
@@ -96,6 +112,9 @@ package struct BeatEstimator: Sendable {
         guard beats.count >= 2 else { return empty }
 
         // 4. Trim beats that run into silence, then recover beats the chain missed at the start and the end.
+        // Phase: when the bass onsets fall clearly between the beats, the beats are on the off-beats: move them.
+        if !low.isEmpty { beats = correctPhase(beats, env: full, low: low, periods: local, period: period) }
+
         beats = trim(beats, env, period: period)
         beats = extend(beats, env, periods: local, period: period)
         guard beats.count >= 2 else { return empty }
@@ -353,6 +372,38 @@ package struct BeatEstimator: Sendable {
         guard lo < hi else { return 0 }
         let around = env[lo...hi].sorted()
         return strength(env, at: frame, radius: 1) - around[around.count / 2]
+    }
+
+    /// Moves the beats half a period when the bass envelope is much stronger halfway between them than on them.
+    func correctPhase(_ beats: [Int], env: [Double], low: [Double], periods: [Double]?, period: Double) -> [Int] {
+        guard beats.count >= 4 else { return beats }
+        var on = 0.0, between = 0.0
+        var mids: [Int] = []
+        for i in 0..<(beats.count - 1) {
+            let mid = (beats[i] + beats[i + 1]) / 2
+            mids.append(mid)
+            on += strength(low, at: beats[i], radius: 1)
+            between += strength(low, at: mid, radius: 1)
+        }
+        debugLog?("phase: bass on beats \(on), between \(between)")
+        guard between > 1.5 * on else { return beats }
+        // Snap each midpoint to the strongest bass-or-full onset within two frames, keep one more beat at the end.
+        var shifted = mids.map { m -> Int in
+            var best = m
+            for f in max(0, m - 2)...min(env.count - 1, m + 2) where env[f] + low[f] > env[best] + low[best] { best = f }
+            return best
+        }
+        if let last = beats.last {
+            let p = periods?[last] ?? period
+            let next = last + Int((p / 2).rounded())
+            if next < env.count { shifted.append(next) }
+        }
+        if let first = beats.first {
+            let p = periods?[first] ?? period
+            let previous = first - Int((p / 2).rounded())
+            if previous >= 0 { shifted.insert(previous, at: 0) }
+        }
+        return shifted
     }
 
     /// Drops beats at both ends that do not stand out (the chain running on through silence or noise).

@@ -7,7 +7,7 @@ public struct BeatTracker: Sendable {
     /// Rate the audio is resampled to before analysis.
     package static let analysisRate = 22050
     /// Bumped whenever a change can alter results (it keys the cache).
-    package static let algorithmVersion = 1
+    package static let algorithmVersion = 2
     /// Seconds from an onset frame's nominal time to the onset it reacts to (measured on rendered MIDI tracks).
     package static let onsetLatency = 0.0
 
@@ -40,7 +40,7 @@ public struct BeatTracker: Sendable {
         var detector = onsets
         detector.sampleRate = Self.analysisRate
         let envelope = detector.envelope(clean)
-        let result = estimator.track(envelope.values, frameRate: envelope.frameRate)
+        let result = estimator.track(envelope.values, low: envelope.low, frameRate: envelope.frameRate)
         let beats = result.beatFrames
             .map { envelope.time(ofFrame: Double($0)) + Self.onsetLatency }
             .filter { $0 >= 0 && $0 <= duration }

@@ -3,6 +3,8 @@ import Foundation
 /// Onset strength over time, one value a hop: how much the log-mel spectrum rose from the frame before.
 package struct OnsetEnvelope: Sendable {
     package var values: [Float]
+    /// The same flux over the bass bands only (kick drum, bass line): where the beat usually is.
+    package var low: [Float] = []
     /// Frames a second (sampleRate / hop).
     package var frameRate: Double
     /// Seconds between frame index 0's time and the real onset time the envelope peaks at (calibrated).
@@ -19,6 +21,8 @@ package struct OnsetDetector: Sendable {
     package var hop: Int = 512
     package var melBands: Int = 128
     package var topDecibels: Float = 80
+    /// Mel bands centred below this frequency make the low (bass) envelope.
+    package var lowBandMaxHz: Double = 200
 
     package init() {}
 
@@ -75,13 +79,20 @@ package struct OnsetDetector: Sendable {
         let peak = mel.max() ?? 0
         let floor = peak - topDecibels
         var values = [Float](repeating: 0, count: frameCount)
+        var low = [Float](repeating: 0, count: frameCount)
+        let lowBands = max(1, filters.centres.filter { $0 < lowBandMaxHz }.count)
         mel.withUnsafeBufferPointer { m in
             let scale = 1 / Float(melBands)
             for t in 1..<frameCount {
                 let cur = m.baseAddress! + t * melBands
                 let prev = cur - melBands
                 var sum: Float = 0
-                for b in 0..<melBands {
+                for b in 0..<lowBands {
+                    let d = max(cur[b], floor) - max(prev[b], floor)
+                    if d > 0 { sum += d }
+                }
+                low[t] = sum / Float(lowBands)
+                for b in lowBands..<melBands {
                     let d = max(cur[b], floor) - max(prev[b], floor)
                     if d > 0 { sum += d }
                 }
@@ -93,7 +104,7 @@ package struct OnsetDetector: Sendable {
             for b in 0..<melBands { first += max(m[b], floor) - floor }
             values[0] = min(first * scale, values.max() ?? 0)
         }
-        return OnsetEnvelope(values: values, frameRate: frameRate, timeOffset: 0)
+        return OnsetEnvelope(values: values, low: low, frameRate: frameRate, timeOffset: 0)
     }
 }
 
@@ -101,6 +112,8 @@ package struct OnsetDetector: Sendable {
 struct MelFilterBank {
     var starts: [Int]
     var weights: [[Float]]
+    /// Centre frequency of each band, Hz.
+    var centres: [Double]
 
     init(sampleRate: Int, fftSize: Int, bands: Int) {
         func hzToMel(_ hz: Double) -> Double {
@@ -137,6 +150,7 @@ struct MelFilterBank {
         }
         self.starts = starts
         self.weights = weights
+        centres = (0..<bands).map { hz[$0 + 1] }
     }
 
     func apply(power: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {

@@ -18,6 +18,14 @@ import Testing
         #expect(analysis.beats.first.map { $0 < 0.07 } ?? false, "first beat \(String(describing: analysis.beats.first))")
     }
 
+    @Test func bassDecidesThePhaseWhenChordsSitOnTheOffBeats() throws {
+        let track = try TrackFixtures.track(bpm: 92, bars: 6, drums: false, offbeatChords: true)
+        let analysis = try BeatTracker().analyze(file: track.wav.path, maxDuration: nil)
+        let score = BeatEvaluation.score(estimated: analysis.beats, reference: track.beats)
+        #expect(score.fMeasure >= 0.9, "F \(score.fMeasure): \(analysis.beats.prefix(6))")
+        #expect(BeatEvaluation.tempoError(estimated: analysis.tempo, reference: 92) < 0.02, "tempo \(analysis.tempo)")
+    }
+
     @Test func quietIntroBeatsAreFound() throws {
         let track = try TrackFixtures.track(bpm: 110, bars: 6, drums: true, quietIntroBars: 2)
         let analysis = try BeatTracker().analyze(file: track.wav.path, maxDuration: nil)

@@ -19,7 +19,8 @@ enum TrackFixtures {
     static let cacheDirectory: URL = FileManager.default.temporaryDirectory.appendingPathComponent("rendc-beat-fixtures")
 
     /// A 4/4 groove at `bpm`: piano chords on every beat, bass, and (with `drums`) kick/snare/hi-hats.
-    static func midi(bpm: Double, bars: Int, drums: Bool, quietIntroBars: Int = 0) -> (data: [UInt8], beats: [Double]) {
+    /// With `offbeatChords`, the chords sit on the off-beats and only the bass marks the beat (no drums).
+    static func midi(bpm: Double, bars: Int, drums: Bool, quietIntroBars: Int = 0, offbeatChords: Bool = false) -> (data: [UInt8], beats: [Double]) {
         let ticks = 480
         var events: [(tick: Int, order: Int, bytes: [UInt8])] = []
         func note(_ tick: Int, _ channel: UInt8, _ key: UInt8, _ velocity: UInt8, _ length: Int) {
@@ -38,6 +39,11 @@ enum TrackFixtures {
             beats.append(Double(b) * 60 / bpm)
             let chord = chords[bar % chords.count]
             let quiet = bar < quietIntroBars
+            if offbeatChords {
+                note(tick, 1, chord[0] - 24 + (beat % 2 == 0 ? 0 : 7), beat % 2 == 0 ? 100 : 70, ticks * 7 / 10)
+                for key in chord { note(tick + ticks / 2, 0, key, 80, ticks * 4 / 10) }
+                continue
+            }
             for key in chord { note(tick, 0, key, quiet ? 30 : (beat == 0 ? 88 : 72), ticks * 9 / 10) }
             if quiet { continue }
             note(tick, 1, chord[0] - 24 + (beat % 2 == 0 ? 0 : 7), beat % 2 == 0 ? 95 : 75, ticks * 8 / 10)
@@ -74,9 +80,9 @@ enum TrackFixtures {
     static func be32(_ v: Int) -> [UInt8] { [UInt8(v >> 24 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
 
     /// Renders (once, cached by name) a track to WAV at 44.1 kHz.
-    static func track(bpm: Double, bars: Int, drums: Bool, quietIntroBars: Int = 0) throws -> Track {
-        let (data, beats) = midi(bpm: bpm, bars: bars, drums: drums, quietIntroBars: quietIntroBars)
-        let name = "groove-\(Int(bpm))-\(bars)-\(drums ? "drums" : "piano")-\(quietIntroBars)-v1"
+    static func track(bpm: Double, bars: Int, drums: Bool, quietIntroBars: Int = 0, offbeatChords: Bool = false) throws -> Track {
+        let (data, beats) = midi(bpm: bpm, bars: bars, drums: drums, quietIntroBars: quietIntroBars, offbeatChords: offbeatChords)
+        let name = "groove-\(Int(bpm))-\(bars)-\(drums ? "drums" : "piano")-\(quietIntroBars)\(offbeatChords ? "-offbeat" : "")-v1"
         try FileManager.default.createDirectory(at: cacheDirectory, withIntermediateDirectories: true)
         let wav = cacheDirectory.appendingPathComponent(name + ".wav")
         if !FileManager.default.fileExists(atPath: wav.path) {

@@ -39,6 +39,14 @@ TRACKS += [
     dict(name="noisy-piano-88", tempo=[(0, 88)], drums=False, bars=14, kind="steady", noise_db=-18),
 ]
 
+# Harder grooves: swing with humanised timing, off-beat chords, a waltz.
+TRACKS += [
+    dict(name="swing-108", tempo=[(0, 108)], drums=True, bars=16, kind="steady", style="swing"),
+    dict(name="offbeat-84", tempo=[(0, 84)], drums=False, bars=14, kind="steady", style="offbeat"),
+    dict(name="offbeat-dr-150", tempo=[(0, 150)], drums=True, bars=20, kind="steady", style="offbeat"),
+    dict(name="waltz-150", tempo=[(0, 150)], drums=False, bars=24, kind="steady", style="waltz"),
+]
+
 LONG_TRACK = dict(name="long-128", tempo=[(0, 128)], drums=True, bars=96, kind="speed")  # 3 minutes
 
 CHORDS = [(60, 64, 67), (55, 59, 62), (57, 60, 64), (53, 57, 60)]  # C, G, Am, F
@@ -83,15 +91,22 @@ def tempo_per_beat(tempo_map, beats):
 
 
 def build(track, seed=7):
+    """Styles: "band" (default: chords on every beat, bass, drums with eighth hats), "swing" (triplet-swung hats and
+    melody, humanised timing and velocities), "offbeat" (chords on the off-beats, bass on 1 and 3: the classic
+    off-beat trap), "waltz" (3/4 oom-pah-pah)."""
     rng = random.Random(seed + sum(map(ord, track["name"])))
-    beats_per_bar = 4
+    style = track.get("style", "band")
+    beats_per_bar = 3 if style == "waltz" else 4
     bars = track["bars"]
     n_beats = bars * beats_per_bar
     bpms = tempo_per_beat(track["tempo"], n_beats)
     intro = track.get("intro_bars", 0)
     ev = []
 
-    def note(tick, channel, key, velocity, length):
+    def note(tick, channel, key, velocity, length, human=False):
+        if human or style == "swing":
+            tick = max(0, tick + int(rng.gauss(0, 10) * TICKS * bpms[0] / 60000))  # ~10 ms timing spread
+            velocity = max(1, min(127, velocity + rng.randint(-12, 12)))
         ev.append((tick, bytes([0x90 | channel, key, velocity]), 1))
         ev.append((tick + length, bytes([0x80 | channel, key, 0]), 0))
 
@@ -110,7 +125,25 @@ def build(track, seed=7):
         t += 60.0 / bpms[b]
         bar, beat = divmod(b, beats_per_bar)
         chord = CHORDS[bar % len(CHORDS)]
+        root = chord[0] - 24
         quiet = bar < intro
+        if style == "waltz":
+            if beat == 0:
+                note(tick, 1, root, 100, TICKS * 9 // 10)
+            else:
+                for key in chord:
+                    note(tick, 0, key, 62, TICKS * 6 // 10)
+            if rng.random() < 0.5:
+                note(tick, 2, rng.choice(SCALE) + 12, 45, TICKS - 20)
+            continue
+        if style == "offbeat":
+            # Bass on 1 and 3 (and a soft 2 and 4), chords on every "and".
+            note(tick, 1, root if beat % 2 == 0 else root + 7, 100 if beat % 2 == 0 else 70, TICKS * 7 // 10)
+            for key in chord:
+                note(tick + TICKS // 2, 0, key, 80, TICKS * 4 // 10)
+            if track["drums"]:
+                note(tick, 9, 36 if beat % 2 == 0 else 38, 100, TICKS // 4)
+            continue
         # Piano chord on every beat, accented on the first.
         vel = (34 if beat == 0 else 28) if quiet else (88 if beat == 0 else 72)
         for key in chord:
@@ -118,19 +151,19 @@ def build(track, seed=7):
         if quiet:
             continue
         # Bass on beats 1 and 3, a passing note on 2 and 4.
-        root = chord[0] - 24
         note(tick, 1, root if beat % 2 == 0 else root + 7, 95 if beat % 2 == 0 else 75, TICKS * 8 // 10)
-        # Melody: soft eighths on some beats.
+        off = TICKS * 2 // 3 if style == "swing" else TICKS // 2
+        # Melody: soft (swung) eighths on some beats.
         if rng.random() < 0.6:
-            note(tick, 2, rng.choice(SCALE) + 12, 50, TICKS // 2 - 20)
-            note(tick + TICKS // 2, 2, rng.choice(SCALE) + 12, 40, TICKS // 2 - 20)
+            note(tick, 2, rng.choice(SCALE) + 12, 50, off - 20)
+            note(tick + off, 2, rng.choice(SCALE) + 12, 40, TICKS - off - 20)
         if track["drums"]:
             if beat % 2 == 0:
                 note(tick, 9, 36, 112, TICKS // 4)  # kick
             else:
                 note(tick, 9, 38, 100, TICKS // 4)  # snare
             note(tick, 9, 42, 70, TICKS // 8)  # closed hi-hat on the beat
-            note(tick + TICKS // 2, 9, 42, 50, TICKS // 8)  # and on the off-beat
+            note(tick + off, 9, 42, 50, TICKS // 8)  # and on the (swung) off-beat
     return smf(ev), times, bpms
 
 
