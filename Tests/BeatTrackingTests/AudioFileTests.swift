@@ -191,3 +191,34 @@ import Testing
         expectError(png.path, [.noAudioStream])
     }
 }
+
+// MARK: - Files without a pulse
+
+@Suite struct NoPulseFileTests {
+    @Test func speechHasNoBeats() throws {
+        let directory = try Fixtures.temporaryDirectory("beat-speech")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let texts = [
+            "Welcome to our store. Today we are showing you the new collection of summer shoes, with bright colours and soft leather. Each pair is made by hand in a small workshop, and every detail is checked twice.",
+            "One, two, three, four, five, six, seven, eight, nine, ten. The quick brown fox jumps over the lazy dog, and she sells sea shells by the sea shore.",
+        ]
+        for (index, text) in texts.enumerated() {
+            let wav = directory.appendingPathComponent("speech-\(index).wav")
+            try TrackFixtures.run("espeak-ng", ["-w", wav.path, "-s", index == 0 ? "150" : "175", text])
+            let analysis = try BeatTracker().analyze(file: wav.path, maxDuration: nil)
+            #expect(analysis.beats.isEmpty, "speech \(index): \(analysis.beats.count) beats, confidence \(analysis.confidence)")
+            #expect(analysis.tempo == 0 && analysis.confidence < 0.3)
+            #expect(analysis.analysedDuration > 5)
+        }
+    }
+
+    @Test func silentFileHasNoBeats() throws {
+        let directory = try Fixtures.temporaryDirectory("beat-silence")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("silence.m4a")
+        try TrackFixtures.run("ffmpeg", ["-nostdin", "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=44100:cl=stereo", "-t", "8", file.path])
+        let analysis = try BeatTracker().analyze(file: file.path, maxDuration: nil)
+        #expect(analysis.beats.isEmpty && analysis.confidence == 0)
+        #expect(abs(analysis.trackDuration - 8) < 0.1)
+    }
+}
