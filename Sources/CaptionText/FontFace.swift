@@ -33,6 +33,9 @@ final class FontFace {
     /// Pixel size of the selected strike for bitmap fonts.
     let strikePixelSize: Double
     private var currentPixelSize: Double = -1
+    /// Decoded strike bitmaps of colour glyphs (PNG inside CBDT), kept across renders; bounded.
+    var colorBitmaps: [UInt32: ColorBitmap] = [:]
+    static let colorBitmapCacheLimit = 512
 
     init(library: FreeTypeLibrary, path: String, index: Int) throws {
         var f: FT_Face?
@@ -179,6 +182,15 @@ final class GlyphImage {
         }
         return CoverageBitmap(left: Int(bg.pointee.left), top: Int(bg.pointee.top), width: w, height: h, pixels: pixels)
     }
+}
+
+/// A colour glyph's strike bitmap as premultiplied float RGBA, placed relative to its origin (`top` is up).
+struct ColorBitmap {
+    var left: Int
+    var top: Int
+    var width: Int
+    var height: Int
+    var pixels: [Float]
 }
 
 /// An 8-bit coverage bitmap placed relative to a glyph origin (`top` is up from the baseline).

@@ -14,7 +14,6 @@ final class GlyphRasterizer {
         var fy: Int
     }
     private var outlineCache: [Key: (fill: CoverageBitmap?, stroke: CoverageBitmap?)] = [:]
-    private var colorCache: [Key: (left: Int, top: Int, width: Int, height: Int, pixels: [Float])?] = [:]
     private(set) var usedFonts: Set<Int> = []
 
     init(chain: FontChain, size: Double, strokeRadius: Double) throws {
@@ -71,13 +70,12 @@ final class GlyphRasterizer {
     private func drawColor(
         face: FontFace, font: Int, glyph: UInt32, penX: Double, penY: Double, opacity: Float, into canvas: inout CaptionCanvas
     ) throws {
-        let key = Key(font: font, glyph: glyph, fx: 0, fy: 0)
-        let source: (left: Int, top: Int, width: Int, height: Int, pixels: [Float])?
-        if let cached = colorCache[key] {
+        let source: ColorBitmap?
+        if let cached = face.colorBitmaps[glyph] {
             source = cached
         } else {
             source = loadColorBitmap(face: face, glyph: glyph)
-            colorCache[key] = source
+            if let source, face.colorBitmaps.count < FontFace.colorBitmapCacheLimit { face.colorBitmaps[glyph] = source }
         }
         guard let src = source, src.width > 0, src.height > 0, face.strikePixelSize > 0 else { return }
         let scale = size / face.strikePixelSize
@@ -85,11 +83,11 @@ final class GlyphRasterizer {
             src.pixels, sw: src.width, sh: src.height, scale: scale,
             dx: penX + Double(src.left) * scale, dy: penY - Double(src.top) * scale,
             clipWidth: canvas.width, clipHeight: canvas.height)
-        canvas.addColor(patch.pixels, px: patch.x, py: patch.y, pw: patch.width, ph: patch.height, opacity: opacity)
+        canvas.addColor(patch, opacity: opacity)
     }
 
     /// The strike bitmap of a colour glyph as premultiplied float RGBA (FreeType gives premultiplied BGRA).
-    private func loadColorBitmap(face: FontFace, glyph: UInt32) -> (left: Int, top: Int, width: Int, height: Int, pixels: [Float])? {
+    private func loadColorBitmap(face: FontFace, glyph: UInt32) -> ColorBitmap? {
         guard FT_Load_Glyph(face.face, FT_UInt(glyph), FT_Int32(FT_LOAD_COLOR)) == 0, let slot = face.face.pointee.glyph else {
             return nil
         }
@@ -120,6 +118,6 @@ final class GlyphRasterizer {
         } else {
             return nil
         }
-        return (Int(slot.pointee.bitmap_left), Int(slot.pointee.bitmap_top), w, h, px)
+        return ColorBitmap(left: Int(slot.pointee.bitmap_left), top: Int(slot.pointee.bitmap_top), width: w, height: h, pixels: px)
     }
 }

@@ -8,8 +8,8 @@ struct CaptionCanvas {
     let height: Int
     var fill: [Float]
     var stroke: [Float]
-    /// Premultiplied RGBA, allocated on the first colour glyph.
-    var color: [Float]?
+    /// Colour glyphs (premultiplied RGBA patches) in drawing order, with their opacity.
+    var patches: [(patch: Resampler.Patch, opacity: Float)] = []
     /// The rectangle any layer has touched (x0..<x1, y0..<y1); empty when x0 >= x1.
     private(set) var dirty = (x0: Int.max, y0: Int.max, x1: Int.min, y1: Int.min)
 
@@ -53,29 +53,27 @@ struct CaptionCanvas {
         }
     }
 
-    /// Composites a premultiplied RGBA patch (`pw` x `ph`, top-left at `px`, `py`) over the colour layer.
-    mutating func addColor(_ patch: [Float], px: Int, py: Int, pw: Int, ph: Int, opacity: Float) {
-        let w = width, h = height
-        let x0 = max(0, px), y0 = max(0, py)
-        let x1 = min(w, px + pw), y1 = min(h, py + ph)
-        guard x0 < x1, y0 < y1 else { return }
+    /// Adds a colour glyph patch (drawn above every fill and stroke).
+    mutating func addColor(_ patch: Resampler.Patch, opacity: Float) {
+        let x0 = max(0, patch.x), y0 = max(0, patch.y)
+        let x1 = min(width, patch.x + patch.width), y1 = min(height, patch.y + patch.height)
+        guard x0 < x1, y0 < y1, opacity > 0 else { return }
         touch(x0, y0, x1, y1)
-        var layer = color ?? [Float](repeating: 0, count: width * height * 4)
-        color = nil  // keep the buffer uniquely referenced while it is written
-        defer { color = layer }
-        patch.withUnsafeBufferPointer { src in
-            layer.withUnsafeMutableBufferPointer { dst in
-                for yy in y0..<y1 {
-                    for xx in x0..<x1 {
-                        let si = ((yy - py) * pw + (xx - px)) * 4
+        patches.append((patch, opacity))
+    }
+
+    /// Calls `body(canvasIndex, premultiplied r, g, b, a)` for every patch pixel on the canvas, in order.
+    private func forEachPatchPixel(_ body: (Int, Float, Float, Float, Float) -> Void) {
+        for (p, opacity) in patches {
+            let x0 = max(0, p.x), y0 = max(0, p.y)
+            let x1 = min(width, p.x + p.width), y1 = min(height, p.y + p.height)
+            guard x0 < x1, y0 < y1 else { continue }
+            p.pixels.withUnsafeBufferPointer { src in
+                for y in y0..<y1 {
+                    for x in x0..<x1 {
+                        let si = ((y - p.y) * p.width + (x - p.x)) * 4
                         let a = src[si + 3] * opacity
-                        guard a > 0 else { continue }
-                        let di = (yy * w + xx) * 4
-                        let k = 1 - a
-                        dst[di] = src[si] * opacity + dst[di] * k
-                        dst[di + 1] = src[si + 1] * opacity + dst[di + 1] * k
-                        dst[di + 2] = src[si + 2] * opacity + dst[di + 2] * k
-                        dst[di + 3] = a + dst[di + 3] * k
+                        if a > 0 { body(y * width + x, src[si] * opacity, src[si + 1] * opacity, src[si + 2] * opacity, a) }
                     }
                 }
             }
@@ -108,11 +106,10 @@ struct CaptionCanvas {
                 for x in dirty.x0..<dirty.x1 {
                     let i = y * w + x
                     let s = stroke[i], f = fill[i]
-                    var m = s + f * (1 - s)
-                    if let color { m = m + color[i * 4 + 3] * (1 - m) }
-                    mask[i] = m
+                    mask[i] = s + f * (1 - s)
                 }
             }
+            forEachPatchPixel { i, _, _, _, a in mask[i] = mask[i] + a * (1 - mask[i]) }
             shadowMask = Self.gaussianBlur(mask, width: w, height: h, sigma: sigma)
         }
         var boxBounds: (x0: Int, y0: Int, x1: Int, y1: Int)?
@@ -166,14 +163,6 @@ struct CaptionCanvas {
                             }
                             if let sp = strokePaint { over(sp, strokeM[i]) }
                             over(fillPaint, fillM[i])
-                            if let color {
-                                let ca = color[i * 4 + 3]
-                                if ca > 0 {
-                                    let k = 1 - ca
-                                    r = color[i * 4] + r * k; g = color[i * 4 + 1] + g * k
-                                    b = color[i * 4 + 2] + b * k; a = ca + a * k
-                                }
-                            }
                             let alpha = min(1, a)
                             guard alpha > 0.5 / 255 else { continue }
                             let inv = 1 / alpha, j = i * 4
@@ -184,6 +173,23 @@ struct CaptionCanvas {
                         }
                     }
                 }
+            }
+        }
+        // Colour glyphs on top (back to premultiplied for the few pixels they cover).
+        pixels.withUnsafeMutableBufferPointer { out in
+            forEachPatchPixel { i, sr, sg, sb, sa in
+                let j = i * 4, k = 1 - sa
+                let da = Float(out[j + 3]) / 255
+                let r = sr + Float(out[j]) / 255 * da * k
+                let g = sg + Float(out[j + 1]) / 255 * da * k
+                let b = sb + Float(out[j + 2]) / 255 * da * k
+                let a = min(1, sa + da * k)
+                guard a > 0.5 / 255 else { return }
+                let inv = 1 / a
+                out[j] = UInt8(min(255, max(0, r * inv * 255 + 0.5)))
+                out[j + 1] = UInt8(min(255, max(0, g * inv * 255 + 0.5)))
+                out[j + 2] = UInt8(min(255, max(0, b * inv * 255 + 0.5)))
+                out[j + 3] = UInt8(min(255, a * 255 + 0.5))
             }
         }
         return RGBAImage(width: w, height: h, pixels: pixels)

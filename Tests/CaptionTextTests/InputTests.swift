@@ -203,7 +203,7 @@ private func scalar(_ v: UInt32) -> String { Unicode.Scalar(v).map { String(Char
     @Test func benchmarkReportsMedians() throws {
         let report = try CaptionBenchmark.run(iterations: 1)
         let lines = report.split(separator: "\n")
-        #expect(lines.count == 3)
-        #expect(lines.filter { $0.contains("median") && $0.contains("ms") }.count == 2)
+        #expect(lines.count == 4)
+        #expect(lines.filter { $0.contains("median") && $0.contains("ms") }.count == 3)
     }
 }
