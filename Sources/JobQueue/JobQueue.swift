@@ -1,1 +1,0 @@
-// JobQueue: see the job-service issues.

@@ -1,0 +1,28 @@
+/// Errors from the job store. `description` holds no SQL and no keys.
+public struct JobQueueError: Error, Sendable, CustomStringConvertible, Equatable {
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        enum Base: Sendable, Hashable {
+            case invalidInput, notFound, database, migration
+        }
+        let base: Base
+        public static let invalidInput = Code(base: .invalidInput)
+        public static let notFound = Code(base: .notFound)
+        public static let database = Code(base: .database)
+        public static let migration = Code(base: .migration)
+        public var description: String { "\(base)" }
+    }
+
+    public var code: Code
+    public var message: String
+    public var file: String
+    public var line: Int
+
+    public init(_ code: Code, _ message: String, file: String = #fileID, line: Int = #line) {
+        self.code = code
+        self.message = message
+        self.file = file
+        self.line = line
+    }
+
+    public var description: String { "job queue: \(message)" }
+}

@@ -1,0 +1,257 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+// The worker's side of the queue: claim, heartbeat, progress, finish, release, reap, listen.
+// Every write after the claim is fenced by (lease_owner, lease_epoch) and status = 'processing'.
+extension JobStore {
+    /// Claims up to `limit` ready jobs for `owner`: pending, due (`run_after`), within each tenant's running cap,
+    /// highest priority first, then oldest. Each claimed job is `processing`, its attempt counted and leased to
+    /// `owner` for `policy.leaseDuration` seconds, all in one statement.
+    ///
+    /// Claimers are serialised by a transaction-scoped advisory lock taken before that statement, so the
+    /// statement's snapshot sees every earlier claim and the per-tenant count is exact (a job that stops running
+    /// meanwhile only makes the count conservative). `SKIP LOCKED` keeps the claim from waiting on rows that
+    /// another writer (a cancel, the reaper) holds.
+    public func claim(owner: String, limit: Int) async throws -> [ClaimedJob] {
+        guard limit > 0 else { return [] }
+        let leaseSeconds = policy.leaseDuration
+        let logger = self.logger
+        return try await guarded("claim jobs") {
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.claimLockKey))", logger: logger)
+                let rows = try await connection.query("""
+                    WITH running AS (
+                        SELECT tenant_id, count(*) AS n FROM video_processing_jobs
+                        WHERE status = 'processing' GROUP BY tenant_id
+                    ), room AS (
+                        SELECT t.id AS tenant_id, t.max_running_jobs - COALESCE(r.n, 0) AS free
+                        FROM tenants t LEFT JOIN running r ON r.tenant_id = t.id
+                        WHERE t.max_running_jobs > COALESCE(r.n, 0)
+                    ), candidates AS (
+                        SELECT c.id, c.priority, c.created_at
+                        FROM room CROSS JOIN LATERAL (
+                            SELECT j.id, j.priority, j.created_at FROM video_processing_jobs j
+                            WHERE j.tenant_id = room.tenant_id AND j.status = 'pending' AND j.run_after <= now()
+                            ORDER BY j.priority DESC, j.created_at, j.id
+                            LIMIT LEAST(room.free, \(limit))
+                            FOR UPDATE SKIP LOCKED
+                        ) c
+                    ), chosen AS (
+                        SELECT id FROM candidates ORDER BY priority DESC, created_at, id LIMIT \(limit)
+                    )
+                    UPDATE video_processing_jobs j SET
+                        status = 'processing',
+                        attempts = j.attempts + 1,
+                        lease_owner = \(owner),
+                        lease_epoch = j.lease_epoch + 1,
+                        lease_expires_at = now() + \(leaseSeconds) * interval '1 second',
+                        heartbeat_at = now(),
+                        started_at = now(),
+                        progress = 0,
+                        updated_at = now()
+                    FROM chosen WHERE j.id = chosen.id
+                    RETURNING \(unescaped: Self.jobColumns("j."))
+                    """, logger: logger).collect()
+                let claimed = try rows.map { row in
+                    let job = try Self.decodeJob(row)
+                    let lease = Lease(
+                        jobId: job.id, tenantId: job.tenantId, owner: owner, epoch: job.leaseEpoch,
+                        attempt: job.attempts, maxAttempts: job.maxAttempts,
+                        expiresAt: job.leaseExpiresAt ?? Date())
+                    return ClaimedJob(job: job, lease: lease)
+                }
+                // RETURNING does not keep the chosen order: hand the jobs out highest priority, then oldest, first.
+                return claimed.sorted { a, b in
+                    if a.job.priority != b.job.priority { return a.job.priority > b.job.priority }
+                    if a.job.createdAt != b.job.createdAt { return a.job.createdAt < b.job.createdAt }
+                    return a.job.id.uuidString < b.job.id.uuidString
+                }
+            }
+        }
+    }
+
+    /// Extends the lease. `stillOwner == false` means the job was reaped, reclaimed or finished elsewhere: stop.
+    public func heartbeat(_ lease: Lease) async throws -> HeartbeatResult {
+        try await guarded("heartbeat") {
+            let rows = try await client.query("""
+                UPDATE video_processing_jobs SET
+                    lease_expires_at = now() + \(policy.leaseDuration) * interval '1 second', heartbeat_at = now()
+                WHERE id = \(lease.jobId) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch)
+                  AND status = 'processing'
+                RETURNING cancel_requested, lease_expires_at
+                """, logger: logger).collect()
+            guard let row = rows.first else { return HeartbeatResult(stillOwner: false, cancelRequested: false, expiresAt: nil) }
+            let (cancel, expires) = try row.decode((Bool, Date).self)
+            return HeartbeatResult(stillOwner: true, cancelRequested: cancel, expiresAt: expires)
+        }
+    }
+
+    /// Records progress (0–100; the caller throttles, see ``ProgressThrottle``). Fenced like a heartbeat.
+    public func updateProgress(_ lease: Lease, percent: Int) async throws -> HeartbeatResult {
+        let value = min(max(percent, 0), 100)
+        return try await guarded("progress") {
+            let rows = try await client.query("""
+                UPDATE video_processing_jobs SET progress = \(value), updated_at = now()
+                WHERE id = \(lease.jobId) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch)
+                  AND status = 'processing'
+                RETURNING cancel_requested, lease_expires_at
+                """, logger: logger).collect()
+            guard let row = rows.first else { return HeartbeatResult(stillOwner: false, cancelRequested: false, expiresAt: nil) }
+            let (cancel, expires) = try row.decode((Bool, Date?).self)
+            return HeartbeatResult(stillOwner: true, cancelRequested: cancel, expiresAt: expires)
+        }
+    }
+
+    /// Marks the job completed with its outputs, only while `lease` still owns it. Returns false (and writes
+    /// nothing) when the lease was lost: another attempt owns the job or already finished it.
+    public func complete(_ lease: Lease, videoURL: String, thumbnailURL: String?, processingTimeMs: Int) async throws -> Bool {
+        try await guarded("complete job") {
+            try await !client.query("""
+                UPDATE video_processing_jobs SET
+                    status = 'completed', progress = 100, completed_at = now(), processing_time_ms = \(processingTimeMs),
+                    output_video_url = \(videoURL), output_thumbnail_url = \(thumbnailURL), last_error = NULL,
+                    lease_expires_at = NULL, updated_at = now()
+                WHERE id = \(lease.jobId) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch)
+                  AND status = 'processing'
+                RETURNING id
+                """, logger: logger).collect().isEmpty
+        }
+    }
+
+    /// Records a failed attempt: back to pending after a backoff while attempts remain and the error is
+    /// retryable, else failed. Fenced: a lost lease writes nothing (`.notOwner`).
+    public func fail(_ lease: Lease, error message: String, retryable: Bool = true) async throws -> FailOutcome {
+        let decision = policy.afterFailure(
+            attempt: lease.attempt, maxAttempts: lease.maxAttempts, retryable: retryable, unit: Double.random(in: 0..<1))
+        let text = String(message.prefix(4000))
+        return try await guarded("fail job") {
+            switch decision {
+            case .retry(let seconds):
+                let rows = try await client.query("""
+                    UPDATE video_processing_jobs SET
+                        status = 'pending', run_after = now() + \(seconds) * interval '1 second', last_error = \(text),
+                        lease_owner = NULL, lease_expires_at = NULL, progress = 0, updated_at = now()
+                    WHERE id = \(lease.jobId) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch)
+                      AND status = 'processing'
+                    RETURNING run_after
+                    """, logger: logger).collect()
+                guard let row = rows.first else { return .notOwner }
+                return .retrying(at: try row.decode(Date.self))
+            case .fail:
+                let rows = try await client.query("""
+                    UPDATE video_processing_jobs SET
+                        status = 'failed', completed_at = now(), last_error = \(text), lease_expires_at = NULL,
+                        processing_time_ms = (extract(epoch FROM now() - started_at) * 1000)::int4, updated_at = now()
+                    WHERE id = \(lease.jobId) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch)
+                      AND status = 'processing'
+                    RETURNING id
+                    """, logger: logger).collect()
+                return rows.isEmpty ? .notOwner : .failed
+            }
+        }
+    }
+
+    /// Marks the job cancelled after its worker stopped the render on request. Fenced.
+    public func markCancelled(_ lease: Lease) async throws -> Bool {
+        try await guarded("cancel job") {
+            try await !client.query("""
+                UPDATE video_processing_jobs SET
+                    status = 'cancelled', completed_at = now(), last_error = 'cancelled by request',
+                    lease_expires_at = NULL, updated_at = now()
+                WHERE id = \(lease.jobId) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch)
+                  AND status = 'processing'
+                RETURNING id
+                """, logger: logger).collect().isEmpty
+        }
+    }
+
+    /// Gives the job back on graceful shutdown: pending again at once, the attempt not counted (a job whose
+    /// cancel was requested becomes cancelled). Fenced.
+    public func release(_ lease: Lease, reason: String = "released by a worker shutting down") async throws -> Bool {
+        let released = try await guarded("release job") {
+            try await !client.query("""
+                UPDATE video_processing_jobs SET
+                    status = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'pending' END,
+                    completed_at = CASE WHEN cancel_requested THEN now() ELSE NULL END,
+                    attempts = GREATEST(attempts - 1, 0), run_after = now(), last_error = \(reason),
+                    lease_owner = NULL, lease_expires_at = NULL, progress = 0, updated_at = now()
+                WHERE id = \(lease.jobId) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch)
+                  AND status = 'processing'
+                RETURNING id
+                """, logger: logger).collect().isEmpty
+        }
+        if released { await notifyNewJob(lease.jobId) }
+        return released
+    }
+
+    /// Returns jobs whose lease expired (their worker died or hung) to pending after a backoff, or fails them once
+    /// their attempts are used up (cancelled, when a cancel was requested); `last_error` says why. Takes at most
+    /// `limit` jobs a call, skipping rows another transaction holds.
+    public func reapExpiredLeases(limit: Int = 100) async throws -> [ReapedJob] {
+        let policy = self.policy
+        let logger = self.logger
+        let reaped: [ReapedJob] = try await guarded("reap expired leases") {
+            try await client.withTransaction(logger: logger) { connection in
+                let rows = try await connection.query("""
+                    SELECT id, tenant_id, attempts, max_attempts, cancel_requested, COALESCE(lease_owner, ''), lease_epoch
+                    FROM video_processing_jobs
+                    WHERE status = 'processing' AND lease_expires_at < now()
+                    ORDER BY lease_expires_at LIMIT \(max(1, limit))
+                    FOR UPDATE SKIP LOCKED
+                    """, logger: logger).collect()
+                var result: [ReapedJob] = []
+                for row in rows {
+                    let (id, tenant, attempts, maxAttempts, cancel, owner, epoch) =
+                        try row.decode((UUID, UUID, Int, Int, Bool, String, Int64).self)
+                    let next = policy.afterLeaseExpired(attempts: attempts, maxAttempts: maxAttempts, cancelRequested: cancel)
+                    let reason = "lease expired: worker \(owner) stopped heartbeating during attempt \(attempts) of \(maxAttempts)"
+                    let delay = next == .pending ? policy.backoff.delay(afterAttempt: attempts, unit: Double.random(in: 0..<1)) : 0
+                    try await connection.query("""
+                        UPDATE video_processing_jobs SET
+                            status = \(next.rawValue), last_error = \(reason),
+                            completed_at = CASE WHEN \(next.rawValue) = 'pending' THEN NULL ELSE now() END,
+                            run_after = now() + \(delay) * interval '1 second',
+                            lease_owner = NULL, lease_expires_at = NULL, progress = 0, updated_at = now()
+                        WHERE id = \(id) AND lease_epoch = \(epoch) AND status = 'processing'
+                        """, logger: logger)
+                    result.append(ReapedJob(jobId: id, tenantId: tenant, newStatus: next, attempts: attempts))
+                }
+                return result
+            }
+        }
+        for job in reaped where job.newStatus == .pending { await notifyNewJob(job.jobId) }
+        return reaped
+    }
+
+    /// Holds one pooled connection listening on ``notificationChannel`` and calls `onNotification` for each
+    /// notification, until the calling task is cancelled. NOTIFY is a hint: keep polling as well.
+    public func listenForNewJobs(_ onNotification: @escaping @Sendable () -> Void) async throws {
+        try await guarded("listen") {
+            try await client.withConnection { connection in
+                try await connection.listen(on: Self.notificationChannel) { notifications in
+                    for try await _ in notifications {
+                        onNotification()
+                    }
+                }
+            }
+        }
+    }
+
+    /// Counts of jobs by status (all tenants, or one).
+    public func statusCounts(tenantId: UUID? = nil) async throws -> [JobStatus: Int] {
+        try await guarded("count jobs") {
+            let rows = try await client.query("""
+                SELECT status, count(*)::int8 FROM video_processing_jobs
+                WHERE \(tenantId)::uuid IS NULL OR tenant_id = \(tenantId)
+                GROUP BY status
+                """, logger: logger).collect()
+            var counts: [JobStatus: Int] = [:]
+            for row in rows {
+                let (text, count) = try row.decode((String, Int64).self)
+                if let status = JobStatus(rawValue: text) { counts[status] = Int(count) }
+            }
+            return counts
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+
+/// The schema, as numbered migrations applied in order, each once, each in its own transaction.
+/// Never edit a migration that has shipped: add a new one.
+public struct Migration: Sendable, Equatable {
+    public var version: Int
+    public var name: String
+    /// Plain DDL, no parameters (constant text, never built from input).
+    var sql: String
+
+    /// The migration's statements, one per extended-protocol query (a statement ends with `;` at a line end).
+    var statements: [String] {
+        sql.components(separatedBy: ";\n")
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .map { $0.hasSuffix(";") ? String($0.dropLast()) : $0 }
+            .filter { !$0.isEmpty }
+    }
+}
+
+public enum Migrations {
+    public static let all: [Migration] = [
+        Migration(version: 1, name: "tenants_and_api_keys", sql: """
+            CREATE TABLE tenants (
+                id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+                name varchar(100) NOT NULL,
+                -- At most this many of the tenant's jobs are 'processing' at once (enforced inside the claim).
+                max_running_jobs integer NOT NULL DEFAULT 4 CHECK (max_running_jobs >= 0),
+                created_at timestamptz NOT NULL DEFAULT now(),
+                updated_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE TABLE api_keys (
+                id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+                tenant_id uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+                -- First characters of the key, shown to people to tell keys apart; not enough to authenticate.
+                prefix varchar(32) NOT NULL,
+                -- SHA-256 of the whole key, hex. The key itself is never stored.
+                key_hash char(64) NOT NULL UNIQUE,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                last_used_at timestamptz,
+                revoked_at timestamptz
+            );
+            CREATE INDEX api_keys_tenant_idx ON api_keys (tenant_id);
+            """),
+        Migration(version: 2, name: "video_processing_jobs", sql: """
+            CREATE TABLE video_processing_jobs (
+                id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+                tenant_id uuid NOT NULL REFERENCES tenants(id),
+                status varchar(20) NOT NULL DEFAULT 'pending'
+                    CHECK (status IN ('pending', 'processing', 'completed', 'failed', 'cancelled')),
+                priority integer NOT NULL DEFAULT 0,
+                image_ids uuid[] NOT NULL,
+                audio_file text,
+                text_overlay text,
+                overlay_type varchar(50) DEFAULT 'golden-frame',
+                duration_target decimal(10, 2),
+                quality_mode varchar(20) DEFAULT 'normal' CHECK (quality_mode IN ('normal', 'eco', 'freeze')),
+                started_at timestamptz,
+                completed_at timestamptz,
+                processing_time_ms integer,
+                attempts integer NOT NULL DEFAULT 0,
+                max_attempts integer NOT NULL DEFAULT 3 CHECK (max_attempts >= 1),
+                last_error text,
+                output_video_url text,
+                output_thumbnail_url text,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                updated_at timestamptz NOT NULL DEFAULT now(),
+                -- Queue state.
+                run_after timestamptz NOT NULL DEFAULT now(),
+                lease_owner text,
+                lease_expires_at timestamptz,
+                -- Bumped by every claim and never lowered: the fencing token a worker's writes must match.
+                lease_epoch bigint NOT NULL DEFAULT 0,
+                heartbeat_at timestamptz,
+                progress smallint NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 100),
+                cancel_requested boolean NOT NULL DEFAULT false,
+                callback_url text
+            ) WITH (
+                fillfactor = 80,
+                autovacuum_vacuum_scale_factor = 0.02,
+                autovacuum_analyze_scale_factor = 0.02,
+                autovacuum_vacuum_cost_delay = 1
+            );
+            -- Exactly the claim's probe: pending jobs of one tenant, highest priority first, then oldest.
+            CREATE INDEX video_jobs_claim_idx ON video_processing_jobs (tenant_id, priority DESC, created_at, id)
+                INCLUDE (run_after) WHERE status = 'pending';
+            -- Running jobs: the per-tenant cap count and the reaper's expired-lease scan.
+            CREATE INDEX video_jobs_running_idx ON video_processing_jobs (lease_expires_at, tenant_id)
+                WHERE status = 'processing';
+            -- Listing a tenant's jobs, newest first.
+            CREATE INDEX video_jobs_tenant_created_idx ON video_processing_jobs (tenant_id, created_at DESC, id DESC);
+            """),
+        Migration(version: 3, name: "video_processing_assets", sql: """
+            CREATE TABLE video_processing_assets (
+                id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+                tenant_id uuid NOT NULL REFERENCES tenants(id),
+                asset_type varchar(50) NOT NULL CHECK (asset_type IN ('overlay', 'frame', 'audio', 'image')),
+                name varchar(100) NOT NULL,
+                file_path text NOT NULL,
+                metadata jsonb DEFAULT '{}',
+                created_at timestamptz NOT NULL DEFAULT now(),
+                updated_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX video_assets_tenant_idx ON video_processing_assets (tenant_id, asset_type);
+            """),
+    ]
+
+    static let bootstrap = """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version integer PRIMARY KEY,
+            name text NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now()
+        )
+        """
+}

@@ -1,0 +1,112 @@
+import Foundation
+import JobQueue
+import Logging
+import RenderPipeline
+import SpecLang
+
+/// What one render gets: the job, its inputs fetched to local files, and where to write.
+public struct RenderInput: Sendable {
+    public var job: Job
+    /// The `lease_epoch` of this attempt (distinguishes repeated renders of one job).
+    public var attemptEpoch: Int64
+    public var images: [String]
+    public var audio: String?
+    public var videoPath: String
+    public var thumbnailPath: String
+    /// The job's private temporary folder (removed by the worker afterwards).
+    public var workDirectory: String
+}
+
+public struct RenderedFiles: Sendable, Equatable {
+    public var video: String
+    public var thumbnail: String?
+    public init(video: String, thumbnail: String?) {
+        self.video = video
+        self.thumbnail = thumbnail
+    }
+}
+
+/// The render step of a job, behind a seam so the worker can be tested without real video renders.
+/// `render` is synchronous and may be CPU bound: the worker calls it on a dedicated thread, never on the
+/// cooperative pool. It polls `shouldCancel` often and then stops with any error; `progress` takes 0...1.
+public protocol JobRenderer: Sendable {
+    func render(
+        _ input: RenderInput, progress: @escaping @Sendable (Double) -> Void, shouldCancel: @escaping @Sendable () -> Bool
+    ) throws -> RenderedFiles
+}
+
+/// An error that retrying cannot fix (unknown template, bad input): the job fails without using its retries.
+public struct PermanentJobError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// The real renderer: `RenderPipeline.render`, the same composition `rendc render` runs.
+public struct PipelineRenderer: JobRenderer {
+    let pipeline: RenderPipeline
+
+    public init(pipeline: RenderPipeline) {
+        self.pipeline = pipeline
+    }
+
+    public func render(
+        _ input: RenderInput, progress: @escaping @Sendable (Double) -> Void, shouldCancel: @escaping @Sendable () -> Bool
+    ) throws -> RenderedFiles {
+        guard let quality = QualityMode(rawValue: input.job.qualityMode.rawValue) else {
+            throw PermanentJobError("quality mode '\(input.job.qualityMode.rawValue)' is not known to the renderer")
+        }
+        let request = RenderRequest(
+            template: input.job.overlayType, images: input.images, audio: input.audio, text: input.job.textOverlay,
+            duration: input.job.durationTarget, quality: quality, output: input.videoPath, thumbnail: input.thumbnailPath)
+        let result = try pipeline.render(request, progress: { progress($0.fraction) }, shouldCancel: shouldCancel)
+        return RenderedFiles(video: result.output, thumbnail: result.thumbnail)
+    }
+}
+
+/// A TEST HOOK, not a renderer: sleeps `duration` seconds (in small steps, honouring cancellation), then writes a
+/// tiny placeholder "video" and "thumbnail" naming the job and attempt. When `markerDirectory` is set, every
+/// finished render appends one line to `markerDirectory/<jobId>`, so a test can count how often a job was rendered.
+/// Used by the worker tests and by `rendc worker --fake-render-ms` (the kill test's worker processes).
+public struct SimulatedRenderer: JobRenderer {
+    public var duration: Double
+    public var markerDirectory: String?
+    /// Jobs whose text overlay equals this fail (to test failure handling).
+    public var failOnText: String?
+
+    public init(duration: Double, markerDirectory: String? = nil, failOnText: String? = "FAIL") {
+        self.duration = duration
+        self.markerDirectory = markerDirectory
+        self.failOnText = failOnText
+    }
+
+    public func render(
+        _ input: RenderInput, progress: @escaping @Sendable (Double) -> Void, shouldCancel: @escaping @Sendable () -> Bool
+    ) throws -> RenderedFiles {
+        let start = Date()
+        progress(0)
+        while true {
+            let elapsed = Date().timeIntervalSince(start)
+            if elapsed >= duration { break }
+            if shouldCancel() { throw CancellationError() }
+            progress(duration > 0 ? elapsed / duration : 1)
+            Thread.sleep(forTimeInterval: min(0.01, max(0, duration - elapsed)))
+        }
+        if let failOnText, input.job.textOverlay == failOnText {
+            throw PermanentJobError("simulated render failure for text '\(failOnText)'")
+        }
+        let stamp = "job \(input.job.id.uuidString.lowercased()) epoch \(input.attemptEpoch)\n"
+        try Data(stamp.utf8).write(to: URL(fileURLWithPath: input.videoPath))
+        try Data(stamp.utf8).write(to: URL(fileURLWithPath: input.thumbnailPath))
+        if let markerDirectory {
+            let path = markerDirectory + "/" + input.job.id.uuidString.lowercased()
+            let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            guard fd >= 0 else { throw PermanentJobError("cannot open marker file \(path)") }
+            defer { close(fd) }
+            let bytes = Array(stamp.utf8)
+            _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        }
+        progress(1)
+        return RenderedFiles(video: input.videoPath, thumbnail: input.thumbnailPath)
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import JobQueue
+import Logging
+
+/// `rendc tenant create NAME`: makes a tenant and its first API key; `rendc tenant add-key ID` adds a key.
+struct TenantCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tenant",
+        abstract: "Manage tenants and their API keys.",
+        subcommands: [Create.self, AddKey.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a tenant; prints its id and a new API key (shown only this once).")
+
+        @Argument(help: "The tenant's name (1 to 100 characters).")
+        var name: String
+
+        @Option(help: "How many of the tenant's jobs may render at once.")
+        var maxRunningJobs: Int = 4
+
+        @Flag(help: "Print JSON instead of text.")
+        var json = false
+
+        func validate() throws {
+            if name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || name.count > 100 {
+                throw ValidationError("tenant name must be 1 to 100 characters")
+            }
+            if maxRunningJobs < 0 { throw ValidationError("--max-running-jobs must be 0 or more") }
+        }
+
+        func run() async throws {
+            let database = try databaseConfigurationFromEnvironment()
+            let logger = Logger(label: "rendc.tenant")
+            let (name, cap) = (self.name, self.maxRunningJobs)
+            let (tenant, key) = try await JobStore.withRunningStore(configuration: database, logger: logger) { store in
+                try await store.createTenantWithKey(name: name, maxRunningJobs: cap)
+            }
+            printKey(tenantId: tenant.id, tenantName: tenant.name, key: key, json: json)
+        }
+    }
+
+    struct AddKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add-key", abstract: "Create another API key for a tenant (shown only this once).")
+
+        @Argument(help: "The tenant id.")
+        var tenantId: String
+
+        @Flag(help: "Print JSON instead of text.")
+        var json = false
+
+        func run() async throws {
+            guard let id = UUID(uuidString: tenantId) else { throw ValidationError("'\(tenantId)' is not a tenant id (a UUID)") }
+            let database = try databaseConfigurationFromEnvironment()
+            let logger = Logger(label: "rendc.tenant")
+            let result: (Tenant, NewAPIKey)? = try await JobStore.withRunningStore(configuration: database, logger: logger) { store in
+                guard let tenant = try await store.tenant(id: id) else { return nil }
+                return (tenant, try await store.createAPIKey(tenantId: id))
+            }
+            guard let (tenant, key) = result else { throw ValidationError("no tenant with id \(tenantId)") }
+            printKey(tenantId: tenant.id, tenantName: tenant.name, key: key, json: json)
+        }
+    }
+}
+
+private func printKey(tenantId: UUID, tenantName: String, key: NewAPIKey, json: Bool) {
+    let id = tenantId.uuidString.lowercased()
+    if json {
+        let object = ["tenantId": id, "name": tenantName, "apiKey": key.plaintext, "apiKeyPrefix": key.prefix]
+        if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]),
+           let text = String(data: data, encoding: .utf8) {
+            print(text)
+        }
+    } else {
+        print("tenant id: \(id)")
+        print("tenant name: \(tenantName)")
+        print("api key: \(key.plaintext)")
+        print("(the key is shown only now; send it as 'Authorization: Bearer <key>')")
+    }
+}

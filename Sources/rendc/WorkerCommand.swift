@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import JobQueue
+import JobWorker
+import Logging
+import ObjectStorage
+import RenderPipeline
+import ServiceLifecycle
+
+/// `rendc worker`: renders queued jobs until SIGTERM/SIGINT (then finishes or releases running jobs and exits 0).
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Render queued jobs (VIDEO_WORKER_CONCURRENCY at once) until SIGTERM.",
+        discussion: """
+            Database: DATABASE_URL, or DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD.
+            Environment: VIDEO_WORKER_CONCURRENCY (2), VIDEO_TEMP_DIR (system temp), VIDEO_STORAGE_DIR (./storage).
+            """
+    )
+
+    @Option(help: "Jobs rendered at once (default: VIDEO_WORKER_CONCURRENCY, else 2).")
+    var concurrency: Int?
+
+    @Option(help: "Folder for per-job temporary files (default: VIDEO_TEMP_DIR, else the system temp folder).")
+    var tempDir: String?
+
+    @Option(help: "Local storage folder for inputs and outputs (default: VIDEO_STORAGE_DIR, else ./storage).")
+    var storageDir: String?
+
+    @Option(help: "Template folders, searched in order (default: ./specs).")
+    var templates: [String] = []
+
+    @Option(help: "Folder of the default assets (overlays, frames, music).")
+    var assets: String = "assets"
+
+    @Option(help: "Lease length in seconds; a killed worker's jobs are picked up again after it.")
+    var leaseSeconds: Double = 30
+
+    @Option(help: "Lease renewal period in seconds.")
+    var heartbeatSeconds: Double = 5
+
+    @Option(help: "Safety-net poll period in seconds (NOTIFY normally wakes the worker at once).")
+    var pollSeconds: Double = 2
+
+    @Option(help: "How often to look for expired leases, in seconds.")
+    var reaperSeconds: Double = 5
+
+    @Option(help: "First retry delay in seconds (doubles per attempt, with jitter).")
+    var retryBaseSeconds: Double = 5
+
+    @Option(help: "On SIGTERM, how long running jobs may finish before they are released, in seconds.")
+    var graceSeconds: Double = 30
+
+    /// TEST HOOK (the kill test in Tests/JobServiceTests): instead of rendering, sleep N ms per job and write
+    /// placeholder outputs. Never use in production.
+    @Option(name: .customLong("fake-render-ms"), help: .hidden)
+    var fakeRenderMilliseconds: Int?
+
+    /// TEST HOOK: with --fake-render-ms, append a line per finished render to DIR/<jobId>.
+    @Option(name: .customLong("fake-marker-dir"), help: .hidden)
+    var fakeMarkerDirectory: String?
+
+    func validate() throws {
+        if let concurrency, !(1...64).contains(concurrency) { throw ValidationError("--concurrency must be 1 to 64") }
+        if leaseSeconds < 1 { throw ValidationError("--lease-seconds must be at least 1") }
+        if heartbeatSeconds <= 0 || heartbeatSeconds * 2 > leaseSeconds {
+            throw ValidationError("--heartbeat-seconds must be positive and at most half of --lease-seconds")
+        }
+        if pollSeconds <= 0 || reaperSeconds <= 0 || graceSeconds < 0 || retryBaseSeconds < 0 {
+            throw ValidationError("--poll-seconds and --reaper-seconds must be positive; --grace-seconds and --retry-base-seconds 0 or more")
+        }
+        if let fakeRenderMilliseconds, fakeRenderMilliseconds < 0 { throw ValidationError("--fake-render-ms must be 0 or more") }
+    }
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let database = try databaseConfigurationFromEnvironment()
+        var slots = 2
+        if let concurrency {
+            slots = concurrency
+        } else if let text = environment["VIDEO_WORKER_CONCURRENCY"], !text.isEmpty {
+            guard let value = Int(text), (1...64).contains(value) else {
+                throw ValidationError("VIDEO_WORKER_CONCURRENCY '\(text)' must be a number from 1 to 64")
+            }
+            slots = value
+        }
+        let temporary = tempDir ?? environment["VIDEO_TEMP_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("rendc-worker").path
+        let storageRoot = storageDir ?? environment["VIDEO_STORAGE_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "storage"
+
+        let logger = Logger(label: "rendc.worker")
+        let identity = makeWorkerIdentity(host: ProcessInfo.processInfo.hostName, pid: ProcessInfo.processInfo.processIdentifier)
+        let policy = QueuePolicy(leaseDuration: leaseSeconds, backoff: BackoffPolicy(base: retryBaseSeconds))
+        var databaseSettings = database
+        databaseSettings.maximumConnections = max(4, slots * 2 + 2)
+        let store = JobStore(configuration: databaseSettings, policy: policy, logger: logger)
+
+        let renderer: any JobRenderer
+        if let fakeRenderMilliseconds {
+            logger.warning("TEST HOOK: --fake-render-ms is set; jobs are not really rendered")
+            renderer = SimulatedRenderer(duration: Double(fakeRenderMilliseconds) / 1000, markerDirectory: fakeMarkerDirectory)
+        } else {
+            let pipeline = RenderPipeline(
+                configuration: PipelineConfiguration(
+                    templateDirectories: templates.isEmpty ? ["specs"] : templates, assetsDirectory: assets,
+                    temporaryDirectory: temporary),
+                logger: logger)
+            renderer = PipelineRenderer(pipeline: pipeline)
+        }
+        let worker = JobWorker(
+            store: store, objectStore: LocalFolderStore(root: storageRoot), renderer: renderer,
+            configuration: WorkerConfiguration(
+                concurrency: slots, temporaryDirectory: temporary, identity: identity, pollInterval: pollSeconds,
+                heartbeatInterval: heartbeatSeconds, reaperInterval: reaperSeconds, shutdownGracePeriod: graceSeconds),
+            logger: logger)
+        let group = ServiceGroup(
+            services: [store, worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+}

@@ -1,4 +1,0 @@
-import Testing
-
-// JobServiceTests grows with its issue; this file goes once real tests land.
-@Test func packageBuilds() { #expect(1 + 1 == 2) }

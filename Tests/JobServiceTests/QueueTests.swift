@@ -1,0 +1,329 @@
+import Foundation
+import JobQueue
+import Testing
+
+/// The queue against a real PostgreSQL (see RendcTestSupport.PostgresServer), a fresh database per test.
+/// A lock-guarded box for test state shared with tasks.
+final class Locked<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    func withLock<R>(_ body: (inout Value) -> R) -> R { lock.withLock { body(&value) } }
+}
+
+@Suite struct QueueTests {
+    @Test func migrationsRunFromEmptyAndAreIdempotent() async throws {
+        try await withTestStore(migrate: false) { store, configuration in
+            #expect(try await store.appliedMigrations() == [])
+            // Two migrators at once: each version is applied exactly once.
+            async let first = store.migrate()
+            async let second = store.migrate()
+            let applied = try await (first + second).sorted()
+            #expect(applied == Migrations.all.map(\.version))
+            #expect(try await store.migrate() == [])
+            #expect(try await store.appliedMigrations() == Migrations.all.map(\.version))
+        }
+    }
+
+    @Test func apiKeysResolveToTheirTenantAndAreStoredHashed() async throws {
+        try await withTestStore { store, _ in
+            let (tenant, key) = try await store.createTenantWithKey(name: "Shop A")
+            let (other, otherKey) = try await store.createTenantWithKey(name: "Shop B")
+            #expect(key.plaintext.hasPrefix(key.prefix))
+            #expect(key.prefix.count < key.plaintext.count / 2)
+            #expect(try await store.tenant(forAPIKey: key.plaintext)?.id == tenant.id)
+            #expect(try await store.tenant(forAPIKey: otherKey.plaintext)?.id == other.id)
+            #expect(try await store.tenant(forAPIKey: key.plaintext + "0") == nil)
+            #expect(try await store.tenant(forAPIKey: "rk_" + String(repeating: "0", count: 48)) == nil)
+            #expect(try await store.tenant(forAPIKey: "") == nil)
+            #expect(try await store.revokeAPIKey(id: key.id, tenantId: other.id) == false)
+            #expect(try await store.revokeAPIKey(id: key.id, tenantId: tenant.id) == true)
+            #expect(try await store.tenant(forAPIKey: key.plaintext) == nil)
+            await #expect(throws: JobQueueError.self) { _ = try await store.createTenant(name: "  ") }
+        }
+    }
+
+    @Test func jobsAreScopedToTheirTenant() async throws {
+        try await withTestStore { store, _ in
+            let a = try await store.createTenant(name: "A")
+            let b = try await store.createTenant(name: "B")
+            let images = [UUID(), UUID()]
+            let id = try await store.enqueue(NewJob(
+                tenantId: a.id, imageIds: images, audioFile: "track-1", textOverlay: "Sale ✨", overlayType: "silver-frame",
+                durationTarget: 12.5, qualityMode: .eco, priority: 3, callbackURL: "https://example.test/hook"))
+            let job = try #require(try await store.job(id: id, tenantId: a.id))
+            #expect(job.status == .pending && job.progress == 0 && job.attempts == 0 && job.maxAttempts == 3)
+            #expect(job.imageIds == images && job.audioFile == "track-1" && job.textOverlay == "Sale ✨")
+            #expect(job.overlayType == "silver-frame" && job.durationTarget == 12.5 && job.qualityMode == .eco)
+            #expect(job.priority == 3 && job.callbackURL == "https://example.test/hook")
+            #expect(try await store.job(id: id, tenantId: b.id) == nil)
+            #expect(try await store.job(id: UUID(), tenantId: a.id) == nil)
+            #expect(try await store.requestCancel(jobId: id, tenantId: b.id) == nil)
+            await #expect(throws: JobQueueError.self) { _ = try await store.enqueue(NewJob(tenantId: a.id, imageIds: [])) }
+        }
+    }
+
+    @Test func listingPagesNewestFirstWithStatusFilter() async throws {
+        try await withTestStore { store, _ in
+            let a = try await store.createTenant(name: "A")
+            let b = try await store.createTenant(name: "B")
+            var ids: [UUID] = []
+            for _ in 0..<7 { ids.append(try await store.enqueue(sampleJob(a.id))) }
+            _ = try await store.enqueue(sampleJob(b.id))
+            _ = try await store.requestCancel(jobId: ids[1], tenantId: a.id)
+            var seen: [UUID] = []
+            var cursor: String?
+            repeat {
+                let page = try await store.jobs(tenantId: a.id, limit: 3, after: cursor)
+                #expect(page.jobs.count <= 3)
+                seen += page.jobs.map(\.id)
+                cursor = page.nextCursor
+            } while cursor != nil
+            #expect(seen == ids.reversed())
+            let cancelled = try await store.jobs(tenantId: a.id, status: .cancelled)
+            #expect(cancelled.jobs.map(\.id) == [ids[1]] && cancelled.nextCursor == nil)
+            await #expect(throws: JobQueueError.self) { _ = try await store.jobs(tenantId: a.id, after: "garbage") }
+            await #expect(throws: JobQueueError.self) { _ = try await store.jobs(tenantId: a.id, limit: 0) }
+        }
+    }
+
+    @Test func assetsAreScopedToTheirTenant() async throws {
+        try await withTestStore { store, _ in
+            let a = try await store.createTenant(name: "A")
+            let b = try await store.createTenant(name: "B")
+            let asset = try await store.insertAsset(NewAsset(
+                tenantId: a.id, type: .image, name: "shoe.jpg", filePath: "assets/\(a.id)/x.jpg", metadataJSON: #"{"width": 900}"#))
+            #expect(asset.type == .image && asset.name == "shoe.jpg" && asset.metadataJSON.contains("900"))
+            #expect(try await store.asset(id: asset.id, tenantId: a.id) == asset)
+            #expect(try await store.asset(id: asset.id, tenantId: b.id) == nil)
+            let other = try await store.insertAsset(NewAsset(tenantId: a.id, type: .audio, name: "a.mp3", filePath: "k"))
+            #expect(try await store.assets(ids: [other.id, UUID(), asset.id], tenantId: a.id).map(\.id) == [other.id, asset.id])
+            #expect(try await store.assets(ids: [asset.id], tenantId: b.id).isEmpty)
+            #expect(try await store.assets(tenantId: a.id, type: .audio).map(\.id) == [other.id])
+        }
+    }
+
+    @Test func claimOrdersByPriorityThenAgeAndLeases() async throws {
+        try await withTestStore { store, _ in
+            let a = try await store.createTenant(name: "A", maxRunningJobs: 10)
+            let low = try await store.enqueue(sampleJob(a.id, priority: 0))
+            let high = try await store.enqueue(sampleJob(a.id, priority: 5))
+            let low2 = try await store.enqueue(sampleJob(a.id, priority: 0))
+            let claimed = try await store.claim(owner: "w1", limit: 2)
+            #expect(claimed.map(\.job.id) == [high, low])
+            for c in claimed {
+                #expect(c.job.status == .processing && c.job.attempts == 1 && c.lease.attempt == 1)
+                #expect(c.job.leaseOwner == "w1" && c.job.startedAt != nil)
+                #expect(c.lease.expiresAt > Date().addingTimeInterval(10))
+            }
+            #expect(try await store.claim(owner: "w2", limit: 5).map(\.job.id) == [low2])
+            #expect(try await store.claim(owner: "w2", limit: 5).isEmpty)
+        }
+    }
+
+    @Test func concurrentClaimersNeverGetTheSameJob() async throws {
+        try await withTestStore { store, _ in
+            let tenants = [
+                try await store.createTenant(name: "A", maxRunningJobs: 1000),
+                try await store.createTenant(name: "B", maxRunningJobs: 1000),
+            ]
+            var all: Set<UUID> = []
+            for i in 0..<240 { all.insert(try await store.enqueue(sampleJob(tenants[i % 2].id, priority: i % 3))) }
+            let claims = try await withThrowingTaskGroup(of: [UUID].self) { group in
+                for worker in 0..<8 {
+                    group.addTask {
+                        var mine: [UUID] = []
+                        while true {
+                            let batch = try await store.claim(owner: "w\(worker)", limit: 1 + worker % 3)
+                            if batch.isEmpty { return mine }
+                            mine += batch.map(\.job.id)
+                        }
+                    }
+                }
+                var lists: [[UUID]] = []
+                for try await list in group { lists.append(list) }
+                return lists
+            }
+            let flat = claims.flatMap { $0 }
+            #expect(flat.count == all.count, "every job claimed exactly once")
+            #expect(Set(flat) == all)
+            #expect(claims.filter { !$0.isEmpty }.count > 1, "the claimers shared the work")
+            #expect(try await store.statusCounts()[.processing] == all.count)
+        }
+    }
+
+    @Test func perTenantRunningCapIsHonouredEvenUnderConcurrentClaims() async throws {
+        try await withTestStore { store, _ in
+            let a = try await store.createTenant(name: "A", maxRunningJobs: 2)
+            let b = try await store.createTenant(name: "B", maxRunningJobs: 3)
+            for _ in 0..<10 { _ = try await store.enqueue(sampleJob(a.id, priority: 9)) }
+            for _ in 0..<10 { _ = try await store.enqueue(sampleJob(b.id)) }
+            let claimed = try await withThrowingTaskGroup(of: [ClaimedJob].self) { group in
+                for worker in 0..<6 { group.addTask { try await store.claim(owner: "w\(worker)", limit: 4) } }
+                var all: [ClaimedJob] = []
+                for try await batch in group { all += batch }
+                return all
+            }
+            #expect(claimed.filter { $0.job.tenantId == a.id }.count == 2)
+            #expect(claimed.filter { $0.job.tenantId == b.id }.count == 3, "A's higher priority must not starve B")
+            #expect(try await store.claim(owner: "late", limit: 10).isEmpty)
+            // One of A's jobs finishes: exactly one more of A's may start.
+            let doneLease = try #require(claimed.first { $0.job.tenantId == a.id }).lease
+            #expect(try await store.complete(doneLease, videoURL: "v", thumbnailURL: "t", processingTimeMs: 5))
+            let next = try await store.claim(owner: "late", limit: 10)
+            #expect(next.count == 1 && next.first?.job.tenantId == a.id)
+        }
+    }
+
+    @Test func aFencedOutWorkerCannotCompleteOrOverwrite() async throws {
+        let policy = QueuePolicy(leaseDuration: 0.3, backoff: BackoffPolicy(base: 0, jitter: 0))
+        try await withTestStore(policy: policy) { store, _ in
+            let a = try await store.createTenant(name: "A")
+            let id = try await store.enqueue(sampleJob(a.id))
+            let old = try #require(try await store.claim(owner: "slow", limit: 1).first).lease
+            try await Task.sleep(for: .milliseconds(500))
+            let reaped = try await store.reapExpiredLeases()
+            #expect(reaped == [ReapedJob(jobId: id, tenantId: a.id, newStatus: .pending, attempts: 1)])
+            let stale = try #require(try await store.job(id: id))
+            #expect(stale.status == .pending && stale.leaseOwner == nil)
+            #expect(stale.lastError?.contains("lease expired") == true && stale.lastError?.contains("slow") == true)
+            let new = try #require(try await store.claim(owner: "fast", limit: 1).first).lease
+            #expect(new.epoch > old.epoch && new.attempt == 2)
+            // The old owner wakes up: every write it tries is refused.
+            #expect(try await store.heartbeat(old).stillOwner == false)
+            #expect(try await store.updateProgress(old, percent: 90).stillOwner == false)
+            #expect(try await store.complete(old, videoURL: "old.mp4", thumbnailURL: nil, processingTimeMs: 1) == false)
+            #expect(try await store.fail(old, error: "boom") == .notOwner)
+            #expect(try await store.release(old) == false)
+            #expect(try await store.markCancelled(old) == false)
+            #expect(try await store.heartbeat(new).stillOwner)
+            #expect(try await store.complete(new, videoURL: "new.mp4", thumbnailURL: "new.jpg", processingTimeMs: 42))
+            // ...and after the new owner finished, the old one still cannot overwrite the result.
+            #expect(try await store.complete(old, videoURL: "old.mp4", thumbnailURL: nil, processingTimeMs: 1) == false)
+            let done = try #require(try await store.job(id: id))
+            #expect(done.status == .completed && done.outputVideoUrl == "new.mp4" && done.outputThumbnailUrl == "new.jpg")
+            #expect(done.progress == 100 && done.processingTimeMs == 42 && done.completedAt != nil && done.lastError == nil)
+            // A completed job is final for its own owner too.
+            #expect(try await store.complete(new, videoURL: "again.mp4", thumbnailURL: nil, processingTimeMs: 1) == false)
+        }
+    }
+
+    @Test func reaperFailsAJobOnceItsAttemptsAreUsedUp() async throws {
+        let policy = QueuePolicy(leaseDuration: 0.2, backoff: BackoffPolicy(base: 0, jitter: 0))
+        try await withTestStore(policy: policy) { store, _ in
+            let a = try await store.createTenant(name: "A")
+            let id = try await store.enqueue(sampleJob(a.id, maxAttempts: 2))
+            let live = try await store.enqueue(sampleJob(a.id, maxAttempts: 1))
+            let heartbeats = Locked<Task<Void, Never>?>(nil)
+            defer { heartbeats.withLock { $0?.cancel() } }
+            for attempt in 1...2 {
+                let claimed = try await store.claim(owner: "crashy-\(attempt)", limit: 1)
+                #expect(claimed.map(\.job.id) == [id])
+                if attempt == 1 {
+                    // A live worker's job is never reaped while it heartbeats.
+                    let liveLease = try #require(try await store.claim(owner: "live", limit: 1).first).lease
+                    #expect(liveLease.jobId == live)
+                    heartbeats.withLock {
+                        $0 = Task {
+                            while !Task.isCancelled {
+                                _ = try? await store.heartbeat(liveLease)
+                                try? await Task.sleep(for: .milliseconds(50))
+                            }
+                        }
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(350))
+                let reaped = try await store.reapExpiredLeases()
+                #expect(reaped.map(\.jobId) == [id])
+                #expect(reaped.first?.newStatus == (attempt == 1 ? .pending : .failed))
+            }
+            let job = try #require(try await store.job(id: id))
+            #expect(job.status == .failed && job.attempts == 2 && job.completedAt != nil)
+            #expect(job.lastError == "lease expired: worker crashy-2 stopped heartbeating during attempt 2 of 2")
+            #expect(try await store.job(id: live)?.status == .processing)
+        }
+    }
+
+    @Test func failureBacksOffThenFails() async throws {
+        let policy = QueuePolicy(backoff: BackoffPolicy(base: 30, factor: 2, maximum: 600, jitter: 0.1))
+        try await withTestStore(policy: policy) { store, _ in
+            let a = try await store.createTenant(name: "A")
+            let id = try await store.enqueue(sampleJob(a.id, maxAttempts: 2))
+            let lease = try #require(try await store.claim(owner: "w", limit: 1).first).lease
+            let before = Date()
+            guard case .retrying(let at) = try await store.fail(lease, error: "decoder exploded") else {
+                Issue.record("expected a retry")
+                return
+            }
+            #expect(at > before.addingTimeInterval(26) && at < before.addingTimeInterval(35))
+            let job = try #require(try await store.job(id: id))
+            #expect(job.status == .pending && job.lastError == "decoder exploded" && job.runAfter == at)
+            #expect(try await store.claim(owner: "w", limit: 1).isEmpty, "not due before run_after")
+            // A bad-input error is not retried.
+            let id2 = try await store.enqueue(sampleJob(a.id, maxAttempts: 3))
+            let lease2 = try #require(try await store.claim(owner: "w", limit: 1).first).lease
+            #expect(lease2.jobId == id2)
+            #expect(try await store.fail(lease2, error: "unknown template", retryable: false) == .failed)
+            let failed = try #require(try await store.job(id: id2))
+            #expect(failed.status == .failed && failed.lastError == "unknown template" && failed.completedAt != nil)
+        }
+    }
+
+    @Test func cancelStopsPendingAtOnceAndRunningAtHeartbeat() async throws {
+        try await withTestStore { store, _ in
+            let a = try await store.createTenant(name: "A")
+            let pending = try await store.enqueue(sampleJob(a.id, priority: 0))
+            let running = try await store.enqueue(sampleJob(a.id, priority: 1))
+            let lease = try #require(try await store.claim(owner: "w", limit: 1).first).lease
+            #expect(lease.jobId == running)
+            #expect(try await store.requestCancel(jobId: pending, tenantId: a.id) == .cancelled)
+            #expect(try await store.job(id: pending)?.status == .cancelled)
+            #expect(try await store.claim(owner: "w", limit: 5).isEmpty, "a cancelled job is never claimed")
+            #expect(try await store.heartbeat(lease).cancelRequested == false)
+            #expect(try await store.requestCancel(jobId: running, tenantId: a.id) == .requested)
+            let beat = try await store.heartbeat(lease)
+            #expect(beat.stillOwner && beat.cancelRequested)
+            #expect(try await store.markCancelled(lease))
+            #expect(try await store.job(id: running)?.status == .cancelled)
+            #expect(try await store.requestCancel(jobId: running, tenantId: a.id) == .alreadyFinished(.cancelled))
+        }
+    }
+
+    @Test func releaseGivesTheJobBackWithoutBurningTheAttempt() async throws {
+        try await withTestStore { store, _ in
+            let a = try await store.createTenant(name: "A")
+            let id = try await store.enqueue(sampleJob(a.id, maxAttempts: 1))
+            let lease = try #require(try await store.claim(owner: "stopping", limit: 1).first).lease
+            #expect(try await store.release(lease))
+            let job = try #require(try await store.job(id: id))
+            #expect(job.status == .pending && job.attempts == 0 && job.leaseOwner == nil)
+            let again = try #require(try await store.claim(owner: "next", limit: 1).first)
+            #expect(again.job.id == id && again.lease.attempt == 1 && again.lease.epoch > lease.epoch)
+            #expect(try await store.complete(lease, videoURL: "x", thumbnailURL: nil, processingTimeMs: 1) == false)
+        }
+    }
+
+    @Test func notifyWakesAListenerQuickly() async throws {
+        try await withTestStore { store, _ in
+            let a = try await store.createTenant(name: "A")
+            let (wakes, continuation) = AsyncStream.makeStream(of: ContinuousClock.Instant.self)
+            let listener = Task { try await store.listenForNewJobs { continuation.yield(.now) } }
+            defer { listener.cancel() }
+            try await Task.sleep(for: .milliseconds(300))  // LISTEN registered
+            var latencies: [Duration] = []
+            var iterator = wakes.makeAsyncIterator()
+            for _ in 0..<20 {
+                let start = ContinuousClock.now
+                _ = try await store.enqueue(sampleJob(a.id))
+                guard let woke = await iterator.next() else { break }
+                latencies.append(woke - start)
+            }
+            #expect(latencies.count == 20)
+            let sorted = latencies.sorted()
+            let median = sorted[sorted.count / 2]
+            let worst = sorted.last ?? .zero
+            print("LISTEN/NOTIFY wake-up after enqueue (insert + notify): median \(median), max \(worst) over \(latencies.count)")
+            #expect(worst < .seconds(1))
+        }
+    }
+}
