@@ -243,7 +243,7 @@ public final class JobWorker: Service, Sendable {
                 throw PermanentJobError("asset \(asset.id.uuidString.lowercased()) is a \(asset.type.rawValue), not an image")
             }
             let local = directory + "/inputs/image-\(index)" + Self.fileExtension(of: asset.filePath)
-            try await objectStore.get(key: asset.filePath, to: local)
+            try await fetch(asset, to: local)
             images.append(local)
         }
         var audio: String?
@@ -255,12 +255,21 @@ public final class JobWorker: Service, Sendable {
                 throw PermanentJobError("audio asset \(audioFile) does not exist for this tenant")
             }
             let local = directory + "/inputs/audio" + Self.fileExtension(of: asset.filePath)
-            try await objectStore.get(key: asset.filePath, to: local)
+            try await fetch(asset, to: local)
             audio = local
         }
         return RenderInput(
             job: job, attemptEpoch: epoch, images: images, audio: audio, videoPath: directory + "/output.mp4",
             thumbnailPath: directory + "/thumbnail.jpg", workDirectory: directory)
+    }
+
+    /// Copies an input from storage; a missing object or a bad key will not appear by retrying.
+    func fetch(_ asset: Asset, to local: String) async throws {
+        do {
+            try await objectStore.get(key: asset.filePath, to: local)
+        } catch let error as ObjectStoreError where error.code == .notFound || error.code == .invalidKey {
+            throw PermanentJobError("\(asset.type.rawValue) asset \(asset.id.uuidString.lowercased()) is missing from storage: \(error)")
+        }
     }
 
     static func fileExtension(of key: String) -> String {

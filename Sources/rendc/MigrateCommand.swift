@@ -13,7 +13,7 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let database = try databaseConfigurationFromEnvironment()
-        let logger = Logger(label: "rendc.migrate")
+        let logger = makeLogger("rendc.migrate")
         let applied = try await JobStore.withRunningStore(configuration: database, logger: logger) { store in
             try await store.migrate()
         }

@@ -33,7 +33,7 @@ struct TenantCommand: AsyncParsableCommand {
 
         func run() async throws {
             let database = try databaseConfigurationFromEnvironment()
-            let logger = Logger(label: "rendc.tenant")
+            let logger = makeLogger("rendc.tenant")
             let (name, cap) = (self.name, self.maxRunningJobs)
             let (tenant, key) = try await JobStore.withRunningStore(configuration: database, logger: logger) { store in
                 try await store.createTenantWithKey(name: name, maxRunningJobs: cap)
@@ -55,7 +55,7 @@ struct TenantCommand: AsyncParsableCommand {
         func run() async throws {
             guard let id = UUID(uuidString: tenantId) else { throw ValidationError("'\(tenantId)' is not a tenant id (a UUID)") }
             let database = try databaseConfigurationFromEnvironment()
-            let logger = Logger(label: "rendc.tenant")
+            let logger = makeLogger("rendc.tenant")
             let result: (Tenant, NewAPIKey)? = try await JobStore.withRunningStore(configuration: database, logger: logger) { store in
                 guard let tenant = try await store.tenant(id: id) else { return nil }
                 return (tenant, try await store.createAPIKey(tenantId: id))

@@ -14,7 +14,8 @@ struct WorkerCommand: AsyncParsableCommand {
         abstract: "Render queued jobs (VIDEO_WORKER_CONCURRENCY at once) until SIGTERM.",
         discussion: """
             Database: DATABASE_URL, or DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD.
-            Environment: VIDEO_WORKER_CONCURRENCY (2), VIDEO_TEMP_DIR (system temp), VIDEO_STORAGE_DIR (./storage).
+            Environment: VIDEO_WORKER_CONCURRENCY (2), VIDEO_TEMP_DIR (system temp), VIDEO_STORAGE_DIR (./storage),
+            plus the template and asset settings of `rendc render` (RENDC_TEMPLATES, RENDC_ASSETS_DIR, ...).
             """
     )
 
@@ -27,11 +28,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Local storage folder for inputs and outputs (default: VIDEO_STORAGE_DIR, else ./storage).")
     var storageDir: String?
 
-    @Option(help: "Template folders, searched in order (default: ./specs).")
-    var templates: [String] = []
-
-    @Option(help: "Folder of the default assets (overlays, frames, music).")
-    var assets: String = "assets"
+    @Option(name: .customLong("templates"), help: "An extra folder of templates, searched before the built-in ones. Repeatable.")
+    var templateDirectories: [String] = []
 
     @Option(help: "Lease length in seconds; a killed worker's jobs are picked up again after it.")
     var leaseSeconds: Double = 30
@@ -88,7 +86,7 @@ struct WorkerCommand: AsyncParsableCommand {
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("rendc-worker").path
         let storageRoot = storageDir ?? environment["VIDEO_STORAGE_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "storage"
 
-        let logger = Logger(label: "rendc.worker")
+        let logger = makeLogger("rendc.worker")
         let identity = makeWorkerIdentity(host: ProcessInfo.processInfo.hostName, pid: ProcessInfo.processInfo.processIdentifier)
         let policy = QueuePolicy(leaseDuration: leaseSeconds, backoff: BackoffPolicy(base: retryBaseSeconds))
         var databaseSettings = database
@@ -100,15 +98,13 @@ struct WorkerCommand: AsyncParsableCommand {
             logger.warning("TEST HOOK: --fake-render-ms is set; jobs are not really rendered")
             renderer = SimulatedRenderer(duration: Double(fakeRenderMilliseconds) / 1000, markerDirectory: fakeMarkerDirectory)
         } else {
-            let pipeline = RenderPipeline(
-                configuration: PipelineConfiguration(
-                    templateDirectories: templates.isEmpty ? ["specs"] : templates, assetsDirectory: assets,
-                    temporaryDirectory: temporary),
-                logger: logger)
+            var settings = environment
+            settings["VIDEO_TEMP_DIR"] = temporary
+            let pipeline = RendcEnvironment(settings).pipeline(extraTemplates: templateDirectories, logger: logger)
             renderer = PipelineRenderer(pipeline: pipeline)
         }
         let worker = JobWorker(
-            store: store, objectStore: LocalFolderStore(root: storageRoot), renderer: renderer,
+            store: store, objectStore: LocalDirectoryStore(root: storageRoot), renderer: renderer,
             configuration: WorkerConfiguration(
                 concurrency: slots, temporaryDirectory: temporary, identity: identity, pollInterval: pollSeconds,
                 heartbeatInterval: heartbeatSeconds, reaperInterval: reaperSeconds, shutdownGracePeriod: graceSeconds),

@@ -17,7 +17,7 @@ func eventually(timeout: Double, _ check: () async throws -> Bool) async throws 
 }
 
 /// A tenant with `count` image assets stored in `objects`.
-func makeTenantWithImages(_ store: JobStore, objects: LocalFolderStore, count: Int = 2, cap: Int = 8) async throws -> (Tenant, [UUID]) {
+func makeTenantWithImages(_ store: JobStore, objects: LocalDirectoryStore, count: Int = 2, cap: Int = 8) async throws -> (Tenant, [UUID]) {
     let tenant = try await store.createTenant(name: "worker-test", maxRunningJobs: cap)
     let scratch = try Fixtures.temporaryDirectory("rendc-img")
     defer { try? FileManager.default.removeItem(at: scratch) }
@@ -62,7 +62,7 @@ func folderIsEmpty(_ path: String) -> Bool {
         try await withTestStore { store, _ in
             let root = try Fixtures.temporaryDirectory("rendc-worker")
             defer { try? FileManager.default.removeItem(at: root) }
-            let objects = LocalFolderStore(root: root.path + "/storage")
+            let objects = LocalDirectoryStore(root: root.path + "/storage")
             let (tenant, images) = try await makeTenantWithImages(store, objects: objects)
             var ids: [UUID] = []
             for _ in 0..<6 { ids.append(try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: images, textOverlay: "hi"))) }
@@ -90,7 +90,7 @@ func folderIsEmpty(_ path: String) -> Bool {
         try await withTestStore { store, _ in
             let root = try Fixtures.temporaryDirectory("rendc-worker")
             defer { try? FileManager.default.removeItem(at: root) }
-            let objects = LocalFolderStore(root: root.path + "/storage")
+            let objects = LocalDirectoryStore(root: root.path + "/storage")
             let (tenant, images) = try await makeTenantWithImages(store, objects: objects, count: 1)
             // The poll is 30 s: only NOTIFY can explain a fast pickup.
             let config = WorkerConfiguration(concurrency: 2, temporaryDirectory: root.path + "/tmp", identity: "w-notify", pollInterval: 30)
@@ -117,7 +117,7 @@ func folderIsEmpty(_ path: String) -> Bool {
         try await withTestStore { store, _ in
             let root = try Fixtures.temporaryDirectory("rendc-worker")
             defer { try? FileManager.default.removeItem(at: root) }
-            let objects = LocalFolderStore(root: root.path + "/storage")
+            let objects = LocalDirectoryStore(root: root.path + "/storage")
             let (tenant, images) = try await makeTenantWithImages(store, objects: objects, count: 1)
             let missing = UUID()
             let bad = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: [missing], priority: 5))
@@ -142,7 +142,7 @@ func folderIsEmpty(_ path: String) -> Bool {
         try await withTestStore { store, _ in
             let root = try Fixtures.temporaryDirectory("rendc-worker")
             defer { try? FileManager.default.removeItem(at: root) }
-            let objects = LocalFolderStore(root: root.path + "/storage")
+            let objects = LocalDirectoryStore(root: root.path + "/storage")
             let (tenant, images) = try await makeTenantWithImages(store, objects: objects, count: 1)
             let id = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: images))
             let temp = root.path + "/tmp"
@@ -168,7 +168,7 @@ func folderIsEmpty(_ path: String) -> Bool {
         try await withTestStore(policy: policy) { store, _ in
             let root = try Fixtures.temporaryDirectory("rendc-worker")
             defer { try? FileManager.default.removeItem(at: root) }
-            let objects = LocalFolderStore(root: root.path + "/storage")
+            let objects = LocalDirectoryStore(root: root.path + "/storage")
             let (tenant, images) = try await makeTenantWithImages(store, objects: objects, count: 1)
             let id = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: images))
             let temp = root.path + "/tmp"
@@ -194,7 +194,7 @@ func folderIsEmpty(_ path: String) -> Bool {
         try await withTestStore { store, _ in
             let root = try Fixtures.temporaryDirectory("rendc-worker")
             defer { try? FileManager.default.removeItem(at: root) }
-            let objects = LocalFolderStore(root: root.path + "/storage")
+            let objects = LocalDirectoryStore(root: root.path + "/storage")
             let (tenant, images) = try await makeTenantWithImages(store, objects: objects, count: 1)
             let slow = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: images, textOverlay: "slow"))
             let temp = root.path + "/tmp"
