@@ -53,7 +53,7 @@ public enum ClipWriter {
             while let a = try audio.next() { try writer.sendAudio(a) }
             try writer.finish()
         }
-        try FileManager.default.moveItem(atPath: temp, toPath: path)
+        try AtomicFile.replace(temp, with: path)
     }
 }
 

@@ -93,12 +93,21 @@ func writeAtomically(_ data: Data, to path: String) throws {
     let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
     do {
         try data.write(to: temp)
-        if FileManager.default.fileExists(atPath: path) { _ = try FileManager.default.replaceItemAt(url, withItemAt: temp) } else {
-            try FileManager.default.moveItem(at: temp, to: url)
-        }
+        try AtomicFile.replace(temp.path, with: path)
     } catch {
         try? FileManager.default.removeItem(at: temp)
         throw BackendError(.write, path: path, "cannot write (\(error.localizedDescription))")
+    }
+}
+
+/// Moving finished files into place.
+public enum AtomicFile {
+    /// Renames `from` to `to`, replacing any file there in one step (rename(2)): readers see the old file or the
+    /// new one, never a missing or partial one. Both must be on the same file system.
+    public static func replace(_ from: String, with to: String) throws {
+        guard rename(from, to) == 0 else {
+            throw BackendError(.write, path: to, "cannot move into place (\(String(cString: strerror(errno))))")
+        }
     }
 }
 

@@ -188,11 +188,10 @@ public final class FilterGraphRenderer {
             try ImageFile.writeJPEG(thumbnailImage, to: thumbnail)
         }
         do {
-            if FileManager.default.fileExists(atPath: output) { try FileManager.default.removeItem(atPath: output) }
-            try FileManager.default.moveItem(atPath: tempVideo, toPath: output)
+            try AtomicFile.replace(tempVideo, with: output)
         } catch {
             if let thumbnail { try? FileManager.default.removeItem(atPath: thumbnail) }
-            throw BackendError(.write, path: output, "cannot move the finished video into place (\(error.localizedDescription))")
+            throw error
         }
     }
 }

@@ -233,6 +233,6 @@ public enum DemoTrack {
         let url = URL(fileURLWithPath: path)
         let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         try data.write(to: temp)
-        try FileManager.default.moveItem(at: temp, to: url)
+        try AtomicFile.replace(temp.path, with: url.path)
     }
 }
