@@ -21,6 +21,16 @@ package struct BeatEstimator: Sendable {
     package var subdivisionRatio = 0.6
     /// ... and when the bass onsets between its beats are weaker than this fraction of those on its beats.
     package var bassSubdivisionRatio = 0.3
+    /// Pulses faster than this (BPM) are taken only when the onsets between their beats are weaker than
+    /// `fastPulseSubdivision` of those on them.
+    package var fastPulseTempo = 160.0
+    /// Weight of the bass-band envelope against the all-band one in the envelope that is tracked.
+    package var bassWeight = 1.0
+    /// ... in the envelope the beats are tracked on.
+    package var trackingBassWeight = 0.0
+    /// The beats move half a period only when the bass onsets between them are this many times those on them.
+    package var phaseBassRatio = 4.0
+    package var fastPulseSubdivision = 0.25
     /// Below this confidence no beats are returned.
     package var minimumConfidence = 0.3
 
@@ -58,9 +68,11 @@ package struct BeatEstimator: Sendable {
             if lowSD > 1e-6 { for i in 0..<n { low[i] /= lowSD } } else { low = [] }
         }
         // Tempo from all bands and the bass bands together (the bass marks the beat when chords sit between).
-        let tempoEnv = low.isEmpty ? env : zip(env, low).map { 0.5 * ($0 + $1) }
+        let tempoEnv = low.isEmpty ? env : zip(env, low).map { ($0 + bassWeight * $1) / (1 + bassWeight) }
         let full = env
         env = tempoEnv
+        // The beats themselves follow all bands: a syncopated bass line must not pull them onto the off-beat.
+        let trackingEnv = low.isEmpty ? full : zip(full, low).map { ($0 + trackingBassWeight * $1) / (1 + trackingBassWeight) }
 
         let minLag = max(2, Int((60 * frameRate / maxTempo).rounded(.down)) - 1)
         let maxLag = Int((60 * frameRate / (minTempo / 2)).rounded(.up)) + 2
@@ -83,7 +95,7 @@ package struct BeatEstimator: Sendable {
 
         // 2. Metrical level: from the slowest candidate to the fastest, go faster while the onsets halfway between
         //    beats are as strong as the onsets on them.
-        let localScore = smoothedScore(env, period: coarse)
+        let localScore = smoothedScore(trackingEnv, period: coarse)
         var candidates: [Double] = []
         for factor in [4.0, 2.0, 1.0, 0.5, 0.25] {
             let p = coarse * factor
@@ -92,28 +104,45 @@ package struct BeatEstimator: Sendable {
             candidates.append(variable == nil ? (refinePeak(acf.mean, near: p, tolerance: 0.06) ?? p) : p)
         }
         if candidates.isEmpty { candidates = [coarse] }
-        var period = candidates[candidates.count - 1]
-        var local: [Double]?
-        var beats: [Int] = []
-        for (index, p) in candidates.enumerated() {
+        struct Level {
+            var period: Double
+            var periods: [Double]?
+            var beats: [Int]
+            var ratio: Double
+            var lowRatio: Double
+        }
+        let levels = candidates.map { p -> Level in
             let periods = variable.map { framePeriods($0.map { $0 * p }, centres: acf.windowCentres, frameCount: n) }
-            let tracked = dynamicProgram(localScore, periods: periods, period: p)
+            var tracked = dynamicProgram(localScore, periods: periods, period: p)
+            // Phase first: when the bass onsets fall overwhelmingly between the beats, the beats sit on the
+            // off-beat (chords between bass notes): move them before judging the level.
+            if !low.isEmpty { tracked = correctPhase(tracked, env: full, low: low, periods: periods, period: p) }
             let ratio = subdivisionStrength(env, beats: tracked)
             // Onsets between the beats that carry no bass (chords on the off-beat) do not make a faster pulse.
             let lowRatio = low.isEmpty ? 1 : subdivisionStrength(low, beats: tracked)
             debugLog?("candidate bpm \(60 * frameRate / p) variable \(periods != nil) beats \(tracked.count) ratio \(ratio) low \(lowRatio)")
-            if ratio < subdivisionRatio || lowRatio < bassSubdivisionRatio || index == candidates.count - 1 {
-                period = p
-                local = periods
-                beats = tracked
+            return Level(period: p, periods: periods, beats: tracked, ratio: ratio, lowRatio: lowRatio)
+        }
+        var chosen = levels[levels.count - 1]
+        for (index, level) in levels.enumerated() {
+            guard index + 1 < levels.count else { break }
+            let faster = levels[index + 1]
+            let fasterTempo = 60 * frameRate / faster.period
+            // A pulse above `fastPulseTempo` must also be clean (little between its own beats); otherwise a dense
+            // groove (syncopated bass, sixteenths) keeps its slower, perceived pulse.
+            let goFaster = level.ratio >= subdivisionRatio && level.lowRatio >= bassSubdivisionRatio
+                && (fasterTempo <= fastPulseTempo || faster.ratio < fastPulseSubdivision)
+            if !goFaster {
+                chosen = level
                 break
             }
         }
+        var period = chosen.period
+        let local = chosen.periods
+        var beats = chosen.beats
         guard beats.count >= 2 else { return empty }
 
         // 4. Trim beats that run into silence, then recover beats the chain missed at the start and the end.
-        // Phase: when the bass onsets fall clearly between the beats, the beats are on the off-beats: move them.
-        if !low.isEmpty { beats = correctPhase(beats, env: full, low: low, periods: local, period: period) }
 
         beats = trim(beats, env, period: period)
         beats = extend(beats, env, periods: local, period: period)
@@ -386,7 +415,8 @@ package struct BeatEstimator: Sendable {
             between += strength(low, at: mid, radius: 1)
         }
         debugLog?("phase: bass on beats \(on), between \(between)")
-        guard between > 1.5 * on else { return beats }
+        // The bass envelope has unit standard deviation: real bass notes between the beats average well above 1.
+        guard between > phaseBassRatio * on, between / Double(mids.count) > 1 else { return beats }
         // Snap each midpoint to the strongest bass-or-full onset within two frames, keep one more beat at the end.
         var shifted = mids.map { m -> Int in
             var best = m

@@ -7,7 +7,7 @@ public struct BeatTracker: Sendable {
     /// Rate the audio is resampled to before analysis.
     package static let analysisRate = 22050
     /// Bumped whenever a change can alter results (it keys the cache).
-    package static let algorithmVersion = 2
+    package static let algorithmVersion = 3
     /// Seconds from an onset frame's nominal time to the onset it reacts to (measured on rendered MIDI tracks).
     package static let onsetLatency = 0.0
 

@@ -45,6 +45,8 @@ TRACKS += [
     dict(name="offbeat-84", tempo=[(0, 84)], drums=False, bars=14, kind="steady", style="offbeat"),
     dict(name="offbeat-dr-150", tempo=[(0, 150)], drums=True, bars=20, kind="steady", style="offbeat"),
     dict(name="waltz-150", tempo=[(0, 150)], drums=False, bars=24, kind="steady", style="waltz"),
+    dict(name="edm-124", tempo=[(0, 124)], drums=True, bars=18, kind="steady", style="edm"),
+    dict(name="funk-100", tempo=[(0, 100)], drums=True, bars=16, kind="steady", style="funk"),
 ]
 
 LONG_TRACK = dict(name="long-128", tempo=[(0, 128)], drums=True, bars=96, kind="speed")  # 3 minutes
@@ -93,7 +95,8 @@ def tempo_per_beat(tempo_map, beats):
 def build(track, seed=7):
     """Styles: "band" (default: chords on every beat, bass, drums with eighth hats), "swing" (triplet-swung hats and
     melody, humanised timing and velocities), "offbeat" (chords on the off-beats, bass on 1 and 3: the classic
-    off-beat trap), "waltz" (3/4 oom-pah-pah)."""
+    off-beat trap), "waltz" (3/4 oom-pah-pah), "edm" (four-on-the-floor, off-beat bass, sixteenth hats), "funk" (syncopated
+    sixteenth bass, ghost notes, humanised)."""
     rng = random.Random(seed + sum(map(ord, track["name"])))
     style = track.get("style", "band")
     beats_per_bar = 3 if style == "waltz" else 4
@@ -135,6 +138,37 @@ def build(track, seed=7):
                     note(tick, 0, key, 62, TICKS * 6 // 10)
             if rng.random() < 0.5:
                 note(tick, 2, rng.choice(SCALE) + 12, 45, TICKS - 20)
+            continue
+        if style == "edm":
+            # Four-on-the-floor kick, clap on 2 and 4, open hat on every "and", sixteenth closed hats, off-beat bass.
+            note(tick, 9, 36, 120, TICKS // 4)
+            if beat % 2 == 1:
+                note(tick, 9, 39, 100, TICKS // 4)
+            note(tick + TICKS // 2, 9, 46, 80, TICKS // 4)
+            for k in range(4):
+                note(tick + k * TICKS // 4, 9, 42, 60 if k % 2 == 0 else 40, TICKS // 8)
+            note(tick + TICKS // 2, 1, root + 12, 100, TICKS * 4 // 10)
+            if beat == 0:
+                for key in chord:
+                    note(tick, 0, key + 12, 55, TICKS * 4 - 40)  # a sustained pad-like chord
+            continue
+        if style == "funk":
+            # Syncopated sixteenth bass and ghost-note snare over a kick on 1 and the "a" of 2.
+            sixteenth = TICKS // 4
+            pattern = [(0, 110), (3, 80), (6, 90), (10, 100), (11, 70), (14, 85)]
+            if beat % 2 == 0:
+                for pos, vel in pattern:
+                    note(tick + pos * sixteenth, 1, root + (0 if pos < 8 else 7), vel, sixteenth - 10, human=True)
+                note(tick, 9, 36, 115, sixteenth)
+                note(tick + 7 * sixteenth, 9, 36, 95, sixteenth)
+            else:
+                note(tick, 9, 38, 110, sixteenth)
+            for k in range(4):
+                note(tick + k * sixteenth, 9, 42, 65 if k == 0 else 40, sixteenth // 2, human=True)
+                if k in (1, 3) and rng.random() < 0.4:
+                    note(tick + k * sixteenth, 9, 38, 30, sixteenth // 2, human=True)  # ghost note
+            for key in chord:
+                note(tick + (sixteenth if beat % 2 else 3 * sixteenth), 0, key, 60, sixteenth, human=True)
             continue
         if style == "offbeat":
             # Bass on 1 and 3 (and a soft 2 and 4), chords on every "and".
