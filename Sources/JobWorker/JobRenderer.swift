@@ -65,8 +65,9 @@ public struct PipelineRenderer: JobRenderer {
 }
 
 /// A TEST HOOK, not a renderer: sleeps `duration` seconds (in small steps, honouring cancellation), then writes a
-/// tiny placeholder "video" and "thumbnail" naming the job and attempt. When `markerDirectory` is set, every
-/// finished render appends one line to `markerDirectory/<jobId>`, so a test can count how often a job was rendered.
+/// tiny placeholder "video" and "thumbnail" naming the job and attempt. When `markerDirectory` is set, each render
+/// appends `started epoch N` and, if it got to the end, `finished epoch N` to `markerDirectory/<jobId>`, so a test
+/// can count how often a job was rendered.
 /// Used by the worker tests and by `rendc worker --fake-render-ms` (the kill test's worker processes).
 public struct SimulatedRenderer: JobRenderer {
     public var duration: Double
@@ -84,6 +85,7 @@ public struct SimulatedRenderer: JobRenderer {
         _ input: RenderInput, progress: @escaping @Sendable (Double) -> Void, shouldCancel: @escaping @Sendable () -> Bool
     ) throws -> RenderedFiles {
         let start = Date()
+        try mark("started", input)
         progress(0)
         while true {
             let elapsed = Date().timeIntervalSince(start)
@@ -98,15 +100,19 @@ public struct SimulatedRenderer: JobRenderer {
         let stamp = "job \(input.job.id.uuidString.lowercased()) epoch \(input.attemptEpoch)\n"
         try Data(stamp.utf8).write(to: URL(fileURLWithPath: input.videoPath))
         try Data(stamp.utf8).write(to: URL(fileURLWithPath: input.thumbnailPath))
-        if let markerDirectory {
-            let path = markerDirectory + "/" + input.job.id.uuidString.lowercased()
-            let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-            guard fd >= 0 else { throw PermanentJobError("cannot open marker file \(path)") }
-            defer { close(fd) }
-            let bytes = Array(stamp.utf8)
-            _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        }
+        try mark("finished", input)
         progress(1)
         return RenderedFiles(video: input.videoPath, thumbnail: input.thumbnailPath)
+    }
+
+    /// Appends `EVENT epoch N` to the job's marker file (one write, O_APPEND: lines from processes never mix).
+    private func mark(_ event: String, _ input: RenderInput) throws {
+        guard let markerDirectory else { return }
+        let path = markerDirectory + "/" + input.job.id.uuidString.lowercased()
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        guard fd >= 0 else { throw PermanentJobError("cannot open marker file \(path)") }
+        defer { close(fd) }
+        let bytes = Array("\(event) epoch \(input.attemptEpoch)\n".utf8)
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     }
 }

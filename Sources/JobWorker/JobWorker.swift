@@ -76,8 +76,19 @@ public final class JobWorker: Service, Sendable {
     /// Jobs running right now in this process.
     public var busySlots: Int { state.current.running }
 
+    /// This process's folder under the temporary directory; each job gets a folder inside it.
+    var processFolder: String {
+        configuration.temporaryDirectory + "/\(Self.processFolderPrefix)\(getpid())"
+    }
+
+    static let processFolderPrefix = "rendc-worker-"
+
     public func run() async throws {
         try FileManager.default.createDirectory(atPath: configuration.temporaryDirectory, withIntermediateDirectories: true)
+        let swept = Self.removeStaleTemporaryFolders(in: configuration.temporaryDirectory)
+        if swept > 0 { logger.info("removed temporary folders of dead worker processes", metadata: ["count": "\(swept)"]) }
+        try FileManager.default.createDirectory(atPath: processFolder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: processFolder) }
         logger.info("worker started", metadata: ["concurrency": "\(configuration.concurrency)"])
         await withDiscardingTaskGroup { background in
             background.addTask { await self.listenLoop() }
@@ -93,6 +104,21 @@ public final class JobWorker: Service, Sendable {
             background.cancelAll()
         }
         logger.info("worker stopped")
+    }
+
+    /// Removes the folders that worker processes which no longer exist (killed before they could clean up)
+    /// left in `directory`; returns how many. A worker calls it when it starts.
+    @discardableResult
+    public static func removeStaleTemporaryFolders(in directory: String) -> Int {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        var removed = 0
+        for entry in entries where entry.hasPrefix(processFolderPrefix) {
+            guard let pid = Int32(entry.dropFirst(processFolderPrefix.count)), pid > 0, pid != getpid() else { continue }
+            if kill(pid, 0) == -1 && errno == ESRCH {
+                if (try? FileManager.default.removeItem(atPath: directory + "/" + entry)) != nil { removed += 1 }
+            }
+        }
+        return removed
     }
 
     /// Stops claiming; running jobs get the grace period. Called by the service group on SIGTERM/SIGINT.
@@ -213,7 +239,7 @@ public final class JobWorker: Service, Sendable {
                 .record(duration: .milliseconds(max(0, Int(Date().timeIntervalSince(job.createdAt) * 1000))))
         }
 
-        let directory = configuration.temporaryDirectory + "/job-\(job.id.uuidString.lowercased())-\(lease.epoch)"
+        let directory = processFolder + "/job-\(job.id.uuidString.lowercased())-\(lease.epoch)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
 
         let outcome: Outcome
@@ -281,9 +307,13 @@ public final class JobWorker: Service, Sendable {
     /// when the lease is lost, a cancel is requested, or the shutdown grace period ran out.
     func renderSupervised(_ input: RenderInput, lease: Lease) async -> Outcome {
         let control = Locked(RenderControl())
+        let finishedBell = Doorbell()
         let renderer = self.renderer
         async let result: Result<RenderedFiles, any Error> = runOnDedicatedThread(name: "render-\(lease.jobId)") {
-            defer { control.withLock { $0.finished = true } }
+            defer {
+                control.withLock { $0.finished = true }
+                finishedBell.ring()
+            }
             return Result {
                 try renderer.render(
                     input,
@@ -295,8 +325,9 @@ public final class JobWorker: Service, Sendable {
         let clock = ContinuousClock()
         let origin = clock.now
         var lastBeat = origin
+        let tick = min(0.1, configuration.progressInterval / 2)
         while !control.current.finished {
-            try? await Task.sleep(for: .milliseconds(25))
+            await finishedBell.wait(timeout: tick)
             if control.current.finished { break }
             if state.current.graceExpired || Task.isCancelled {
                 control.withLock { $0.stop = $0.stop ?? .shutdown }
