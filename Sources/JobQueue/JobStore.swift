@@ -40,6 +40,8 @@ public final class JobStore: Sendable, Service {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await store.client.run() }
             defer { group.cancelAll() }
+            // Let the pool start before the first lease (postgres-nio warns about a lease before run()).
+            try? await Task.sleep(for: .milliseconds(10))
             return try await body(store)
         }
     }

@@ -1,0 +1,111 @@
+import Foundation
+import JobQueue
+import JobWorker
+import Logging
+import ObjectStorage
+import RenderPipeline
+import RendcTestSupport
+import Testing
+
+/// The worker with the real renderer (`PipelineRenderer` over `RenderPipeline`): inputs from storage, a real
+/// H.264/AAC render, outputs uploaded to their keys, checked with ffprobe.
+@Suite struct RealRenderTests {
+    @Test(.timeLimit(.minutes(3)))
+    func workerRendersARealVideoFromStoredAssets() async throws {
+        try await withTestStore { store, _ in
+            let root = try Fixtures.temporaryDirectory("rendc-real")
+            defer { try? FileManager.default.removeItem(at: root) }
+            let pipeline = RenderPipeline(configuration: PipelineConfiguration(
+                templateDirectories: [Fixtures.specsDirectory.path], assetsDirectory: root.path + "/assets",
+                temporaryDirectory: root.path + "/pipeline-tmp", maxDuration: 60
+            ), logger: Logger(label: "test"))
+            let demoImages = Array(try pipeline.assets.demoImages().prefix(2))
+            let track = try #require(try pipeline.assets.path(for: "demo-track"))
+
+            let objects = LocalDirectoryStore(root: root.path + "/storage")
+            let tenant = try await store.createTenant(name: "real")
+            var imageIds: [UUID] = []
+            for (index, path) in demoImages.enumerated() {
+                let key = "assets/\(tenant.id.uuidString.lowercased())/demo-\(index).\((path as NSString).pathExtension)"
+                try await objects.put(localPath: path, key: key, contentType: "image/jpeg")
+                imageIds.append(try await store.insertAsset(NewAsset(tenantId: tenant.id, type: .image, name: "demo-\(index)", filePath: key)).id)
+            }
+            let audioKey = "assets/\(tenant.id.uuidString.lowercased())/track.\((track as NSString).pathExtension)"
+            try await objects.put(localPath: track, key: audioKey, contentType: "audio/mpeg")
+            let audio = try await store.insertAsset(NewAsset(tenantId: tenant.id, type: .audio, name: "track", filePath: audioKey))
+
+            let id = try await store.enqueue(NewJob(
+                tenantId: tenant.id, imageIds: imageIds, audioFile: audio.id.uuidString, textOverlay: "New in ✨",
+                overlayType: "golden-frame", durationTarget: 2, qualityMode: .eco))
+            let temp = root.path + "/tmp"
+            let config = WorkerConfiguration(
+                concurrency: 1, temporaryDirectory: temp, identity: "w-real", pollInterval: 1, progressInterval: 0.2)
+            let seenProgress = try await withWorker(store: store, objects: objects, renderer: PipelineRenderer(pipeline: pipeline), configuration: config) { (_: JobWorker) async throws -> Set<Int> in
+                var seenProgress: Set<Int> = []
+                let deadline = Date().addingTimeInterval(150)
+                while Date() < deadline {
+                    let job = try #require(try await store.job(id: id))
+                    if job.status == .processing { seenProgress.insert(job.progress) }
+                    if job.status.isTerminal { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                return seenProgress
+            }
+            let job = try #require(try await store.job(id: id))
+            #expect(job.status == .completed, "last error: \(job.lastError ?? "-")")
+            #expect(job.progress == 100 && (job.processingTimeMs ?? 0) > 0)
+            #expect(seenProgress.contains { $0 > 0 && $0 < 100 }, "progress moved while rendering: \(seenProgress.sorted())")
+            let video = try objects.filePath(forKey: try #require(job.outputVideoUrl))
+            let info = try FFprobe.probe(video)
+            #expect(info.video?.codecName == "h264" && info.video?.width == 720 && info.video?.height == 1280)
+            #expect(info.audio?.codecName == "aac")
+            #expect(abs(info.duration - 2) < 0.15)
+            let thumbnail = try objects.filePath(forKey: try #require(job.outputThumbnailUrl))
+            let jpeg = try Data(contentsOf: URL(fileURLWithPath: thumbnail))
+            #expect(jpeg.starts(with: [0xFF, 0xD8, 0xFF]))
+            #expect(folderIsEmpty(temp))
+            print("real render through the worker: eco 2 s golden-frame in \(job.processingTimeMs ?? 0) ms; progress values seen: \(seenProgress.sorted())")
+        }
+    }
+}
+
+/// `rendc migrate` and `rendc tenant create` as a user runs them.
+@Suite struct CommandTests {
+    @Test func migrateAndTenantCreateFromTheCommandLine() async throws {
+        let binary = try KillTest().rendcBinary()
+        let server = try PostgresServer.shared()
+        let url = try server.createDatabase(prefix: "jobs_cli").absoluteString + "?sslmode=disable"
+        func rendc(_ arguments: [String]) throws -> (status: Int32, output: String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = arguments
+            var environment = ProcessInfo.processInfo.environment
+            environment["DATABASE_URL"] = url
+            process.environment = environment
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+        let first = try rendc(["migrate"])
+        #expect(first.status == 0 && first.output.hasPrefix("applied migrations 1, 2, 3"), "\(first.output)")
+        let second = try rendc(["migrate"])
+        #expect(second.status == 0 && second.output.hasPrefix("schema is current"), "\(second.output)")
+        let created = try rendc(["tenant", "create", "Shop One", "--json"])
+        #expect(created.status == 0)
+        let object = try JSONSerialization.jsonObject(with: Data(created.output.utf8)) as? [String: String]
+        let key = try #require(object?["apiKey"])
+        let tenantId = try #require(object?["tenantId"].flatMap(UUID.init(uuidString:)))
+        var configuration = try DatabaseConfiguration(url: url)
+        configuration.tls = .disable
+        let resolved = try await JobStore.withRunningStore(configuration: configuration, logger: Logger(label: "test")) { store in
+            try await store.tenant(forAPIKey: key)
+        }
+        #expect(resolved?.id == tenantId && resolved?.name == "Shop One")
+        let bad = try rendc(["tenant", "create", "  "])
+        #expect(bad.status != 0)
+    }
+}
