@@ -23,11 +23,15 @@ public struct WorkerConfiguration: Sendable, Equatable {
     public var progressInterval: Double
     /// On graceful shutdown, how long running jobs may go on before they are stopped and released, seconds.
     public var shutdownGracePeriod: Double
+    /// Completed, failed and cancelled jobs older than this many seconds are deleted (checked every
+    /// `pruneInterval`); nil keeps them forever.
+    public var finishedJobRetention: Double?
+    public var pruneInterval: Double
 
     public init(
         concurrency: Int = 2, temporaryDirectory: String, identity: String, pollInterval: Double = 2,
         heartbeatInterval: Double = 5, reaperInterval: Double = 5, progressInterval: Double = 0.5,
-        shutdownGracePeriod: Double = 30
+        shutdownGracePeriod: Double = 30, finishedJobRetention: Double? = nil, pruneInterval: Double = 600
     ) {
         self.concurrency = max(1, concurrency)
         self.temporaryDirectory = temporaryDirectory
@@ -37,6 +41,8 @@ public struct WorkerConfiguration: Sendable, Equatable {
         self.reaperInterval = reaperInterval
         self.progressInterval = progressInterval
         self.shutdownGracePeriod = shutdownGracePeriod
+        self.finishedJobRetention = finishedJobRetention
+        self.pruneInterval = pruneInterval
     }
 }
 
@@ -187,6 +193,7 @@ public final class JobWorker: Service, Sendable {
     }
 
     private func reaperLoop() async {
+        var lastPrune = ContinuousClock.now
         while !Task.isCancelled {
             let jitter = Double.random(in: 0.8...1.2)
             try? await Task.sleep(for: .milliseconds(Int(configuration.reaperInterval * jitter * 1000)))
@@ -204,6 +211,16 @@ public final class JobWorker: Service, Sendable {
                 }
             } catch {
                 logger.error("reaper failed", metadata: ["error": "\(error)"])
+            }
+            if let retention = configuration.finishedJobRetention,
+               (ContinuousClock.now - lastPrune).seconds >= configuration.pruneInterval {
+                lastPrune = ContinuousClock.now
+                do {
+                    let pruned = try await store.pruneFinishedJobs(olderThan: retention)
+                    if pruned > 0 { logger.info("pruned finished jobs", metadata: ["count": "\(pruned)"]) }
+                } catch {
+                    logger.error("pruning finished jobs failed", metadata: ["error": "\(error)"])
+                }
             }
         }
     }

@@ -49,6 +49,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "On SIGTERM, how long running jobs may finish before they are released, in seconds.")
     var graceSeconds: Double = 30
 
+    @Option(help: "Delete completed, failed and cancelled jobs this many days after they finished (0 keeps them).")
+    var retentionDays: Double = 30
+
     /// TEST HOOK (the kill test in Tests/JobServiceTests): instead of rendering, sleep N ms per job and write
     /// placeholder outputs. Never use in production.
     @Option(name: .customLong("fake-render-ms"), help: .hidden)
@@ -67,6 +70,7 @@ struct WorkerCommand: AsyncParsableCommand {
         if pollSeconds <= 0 || reaperSeconds <= 0 || graceSeconds < 0 || retryBaseSeconds < 0 {
             throw ValidationError("--poll-seconds and --reaper-seconds must be positive; --grace-seconds and --retry-base-seconds 0 or more")
         }
+        if retentionDays < 0 { throw ValidationError("--retention-days must be 0 or more") }
         if let fakeRenderMilliseconds, fakeRenderMilliseconds < 0 { throw ValidationError("--fake-render-ms must be 0 or more") }
     }
 
@@ -107,7 +111,8 @@ struct WorkerCommand: AsyncParsableCommand {
             store: store, objectStore: LocalDirectoryStore(root: storageRoot), renderer: renderer,
             configuration: WorkerConfiguration(
                 concurrency: slots, temporaryDirectory: temporary, identity: identity, pollInterval: pollSeconds,
-                heartbeatInterval: heartbeatSeconds, reaperInterval: reaperSeconds, shutdownGracePeriod: graceSeconds),
+                heartbeatInterval: heartbeatSeconds, reaperInterval: reaperSeconds, shutdownGracePeriod: graceSeconds,
+                finishedJobRetention: retentionDays > 0 ? retentionDays * 86_400 : nil),
             logger: logger)
         let group = ServiceGroup(
             services: [store, worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -303,6 +303,25 @@ final class Locked<Value: Sendable>: @unchecked Sendable {
         }
     }
 
+    @Test func pruningDeletesOnlyOldFinishedJobs() async throws {
+        try await withTestStore { store, _ in
+            let a = try await store.createTenant(name: "A")
+            let done = try await store.enqueue(sampleJob(a.id, priority: 2))
+            let cancelled = try await store.enqueue(sampleJob(a.id, priority: 1))
+            let waiting = try await store.enqueue(sampleJob(a.id, priority: 0))
+            let lease = try #require(try await store.claim(owner: "w", limit: 1).first).lease
+            #expect(lease.jobId == done)
+            #expect(try await store.complete(lease, videoURL: "v", thumbnailURL: nil, processingTimeMs: 1))
+            #expect(try await store.requestCancel(jobId: cancelled, tenantId: a.id) == .cancelled)
+            #expect(try await store.pruneFinishedJobs(olderThan: 3600) == 0, "nothing is old enough yet")
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(try await store.pruneFinishedJobs(olderThan: 0.01) == 2)
+            #expect(try await store.job(id: done) == nil)
+            #expect(try await store.job(id: cancelled) == nil)
+            #expect(try await store.job(id: waiting)?.status == .pending)
+        }
+    }
+
     @Test func notifyWakesAListenerQuickly() async throws {
         try await withTestStore { store, _ in
             let a = try await store.createTenant(name: "A")
