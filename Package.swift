@@ -125,7 +125,7 @@ let package = Package(
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "SpecLang", "RendcTestSupport"]),
         .testTarget(
             name: "RenderTests",
-            dependencies: ["RenderPipeline", "FilterGraphBackend", "Planner", "SpecLang", "RendcTestSupport"]
+            dependencies: ["RenderPipeline", "FilterGraphBackend", "Planner", "SpecLang", "RendcTestSupport", "RenderKernels"]
         ),
         .testTarget(
             name: "CaptionTextTests",

@@ -46,6 +46,7 @@ final class MP4Writer {
         av_dict_set(&opts, "preset", enc.preset, 0)
         av_dict_set(&opts, "crf", String(enc.crf), 0)
         if let tune = enc.tune { av_dict_set(&opts, "tune", tune, 0) }
+        if let params = enc.x264Params { av_dict_set(&opts, "x264-params", params, 0) }
         let openVideo = avcodec_open2(vc, x264, &opts)
         av_dict_free(&opts)
         try check(openVideo, .encode, nil, "cannot open \(enc.videoCodec) (preset \(enc.preset), crf \(enc.crf))")

@@ -45,7 +45,7 @@ public final class FilterGraphRenderer {
             layers.append(AlphaLayer(image: caption, x: c.box.x, y: c.box.y))
         }
         overlays = layers
-        scratch = [Int32](repeating: 0, count: 2 * max(plan.width, 16))
+        scratch = [Int32](repeating: 0, count: 3 * max(plan.width, 16))
     }
 
     /// A transparent canvas with a solid border `thickness` pixels wide inside its edge.
@@ -62,6 +62,15 @@ public final class FilterGraphRenderer {
             }
         }
         return img
+    }
+
+    /// True when frame `index` is pixel-identical to frame `index - 1`: nothing moves (still overlay or none, a
+    /// still shot) and no cut falls between them.
+    func repeatsPreviousFrame(_ index: Int) -> Bool {
+        guard plan.overlay?.animated != true else { return false }
+        guard let imgs = plan.images else { return true }
+        guard let shot = imgs.shots.last(where: { $0.startFrame <= index }) else { return false }
+        return shot.startFrame < index && shot.motion.isStill
     }
 
     /// Composes output frame `index` into `dst`.
@@ -167,9 +176,11 @@ public final class FilterGraphRenderer {
             let fps = Double(plan.fps)
             for index in 0..<plan.frameCount {
                 if shouldCancel() { throw BackendError(.cancelled, "the render was cancelled") }
+                // av_frame_make_writable keeps the pixels (it copies if the encoder still holds the buffer), so a
+                // frame identical to the last one (freeze mode, inside a shot) is not composed again.
                 try check(av_frame_make_writable(frame.pointer), .encode, nil, "frame buffer")
                 let planes = PlanesRef(frame: frame.pointer)
-                try compose(frame: index, into: planes)
+                if index == 0 || !repeatsPreviousFrame(index) { try compose(frame: index, into: planes) }
                 if index == thumbFrame && thumbnail != nil { thumbnailImage = rgba(of: planes) }
                 frame.pointer.pointee.pts = Int64(index)
                 try writer.sendVideo(frame.pointer)

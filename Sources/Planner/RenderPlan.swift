@@ -62,16 +62,19 @@ public struct EncoderSettings: Sendable, Equatable {
     /// Keyframe interval in frames.
     public var gop: Int
     public var tune: String?
+    /// Extra libx264 options (`key=value:key=value`).
+    public var x264Params: String?
     public var audioCodec: String = "aac"
     public var audioBitrate: Int = 160_000
     public var audioSampleRate: Int = 48_000
     public var audioChannels: Int = 2
     public var faststart: Bool = true
-    public init(preset: String, crf: Int, gop: Int, tune: String? = nil) {
+    public init(preset: String, crf: Int, gop: Int, tune: String? = nil, x264Params: String? = nil) {
         self.preset = preset
         self.crf = crf
         self.gop = gop
         self.tune = tune
+        self.x264Params = x264Params
     }
 }
 

@@ -99,12 +99,24 @@ void rk_blend_rgba_over_color(const uint8_t *top, ptrdiff_t top_stride, int widt
     }
 }
 
+/* Horizontal pass of one source row into 8.8 fixed point. */
+static void warp_row_h(const uint8_t *r, const int32_t *xi, const int32_t *xw, uint16_t *h, int dst_w) {
+    for (int x = 0; x < dst_w; x++) {
+        int ix = xi[x], wx = xw[x];
+        h[x] = (uint16_t)(r[ix] * (256 - wx) + r[ix + 1] * wx);
+    }
+}
+
 void rk_warp_plane(const uint8_t *src, int src_w, int src_h, ptrdiff_t src_stride,
                    uint8_t *dst, int dst_w, int dst_h, ptrdiff_t dst_stride,
                    double x0, double y0, double sx, double sy, int32_t *scratch) {
-    /* Per column: left source index and weight of the right neighbour (0..256); the same for every row because
-       the mapping is axis-aligned. */
+    /* Separable: each needed source row is resampled horizontally once (a gather), then every output row is a
+       vertical blend of two such rows (straight-line code the compiler vectorises). The column mapping is the
+       same for every row because the transform is axis-aligned. scratch: 2 * dst_w ints for the column mapping
+       plus 2 * dst_w 16-bit rows (i.e. at least 3 * dst_w ints). */
     int32_t *xi = scratch, *xw = scratch + dst_w;
+    uint16_t *rows[2] = {(uint16_t *)(scratch + 2 * dst_w), (uint16_t *)(scratch + 2 * dst_w) + dst_w};
+    int have[2] = {-1, -1};
     for (int x = 0; x < dst_w; x++) {
         double fx = x0 + (x + 0.5) * sx - 0.5;
         if (fx < 0) fx = 0;
@@ -124,16 +136,25 @@ void rk_warp_plane(const uint8_t *src, int src_w, int src_h, ptrdiff_t src_strid
         if (iy > src_h - 2) iy = src_h - 2 < 0 ? 0 : src_h - 2;
         int wy = (int)lrint((fy - iy) * 256.0);
         if (src_h == 1) { iy = 0; wy = 0; }
-        const uint8_t *r0 = src + (ptrdiff_t)iy * src_stride;
-        const uint8_t *r1 = src_h == 1 ? r0 : r0 + src_stride;
-        uint8_t *out = dst + (ptrdiff_t)y * dst_stride;
-        int wy0 = 256 - wy;
-        for (int x = 0; x < dst_w; x++) {
-            int ix = xi[x], wx = xw[x];
-            int top = r0[ix] * (256 - wx) + r0[ix + 1] * wx;
-            int bot = r1[ix] * (256 - wx) + r1[ix + 1] * wx;
-            out[x] = (uint8_t)((top * wy0 + bot * wy + 32768) >> 16);
+        int iy1 = src_h == 1 ? iy : iy + 1;
+        /* Slot 0 holds row iy, slot 1 row iy1; reuse what the previous output row computed. */
+        if (have[0] != iy) {
+            if (have[1] == iy) {
+                uint16_t *t = rows[0]; rows[0] = rows[1]; rows[1] = t;
+                have[0] = iy; have[1] = -1;
+            } else {
+                warp_row_h(src + (ptrdiff_t)iy * src_stride, xi, xw, rows[0], dst_w);
+                have[0] = iy;
+            }
         }
+        if (have[1] != iy1) {
+            warp_row_h(src + (ptrdiff_t)iy1 * src_stride, xi, xw, rows[1], dst_w);
+            have[1] = iy1;
+        }
+        const uint16_t *h0 = rows[0], *h1 = rows[1];
+        uint8_t *out = dst + (ptrdiff_t)y * dst_stride;
+        uint32_t w1 = (uint32_t)wy, w0 = 256u - w1;
+        for (int x = 0; x < dst_w; x++) out[x] = (uint8_t)((h0[x] * w0 + h1[x] * w1 + 32768u) >> 16);
     }
 }
 

@@ -28,7 +28,7 @@ void rk_blend_rgba_over_color(const uint8_t *top, ptrdiff_t top_stride, int widt
    at +0.5 and source coordinates clamped to the plane. Fixed point (1/256 pixel weights). */
 void rk_warp_plane(const uint8_t *src, int src_w, int src_h, ptrdiff_t src_stride,
                    uint8_t *dst, int dst_w, int dst_h, ptrdiff_t dst_stride,
-                   double x0, double y0, double sx, double sy, int32_t *scratch /* >= 2 * dst_w ints */);
+                   double x0, double y0, double sx, double sy, int32_t *scratch /* >= 3 * dst_w ints */);
 
 /* dst = premul + dst * (255 - alpha) / 255 over `width` samples: blends one row of a premultiplied layer. */
 void rk_blend_premul_row(uint8_t *dst, const uint8_t *premul, const uint8_t *alpha, int width);
