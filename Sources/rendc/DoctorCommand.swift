@@ -1,0 +1,242 @@
+import ArgumentParser
+internal import CFFmpeg
+import Foundation
+import Logging
+import ObjectStorage
+
+/// `rendc doctor`: checks that this machine can run rendc, one line per check with what to fix.
+/// Exits non-zero when any check fails. Reads the same environment as `rendc serve` / `rendc worker`.
+struct DoctorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Check FFmpeg, fonts, database, storage and temp directory, and say what to fix."
+    )
+
+    @Flag(name: .shortAndLong, help: "Print only failed checks (for ExecStartPre).")
+    var quiet = false
+
+    @Option(help: "Seconds the storage check may take before it counts as failed.")
+    var storageTimeout: Int = 30
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        var checks: [DoctorCheck] = []
+        checks.append(DoctorChecks.ffmpegLibraries())
+        checks.append(contentsOf: DoctorChecks.encoders())
+        checks.append(contentsOf: DoctorChecks.fonts())
+        checks.append(DoctorChecks.database(environment: environment))
+        checks.append(await DoctorChecks.storage(environment: environment, timeoutSeconds: storageTimeout))
+        checks.append(DoctorChecks.temporaryDirectory(environment: environment))
+
+        for check in checks where !quiet || check.status == .fail {
+            print(check.line)
+        }
+        let failed = checks.filter { $0.status == .fail }.count
+        if !quiet {
+            let skipped = checks.filter { $0.status == .notChecked }.count
+            print("\(checks.count - failed - skipped) ok, \(failed) failed, \(skipped) not checked")
+        }
+        if failed > 0 { throw ExitCode(1) }
+    }
+}
+
+struct DoctorCheck: Sendable {
+    enum Status: String, Sendable {
+        case ok = "ok"
+        case fail = "FAIL"
+        case notChecked = "not checked"
+    }
+    var name: String
+    var status: Status
+    var detail: String
+    /// What to do about a failure (or why nothing was checked).
+    var fix: String?
+
+    static func ok(_ name: String, _ detail: String) -> DoctorCheck {
+        DoctorCheck(name: name, status: .ok, detail: detail, fix: nil)
+    }
+    static func fail(_ name: String, _ detail: String, fix: String) -> DoctorCheck {
+        DoctorCheck(name: name, status: .fail, detail: detail, fix: fix)
+    }
+
+    var line: String {
+        var text = "\(status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(name): \(detail)"
+        if let fix { text += "\n            fix: \(fix)" }
+        return text
+    }
+}
+
+enum DoctorChecks {
+    static func versionString(_ version: UInt32) -> String {
+        "\(version >> 16).\((version >> 8) & 0xFF).\(version & 0xFF)"
+    }
+
+    static func ffmpegLibraries() -> DoctorCheck {
+        // Calling into each library proves the dynamic linker found and loaded it.
+        let versions = [
+            ("libavcodec", avcodec_version()), ("libavformat", avformat_version()),
+            ("libavfilter", avfilter_version()), ("libswscale", swscale_version()),
+            ("libswresample", swresample_version()), ("libavutil", avutil_version()),
+        ]
+        let ffmpeg = av_version_info().map { String(cString: $0) } ?? "unknown"
+        let major = versions[0].1 >> 16
+        let detail = "FFmpeg \(ffmpeg): " + versions.map { "\($0.0) \(versionString($0.1))" }.joined(separator: ", ")
+        // rendc is built and tested against FFmpeg 5.1 (libavcodec 59); older APIs are missing.
+        guard major >= 59 else {
+            return .fail(
+                "FFmpeg libraries", detail + " (libavcodec \(major) is older than 59, FFmpeg 5.1)",
+                fix: "install FFmpeg 5.1 or newer libraries: apt-get install libavcodec59 libavformat59 libavfilter8")
+        }
+        return .ok("FFmpeg libraries", detail)
+    }
+
+    static func encoders() -> [DoctorCheck] {
+        let needed: [(name: String, role: String, fix: String)] = [
+            ("libx264", "H.264 video", "Debian's libavcodec59 includes libx264; install it (apt-get install libavcodec59 libx264-164) rather than a build without GPL codecs"),
+            ("aac", "AAC audio", "install a libavcodec with the native aac encoder (apt-get install libavcodec59)"),
+            ("mjpeg", "JPEG thumbnails", "install a libavcodec with the mjpeg encoder (apt-get install libavcodec59)"),
+        ]
+        return needed.map { encoder in
+            if avcodec_find_encoder_by_name(encoder.name) != nil {
+                return .ok("encoder \(encoder.name)", "\(encoder.role) encoder available")
+            }
+            return .fail("encoder \(encoder.name)", "\(encoder.role) encoder missing from libavcodec", fix: encoder.fix)
+        }
+    }
+
+    static let fontDirectories = [
+        "/usr/share/fonts/truetype/noto", "/usr/share/fonts/opentype/noto", "/usr/local/share/fonts",
+        "/usr/share/fonts/truetype", "/usr/share/fonts",
+    ]
+
+    static func findFont(_ fileName: String) -> String? {
+        for directory in fontDirectories {
+            let path = directory + "/" + fileName
+            if FileManager.default.isReadableFile(atPath: path) { return path }
+        }
+        return nil
+    }
+
+    static func fonts() -> [DoctorCheck] {
+        let needed: [(file: String, label: String, package: String)] = [
+            ("NotoSans-Regular.ttf", "Noto Sans", "fonts-noto-core"),
+            ("NotoSans-Bold.ttf", "Noto Sans Bold", "fonts-noto-core"),
+            ("NotoColorEmoji.ttf", "Noto Color Emoji", "fonts-noto-color-emoji"),
+        ]
+        return needed.map { font in
+            if let path = findFont(font.file) {
+                return .ok("font \(font.label)", path)
+            }
+            return .fail(
+                "font \(font.label)", "\(font.file) not found in \(fontDirectories[0]) or the other font directories",
+                fix: "apt-get install \(font.package)")
+        }
+    }
+
+    static func database(environment: [String: String]) -> DoctorCheck {
+        let configured = environment["DATABASE_URL"].map { !$0.isEmpty } ?? false
+            || environment["DB_HOST"].map { !$0.isEmpty } ?? false
+        return DoctorCheck(
+            name: "database", status: .notChecked,
+            detail: configured ? "settings present, reachability and migrations not checked by this build"
+                : "neither DATABASE_URL nor DB_HOST is set",
+            fix: "`rendc worker` and `rendc serve` connect and migrate at start; check their logs")
+    }
+
+    static func storage(environment: [String: String], timeoutSeconds: Int) async -> DoctorCheck {
+        let configuration: StorageConfiguration
+        do {
+            configuration = try StorageConfiguration(environment: environment)
+        } catch {
+            return .fail("storage", "\(error)", fix: "correct the setting named above (see .env.example)")
+        }
+        let name = "storage (\(configuration))"
+        let store: any ObjectStore
+        do {
+            store = try makeStore(configuration: configuration, logger: Logger(label: "rendc.doctor"))
+        } catch {
+            return .fail(name, "\(error)", fix: "correct the storage settings (see .env.example)")
+        }
+        let fix: String
+        switch configuration.backend {
+        case .local(let directory):
+            fix = "create \(directory) and make it writable by this user, or set RENDC_STORAGE_DIR"
+        case .s3:
+            fix = "check S3_ENDPOINT, S3_BUCKET (it must exist), and that the key may PutObject/GetObject/DeleteObject"
+        }
+        do {
+            let seconds = max(1, timeoutSeconds)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await probe(store) }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(seconds))
+                    throw DoctorFailure("no answer within \(seconds) s")
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+            return .ok(name, "probe object written, read back, deleted")
+        } catch {
+            return .fail(name, "\(error)", fix: fix)
+        }
+    }
+
+    /// Writes a small object under `doctor/`, reads it back, compares, deletes it.
+    static func probe(_ store: any ObjectStore) async throws {
+        let directory = NSTemporaryDirectory() + "/rendc-doctor-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let payload = Data("rendc doctor probe \(UUID().uuidString)\n".utf8)
+        let source = directory + "/probe.txt"
+        try payload.write(to: URL(fileURLWithPath: source))
+        let key = "doctor/probe-\(UUID().uuidString).txt"
+        try await store.put(localPath: source, key: key, contentType: "text/plain")
+        do {
+            guard try await store.exists(key: key) else { throw DoctorFailure("probe object not found after writing it") }
+            try await store.get(key: key, to: directory + "/back.txt")
+            guard try Data(contentsOf: URL(fileURLWithPath: directory + "/back.txt")) == payload else {
+                throw DoctorFailure("probe object read back with different bytes")
+            }
+        } catch {
+            try? await store.delete(key: key)
+            throw error
+        }
+        try await store.delete(key: key)
+        guard try await !store.exists(key: key) else { throw DoctorFailure("probe object still there after delete") }
+    }
+
+    static func temporaryDirectory(environment: [String: String]) -> DoctorCheck {
+        let configured = environment["VIDEO_TEMP_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+        let directory = configured ?? NSTemporaryDirectory()
+        let name = "temp directory \(directory)"
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let probe = directory + "/.rendc-doctor-" + UUID().uuidString
+            try Data(count: 1 << 20).write(to: URL(fileURLWithPath: probe))
+            try FileManager.default.removeItem(atPath: probe)
+        } catch {
+            return .fail(
+                name, "not writable: \((error as NSError).localizedDescription)",
+                fix: configured == nil
+                    ? "set VIDEO_TEMP_DIR to a writable directory" : "create \(directory) writable by this user")
+        }
+        var free = ""
+        if let attributes = try? FileManager.default.attributesOfFileSystem(forPath: directory),
+           let bytes = (attributes[.systemFreeSize] as? NSNumber)?.int64Value
+        {
+            free = ", \(bytes / (1 << 20)) MiB free"
+            // A 60 s 1080x1920 render needs a few hundred MB of scratch at most.
+            if bytes < 1 << 30 {
+                return .fail(
+                    name, "writable but only \(bytes / (1 << 20)) MiB free",
+                    fix: "free space or point VIDEO_TEMP_DIR at a larger disk (1 GiB or more)")
+            }
+        }
+        return .ok(name, "writable" + free)
+    }
+}
+
+struct DoctorFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
