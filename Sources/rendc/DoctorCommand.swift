@@ -1,6 +1,7 @@
 import ArgumentParser
 internal import CFFmpeg
 import Foundation
+import JobQueue
 import Logging
 import ObjectStorage
 
@@ -15,8 +16,8 @@ struct DoctorCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Print only failed checks (for ExecStartPre).")
     var quiet = false
 
-    @Option(help: "Seconds the storage check may take before it counts as failed.")
-    var storageTimeout: Int = 30
+    @Option(help: "Seconds the database and storage checks may each take before they count as failed.")
+    var timeout: Int = 30
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -24,8 +25,8 @@ struct DoctorCommand: AsyncParsableCommand {
         checks.append(DoctorChecks.ffmpegLibraries())
         checks.append(contentsOf: DoctorChecks.encoders())
         checks.append(contentsOf: DoctorChecks.fonts())
-        checks.append(DoctorChecks.database(environment: environment))
-        checks.append(await DoctorChecks.storage(environment: environment, timeoutSeconds: storageTimeout))
+        checks.append(await DoctorChecks.database(environment: environment, timeoutSeconds: timeout))
+        checks.append(await DoctorChecks.storage(environment: environment, timeoutSeconds: timeout))
         checks.append(DoctorChecks.temporaryDirectory(environment: environment))
 
         for check in checks where !quiet || check.status == .fail {
@@ -133,14 +134,67 @@ enum DoctorChecks {
         }
     }
 
-    static func database(environment: [String: String]) -> DoctorCheck {
-        let configured = environment["DATABASE_URL"].map { !$0.isEmpty } ?? false
-            || environment["DB_HOST"].map { !$0.isEmpty } ?? false
-        return DoctorCheck(
-            name: "database", status: .notChecked,
-            detail: configured ? "settings present, reachability and migrations not checked by this build"
-                : "neither DATABASE_URL nor DB_HOST is set",
-            fix: "`rendc worker` and `rendc serve` connect and migrate at start; check their logs")
+    /// Runs `body`, failing with "no answer within N s" if it takes longer.
+    static func withTimeout<T: Sendable>(seconds: Int, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let seconds = max(1, seconds)
+        return try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: .seconds(seconds))
+                throw DoctorFailure("no answer within \(seconds) s")
+            }
+            defer { group.cancelAll() }
+            guard let result = try await group.next() else { throw DoctorFailure("no result") }
+            return result
+        }
+    }
+
+    static func database(environment: [String: String], timeoutSeconds: Int) async -> DoctorCheck {
+        let configuration: DatabaseConfiguration
+        do {
+            configuration = try DatabaseConfiguration.fromEnvironment(environment)
+        } catch {
+            return .fail(
+                "database", "\(error)",
+                fix: "set DATABASE_URL, or DB_NAME with DB_HOST, DB_PORT, DB_USER, DB_PASSWORD (see .env.example)")
+        }
+        let name = "database (\(configuration))"
+        let logger: Logger = {
+            var logger = Logger(label: "rendc.doctor")
+            logger.logLevel = .critical  // failures are reported on the check's line
+            return logger
+        }()
+        let applied: [Int]
+        do {
+            applied = try await withTimeout(seconds: timeoutSeconds) {
+                try await JobStore.withRunningStore(configuration: configuration, logger: logger) { store in
+                    try await store.appliedMigrations()
+                }
+            }
+        } catch {
+            return .fail(
+                name, "not reachable: \(error)",
+                fix: "start PostgreSQL, check DB_HOST/DB_PORT (or DATABASE_URL), DB_USER and DB_PASSWORD, "
+                    + "and that this machine may connect (pg_hba.conf)")
+        }
+        let known = Migrations.all.map(\.version)
+        let missing = known.filter { !applied.contains($0) }
+        let unknown = applied.filter { !known.contains($0) }
+        if applied.isEmpty {
+            return .fail(name, "reachable, but the schema is not created (no migration applied)", fix: "run `rendc migrate`")
+        }
+        if !missing.isEmpty {
+            return .fail(
+                name, "reachable, but migrations \(missing.map(String.init).joined(separator: ", ")) are not applied",
+                fix: "run `rendc migrate`")
+        }
+        if !unknown.isEmpty {
+            return .fail(
+                name,
+                "the schema has migrations this rendc does not know (\(unknown.map(String.init).joined(separator: ", ")))",
+                fix: "upgrade rendc on this machine to the version that migrated the database")
+        }
+        return .ok(name, "reachable, schema current (\(known.count) migrations applied)")
     }
 
     static func storage(environment: [String: String], timeoutSeconds: Int) async -> DoctorCheck {
@@ -148,7 +202,7 @@ enum DoctorChecks {
         do {
             configuration = try StorageConfiguration(environment: environment)
         } catch {
-            return .fail("storage", "\(error)", fix: "correct the setting named above (see .env.example)")
+            return .fail("storage settings", "\(error)", fix: "correct the setting named above (see .env.example)")
         }
         let name = "storage (\(configuration))"
         let store: any ObjectStore
@@ -165,16 +219,7 @@ enum DoctorChecks {
             fix = "check S3_ENDPOINT, S3_BUCKET (it must exist), and that the key may PutObject/GetObject/DeleteObject"
         }
         do {
-            let seconds = max(1, timeoutSeconds)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await probe(store) }
-                group.addTask {
-                    try await Task.sleep(for: .seconds(seconds))
-                    throw DoctorFailure("no answer within \(seconds) s")
-                }
-                try await group.next()
-                group.cancelAll()
-            }
+            try await withTimeout(seconds: timeoutSeconds) { try await probe(store) }
             return .ok(name, "probe object written, read back, deleted")
         } catch {
             return .fail(name, "\(error)", fix: fix)
