@@ -16,7 +16,8 @@ struct S3XMLDocument: Sendable, Equatable {
         let parser = XMLParser(data: data)
         parser.delegate = delegate
         parser.shouldProcessNamespaces = true
-        guard parser.parse(), let root = delegate.root else { return nil }
+        // Well-formed only: the parser succeeded, reported no error, and the root element was closed.
+        guard parser.parse(), !delegate.failed, delegate.closedRoot, let root = delegate.root else { return nil }
         self.root = root
         self.fields = delegate.fields
     }
@@ -26,6 +27,8 @@ struct S3XMLDocument: Sendable, Equatable {
     private final class Collector: NSObject, XMLParserDelegate {
         var root: String?
         var fields: [String: String] = [:]
+        var failed = false
+        var closedRoot = false
         private var depth = 0
         private var currentChild: String?
         private var text = ""
@@ -58,7 +61,12 @@ struct S3XMLDocument: Sendable, Equatable {
                 fields[child] = text.trimmingCharacters(in: .whitespacesAndNewlines)
             }
             if depth == 2 { currentChild = nil }
+            if depth == 1 { closedRoot = true }
             depth -= 1
+        }
+
+        func parser(_ parser: XMLParser, parseErrorOccurred parseError: any Error) {
+            failed = true
         }
     }
 
