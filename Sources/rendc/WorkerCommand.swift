@@ -14,8 +14,9 @@ struct WorkerCommand: AsyncParsableCommand {
         abstract: "Render queued jobs (VIDEO_WORKER_CONCURRENCY at once) until SIGTERM.",
         discussion: """
             Database: DATABASE_URL, or DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD.
-            Environment: VIDEO_WORKER_CONCURRENCY (2), VIDEO_TEMP_DIR (system temp), VIDEO_STORAGE_DIR (./storage),
-            plus the template and asset settings of `rendc render` (RENDC_TEMPLATES, RENDC_ASSETS_DIR, ...).
+            Environment: VIDEO_WORKER_CONCURRENCY (2), VIDEO_TEMP_DIR (system temp); storage: RENDC_STORAGE_DIR
+            (./storage) or S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY, S3_SECRET_KEY...; templates and assets as for
+            `rendc render` (RENDC_TEMPLATES, RENDC_ASSETS_DIR, ...). See .env.example.
             """
     )
 
@@ -25,7 +26,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Folder for per-job temporary files (default: VIDEO_TEMP_DIR, else the system temp folder).")
     var tempDir: String?
 
-    @Option(help: "Local storage folder for inputs and outputs (default: VIDEO_STORAGE_DIR, else ./storage).")
+    @Option(help: "Use this local storage folder for inputs and outputs (default: RENDC_STORAGE_DIR or the S3_* settings).")
     var storageDir: String?
 
     @Option(name: .customLong("templates"), help: "An extra folder of templates, searched before the built-in ones. Repeatable.")
@@ -88,9 +89,17 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         let temporary = tempDir ?? environment["VIDEO_TEMP_DIR"].flatMap { $0.isEmpty ? nil : $0 }
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("rendc-worker").path
-        let storageRoot = storageDir ?? environment["VIDEO_STORAGE_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "storage"
 
         let logger = makeLogger("rendc.worker")
+        let objectStore: any ObjectStore
+        do {
+            let storage = try storageDir.map { StorageConfiguration(backend: .local(directory: $0)) }
+                ?? StorageConfiguration(environment: environment)
+            objectStore = try makeStore(configuration: storage, logger: logger)
+            logger.info("storage", metadata: ["backend": "\(storage)"])
+        } catch let error as ObjectStoreError {
+            throw ValidationError(error.description)
+        }
         let identity = makeWorkerIdentity(host: ProcessInfo.processInfo.hostName, pid: ProcessInfo.processInfo.processIdentifier)
         let policy = QueuePolicy(leaseDuration: leaseSeconds, backoff: BackoffPolicy(base: retryBaseSeconds))
         var databaseSettings = database
@@ -108,7 +117,7 @@ struct WorkerCommand: AsyncParsableCommand {
             renderer = PipelineRenderer(pipeline: pipeline)
         }
         let worker = JobWorker(
-            store: store, objectStore: LocalDirectoryStore(root: storageRoot), renderer: renderer,
+            store: store, objectStore: objectStore, renderer: renderer,
             configuration: WorkerConfiguration(
                 concurrency: slots, temporaryDirectory: temporary, identity: identity, pollInterval: pollSeconds,
                 heartbeatInterval: heartbeatSeconds, reaperInterval: reaperSeconds, shutdownGracePeriod: graceSeconds,
