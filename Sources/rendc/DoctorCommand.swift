@@ -204,7 +204,11 @@ enum DoctorChecks {
         } catch {
             return .fail("storage settings", "\(error)", fix: "correct the setting named above (see .env.example)")
         }
-        let name = "storage (\(configuration))"
+        let name: String
+        switch configuration.backend {
+        case .local(let directory): name = "storage (local directory \(directory))"
+        case .s3(let s3): name = "storage (S3 bucket \(s3.bucket) at \(s3.endpoint))"
+        }
         let store: any ObjectStore
         do {
             store = try makeStore(configuration: configuration, logger: Logger(label: "rendc.doctor"))
