@@ -1,5 +1,6 @@
 import Foundation
 import JobQueue
+import RendcTestSupport
 import Testing
 
 /// The queue against a real PostgreSQL (see RendcTestSupport.PostgresServer), a fresh database per test.
@@ -300,6 +301,33 @@ final class Locked<Value: Sendable>: @unchecked Sendable {
             let again = try #require(try await store.claim(owner: "next", limit: 1).first)
             #expect(again.job.id == id && again.lease.attempt == 1 && again.lease.epoch > lease.epoch)
             #expect(try await store.complete(lease, videoURL: "x", thumbnailURL: nil, processingTimeMs: 1) == false)
+        }
+    }
+
+    /// Finished rows must not slow the claim: its per-tenant probe is answered from the partial index on
+    /// pending jobs, whatever the table holds besides.
+    @Test func theClaimProbeUsesThePartialPendingIndex() async throws {
+        try await withTestStore { store, configuration in
+            let a = try await store.createTenant(name: "A", maxRunningJobs: 100_000)
+            let server = try PostgresServer.shared()
+            guard case .tcp(let host, let port) = configuration.endpoint else { return }
+            let url = try #require(URL(string: "postgres://\(configuration.username)@\(host):\(port)/\(configuration.database)"))
+            try server.runPSQL(url: url, sql: """
+                INSERT INTO video_processing_jobs (tenant_id, image_ids, status, completed_at)
+                SELECT '\(a.id.uuidString)', ARRAY[gen_random_uuid()], 'completed', now() FROM generate_series(1, 20000);
+                INSERT INTO video_processing_jobs (tenant_id, image_ids, priority)
+                SELECT '\(a.id.uuidString)', ARRAY[gen_random_uuid()], g % 5 FROM generate_series(1, 50) g;
+                ANALYZE video_processing_jobs;
+                """)
+            let plan = try server.runPSQL(url: url, sql: """
+                EXPLAIN SELECT j.id, j.priority, j.created_at FROM video_processing_jobs j
+                WHERE j.tenant_id = '\(a.id.uuidString)' AND j.status = 'pending' AND j.run_after <= now()
+                ORDER BY j.priority DESC, j.created_at, j.id LIMIT 4 FOR UPDATE SKIP LOCKED
+                """).joined(separator: "\n")
+            #expect(plan.contains("video_jobs_claim_idx"), "claim probe plan:\n\(plan)")
+            #expect(!plan.contains("Sort"), "the index gives the claim's order:\n\(plan)")
+            let claimed = try await store.claim(owner: "w", limit: 4)
+            #expect(claimed.count == 4 && claimed.allSatisfy { $0.job.priority == 4 })
         }
     }
 
