@@ -210,7 +210,8 @@ final class Locked<Value: Sendable>: @unchecked Sendable {
     }
 
     @Test func reaperFailsAJobOnceItsAttemptsAreUsedUp() async throws {
-        let policy = QueuePolicy(leaseDuration: 0.2, backoff: BackoffPolicy(base: 0, jitter: 0))
+        // A 1 s lease: the live job's 50 ms heartbeats keep it even on a loaded machine.
+        let policy = QueuePolicy(leaseDuration: 1, backoff: BackoffPolicy(base: 0, jitter: 0))
         try await withTestStore(policy: policy) { store, _ in
             let a = try await store.createTenant(name: "A")
             let id = try await store.enqueue(sampleJob(a.id, maxAttempts: 2))
@@ -233,7 +234,7 @@ final class Locked<Value: Sendable>: @unchecked Sendable {
                         }
                     }
                 }
-                try await Task.sleep(for: .milliseconds(350))
+                try await Task.sleep(for: .milliseconds(1300))
                 let reaped = try await store.reapExpiredLeases()
                 #expect(reaped.map(\.jobId) == [id])
                 #expect(reaped.first?.newStatus == (attempt == 1 ? .pending : .failed))
