@@ -59,8 +59,25 @@ public struct PipelineRenderer: JobRenderer {
         let request = RenderRequest(
             template: input.job.overlayType, images: input.images, audio: input.audio, text: input.job.textOverlay,
             duration: input.job.durationTarget, quality: quality, output: input.videoPath, thumbnail: input.thumbnailPath)
-        let result = try pipeline.render(request, progress: { progress($0.fraction) }, shouldCancel: shouldCancel)
-        return RenderedFiles(video: result.output, thumbnail: result.thumbnail)
+        do {
+            let result = try pipeline.render(request, progress: { progress($0.fraction) }, shouldCancel: shouldCancel)
+            return RenderedFiles(video: result.output, thumbnail: result.thumbnail)
+        } catch let error as PipelineError where Self.isPermanent(error) {
+            throw PermanentJobError(error.description)
+        } catch let error as SpecError {
+            throw PermanentJobError("template: \(error)")
+        } catch let error as SpecErrors {
+            throw PermanentJobError("template: \(error)")
+        }
+    }
+
+    /// A bad template, input, plan or caption fails the same way every time: no retry. Render (encoder, disk)
+    /// errors may be transient and are retried.
+    static func isPermanent(_ error: PipelineError) -> Bool {
+        switch error.kind {
+        case .template, .input, .plan, .caption: return true
+        case .render, .cancelled: return false
+        }
     }
 }
 

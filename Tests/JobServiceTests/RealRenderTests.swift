@@ -69,6 +69,29 @@ import Testing
     }
 }
 
+extension RealRenderTests {
+    @Test func anUnknownTemplateFailsAtOnceWithoutRetries() async throws {
+        try await withTestStore { store, _ in
+            let root = try Fixtures.temporaryDirectory("rendc-real")
+            defer { try? FileManager.default.removeItem(at: root) }
+            let pipeline = RenderPipeline(configuration: PipelineConfiguration(
+                templateDirectories: [Fixtures.specsDirectory.path], assetsDirectory: root.path + "/assets",
+                temporaryDirectory: root.path + "/pipeline-tmp", maxDuration: 60
+            ), logger: Logger(label: "test"))
+            let objects = LocalDirectoryStore(root: root.path + "/storage")
+            let (tenant, images) = try await makeTenantWithImages(store, objects: objects, count: 1)
+            let id = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: images, overlayType: "no-such-template", maxAttempts: 3))
+            let config = WorkerConfiguration(concurrency: 1, temporaryDirectory: root.path + "/tmp", identity: "w-tpl", pollInterval: 1)
+            try await withWorker(store: store, objects: objects, renderer: PipelineRenderer(pipeline: pipeline), configuration: config) { (_: JobWorker) async throws -> Void in
+                #expect(try await eventually(timeout: 30) { try await store.job(id: id)?.status.isTerminal == true })
+            }
+            let job = try #require(try await store.job(id: id))
+            #expect(job.status == .failed && job.attempts == 1)
+            #expect(job.lastError?.contains("no-such-template") == true, "last error: \(job.lastError ?? "-")")
+        }
+    }
+}
+
 /// `rendc migrate` and `rendc tenant create` as a user runs them.
 @Suite struct CommandTests {
     @Test func migrateAndTenantCreateFromTheCommandLine() async throws {
