@@ -106,7 +106,7 @@ final class FakeS3: Sendable {
     }
 }
 
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(8)))
 struct S3RetryTests {
     @Test func retriesInjected503ThenSucceeds() async throws {
         let fake = try await FakeS3(.init(failFirst: 2))
