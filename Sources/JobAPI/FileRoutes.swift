@@ -132,3 +132,5 @@ extension APIHandlers {
         }
     }
 }
+
+extension LocalDirectoryStore: LocalFileBackedStore {}

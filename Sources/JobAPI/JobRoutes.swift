@@ -17,9 +17,13 @@ extension APIHandlers {
         } catch {
             throw APIError(.contentTooLarge, .fileTooLarge, "the request body is larger than \(configuration.maxJSONBodyBytes) bytes")
         }
+        let bytes = Data(body.readableBytesView)
+        guard String(data: bytes, encoding: .utf8) != nil else {
+            throw APIError(.badRequest, .invalidJSON, "the request body is not valid UTF-8")
+        }
         let parsed: ProcessRequest
         do {
-            parsed = try JSONDecoder().decode(ProcessRequest.self, from: Data(body.readableBytesView))
+            parsed = try JSONDecoder().decode(ProcessRequest.self, from: bytes)
         } catch let error as APIError {
             throw error
         } catch {
@@ -54,7 +58,7 @@ extension APIHandlers {
         var headers = HTTPFields()
         headers[.location] = "/api/v1/video/jobs/\(jobId.uuidString.lowercased())"
         return try json(
-            SubmitResponse(jobId: jobId, status: "pending", estimatedDuration: estimated),
+            SubmitResponse(jobId: jobId.uuidString.lowercased(), status: "pending", estimatedDuration: estimated),
             status: .accepted, headers: headers)
     }
 

@@ -40,15 +40,18 @@ struct ProcessRequest: Decodable {
         func field<T: Decodable>(_ key: CodingKeys, _ type: T.Type, _ expected: String) throws -> T? {
             do {
                 return try c.decodeIfPresent(T.self, forKey: key)
-            } catch let DecodingError.typeMismatch(_, context) {
-                let path = fieldPath(context.codingPath)
-                throw APIError.validation(path, "\(path) must be \(expected)")
-            } catch let DecodingError.valueNotFound(_, context) {
-                let path = fieldPath(context.codingPath)
-                throw APIError.validation(path, "\(path) must be \(expected)")
-            } catch let DecodingError.dataCorrupted(context) {
-                let path = fieldPath(context.codingPath)
-                throw APIError.validation(path, "\(path) must be \(expected)")
+            } catch {
+                // Wrong type, a number that does not fit, a non-string in an array...: name the innermost field.
+                var path = [any CodingKey]()
+                switch error {
+                case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
+                     DecodingError.dataCorrupted(let context):
+                    path = context.codingPath
+                default:
+                    break
+                }
+                let name = path.isEmpty ? key.stringValue : fieldPath(path)
+                throw APIError.validation(name, "\(name) must be \(expected)")
             }
         }
         guard let imageIds = try field(.imageIds, [String].self, "an array of asset ids (UUID strings)") else {
@@ -80,7 +83,7 @@ func fieldPath(_ path: [any CodingKey]) -> String {
 
 struct SubmitResponse: Encodable {
     var success = true
-    var jobId: UUID
+    var jobId: String
     var status: String
     var estimatedDuration: Double
 }

@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import JobAPI
+import JobQueue
+import Logging
+import Metrics
+import ObjectStorage
+import Prometheus
+import RenderPipeline
+import ServiceLifecycle
+import SpecLang
+
+/// `rendc serve`: the HTTP API. Reads the environment once, here, and passes configuration down.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the job HTTP API (submit jobs, upload assets, download outputs).",
+        discussion: """
+            Environment: DATABASE_URL (or DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD), RENDC_URL_SIGNING_SECRET \
+            (required unless --dev), RENDC_HOST, RENDC_PORT, RENDC_PUBLIC_URL, VIDEO_MAX_DURATION, VIDEO_MAX_FILE_SIZE, \
+            RENDC_MAX_IMAGE_DIMENSION, RENDC_SIGNED_URL_TTL, RENDC_TRUST_GATEWAY_TENANT_HEADER, VIDEO_TEMP_DIR, \
+            VIDEO_STORAGE_DIR, RENDC_TEMPLATES, RENDC_SPECS_DIR. See docs/api.md.
+            """
+    )
+
+    @Option(help: "Interface to bind (overrides RENDC_HOST).")
+    var host: String?
+
+    @Option(help: "Port to listen on (overrides RENDC_PORT).")
+    var port: Int?
+
+    @Option(help: "Folder of the local object store (default: VIDEO_STORAGE_DIR, else ./storage; the same folder the workers use).")
+    var storageDir: String?
+
+    @Option(name: .customLong("templates"), help: "Template folders searched before RENDC_TEMPLATES and the built-in specs/ (repeatable), as for the worker.")
+    var templatesDir: [String] = []
+
+    @Flag(help: "Development mode: a random URL-signing secret when RENDC_URL_SIGNING_SECRET is unset.")
+    var dev = false
+
+    @Flag(help: "Apply pending database migrations before serving.")
+    var migrate = false
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default: RENDC_LOG_LEVEL, else info).")
+    var logLevel: String?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        var logger = makeLogger("rendc.serve")
+        if let logLevel {
+            guard let level = Logger.Level(rawValue: logLevel) else {
+                throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+            }
+            logger.logLevel = level
+        }
+
+        var api: APIConfiguration
+        let database: DatabaseConfiguration
+        do {
+            api = try APIConfiguration.fromEnvironment(environment, development: dev)
+            database = try DatabaseConfiguration.fromEnvironment(environment)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        if let host { api.host = host }
+        if let port {
+            guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+            api.port = port
+        }
+        if dev && environment["RENDC_URL_SIGNING_SECRET"]?.isEmpty != false {
+            logger.warning("--dev: using a random URL-signing secret; download URLs stop working when the server restarts")
+        }
+        if api.trustGatewayTenantHeader {
+            logger.warning("trusting the x-tenant-id header: only safe behind a gateway that authenticates callers and strips it")
+        }
+
+        let storageRoot = storageDir ?? environment["VIDEO_STORAGE_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "storage"
+        try FileManager.default.createDirectory(atPath: storageRoot, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: api.temporaryDirectory, withIntermediateDirectories: true)
+        // The same template folders and default assets the worker renders with.
+        var settings = environment
+        settings["VIDEO_TEMP_DIR"] = api.temporaryDirectory
+        let pipeline = RendcEnvironment(settings).pipeline(extraTemplates: templatesDir, logger: logger)
+        let templates: @Sendable () throws -> [TemplateSummary] = {
+            try pipeline.templates().map { info in
+                TemplateSummary(
+                    name: info.name, description: info.description,
+                    defaultDuration: (try? TemplateParser.parse(file: info.path))?.timing.defaultDuration)
+            }
+        }
+        // swift-metrics -> Prometheus for this process (HTTP metrics by route and status, queue metrics), exposed at
+        // /metrics. (Bootstrapped here because each rendc subcommand is its own process; move it to the CLI's top
+        // if another command bootstraps too: bootstrapping twice traps.)
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        if migrate {
+            let applied = try await JobStore.withRunningStore(configuration: database, logger: logger) { try await $0.migrate() }
+            logger.info("migrations applied", metadata: ["versions": "\(applied)"])
+        }
+        let jobStore = JobStore(configuration: database, logger: logger)
+        let server = JobAPIServer(
+            configuration: api, jobStore: jobStore, objectStore: LocalDirectoryStore(root: storageRoot),
+            templates: templates, metrics: { registry.emitToString() }, logger: logger)
+        logger.info("serving", metadata: [
+            "address": "\(api.host):\(api.port)", "database": "\(database)", "storage": "\(storageRoot)",
+        ])
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: jobStore), .init(service: server.makeApplication())],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import JobQueue
+import JobWorker
+import Logging
+import NIOCore
+import RendcTestSupport
+import RenderPipeline
+import SpecLang
+import Testing
+
+@testable import JobAPI
+
+/// Runs a command-line tool (ffmpeg/ffprobe as independent makers and checkers; never the renderer).
+func runTool(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+@Suite(.serialized) struct EndToEndTests {
+    /// Upload real images and audio through the API, submit, render with the real RenderPipeline in an in-process
+    /// JobWorker, poll to completed, download through the signed URL and check the MP4 with ffprobe.
+    @Test(.timeLimit(.minutes(8))) func uploadSubmitRenderDownload() async throws {
+        let work = try Fixtures.temporaryDirectory("rendc-api-e2e")
+        defer { try? FileManager.default.removeItem(at: work) }
+        // Inputs made by the ffmpeg CLI: three photos of different shapes and a 6 s tone.
+        let inputs: [(String, [String])] = [
+            ("a.jpg", ["-f", "lavfi", "-i", "testsrc2=size=1200x1600", "-frames:v", "1"]),
+            ("b.png", ["-f", "lavfi", "-i", "smptebars=size=900x900", "-frames:v", "1"]),
+            ("c.jpg", ["-f", "lavfi", "-i", "mandelbrot=size=1600x1000", "-frames:v", "1"]),
+            ("track.m4a", ["-f", "lavfi", "-i", "sine=frequency=440:duration=6", "-c:a", "aac"]),
+        ]
+        for (name, args) in inputs {
+            let result = try runTool("/usr/bin/ffmpeg", ["-v", "error", "-y"] + args + [work.appendingPathComponent(name).path])
+            try #require(result.status == 0, "ffmpeg could not make \(name): \(result.output)")
+        }
+
+        let logger = Logger(label: "rendc.test.e2e")
+        let pipeline = RenderPipeline(
+            configuration: PipelineConfiguration(
+                templateDirectories: [Fixtures.specsDirectory.path],
+                assetsDirectory: work.appendingPathComponent("default-assets").path,
+                cacheDirectory: work.appendingPathComponent("cache").path,
+                temporaryDirectory: work.appendingPathComponent("tmp").path),
+            logger: logger)
+        try FileManager.default.createDirectory(at: work.appendingPathComponent("tmp"), withIntermediateDirectories: true)
+        let templates: @Sendable () throws -> [TemplateSummary] = {
+            try pipeline.templates().map {
+                TemplateSummary(name: $0.name, description: $0.description,
+                                defaultDuration: (try? TemplateParser.parse(file: $0.path))?.timing.defaultDuration)
+            }
+        }
+
+        try await withAPI(templates: templates) { api in
+            var imageIds: [String] = []
+            for name in ["a.jpg", "b.png", "c.jpg"] {
+                let bytes = try [UInt8](Data(contentsOf: work.appendingPathComponent(name)))
+                let response = try await api.upload(bytes, type: "image", filename: name, key: api.keyA)
+                #expect(response.status == .created, "\(String(buffer: response.body))")
+                imageIds.append(try #require(try jsonObject(response)["assetId"] as? String))
+            }
+            let audioBytes = try [UInt8](Data(contentsOf: work.appendingPathComponent("track.m4a")))
+            let audio = try await api.upload(audioBytes, type: "audio", filename: "track.m4a", key: api.keyA)
+            #expect(audio.status == .created, "\(String(buffer: audio.body))")
+            let audioId = try #require(try jsonObject(audio)["assetId"] as? String)
+
+            let names = (try jsonObject(try await api.send(.get, "/api/v1/templates", key: api.keyA))["templates"] as? [[String: Any]])?
+                .compactMap { $0["name"] as? String } ?? []
+            #expect(names.contains("golden-frame"))
+
+            let ids = imageIds.map { "\"\($0)\"" }.joined(separator: ",")
+            let submitted = try await api.postJSON("/api/v1/video/process", key: api.keyA, """
+                {"imageIds":[\(ids)],"audioFile":"\(audioId)","textOverlay":"Nuevo 👟 -30%","overlayType":"golden-frame",
+                 "qualityMode":"normal","durationTarget":3}
+                """)
+            #expect(submitted.status == .accepted, "\(String(buffer: submitted.body))")
+            let jobId = try #require(try jsonObject(submitted)["jobId"] as? String)
+
+            let worker = JobWorker(
+                store: api.store, objectStore: api.objectStore, renderer: PipelineRenderer(pipeline: pipeline),
+                configuration: WorkerConfiguration(
+                    concurrency: 1, temporaryDirectory: work.appendingPathComponent("worker").path, identity: "e2e-worker",
+                    pollInterval: 0.5),
+                logger: logger)
+            // The worker runs in this process until the job is finished; the poller returns the final job JSON.
+            let finalBody: Data = try await withThrowingTaskGroup(of: Data?.self) { group in
+                group.addTask {
+                    try await worker.run()
+                    return nil
+                }
+                group.addTask {
+                    let deadline = Date().addingTimeInterval(420)
+                    while Date() < deadline {
+                        let response = try await api.send(.get, "/api/v1/video/jobs/\(jobId)", key: api.keyA)
+                        let job = try jsonObject(response)["job"] as? [String: Any]
+                        let status = job?["status"] as? String
+                        if status == "completed" || status == "failed" || status == "cancelled" {
+                            return Data(response.body.readableBytesView)
+                        }
+                        try await Task.sleep(for: .milliseconds(250))
+                    }
+                    Issue.record("job \(jobId) did not finish in time")
+                    return nil
+                }
+                var finished: Data?
+                while let value = try await group.next() {
+                    if let value {
+                        finished = value
+                        worker.beginShutdown()
+                    } else if finished == nil {
+                        group.cancelAll()
+                    }
+                }
+                return try #require(finished)
+            }
+            let job = try #require((try JSONSerialization.jsonObject(with: finalBody) as? [String: Any])?["job"] as? [String: Any])
+            #expect(job["status"] as? String == "completed", "job ended \(job["status"] ?? "?"): \(job["lastError"] ?? "")")
+            #expect(job["progress"] as? Int == 100)
+            #expect((job["processingTimeMs"] as? Int ?? 0) > 0)
+            let videoURL = try #require(job["outputVideoUrl"] as? String)
+            let thumbURL = try #require(job["outputThumbnailUrl"] as? String)
+            #expect(videoURL.contains("signature="))
+
+            let video = try await api.send(.get, String(videoURL.dropFirst(api.configuration.baseURL.count)), key: nil)
+            #expect(video.status == .ok)
+            #expect(video.headers[.contentType] == "video/mp4")
+            let videoFile = work.appendingPathComponent("downloaded.mp4")
+            try Data(video.body.readableBytesView).write(to: videoFile)
+            let probe = try runTool("/usr/bin/ffprobe", [
+                "-v", "error", "-show_entries", "stream=codec_type,codec_name,width,height:format=duration", "-of", "json",
+                videoFile.path,
+            ])
+            #expect(probe.status == 0, "\(probe.output)")
+            struct Probe: Decodable {
+                struct Stream: Decodable { var codec_type: String; var codec_name: String; var width: Int?; var height: Int? }
+                struct Format: Decodable { var duration: String? }
+                var streams: [Stream]
+                var format: Format
+            }
+            let parsed = try JSONDecoder().decode(Probe.self, from: Data(probe.output.utf8))
+            let videoStream = try #require(parsed.streams.first { $0.codec_type == "video" })
+            #expect(videoStream.codec_name == "h264")
+            #expect(videoStream.width == 1080)
+            #expect(videoStream.height == 1920)
+            #expect(parsed.streams.contains { $0.codec_type == "audio" && $0.codec_name == "aac" })
+            let duration = Double(parsed.format.duration ?? "") ?? 0
+            #expect(abs(duration - 3) < 0.5, "duration \(duration)")
+
+            let thumb = try await api.send(.get, String(thumbURL.dropFirst(api.configuration.baseURL.count)), key: nil)
+            #expect(thumb.status == .ok)
+            #expect(Array(thumb.body.readableBytesView.prefix(3)) == [0xFF, 0xD8, 0xFF])
+            // The other tenant cannot see the job, and the outputs sit under the tenant's keys.
+            #expect(try await api.send(.get, "/api/v1/video/jobs/\(jobId)", key: api.keyB).status == .notFound)
+            #expect(videoURL.contains("/files/videos/\(api.tenantA.uuidString.lowercased())/\(jobId).mp4?"))
+        }
+    }
+}
