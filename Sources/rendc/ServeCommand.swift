@@ -29,7 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (overrides RENDC_PORT).")
     var port: Int?
 
-    @Option(help: "Folder of the local object store (default: VIDEO_STORAGE_DIR, else ./storage; the same folder the workers use).")
+    @Option(help: "Folder of the local object store (default: S3 when S3_* is set, else VIDEO_STORAGE_DIR, RENDC_STORAGE_DIR, ./storage; the same store the workers use).")
     var storageDir: String?
 
     @Option(name: .customLong("templates"), help: "Template folders searched before RENDC_TEMPLATES and the built-in specs/ (repeatable), as for the worker.")
@@ -74,8 +74,26 @@ struct ServeCommand: AsyncParsableCommand {
             logger.warning("trusting the x-tenant-id header: only safe behind a gateway that authenticates callers and strips it")
         }
 
-        let storageRoot = storageDir ?? environment["VIDEO_STORAGE_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "storage"
-        try FileManager.default.createDirectory(atPath: storageRoot, withIntermediateDirectories: true)
+        // S3 when S3_* is configured; otherwise the local folder the workers use (--storage-dir, VIDEO_STORAGE_DIR,
+        // RENDC_STORAGE_DIR, ./storage).
+        let storage: StorageConfiguration
+        do {
+            storage = try StorageConfiguration(environment: environment)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let objectStore: any ObjectStore
+        let storageDescription: String
+        if case .s3 = storage.backend, storageDir == nil {
+            objectStore = try makeStore(configuration: storage, logger: logger)
+            storageDescription = "\(storage)"
+        } else {
+            let root = storageDir ?? environment["VIDEO_STORAGE_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+                ?? environment["RENDC_STORAGE_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "storage"
+            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            objectStore = LocalDirectoryStore(root: root)
+            storageDescription = root
+        }
         try FileManager.default.createDirectory(atPath: api.temporaryDirectory, withIntermediateDirectories: true)
         // The same template folders and default assets the worker renders with.
         var settings = environment
@@ -91,8 +109,13 @@ struct ServeCommand: AsyncParsableCommand {
         // swift-metrics -> Prometheus for this process (HTTP metrics by route and status, queue metrics), exposed at
         // /metrics. (Bootstrapped here because each rendc subcommand is its own process; move it to the CLI's top
         // if another command bootstraps too: bootstrapping twice traps.)
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        // RENDC_METRICS=false turns it off.
+        var metricsText: (@Sendable () -> String)?
+        if !["0", "false", "no", "off"].contains(environment["RENDC_METRICS"]?.lowercased() ?? "") {
+            let registry = PrometheusCollectorRegistry()
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+            metricsText = { registry.emitToString() }
+        }
 
         if migrate {
             let applied = try await JobStore.withRunningStore(configuration: database, logger: logger) { try await $0.migrate() }
@@ -100,10 +123,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let jobStore = JobStore(configuration: database, logger: logger)
         let server = JobAPIServer(
-            configuration: api, jobStore: jobStore, objectStore: LocalDirectoryStore(root: storageRoot),
-            templates: templates, metrics: { registry.emitToString() }, logger: logger)
+            configuration: api, jobStore: jobStore, objectStore: objectStore, templates: templates, metrics: metricsText,
+            logger: logger)
         logger.info("serving", metadata: [
-            "address": "\(api.host):\(api.port)", "database": "\(database)", "storage": "\(storageRoot)",
+            "address": "\(api.host):\(api.port)", "database": "\(database)", "storage": "\(storageDescription)",
         ])
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: jobStore), .init(service: server.makeApplication())],
