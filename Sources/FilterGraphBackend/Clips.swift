@@ -65,6 +65,9 @@ public enum Backend {
         if !configured { av_log_set_level(AV_LOG_ERROR) }
     }()
 
+    /// Process-level allocator settings for long renders (see rk_tune_allocator); call once at start-up.
+    public static func tuneAllocator() { rk_tune_allocator() }
+
     /// Quiets libav's own console output to errors only (rendc reports progress and problems itself).
     public static func configureLogging(verbose: Bool = false) {
         configured = true

@@ -40,7 +40,7 @@ final class MP4Writer {
         vc.pointee.color_trc = AVCOL_TRC_BT709
         vc.pointee.colorspace = AVCOL_SPC_BT709
         vc.pointee.color_range = AVCOL_RANGE_MPEG
-        vc.pointee.thread_count = 0
+        vc.pointee.thread_count = Int32(max(1, min(ProcessInfo.processInfo.activeProcessorCount, 16)))
         if ctx!.pointee.oformat.pointee.flags & AVFMT_GLOBALHEADER != 0 { vc.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER }
         var opts: OpaquePointer?
         av_dict_set(&opts, "preset", enc.preset, 0)

@@ -1,6 +1,9 @@
 #include "RenderKernels.h"
 #include <math.h>
 #include <string.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 /* BT.709 limited range, 16.16 fixed point.
    Y  =  16 + ( 0.1826 R + 0.6142 G + 0.0620 B)
@@ -182,4 +185,11 @@ void rk_premultiply(uint8_t *values, const uint8_t *alpha, size_t count) {
 
 void rk_fill_plane(uint8_t *dst, ptrdiff_t stride, int width, int height, uint8_t value) {
     for (int y = 0; y < height; y++) memset(dst + (ptrdiff_t)y * stride, value, (size_t)width);
+}
+
+void rk_tune_allocator(void) {
+#if defined(__GLIBC__)
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    mallopt(M_ARENA_MAX, 2);
+#endif
 }

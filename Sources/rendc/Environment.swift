@@ -53,6 +53,7 @@ struct RendcEnvironment {
     }
 
     func pipeline(extraTemplates: [String] = [], logger: Logger) -> RenderPipeline {
+        tuneMemoryAllocator()
         Backend.configureLogging(verbose: env["RENDC_LOG_LEVEL"] == "debug" || env["RENDC_LOG_LEVEL"] == "trace")
         return RenderPipeline(configuration: PipelineConfiguration(
             templateDirectories: templateDirectories(extra: extraTemplates), assetsDirectory: assetsDirectory,
@@ -70,4 +71,12 @@ func makeLogger(_ label: String = "rendc") -> Logger {
 /// Writes to standard error.
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Frame-sized buffers (megabytes each) come and go while a render prepares its layers, and libx264's threads
+/// allocate in arenas of their own. With glibc's defaults the freed buffers stay in the heap and every thread
+/// arena grows, so peak RSS ends ~100 MB above what is live. Large blocks are mmapped (returned on free) and
+/// arenas are capped instead.
+func tuneMemoryAllocator() {
+    Backend.tuneAllocator()
 }

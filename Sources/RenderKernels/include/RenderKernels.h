@@ -45,4 +45,7 @@ void rk_fill_plane(uint8_t *dst, ptrdiff_t stride, int width, int height, uint8_
 /* BT.709 limited-range YUV of an sRGB colour. */
 void rk_rgb_to_yuv(uint8_t r, uint8_t g, uint8_t b, uint8_t *y, uint8_t *u, uint8_t *v);
 
+/* glibc: mmap blocks of 1 MiB and more (returned to the system on free) and cap malloc arenas at 2. */
+void rk_tune_allocator(void);
+
 #endif
