@@ -1,4 +1,5 @@
 import ArgumentParser
+import CaptionText
 import FilterGraphBackend
 import Foundation
 import Planner
@@ -89,6 +90,8 @@ struct BenchCommand: ParsableCommand {
             row("peak RSS, normal \(fmt(duration * 2)) s", mb(long.peakRSSKB), String(format: "(%+.1f%% for twice the length: %@)", growth, check(growth < 10)))
         }
         row("peak RSS, eco / freeze", "\(mb(eco.peakRSSKB)) / \(mb(freeze.peakRSSKB))")
+        print("captions (rendered once per video):")
+        print(try CaptionBenchmark.run().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
     }
 
     func fmt(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(v) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CaptionText
 import Foundation
 import Planner
 import RenderPipeline
@@ -27,31 +28,13 @@ struct JobOptions: ParsableArguments {
     func caption() throws -> String? {
         if let textFile {
             guard let data = FileManager.default.contents(atPath: textFile) else { throw ValidationError("cannot read --text-file \(textFile)") }
-            guard let s = String(validatingUTF8CString: data) else { throw ValidationError("--text-file \(textFile) is not valid UTF-8") }
-            return s
+            do { return try CaptionRenderer.decodeCaption([UInt8](data)) } catch { throw ValidationError("--text-file \(textFile): \(error)") }
         }
         return text
     }
 
     func request(output: String, thumbnail: String?) throws -> RenderRequest {
         RenderRequest(template: template, images: images, audio: audio, text: try caption(), duration: duration, quality: quality, output: output, thumbnail: thumbnail)
-    }
-}
-
-extension String {
-    /// Strict UTF-8 decoding of raw bytes (nil on any invalid sequence).
-    init?(validatingUTF8CString data: Data) {
-        var it = data.makeIterator()
-        var utf8 = UTF8()
-        var scalars = String.UnicodeScalarView()
-        loop: while true {
-            switch utf8.decode(&it) {
-            case .scalarValue(let s): scalars.append(s)
-            case .emptyInput: break loop
-            case .error: return nil
-            }
-        }
-        self = String(scalars)
     }
 }
 
