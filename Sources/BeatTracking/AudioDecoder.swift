@@ -37,9 +37,12 @@ package struct AudioDecoder: Sendable {
         let frame = try Frame(path: path)
         var resampler: Resampler?
 
-        let maxSamples = maxDuration.map { Int(($0 * Double(sampleRate)).rounded(.up)) } ?? Int.max
+        // Clamp absurd limits (a year of audio) so the sample count cannot overflow.
+        let maxSamples = maxDuration.map { Int((min($0, 3.2e7) * Double(sampleRate)).rounded(.up)) } ?? Int.max
         var samples: [Float] = []
-        if maxSamples != Int.max { samples.reserveCapacity(maxSamples) }
+        // Reserve for what the container says is there (capped), not for the limit.
+        let expected = (input.declaredDuration ?? 0) * Double(sampleRate)
+        samples.reserveCapacity(min(maxSamples, Int(min(max(expected, 0), 3600 * Double(sampleRate))) + sampleRate))
         var invalidPackets = 0
         var goodPackets = 0
         var lastError: Int32 = 0

@@ -70,7 +70,7 @@ package struct BeatEstimator: Sendable {
         // Tempo from all bands and the bass bands together (the bass marks the beat when chords sit between).
         let tempoEnv = low.isEmpty ? env : zip(env, low).map { ($0 + bassWeight * $1) / (1 + bassWeight) }
         let full = env
-        env = tempoEnv
+        env = tempoEnv  // from here on, `env` is the combined envelope (level checks, trimming, confidence)
         // The beats themselves follow all bands: a syncopated bass line must not pull them onto the off-beat.
         let trackingEnv = low.isEmpty ? full : zip(full, low).map { ($0 + trackingBassWeight * $1) / (1 + trackingBassWeight) }
 
@@ -93,8 +93,8 @@ package struct BeatEstimator: Sendable {
             if variable != nil { coarse = reference }
         }
 
-        // 2. Metrical level: from the slowest candidate to the fastest, go faster while the onsets halfway between
-        //    beats are as strong as the onsets on them.
+        // 2. Metrical level: each candidate is tracked (3.) and phase-corrected; from the slowest, go faster while
+        //    the onsets halfway between beats are as strong as the onsets on them.
         let localScore = smoothedScore(trackingEnv, period: coarse)
         var candidates: [Double] = []
         for factor in [4.0, 2.0, 1.0, 0.5, 0.25] {
@@ -113,6 +113,7 @@ package struct BeatEstimator: Sendable {
         }
         let levels = candidates.map { p -> Level in
             let periods = variable.map { framePeriods($0.map { $0 * p }, centres: acf.windowCentres, frameCount: n) }
+            // 3. Ellis' dynamic programme at this level.
             var tracked = dynamicProgram(localScore, periods: periods, period: p)
             // Phase first: when the bass onsets fall overwhelmingly between the beats, the beats sit on the
             // off-beat (chords between bass notes): move them before judging the level.
@@ -137,13 +138,12 @@ package struct BeatEstimator: Sendable {
                 break
             }
         }
-        var period = chosen.period
+        let period = chosen.period
         let local = chosen.periods
         var beats = chosen.beats
         guard beats.count >= 2 else { return empty }
 
-        // 4. Trim beats that run into silence, then recover beats the chain missed at the start and the end.
-
+        // 4. Trim beats that run into silence or noise, then recover beats the chain missed at the start and end.
         beats = trim(beats, env, period: period)
         beats = extend(beats, env, periods: local, period: period)
         guard beats.count >= 2 else { return empty }

@@ -73,6 +73,11 @@ import Testing
             #expect(BeatEvaluation.score(estimated: analysis.beats, reference: reference).fMeasure >= 0.9)
         }
         #expect(throws: BeatTrackingError.self) { try BeatTracker().analyze(file: track.wav.path, maxDuration: 0) }
+        #expect(throws: BeatTrackingError.self) { try BeatTracker().analyze(file: track.wav.path, maxDuration: .nan) }
+        #expect(throws: BeatTrackingError.self) { try BeatTracker().analyze(file: track.wav.path, maxDuration: .infinity) }
+        // A huge limit is the whole track.
+        let whole = try BeatTracker().analyze(file: track.wav.path, maxDuration: 1e300)
+        #expect(abs(whole.analysedDuration - full) < 0.1)
     }
 
     @Test func cacheReturnsTheSameAnalysisWithoutAnalysingAgain() throws {
