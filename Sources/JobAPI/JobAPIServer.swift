@@ -22,7 +22,7 @@ public struct JobAPIServer: Sendable {
             configuration: configuration,
             store: store,
             objectStore: objectStore,
-            templates: templates,
+            templates: TemplateCache(load: templates, lifetime: .seconds(5)),
             metrics: metrics,
             signer: URLSigner(secret: configuration.urlSigningSecret),
             authenticator: TenantAuthenticator(
@@ -52,7 +52,7 @@ public struct JobAPIServer: Sendable {
         api.post("/video/jobs/{id}/cancel") { request, context in try await h.cancelJob(request, context: context) }
         api.post("/assets") { request, context in try await h.upload(request, context: context) }
         api.get("/assets/{id}") { request, context in try await h.getAsset(request, context: context) }
-        api.get("/templates") { _, context in try h.listTemplates(context: context) }
+        api.get("/templates") { _, context in try await h.listTemplates(context: context) }
         return router
     }
 
@@ -74,7 +74,7 @@ struct APIHandlers: Sendable {
     let configuration: APIConfiguration
     let store: any APIStore
     let objectStore: any ObjectStore
-    let templates: @Sendable () throws -> [TemplateSummary]
+    let templates: TemplateCache
     let metrics: (@Sendable () -> String)?
     let signer: URLSigner
     let authenticator: TenantAuthenticator
@@ -96,17 +96,17 @@ struct APIHandlers: Sendable {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    func listTemplates(context: APIRequestContext) throws -> Response {
+    func listTemplates(context: APIRequestContext) async throws -> Response {
         _ = try context.requireTenant()
-        let list = try loadTemplates(context: context)
+        let list = try await loadTemplates(context: context)
         return try json(TemplateListResponse(templates: list.map {
             .init(name: $0.name, description: $0.description, defaultDuration: $0.defaultDuration)
         }))
     }
 
-    func loadTemplates(context: APIRequestContext) throws -> [TemplateSummary] {
+    func loadTemplates(context: APIRequestContext) async throws -> [TemplateSummary] {
         do {
-            return try templates().sorted { $0.name < $1.name }
+            return try await templates.current().sorted { $0.name < $1.name }
         } catch {
             context.logger.error("cannot list templates", metadata: ["error": "\(error)"])
             throw APIError(.internalServerError, .internalError, "templates are not available")
@@ -147,4 +147,24 @@ func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers ex
     var headers = extra
     headers[.contentType] = "application/json; charset=utf-8"
     return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+}
+
+/// The template list, re-read from disk at most every `lifetime` (submissions check `overlayType` against it, and
+/// reading and parsing the YAML files on every request would cost more than the rest of the request).
+actor TemplateCache {
+    private let load: @Sendable () throws -> [TemplateSummary]
+    private let lifetime: Duration
+    private var cached: (list: [TemplateSummary], until: ContinuousClock.Instant)?
+
+    init(load: @escaping @Sendable () throws -> [TemplateSummary], lifetime: Duration) {
+        self.load = load
+        self.lifetime = lifetime
+    }
+
+    func current() throws -> [TemplateSummary] {
+        if let cached, cached.until > .now { return cached.list }
+        let list = try load()
+        cached = (list, .now + lifetime)
+        return list
+    }
 }

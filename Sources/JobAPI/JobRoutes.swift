@@ -29,7 +29,7 @@ extension APIHandlers {
         } catch {
             throw APIError(.badRequest, .invalidJSON, "the request body is not valid JSON (UTF-8)")
         }
-        let templates = try loadTemplates(context: context)
+        let templates = try await loadTemplates(context: context)
         let (job, template) = try validate(parsed, tenant: tenant, templates: templates)
 
         // Every referenced asset must be this tenant's and of the right type; another tenant's id looks unknown.

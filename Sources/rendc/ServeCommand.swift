@@ -19,7 +19,7 @@ struct ServeCommand: AsyncParsableCommand {
             Environment: DATABASE_URL (or DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD), RENDC_URL_SIGNING_SECRET \
             (required unless --dev), RENDC_HOST, RENDC_PORT, RENDC_PUBLIC_URL, VIDEO_MAX_DURATION, VIDEO_MAX_FILE_SIZE, \
             RENDC_MAX_IMAGE_DIMENSION, RENDC_SIGNED_URL_TTL, RENDC_TRUST_GATEWAY_TENANT_HEADER, VIDEO_TEMP_DIR, \
-            VIDEO_STORAGE_DIR, RENDC_TEMPLATES, RENDC_SPECS_DIR. See docs/api.md.
+            RENDC_STORAGE_DIR or S3_*, RENDC_TEMPLATES, RENDC_SPECS_DIR. See docs/api.md.
             """
     )
 
@@ -29,7 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (overrides RENDC_PORT).")
     var port: Int?
 
-    @Option(help: "Folder of the local object store (default: S3 when S3_* is set, else VIDEO_STORAGE_DIR, RENDC_STORAGE_DIR, ./storage; the same store the workers use).")
+    @Option(help: "Use this local storage folder (default: RENDC_STORAGE_DIR or the S3_* settings, as for the worker).")
     var storageDir: String?
 
     @Option(name: .customLong("templates"), help: "Template folders searched before RENDC_TEMPLATES and the built-in specs/ (repeatable), as for the worker.")
@@ -74,26 +74,19 @@ struct ServeCommand: AsyncParsableCommand {
             logger.warning("trusting the x-tenant-id header: only safe behind a gateway that authenticates callers and strips it")
         }
 
-        // S3 when S3_* is configured; otherwise the local folder the workers use (--storage-dir, VIDEO_STORAGE_DIR,
-        // RENDC_STORAGE_DIR, ./storage).
+        // The same store the workers use: --storage-dir, else RENDC_STORAGE_DIR or the S3_* settings.
         let storage: StorageConfiguration
         do {
-            storage = try StorageConfiguration(environment: environment)
+            storage = try storageDir.map { StorageConfiguration(backend: .local(directory: $0)) }
+                ?? StorageConfiguration(environment: environment)
         } catch {
             throw ValidationError("\(error)")
         }
-        let objectStore: any ObjectStore
-        let storageDescription: String
-        if case .s3 = storage.backend, storageDir == nil {
-            objectStore = try makeStore(configuration: storage, logger: logger)
-            storageDescription = "\(storage)"
-        } else {
-            let root = storageDir ?? environment["VIDEO_STORAGE_DIR"].flatMap { $0.isEmpty ? nil : $0 }
-                ?? environment["RENDC_STORAGE_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "storage"
-            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-            objectStore = LocalDirectoryStore(root: root)
-            storageDescription = root
+        if case .local(let directory) = storage.backend {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
+        let objectStore = try makeStore(configuration: storage, logger: logger)
+        let storageDescription = "\(storage)"
         try FileManager.default.createDirectory(atPath: api.temporaryDirectory, withIntermediateDirectories: true)
         // The same template folders and default assets the worker renders with.
         var settings = environment

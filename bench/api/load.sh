@@ -52,9 +52,9 @@ as_pg "$PGBIN/initdb" -D "$WORK/pg" -U postgres --auth=trust -E UTF8 --no-sync -
 as_pg "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg/server.log" -w -o "-p $PGPORT -k $WORK/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=200" start >/dev/null
 psql "postgres://postgres@127.0.0.1:$PGPORT/postgres" -qc "CREATE DATABASE rendc_load" >/dev/null
 export DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/rendc_load?sslmode=disable"
-export VIDEO_STORAGE_DIR="$WORK/storage" VIDEO_TEMP_DIR="$WORK/tmp"
+export RENDC_STORAGE_DIR="$WORK/storage" VIDEO_TEMP_DIR="$WORK/tmp"
 export RENDC_URL_SIGNING_SECRET="load-test-secret-$(date +%s%N)"
-mkdir -p "$VIDEO_STORAGE_DIR" "$VIDEO_TEMP_DIR"
+mkdir -p "$RENDC_STORAGE_DIR" "$VIDEO_TEMP_DIR"
 SQL() { psql "$DATABASE_URL" -XAtq -F, -c "$1"; }
 
 "$RENDC_BIN" migrate >/dev/null
@@ -95,11 +95,15 @@ for i in $(seq 0 $((TENANTS - 1))); do
     | python3 -c 'import json,sys;print(json.load(sys.stdin)["assetId"])')")
 done
 
-submit() {  # tenant-index text -> "http_seconds" appended to $WORK/submit.txt
-  local i=$1
-  curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -H "Authorization: Bearer ${KEYS[$i]}" \
+# Exported as plain strings: xargs runs submit in child shells, which do not inherit bash arrays.
+export KEYS_LIST="${KEYS[*]}" IMGS_LIST="${IMGS[*]}" BASE
+submit() {  # tenant-index text -> "HTTP-code seconds" on stdout
+  local i=$1 keys imgs
+  read -ra keys <<<"$KEYS_LIST"
+  read -ra imgs <<<"$IMGS_LIST"
+  curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -H "Authorization: Bearer ${keys[$i]}" \
     -H 'Content-Type: application/json' \
-    -d "{\"imageIds\":[\"${IMGS[$i]}\"],\"textOverlay\":\"$2\",\"durationTarget\":5}" "$BASE/api/v1/video/process"
+    -d "{\"imageIds\":[\"${imgs[$i]}\"],\"textOverlay\":\"$2\",\"durationTarget\":5}" "$BASE/api/v1/video/process"
 }
 export -f submit
 wait_drained() {  # until no job is pending/processing, bounded by DEADLINE_S
@@ -132,6 +136,12 @@ T1=$(date +%s.%N)
 wait_drained
 SQL "SELECT tenant_id, extract(epoch FROM created_at), extract(epoch FROM started_at), extract(epoch FROM completed_at), status, attempts
      FROM video_processing_jobs WHERE text_overlay = 'burst'" >"$WORK/burst.csv"
+
+failed=$(SQL "SELECT count(*) FROM video_processing_jobs WHERE status <> 'completed'")
+if [ "$failed" != 0 ]; then
+  echo "WARNING: $failed jobs did not complete; reasons:"
+  SQL "SELECT status, left(last_error, 160), count(*) FROM video_processing_jobs WHERE status <> 'completed' GROUP BY 1, 2"
+fi
 
 python3 - "$WORK" "$T0" "$T1" "$JOBS" "$TENANTS" "$WORKERS" "$CONCURRENCY" "$RENDER_MS" "$TENANT_CAP" "${TIDS[@]}" <<'PY'
 import csv, statistics, sys
