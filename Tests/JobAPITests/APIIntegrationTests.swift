@@ -332,6 +332,11 @@ import Testing
             #expect(thumb.status == .ok)
             #expect(thumb.headers[.contentType] == "image/jpeg")
 
+            let head = try await api.send(.head, videoPath, key: nil)
+            #expect(head.status == .ok)
+            #expect(head.headers[.contentLength] == "5000")
+            #expect(head.body.readableBytes == 0)
+
             let partial = try await api.send(.get, videoPath, key: nil, headers: [.range: "bytes=100-199"])
             #expect(partial.status == .partialContent)
             #expect(Array(partial.body.readableBytesView) == Array(video[100...199]))
