@@ -82,9 +82,17 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Webhooks",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "JobWorker",
             dependencies: [
-                "JobQueue", "RenderPipeline", "ObjectStorage",
+                "JobQueue", "RenderPipeline", "ObjectStorage", "Webhooks",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -106,7 +114,7 @@ let package = Package(
             name: "rendc",
             dependencies: [
                 "SpecLang", "Planner", "FilterGraphBackend", "RenderPipeline", "BeatTracking", "CaptionText",
-                "JobQueue", "JobWorker", "JobAPI", "ObjectStorage",
+                "JobQueue", "JobWorker", "JobAPI", "ObjectStorage", "Webhooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -132,6 +140,7 @@ let package = Package(
             dependencies: ["CaptionText", "SpecLang", "RasterImage", "RendcTestSupport"]
         ),
         .testTarget(name: "BeatTrackingTests", dependencies: ["BeatTracking", "RendcTestSupport"]),
+        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage"]),
         .testTarget(
             name: "JobServiceTests",

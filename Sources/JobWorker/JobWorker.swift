@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import ObjectStorage
 import ServiceLifecycle
+import Webhooks
 
 /// How a worker process runs. The CLI fills it from `VIDEO_WORKER_CONCURRENCY`, `VIDEO_TEMP_DIR` and flags.
 public struct WorkerConfiguration: Sendable, Equatable {
@@ -56,6 +57,8 @@ public final class JobWorker: Service, Sendable {
     let renderer: any JobRenderer
     public let configuration: WorkerConfiguration
     let logger: Logger
+    /// Posts a job's final state to its callback URL, when it has one; nil sends none.
+    let webhooks: WebhookDispatcher?
 
     private let doorbell = Doorbell()
     private let state = Locked(RunState())
@@ -68,8 +71,9 @@ public final class JobWorker: Service, Sendable {
 
     public init(
         store: JobStore, objectStore: any ObjectStore, renderer: any JobRenderer, configuration: WorkerConfiguration,
-        logger: Logger
+        logger: Logger, webhooks: WebhookDispatcher? = nil
     ) {
+        self.webhooks = webhooks
         self.store = store
         self.objectStore = objectStore
         self.renderer = renderer
@@ -96,6 +100,8 @@ public final class JobWorker: Service, Sendable {
         try FileManager.default.createDirectory(atPath: processFolder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: processFolder) }
         logger.info("worker started", metadata: ["concurrency": "\(configuration.concurrency)"])
+        let webhookDelivery = Task { await webhooks?.run() }
+        defer { webhookDelivery.cancel() }
         await withDiscardingTaskGroup { background in
             background.addTask { await self.listenLoop() }
             background.addTask { await self.reaperLoop() }
@@ -108,6 +114,16 @@ public final class JobWorker: Service, Sendable {
                 self.beginShutdown()
             }
             background.cancelAll()
+        }
+        if let webhooks {
+            // Give queued deliveries a few seconds; the job rows keep the final states either way.
+            webhooks.finish()
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await webhookDelivery.value }
+                group.addTask { try? await Task.sleep(for: .seconds(10)) }
+                await group.next()
+                group.cancelAll()
+            }
         }
         logger.info("worker stopped")
     }
@@ -403,6 +419,7 @@ public final class JobWorker: Service, Sendable {
                 }
                 if try await store.complete(lease, videoURL: videoKey, thumbnailURL: thumbnailKey, processingTimeMs: milliseconds) {
                     logger.info("job completed", metadata: ["processingTimeMs": "\(milliseconds)"])
+                    notify(job, event: "job.completed", status: "completed", processingTimeMs: milliseconds, error: nil, videoKey: videoKey, thumbnailKey: thumbnailKey)
                     Counter(label: "rendc_jobs_completed_total", dimensions: [("tenant", tenant)]).increment()
                     Metrics.Timer(label: "rendc_job_processing_seconds", dimensions: [("tenant", tenant)]).record(duration: elapsed)
                 } else {
@@ -415,6 +432,7 @@ public final class JobWorker: Service, Sendable {
                     Counter(label: "rendc_jobs_retried_total", dimensions: [("tenant", tenant)]).increment()
                 case .failed:
                     logger.error("job failed", metadata: ["error": "\(message)"])
+                    notify(job, event: "job.failed", status: "failed", processingTimeMs: nil, error: message, videoKey: nil, thumbnailKey: nil)
                     Counter(label: "rendc_jobs_failed_total", dimensions: [("tenant", tenant)]).increment()
                 case .notOwner:
                     logger.warning("job attempt failed after its lease was lost", metadata: ["error": "\(message)"])
@@ -422,6 +440,7 @@ public final class JobWorker: Service, Sendable {
             case .stopped(.cancelled):
                 if try await store.markCancelled(lease) {
                     logger.info("job cancelled")
+                    notify(job, event: "job.cancelled", status: "cancelled", processingTimeMs: nil, error: nil, videoKey: nil, thumbnailKey: nil)
                     Counter(label: "rendc_jobs_cancelled_total", dimensions: [("tenant", tenant)]).increment()
                 }
             case .stopped(.lostLease):
@@ -436,6 +455,24 @@ public final class JobWorker: Service, Sendable {
             // The lease runs out and the reaper hands the job on: nothing is lost.
             logger.error("could not record the job's outcome; its lease will expire", metadata: ["error": "\(error)"])
         }
+    }
+}
+
+extension JobWorker {
+    /// Queues the job's webhook (never blocks): `{event, job: {id, tenantId, status, ...}}`, signed by the dispatcher.
+    func notify(_ job: Job, event: String, status: String, processingTimeMs: Int?, error: String?, videoKey: String?, thumbnailKey: String?) {
+        guard let webhooks, let url = job.callbackURL, !url.isEmpty else { return }
+        var body: [String: Any] = [
+            "id": job.id.uuidString.lowercased(), "tenantId": job.tenantId.uuidString.lowercased(), "status": status,
+            "overlayType": job.overlayType, "attempts": job.attempts + 0,
+            "finishedAt": ISO8601DateFormatter().string(from: Date()),
+        ]
+        if let processingTimeMs { body["processingTimeMs"] = processingTimeMs }
+        if let error { body["lastError"] = error }
+        if let videoKey { body["outputVideoKey"] = videoKey }
+        if let thumbnailKey { body["outputThumbnailKey"] = thumbnailKey }
+        guard let data = try? JSONSerialization.data(withJSONObject: ["event": event, "job": body], options: [.sortedKeys]) else { return }
+        webhooks.send(WebhookEvent(type: event, url: url, body: data))
     }
 }
 

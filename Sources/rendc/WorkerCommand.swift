@@ -1,4 +1,5 @@
 import ArgumentParser
+import Webhooks
 import Foundation
 import JobQueue
 import JobWorker
@@ -122,9 +123,19 @@ struct WorkerCommand: AsyncParsableCommand {
                 concurrency: slots, temporaryDirectory: temporary, identity: identity, pollInterval: pollSeconds,
                 heartbeatInterval: heartbeatSeconds, reaperInterval: reaperSeconds, shutdownGracePeriod: graceSeconds,
                 finishedJobRetention: retentionDays > 0 ? retentionDays * 86_400 : nil),
-            logger: logger)
+            logger: logger, webhooks: webhookDispatcher(environment: environment, logger: logger))
         let group = ServiceGroup(
             services: [store, worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
+}
+
+/// Job webhooks, signed with RENDC_WEBHOOK_SECRET; without a secret no webhook is sent (a receiver could not
+/// tell rendc's calls from anybody's).
+func webhookDispatcher(environment: [String: String], logger: Logger) -> WebhookDispatcher? {
+    guard let secret = environment["RENDC_WEBHOOK_SECRET"], secret.utf8.count >= 16 else {
+        logger.notice("webhooks off: set RENDC_WEBHOOK_SECRET (16+ bytes) to POST final job states to callback URLs")
+        return nil
+    }
+    return WebhookDispatcher(secret: secret, logger: logger)
 }
