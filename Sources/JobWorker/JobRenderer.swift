@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import JobQueue
 import Logging
 import RenderPipeline
@@ -61,6 +62,10 @@ public struct PipelineRenderer: JobRenderer {
             duration: input.job.durationTarget, quality: quality, output: input.videoPath, thumbnail: input.thumbnailPath)
         do {
             let result = try pipeline.render(request, progress: { progress($0.fraction) }, shouldCancel: shouldCancel)
+            if result.elapsed > 0 {
+                Recorder(label: "rendc_render_frames_per_second", dimensions: [("quality", quality.rawValue)])
+                    .record(Double(result.frameCount) / result.elapsed)
+            }
             return RenderedFiles(video: result.output, thumbnail: result.thumbnail)
         } catch let error as PipelineError where Self.isPermanent(error) {
             throw PermanentJobError(error.description)

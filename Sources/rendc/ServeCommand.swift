@@ -104,9 +104,7 @@ struct ServeCommand: AsyncParsableCommand {
         // if another command bootstraps too: bootstrapping twice traps.)
         // RENDC_METRICS=false turns it off.
         var metricsText: (@Sendable () -> String)?
-        if !["0", "false", "no", "off"].contains(environment["RENDC_METRICS"]?.lowercased() ?? "") {
-            let registry = PrometheusCollectorRegistry()
-            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        if let registry = bootstrapPrometheus(environment: environment) {
             metricsText = { registry.emitToString() }
         }
 

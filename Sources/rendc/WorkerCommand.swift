@@ -124,8 +124,15 @@ struct WorkerCommand: AsyncParsableCommand {
                 heartbeatInterval: heartbeatSeconds, reaperInterval: reaperSeconds, shutdownGracePeriod: graceSeconds,
                 finishedJobRetention: retentionDays > 0 ? retentionDays * 86_400 : nil),
             logger: logger, webhooks: webhookDispatcher(environment: environment, logger: logger))
+        var services: [any Service] = [store, worker]
+        let metricsPort = Int(environment["RENDC_WORKER_METRICS_PORT"] ?? "") ?? 9464
+        if metricsPort > 0, let registry = bootstrapPrometheus(environment: environment) {
+            let host = environment["RENDC_WORKER_METRICS_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
+            services.append(WorkerMetricsService(registry: registry, host: host, port: metricsPort, store: store, logger: logger))
+            logger.info("metrics at http://\(host):\(metricsPort)/metrics")
+        }
         let group = ServiceGroup(
-            services: [store, worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
 }
