@@ -92,6 +92,17 @@ let threeImages = ["/in/a.jpg", "/in/b.png", "/in/c.webp"]
         #expect(normal.overlay?.animated == true)
     }
 
+    @Test func templateQualityOverridesWinOverTheBuiltInProfile() throws {
+        var t = try builtin("golden-frame")
+        let freeze = try plan(t, PlanInputs(images: threeImages, quality: .freeze))
+        #expect(freeze.encoder.preset == "ultrafast" && freeze.encoder.gop == 300)
+        #expect(try plan(t, PlanInputs(images: threeImages)).encoder.gop == 60)
+        t.quality[.eco] = QualityOverride(scale: 0.5, preset: "superfast", crf: 30, overlay: false)
+        let eco = try plan(t, PlanInputs(images: threeImages, quality: .eco))
+        #expect(eco.width == 540 && eco.height == 960 && eco.encoder.preset == "superfast" && eco.encoder.crf == 30)
+        #expect(eco.overlay == nil && eco.notes.contains("overlay video left out in eco mode"))
+    }
+
     @Test func noFrameAlternatesZoomDirection() throws {
         let p = try plan(try builtin("no-frame"), PlanInputs(images: threeImages))
         let zooms = try #require(p.images?.shots.prefix(2).map { ($0.motion.zoomFrom, $0.motion.zoomTo) })
