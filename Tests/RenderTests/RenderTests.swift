@@ -101,6 +101,21 @@ enum RenderFixture {
         #expect(!close(img[540, 960], RGBA(r: 255, g: 0, b: 255), 60))
     }
 
+    @Test func cutsLandWithinOneFrameOfTheTrackedBeats() throws {
+        // The demo track is a synthesised 120 BPM groove: beats every 0.5 s from 0.
+        let plan = try RenderFixture.pipeline.plan(RenderRequest(template: "golden-frame", images: RenderFixture.images, audio: RenderFixture.track, duration: 20, output: "x.mp4"))
+        guard case .beats(let tempo, _) = plan.cutSource else { Issue.record("expected beat cuts, got \(plan.cutSource)"); return }
+        #expect(abs(tempo - 120) < 1)
+        let shots = try #require(plan.images?.shots)
+        #expect(shots.count >= 5)
+        for shot in shots.dropFirst() {
+            let beat = try #require(shot.beat, "shot \(shot.index) is not on a beat")
+            #expect(abs(Double(shot.startFrame) / 30 - beat) <= 1.0 / 30 + 1e-9)
+            // And the tracked beat is within one frame of the true one.
+            #expect(abs(beat - (beat * 2).rounded() / 2) <= 1.0 / 30, "beat \(beat) is off the 0.5 s grid")
+        }
+    }
+
     @Test func corruptInputsFailClearlyAndLeaveNothing() throws {
         let dir = try Fixtures.temporaryDirectory()
         let badImage = dir.appendingPathComponent("broken.jpg").path
