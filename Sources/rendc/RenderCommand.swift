@@ -113,10 +113,14 @@ struct PlanCommand: ParsableCommand {
     func run() throws {
         let pipeline = RendcEnvironment().pipeline(extraTemplates: job.templateDirectories, logger: makeLogger())
         do {
+            let clock = ContinuousClock()
+            let started = clock.now
             let plan = try pipeline.plan(try job.request(output: "out.mp4", thumbnail: nil))
+            let took = clock.now - started
             print(plan.summary)
             print("")
             print(plan.filterGraph.description)
+            printError(String(format: "planned in %.1f ms", Double(took.components.attoseconds) / 1e15 + Double(took.components.seconds) * 1000))
         } catch {
             printError("rendc: error: \(error)")
             throw ExitCode(1)
