@@ -146,6 +146,24 @@ enum RenderFixture {
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 
+    @Test(arguments: ["webp", "bmp", "tiff", "gif"])
+    func otherImageFormatsDecode(_ ext: String) throws {
+        // Debian's ffmpeg CLI makes the fixture (a tool here, never the renderer).
+        let dir = try Fixtures.temporaryDirectory()
+        let path = dir.appendingPathComponent("picture.\(ext)").path
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+        p.arguments = ["-v", "error", "-y", "-i", RenderFixture.images[2], path]
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let img = try ImageFile.decode(path: path)
+        let original = try ImageFile.decode(path: RenderFixture.images[2])
+        #expect(img.width == original.width && img.height == original.height)
+        // The middle pixel survives the round trip (GIF's palette and WebP's loss allow some drift).
+        #expect(close(img[img.width / 2, img.height / 2], original[original.width / 2, original.height / 2], 40))
+    }
+
     @Test func exifOrientationIsApplied() throws {
         // A minimal JPEG APP1/Exif header with orientation 6 (rotate 90° clockwise for display).
         let tiff: [UInt8] = [0x4D, 0x4D, 0, 0x2A, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0]
