@@ -142,7 +142,7 @@ let package = Package(
         ),
         .testTarget(name: "BeatTrackingTests", dependencies: ["BeatTracking", "RendcTestSupport"]),
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")]),
-        .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage"]),
+        .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "RendcTestSupport"]),
         .testTarget(
             name: "JobServiceTests",
             dependencies: ["JobQueue", "JobWorker", "ObjectStorage", "RenderPipeline", "RendcTestSupport"]

@@ -1,3 +1,4 @@
+import RendcTestSupport
 import AsyncHTTPClient
 import Foundation
 import Logging
