@@ -145,7 +145,8 @@ let package = Package(
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "RendcTestSupport"]),
         .testTarget(
             name: "JobServiceTests",
-            dependencies: ["JobQueue", "JobWorker", "ObjectStorage", "RenderPipeline", "RendcTestSupport"]
+            dependencies: ["JobQueue", "JobWorker", "ObjectStorage", "RenderPipeline", "RendcTestSupport", "Webhooks",
+                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(
             name: "JobAPITests",
