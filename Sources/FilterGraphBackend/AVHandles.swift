@@ -47,6 +47,22 @@ final class AVFrameBox {
         av_frame_free(&p)
     }
     func unref() { av_frame_unref(pointer) }
+
+    /// A writable YUV 4:2:0 frame tagged BT.709 limited range: the one picture format the compositor and the
+    /// encoder share.
+    static func video(width: Int, height: Int) throws -> AVFrameBox {
+        let frame = try AVFrameBox()
+        let f = frame.pointer
+        f.pointee.width = Int32(width)
+        f.pointee.height = Int32(height)
+        f.pointee.format = AV_PIX_FMT_YUV420P.rawValue
+        f.pointee.color_range = AVCOL_RANGE_MPEG
+        f.pointee.colorspace = AVCOL_SPC_BT709
+        f.pointee.color_primaries = AVCOL_PRI_BT709
+        f.pointee.color_trc = AVCOL_TRC_BT709
+        try check(av_frame_get_buffer(f, 0), .encode, nil, "out of memory for a \(width)x\(height) frame")
+        return frame
+    }
 }
 
 /// Owns an AVPacket.

@@ -34,11 +34,7 @@ public enum ClipWriter {
         do {
             let writer = try MP4Writer(path: temp, plan: plan)
             let audio = try AudioSource(plan: plan, frameSize: writer.audioFrameSize)
-            let frame = try AVFrameBox()
-            frame.pointer.pointee.width = Int32(width)
-            frame.pointer.pointee.height = Int32(height)
-            frame.pointer.pointee.format = AV_PIX_FMT_YUV420P.rawValue
-            try check(av_frame_get_buffer(frame.pointer, 0), .encode, nil, "frame buffer")
+            let frame = try AVFrameBox.video(width: width, height: height)
             var image = RGBAImage(width: width, height: height)
             for i in 0..<frameCount {
                 try check(av_frame_make_writable(frame.pointer), .encode, nil, "frame buffer")

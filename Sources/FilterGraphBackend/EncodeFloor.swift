@@ -7,7 +7,7 @@ extension FilterGraphRenderer {
     /// Composes every frame of the plan into a raw YUV 4:2:0 file (for the encode floor) and returns the seconds
     /// the composition took (file writing excluded as far as the clock allows).
     public func composeAll(rawPath: String?) throws -> Double {
-        let frame = try makeFrameForBench()
+        let frame = try AVFrameBox.video(width: plan.width, height: plan.height)
         let handle: FileHandle?
         if let rawPath {
             FileManager.default.createFile(atPath: rawPath, contents: nil)
@@ -39,15 +39,6 @@ extension FilterGraphRenderer {
         return Double(composing.components.seconds) + Double(composing.components.attoseconds) * 1e-18
     }
 
-    private func makeFrameForBench() throws -> AVFrameBox {
-        let frame = try AVFrameBox()
-        frame.pointer.pointee.width = Int32(plan.width)
-        frame.pointer.pointee.height = Int32(plan.height)
-        frame.pointer.pointee.format = AV_PIX_FMT_YUV420P.rawValue
-        try check(av_frame_get_buffer(frame.pointer, 0), .encode, nil, "frame buffer")
-        return frame
-    }
-
     /// The encode floor: encodes the frames in `rawPath` (written by `composeAll`) with the plan's encoder settings
     /// into `output`, audio as silence, and returns the wall seconds. Reading the file is included (it is in the
     /// page cache right after `composeAll`), which only makes the floor slower, never flattering the render.
@@ -58,11 +49,7 @@ extension FilterGraphRenderer {
         let started = clock.now
         let writer = try MP4Writer(path: output, plan: silent)
         let audio = try AudioSource(plan: silent, frameSize: writer.audioFrameSize)
-        let frame = try AVFrameBox()
-        frame.pointer.pointee.width = Int32(plan.width)
-        frame.pointer.pointee.height = Int32(plan.height)
-        frame.pointer.pointee.format = AV_PIX_FMT_YUV420P.rawValue
-        try check(av_frame_get_buffer(frame.pointer, 0), .encode, nil, "frame buffer")
+        let frame = try AVFrameBox.video(width: plan.width, height: plan.height)
         guard let handle = FileHandle(forReadingAtPath: rawPath) else { throw BackendError(.openInput, path: rawPath, "cannot read") }
         defer { try? handle.close() }
         let w = plan.width, h = plan.height, size = w * h * 3 / 2

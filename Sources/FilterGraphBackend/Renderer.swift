@@ -130,18 +130,7 @@ public final class FilterGraphRenderer {
         }
     }
 
-    private func makeFrame() throws -> AVFrameBox {
-        let frame = try AVFrameBox()
-        frame.pointer.pointee.width = Int32(plan.width)
-        frame.pointer.pointee.height = Int32(plan.height)
-        frame.pointer.pointee.format = AV_PIX_FMT_YUV420P.rawValue
-        frame.pointer.pointee.color_range = AVCOL_RANGE_MPEG
-        frame.pointer.pointee.colorspace = AVCOL_SPC_BT709
-        frame.pointer.pointee.color_primaries = AVCOL_PRI_BT709
-        frame.pointer.pointee.color_trc = AVCOL_TRC_BT709
-        try check(av_frame_get_buffer(frame.pointer, 0), .encode, nil, "out of memory for a \(plan.width)x\(plan.height) frame")
-        return frame
-    }
+    private func makeFrame() throws -> AVFrameBox { try AVFrameBox.video(width: plan.width, height: plan.height) }
 
     /// One composed frame as RGBA (for `rendc still` and tests).
     public func still(frame index: Int) throws -> RGBAImage {
