@@ -24,8 +24,8 @@ public enum ClipWriter {
         let plan = RenderPlan(
             template: "clip", quality: .normal, width: width, height: height, fps: fps,
             duration: Double(frameCount) / Double(fps), frameCount: frameCount,
-            encoder: EncoderSettings(preset: "medium", crf: crf, gop: fps), background: .black, overlay: nil,
-            images: nil, frame: nil, caption: nil, audio: nil, thumbnailTime: 0, cutSource: .fallback(interval: 1, reason: "clip"), notes: []
+            encoder: EncoderSettings(preset: "medium", crf: crf, gop: fps), layers: [], audio: nil, thumbnailTime: 0,
+            cutSource: .fallback(interval: 1, reason: "clip")
         )
         let url = URL(fileURLWithPath: path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -15,6 +15,16 @@ struct PlanesRef {
     var width: Int
     var height: Int
 
+    init(y: UnsafeMutablePointer<UInt8>, u: UnsafeMutablePointer<UInt8>, v: UnsafeMutablePointer<UInt8>, yStride: Int, cStride: Int, width: Int, height: Int) {
+        self.y = y
+        self.u = u
+        self.v = v
+        self.yStride = yStride
+        self.cStride = cStride
+        self.width = width
+        self.height = height
+    }
+
     init(frame: UnsafeMutablePointer<AVFrame>) {
         let f = frame.pointee
         y = f.data.0!
@@ -25,57 +35,37 @@ struct PlanesRef {
         width = Int(f.width)
         height = Int(f.height)
     }
+
+    /// The planes of the rectangle at (x, y) (even), clipped to nothing beyond the picture by the caller.
+    func offset(x: Int, y oy: Int) -> PlanesRef {
+        PlanesRef(y: y + oy * yStride + x, u: u + (oy / 2) * cStride + x / 2, v: v + (oy / 2) * cStride + x / 2, yStride: yStride, cStride: cStride, width: width - x, height: height - oy)
+    }
 }
 
-/// A layer prepared once for blending many times: premultiplied YUVA 4:2:0 at a canvas position, with the
-/// runs of covered pixels per row so transparent areas cost nothing per frame.
+/// A sprite prepared for blending many times without a transform: the runs of covered pixels per row, so
+/// transparent areas cost nothing per frame.
 final class AlphaLayer {
-    let x: Int, y: Int, width: Int, height: Int
-    private var yP: [UInt8], uP: [UInt8], vP: [UInt8], a: [UInt8], ca: [UInt8]
+    let sprite: Sprite
     /// Per luma row: [start, end) runs with alpha > 0.
-    private var lumaRuns: [[Range<Int>]]
-    private var chromaRuns: [[Range<Int>]]
+    private let lumaRuns: [[Range<Int>]]
+    private let chromaRuns: [[Range<Int>]]
 
-    /// `image` is placed with its top-left at (x, y) on a canvas of `canvasWidth` x `canvasHeight`; parts outside
-    /// the canvas are clipped. Position and size are rounded down to even numbers for 4:2:0.
-    init(image: RGBAImage, x: Int, y: Int, opacity: Double = 1) {
-        let w = image.width & ~1, h = image.height & ~1
-        self.x = x & ~1
-        self.y = y & ~1
-        width = w
-        height = h
-        var yl = [UInt8](repeating: 0, count: w * h)
-        var al = [UInt8](repeating: 0, count: w * h)
-        var ul = [UInt8](repeating: 0, count: (w / 2) * (h / 2))
-        var vl = ul
-        var cal = ul
-        var pixels = image.pixels
-        if opacity < 1 {
-            let o = max(0, opacity)
-            for i in stride(from: 3, to: pixels.count, by: 4) { pixels[i] = UInt8((Double(pixels[i]) * o).rounded()) }
-        }
-        if w >= 2 && h >= 2 {
-            pixels.withUnsafeBufferPointer { src in
-                rk_rgba_to_yuva420(src.baseAddress, Int32(w), Int32(h), image.width * 4, &yl, w, &ul, w / 2, &vl, w / 2, &al, w, &cal, w / 2)
-            }
-        }
-        rk_premultiply(&yl, al, yl.count)
-        rk_premultiply(&ul, cal, ul.count)
-        rk_premultiply(&vl, cal, vl.count)
-        yP = yl; uP = ul; vP = vl; a = al; ca = cal
-        lumaRuns = AlphaLayer.runs(al, width: w, height: h)
-        chromaRuns = AlphaLayer.runs(cal, width: w / 2, height: h / 2)
+    init(sprite: Sprite) {
+        self.sprite = sprite
+        let b = sprite.buffer
+        lumaRuns = AlphaLayer.runs(b.a, width: b.width, height: b.height)
+        chromaRuns = AlphaLayer.runs(b.ca, width: b.width / 2, height: b.height / 2)
     }
 
-    static func runs(_ alpha: [UInt8], width: Int, height: Int) -> [[Range<Int>]] {
+    static func runs(_ alpha: UnsafeMutablePointer<UInt8>, width: Int, height: Int) -> [[Range<Int>]] {
         var result: [[Range<Int>]] = []
         result.reserveCapacity(height)
         for row in 0..<height {
             var rowRuns: [Range<Int>] = []
             var start = -1
-            let base = row * width
+            let base = alpha + row * width
             for col in 0..<width {
-                if alpha[base + col] != 0 {
+                if base[col] != 0 {
                     if start < 0 { start = col }
                 } else if start >= 0 {
                     rowRuns.append(start..<col)
@@ -91,25 +81,27 @@ final class AlphaLayer {
     var isEmpty: Bool { lumaRuns.allSatisfy(\.isEmpty) }
 
     /// Blends the layer onto `dst`, clipped to it.
-    func blend(onto dst: PlanesRef) {
-        blendPlane(dst.y, dst.yStride, dst.width, dst.height, yP, a, width, lumaRuns, x, y)
+    func blend(onto dst: PlanesRef, opacity: Int32 = 256) {
+        let b = sprite.buffer, x = sprite.x & ~1, y = sprite.y & ~1
+        blendPlane(dst.y, dst.yStride, dst.width, dst.height, b.y, b.a, b.width, lumaRuns, x, y, opacity)
         let cw = dst.width / 2, ch = dst.height / 2
-        blendPlane(dst.u, dst.cStride, cw, ch, uP, ca, width / 2, chromaRuns, x / 2, y / 2)
-        blendPlane(dst.v, dst.cStride, cw, ch, vP, ca, width / 2, chromaRuns, x / 2, y / 2)
+        blendPlane(dst.u, dst.cStride, cw, ch, b.u, b.ca, b.width / 2, chromaRuns, x / 2, y / 2, opacity)
+        blendPlane(dst.v, dst.cStride, cw, ch, b.v, b.ca, b.width / 2, chromaRuns, x / 2, y / 2, opacity)
     }
 
     private func blendPlane(_ dst: UnsafeMutablePointer<UInt8>, _ stride: Int, _ dw: Int, _ dh: Int,
-                            _ premul: [UInt8], _ alpha: [UInt8], _ lw: Int, _ runs: [[Range<Int>]], _ ox: Int, _ oy: Int) {
-        premul.withUnsafeBufferPointer { p in
-            alpha.withUnsafeBufferPointer { al in
-                for (row, rowRuns) in runs.enumerated() where !rowRuns.isEmpty {
-                    let dy = oy + row
-                    guard dy >= 0 && dy < dh else { continue }
-                    for run in rowRuns {
-                        let s = max(run.lowerBound, -ox), e = min(run.upperBound, dw - ox)
-                        guard e > s else { continue }
-                        rk_blend_premul_row(dst + dy * stride + ox + s, p.baseAddress! + row * lw + s, al.baseAddress! + row * lw + s, Int32(e - s))
-                    }
+                            _ premul: UnsafeMutablePointer<UInt8>, _ alpha: UnsafeMutablePointer<UInt8>, _ lw: Int,
+                            _ runs: [[Range<Int>]], _ ox: Int, _ oy: Int, _ opacity: Int32) {
+        for (row, rowRuns) in runs.enumerated() where !rowRuns.isEmpty {
+            let dy = oy + row
+            guard dy >= 0 && dy < dh else { continue }
+            for run in rowRuns {
+                let s = max(run.lowerBound, -ox), e = min(run.upperBound, dw - ox)
+                guard e > s else { continue }
+                if opacity >= 256 {
+                    rk_blend_premul_row(dst + dy * stride + ox + s, premul + row * lw + s, alpha + row * lw + s, Int32(e - s))
+                } else {
+                    rk_blend_premul_row_opacity(dst + dy * stride + ox + s, premul + row * lw + s, alpha + row * lw + s, Int32(e - s), opacity)
                 }
             }
         }

@@ -17,8 +17,10 @@ final class PreparedImage {
     let originalSize: (w: Double, h: Double)
     /// Window pixels per original pixel at zoom 1.
     let baseScale: Double
+    /// For `fit: contain` with `fill: blur`: the picture's own blurred, cover-scaled copy, window-sized.
+    let fill: YUVImage?
 
-    init(path: String, window: Rect, fit: Fit, motions: [Motion]) throws {
+    init(path: String, window: Rect, fit: Fit, motions: [Motion], adjust: Adjustments = Adjustments(), blurFill: Bool = false) throws {
         self.path = path
         self.window = window
         self.fit = fit
@@ -26,6 +28,15 @@ final class PreparedImage {
         let needed = (width: Int(Double(window.width) * maxZoom / 8), height: Int(Double(window.height) * maxZoom / 8))
         var rgba = try ImageFile.decode(path: path, minimumSize: (max(1, needed.width * 8 / 2), max(1, needed.height * 8 / 2)))
         guard rgba.width >= 2, rgba.height >= 2 else { throw BackendError(.decode, path: path, "image is smaller than 2x2 pixels") }
+        if !adjust.isIdentity {
+            let n = rgba.width * rgba.height
+            rgba.pixels.withUnsafeMutableBufferPointer { p in rk_adjust_rgba(p.baseAddress, n, adjust.brightness, adjust.contrast, adjust.saturation) }
+        }
+        if blurFill {
+            fill = try PreparedImage.blurredCover(rgba, width: window.width, height: window.height)
+        } else {
+            fill = nil
+        }
         let W = Double(window.width), H = Double(window.height)
         let iw = Double(rgba.width), ih = Double(rgba.height)
         originalSize = (iw, ih)
@@ -53,6 +64,22 @@ final class PreparedImage {
         rgba = RGBAImage(width: 0, height: 0, pixels: [])
         let scaled = try RGBAScaler().scaleRGBA(cropped.pixels, width: cropped.width, height: cropped.height, toWidth: pw, toHeight: ph)
         picture = YUVImage(rgba: RGBAImage(width: pw, height: ph, pixels: scaled))
+    }
+
+    /// The picture scaled to cover `width` x `height`, blurred and dimmed a little: the backdrop of a contained
+    /// picture in vertical video. Blurred at a quarter of the size (the blur hides it) and scaled up.
+    static func blurredCover(_ img: RGBAImage, width: Int, height: Int) throws -> YUVImage {
+        let qw = max(2, width / 4), qh = max(2, height / 4)
+        let s = max(Double(qw) / Double(img.width), Double(qh) / Double(img.height))
+        let cw = max(qw, Int((Double(img.width) * s).rounded())), ch = max(qh, Int((Double(img.height) * s).rounded()))
+        let scaled = try RGBAScaler().scaleRGBA(img.pixels, width: img.width, height: img.height, toWidth: cw, toHeight: ch)
+        var small = cropRGBA(RGBAImage(width: cw, height: ch, pixels: scaled), x: (cw - qw) / 2, y: (ch - qh) / 2, w: qw, h: qh)
+        small.pixels.withUnsafeMutableBufferPointer { p in
+            rk_box_blur(p.baseAddress, Int32(qw), Int32(qh), 4, Int32(max(2, qw / 24)), 3)
+            rk_adjust_rgba(p.baseAddress, qw * qh, -0.08, 0.9, 1.0)
+        }
+        let up = try RGBAScaler().scaleRGBA(small.pixels, width: qw, height: qh, toWidth: width, toHeight: height)
+        return YUVImage(rgba: RGBAImage(width: width, height: height, pixels: up))
     }
 
     static func cropRGBA(_ img: RGBAImage, x: Int, y: Int, w: Int, h: Int) -> RGBAImage {
@@ -94,50 +121,65 @@ final class PreparedImage {
     }
 }
 
-/// The layers under the images: background colour plus the overlay video, blended once per overlay frame and
-/// cached as YUV (only the parts the images never cover). Long overlays beyond the memory budget are decoded and
-/// blended as they play instead.
-final class BaseSource {
+/// The bottom of the frame: static layers composed once, with at most one looping video blended over them once
+/// per video frame and cached as YUV (only the parts the pictures never cover). A video too long for the memory
+/// budget is decoded and blended as it plays instead.
+final class BaseStack {
     let width: Int, height: Int
-    let background: Color
     /// Byte runs of the frame (per plane) that the cache holds: everything outside the always-covered rectangle.
     private struct Segment { var plane: Int; var row: Int; var x: Int; var length: Int }
     private var segments: [Segment] = []
     private var cache: [[UInt8]] = []
-    private var overlayFPS: Double = 30
-    private var bgY: UInt8 = 16, bgU: UInt8 = 128, bgV: UInt8 = 128
-    private var streaming: StreamingOverlay?
+    private var videoFPS: Double = 30
+    private var streaming: StreamingVideo?
+    private(set) var isAnimated = false
     /// Memory the cache may use.
     static let cacheBudget = 160 * 1024 * 1024
 
-    init(width: Int, height: Int, background: Color, overlay: OverlayPlan?, occluded: Rect?, outputFPS: Int) throws {
+    init(width: Int, height: Int, under: [Sprite], video: (VideoPlan, LayerPlan)?, over: [Sprite], occluded: Rect?, outputFPS: Int) throws {
         self.width = width
         self.height = height
-        self.background = background
-        rk_rgb_to_yuv(background.r, background.g, background.b, &bgY, &bgU, &bgV)
-        guard let overlay else { return }
-        segments = BaseSource.segments(width: width, height: height, occluded: occluded)
+        segments = BaseStack.segments(width: width, height: height, occluded: occluded)
         let bytesPerFrame = segments.reduce(0) { $0 + $1.length }
-        let input = try MediaInputFile(path: overlay.source.path, mediaType: AVMEDIA_TYPE_VIDEO)
+        // Static layers under the video, on opaque black.
+        let planes = PlaneBuffer(width: width, height: height)
+        rk_fill_plane(planes.y, width, Int32(width), Int32(height), 16)
+        rk_fill_plane(planes.u, width / 2, Int32(width / 2), Int32(height / 2), 128)
+        rk_fill_plane(planes.v, width / 2, Int32(width / 2), Int32(height / 2), 128)
+        let ref = planes.planes
+        for s in under { AlphaLayer(sprite: s).blend(onto: ref) }
+        let overLayers = over.map { AlphaLayer(sprite: $0) }
+        guard let (v, layer) = video else {
+            for l in overLayers { l.blend(onto: ref) }
+            cache = [extract(planes)]
+            return
+        }
+        var underRGBA = [UInt8](repeating: 0, count: width * height * 4)
+        rk_yuv420_to_rgba(ref.y, ref.yStride, ref.u, ref.cStride, ref.v, ref.cStride, Int32(width), Int32(height), &underRGBA, width * 4)
+        let input = try MediaInputFile(path: v.source.path, mediaType: AVMEDIA_TYPE_VIDEO)
         let rate = input.stream.pointee.avg_frame_rate
-        overlayFPS = rate.num > 0 && rate.den > 0 ? av_q2d(rate) : Double(outputFPS)
-        let blender = OverlayBlender(width: width, height: height, background: background, overlay: overlay)
+        videoFPS = rate.num > 0 && rate.den > 0 ? av_q2d(rate) : Double(outputFPS)
+        let blender = VideoBlender(width: width, height: height, under: underRGBA, video: v, box: layer.box, opacity: layer.opacity, over: overLayers)
         let frame = try AVFrameBox()
-        let planes = YUVPlanes(width: width, height: height)
-        let maxFrames = overlay.animated ? max(1, BaseSource.cacheBudget / max(1, bytesPerFrame)) : 1
+        isAnimated = v.animated
+        let maxFrames = v.animated ? max(1, BaseStack.cacheBudget / max(1, bytesPerFrame)) : 1
         while cache.count < maxFrames, try input.decode(into: frame) {
-            try blender.blend(frame.pointer, into: planes, path: overlay.source.path)
+            try blender.blend(frame.pointer, into: planes, path: v.source.path)
             cache.append(extract(planes))
             frame.unref()
         }
-        guard !cache.isEmpty else { throw BackendError(.decode, path: overlay.source.path, "the overlay video has no frames") }
-        if overlay.animated && cache.count == maxFrames, try input.decode(into: frame) {
+        guard !cache.isEmpty else { throw BackendError(.decode, path: v.source.path, "the video has no frames") }
+        if v.animated && cache.count == maxFrames, try input.decode(into: frame) {
             // Too long to cache: play it from the file, looping.
             cache = []
             try input.rewind()
-            streaming = StreamingOverlay(input: input, blender: blender, planes: planes, frame: frame)
+            streaming = StreamingVideo(input: input, blender: blender, planes: planes, frame: frame)
         }
+        if !v.loop && v.animated { holdLast = true }
     }
+
+    /// A video that plays once holds its last frame.
+    private var holdLast = false
 
     private static func segments(width: Int, height: Int, occluded: Rect?) -> [Segment] {
         var result: [Segment] = []
@@ -157,15 +199,13 @@ final class BaseSource {
         return result
     }
 
-    private func extract(_ p: YUVPlanes) -> [UInt8] {
+    private func extract(_ p: PlaneBuffer) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: segments.reduce(0) { $0 + $1.length })
         var offset = 0
         out.withUnsafeMutableBufferPointer { dst in
             for s in segments {
                 let (plane, stride) = s.plane == 0 ? (p.y, p.width) : (s.plane == 1 ? p.u : p.v, p.width / 2)
-                plane.withUnsafeBufferPointer { src in
-                    memcpy(dst.baseAddress! + offset, src.baseAddress! + s.row * stride + s.x, s.length)
-                }
+                memcpy(dst.baseAddress! + offset, plane + s.row * stride + s.x, s.length)
                 offset += s.length
             }
         }
@@ -177,27 +217,16 @@ final class BaseSource {
         if let streaming {
             try streaming.next()
             let p = streaming.planes
-            p.y.withUnsafeBufferPointer { y in
-                for row in 0..<height { memcpy(dst.y + row * dst.yStride, y.baseAddress! + row * width, width) }
+            for row in 0..<height { memcpy(dst.y + row * dst.yStride, p.y + row * width, width) }
+            for row in 0..<height / 2 {
+                memcpy(dst.u + row * dst.cStride, p.u + row * width / 2, width / 2)
+                memcpy(dst.v + row * dst.cStride, p.v + row * width / 2, width / 2)
             }
-            p.u.withUnsafeBufferPointer { u in
-                p.v.withUnsafeBufferPointer { v in
-                    for row in 0..<height / 2 {
-                        memcpy(dst.u + row * dst.cStride, u.baseAddress! + row * width / 2, width / 2)
-                        memcpy(dst.v + row * dst.cStride, v.baseAddress! + row * width / 2, width / 2)
-                    }
-                }
-            }
-            return
-        }
-        guard !cache.isEmpty else {
-            rk_fill_plane(dst.y, dst.yStride, Int32(width), Int32(height), bgY)
-            rk_fill_plane(dst.u, dst.cStride, Int32(width / 2), Int32(height / 2), bgU)
-            rk_fill_plane(dst.v, dst.cStride, Int32(width / 2), Int32(height / 2), bgV)
             return
         }
         let t = Double(index) / Double(fps)
-        let k = Int((t * overlayFPS + 1e-6).rounded(.down)) % cache.count
+        let n = Int((t * videoFPS + 1e-6).rounded(.down))
+        let k = holdLast ? min(n, cache.count - 1) : n % cache.count
         var offset = 0
         cache[k].withUnsafeBufferPointer { src in
             for s in segments {
@@ -209,62 +238,67 @@ final class BaseSource {
     }
 }
 
-/// Own contiguous YUV 4:2:0 planes.
-final class YUVPlanes {
+/// Blends one video frame, fitted to its box, over the static layers under it (in RGB, so screen and add mean
+/// what they do in an editor), then the static layers over it.
+final class VideoBlender {
     let width: Int, height: Int
-    var y: [UInt8], u: [UInt8], v: [UInt8]
-    init(width: Int, height: Int) {
-        self.width = width
-        self.height = height
-        y = [UInt8](repeating: 16, count: width * height)
-        u = [UInt8](repeating: 128, count: width * height / 4)
-        v = u
-    }
-}
-
-/// Blends one overlay video frame over the background colour, scaled to cover the canvas.
-final class OverlayBlender {
-    let width: Int, height: Int
-    let background: Color
-    let overlay: OverlayPlan
+    let under: [UInt8]
+    let video: VideoPlan
+    let box: Rect
+    let opacity: Double
+    let over: [AlphaLayer]
     private let scaler = RGBAScaler()
     private var rgba: [UInt8]
 
-    init(width: Int, height: Int, background: Color, overlay: OverlayPlan) {
+    init(width: Int, height: Int, under: [UInt8], video: VideoPlan, box: Rect, opacity: Double, over: [AlphaLayer]) {
         self.width = width
         self.height = height
-        self.background = background
-        self.overlay = overlay
-        rgba = [UInt8](repeating: 0, count: width * height * 4)
+        self.under = under
+        self.video = video
+        self.box = box
+        self.opacity = opacity
+        self.over = over
+        rgba = under
     }
 
-    func blend(_ frame: UnsafeMutablePointer<AVFrame>, into planes: YUVPlanes, path: String) throws {
+    func blend(_ frame: UnsafeMutablePointer<AVFrame>, into planes: PlaneBuffer, path: String) throws {
         let fw = Double(frame.pointee.width), fh = Double(frame.pointee.height)
-        let s = max(Double(width) / fw, Double(height) / fh)
-        let cw = max(width, Int((fw * s).rounded())), ch = max(height, Int((fh * s).rounded()))
+        guard fw > 0, fh > 0 else { throw BackendError(.decode, path: path, "a video frame has no size") }
+        let s = video.fit == .cover ? max(Double(box.width) / fw, Double(box.height) / fh) : min(Double(box.width) / fw, Double(box.height) / fh)
+        let cw = max(1, Int((fw * s).rounded())), ch = max(1, Int((fh * s).rounded()))
         let scaled = try scaler.convert(frame, width: cw, height: ch, path: path)
-        let ox = (cw - width) / 2, oy = (ch - height) / 2
-        let mode: Int32 = overlay.blend == .screen ? 1 : (overlay.blend == .add ? 2 : 0)
-        let opacity = Int32((overlay.opacity * 256).rounded())
-        scaled.withUnsafeBufferPointer { src in
-            rgba.withUnsafeMutableBufferPointer { dst in
-                rk_blend_rgba_over_color(src.baseAddress! + (oy * cw + ox) * 4, cw * 4, Int32(width), Int32(height),
-                                         background.r, background.g, background.b, opacity, mode, dst.baseAddress!, width * 4)
+        // The visible part: the scaled frame centred in the box, clipped to the box and the canvas.
+        let left = box.x + (box.width - cw) / 2, top = box.y + (box.height - ch) / 2
+        let x0 = max(0, box.x, left), y0 = max(0, box.y, top)
+        let x1 = min(width, box.x + box.width, left + cw), y1 = min(height, box.y + box.height, top + ch)
+        rgba = under
+        let mode: Int32 = video.blend == .screen ? 1 : (video.blend == .add ? 2 : 0)
+        let o = Int32((opacity * 256).rounded())
+        if x1 > x0 && y1 > y0 {
+            scaled.withUnsafeBufferPointer { src in
+                under.withUnsafeBufferPointer { u in
+                    rgba.withUnsafeMutableBufferPointer { dst in
+                        rk_blend_rgba_modes(src.baseAddress! + ((y0 - top) * cw + (x0 - left)) * 4, cw * 4,
+                                            u.baseAddress! + (y0 * width + x0) * 4, width * 4, Int32(x1 - x0), Int32(y1 - y0), o, mode,
+                                            dst.baseAddress! + (y0 * width + x0) * 4, width * 4)
+                    }
+                }
             }
         }
         rgba.withUnsafeBufferPointer { src in
-            rk_rgba_to_yuva420(src.baseAddress, Int32(width), Int32(height), width * 4, &planes.y, width, &planes.u, width / 2, &planes.v, width / 2, nil, 0, nil, 0)
+            rk_rgba_to_yuva420(src.baseAddress, Int32(width), Int32(height), width * 4, planes.y, width, planes.u, width / 2, planes.v, width / 2, nil, 0, nil, 0)
         }
+        for l in over { l.blend(onto: planes.planes) }
     }
 }
 
-/// An overlay too long to cache, decoded frame by frame and looped.
-final class StreamingOverlay {
+/// A video too long to cache, decoded frame by frame and looped.
+final class StreamingVideo {
     let input: MediaInputFile
-    let blender: OverlayBlender
-    let planes: YUVPlanes
+    let blender: VideoBlender
+    let planes: PlaneBuffer
     let frame: AVFrameBox
-    init(input: MediaInputFile, blender: OverlayBlender, planes: YUVPlanes, frame: AVFrameBox) {
+    init(input: MediaInputFile, blender: VideoBlender, planes: PlaneBuffer, frame: AVFrameBox) {
         self.input = input
         self.blender = blender
         self.planes = planes
@@ -274,7 +308,7 @@ final class StreamingOverlay {
         frame.unref()
         if try !input.decode(into: frame) {
             try input.rewind()
-            guard try input.decode(into: frame) else { throw BackendError(.decode, path: input.path, "overlay video cannot be looped") }
+            guard try input.decode(into: frame) else { throw BackendError(.decode, path: input.path, "the video cannot be looped") }
         }
         try blender.blend(frame.pointer, into: planes, path: input.path)
     }

@@ -4,7 +4,7 @@ import SpecLang
 /// The plan as a filter graph: FFmpeg filtergraph syntax, one node a line. Nodes named like FFmpeg filters run
 /// in libavfilter/libswscale; nodes named `rendc_*` run in rendc's own kernels (see docs/architecture.md) because
 /// their libavfilter equivalents cost more than the encode (NOTES: "Where the time goes").
-/// User text never appears here: the caption is an input image (`caption.rgba`) rendered to pixels beforehand.
+/// User text never appears here: each text layer is an input image (`textN.rgba`) rendered to pixels beforehand.
 public struct FilterGraph: Sendable, Equatable, CustomStringConvertible {
     public struct Input: Sendable, Equatable {
         public var index: Int
@@ -72,55 +72,94 @@ extension RenderPlan {
             video.append(.init(inputs: i, filter: name, arguments: args, outputs: o))
         }
 
-        node([], "color", [("c", "0x" + background.hex.dropFirst().prefix(6)), ("s", "\(width)x\(height)"), ("r", "\(fps)"), ("d", f(duration))], ["bg"])
+        // The first layer, when it is an opaque solid colour over the whole canvas, is the graph's source.
+        var firstLayer = 0
+        var bg = Color.black
+        if let l = layers.first, case .color(.solid(let c)) = l.content, c.a == 255, l.box == Rect(x: 0, y: 0, width: width, height: height),
+           l.isStatic, l.visible == [FrameSpan(0, frameCount)], l.opacity == 1 {
+            bg = c
+            firstLayer = 1
+        }
+        node([], "color", [("c", "0x" + bg.hex.dropFirst().prefix(6)), ("s", "\(width)x\(height)"), ("r", "\(fps)"), ("d", f(duration))], ["bg"])
         var base = "bg"
-        if let o = overlay {
-            let i = input("overlay video, looped", o.source.path)
-            node(["\(i):v"], "scale", [("w", "\(width)"), ("h", "\(height)"), ("force_original_aspect_ratio", "increase")], ["ovs"])
-            node(["ovs"], "crop", [("w", "\(width)"), ("h", "\(height)")], ["ovc"])
-            node(["ovc"], o.animated ? "loop" : "trim", o.animated ? [("loop", "-1"), ("size", "cached")] : [("end_frame", "1")], ["ovl"])
-            // Precomputed once per loop frame, then reused: background + overlay blended.
-            node(["bg", "ovl"], "rendc_blend_cached", [("mode", o.blend.rawValue), ("opacity", f(o.opacity))], ["base"])
-            base = "base"
-        }
-        if let images {
-            var labels: [String] = []
-            var imageInputs: [Int] = []
-            for img in images.inputs { imageInputs.append(input("image, decoded once", img.path)) }
-            let w = images.window
-            for shot in images.shots {
-                let i = imageInputs[shot.image]
-                let m = shot.motion
-                let label = "shot\(shot.index)"
-                node(["\(i):v"], "rendc_kenburns", [
-                    ("fit", images.fit.rawValue), ("w", "\(w.width)"), ("h", "\(w.height)"),
-                    ("zoom", "\(f(m.zoomFrom))-\(f(m.zoomTo))"),
-                    ("center", "\(f(m.panFrom.x)),\(f(m.panFrom.y))-\(f(m.panTo.x)),\(f(m.panTo.y))"),
-                    ("easing", m.easing.rawValue),
-                    ("start_frame", "\(shot.startFrame)"), ("end_frame", "\(shot.endFrame)"),
-                ] + (shot.beat.map { [("beat", f($0))] } ?? []), [label])
-                labels.append(label)
+        for layer in layers.dropFirst(firstLayer) {
+            let id = "l\(layer.index)"
+            let b = layer.box
+            var timing: [(String, String)] = []
+            if layer.visible != [FrameSpan(0, frameCount)] {
+                timing = [("enable", layer.visible.map { "between(n,\($0.start),\($0.end - 1))" }.joined(separator: "+"))]
             }
-            node(labels, "concat", [("n", "\(labels.count)"), ("v", "1"), ("a", "0")], ["shots"])
-            node([base, "shots"], "overlay", [("x", "\(w.x)"), ("y", "\(w.y)")], ["v_images"])
-            base = "v_images"
-        }
-        switch frame {
-        case .border(let color, let width)?:
-            node([base], "drawbox", [("x", "0"), ("y", "0"), ("w", "iw"), ("h", "ih"), ("color", "0x" + color.hex.dropFirst()), ("t", "\(width)")], ["v_frame"])
-            base = "v_frame"
-        case .image(let png)?:
-            let i = input("frame PNG, converted once", png.path)
-            node(["\(i):v"], "scale", [("w", "\(width)"), ("h", "\(height)")], ["frame"])
-            node([base, "frame"], "overlay", [("x", "0"), ("y", "0")], ["v_frame"])
-            base = "v_frame"
-        case nil:
-            break
-        }
-        if let caption {
-            let i = input("caption, rendered once by CaptionText", "caption.rgba (\(caption.box.width)x\(caption.box.height))")
-            node([base, "\(i):v"], "overlay", [("x", "\(caption.box.x)"), ("y", "\(caption.box.y)")], ["v_caption"])
-            base = "v_caption"
+            var top = id
+            switch layer.content {
+            case .color(let fill):
+                switch fill {
+                case .solid(let c):
+                    node([], "color", [("c", "0x" + c.hex.dropFirst()), ("s", "\(b.width)x\(b.height)"), ("r", "\(fps)"), ("d", f(duration))], [id])
+                case .linear(let angle, let stops):
+                    node([], "rendc_gradient", [("type", "linear"), ("angle", f(angle)), ("stops", stops.map { "\($0.color.hex)@\(f($0.position))" }.joined(separator: " ")), ("s", "\(b.width)x\(b.height)")], [id])
+                case .radial(let stops):
+                    node([], "rendc_gradient", [("type", "radial"), ("stops", stops.map { "\($0.color.hex)@\(f($0.position))" }.joined(separator: " ")), ("s", "\(b.width)x\(b.height)")], [id])
+                }
+            case .video(let v):
+                let i = input(v.loop ? "video, looped" : "video, played once", v.source.path)
+                node(["\(i):v"], "scale", [("w", "\(b.width)"), ("h", "\(b.height)"), ("force_original_aspect_ratio", v.fit == .cover ? "increase" : "decrease")], [id + "s"])
+                node([id + "s"], v.fit == .cover ? "crop" : "pad", [("w", "\(b.width)"), ("h", "\(b.height)")], [id + "c"])
+                node([id + "c"], v.animated ? "loop" : "trim", v.animated ? [("loop", v.loop ? "-1" : "0"), ("size", "cached")] : [("end_frame", "1")], [id])
+                // Precomputed once per loop frame with the layers under it, then reused.
+                node([base, id], "rendc_blend_cached", [("mode", v.blend.rawValue), ("opacity", f(layer.opacity))] + timing, [id + "out"])
+                base = id + "out"
+                continue
+            case .media(let m):
+                var imageInputs: [Int] = []
+                for img in m.inputs { imageInputs.append(input(img.kind == .clip ? "clip, muted" : "image, decoded once", img.path)) }
+                var labels: [String] = []
+                for shot in m.shots {
+                    for (c, cell) in m.cells.enumerated() {
+                        let mo = shot.motions[c]
+                        let label = "\(id)s\(shot.index)c\(c)"
+                        node(["\(imageInputs[shot.images[c]]):v"], "rendc_kenburns", [
+                            ("fit", cell.fit.rawValue), ("cell", "\(cell.rect)"),
+                            ("zoom", "\(f(mo.zoomFrom))-\(f(mo.zoomTo))"),
+                            ("center", "\(f(mo.panFrom.x)),\(f(mo.panFrom.y))-\(f(mo.panTo.x)),\(f(mo.panTo.y))"),
+                            ("easing", "\(mo.easing)"), ("start_frame", "\(shot.startFrame)"), ("end_frame", "\(shot.endFrame)"),
+                        ] + (shot.beat.map { [("beat", f($0))] } ?? []), [label])
+                        labels.append(label)
+                    }
+                }
+                node(labels, "concat", [("n", "\(m.shots.count)"), ("v", "\(m.cells.count)"), ("a", "0")], [id + "shots"])
+                var shots = id + "shots"
+                for t in m.transitions {
+                    node([shots], "xfade", [("transition", t.kind.rawValue), ("offset", f(Double(t.frames.start) / Double(fps))), ("duration", f(Double(t.frames.count) / Double(fps)))], [id + "x\(t.from)"])
+                    shots = id + "x\(t.from)"
+                }
+                top = shots
+            case .image(let p):
+                let i = input("picture, converted once", p.source.path)
+                node(["\(i):v"], "scale", [("w", "\(b.width)"), ("h", "\(b.height)"), ("force_original_aspect_ratio", p.fit == .cover ? "increase" : "decrease")], [id])
+            case .text(let t):
+                let i = input("text, rendered once by CaptionText", "text\(layer.index).rgba (\(t.box.width)x\(t.box.height))")
+                top = "\(i):v"
+            case .shape(let s):
+                node([], "rendc_shape", [("shape", s.shape.rawValue), ("s", "\(b.width)x\(b.height)"), ("radius", "\(layer.radius)")]
+                     + (s.fill.map { fill -> [(String, String)] in if case .solid(let c) = fill { return [("fill", c.hex)] } else { return [("fill", "gradient")] } } ?? [])
+                     + (s.stroke.map { [("stroke", "\($0.color.hex)@\(f($0.width))")] } ?? []), [id])
+            case .border(let color, let w):
+                node([base], "drawbox", [("x", "\(b.x)"), ("y", "\(b.y)"), ("w", "\(b.width)"), ("h", "\(b.height)"), ("color", "0x" + color.hex.dropFirst()), ("t", "\(w)")] + timing, [id + "out"])
+                base = id + "out"
+                continue
+            }
+            if layer.rotation != 0 || layer.opacity != 1 || !layer.animation.isEmpty || layer.radius > 0 || layer.shadow != nil {
+                var args: [(String, String)] = []
+                if layer.rotation != 0 { args.append(("rotate", f(layer.rotation))) }
+                if layer.opacity != 1 { args.append(("opacity", f(layer.opacity))) }
+                if layer.radius > 0 { args.append(("radius", "\(layer.radius)")) }
+                if layer.shadow != nil { args.append(("shadow", "1")) }
+                for t in layer.animation { args.append(("animate", "\(t.property.rawValue):\(t.source)@\(f(t.keys.first?.time ?? 0))")) }
+                node([top], "rendc_transform", args, [id + "t"])
+                top = id + "t"
+            }
+            node([base, top], "overlay", [("x", "\(b.x)"), ("y", "\(b.y)")] + timing, [id + "out"])
+            base = id + "out"
         }
         node([base], "format", [("pix_fmts", encoder.pixelFormat)], ["vout"])
 
@@ -162,15 +201,28 @@ extension RenderPlan {
         lines.append("template: \(template)  quality: \(quality.rawValue)")
         lines.append("output: \(width)x\(height) @ \(fps) fps, \(String(format: "%.3f", duration)) s, \(frameCount) frames, \(encoder.videoCodec) \(encoder.preset) crf \(encoder.crf) \(encoder.pixelFormat) + \(encoder.audioCodec) \(encoder.audioSampleRate) Hz")
         lines.append("cuts: \(cutSource)")
-        if let images {
-            lines.append("shots (\(images.shots.count)):")
-            for s in images.shots {
-                let beat = s.beat.map { String(format: " on beat %.3f s", $0) } ?? ""
-                let name = URL(fileURLWithPath: images.inputs[s.image].path).lastPathComponent
-                lines.append(String(format: "  #%-2d %7.3f–%7.3f s  frames %4d–%4d  %@  zoom %.3f→%.3f%@", s.index, s.start, s.end, s.startFrame, s.endFrame - 1, name, s.motion.zoomFrom, s.motion.zoomTo, beat))
+        for layer in layers {
+            let when = layer.visible == [FrameSpan(0, frameCount)] ? "" : "  frames " + layer.visible.prefix(4).map(\.description).joined(separator: ", ") + (layer.visible.count > 4 ? ", …" : "")
+            var extra = ""
+            if layer.rotation != 0 { extra += String(format: "  rotated %.1f°", layer.rotation) }
+            if layer.opacity != 1 { extra += String(format: "  opacity %.2f", layer.opacity) }
+            if !layer.animation.isEmpty { extra += "  animated: " + Set(layer.animation.map(\.source)).sorted().joined(separator: ", ") }
+            lines.append("layer \(layer.index): \(layer.content.kind) \(layer.box)\(extra)\(when)")
+            switch layer.content {
+            case .media(let m):
+                lines.append("  \(m.cells.count) cell(s), \(m.shots.count) shots, \(m.transitions.count) transitions\(m.transitions.first.map { " (\($0.kind.rawValue), \($0.frames.count) frames)" } ?? "")")
+                for s in m.shots {
+                    let beat = s.beat.map { String(format: " on beat %.3f s", $0) } ?? ""
+                    let names = s.images.map { URL(fileURLWithPath: m.inputs[$0].path).lastPathComponent }.joined(separator: " + ")
+                    lines.append(String(format: "  #%-2d %7.3f–%7.3f s  frames %4d–%4d  %@  zoom %.3f→%.3f%@", s.index, s.start, s.end, s.startFrame, s.endFrame - 1, names, s.motion.zoomFrom, s.motion.zoomTo, beat))
+                }
+            case .text(let t):
+                lines.append("  \(t.text.count) characters, \(Int(t.style.size)) px")
+            default:
+                break
             }
         }
-        if let caption { lines.append("caption: \(caption.text.count) characters in \(caption.box), \(Int(caption.style.size)) px") }
+        if !fields.isEmpty { lines.append("fields: " + fields.keys.sorted().map { "\($0) (\(fields[$0]!.count) characters)" }.joined(separator: ", ")) }
         lines.append(String(format: "thumbnail: frame %d (%.3f s)", thumbnailFrame, thumbnailTime))
         for n in notes { lines.append("note: \(n)") }
         return lines.joined(separator: "\n")

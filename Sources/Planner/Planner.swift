@@ -3,9 +3,13 @@ import SpecLang
 
 /// What a job brings to a template.
 public struct PlanInputs: Sendable, Equatable {
+    /// Product pictures and clips (local paths), shown in order.
     public var images: [String]
     public var audio: AudioInput?
+    /// The caption: fills the `caption` field (`textOverlay` in the API, `--text` on the command line).
     public var text: String?
+    /// Merge field values by name (text, `#RRGGBB` colours, picture paths).
+    public var fields: [String: String]
     /// Target length in seconds, or nil for the template's default.
     public var duration: Double?
     public var quality: QualityMode
@@ -15,12 +19,13 @@ public struct PlanInputs: Sendable, Equatable {
     public var maxDuration: Double
 
     public init(
-        images: [String], audio: AudioInput? = nil, text: String? = nil, duration: Double? = nil,
+        images: [String], audio: AudioInput? = nil, text: String? = nil, fields: [String: String] = [:], duration: Double? = nil,
         quality: QualityMode = .normal, beats: BeatTimes? = nil, maxDuration: Double = 60
     ) {
         self.images = images
         self.audio = audio
         self.text = text
+        self.fields = fields
         self.duration = duration
         self.quality = quality
         self.beats = beats
@@ -38,7 +43,7 @@ public struct AudioInput: Sendable, Equatable {
     }
 }
 
-/// Beat times from the beat tracker (seconds from the start of the track).
+/// Beats of the audio track (seconds from the start of the track).
 public struct BeatTimes: Sendable, Equatable {
     public var times: [Double]
     public var tempo: Double
@@ -66,6 +71,8 @@ public enum Planner {
     public static let minimumBeatConfidence = 0.3
     public static let maximumTextLength = 500
     public static let maximumImages = 10
+    /// Seconds a beat counts for in `N beats` timings and pulses when the music has no usable beats.
+    public static let fallbackBeatSeconds = 0.5
 
     /// - Parameter resolveAsset: maps a template asset reference to a readable path (nil when it does not exist).
     public static func plan(
@@ -85,56 +92,31 @@ public enum Planner {
         let frameCount = max(1, Int((duration * Double(fps)).rounded()))
         let exactDuration = Double(frameCount) / Double(fps)
 
-        // Layers.
-        var background = Color(r: 0, g: 0, b: 0)
-        var overlay: OverlayPlan?
-        var images: ImagesPlan?
-        var frame: FramePlan?
-        var caption: CaptionPlan?
-        var cutSource = CutSource.fallback(interval: template.timing.cut.fallbackInterval, reason: "the template has no image layer")
-        let templateDirectory = template.sourcePath.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
+        let fields = try resolveFields(template: template, inputs: inputs)
+        let hasMedia = template.layers.contains { $0.kind == "media" }
 
-        for layer in template.layers {
-            switch layer {
-            case .background(let b):
-                background = b.color
-            case .overlayVideo(let o):
-                guard profile.overlay else {
-                    notes.append("overlay video left out in \(inputs.quality.rawValue) mode")
-                    continue
-                }
-                guard let path = resolveAsset(o.source) else {
-                    throw PlanError(field: "layers.overlay_video.source", message: "asset \(o.source) not found")
-                }
-                overlay = OverlayPlan(source: MediaInput(path: path), opacity: o.opacity, blend: o.blend, animated: profile.motion)
-            case .images(let layerSpec):
-                guard !inputs.images.isEmpty else {
-                    throw PlanError(field: "images", message: "at least one image is needed")
-                }
-                guard inputs.images.count <= maximumImages else {
-                    throw PlanError(field: "images", message: "at most \(maximumImages) images, got \(inputs.images.count)")
-                }
-                let (cuts, source) = cutTimes(rule: template.timing.cut, duration: exactDuration, fps: fps, beats: inputs.beats, hasAudio: inputs.audio != nil)
-                cutSource = source
-                let shots = makeShots(cuts: cuts, frameCount: frameCount, fps: fps, imageCount: inputs.images.count, kenBurns: profile.motion ? layerSpec.kenBurns : nil)
-                if shots.count > inputs.images.count {
-                    notes.append("\(shots.count) shots for \(inputs.images.count) image(s): images repeat in order")
-                }
-                images = ImagesPlan(window: scaled(layerSpec.window, scale, width: width, height: height), fit: layerSpec.fit, inputs: inputs.images.map(MediaInput.init(path:)), shots: shots)
-            case .frame(.border(let color, let w)):
-                frame = .border(color: color, width: max(1, Int((Double(w) * scale).rounded())))
-            case .frame(.image(let ref)):
-                guard let path = resolveAsset(ref) else {
-                    throw PlanError(field: "layers.frame.image", message: "asset \(ref) not found")
-                }
-                frame = .image(MediaInput(path: path))
-            case .text(let t):
-                guard let text = inputs.text, !text.allSatisfy(\.isWhitespace) else { continue }
-                guard text.count <= maximumTextLength else {
-                    throw PlanError(field: "text", message: "at most \(maximumTextLength) characters, got \(text.count)")
-                }
-                caption = CaptionPlan(text: text, box: scaled(t.box, scale, width: width, height: height), style: scaledStyle(t.style, scale), baseDirectory: templateDirectory)
+        // Cuts: one timeline for every media layer and per-shot layer.
+        let (cuts, source) = hasMedia || template.layers.contains(where: { $0.timing.perShot })
+            ? cutTimes(rule: template.timing.cut, duration: exactDuration, fps: fps, beats: inputs.beats, hasAudio: inputs.audio != nil)
+            : ([], CutSource.fallback(interval: template.timing.cut.fallbackInterval, reason: "the template has no media layer"))
+        let shotSpans = shotFrames(cuts: cuts, frameCount: frameCount, fps: fps)
+        let beatGrid = usableBeats(inputs.beats, hasAudio: inputs.audio != nil)
+
+        var layers: [LayerPlan] = []
+        try withoutActuallyEscaping(resolveAsset) { resolve in
+            let context = LayerContext(
+                template: template, inputs: inputs, profile: profile, scale: scale, width: width, height: height, fps: fps,
+                duration: exactDuration, frameCount: frameCount, fields: fields, shotSpans: shotSpans, beats: beatGrid,
+                templateDirectory: template.sourcePath.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path },
+                resolveAsset: resolve
+            )
+            for (i, layer) in template.layers.enumerated() {
+                if let l = try context.layer(layer, index: i, notes: &notes) { layers.append(l) }
             }
+        }
+        if hasMedia, let m = layers.lazy.compactMap({ if case .media(let m) = $0.content { m } else { nil } }).first {
+            let shown = m.shots.count * m.cells.count
+            if shown > m.inputs.count { notes.append("\(m.shots.count) shots for \(m.inputs.count) picture(s): pictures repeat in order") }
         }
 
         var audio: AudioPlan?
@@ -155,8 +137,8 @@ public enum Planner {
             template: template.name, quality: inputs.quality, width: width, height: height, fps: fps,
             duration: exactDuration, frameCount: frameCount,
             encoder: EncoderSettings(preset: profile.preset, crf: profile.crf, gop: fps * profile.keyframeSeconds, tune: profile.tune, x264Params: "rc-lookahead=\(min(profile.lookahead, fps))"),
-            background: background, overlay: overlay, images: images, frame: frame, caption: caption, audio: audio,
-            thumbnailTime: thumbnailTime, cutSource: cutSource, notes: notes
+            layers: layers, audio: audio, thumbnailTime: thumbnailTime, cutSource: hasMedia ? source : .fallback(interval: template.timing.cut.fallbackInterval, reason: "the template has no media layer"),
+            fields: fields.display, notes: notes
         )
     }
 
@@ -181,7 +163,79 @@ public enum Planner {
         return min(template.timing.noAudioDuration, inputs.maxDuration)
     }
 
+    // MARK: Fields
+
+    struct ResolvedFields {
+        var text: [String: String] = [:]
+        var colors: [String: Color] = [:]
+        /// Picture fields: a path given by the job, or the template's default asset.
+        var pictures: [String: String] = [:]
+        var display: [String: String] = [:]
+    }
+
+    /// Checks the job's field values against the template's declarations: unknown, missing, too long or
+    /// malformed values are errors that name the field.
+    static func resolveFields(template: Template, inputs: PlanInputs) throws -> ResolvedFields {
+        var given = inputs.fields
+        if let text = inputs.text {
+            if let other = given[Template.captionField], other != text {
+                throw PlanError(field: "fields.caption", message: "the caption is given twice (as the text and as the field 'caption') with different values")
+            }
+            given[Template.captionField] = text
+        }
+        var declared = Dictionary(template.fields.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        if declared[Template.captionField] == nil { declared[Template.captionField] = FieldSpec(name: Template.captionField, maxLength: maximumTextLength) }
+        for name in given.keys.sorted() where declared[name] == nil {
+            let known = declared.keys.sorted().joined(separator: ", ")
+            throw PlanError(field: "fields.\(name)", message: "the template '\(template.name)' has no field '\(name)' (its fields: \(known))")
+        }
+        var result = ResolvedFields()
+        for spec in declared.values.sorted(by: { $0.name < $1.name }) {
+            let value = given[spec.name]
+            if spec.required && (value ?? "").allSatisfy(\.isWhitespace) {
+                throw PlanError(field: "fields.\(spec.name)", message: "is required by the template '\(template.name)'\(spec.description.isEmpty ? "" : " (\(spec.description))")")
+            }
+            switch spec.kind {
+            case .text:
+                let v = value ?? spec.defaultValue ?? ""
+                let limit = min(spec.maxLength, maximumTextLength)
+                guard v.count <= limit else {
+                    throw PlanError(field: spec.name == Template.captionField && inputs.text != nil ? "text" : "fields.\(spec.name)", message: "at most \(limit) characters, got \(v.count)")
+                }
+                guard v.unicodeScalars.count <= limit * 8 else {
+                    throw PlanError(field: "fields.\(spec.name)", message: "at most \(limit * 8) Unicode scalars, got \(v.unicodeScalars.count)")
+                }
+                result.text[spec.name] = v
+                result.display[spec.name] = v
+            case .color:
+                guard let raw = value ?? spec.defaultValue else {
+                    throw PlanError(field: "fields.\(spec.name)", message: "needs a colour (#RRGGBB); the template gives no default")
+                }
+                guard let c = Color(hex: raw) else {
+                    throw PlanError(field: "fields.\(spec.name)", message: "expected a colour as #RRGGBB or #RRGGBBAA, got '\(raw.prefix(20))'")
+                }
+                result.colors[spec.name] = c
+                result.display[spec.name] = c.hex
+            case .image:
+                if let v = value, !v.isEmpty {
+                    result.pictures[spec.name] = v
+                    result.display[spec.name] = v
+                } else if let d = spec.defaultValue {
+                    result.pictures[spec.name] = d
+                    result.display[spec.name] = d
+                }
+            }
+        }
+        return result
+    }
+
     // MARK: Cuts
+
+    /// Beats the planner trusts, or nil.
+    static func usableBeats(_ beats: BeatTimes?, hasAudio: Bool) -> [Double]? {
+        guard hasAudio, let beats, beats.times.count >= 2, beats.confidence >= minimumBeatConfidence else { return nil }
+        return beats.times
+    }
 
     /// Cut times in seconds (excluding 0 and the end), and where they came from.
     public static func cutTimes(rule: CutRule, duration: Double, fps: Int, beats: BeatTimes?, hasAudio: Bool) -> ([Cut], CutSource) {
@@ -255,29 +309,16 @@ public enum Planner {
         return cuts
     }
 
-    static func makeShots(cuts: [Cut], frameCount: Int, fps: Int, imageCount: Int, kenBurns: KenBurns?) -> [Shot] {
+    /// Frame spans of the shots, with the beat each starts on.
+    static func shotFrames(cuts: [Cut], frameCount: Int, fps: Int) -> [(span: FrameSpan, beat: Double?)] {
         var boundaries: [(frame: Int, beat: Double?)] = [(0, nil)]
         for cut in cuts {
             let f = Int((cut.time * Double(fps)).rounded())
             if f > boundaries.last!.frame && f < frameCount { boundaries.append((f, cut.beat)) }
         }
-        var shots: [Shot] = []
-        for (i, b) in boundaries.enumerated() {
-            let endFrame = i + 1 < boundaries.count ? boundaries[i + 1].frame : frameCount
-            var motion = Motion.still
-            if let kb = kenBurns {
-                motion = Motion(zoomFrom: kb.startZoom, zoomTo: kb.endZoom, panFrom: kb.panFrom, panTo: kb.panTo, easing: kb.easing)
-                if kb.alternate && i % 2 == 1 {
-                    motion = Motion(zoomFrom: kb.endZoom, zoomTo: kb.startZoom, panFrom: kb.panTo, panTo: kb.panFrom, easing: kb.easing)
-                }
-            }
-            shots.append(Shot(
-                index: i, image: i % imageCount,
-                start: Double(b.frame) / Double(fps), end: Double(endFrame) / Double(fps),
-                startFrame: b.frame, endFrame: endFrame, beat: b.beat, motion: motion
-            ))
+        return boundaries.enumerated().map { i, b in
+            (FrameSpan(b.frame, i + 1 < boundaries.count ? boundaries[i + 1].frame : frameCount), b.beat)
         }
-        return shots
     }
 
     // MARK: Scaling for quality modes
@@ -287,7 +328,7 @@ public enum Planner {
     static func scaled(_ r: Rect, _ s: Double, width: Int, height: Int) -> Rect {
         if s == 1 { return r }
         let x = Int((Double(r.x) * s).rounded()), y = Int((Double(r.y) * s).rounded())
-        let w = min(even(Double(r.width) * s), width - x), h = min(even(Double(r.height) * s), height - y)
+        let w = min(even(Double(r.width) * s), max(2, width - x)), h = min(even(Double(r.height) * s), max(2, height - y))
         return Rect(x: x, y: y, width: w, height: h)
     }
 
@@ -302,13 +343,16 @@ public enum Planner {
             bg.radius = Int((Double(bg.radius) * s).rounded())
             t.background = bg
         }
-        if var sh = t.shadow {
-            sh.offsetX = Int((Double(sh.offsetX) * s).rounded())
-            sh.offsetY = Int((Double(sh.offsetY) * s).rounded())
-            sh.blur = Int((Double(sh.blur) * s).rounded())
-            t.shadow = sh
-        }
+        if let sh = t.shadow { t.shadow = scaledShadow(sh, s) }
         return t
+    }
+
+    static func scaledShadow(_ sh: Shadow, _ s: Double) -> Shadow {
+        var sh = sh
+        sh.offsetX = Int((Double(sh.offsetX) * s).rounded())
+        sh.offsetY = Int((Double(sh.offsetY) * s).rounded())
+        sh.blur = Int((Double(sh.blur) * s).rounded())
+        return sh
     }
 }
 

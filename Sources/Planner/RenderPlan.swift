@@ -1,8 +1,9 @@
 import Foundation
 import SpecLang
 
-/// What a render will do, fully resolved: sizes in output pixels, times in seconds and frames, every input path.
-/// A plan is a value: it is built and tested without FFmpeg, printed by `rendc plan`, and run by the backend.
+/// What a render will do, fully resolved: sizes in output pixels, times in seconds and frames, every input path,
+/// every layer bottom to top with when it shows and how it moves. A plan is a value: it is built and tested
+/// without FFmpeg, printed by `rendc plan`, and run by the backend.
 public struct RenderPlan: Sendable, Equatable {
     public var template: String
     public var quality: QualityMode
@@ -13,23 +14,22 @@ public struct RenderPlan: Sendable, Equatable {
     public var duration: Double
     public var frameCount: Int
     public var encoder: EncoderSettings
-    public var background: Color
-    public var overlay: OverlayPlan?
-    public var images: ImagesPlan?
-    public var frame: FramePlan?
-    public var caption: CaptionPlan?
+    /// Bottom to top.
+    public var layers: [LayerPlan]
     public var audio: AudioPlan?
     /// Time of the thumbnail frame (1 s, or the middle of a shorter video).
     public var thumbnailTime: Double
     /// Why the cuts fall where they do.
     public var cutSource: CutSource
+    /// The merge fields' values as used (text fields and colours; pictures as their paths).
+    public var fields: [String: String]
     /// Things a designer should know (fallbacks taken, inputs cycled, audio padded).
     public var notes: [String]
 
     public init(
         template: String, quality: QualityMode, width: Int, height: Int, fps: Int, duration: Double, frameCount: Int,
-        encoder: EncoderSettings, background: Color, overlay: OverlayPlan?, images: ImagesPlan?, frame: FramePlan?,
-        caption: CaptionPlan?, audio: AudioPlan?, thumbnailTime: Double, cutSource: CutSource, notes: [String]
+        encoder: EncoderSettings, layers: [LayerPlan], audio: AudioPlan?, thumbnailTime: Double, cutSource: CutSource,
+        fields: [String: String] = [:], notes: [String] = []
     ) {
         self.template = template
         self.quality = quality
@@ -39,19 +39,32 @@ public struct RenderPlan: Sendable, Equatable {
         self.duration = duration
         self.frameCount = frameCount
         self.encoder = encoder
-        self.background = background
-        self.overlay = overlay
-        self.images = images
-        self.frame = frame
-        self.caption = caption
+        self.layers = layers
         self.audio = audio
         self.thumbnailTime = thumbnailTime
         self.cutSource = cutSource
+        self.fields = fields
         self.notes = notes
     }
 
     /// Index of the thumbnail frame.
     public var thumbnailFrame: Int { min(frameCount - 1, max(0, Int((thumbnailTime * Double(fps)).rounded(.down)))) }
+
+    /// The first media layer's pictures and shots.
+    public var images: MediaPlan? {
+        for l in layers { if case .media(let m) = l.content { return m } }
+        return nil
+    }
+    /// The first video layer.
+    public var overlay: VideoPlan? {
+        for l in layers { if case .video(let v) = l.content { return v } }
+        return nil
+    }
+    /// The first text layer.
+    public var caption: TextPlan? {
+        for l in layers { if case .text(let t) = l.content { return t } }
+        return nil
+    }
 }
 
 public struct EncoderSettings: Sendable, Equatable {
@@ -79,33 +92,303 @@ public struct EncoderSettings: Sendable, Equatable {
 }
 
 /// An input file the backend reads.
-public struct MediaInput: Sendable, Equatable, CustomStringConvertible {
+public struct MediaInput: Sendable, Equatable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Equatable, Hashable { case picture, clip }
     public var path: String
-    public init(path: String) { self.path = path }
+    public var kind: Kind
+    public init(path: String, kind: Kind = .picture) {
+        self.path = path
+        self.kind = kind
+    }
     public var description: String { path }
 }
 
-public struct OverlayPlan: Sendable, Equatable {
-    public var source: MediaInput
-    public var opacity: Double
-    public var blend: BlendMode
-    /// False in freeze mode: the overlay's first frame is used as a still.
-    public var animated: Bool
+/// A run of frames: `start` inclusive, `end` exclusive.
+public struct FrameSpan: Sendable, Equatable, Hashable, CustomStringConvertible {
+    public var start: Int
+    public var end: Int
+    public init(_ start: Int, _ end: Int) {
+        self.start = start
+        self.end = end
+    }
+    public func contains(_ frame: Int) -> Bool { frame >= start && frame < end }
+    public var count: Int { max(0, end - start) }
+    public var description: String { "\(start)..<\(end)" }
 }
 
-public struct ImagesPlan: Sendable, Equatable {
-    /// The window on the output canvas (already scaled for the quality mode).
-    public var window: Rect
+/// A point in output pixels.
+public struct Point: Sendable, Equatable, Hashable {
+    public var x: Double, y: Double
+    public init(x: Double, y: Double) { self.x = x; self.y = y }
+}
+
+// MARK: Layers
+
+/// One layer of the plan: what it draws, its box in output pixels, when it shows and how it moves.
+public struct LayerPlan: Sendable, Equatable {
+    /// Index of the layer in the template (for messages: `layers[3]`).
+    public var index: Int
+    public var content: LayerPlanContent
+    /// The layer's box before rotation and animation, in output pixels.
+    public var box: Rect
+    /// Degrees clockwise about `pivot`.
+    public var rotation: Double
+    public var pivot: Point
+    public var opacity: Double
+    public var radius: Int
+    public var shadow: Shadow?
+    /// The frames the layer shows in (several for per-shot layers), in order, not overlapping.
+    public var visible: [FrameSpan]
+    /// Animated properties; each track applies only inside its span.
+    public var animation: [AnimationTrack]
+
+    public init(
+        index: Int, content: LayerPlanContent, box: Rect, rotation: Double = 0, pivot: Point? = nil, opacity: Double = 1,
+        radius: Int = 0, shadow: Shadow? = nil, visible: [FrameSpan], animation: [AnimationTrack] = []
+    ) {
+        self.index = index
+        self.content = content
+        self.box = box
+        self.rotation = rotation
+        self.pivot = pivot ?? Point(x: Double(box.x) + Double(box.width) / 2, y: Double(box.y) + Double(box.height) / 2)
+        self.opacity = opacity
+        self.radius = radius
+        self.shadow = shadow
+        self.visible = visible
+        self.animation = animation
+    }
+
+    public func isVisible(at frame: Int) -> Bool { visible.contains { $0.contains(frame) } }
+
+    /// The transform at frame `frame` (time `t` seconds), combining every track that covers it.
+    public func transform(frame: Int, time t: Double) -> LayerTransform {
+        var x = LayerTransform(dx: 0, dy: 0, scale: 1, rotation: rotation, opacity: opacity)
+        for track in animation where track.span.contains(frame) {
+            let v = track.value(at: t)
+            switch track.property {
+            case .x: x.dx += v
+            case .y: x.dy += v
+            case .scale: x.scale *= v
+            case .rotation: x.rotation += v
+            case .opacity: x.opacity *= v
+            }
+        }
+        x.opacity = min(1, max(0, x.opacity))
+        x.scale = max(0, x.scale)
+        return x
+    }
+
+    /// True when the layer looks the same on every frame it shows in.
+    public var isStatic: Bool { animation.isEmpty }
+}
+
+/// Where a layer is drawn on one frame: an offset, a scale and rotation about the pivot, and an opacity.
+public struct LayerTransform: Sendable, Equatable {
+    public var dx: Double, dy: Double, scale: Double, rotation: Double, opacity: Double
+    public init(dx: Double, dy: Double, scale: Double, rotation: Double, opacity: Double) {
+        self.dx = dx
+        self.dy = dy
+        self.scale = scale
+        self.rotation = rotation
+        self.opacity = opacity
+    }
+    public var isIdentityGeometry: Bool { dx == 0 && dy == 0 && scale == 1 && rotation.truncatingRemainder(dividingBy: 360) == 0 }
+}
+
+public enum AnimatedProperty: String, Sendable, Equatable, CaseIterable {
+    /// Pixels added to the layer's position.
+    case x, y
+    /// Multiplies the size, about the pivot.
+    case scale
+    /// Degrees added to the rotation.
+    case rotation
+    /// Multiplies the opacity.
+    case opacity
+}
+
+/// Keyframes of one property within one span of frames; before the first key the first value holds, after the
+/// last the last.
+public struct AnimationTrack: Sendable, Equatable {
+    public struct Key: Sendable, Equatable {
+        /// Seconds from the start of the video.
+        public var time: Double
+        public var value: Double
+        /// Curve from the previous key to this one.
+        public var easing: Easing
+        public init(time: Double, value: Double, easing: Easing = .linear) {
+            self.time = time
+            self.value = value
+            self.easing = easing
+        }
+    }
+    public var property: AnimatedProperty
+    public var span: FrameSpan
+    public var keys: [Key]
+    /// What made it (`fade_in`, `keyframes`, ...), for the printed plan.
+    public var source: String
+
+    public init(property: AnimatedProperty, span: FrameSpan, keys: [Key], source: String) {
+        self.property = property
+        self.span = span
+        self.keys = keys
+        self.source = source
+    }
+
+    public func value(at t: Double) -> Double {
+        guard let first = keys.first else { return property == .scale || property == .opacity ? 1 : 0 }
+        if t <= first.time { return first.value }
+        for (a, b) in zip(keys, keys.dropFirst()) where t < b.time {
+            let u = b.time > a.time ? (t - a.time) / (b.time - a.time) : 1
+            return a.value + (b.value - a.value) * b.easing.apply(u)
+        }
+        return keys[keys.count - 1].value
+    }
+}
+
+public enum LayerPlanContent: Sendable, Equatable {
+    case color(FillPlan)
+    case video(VideoPlan)
+    case media(MediaPlan)
+    case image(PicturePlan)
+    case text(TextPlan)
+    case shape(ShapePlan)
+    case border(color: Color, width: Int)
+
+    public var kind: String {
+        switch self {
+        case .color: "color"
+        case .video: "video"
+        case .media: "media"
+        case .image: "image"
+        case .text: "text"
+        case .shape: "shape"
+        case .border: "border"
+        }
+    }
+}
+
+public enum FillPlan: Sendable, Equatable {
+    case solid(Color)
+    case linear(angle: Double, stops: [GradientStop])
+    case radial(stops: [GradientStop])
+}
+
+public struct VideoPlan: Sendable, Equatable {
+    public var source: MediaInput
+    public var loop: Bool
     public var fit: Fit
+    public var blend: BlendMode
+    /// False in freeze mode: the clip's first frame is used as a still.
+    public var animated: Bool
+    public init(source: MediaInput, loop: Bool, fit: Fit, blend: BlendMode, animated: Bool) {
+        self.source = source
+        self.loop = loop
+        self.fit = fit
+        self.blend = blend
+        self.animated = animated
+    }
+}
+
+public struct PicturePlan: Sendable, Equatable {
+    public var source: MediaInput
+    public var fit: Fit
+    public init(source: MediaInput, fit: Fit) {
+        self.source = source
+        self.fit = fit
+    }
+}
+
+public struct ShapePlan: Sendable, Equatable {
+    public var shape: ShapeKind
+    public var fill: FillPlan?
+    public var stroke: Stroke?
+    public init(shape: ShapeKind, fill: FillPlan?, stroke: Stroke?) {
+        self.shape = shape
+        self.fill = fill
+        self.stroke = stroke
+    }
+}
+
+/// Text is drawn once, by the text renderer, into an RGBA image the size of `box`; the graph overlays it.
+/// User text never becomes part of a filter graph string.
+public struct TextPlan: Sendable, Equatable {
+    /// The text with every field filled in.
+    public var text: String
+    /// Output-pixel box (scaled for the quality mode).
+    public var box: Rect
+    /// Style scaled for the quality mode.
+    public var style: TextStyle
+    /// Directory that relative font paths resolve against (the template's folder).
+    public var baseDirectory: String?
+    public init(text: String, box: Rect, style: TextStyle, baseDirectory: String?) {
+        self.text = text
+        self.box = box
+        self.style = style
+        self.baseDirectory = baseDirectory
+    }
+}
+
+// MARK: Media
+
+/// The job's pictures and clips in a layout of cells, in shots, with transitions between shots.
+public struct MediaPlan: Sendable, Equatable {
+    /// The layer's box on the output canvas.
+    public var window: Rect
+    /// The first cell's fit.
+    public var fit: Fit { cells.first?.fit ?? .cover }
     public var inputs: [MediaInput]
-    /// Each shot shows one input over a run of frames; shots are contiguous and cover every frame.
+    public var cells: [CellPlan]
+    /// Each shot shows one input per cell over a run of frames; shots are contiguous and cover every frame.
     public var shots: [Shot]
+    public var transitions: [TransitionPlan]
+    public var adjust: Adjustments
+    public init(window: Rect, inputs: [MediaInput], cells: [CellPlan], shots: [Shot], transitions: [TransitionPlan], adjust: Adjustments) {
+        self.window = window
+        self.inputs = inputs
+        self.cells = cells
+        self.shots = shots
+        self.transitions = transitions
+        self.adjust = adjust
+    }
+
+    /// The shot showing at `frame`.
+    public func shot(at frame: Int) -> Shot? {
+        var lo = 0, hi = shots.count - 1
+        guard hi >= 0 else { return nil }
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if shots[mid].startFrame <= frame { lo = mid } else { hi = mid - 1 }
+        }
+        return shots[lo]
+    }
+
+    /// The transition running at `frame`, with its progress 0...1.
+    public func transition(at frame: Int) -> (TransitionPlan, Double)? {
+        for t in transitions where t.frames.contains(frame) {
+            return (t, (Double(frame - t.frames.start) + 0.5) / Double(t.frames.count))
+        }
+        return nil
+    }
+}
+
+/// One cell of a layout: a rectangle relative to the layer's box.
+public struct CellPlan: Sendable, Equatable {
+    public var rect: Rect
+    public var fit: Fit
+    public var fill: ContainFill
+    public init(rect: Rect, fit: Fit, fill: ContainFill) {
+        self.rect = rect
+        self.fit = fit
+        self.fill = fill
+    }
 }
 
 public struct Shot: Sendable, Equatable {
     public var index: Int
-    /// Index into `ImagesPlan.inputs`.
-    public var image: Int
+    /// Index into `MediaPlan.inputs` of the first cell's picture.
+    public var image: Int { images[0] }
+    /// One input per cell.
+    public var images: [Int]
     public var start: Double
     public var end: Double
     /// First frame of the shot, inclusive.
@@ -114,9 +397,38 @@ public struct Shot: Sendable, Equatable {
     public var endFrame: Int
     /// The beat time the shot starts on, when it was cut on a beat.
     public var beat: Double?
-    public var motion: Motion
+    /// Ken Burns motion of each cell.
+    public var motions: [Motion]
+    public var motion: Motion { motions[0] }
     public var duration: Double { end - start }
     public var frameCount: Int { endFrame - startFrame }
+    public init(index: Int, images: [Int], start: Double, end: Double, startFrame: Int, endFrame: Int, beat: Double?, motions: [Motion]) {
+        self.index = index
+        self.images = images
+        self.start = start
+        self.end = end
+        self.startFrame = startFrame
+        self.endFrame = endFrame
+        self.beat = beat
+        self.motions = motions
+    }
+
+    /// Progress through the shot at `frame` (0 at its first frame, 1 at its last; outside during transitions).
+    public func progress(at frame: Int) -> Double {
+        frameCount > 1 ? Double(frame - startFrame) / Double(frameCount - 1) : 0
+    }
+}
+
+/// A transition between shot `from` and the next, over `frames`, centred on the cut.
+public struct TransitionPlan: Sendable, Equatable {
+    public var kind: TransitionKind
+    public var from: Int
+    public var frames: FrameSpan
+    public init(kind: TransitionKind, from: Int, frames: FrameSpan) {
+        self.kind = kind
+        self.from = from
+        self.frames = frames
+    }
 }
 
 /// Ken Burns motion within one shot: the zoom and view centre at its first and last frame.
@@ -137,13 +449,7 @@ public struct Motion: Sendable, Equatable {
     public var isStill: Bool { zoomFrom == zoomTo && panFrom == panTo }
 
     /// Progress 0...1 through the shot mapped through the easing curve.
-    public func eased(_ t: Double) -> Double {
-        let u = min(1, max(0, t))
-        switch easing {
-        case .linear: return u
-        case .easeInOut: return u * u * (3 - 2 * u)
-        }
-    }
+    public func eased(_ t: Double) -> Double { easing.apply(t) }
     public func zoom(at t: Double) -> Double { zoomFrom + (zoomTo - zoomFrom) * eased(t) }
     public func center(at t: Double) -> UnitPoint {
         let e = eased(t)
@@ -153,22 +459,7 @@ public struct Motion: Sendable, Equatable {
     public var maxZoom: Double { max(zoomFrom, zoomTo) }
 }
 
-public enum FramePlan: Sendable, Equatable {
-    case border(color: Color, width: Int)
-    case image(MediaInput)
-}
-
-/// The caption is drawn once, by the text renderer, into an RGBA image the size of `box`; the graph overlays it.
-/// User text never becomes part of a filter graph string.
-public struct CaptionPlan: Sendable, Equatable {
-    public var text: String
-    /// Output-pixel box (scaled for the quality mode).
-    public var box: Rect
-    /// Style scaled for the quality mode.
-    public var style: TextStyle
-    /// Directory that relative font paths resolve against (the template's folder).
-    public var baseDirectory: String?
-}
+// MARK: Audio and cuts
 
 public struct AudioPlan: Sendable, Equatable {
     public var source: MediaInput
@@ -179,6 +470,14 @@ public struct AudioPlan: Sendable, Equatable {
     public var volume: Double
     /// Length of the track, when known; shorter tracks are padded with silence.
     public var trackDuration: Double?
+    public init(source: MediaInput, duration: Double, fadeIn: Double, fadeOut: Double, volume: Double, trackDuration: Double?) {
+        self.source = source
+        self.duration = duration
+        self.fadeIn = fadeIn
+        self.fadeOut = fadeOut
+        self.volume = volume
+        self.trackDuration = trackDuration
+    }
 }
 
 public enum CutSource: Sendable, Equatable, CustomStringConvertible {

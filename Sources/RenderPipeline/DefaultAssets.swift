@@ -13,6 +13,7 @@ public struct DefaultAssets: Sendable {
     public static let builtins: [String: String] = [
         "glitter-rain": "overlays/glitter-rain.mp4",
         "demo-track": "audio/demo-120bpm.wav",
+        "demo-logo": "images/demo-logo.png",
     ]
 
     /// Path of a built-in asset, generated if missing; nil for an unknown name.
@@ -24,6 +25,7 @@ public struct DefaultAssets: Sendable {
             switch name {
             case "glitter-rain": try Self.writeGlitterRain(to: path)
             case "demo-track": try DemoTrack.write(to: path, seconds: 32, bpm: 120)
+            case "demo-logo": try ImageFile.writePNG(Self.logo(size: 256), to: path)
             default: return nil
             }
         }
@@ -51,6 +53,26 @@ public struct DefaultAssets: Sendable {
     }
 
     // MARK: Generators
+
+    /// A stand-in store logo: a white disc in a gold ring with a dark diamond, on transparency (anti-aliased).
+    static func logo(size: Int) -> RGBAImage {
+        var img = RGBAImage(width: size, height: size)
+        let c = Double(size) / 2, outer = c - 2, ring = outer * 0.86, diamond = outer * 0.45
+        func cover(_ d: Double) -> Double { min(1, max(0, d + 0.5)) }
+        for y in 0..<size {
+            for x in 0..<size {
+                let dx = Double(x) + 0.5 - c, dy = Double(y) + 0.5 - c
+                let r = (dx * dx + dy * dy).squareRoot()
+                let a = cover(outer - r)
+                guard a > 0 else { continue }
+                var rgb = r > ring ? (212.0, 175.0, 55.0) : (250.0, 248.0, 242.0)
+                let k = cover(diamond - (abs(dx) + abs(dy)))
+                rgb = (rgb.0 * (1 - k) + 28 * k, rgb.1 * (1 - k) + 28 * k, rgb.2 * (1 - k) + 36 * k)
+                img[x, y] = RGBA(r: UInt8(rgb.0.rounded()), g: UInt8(rgb.1.rounded()), b: UInt8(rgb.2.rounded()), a: UInt8((a * 255).rounded()))
+            }
+        }
+        return img
+    }
 
     /// Particles fall a whole number of screen heights per loop and twinkle a whole number of times, so the loop
     /// is seamless. Drawn on black: the template blends it with `screen`.

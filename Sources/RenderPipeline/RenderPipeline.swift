@@ -118,6 +118,11 @@ public final class RenderPipeline: Sendable {
         for image in request.images where !FileManager.default.isReadableFile(atPath: image) {
             throw PipelineError(.input, "image \(image): file not found or not readable")
         }
+        for field in template.fields where field.kind == .image {
+            if let path = request.fields[field.name], !path.isEmpty, !FileManager.default.isReadableFile(atPath: path) {
+                throw PipelineError(.input, "field \(field.name): picture \(path) not found or not readable")
+            }
+        }
         var audio: AudioInput?
         var beats: BeatTimes?
         if let path = request.audio {
@@ -132,7 +137,7 @@ public final class RenderPipeline: Sendable {
             }
         }
         let inputs = PlanInputs(
-            images: request.images, audio: audio, text: request.text, duration: request.duration,
+            images: request.images, audio: audio, text: request.text, fields: request.fields, duration: request.duration,
             quality: request.quality, beats: beats, maxDuration: configuration.maxDuration
         )
         do {
@@ -178,25 +183,30 @@ public final class RenderPipeline: Sendable {
     /// One frame of the video as RGBA (for `rendc still`).
     public func still(_ request: RenderRequest, at time: Double) throws -> (RGBAImage, RenderPlan) {
         let plan = try plan(request)
+        guard time.isFinite, time >= 0, time < plan.duration else {
+            throw PipelineError(.input, String(format: "--at %.3f s is outside the video (0 to %.3f s)", time, plan.duration))
+        }
         let renderer = try prepare(plan)
-        let frame = Int((time * Double(plan.fps)).rounded(.down))
+        let frame = min(plan.frameCount - 1, Int((time * Double(plan.fps)).rounded(.down)))
         do { return (try renderer.still(frame: frame), plan) } catch let e as BackendError {
             throw PipelineError(.render, e.description)
         }
     }
 
-    /// Renders the caption and prepares the backend (decodes images, builds static layers).
+    /// Renders every text layer and prepares the backend (decodes pictures, builds static layers).
     public func prepare(_ plan: RenderPlan) throws -> FilterGraphRenderer {
-        var captionImage: RGBAImage?
-        if let c = plan.caption {
+        var texts: [Int: RGBAImage] = [:]
+        let renderer = CaptionRenderer()
+        for layer in plan.layers {
+            guard case .text(let t) = layer.content else { continue }
             do {
-                captionImage = try CaptionRenderer().render(c.text, style: c.style, width: c.box.width, height: c.box.height, baseDirectory: c.baseDirectory)
+                texts[layer.index] = try renderer.render(t.text, style: t.style, width: t.box.width, height: t.box.height, baseDirectory: t.baseDirectory)
             } catch {
-                throw PipelineError(.caption, "\(error)")
+                throw PipelineError(.caption, "layers[\(layer.index)]: \(error)")
             }
         }
         do {
-            return try FilterGraphRenderer(plan: plan, caption: captionImage)
+            return try FilterGraphRenderer(plan: plan, texts: texts)
         } catch let e as BackendError {
             throw PipelineError(e.stage == .openInput || e.stage == .decode ? .input : .render, e.description)
         }

@@ -8,8 +8,10 @@ public struct RenderRequest: Sendable, Equatable {
     public var images: [String]
     /// Local audio file, or nil for a silent video.
     public var audio: String?
-    /// Caption text (UTF-8, at most 500 characters), or nil for none.
+    /// Caption text (UTF-8, at most 500 characters), or nil for none: fills the template's `caption` field.
     public var text: String?
+    /// Merge field values by name (`--field NAME=VALUE`, the API's `fields`).
+    public var fields: [String: String]
     /// Target length in seconds; nil uses the template's default (or the track, if shorter).
     public var duration: Double?
     public var quality: QualityMode
@@ -19,13 +21,14 @@ public struct RenderRequest: Sendable, Equatable {
     public var thumbnail: String?
 
     public init(
-        template: String, images: [String], audio: String? = nil, text: String? = nil, duration: Double? = nil,
+        template: String, images: [String], audio: String? = nil, text: String? = nil, fields: [String: String] = [:], duration: Double? = nil,
         quality: QualityMode = .normal, output: String, thumbnail: String? = nil
     ) {
         self.template = template
         self.images = images
         self.audio = audio
         self.text = text
+        self.fields = fields
         self.duration = duration
         self.quality = quality
         self.output = output

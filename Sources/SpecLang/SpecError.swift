@@ -14,21 +14,28 @@ public struct SpecError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     /// The source line the position points into, when known.
     public var sourceLine: String?
+    /// Errors stop a template from loading; warnings are reported by `rendc lint` only.
+    public var severity: Severity
 
-    public init(file: String, line: Int, column: Int, field: String, message: String, sourceLine: String? = nil) {
+    public enum Severity: String, Sendable, Equatable {
+        case error, warning
+    }
+
+    public init(file: String, line: Int, column: Int, field: String, message: String, sourceLine: String? = nil, severity: Severity = .error) {
         self.file = file
         self.line = line
         self.column = column
         self.field = field
         self.message = message
         self.sourceLine = sourceLine
+        self.severity = severity
     }
 
     /// `file:line:col: error: field: message` with no source excerpt (one line, for logs and API errors).
     public var summary: String {
         let position = line > 0 ? "\(file):\(line):\(column)" : file
         let subject = field.isEmpty ? message : "\(field): \(message)"
-        return "\(position): error: \(subject)"
+        return "\(position): \(severity.rawValue): \(subject)"
     }
 
     public var description: String {

@@ -1,5 +1,5 @@
-/// A parsed, validated render template: everything that differs between `golden-frame`, `silver-frame` and
-/// `no-frame` is in here, and nothing in here knows about FFmpeg, a database or HTTP.
+/// A parsed, validated render template: an ordered list of layers drawn bottom to top, the merge fields a job may
+/// fill, timing rules and per-quality overrides. Nothing in here knows about FFmpeg, a database or HTTP.
 public struct Template: Sendable, Equatable {
     /// Template name, as used by `overlayType` in the API (`golden-frame`).
     public var name: String
@@ -9,29 +9,41 @@ public struct Template: Sendable, Equatable {
     public var sourcePath: String?
     public var canvas: Canvas
     public var timing: Timing
-    /// Bottom to top.
+    /// Merge fields a job fills (`--field NAME=VALUE`, the API's `fields`); text layers use them as `{{name}}`.
+    public var fields: [FieldSpec]
+    /// Bottom to top, in YAML order.
     public var layers: [Layer]
     /// Per quality mode adjustments on top of the built-in profile for that mode.
     public var quality: [QualityMode: QualityOverride]
+    /// Problems that do not stop the template from rendering (unused fields, v1 syntax), for `rendc lint`.
+    public var warnings: [SpecError]
 
     public init(
         name: String, description: String, sourcePath: String? = nil, canvas: Canvas = Canvas(),
-        timing: Timing = Timing(), layers: [Layer], quality: [QualityMode: QualityOverride] = [:]
+        timing: Timing = Timing(), fields: [FieldSpec] = [], layers: [Layer],
+        quality: [QualityMode: QualityOverride] = [:], warnings: [SpecError] = []
     ) {
         self.name = name
         self.description = description
         self.sourcePath = sourcePath
         self.canvas = canvas
         self.timing = timing
+        self.fields = fields
         self.layers = layers
         self.quality = quality
+        self.warnings = warnings
     }
 
-    /// The text layer, if the template has one.
+    /// The first text layer, if the template has one.
     public var textLayer: TextLayer? {
-        for case .text(let t) in layers { return t }
+        for layer in layers { if case .text(let t) = layer.content { return t } }
         return nil
     }
+
+    public func field(named name: String) -> FieldSpec? { fields.first { $0.name == name } }
+
+    /// The field `textOverlay` / `--text` fills.
+    public static let captionField = "caption"
 }
 
 public struct Canvas: Sendable, Equatable {
@@ -61,9 +73,9 @@ public struct QualityOverride: Sendable, Equatable {
     public var preset: String?
     /// libx264 constant rate factor, 0...51.
     public var crf: Int?
-    /// Whether the overlay video layer is drawn.
+    /// Whether video layers are drawn.
     public var overlay: Bool?
-    /// Whether Ken Burns motion runs.
+    /// Whether Ken Burns motion, animations and video playback run.
     public var motion: Bool?
     public init(scale: Double? = nil, preset: String? = nil, crf: Int? = nil, overlay: Bool? = nil, motion: Bool? = nil) {
         self.scale = scale
@@ -72,6 +84,42 @@ public struct QualityOverride: Sendable, Equatable {
         self.overlay = overlay
         self.motion = motion
     }
+}
+
+// MARK: Fields
+
+/// A merge field: data a job supplies, never part of a filter graph.
+public struct FieldSpec: Sendable, Equatable {
+    public enum Kind: String, Sendable, Equatable, CaseIterable {
+        /// UTF-8 text for `{{name}}` in text layers.
+        case text
+        /// A colour (`#RRGGBB[AA]`) for `color`/`fill` values written `"{{name}}"`.
+        case color
+        /// A picture: a file path on the command line, an asset id in the API; for image layers' `source: "{{name}}"`.
+        case image
+    }
+    public var name: String
+    public var kind: Kind
+    /// The value when the job gives none (nil: empty text, or no picture).
+    public var defaultValue: String?
+    /// Longest accepted value, in characters (grapheme clusters).
+    public var maxLength: Int
+    public var required: Bool
+    public var description: String
+    public init(name: String, kind: Kind = .text, defaultValue: String? = nil, maxLength: Int = 500, required: Bool = false, description: String = "") {
+        self.name = name
+        self.kind = kind
+        self.defaultValue = defaultValue
+        self.maxLength = maxLength
+        self.required = required
+        self.description = description
+    }
+}
+
+/// A value a job may supply through a field: the literal, or `{{field}}`.
+public enum Bindable<Value: Sendable & Equatable>: Sendable, Equatable {
+    case value(Value)
+    case field(String)
 }
 
 // MARK: Timing
@@ -128,25 +176,7 @@ public struct AudioRule: Sendable, Equatable {
     }
 }
 
-// MARK: Layers
-
-public enum Layer: Sendable, Equatable {
-    case background(BackgroundLayer)
-    case overlayVideo(OverlayVideoLayer)
-    case images(ImageLayer)
-    case frame(FrameLayer)
-    case text(TextLayer)
-
-    public var kind: String {
-        switch self {
-        case .background: "background"
-        case .overlayVideo: "overlay_video"
-        case .images: "images"
-        case .frame: "frame"
-        case .text: "text"
-        }
-    }
-}
+// MARK: Values
 
 /// An sRGB colour with alpha, written `#RRGGBB` or `#RRGGBBAA` in a template.
 public struct Color: Sendable, Equatable, Hashable, CustomStringConvertible {
@@ -154,22 +184,25 @@ public struct Color: Sendable, Equatable, Hashable, CustomStringConvertible {
     public init(r: UInt8, g: UInt8, b: UInt8, a: UInt8 = 255) {
         self.r = r; self.g = g; self.b = b; self.a = a
     }
-    /// Parses `#RGB`, `#RRGGBB` or `#RRGGBBAA` (the `#` is optional); nil for anything else.
+    /// Parses `#RGB`, `#RRGGBB` or `#RRGGBBAA` (the `#` is optional) with ASCII hex digits only; nil otherwise.
     public init?(hex: String) {
         var s = Substring(hex)
         if s.hasPrefix("#") { s = s.dropFirst() }
-        guard s.allSatisfy(\.isHexDigit) else { return nil }
-        let digits = Array(s)
-        func byte(_ i: Int, _ n: Int) -> UInt8 { UInt8(String(digits[i..<(i + n)]), radix: 16)! }
-        switch digits.count {
-        case 3:
-            self.init(r: byte(0, 1) * 17, g: byte(1, 1) * 17, b: byte(2, 1) * 17)
-        case 6:
-            self.init(r: byte(0, 2), g: byte(2, 2), b: byte(4, 2))
-        case 8:
-            self.init(r: byte(0, 2), g: byte(2, 2), b: byte(4, 2), a: byte(6, 2))
-        default:
-            return nil
+        var nibbles: [UInt8] = []
+        for u in s.unicodeScalars {
+            switch u.value {
+            case 0x30...0x39: nibbles.append(UInt8(u.value - 0x30))
+            case 0x41...0x46: nibbles.append(UInt8(u.value - 0x41 + 10))
+            case 0x61...0x66: nibbles.append(UInt8(u.value - 0x61 + 10))
+            default: return nil
+            }
+        }
+        func byte(_ i: Int) -> UInt8 { nibbles[i] << 4 | nibbles[i + 1] }
+        switch nibbles.count {
+        case 3: self.init(r: nibbles[0] * 17, g: nibbles[1] * 17, b: nibbles[2] * 17)
+        case 6: self.init(r: byte(0), g: byte(2), b: byte(4))
+        case 8: self.init(r: byte(0), g: byte(2), b: byte(4), a: byte(6))
+        default: return nil
         }
     }
     public var hex: String {
@@ -184,12 +217,90 @@ public struct Color: Sendable, Equatable, Hashable, CustomStringConvertible {
 }
 
 /// A rectangle on the canvas, in canvas pixels (before any quality-mode scaling).
-public struct Rect: Sendable, Equatable, CustomStringConvertible {
+public struct Rect: Sendable, Equatable, Hashable, CustomStringConvertible {
     public var x: Int, y: Int, width: Int, height: Int
     public init(x: Int, y: Int, width: Int, height: Int) {
         self.x = x; self.y = y; self.width = width; self.height = height
     }
     public var description: String { "\(width)x\(height)+\(x)+\(y)" }
+}
+
+/// A length on the canvas: pixels, or a percentage of the canvas's width (x, width) or height (y, height).
+public enum Length: Sendable, Equatable, CustomStringConvertible {
+    case pixels(Double)
+    case percent(Double)
+    public func resolve(_ extent: Int) -> Double {
+        switch self {
+        case .pixels(let p): p
+        case .percent(let p): p / 100 * Double(extent)
+        }
+    }
+    public var description: String {
+        switch self {
+        case .pixels(let p): "\(p)"
+        case .percent(let p): "\(p)%"
+        }
+    }
+}
+
+/// Which point of a layer's box its `x`/`y` place.
+public enum Anchor: String, Sendable, Equatable, CaseIterable {
+    case topLeft = "top_left", top, topRight = "top_right", left, center, right, bottomLeft = "bottom_left", bottom
+    case bottomRight = "bottom_right"
+    /// The anchor as fractions of the box (0, 0 top-left; 1, 1 bottom-right).
+    public var unit: (x: Double, y: Double) {
+        switch self {
+        case .topLeft: (0, 0)
+        case .top: (0.5, 0)
+        case .topRight: (1, 0)
+        case .left: (0, 0.5)
+        case .center: (0.5, 0.5)
+        case .right: (1, 0.5)
+        case .bottomLeft: (0, 1)
+        case .bottom: (0.5, 1)
+        case .bottomRight: (1, 1)
+        }
+    }
+}
+
+/// Where a layer sits: `x`/`y` place its `anchor`; `center` centres the box on that axis. Sizes default to the canvas.
+public struct Placement: Sendable, Equatable {
+    public enum Coordinate: Sendable, Equatable {
+        case length(Length)
+        /// Centred on the canvas along this axis.
+        case center
+    }
+    public var x: Coordinate
+    public var y: Coordinate
+    public var width: Length?
+    public var height: Length?
+    public var anchor: Anchor
+    public init(x: Coordinate = .length(.pixels(0)), y: Coordinate = .length(.pixels(0)), width: Length? = nil, height: Length? = nil, anchor: Anchor = .topLeft) {
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
+        self.anchor = anchor
+    }
+    public static let fullCanvas = Placement()
+    public init(_ r: Rect) {
+        self.init(x: .length(.pixels(Double(r.x))), y: .length(.pixels(Double(r.y))), width: .pixels(Double(r.width)), height: .pixels(Double(r.height)))
+    }
+
+    /// The box in canvas pixels (rounded to whole pixels).
+    public func resolve(in canvas: Canvas) -> Rect {
+        let w = width.map { $0.resolve(canvas.width) } ?? Double(canvas.width)
+        let h = height.map { $0.resolve(canvas.height) } ?? Double(canvas.height)
+        func coord(_ c: Coordinate, _ size: Double, _ extent: Int, _ anchor: Double) -> Double {
+            switch c {
+            case .center: (Double(extent) - size) / 2
+            case .length(let l): l.resolve(extent) - anchor * size
+            }
+        }
+        let a = anchor.unit
+        let x = coord(self.x, w, canvas.width, a.x), y = coord(self.y, h, canvas.height, a.y)
+        return Rect(x: Int(x.rounded()), y: Int(y.rounded()), width: max(1, Int(w.rounded())), height: max(1, Int(h.rounded())))
+    }
 }
 
 /// A reference to a media file: one of rendc's built-in assets, or a file path (relative to the template file).
@@ -204,36 +315,251 @@ public enum AssetRef: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-public struct BackgroundLayer: Sendable, Equatable {
+/// A moment in the video: seconds (negative counts back from the end), or the Nth beat of the music.
+public enum TimePoint: Sendable, Equatable, CustomStringConvertible {
+    case seconds(Double)
+    case beats(Double)
+    public var description: String {
+        switch self {
+        case .seconds(let s): "\(s)s"
+        case .beats(let b): "\(b) beats"
+        }
+    }
+}
+
+/// When a layer is shown. `perShot` repeats the window in every shot of the media layer, relative to the shot.
+public struct LayerTiming: Sendable, Equatable {
+    public var start: TimePoint?
+    public var end: TimePoint?
+    public var duration: TimePoint?
+    public var perShot: Bool
+    public init(start: TimePoint? = nil, end: TimePoint? = nil, duration: TimePoint? = nil, perShot: Bool = false) {
+        self.start = start
+        self.end = end
+        self.duration = duration
+        self.perShot = perShot
+    }
+    public static let always = LayerTiming()
+    public var isAlways: Bool { self == .always }
+}
+
+/// A timing curve from 0 to 1.
+public enum Easing: Sendable, Equatable, CustomStringConvertible {
+    case linear
+    case easeIn
+    case easeOut
+    /// Smoothstep: the v1 Ken Burns curve.
+    case easeInOut
+    /// CSS `cubic-bezier(x1, y1, x2, y2)`; y may leave 0...1 for overshoot.
+    case cubicBezier(Double, Double, Double, Double)
+
+    public static let names = ["linear", "ease_in", "ease_out", "ease_in_out", "cubic_bezier"]
+
+    public var description: String {
+        switch self {
+        case .linear: "linear"
+        case .easeIn: "ease_in"
+        case .easeOut: "ease_out"
+        case .easeInOut: "ease_in_out"
+        case .cubicBezier(let a, let b, let c, let d): "cubic_bezier(\(a), \(b), \(c), \(d))"
+        }
+    }
+
+    /// The eased progress for `t` in 0...1 (clamped).
+    public func apply(_ t: Double) -> Double {
+        let u = min(1, max(0, t))
+        switch self {
+        case .linear: return u
+        case .easeIn: return u * u * u
+        case .easeOut: let v = 1 - u; return 1 - v * v * v
+        case .easeInOut: return u * u * (3 - 2 * u)
+        case .cubicBezier(let x1, let y1, let x2, let y2):
+            // Solve x(s) = u for s by bisection (x is monotonic for x1, x2 in 0...1), then return y(s).
+            func bez(_ s: Double, _ p1: Double, _ p2: Double) -> Double {
+                let v = 1 - s
+                return 3 * v * v * s * p1 + 3 * v * s * s * p2 + s * s * s
+            }
+            var lo = 0.0, hi = 1.0
+            for _ in 0..<40 {
+                let mid = (lo + hi) / 2
+                if bez(mid, x1, x2) < u { lo = mid } else { hi = mid }
+            }
+            return bez((lo + hi) / 2, y1, y2)
+        }
+    }
+}
+
+public enum Side: String, Sendable, Equatable, CaseIterable {
+    case left, right, top, bottom
+}
+
+/// A named animation, expanded by the planner into keyframes.
+public enum AnimationPreset: Sendable, Equatable {
+    case fadeIn
+    case fadeOut
+    /// Slide in from a side of the canvas to the layer's place.
+    case slideIn(from: Side)
+    /// Slide out to a side at the layer's end.
+    case slideOut(to: Side)
+    /// Scale up from nothing with an overshoot.
+    case pop
+    /// Scale up by `amount` and back on every beat.
+    case pulse(amount: Double)
+}
+
+/// One keyframe: a time (seconds from the layer's start) and the properties set there.
+public struct Keyframe: Sendable, Equatable {
+    public var time: Double
+    /// Offsets from the layer's place, in canvas pixels or %.
+    public var x: Length?
+    public var y: Length?
+    public var scale: Double?
+    /// Degrees, clockwise, added to the layer's rotation.
+    public var rotation: Double?
+    /// Multiplies the layer's opacity.
+    public var opacity: Double?
+    /// Curve from the previous keyframe to this one.
+    public var easing: Easing
+    public init(time: Double, x: Length? = nil, y: Length? = nil, scale: Double? = nil, rotation: Double? = nil, opacity: Double? = nil, easing: Easing = .linear) {
+        self.time = time
+        self.x = x
+        self.y = y
+        self.scale = scale
+        self.rotation = rotation
+        self.opacity = opacity
+        self.easing = easing
+    }
+}
+
+public enum Animation: Sendable, Equatable {
+    case preset(AnimationPreset, duration: Double, delay: Double, easing: Easing?)
+    case keyframes([Keyframe])
+}
+
+public struct Shadow: Sendable, Equatable {
     public var color: Color
-    public init(color: Color) { self.color = color }
+    public var offsetX: Int
+    public var offsetY: Int
+    public var blur: Int
+    public init(color: Color, offsetX: Int = 0, offsetY: Int = 4, blur: Int = 8) {
+        self.color = color
+        self.offsetX = offsetX
+        self.offsetY = offsetY
+        self.blur = blur
+    }
+}
+
+// MARK: Layers
+
+/// One layer: what it draws, where, when, and how it moves.
+public struct Layer: Sendable, Equatable {
+    public var content: LayerContent
+    public var placement: Placement
+    /// Degrees clockwise about the pivot.
+    public var rotation: Double
+    /// The point rotation and scaling turn about, on the canvas; nil is the box's centre.
+    public var pivot: (x: Length, y: Length)?
+    public var opacity: Double
+    /// Corner radius in pixels (media, image, shape, color layers).
+    public var radius: Int
+    public var shadow: Shadow?
+    public var timing: LayerTiming
+    public var animations: [Animation]
+    /// Line of the layer in its file (0 when built in code), for plan notes.
+    public var line: Int
+
+    public init(
+        _ content: LayerContent, placement: Placement = .fullCanvas, rotation: Double = 0, pivot: (x: Length, y: Length)? = nil,
+        opacity: Double = 1, radius: Int = 0, shadow: Shadow? = nil, timing: LayerTiming = .always, animations: [Animation] = [], line: Int = 0
+    ) {
+        self.content = content
+        self.placement = placement
+        self.rotation = rotation
+        self.pivot = pivot
+        self.opacity = opacity
+        self.radius = radius
+        self.shadow = shadow
+        self.timing = timing
+        self.animations = animations
+        self.line = line
+    }
+
+    public static func == (a: Layer, b: Layer) -> Bool {
+        a.content == b.content && a.placement == b.placement && a.rotation == b.rotation
+            && a.pivot?.x == b.pivot?.x && a.pivot?.y == b.pivot?.y && a.opacity == b.opacity && a.radius == b.radius
+            && a.shadow == b.shadow && a.timing == b.timing && a.animations == b.animations
+    }
+
+    public var kind: String { content.kind }
+}
+
+public enum LayerContent: Sendable, Equatable {
+    case color(Fill)
+    case video(VideoLayer)
+    case media(MediaLayer)
+    case image(ImageLayer)
+    case text(TextLayer)
+    case shape(ShapeLayer)
+    case border(BorderLayer)
+
+    public static let kinds = ["color", "video", "media", "image", "text", "shape", "border"]
+
+    public var kind: String {
+        switch self {
+        case .color: "color"
+        case .video: "video"
+        case .media: "media"
+        case .image: "image"
+        case .text: "text"
+        case .shape: "shape"
+        case .border: "border"
+        }
+    }
+}
+
+/// A solid colour or a gradient.
+public enum Fill: Sendable, Equatable {
+    case solid(Bindable<Color>)
+    /// Colours from `stops` along `angle` degrees (0 points up, 90 right, 180 down).
+    case linear(angle: Double, stops: [GradientStop])
+    /// Colours from the box's centre outwards.
+    case radial(stops: [GradientStop])
+}
+
+public struct GradientStop: Sendable, Equatable {
+    public var color: Color
+    /// 0...1 along the gradient.
+    public var position: Double
+    public init(color: Color, position: Double) {
+        self.color = color
+        self.position = position
+    }
 }
 
 public enum BlendMode: String, Sendable, Equatable, CaseIterable {
     case normal, screen, add
 }
 
-public struct OverlayVideoLayer: Sendable, Equatable {
-    public var source: AssetRef
-    public var opacity: Double
-    public var blend: BlendMode
-    public init(source: AssetRef, opacity: Double = 0.7, blend: BlendMode = .normal) {
-        self.source = source
-        self.opacity = opacity
-        self.blend = blend
-    }
-}
-
 public enum Fit: String, Sendable, Equatable, CaseIterable {
-    /// Scale to fill the window and crop what overflows (no distortion, nothing letterboxed).
+    /// Scale to fill the box and crop what overflows (no distortion, nothing letterboxed).
     case cover
-    /// Scale to fit inside the window and show the layers below around it (no distortion, nothing cropped).
+    /// Scale to fit inside the box and show what is behind around it (no distortion, nothing cropped).
     case contain
 }
 
-public enum Easing: String, Sendable, Equatable, CaseIterable {
-    case linear
-    case easeInOut = "ease_in_out"
+/// A clip drawn in the layer's box: a looping overlay, or a clip played once.
+public struct VideoLayer: Sendable, Equatable {
+    public var source: AssetRef
+    /// Start again at the end (true), or hold the last frame (false).
+    public var loop: Bool
+    public var fit: Fit
+    public var blend: BlendMode
+    public init(source: AssetRef, loop: Bool = true, fit: Fit = .cover, blend: BlendMode = .normal) {
+        self.source = source
+        self.loop = loop
+        self.fit = fit
+        self.blend = blend
+    }
 }
 
 /// A point in a source image, as fractions of its width and height (0.5, 0.5 is the centre).
@@ -265,31 +591,144 @@ public struct KenBurns: Sendable, Equatable {
     }
 }
 
-public struct ImageLayer: Sendable, Equatable {
-    public var window: Rect
+/// What shows around a `contain`-fitted picture.
+public enum ContainFill: Sendable, Equatable {
+    /// The layers below.
+    case none
+    /// The picture's own blurred, cover-scaled copy.
+    case blur
+    case color(Color)
+}
+
+/// Brightness (-1...1, added), contrast and saturation (0...3, multiplied) of product pictures.
+public struct Adjustments: Sendable, Equatable {
+    public var brightness: Double
+    public var contrast: Double
+    public var saturation: Double
+    public init(brightness: Double = 0, contrast: Double = 1, saturation: Double = 1) {
+        self.brightness = brightness
+        self.contrast = contrast
+        self.saturation = saturation
+    }
+    public var isIdentity: Bool { brightness == 0 && contrast == 1 && saturation == 1 }
+}
+
+public enum MediaLayout: String, Sendable, Equatable, CaseIterable {
+    /// One picture a shot.
+    case single
+    /// Two pictures side by side.
+    case sideBySide = "side_by_side"
+    /// Two pictures, one above the other.
+    case stacked
+    /// Four pictures in a 2x2 grid.
+    case grid
+    public var cellCount: Int {
+        switch self {
+        case .single: 1
+        case .sideBySide, .stacked: 2
+        case .grid: 4
+        }
+    }
+}
+
+/// How one cell of a layout shows its picture.
+public struct CellStyle: Sendable, Equatable {
     public var fit: Fit
+    public var fill: ContainFill
     public var kenBurns: KenBurns?
-    public init(window: Rect, fit: Fit = .cover, kenBurns: KenBurns? = KenBurns()) {
-        self.window = window
+    public init(fit: Fit = .cover, fill: ContainFill = .none, kenBurns: KenBurns? = KenBurns()) {
         self.fit = fit
+        self.fill = fill
         self.kenBurns = kenBurns
     }
 }
 
-public enum FrameLayer: Sendable, Equatable {
-    /// A solid border drawn inside the canvas edge.
-    case border(color: Color, width: Int)
-    /// A PNG with alpha scaled to the canvas.
-    case image(AssetRef)
+public enum TransitionKind: String, Sendable, Equatable, CaseIterable {
+    case cut, crossfade
+    case slideLeft = "slide_left", slideRight = "slide_right", slideUp = "slide_up", slideDown = "slide_down"
+    case wipeLeft = "wipe_left", wipeRight = "wipe_right", wipeUp = "wipe_up", wipeDown = "wipe_down"
+    case zoom
+}
+
+public struct Transition: Sendable, Equatable {
+    public var kind: TransitionKind
+    /// Seconds, centred on the cut (so the cut still lands on the beat).
+    public var duration: Double
+    public init(kind: TransitionKind = .cut, duration: Double = 0) {
+        self.kind = kind
+        self.duration = duration
+    }
+}
+
+/// The job's product pictures and clips, in shots cut on the beat.
+public struct MediaLayer: Sendable, Equatable {
+    public var layout: MediaLayout
+    /// Pixels between cells.
+    public var gap: Int
+    /// Every cell's style, unless `cells` overrides it.
+    public var style: CellStyle
+    /// Per-cell overrides, in cell order.
+    public var cells: [CellStyle]
+    public var adjust: Adjustments
+    public var transition: Transition
+    public init(layout: MediaLayout = .single, gap: Int = 0, style: CellStyle = CellStyle(), cells: [CellStyle] = [], adjust: Adjustments = Adjustments(), transition: Transition = Transition()) {
+        self.layout = layout
+        self.gap = gap
+        self.style = style
+        self.cells = cells
+        self.adjust = adjust
+        self.transition = transition
+    }
+    /// The style of cell `i`.
+    public func cellStyle(_ i: Int) -> CellStyle { i < cells.count ? cells[i] : style }
+}
+
+/// A static picture: a logo, a sticker, a PNG frame. `fit: contain` keeps its aspect ratio inside the box.
+public struct ImageLayer: Sendable, Equatable {
+    public var source: Bindable<AssetRef>
+    public var fit: Fit
+    public init(source: Bindable<AssetRef>, fit: Fit = .contain) {
+        self.source = source
+        self.fit = fit
+    }
 }
 
 public struct TextLayer: Sendable, Equatable {
-    /// The caption box on the canvas; text is laid out inside it.
-    public var box: Rect
+    /// The text with `{{field}}` placeholders.
+    public var text: String
     public var style: TextStyle
-    public init(box: Rect, style: TextStyle) {
-        self.box = box
+    public init(text: String = "{{caption}}", style: TextStyle) {
+        self.text = text
         self.style = style
+    }
+}
+
+public enum ShapeKind: String, Sendable, Equatable, CaseIterable {
+    case rectangle
+    case roundedRectangle = "rounded_rectangle"
+    case ellipse
+    /// A rounded rectangle whose radius is half its shorter side.
+    case pill
+}
+
+public struct ShapeLayer: Sendable, Equatable {
+    public var shape: ShapeKind
+    public var fill: Fill?
+    public var stroke: Stroke?
+    public init(shape: ShapeKind, fill: Fill? = .solid(.value(.white)), stroke: Stroke? = nil) {
+        self.shape = shape
+        self.fill = fill
+        self.stroke = stroke
+    }
+}
+
+/// A solid border drawn inside the layer's box (the canvas edge by default).
+public struct BorderLayer: Sendable, Equatable {
+    public var color: Bindable<Color>
+    public var width: Int
+    public init(color: Bindable<Color>, width: Int) {
+        self.color = color
+        self.width = width
     }
 }
 
@@ -349,19 +788,6 @@ public struct CaptionBackground: Sendable, Equatable {
         self.color = color
         self.padding = padding
         self.radius = radius
-    }
-}
-
-public struct Shadow: Sendable, Equatable {
-    public var color: Color
-    public var offsetX: Int
-    public var offsetY: Int
-    public var blur: Int
-    public init(color: Color, offsetX: Int = 0, offsetY: Int = 4, blur: Int = 8) {
-        self.color = color
-        self.offsetX = offsetX
-        self.offsetY = offsetY
-        self.blur = blur
     }
 }
 

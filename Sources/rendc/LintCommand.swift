@@ -31,10 +31,14 @@ struct LintCommand: ParsableCommand {
             }
         }
         var failed = 0
+        var warned = 0
         var names: [String: String] = [:]
+        let options = TemplateParser.Options(builtinAssets: Set(DefaultAssets.builtins.keys))
         for file in files {
             do {
-                let t = try TemplateParser.parse(file: file)
+                let t = try TemplateParser.parse(file: file, options: options)
+                for w in t.warnings { print(w.description) }
+                warned += t.warnings.count
                 if let other = names[t.name] {
                     print("\(file): error: name '\(t.name)' is also used by \(other)")
                     failed += 1
@@ -47,7 +51,7 @@ struct LintCommand: ParsableCommand {
                 failed += 1
             }
         }
-        print("\(files.count - failed) of \(files.count) templates ok")
+        print("\(files.count - failed) of \(files.count) templates ok" + (warned > 0 ? ", \(warned) warning(s)" : ""))
         if failed > 0 { throw ExitCode(1) }
     }
 }
@@ -70,6 +74,8 @@ struct DemoCommand: ParsableCommand {
     @Option var template: String = "golden-frame"
     @Option var quality: QualityMode = .normal
     @Option var text: String = "✨ Test Video"
+    @Option(name: .customLong("field"), help: "A merge field, NAME=VALUE. Repeatable.")
+    var fieldValues: [String] = []
     func run() throws {
         let env = RendcEnvironment()
         let pipeline = env.pipeline(logger: makeLogger())
@@ -77,7 +83,7 @@ struct DemoCommand: ParsableCommand {
         guard let track = try pipeline.assets.path(for: "demo-track") else { throw ExitCode(1) }
         let dir = (output as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        let request = RenderRequest(template: template, images: images, audio: track, text: text, duration: 30, quality: quality,
+        let request = RenderRequest(template: template, images: images, audio: track, text: text, fields: try JobOptions.parseFields(fieldValues), duration: 30, quality: quality,
                                     output: output, thumbnail: (output as NSString).deletingPathExtension + ".jpg")
         try runRender(pipeline: pipeline, request: request, quiet: false)
     }

@@ -18,6 +18,8 @@ struct JobOptions: ParsableArguments {
     var text: String?
     @Option(help: "Read the caption from a UTF-8 file instead (keeps quotes, newlines and emoji exactly).")
     var textFile: String?
+    @Option(name: .customLong("field"), help: "A merge field of the template, NAME=VALUE (text, #RRGGBB colour or a picture path). Repeatable.")
+    var fieldValues: [String] = []
     @Option(help: "Target length in seconds (default: the template's, or the track's if shorter).")
     var duration: Double?
     @Option(help: "normal, eco or freeze.")
@@ -33,8 +35,26 @@ struct JobOptions: ParsableArguments {
         return text
     }
 
+    /// `--field NAME=VALUE` as a dictionary; a name given twice or without `=` is a usage error.
+    func fields() throws -> [String: String] {
+        try JobOptions.parseFields(fieldValues)
+    }
+
+    static func parseFields(_ values: [String]) throws -> [String: String] {
+        var result: [String: String] = [:]
+        for item in values {
+            guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
+                throw ValidationError("--field expects NAME=VALUE, got '\(item.prefix(40))'")
+            }
+            let name = String(item[..<eq]), value = String(item[item.index(after: eq)...])
+            guard result[name] == nil else { throw ValidationError("--field \(name) is given twice") }
+            result[name] = value
+        }
+        return result
+    }
+
     func request(output: String, thumbnail: String?) throws -> RenderRequest {
-        RenderRequest(template: template, images: images, audio: audio, text: try caption(), duration: duration, quality: quality, output: output, thumbnail: thumbnail)
+        RenderRequest(template: template, images: images, audio: audio, text: try caption(), fields: try fields(), duration: duration, quality: quality, output: output, thumbnail: thumbnail)
     }
 }
 

@@ -76,10 +76,11 @@ let threeImages = ["/in/a.jpg", "/in/b.png", "/in/c.webp"]
     @Test func ecoScalesEverythingByTwoThirds() throws {
         let p = try plan(try builtin("golden-frame"), PlanInputs(images: threeImages, text: "Hi", quality: .eco))
         #expect(p.width == 720 && p.height == 1280)
-        #expect(p.images?.window == Rect(x: 60, y: 107, width: 600, height: 1066))
-        #expect(p.caption?.box == Rect(x: 0, y: 67, width: 720, height: 134))
+        // Picture windows are even-aligned for 4:2:0 chroma.
+        #expect(p.images?.window == Rect(x: 60, y: 106, width: 600, height: 1066))
+        #expect(p.caption?.box == Rect(x: 0, y: 67, width: 720, height: 133))
         #expect(p.caption?.style.size == 40)
-        #expect(p.frame == .border(color: Color(hex: "#D4AF37")!, width: 7))
+        #expect(p.layers.contains { $0.content == .border(color: Color(hex: "#D4AF37")!, width: 7) })
         #expect(p.encoder.preset == "veryfast")
     }
 
@@ -100,14 +101,14 @@ let threeImages = ["/in/a.jpg", "/in/b.png", "/in/c.webp"]
         t.quality[.eco] = QualityOverride(scale: 0.5, preset: "superfast", crf: 30, overlay: false)
         let eco = try plan(t, PlanInputs(images: threeImages, quality: .eco))
         #expect(eco.width == 540 && eco.height == 960 && eco.encoder.preset == "superfast" && eco.encoder.crf == 30)
-        #expect(eco.overlay == nil && eco.notes.contains("overlay video left out in eco mode"))
+        #expect(eco.overlay == nil && eco.notes.contains("video layer layers[1] left out in eco mode"))
     }
 
     @Test func noFrameAlternatesZoomDirection() throws {
         let p = try plan(try builtin("no-frame"), PlanInputs(images: threeImages))
         let zooms = try #require(p.images?.shots.prefix(2).map { ($0.motion.zoomFrom, $0.motion.zoomTo) })
         #expect(zooms.map(\.0) == [1.0, 1.05] && zooms.map(\.1) == [1.05, 1.0])
-        #expect(p.frame == nil)
+        #expect(!p.layers.contains { $0.content.kind == "border" })
     }
 
     @Test func inputLimits() throws {
@@ -125,7 +126,7 @@ let threeImages = ["/in/a.jpg", "/in/b.png", "/in/c.webp"]
         let graph = p.filterGraph.description
         #expect(!graph.contains("passwd") && !graph.contains("%{pts}") && !graph.contains("🎉"))
         #expect(p.caption?.text == hostile)
-        #expect(graph.contains("caption.rgba"))
+        #expect(graph.contains("text4.rgba"))
         #expect(!p.audioFilterChain.contains("/in/"))
     }
 
@@ -143,6 +144,113 @@ let threeImages = ["/in/a.jpg", "/in/b.png", "/in/c.webp"]
         #expect(FilterGraph.escape("a:b") == "a\\\\:b")
         #expect(FilterGraph.escape("it's") == "it\\\\\\'s")
         #expect(FilterGraph.escape("[x],y;") == "\\[x\\]\\,y\\;")
+    }
+
+    @Test func fieldsFillTextAndAreValidated() throws {
+        let t = try TemplateParser.parse(yaml: """
+        name: t
+        fields:
+          price: { type: text, required: true, max_length: 6 }
+          accent: { type: color, default: "#112233" }
+        layers:
+          - type: shape
+            fill: "{{accent}}"
+          - type: text
+            text: "Now {{price}}!"
+        """)
+        let p = try plan(t, PlanInputs(images: [], fields: ["price": "$9"]))
+        #expect(p.layers.compactMap { if case .text(let x) = $0.content { x.text } else { nil } } == ["Now $9!"])
+        #expect(p.layers.first?.content == .shape(ShapePlan(shape: .rectangle, fill: .solid(Color(hex: "#112233")!), stroke: nil)))
+        let red = try plan(t, PlanInputs(images: [], fields: ["price": "$9", "accent": "#FF0000"]))
+        #expect(red.layers.first?.content == .shape(ShapePlan(shape: .rectangle, fill: .solid(Color(r: 255, g: 0, b: 0)), stroke: nil)))
+        #expect(throws: PlanError(field: "fields.price", message: "is required by the template 't'")) { try plan(t, PlanInputs(images: [])) }
+        #expect(throws: PlanError(field: "fields.price", message: "at most 6 characters, got 7")) { try plan(t, PlanInputs(images: [], fields: ["price": "$123456"])) }
+        #expect(throws: PlanError.self) { try plan(t, PlanInputs(images: [], fields: ["price": "1", "accent": "red"])) }
+        do {
+            _ = try plan(t, PlanInputs(images: [], fields: ["price": "1", "colour": "x"]))
+            Issue.record("unknown field accepted")
+        } catch let e as PlanError {
+            #expect(e.field == "fields.colour" && e.message.contains("accent, caption, price"))
+        }
+        // Field values are data: they never reach the graph.
+        let hostile = try plan(t, PlanInputs(images: [], fields: ["price": "[x];'"]))
+        #expect(!hostile.filterGraph.description.contains("[x];"))
+    }
+
+    @Test func layerTimingInSecondsBeatsAndPerShot() throws {
+        let t = try TemplateParser.parse(yaml: """
+        name: t
+        timing: { cut: { mode: beats, min_shot: 1, max_shot: 4, fallback_interval: 2 } }
+        layers:
+          - type: media
+          - type: shape
+            start: 2
+            end: -1
+          - type: shape
+            start: 2 beats
+            duration: 1 beat
+          - type: shape
+            per_shot: true
+            duration: 0.5
+        """)
+        let beats = BeatTimes(times: stride(from: 0.4, to: 20, by: 0.6).map { $0 }, tempo: 100, confidence: 0.9)
+        let p = try plan(t, PlanInputs(images: threeImages, audio: AudioInput(path: "/a.mp3", duration: 30), duration: 10, beats: beats))
+        #expect(p.layers[1].visible == [FrameSpan(60, 270)])
+        #expect(p.layers[2].visible == [FrameSpan(30, 48)])  // beat 2 at 1.0 s, beat 3 at 1.6 s
+        let shots = try #require(p.images?.shots)
+        #expect(p.layers[3].visible == shots.map { FrameSpan($0.startFrame, min($0.endFrame, $0.startFrame + 15)) })
+        // Without beats a beat counts half a second.
+        let silent = try plan(t, PlanInputs(images: threeImages, duration: 10))
+        #expect(silent.layers[2].visible == [FrameSpan(30, 45)])
+    }
+
+    @Test func transitionsAreCentredOnTheCut() throws {
+        let t = try TemplateParser.parse(yaml: """
+        name: t
+        timing: { cut: { mode: interval, fallback_interval: 2 } }
+        layers:
+          - type: media
+            layout: side_by_side
+            gap: 10
+            transition: { type: crossfade, duration: 0.4 }
+        """)
+        let p = try plan(t, PlanInputs(images: threeImages, duration: 6))
+        let m = try #require(p.images)
+        #expect(m.transitions.map(\.frames) == [FrameSpan(54, 66), FrameSpan(114, 126)])
+        #expect(m.cells.map(\.rect) == [Rect(x: 0, y: 0, width: 534, height: 1920), Rect(x: 546, y: 0, width: 534, height: 1920)])
+        #expect(m.shots.map(\.images) == [[0, 1], [2, 0], [1, 2]])
+        let (tr, progress) = try #require(m.transition(at: 60))
+        #expect(tr.from == 0 && abs(progress - 0.541) < 0.01)
+        // Freeze mode: no motion, so cuts.
+        let freeze = try plan(t, PlanInputs(images: threeImages, duration: 6, quality: .freeze))
+        #expect(freeze.images?.transitions.isEmpty == true)
+    }
+
+    @Test func animationsBecomeTracks() throws {
+        let t = try TemplateParser.parse(yaml: """
+        name: t
+        layers:
+          - type: shape
+            x: 100
+            width: 200
+            start: 1
+            animate:
+              - { preset: fade_in, duration: 0.5 }
+              - { preset: slide_in, from: left, duration: 1 }
+              - { preset: pop, duration: 0.4 }
+        """)
+        let p = try plan(t, PlanInputs(images: [], duration: 4))
+        let l = p.layers[0]
+        #expect(l.transform(frame: 30, time: 1.0).opacity == 0)
+        #expect(abs(l.transform(frame: 45, time: 1.5).opacity - 1) < 1e-9)
+        #expect(l.transform(frame: 30, time: 1.0).dx == -300)
+        #expect(l.transform(frame: 90, time: 3.0).dx == 0)
+        // pop overshoots 1 before settling.
+        let scales = stride(from: 1.0, through: 1.4, by: 0.02).map { l.transform(frame: 40, time: $0).scale }
+        #expect(scales.max()! > 1.02)
+        #expect(abs(l.transform(frame: 45, time: 1.45).scale - 1) < 1e-6)
+        let freeze = try plan(t, PlanInputs(images: [], duration: 4, quality: .freeze))
+        #expect(freeze.layers[0].animation.isEmpty)
     }
 
     @Test func kenBurnsNeverExceedsItsRange() {

@@ -12,27 +12,37 @@ import Testing
         let t = try load("golden-frame")
         #expect(t.name == "golden-frame")
         #expect(t.canvas == Canvas(width: 1080, height: 1920, fps: 30))
-        #expect(t.layers.map(\.kind) == ["background", "overlay_video", "images", "frame", "text"])
-        guard case .background(let bg) = t.layers[0], case .overlayVideo(let ov) = t.layers[1], case .images(let im) = t.layers[2],
-              case .frame(.border(let color, let width)) = t.layers[3], case .text(let text) = t.layers[4] else {
+        #expect(t.layers.map(\.kind) == ["color", "video", "media", "border", "text"])
+        guard case .color(.solid(.value(let bg))) = t.layers[0].content, case .video(let ov) = t.layers[1].content,
+              case .media(let im) = t.layers[2].content, case .border(let border) = t.layers[3].content,
+              case .text(let text) = t.layers[4].content else {
             Issue.record("unexpected layers"); return
         }
-        #expect(bg.color == Color(hex: "#050505"))
-        #expect(ov.opacity == 0.7)
-        #expect(im.window == Rect(x: 90, y: 160, width: 900, height: 1600))
-        #expect(im.kenBurns?.startZoom == 1.0 && im.kenBurns?.endZoom == 1.05)
-        #expect(color == Color(hex: "#D4AF37") && width == 10)
-        #expect(text.box == Rect(x: 0, y: 100, width: 1080, height: 200))
+        #expect(bg == Color(hex: "#050505"))
+        #expect(t.layers[1].opacity == 0.7 && ov.blend == .screen && ov.loop)
+        #expect(t.layers[2].placement.resolve(in: t.canvas) == Rect(x: 90, y: 160, width: 900, height: 1600))
+        #expect(im.style.kenBurns?.startZoom == 1.0 && im.style.kenBurns?.endZoom == 1.05)
+        #expect(border.color == .value(Color(hex: "#D4AF37")!) && border.width == 10)
+        #expect(t.layers[4].placement.resolve(in: t.canvas) == Rect(x: 0, y: 100, width: 1080, height: 200))
+        #expect(text.text == "{{caption}}")
         #expect(text.style.size == 60 && text.style.color == .white && text.style.stroke == Stroke(color: .black, width: 2))
         #expect(t.timing.cut.fallbackInterval == 2 && t.timing.noAudioDuration == 30)
+        #expect(t.warnings.isEmpty)
     }
 
     @Test func silverAndNoFrameDifferWhereTheyShould() throws {
-        guard case .frame(.border(let silver, _))? = try load("silver-frame").layers.first(where: { $0.kind == "frame" }) else {
+        guard case .border(let silver)? = try load("silver-frame").layers.first(where: { $0.kind == "border" })?.content else {
             Issue.record("silver-frame has no border"); return
         }
-        #expect(silver == Color(hex: "#C0C0C0"))
-        #expect(try load("no-frame").layers.contains { $0.kind == "frame" } == false)
+        #expect(silver.color == .value(Color(hex: "#C0C0C0")!))
+        #expect(try load("no-frame").layers.contains { $0.kind == "border" } == false)
+    }
+
+    @Test(arguments: ["golden-frame", "silver-frame", "no-frame", "polaroid", "price-tag", "split-screen", "story"])
+    func everyShippedTemplateLintsCleanWithNoWarnings(_ name: String) throws {
+        let t = try TemplateParser.parse(file: Fixtures.specsDirectory.appendingPathComponent("\(name).yaml").path,
+                                         options: .init(builtinAssets: ["glitter-rain", "demo-track", "demo-logo"]))
+        #expect(t.warnings.isEmpty, "\(t.warnings)")
     }
 }
 
@@ -57,7 +67,7 @@ import Testing
 
     @Test func minimalTemplateParses() throws {
         let t = try TemplateParser.parse(yaml: minimal)
-        #expect(t.layers == [.background(BackgroundLayer(color: .black))])
+        #expect(t.layers == [Layer(.color(.solid(.value(.black))))])
         #expect(t.timing == Timing())
     }
 
@@ -80,7 +90,7 @@ import Testing
     }
 
     @Test func outOfRangeNumber() {
-        let errs = errors(minimal + "\n  - type: overlay_video\n    source: x.mp4\n    opacity: 1.5\n")
+        let errs = errors(minimal + "\n  - type: overlay_video\n    source: builtin:glitter-rain\n    opacity: 1.5\n")
         #expect(errs.map(\.summary) == ["t.yaml:7:14: error: layers[1].opacity: expected a number from 0 to 1, got 1.5"])
     }
 
@@ -97,14 +107,14 @@ import Testing
     }
 
     @Test func missingRequiredFieldAndEveryProblemReported() {
-        let errs = errors("layers:\n  - type: images\n    fit: stretch\n")
-        #expect(errs.map(\.field).sorted() == ["layers[0].fit", "layers[0].window", "name"])
+        let errs = errors("layers:\n  - type: media\n    fit: stretch\n  - type: video\n")
+        #expect(errs.map(\.field).sorted() == ["layers[0].fit", "layers[1].source", "name"])
         #expect(errs.first { $0.field == "layers[0].fit" }?.message == "expected one of cover, contain, got 'stretch'")
     }
 
     @Test func unknownLayerTypeSuggests() {
         let errs = errors("name: t\nlayers:\n  - type: imagez\n")
-        #expect(errs.map(\.summary) == ["t.yaml:3:11: error: layers[0].type: expected one of background, overlay_video, images, frame, text, got 'imagez' (did you mean 'images'?)"])
+        #expect(errs.map(\.summary) == ["t.yaml:3:11: error: layers[0].type: expected one of color, video, media, image, text, shape, border, background, overlay_video, images, frame, got 'imagez' (did you mean 'image'?)"])
     }
 
     @Test func boxOffTheCanvas() {
@@ -125,15 +135,15 @@ import Testing
         #expect(errs.map(\.field) == ["timing.cut.min_shot"])
     }
 
-    @Test func duplicateLayerKind() {
-        let errs = errors(minimal + "\n  - type: background\n")
-        #expect(errs.map(\.field) == ["layers[1]"])
+    @Test func anyNumberOfLayersOfAKind() throws {
+        let t = try TemplateParser.parse(yaml: minimal + "\n  - type: text\n    text: a\n  - type: text\n    text: b\n  - type: background\n")
+        #expect(t.layers.map(\.kind) == ["color", "text", "text", "color"])
     }
 
     @Test func yamlSyntaxErrorHasAPosition() {
         let errs = errors("name: t\nlayers: [\n  - type: x\n")
-        #expect(errs.count == 1)
-        #expect((errs.first?.line ?? 0) > 0)
+        #expect(!errs.isEmpty)
+        #expect(errs.allSatisfy { $0.line > 0 })
         #expect(errs.first?.message.hasPrefix("YAML syntax") == true)
     }
 
@@ -148,5 +158,105 @@ import Testing
         #expect(Color(hex: "#FFF") == .white)
         #expect(Color(hex: "#GG0000") == nil)
         #expect(Color(hex: "#12345") == nil)
+        // Full-width digits are not hex digits (and must not crash).
+        #expect(Color(hex: "#ＦＦ００００") == nil)
+        #expect(Color(hex: "#١٢٣") == nil)
+    }
+
+    @Test func fullWidthColourIsAnErrorNotACrash() {
+        let errs = errors("name: t\nlayers:\n  - type: color\n    color: \"#ＦＦ００００\"\n")
+        #expect(errs.map(\.field) == ["layers[0].color"])
+    }
+
+    @Test func strokeFalseIsAllowed() throws {
+        let t = try TemplateParser.parse(yaml: "name: t\nlayers:\n  - type: text\n    stroke: false\n")
+        guard case .text(let text) = t.layers[0].content else { Issue.record("no text layer"); return }
+        #expect(text.style.stroke == nil)
+    }
+
+    @Test func duplicateKeyPointsAtTheDuplicateWithoutPrintingTheFile() {
+        let yaml = "name: t\ndescription: a long description that must not be repeated in the error\nlayers:\n  - type: color\n    color: \"#000000\"\n    color: \"#FFFFFF\"\n"
+        let errs = errors(yaml)
+        #expect(errs.count == 1)
+        #expect(errs.first?.summary == "t.yaml:6:5: error: YAML syntax: duplicate key 'color' (a key may appear once in a mapping)")
+        #expect(errs.first?.description.contains("long description") == false)
+    }
+
+    @Test func everySyntaxErrorIsReported() {
+        let yaml = "name: t\nlayers:\n  - type: color\n    color: [\n  - type: shape\n    x: {\n"
+        let errs = errors(yaml)
+        #expect(errs.count >= 2, "\(errs)")
+        #expect(Set(errs.map(\.line)).count == errs.count)
+    }
+
+    @Test func fieldsAreCheckedWhereTheyAreUsed() {
+        let yaml = """
+        name: t
+        fields:
+          price: { type: text, max_length: 8 }
+          accent: { type: color, default: "#FF0000" }
+          unused: { type: text }
+        layers:
+          - type: text
+            text: "{{price}} {{prise}}"
+          - type: shape
+            fill: "{{price}}"
+        """
+        let errs = errors(yaml)
+        #expect(errs.map(\.summary).sorted() == [
+            "t.yaml:8:11: error: layers[0].text: unknown field 'prise' (did you mean 'price'?); declared fields: accent, price, unused",
+            "t.yaml:10:11: error: layers[1].fill: the field 'price' is of type text, not color",
+        ].sorted())
+    }
+
+    @Test func unusedFieldsAreWarnings() throws {
+        let t = try TemplateParser.parse(yaml: "name: t\nfields:\n  tagline: { type: text }\nlayers:\n  - type: color\n    color: \"#000000\"\n", file: "t.yaml")
+        #expect(t.warnings.map(\.summary) == ["t.yaml:3:3: warning: fields.tagline: the field 'tagline' is declared but no layer uses it (write {{tagline}} in a text layer, or \"{{tagline}}\" as a colour or image source)"])
+    }
+
+    @Test func referencedFilesMustExist() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let path = dir.appendingPathComponent("t.yaml").path
+        try "name: t\nlayers:\n  - type: image\n    source: logo.png\n  - type: text\n    font: { file: fonts/Brand.ttf }\n  - type: video\n    source: builtin:glitter-rian\n".write(toFile: path, atomically: true, encoding: .utf8)
+        do {
+            _ = try TemplateParser.parse(file: path, options: .init(builtinAssets: ["glitter-rain", "demo-track"]))
+            Issue.record("missing files should be errors")
+        } catch let e as SpecErrors {
+            #expect(e.errors.map { "\($0.line):\($0.column) \($0.field)" } == ["4:13 layers[0].source", "6:19 layers[1].font.file", "8:13 layers[2].source"])
+            #expect(e.errors[2].message.contains("did you mean 'builtin:glitter-rain'"))
+        }
+        try Data().write(to: dir.appendingPathComponent("logo.png"))
+        #expect(throws: SpecErrors.self) { try TemplateParser.parse(file: path) }
+    }
+
+    @Test func unknownKeyListsEveryValidKeyWhenNothingIsClose() {
+        let errs = errors("name: t\nlayers:\n  - type: shape\n    zzzzzzzzzz: 1\n")
+        let message = errs.first?.message ?? ""
+        for key in ["x", "y", "width", "height", "anchor", "rotation", "opacity", "shadow", "start", "end", "animate", "shape", "fill", "stroke", "radius"] {
+            #expect(message.contains(key), "missing \(key) in: \(message)")
+        }
+    }
+
+    @Test func timingAnimationAndLayoutParse() throws {
+        let t = try TemplateParser.parse(yaml: """
+        name: t
+        layers:
+          - type: media
+            layout: grid
+            transition: { type: slide_up, duration: 0.3 }
+            cells: [{ fit: contain, fill: blur }]
+          - type: shape
+            start: 2 beats
+            end: -0.5
+            animate:
+              - { preset: slide_in, from: right, duration: 0.5, easing: "cubic-bezier(0.3, 1.4, 0.6, 1)" }
+              - keyframes: [{ t: 0, opacity: 0 }, { t: 1, opacity: 1, easing: ease_out }]
+        """)
+        guard case .media(let m) = t.layers[0].content else { Issue.record("no media"); return }
+        #expect(m.layout == .grid && m.transition == Transition(kind: .slideUp, duration: 0.3))
+        #expect(m.cellStyle(0).fit == .contain && m.cellStyle(0).fill == .blur && m.cellStyle(1).fit == .cover)
+        #expect(t.layers[1].timing == LayerTiming(start: .beats(2), end: .seconds(-0.5)))
+        #expect(t.layers[1].animations.count == 2)
+        #expect(t.layers[1].animations.first == .preset(.slideIn(from: .right), duration: 0.5, delay: 0, easing: .cubicBezier(0.3, 1.4, 0.6, 1)))
     }
 }

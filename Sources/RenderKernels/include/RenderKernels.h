@@ -48,4 +48,6 @@ void rk_rgb_to_yuv(uint8_t r, uint8_t g, uint8_t b, uint8_t *y, uint8_t *u, uint
 /* glibc: mmap blocks of 1 MiB and more (returned to the system on free) and cap malloc arenas at 2. */
 void rk_tune_allocator(void);
 
+#include "Raster.h"
+
 #endif

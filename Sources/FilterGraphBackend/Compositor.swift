@@ -1,0 +1,326 @@
+internal import CFFmpeg
+import Foundation
+import Planner
+import RasterImage
+internal import RenderKernels
+import SpecLang
+
+/// One layer (or run of layers) of the frame, drawn in order.
+protocol Stage: AnyObject {
+    func draw(frame: Int, into dst: PlanesRef) throws
+    /// True when the stage may look different at `frame` than at `frame - 1`.
+    func changes(at frame: Int) -> Bool
+}
+
+/// Draws a plan's layers bottom to top. The bottom run of layers that never move (colours, static art and at most
+/// one looping video) is composed once per video frame and cached; every other layer is a stage that costs only
+/// its own pixels: static art is blended as runs of covered pixels, animated layers through one affine
+/// resampling of their own box, pictures through one Ken Burns warp per cell.
+final class Compositor {
+    let plan: RenderPlan
+    private let base: BaseStack
+    private let stages: [Stage]
+
+    /// `texts`: the text renderer's image for each text layer, by layer index (box-sized).
+    init(plan: RenderPlan, texts: [Int: RGBAImage]) throws {
+        self.plan = plan
+        let full = FrameSpan(0, plan.frameCount)
+        var prefix: [LayerPlan] = []
+        var video: (VideoPlan, LayerPlan)?
+        var rest = plan.layers[...]
+        // The cached bottom: static, always-visible layers, with at most one video among them.
+        while let l = rest.first, l.isStatic, l.visible == [full] {
+            if case .media = l.content { break }
+            if case .video(let v) = l.content {
+                guard video == nil, l.rotation == 0, l.radius == 0, l.shadow == nil else { break }
+                video = (v, l)
+            }
+            prefix.append(l)
+            rest = rest.dropFirst()
+        }
+        var stages: [Stage] = []
+        var occluded: Rect?
+        for (n, l) in rest.enumerated() {
+            switch l.content {
+            case .media(let m):
+                let stage = try MediaStage(layer: l, media: m, canvasWidth: plan.width, canvasHeight: plan.height, fps: plan.fps)
+                if n == 0, stage.coversWindow { occluded = m.window }
+                stages.append(stage)
+            case .video(let v):
+                stages.append(try VideoStage(layer: l, video: v, fps: plan.fps))
+            default:
+                stages.append(SpriteStage(layer: l, sprite: try LayerArt.sprite(for: l, texts: texts), fps: plan.fps))
+            }
+        }
+        var under: [Sprite] = [], over: [Sprite] = []
+        var seenVideo = false
+        for l in prefix {
+            if case .video = l.content { seenVideo = true; continue }
+            let s = try LayerArt.sprite(for: l, texts: texts).baked(l.transform(frame: 0, time: 0), pivot: l.pivot)
+            if seenVideo { over.append(s) } else { under.append(s) }
+        }
+        base = try BaseStack(width: plan.width, height: plan.height, under: under, video: video, over: over, occluded: occluded, outputFPS: plan.fps)
+        self.stages = stages
+    }
+
+    func compose(frame index: Int, into dst: PlanesRef) throws {
+        try base.render(frame: index, fps: plan.fps, into: dst)
+        for stage in stages { try stage.draw(frame: index, into: dst) }
+    }
+
+    /// True when frame `index` is pixel-identical to frame `index - 1`.
+    func repeatsPreviousFrame(_ index: Int) -> Bool {
+        guard index > 0, !base.isAnimated else { return false }
+        return !stages.contains { $0.changes(at: index) }
+    }
+}
+
+// MARK: - Static art
+
+enum LayerArt {
+    /// The layer drawn once at its box (shadow included), before rotation, animation and opacity.
+    static func sprite(for l: LayerPlan, texts: [Int: RGBAImage]) throws -> Sprite {
+        let b = l.box
+        var img: RGBAImage
+        switch l.content {
+        case .color(let fill):
+            img = Raster.fill(fill, width: b.width, height: b.height)
+            if l.radius > 0 { Raster.mask(&img, Raster.coverage(.roundedRectangle, width: b.width, height: b.height, radius: Double(l.radius))) }
+        case .image(let p):
+            img = try picture(p, box: b, radius: l.radius)
+        case .text:
+            img = texts[l.index] ?? RGBAImage(width: b.width, height: b.height)
+        case .shape(let s):
+            let shape: ShapeKind = s.shape == .rectangle && l.radius > 0 ? .roundedRectangle : s.shape
+            img = RGBAImage(width: b.width, height: b.height)
+            if let fill = s.fill {
+                img = Raster.fill(fill, width: b.width, height: b.height)
+                Raster.mask(&img, Raster.coverage(shape, width: b.width, height: b.height, radius: Double(l.radius)))
+            }
+            if let stroke = s.stroke, stroke.width > 0 {
+                var ring = Raster.fill(.solid(stroke.color), width: b.width, height: b.height)
+                Raster.mask(&ring, Raster.coverage(shape, width: b.width, height: b.height, radius: Double(l.radius), stroke: stroke.width))
+                Raster.over(&img, ring)
+            }
+        case .border(let color, let width):
+            img = Raster.border(width: b.width, height: b.height, color: color, thickness: width, radius: l.radius)
+        case .media, .video:
+            img = RGBAImage(width: b.width, height: b.height)
+        }
+        var x = b.x, y = b.y
+        if let shadow = l.shadow {
+            let (shadowed, dx, dy) = Raster.withShadow(img, shadow)
+            img = shadowed
+            x += dx
+            y += dy
+        }
+        // Even origin for 4:2:0: shift the pixels by one when the box starts on an odd column or row.
+        if x & 1 != 0 || y & 1 != 0 {
+            img = pad(img, left: x & 1, top: y & 1)
+            x -= x & 1
+            y -= y & 1
+        }
+        return Sprite(rgba: img, x: x, y: y)
+    }
+
+    static func pad(_ img: RGBAImage, left: Int, top: Int) -> RGBAImage {
+        var out = RGBAImage(width: img.width + left, height: img.height + top)
+        for row in 0..<img.height {
+            let s = row * img.width * 4, d = ((row + top) * out.width + left) * 4
+            out.pixels.replaceSubrange(d..<(d + img.width * 4), with: img.pixels[s..<(s + img.width * 4)])
+        }
+        return out
+    }
+
+    /// A static picture fitted into the box without distortion: contain centres it, cover crops its middle.
+    static func picture(_ p: PicturePlan, box: Rect, radius: Int) throws -> RGBAImage {
+        let decoded = try ImageFile.decode(path: p.source.path, minimumSize: (box.width / 2, box.height / 2))
+        guard decoded.width >= 1, decoded.height >= 1 else { throw BackendError(.decode, path: p.source.path, "empty picture") }
+        let sx = Double(box.width) / Double(decoded.width), sy = Double(box.height) / Double(decoded.height)
+        let s = p.fit == .cover ? max(sx, sy) : min(sx, sy)
+        let w = max(1, Int((Double(decoded.width) * s).rounded())), h = max(1, Int((Double(decoded.height) * s).rounded()))
+        let scaled = try RGBAScaler().scaleRGBA(decoded.pixels, width: decoded.width, height: decoded.height, toWidth: w, toHeight: h)
+        var out = RGBAImage(width: box.width, height: box.height)
+        let ox = (box.width - w) / 2, oy = (box.height - h) / 2
+        for row in 0..<box.height {
+            let sr = row - oy
+            guard sr >= 0, sr < h else { continue }
+            let c0 = max(0, ox), c1 = min(box.width, ox + w)
+            guard c1 > c0 else { continue }
+            let s = (sr * w + (c0 - ox)) * 4, d = (row * box.width + c0) * 4
+            out.pixels.replaceSubrange(d..<(d + (c1 - c0) * 4), with: scaled[s..<(s + (c1 - c0) * 4)])
+        }
+        if radius > 0 {
+            // Round the corners of the picture itself, not of the empty box around a contained one.
+            var mask = [UInt8](repeating: 0, count: box.width * box.height)
+            let pw = min(w, box.width), ph = min(h, box.height), px = max(0, ox), py = max(0, oy)
+            let inner = Raster.coverage(.roundedRectangle, width: pw, height: ph, radius: Double(radius))
+            for row in 0..<ph { for col in 0..<pw { mask[(row + py) * box.width + col + px] = inner[row * pw + col] } }
+            Raster.mask(&out, mask)
+        }
+        return out
+    }
+}
+
+// MARK: - Sprite stage
+
+/// Text, pictures, shapes, borders and colours: drawn once, then blended each frame they show in.
+final class SpriteStage: Stage {
+    let layer: LayerPlan
+    let sprite: Sprite
+    /// Static layers: the sprite with its rotation and opacity baked in, as runs of covered pixels.
+    private let baked: AlphaLayer?
+    /// Animated layers: the untransformed sprite as runs, for frames where the transform is the identity.
+    private let plain: AlphaLayer
+
+    let fps: Int
+
+    init(layer: LayerPlan, sprite: Sprite, fps: Int) {
+        self.layer = layer
+        self.sprite = sprite
+        self.fps = fps
+        plain = AlphaLayer(sprite: sprite)
+        baked = layer.isStatic ? AlphaLayer(sprite: sprite.baked(layer.transform(frame: 0, time: 0), pivot: layer.pivot)) : nil
+    }
+
+    func draw(frame: Int, into dst: PlanesRef) throws {
+        guard layer.isVisible(at: frame) else { return }
+        if let baked {
+            baked.blend(onto: dst)
+            return
+        }
+        let t = layer.transform(frame: frame, time: Double(frame) / Double(fps))
+        if t.isIdentityGeometry && t.opacity >= 1 {
+            plain.blend(onto: dst)
+        } else {
+            sprite.draw(onto: dst, transform: t, pivot: layer.pivot)
+        }
+    }
+
+    func changes(at frame: Int) -> Bool {
+        if layer.isVisible(at: frame) != layer.isVisible(at: frame - 1) { return true }
+        guard layer.isVisible(at: frame), !layer.isStatic else { return false }
+        return layer.animation.contains { $0.span.contains(frame) || $0.span.contains(frame - 1) }
+    }
+}
+
+// MARK: - Video stage
+
+/// A clip above the cached bottom (timed, animated or over the pictures): decoded as it plays, looping or holding
+/// its last frame, fitted to its box.
+final class VideoStage: Stage {
+    let layer: LayerPlan
+    let video: VideoPlan
+    let fps: Int
+    private let player: ClipPlayer
+
+    init(layer: LayerPlan, video: VideoPlan, fps: Int) throws {
+        self.layer = layer
+        self.video = video
+        self.fps = fps
+        player = try ClipPlayer(path: video.source.path, width: layer.box.width, height: layer.box.height, fit: video.fit, loop: video.loop)
+    }
+
+    func draw(frame: Int, into dst: PlanesRef) throws {
+        guard layer.isVisible(at: frame) else { return }
+        let span = layer.visible.first { $0.contains(frame) }!
+        let local = video.animated ? Double(frame - span.start) / Double(fps) : 0
+        let buffer = try player.frame(at: local, restart: span.start)
+        let t = layer.transform(frame: frame, time: Double(frame) / Double(fps))
+        Sprite(buffer: buffer, x: layer.box.x & ~1, y: layer.box.y & ~1).draw(onto: dst, transform: t, pivot: layer.pivot)
+    }
+
+    func changes(at frame: Int) -> Bool {
+        layer.isVisible(at: frame) != layer.isVisible(at: frame - 1) || (layer.isVisible(at: frame) && (video.animated || !layer.isStatic))
+    }
+}
+
+/// Decodes a clip in order and gives the frame showing at a time, fitted to a box, as premultiplied YUVA.
+final class ClipPlayer {
+    let path: String
+    let width: Int, height: Int
+    let fit: Fit
+    let loop: Bool
+    private let input: MediaInputFile
+    private let frame: AVFrameBox
+    private let scaler = RGBAScaler()
+    private let timeBase: Double
+    private var current: (buffer: PlaneBuffer, time: Double)?
+    private var next: (buffer: PlaneBuffer, time: Double)?
+    private var lastTime = 0.0
+    private var loopOffset = 0.0
+    private var restartToken = Int.min
+    private var decodedAny = false
+
+    init(path: String, width: Int, height: Int, fit: Fit, loop: Bool) throws {
+        self.path = path
+        self.width = max(2, width & ~1)
+        self.height = max(2, height & ~1)
+        self.fit = fit
+        self.loop = loop
+        input = try MediaInputFile(path: path, mediaType: AVMEDIA_TYPE_VIDEO)
+        frame = try AVFrameBox()
+        let tb = input.stream.pointee.time_base
+        timeBase = tb.num > 0 && tb.den > 0 ? av_q2d(tb) : 1.0 / 30
+    }
+
+    /// The frame at `t` seconds from the clip's start; a new `restart` token starts the clip again.
+    func frame(at t: Double, restart: Int) throws -> PlaneBuffer {
+        if restart != restartToken {
+            if restartToken != Int.min { try input.rewind() }
+            restartToken = restart
+            current = nil
+            next = nil
+            lastTime = 0
+            loopOffset = 0
+        }
+        if current == nil {
+            guard let first = try decodeNext() else { throw BackendError(.decode, path: path, "the video has no frames") }
+            current = first
+        }
+        while true {
+            if next == nil { next = try decodeNext() }
+            guard let n = next, n.time <= t + 1e-6 else { break }
+            current = n
+            next = nil
+        }
+        return current!.buffer
+    }
+
+    private func decodeNext() throws -> (buffer: PlaneBuffer, time: Double)? {
+        for attempt in 0..<2 {
+            frame.unref()
+            if try input.decode(into: frame) {
+                decodedAny = true
+                let pts = frame.pointer.pointee.best_effort_timestamp
+                let time = (pts == rendc_av_nopts_value() ? lastTime + 1.0 / 30 : Double(pts) * timeBase + loopOffset)
+                lastTime = time
+                return (try fitted(), time)
+            }
+            // The end: loop (once per call, so a clip with no frames cannot spin) or hold the last frame.
+            guard loop, decodedAny, attempt == 0 else { return nil }
+            try input.rewind()
+            loopOffset = lastTime + 1.0 / 30
+        }
+        return nil
+    }
+
+    /// The decoded frame scaled to the box by `fit` (cover crops the middle; contain leaves transparent margins).
+    private func fitted() throws -> PlaneBuffer {
+        let fw = Double(frame.pointer.pointee.width), fh = Double(frame.pointer.pointee.height)
+        guard fw > 0, fh > 0 else { throw BackendError(.decode, path: path, "a video frame has no size") }
+        let s = fit == .cover ? max(Double(width) / fw, Double(height) / fh) : min(Double(width) / fw, Double(height) / fh)
+        let sw = max(2, Int((fw * s).rounded())), sh = max(2, Int((fh * s).rounded()))
+        let scaled = try scaler.convert(frame.pointer, width: sw, height: sh, path: path)
+        var out = RGBAImage(width: width, height: height)
+        let ox = (width - sw) / 2, oy = (height - sh) / 2
+        for row in 0..<height {
+            let sr = row - oy
+            guard sr >= 0, sr < sh else { continue }
+            let c0 = max(0, ox), c1 = min(width, ox + sw)
+            let src = (sr * sw + (c0 - ox)) * 4, dst = (row * width + c0) * 4
+            out.pixels.replaceSubrange(dst..<(dst + (c1 - c0) * 4), with: scaled[src..<(src + (c1 - c0) * 4)])
+        }
+        return .premultiplied(out)
+    }
+}

@@ -1,0 +1,312 @@
+import Foundation
+import Planner
+import RasterImage
+internal import RenderKernels
+import SpecLang
+
+/// The job's pictures and clips in their layout cells, shot by shot, with Ken Burns motion and transitions.
+/// The common case (an opaque, unrotated, unanimated layer between transitions) warps straight into the frame;
+/// otherwise the layer is drawn into its own premultiplied buffer and blended through its transform.
+final class MediaStage: Stage {
+    let layer: LayerPlan
+    let media: MediaPlan
+    let fps: Int
+    private struct Key: Hashable {
+        var input: Int, width: Int, height: Int, fit: Fit, blurFill: Bool
+    }
+    private var pictures: [Key: PreparedImage] = [:]
+    private var clips: [Int: ClipPlayer] = [:]
+    /// Straight into the frame: identity transform, full opacity, inside the canvas, no radius or shadow.
+    private let direct: Bool
+    private let work: PlaneBuffer
+    private let second: PlaneBuffer
+    private let masks: (luma: [UInt8], chroma: [UInt8])?
+    private let shadow: AlphaLayer?
+    private let shadowSprite: Sprite?
+    private let scratch: UnsafeMutablePointer<Int32>
+    private let canvasWidth: Int, canvasHeight: Int
+    /// True when the layer always paints every pixel of its window (the base may leave the window out).
+    private(set) var coversWindow = false
+
+    init(layer: LayerPlan, media: MediaPlan, canvasWidth: Int, canvasHeight: Int, fps: Int) throws {
+        self.layer = layer
+        self.media = media
+        self.fps = fps
+        self.canvasWidth = canvasWidth
+        self.canvasHeight = canvasHeight
+        let w = media.window
+        let inside = w.x >= 0 && w.y >= 0 && w.x + w.width <= canvasWidth && w.y + w.height <= canvasHeight
+        direct = inside && layer.isStatic && layer.rotation.truncatingRemainder(dividingBy: 360) == 0 && layer.opacity >= 1
+            && layer.radius == 0 && layer.shadow == nil
+        work = PlaneBuffer(width: w.width, height: w.height)
+        second = PlaneBuffer(width: w.width, height: w.height)
+        scratch = .allocate(capacity: 3 * max(canvasWidth, w.width, 16) + 64)
+        if layer.radius > 0 {
+            let l = Raster.coverage(.roundedRectangle, width: work.width, height: work.height, radius: Double(layer.radius))
+            var c = [UInt8](repeating: 0, count: work.chromaCount)
+            for y in 0..<(work.height / 2) { for x in 0..<(work.width / 2) { c[y * work.width / 2 + x] = l[(2 * y) * work.width + 2 * x] } }
+            masks = (l, c)
+        } else {
+            masks = nil
+        }
+        if let s = layer.shadow {
+            var shape = Raster.fill(.solid(.white), width: w.width, height: w.height)
+            if layer.radius > 0 { Raster.mask(&shape, Raster.coverage(.roundedRectangle, width: w.width, height: w.height, radius: Double(layer.radius))) }
+            let (img, left, top) = Raster.shadow(of: shape, s)
+            var x = w.x - left, y = w.y - top
+            var padded = img
+            if x & 1 != 0 || y & 1 != 0 { padded = LayerArt.pad(img, left: x & 1, top: y & 1); x -= x & 1; y -= y & 1 }
+            let sprite = Sprite(rgba: padded, x: x, y: y)
+            shadowSprite = sprite
+            shadow = layer.isStatic ? AlphaLayer(sprite: sprite.baked(layer.transform(frame: 0, time: 0), pivot: layer.pivot)) : nil
+        } else {
+            shadowSprite = nil
+            shadow = nil
+        }
+        // Prepare every picture once per cell size, for all the motions it is shown with.
+        var motions: [Key: [Motion]] = [:]
+        for shot in media.shots {
+            for (c, cell) in media.cells.enumerated() where media.inputs[shot.images[c]].kind == .picture {
+                let key = Key(input: shot.images[c], width: cell.rect.width, height: cell.rect.height, fit: cell.fit, blurFill: cell.fit == .contain && cell.fill == .blur)
+                motions[key, default: []].append(shot.motions[c])
+            }
+        }
+        for (key, list) in motions {
+            pictures[key] = try PreparedImage(
+                path: media.inputs[key.input].path, window: Rect(x: 0, y: 0, width: key.width, height: key.height), fit: key.fit,
+                motions: list + (media.transitions.contains { $0.kind == .zoom } ? [Motion(zoomFrom: 1, zoomTo: list.map(\.maxZoom).max()! * 1.25, panFrom: .center, panTo: .center, easing: .linear)] : []),
+                adjust: media.adjust, blurFill: key.blurFill
+            )
+        }
+        let tiles = media.cells.reduce(0) { $0 + $1.rect.width * $1.rect.height } == w.width * w.height
+        let opaque = media.cells.allSatisfy { $0.fit == .cover || $0.fill != .none }
+            && pictures.values.allSatisfy { $0.picture.a == nil }
+            && !media.inputs.contains { $0.kind == .clip }
+        coversWindow = direct && tiles && opaque && layer.visible == [FrameSpan(0, media.shots.last?.endFrame ?? 0)]
+    }
+
+    deinit { scratch.deallocate() }
+
+    func draw(frame: Int, into dst: PlanesRef) throws {
+        guard layer.isVisible(at: frame), let shot = media.shot(at: frame) else { return }
+        let transition = media.transition(at: frame)
+        if direct && transition == nil {
+            try drawShot(shot, frame: frame, extraZoom: 1, into: dst.offset(x: media.window.x, y: media.window.y), alpha: nil)
+            return
+        }
+        work.clear()
+        if let (t, p) = transition {
+            let a = media.shots[t.from], b = media.shots[t.from + 1]
+            try drawShot(a, frame: frame, extraZoom: t.kind == .zoom ? 1 + 0.25 * p : 1, into: work.planes, alpha: work)
+            second.clear()
+            try drawShot(b, frame: frame, extraZoom: 1, into: second.planes, alpha: second)
+            combine(t.kind, progress: p)
+        } else {
+            try drawShot(shot, frame: frame, extraZoom: 1, into: work.planes, alpha: work)
+        }
+        if let masks {
+            rk_multiply_mask(work.y, masks.luma, work.lumaCount)
+            rk_multiply_mask(work.a, masks.luma, work.lumaCount)
+            rk_multiply_mask(work.u, masks.chroma, work.chromaCount)
+            rk_multiply_mask(work.v, masks.chroma, work.chromaCount)
+            rk_multiply_mask(work.ca, masks.chroma, work.chromaCount)
+        }
+        let t = layer.transform(frame: frame, time: Double(frame) / Double(fps))
+        if let shadow {
+            shadow.blend(onto: dst)
+        } else if let shadowSprite {
+            shadowSprite.draw(onto: dst, transform: t, pivot: layer.pivot)
+        }
+        let sprite = Sprite(buffer: work, x: media.window.x, y: media.window.y)
+        if t.isIdentityGeometry && direct {
+            AlphaLayerBlit.blend(sprite, onto: dst, opacity: Int32((t.opacity * 256).rounded()))
+        } else {
+            sprite.draw(onto: dst, transform: t, pivot: layer.pivot)
+        }
+    }
+
+    func changes(at frame: Int) -> Bool {
+        if layer.isVisible(at: frame) != layer.isVisible(at: frame - 1) { return true }
+        guard layer.isVisible(at: frame), let shot = media.shot(at: frame) else { return false }
+        if media.shot(at: frame - 1)?.index != shot.index { return true }
+        if media.transition(at: frame) != nil || media.transition(at: frame - 1) != nil { return true }
+        if shot.motions.contains(where: { !$0.isStill }) { return true }
+        if shot.images.contains(where: { media.inputs[$0].kind == .clip }) { return true }
+        return layer.animation.contains { $0.span.contains(frame) || $0.span.contains(frame - 1) }
+    }
+
+    // MARK: Drawing
+
+    /// Draws every cell of `shot` at `frame` into `dst` (the window's top-left); `alpha` marks what was painted
+    /// when drawing into a buffer of the layer's own.
+    private func drawShot(_ shot: Shot, frame: Int, extraZoom: Double, into dst: PlanesRef, alpha: PlaneBuffer?) throws {
+        let t = min(1, max(0, shot.progress(at: frame)))
+        for (c, cell) in media.cells.enumerated() {
+            let input = shot.images[c]
+            let r = cell.rect
+            let target = dst.offset(x: r.x, y: r.y)
+            if media.inputs[input].kind == .clip {
+                let player = try clip(input: input, cell: c)
+                let buffer = try player.frame(at: Double(frame - shot.startFrame) / Double(fps), restart: shot.startFrame * 8 + c)
+                if case .color(let color) = cell.fill { fillRect(target, r.width, r.height, color, alpha: alpha, at: r) }
+                blendBuffer(buffer, into: target, alpha: alpha, at: r)
+                continue
+            }
+            let key = Key(input: input, width: r.width, height: r.height, fit: cell.fit, blurFill: cell.fit == .contain && cell.fill == .blur)
+            guard let pic = pictures[key] else { continue }
+            switch cell.fill {
+            case .color(let color) where cell.fit == .contain: fillRect(target, r.width, r.height, color, alpha: alpha, at: r)
+            case .blur where cell.fit == .contain:
+                if let fill = pic.fill { copyImage(fill, into: target, alpha: alpha, at: r) }
+            default: break
+            }
+            let m = shot.motions[c]
+            let p = pic.placement(zoom: m.zoom(at: t) * extraZoom, center: m.center(at: t))
+            warp(pic, p, into: target, cellWidth: r.width, cellHeight: r.height, alpha: alpha, at: r)
+        }
+    }
+
+    private func clip(input: Int, cell: Int) throws -> ClipPlayer {
+        let key = input * 8 + cell
+        if let p = clips[key] { return p }
+        let r = media.cells[cell].rect
+        let p = try ClipPlayer(path: media.inputs[input].path, width: r.width, height: r.height, fit: media.cells[cell].fit, loop: true)
+        clips[key] = p
+        return p
+    }
+
+    private func fillRect(_ dst: PlanesRef, _ w: Int, _ h: Int, _ c: Color, alpha: PlaneBuffer?, at r: Rect) {
+        var y: UInt8 = 0, u: UInt8 = 0, v: UInt8 = 0
+        rk_rgb_to_yuv(c.r, c.g, c.b, &y, &u, &v)
+        rk_fill_plane(dst.y, dst.yStride, Int32(w), Int32(h), y)
+        rk_fill_plane(dst.u, dst.cStride, Int32(w / 2), Int32(h / 2), u)
+        rk_fill_plane(dst.v, dst.cStride, Int32(w / 2), Int32(h / 2), v)
+        markOpaque(alpha, Rect(x: r.x, y: r.y, width: w, height: h))
+    }
+
+    private func markOpaque(_ alpha: PlaneBuffer?, _ r: Rect) {
+        guard let alpha else { return }
+        let x = max(0, r.x), y = max(0, r.y), w = min(alpha.width - x, r.width - (x - r.x)), h = min(alpha.height - y, r.height - (y - r.y))
+        guard w > 0, h > 0 else { return }
+        rk_fill_plane(alpha.a + y * alpha.width + x, alpha.width, Int32(w), Int32(h), 255)
+        rk_fill_plane(alpha.ca + (y / 2) * (alpha.width / 2) + x / 2, alpha.width / 2, Int32(w / 2), Int32(h / 2), 255)
+    }
+
+    private func copyImage(_ img: YUVImage, into dst: PlanesRef, alpha: PlaneBuffer?, at r: Rect) {
+        let w = min(img.width, r.width), h = min(img.height, r.height)
+        img.y.withUnsafeBufferPointer { s in for row in 0..<h { memcpy(dst.y + row * dst.yStride, s.baseAddress! + row * img.width, w) } }
+        img.u.withUnsafeBufferPointer { s in for row in 0..<h / 2 { memcpy(dst.u + row * dst.cStride, s.baseAddress! + row * img.width / 2, w / 2) } }
+        img.v.withUnsafeBufferPointer { s in for row in 0..<h / 2 { memcpy(dst.v + row * dst.cStride, s.baseAddress! + row * img.width / 2, w / 2) } }
+        markOpaque(alpha, Rect(x: r.x, y: r.y, width: w, height: h))
+    }
+
+    /// A premultiplied buffer (a clip frame) blended over the target.
+    private func blendBuffer(_ b: PlaneBuffer, into dst: PlanesRef, alpha: PlaneBuffer?, at r: Rect) {
+        let w = min(b.width, r.width), h = min(b.height, r.height)
+        for row in 0..<h {
+            rk_blend_premul_row(dst.y + row * dst.yStride, b.y + row * b.width, b.a + row * b.width, Int32(w))
+            if let alpha { rk_blend_premul_row(alpha.a + (r.y + row) * alpha.width + r.x, b.a + row * b.width, b.a + row * b.width, Int32(w)) }
+        }
+        for row in 0..<h / 2 {
+            rk_blend_premul_row(dst.u + row * dst.cStride, b.u + row * b.width / 2, b.ca + row * b.width / 2, Int32(w / 2))
+            rk_blend_premul_row(dst.v + row * dst.cStride, b.v + row * b.width / 2, b.ca + row * b.width / 2, Int32(w / 2))
+            if let alpha { rk_blend_premul_row(alpha.ca + (r.y / 2 + row) * alpha.width / 2 + r.x / 2, b.ca + row * b.width / 2, b.ca + row * b.width / 2, Int32(w / 2)) }
+        }
+    }
+
+    private func warp(_ image: PreparedImage, _ p: (dst: Rect, x0: Double, y0: Double, sx: Double, sy: Double), into dst: PlanesRef,
+                      cellWidth: Int, cellHeight: Int, alpha: PlaneBuffer?, at cell: Rect) {
+        let pic = image.picture
+        let ox = p.dst.x, oy = p.dst.y
+        let w = min(p.dst.width, cellWidth - ox) & ~1, h = min(p.dst.height, cellHeight - oy) & ~1
+        guard w > 0, h > 0 else { return }
+        let target = dst.offset(x: ox, y: oy)
+        let sc = scratch
+        if let a = pic.a, let ca = pic.ca {
+            // A translucent picture (a PNG cut-out): warp into temporaries and blend, straight over premultiplied.
+            let tmp = PlaneBuffer(width: w, height: h)
+            warpPlane(pic.y, pic.width, pic.height, tmp.y, w, h, w, p, 1, sc)
+            warpPlane(a, pic.width, pic.height, tmp.a, w, h, w, p, 1, sc)
+            warpPlane(pic.u, pic.width / 2, pic.height / 2, tmp.u, w / 2, h / 2, w / 2, p, 2, sc)
+            warpPlane(pic.v, pic.width / 2, pic.height / 2, tmp.v, w / 2, h / 2, w / 2, p, 2, sc)
+            warpPlane(ca, pic.width / 2, pic.height / 2, tmp.ca, w / 2, h / 2, w / 2, p, 2, sc)
+            let ones = [UInt8](repeating: 255, count: w)
+            for row in 0..<h {
+                rk_blend_straight_row(target.y + row * target.yStride, tmp.y + row * w, tmp.a + row * w, Int32(w))
+                if let alpha { rk_blend_straight_row(alpha.a + (cell.y + oy + row) * alpha.width + cell.x + ox, ones, tmp.a + row * w, Int32(w)) }
+            }
+            for row in 0..<h / 2 {
+                rk_blend_straight_row(target.u + row * target.cStride, tmp.u + row * w / 2, tmp.ca + row * w / 2, Int32(w / 2))
+                rk_blend_straight_row(target.v + row * target.cStride, tmp.v + row * w / 2, tmp.ca + row * w / 2, Int32(w / 2))
+                if let alpha { rk_blend_straight_row(alpha.ca + ((cell.y + oy) / 2 + row) * alpha.width / 2 + (cell.x + ox) / 2, ones, tmp.ca + row * w / 2, Int32(w / 2)) }
+            }
+        } else {
+            warpPlane(pic.y, pic.width, pic.height, target.y, w, h, target.yStride, p, 1, sc)
+            warpPlane(pic.u, pic.width / 2, pic.height / 2, target.u, w / 2, h / 2, target.cStride, p, 2, sc)
+            warpPlane(pic.v, pic.width / 2, pic.height / 2, target.v, w / 2, h / 2, target.cStride, p, 2, sc)
+            markOpaque(alpha, Rect(x: cell.x + ox, y: cell.y + oy, width: w, height: h))
+        }
+    }
+
+    private func warpPlane(_ src: [UInt8], _ sw: Int, _ sh: Int, _ dst: UnsafeMutablePointer<UInt8>, _ dw: Int, _ dh: Int, _ dstride: Int,
+                           _ p: (dst: Rect, x0: Double, y0: Double, sx: Double, sy: Double), _ sub: Double, _ scratch: UnsafeMutablePointer<Int32>) {
+        src.withUnsafeBufferPointer { s in
+            rk_warp_plane(s.baseAddress, Int32(sw), Int32(sh), sw, dst, Int32(dw), Int32(dh), dstride, p.x0 / sub, p.y0 / sub, p.sx, p.sy, scratch)
+        }
+    }
+
+    // MARK: Transitions
+
+    /// Combines `work` (the outgoing shot) and `second` (the incoming one) into `work`.
+    private func combine(_ kind: TransitionKind, progress p: Double) {
+        let W = work.width, H = work.height
+        let planes: [(UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>, Int, Int)] = [
+            (work.y, second.y, W, H), (work.a, second.a, W, H),
+            (work.u, second.u, W / 2, H / 2), (work.v, second.v, W / 2, H / 2), (work.ca, second.ca, W / 2, H / 2),
+        ]
+        for (a, b, w, h) in planes {
+            let sx = min(w, Int((p * Double(w)).rounded())), sy = min(h, Int((p * Double(h)).rounded()))
+            switch kind {
+            case .cut:
+                if p >= 0.5 { memcpy(a, b, w * h) }
+            case .crossfade, .zoom:
+                rk_mix_row(a, b, Int32(w * h), Int32((p * 256).rounded()))
+            case .slideLeft:
+                for row in 0..<h { let r = a + row * w; memmove(r, r + sx, w - sx); memcpy(r + w - sx, b + row * w, sx) }
+            case .slideRight:
+                for row in 0..<h { let r = a + row * w; memmove(r + sx, r, w - sx); memcpy(r, b + row * w + w - sx, sx) }
+            case .slideUp:
+                memmove(a, a + sy * w, (h - sy) * w); memcpy(a + (h - sy) * w, b, sy * w)
+            case .slideDown:
+                memmove(a + sy * w, a, (h - sy) * w); memcpy(a, b + (h - sy) * w, sy * w)
+            case .wipeLeft:
+                for row in 0..<h { memcpy(a + row * w + w - sx, b + row * w + w - sx, sx) }
+            case .wipeRight:
+                for row in 0..<h { memcpy(a + row * w, b + row * w, sx) }
+            case .wipeUp:
+                memcpy(a + (h - sy) * w, b + (h - sy) * w, sy * w)
+            case .wipeDown:
+                memcpy(a, b, sy * w)
+            }
+        }
+    }
+}
+
+/// Blends a whole premultiplied sprite without a transform, at an opacity (rows clipped to the target).
+enum AlphaLayerBlit {
+    static func blend(_ s: Sprite, onto dst: PlanesRef, opacity: Int32) {
+        let b = s.buffer
+        let x0 = max(0, s.x), y0 = max(0, s.y)
+        let x1 = min(dst.width, s.x + b.width), y1 = min(dst.height, s.y + b.height)
+        guard x1 > x0, y1 > y0 else { return }
+        for y in y0..<y1 {
+            let sr = (y - s.y) * b.width + (x0 - s.x)
+            rk_blend_premul_row_opacity(dst.y + y * dst.yStride + x0, b.y + sr, b.a + sr, Int32(x1 - x0), opacity)
+        }
+        for y in (y0 / 2)..<(y1 / 2) {
+            let sr = (y - s.y / 2) * (b.width / 2) + (x0 / 2 - s.x / 2)
+            rk_blend_premul_row_opacity(dst.u + y * dst.cStride + x0 / 2, b.u + sr, b.ca + sr, Int32((x1 - x0) / 2), opacity)
+            rk_blend_premul_row_opacity(dst.v + y * dst.cStride + x0 / 2, b.v + sr, b.ca + sr, Int32((x1 - x0) / 2), opacity)
+        }
+    }
+}

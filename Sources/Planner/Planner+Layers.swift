@@ -1,0 +1,316 @@
+import Foundation
+import SpecLang
+
+/// Resolves one template layer at a time: its box in output pixels, its visible frames, its animation tracks
+/// and its content with every field, asset and beat filled in.
+struct LayerContext {
+    let template: Template
+    let inputs: PlanInputs
+    let profile: QualityProfile
+    let scale: Double
+    let width: Int
+    let height: Int
+    let fps: Int
+    let duration: Double
+    let frameCount: Int
+    let fields: Planner.ResolvedFields
+    let shotSpans: [(span: FrameSpan, beat: Double?)]
+    /// Trusted beat times, or nil (then a beat counts `Planner.fallbackBeatSeconds`).
+    let beats: [Double]?
+    let templateDirectory: String?
+    let resolveAsset: (AssetRef) -> String?
+
+    static let clipExtensions: Set<String> = ["mp4", "mov", "m4v", "webm", "mkv"]
+
+    func layer(_ layer: Layer, index: Int, notes: inout [String]) throws -> LayerPlan? {
+        let path = "layers[\(index)]"
+        let spans = visibleSpans(layer.timing)
+        guard !spans.isEmpty else {
+            notes.append("\(path) (\(layer.kind)) is never shown: its start/end fall outside the video")
+            return nil
+        }
+        let canvasBox = layer.placement.resolve(in: template.canvas)
+        var box = scaledBox(canvasBox)
+        let content: LayerPlanContent
+        switch layer.content {
+        case .color(let fill):
+            content = .color(fillPlan(fill))
+        case .video(let v):
+            guard profile.overlay else {
+                notes.append("video layer \(path) left out in \(inputs.quality.rawValue) mode")
+                return nil
+            }
+            guard let file = resolveAsset(v.source) else {
+                throw PlanError(field: "\(path).source", message: "asset \(v.source) not found")
+            }
+            content = .video(VideoPlan(source: MediaInput(path: file, kind: .clip), loop: v.loop, fit: v.fit, blend: v.blend, animated: profile.motion))
+        case .media(let m):
+            box = evenBox(box)
+            content = .media(try media(m, box: box, notes: &notes))
+        case .image(let img):
+            let file: String?
+            switch img.source {
+            case .value(let ref):
+                guard let f = resolveAsset(ref) else { throw PlanError(field: "\(path).source", message: "asset \(ref) not found") }
+                file = f
+            case .field(let name):
+                file = try picturePath(field: name, path: path)
+            }
+            guard let file else {
+                notes.append("\(path) (image) left out: the field it shows is empty")
+                return nil
+            }
+            content = .image(PicturePlan(source: MediaInput(path: file), fit: img.fit))
+        case .text(let t):
+            let text = substitute(t.text)
+            guard !text.allSatisfy(\.isWhitespace) else { return nil }
+            content = .text(TextPlan(text: text, box: box, style: Planner.scaledStyle(t.style, scale), baseDirectory: templateDirectory))
+        case .shape(let s):
+            var stroke = s.stroke
+            stroke?.width *= scale
+            content = .shape(ShapePlan(shape: s.shape, fill: s.fill.map(fillPlan), stroke: stroke))
+        case .border(let b):
+            content = .border(color: color(b.color), width: max(1, Int((Double(b.width) * scale).rounded())))
+        }
+        var animation: [AnimationTrack] = []
+        if !layer.animations.isEmpty {
+            if profile.motion {
+                for span in spans { animation += tracks(layer.animations, span: span, box: box) }
+            } else {
+                notes.append("\(path) (\(layer.kind)): animations left out in \(inputs.quality.rawValue) mode")
+            }
+        }
+        let pivot = layer.pivot.map { Point(x: $0.x.resolve(template.canvas.width) * scale, y: $0.y.resolve(template.canvas.height) * scale) }
+        return LayerPlan(
+            index: index, content: content, box: box, rotation: layer.rotation, pivot: pivot, opacity: layer.opacity,
+            radius: Int((Double(layer.radius) * scale).rounded()), shadow: layer.shadow.map { Planner.scaledShadow($0, scale) },
+            visible: spans, animation: animation
+        )
+    }
+
+    // MARK: Geometry
+
+    func scaledBox(_ r: Rect) -> Rect {
+        guard scale != 1 else { return r }
+        return Rect(x: Int((Double(r.x) * scale).rounded()), y: Int((Double(r.y) * scale).rounded()),
+                    width: max(1, Int((Double(r.width) * scale).rounded())), height: max(1, Int((Double(r.height) * scale).rounded())))
+    }
+
+    /// Even position and size (4:2:0 chroma), kept inside the canvas where it was.
+    func evenBox(_ r: Rect) -> Rect {
+        let x = r.x & ~1, y = r.y & ~1
+        var w = max(2, r.width & ~1), h = max(2, r.height & ~1)
+        if x >= 0 && x + w > width { w = max(2, (width - x) & ~1) }
+        if y >= 0 && y + h > height { h = max(2, (height - y) & ~1) }
+        return Rect(x: x, y: y, width: w, height: h)
+    }
+
+    // MARK: Values
+
+    func color(_ c: Bindable<Color>) -> Color {
+        switch c {
+        case .value(let v): v
+        case .field(let name): fields.colors[name] ?? .black
+        }
+    }
+
+    func fillPlan(_ f: Fill) -> FillPlan {
+        switch f {
+        case .solid(let c): .solid(color(c))
+        case .linear(let angle, let stops): .linear(angle: angle, stops: stops)
+        case .radial(let stops): .radial(stops: stops)
+        }
+    }
+
+    /// `{{name}}` replaced by the field's text (text fields only; the parser checked the names).
+    func substitute(_ text: String) -> String {
+        guard text.contains("{{") else { return text }
+        var out = ""
+        var rest = Substring(text)
+        while let open = rest.range(of: "{{"), let close = rest[open.upperBound...].range(of: "}}") {
+            out += rest[..<open.lowerBound]
+            let name = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            out += fields.text[name] ?? ""
+            rest = rest[close.upperBound...]
+        }
+        return out + rest
+    }
+
+    /// The file a picture field names: the job's path as given, or the template's default asset.
+    func picturePath(field name: String, path: String) throws -> String? {
+        guard let value = fields.pictures[name] else { return nil }
+        if inputs.fields[name] != nil && !(inputs.fields[name] ?? "").isEmpty { return value }
+        let ref: AssetRef = value.hasPrefix("builtin:") ? .builtin(String(value.dropFirst(8))) : .file(value)
+        guard let file = resolveAsset(ref) else { throw PlanError(field: "fields.\(name)", message: "the default picture \(ref) was not found") }
+        return file
+    }
+
+    // MARK: Timing
+
+    /// The time of beat `n` counted from `origin` (beat 1 is the first beat after it); fractional beats interpolate.
+    func beatTime(_ n: Double, after origin: Double) -> Double {
+        guard n > 0 else { return origin }
+        guard let beats else { return origin + n * Planner.fallbackBeatSeconds }
+        let after = beats.filter { $0 > origin + 1e-6 }
+        let whole = Int(n.rounded(.down)), frac = n - Double(whole)
+        func at(_ k: Int) -> Double {
+            if k <= 0 { return origin }
+            if k <= after.count { return after[k - 1] }
+            let period = beats.count >= 2 ? (beats[beats.count - 1] - beats[0]) / Double(beats.count - 1) : Planner.fallbackBeatSeconds
+            return (after.last ?? origin) + Double(k - after.count) * period
+        }
+        return at(whole) + (at(whole + 1) - at(whole)) * frac
+    }
+
+    func time(_ p: TimePoint, origin: Double, end: Double) -> Double {
+        switch p {
+        case .seconds(let s): s < 0 ? end + s : origin + s
+        case .beats(let n): beatTime(n, after: origin)
+        }
+    }
+
+    func visibleSpans(_ t: LayerTiming) -> [FrameSpan] {
+        let windows: [(Double, Double, FrameSpan)] = t.perShot
+            ? shotSpans.map { (Double($0.span.start) / Double(fps), Double($0.span.end) / Double(fps), $0.span) }
+            : [(0, duration, FrameSpan(0, frameCount))]
+        return windows.compactMap { origin, limit, bounds in
+            let start = t.start.map { time($0, origin: origin, end: limit) } ?? origin
+            var end = limit
+            if let e = t.end { end = time(e, origin: origin, end: limit) }
+            if let d = t.duration {
+                switch d {
+                case .seconds(let s): end = start + s
+                case .beats(let n): end = beatTime(n, after: start)
+                }
+            }
+            let s = max(bounds.start, Int((start * Double(fps)).rounded()))
+            let e = min(bounds.end, Int((end * Double(fps)).rounded()))
+            return e > s ? FrameSpan(s, e) : nil
+        }
+    }
+
+    // MARK: Animation
+
+    func tracks(_ animations: [Animation], span: FrameSpan, box: Rect) -> [AnimationTrack] {
+        let s0 = Double(span.start) / Double(fps), s1 = Double(span.end) / Double(fps)
+        var result: [AnimationTrack] = []
+        func track(_ p: AnimatedProperty, _ keys: [AnimationTrack.Key], _ source: String) {
+            result.append(AnimationTrack(property: p, span: span, keys: keys, source: source))
+        }
+        for a in animations {
+            switch a {
+            case .preset(let preset, let d, let delay, let easing):
+                let a0 = s0 + delay, a1 = min(s1, a0 + d)
+                let b1 = s1 - delay, b0 = max(s0, b1 - d)
+                switch preset {
+                case .fadeIn:
+                    track(.opacity, [.init(time: a0, value: 0), .init(time: a1, value: 1, easing: easing ?? .linear)], "fade_in")
+                case .fadeOut:
+                    track(.opacity, [.init(time: b0, value: 1), .init(time: b1, value: 0, easing: easing ?? .linear)], "fade_out")
+                case .slideIn(let side):
+                    let (p, off) = offCanvas(side, box)
+                    track(p, [.init(time: a0, value: off), .init(time: a1, value: 0, easing: easing ?? .easeOut)], "slide_in \(side.rawValue)")
+                case .slideOut(let side):
+                    let (p, off) = offCanvas(side, box)
+                    track(p, [.init(time: b0, value: 0), .init(time: b1, value: off, easing: easing ?? .easeIn)], "slide_out \(side.rawValue)")
+                case .pop:
+                    track(.scale, [.init(time: a0, value: 0), .init(time: a1, value: 1, easing: easing ?? .cubicBezier(0.34, 1.56, 0.64, 1))], "pop")
+                case .pulse(let amount):
+                    var keys: [AnimationTrack.Key] = [.init(time: s0, value: 1)]
+                    let grid = beats ?? stride(from: Planner.fallbackBeatSeconds, to: s1, by: Planner.fallbackBeatSeconds).map { $0 }
+                    let inSpan = grid.filter { $0 >= s0 + delay && $0 < s1 }
+                    for (i, b) in inSpan.enumerated() {
+                        let next = i + 1 < inSpan.count ? inSpan[i + 1] : s1
+                        let len = min(d, next - b)
+                        guard len > 0.02 else { continue }
+                        keys.append(.init(time: b, value: 1))
+                        keys.append(.init(time: b + len * 0.35, value: 1 + amount, easing: .easeOut))
+                        keys.append(.init(time: b + len, value: 1, easing: easing ?? .easeIn))
+                    }
+                    if keys.count > 1 { track(.scale, keys, "pulse") }
+                }
+            case .keyframes(let frames):
+                for p in AnimatedProperty.allCases {
+                    let keys: [AnimationTrack.Key] = frames.compactMap { k in
+                        let v: Double?
+                        switch p {
+                        case .x: v = k.x.map { $0.resolve(template.canvas.width) * scale }
+                        case .y: v = k.y.map { $0.resolve(template.canvas.height) * scale }
+                        case .scale: v = k.scale
+                        case .rotation: v = k.rotation
+                        case .opacity: v = k.opacity
+                        }
+                        return v.map { .init(time: s0 + k.time, value: $0, easing: k.easing) }
+                    }
+                    if !keys.isEmpty { track(p, keys, "keyframes") }
+                }
+            }
+        }
+        return result
+    }
+
+    /// The offset that puts the box just off the canvas on `side`.
+    func offCanvas(_ side: Side, _ box: Rect) -> (AnimatedProperty, Double) {
+        switch side {
+        case .left: (.x, -Double(box.x + box.width))
+        case .right: (.x, Double(width - box.x))
+        case .top: (.y, -Double(box.y + box.height))
+        case .bottom: (.y, Double(height - box.y))
+        }
+    }
+
+    // MARK: Media
+
+    func media(_ m: MediaLayer, box: Rect, notes: inout [String]) throws -> MediaPlan {
+        guard !inputs.images.isEmpty else {
+            throw PlanError(field: "images", message: "at least one image is needed")
+        }
+        guard inputs.images.count <= Planner.maximumImages else {
+            throw PlanError(field: "images", message: "at most \(Planner.maximumImages) images, got \(inputs.images.count)")
+        }
+        let media = inputs.images.map { path in
+            MediaInput(path: path, kind: LayerContext.clipExtensions.contains(URL(fileURLWithPath: path).pathExtension.lowercased()) ? .clip : .picture)
+        }
+        let n = m.layout.cellCount
+        let gap = min(Int((Double(m.gap) * scale).rounded()) & ~1, min(box.width, box.height) / 2)
+        let halfW = max(2, ((box.width - gap) / 2) & ~1), halfH = max(2, ((box.height - gap) / 2) & ~1)
+        let rects: [Rect]
+        switch m.layout {
+        case .single: rects = [Rect(x: 0, y: 0, width: box.width, height: box.height)]
+        case .sideBySide: rects = [Rect(x: 0, y: 0, width: halfW, height: box.height), Rect(x: box.width - halfW, y: 0, width: halfW, height: box.height)]
+        case .stacked: rects = [Rect(x: 0, y: 0, width: box.width, height: halfH), Rect(x: 0, y: box.height - halfH, width: box.width, height: halfH)]
+        case .grid:
+            rects = [Rect(x: 0, y: 0, width: halfW, height: halfH), Rect(x: box.width - halfW, y: 0, width: halfW, height: halfH),
+                     Rect(x: 0, y: box.height - halfH, width: halfW, height: halfH), Rect(x: box.width - halfW, y: box.height - halfH, width: halfW, height: halfH)]
+        }
+        let cells = rects.enumerated().map { i, r in CellPlan(rect: r, fit: m.cellStyle(i).fit, fill: m.cellStyle(i).fill) }
+        var shots: [Shot] = []
+        for (k, s) in shotSpans.enumerated() {
+            let motions: [Motion] = (0..<n).map { c in
+                guard profile.motion, let kb = m.cellStyle(c).kenBurns else { return .still }
+                if kb.alternate && k % 2 == 1 {
+                    return Motion(zoomFrom: kb.endZoom, zoomTo: kb.startZoom, panFrom: kb.panTo, panTo: kb.panFrom, easing: kb.easing)
+                }
+                return Motion(zoomFrom: kb.startZoom, zoomTo: kb.endZoom, panFrom: kb.panFrom, panTo: kb.panTo, easing: kb.easing)
+            }
+            shots.append(Shot(
+                index: k, images: (0..<n).map { (k * n + $0) % media.count },
+                start: Double(s.span.start) / Double(fps), end: Double(s.span.end) / Double(fps),
+                startFrame: s.span.start, endFrame: s.span.end, beat: s.beat, motions: motions
+            ))
+        }
+        var transitions: [TransitionPlan] = []
+        if m.transition.kind != .cut && m.transition.duration > 0 {
+            if profile.motion {
+                let half = Int((m.transition.duration * Double(fps) / 2).rounded())
+                for (a, b) in zip(shots, shots.dropFirst()) {
+                    let h = min(half, a.frameCount / 2, b.frameCount / 2)
+                    if h >= 1 { transitions.append(TransitionPlan(kind: m.transition.kind, from: a.index, frames: FrameSpan(b.startFrame - h, b.startFrame + h))) }
+                }
+            } else {
+                notes.append("\(m.transition.kind.rawValue) transitions become cuts in \(inputs.quality.rawValue) mode")
+            }
+        }
+        return MediaPlan(window: box, inputs: media, cells: cells, shots: shots, transitions: transitions, adjust: m.adjust)
+    }
+}

@@ -1,0 +1,596 @@
+import Foundation
+internal import Yams
+
+/// Layers: the v2 kinds, and the v1 kinds (`background`, `overlay_video`, `images`, `frame`) read as their v2
+/// equivalents so that v1 files keep working unchanged.
+extension Reader {
+    static let v1Kinds = ["background", "overlay_video", "images", "frame"]
+
+    func layers(_ node: Node, _ path: String, canvas: Canvas) -> [Layer]? {
+        guard case .sequence(let seq) = node else {
+            error(node, path, "expected a list of layers, got \(describe(node))")
+            return nil
+        }
+        if seq.isEmpty { error(node, path, "a template needs at least one layer") }
+        return seq.enumerated().compactMap { layer($0.element, "\(path)[\($0.offset)]", canvas: canvas) }
+    }
+
+    func layer(_ node: Node, _ path: String, canvas: Canvas) -> Layer? {
+        guard let map = mapping(node, path) else { return nil }
+        guard let type = map.required("type", { self.oneOf($0, $1, LayerContent.kinds + Reader.v1Kinds) }) else {
+            map.abandon()
+            return nil
+        }
+        defer { map.finish() }
+        // Keys every visual layer has.
+        let placement = self.placement(map, path, canvas: canvas, v1Key: type == "images" ? "window" : "box")
+        var layer = Layer(.color(.solid(.value(.black))), placement: placement ?? .fullCanvas, line: node.mark?.line ?? 0)
+        if let v = map.optional("rotation", { self.number($0, $1, -3600...3600) }) { layer.rotation = v }
+        if let v = map.optional("pivot", { self.pivot($0, $1) }) { layer.pivot = v }
+        if let v = map.optional("opacity", { self.number($0, $1, 0...1) }) { layer.opacity = v } else if type == "overlay_video" { layer.opacity = 0.7 }
+        if let v = map.optional("radius", { self.int($0, $1, 0...4000) }) { layer.radius = v }
+        if type != "text", let v = map.optional("shadow", { self.shadow($0, $1) }) { layer.shadow = v }
+        layer.timing = layerTiming(map, path)
+        if let v = map.optional("animate", { self.animations($0, $1) }) { layer.animations = v }
+
+        switch type {
+        case "color", "background":
+            let fill = self.fill(map, path, colorKey: "color", required: type == "color")
+            layer.content = .color(fill ?? .solid(.value(Color(r: 5, g: 5, b: 5))))
+        case "video", "overlay_video":
+            let source = map.required("source", { self.asset($0, $1) })
+            let loop = map.optional("loop") { self.bool($0, $1) } ?? true
+            let fit = map.optional("fit") { self.enumeration($0, $1, Fit.self) } ?? .cover
+            let blend = map.optional("blend") { self.enumeration($0, $1, BlendMode.self) } ?? .normal
+            guard let source else { return nil }
+            layer.content = .video(VideoLayer(source: source, loop: loop, fit: fit, blend: blend))
+        case "media", "images":
+            guard let media = media(map, path, canvas: canvas) else { return nil }
+            layer.content = .media(media)
+        case "image":
+            let sourceNode = map.node("source")
+            var source: Bindable<AssetRef>?
+            if let sourceNode, let name = fieldReference(sourceNode) {
+                _ = map.optional("source") { _, _ in () }
+                if let f = checkField(name, sourceNode, join(path, "source"), kind: .image) { source = .field(f.name) }
+            } else {
+                source = map.required("source", { self.asset($0, $1) }).map { .value($0) }
+            }
+            let fit = map.optional("fit") { self.enumeration($0, $1, Fit.self) } ?? .contain
+            guard let source else { return nil }
+            layer.content = .image(ImageLayer(source: source, fit: fit))
+        case "text":
+            let text = map.optional("text") { self.templateText($0, $1) } ?? "{{\(Template.captionField)}}"
+            if map.node("text") == nil { usedFields.insert(Template.captionField) }
+            layer.content = .text(TextLayer(text: text, style: textStyle(map, path)))
+        case "shape":
+            let shape = map.optional("shape") { self.enumeration($0, $1, ShapeKind.self) } ?? .rectangle
+            var fill = self.fill(map, path, colorKey: "fill", required: false)
+            if let fillNode = map.node("fill"), isNullOrFalse(fillNode) { fill = nil } else if map.node("fill") == nil && map.node("gradient") == nil { fill = .solid(.value(.white)) }
+            var stroke: Stroke?
+            map.allow("stroke")
+            if let strokeNode = map.node("stroke"), !isNullOrFalse(strokeNode) {
+                stroke = self.stroke(strokeNode, join(path, "stroke"))
+            }
+            if shape == .roundedRectangle && layer.radius == 0 { layer.radius = 24 }
+            layer.content = .shape(ShapeLayer(shape: shape, fill: fill, stroke: stroke))
+        case "border":
+            let color = map.required("color") { self.bindableColor($0, $1) }
+            let width = map.required("thickness") { self.int($0, $1, 1...(min(canvas.width, canvas.height) / 4)) }
+            guard let color, let width else { return nil }
+            layer.content = .border(BorderLayer(color: color, width: width))
+        case "frame":
+            let borderNode = map.node("border")
+            let imageNode = map.node("image")
+            map.allow("border", "image")
+            if borderNode != nil && imageNode != nil {
+                error(imageNode, join(path, "image"), "a frame is either a border or an image, not both")
+                return nil
+            }
+            if let imageNode {
+                guard let ref = asset(imageNode, join(path, "image")) else { return nil }
+                layer.content = .image(ImageLayer(source: .value(ref), fit: .cover))
+            } else if let borderNode {
+                guard let bmap = mapping(borderNode, join(path, "border")) else { return nil }
+                let color = bmap.required("color") { self.bindableColor($0, $1) }
+                let width = bmap.required("width") { self.int($0, $1, 1...(min(canvas.width, canvas.height) / 4)) }
+                bmap.finish()
+                guard let color, let width else { return nil }
+                layer.content = .border(BorderLayer(color: color, width: width))
+            } else {
+                error(node, path, "a frame needs a 'border' or an 'image'")
+                return nil
+            }
+        default:
+            return nil
+        }
+        return layer
+    }
+
+    // MARK: Placement and timing
+
+    /// `x`, `y`, `width`, `height`, `anchor`, or one rectangle mapping under `v1Key` (`box`, `window`).
+    func placement(_ map: MappingReader, _ path: String, canvas: Canvas, v1Key: String) -> Placement? {
+        map.allow("box", "window")
+        if let rectNode = map.node("box") ?? map.node("window") {
+            let key = map.node("box") != nil ? "box" : "window"
+            for k in ["x", "y", "width", "height", "anchor"] where map.node(k) != nil {
+                error(map.node(k), join(path, k), "give the position either as '\(key)' or as x/y/width/height, not both")
+            }
+            map.allow("x", "y", "width", "height", "anchor")
+            return rect(rectNode, join(path, key), canvas: canvas).map(Placement.init)
+        }
+        var p = Placement()
+        if let v = map.optional("width", { self.length($0, $1, extent: canvas.width, positive: true) }) { p.width = v }
+        if let v = map.optional("height", { self.length($0, $1, extent: canvas.height, positive: true) }) { p.height = v }
+        if let v = map.optional("x", { self.coordinate($0, $1, extent: canvas.width) }) { p.x = v }
+        if let v = map.optional("y", { self.coordinate($0, $1, extent: canvas.height) }) { p.y = v }
+        if let v = map.optional("anchor", { self.enumeration($0, $1, Anchor.self) }) { p.anchor = v }
+        return p
+    }
+
+    /// `{x, y, width, height}`; `x`/`y` may be `center`. The rectangle must lie on the canvas (v1 boxes).
+    func rect(_ node: Node, _ path: String, canvas: Canvas) -> Rect? {
+        guard let map = mapping(node, path) else { return nil }
+        let width = map.required("width") { self.int($0, $1, 2...canvas.width) }
+        let height = map.required("height") { self.int($0, $1, 2...canvas.height) }
+        let xNode = map.node("x"), yNode = map.node("y")
+        func coord(_ node: Node, _ path: String, size: Int?, extent: Int) -> Int? {
+            if let s = node.scalar?.string, s == "center" || s == "centre" { return (extent - (size ?? extent)) / 2 }
+            return int(node, path, 0...extent, expected: "a whole number of pixels or 'center'")
+        }
+        let x = map.optional("x") { coord($0, $1, size: width, extent: canvas.width) } ?? 0
+        let y = map.optional("y") { coord($0, $1, size: height, extent: canvas.height) } ?? 0
+        map.finish()
+        guard let width, let height else { return nil }
+        let r = Rect(x: x, y: y, width: width, height: height)
+        if r.x + r.width > canvas.width {
+            error(xNode ?? node, join(path, "x"), "the box (\(r)) runs past the canvas's right edge (\(canvas.width) px)")
+            return nil
+        }
+        if r.y + r.height > canvas.height {
+            error(yNode ?? node, join(path, "y"), "the box (\(r)) runs past the canvas's bottom edge (\(canvas.height) px)")
+            return nil
+        }
+        return r
+    }
+
+    /// Pixels (`120`, `"120px"`) or a percentage of the canvas (`"50%"`).
+    func length(_ node: Node, _ path: String, extent: Int, positive: Bool = false) -> Length? {
+        let expected = positive ? "a size in pixels (e.g. 300) or a percentage of the canvas (e.g. \"50%\")" : "a position in pixels, a percentage of the canvas or 'center'"
+        guard case .scalar(let s) = node else {
+            error(node, path, "expected \(expected), got \(describe(node))")
+            return nil
+        }
+        var text = s.string.trimmingCharacters(in: .whitespaces)
+        var percent = false
+        if text.hasSuffix("%") { percent = true; text.removeLast() } else if text.hasSuffix("px") { text.removeLast(2) }
+        guard let v = Double(text.trimmingCharacters(in: .whitespaces)), v.isFinite else {
+            error(node, path, "expected \(expected), got \(describe(node))")
+            return nil
+        }
+        let limit = percent ? 400.0 : Double(extent * 4)
+        let range = positive ? (percent ? 0.1 : 1)...limit : -limit...limit
+        guard range.contains(v) else {
+            error(node, path, "expected \(expected) from \(fmt(range.lowerBound)) to \(fmt(range.upperBound))\(percent ? "%" : ""), got \(s.string)")
+            return nil
+        }
+        return percent ? .percent(v) : .pixels(v)
+    }
+
+    func coordinate(_ node: Node, _ path: String, extent: Int) -> Placement.Coordinate? {
+        if let s = node.scalar?.string, s == "center" || s == "centre" { return .center }
+        return length(node, path, extent: extent).map { .length($0) }
+    }
+
+    func pivot(_ node: Node, _ path: String) -> (x: Length, y: Length)? {
+        guard let map = mapping(node, path) else { return nil }
+        let x = map.required("x") { self.length($0, $1, extent: 10_000) }
+        let y = map.required("y") { self.length($0, $1, extent: 10_000) }
+        map.finish()
+        guard let x, let y else { return nil }
+        return (x, y)
+    }
+
+    func layerTiming(_ map: MappingReader, _ path: String) -> LayerTiming {
+        var t = LayerTiming()
+        t.start = map.optional("start") { self.timePoint($0, $1, negative: false) }
+        t.end = map.optional("end") { self.timePoint($0, $1, negative: true) }
+        t.duration = map.optional("duration") { self.timePoint($0, $1, negative: false) }
+        t.perShot = map.optional("per_shot") { self.bool($0, $1) } ?? false
+        if t.end != nil && t.duration != nil {
+            error(map.node("duration"), join(path, "duration"), "give 'end' or 'duration', not both")
+        }
+        return t
+    }
+
+    /// Seconds (`2`, `"2s"`, negative counts back from the end) or beats (`"4 beats"`, `"4b"`).
+    func timePoint(_ node: Node, _ path: String, negative: Bool) -> TimePoint? {
+        let expected = "seconds (e.g. 0.5\(negative ? ", or -1 for a second before the end" : "")) or beats (e.g. \"4 beats\")"
+        guard case .scalar(let s) = node else {
+            error(node, path, "expected \(expected), got \(describe(node))")
+            return nil
+        }
+        let text = s.string.trimmingCharacters(in: .whitespaces).lowercased()
+        var number = text
+        var beats = false
+        for suffix in ["beats", "beat", "b"] where text.hasSuffix(suffix) {
+            number = String(text.dropLast(suffix.count)); beats = true; break
+        }
+        if !beats && text.hasSuffix("s") { number = String(text.dropLast()) }
+        guard let v = Double(number.trimmingCharacters(in: .whitespaces)), v.isFinite, abs(v) <= 3600, negative || v >= 0, !(beats && v < 0) else {
+            error(node, path, "expected \(expected), got \(describe(node))")
+            return nil
+        }
+        return beats ? .beats(v) : .seconds(v)
+    }
+
+    // MARK: Animation
+
+    func animations(_ node: Node, _ path: String) -> [Animation]? {
+        guard case .sequence(let seq) = node else {
+            error(node, path, "expected a list of animations (- preset: fade_in ...), got \(describe(node))")
+            return nil
+        }
+        return seq.enumerated().compactMap { animation($0.element, "\(path)[\($0.offset)]") }
+    }
+
+    static let presets = ["fade_in", "fade_out", "slide_in", "slide_out", "pop", "pulse"]
+
+    func animation(_ node: Node, _ path: String) -> Animation? {
+        guard let map = mapping(node, path) else { return nil }
+        defer { map.finish() }
+        if let kf = map.node("keyframes") {
+            _ = map.optional("keyframes") { _, _ in () }
+            if map.node("preset") != nil { error(map.node("preset"), join(path, "preset"), "an animation is a preset or keyframes, not both") }
+            map.allow("preset")
+            return keyframes(kf, join(path, "keyframes")).map { .keyframes($0) }
+        }
+        guard let name = map.required("preset", { self.oneOf($0, $1, Reader.presets) }) else {
+            map.abandon()
+            return nil
+        }
+        let isPulse = name == "pulse"
+        let duration = map.optional("duration") { self.number($0, $1, 0.01...60) } ?? (isPulse ? 0.25 : 0.4)
+        let delay = map.optional("delay") { self.number($0, $1, 0...600) } ?? 0
+        let easing = map.optional("easing") { self.easing($0, $1) }
+        let preset: AnimationPreset
+        switch name {
+        case "fade_in": preset = .fadeIn
+        case "fade_out": preset = .fadeOut
+        case "slide_in": preset = .slideIn(from: map.optional("from") { self.enumeration($0, $1, Side.self) } ?? .bottom)
+        case "slide_out": preset = .slideOut(to: map.optional("to") { self.enumeration($0, $1, Side.self) } ?? .bottom)
+        case "pop": preset = .pop
+        default: preset = .pulse(amount: map.optional("amount") { self.number($0, $1, 0.001...2) } ?? 0.08)
+        }
+        return .preset(preset, duration: duration, delay: delay, easing: easing)
+    }
+
+    func keyframes(_ node: Node, _ path: String) -> [Keyframe]? {
+        guard case .sequence(let seq) = node, seq.count >= 2 else {
+            error(node, path, "expected a list of at least two keyframes (- { t: 0, opacity: 0 }), got \(describe(node))")
+            return nil
+        }
+        var result: [Keyframe] = []
+        for (i, item) in seq.enumerated() {
+            let p = "\(path)[\(i)]"
+            guard let map = mapping(item, p) else { continue }
+            let t = map.required("t") { self.number($0, $1, 0...600) }
+            var k = Keyframe(time: t ?? 0)
+            k.x = map.optional("x") { self.length($0, $1, extent: 10_000) }
+            k.y = map.optional("y") { self.length($0, $1, extent: 10_000) }
+            k.scale = map.optional("scale") { self.number($0, $1, 0...20) }
+            k.rotation = map.optional("rotation") { self.number($0, $1, -3600...3600) }
+            k.opacity = map.optional("opacity") { self.number($0, $1, 0...1) }
+            k.easing = map.optional("easing") { self.easing($0, $1) } ?? .linear
+            map.finish()
+            if let last = result.last, t != nil, k.time < last.time {
+                error(map.node("t"), join(p, "t"), "keyframes must be in time order (\(fmt(k.time)) comes after \(fmt(last.time)))")
+            }
+            result.append(k)
+        }
+        return result
+    }
+
+    /// `linear`, `ease_in`, `ease_out`, `ease_in_out`, `cubic_bezier(x1, y1, x2, y2)` or `[x1, y1, x2, y2]`.
+    func easing(_ node: Node, _ path: String) -> Easing? {
+        var numbers: [Node] = []
+        if case .sequence(let seq) = node {
+            numbers = Array(seq)
+        } else if let s = node.scalar?.string {
+            switch s {
+            case "linear": return .linear
+            case "ease_in": return .easeIn
+            case "ease_out": return .easeOut
+            case "ease_in_out": return .easeInOut
+            default:
+                for prefix in ["cubic_bezier(", "cubic-bezier("] where s.hasPrefix(prefix) && s.hasSuffix(")") {
+                    let inner = s.dropFirst(prefix.count).dropLast()
+                    let parts = inner.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                    let values = parts.compactMap(Double.init)
+                    if values.count == 4, parts.count == 4 { return bezier(values, node, path) }
+                }
+            }
+        }
+        if numbers.count == 4 {
+            let values = numbers.enumerated().compactMap { number($0.element, "\(path)[\($0.offset)]", -10...10) }
+            return values.count == 4 ? bezier(values, node, path) : nil
+        }
+        var message = "expected one of \(Easing.names.dropLast().joined(separator: ", ")), cubic_bezier(x1, y1, x2, y2) or [x1, y1, x2, y2], got \(describe(node))"
+        if let s = node.scalar?.string, let near = suggestion(s, Array(Easing.names.dropLast())) { message += " (did you mean '\(near)'?)" }
+        error(node, path, message)
+        return nil
+    }
+
+    private func bezier(_ v: [Double], _ node: Node, _ path: String) -> Easing? {
+        guard (0...1).contains(v[0]), (0...1).contains(v[2]) else {
+            error(node, path, "a cubic Bézier's x1 and x2 must lie from 0 to 1")
+            return nil
+        }
+        return .cubicBezier(v[0], v[1], v[2], v[3])
+    }
+
+    // MARK: Content
+
+    func fill(_ map: MappingReader, _ path: String, colorKey: String, required: Bool) -> Fill? {
+        map.allow(colorKey, "gradient")
+        let colorNode = map.node(colorKey), gradientNode = map.node("gradient")
+        if colorNode != nil && gradientNode != nil {
+            error(gradientNode, join(path, "gradient"), "give '\(colorKey)' or 'gradient', not both")
+            return nil
+        }
+        if let gradientNode { return gradient(gradientNode, join(path, "gradient")) }
+        if let colorNode {
+            if isNullOrFalse(colorNode) && colorKey == "fill" { return nil }
+            return bindableColor(colorNode, join(path, colorKey)).map { .solid($0) }
+        }
+        if required { error(map.node, join(path, colorKey), "is required (or give a 'gradient')") }
+        return nil
+    }
+
+    func gradient(_ node: Node, _ path: String) -> Fill? {
+        guard let map = mapping(node, path) else { return nil }
+        let kind = map.optional("type") { self.oneOf($0, $1, ["linear", "radial"]) } ?? "linear"
+        let angle = map.optional("angle") { self.number($0, $1, -360...360) } ?? 180
+        let stops = map.required("stops") { self.stops($0, $1) }
+        map.finish()
+        guard let stops else { return nil }
+        return kind == "radial" ? .radial(stops: stops) : .linear(angle: angle, stops: stops)
+    }
+
+    /// `["#000", "#FFF"]` (evenly spaced) or `[{color: "#000", at: 0}, ...]`.
+    func stops(_ node: Node, _ path: String) -> [GradientStop]? {
+        guard case .sequence(let seq) = node, seq.count >= 2 else {
+            error(node, path, "expected a list of at least two colours, got \(describe(node))")
+            return nil
+        }
+        var result: [GradientStop] = []
+        for (i, item) in seq.enumerated() {
+            let p = "\(path)[\(i)]"
+            let even = Double(i) / Double(seq.count - 1)
+            if case .mapping = item, let map = mapping(item, p) {
+                let c = map.required("color") { self.color($0, $1) }
+                let at = map.optional("at") { self.number($0, $1, 0...1) } ?? even
+                map.finish()
+                if let c { result.append(GradientStop(color: c, position: at)) }
+            } else if let c = color(item, p) {
+                result.append(GradientStop(color: c, position: even))
+            }
+        }
+        return result.count == seq.count ? result.sorted { $0.position < $1.position } : nil
+    }
+
+    func media(_ map: MappingReader, _ path: String, canvas: Canvas) -> MediaLayer? {
+        var m = MediaLayer()
+        if let v = map.optional("layout", { self.enumeration($0, $1, MediaLayout.self) }) { m.layout = v }
+        if let v = map.optional("gap", { self.int($0, $1, 0...2000) }) { m.gap = v }
+        m.style = cellStyle(map, path, base: CellStyle())
+        if let v = map.optional("adjust", { self.adjustments($0, $1) }) { m.adjust = v }
+        if let v = map.optional("transition", { self.transition($0, $1) }) { m.transition = v }
+        if let cellsNode = map.node("cells") {
+            _ = map.optional("cells") { _, _ in () }
+            guard case .sequence(let seq) = cellsNode else {
+                error(cellsNode, join(path, "cells"), "expected a list of cell styles, got \(describe(cellsNode))")
+                return m
+            }
+            if seq.count > m.layout.cellCount {
+                error(cellsNode, join(path, "cells"), "the \(m.layout.rawValue) layout has \(m.layout.cellCount) cell(s), got \(seq.count) cell styles")
+            }
+            for (i, item) in seq.enumerated() {
+                guard let cmap = mapping(item, join(path, "cells") + "[\(i)]") else { continue }
+                m.cells.append(cellStyle(cmap, join(path, "cells") + "[\(i)]", base: m.style))
+                cmap.finish()
+            }
+        }
+        return m
+    }
+
+    func cellStyle(_ map: MappingReader, _ path: String, base: CellStyle) -> CellStyle {
+        var s = base
+        if let v = map.optional("fit", { self.enumeration($0, $1, Fit.self) }) { s.fit = v }
+        if let fillNode = map.node("fill") {
+            _ = map.optional("fill") { _, _ in () }
+            if let name = fillNode.scalar?.string, name == "blur" {
+                s.fill = .blur
+            } else if isNullOrFalse(fillNode) || fillNode.scalar?.string == "none" {
+                s.fill = .none
+            } else if let c = color(fillNode, join(path, "fill")) {
+                s.fill = .color(c)
+            }
+        }
+        if let kbNode = map.node("ken_burns") {
+            s.kenBurns = map.optional("ken_burns") { self.kenBurns($0, $1) } ?? (isNullOrFalse(kbNode) ? nil : s.kenBurns)
+        }
+        return s
+    }
+
+    func kenBurns(_ node: Node, _ path: String) -> KenBurns? {
+        if isNullOrFalse(node) { return nil }
+        guard let map = mapping(node, path) else { return nil }
+        var k = KenBurns()
+        if let v = map.optional("start_zoom", { self.number($0, $1, 1...3) }) { k.startZoom = v }
+        if let v = map.optional("end_zoom", { self.number($0, $1, 1...3) }) { k.endZoom = v }
+        if let v = map.optional("pan_from", { self.unitPoint($0, $1) }) { k.panFrom = v }
+        if let v = map.optional("pan_to", { self.unitPoint($0, $1) }) { k.panTo = v }
+        if let v = map.optional("easing", { self.easing($0, $1) }) { k.easing = v }
+        if let v = map.optional("alternate", { self.bool($0, $1) }) { k.alternate = v }
+        map.finish()
+        return k
+    }
+
+    func unitPoint(_ node: Node, _ path: String) -> UnitPoint? {
+        if let s = node.scalar?.string, s == "center" || s == "centre" { return .center }
+        guard case .sequence(let seq) = node, seq.count == 2 else {
+            error(node, path, "expected [x, y] as fractions of the image (e.g. [0.5, 0.4]) or 'center', got \(describe(node))")
+            return nil
+        }
+        let items = Array(seq)
+        guard let x = number(items[0], path + "[0]", 0...1), let y = number(items[1], path + "[1]", 0...1) else { return nil }
+        return UnitPoint(x: x, y: y)
+    }
+
+    func adjustments(_ node: Node, _ path: String) -> Adjustments? {
+        guard let map = mapping(node, path) else { return nil }
+        var a = Adjustments()
+        if let v = map.optional("brightness", { self.number($0, $1, -1...1) }) { a.brightness = v }
+        if let v = map.optional("contrast", { self.number($0, $1, 0...3) }) { a.contrast = v }
+        if let v = map.optional("saturation", { self.number($0, $1, 0...3) }) { a.saturation = v }
+        map.finish()
+        return a
+    }
+
+    func transition(_ node: Node, _ path: String) -> Transition? {
+        if let s = node.scalar?.string, TransitionKind(rawValue: s) != nil || isNull(node) {
+            let kind = TransitionKind(rawValue: s) ?? .cut
+            return Transition(kind: kind, duration: kind == .cut ? 0 : 0.4)
+        }
+        if case .scalar = node {
+            _ = enumeration(node, path, TransitionKind.self)
+            return nil
+        }
+        guard let map = mapping(node, path) else { return nil }
+        let kind = map.required("type") { self.enumeration($0, $1, TransitionKind.self) } ?? .cut
+        let duration = map.optional("duration") { self.number($0, $1, 0...5) } ?? (kind == .cut ? 0 : 0.4)
+        map.finish()
+        return Transition(kind: kind, duration: kind == .cut ? 0 : duration)
+    }
+
+    /// Text with `{{field}}` placeholders; each must name a declared text field (or `caption`).
+    func templateText(_ node: Node, _ path: String) -> String? {
+        guard let text = string(node, path, allowEmpty: true) else { return nil }
+        var rest = Substring(text)
+        while let open = rest.range(of: "{{") {
+            guard let close = rest[open.upperBound...].range(of: "}}") else {
+                error(node, path, "'{{' without a closing '}}'")
+                return nil
+            }
+            let name = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            _ = checkField(name, node, path, kind: .text)
+            rest = rest[close.upperBound...]
+        }
+        return text
+    }
+
+    func asset(_ node: Node, _ path: String) -> AssetRef? {
+        guard let s = string(node, path) else { return nil }
+        if s.hasPrefix("builtin:") {
+            let name = String(s.dropFirst("builtin:".count))
+            guard name.range(of: #"^[a-z0-9][a-z0-9-]*$"#, options: .regularExpression) != nil else {
+                error(node, path, "'\(s)' is not a built-in asset name (lowercase letters, digits and '-')")
+                return nil
+            }
+            if let known = options.builtinAssets, !known.contains(name) {
+                var message = "no built-in asset named '\(name)'"
+                if let near = suggestion(name, Array(known)) { message += " (did you mean 'builtin:\(near)'?)" }
+                error(node, path, message + "; built-in assets: \(known.sorted().joined(separator: ", "))")
+                return nil
+            }
+            return .builtin(name)
+        }
+        if s.isEmpty || s.contains("\0") {
+            error(node, path, "expected a file path or builtin:NAME")
+            return nil
+        }
+        checkFileExists(s, node, path)
+        return .file(s)
+    }
+
+    func checkFileExists(_ file: String, _ node: Node, _ path: String) {
+        guard options.checkFiles, file.hasPrefix("/") || directory != nil else { return }
+        let full = file.hasPrefix("/") ? file : ((directory ?? ".") as NSString).appendingPathComponent(file)
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory) || isDirectory.boolValue {
+            error(node, path, "file '\(file)' not found (paths are relative to the template's folder)")
+        }
+    }
+
+    // MARK: Text style
+
+    /// Text style keys live directly in the text layer's mapping.
+    func textStyle(_ map: MappingReader, _ path: String) -> TextStyle {
+        var s = TextStyle()
+        if let v = map.optional("font", { self.font($0, $1) }) { s.font = v }
+        if let v = map.optional("size", { self.number($0, $1, 4...1000) }) { s.size = v }
+        let minNode = map.node("min_size")
+        if let v = map.optional("min_size", { self.number($0, $1, 4...1000) }) { s.minSize = v } else { s.minSize = min(s.minSize, s.size) }
+        if let v = map.optional("color", { self.color($0, $1) }) { s.color = v }
+        map.allow("stroke", "background", "shadow")
+        if let strokeNode = map.node("stroke") {
+            s.stroke = isNullOrFalse(strokeNode) ? nil : stroke(strokeNode, join(path, "stroke"))
+        }
+        if let n = map.node("background"), !isNullOrFalse(n) { s.background = captionBackground(n, join(path, "background")) }
+        if let n = map.node("shadow"), !isNullOrFalse(n) { s.shadow = shadow(n, join(path, "shadow")) }
+        if let v = map.optional("align", { self.enumeration($0, $1, TextAlign.self) }) { s.align = v }
+        if let v = map.optional("vertical_align", { self.enumeration($0, $1, VerticalAlign.self) }) { s.verticalAlign = v }
+        if let v = map.optional("max_lines", { self.int($0, $1, 1...20) }) { s.maxLines = v }
+        if let v = map.optional("wrap", { self.enumeration($0, $1, WrapMode.self) }) { s.wrap = v }
+        if let v = map.optional("line_spacing", { self.number($0, $1, 0.5...4) }) { s.lineSpacing = v }
+        if let v = map.optional("shrink_to_fit", { self.bool($0, $1) }) { s.shrinkToFit = v }
+        if let v = map.optional("ellipsis", { self.bool($0, $1) }) { s.ellipsis = v }
+        if s.minSize > s.size {
+            error(minNode, join(path, "min_size"), "must not be larger than size (\(fmt(s.minSize)) > \(fmt(s.size)))")
+        }
+        return s
+    }
+
+    func font(_ node: Node, _ path: String) -> FontSpec? {
+        guard let map = mapping(node, path) else { return nil }
+        var f = FontSpec()
+        if let v = map.optional("family", { self.string($0, $1) }) { f.family = v }
+        if let v = map.optional("weight", { self.enumeration($0, $1, FontWeight.self) }) { f.weight = v }
+        if let fileNode = map.node("file"), let v = map.optional("file", { self.string($0, $1) }) {
+            checkFileExists(v, fileNode, join(path, "file"))
+            f.file = v
+        }
+        map.finish()
+        return f
+    }
+
+    func stroke(_ node: Node, _ path: String) -> Stroke? {
+        guard let map = mapping(node, path) else { return nil }
+        let color = map.optional("color") { self.color($0, $1) } ?? .black
+        let width = map.optional("width") { self.number($0, $1, 0...50) } ?? 2
+        map.finish()
+        return Stroke(color: color, width: width)
+    }
+
+    func captionBackground(_ node: Node, _ path: String) -> CaptionBackground? {
+        guard let map = mapping(node, path) else { return nil }
+        let color = map.required("color") { self.color($0, $1) }
+        let padding = map.optional("padding") { self.int($0, $1, 0...500) } ?? 16
+        let radius = map.optional("radius") { self.int($0, $1, 0...500) } ?? 0
+        map.finish()
+        guard let color else { return nil }
+        return CaptionBackground(color: color, padding: padding, radius: radius)
+    }
+
+    func shadow(_ node: Node, _ path: String) -> Shadow? {
+        guard let map = mapping(node, path) else { return nil }
+        let color = map.optional("color") { self.color($0, $1) } ?? Color(r: 0, g: 0, b: 0, a: 160)
+        let dx = map.optional("offset_x") { self.int($0, $1, -200...200) } ?? 0
+        let dy = map.optional("offset_y") { self.int($0, $1, -200...200) } ?? 4
+        let blur = map.optional("blur") { self.int($0, $1, 0...100) } ?? 8
+        map.finish()
+        return Shadow(color: color, offsetX: dx, offsetY: dy, blur: blur)
+    }
+}
