@@ -191,6 +191,12 @@ final class RGBAScaler {
             Int32(SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT), nil, nil, nil
         )
         guard context != nil else { throw BackendError(.decode, path: path, "unsupported pixel format \(f.format)") }
+        // Decode with the matrix and range the frame was tagged with (BT.709 video, as rendc writes it), else BT.601
+        // as ffmpeg does (JPEG/JFIF is always 601): swscale's default turns a 709 green visibly greener.
+        let hd = f.colorspace == AVCOL_SPC_BT709
+        let full: Int32 = f.color_range == AVCOL_RANGE_JPEG ? 1 : 0
+        _ = sws_setColorspaceDetails(context, sws_getCoefficients(hd ? SWS_CS_ITU709 : SWS_CS_DEFAULT), full,
+                                     sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16)
         var out = [UInt8](repeating: 0, count: width * height * 4)
         let r: Int32 = out.withUnsafeMutableBufferPointer { buf in
             var dst: [UnsafeMutablePointer<UInt8>?] = [buf.baseAddress, nil, nil, nil]

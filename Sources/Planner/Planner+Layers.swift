@@ -269,7 +269,8 @@ struct LayerContext {
             throw PlanError(field: "images", message: "at most \(Planner.maximumImages) images, got \(inputs.images.count)")
         }
         let media = inputs.images.map { path in
-            MediaInput(path: path, kind: LayerContext.clipExtensions.contains(URL(fileURLWithPath: path).pathExtension.lowercased()) ? .clip : .picture)
+            let isClip = inputs.clips.map { $0.contains(path) } ?? LayerContext.clipExtensions.contains(URL(fileURLWithPath: path).pathExtension.lowercased())
+            return MediaInput(path: path, kind: isClip ? .clip : .picture)
         }
         let n = m.layout.cellCount
         let gap = min(Int((Double(m.gap) * scale).rounded()) & ~1, min(box.width, box.height) / 2)

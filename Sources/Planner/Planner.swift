@@ -17,10 +17,12 @@ public struct PlanInputs: Sendable, Equatable {
     public var beats: BeatTimes?
     /// Longest video allowed (VIDEO_MAX_DURATION).
     public var maxDuration: Double
+    /// Which of `images` are video clips (the caller looked at their contents); nil: judge by the file extension.
+    public var clips: Set<String>?
 
     public init(
         images: [String], audio: AudioInput? = nil, text: String? = nil, fields: [String: String] = [:], duration: Double? = nil,
-        quality: QualityMode = .normal, beats: BeatTimes? = nil, maxDuration: Double = 60
+        quality: QualityMode = .normal, beats: BeatTimes? = nil, maxDuration: Double = 60, clips: Set<String>? = nil
     ) {
         self.images = images
         self.audio = audio
@@ -30,6 +32,7 @@ public struct PlanInputs: Sendable, Equatable {
         self.quality = quality
         self.beats = beats
         self.maxDuration = maxDuration
+        self.clips = clips
     }
 }
 

@@ -47,6 +47,23 @@ public struct PipelineError: Error, Sendable, Equatable, CustomStringConvertible
     public var description: String { kind == .cancelled ? message : "\(kind.rawValue): \(message)" }
 }
 
+/// What a product media file is, judged by its first bytes (never by its name).
+enum MediaKind {
+    /// MP4/MOV (an ISO-BMFF `ftyp` box that is not a still-image brand) or Matroska/WebM (EBML).
+    static func isVideo(path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        let head = [UInt8]((try? handle.read(upToCount: 12)) ?? Data())
+        guard head.count >= 12 else { return false }
+        if head[0...3] == [0x1A, 0x45, 0xDF, 0xA3] { return true }
+        if head[4...7] == Array("ftyp".utf8)[...] {
+            let brand = String(decoding: head[8...11], as: UTF8.self)
+            return !["avif", "avis", "heic", "heix", "mif1", "msf1"].contains(brand)
+        }
+        return false
+    }
+}
+
 /// The one composition both `rendc render` and the worker run: load template -> beats -> caption -> plan -> backend.
 public final class RenderPipeline: Sendable {
     public let configuration: PipelineConfiguration
@@ -138,7 +155,8 @@ public final class RenderPipeline: Sendable {
         }
         let inputs = PlanInputs(
             images: request.images, audio: audio, text: request.text, fields: request.fields, duration: request.duration,
-            quality: request.quality, beats: beats, maxDuration: configuration.maxDuration
+            quality: request.quality, beats: beats, maxDuration: configuration.maxDuration,
+            clips: Set(request.images.filter(MediaKind.isVideo(path:)))
         )
         do {
             return try Planner.plan(template: template, inputs: inputs) { resolveAsset($0, template: template) }

@@ -213,6 +213,30 @@ import Testing
         #expect(close(img[box.x + box.width / 2, box.y + box.height / 2], Self.green, 20))
     }
 
+    @Test func aProductClipPlaysInItsShotInsteadOfFreezing() throws {
+        // A 2 s clip whose colour changes every half second: red, green, blue, white.
+        let clip = Self.dir.appendingPathComponent("product-clip.mp4").path
+        let colours = [Self.red, Self.green, Self.blue, RGBA(r: 240, g: 240, b: 240)]
+        try ClipWriter.write(path: clip, width: 320, height: 568, fps: 30, frameCount: 60) { i, img in
+            let c = colours[i / 15]
+            for y in 0..<img.height { for x in 0..<img.width { img[x, y] = c } }
+        }
+        let t = try Self.template("clip", """
+        name: clip
+        timing: { cut: { mode: interval, fallback_interval: 5 } }
+        layers:
+          - type: media
+            fit: cover
+            ken_burns: false
+        """)
+        for (time, expected) in [(0.2, Self.red), (0.7, Self.green), (1.2, Self.blue), (2.2, Self.red)] {
+            let (img, plan) = try still(t, images: [clip], duration: 4, at: time)
+            #expect(plan.images?.inputs.first?.kind == .clip)
+            // 2.2 s: the clip is shorter than its shot, so it loops.
+            #expect(close(img[540, 960], expected, 24), "at \(time) s the clip shows \(img[540, 960])")
+        }
+    }
+
     @Test func stillPastTheEndIsAnError() {
         #expect(throws: PipelineError.self) {
             _ = try still("golden-frame", images: RenderFixture.images, duration: 2, at: 2.5)
