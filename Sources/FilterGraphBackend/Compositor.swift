@@ -21,8 +21,9 @@ final class Compositor {
     private let base: BaseStack
     private let stages: [Stage]
 
-    /// `texts`: the text renderer's image for each text layer, by layer index (box-sized).
-    init(plan: RenderPlan, texts: [Int: RGBAImage]) throws {
+    /// `texts`: the text renderer's image for each text layer, by layer index (box-sized). With `onlyFrame`, only
+    /// what that frame shows is prepared (a still).
+    init(plan: RenderPlan, texts: [Int: RGBAImage], onlyFrame: Int? = nil) throws {
         self.plan = plan
         let full = FrameSpan(0, plan.frameCount)
         var prefix: [LayerPlan] = []
@@ -43,7 +44,7 @@ final class Compositor {
         for (n, l) in rest.enumerated() {
             switch l.content {
             case .media(let m):
-                let stage = try MediaStage(layer: l, media: m, canvasWidth: plan.width, canvasHeight: plan.height, fps: plan.fps)
+                let stage = try MediaStage(layer: l, media: m, canvasWidth: plan.width, canvasHeight: plan.height, fps: plan.fps, onlyFrame: onlyFrame)
                 if n == 0, stage.coversWindow { occluded = m.window }
                 stages.append(stage)
             case .video(let v):
@@ -59,7 +60,7 @@ final class Compositor {
             let s = try LayerArt.sprite(for: l, texts: texts).baked(l.transform(frame: 0, time: 0), pivot: l.pivot)
             if seenVideo { over.append(s) } else { under.append(s) }
         }
-        base = try BaseStack(width: plan.width, height: plan.height, under: under, video: video, over: over, occluded: occluded, outputFPS: plan.fps)
+        base = try BaseStack(width: plan.width, height: plan.height, under: under, video: video, over: over, occluded: occluded, outputFPS: plan.fps, onlyFrame: onlyFrame)
         self.stages = stages
     }
 

@@ -28,7 +28,8 @@ final class MediaStage: Stage {
     /// True when the layer always paints every pixel of its window (the base may leave the window out).
     private(set) var coversWindow = false
 
-    init(layer: LayerPlan, media: MediaPlan, canvasWidth: Int, canvasHeight: Int, fps: Int) throws {
+    /// With `onlyFrame`, only the pictures that frame shows are prepared (a still).
+    init(layer: LayerPlan, media: MediaPlan, canvasWidth: Int, canvasHeight: Int, fps: Int, onlyFrame: Int? = nil) throws {
         self.layer = layer
         self.media = media
         self.fps = fps
@@ -65,7 +66,12 @@ final class MediaStage: Stage {
         }
         // Prepare every picture once per cell size, for all the motions it is shown with.
         var motions: [Key: [Motion]] = [:]
-        for shot in media.shots {
+        var shown = media.shots
+        if let f = onlyFrame, let shot = media.shot(at: f) {
+            shown = [shot]
+            if let (t, _) = media.transition(at: f) { shown = [media.shots[t.from], media.shots[t.from + 1]] }
+        }
+        for shot in shown {
             for (c, cell) in media.cells.enumerated() where media.inputs[shot.images[c]].kind == .picture {
                 let key = Key(input: shot.images[c], width: cell.rect.width, height: cell.rect.height, fit: cell.fit, blurFill: cell.fit == .contain && cell.fill == .blur)
                 motions[key, default: []].append(shot.motions[c])

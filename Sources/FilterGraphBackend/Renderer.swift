@@ -17,7 +17,18 @@ public final class FilterGraphRenderer {
     public init(plan: RenderPlan, texts: [Int: RGBAImage]) throws {
         self.plan = plan
         compositor = try Compositor(plan: plan, texts: texts)
+        stillFrame = nil
     }
+
+    /// Prepares only what frame `frame` shows (one overlay frame, the pictures of its shot): for `still(frame:)`.
+    public init(plan: RenderPlan, texts: [Int: RGBAImage], stillFrame frame: Int) throws {
+        self.plan = plan
+        compositor = try Compositor(plan: plan, texts: texts, onlyFrame: frame)
+        stillFrame = frame
+    }
+
+    /// Set when prepared for one frame only.
+    private let stillFrame: Int?
 
     /// True when frame `index` is pixel-identical to frame `index - 1` (freeze mode inside a shot).
     func repeatsPreviousFrame(_ index: Int) -> Bool { compositor.repeatsPreviousFrame(index) }
@@ -33,7 +44,7 @@ public final class FilterGraphRenderer {
     public func still(frame index: Int) throws -> RGBAImage {
         let frame = try makeFrame()
         let planes = PlanesRef(frame: frame.pointer)
-        guard index >= 0, index < plan.frameCount else {
+        guard index >= 0, index < plan.frameCount, stillFrame == nil || stillFrame == index else {
             throw BackendError(.prepare, "frame \(index) is outside the video (frames 0 to \(plan.frameCount - 1))")
         }
         try compose(frame: index, into: planes)

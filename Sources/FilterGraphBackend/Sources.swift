@@ -136,7 +136,8 @@ final class BaseStack {
     /// Memory the cache may use.
     static let cacheBudget = 160 * 1024 * 1024
 
-    init(width: Int, height: Int, under: [Sprite], video: (VideoPlan, LayerPlan)?, over: [Sprite], occluded: Rect?, outputFPS: Int) throws {
+    /// - Parameter onlyFrame: prepare just what output frame `onlyFrame` shows (a still): one video frame.
+    init(width: Int, height: Int, under: [Sprite], video: (VideoPlan, LayerPlan)?, over: [Sprite], occluded: Rect?, outputFPS: Int, onlyFrame: Int? = nil) throws {
         self.width = width
         self.height = height
         segments = BaseStack.segments(width: width, height: height, occluded: occluded)
@@ -162,6 +163,23 @@ final class BaseStack {
         let blender = VideoBlender(width: width, height: height, under: underRGBA, video: v, box: layer.box, opacity: layer.opacity, over: overLayers)
         let frame = try AVFrameBox()
         isAnimated = v.animated
+        if let onlyFrame {
+            // A still: decode up to the one video frame it shows (looping or holding the last), blend only that.
+            var n = v.animated ? Int((Double(onlyFrame) / Double(outputFPS) * videoFPS + 1e-6).rounded(.down)) : 0
+            var index = -1
+            while index < n, try input.decode(into: frame) { index += 1; if index < n { frame.unref() } }
+            if index < n {
+                guard index >= 0 else { throw BackendError(.decode, path: v.source.path, "the video has no frames") }
+                n = v.loop ? n % (index + 1) : index
+                try input.rewind()
+                index = -1
+                while index < n, try input.decode(into: frame) { index += 1; if index < n { frame.unref() } }
+            }
+            try blender.blend(frame.pointer, into: planes, path: v.source.path)
+            cache = [extract(planes)]
+            fixed = true
+            return
+        }
         let maxFrames = v.animated ? max(1, BaseStack.cacheBudget / max(1, bytesPerFrame)) : 1
         while cache.count < maxFrames, try input.decode(into: frame) {
             try blender.blend(frame.pointer, into: planes, path: v.source.path)
@@ -180,6 +198,8 @@ final class BaseStack {
 
     /// A video that plays once holds its last frame.
     private var holdLast = false
+    /// Prepared for one frame only: the cache holds just it.
+    private var fixed = false
 
     private static func segments(width: Int, height: Int, occluded: Rect?) -> [Segment] {
         var result: [Segment] = []
@@ -226,7 +246,7 @@ final class BaseStack {
         }
         let t = Double(index) / Double(fps)
         let n = Int((t * videoFPS + 1e-6).rounded(.down))
-        let k = holdLast ? min(n, cache.count - 1) : n % cache.count
+        let k = fixed ? 0 : (holdLast ? min(n, cache.count - 1) : n % cache.count)
         var offset = 0
         cache[k].withUnsafeBufferPointer { src in
             for s in segments {

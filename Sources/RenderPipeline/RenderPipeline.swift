@@ -204,15 +204,16 @@ public final class RenderPipeline: Sendable {
         guard time.isFinite, time >= 0, time < plan.duration else {
             throw PipelineError(.input, String(format: "--at %.3f s is outside the video (0 to %.3f s)", time, plan.duration))
         }
-        let renderer = try prepare(plan)
         let frame = min(plan.frameCount - 1, Int((time * Double(plan.fps)).rounded(.down)))
+        let renderer = try prepare(plan, stillFrame: frame)
         do { return (try renderer.still(frame: frame), plan) } catch let e as BackendError {
             throw PipelineError(.render, e.description)
         }
     }
 
-    /// Renders every text layer and prepares the backend (decodes pictures, builds static layers).
-    public func prepare(_ plan: RenderPlan) throws -> FilterGraphRenderer {
+    /// Renders every text layer and prepares the backend (decodes pictures, builds static layers); with
+    /// `stillFrame`, only what that one frame shows.
+    public func prepare(_ plan: RenderPlan, stillFrame: Int? = nil) throws -> FilterGraphRenderer {
         var texts: [Int: RGBAImage] = [:]
         let renderer = CaptionRenderer()
         for layer in plan.layers {
@@ -224,6 +225,7 @@ public final class RenderPipeline: Sendable {
             }
         }
         do {
+            if let stillFrame { return try FilterGraphRenderer(plan: plan, texts: texts, stillFrame: stillFrame) }
             return try FilterGraphRenderer(plan: plan, texts: texts)
         } catch let e as BackendError {
             throw PipelineError(e.stage == .openInput || e.stage == .decode ? .input : .render, e.description)

@@ -237,6 +237,16 @@ import Testing
         }
     }
 
+    @Test func aStillPreparedForOneFrameEqualsThatFrameOfTheWholeRender() throws {
+        // The still path decodes one overlay frame and one shot's pictures; it must draw exactly what the render does.
+        for (template, time) in [("golden-frame", 2.9), ("story", 2.5), ("golden-frame", 9.5)] {
+            let request = RenderRequest(template: template, images: RenderFixture.images, text: "Hi", duration: 10, output: "x.mp4")
+            let (still, plan) = try RenderFixture.pipeline.still(request, at: time)
+            let full = try RenderFixture.pipeline.prepare(plan)
+            #expect(try full.still(frame: Int(time * 30)) == still, "\(template) at \(time) s")
+        }
+    }
+
     @Test func stillPastTheEndIsAnError() {
         #expect(throws: PipelineError.self) {
             _ = try still("golden-frame", images: RenderFixture.images, duration: 2, at: 2.5)
