@@ -22,6 +22,11 @@ public struct DatabaseConfiguration: Sendable, Equatable, CustomStringConvertibl
     public var tls: TLSMode
     /// Upper bound of pooled connections per process (a worker holds one for LISTEN).
     public var maximumConnections: Int
+    /// Seconds to open a connection (TCP, TLS and authentication) before giving up on that attempt.
+    public var connectTimeout: Double = 3
+    /// Seconds a store call (waiting for a pooled connection included) may take before it fails as
+    /// ``JobQueueError/Code/unavailable``: a down or hung database answers callers in seconds, not minutes.
+    public var queryTimeout: Double = 5
 
     public init(
         endpoint: Endpoint, username: String, password: String? = nil, database: String, tls: TLSMode = .prefer,
@@ -144,6 +149,7 @@ public struct DatabaseConfiguration: Sendable, Equatable, CustomStringConvertibl
             configuration = .init(unixSocketPath: path, username: username, password: password, database: database)
         }
         configuration.options.maximumConnections = max(2, maximumConnections)
+        configuration.options.connectTimeout = .milliseconds(Int64(max(0.1, connectTimeout) * 1000))
         return configuration
     }
 }
