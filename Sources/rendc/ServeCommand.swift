@@ -9,6 +9,7 @@ import Prometheus
 import RenderPipeline
 import ServiceLifecycle
 import SpecLang
+import Webhooks
 
 /// `rendc serve`: the HTTP API. Reads the environment once, here, and passes configuration down.
 struct ServeCommand: AsyncParsableCommand {
@@ -62,6 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
+        api.webhookTargets = try webhookTargetPolicy(environment: environment)
         if let host { api.host = host }
         if let port {
             guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
