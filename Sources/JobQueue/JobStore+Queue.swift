@@ -245,7 +245,7 @@ extension JobStore {
     /// Holds one pooled connection listening on ``notificationChannel`` and calls `onNotification` for each
     /// notification, until the calling task is cancelled. NOTIFY is a hint: keep polling as well.
     public func listenForNewJobs(_ onNotification: @escaping @Sendable () -> Void) async throws {
-        try await guarded("listen") {
+        try await guarded("listen", timeout: nil) {
             try await client.withConnection { connection in
                 try await connection.listen(on: Self.notificationChannel) { notifications in
                     for try await _ in notifications {

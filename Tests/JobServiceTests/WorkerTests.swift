@@ -164,7 +164,9 @@ func folderIsEmpty(_ path: String) -> Bool {
     @Test func aWorkerThatLostItsLeaseStopsAndWritesNothing() async throws {
         // The worker heartbeats too rarely for its 0.5 s lease (a stalled process); the job is reaped and
         // claimed by another owner, and the worker notices at its next progress write.
-        let policy = QueuePolicy(leaseDuration: 0.5, backoff: BackoffPolicy(base: 0, jitter: 0))
+        // The reaped job waits 2 s (backoff) before anyone may claim it: the worker, woken by the reaper's NOTIFY
+        // while nothing is due, goes back to its 30 s poll, so the thief's claim cannot lose a race to it.
+        let policy = QueuePolicy(leaseDuration: 0.5, backoff: BackoffPolicy(base: 2, jitter: 0))
         try await withTestStore(policy: policy) { store, _ in
             let root = try Fixtures.temporaryDirectory("rendc-worker")
             defer { try? FileManager.default.removeItem(at: root) }
@@ -175,11 +177,15 @@ func folderIsEmpty(_ path: String) -> Bool {
             let config = WorkerConfiguration(
                 concurrency: 1, temporaryDirectory: temp, identity: "w-stalled", pollInterval: 30, heartbeatInterval: 60,
                 reaperInterval: 600, progressInterval: 0.1)
-            try await withWorker(store: store, objects: objects, renderer: SimulatedRenderer(duration: 3), configuration: config) { worker in
+            try await withWorker(store: store, objects: objects, renderer: SimulatedRenderer(duration: 600), configuration: config) { worker in
                 #expect(try await eventually(timeout: 30) { try await store.job(id: id)?.status == .processing })
-                try await Task.sleep(for: .milliseconds(700))
-                #expect(try await store.reapExpiredLeases().map(\.jobId) == [id])
-                let thief = try #require(try await store.claim(owner: "thief", limit: 1).first)
+                #expect(try await eventually(timeout: 30) { try await store.reapExpiredLeases().map(\.jobId) == [id] })
+                var claimed: ClaimedJob?
+                #expect(try await eventually(timeout: 30) {
+                    claimed = try await store.claim(owner: "thief", limit: 1).first
+                    return claimed != nil
+                })
+                let thief = try #require(claimed)
                 #expect(try await eventually(timeout: 30) { worker.busySlots == 0 }, "the worker stopped the render")
                 #expect(try await store.job(id: id)?.leaseOwner == "thief")
                 #expect(try await store.complete(thief.lease, videoURL: "thief.mp4", thumbnailURL: nil, processingTimeMs: 1))
