@@ -141,6 +141,66 @@ func withDelivery<R: Sendable>(_ service: WebhookDeliveryService, _ body: @Senda
         }
     }
 
+    /// Every way a job can end queues exactly its event, in the same statement; a retry or a release queues none.
+    @Test func everyFinalTransitionQueuesItsEventAndOthersNone() async throws {
+        try await withTestStore(policy: QueuePolicy(leaseDuration: 0.3, backoff: BackoffPolicy(base: 0, jitter: 0))) { store, _ in
+            let tenant = try await store.createTenant(name: "transitions", maxRunningJobs: 100)
+            var priority = 0
+            // Each new job outranks the ones left pending before it, so the claim takes it.
+            func job(_ attempts: Int = 3) async throws -> (UUID, Lease) {
+                priority += 1
+                let id = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: [UUID()], priority: priority, maxAttempts: attempts, callbackURL: "https://93.184.216.34/hook"))
+                let claimed = try await store.claim(owner: "w", limit: 1)
+                let lease = try #require(claimed.first { $0.job.id == id }).lease
+                return (id, lease)
+            }
+            func events(_ id: UUID) async throws -> [String] { try await store.webhookDeliveries(jobId: id).map(\.eventType) }
+
+            let (completed, l1) = try await job()
+            #expect(try await store.complete(l1, videoURL: "v", thumbnailURL: nil, processingTimeMs: 1))
+            #expect(try await events(completed) == ["job.completed"])
+            #expect(try await store.complete(l1, videoURL: "v", thumbnailURL: nil, processingTimeMs: 1) == false)
+            #expect(try await events(completed) == ["job.completed"], "a repeated (fenced) write queues nothing")
+
+            let (failed, l2) = try await job()
+            #expect(try await store.fail(l2, error: "bad input", retryable: false) == .failed)
+            #expect(try await events(failed) == ["job.failed"])
+
+            let (retried, l3) = try await job()
+            guard case .retrying = try await store.fail(l3, error: "flaky", retryable: true) else { Issue.record("expected a retry"); return }
+            #expect(try await events(retried).isEmpty, "a retry is not a final state")
+
+            let (released, l4) = try await job()
+            #expect(try await store.release(l4))
+            #expect(try await events(released).isEmpty)
+
+            let (stopped, l5) = try await job()
+            #expect(try await store.requestCancel(jobId: stopped, tenantId: tenant.id) == .requested)
+            #expect(try await events(stopped).isEmpty, "a running job is cancelled when its worker stops it")
+            #expect(try await store.markCancelled(l5))
+            #expect(try await events(stopped) == ["job.cancelled"])
+
+            let (cancelledOnRelease, l6) = try await job()
+            #expect(try await store.requestCancel(jobId: cancelledOnRelease, tenantId: tenant.id) == .requested)
+            #expect(try await store.release(l6))
+            #expect(try await events(cancelledOnRelease) == ["job.cancelled"])
+
+            let (crashed, _) = try await job(1)
+            #expect(try await eventually(timeout: 30) { try await store.reapExpiredLeases().contains { $0.jobId == crashed } })
+            #expect(try await events(crashed) == ["job.failed"], "the reaper's final failure queues the event too")
+
+            let pending = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: [UUID()], callbackURL: "https://93.184.216.34/hook", runAfter: Date().addingTimeInterval(3600)))
+            #expect(try await store.requestCancel(jobId: pending, tenantId: tenant.id) == .cancelled)
+            #expect(try await events(pending) == ["job.cancelled"], "cancelling a pending job sends job.cancelled")
+            #expect(try await store.requestCancel(jobId: pending, tenantId: tenant.id) == .alreadyFinished(.cancelled))
+            #expect(try await events(pending) == ["job.cancelled"])
+
+            let silent = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: [UUID()], runAfter: Date().addingTimeInterval(3600)))
+            #expect(try await store.requestCancel(jobId: silent, tenantId: tenant.id) == .cancelled)
+            #expect(try await events(silent).isEmpty, "no callback URL, no event")
+        }
+    }
+
     @Test func queuedEventsSurviveAKilledDelivererAndKeepTheirId() async throws {
         try await withTestStore { store, _ in
             let root = try Fixtures.temporaryDirectory("rendc-webhook")
