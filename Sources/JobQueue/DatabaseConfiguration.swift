@@ -90,8 +90,21 @@ public struct DatabaseConfiguration: Sendable, Equatable, CustomStringConvertibl
     }
 
     /// Reads `DATABASE_URL`, else `DB_HOST` (default localhost), `DB_PORT` (5432), `DB_NAME` (required),
-    /// `DB_USER` (postgres), `DB_PASSWORD`, `DB_SSLMODE` (prefer) from the given variables.
+    /// `DB_USER` (postgres), `DB_PASSWORD`, `DB_SSLMODE` (prefer) from the given variables; with either,
+    /// `DB_CONNECT_TIMEOUT` (3) and `DB_QUERY_TIMEOUT` (5) in seconds.
     public static func fromEnvironment(_ environment: [String: String]) throws -> DatabaseConfiguration {
+        var configuration = try endpointFromEnvironment(environment)
+        for (name, keyPath) in [("DB_CONNECT_TIMEOUT", \DatabaseConfiguration.connectTimeout), ("DB_QUERY_TIMEOUT", \.queryTimeout)] {
+            guard let text = environment[name], !text.isEmpty else { continue }
+            guard let value = Double(text), value.isFinite, value >= 0.1, value <= 3600 else {
+                throw DatabaseConfigurationError("\(name) '\(text.prefix(40))' must be a number of seconds from 0.1 to 3600")
+            }
+            configuration[keyPath: keyPath] = value
+        }
+        return configuration
+    }
+
+    static func endpointFromEnvironment(_ environment: [String: String]) throws -> DatabaseConfiguration {
         if let url = environment["DATABASE_URL"], !url.isEmpty {
             return try DatabaseConfiguration(url: url)
         }
