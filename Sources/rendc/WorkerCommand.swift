@@ -17,7 +17,8 @@ struct WorkerCommand: AsyncParsableCommand {
             Database: DATABASE_URL, or DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD.
             Environment: VIDEO_WORKER_CONCURRENCY (2), VIDEO_TEMP_DIR (system temp); storage: RENDC_STORAGE_DIR
             (./storage) or S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY, S3_SECRET_KEY...; templates and assets as for
-            `rendc render` (RENDC_TEMPLATES, RENDC_ASSETS_DIR, ...). See .env.example.
+            `rendc render` (RENDC_TEMPLATES, RENDC_ASSETS_DIR, ...); webhooks: RENDC_WEBHOOK_SECRET,
+            RENDC_WEBHOOK_ALLOWED_HOSTS, RENDC_URL_SIGNING_SECRET, RENDC_PUBLIC_URL, RENDC_SIGNED_URL_TTL. See .env.example.
             """
     )
 

@@ -87,8 +87,11 @@ import Webhooks
                 #expect(try await get("/api/v1/video/jobs").status == .ok)
 
                 try server.pause()
-                try Self.expectUnavailable(try await get("/readyz"), "readyz")
-                try Self.expectUnavailable(try await get("/api/v1/video/jobs"), "list jobs")
+                let clock = ContinuousClock()
+                var readyTook = Duration.zero, listTook = Duration.zero
+                readyTook = try await clock.measure { try Self.expectUnavailable(try await get("/readyz"), "readyz") }
+                listTook = try await clock.measure { try Self.expectUnavailable(try await get("/api/v1/video/jobs"), "list jobs") }
+                print("database stopped: /readyz answered 503 after \(readyTook), GET /api/v1/video/jobs after \(listTook) (a figure, not a bound)")
                 try Self.expectUnavailable(try await get("/api/v1/video/jobs/\(UUID())"), "get job")
 
                 try server.resume()
@@ -117,7 +120,9 @@ import Webhooks
         logger.logLevel = .critical
         try await JobStore.withRunningStore(configuration: database, logger: logger) { store in
             try await Self.api(store).makeApplication().test(.router) { client in
+                let clock = ContinuousClock(), start = clock.now
                 let ready = try await client.executeRequest(uri: "/readyz", method: .get, headers: [:], body: nil)
+                print("database hung: /readyz answered \(ready.status.code) after \(clock.now - start) (a figure, not a bound)")
                 try Self.expectUnavailable(ready, "readyz")
                 let list = try await client.executeRequest(uri: "/api/v1/video/jobs", method: .get, headers: [.authorization: "Bearer rk_\(String(repeating: "a", count: 48))"], body: nil)
                 try Self.expectUnavailable(list, "list jobs")
