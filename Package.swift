@@ -101,7 +101,7 @@ let package = Package(
         .target(
             name: "JobAPI",
             dependencies: [
-                "JobQueue", "ObjectStorage", "RenderPipeline",
+                "JobQueue", "ObjectStorage", "RenderPipeline", "Webhooks",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -141,7 +141,7 @@ let package = Package(
             dependencies: ["CaptionText", "SpecLang", "RasterImage", "RendcTestSupport"]
         ),
         .testTarget(name: "BeatTrackingTests", dependencies: ["BeatTracking", "RendcTestSupport"]),
-        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")]),
+        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "RendcTestSupport", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "RendcTestSupport"]),
         .testTarget(
             name: "JobServiceTests",

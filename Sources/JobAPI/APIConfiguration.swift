@@ -1,4 +1,5 @@
 import Foundation
+import Webhooks
 
 /// Everything the HTTP API needs to know about its deployment. The CLI builds it from the environment; nothing in
 /// this library reads environment variables.
@@ -32,6 +33,8 @@ public struct APIConfiguration: Sendable {
     public var defaultDurationSeconds: Double
     /// Largest JSON request body, in bytes.
     public var maxJSONBodyBytes: Int
+    /// Where `callbackUrl` may point (`RENDC_WEBHOOK_ALLOWED_HOSTS` adds private targets); checked at submit.
+    public var webhookTargets = WebhookTargetPolicy()
 
     public init(
         host: String = "127.0.0.1",

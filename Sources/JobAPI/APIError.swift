@@ -34,6 +34,8 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let conflict = Code("conflict")
         public static let methodNotAllowed = Code("method_not_allowed")
         public static let unavailable = Code("unavailable")
+        /// The database did not answer in time or cannot be reached; retry after `Retry-After` seconds.
+        public static let databaseUnavailable = Code("database_unavailable")
         public static let internalError = Code("internal_error")
     }
 
@@ -60,6 +62,8 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     static func notFound(_ what: String) -> APIError {
         APIError(.notFound, .notFound, "\(what) not found")
     }
+    static let databaseUnavailable = APIError(
+        .serviceUnavailable, .databaseUnavailable, "the database is not reachable right now; retry in a few seconds")
     static let unauthorized = APIError(
         .unauthorized, .unauthorized, "missing or invalid credentials: send Authorization: Bearer <api key>")
 }
@@ -69,6 +73,7 @@ extension APIError: HTTPResponseError {
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        if code == .databaseUnavailable { headers[.retryAfter] = "5" }
         let body = ErrorEnvelope(error: .init(code: code.rawValue, message: message, field: field))
         let data = try JSONEncoder.api.encode(body)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import JobQueue
 import Logging
 
 /// Per-request state: the authenticated tenant, set by ``TenantAuthMiddleware``.
@@ -32,6 +33,9 @@ struct ErrorEnvelopeMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             return try error.response(from: request, context: context)
+        } catch let error as JobQueueError where error.code == .unavailable {
+            context.logger.warning("database unavailable", metadata: ["error": "\(error)"])
+            return try APIError.databaseUnavailable.response(from: request, context: context)
         } catch let error as HTTPResponseError {
             let apiError: APIError
             switch error.status {

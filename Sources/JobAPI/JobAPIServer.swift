@@ -85,7 +85,7 @@ struct APIHandlers: Sendable {
             return try json(StatusResponse(status: "ready"))
         } catch {
             context.logger.warning("readiness check failed", metadata: ["error": "\(error)"])
-            throw APIError(.serviceUnavailable, .unavailable, "the database is not reachable")
+            throw APIError.databaseUnavailable
         }
     }
 

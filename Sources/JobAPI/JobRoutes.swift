@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Webhooks
 
 /// The quality modes the renderer knows (`RenderPipeline`'s `QualityMode`).
 let qualityModes = ["normal", "eco", "freeze"]
@@ -31,6 +32,14 @@ extension APIHandlers {
         }
         let templates = try await loadTemplates(context: context)
         let (job, template) = try validate(parsed, tenant: tenant, templates: templates)
+        if let url = job.callbackURL {
+            // SSRF: the host must resolve to public addresses only (again at each delivery, against the address used).
+            do {
+                _ = try await configuration.webhookTargets.check(url)
+            } catch let error as WebhookTargetError {
+                throw APIError(.unprocessableContent, .validationFailed, error.message, field: "callbackUrl")
+            }
+        }
 
         // Every referenced asset must be this tenant's and of the right type; another tenant's id looks unknown.
         let wanted = job.imageIds + (job.audioAssetId.map { [$0] } ?? [])

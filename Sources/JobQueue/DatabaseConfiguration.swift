@@ -22,6 +22,11 @@ public struct DatabaseConfiguration: Sendable, Equatable, CustomStringConvertibl
     public var tls: TLSMode
     /// Upper bound of pooled connections per process (a worker holds one for LISTEN).
     public var maximumConnections: Int
+    /// Seconds to open a connection (TCP, TLS and authentication) before giving up on that attempt.
+    public var connectTimeout: Double = 3
+    /// Seconds a store call (waiting for a pooled connection included) may take before it fails as
+    /// ``JobQueueError/Code/unavailable``: a down or hung database answers callers in seconds, not minutes.
+    public var queryTimeout: Double = 5
 
     public init(
         endpoint: Endpoint, username: String, password: String? = nil, database: String, tls: TLSMode = .prefer,
@@ -85,8 +90,21 @@ public struct DatabaseConfiguration: Sendable, Equatable, CustomStringConvertibl
     }
 
     /// Reads `DATABASE_URL`, else `DB_HOST` (default localhost), `DB_PORT` (5432), `DB_NAME` (required),
-    /// `DB_USER` (postgres), `DB_PASSWORD`, `DB_SSLMODE` (prefer) from the given variables.
+    /// `DB_USER` (postgres), `DB_PASSWORD`, `DB_SSLMODE` (prefer) from the given variables; with either,
+    /// `DB_CONNECT_TIMEOUT` (3) and `DB_QUERY_TIMEOUT` (5) in seconds.
     public static func fromEnvironment(_ environment: [String: String]) throws -> DatabaseConfiguration {
+        var configuration = try endpointFromEnvironment(environment)
+        for (name, keyPath) in [("DB_CONNECT_TIMEOUT", \DatabaseConfiguration.connectTimeout), ("DB_QUERY_TIMEOUT", \.queryTimeout)] {
+            guard let text = environment[name], !text.isEmpty else { continue }
+            guard let value = Double(text), value.isFinite, value >= 0.1, value <= 3600 else {
+                throw DatabaseConfigurationError("\(name) '\(text.prefix(40))' must be a number of seconds from 0.1 to 3600")
+            }
+            configuration[keyPath: keyPath] = value
+        }
+        return configuration
+    }
+
+    static func endpointFromEnvironment(_ environment: [String: String]) throws -> DatabaseConfiguration {
         if let url = environment["DATABASE_URL"], !url.isEmpty {
             return try DatabaseConfiguration(url: url)
         }
@@ -144,6 +162,7 @@ public struct DatabaseConfiguration: Sendable, Equatable, CustomStringConvertibl
             configuration = .init(unixSocketPath: path, username: username, password: password, database: database)
         }
         configuration.options.maximumConnections = max(2, maximumConnections)
+        configuration.options.connectTimeout = .milliseconds(Int64(max(0.1, connectTimeout) * 1000))
         return configuration
     }
 }

@@ -2,13 +2,16 @@
 public struct JobQueueError: Error, Sendable, CustomStringConvertible, Equatable {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         enum Base: Sendable, Hashable {
-            case invalidInput, notFound, database, migration
+            case invalidInput, notFound, database, migration, unavailable
         }
         let base: Base
         public static let invalidInput = Code(base: .invalidInput)
         public static let notFound = Code(base: .notFound)
         public static let database = Code(base: .database)
         public static let migration = Code(base: .migration)
+        /// The database did not answer in time or the connection failed: worth retrying later (the API answers
+        /// 503 `database_unavailable` with `Retry-After`).
+        public static let unavailable = Code(base: .unavailable)
         public var description: String { "\(base)" }
     }
 

@@ -108,14 +108,17 @@ extension JobStore {
     public func complete(_ lease: Lease, videoURL: String, thumbnailURL: String?, processingTimeMs: Int) async throws -> Bool {
         try await guarded("complete job") {
             try await !client.query("""
+            WITH done AS (
                 UPDATE video_processing_jobs SET
                     status = 'completed', progress = 100, completed_at = now(), processing_time_ms = \(processingTimeMs),
                     output_video_url = \(videoURL), output_thumbnail_url = \(thumbnailURL), last_error = NULL,
                     lease_expires_at = NULL, updated_at = now()
                 WHERE id = \(lease.jobId) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch)
                   AND status = 'processing'
-                RETURNING id
-                """, logger: logger).collect().isEmpty
+                RETURNING id, tenant_id, status, callback_url
+            )\(unescaped: Self.webhookOutbox)
+            SELECT id FROM done
+            """, logger: logger).collect().isEmpty
         }
     }
 
@@ -140,12 +143,15 @@ extension JobStore {
                 return .retrying(at: try row.decode(Date.self))
             case .fail:
                 let rows = try await client.query("""
-                    UPDATE video_processing_jobs SET
-                        status = 'failed', completed_at = now(), last_error = \(text), lease_expires_at = NULL,
-                        processing_time_ms = (extract(epoch FROM now() - started_at) * 1000)::int4, updated_at = now()
-                    WHERE id = \(lease.jobId) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch)
-                      AND status = 'processing'
-                    RETURNING id
+                    WITH done AS (
+                        UPDATE video_processing_jobs SET
+                            status = 'failed', completed_at = now(), last_error = \(text), lease_expires_at = NULL,
+                            processing_time_ms = (extract(epoch FROM now() - started_at) * 1000)::int4, updated_at = now()
+                        WHERE id = \(lease.jobId) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch)
+                          AND status = 'processing'
+                        RETURNING id, tenant_id, status, callback_url
+                    )\(unescaped: Self.webhookOutbox)
+                    SELECT id FROM done
                     """, logger: logger).collect()
                 return rows.isEmpty ? .notOwner : .failed
             }
@@ -156,12 +162,15 @@ extension JobStore {
     public func markCancelled(_ lease: Lease) async throws -> Bool {
         try await guarded("cancel job") {
             try await !client.query("""
-                UPDATE video_processing_jobs SET
-                    status = 'cancelled', completed_at = now(), last_error = 'cancelled by request',
-                    lease_expires_at = NULL, updated_at = now()
-                WHERE id = \(lease.jobId) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch)
-                  AND status = 'processing'
-                RETURNING id
+                WITH done AS (
+                    UPDATE video_processing_jobs SET
+                        status = 'cancelled', completed_at = now(), last_error = 'cancelled by request',
+                        lease_expires_at = NULL, updated_at = now()
+                    WHERE id = \(lease.jobId) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch)
+                      AND status = 'processing'
+                    RETURNING id, tenant_id, status, callback_url
+                )\(unescaped: Self.webhookOutbox)
+                SELECT id FROM done
                 """, logger: logger).collect().isEmpty
         }
     }
@@ -171,14 +180,17 @@ extension JobStore {
     public func release(_ lease: Lease, reason: String = "released by a worker shutting down") async throws -> Bool {
         let released = try await guarded("release job") {
             try await !client.query("""
-                UPDATE video_processing_jobs SET
-                    status = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'pending' END,
-                    completed_at = CASE WHEN cancel_requested THEN now() ELSE NULL END,
-                    attempts = GREATEST(attempts - 1, 0), run_after = now(), last_error = \(reason),
-                    lease_owner = NULL, lease_expires_at = NULL, progress = 0, updated_at = now()
-                WHERE id = \(lease.jobId) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch)
-                  AND status = 'processing'
-                RETURNING id
+                WITH done AS (
+                    UPDATE video_processing_jobs SET
+                        status = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'pending' END,
+                        completed_at = CASE WHEN cancel_requested THEN now() ELSE NULL END,
+                        attempts = GREATEST(attempts - 1, 0), run_after = now(), last_error = \(reason),
+                        lease_owner = NULL, lease_expires_at = NULL, progress = 0, updated_at = now()
+                    WHERE id = \(lease.jobId) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch)
+                      AND status = 'processing'
+                    RETURNING id, tenant_id, status, callback_url
+                )\(unescaped: Self.webhookOutbox)
+                SELECT id FROM done
                 """, logger: logger).collect().isEmpty
         }
         if released { await notifyNewJob(lease.jobId) }
@@ -205,15 +217,21 @@ extension JobStore {
                     let (id, tenant, attempts, maxAttempts, cancel, owner, epoch) =
                         try row.decode((UUID, UUID, Int, Int, Bool, String, Int64).self)
                     let next = policy.afterLeaseExpired(attempts: attempts, maxAttempts: maxAttempts, cancelRequested: cancel)
-                    let reason = "lease expired: worker \(owner) stopped heartbeating during attempt \(attempts) of \(maxAttempts)"
+                    // The worker's identity (host, pid) goes to the log only, never to the client-visible last_error.
+                    let reason = "lease expired: the worker stopped heartbeating during attempt \(attempts) of \(maxAttempts)"
+                    if !owner.isEmpty { logger.warning("reaping an expired lease", metadata: ["jobId": "\(id)", "worker": "\(owner)"]) }
                     let delay = next == .pending ? policy.backoff.delay(afterAttempt: attempts, unit: Double.random(in: 0..<1)) : 0
                     try await connection.query("""
-                        UPDATE video_processing_jobs SET
-                            status = \(next.rawValue), last_error = \(reason),
-                            completed_at = CASE WHEN \(next.rawValue) = 'pending' THEN NULL ELSE now() END,
-                            run_after = now() + \(delay) * interval '1 second',
-                            lease_owner = NULL, lease_expires_at = NULL, progress = 0, updated_at = now()
-                        WHERE id = \(id) AND lease_epoch = \(epoch) AND status = 'processing'
+                        WITH done AS (
+                            UPDATE video_processing_jobs SET
+                                status = \(next.rawValue), last_error = \(reason),
+                                completed_at = CASE WHEN \(next.rawValue) = 'pending' THEN NULL ELSE now() END,
+                                run_after = now() + \(delay) * interval '1 second',
+                                lease_owner = NULL, lease_expires_at = NULL, progress = 0, updated_at = now()
+                            WHERE id = \(id) AND lease_epoch = \(epoch) AND status = 'processing'
+                            RETURNING id, tenant_id, status, callback_url
+                        )\(unescaped: Self.webhookOutbox)
+                        SELECT id FROM done
                         """, logger: logger)
                     result.append(ReapedJob(jobId: id, tenantId: tenant, newStatus: next, attempts: attempts))
                 }
@@ -227,7 +245,7 @@ extension JobStore {
     /// Holds one pooled connection listening on ``notificationChannel`` and calls `onNotification` for each
     /// notification, until the calling task is cancelled. NOTIFY is a hint: keep polling as well.
     public func listenForNewJobs(_ onNotification: @escaping @Sendable () -> Void) async throws {
-        try await guarded("listen") {
+        try await guarded("listen", timeout: nil) {
             try await client.withConnection { connection in
                 try await connection.listen(on: Self.notificationChannel) { notifications in
                     for try await _ in notifications {

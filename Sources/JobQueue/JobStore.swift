@@ -52,7 +52,7 @@ public final class JobStore: Sendable, Service {
     /// applied now (empty when the schema is current). Safe to run concurrently and repeatedly.
     @discardableResult
     public func migrate() async throws -> [Int] {
-        try await guarded("migrate") {
+        try await guarded("migrate", timeout: nil) {
             try await client.withConnection { connection in
                 // One migrator at a time across processes (session lock, released below).
                 try await connection.query("SELECT pg_advisory_lock(\(Self.migrationLockKey))", logger: logger)
@@ -290,8 +290,10 @@ public final class JobStore: Sendable, Service {
                         last_error = CASE WHEN old.status = 'pending' THEN 'cancelled by request' ELSE j.last_error END,
                         updated_at = now()
                     FROM old WHERE j.id = old.id AND old.status IN ('pending', 'processing')
-                    RETURNING j.id
-                )
+                    RETURNING j.id, j.tenant_id, j.status, j.callback_url
+                ), done AS (
+                    SELECT * FROM changed WHERE status = 'cancelled'
+                )\(unescaped: Self.webhookOutbox)
                 SELECT old.status FROM old
                 """, logger: logger).collect()
             guard let row = rows.first else { return nil }
@@ -386,16 +388,54 @@ public final class JobStore: Sendable, Service {
         }
     }
 
-    /// Runs a database step, turning postgres-nio errors into ``JobQueueError`` with the server's message.
-    func guarded<Result>(_ what: String, _ body: () async throws -> Result) async throws -> Result {
+    /// Runs a database step within the configured query timeout (waiting for a pooled connection included),
+    /// turning postgres-nio errors into ``JobQueueError`` with the server's message; a timeout or a lost connection
+    /// is ``JobQueueError/Code/unavailable``. `timeout: nil` for steps that run long on purpose (LISTEN, migrations).
+    func guarded<Result: Sendable>(
+        _ what: String, timeout: Double? = -1, _ body: @Sendable () async throws -> Result
+    ) async throws -> Result {
+        let limit = timeout == -1 ? configuration.queryTimeout : timeout
         do {
-            return try await body()
+            guard let limit else { return try await body() }
+            return try await withoutActuallyEscaping(body) { escapable in
+                try await withThrowingTaskGroup(of: Result?.self) { group in
+                    group.addTask { try await escapable() }
+                    group.addTask {
+                        try await Task.sleep(for: .milliseconds(Int64(limit * 1000)))
+                        return nil
+                    }
+                    defer { group.cancelAll() }
+                    // The first to finish wins; cancelling the other ends a wait for a connection at once.
+                    guard let first = try await group.next(), let value = first else {
+                        throw JobQueueError(.unavailable, "\(what): the database did not answer within \(formatSeconds(limit)) s")
+                    }
+                    return value
+                }
+            }
         } catch let error as JobQueueError {
             throw error
         } catch let error as DatabaseConfigurationError {
             throw error
         } catch {
-            throw JobQueueError(.database, "\(what): \(Self.describe(error))")
+            throw JobQueueError(Self.isConnectionFailure(error) ? .unavailable : .database, "\(what): \(Self.describe(error))")
+        }
+    }
+
+    /// Whether the error means the database could not be reached (rather than a statement it refused).
+    static func isConnectionFailure(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError else { return error is CancellationError }
+        switch error.code {
+        case .connectionError, .serverClosedConnection, .clientClosedConnection:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// A round trip to the database within `timeout` seconds (readiness checks).
+    public func ping(timeout: Double) async throws {
+        try await guarded("ping", timeout: timeout) { [client, logger] in
+            _ = try await client.query("SELECT 1", logger: logger).collect()
         }
     }
 
@@ -475,6 +515,10 @@ public final class JobStore: Sendable, Service {
         }
         return Asset(id: id, tenantId: tenant, type: type, name: name, filePath: path, metadataJSON: metadata, createdAt: created)
     }
+}
+
+func formatSeconds(_ value: Double) -> String {
+    value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
 }
 
 /// API keys: `rk_` and 48 hex digits (192 random bits). Stored as SHA-256; the first 11 characters are shown.

@@ -102,6 +102,34 @@ public enum Migrations {
             );
             CREATE INDEX video_assets_tenant_idx ON video_processing_assets (tenant_id, asset_type);
             """),
+        // Webhook outbox (the `service` branch; numbered 10 so other branches' 4, 5, ... merge without a clash).
+        Migration(version: 10, name: "webhook_deliveries", sql: """
+            CREATE TABLE webhook_deliveries (
+                -- The event id: the same on every attempt (webhook-id header), so receivers can drop duplicates.
+                id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+                job_id uuid NOT NULL REFERENCES video_processing_jobs(id) ON DELETE CASCADE,
+                tenant_id uuid NOT NULL,
+                event_type varchar(40) NOT NULL CHECK (event_type IN ('job.completed', 'job.failed', 'job.cancelled')),
+                url text NOT NULL,
+                request_id text,
+                status varchar(20) NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+                attempts integer NOT NULL DEFAULT 0,
+                next_attempt_at timestamptz NOT NULL DEFAULT now(),
+                lease_owner text,
+                lease_expires_at timestamptz,
+                lease_epoch bigint NOT NULL DEFAULT 0,
+                last_status integer,
+                last_error text,
+                occurred_at timestamptz NOT NULL DEFAULT now(),
+                delivered_at timestamptz,
+                updated_at timestamptz NOT NULL DEFAULT now()
+            ) WITH (autovacuum_vacuum_scale_factor = 0.05);
+            -- One event per final state of a job (a repeated transition cannot queue a second one).
+            CREATE UNIQUE INDEX webhook_deliveries_job_event_idx ON webhook_deliveries (job_id, event_type);
+            -- The claim's probe: due deliveries, per tenant.
+            CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (tenant_id, next_attempt_at, id)
+                INCLUDE (lease_expires_at) WHERE status = 'pending';
+            """),
     ]
 
     static let bootstrap = """

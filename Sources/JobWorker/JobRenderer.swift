@@ -67,21 +67,12 @@ public struct PipelineRenderer: JobRenderer {
                     .record(Double(result.frameCount) / result.elapsed)
             }
             return RenderedFiles(video: result.output, thumbnail: result.thumbnail)
-        } catch let error as PipelineError where Self.isPermanent(error) {
+        } catch let error as PipelineError where error.isPermanentFailure {
             throw PermanentJobError(error.description)
         } catch let error as SpecError {
             throw PermanentJobError("template: \(error)")
         } catch let error as SpecErrors {
             throw PermanentJobError("template: \(error)")
-        }
-    }
-
-    /// A bad template, input, plan or caption fails the same way every time: no retry. Render (encoder, disk)
-    /// errors may be transient and are retried.
-    static func isPermanent(_ error: PipelineError) -> Bool {
-        switch error.kind {
-        case .template, .input, .plan, .caption: return true
-        case .render, .cancelled: return false
         }
     }
 }

@@ -57,8 +57,9 @@ public final class JobWorker: Service, Sendable {
     let renderer: any JobRenderer
     public let configuration: WorkerConfiguration
     let logger: Logger
-    /// Posts a job's final state to its callback URL, when it has one; nil sends none.
-    let webhooks: WebhookDispatcher?
+    /// Delivers the webhooks queued with final job states (all tenants'); nil leaves them queued for a process
+    /// that has a webhook secret.
+    let webhooks: WebhookDeliveryService?
 
     private let doorbell = Doorbell()
     private let state = Locked(RunState())
@@ -71,7 +72,7 @@ public final class JobWorker: Service, Sendable {
 
     public init(
         store: JobStore, objectStore: any ObjectStore, renderer: any JobRenderer, configuration: WorkerConfiguration,
-        logger: Logger, webhooks: WebhookDispatcher? = nil
+        logger: Logger, webhooks: WebhookDeliveryService? = nil
     ) {
         self.webhooks = webhooks
         self.store = store
@@ -86,19 +87,25 @@ public final class JobWorker: Service, Sendable {
     /// Jobs running right now in this process.
     public var busySlots: Int { state.current.running }
 
-    /// This process's folder under the temporary directory; each job gets a folder inside it.
+    /// This process's folder under the temporary directory; each job gets a folder inside it. The name holds the
+    /// pid and a random part (pids are reused); liveness is the lock in it, not the pid.
     var processFolder: String {
-        configuration.temporaryDirectory + "/\(Self.processFolderPrefix)\(getpid())"
+        configuration.temporaryDirectory + "/\(TemporaryFolders.prefix)\(getpid())-\(folderSuffix)"
     }
+    private let folderSuffix = UUID().uuidString.prefix(8).lowercased()
 
-    static let processFolderPrefix = "rendc-worker-"
+    static let processFolderPrefix = TemporaryFolders.prefix
 
     public func run() async throws {
         try FileManager.default.createDirectory(atPath: configuration.temporaryDirectory, withIntermediateDirectories: true)
+        // The lock marks the folder live for as long as this process exists (see ``TemporaryFolders``).
+        let fd = try TemporaryFolders.createLocked(processFolder)
+        defer {
+            try? FileManager.default.removeItem(atPath: processFolder)
+            close(fd)
+        }
         let swept = Self.removeStaleTemporaryFolders(in: configuration.temporaryDirectory)
         if swept > 0 { logger.info("removed temporary folders of dead worker processes", metadata: ["count": "\(swept)"]) }
-        try FileManager.default.createDirectory(atPath: processFolder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: processFolder) }
         logger.info("worker started", metadata: ["concurrency": "\(configuration.concurrency)"])
         let webhookDelivery = Task { await webhooks?.run() }
         defer { webhookDelivery.cancel() }
@@ -116,31 +123,21 @@ public final class JobWorker: Service, Sendable {
             background.cancelAll()
         }
         if let webhooks {
-            // Give queued deliveries a few seconds; the job rows keep the final states either way.
-            webhooks.finish()
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await webhookDelivery.value }
-                group.addTask { try? await Task.sleep(for: .seconds(10)) }
-                await group.next()
-                group.cancelAll()
-            }
+            // Attempts in flight finish (each bounded by its timeouts); queued ones stay in the database for the
+            // next process.
+            webhooks.stop()
+            await webhookDelivery.value
         }
         logger.info("worker stopped")
     }
 
-    /// Removes the folders that worker processes which no longer exist (killed before they could clean up)
-    /// left in `directory`; returns how many. A worker calls it when it starts.
+    /// Removes the folders that worker processes which no longer run left in `directory` (killed before they
+    /// could clean up); returns how many. A folder is live while its owner holds the lock in it, which the kernel
+    /// drops when the process dies, so a folder is swept even when its pid is still (or again) in use. Called at
+    /// start and again by the reaper loop, which also catches a killed process that was still exiting at start.
     @discardableResult
-    public static func removeStaleTemporaryFolders(in directory: String) -> Int {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        var removed = 0
-        for entry in entries where entry.hasPrefix(processFolderPrefix) {
-            guard let pid = Int32(entry.dropFirst(processFolderPrefix.count)), pid > 0, pid != getpid() else { continue }
-            if kill(pid, 0) == -1 && errno == ESRCH {
-                if (try? FileManager.default.removeItem(atPath: directory + "/" + entry)) != nil { removed += 1 }
-            }
-        }
-        return removed
+    public static func removeStaleTemporaryFolders(in directory: String, minimumAge: Double = 30) -> Int {
+        TemporaryFolders.sweep(directory, minimumAge: minimumAge)
     }
 
     /// Stops claiming; running jobs get the grace period. Called by the service group on SIGTERM/SIGINT.
@@ -228,6 +225,7 @@ public final class JobWorker: Service, Sendable {
             } catch {
                 logger.error("reaper failed", metadata: ["error": "\(error)"])
             }
+            Self.removeStaleTemporaryFolders(in: configuration.temporaryDirectory)
             if let retention = configuration.finishedJobRetention,
                (ContinuousClock.now - lastPrune).seconds >= configuration.pruneInterval {
                 lastPrune = ContinuousClock.now
@@ -275,15 +273,24 @@ public final class JobWorker: Service, Sendable {
         let directory = processFolder + "/job-\(job.id.uuidString.lowercased())-\(lease.epoch)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
 
-        let outcome: Outcome
+        var outcome: Outcome
+        var inputNames: [(String, String)] = []
         do {
             try FileManager.default.createDirectory(atPath: directory + "/inputs", withIntermediateDirectories: true)
             let input = try await fetchInputs(job, epoch: lease.epoch, directory: directory)
+            inputNames = Self.inputNames(job, input)
             outcome = await renderSupervised(input, lease: lease)
-        } catch let error as PermanentJobError {
-            outcome = .failed(error.message, retryable: false)
         } catch {
-            outcome = .failed("\(error)", retryable: true)
+            let failure = JobFailure.classify(error)
+            outcome = .failed(failure.message, retryable: !failure.permanent)
+        }
+        if case .failed(let message, let retryable) = outcome {
+            // The client sees the job's last_error and webhook: no temp paths, pids or host names there.
+            let scrubbed = JobFailure.clientMessage(
+                message, inputs: inputNames, workDirectory: directory, temporaryDirectory: configuration.temporaryDirectory,
+                identity: configuration.identity)
+            if scrubbed != message { logger.info("job failure details", metadata: ["error": "\(message)"]) }
+            outcome = .failed(scrubbed, retryable: retryable)
         }
         let elapsed = ContinuousClock.now - started
         await finish(job, lease: lease, outcome: outcome, elapsed: elapsed, logger: logger)
@@ -391,10 +398,9 @@ public final class JobWorker: Service, Sendable {
             return .rendered(files)
         case (_, let reason?):
             return .stopped(reason)
-        case (.failure(let error as PermanentJobError), nil):
-            return .failed(error.message, retryable: false)
         case (.failure(let error), nil):
-            return .failed("render failed: \(error)", retryable: true)
+            let failure = JobFailure.classify(error)
+            return .failed(failure.permanent ? failure.message : "render failed: \(failure.message)", retryable: !failure.permanent)
         }
     }
 
@@ -419,7 +425,7 @@ public final class JobWorker: Service, Sendable {
                 }
                 if try await store.complete(lease, videoURL: videoKey, thumbnailURL: thumbnailKey, processingTimeMs: milliseconds) {
                     logger.info("job completed", metadata: ["processingTimeMs": "\(milliseconds)"])
-                    notify(job, event: "job.completed", status: "completed", processingTimeMs: milliseconds, error: nil, videoKey: videoKey, thumbnailKey: thumbnailKey)
+                    webhooks?.wake()
                     Counter(label: "rendc_jobs_completed_total", dimensions: [("tenant", tenant)]).increment()
                     Metrics.Timer(label: "rendc_job_processing_seconds", dimensions: [("tenant", tenant)]).record(duration: elapsed)
                 } else {
@@ -432,7 +438,7 @@ public final class JobWorker: Service, Sendable {
                     Counter(label: "rendc_jobs_retried_total", dimensions: [("tenant", tenant)]).increment()
                 case .failed:
                     logger.error("job failed", metadata: ["error": "\(message)"])
-                    notify(job, event: "job.failed", status: "failed", processingTimeMs: nil, error: message, videoKey: nil, thumbnailKey: nil)
+                    webhooks?.wake()
                     Counter(label: "rendc_jobs_failed_total", dimensions: [("tenant", tenant)]).increment()
                 case .notOwner:
                     logger.warning("job attempt failed after its lease was lost", metadata: ["error": "\(message)"])
@@ -440,7 +446,7 @@ public final class JobWorker: Service, Sendable {
             case .stopped(.cancelled):
                 if try await store.markCancelled(lease) {
                     logger.info("job cancelled")
-                    notify(job, event: "job.cancelled", status: "cancelled", processingTimeMs: nil, error: nil, videoKey: nil, thumbnailKey: nil)
+                    webhooks?.wake()
                     Counter(label: "rendc_jobs_cancelled_total", dimensions: [("tenant", tenant)]).increment()
                 }
             case .stopped(.lostLease):
@@ -459,20 +465,14 @@ public final class JobWorker: Service, Sendable {
 }
 
 extension JobWorker {
-    /// Queues the job's webhook (never blocks): `{event, job: {id, tenantId, status, ...}}`, signed by the dispatcher.
-    func notify(_ job: Job, event: String, status: String, processingTimeMs: Int?, error: String?, videoKey: String?, thumbnailKey: String?) {
-        guard let webhooks, let url = job.callbackURL, !url.isEmpty else { return }
-        var body: [String: Any] = [
-            "id": job.id.uuidString.lowercased(), "tenantId": job.tenantId.uuidString.lowercased(), "status": status,
-            "overlayType": job.overlayType, "attempts": job.attempts + 0,
-            "finishedAt": ISO8601DateFormatter().string(from: Date()),
-        ]
-        if let processingTimeMs { body["processingTimeMs"] = processingTimeMs }
-        if let error { body["lastError"] = error }
-        if let videoKey { body["outputVideoKey"] = videoKey }
-        if let thumbnailKey { body["outputThumbnailKey"] = thumbnailKey }
-        guard let data = try? JSONSerialization.data(withJSONObject: ["event": event, "job": body], options: [.sortedKeys]) else { return }
-        webhooks.send(WebhookEvent(type: event, url: url, body: data))
+    /// What the client calls each local input file: `image asset <id> (imageIds[i])`, `audio asset <id>`.
+    static func inputNames(_ job: Job, _ input: RenderInput) -> [(String, String)] {
+        var names: [(String, String)] = []
+        for (index, path) in input.images.enumerated() where index < job.imageIds.count {
+            names.append((path, "image asset \(job.imageIds[index].uuidString.lowercased()) (imageIds[\(index)])"))
+        }
+        if let audio = input.audio { names.append((audio, "audio asset \(job.audioFile ?? "?")")) }
+        return names
     }
 }
 

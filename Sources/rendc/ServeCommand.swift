@@ -9,6 +9,7 @@ import Prometheus
 import RenderPipeline
 import ServiceLifecycle
 import SpecLang
+import Webhooks
 
 /// `rendc serve`: the HTTP API. Reads the environment once, here, and passes configuration down.
 struct ServeCommand: AsyncParsableCommand {
@@ -19,7 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
             Environment: DATABASE_URL (or DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD), RENDC_URL_SIGNING_SECRET \
             (required unless --dev), RENDC_HOST, RENDC_PORT, RENDC_PUBLIC_URL, VIDEO_MAX_DURATION, VIDEO_MAX_FILE_SIZE, \
             RENDC_MAX_IMAGE_DIMENSION, RENDC_SIGNED_URL_TTL, RENDC_TRUST_GATEWAY_TENANT_HEADER, VIDEO_TEMP_DIR, \
-            RENDC_STORAGE_DIR or S3_*, RENDC_TEMPLATES, RENDC_SPECS_DIR. See docs/api.md.
+            RENDC_STORAGE_DIR or S3_*, RENDC_TEMPLATES, RENDC_SPECS_DIR, RENDC_WEBHOOK_ALLOWED_HOSTS. See docs/api.md.
             """
     )
 
@@ -62,6 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
+        api.webhookTargets = try webhookTargetPolicy(environment: environment)
         if let host { api.host = host }
         if let port {
             guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }

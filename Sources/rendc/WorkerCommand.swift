@@ -17,7 +17,8 @@ struct WorkerCommand: AsyncParsableCommand {
             Database: DATABASE_URL, or DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD.
             Environment: VIDEO_WORKER_CONCURRENCY (2), VIDEO_TEMP_DIR (system temp); storage: RENDC_STORAGE_DIR
             (./storage) or S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY, S3_SECRET_KEY...; templates and assets as for
-            `rendc render` (RENDC_TEMPLATES, RENDC_ASSETS_DIR, ...). See .env.example.
+            `rendc render` (RENDC_TEMPLATES, RENDC_ASSETS_DIR, ...); webhooks: RENDC_WEBHOOK_SECRET,
+            RENDC_WEBHOOK_ALLOWED_HOSTS, RENDC_URL_SIGNING_SECRET, RENDC_PUBLIC_URL, RENDC_SIGNED_URL_TTL. See .env.example.
             """
     )
 
@@ -123,7 +124,8 @@ struct WorkerCommand: AsyncParsableCommand {
                 concurrency: slots, temporaryDirectory: temporary, identity: identity, pollInterval: pollSeconds,
                 heartbeatInterval: heartbeatSeconds, reaperInterval: reaperSeconds, shutdownGracePeriod: graceSeconds,
                 finishedJobRetention: retentionDays > 0 ? retentionDays * 86_400 : nil),
-            logger: logger, webhooks: webhookDispatcher(environment: environment, logger: logger))
+            logger: logger,
+            webhooks: try webhookDelivery(environment: environment, store: store, objectStore: objectStore, owner: identity, logger: logger))
         var services: [any Service] = [store, worker]
         let metricsPort = Int(environment["RENDC_WORKER_METRICS_PORT"] ?? "") ?? 9464
         if metricsPort > 0, let registry = bootstrapPrometheus(environment: environment) {
@@ -138,11 +140,44 @@ struct WorkerCommand: AsyncParsableCommand {
 }
 
 /// Job webhooks, signed with RENDC_WEBHOOK_SECRET; without a secret no webhook is sent (a receiver could not
-/// tell rendc's calls from anybody's).
-func webhookDispatcher(environment: [String: String], logger: Logger) -> WebhookDispatcher? {
+/// tell rendc's calls from anybody's) and queued events wait in the database for a worker that has one.
+/// RENDC_WEBHOOK_ALLOWED_HOSTS (hosts or CIDRs, comma-separated) allows private targets. Bodies carry download
+/// URLs signed like the API's (RENDC_URL_SIGNING_SECRET, RENDC_PUBLIC_URL, RENDC_SIGNED_URL_TTL) or presigned by S3.
+func webhookDelivery(
+    environment: [String: String], store: JobStore, objectStore: any ObjectStore, owner: String, logger: Logger
+) throws -> WebhookDeliveryService? {
     guard let secret = environment["RENDC_WEBHOOK_SECRET"], secret.utf8.count >= 16 else {
         logger.notice("webhooks off: set RENDC_WEBHOOK_SECRET (16+ bytes) to POST final job states to callback URLs")
         return nil
     }
-    return WebhookDispatcher(secret: secret, logger: logger)
+    let policy = try webhookTargetPolicy(environment: environment)
+    var signer: URLSigner?
+    if let text = environment["RENDC_URL_SIGNING_SECRET"], !text.isEmpty {
+        guard text.utf8.count >= 16 else { throw ValidationError("RENDC_URL_SIGNING_SECRET must be at least 16 bytes") }
+        signer = URLSigner(secret: Array(text.utf8))
+    }
+    let base = environment["RENDC_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://127.0.0.1:8080"
+    var lifetime = 3600
+    if let text = environment["RENDC_SIGNED_URL_TTL"], !text.isEmpty {
+        guard let value = Int(text), (10...7 * 24 * 3600).contains(value) else {
+            throw ValidationError("RENDC_SIGNED_URL_TTL '\(text)' must be 10 to 604800 seconds")
+        }
+        lifetime = value
+    }
+    if signer == nil {
+        logger.notice("RENDC_URL_SIGNING_SECRET unset: webhook bodies carry download URLs only when the store presigns (S3)")
+    }
+    return WebhookDeliveryService(
+        store: store, sender: WebhookSender(secret: secret, policy: policy, logger: logger),
+        links: DownloadLinks(objectStore: objectStore, signer: signer, baseURL: base, lifetime: lifetime),
+        owner: owner, logger: logger)
+}
+
+/// RENDC_WEBHOOK_ALLOWED_HOSTS, parsed once here for `serve` (checks at submit) and `worker` (checks at delivery).
+func webhookTargetPolicy(environment: [String: String]) throws -> WebhookTargetPolicy {
+    do {
+        return try WebhookTargetPolicy(allowList: environment["RENDC_WEBHOOK_ALLOWED_HOSTS"] ?? "")
+    } catch {
+        throw ValidationError("\(error)")
+    }
 }

@@ -107,6 +107,7 @@ func withAPI(
     var database = try DatabaseConfiguration(url: url.absoluteString)
     database.tls = .disable
     database.maximumConnections = 12
+    database.queryTimeout = 120  // a busy test machine is not a down database (see DatabaseOutageTests)
     var testLogger = Logger(label: "rendc.test.api")
     testLogger.logLevel = .warning
     let logger = testLogger

@@ -1,4 +1,5 @@
 import Foundation
+import ObjectStorage
 import Testing
 
 @testable import JobAPI

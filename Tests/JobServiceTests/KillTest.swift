@@ -139,7 +139,7 @@ import Glibc
             // Killed workers could not remove their job folders; the next worker to start removes those of dead
             // processes. After the last stop, one sweep leaves nothing.
             let before = ((try? FileManager.default.contentsOfDirectory(atPath: temp)) ?? []).count
-            JobWorker.removeStaleTemporaryFolders(in: temp)
+            JobWorker.removeStaleTemporaryFolders(in: temp, minimumAge: 0)
             #expect(folderIsEmpty(temp), "temporary folders of dead workers are removed")
             print("""
                 kill test: \(Self.jobCount) jobs, \(Self.workerCount) workers x \(Self.slots) slots, \(Self.renderMilliseconds) ms fake \

@@ -83,6 +83,12 @@ import Testing
         #expect(config.username == "u" && config.password == "p")
         let url = try DatabaseConfiguration.fromEnvironment(["DATABASE_URL": "postgres://x@h/d", "DB_NAME": "ignored"])
         #expect(url.database == "d")
+        #expect(url.connectTimeout == 3 && url.queryTimeout == 5, "a down database answers within seconds by default")
+        let tuned = try DatabaseConfiguration.fromEnvironment(["DATABASE_URL": "postgres://x@h/d", "DB_CONNECT_TIMEOUT": "1.5", "DB_QUERY_TIMEOUT": "20"])
+        #expect(tuned.connectTimeout == 1.5 && tuned.queryTimeout == 20)
+        #expect(throws: DatabaseConfigurationError("DB_QUERY_TIMEOUT 'soon' must be a number of seconds from 0.1 to 3600")) {
+            try DatabaseConfiguration.fromEnvironment(["DATABASE_URL": "postgres://x@h/d", "DB_QUERY_TIMEOUT": "soon"])
+        }
     }
 
     @Test func badSettingsNameTheProblem() {

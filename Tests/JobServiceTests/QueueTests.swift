@@ -187,7 +187,8 @@ final class Locked<Value: Sendable>: @unchecked Sendable {
             #expect(reaped == [ReapedJob(jobId: id, tenantId: a.id, newStatus: .pending, attempts: 1)])
             let stale = try #require(try await store.job(id: id))
             #expect(stale.status == .pending && stale.leaseOwner == nil)
-            #expect(stale.lastError?.contains("lease expired") == true && stale.lastError?.contains("slow") == true)
+            // The client-visible reason names no worker (its host and pid go to the log only).
+            #expect(stale.lastError?.contains("lease expired") == true && stale.lastError?.contains("slow") == false)
             let new = try #require(try await store.claim(owner: "fast", limit: 1).first).lease
             #expect(new.epoch > old.epoch && new.attempt == 2)
             // The old owner wakes up: every write it tries is refused.
@@ -241,7 +242,7 @@ final class Locked<Value: Sendable>: @unchecked Sendable {
             }
             let job = try #require(try await store.job(id: id))
             #expect(job.status == .failed && job.attempts == 2 && job.completedAt != nil)
-            #expect(job.lastError == "lease expired: worker crashy-2 stopped heartbeating during attempt 2 of 2")
+            #expect(job.lastError == "lease expired: the worker stopped heartbeating during attempt 2 of 2")
             #expect(try await store.job(id: live)?.status == .processing)
         }
     }
@@ -351,27 +352,30 @@ final class Locked<Value: Sendable>: @unchecked Sendable {
         }
     }
 
-    @Test func notifyWakesAListenerQuickly() async throws {
+    /// Every enqueue wakes a listener. No time bound (the pickup latency is a figure printed by `bench/api/load.sh`,
+    /// not an assertion); nothing polls here, so each wake-up can only be a NOTIFY.
+    @Test func notifyWakesAListenerForEachEnqueue() async throws {
         try await withTestStore { store, _ in
             let a = try await store.createTenant(name: "A")
-            let (wakes, continuation) = AsyncStream.makeStream(of: ContinuousClock.Instant.self)
-            let listener = Task { try await store.listenForNewJobs { continuation.yield(.now) } }
+            let wakes = WakeCounter()
+            let listener = Task { try await store.listenForNewJobs { Task { await wakes.add() } } }
             defer { listener.cancel() }
-            try await Task.sleep(for: .milliseconds(300))  // LISTEN registered
-            var latencies: [Duration] = []
-            var iterator = wakes.makeAsyncIterator()
-            for _ in 0..<20 {
-                let start = ContinuousClock.now
-                _ = try await store.enqueue(sampleJob(a.id))
-                guard let woke = await iterator.next() else { break }
-                latencies.append(woke - start)
-            }
-            #expect(latencies.count == 20)
-            let sorted = latencies.sorted()
-            let median = sorted[sorted.count / 2]
-            let worst = sorted.last ?? .zero
-            print("LISTEN/NOTIFY wake-up after enqueue (insert + notify): median \(median), max \(worst) over \(latencies.count)")
-            #expect(worst < .seconds(1))
+            // LISTEN is registered once a notification sent now arrives.
+            #expect(try await eventually(timeout: 30) {
+                await store.notifyNewJob(UUID())
+                try await Task.sleep(for: .milliseconds(100))
+                return await wakes.count > 0
+            })
+            try await Task.sleep(for: .milliseconds(300))
+            let before = await wakes.count
+            for _ in 0..<10 { _ = try await store.enqueue(sampleJob(a.id)) }
+            #expect(try await eventually(timeout: 30) { await wakes.count - before >= 10 })
+            #expect(await wakes.count - before == 10, "one wake-up per enqueue")
         }
     }
+}
+
+actor WakeCounter {
+    var count = 0
+    func add() { count += 1 }
 }

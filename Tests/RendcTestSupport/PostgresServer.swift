@@ -91,8 +91,38 @@ public final class PostgresServer: Sendable {
         try? FileManager.default.removeItem(atPath: dataDirectory)
     }
 
-    static func start() throws -> PostgresServer {
-        if let external = ProcessInfo.processInfo.environment["RENDC_TEST_DATABASE_URL"], !external.isEmpty {
+    /// A server of the caller's own, never the shared one (for tests that stop and restart it). Stop it with
+    /// ``stop()`` when done.
+    public static func startPrivate() throws -> PostgresServer {
+        try start(allowExternal: false)
+    }
+
+    /// Stops this process's server (fast mode: connections are cut, committed data kept, since the test server runs
+    /// with `synchronous_commit=off`), keeping its data for ``resume()``.
+    public func pause() throws {
+        guard let dataDirectory, let binDirectory else { throw PostgresServerError("only a server this process started can be paused") }
+        let result = try Self.runAsPostgresUser(binDirectory + "/pg_ctl", ["-D", dataDirectory + "/data", "-m", "fast", "-w", "stop"])
+        guard result.status == 0 else { throw PostgresServerError("pg_ctl stop failed: \(result.output)") }
+    }
+
+    /// Starts a paused server again on the same port.
+    public func resume() throws {
+        guard let dataDirectory, let binDirectory, let port = maintenanceURL.port else {
+            throw PostgresServerError("only a server this process started can be resumed")
+        }
+        let started = try Self.runAsPostgresUser(binDirectory + "/pg_ctl", [
+            "-D", dataDirectory + "/data", "-l", dataDirectory + "/server.log", "-w", "-t", "30", "-o", Self.options(port: port, root: dataDirectory), "start",
+        ])
+        guard started.status == 0 else { throw PostgresServerError("pg_ctl start failed: \(started.output)") }
+    }
+
+    static func options(port: Int, root: String) -> String {
+        "-p \(port) -k \(root) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
+            + "-c full_page_writes=off -c max_connections=300 -c shared_buffers=128MB"
+    }
+
+    static func start(allowExternal: Bool = true) throws -> PostgresServer {
+        if allowExternal, let external = ProcessInfo.processInfo.environment["RENDC_TEST_DATABASE_URL"], !external.isEmpty {
             guard let url = URL(string: external), url.scheme?.hasPrefix("postgres") == true else {
                 throw PostgresServerError("RENDC_TEST_DATABASE_URL is not a postgres:// URL: \(external)")
             }
@@ -122,8 +152,7 @@ public final class PostgresServer: Sendable {
         var lastError = ""
         for _ in 0..<5 {
             let port = try freePort()
-            let options = "-p \(port) -k \(root) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
-                + "-c full_page_writes=off -c max_connections=300 -c shared_buffers=128MB"
+            let options = Self.options(port: port, root: root)
             let started = try runAsPostgresUser(bin + "/pg_ctl", ["-D", data, "-l", root + "/server.log", "-w", "-t", "30", "-o", options, "start"])
             if started.status == 0 {
                 guard let url = URL(string: "postgres://postgres@127.0.0.1:\(port)/postgres") else {

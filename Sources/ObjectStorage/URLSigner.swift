@@ -78,3 +78,32 @@ extension CharacterSet {
         return set
     }()
 }
+
+/// Download links for stored objects, as the API's job endpoint and the worker's webhooks hand them out: the
+/// store's own presigned URL when it makes one (S3), else `baseURL` + a `/files/...` path signed with
+/// ``URLSigner``. Every link expires after `lifetime` seconds.
+public struct DownloadLinks: Sendable {
+    public var signer: URLSigner?
+    /// The API's public base URL (`RENDC_PUBLIC_URL`), without a trailing slash.
+    public var baseURL: String
+    public var lifetime: Int
+    let objectStore: any ObjectStore
+
+    public init(objectStore: any ObjectStore, signer: URLSigner?, baseURL: String, lifetime: Int) {
+        self.objectStore = objectStore
+        self.signer = signer
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.lifetime = lifetime
+    }
+
+    /// A link to `key` and when it expires; nil when the store cannot presign and no signing secret is set.
+    public func link(for key: String, now: Date = Date()) async throws -> (url: String, expiresAt: Date)? {
+        let expires = Int(now.timeIntervalSince1970) + lifetime
+        let expiresAt = Date(timeIntervalSince1970: Double(expires))
+        if let presigned = try await objectStore.presignedGetURL(key: key, expiresIn: lifetime) {
+            return (presigned.absoluteString, expiresAt)
+        }
+        guard let signer else { return nil }
+        return (baseURL + signer.signedPath(key: key, expires: expires), expiresAt)
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import JobAPI
+import JobQueue
+import Logging
+import ObjectStorage
+import RendcTestSupport
+import Testing
+import Webhooks
+
+@Suite struct CallbackURLTests {
+    /// SSRF (issue 10, finding 2): internal targets are refused when the job is submitted, naming `callbackUrl`.
+    @Test func internalCallbackTargetsAreRefusedAtSubmit() async throws {
+        try await withAPI { api in
+            let image = UUID().uuidString
+            for url in [
+                "http://127.0.0.1:5432/", "http://169.254.169.254/latest/meta-data/", "http://2130706433/", "http://0x7f.1/",
+                "http://[::ffff:127.0.0.1]/", "http://10.0.0.8/hook", "http://100.64.1.1/", "http://[fd00::1]/",
+                "http://user:secret@93.184.216.34/", "http://93.184.216.34/a b",
+            ] {
+                let body = #"{"imageIds":["\#(image)"],"callbackUrl":\#(String(data: try JSONEncoder().encode(url), encoding: .utf8)!)}"#
+                let response = try await api.postJSON("/api/v1/video/process", key: api.keyA, body)
+                #expect(response.status.code == 422 || response.status.code == 400, "\(url): \(response.status)")
+                #expect(try errorOf(response).field == "callbackUrl", "\(url)")
+            }
+            // A CR/LF in the URL never reaches the database.
+            let crlf = try await api.postJSON("/api/v1/video/process", key: api.keyA, #"{"imageIds":["\#(image)"],"callbackUrl":"http://93.184.216.34/a\r\nX-Evil: 1"}"#)
+            #expect(crlf.status.code == 422 || crlf.status.code == 400)
+            #expect(try errorOf(crlf).field == "callbackUrl")
+            // A public address passes the URL check (the request then fails on the unknown image, a later check).
+            let ok = try await api.postJSON("/api/v1/video/process", key: api.keyA, #"{"imageIds":["\#(image)"],"callbackUrl":"https://93.184.216.34/hook"}"#)
+            #expect(try errorOf(ok).field == "imageIds[0]")
+        }
+    }
+
+    @Test func theAllowListAdmitsAnOperatorsPrivateReceiver() async throws {
+        try await withAPI(configure: { $0.webhookTargets = try! WebhookTargetPolicy(allowList: "127.0.0.1/32") }) { api in
+            let image = UUID().uuidString
+            let allowed = try await api.postJSON("/api/v1/video/process", key: api.keyA, #"{"imageIds":["\#(image)"],"callbackUrl":"http://127.0.0.1:9999/hook"}"#)
+            #expect(try errorOf(allowed).field == "imageIds[0]", "the callback URL passed")
+            let other = try await api.postJSON("/api/v1/video/process", key: api.keyA, #"{"imageIds":["\#(image)"],"callbackUrl":"http://127.0.0.2:9999/hook"}"#)
+            #expect(other.status.code == 422)
+            #expect(try errorOf(other).field == "callbackUrl")
+        }
+    }
+}
+
+/// A down database (issue 10, finding 6): answers come in seconds as 503 `database_unavailable` with
+/// `Retry-After`, and the API recovers when Postgres is back. Uses a private Postgres it stops and restarts.
+@Suite struct DatabaseOutageTests {
+    static func api(_ store: JobStore) -> JobAPIServer {
+        var logger = Logger(label: "rendc.test.outage")
+        logger.logLevel = .critical
+        var configuration = APIConfiguration(urlSigningSecret: Array("outage-test-secret-0123".utf8))
+        configuration.apiKeyCacheSeconds = 0
+        return JobAPIServer(
+            configuration: configuration, jobStore: store, objectStore: LocalDirectoryStore(root: NSTemporaryDirectory() + "rendc-outage-\(UUID())"),
+            templates: { [] }, metrics: nil, logger: logger)
+    }
+
+    static func expectUnavailable(_ response: TestResponse, _ what: String) throws {
+        #expect(response.status == .serviceUnavailable, "\(what): \(response.status)")
+        #expect(try errorOf(response).code == "database_unavailable", "\(what)")
+        #expect(response.headers[.retryAfter] == "5", "\(what)")
+    }
+
+    @Test func aStoppedDatabaseGives503AndTheAPIRecovers() async throws {
+        let server = try PostgresServer.startPrivate()
+        defer { server.stop() }
+        let url = try server.createDatabase(prefix: "outage")
+        var database = try DatabaseConfiguration(url: url.absoluteString)
+        database.tls = .disable
+        database.connectTimeout = 1
+        database.queryTimeout = 2
+        var logger = Logger(label: "rendc.test.outage")
+        logger.logLevel = .critical
+        try await JobStore.withRunningStore(configuration: database, logger: logger) { store in
+            try await store.migrate()
+            let (_, key) = try await store.createTenantWithKey(name: "outage")
+            try await Self.api(store).makeApplication().test(.router) { client in
+                func get(_ uri: String) async throws -> TestResponse {
+                    try await client.executeRequest(uri: uri, method: .get, headers: [.authorization: "Bearer \(key.plaintext)"], body: nil)
+                }
+                #expect(try await get("/readyz").status == .ok)
+                #expect(try await get("/api/v1/video/jobs").status == .ok)
+
+                try server.pause()
+                let clock = ContinuousClock()
+                var readyTook = Duration.zero, listTook = Duration.zero
+                readyTook = try await clock.measure { try Self.expectUnavailable(try await get("/readyz"), "readyz") }
+                listTook = try await clock.measure { try Self.expectUnavailable(try await get("/api/v1/video/jobs"), "list jobs") }
+                print("database stopped: /readyz answered 503 after \(readyTook), GET /api/v1/video/jobs after \(listTook) (a figure, not a bound)")
+                try Self.expectUnavailable(try await get("/api/v1/video/jobs/\(UUID())"), "get job")
+
+                try server.resume()
+                // Pooled connections that died with the server fail once (503 again, never a hang), then are replaced.
+                var statuses: [HTTPResponse.Status] = []
+                for _ in 0..<120 {
+                    let ready = try await get("/readyz").status, list = try await get("/api/v1/video/jobs").status
+                    statuses.append(list)
+                    if ready == .ok && list == .ok { break }
+                    #expect(Set([ready, list]).isSubset(of: [.ok, .serviceUnavailable]), "\(ready) \(list)")
+                    try await Task.sleep(for: .milliseconds(500))
+                }
+                #expect(statuses.last == .ok, "requests work again once Postgres is back: \(statuses.map(\.code))")
+            }
+        }
+    }
+
+    @Test func aDatabaseThatAcceptsAndNeverAnswersGives503() async throws {
+        // Without connect and query timeouts these requests would wait forever.
+        let silent = try SilentListener()
+        defer { silent.close() }
+        var database = try DatabaseConfiguration(url: "postgres://postgres@127.0.0.1:\(silent.port)/nowhere?sslmode=disable")
+        database.connectTimeout = 1
+        database.queryTimeout = 2
+        var logger = Logger(label: "rendc.test.outage")
+        logger.logLevel = .critical
+        try await JobStore.withRunningStore(configuration: database, logger: logger) { store in
+            try await Self.api(store).makeApplication().test(.router) { client in
+                let clock = ContinuousClock(), start = clock.now
+                let ready = try await client.executeRequest(uri: "/readyz", method: .get, headers: [:], body: nil)
+                print("database hung: /readyz answered \(ready.status.code) after \(clock.now - start) (a figure, not a bound)")
+                try Self.expectUnavailable(ready, "readyz")
+                let list = try await client.executeRequest(uri: "/api/v1/video/jobs", method: .get, headers: [.authorization: "Bearer rk_\(String(repeating: "a", count: 48))"], body: nil)
+                try Self.expectUnavailable(list, "list jobs")
+            }
+        }
+        #expect(silent.connections >= 1, "the store did try to connect")
+    }
+}

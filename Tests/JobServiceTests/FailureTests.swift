@@ -1,0 +1,115 @@
+import Foundation
+import JobQueue
+import JobWorker
+import ObjectStorage
+import RendcTestSupport
+import RenderPipeline
+import Testing
+
+/// A renderer that fails the way a job's text asks: `INPUT` as a bad input (the message names the local file, as
+/// decoders do), `RENDER` as an encoder error in the job folder.
+struct FailingRenderer: JobRenderer {
+    func render(
+        _ input: RenderInput, progress: @escaping @Sendable (Double) -> Void, shouldCancel: @escaping @Sendable () -> Bool
+    ) throws -> RenderedFiles {
+        switch input.job.textOverlay {
+        case "INPUT":
+            throw PipelineError(.input, "cannot decode \(input.images[0]): Invalid data found when processing input")
+        default:
+            throw PipelineError(.render, "encoder failed writing \(input.videoPath) in worker rendc-worker-\(getpid()): Cannot allocate memory")
+        }
+    }
+}
+
+@Suite struct FailureClassificationTests {
+    @Test func badInputFailsAtOnceNamingTheAssetAndTransientErrorsAreRetried() async throws {
+        // Retries wait an hour: a job that is pending again after one attempt was classified transient.
+        try await withTestStore(policy: QueuePolicy(backoff: BackoffPolicy(base: 3600, jitter: 0))) { store, _ in
+            let root = try Fixtures.temporaryDirectory("rendc-failure")
+            defer { try? FileManager.default.removeItem(at: root) }
+            let objects = LocalDirectoryStore(root: root.path + "/storage")
+            let (tenant, images) = try await makeTenantWithImages(store, objects: objects)
+            let bad = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: images, textOverlay: "INPUT", maxAttempts: 3))
+            let flaky = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: images, textOverlay: "RENDER", maxAttempts: 3))
+            let identity = "render-host-7:31337:beef"
+            let config = WorkerConfiguration(concurrency: 2, temporaryDirectory: root.path + "/tmp", identity: identity, pollInterval: 0.2)
+            try await withWorker(store: store, objects: objects, renderer: FailingRenderer(), configuration: config) { (_: JobWorker) async throws -> Void in
+                #expect(try await eventually(timeout: 60) {
+                    let badDone = try await store.job(id: bad)?.status == .failed
+                    let flakyTried = try await store.job(id: flaky)?.lastError != nil
+                    return badDone && flakyTried
+                })
+            }
+            let failed = try #require(try await store.job(id: bad))
+            #expect(failed.status == .failed && failed.attempts == 1, "bad input is not retried")
+            let message = try #require(failed.lastError)
+            #expect(message == "input: cannot decode image asset \(images[0].uuidString.lowercased()) (imageIds[0]): Invalid data found when processing input")
+            let retried = try #require(try await store.job(id: flaky))
+            #expect(retried.status == .pending && retried.attempts == 1, "a render error is retried")
+            let transient = try #require(retried.lastError)
+            #expect(transient.hasPrefix("render failed: render: encoder failed writing output.mp4"))
+            for text in [message, transient] {
+                #expect(!text.contains(root.path) && !text.contains("/tmp") && !text.contains("\(getpid())") && !text.contains(identity),
+                        "no paths, pids or worker identity: \(text)")
+            }
+        }
+    }
+
+    @Test func clientMessagesLoseMachineDetails() {
+        let text = JobFailure.clientMessage(
+            "cannot open /var/tmp/w/rendc-worker-99-ab12/job-1-2/inputs/audio.mp3 with font /usr/share/fonts/x.ttf on host-1:99:ab",
+            inputs: [("/var/tmp/w/rendc-worker-99-ab12/job-1-2/inputs/audio.mp3", "audio asset A")],
+            workDirectory: "/var/tmp/w/rendc-worker-99-ab12/job-1-2", temporaryDirectory: "/var/tmp/w", identity: "host-1:99:ab")
+        #expect(text == "cannot open audio asset A with font <path> on a worker")
+        #expect(JobFailure.clientMessage("left in /tmp/x/rendc-worker-1234", inputs: [], workDirectory: "", temporaryDirectory: "", identity: "")
+                == "left in <path>")
+        #expect(JobFailure.classify(PipelineError(.caption, "x")).permanent)
+        #expect(!JobFailure.classify(PipelineError(.render, "x")).permanent)
+        #expect(!JobFailure.classify(CancellationError()).permanent)
+    }
+}
+
+@Suite struct TemporaryFolderTests {
+    @Test func aFolderIsSweptWhenNoProcessHoldsItsLockWhateverItsPid() throws {
+        let root = try Fixtures.temporaryDirectory("rendc-sweep")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let dir = root.path
+        // Live: this process holds the lock.
+        let mine = dir + "/rendc-worker-\(getpid())-live"
+        let fd = try TemporaryFolders.createLocked(mine)
+        // Old format, no lock, and a pid that is alive (a process still exiting, or a reused pid): stale.
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: "/usr/bin/sleep")
+        sleeper.arguments = ["30"]
+        try sleeper.run()
+        defer { sleeper.terminate() }
+        let alivePid = dir + "/rendc-worker-\(sleeper.processIdentifier)"
+        try FileManager.default.createDirectory(atPath: alivePid + "/job-x", withIntermediateDirectories: true)
+        #expect(kill(sleeper.processIdentifier, 0) == 0, "the pid is alive")
+        #expect(JobWorker.removeStaleTemporaryFolders(in: dir, minimumAge: 0) == 1)
+        #expect(FileManager.default.fileExists(atPath: mine) && !FileManager.default.fileExists(atPath: alivePid))
+        // Young folders are left for a moment (a starting worker locks just after it creates its folder).
+        close(fd)
+        #expect(JobWorker.removeStaleTemporaryFolders(in: dir, minimumAge: 3600) == 0)
+        #expect(JobWorker.removeStaleTemporaryFolders(in: dir, minimumAge: 0) == 1, "the lock was dropped: stale")
+        #expect(folderIsEmpty(dir))
+    }
+
+    @Test func aSIGKILLedHoldersFolderIsSwept() async throws {
+        let root = try Fixtures.temporaryDirectory("rendc-sweep")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let folder = root.path + "/rendc-worker-1-killed"
+        try FileManager.default.createDirectory(atPath: folder + "/job-1/inputs", withIntermediateDirectories: true)
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        // -o: only flock itself holds the lock (its command, a sleep, does not inherit it).
+        holder.arguments = ["-o", folder + "/.lock", "/usr/bin/sleep", "30"]
+        try holder.run()
+        #expect(try await eventually(timeout: 20) { TemporaryFolders.isLive(folder) })
+        #expect(JobWorker.removeStaleTemporaryFolders(in: root.path, minimumAge: 0) == 0, "held: live")
+        kill(holder.processIdentifier, SIGKILL)
+        // The kernel drops the lock as the process dies (no clean-up of its own ran): then the folder is swept.
+        #expect(try await eventually(timeout: 30) { JobWorker.removeStaleTemporaryFolders(in: root.path, minimumAge: 0) == 1 })
+        #expect(folderIsEmpty(root.path))
+    }
+}
