@@ -64,7 +64,7 @@ public struct PlanError: Error, Sendable, Equatable, CustomStringConvertible {
 public enum Planner {
     /// Below this beat-tracker confidence the planner does not trust the beats and cuts on the fallback interval.
     public static let minimumBeatConfidence = 0.3
-    public static let maximumTextLength = 500
+    public static let maximumTextLength = InputRules.maximumCaptionGraphemes
     public static let maximumImages = 10
 
     /// - Parameter resolveAsset: maps a template asset reference to a readable path (nil when it does not exist).
@@ -130,8 +130,8 @@ public enum Planner {
                 frame = .image(MediaInput(path: path))
             case .text(let t):
                 guard let text = inputs.text, !text.allSatisfy(\.isWhitespace) else { continue }
-                guard text.count <= maximumTextLength else {
-                    throw PlanError(field: "text", message: "at most \(maximumTextLength) characters, got \(text.count)")
+                if let problem = InputRules.captionProblem(text) {
+                    throw PlanError(field: "text", message: problem)
                 }
                 caption = CaptionPlan(text: text, box: scaled(t.box, scale, width: width, height: height), style: scaledStyle(t.style, scale), baseDirectory: templateDirectory)
             }
@@ -162,8 +162,8 @@ public enum Planner {
 
     static func resolveDuration(template: Template, inputs: PlanInputs, notes: inout [String]) throws -> Double {
         if let target = inputs.duration {
-            guard target.isFinite, target >= 0.5 else {
-                throw PlanError(field: "duration", message: "must be at least 0.5 seconds, got \(target)")
+            guard target.isFinite, target >= InputRules.minimumDuration else {
+                throw PlanError(field: "duration", message: "must be at least \(InputRules.minimumDuration) seconds, got \(target)")
             }
             guard target <= inputs.maxDuration else {
                 throw PlanError(field: "duration", message: "must be at most \(inputs.maxDuration) seconds (VIDEO_MAX_DURATION), got \(target)")
