@@ -7,6 +7,10 @@ public struct APIRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The caller's tenant, once authenticated.
     public var tenantId: UUID?
+    /// Names the credential for rate limiting (the SHA-256 of the API key), once authenticated.
+    public var credentialId: String?
+    /// This request's `X-Request-Id`, set by ``RequestIdMiddleware``.
+    public var requestId: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
