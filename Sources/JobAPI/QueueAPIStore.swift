@@ -77,7 +77,9 @@ package struct QueueAPIStore: APIStore {
     }
 
     package func beginIdempotentRequest(tenant: UUID, key: String, fingerprint: String) async throws -> IdempotencyOutcome {
-        switch try await jobs.beginIdempotentRequest(tenantId: tenant, key: key, fingerprint: fingerprint) {
+        // Now and then, forget every tenant's keys older than their 24 hours (one indexed DELETE).
+        if UInt8.random(in: 0...255) == 0 { _ = try? await jobs.purgeExpiredIdempotencyKeys() }
+        return switch try await jobs.beginIdempotentRequest(tenantId: tenant, key: key, fingerprint: fingerprint) {
         case .proceed: .proceed
         case .replay(let status, let body, let location): .replay(status: status, body: body, location: location)
         case .mismatch: .mismatch

@@ -329,7 +329,7 @@ import Testing
             #expect(job["processingTimeMs"] as? Int == 1234)
             let videoURL = try #require(job["outputVideoUrl"] as? String)
             let thumbURL = try #require(job["outputThumbnailUrl"] as? String)
-            #expect(videoURL.hasPrefix(api.configuration.baseURL + "/files/"))
+            #expect(videoURL.hasPrefix(api.configuration.baseURL + "/files?key=videos%2F"))
             #expect(!videoURL.contains(videoKey + "?") || videoURL.contains("signature="))
             let videoPath = String(videoURL.dropFirst(api.configuration.baseURL.count))
             let thumbPath = String(thumbURL.dropFirst(api.configuration.baseURL.count))
