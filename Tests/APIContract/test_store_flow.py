@@ -192,6 +192,7 @@ def test_errors_are_documented_and_spec_and_server_agree(generated, client, anon
         ({**ok, "callbackUrl": "https://example.com/a b"}, 422, "callbackUrl"),
         ({**ok, "callbackUrl": "https://example.com/\r\nX-Evil: 1"}, 422, "callbackUrl"),
         ({**ok, "qualityMode": "ultra"}, 422, "qualityMode"),
+        ({**ok, "audioFile": "track.mp3"}, 422, "audioFile"),
         ({**ok, "priority": 101}, 422, "priority"),
         ({"imageIds": []}, 422, "imageIds"),
         ({"imageIds": ["not-a-uuid"]}, 422, "imageIds[0]"),
@@ -211,6 +212,7 @@ def test_errors_are_documented_and_spec_and_server_agree(generated, client, anon
         {**ok, "textOverlay": "tab-free\nlines"},
         {**ok, "durationTarget": 0.5},
         {**ok, "durationTarget": 60},
+        {**ok, "audioFile": "", "textOverlay": None, "durationTarget": None, "callbackUrl": None},
     ]
     for body in accepted:
         response = raw(client, checker, "POST", "/api/v1/video/process", json=body)

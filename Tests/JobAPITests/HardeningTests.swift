@@ -494,3 +494,37 @@ final class RawConnection: @unchecked Sendable {
         }
     }
 }
+
+/// Idempotency keys are kept at least 24 hours, then forgotten; an abandoned first request frees its key.
+@Suite struct IdempotencyRetentionTests {
+    @Test func keysLiveTwentyFourHoursThenGo() async throws {
+        let server = try PostgresServer.shared()
+        let url = try server.createDatabase(prefix: "api_idem")
+        var database = try DatabaseConfiguration(url: url.absoluteString)
+        database.tls = .disable
+        var logger = Logger(label: "rendc.test.idempotency")
+        logger.logLevel = .warning
+        try await JobStore.withRunningStore(configuration: database, logger: logger) { store in
+            try await store.migrate()
+            let tenant = try await store.createTenant(name: "retention")
+            let print = String(repeating: "a", count: 64)
+            func age(_ key: String, hours: Double) throws {
+                _ = try server.runPSQL(url: url, sql: "UPDATE api_idempotency_keys SET created_at = now() - interval '\(hours) hours' WHERE idempotency_key = '\(key)'")
+            }
+            #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k1", fingerprint: print) == .proceed)
+            try await store.finishIdempotentRequest(tenantId: tenant.id, key: "k1", status: 202, body: "{}", location: "/x")
+            try age("k1", hours: 23.9)
+            #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k1", fingerprint: print)
+                    == .replay(status: 202, body: "{}", location: "/x"))
+            try age("k1", hours: 24.1)
+            #expect(try await store.purgeExpiredIdempotencyKeys() == 1)
+            #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k1", fingerprint: print) == .proceed)
+
+            // A first request that never finished (its process died) holds the key for two minutes only.
+            #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k2", fingerprint: print) == .proceed)
+            #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k2", fingerprint: print) == .inProgress)
+            try age("k2", hours: 0.05)
+            #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k2", fingerprint: print) == .proceed)
+        }
+    }
+}
