@@ -152,7 +152,7 @@ let package = Package(
         .testTarget(
             name: "JobAPITests",
             dependencies: ["JobAPI", "JobQueue", "JobWorker", "ObjectStorage", "RenderPipeline", "RendcTestSupport",
-                           "Webhooks",
+                           "Webhooks", "Planner",
                            .product(name: "HummingbirdTesting", package: "hummingbird"),
                            .product(name: "Yams", package: "Yams")]
         ),

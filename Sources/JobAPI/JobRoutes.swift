@@ -97,8 +97,7 @@ extension APIHandlers {
         }
         var text = body.textOverlay
         if let value = text {
-            // The same rules the planner applies: controls other than LF refused, at most 500 graphemes and
-            // 2000 code points.
+            // Controls other than LF refused; at most 500 graphemes and 4000 code points (the planner's limits).
             if let problem = InputRules.captionProblem(value) {
                 throw APIError.validation("textOverlay", "textOverlay \(problem)")
             }

@@ -10,20 +10,27 @@ public enum InputRules {
     public static let minimumDuration = 0.5
     /// Most grapheme clusters in a caption.
     public static let maximumCaptionGraphemes = 500
-    /// Most Unicode scalars (code points) in a caption.
-    public static let maximumCaptionScalars = 2000
+    /// Most Unicode scalars (code points) in a caption (the caption renderer's own limit too).
+    public static let maximumCaptionScalars = 4000
     /// Most product images in one job.
     public static let maximumImages = 10
     /// Smallest width and height of a product image, in pixels (a 1x1 image cannot fill a 900x1600 window).
     public static let minimumImageSide = 16
 
-    /// Why `text` cannot be a caption, or nil when it can. Allowed: any Unicode text with line feeds (U+000A);
-    /// refused: every other C0 control (CR and tab included), DEL and the C1 controls U+0080-U+009F.
+    /// Why `text` cannot be a job's caption, or nil when it can: the API's rule. Allowed: any Unicode text with
+    /// line feeds (U+000A); refused: every other C0 control (CR and tab included), DEL and the C1 controls
+    /// U+0080-U+009F, and the lengths of ``captionLengthProblem(_:)``.
     public static func captionProblem(_ text: String) -> String? {
         for scalar in text.unicodeScalars where isRefusedControl(scalar) {
             let hex = String(scalar.value, radix: 16, uppercase: true)
             return "must not contain control characters other than line feed (found U+\(String(repeating: "0", count: max(0, 4 - hex.count)) + hex))"
         }
+        return captionLengthProblem(text)
+    }
+
+    /// The length limits alone, in graphemes and in code points: what the planner checks for every caption (the
+    /// command line's `--text-file` may hold CR LF or tabs, which the caption renderer normalises).
+    public static func captionLengthProblem(_ text: String) -> String? {
         let scalars = text.unicodeScalars.count
         if scalars > maximumCaptionScalars {
             return "has \(scalars) code points; at most \(maximumCaptionScalars) are allowed"

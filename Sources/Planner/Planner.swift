@@ -130,7 +130,7 @@ public enum Planner {
                 frame = .image(MediaInput(path: path))
             case .text(let t):
                 guard let text = inputs.text, !text.allSatisfy(\.isWhitespace) else { continue }
-                if let problem = InputRules.captionProblem(text) {
+                if let problem = InputRules.captionLengthProblem(text) {
                     throw PlanError(field: "text", message: problem)
                 }
                 caption = CaptionPlan(text: text, box: scaled(t.box, scale, width: width, height: height), style: scaledStyle(t.style, scale), baseDirectory: templateDirectory)

@@ -5,6 +5,7 @@ import JobQueue
 import Logging
 import NIOCore
 import ObjectStorage
+import Planner
 import RendcTestSupport
 import Testing
 
@@ -526,5 +527,35 @@ final class RawConnection: @unchecked Sendable {
             try age("k2", hours: 0.05)
             #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k2", fingerprint: print) == .proceed)
         }
+    }
+}
+
+/// The shared input rules, as the API and the planner apply them.
+@Suite struct InputRulesTests {
+    @Test func captionsCountGraphemesAndCodePointsAndRefuseControls() {
+        #expect(InputRules.captionProblem("Summer sale 🔥\n-30%") == nil)
+        #expect(InputRules.captionProblem(String(repeating: "👍🏽", count: 500)) == nil)  // 500 graphemes, 1000 scalars
+        #expect(InputRules.captionProblem(String(repeating: "x", count: 501))?.contains("501 characters") == true)
+        let marks = "a" + String(repeating: "\u{0301}", count: 10_000)
+        #expect(marks.count == 1)
+        #expect(InputRules.captionProblem(marks)?.contains("10001 code points") == true)
+        for bad in ["a\rb", "a\tb", "a\u{0}b", "a\u{7F}b", "next\u{85}line", "csi\u{9B}", "\u{80}"] {
+            #expect(InputRules.captionProblem(bad)?.contains("control") == true, "\(bad.debugDescription)")
+            #expect(InputRules.captionLengthProblem(bad) == nil, "the planner leaves controls to the caption renderer")
+        }
+        #expect(InputRules.captionLengthProblem(marks) != nil)
+    }
+
+    @Test func durationsAreFiniteAndInRange() {
+        for ok in [0.5, 1, 59.99, 60] { #expect(InputRules.durationProblem(ok, maximum: 60) == nil, "\(ok)") }
+        for bad in [0.49, 0.1, 5e-324, 0, -1, 60.01, .infinity, .nan] {
+            #expect(InputRules.durationProblem(bad, maximum: 60) != nil, "\(bad)")
+        }
+    }
+
+    @Test func imagesHaveAMinimumSize() {
+        #expect(InputRules.imageSizeProblem(width: 16, height: 16) == nil)
+        #expect(InputRules.imageSizeProblem(width: 1, height: 1000) != nil)
+        #expect(InputRules.imageSizeProblem(width: 1000, height: 15) != nil)
     }
 }
