@@ -559,3 +559,51 @@ final class RawConnection: @unchecked Sendable {
         #expect(InputRules.imageSizeProblem(width: 1000, height: 15) != nil)
     }
 }
+
+/// Log lines of a request carry its `X-Request-Id` as `request_id`.
+@Suite struct RequestIdLogTests {
+    final class Recorder: @unchecked Sendable {
+        let lock = NSLock()
+        var lines: [(message: String, metadata: Logger.Metadata)] = []
+        func add(_ message: String, _ metadata: Logger.Metadata) { lock.withLock { lines.append((message, metadata)) } }
+        var all: [(message: String, metadata: Logger.Metadata)] { lock.withLock { lines } }
+    }
+
+    struct Handler: LogHandler {
+        let recorder: Recorder
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .info
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
+                 file: String, function: String, line: UInt) {
+            recorder.add(message.description, metadata.merging(extra ?? [:]) { _, new in new })
+        }
+    }
+
+    @Test func requestLogLinesCarryTheRequestId() async throws {
+        try await withAPI { api in
+            let recorder = Recorder()
+            let logged = JobAPIServer(
+                configuration: api.configuration, jobStore: api.store, objectStore: api.objectStore, templates: stubTemplates,
+                logger: Logger(label: "rendc.test.logs") { _ in Handler(recorder: recorder) })
+            let image = try await api.uploadImage(key: api.keyA)
+            try await logged.makeApplication().test(.router) { client in
+                var headers = HTTPFields()
+                headers[.authorization] = "Bearer \(api.keyA)"
+                headers[.contentType] = "application/json"
+                headers[.requestId] = "trace-me-123"
+                let response = try await client.executeRequest(
+                    uri: "/api/v1/video/process", method: .post, headers: headers,
+                    body: ByteBuffer(string: "{\"imageIds\":[\"\(image)\"]}"))
+                #expect(response.status == .accepted)
+            }
+            let mine = recorder.all.filter { $0.metadata["request_id"]?.description == "trace-me-123" }
+            #expect(mine.contains { $0.message == "job submitted" })
+            #expect(mine.contains { $0.message == "request" && $0.metadata["http.status"]?.description == "202" })
+            #expect(!recorder.all.contains { $0.metadata.values.contains { "\($0)".contains(api.keyA) } }, "no API key in logs")
+        }
+    }
+}
