@@ -106,6 +106,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                "Planner",
             ]
         ),
 
@@ -151,6 +152,7 @@ let package = Package(
         .testTarget(
             name: "JobAPITests",
             dependencies: ["JobAPI", "JobQueue", "JobWorker", "ObjectStorage", "RenderPipeline", "RendcTestSupport",
+                           "Webhooks", "Planner",
                            .product(name: "HummingbirdTesting", package: "hummingbird"),
                            .product(name: "Yams", package: "Yams")]
         ),

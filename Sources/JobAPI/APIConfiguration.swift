@@ -35,6 +35,13 @@ public struct APIConfiguration: Sendable {
     public var maxJSONBodyBytes: Int
     /// Where `callbackUrl` may point (`RENDC_WEBHOOK_ALLOWED_HOSTS` adds private targets); checked at submit.
     public var webhookTargets = WebhookTargetPolicy()
+    /// Requests a minute per API key (`RENDC_RATE_LIMIT_PER_MINUTE`); 0 turns the limit off.
+    public var rateLimitPerMinute: Int = 1200
+    /// A connection that sends nothing for this long is closed (`RENDC_HTTP_IDLE_TIMEOUT`): a stalled request
+    /// head, a stalled body, or an idle keep-alive connection. Nil: never.
+    public var idleTimeoutSeconds: Double? = 30
+    /// The longest a request body may take to arrive, in seconds (`RENDC_HTTP_BODY_TIMEOUT`); then 408.
+    public var bodyTimeoutSeconds: Double = 600
 
     public init(
         host: String = "127.0.0.1",

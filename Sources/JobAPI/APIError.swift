@@ -33,6 +33,15 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         /// The job is finished and can no longer be cancelled.
         public static let conflict = Code("conflict")
         public static let methodNotAllowed = Code("method_not_allowed")
+        /// A JSON endpoint was sent a body that is not `application/json`.
+        public static let unsupportedContentType = Code("unsupported_content_type")
+        /// An `Idempotency-Key` reused with a different request (422), or still in progress (409).
+        public static let idempotencyKeyReused = Code("idempotency_key_reused")
+        public static let idempotencyKeyInProgress = Code("idempotency_key_in_progress")
+        /// The request body did not arrive within the body timeout (408).
+        public static let requestTimeout = Code("request_timeout")
+        /// Over the API key's request rate (429, with `Retry-After`).
+        public static let rateLimited = Code("rate_limited")
         public static let unavailable = Code("unavailable")
         /// The database did not answer in time or cannot be reached; retry after `Retry-After` seconds.
         public static let databaseUnavailable = Code("database_unavailable")
@@ -44,19 +53,27 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     /// The request field the error is about (`imageIds[2]`, `textOverlay`), or nil.
     public var field: String?
+    /// Extra response headers (`Allow` on 405, `Retry-After` on 429 and 503).
+    public var headers: HTTPFields
 
-    public init(_ status: HTTPResponse.Status, _ code: Code, _ message: String, field: String? = nil) {
+    public init(_ status: HTTPResponse.Status, _ code: Code, _ message: String, field: String? = nil, headers: HTTPFields = [:]) {
         self.status = status
         self.code = code
         self.message = message
         self.field = field
+        self.headers = headers
     }
 
     public var description: String {
         "\(status.code) \(code): \(message)" + (field.map { " (field \($0))" } ?? "")
     }
 
+    /// A well-formed value that breaks a rule (out of range, too long, a control character): 422.
     static func validation(_ field: String, _ message: String) -> APIError {
+        APIError(.unprocessableContent, .validationFailed, message, field: field)
+    }
+    /// A field that is missing or of the wrong JSON type, or a malformed query parameter: 400.
+    static func malformed(_ field: String, _ message: String) -> APIError {
         APIError(.badRequest, .validationFailed, message, field: field)
     }
     static func notFound(_ what: String) -> APIError {
@@ -70,7 +87,7 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
 
 extension APIError: HTTPResponseError {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var headers = HTTPFields()
+        var headers = self.headers
         headers[.contentType] = "application/json; charset=utf-8"
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
         if code == .databaseUnavailable { headers[.retryAfter] = "5" }

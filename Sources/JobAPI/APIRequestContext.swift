@@ -8,6 +8,10 @@ public struct APIRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The caller's tenant, once authenticated.
     public var tenantId: UUID?
+    /// Names the credential for rate limiting (the SHA-256 of the API key), once authenticated.
+    public var credentialId: String?
+    /// This request's `X-Request-Id`, set by ``RequestIdMiddleware``.
+    public var requestId: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -48,7 +52,7 @@ struct ErrorEnvelopeMiddleware: RouterMiddleware {
             return try apiError.response(from: request, context: context)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
-            return try APIError(.internalServerError, .internalError, "internal error; see the server log for request \(context.id)")
+            return try APIError(.internalServerError, .internalError, "internal error; see the server log for request \(context.requestId ?? context.id)")
                 .response(from: request, context: context)
         }
     }

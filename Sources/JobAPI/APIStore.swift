@@ -14,6 +14,26 @@ package protocol APIStore: TenantDirectory {
     func cancel(id: UUID, tenant: UUID) async throws -> CancelResult
     /// Throws when the database cannot be reached.
     func ping() async throws
+    /// Claims an `Idempotency-Key` for a request with this fingerprint, or says how its first use ended.
+    func beginIdempotentRequest(tenant: UUID, key: String, fingerprint: String) async throws -> IdempotencyOutcome
+    func finishIdempotentRequest(tenant: UUID, key: String, response: StoredResponse) async throws
+    func releaseIdempotencyKey(tenant: UUID, key: String) async throws
+    /// Takes one request from the API key's bucket.
+    func takeRateLimitToken(bucket: String, perMinute: Int) async throws -> RateLimitOutcome
+}
+
+package enum IdempotencyOutcome: Sendable, Equatable {
+    case proceed
+    case replay(status: Int, body: String, location: String?)
+    case mismatch
+    case inProgress
+}
+
+package struct RateLimitOutcome: Sendable, Equatable {
+    package var allowed: Bool
+    package var remaining: Int
+    package var secondsUntilToken: Int
+    package var secondsUntilFull: Int
 }
 
 package struct AssetRecord: Sendable, Equatable {
@@ -56,6 +76,8 @@ package struct JobSubmission: Sendable, Equatable {
     package var durationTarget: Double?
     package var priority: Int
     package var callbackURL: String?
+    /// The `X-Request-Id` of the submitting request.
+    package var requestId: String? = nil
 }
 
 package struct JobRecord: Sendable, Equatable {

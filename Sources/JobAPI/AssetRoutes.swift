@@ -1,6 +1,8 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Planner
 
 extension APIHandlers {
     /// `POST /api/v1/assets`: a `multipart/form-data` body with a `file` part and a `type` field
@@ -8,6 +10,7 @@ extension APIHandlers {
     /// bytes (never by its name or declared Content-Type), then stored under `assets/{tenantId}/{assetId}`.
     func upload(_ request: Request, context: APIRequestContext) async throws -> Response {
         let tenant = try context.requireTenant()
+        let idempotencyKey = try request.idempotencyKey()
         guard let contentType = request.headers[.contentType], let boundary = MultipartParser.boundary(fromContentType: contentType) else {
             throw APIError(.unsupportedMediaType, .unsupportedMediaType, "send the upload as multipart/form-data with a file part and a type field")
         }
@@ -37,9 +40,16 @@ extension APIHandlers {
         var fileBytes = 0
         var head: [UInt8] = []  // the first bytes of the file, for sniffing
         var otherBytes = 0
+        var received = 0
+        var fileHash = SHA256()
+        let deadline = BodyDeadline(seconds: configuration.bodyTimeoutSeconds)
 
         do {
             for try await chunk in request.body {
+                try deadline.check()
+                // The cap holds for chunked bodies too, as the bytes stream in.
+                received += chunk.readableBytes
+                if received > limit + overhead { throw tooLarge(limit) }
                 let events = try parser.feed(chunk.readableBytesView)
                 for event in events {
                     switch event {
@@ -60,6 +70,7 @@ extension APIHandlers {
                             fileBytes += bytes.count
                             if fileBytes > limit { throw tooLarge(limit) }
                             if head.count < Self.sniffBytes { head.append(contentsOf: bytes.prefix(Self.sniffBytes - head.count)) }
+                            fileHash.update(data: bytes)
                             try spool.write(contentsOf: bytes)
                         } else {
                             otherBytes += bytes.count
@@ -87,12 +98,12 @@ extension APIHandlers {
         spoolOpen = false
 
         guard let typeText = fields["type"]?.trimmingCharacters(in: .whitespacesAndNewlines), !typeText.isEmpty else {
-            throw APIError.validation("type", "the type field is required: one of image, audio, overlay, frame")
+            throw APIError.malformed("type", "the type field is required: one of image, audio, overlay, frame")
         }
         guard let type = AssetKind(rawValue: typeText) else {
             throw APIError.validation("type", "type must be one of image, audio, overlay, frame")
         }
-        guard sawFile else { throw APIError.validation("file", "the file part is required") }
+        guard sawFile else { throw APIError.malformed("file", "the file part is required") }
         guard fileBytes > 0 else { throw APIError(.unprocessableContent, .unprocessable, "the uploaded file is empty", field: "file") }
 
         guard let format = MediaSniffer.format(of: head) else {
@@ -111,9 +122,39 @@ extension APIHandlers {
             guard size.width <= maxSide, size.height <= maxSide else {
                 throw APIError(.unprocessableContent, .unprocessable, "the image is \(size.width)x\(size.height); at most \(maxSide)x\(maxSide) is allowed", field: "file")
             }
+            if let problem = InputRules.imageSizeProblem(width: size.width, height: size.height) {
+                throw APIError(.unprocessableContent, .unprocessable, problem, field: "file")
+            }
+            if type == .image, format == .webp, WebPInspection.isAnimated(head) {
+                throw APIError(.unprocessableContent, .unprocessable, "animated WebP images cannot be product images; send a still picture", field: "file")
+            }
             width = size.width
             height = size.height
         }
+        if let name = fields["name"] {
+            // The column holds 100 code points; a longer name is refused, never cut.
+            if name.unicodeScalars.count > 100 {
+                throw APIError.validation("name", "name has \(name.unicodeScalars.count) code points; at most 100 are allowed")
+            }
+            if name.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) {
+                throw APIError.validation("name", "name must not contain control characters")
+            }
+        }
+        let requestPrint = fingerprint([
+            Array("POST /api/v1/assets".utf8), Array(type.rawValue.utf8), Array((fields["name"] ?? "").utf8),
+            Array((fileName ?? "").utf8), Array(fileHash.finalize()),
+        ])
+        return try await idempotent(key: idempotencyKey, tenant: tenant, fingerprint: requestPrint, context: context) {
+            try await storeAsset(
+                tenant: tenant, type: type, format: format, spoolPath: spoolPath, fields: fields, fileName: fileName,
+                fileBytes: fileBytes, width: width, height: height, context: context)
+        }
+    }
+
+    private func storeAsset(
+        tenant: UUID, type: AssetKind, format: MediaFormat, spoolPath: String, fields: [String: String], fileName: String?,
+        fileBytes: Int, width: Int?, height: Int?, context: APIRequestContext
+    ) async throws -> StoredResponse {
 
         let assetId = UUID()
         // The extension lets tools (and FFmpeg's demuxer guess) see the format; the id keeps it unguessable.
@@ -130,11 +171,10 @@ extension APIHandlers {
             throw error
         }
         context.logger.info("asset stored", metadata: ["asset": "\(assetId.uuidString.lowercased())", "type": "\(type.rawValue)", "bytes": "\(fileBytes)"])
-        var headers = HTTPFields()
-        headers[.location] = "/api/v1/assets/\(assetId.uuidString.lowercased())"
-        return try json(
-            AssetCreatedResponse(assetId: assetId.uuidString.lowercased(), type: type, asset: AssetView(record)),
-            status: .created, headers: headers)
+        return try StoredResponse(
+            status: .created,
+            value: AssetCreatedResponse(assetId: assetId.uuidString.lowercased(), type: type, asset: AssetView(record)),
+            location: "/api/v1/assets/\(assetId.uuidString.lowercased())")
     }
 
     func getAsset(_ request: Request, context: APIRequestContext) async throws -> Response {

@@ -29,30 +29,39 @@ package actor TenantAuthenticator {
     }
 
     package func authenticate(_ headers: HTTPFields) async throws -> UUID {
+        try await authenticateCredential(headers).tenant
+    }
+
+    /// The tenant and an id of the credential used (the key's SHA-256, or the gateway tenant), for rate limits.
+    package func authenticateCredential(_ headers: HTTPFields) async throws -> (tenant: UUID, credential: String) {
         if let authorization = headers[.authorization] {
             let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
             guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw APIError.unauthorized }
             let key = parts[1].trimmingCharacters(in: .whitespaces)
             guard !key.isEmpty, key.utf8.count <= 512 else { throw APIError.unauthorized }
-            return try await tenant(forKey: key)
+            return (try await tenant(forKey: key), "key:" + Self.digest(key))
         }
         if trustGatewayHeader, let header = headers[Self.gatewayHeader] {
             guard let id = UUID(uuidString: header.trimmingCharacters(in: .whitespaces)) else { throw APIError.unauthorized }
             let cacheKey = "gateway:" + id.uuidString
-            if let hit = cached(cacheKey) { return hit }
+            if let hit = cached(cacheKey) { return (hit, "tenant:" + id.uuidString.lowercased()) }
             guard try await directory.tenantExists(id) else { throw APIError.unauthorized }
             remember(cacheKey, id)
-            return id
+            return (id, "tenant:" + id.uuidString.lowercased())
         }
         throw APIError.unauthorized
     }
 
     private func tenant(forKey key: String) async throws -> UUID {
-        let digest = SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+        let digest = Self.digest(key)
         if let hit = cached(digest) { return hit }
         guard let tenant = try await directory.tenant(forAPIKey: key) else { throw APIError.unauthorized }
         remember(digest, tenant)
         return tenant
+    }
+
+    static func digest(_ key: String) -> String {
+        SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
     private func cached(_ key: String) -> UUID? {
@@ -75,8 +84,9 @@ struct TenantAuthMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let tenant = try await authenticator.authenticate(request.headers)
+        let (tenant, credential) = try await authenticator.authenticateCredential(request.headers)
         context.tenantId = tenant
+        context.credentialId = credential
         context.logger[metadataKey: "tenant"] = "\(tenant.uuidString.lowercased())"
         return try await next(request, context)
     }

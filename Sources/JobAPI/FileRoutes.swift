@@ -12,9 +12,13 @@ extension APIHandlers {
     /// `GET /files/{key}?expires=&signature=`: serves a stored output when the URL's HMAC signature matches and it has
     /// not expired. Signatures are only minted by the job endpoint for the caller's own jobs.
     func serveFile(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let segments = context.parameters.getCatchAll().map { $0.removingPercentEncoding ?? String($0) }
-        let key = segments.joined(separator: "/")
         let query = request.uri.queryParameters
+        let key: String
+        if context.parameters.getCatchAll().isEmpty {
+            key = query.get("key") ?? ""
+        } else {
+            key = context.parameters.getCatchAll().map { $0.removingPercentEncoding ?? String($0) }.joined(separator: "/")
+        }
         guard !key.isEmpty, let expiresText = query.get("expires"), let expires = Int(expiresText),
               let signature = query.get("signature") else {
             throw APIError(.forbidden, .invalidSignature, "this URL is not signed; ask the job endpoint for a download URL")

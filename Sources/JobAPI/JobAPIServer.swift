@@ -35,6 +35,7 @@ public struct JobAPIServer: Sendable {
     /// The router with every endpoint and middleware (also what the tests drive).
     public func makeRouter() -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self, options: [.autoGenerateHeadEndpoints])
+        router.add(middleware: RequestIdMiddleware())
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: ErrorEnvelopeMiddleware())
         router.add(middleware: MetricsMiddleware())
@@ -43,9 +44,22 @@ public struct JobAPIServer: Sendable {
         router.get("/healthz") { _, _ in try json(StatusResponse(status: "ok")) }
         router.get("/readyz") { _, context in try await h.ready(context: context) }
         router.get("/metrics") { _, _ in h.metricsText() }
+        // `/files?key=...` is the form a spec can describe (keys hold slashes); `/files/{key...}` still works.
+        router.get("/files") { request, context in try await h.serveFile(request, context: context) }
         router.get("/files/**") { request, context in try await h.serveFile(request, context: context) }
 
-        let api = router.group("/api/v1").add(middleware: TenantAuthMiddleware(authenticator: h.authenticator))
+        // Other methods on these paths: 405 with Allow (registered outside the authenticated group).
+        for path in ["/healthz", "/readyz", "/metrics", "/files", "/files/**", "/api/v1/video/jobs", "/api/v1/video/jobs/{id}",
+                     "/api/v1/assets/{id}", "/api/v1/templates"] {
+            MethodNotAllowed.register(on: router, RouterPath(path), allow: [.get])
+        }
+        for path in ["/api/v1/video/process", "/api/v1/video/jobs/{id}/cancel", "/api/v1/assets"] {
+            MethodNotAllowed.register(on: router, RouterPath(path), allow: [.post])
+        }
+
+        let api = router.group("/api/v1")
+            .add(middleware: TenantAuthMiddleware(authenticator: h.authenticator))
+            .add(middleware: RateLimitMiddleware(store: h.store, perMinute: h.configuration.rateLimitPerMinute))
         api.post("/video/process") { request, context in try await h.submit(request, context: context) }
         api.get("/video/jobs") { request, context in try await h.listJobs(request, context: context) }
         api.get("/video/jobs/{id}") { request, context in try await h.getJob(request, context: context) }
@@ -60,6 +74,8 @@ public struct JobAPIServer: Sendable {
     public func makeApplication() -> some ApplicationProtocol {
         Application(
             router: makeRouter(),
+            server: .http1(configuration: .init(
+                idleTimeout: handlers.configuration.idleTimeoutSeconds.map { .nanoseconds(Int64($0 * 1e9)) })),
             configuration: .init(
                 address: .hostname(handlers.configuration.host, port: handlers.configuration.port),
                 serverName: "rendc"
@@ -137,7 +153,16 @@ struct APIHandlers: Sendable {
             return presigned.absoluteString
         }
         let expires = Int(Date().timeIntervalSince1970) + lifetime
-        return configuration.baseURL + signer.signedPath(key: stored, expires: expires)
+        return configuration.baseURL + Self.signedQueryPath(key: stored, expires: expires, signature: signer.signature(key: stored, expires: expires))
+    }
+}
+
+extension APIHandlers {
+    /// `/files?key=<key, percent-encoded>&expires=...&signature=...`: the download URL the API hands out.
+    static func signedQueryPath(key: String, expires: Int, signature: String) -> String {
+        let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        let escaped = key.addingPercentEncoding(withAllowedCharacters: allowed) ?? key
+        return "/files?key=\(escaped)&expires=\(expires)&signature=\(signature)"
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Webhooks
+import Planner
 
 /// The quality modes the renderer knows (`RenderPipeline`'s `QualityMode`).
 let qualityModes = ["normal", "eco", "freeze"]
@@ -11,14 +12,9 @@ let jobStatuses = ["pending", "processing", "completed", "failed", "cancelled"]
 extension APIHandlers {
     func submit(_ request: Request, context: APIRequestContext) async throws -> Response {
         let tenant = try context.requireTenant()
-        var request = request
-        let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: configuration.maxJSONBodyBytes)
-        } catch {
-            throw APIError(.contentTooLarge, .fileTooLarge, "the request body is larger than \(configuration.maxJSONBodyBytes) bytes")
-        }
-        let bytes = Data(body.readableBytesView)
+        try request.requireJSONContentType()
+        let idempotencyKey = try request.idempotencyKey()
+        let bytes = try await collectJSONBody(request)
         guard String(data: bytes, encoding: .utf8) != nil else {
             throw APIError(.badRequest, .invalidJSON, "the request body is not valid UTF-8")
         }
@@ -31,7 +27,8 @@ extension APIHandlers {
             throw APIError(.badRequest, .invalidJSON, "the request body is not valid JSON (UTF-8)")
         }
         let templates = try await loadTemplates(context: context)
-        let (job, template) = try validate(parsed, tenant: tenant, templates: templates)
+        var (job, template) = try validate(parsed, tenant: tenant, templates: templates)
+        job.requestId = context.requestId
         if let url = job.callbackURL {
             // SSRF: the host must resolve to public addresses only (again at each delivery, against the address used).
             do {
@@ -61,20 +58,37 @@ extension APIHandlers {
             }
         }
 
-        let jobId = try await store.submit(job)
-        let estimated = min(job.durationTarget ?? template.defaultDuration ?? configuration.defaultDurationSeconds, configuration.maxDurationSeconds)
-        context.logger.info("job submitted", metadata: ["job": "\(jobId.uuidString.lowercased())", "overlayType": "\(job.overlayType)"])
-        var headers = HTTPFields()
-        headers[.location] = "/api/v1/video/jobs/\(jobId.uuidString.lowercased())"
-        return try json(
-            SubmitResponse(jobId: jobId.uuidString.lowercased(), status: "pending", estimatedDuration: estimated),
-            status: .accepted, headers: headers)
+        let requestPrint = fingerprint([Array("POST /api/v1/video/process".utf8), Array(bytes)])
+        return try await idempotent(key: idempotencyKey, tenant: tenant, fingerprint: requestPrint, context: context) {
+            let jobId = try await store.submit(job)
+            let estimated = min(job.durationTarget ?? template.defaultDuration ?? configuration.defaultDurationSeconds, configuration.maxDurationSeconds)
+            context.logger.info("job submitted", metadata: ["job": "\(jobId.uuidString.lowercased())", "overlayType": "\(job.overlayType)"])
+            return try StoredResponse(
+                status: .accepted,
+                value: SubmitResponse(jobId: jobId.uuidString.lowercased(), status: "pending", estimatedDuration: estimated),
+                location: "/api/v1/video/jobs/\(jobId.uuidString.lowercased())")
+        }
+    }
+
+    /// The whole JSON body, within the size limit and the body timeout.
+    func collectJSONBody(_ request: Request) async throws -> Data {
+        let limit = configuration.maxJSONBodyBytes
+        let deadline = BodyDeadline(seconds: configuration.bodyTimeoutSeconds)
+        var data = Data()
+        for try await chunk in request.body {
+            try deadline.check()
+            data.append(contentsOf: chunk.readableBytesView)
+            if data.count > limit {
+                throw APIError(.contentTooLarge, .fileTooLarge, "the request body is larger than \(limit) bytes")
+            }
+        }
+        return data
     }
 
     /// Checks a submission's fields (everything but asset ownership, which needs the database).
     func validate(_ body: ProcessRequest, tenant: UUID, templates: [TemplateSummary]) throws -> (JobSubmission, TemplateSummary) {
-        guard (1...10).contains(body.imageIds.count) else {
-            throw APIError.validation("imageIds", "imageIds must hold 1 to 10 image asset ids (got \(body.imageIds.count))")
+        guard (1...InputRules.maximumImages).contains(body.imageIds.count) else {
+            throw APIError.validation("imageIds", "imageIds must hold 1 to \(InputRules.maximumImages) image asset ids (got \(body.imageIds.count))")
         }
         var imageIds: [UUID] = []
         for (index, text) in body.imageIds.enumerated() {
@@ -92,12 +106,9 @@ extension APIHandlers {
         }
         var text = body.textOverlay
         if let value = text {
-            if value.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\n" && $0 != "\t" && $0 != "\r" || $0.value == 0x7F }) {
-                throw APIError.validation("textOverlay", "textOverlay must not contain NUL or other control characters (newlines and tabs are fine)")
-            }
-            let count = value.count  // grapheme clusters: an emoji with modifiers is one character
-            guard count <= 500 else {
-                throw APIError.validation("textOverlay", "textOverlay has \(count) characters; at most 500 are allowed")
+            // Controls other than LF refused; at most 500 graphemes and 4000 code points (the planner's limits).
+            if let problem = InputRules.captionProblem(value) {
+                throw APIError.validation("textOverlay", "textOverlay \(problem)")
             }
             if value.isEmpty { text = nil }
         }
@@ -111,8 +122,8 @@ extension APIHandlers {
             throw APIError.validation("qualityMode", "qualityMode must be one of normal, eco, freeze")
         }
         if let duration = body.durationTarget {
-            guard duration.isFinite, duration > 0, duration <= configuration.maxDurationSeconds else {
-                throw APIError.validation("durationTarget", "durationTarget must be more than 0 and at most \(formatSeconds(configuration.maxDurationSeconds)) seconds")
+            if let problem = InputRules.durationProblem(duration, maximum: configuration.maxDurationSeconds) {
+                throw APIError.validation("durationTarget", "durationTarget \(problem)")
             }
         }
         let priority = body.priority ?? 0
@@ -121,7 +132,9 @@ extension APIHandlers {
         }
         var callback: String?
         if let url = body.callbackUrl, !url.isEmpty {
-            guard url.utf8.count <= 2048, let components = URLComponents(string: url),
+            // Raw spaces, CR/LF and other controls are refused before parsing (Foundation would accept some).
+            guard !url.unicodeScalars.contains(where: { $0.value <= 0x20 || (0x7F...0x9F).contains($0.value) }),
+                  url.utf8.count <= 2048, let components = URLComponents(string: url),
                   let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
                   let host = components.host, !host.isEmpty else {
                 throw APIError.validation("callbackUrl", "callbackUrl must be an absolute http(s) URL of at most 2048 bytes")
@@ -147,14 +160,14 @@ extension APIHandlers {
         var limit = 20
         if let text = query.get("limit") {
             guard let value = Int(text), (1...100).contains(value) else {
-                throw APIError.validation("limit", "limit must be an integer from 1 to 100")
+                throw APIError.malformed("limit", "limit must be an integer from 1 to 100")
             }
             limit = value
         }
         var status: String?
         if let text = query.get("status"), !text.isEmpty {
             guard jobStatuses.contains(text) else {
-                throw APIError.validation("status", "status must be one of \(jobStatuses.joined(separator: ", "))")
+                throw APIError.malformed("status", "status must be one of \(jobStatuses.joined(separator: ", "))")
             }
             status = text
         }
@@ -163,7 +176,7 @@ extension APIHandlers {
         do {
             page = try await store.jobs(tenant: tenant, status: status, limit: limit, after: cursor)
         } catch is InvalidCursor {
-            throw APIError.validation("cursor", "cursor is not a value returned as nextCursor")
+            throw APIError.malformed("cursor", "cursor is not a value returned as nextCursor")
         }
         var views: [JobView] = []
         for job in page.jobs { views.append(try await view(job)) }
@@ -188,6 +201,24 @@ extension APIHandlers {
     func jobID(_ context: APIRequestContext) throws -> UUID {
         guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else { throw APIError.notFound("job") }
         return id
+    }
+}
+
+/// The body timeout: a body still arriving after this long gets 408. Checked as each chunk arrives, so a client
+/// that trickles bytes is cut off; one that sends nothing at all is closed by the server's idle timeout.
+struct BodyDeadline {
+    let seconds: Double
+    let end: ContinuousClock.Instant
+
+    init(seconds: Double) {
+        self.seconds = seconds
+        self.end = .now + .nanoseconds(Int64(min(seconds, 1e9) * 1e9))
+    }
+
+    func check() throws {
+        guard ContinuousClock.now <= end else {
+            throw APIError(.requestTimeout, .requestTimeout, "the request body did not arrive within \(formatSeconds(seconds)) s")
+        }
     }
 }
 

@@ -51,11 +51,11 @@ struct ProcessRequest: Decodable {
                     break
                 }
                 let name = path.isEmpty ? key.stringValue : fieldPath(path)
-                throw APIError.validation(name, "\(name) must be \(expected)")
+                throw APIError.malformed(name, "\(name) must be \(expected)")
             }
         }
         guard let imageIds = try field(.imageIds, [String].self, "an array of asset ids (UUID strings)") else {
-            throw APIError.validation("imageIds", "imageIds is required: 1 to 10 image asset ids")
+            throw APIError.malformed("imageIds", "imageIds is required: 1 to 10 image asset ids")
         }
         self.imageIds = imageIds
         audioFile = try field(.audioFile, String.self, "an audio asset id (UUID string)")

@@ -24,12 +24,26 @@ struct MultipartParser {
     }
 
     private static let maxHeaderBytes = 16 * 1024
+    /// Transport padding (spaces, tabs) allowed after a boundary before its CRLF.
+    private static let maxPaddingBytes = 64
+    /// A preamble before the first boundary (which clients do not send) is limited too.
+    private static let maxPreambleBytes = 16 * 1024
 
     private let dashBoundary: [UInt8]  // "--boundary"
     private let delimiter: [UInt8]  // "\r\n--boundary"
     private var state = State.preamble
     private var buffer: [UInt8] = []
     private var atBodyStart = true
+    /// Where the next search in `buffer` resumes, so no byte is examined again on the next feed.
+    private var scanFrom = 0
+    private var paddingSeen = 0
+    private var preambleSeen = 0
+
+    /// Bytes examined by the parser's scans so far: at most about twice the bytes fed (a boundary has one CR, so
+    /// a partial delimiter match never overlaps the next candidate). Tests assert this to prove linear time.
+    private(set) var bytesScanned = 0
+    /// The most bytes the parser has held at once (bounded by the header limit plus one chunk).
+    private(set) var bufferHighWater = 0
 
     init(boundary: String) {
         dashBoundary = Array("--\(boundary)".utf8)
@@ -38,7 +52,8 @@ struct MultipartParser {
 
     var isComplete: Bool { if case .done = state { true } else { false } }
 
-    /// The boundary parameter of a `multipart/form-data` Content-Type, or nil.
+    /// The boundary parameter of a `multipart/form-data` Content-Type, or nil. The boundary must be 1-70 of the
+    /// characters RFC 2046 allows (so it never holds CR or LF).
     static func boundary(fromContentType contentType: String) -> String? {
         let parts = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
         guard let first = parts.first, first.lowercased() == "multipart/form-data" else { return nil }
@@ -47,7 +62,11 @@ struct MultipartParser {
             let name = parameter[..<eq].trimmingCharacters(in: .whitespaces).lowercased()
             var value = parameter[parameter.index(after: eq)...].trimmingCharacters(in: .whitespaces)
             if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
-            if name == "boundary", !value.isEmpty, value.utf8.count <= 70 { return value }
+            let allowed = Set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'()+_,-./:=? ".utf8)
+            if name == "boundary", !value.isEmpty, value.utf8.count <= 70, value.utf8.allSatisfy(allowed.contains),
+               !value.hasSuffix(" ") {
+                return value
+            }
         }
         return nil
     }
@@ -55,9 +74,15 @@ struct MultipartParser {
     /// Feeds more bytes; returns the events they complete.
     mutating func feed(_ bytes: some Sequence<UInt8>) throws -> [Event] {
         buffer.append(contentsOf: bytes)
+        bufferHighWater = max(bufferHighWater, buffer.count)
         var events: [Event] = []
         var consumed = 0
-        defer { if consumed > 0 { buffer.removeFirst(consumed) } }
+        defer {
+            if consumed > 0 {
+                buffer.removeFirst(consumed)
+                scanFrom = max(0, scanFrom - consumed)
+            }
+        }
         while true {
             switch state {
             case .done:
@@ -68,43 +93,61 @@ struct MultipartParser {
                 if atBodyStart {
                     guard buffer.count >= dashBoundary.count else { return events }
                     atBodyStart = false
+                    bytesScanned += dashBoundary.count
                     if buffer[0..<dashBoundary.count].elementsEqual(dashBoundary) {
                         consumed = dashBoundary.count
                         state = .afterBoundary
                         continue
                     }
                 }
-                guard let found = Self.search(delimiter, in: buffer, from: consumed) else {
-                    consumed = max(consumed, buffer.count - delimiter.count)
+                guard let found = search(delimiter, from: max(consumed, scanFrom)) else {
+                    let keep = max(consumed, buffer.count - (delimiter.count - 1))
+                    preambleSeen += keep - consumed
+                    if preambleSeen > Self.maxPreambleBytes { throw ParseError(message: "no boundary at the start of the body") }
+                    consumed = keep
+                    scanFrom = keep
                     return events
                 }
                 consumed = found + delimiter.count
+                scanFrom = consumed
                 state = .afterBoundary
+                paddingSeen = 0
             case .afterBoundary:
                 guard buffer.count - consumed >= 2 else { return events }
                 let next = (buffer[consumed], buffer[consumed + 1])
-                if next == (UInt8(ascii: "-"), UInt8(ascii: "-")) {
+                bytesScanned += 2
+                if paddingSeen == 0, next == (UInt8(ascii: "-"), UInt8(ascii: "-")) {
                     consumed += 2
                     state = .done
                     continue
                 }
-                // Transport padding (spaces/tabs) may precede the CRLF.
+                // Transport padding (spaces/tabs) may precede the CRLF: consumed as it is seen, a few bytes at most.
                 var i = consumed
-                while i < buffer.count, buffer[i] == UInt8(ascii: " ") || buffer[i] == UInt8(ascii: "\t") { i += 1 }
+                while i < buffer.count, buffer[i] == UInt8(ascii: " ") || buffer[i] == UInt8(ascii: "\t") {
+                    i += 1
+                    paddingSeen += 1
+                    bytesScanned += 1
+                    if paddingSeen > Self.maxPaddingBytes { throw ParseError(message: "malformed boundary line") }
+                }
+                consumed = i
+                scanFrom = i
                 guard buffer.count - i >= 2 else { return events }
                 guard buffer[i] == 13, buffer[i + 1] == 10 else { throw ParseError(message: "malformed boundary line") }
                 consumed = i + 2
+                scanFrom = consumed
                 state = .headers
             case .headers:
-                guard let end = Self.search([13, 10, 13, 10], in: buffer, from: consumed) else {
+                // A part with no headers at all starts with an immediate CRLF.
+                if buffer.count - consumed >= 2, buffer[consumed] == 13, buffer[consumed + 1] == 10 {
+                    consumed += 2
+                    scanFrom = consumed
+                    events.append(.partStart(headers: [:]))
+                    state = .body
+                    continue
+                }
+                guard let end = search([13, 10, 13, 10], from: max(consumed, scanFrom)) else {
                     if buffer.count - consumed > Self.maxHeaderBytes { throw ParseError(message: "part headers too long") }
-                    // A part with no headers at all starts with an immediate CRLF.
-                    if buffer.count - consumed >= 2, buffer[consumed] == 13, buffer[consumed + 1] == 10 {
-                        consumed += 2
-                        events.append(.partStart(headers: [:]))
-                        state = .body
-                        continue
-                    }
+                    scanFrom = max(consumed, buffer.count - 3)
                     return events
                 }
                 if end - consumed > Self.maxHeaderBytes { throw ParseError(message: "part headers too long") }
@@ -116,14 +159,17 @@ struct MultipartParser {
                     headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
                 }
                 consumed = end + 4
+                scanFrom = consumed
                 events.append(.partStart(headers: headers))
                 state = .body
             case .body:
-                if let found = Self.search(delimiter, in: buffer, from: consumed) {
+                if let found = search(delimiter, from: max(consumed, scanFrom)) {
                     if found > consumed { events.append(.data(Array(buffer[consumed..<found]))) }
                     events.append(.partEnd)
                     consumed = found + delimiter.count
+                    scanFrom = consumed
                     state = .afterBoundary
+                    paddingSeen = 0
                     continue
                 }
                 // Keep the tail that could be the start of a delimiter split across chunks.
@@ -132,6 +178,7 @@ struct MultipartParser {
                     events.append(.data(Array(buffer[consumed..<safeEnd])))
                     consumed = safeEnd
                 }
+                scanFrom = max(consumed, scanFrom)
                 return events
             }
         }
@@ -142,22 +189,31 @@ struct MultipartParser {
         guard isComplete else { throw ParseError(message: "body ended before the closing boundary") }
     }
 
-    /// Index of the first occurrence of `needle` in `haystack` at or after `start`.
-    static func search(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
-        guard let first = needle.first, haystack.count - start >= needle.count else { return nil }
+    /// Searches `buffer` from `start`, counting the bytes examined.
+    private mutating func search(_ needle: [UInt8], from start: Int) -> Int? {
+        let (found, examined) = Self.search(needle, in: buffer, from: start)
+        bytesScanned += examined
+        return found
+    }
+
+    /// Index of the first occurrence of `needle` in `haystack` at or after `start`, and how many bytes were compared.
+    static func search(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> (Int?, Int) {
+        guard let first = needle.first, haystack.count - start >= needle.count else { return (nil, 0) }
         let last = haystack.count - needle.count
         return haystack.withUnsafeBufferPointer { hay in
             needle.withUnsafeBufferPointer { pattern in
+                var examined = 0
                 var i = start
                 while i <= last {
+                    examined += 1
                     if hay[i] == first {
                         var j = 1
-                        while j < pattern.count, hay[i + j] == pattern[j] { j += 1 }
-                        if j == pattern.count { return i }
+                        while j < pattern.count, hay[i + j] == pattern[j] { j += 1; examined += 1 }
+                        if j == pattern.count { return (i, examined) }
                     }
                     i += 1
                 }
-                return nil
+                return (nil, examined)
             }
         }
     }

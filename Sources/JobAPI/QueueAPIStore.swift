@@ -40,7 +40,7 @@ package struct QueueAPIStore: APIStore {
         return try await jobs.enqueue(NewJob(
             tenantId: job.tenantId, imageIds: job.imageIds, audioFile: job.audioAssetId?.uuidString.lowercased(),
             textOverlay: job.textOverlay, overlayType: job.overlayType, durationTarget: job.durationTarget,
-            qualityMode: quality, priority: job.priority, callbackURL: job.callbackURL))
+            qualityMode: quality, priority: job.priority, callbackURL: job.callbackURL, requestId: job.requestId))
     }
 
     package func job(id: UUID, tenant: UUID) async throws -> JobRecord? {
@@ -74,6 +74,32 @@ package struct QueueAPIStore: APIStore {
 
     package func ping() async throws {
         try await jobs.ping(timeout: 1.5)  // /readyz answers within 2 s even when the database hangs
+    }
+
+    package func beginIdempotentRequest(tenant: UUID, key: String, fingerprint: String) async throws -> IdempotencyOutcome {
+        // Now and then, forget every tenant's keys older than their 24 hours (one indexed DELETE).
+        if UInt8.random(in: 0...255) == 0 { _ = try? await jobs.purgeExpiredIdempotencyKeys() }
+        return switch try await jobs.beginIdempotentRequest(tenantId: tenant, key: key, fingerprint: fingerprint) {
+        case .proceed: .proceed
+        case .replay(let status, let body, let location): .replay(status: status, body: body, location: location)
+        case .mismatch: .mismatch
+        case .inProgress: .inProgress
+        }
+    }
+
+    package func finishIdempotentRequest(tenant: UUID, key: String, response: StoredResponse) async throws {
+        try await jobs.finishIdempotentRequest(
+            tenantId: tenant, key: key, status: response.status, body: response.body, location: response.location)
+    }
+
+    package func releaseIdempotencyKey(tenant: UUID, key: String) async throws {
+        try await jobs.releaseIdempotencyKey(tenantId: tenant, key: key)
+    }
+
+    package func takeRateLimitToken(bucket: String, perMinute: Int) async throws -> RateLimitOutcome {
+        let d = try await jobs.takeRateLimitToken(bucket: bucket, perMinute: perMinute)
+        return RateLimitOutcome(
+            allowed: d.allowed, remaining: d.remaining, secondsUntilToken: d.secondsUntilToken, secondsUntilFull: d.secondsUntilFull)
     }
 
     static func record(_ job: Job) -> JobRecord {

@@ -200,10 +200,10 @@ public final class JobStore: Sendable, Service {
         let id = try await guarded("insert job") {
             let rows = try await client.query("""
                 INSERT INTO video_processing_jobs (tenant_id, priority, image_ids, audio_file, text_overlay, overlay_type,
-                    duration_target, quality_mode, max_attempts, callback_url, run_after)
+                    duration_target, quality_mode, max_attempts, callback_url, run_after, request_id)
                 VALUES (\(job.tenantId), \(job.priority), \(job.imageIds), \(job.audioFile), \(job.textOverlay),
                     \(job.overlayType), \(job.durationTarget), \(job.qualityMode.rawValue), \(job.maxAttempts),
-                    \(job.callbackURL), COALESCE(\(job.runAfter), now()))
+                    \(job.callbackURL), COALESCE(\(job.runAfter), now()), \(job.requestId))
                 RETURNING id
                 """, logger: logger).collect()
             guard let row = rows.first else { throw JobQueueError(.database, "job insert returned no row") }

@@ -102,6 +102,32 @@ public enum Migrations {
             );
             CREATE INDEX video_assets_tenant_idx ON video_processing_assets (tenant_id, asset_type);
             """),
+        // The HTTP API's own state (the `api` branch).
+        Migration(version: 5, name: "api_request_ids_idempotency_rate_limits", sql: """
+            -- The X-Request-Id of the API request that created the job.
+            ALTER TABLE video_processing_jobs ADD COLUMN request_id text;
+            -- Idempotency-Key: one row per (tenant, key), kept at least 24 hours. response_status is null while the
+            -- first request with the key is still being handled.
+            CREATE TABLE api_idempotency_keys (
+                tenant_id uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+                idempotency_key text NOT NULL,
+                -- SHA-256 (hex) of the operation and the request body: a different request with the key is refused.
+                fingerprint char(64) NOT NULL,
+                response_status integer,
+                response_body text,
+                response_location text,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (tenant_id, idempotency_key)
+            );
+            CREATE INDEX api_idempotency_created_idx ON api_idempotency_keys (created_at);
+            -- Token buckets for the per-API-key request rate, shared by every serve process.
+            CREATE TABLE api_rate_limits (
+                bucket text PRIMARY KEY,
+                tokens double precision NOT NULL,
+                allowed boolean NOT NULL,
+                updated_at timestamptz NOT NULL
+            );
+            """),
         // Webhook outbox (the `service` branch; numbered 10 so other branches' 4, 5, ... merge without a clash).
         Migration(version: 10, name: "webhook_deliveries", sql: """
             CREATE TABLE webhook_deliveries (
@@ -129,7 +155,6 @@ public enum Migrations {
             -- The claim's probe: due deliveries, per tenant.
             CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (tenant_id, next_attempt_at, id)
                 INCLUDE (lease_expires_at) WHERE status = 'pending';
-            """),
     ]
 
     static let bootstrap = """

@@ -48,12 +48,16 @@ public struct NewJob: Sendable, Equatable {
     public var callbackURL: String?
     /// Not before this moment (nil: now).
     public var runAfter: Date?
+    /// The `X-Request-Id` of the API request that created the job (column `request_id`), for tracing.
+    public var requestId: String?
 
     public init(
         tenantId: UUID, imageIds: [UUID], audioFile: String? = nil, textOverlay: String? = nil,
         overlayType: String = "golden-frame", durationTarget: Double? = nil, qualityMode: JobQuality = .normal,
-        priority: Int = 0, maxAttempts: Int = 3, callbackURL: String? = nil, runAfter: Date? = nil
+        priority: Int = 0, maxAttempts: Int = 3, callbackURL: String? = nil, runAfter: Date? = nil,
+        requestId: String? = nil
     ) {
+        self.requestId = requestId
         self.tenantId = tenantId
         self.imageIds = imageIds
         self.audioFile = audioFile

@@ -72,7 +72,7 @@ public struct PlanError: Error, Sendable, Equatable, CustomStringConvertible {
 public enum Planner {
     /// Below this beat-tracker confidence the planner does not trust the beats and cuts on the fallback interval.
     public static let minimumBeatConfidence = 0.3
-    public static let maximumTextLength = 500
+    public static let maximumTextLength = InputRules.maximumCaptionGraphemes
     public static let maximumImages = 10
     /// Seconds a beat counts for in `N beats` timings and pulses when the music has no usable beats.
     public static let fallbackBeatSeconds = 0.5
@@ -147,8 +147,8 @@ public enum Planner {
 
     static func resolveDuration(template: Template, inputs: PlanInputs, notes: inout [String]) throws -> Double {
         if let target = inputs.duration {
-            guard target.isFinite, target >= 0.5 else {
-                throw PlanError(field: "duration", message: "must be at least 0.5 seconds, got \(target)")
+            guard target.isFinite, target >= InputRules.minimumDuration else {
+                throw PlanError(field: "duration", message: "must be at least \(InputRules.minimumDuration) seconds, got \(target)")
             }
             guard target <= inputs.maxDuration else {
                 throw PlanError(field: "duration", message: "must be at most \(inputs.maxDuration) seconds (VIDEO_MAX_DURATION), got \(target)")
@@ -201,6 +201,9 @@ public enum Planner {
             switch spec.kind {
             case .text:
                 let v = value ?? spec.defaultValue ?? ""
+                if spec.name == Template.captionField, inputs.text != nil, let problem = InputRules.captionLengthProblem(v) {
+                    throw PlanError(field: "text", message: problem)
+                }
                 let limit = min(spec.maxLength, maximumTextLength)
                 guard v.count <= limit else {
                     throw PlanError(field: spec.name == Template.captionField && inputs.text != nil ? "text" : "fields.\(spec.name)", message: "at most \(limit) characters, got \(v.count)")

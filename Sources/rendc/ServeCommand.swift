@@ -20,7 +20,8 @@ struct ServeCommand: AsyncParsableCommand {
             Environment: DATABASE_URL (or DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD), RENDC_URL_SIGNING_SECRET \
             (required unless --dev), RENDC_HOST, RENDC_PORT, RENDC_PUBLIC_URL, VIDEO_MAX_DURATION, VIDEO_MAX_FILE_SIZE, \
             RENDC_MAX_IMAGE_DIMENSION, RENDC_SIGNED_URL_TTL, RENDC_TRUST_GATEWAY_TENANT_HEADER, VIDEO_TEMP_DIR, \
-            RENDC_STORAGE_DIR or S3_*, RENDC_TEMPLATES, RENDC_SPECS_DIR, RENDC_WEBHOOK_ALLOWED_HOSTS. See docs/api.md.
+            RENDC_STORAGE_DIR or S3_*, RENDC_TEMPLATES, RENDC_SPECS_DIR, RENDC_WEBHOOK_ALLOWED_HOSTS, RENDC_RATE_LIMIT_PER_MINUTE (1200; 0 = off), \
+            RENDC_HTTP_IDLE_TIMEOUT (30 s; 0 = off), RENDC_HTTP_BODY_TIMEOUT (600 s). See docs/api.md.
             """
     )
 
@@ -64,6 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         api.webhookTargets = try webhookTargetPolicy(environment: environment)
+        try Self.applyHTTPLimits(environment, to: &api)
         if let host { api.host = host }
         if let port {
             guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
@@ -126,5 +128,35 @@ struct ServeCommand: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
+    }
+}
+
+extension ServeCommand {
+    /// `RENDC_RATE_LIMIT_PER_MINUTE` (requests a minute per API key, 0 = no limit), `RENDC_HTTP_IDLE_TIMEOUT`
+    /// (seconds a connection may send nothing, 0 = never closed) and `RENDC_HTTP_BODY_TIMEOUT` (seconds a request
+    /// body may take).
+    static func applyHTTPLimits(_ environment: [String: String], to api: inout APIConfiguration) throws {
+        func value(_ name: String) -> String? {
+            guard let text = environment[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+            return text
+        }
+        if let text = value("RENDC_RATE_LIMIT_PER_MINUTE") {
+            guard let n = Int(text), (0...1_000_000).contains(n) else {
+                throw ValidationError("RENDC_RATE_LIMIT_PER_MINUTE=\(text.debugDescription): expected a whole number from 0 (no limit) to 1000000")
+            }
+            api.rateLimitPerMinute = n
+        }
+        if let text = value("RENDC_HTTP_IDLE_TIMEOUT") {
+            guard let seconds = Double(text), seconds.isFinite, (0...3600).contains(seconds) else {
+                throw ValidationError("RENDC_HTTP_IDLE_TIMEOUT=\(text.debugDescription): expected seconds from 0 (never) to 3600")
+            }
+            api.idleTimeoutSeconds = seconds == 0 ? nil : seconds
+        }
+        if let text = value("RENDC_HTTP_BODY_TIMEOUT") {
+            guard let seconds = Double(text), seconds.isFinite, (1...86400).contains(seconds) else {
+                throw ValidationError("RENDC_HTTP_BODY_TIMEOUT=\(text.debugDescription): expected seconds from 1 to 86400")
+            }
+            api.bodyTimeoutSeconds = seconds
+        }
     }
 }

@@ -111,25 +111,36 @@ import Testing
             let ids = "\"imageIds\":[\"\(image)\"]"
             let cases: [(String, Int, String, String?)] = [
                 ("{}", 400, "validation_failed", "imageIds"),
-                ("{\"imageIds\":[]}", 400, "validation_failed", "imageIds"),
-                ("{\"imageIds\":[" + Array(repeating: "\"\(image)\"", count: 11).joined(separator: ",") + "]}", 400, "validation_failed", "imageIds"),
-                ("{\"imageIds\":[\"\(image)\",\"nope\"]}", 400, "validation_failed", "imageIds[1]"),
+                ("{\"imageIds\":[]}", 422, "validation_failed", "imageIds"),
+                ("{\"imageIds\":[" + Array(repeating: "\"\(image)\"", count: 11).joined(separator: ",") + "]}", 422, "validation_failed", "imageIds"),
+                ("{\"imageIds\":[\"\(image)\",\"nope\"]}", 422, "validation_failed", "imageIds[1]"),
                 ("{\"imageIds\":[1,2]}", 400, "validation_failed", "imageIds[0]"),
                 ("{\"imageIds\":\"\(image)\"}", 400, "validation_failed", "imageIds"),
                 ("{\"imageIds\":[\"\(UUID().uuidString)\"]}", 422, "unknown_asset", "imageIds[0]"),
-                ("{\(ids),\"overlayType\":\"rainbow-frame\"}", 400, "validation_failed", "overlayType"),
-                ("{\(ids),\"qualityMode\":\"ultra\"}", 400, "validation_failed", "qualityMode"),
-                ("{\(ids),\"durationTarget\":0}", 400, "validation_failed", "durationTarget"),
-                ("{\(ids),\"durationTarget\":-3}", 400, "validation_failed", "durationTarget"),
-                ("{\(ids),\"durationTarget\":61}", 400, "validation_failed", "durationTarget"),
+                ("{\(ids),\"overlayType\":\"rainbow-frame\"}", 422, "validation_failed", "overlayType"),
+                ("{\(ids),\"qualityMode\":\"ultra\"}", 422, "validation_failed", "qualityMode"),
+                ("{\(ids),\"durationTarget\":0}", 422, "validation_failed", "durationTarget"),
+                ("{\(ids),\"durationTarget\":-3}", 422, "validation_failed", "durationTarget"),
+                ("{\(ids),\"durationTarget\":61}", 422, "validation_failed", "durationTarget"),
                 ("{\(ids),\"durationTarget\":\"10\"}", 400, "validation_failed", "durationTarget"),
-                ("{\(ids),\"priority\":1000}", 400, "validation_failed", "priority"),
+                ("{\(ids),\"priority\":1000}", 422, "validation_failed", "priority"),
                 ("{\(ids),\"priority\":1.5}", 400, "validation_failed", "priority"),
                 ("{\(ids),\"textOverlay\":42}", 400, "validation_failed", "textOverlay"),
-                ("{\(ids),\"textOverlay\":\"a\\u0000b\"}", 400, "validation_failed", "textOverlay"),
-                ("{\(ids),\"audioFile\":\"x.mp3\"}", 400, "validation_failed", "audioFile"),
+                ("{\(ids),\"textOverlay\":\"a\\u0000b\"}", 422, "validation_failed", "textOverlay"),
+                ("{\(ids),\"audioFile\":\"x.mp3\"}", 422, "validation_failed", "audioFile"),
                 ("{\(ids),\"audioFile\":\"\(UUID().uuidString)\"}", 422, "unknown_asset", "audioFile"),
-                ("{\(ids),\"callbackUrl\":\"ftp://example.com/x\"}", 400, "validation_failed", "callbackUrl"),
+                ("{\(ids),\"callbackUrl\":\"ftp://example.com/x\"}", 422, "validation_failed", "callbackUrl"),
+                // Issue 10 item 8/9: the rules the worker applies, refused at the API with the field named.
+                ("{\(ids),\"durationTarget\":0.1}", 422, "validation_failed", "durationTarget"),
+                ("{\(ids),\"durationTarget\":5e-324}", 422, "validation_failed", "durationTarget"),
+                ("{\(ids),\"textOverlay\":\"a" + String(repeating: "\\u0301", count: 10_000) + "\"}", 422, "validation_failed", "textOverlay"),
+                ("{\(ids),\"textOverlay\":\"a\\u0085b\"}", 422, "validation_failed", "textOverlay"),
+                ("{\(ids),\"textOverlay\":\"a\\u009bb\"}", 422, "validation_failed", "textOverlay"),
+                ("{\(ids),\"textOverlay\":\"a\\rb\"}", 422, "validation_failed", "textOverlay"),
+                ("{\(ids),\"textOverlay\":\"a\\tb\"}", 422, "validation_failed", "textOverlay"),
+                ("{\(ids),\"callbackUrl\":\"https://example.com/a\\r\\nX: y\"}", 422, "validation_failed", "callbackUrl"),
+                ("{\(ids),\"callbackUrl\":\"https://example.com/a b\"}", 422, "validation_failed", "callbackUrl"),
+                ("{\(ids),\"callbackUrl\":\" https://example.com/\"}", 422, "validation_failed", "callbackUrl"),
                 ("{\(ids)", 400, "invalid_json", nil),
                 ("[1,2,3]", 400, "invalid_json", nil),
                 ("", 400, "invalid_json", nil),
@@ -183,7 +194,7 @@ import Testing
         }
     }
 
-    @Test func textLimitCountsCharactersNotBytesOrScalars() async throws {
+    @Test func textLimitCountsCharactersAndScalars() async throws {
         try await withAPI { api in
             let image = try await api.uploadImage(key: api.keyA)
             // 👍🏽 is one character of two scalars and 8 UTF-8 bytes; 👨‍👩‍👧 is one character of five scalars.
@@ -199,7 +210,7 @@ import Testing
 
             let tooLong = try await api.postJSON("/api/v1/video/process", key: api.keyA,
                 "{\"imageIds\":[\"\(image)\"],\"textOverlay\":\"\(thumbs)é\"}")
-            #expect(tooLong.status == .badRequest)
+            #expect(tooLong.status == .unprocessableContent)
             #expect(try errorOf(tooLong).field == "textOverlay")
         }
     }
@@ -207,7 +218,7 @@ import Testing
     @Test func injectionLookingTextIsStoredVerbatim() async throws {
         try await withAPI { api in
             let image = try await api.uploadImage(key: api.keyA)
-            let nasty = "'); DROP TABLE video_processing_jobs; -- %{pts} \\:drawtext=text='x' $(rm -rf /) <script>alert(1)</script>\nline 2\t"
+            let nasty = "'); DROP TABLE video_processing_jobs; -- %{pts} \\:drawtext=text='x' $(rm -rf /) <script>alert(1)</script>\nline 2 \u{2028}"
             let escaped = String(data: try JSONEncoder().encode(nasty), encoding: .utf8)!
             let response = try await api.postJSON("/api/v1/video/process", key: api.keyA,
                 "{\"imageIds\":[\"\(image)\"],\"textOverlay\":\(escaped)}")
@@ -259,7 +270,7 @@ import Testing
             let notMultipart = try await api.send(.post, "/api/v1/assets", key: api.keyA, body: TestImages.pngHeader(width: 1, height: 1), contentType: "image/png")
             #expect(notMultipart.status == .unsupportedMediaType)
             let badType = try await api.upload(TestImages.pngHeader(width: 10, height: 10), type: "sticker", key: api.keyA)
-            #expect(badType.status == .badRequest)
+            #expect(badType.status == .unprocessableContent)
             #expect(try errorOf(badType).field == "type")
         }
     }
@@ -318,7 +329,7 @@ import Testing
             #expect(job["processingTimeMs"] as? Int == 1234)
             let videoURL = try #require(job["outputVideoUrl"] as? String)
             let thumbURL = try #require(job["outputThumbnailUrl"] as? String)
-            #expect(videoURL.hasPrefix(api.configuration.baseURL + "/files/"))
+            #expect(videoURL.hasPrefix(api.configuration.baseURL + "/files?key=videos%2F"))
             #expect(!videoURL.contains(videoKey + "?") || videoURL.contains("signature="))
             let videoPath = String(videoURL.dropFirst(api.configuration.baseURL.count))
             let thumbPath = String(thumbURL.dropFirst(api.configuration.baseURL.count))

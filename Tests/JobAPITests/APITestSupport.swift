@@ -49,14 +49,17 @@ struct APIHarness: Sendable {
     }
 
     /// Uploads `bytes` as a multipart form with `type` and a `file` part.
-    func upload(_ bytes: [UInt8], type: String, filename: String = "upload.bin", key: String?, declaredLength: Int? = nil) async throws -> TestResponse {
+    func upload(
+        _ bytes: [UInt8], type: String, filename: String = "upload.bin", key: String?, declaredLength: Int? = nil,
+        headers extra: HTTPFields = [:]
+    ) async throws -> TestResponse {
         let boundary = "rendcTestBoundary\(UInt32.random(in: 0...UInt32.max))"
         var body: [UInt8] = []
         body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\n\(type)\r\n".utf8)
         body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(filename)\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
         body += bytes
         body += Array("\r\n--\(boundary)--\r\n".utf8)
-        var headers = HTTPFields()
+        var headers = extra
         if let declaredLength { headers[.contentLength] = String(declaredLength) }
         return try await send(.post, "/api/v1/assets", key: key, body: body, contentType: "multipart/form-data; boundary=\(boundary)", headers: headers)
     }

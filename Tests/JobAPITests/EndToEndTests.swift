@@ -161,7 +161,7 @@ func runTool(_ executable: String, _ arguments: [String]) throws -> (status: Int
             #expect(Array(thumb.body.readableBytesView.prefix(3)) == [0xFF, 0xD8, 0xFF])
             // The other tenant cannot see the job, and the outputs sit under the tenant's keys.
             #expect(try await api.send(.get, "/api/v1/video/jobs/\(jobId)", key: api.keyB).status == .notFound)
-            #expect(videoURL.contains("/files/videos/\(api.tenantA.uuidString.lowercased())/\(jobId).mp4?"))
+            #expect(videoURL.contains("/files?key=videos%2F\(api.tenantA.uuidString.lowercased())%2F\(jobId).mp4&"))
         }
     }
 }

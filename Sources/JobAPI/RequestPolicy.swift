@@ -1,0 +1,220 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+extension HTTPField.Name {
+    static let requestId = HTTPField.Name("X-Request-Id")!
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+    static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
+    static let rateLimit = HTTPField.Name("RateLimit")!
+    static let rateLimitPolicy = HTTPField.Name("RateLimit-Policy")!
+}
+
+/// Every response carries `X-Request-Id`: the client's own when it sent a valid one (1-128 characters of
+/// `A-Z a-z 0-9 . _ : ~ + / = -`), else a new UUID. The id is in every log line of the request (`request_id`)
+/// and on the jobs the request creates.
+struct RequestIdMiddleware: RouterMiddleware {
+    typealias Context = APIRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        let id = Self.accepted(request.headers[.requestId]) ?? UUID().uuidString.lowercased()
+        context.requestId = id
+        context.logger[metadataKey: "request_id"] = "\(id)"
+        var response = try await next(request, context)
+        response.headers[.requestId] = id
+        return response
+    }
+
+    /// The client's id when it is safe to echo and log, else nil.
+    static func accepted(_ value: String?) -> String? {
+        guard let value, (1...128).contains(value.utf8.count) else { return nil }
+        let allowed = value.utf8.allSatisfy { c in
+            switch c {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                true
+            case UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "~"), UInt8(ascii: "+"),
+                 UInt8(ascii: "/"), UInt8(ascii: "="), UInt8(ascii: "-"):
+                true
+            default:
+                false
+            }
+        }
+        return allowed ? value : nil
+    }
+}
+
+/// Per-API-key request rate: a token bucket in Postgres (so the limit holds across every `serve` process),
+/// `RENDC_RATE_LIMIT_PER_MINUTE` tokens, refilled continuously. Every authenticated response carries the IETF
+/// `RateLimit-Policy` and `RateLimit` fields (draft-ietf-httpapi-ratelimit-headers); over the limit the answer is
+/// 429 `rate_limited` with `Retry-After`.
+struct RateLimitMiddleware: RouterMiddleware {
+    typealias Context = APIRequestContext
+    let store: any APIStore
+    let perMinute: Int
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard perMinute > 0, let bucket = context.credentialId else { return try await next(request, context) }
+        let decision = try await store.takeRateLimitToken(bucket: bucket, perMinute: perMinute)
+        var headers = HTTPFields()
+        headers[.rateLimitPolicy] = "\"per-key\";q=\(perMinute);w=60"
+        headers[.rateLimit] = "\"per-key\";r=\(decision.remaining);t=\(decision.allowed ? decision.secondsUntilFull : decision.secondsUntilToken)"
+        guard decision.allowed else {
+            headers[.retryAfter] = String(decision.secondsUntilToken)
+            context.logger.notice("rate limited", metadata: ["retry_after": "\(decision.secondsUntilToken)"])
+            throw APIError(
+                .tooManyRequests, .rateLimited,
+                "more than \(perMinute) requests a minute with this API key; retry after \(decision.secondsUntilToken) s",
+                headers: headers)
+        }
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch var error as APIError {
+            for field in headers { error.headers.append(field) }
+            throw error
+        }
+        for field in headers { response.headers[fields: field.name] = [field] }
+        return response
+    }
+}
+
+/// `PUT`, `DELETE` and other methods on an existing path answer 405 with `Allow`, not 404.
+struct MethodNotAllowed {
+    static let all: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options]
+
+    static func error(allow: [HTTPRequest.Method]) -> APIError {
+        let list = allow.map(\.rawValue).joined(separator: ", ")
+        var headers = HTTPFields()
+        headers[.allow] = list
+        return APIError(.methodNotAllowed, .methodNotAllowed, "method not allowed here; allowed: \(list)", headers: headers)
+    }
+
+    /// Registers a 405 responder for every method of ``all`` that `path` does not serve.
+    static func register(on router: Router<APIRequestContext>, _ path: RouterPath, allow: [HTTPRequest.Method]) {
+        var methods = allow
+        if methods.contains(.get), !methods.contains(.head) { methods.append(.head) }
+        let allowed = methods
+        for method in all where !allowed.contains(method) {
+            router.on(path, method: method) { _, _ -> Response in throw MethodNotAllowed.error(allow: allowed) }
+        }
+    }
+}
+
+extension Request {
+    /// Throws 415 unless the body is declared as JSON (`application/json` or `application/*+json`, UTF-8).
+    func requireJSONContentType() throws {
+        guard let value = headers[.contentType] else {
+            throw APIError(.unsupportedMediaType, .unsupportedContentType, "send the body as Content-Type: application/json")
+        }
+        let parts = value.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let type = parts.first ?? ""
+        let isJSON = type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json"))
+        let charsetOK = parts.dropFirst().allSatisfy { parameter in
+            guard parameter.hasPrefix("charset=") else { return true }
+            let charset = parameter.dropFirst(8).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            return charset == "utf-8" || charset == "utf8"
+        }
+        guard isJSON, charsetOK else {
+            throw APIError(.unsupportedMediaType, .unsupportedContentType, "send the body as Content-Type: application/json (UTF-8), not \(type.prefix(60))")
+        }
+    }
+
+    /// The `Idempotency-Key` header: 1-255 visible ASCII characters, or nil when absent.
+    func idempotencyKey() throws -> String? {
+        guard let value = headers[.idempotencyKey] else { return nil }
+        guard (1...255).contains(value.utf8.count), value.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw APIError.malformed("Idempotency-Key", "Idempotency-Key must be 1 to 255 visible ASCII characters (e.g. a UUID)")
+        }
+        return value
+    }
+}
+
+extension APIHandlers {
+    /// Runs `produce` at most once per (tenant, `Idempotency-Key`): a repeat of the same request (same
+    /// `fingerprint`) within 24 h gets the first response again (with `Idempotent-Replayed: true`), a different
+    /// request with the key gets 422, and a repeat that arrives while the first is still running waits for it
+    /// (up to 10 s, then 409). Without a key, `produce` just runs.
+    func idempotent(
+        key: String?, tenant: UUID, fingerprint: String, context: APIRequestContext,
+        _ produce: () async throws -> StoredResponse
+    ) async throws -> Response {
+        guard let key else { return try await produce().response(replayed: false) }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            switch try await store.beginIdempotentRequest(tenant: tenant, key: key, fingerprint: fingerprint) {
+            case .proceed:
+                let stored: StoredResponse
+                do {
+                    stored = try await produce()
+                } catch {
+                    try? await store.releaseIdempotencyKey(tenant: tenant, key: key)
+                    throw error
+                }
+                do {
+                    try await store.finishIdempotentRequest(tenant: tenant, key: key, response: stored)
+                } catch {
+                    // The work is done; only replays are affected. Say so in the log and answer normally.
+                    context.logger.error("cannot store the idempotent response", metadata: ["error": "\(error)"])
+                }
+                return stored.response(replayed: false)
+            case .replay(let status, let body, let location):
+                context.logger.info("idempotent replay")
+                return StoredResponse(status: status, body: body, location: location).response(replayed: true)
+            case .mismatch:
+                throw APIError(
+                    .unprocessableContent, .idempotencyKeyReused,
+                    "this Idempotency-Key was already used for a different request; use a new key", field: "Idempotency-Key")
+            case .inProgress:
+                guard ContinuousClock.now < deadline else {
+                    var headers = HTTPFields()
+                    headers[.retryAfter] = "1"
+                    throw APIError(
+                        .conflict, .idempotencyKeyInProgress,
+                        "a request with this Idempotency-Key is still being handled; retry shortly", field: "Idempotency-Key",
+                        headers: headers)
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+    }
+}
+
+/// A JSON response kept for idempotent replays.
+package struct StoredResponse: Sendable {
+    package var status: Int
+    package var body: String
+    package var location: String?
+
+    package init(status: Int, body: String, location: String?) {
+        self.status = status
+        self.body = body
+        self.location = location
+    }
+
+    init(status: HTTPResponse.Status, value: some Encodable, location: String?) throws {
+        self.status = status.code
+        self.body = String(decoding: try JSONEncoder.api.encode(value), as: UTF8.self)
+        self.location = location
+    }
+
+    func response(replayed: Bool) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        if let location { headers[.location] = location }
+        if replayed { headers[.idempotentReplayed] = "true" }
+        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}
+
+/// Hex SHA-256 of the parts, each length-prefixed so that no two different lists collide.
+func fingerprint(_ parts: [[UInt8]]) -> String {
+    var hasher = SHA256()
+    for part in parts {
+        hasher.update(data: Array("\(part.count):".utf8))
+        hasher.update(data: part)
+    }
+    return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+}

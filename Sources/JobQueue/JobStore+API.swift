@@ -1,0 +1,146 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// What a request with an `Idempotency-Key` should do, decided in one statement so that two concurrent requests
+/// with the same key cannot both proceed.
+public enum IdempotencyDecision: Sendable, Equatable {
+    /// This request owns the key: handle it, then ``JobStore/finishIdempotentRequest(tenantId:key:status:body:location:)``
+    /// (or ``JobStore/releaseIdempotencyKey(tenantId:key:)`` when it failed).
+    case proceed
+    /// The key was used before for the same request: answer with the stored response.
+    case replay(status: Int, body: String, location: String?)
+    /// The key was used before for a different request.
+    case mismatch
+    /// The first request with the key is still being handled.
+    case inProgress
+}
+
+/// The outcome of taking one token from a rate-limit bucket.
+public struct RateLimitDecision: Sendable, Equatable {
+    public var allowed: Bool
+    /// Whole tokens left after this request.
+    public var remaining: Int
+    /// Seconds until one token is available again (0 when one is).
+    public var secondsUntilToken: Int
+    /// Seconds until the bucket is full again.
+    public var secondsUntilFull: Int
+}
+
+extension JobStore {
+    /// How long an idempotency key is remembered. Keys are kept at least this long, then purged.
+    public static let idempotencyKeyLifetimeHours = 24
+    /// A key whose first request has not finished after this long is considered abandoned (the process died).
+    static let abandonedIdempotencySeconds = 120
+
+    /// Claims `key` for this tenant's request with `fingerprint` (SHA-256 hex of the operation and body), or says
+    /// how an earlier request with the key ended.
+    public func beginIdempotentRequest(tenantId: UUID, key: String, fingerprint: String) async throws -> IdempotencyDecision {
+        try await guarded("claim idempotency key") {
+            // Expired keys, and keys whose first request was abandoned, are forgotten first (a few rows at most).
+            try await client.query("""
+                DELETE FROM api_idempotency_keys
+                WHERE tenant_id = \(tenantId) AND idempotency_key = \(key)
+                  AND (created_at < now() - make_interval(hours => \(Self.idempotencyKeyLifetimeHours)::int)
+                       OR (response_status IS NULL AND created_at < now() - make_interval(secs => \(Self.abandonedIdempotencySeconds)::float8)))
+                """, logger: logger)
+            let inserted = try await client.query("""
+                INSERT INTO api_idempotency_keys (tenant_id, idempotency_key, fingerprint)
+                VALUES (\(tenantId), \(key), \(fingerprint))
+                ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+                RETURNING 1
+                """, logger: logger).collect()
+            if !inserted.isEmpty { return .proceed }
+            let rows = try await client.query("""
+                SELECT fingerprint, response_status, response_body, response_location FROM api_idempotency_keys
+                WHERE tenant_id = \(tenantId) AND idempotency_key = \(key)
+                """, logger: logger).collect()
+            // Deleted between the two statements (expired just now): treat as in progress; the client retries.
+            guard let row = rows.first else { return .inProgress }
+            let (stored, status, body, location) = try row.decode((String, Int?, String?, String?).self)
+            guard stored == fingerprint else { return .mismatch }
+            guard let status, let body else { return .inProgress }
+            return .replay(status: status, body: body, location: location)
+        }
+    }
+
+    /// Records the response of the request that owns `key`, for replays.
+    public func finishIdempotentRequest(tenantId: UUID, key: String, status: Int, body: String, location: String?) async throws {
+        try await guarded("store idempotent response") {
+            try await client.query("""
+                UPDATE api_idempotency_keys SET response_status = \(status), response_body = \(body),
+                    response_location = \(location)
+                WHERE tenant_id = \(tenantId) AND idempotency_key = \(key)
+                """, logger: logger)
+        }
+    }
+
+    /// Forgets `key` after its request failed, so the client can retry with it.
+    public func releaseIdempotencyKey(tenantId: UUID, key: String) async throws {
+        try await guarded("release idempotency key") {
+            try await client.query("""
+                DELETE FROM api_idempotency_keys
+                WHERE tenant_id = \(tenantId) AND idempotency_key = \(key) AND response_status IS NULL
+                """, logger: logger)
+        }
+    }
+
+    /// Deletes idempotency keys older than their lifetime; returns how many.
+    @discardableResult
+    public func purgeExpiredIdempotencyKeys() async throws -> Int {
+        try await guarded("purge idempotency keys") {
+            let rows = try await client.query("""
+                WITH gone AS (
+                    DELETE FROM api_idempotency_keys
+                    WHERE created_at < now() - make_interval(hours => \(Self.idempotencyKeyLifetimeHours)::int) RETURNING 1
+                ) SELECT count(*)::int8 FROM gone
+                """, logger: logger).collect()
+            return Int(try rows.first?.decode(Int64.self) ?? 0)
+        }
+    }
+
+    /// Takes one token from the bucket `bucket` (capacity `perMinute`, refilled continuously at `perMinute` a
+    /// minute). One statement, so the limit holds across every process sharing the database.
+    public func takeRateLimitToken(bucket: String, perMinute: Int) async throws -> RateLimitDecision {
+        let capacity = Double(max(1, perMinute))
+        let perSecond = capacity / 60
+        return try await guarded("rate limit") {
+            let rows = try await client.query("""
+                WITH clock AS (SELECT clock_timestamp() AS t)
+                INSERT INTO api_rate_limits AS b (bucket, tokens, allowed, updated_at)
+                SELECT \(bucket), \(capacity) - 1, true, clock.t FROM clock
+                ON CONFLICT (bucket) DO UPDATE SET
+                    allowed = LEAST(\(capacity), b.tokens + GREATEST(0, EXTRACT(EPOCH FROM (EXCLUDED.updated_at - b.updated_at))::float8 * \(perSecond))) >= 1,
+                    tokens = LEAST(\(capacity), b.tokens + GREATEST(0, EXTRACT(EPOCH FROM (EXCLUDED.updated_at - b.updated_at))::float8 * \(perSecond)))
+                        - CASE WHEN LEAST(\(capacity), b.tokens + GREATEST(0, EXTRACT(EPOCH FROM (EXCLUDED.updated_at - b.updated_at))::float8 * \(perSecond))) >= 1
+                               THEN 1 ELSE 0 END,
+                    updated_at = GREATEST(b.updated_at, EXCLUDED.updated_at)
+                RETURNING allowed, tokens
+                """, logger: logger).collect()
+            guard let row = rows.first else { throw JobQueueError(.database, "rate limit update returned no row") }
+            let (allowed, tokens) = try row.decode((Bool, Double).self)
+            let untilToken = tokens >= 1 ? 0 : Int(((1 - tokens) / perSecond).rounded(.up))
+            let untilFull = Int(((capacity - tokens) / perSecond).rounded(.up))
+            return RateLimitDecision(
+                allowed: allowed, remaining: max(0, Int(tokens.rounded(.down))),
+                secondsUntilToken: max(allowed ? 0 : 1, untilToken), secondsUntilFull: max(0, untilFull))
+        }
+    }
+
+    /// The `X-Request-Id` recorded on a job (any tenant's; for operators and tests).
+    public func requestId(ofJob id: UUID) async throws -> String? {
+        try await guarded("read job request id") {
+            try await client.query("SELECT request_id FROM video_processing_jobs WHERE id = \(id)", logger: logger)
+                .collect().first?.decode(String?.self) ?? nil
+        }
+    }
+
+    /// How many jobs the tenant has (tests of idempotent submits).
+    public func jobCount(tenantId: UUID) async throws -> Int {
+        try await guarded("count jobs") {
+            let rows = try await client.query("SELECT count(*)::int8 FROM video_processing_jobs WHERE tenant_id = \(tenantId)", logger: logger)
+                .collect()
+            return Int(try rows.first?.decode(Int64.self) ?? 0)
+        }
+    }
+}
