@@ -1,5 +1,5 @@
-internal import CFFmpeg
 import Foundation
+import LibAV
 import Planner
 import RasterImage
 internal import RenderKernels
@@ -15,15 +15,12 @@ struct PlanesRef {
     var width: Int
     var height: Int
 
-    init(frame: UnsafeMutablePointer<AVFrame>) {
-        let f = frame.pointee
-        y = f.data.0!
-        u = f.data.1!
-        v = f.data.2!
-        yStride = Int(f.linesize.0)
-        cStride = Int(f.linesize.1)
-        width = Int(f.width)
-        height = Int(f.height)
+    init(frame: Frame) {
+        (y, yStride) = frame.plane(0)
+        (u, cStride) = frame.plane(1)
+        v = frame.plane(2).data
+        width = frame.width
+        height = frame.height
     }
 }
 

@@ -1,5 +1,5 @@
-internal import CFFmpeg
 import Foundation
+import LibAV
 import Planner
 import RasterImage
 internal import RenderKernels
@@ -118,15 +118,14 @@ final class BaseSource {
         guard let overlay else { return }
         segments = BaseSource.segments(width: width, height: height, occluded: occluded)
         let bytesPerFrame = segments.reduce(0) { $0 + $1.length }
-        let input = try MediaInputFile(path: overlay.source.path, mediaType: AVMEDIA_TYPE_VIDEO)
-        let rate = input.stream.pointee.avg_frame_rate
-        overlayFPS = rate.num > 0 && rate.den > 0 ? av_q2d(rate) : Double(outputFPS)
+        let input = try MediaInputFile(path: overlay.source.path, mediaType: .video)
+        overlayFPS = input.frameRate ?? Double(outputFPS)
         let blender = OverlayBlender(width: width, height: height, background: background, overlay: overlay)
         let frame = try AVFrameBox()
         let planes = YUVPlanes(width: width, height: height)
         let maxFrames = overlay.animated ? max(1, BaseSource.cacheBudget / max(1, bytesPerFrame)) : 1
         while cache.count < maxFrames, try input.decode(into: frame) {
-            try blender.blend(frame.pointer, into: planes, path: overlay.source.path)
+            try blender.blend(frame, into: planes, path: overlay.source.path)
             cache.append(extract(planes))
             frame.unref()
         }
@@ -238,8 +237,8 @@ final class OverlayBlender {
         rgba = [UInt8](repeating: 0, count: width * height * 4)
     }
 
-    func blend(_ frame: UnsafeMutablePointer<AVFrame>, into planes: YUVPlanes, path: String) throws {
-        let fw = Double(frame.pointee.width), fh = Double(frame.pointee.height)
+    func blend(_ frame: Frame, into planes: YUVPlanes, path: String) throws {
+        let fw = Double(frame.width), fh = Double(frame.height)
         let s = max(Double(width) / fw, Double(height) / fh)
         let cw = max(width, Int((fw * s).rounded())), ch = max(height, Int((fh * s).rounded()))
         let scaled = try scaler.convert(frame, width: cw, height: ch, path: path)
@@ -276,6 +275,6 @@ final class StreamingOverlay {
             try input.rewind()
             guard try input.decode(into: frame) else { throw BackendError(.decode, path: input.path, "overlay video cannot be looped") }
         }
-        try blender.blend(frame.pointer, into: planes, path: input.path)
+        try blender.blend(frame, into: planes, path: input.path)
     }
 }
