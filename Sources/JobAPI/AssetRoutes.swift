@@ -95,25 +95,9 @@ extension APIHandlers {
         guard sawFile else { throw APIError.validation("file", "the file part is required") }
         guard fileBytes > 0 else { throw APIError(.unprocessableContent, .unprocessable, "the uploaded file is empty", field: "file") }
 
-        guard let format = MediaSniffer.format(of: head) else {
-            throw APIError(.unsupportedMediaType, .unsupportedMediaType, "the file is not a recognised \(type.rawValue) format (accepted: \(Self.accepted(type)))", field: "file")
-        }
-        guard type.acceptedFormats.contains(format) else {
-            throw APIError(.unsupportedMediaType, .unsupportedMediaType, "a \(format.rawValue) file cannot be a \(type.rawValue) asset (accepted: \(Self.accepted(type)))", field: "file")
-        }
-        var width: Int?
-        var height: Int?
-        if format.isImage {
-            guard let size = MediaSniffer.imageSize(of: head, format: format), size.width > 0, size.height > 0 else {
-                throw APIError(.unprocessableContent, .unprocessable, "cannot read the image size from the \(format.rawValue) header", field: "file")
-            }
-            let maxSide = configuration.maxImageDimension
-            guard size.width <= maxSide, size.height <= maxSide else {
-                throw APIError(.unprocessableContent, .unprocessable, "the image is \(size.width)x\(size.height); at most \(maxSide)x\(maxSide) is allowed", field: "file")
-            }
-            width = size.width
-            height = size.height
-        }
+        // The whole file, not just its first bytes: structure, dimensions from every header, NaN-free samples.
+        let upload = try MediaSniffer.inspect(path: spoolPath, type: type, maxImageDimension: configuration.maxImageDimension)
+        let (format, width, height) = (upload.format, upload.width, upload.height)
 
         let assetId = UUID()
         // The extension lets tools (and FFmpeg's demuxer guess) see the format; the id keeps it unguessable.
