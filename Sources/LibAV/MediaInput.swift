@@ -51,6 +51,9 @@ package final class MediaInput {
         let inspection = try MediaInspector.inspect(path: path, strict: false)
         container = inspection.container
         guard Container.allowed(for: kind).contains(container) else {
+            if kind == .audio && container.isImage {
+                throw MediaError(.openInput, code: .noStream, path: path, "is a \(container.rawValue) picture: it has no audio stream")
+            }
             throw MediaError(.openInput, code: .refused, path: path, "a \(container.rawValue) file cannot be read as \(kind.noun)")
         }
         if inspection.hasAudio == false && kind == .audio {
