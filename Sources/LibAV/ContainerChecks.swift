@@ -33,12 +33,16 @@ struct Checker {
         var frames = 0
         // The decoder checks the first frames; an upload is walked frame by frame to its end.
         while (strict || frames < 8) && pos < r.size {
-            let h = r.read(pos, 10)
-            if frames > 0, h.count < 4 || h.allSatisfy({ $0 == 0 }) { break }  // a short or zero-padded tail
-            if frames > 0, h.ascii(0, 3) == "TAG" || h.ascii(0, 8) == "APETAGEX" || h.ascii(0, 3) == "ID3" || h.ascii(0, 6) == "LYRICS" { break }
+            let h = r.read(pos, 4)
+            if frames > 0, h.count < 4 || h[0] != 0xFF {
+                // Not a frame: the end of the audio (a short or zero-padded tail, a trailing tag) or damage.
+                let tail = r.read(pos, 8)
+                if h.count < 4 || tail.allSatisfy({ $0 == 0 }) { break }
+                if tail.ascii(0, 3) == "TAG" || tail.ascii(0, 8) == "APETAGEX" || tail.ascii(0, 3) == "ID3" || tail.ascii(0, 6) == "LYRICS" { break }
+            }
             guard let header = MPEGAudio.frame(h) else {
                 if frames == 0 {
-                    let text = h.allSatisfy { (0x20...0x7E).contains($0) || $0 == 0x0A || $0 == 0x0D }
+                    let text = r.read(pos, 10).allSatisfy { (0x20...0x7E).contains($0) || $0 == 0x0A || $0 == 0x0D }
                     throw Refusal(
                         "no MPEG audio frame follows the ID3 tag at byte \(pos)" + (text ? " (text follows it: a playlist or script, not audio)" : ""))
                 }

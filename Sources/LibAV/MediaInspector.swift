@@ -193,11 +193,27 @@ final class ByteReader {
 
     deinit { if fd >= 0 { close(fd) } }
 
-    /// Up to `count` bytes at `offset` (fewer at the end of the file, none past it).
+    /// Up to `count` bytes at `offset` (fewer at the end of the file, none past it). Small reads (headers of frames,
+    /// pages, chunks and boxes, one after another) come from a 64 KiB window, not a system call each.
     func read(_ offset: Int, _ count: Int) -> [UInt8] {
         guard offset >= 0, offset < size, count > 0 else { return [] }
         let n = min(count, size - offset)
         if let memory { return Array(memory[offset..<offset + n]) }
+        if n <= 1024 {
+            if cacheStart < 0 || offset < cacheStart || offset + n > cacheStart + cache.count {
+                cacheStart = offset
+                cache = readDirect(offset, 65536)
+                if cache.isEmpty { cacheStart = -1; return [] }
+            }
+            let start = offset - cacheStart
+            return Array(cache[start..<min(cache.count, start + n)])
+        }
+        return readDirect(offset, n)
+    }
+
+    private func readDirect(_ offset: Int, _ count: Int) -> [UInt8] {
+        guard fd >= 0, offset >= 0, offset < size else { return [] }
+        let n = min(count, size - offset)
         var out = [UInt8](repeating: 0, count: n)
         var done = 0
         while done < n {
@@ -211,9 +227,10 @@ final class ByteReader {
     /// One byte, or nil past the end (cached in 64 KiB windows for walks through many small blocks).
     func byte(_ offset: Int) -> UInt8? {
         guard offset >= 0, offset < size else { return nil }
+        if let memory { return memory[offset] }
         if cacheStart < 0 || offset < cacheStart || offset >= cacheStart + cache.count {
             cacheStart = offset
-            cache = read(offset, 65536)
+            cache = readDirect(offset, 65536)
             if cache.isEmpty { cacheStart = -1; return nil }
         }
         return cache[offset - cacheStart]
@@ -269,6 +286,8 @@ enum MPEGAudio {
         [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],  // V2 L2, L3
     ]
 
+    private static let sampleRates: [[Int]] = [[44100, 48000, 32000], [22050, 24000, 16000], [11025, 12000, 8000]]
+
     /// The header at the start of `h` (4 bytes), or nil when it is not a valid, fixed-bitrate frame header.
     static func frame(_ h: [UInt8]) -> Header? {
         guard h.count >= 4, h[0] == 0xFF, h[1] & 0xE0 == 0xE0 else { return nil }
@@ -279,8 +298,7 @@ enum MPEGAudio {
         let layer = 4 - layerBits
         let table = version == 1 ? layer - 1 : (layer == 1 ? 3 : 4)
         let bitrate = bitrates[table][bitrateIndex] * 1000
-        let rates = version == 1 ? [44100, 48000, 32000] : (version == 2 ? [22050, 24000, 16000] : [11025, 12000, 8000])
-        let rate = rates[rateIndex]
+        let rate = sampleRates[version == 1 ? 0 : (version == 2 ? 1 : 2)][rateIndex]
         let length: Int
         switch layer {
         case 1: length = (12 * bitrate / rate + padding) * 4
