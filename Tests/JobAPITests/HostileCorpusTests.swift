@@ -139,6 +139,29 @@ enum HostileCorpus {
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 
+    /// The same attack files through the real HTTP upload route: refused, and nothing stored.
+    @Test func attackFilesAreRefusedByTheUploadRoute() async throws {
+        let attacks: [(String, String)] = [
+            ("audio-hls-in-id3.mp3", "audio"), ("audio-hls-in-id3-padded.mp3", "audio"), ("audio-nan.wav", "audio"),
+            ("image-webp-dimension-lie.webp", "image"), ("image-png-bomb.png", "image"), ("image-jpeg-second-frame.jpg", "image"),
+        ]
+        let corpus = self.corpus
+        try await withAPI { api in
+            for (name, type) in attacks {
+                let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: corpus.path(name))))
+                let response = try await api.upload(bytes, type: type, filename: name, key: api.keyA)
+                #expect(response.status == .unprocessableContent, "\(name): \(response.status)")
+                #expect(try errorOf(response).code == "unprocessable_content")
+            }
+            // A valid file of each kind still goes in (the contrast).
+            for (name, type) in [(".base/audio-base.mp3", "audio"), (".base/image-base.webp", "image")] {
+                let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: corpus.path(name))))
+                #expect(try await api.upload(bytes, type: type, filename: "ok", key: api.keyA).status == .created, "\(name)")
+            }
+            #expect(try await api.store.assets(tenantId: api.tenantA).count == 2)
+        }
+    }
+
     /// The demuxer allow-list itself: a container never chosen by probing, so a playlist cannot be opened even as
     /// the kind of file it claims to be.
     @Test func onlyTheAllowListedDemuxersExist() {
