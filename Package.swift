@@ -2,7 +2,8 @@
 // rendc: a declarative render-spec compiler. YAML template -> plan -> FFmpeg (libav*) -> MP4 + JPEG.
 //
 // Dependency direction (one way): SpecLang -> Planner -> FilterGraphBackend -> RenderPipeline -> service / CLI.
-// Only FFmpeg-facing targets import CFFmpeg; only JobQueue imports postgres-nio; only JobAPI imports Hummingbird.
+// Only LibAV imports CFFmpeg (every FFmpeg user imports LibAV); only JobQueue imports postgres-nio;
+// only JobAPI imports Hummingbird.
 import PackageDescription
 
 /// Hot pixel kernels are optimised even in debug builds, so `swift test` renders at a usable speed.
@@ -40,6 +41,9 @@ let package = Package(
             pkgConfig: "freetype2 harfbuzz",
             providers: [.apt(["libfreetype-dev", "libharfbuzz-dev"])]
         ),
+        // The one wrapper over libav*: inputs (allow-listed demuxers, file protocol only), decoders, resampler,
+        // scaler, filter graphs, the MP4 writer. Only this target and RenderKernels' C touch FFmpeg.
+        .target(name: "LibAV", dependencies: ["CFFmpeg"]),
         // Per-pixel work: Ken Burns resampling, alpha blending, colour conversion. Plain C, no FFmpeg.
         .target(name: "RenderKernels", cSettings: kernelCFlags),
 
@@ -50,10 +54,10 @@ let package = Package(
         .target(name: "SpecLang", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Planner", dependencies: ["SpecLang"]),
         .target(name: "CaptionText", dependencies: ["CTextShaping", "SpecLang", "RasterImage"]),
-        .target(name: "BeatTracking", dependencies: ["CFFmpeg", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "BeatTracking", dependencies: ["LibAV", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "FilterGraphBackend",
-            dependencies: ["CFFmpeg", "RenderKernels", "Planner", "RasterImage"]
+            dependencies: ["LibAV", "RenderKernels", "Planner", "RasterImage"]
         ),
         .target(
             name: "RenderPipeline",
@@ -101,7 +105,7 @@ let package = Package(
         .target(
             name: "JobAPI",
             dependencies: [
-                "JobQueue", "ObjectStorage", "RenderPipeline", "Webhooks",
+                "JobQueue", "ObjectStorage", "RenderPipeline", "Webhooks", "LibAV",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -114,7 +118,7 @@ let package = Package(
         .executableTarget(
             name: "rendc",
             dependencies: [
-                "SpecLang", "Planner", "FilterGraphBackend", "RenderPipeline", "BeatTracking", "CaptionText",
+                "SpecLang", "Planner", "FilterGraphBackend", "RenderPipeline", "BeatTracking", "CaptionText", "LibAV",
                 "JobQueue", "JobWorker", "JobAPI", "ObjectStorage", "Webhooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -135,7 +139,7 @@ let package = Package(
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "SpecLang", "RendcTestSupport"]),
         .testTarget(
             name: "RenderTests",
-            dependencies: ["RenderPipeline", "FilterGraphBackend", "Planner", "SpecLang", "RendcTestSupport", "RenderKernels"]
+            dependencies: ["RenderPipeline", "FilterGraphBackend", "Planner", "SpecLang", "RendcTestSupport", "RenderKernels", "LibAV"]
         ),
         .testTarget(
             name: "CaptionTextTests",
@@ -152,7 +156,7 @@ let package = Package(
         .testTarget(
             name: "JobAPITests",
             dependencies: ["JobAPI", "JobQueue", "JobWorker", "ObjectStorage", "RenderPipeline", "RendcTestSupport",
-                           "Webhooks", "Planner",
+                           "Webhooks", "Planner", "LibAV",
                            .product(name: "HummingbirdTesting", package: "hummingbird"),
                            .product(name: "Yams", package: "Yams")]
         ),

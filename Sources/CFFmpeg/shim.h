@@ -20,6 +20,7 @@ static inline int rendc_averror_eagain(void) { return AVERROR(EAGAIN); }
 static inline int rendc_averror_eof(void) { return AVERROR_EOF; }
 static inline int rendc_averror_enomem(void) { return AVERROR(ENOMEM); }
 static inline int rendc_averror_einval(void) { return AVERROR(EINVAL); }
+static inline int rendc_averror_decoder_not_found(void) { return AVERROR_DECODER_NOT_FOUND; }
 static inline int64_t rendc_av_nopts_value(void) { return AV_NOPTS_VALUE; }
 static inline AVRational rendc_av_time_base_q(void) { return AV_TIME_BASE_Q; }
 static inline int rendc_av_time_base(void) { return AV_TIME_BASE; }

@@ -1,5 +1,5 @@
-internal import CFFmpeg
 import Foundation
+import LibAV
 import Planner
 import RasterImage
 internal import RenderKernels
@@ -9,9 +9,9 @@ import SpecLang
 public enum MediaProbe {
     /// Duration in seconds of the file's audio stream; throws when there is no decodable audio.
     public static func audioDuration(path: String) throws -> Double {
-        let input = try MediaInputFile(path: path, mediaType: AVMEDIA_TYPE_AUDIO)
+        let input = try MediaInput(path: path, mediaType: .audio)
         guard let d = input.duration, d > 0 else {
-            throw BackendError(.openInput, path: path, "the audio's length is unknown (empty or truncated file?)")
+            throw BackendError(.openInput, code: .unreadable, path: path, "the audio's length is unknown (empty or truncated file?)")
         }
         return d
     }
@@ -34,17 +34,17 @@ public enum ClipWriter {
         do {
             let writer = try MP4Writer(path: temp, plan: plan)
             let audio = try AudioSource(plan: plan, frameSize: writer.audioFrameSize)
-            let frame = try AVFrameBox.video(width: width, height: height)
+            let frame = try Frame.video(width: width, height: height)
             var image = RGBAImage(width: width, height: height)
             for i in 0..<frameCount {
-                try check(av_frame_make_writable(frame.pointer), .encode, nil, "frame buffer")
+                try frame.makeWritable()
                 draw(i, &image)
-                let p = PlanesRef(frame: frame.pointer)
+                let p = PlanesRef(frame: frame)
                 image.pixels.withUnsafeBufferPointer { src in
                     rk_rgba_to_yuva420(src.baseAddress, Int32(width), Int32(height), width * 4, p.y, p.yStride, p.u, p.cStride, p.v, p.cStride, nil, 0, nil, 0)
                 }
-                frame.pointer.pointee.pts = Int64(i)
-                try writer.sendVideo(frame.pointer)
+                frame.pts = Int64(i)
+                try writer.sendVideo(frame)
             }
             while let a = try audio.next() { try writer.sendAudio(a) }
             try writer.finish()
@@ -55,18 +55,11 @@ public enum ClipWriter {
 
 /// Process-wide libav settings.
 public enum Backend {
-    /// libav's default console level, set once on first use unless `configureLogging` ran first.
-    nonisolated(unsafe) static var configured = false
-    static let defaultLogging: Void = {
-        if !configured { av_log_set_level(AV_LOG_ERROR) }
-    }()
-
     /// Process-level allocator settings for long renders (see rk_tune_allocator); call once at start-up.
     public static func tuneAllocator() { rk_tune_allocator() }
 
     /// Quiets libav's own console output to errors only (rendc reports progress and problems itself).
     public static func configureLogging(verbose: Bool = false) {
-        configured = true
-        av_log_set_level(verbose ? AV_LOG_INFO : AV_LOG_ERROR)
+        LibAVLogging.configure(verbose: verbose)
     }
 }

@@ -1,4 +1,4 @@
-internal import CFFmpeg
+import LibAV
 import Foundation
 import Planner
 import RasterImage
@@ -259,10 +259,9 @@ final class ClipPlayer {
         self.height = max(2, height & ~1)
         self.fit = fit
         self.loop = loop
-        input = try MediaInputFile(path: path, mediaType: AVMEDIA_TYPE_VIDEO)
-        frame = try AVFrameBox()
-        let tb = input.stream.pointee.time_base
-        timeBase = tb.num > 0 && tb.den > 0 ? av_q2d(tb) : 1.0 / 30
+        input = try MediaInputFile(path: path, mediaType: .video)
+        frame = try Frame()
+        timeBase = input.timeBase
     }
 
     /// The frame at `t` seconds from the clip's start; a new `restart` token starts the clip again.
@@ -293,8 +292,7 @@ final class ClipPlayer {
             frame.unref()
             if try input.decode(into: frame) {
                 decodedAny = true
-                let pts = frame.pointer.pointee.best_effort_timestamp
-                let time = (pts == rendc_av_nopts_value() ? lastTime + 1.0 / 30 : Double(pts) * timeBase + loopOffset)
+                let time = frame.bestEffortTimestamp.map { Double($0) * timeBase + loopOffset } ?? lastTime + 1.0 / 30
                 lastTime = time
                 return (try fitted(), time)
             }
@@ -308,11 +306,11 @@ final class ClipPlayer {
 
     /// The decoded frame scaled to the box by `fit` (cover crops the middle; contain leaves transparent margins).
     private func fitted() throws -> PlaneBuffer {
-        let fw = Double(frame.pointer.pointee.width), fh = Double(frame.pointer.pointee.height)
+        let fw = Double(frame.width), fh = Double(frame.height)
         guard fw > 0, fh > 0 else { throw BackendError(.decode, path: path, "a video frame has no size") }
         let s = fit == .cover ? max(Double(width) / fw, Double(height) / fh) : min(Double(width) / fw, Double(height) / fh)
         let sw = max(2, Int((fw * s).rounded())), sh = max(2, Int((fh * s).rounded()))
-        let scaled = try scaler.convert(frame.pointer, width: sw, height: sh, path: path)
+        let scaled = try scaler.convert(frame, width: sw, height: sh, path: path)
         var out = RGBAImage(width: width, height: height)
         let ox = (width - sw) / 2, oy = (height - sh) / 2
         for row in 0..<height {

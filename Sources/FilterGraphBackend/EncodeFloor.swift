@@ -1,5 +1,5 @@
-internal import CFFmpeg
 import Foundation
+import LibAV
 import Planner
 
 /// Measurements for `rendc bench`: the compositor alone, and the encoder alone on the very same frames.
@@ -7,7 +7,7 @@ extension FilterGraphRenderer {
     /// Composes every frame of the plan into a raw YUV 4:2:0 file (for the encode floor) and returns the seconds
     /// the composition took (file writing excluded as far as the clock allows).
     public func composeAll(rawPath: String?) throws -> Double {
-        let frame = try AVFrameBox.video(width: plan.width, height: plan.height)
+        let frame = try Frame.video(width: plan.width, height: plan.height)
         let handle: FileHandle?
         if let rawPath {
             FileManager.default.createFile(atPath: rawPath, contents: nil)
@@ -22,7 +22,7 @@ extension FilterGraphRenderer {
         var buffer = [UInt8](repeating: 0, count: w * h * 3 / 2)
         for index in 0..<plan.frameCount {
             let started = clock.now
-            let planes = PlanesRef(frame: frame.pointer)
+            let planes = PlanesRef(frame: frame)
             try compose(frame: index, into: planes)
             composing += clock.now - started
             if let handle {
@@ -49,14 +49,14 @@ extension FilterGraphRenderer {
         let started = clock.now
         let writer = try MP4Writer(path: output, plan: silent)
         let audio = try AudioSource(plan: silent, frameSize: writer.audioFrameSize)
-        let frame = try AVFrameBox.video(width: plan.width, height: plan.height)
+        let frame = try Frame.video(width: plan.width, height: plan.height)
         guard let handle = FileHandle(forReadingAtPath: rawPath) else { throw BackendError(.openInput, path: rawPath, "cannot read") }
         defer { try? handle.close() }
         let w = plan.width, h = plan.height, size = w * h * 3 / 2
         for index in 0..<plan.frameCount {
             guard let data = try handle.read(upToCount: size), data.count == size else { break }
-            try check(av_frame_make_writable(frame.pointer), .encode, nil, "frame buffer")
-            let p = PlanesRef(frame: frame.pointer)
+            try frame.makeWritable()
+            let p = PlanesRef(frame: frame)
             data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
                 let b = raw.bindMemory(to: UInt8.self).baseAddress!
                 for row in 0..<h { memcpy(p.y + row * p.yStride, b + row * w, w) }
@@ -65,8 +65,8 @@ extension FilterGraphRenderer {
                     memcpy(p.v + row * p.cStride, b + w * h * 5 / 4 + row * w / 2, w / 2)
                 }
             }
-            frame.pointer.pointee.pts = Int64(index)
-            try writer.sendVideo(frame.pointer)
+            frame.pts = Int64(index)
+            try writer.sendVideo(frame)
         }
         while let a = try audio.next() { try writer.sendAudio(a) }
         try writer.finish()

@@ -1,89 +1,32 @@
-internal import CFFmpeg
 import Foundation
+import LibAV
 import RasterImage
 
 /// Still images in and out: decode JPEG, PNG, WebP, BMP, TIFF, GIF (first frame) to RGBA with EXIF orientation
-/// applied; write PNG and JPEG. All through libavformat/libavcodec/libswscale.
+/// applied; write PNG and JPEG. Through LibAV (allow-listed demuxers, pixel limit checked before decoding).
 public enum ImageFile {
-    /// Largest image accepted, in pixels (about 100 megapixels): bigger files are refused before decoding.
-    public static let maximumPixels = 100_000_000
+    /// Largest image accepted, in pixels (8000 x 8000): bigger files are refused from their headers, before decoding.
+    public static let maximumPixels = MediaLimits.maximumPixels
 
     /// Decodes an image file into RGBA. `minimumSize` lets big JPEGs decode at a reduced scale when the caller
     /// needs no more than that many pixels.
     public static func decode(path: String, minimumSize: (width: Int, height: Int)? = nil) throws -> RGBAImage {
-        let input = try MediaInputFile(path: path, mediaType: AVMEDIA_TYPE_VIDEO, lowresFor: minimumSize)
-        let par = input.stream.pointee.codecpar.pointee
-        if Int(par.width) * Int(par.height) > maximumPixels {
-            throw BackendError(.decode, path: path, "image is \(par.width)x\(par.height), larger than \(maximumPixels / 1_000_000) megapixels")
-        }
-        let frame = try AVFrameBox()
-        guard try input.decode(into: frame) else {
-            throw BackendError(.decode, path: path, "no picture could be decoded (empty, truncated or corrupt file)")
-        }
-        let w = Int(frame.pointer.pointee.width), h = Int(frame.pointer.pointee.height)
-        guard w > 0, h > 0 else { throw BackendError(.decode, path: path, "decoded an empty picture") }
-        let pixels = try RGBAScaler().convert(frame.pointer, width: w, height: h, path: path)
-        let image = RGBAImage(width: w, height: h, pixels: pixels)
+        let decoded = try ImageCodec.decodeRGBA(path: path, minimumSize: minimumSize)
+        let image = RGBAImage(width: decoded.width, height: decoded.height, pixels: decoded.pixels)
         let orientation = (try? EXIFOrientation.read(path: path)) ?? 1
         return orientation == 1 ? image : EXIFOrientation.apply(orientation, to: image)
     }
 
     /// Writes a PNG (RGBA) atomically.
     public static func writePNG(_ image: RGBAImage, to path: String) throws {
-        let data = try encode(image, codec: AV_CODEC_ID_PNG, pixelFormat: AV_PIX_FMT_RGBA, quality: nil, path: path)
-        try writeAtomically(data, to: path)
+        let data = try ImageCodec.encode(image.pixels, width: image.width, height: image.height, as: .png, path: path)
+        try writeAtomically(Data(data), to: path)
     }
 
     /// Writes a JPEG (alpha dropped) atomically; `quality` is 2 (best) ... 31 (worst) on FFmpeg's qscale.
     public static func writeJPEG(_ image: RGBAImage, to path: String, quality: Int = 3) throws {
-        let data = try encode(image, codec: AV_CODEC_ID_MJPEG, pixelFormat: AV_PIX_FMT_YUVJ420P, quality: quality, path: path)
-        try writeAtomically(data, to: path)
-    }
-
-    static func encode(_ image: RGBAImage, codec id: AVCodecID, pixelFormat: AVPixelFormat, quality: Int?, path: String) throws -> Data {
-        guard let codec = avcodec_find_encoder(id) else { throw BackendError(.encode, path: path, "encoder not available") }
-        guard var ctx = Optional(avcodec_alloc_context3(codec)) ?? nil else { throw BackendError(.encode, path: path, "out of memory") }
-        defer { var c: UnsafeMutablePointer<AVCodecContext>? = ctx; avcodec_free_context(&c) }
-        let w = image.width - (pixelFormat == AV_PIX_FMT_YUVJ420P ? image.width % 2 : 0)
-        let h = image.height - (pixelFormat == AV_PIX_FMT_YUVJ420P ? image.height % 2 : 0)
-        guard w > 0, h > 0 else { throw BackendError(.encode, path: path, "image too small") }
-        ctx.pointee.width = Int32(w)
-        ctx.pointee.height = Int32(h)
-        ctx.pointee.pix_fmt = pixelFormat
-        ctx.pointee.time_base = AVRational(num: 1, den: 25)
-        if let quality {
-            ctx.pointee.flags |= AV_CODEC_FLAG_QSCALE
-            ctx.pointee.global_quality = Int32(quality) * FF_QP2LAMBDA
-            ctx.pointee.color_range = AVCOL_RANGE_JPEG
-        }
-        try check(avcodec_open2(ctx, codec, nil), .encode, path, "cannot open the encoder")
-        let frame = try AVFrameBox()
-        frame.pointer.pointee.width = Int32(w)
-        frame.pointer.pointee.height = Int32(h)
-        frame.pointer.pointee.format = pixelFormat.rawValue
-        if let _ = quality { frame.pointer.pointee.quality = Int32(quality!) * FF_QP2LAMBDA }
-        try check(av_frame_get_buffer(frame.pointer, 0), .encode, path, "out of memory")
-        let f = frame.pointer.pointee
-        image.pixels.withUnsafeBufferPointer { src in
-            let base = src.baseAddress!
-            if pixelFormat == AV_PIX_FMT_RGBA {
-                for y in 0..<h {
-                    memcpy(f.data.0! + y * Int(f.linesize.0), base + y * image.width * 4, w * 4)
-                }
-            } else {
-                rk_rgba_to_yuvj420(base, w, h, image.width * 4, f.data.0, Int(f.linesize.0), f.data.1, Int(f.linesize.1), f.data.2, Int(f.linesize.2))
-            }
-        }
-        try check(avcodec_send_frame(ctx, frame.pointer), .encode, path, "encoding failed")
-        try check(avcodec_send_frame(ctx, nil), .encode, path, "encoding failed")
-        let packet = try AVPacketBox()
-        var data = Data()
-        while avcodec_receive_packet(ctx, packet.pointer) == 0 {
-            data.append(packet.pointer.pointee.data, count: Int(packet.pointer.pointee.size))
-            av_packet_unref(packet.pointer)
-        }
-        guard !data.isEmpty else { throw BackendError(.encode, path: path, "the encoder produced no data") }
-        return data
+        let data = try ImageCodec.encode(image.pixels, width: image.width, height: image.height, as: .jpeg(quality: quality), path: path)
+        try writeAtomically(Data(data), to: path)
     }
 }
 
@@ -107,33 +50,6 @@ public enum AtomicFile {
     public static func replace(_ from: String, with to: String) throws {
         guard rename(from, to) == 0 else {
             throw BackendError(.write, path: to, "cannot move into place (\(String(cString: strerror(errno))))")
-        }
-    }
-}
-
-/// Full-range (JPEG) YUV 4:2:0 from RGBA, BT.601 as JFIF specifies.
-private func rk_rgba_to_yuvj420(_ rgba: UnsafePointer<UInt8>, _ w: Int, _ h: Int, _ rowStride: Int,
-                                _ y: UnsafeMutablePointer<UInt8>?, _ ys: Int, _ u: UnsafeMutablePointer<UInt8>?, _ us: Int,
-                                _ v: UnsafeMutablePointer<UInt8>?, _ vs: Int) {
-    guard let y, let u, let v else { return }
-    func c(_ x: Double) -> UInt8 { UInt8(max(0, min(255, x.rounded()))) }
-    for row in 0..<h {
-        for col in 0..<w {
-            let p = rgba + row * rowStride + col * 4
-            let r = Double(p[0]), g = Double(p[1]), b = Double(p[2])
-            y[row * ys + col] = c(0.299 * r + 0.587 * g + 0.114 * b)
-        }
-    }
-    for row in stride(from: 0, to: h, by: 2) {
-        for col in stride(from: 0, to: w, by: 2) {
-            var r = 0.0, g = 0.0, b = 0.0
-            for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
-                let p = rgba + (row + dy) * rowStride + (col + dx) * 4
-                r += Double(p[0]); g += Double(p[1]); b += Double(p[2])
-            }
-            r /= 4; g /= 4; b /= 4
-            u[(row / 2) * us + col / 2] = c(128 - 0.168736 * r - 0.331264 * g + 0.5 * b)
-            v[(row / 2) * vs + col / 2] = c(128 + 0.5 * r - 0.418688 * g - 0.081312 * b)
         }
     }
 }

@@ -1,4 +1,4 @@
-internal import CFFmpeg
+import LibAV
 import Foundation
 import Planner
 import RasterImage
@@ -25,15 +25,12 @@ struct PlanesRef {
         self.height = height
     }
 
-    init(frame: UnsafeMutablePointer<AVFrame>) {
-        let f = frame.pointee
-        y = f.data.0!
-        u = f.data.1!
-        v = f.data.2!
-        yStride = Int(f.linesize.0)
-        cStride = Int(f.linesize.1)
-        width = Int(f.width)
-        height = Int(f.height)
+    init(frame: Frame) {
+        (y, yStride) = frame.plane(0)
+        (u, cStride) = frame.plane(1)
+        v = frame.plane(2).data
+        width = frame.width
+        height = frame.height
     }
 
     /// The planes of the rectangle at (x, y) (even), clipped to nothing beyond the picture by the caller.

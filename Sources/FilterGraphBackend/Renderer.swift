@@ -1,4 +1,4 @@
-internal import CFFmpeg
+import LibAV
 import Foundation
 import Planner
 import RasterImage
@@ -43,7 +43,7 @@ public final class FilterGraphRenderer {
     /// One composed frame as RGBA (for `rendc still` and tests).
     public func still(frame index: Int) throws -> RGBAImage {
         let frame = try makeFrame()
-        let planes = PlanesRef(frame: frame.pointer)
+        let planes = PlanesRef(frame: frame)
         guard index >= 0, index < plan.frameCount, stillFrame == nil || stillFrame == index else {
             throw BackendError(.prepare, "frame \(index) is outside the video (frames 0 to \(plan.frameCount - 1))")
         }
@@ -78,12 +78,12 @@ public final class FilterGraphRenderer {
                 if shouldCancel() { throw BackendError(.cancelled, "the render was cancelled") }
                 // av_frame_make_writable keeps the pixels (it copies if the encoder still holds the buffer), so a
                 // frame identical to the last one (freeze mode, inside a shot) is not composed again.
-                try check(av_frame_make_writable(frame.pointer), .encode, nil, "frame buffer")
-                let planes = PlanesRef(frame: frame.pointer)
+                try frame.makeWritable()
+                let planes = PlanesRef(frame: frame)
                 if index == 0 || !repeatsPreviousFrame(index) { try compose(frame: index, into: planes) }
                 if index == thumbFrame && thumbnail != nil { thumbnailImage = rgba(of: planes) }
-                frame.pointer.pointee.pts = Int64(index)
-                try writer.sendVideo(frame.pointer)
+                frame.pts = Int64(index)
+                try writer.sendVideo(frame)
                 // Keep audio about half a second ahead of video so the muxer interleaves closely.
                 let videoTime = Double(index + 1) / fps
                 while !audio.finished && audio.seconds < videoTime + 0.5, let a = try audio.next() {

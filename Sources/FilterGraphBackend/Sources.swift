@@ -1,4 +1,4 @@
-internal import CFFmpeg
+import LibAV
 import Foundation
 import Planner
 import RasterImage
@@ -157,9 +157,8 @@ final class BaseStack {
         }
         var underRGBA = [UInt8](repeating: 0, count: width * height * 4)
         rk_yuv420_to_rgba(ref.y, ref.yStride, ref.u, ref.cStride, ref.v, ref.cStride, Int32(width), Int32(height), &underRGBA, width * 4)
-        let input = try MediaInputFile(path: v.source.path, mediaType: AVMEDIA_TYPE_VIDEO)
-        let rate = input.stream.pointee.avg_frame_rate
-        videoFPS = rate.num > 0 && rate.den > 0 ? av_q2d(rate) : Double(outputFPS)
+        let input = try MediaInputFile(path: v.source.path, mediaType: .video)
+        videoFPS = input.frameRate ?? Double(outputFPS)
         let blender = VideoBlender(width: width, height: height, under: underRGBA, video: v, box: layer.box, opacity: layer.opacity, over: overLayers)
         let frame = try AVFrameBox()
         isAnimated = v.animated
@@ -175,14 +174,14 @@ final class BaseStack {
                 index = -1
                 while index < n, try input.decode(into: frame) { index += 1; if index < n { frame.unref() } }
             }
-            try blender.blend(frame.pointer, into: planes, path: v.source.path)
+            try blender.blend(frame, into: planes, path: v.source.path)
             cache = [extract(planes)]
             fixed = true
             return
         }
         let maxFrames = v.animated ? max(1, BaseStack.cacheBudget / max(1, bytesPerFrame)) : 1
         while cache.count < maxFrames, try input.decode(into: frame) {
-            try blender.blend(frame.pointer, into: planes, path: v.source.path)
+            try blender.blend(frame, into: planes, path: v.source.path)
             cache.append(extract(planes))
             frame.unref()
         }
@@ -281,8 +280,8 @@ final class VideoBlender {
         rgba = under
     }
 
-    func blend(_ frame: UnsafeMutablePointer<AVFrame>, into planes: PlaneBuffer, path: String) throws {
-        let fw = Double(frame.pointee.width), fh = Double(frame.pointee.height)
+    func blend(_ frame: Frame, into planes: PlaneBuffer, path: String) throws {
+        let fw = Double(frame.width), fh = Double(frame.height)
         guard fw > 0, fh > 0 else { throw BackendError(.decode, path: path, "a video frame has no size") }
         let s = video.fit == .cover ? max(Double(box.width) / fw, Double(box.height) / fh) : min(Double(box.width) / fw, Double(box.height) / fh)
         let cw = max(1, Int((fw * s).rounded())), ch = max(1, Int((fh * s).rounded()))
@@ -330,6 +329,6 @@ final class StreamingVideo {
             try input.rewind()
             guard try input.decode(into: frame) else { throw BackendError(.decode, path: input.path, "the video cannot be looped") }
         }
-        try blender.blend(frame.pointer, into: planes, path: input.path)
+        try blender.blend(frame, into: planes, path: input.path)
     }
 }

@@ -106,30 +106,16 @@ extension APIHandlers {
         guard sawFile else { throw APIError.malformed("file", "the file part is required") }
         guard fileBytes > 0 else { throw APIError(.unprocessableContent, .unprocessable, "the uploaded file is empty", field: "file") }
 
-        guard let format = MediaSniffer.format(of: head) else {
-            throw APIError(.unsupportedMediaType, .unsupportedMediaType, "the file is not a recognised \(type.rawValue) format (accepted: \(Self.accepted(type)))", field: "file")
-        }
-        guard type.acceptedFormats.contains(format) else {
-            throw APIError(.unsupportedMediaType, .unsupportedMediaType, "a \(format.rawValue) file cannot be a \(type.rawValue) asset (accepted: \(Self.accepted(type)))", field: "file")
-        }
-        var width: Int?
-        var height: Int?
-        if format.isImage {
-            guard let size = MediaSniffer.imageSize(of: head, format: format), size.width > 0, size.height > 0 else {
-                throw APIError(.unprocessableContent, .unprocessable, "cannot read the image size from the \(format.rawValue) header", field: "file")
-            }
-            let maxSide = configuration.maxImageDimension
-            guard size.width <= maxSide, size.height <= maxSide else {
-                throw APIError(.unprocessableContent, .unprocessable, "the image is \(size.width)x\(size.height); at most \(maxSide)x\(maxSide) is allowed", field: "file")
-            }
-            if let problem = InputRules.imageSizeProblem(width: size.width, height: size.height) {
+        // The whole file, not just its first bytes: structure, dimensions from every header, NaN-free samples.
+        let upload = try MediaSniffer.inspect(path: spoolPath, type: type, maxImageDimension: configuration.maxImageDimension)
+        let (format, width, height) = (upload.format, upload.width, upload.height)
+        if let width, let height {
+            if let problem = InputRules.imageSizeProblem(width: width, height: height) {
                 throw APIError(.unprocessableContent, .unprocessable, problem, field: "file")
             }
             if type == .image, format == .webp, WebPInspection.isAnimated(head) {
                 throw APIError(.unprocessableContent, .unprocessable, "animated WebP images cannot be product images; send a still picture", field: "file")
             }
-            width = size.width
-            height = size.height
         }
         if let name = fields["name"] {
             // The column holds 100 code points; a longer name is refused, never cut.

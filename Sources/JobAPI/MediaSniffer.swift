@@ -1,3 +1,6 @@
+import Foundation
+import LibAV
+
 /// File formats recognised by their first bytes (never by file name or the client's Content-Type).
 public enum MediaFormat: String, Sendable, CaseIterable, Codable {
     case jpeg, png, webp, gif
@@ -49,101 +52,90 @@ package enum AssetKind: String, Sendable, CaseIterable, Codable {
     }
 }
 
-/// Magic-byte sniffing and header-only image dimension reading.
+/// Upload checking: the format from the first bytes, then the whole container structure (LibAV's `MediaInspector`,
+/// the same check the decoder repeats before libavformat sees the file).
 enum MediaSniffer {
-    /// The format of a file from its first bytes (at least 12 are needed for most formats), or nil.
+    /// The format of a file from its first bytes (at least 12 are needed for most formats), or nil. Only a first
+    /// guess: `inspect(path:)` decides whether an upload is accepted.
     static func format(of head: [UInt8]) -> MediaFormat? {
-        func at(_ offset: Int, _ bytes: [UInt8]) -> Bool {
-            head.count >= offset + bytes.count && Array(head[offset..<offset + bytes.count]) == bytes
-        }
-        func ascii(_ s: String) -> [UInt8] { Array(s.utf8) }
-
-        if at(0, [0xFF, 0xD8, 0xFF]) { return .jpeg }
-        if at(0, [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return .png }
-        if at(0, ascii("GIF87a")) || at(0, ascii("GIF89a")) { return .gif }
-        if at(0, ascii("RIFF")) && at(8, ascii("WEBP")) { return .webp }
-        if at(0, ascii("RIFF")) && at(8, ascii("WAVE")) { return .wav }
-        if at(0, ascii("fLaC")) { return .flac }
-        if at(0, ascii("OggS")) { return .ogg }
-        if at(0, [0x1A, 0x45, 0xDF, 0xA3]) { return .webm }
-        if at(4, ascii("ftyp")), head.count >= 12 {
-            let brand = String(decoding: head[8..<12], as: UTF8.self)
-            switch brand {
-            case "M4A ", "M4B ", "M4P ": return .m4a
-            case "qt  ": return .mov
-            default: return .mp4
-            }
-        }
-        if at(0, ascii("ID3")) { return .mp3 }
-        // An MPEG audio frame header: 11 sync bits, a layer other than "reserved", a bitrate index other than "bad".
-        if head.count >= 3, head[0] == 0xFF, head[1] & 0xE0 == 0xE0, head[1] & 0x06 != 0, head[2] & 0xF0 != 0xF0,
-           head[1] & 0x18 != 0x08
-        {
-            return .mp3
-        }
-        return nil
+        Container.sniff(head).flatMap { format(of: $0, brand: head.count >= 12 ? String(decoding: head[8..<12], as: UTF8.self) : "") }
     }
 
-    /// Width and height read from an image header, or nil when the header is truncated or malformed.
+    /// The upload format for a container (MP4-family files by their major brand), or nil for containers the
+    /// decoder reads but uploads may not be (raw AAC, BMP, TIFF).
+    static func format(of container: Container, brand: String) -> MediaFormat? {
+        switch container {
+        case .jpeg: .jpeg
+        case .png: .png
+        case .webp: .webp
+        case .gif: .gif
+        case .mp3: .mp3
+        case .ogg: .ogg
+        case .flac: .flac
+        case .wav: .wav
+        case .matroska: .webm
+        case .mp4:
+            switch brand.trimmingCharacters(in: .whitespaces) {
+            case "M4A", "M4B", "M4P": .m4a
+            case "qt": .mov
+            default: .mp4
+            }
+        case .adts, .bmp, .tiff: nil
+        }
+    }
+
+    /// Width and height read from an image's headers (the largest any header states), or nil when they are
+    /// truncated or malformed.
     static func imageSize(of bytes: [UInt8], format: MediaFormat) -> (width: Int, height: Int)? {
-        func be16(_ i: Int) -> Int? { i + 2 <= bytes.count ? Int(bytes[i]) << 8 | Int(bytes[i + 1]) : nil }
-        func le16(_ i: Int) -> Int? { i + 2 <= bytes.count ? Int(bytes[i + 1]) << 8 | Int(bytes[i]) : nil }
-        func be32(_ i: Int) -> Int? {
-            guard i + 4 <= bytes.count else { return nil }
-            return Int(bytes[i]) << 24 | Int(bytes[i + 1]) << 16 | Int(bytes[i + 2]) << 8 | Int(bytes[i + 3])
+        guard format.isImage, let found = try? MediaInspector.inspect(bytes: bytes, strict: false),
+              let w = found.width, let h = found.height else { return nil }
+        return (w, h)
+    }
+
+    /// What an accepted upload is.
+    struct Upload: Equatable {
+        var format: MediaFormat
+        var width: Int?
+        var height: Int?
+        /// Pictures: how many frames (more than one: animated).
+        var frames: Int
+    }
+
+    /// Checks a whole uploaded file for an asset of `type`: a recognised format accepted for that type, a container
+    /// structure that holds together to the end of the file (an MP3 has MPEG frames after its ID3 tag, box and chunk
+    /// sizes fit, no external references), float PCM without NaN or infinite samples, and for pictures a size from
+    /// every header (the largest) within `maxImageDimension` a side and `MediaLimits.maximumPixels`.
+    /// Throws the API error to answer with: 415 for an unrecognised or unaccepted format, 422 for a file that is not
+    /// what it claims or is too large.
+    static func inspect(path: String, type: AssetKind, maxImageDimension: Int) throws -> Upload {
+        let accepted = type.acceptedFormats.map(\.rawValue).sorted().joined(separator: ", ")
+        let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 32)).flatMap { $0.map { [UInt8]($0) } } ?? []
+        guard let format = format(of: head) else {
+            throw APIError(.unsupportedMediaType, .unsupportedMediaType, "the file is not a recognised \(type.rawValue) format (accepted: \(accepted))", field: "file")
         }
-        func le24(_ i: Int) -> Int? {
-            guard i + 3 <= bytes.count else { return nil }
-            return Int(bytes[i + 2]) << 16 | Int(bytes[i + 1]) << 8 | Int(bytes[i])
+        guard type.acceptedFormats.contains(format) else {
+            throw APIError(.unsupportedMediaType, .unsupportedMediaType, "a \(format.rawValue) file cannot be a \(type.rawValue) asset (accepted: \(accepted))", field: "file")
         }
-        switch format {
-        case .png:
-            // Signature (8), IHDR length (4), "IHDR" (4), width (4), height (4).
-            guard bytes.count >= 24, Array(bytes[12..<16]) == Array("IHDR".utf8),
-                  let w = be32(16), let h = be32(20) else { return nil }
-            return (w, h)
-        case .gif:
-            guard let w = le16(6), let h = le16(8) else { return nil }
-            return (w, h)
-        case .webp:
-            guard bytes.count >= 30 else { return nil }
-            let chunk = String(decoding: bytes[12..<16], as: UTF8.self)
-            switch chunk {
-            case "VP8 ":
-                guard bytes[23] == 0x9D, bytes[24] == 0x01, bytes[25] == 0x2A,
-                      let w = le16(26), let h = le16(28) else { return nil }
-                return (w & 0x3FFF, h & 0x3FFF)
-            case "VP8L":
-                guard bytes[20] == 0x2F else { return nil }
-                let b1 = Int(bytes[21]), b2 = Int(bytes[22]), b3 = Int(bytes[23]), b4 = Int(bytes[24])
-                let w = 1 + (b1 | (b2 & 0x3F) << 8)
-                let h = 1 + (b2 >> 6 | b3 << 2 | (b4 & 0x0F) << 10)
-                return (w, h)
-            case "VP8X":
-                guard let w = le24(24), let h = le24(27) else { return nil }
-                return (w + 1, h + 1)
-            default:
-                return nil
-            }
-        case .jpeg:
-            var i = 2
-            while i + 4 <= bytes.count {
-                guard bytes[i] == 0xFF else { return nil }
-                let marker = bytes[i + 1]
-                if marker == 0xFF { i += 1; continue }  // fill byte
-                if marker == 0xD8 || marker == 0x01 || (0xD0...0xD7).contains(marker) { i += 2; continue }
-                guard let length = be16(i + 2), length >= 2 else { return nil }
-                let isStartOfFrame = (0xC0...0xCF).contains(marker) && ![0xC4, 0xC8, 0xCC].contains(marker)
-                if isStartOfFrame {
-                    guard let h = be16(i + 5), let w = be16(i + 7) else { return nil }
-                    return (w, h)
-                }
-                if marker == 0xDA || marker == 0xD9 { return nil }  // scan data before any frame header
-                i += 2 + length
-            }
-            return nil
-        default:
-            return nil
+        let inspection: Inspection
+        do {
+            inspection = try MediaInspector.inspect(path: path, strict: true, scanSamples: true)
+        } catch let error as MediaError {
+            throw APIError(.unprocessableContent, .unprocessable, "the file is not a valid \(format.rawValue) file: \(error.message)", field: "file")
         }
+        if type == .audio, inspection.hasAudio == false {
+            throw APIError(.unprocessableContent, .unprocessable, "the \(format.rawValue) file holds no audio track", field: "file")
+        }
+        if type == .overlay, inspection.hasVideo == false {
+            throw APIError(.unprocessableContent, .unprocessable, "the \(format.rawValue) file holds no video track", field: "file")
+        }
+        guard format.isImage else { return Upload(format: format, frames: 1) }
+        guard let width = inspection.width, let height = inspection.height, width > 0, height > 0 else {
+            throw APIError(.unprocessableContent, .unprocessable, "cannot read the image size from the \(format.rawValue) header", field: "file")
+        }
+        guard width <= maxImageDimension, height <= maxImageDimension, width * height <= MediaLimits.maximumPixels else {
+            let side = min(maxImageDimension, MediaLimits.maximumSide)
+            throw APIError(.unprocessableContent, .unprocessable, "the image is \(width)x\(height); at most \(side)x\(side) is allowed", field: "file")
+        }
+        return Upload(format: format, width: width, height: height, frames: inspection.frames)
     }
 }

@@ -155,6 +155,7 @@ public enum Migrations {
             -- The claim's probe: due deliveries, per tenant.
             CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (tenant_id, next_attempt_at, id)
                 INCLUDE (lease_expires_at) WHERE status = 'pending';
+            """),
     ]
 
     static let bootstrap = """

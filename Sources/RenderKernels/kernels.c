@@ -102,8 +102,14 @@ void rk_blend_rgba_over_color(const uint8_t *top, ptrdiff_t top_stride, int widt
     }
 }
 
-/* Horizontal pass of one source row into 8.8 fixed point. */
-static void warp_row_h(const uint8_t *r, const int32_t *xi, const int32_t *xw, uint16_t *h, int dst_w) {
+/* Horizontal pass of one source row into 8.8 fixed point. A source one pixel wide has no right neighbour: it
+   is replicated rather than read one byte past the row (every weight is 0 then, but the read itself was out of
+   bounds). */
+static void warp_row_h(const uint8_t *r, int src_w, const int32_t *xi, const int32_t *xw, uint16_t *h, int dst_w) {
+    if (src_w < 2) {
+        for (int x = 0; x < dst_w; x++) h[x] = (uint16_t)(r[0] * 256);
+        return;
+    }
     for (int x = 0; x < dst_w; x++) {
         int ix = xi[x], wx = xw[x];
         h[x] = (uint16_t)(r[ix] * (256 - wx) + r[ix + 1] * wx);
@@ -146,12 +152,12 @@ void rk_warp_plane(const uint8_t *src, int src_w, int src_h, ptrdiff_t src_strid
                 uint16_t *t = rows[0]; rows[0] = rows[1]; rows[1] = t;
                 have[0] = iy; have[1] = -1;
             } else {
-                warp_row_h(src + (ptrdiff_t)iy * src_stride, xi, xw, rows[0], dst_w);
+                warp_row_h(src + (ptrdiff_t)iy * src_stride, src_w, xi, xw, rows[0], dst_w);
                 have[0] = iy;
             }
         }
         if (have[1] != iy1) {
-            warp_row_h(src + (ptrdiff_t)iy1 * src_stride, xi, xw, rows[1], dst_w);
+            warp_row_h(src + (ptrdiff_t)iy1 * src_stride, src_w, xi, xw, rows[1], dst_w);
             have[1] = iy1;
         }
         const uint16_t *h0 = rows[0], *h1 = rows[1];

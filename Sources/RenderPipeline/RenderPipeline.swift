@@ -193,7 +193,8 @@ public final class RenderPipeline: Sendable {
         } catch let e as BackendError where e.stage == .cancelled {
             throw PipelineError.cancelled
         } catch let e as BackendError {
-            throw PipelineError(.render, e.description)
+            // Bad input found while rendering (corrupt or NaN audio, an undecodable frame) fails the same way again.
+            throw PipelineError(e.isPermanent ? .input : .render, e.description)
         }
         return RenderResult(output: request.output, thumbnail: request.thumbnail, duration: plan.duration, frameCount: plan.frameCount, elapsed: seconds())
     }
@@ -228,7 +229,7 @@ public final class RenderPipeline: Sendable {
             if let stillFrame { return try FilterGraphRenderer(plan: plan, texts: texts, stillFrame: stillFrame) }
             return try FilterGraphRenderer(plan: plan, texts: texts)
         } catch let e as BackendError {
-            throw PipelineError(e.stage == .openInput || e.stage == .decode ? .input : .render, e.description)
+            throw PipelineError(e.isPermanent ? .input : .render, e.description)
         }
     }
 }

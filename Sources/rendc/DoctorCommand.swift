@@ -1,5 +1,5 @@
 import ArgumentParser
-internal import CFFmpeg
+import LibAV
 import Foundation
 import JobQueue
 import Logging
@@ -68,25 +68,23 @@ struct DoctorCheck: Sendable {
 }
 
 enum DoctorChecks {
-    static func versionString(_ version: UInt32) -> String {
-        "\(version >> 16).\((version >> 8) & 0xFF).\(version & 0xFF)"
-    }
-
     static func ffmpegLibraries() -> DoctorCheck {
-        // Calling into each library proves the dynamic linker found and loaded it.
-        let versions = [
-            ("libavcodec", avcodec_version()), ("libavformat", avformat_version()),
-            ("libavfilter", avfilter_version()), ("libswscale", swscale_version()),
-            ("libswresample", swresample_version()), ("libavutil", avutil_version()),
-        ]
-        let ffmpeg = av_version_info().map { String(cString: $0) } ?? "unknown"
-        let major = versions[0].1 >> 16
-        let detail = "FFmpeg \(ffmpeg): " + versions.map { "\($0.0) \(versionString($0.1))" }.joined(separator: ", ")
+        // Calling into each library (through LibAV) proves the dynamic linker found and loaded it.
+        let versions = FFmpegCapabilities.libraryVersions
+        let ffmpeg = FFmpegCapabilities.versionInfo
+        let major = versions.first { $0.name == "libavcodec" }?.major ?? 0
+        let detail = "FFmpeg \(ffmpeg): " + versions.map { "\($0.name) \($0.major).\($0.minor).\($0.micro)" }.joined(separator: ", ")
         // rendc is built and tested against FFmpeg 5.1 (libavcodec 59); older APIs are missing.
         guard major >= 59 else {
             return .fail(
                 "FFmpeg libraries", detail + " (libavcodec \(major) is older than 59, FFmpeg 5.1)",
                 fix: "install FFmpeg 5.1 or newer libraries: apt-get install libavcodec59 libavformat59 libavfilter8")
+        }
+        let missing = FFmpegCapabilities.missingDemuxers
+        guard missing.isEmpty else {
+            return .fail(
+                "FFmpeg libraries", detail + " (missing demuxers: \(missing.joined(separator: ", ")))",
+                fix: "install Debian's libavformat59, which has every demuxer rendc reads")
         }
         return .ok("FFmpeg libraries", detail)
     }
@@ -98,7 +96,7 @@ enum DoctorChecks {
             ("mjpeg", "JPEG thumbnails", "install a libavcodec with the mjpeg encoder (apt-get install libavcodec59)"),
         ]
         return needed.map { encoder in
-            if avcodec_find_encoder_by_name(encoder.name) != nil {
+            if FFmpegCapabilities.hasEncoder(encoder.name) {
                 return .ok("encoder \(encoder.name)", "\(encoder.role) encoder available")
             }
             return .fail("encoder \(encoder.name)", "\(encoder.role) encoder missing from libavcodec", fix: encoder.fix)

@@ -252,8 +252,8 @@ import Testing
             #expect(FileManager.default.contents(atPath: path) == Data(TestImages.pngHeader(width: 640, height: 480)))
 
             #expect(try await api.upload(TestAudio.wavHeader(), type: "audio", key: api.keyA).status == .created)
-            #expect(try await api.upload(Array("ID3".utf8) + [3, 0, 0, 0, 0, 0, 0], type: "audio", key: api.keyA).status == .created)
-            #expect(try await api.upload([0, 0, 0, 0x20] + Array("ftypisom".utf8) + [UInt8](repeating: 0, count: 20), type: "overlay", key: api.keyA).status == .created)
+            #expect(try await api.upload(TestAudio.mp3Stub(), type: "audio", key: api.keyA).status == .created)
+            #expect(try await api.upload(TestAudio.mp4VideoStub(), type: "overlay", key: api.keyA).status == .created)
             #expect(try await api.upload(TestImages.pngHeader(width: 1080, height: 1920), type: "frame", key: api.keyA).status == .created)
         }
     }

@@ -2,8 +2,17 @@
 enum TestImages {
     static func pngHeader(width: Int, height: Int) -> [UInt8] {
         func be32(_ v: Int) -> [UInt8] { [UInt8(v >> 24 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
-        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + be32(13) + Array("IHDR".utf8) + be32(width) + be32(height)
-            + [8, 6, 0, 0, 0] + [0, 0, 0, 0]
+        // Chunks with their CRCs, an (empty) IDAT and the IEND: the upload sniffer checks the structure to the end.
+        func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+            var crc: UInt32 = 0xFFFF_FFFF
+            for b in Array(type.utf8) + data {
+                crc ^= UInt32(b)
+                for _ in 0..<8 { crc = crc & 1 != 0 ? 0xEDB8_8320 ^ (crc >> 1) : crc >> 1 }
+            }
+            return be32(data.count) + Array(type.utf8) + data + be32(Int(crc ^ 0xFFFF_FFFF))
+        }
+        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", be32(width) + be32(height) + [8, 6, 0, 0, 0])
+            + chunk("IDAT", []) + chunk("IEND", [])
     }
 
     /// SOI, an APP1 block of `exifPadding` bytes (split into segments of at most 65533), then a baseline SOF0.

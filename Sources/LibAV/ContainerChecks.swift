@@ -1,0 +1,573 @@
+import Foundation
+
+/// The per-format structure checks behind `MediaInspector`.
+struct Checker {
+    typealias Refusal = MediaInspector.Refusal
+    struct Size { var width = 0; var height = 0; var frames = 1 }
+
+    let r: ByteReader
+    let strict: Bool
+    let scanSamples: Bool
+
+    /// A structure running `end - r.size` bytes past the end of the file.
+    func pastEnd(_ what: String) -> Refusal { Refusal("the file is truncated: \(what) runs past its end", truncated: true) }
+
+    // MARK: Audio
+
+    func mp3() throws(Refusal) {
+        var pos = 0
+        // One or more ID3v2 tags.
+        while true {
+            let h = r.read(pos, 10)
+            guard h.count == 10, h.ascii(0, 3) == "ID3" else { break }
+            guard (2...4).contains(h[3]), h[6..<10].allSatisfy({ $0 < 0x80 }) else { throw Refusal("the ID3 tag header is malformed") }
+            let size = Int(h[6]) << 21 | Int(h[7]) << 14 | Int(h[8]) << 7 | Int(h[9])
+            pos += 10 + size + (h[5] & 0x10 != 0 ? 10 : 0)
+            guard pos < r.size else { throw Refusal("the file holds an ID3 tag and no audio after it") }
+        }
+        // Some taggers pad with zeros after the tag.
+        var zeros = 0
+        while zeros < 65536, r.byte(pos) == 0 { pos += 1; zeros += 1 }
+        // Then a chain of MPEG audio frames, each where the previous one says the next begins.
+        var first: MPEGAudio.Header?
+        var frames = 0
+        // The decoder checks the first frames; an upload is walked frame by frame to its end.
+        while (strict || frames < 8) && pos < r.size {
+            let h = r.read(pos, 4)
+            if frames > 0, h.count < 4 || h[0] != 0xFF {
+                // Not a frame: the end of the audio (a short or zero-padded tail, a trailing tag) or damage.
+                let tail = r.read(pos, 8)
+                if h.count < 4 || tail.allSatisfy({ $0 == 0 }) { break }
+                if tail.ascii(0, 3) == "TAG" || tail.ascii(0, 8) == "APETAGEX" || tail.ascii(0, 3) == "ID3" || tail.ascii(0, 6) == "LYRICS" { break }
+            }
+            guard let header = MPEGAudio.frame(h) else {
+                if frames == 0 {
+                    let text = r.read(pos, 10).allSatisfy { (0x20...0x7E).contains($0) || $0 == 0x0A || $0 == 0x0D }
+                    throw Refusal(
+                        "no MPEG audio frame follows the ID3 tag at byte \(pos)" + (text ? " (text follows it: a playlist or script, not audio)" : ""))
+                }
+                throw Refusal("MPEG audio frame \(frames + 1) at byte \(pos) is not where frame \(frames) said it would be")
+            }
+            if let first, first.version != header.version || first.layer != header.layer || first.sampleRate != header.sampleRate {
+                throw Refusal("MPEG audio frame \(frames + 1) changes version, layer or sample rate")
+            }
+            if first == nil { first = header }
+            frames += 1
+            pos += header.length
+        }
+        guard frames > 0 else { throw Refusal("the file holds no MPEG audio frames") }
+        if strict && pos > r.size { throw pastEnd("MPEG audio frame \(frames)") }
+    }
+
+    func adts() throws(Refusal) {
+        var pos = 0, frames = 0
+        while frames < 8 && pos < r.size {
+            guard let length = ADTS.frameLength(r.read(pos, 7)) else {
+                throw Refusal("ADTS frame \(frames + 1) at byte \(pos) is not a valid AAC frame header")
+            }
+            frames += 1
+            pos += length
+        }
+        guard frames > 0 else { throw Refusal("the file holds no AAC frames") }
+    }
+
+    func wav() throws(Refusal) {
+        let h = r.read(0, 12)
+        let riffEnd = 8 + h.le32(4)
+        if strict && h.le32(4) != 0 && h.le32(4) != 0xFFFF_FFFF && riffEnd > r.size + 1 { throw pastEnd("the RIFF chunk") }
+        var pos = 12
+        var format: (tag: Int, channels: Int, rate: Int, align: Int, bits: Int, float: Bool)?
+        var data: (offset: Int, size: Int)?
+        var chunks = 0
+        while pos + 8 <= r.size, chunks < 10_000 {
+            let c = r.read(pos, 8)
+            guard c.isFourCC(0) else { throw Refusal("a WAV chunk at byte \(pos) has no valid name") }
+            let id = c.ascii(0, 4), size = c.le32(4)
+            chunks += 1
+            if id == "data" {
+                guard format != nil else { throw Refusal("the WAV data chunk comes before its fmt chunk") }
+                let available = r.size - pos - 8
+                if size != 0xFFFF_FFFF && size != 0 && size > available && strict { throw pastEnd("the WAV data chunk") }
+                data = (pos + 8, size == 0xFFFF_FFFF || size == 0 || size > available ? available : size)
+                break
+            }
+            guard pos + 8 + size <= r.size else {
+                if strict { throw pastEnd("the WAV '\(id.trimmingCharacters(in: .whitespaces))' chunk") }
+                break
+            }
+            if id == "fmt " {
+                guard size >= 16 else { throw Refusal("the WAV fmt chunk is too short") }
+                let f = r.read(pos + 8, min(size, 40))
+                var tag = f.le16(0)
+                if tag == 0xFFFE, f.count >= 26 { tag = f.le16(24) }  // WAVE_FORMAT_EXTENSIBLE: the sub-format
+                let bits = f.le16(14)
+                format = (tag, f.le16(2), f.le32(4), f.le16(12), bits, tag == 3)
+            }
+            pos += 8 + size + (size & 1)
+        }
+        guard let format else { throw Refusal("the WAV file has no fmt chunk") }
+        guard let data else { throw Refusal("the WAV file has no data chunk") }
+        guard [1, 3, 6, 7].contains(format.tag) else { throw Refusal("WAV sample format \(format.tag) is not PCM or float") }
+        guard (1...32).contains(format.channels) else { throw Refusal("the WAV file states \(format.channels) channels") }
+        guard (1000...768_000).contains(format.rate) else { throw Refusal("the WAV file states a sample rate of \(format.rate) Hz") }
+        let validBits: Set<Int> = format.float ? [32, 64] : (format.tag == 1 ? [8, 16, 24, 32] : [8])
+        guard validBits.contains(format.bits), format.align == format.channels * format.bits / 8 else {
+            throw Refusal("the WAV fmt chunk is inconsistent (\(format.bits) bits, \(format.channels) channels, block \(format.align))")
+        }
+        if scanSamples && format.float { try scanFloats(offset: data.offset, size: data.size, double: format.bits == 64) }
+    }
+
+    /// Refuses float samples that are NaN or infinite.
+    func scanFloats(offset: Int, size: Int, double: Bool) throws(Refusal) {
+        let step = double ? 8 : 4
+        var pos = offset
+        let end = offset + size - size % step
+        while pos < end {
+            let chunk = r.read(pos, min(1 << 20, end - pos))
+            if chunk.isEmpty { break }
+            let bad: Int? = chunk.withUnsafeBytes { raw in
+                let n = raw.count / step
+                for i in 0..<n {
+                    let finite = double
+                        ? Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))).isFinite
+                        : Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))).isFinite
+                    if !finite { return i }
+                }
+                return nil
+            }
+            if let bad {
+                let sampleIndex = (pos - offset) / step + bad
+                throw Refusal("the audio holds NaN or infinite samples (first at sample \(sampleIndex))")
+            }
+            pos += chunk.count - chunk.count % step
+        }
+    }
+
+    func flac() throws(Refusal) {
+        var pos = 4, blocks = 0, last = false
+        while !last {
+            let h = r.read(pos, 4)
+            guard h.count == 4 else { throw pastEnd("the FLAC metadata") }
+            let type = Int(h[0] & 0x7F), length = h.be24(1)
+            last = h[0] & 0x80 != 0
+            if blocks == 0 {
+                guard type == 0, length == 34 else { throw Refusal("the FLAC file does not start with its STREAMINFO block") }
+                let info = r.read(pos + 4, 34)
+                let rate = info.count == 34 ? Int(info[10]) << 12 | Int(info[11]) << 4 | Int(info[12]) >> 4 : 0
+                guard rate > 0 else { throw Refusal("the FLAC STREAMINFO states no sample rate") }
+            }
+            guard type != 127 else { throw Refusal("FLAC metadata block \(blocks + 1) has the invalid type 127") }
+            pos += 4 + length
+            blocks += 1
+            guard pos <= r.size else { throw pastEnd("FLAC metadata block \(blocks)") }
+            guard blocks < 1024 else { throw Refusal("the FLAC file has more than 1024 metadata blocks") }
+        }
+        let sync = r.read(pos, 2)
+        guard sync.count == 2, sync[0] == 0xFF, sync[1] & 0xFE == 0xF8 else {
+            throw Refusal("no FLAC audio frame follows the metadata (byte \(pos))")
+        }
+    }
+
+    /// Walks every Ogg page; returns the codec of the first stream.
+    func ogg() throws(Refusal) -> String {
+        var pos = 0, pages = 0
+        var codec = ""
+        while pos < r.size {
+            let h = r.read(pos, 27)
+            guard h.count == 27 else {
+                if strict { throw pastEnd("Ogg page \(pages + 1)") }
+                break
+            }
+            guard h.ascii(0, 4) == "OggS", h[4] == 0 else { throw Refusal("Ogg page \(pages + 1) at byte \(pos) is not an Ogg page") }
+            let segments = Int(h[26])
+            let table = r.read(pos + 27, segments)
+            let body = table.reduce(0) { $0 + Int($1) }
+            if pages == 0 {
+                guard h[5] & 0x02 != 0 else { throw Refusal("the first Ogg page does not begin a stream") }
+                let packet = r.read(pos + 27 + segments, 8)
+                if packet.ascii(1, 6) == "vorbis" && packet.first == 1 { codec = "vorbis" }
+                else if packet.ascii(0, 8) == "OpusHead" { codec = "opus" }
+                else if packet.ascii(1, 4) == "FLAC" && packet.first == 0x7F { codec = "flac" }
+                else if packet.ascii(1, 6) == "theora" { codec = "theora" }
+                else { throw Refusal("the Ogg stream is not Vorbis, Opus or FLAC audio") }
+            }
+            let end = pos + 27 + segments + body
+            guard table.count == segments, end <= r.size else {
+                if strict { throw pastEnd("Ogg page \(pages + 1)") }
+                break
+            }
+            if strict {
+                var page = r.read(pos, end - pos)
+                let stated = page.le32(22)
+                page[22] = 0; page[23] = 0; page[24] = 0; page[25] = 0
+                guard CRC.ogg(page) == UInt32(stated) else {
+                    throw Refusal("Ogg page \(pages + 1) at byte \(pos) fails its CRC: the data is corrupt")
+                }
+            }
+            pos = end
+            pages += 1
+        }
+        guard pages > 0 else { throw Refusal("the file holds no complete Ogg page") }
+        return codec
+    }
+
+    /// Whether a PNG chunk's CRC (over its type and data) matches.
+    private func crcMatches(at pos: Int, length: Int) -> Bool {
+        var crc: UInt32 = 0xFFFF_FFFF
+        var offset = pos + 4
+        var remaining = length + 4
+        while remaining > 0 {
+            let piece = r.read(offset, min(remaining, 1 << 20))
+            if piece.isEmpty { return false }
+            crc = CRC.png(piece, running: crc)
+            offset += piece.count
+            remaining -= piece.count
+        }
+        return crc ^ 0xFFFF_FFFF == UInt32(r.read(pos + 8 + length, 4).be32(0))
+    }
+
+    // MARK: MP4 / QuickTime
+
+    struct MP4Found { var brand: String; var audio = false; var video = false; var moov = false }
+
+    func mp4() throws(Refusal) -> (brand: String, audio: Bool, video: Bool) {
+        var found = MP4Found(brand: r.read(8, 4).ascii(0, 4).trimmingCharacters(in: .whitespaces))
+        var boxes = 0
+        try walkBoxes(from: 0, to: r.size, depth: 0, parent: "", found: &found, count: &boxes)
+        guard found.moov else { throw Refusal("the MP4 file has no moov box (no track index)") }
+        return (found.brand, found.audio, found.video)
+    }
+
+    private func walkBoxes(from start: Int, to end: Int, depth: Int, parent: String, found: inout MP4Found, count: inout Int) throws(Refusal) {
+        var pos = start
+        while pos + 8 <= end {
+            count += 1
+            guard count < 100_000 else { throw Refusal("the MP4 file has more than 100000 boxes") }
+            let h = r.read(pos, 16)
+            guard h.isFourCC(4) else { throw Refusal("the MP4 box at byte \(pos) has no valid type") }
+            let type = h.ascii(4, 4)
+            var size = h.be32(0), header = 8
+            if size == 1 { size = h.be64(8); header = 16 } else if size == 0 { size = end - pos }
+            guard size >= header else { throw Refusal("the MP4 '\(type)' box at byte \(pos) has an impossible size \(size)") }
+            guard size <= end - pos else {
+                if strict || depth > 0 || type == "moov" { throw pastEnd("the MP4 '\(type)' box") }
+                return
+            }
+            let body = pos + header
+            switch type {
+            case "moov":
+                found.moov = true
+                try walkBoxes(from: body, to: pos + size, depth: depth + 1, parent: type, found: &found, count: &count)
+            case "trak", "mdia", "minf", "dinf":
+                if depth < 6 { try walkBoxes(from: body, to: pos + size, depth: depth + 1, parent: type, found: &found, count: &count) }
+            case "hdlr" where parent == "mdia":
+                let handler = r.read(body + 8, 4).ascii(0, 4)
+                if handler == "soun" { found.audio = true }
+                if handler == "vide" { found.video = true }
+            case "dref":
+                // Data references must be the file itself (flag 1): never another file or URL.
+                let entries = r.read(body + 4, 4).be32(0)
+                var e = body + 8
+                for _ in 0..<min(entries, 64) {
+                    let entry = r.read(e, 12)
+                    guard entry.count == 12, entry.be32(0) >= 12 else { throw Refusal("an MP4 data reference is malformed") }
+                    if entry.be24(9) & 1 == 0 { throw Refusal("the MP4 file refers to media outside itself (a '\(entry.ascii(4, 4))' data reference)") }
+                    e += entry.be32(0)
+                    guard e <= pos + size else { throw Refusal("an MP4 data reference runs past its box") }
+                }
+            default:
+                break
+            }
+            pos += size
+        }
+    }
+
+    // MARK: Matroska / WebM
+
+    /// Reads an EBML variable-length number at `pos`: (value, length), with all-ones meaning unknown (nil).
+    private func vint(_ b: [UInt8], _ pos: Int, keepMarker: Bool = false) -> (value: Int?, length: Int)? {
+        guard pos < b.count, b[pos] != 0 else { return nil }
+        let length = b[pos].leadingZeroBitCount + 1
+        guard length <= 8, pos + length <= b.count else { return nil }
+        var value = Int(keepMarker ? b[pos] : b[pos] & (0xFF >> length))
+        var allOnes = value == (0xFF >> length)
+        for i in 1..<length {
+            value = value << 8 | Int(b[pos + i])
+            allOnes = allOnes && b[pos + i] == 0xFF
+        }
+        return (allOnes && !keepMarker ? nil : value, length)
+    }
+
+    func matroska() throws(Refusal) -> String {
+        let b = r.read(0, 4096)
+        guard let headerSize = vint(b, 4), let size = headerSize.value, size < 4000 else { throw Refusal("the EBML header is malformed") }
+        let bodyStart = 4 + headerSize.length, bodyEnd = bodyStart + size
+        guard bodyEnd <= b.count else { throw Refusal("the EBML header is malformed") }
+        var pos = bodyStart
+        var docType = ""
+        while pos < bodyEnd {
+            guard let id = vint(b, pos, keepMarker: true), let len = vint(b, pos + id.length), let n = len.value else {
+                throw Refusal("an EBML header element is malformed")
+            }
+            let data = pos + id.length + len.length
+            guard data + n <= bodyEnd else { throw Refusal("an EBML header element runs past the header") }
+            if id.value == 0x4282 { docType = b.ascii(data, n).trimmingCharacters(in: CharacterSet(charactersIn: "\0")) }
+            pos = data + n
+        }
+        guard docType == "webm" || docType == "matroska" else { throw Refusal("the EBML document type '\(docType)' is not Matroska or WebM") }
+        let segment = r.read(bodyEnd, 12)
+        guard segment.be32(0) == 0x1853_8067, let segmentSize = vint(segment, 4) else {
+            throw Refusal("no Matroska segment follows the EBML header")
+        }
+        if strict, let n = segmentSize.value, bodyEnd + 4 + segmentSize.length + n > r.size { throw pastEnd("the Matroska segment") }
+        return docType
+    }
+
+    // MARK: Pictures
+
+    func png() throws(Refusal) -> Size {
+        var pos = 8, chunks = 0
+        var size = Size(frames: 0)
+        var sawData = false
+        while true {
+            let c = r.read(pos, 12)
+            guard c.count >= 8 else {
+                if strict { throw pastEnd("the PNG chunks (no IEND)") }
+                break
+            }
+            let length = c.be32(0)
+            guard c.isFourCC(4), length < 0x8000_0000 else { throw Refusal("PNG chunk \(chunks + 1) at byte \(pos) is malformed") }
+            let type = c.ascii(4, 4)
+            if chunks == 0 {
+                guard type == "IHDR", length == 13 else { throw Refusal("the PNG file does not start with its IHDR header") }
+                let d = r.read(pos + 8, 13)
+                size.width = max(size.width, d.be32(0)); size.height = max(size.height, d.be32(4))
+            }
+            if type == "fcTL", length >= 26 {
+                // An APNG frame: its own size and offset.
+                let d = r.read(pos + 8, 26)
+                size.width = max(size.width, d.be32(4) + d.be32(12)); size.height = max(size.height, d.be32(8) + d.be32(16))
+                size.frames += 1
+            }
+            if type == "IDAT" { sawData = true }
+            if strict, pos + 12 + length <= r.size, !crcMatches(at: pos, length: length) {
+                throw Refusal("PNG chunk \(chunks + 1) ('\(type)') at byte \(pos) fails its CRC: the data is corrupt")
+            }
+            chunks += 1
+            guard pos + 12 + length <= r.size else {
+                if strict { throw pastEnd("the PNG '\(type)' chunk") }
+                break
+            }
+            if type == "IEND" { break }
+            pos += 12 + length
+            guard chunks < 1_000_000 else { throw Refusal("the PNG file has too many chunks") }
+        }
+        guard sawData || !strict else { throw Refusal("the PNG file has no image data") }
+        size.frames = max(1, size.frames)
+        return size
+    }
+
+    func gif() throws(Refusal) -> Size {
+        let h = r.read(0, 13)
+        guard h.count == 13 else { throw pastEnd("the GIF header") }
+        var size = Size(width: h.le16(6), height: h.le16(8), frames: 0)
+        var pos = 13 + (h[10] & 0x80 != 0 ? 3 << (Int(h[10] & 7) + 1) : 0)
+        func skipSubBlocks(_ p: inout Int) throws(Refusal) {
+            while true {
+                guard let n = r.byte(p) else { throw pastEnd("a GIF data block") }
+                p += 1 + Int(n)
+                if n == 0 { return }
+            }
+        }
+        loop: while true {
+            guard let block = r.byte(pos) else {
+                if strict { throw pastEnd("the GIF blocks (no trailer)") }
+                break
+            }
+            switch block {
+            case 0x21:
+                pos += 2
+                do { try skipSubBlocks(&pos) } catch { if strict { throw error }; break loop }
+            case 0x2C:
+                let d = r.read(pos, 10)
+                guard d.count == 10 else { throw pastEnd("a GIF image descriptor") }
+                size.width = max(size.width, d.le16(1) + d.le16(5)); size.height = max(size.height, d.le16(3) + d.le16(7))
+                size.frames += 1
+                pos += 10 + (d[9] & 0x80 != 0 ? 3 << (Int(d[9] & 7) + 1) : 0) + 1
+                do { try skipSubBlocks(&pos) } catch { if strict { throw error }; break loop }
+            case 0x3B:
+                break loop
+            default:
+                if !strict { break loop }  // header-only reading: what the screen says
+                throw Refusal("the GIF file has an unknown block (0x\(String(block, radix: 16))) at byte \(pos)")
+            }
+        }
+        guard size.frames > 0 || !strict else { throw Refusal("the GIF file holds no image") }
+        size.frames = max(1, size.frames)
+        return size
+    }
+
+    func webp() throws(Refusal) -> Size {
+        let riffSize = r.read(4, 4).le32(0)
+        let end = 8 + riffSize
+        if end > r.size && strict { throw pastEnd("the RIFF chunk") }
+        var size = Size(frames: 0)
+        var bitstreams = 0
+        func bitstream(_ type: String, at data: Int, length: Int) throws(Refusal) {
+            let d = r.read(data, 10)
+            switch type {
+            case "VP8 ":
+                guard d.count == 10, d[3] == 0x9D, d[4] == 0x01, d[5] == 0x2A else { throw Refusal("the WebP VP8 frame header is malformed") }
+                size.width = max(size.width, d.le16(6) & 0x3FFF); size.height = max(size.height, d.le16(8) & 0x3FFF)
+            default:  // VP8L
+                guard d.count >= 5, d[0] == 0x2F else { throw Refusal("the WebP VP8L header is malformed") }
+                let b1 = Int(d[1]), b2 = Int(d[2]), b3 = Int(d[3]), b4 = Int(d[4])
+                size.width = max(size.width, 1 + (b1 | (b2 & 0x3F) << 8))
+                size.height = max(size.height, 1 + (b2 >> 6 | b3 << 2 | (b4 & 0x0F) << 10))
+            }
+            bitstreams += 1
+        }
+        var pos = 12
+        // The decoder (lenient) reads what is there whatever the RIFF size says; uploads must agree with it.
+        let limit = strict ? min(end, r.size) : r.size
+        while pos + 8 <= limit {
+            let c = r.read(pos, 8)
+            guard c.isFourCC(0) else { throw Refusal("a WebP chunk at byte \(pos) has no valid name") }
+            let type = c.ascii(0, 4), length = c.le32(4), data = pos + 8
+            guard data + length <= limit else {
+                if strict { throw pastEnd("the WebP '\(type)' chunk") }
+                if type == "VP8 " || type == "VP8L" { try bitstream(type, at: data, length: length) }
+                break
+            }
+            switch type {
+            case "VP8X":
+                let d = r.read(data, 10)
+                size.width = max(size.width, d.le24(4) + 1); size.height = max(size.height, d.le24(7) + 1)
+            case "VP8 ", "VP8L":
+                try bitstream(type, at: data, length: length)
+                size.frames = max(size.frames, 1)
+            case "ANMF":
+                let d = r.read(data, 16)
+                size.width = max(size.width, d.le24(0) * 2 + d.le24(6) + 1)
+                size.height = max(size.height, d.le24(3) * 2 + d.le24(9) + 1)
+                size.frames += 1
+                var sub = data + 16
+                while sub + 8 <= data + length {
+                    let s = r.read(sub, 8)
+                    let subType = s.ascii(0, 4), subLength = s.le32(4)
+                    guard sub + 8 + subLength <= data + length else { throw Refusal("a WebP animation frame's chunk runs past the frame") }
+                    if subType == "VP8 " || subType == "VP8L" { try bitstream(subType, at: sub + 8, length: subLength) }
+                    sub += 8 + subLength + (subLength & 1)
+                }
+            default:
+                break
+            }
+            pos = data + length + (length & 1)
+        }
+        guard bitstreams > 0 || (!strict && size.width > 0) else { throw Refusal("the WebP file holds no VP8 or VP8L picture") }
+        size.frames = max(1, size.frames)
+        return size
+    }
+
+    func jpeg() throws(Refusal) -> Size {
+        var size = Size(frames: 0)
+        var pos = 2
+        func startOfFrame(_ marker: UInt8) -> Bool { (0xC0...0xCF).contains(marker) && ![0xC4, 0xC8, 0xCC].contains(marker) }
+        func frameHeader(at p: Int) throws(Refusal) {
+            let d = r.read(p, 9)
+            guard d.count == 9 else { throw pastEnd("a JPEG frame header") }
+            let h = d.be16(5), w = d.be16(7)
+            guard w > 0, h > 0 else { throw Refusal("a JPEG frame header states an empty or deferred size (\(w)x\(h))") }
+            size.width = max(size.width, w); size.height = max(size.height, h)
+            size.frames += 1
+        }
+        // Header segments up to the first scan.
+        var inScan = false
+        var segments = 0
+        while !inScan {
+            guard let ff = r.byte(pos) else { throw pastEnd("the JPEG headers") }
+            guard ff == 0xFF else { throw Refusal("the JPEG segment at byte \(pos) does not start with a marker") }
+            guard let marker = r.byte(pos + 1) else { throw pastEnd("the JPEG headers") }
+            if marker == 0xFF { pos += 1; continue }
+            if marker == 0xD8 || marker == 0x01 || (0xD0...0xD7).contains(marker) { pos += 2; continue }
+            if marker == 0xD9 { break }
+            let length = r.read(pos + 2, 2).be16(0)
+            guard length >= 2 else { throw Refusal("a JPEG segment at byte \(pos) has an impossible length") }
+            if startOfFrame(marker) { try frameHeader(at: pos) }
+            if marker == 0xDA { inScan = true }
+            pos += 2 + length
+            segments += 1
+            guard pos <= r.size else { throw pastEnd("a JPEG segment") }
+            guard segments < 100_000 else { throw Refusal("the JPEG file has too many segments") }
+        }
+        guard size.frames > 0 else { throw Refusal("the JPEG file has no frame header (no picture size)") }
+        // Through the entropy-coded data: every later marker, so a second frame (of another size) cannot hide there.
+        while inScan, let ff = r.find(0xFF, from: pos) {
+            guard let marker = r.byte(ff + 1) else { break }
+            if marker == 0x00 || marker == 0xFF || (0xD0...0xD7).contains(marker) { pos = ff + 1; continue }
+            if marker == 0xD9 { break }
+            if marker == 0xD8 { pos = ff + 2; continue }
+            let length = r.read(ff + 2, 2).be16(0)
+            guard length >= 2 else { throw Refusal("a JPEG segment at byte \(ff) has an impossible length") }
+            if startOfFrame(marker) { try frameHeader(at: ff) }
+            pos = ff + 2 + length
+        }
+        return size
+    }
+
+    func bmp() throws(Refusal) -> Size {
+        let h = r.read(0, 26)
+        guard h.count == 26 else { throw pastEnd("the BMP header") }
+        if h.le32(14) == 12 { return Size(width: h.le16(18), height: h.le16(20)) }
+        let w = Int(Int32(truncatingIfNeeded: h.le32(18))), hh = Int(Int32(truncatingIfNeeded: h.le32(22)))
+        return Size(width: abs(w), height: abs(hh))
+    }
+
+    func tiff() throws(Refusal) -> Size {
+        let little = r.read(0, 1) == [0x49]
+        func u16(_ b: [UInt8], _ i: Int) -> Int { little ? b.le16(i) : b.be16(i) }
+        func u32(_ b: [UInt8], _ i: Int) -> Int { little ? b.le32(i) : b.be32(i) }
+        let ifd = u32(r.read(4, 4), 0)
+        let count = u16(r.read(ifd, 2), 0)
+        guard ifd >= 8, count > 0, count < 4096 else { throw Refusal("the TIFF directory is malformed") }
+        let entries = r.read(ifd + 2, count * 12)
+        guard entries.count == count * 12 else { throw pastEnd("the TIFF directory") }
+        var size = Size()
+        for e in 0..<count {
+            let o = e * 12
+            let tag = u16(entries, o), type = u16(entries, o + 2)
+            let value = type == 3 ? u16(entries, o + 8) : u32(entries, o + 8)
+            if tag == 256 { size.width = value }
+            if tag == 257 { size.height = value }
+        }
+        return size
+    }
+}
+
+/// The two CRC-32 variants containers use.
+enum CRC {
+    private static let reflected: [UInt32] = (0..<256).map { n -> UInt32 in
+        var c = UInt32(n)
+        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+        return c
+    }
+    private static let direct: [UInt32] = (0..<256).map { n -> UInt32 in
+        var c = UInt32(n) << 24
+        for _ in 0..<8 { c = c & 0x8000_0000 != 0 ? (c << 1) ^ 0x04C1_1DB7 : c << 1 }
+        return c
+    }
+
+    /// PNG's (and zlib's) CRC-32, continued from `running` (start with 0xFFFFFFFF, finish by inverting).
+    static func png(_ bytes: [UInt8], running: UInt32) -> UInt32 {
+        var c = running
+        for b in bytes { c = reflected[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
+        return c
+    }
+
+    /// Ogg's page CRC (polynomial 0x04C11DB7, not reflected, no inversion).
+    static func ogg(_ bytes: [UInt8]) -> UInt32 {
+        var c: UInt32 = 0
+        for b in bytes { c = (c << 8) ^ direct[Int(((c >> 24) ^ UInt32(b)) & 0xFF)] }
+        return c
+    }
+}

@@ -1,0 +1,98 @@
+internal import CFFmpeg
+import Foundation
+
+/// Still pictures: decode any allowed picture format to packed RGBA; encode RGBA as PNG or JPEG.
+package enum ImageCodec {
+    /// Decodes the first picture of an image file into packed RGBA. `minimumSize` lets big JPEGs decode at a
+    /// reduced scale when the caller needs no more than that many pixels.
+    package static func decodeRGBA(path: String, minimumSize: (width: Int, height: Int)? = nil) throws -> (width: Int, height: Int, pixels: [UInt8]) {
+        let input = try MediaInput(path: path, mediaType: .image, lowresFor: minimumSize)
+        let frame = try Frame()
+        guard try input.decode(into: frame) else {
+            throw MediaError(.decode, code: .corrupt, path: path, "no picture could be decoded (empty, truncated or corrupt file)")
+        }
+        // `decode` re-checked the decoded size against the pixel limit before this allocation.
+        let w = frame.width, h = frame.height
+        let pixels = try RGBAScaler().convert(frame, width: w, height: h, path: path)
+        return (w, h, pixels)
+    }
+
+    package enum Format: Sendable { case png, jpeg(quality: Int) }
+
+    /// Encodes packed RGBA (`width` x `height`, 4 bytes a pixel) as PNG (with alpha) or JPEG (alpha dropped;
+    /// quality 2 best ... 31 worst on FFmpeg's qscale; odd sizes lose their last row or column).
+    package static func encode(_ pixels: [UInt8], width: Int, height: Int, as format: Format, path: String) throws -> [UInt8] {
+        let id: AVCodecID, pixelFormat: AVPixelFormat, quality: Int?
+        switch format {
+        case .png: (id, pixelFormat, quality) = (AV_CODEC_ID_PNG, AV_PIX_FMT_RGBA, nil)
+        case .jpeg(let q): (id, pixelFormat, quality) = (AV_CODEC_ID_MJPEG, AV_PIX_FMT_YUVJ420P, q)
+        }
+        guard pixels.count >= width * height * 4 else { throw MediaError(.encode, path: path, "the picture holds fewer pixels than its size") }
+        guard let codec = avcodec_find_encoder(id) else { throw MediaError(.encode, path: path, "encoder not available") }
+        let context = try CodecContext(codec: codec)
+        let ctx = context.pointer
+        let w = width - (quality != nil ? width % 2 : 0)
+        let h = height - (quality != nil ? height % 2 : 0)
+        guard w > 0, h > 0 else { throw MediaError(.encode, path: path, "image too small") }
+        ctx.pointee.width = Int32(w)
+        ctx.pointee.height = Int32(h)
+        ctx.pointee.pix_fmt = pixelFormat
+        ctx.pointee.time_base = AVRational(num: 1, den: 25)
+        if let quality {
+            ctx.pointee.flags |= AV_CODEC_FLAG_QSCALE
+            ctx.pointee.global_quality = Int32(quality) * FF_QP2LAMBDA
+            ctx.pointee.color_range = AVCOL_RANGE_JPEG
+        }
+        try check(avcodec_open2(ctx, codec, nil), .encode, path, "cannot open the encoder")
+        let frame = try Frame()
+        frame.pointer.pointee.width = Int32(w)
+        frame.pointer.pointee.height = Int32(h)
+        frame.pointer.pointee.format = pixelFormat.rawValue
+        if let quality { frame.pointer.pointee.quality = Int32(quality) * FF_QP2LAMBDA }
+        try check(av_frame_get_buffer(frame.pointer, 0), .encode, path, "out of memory")
+        let f = frame.pointer.pointee
+        pixels.withUnsafeBufferPointer { src in
+            let base = src.baseAddress!
+            if quality == nil {
+                for y in 0..<h { memcpy(f.data.0! + y * Int(f.linesize.0), base + y * width * 4, w * 4) }
+            } else {
+                rgbaToYUVJ420(base, w, h, width * 4, f.data.0!, Int(f.linesize.0), f.data.1!, Int(f.linesize.1), f.data.2!, Int(f.linesize.2))
+            }
+        }
+        try check(avcodec_send_frame(ctx, frame.pointer), .encode, path, "encoding failed")
+        try check(avcodec_send_frame(ctx, nil), .encode, path, "encoding failed")
+        let packet = try Packet()
+        var data: [UInt8] = []
+        while avcodec_receive_packet(ctx, packet.pointer) == 0 {
+            data.append(contentsOf: UnsafeBufferPointer(start: packet.pointer.pointee.data, count: Int(packet.pointer.pointee.size)))
+            av_packet_unref(packet.pointer)
+        }
+        guard !data.isEmpty else { throw MediaError(.encode, path: path, "the encoder produced no data") }
+        return data
+    }
+
+    /// Full-range (JPEG) YUV 4:2:0 from RGBA, BT.601 as JFIF specifies.
+    private static func rgbaToYUVJ420(_ rgba: UnsafePointer<UInt8>, _ w: Int, _ h: Int, _ rowStride: Int,
+                                      _ y: UnsafeMutablePointer<UInt8>, _ ys: Int, _ u: UnsafeMutablePointer<UInt8>, _ us: Int,
+                                      _ v: UnsafeMutablePointer<UInt8>, _ vs: Int) {
+        func c(_ x: Double) -> UInt8 { UInt8(max(0, min(255, x.rounded()))) }
+        for row in 0..<h {
+            for col in 0..<w {
+                let p = rgba + row * rowStride + col * 4
+                y[row * ys + col] = c(0.299 * Double(p[0]) + 0.587 * Double(p[1]) + 0.114 * Double(p[2]))
+            }
+        }
+        for row in stride(from: 0, to: h, by: 2) {
+            for col in stride(from: 0, to: w, by: 2) {
+                var r = 0.0, g = 0.0, b = 0.0
+                for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+                    let p = rgba + (row + dy) * rowStride + (col + dx) * 4
+                    r += Double(p[0]); g += Double(p[1]); b += Double(p[2])
+                }
+                r /= 4; g /= 4; b /= 4
+                u[(row / 2) * us + col / 2] = c(128 - 0.168736 * r - 0.331264 * g + 0.5 * b)
+                v[(row / 2) * vs + col / 2] = c(128 + 0.5 * r - 0.418688 * g - 0.081312 * b)
+            }
+        }
+    }
+}

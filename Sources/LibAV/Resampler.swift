@@ -1,0 +1,141 @@
+internal import CFFmpeg
+import Foundation
+
+/// Converts decoded audio frames of one layout, format and rate to mono Float32 at an output rate.
+package final class MonoResampler {
+    let context: ResampleContext
+    let inputFormat: Int32
+    let inputRate: Int32
+    let inputChannels: Int32
+    package let outputRate: Int
+    private let path: String
+    private var scratch: [Float] = []
+
+    package init(frame: Frame, outputRate: Int, path: String) throws {
+        let f = frame.pointer.pointee
+        inputFormat = f.format
+        inputRate = f.sample_rate
+        inputChannels = f.ch_layout.nb_channels
+        self.outputRate = outputRate
+        self.path = path
+        guard inputRate > 0, inputChannels > 0, outputRate > 0 else {
+            throw MediaError(.decode, code: .corrupt, path: path, "the decoder produced audio without a sample rate or channels")
+        }
+        var inLayout = AVChannelLayout()
+        if f.ch_layout.order == AV_CHANNEL_ORDER_UNSPEC {
+            av_channel_layout_default(&inLayout, inputChannels)
+        } else {
+            var source = f.ch_layout
+            if av_channel_layout_copy(&inLayout, &source) < 0 { av_channel_layout_default(&inLayout, inputChannels) }
+        }
+        defer { av_channel_layout_uninit(&inLayout) }
+        var outLayout = AVChannelLayout()
+        av_channel_layout_default(&outLayout, 1)
+        defer { av_channel_layout_uninit(&outLayout) }
+        var raw: OpaquePointer?
+        let rc = swr_alloc_set_opts2(&raw, &outLayout, AV_SAMPLE_FMT_FLT, Int32(outputRate),
+                                     &inLayout, AVSampleFormat(rawValue: inputFormat), inputRate, 0, nil)
+        guard rc >= 0, let raw else {
+            throw MediaError(.decode, path: path, "cannot set up resampling (\(averrorString(rc)))")
+        }
+        context = ResampleContext(raw)
+        try check(swr_init(raw), .decode, path, "cannot set up resampling")
+    }
+
+    package func matches(_ frame: Frame) -> Bool {
+        let f = frame.pointer.pointee
+        return f.format == inputFormat && f.sample_rate == inputRate && f.ch_layout.nb_channels == inputChannels
+    }
+
+    package func convert(_ frame: Frame, into samples: inout [Float], limit: Int) throws {
+        let inCount = frame.pointer.pointee.nb_samples
+        let capacity = Int(swr_get_out_samples(context.pointer, inCount)) + 32
+        try run(input: frame.pointer.pointee.extended_data, count: inCount, capacity: capacity, into: &samples, limit: limit)
+    }
+
+    package func flush(into samples: inout [Float], limit: Int) throws {
+        let capacity = Int(swr_get_out_samples(context.pointer, 0)) + 32
+        try run(input: nil, count: 0, capacity: capacity, into: &samples, limit: limit)
+    }
+
+    private func run(input: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?, count: Int32, capacity: Int,
+                     into samples: inout [Float], limit: Int) throws {
+        if scratch.count < capacity { scratch = [Float](repeating: 0, count: capacity) }
+        let swr = context.pointer
+        let produced: Int32 = scratch.withUnsafeMutableBytes { raw -> Int32 in
+            var out: UnsafeMutablePointer<UInt8>? = raw.baseAddress?.assumingMemoryBound(to: UInt8.self)
+            let inPointer = input.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: UnsafePointer<UInt8>?.self) }
+            return swr_convert(swr, &out, Int32(capacity), inPointer, count)
+        }
+        try check(produced, .decode, path, "resampling failed")
+        let take = min(Int(produced), max(0, limit - samples.count))
+        if take > 0 { samples.append(contentsOf: scratch[0..<take]) }
+    }
+}
+
+/// Converts decoded pictures to packed RGBA, and scales RGBA, through one cached SwsContext.
+package final class RGBAScaler {
+    private let token = LiveToken()
+    private var context: OpaquePointer?
+    package init() {}
+    deinit { sws_freeContext(context) }
+
+    /// Converts (and scales) `frame` into a new RGBA buffer of `width` x `height`.
+    package func convert(_ frame: Frame, width: Int, height: Int, path: String?) throws -> [UInt8] {
+        let f = frame.pointer.pointee
+        guard width > 0, height > 0, width * height <= MediaLimits.maximumPixels * 2 else {
+            throw MediaError(.decode, code: .tooLarge, path: path, "cannot convert a picture to \(width)x\(height)")
+        }
+        context = sws_getCachedContext(
+            context, f.width, f.height, AVPixelFormat(f.format), Int32(width), Int32(height), AV_PIX_FMT_RGBA,
+            Int32(SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT), nil, nil, nil
+        )
+        guard let context else { throw MediaError(.decode, code: .corrupt, path: path, "unsupported pixel format \(f.format)") }
+        // Decode with the matrix and range the frame was tagged with (BT.709 video, as rendc writes it), else BT.601
+        // as ffmpeg does (JPEG/JFIF is always 601): swscale's default turns a 709 green visibly greener.
+        let full: Int32 = f.color_range == AVCOL_RANGE_JPEG ? 1 : 0
+        _ = sws_setColorspaceDetails(context, sws_getCoefficients(f.colorspace == AVCOL_SPC_BT709 ? SWS_CS_ITU709 : SWS_CS_DEFAULT), full,
+                                     sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16)
+        var out = [UInt8](repeating: 0, count: width * height * 4)
+        let r: Int32 = out.withUnsafeMutableBufferPointer { buf in
+            var dst: [UnsafeMutablePointer<UInt8>?] = [buf.baseAddress, nil, nil, nil]
+            var dstStride: [Int32] = [Int32(width * 4), 0, 0, 0]
+            return withUnsafePointer(to: frame.pointer.pointee.data) { dataTuple in
+                withUnsafePointer(to: frame.pointer.pointee.linesize) { strideTuple in
+                    dataTuple.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { src in
+                        strideTuple.withMemoryRebound(to: Int32.self, capacity: 8) { srcStride in
+                            sws_scale(context, src, srcStride, 0, f.height, &dst, &dstStride)
+                        }
+                    }
+                }
+            }
+        }
+        guard r > 0 else { throw MediaError(.decode, code: .corrupt, path: path, "pixel conversion failed") }
+        return out
+    }
+
+    /// Scales a packed RGBA buffer to a new size.
+    package func scaleRGBA(_ pixels: [UInt8], width: Int, height: Int, toWidth: Int, toHeight: Int) throws -> [UInt8] {
+        guard width > 0, height > 0, toWidth > 0, toHeight > 0, pixels.count >= width * height * 4,
+              toWidth * toHeight <= MediaLimits.maximumPixels * 2 else {
+            throw MediaError(.prepare, "cannot scale \(width)x\(height) to \(toWidth)x\(toHeight)")
+        }
+        context = sws_getCachedContext(
+            context, Int32(width), Int32(height), AV_PIX_FMT_RGBA, Int32(toWidth), Int32(toHeight), AV_PIX_FMT_RGBA,
+            Int32(SWS_LANCZOS | SWS_ACCURATE_RND), nil, nil, nil
+        )
+        guard let context else { throw MediaError(.prepare, "cannot create a scaler \(width)x\(height) -> \(toWidth)x\(toHeight)") }
+        var out = [UInt8](repeating: 0, count: toWidth * toHeight * 4)
+        let r: Int32 = pixels.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                var s: [UnsafePointer<UInt8>?] = [src.baseAddress, nil, nil, nil]
+                var ss: [Int32] = [Int32(width * 4), 0, 0, 0]
+                var d: [UnsafeMutablePointer<UInt8>?] = [dst.baseAddress, nil, nil, nil]
+                var ds: [Int32] = [Int32(toWidth * 4), 0, 0, 0]
+                return sws_scale(context, &s, &ss, 0, Int32(height), &d, &ds)
+            }
+        }
+        guard r > 0 else { throw MediaError(.prepare, "scaling failed") }
+        return out
+    }
+}

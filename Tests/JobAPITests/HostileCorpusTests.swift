@@ -1,0 +1,341 @@
+import Foundation
+import Logging
+import RendcTestSupport
+import RenderPipeline
+import Testing
+@testable import JobAPI
+@testable import LibAV
+
+/// The hostile-input corpus (issue 10): made at test time by `Tests/HostileCorpus/make_corpus.py`, then every file is
+/// put through the upload sniffer and through the backend's decoding. Each must end as a clear refusal (415/422 at
+/// upload) or a clear error naming the file at decode (or decode cleanly, for damage that leaves valid media), never
+/// a crash or a hang.
+enum HostileCorpus {
+    struct Corpus: Sendable {
+        let directory: URL
+        let victim: String
+        let files: [String]
+        let bases: [String]
+        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+    }
+
+    static let corpus: Corpus = {
+        let directory = try! Fixtures.temporaryDirectory("rendc-hostile")
+        // The victim: another tenant's audio that the HLS-in-ID3 upload names by file:// URL.
+        let victim = directory.appendingPathComponent(".base/audio-base.wav").path
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.arguments = [Fixtures.packageRoot.appendingPathComponent("Tests/HostileCorpus/make_corpus.py").path, directory.path, victim]
+        try! p.run()
+        p.waitUntilExit()
+        precondition(p.terminationStatus == 0, "make_corpus.py failed")
+        let files = try! FileManager.default.contentsOfDirectory(atPath: directory.path).filter { !$0.hasPrefix(".") }.sorted()
+        let bases = try! FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent(".base").path).sorted().map { ".base/" + $0 }
+        return Corpus(directory: directory, victim: victim, files: files, bases: bases)
+    }()
+
+    static func assetKind(_ name: String) -> AssetKind {
+        let file = (name as NSString).lastPathComponent
+        if file.hasPrefix("image-") { return .image }
+        if file.hasPrefix("audio-") { return .audio }
+        return .overlay
+    }
+
+    enum Outcome { case accepted, refused(APIError) }
+
+    static func sniff(_ path: String, _ kind: AssetKind) throws -> Outcome {
+        do {
+            _ = try MediaSniffer.inspect(path: path, type: kind, maxImageDimension: 8000)
+            return .accepted
+        } catch let error as APIError {
+            return .refused(error)
+        }
+    }
+
+    /// Decodes the whole file the way the backend does: pictures to RGBA; audio and video every frame.
+    static func decode(_ path: String, _ kind: AssetKind) throws {
+        switch kind {
+        case .image, .frame:
+            let image = try ImageFile.decode(path: path)
+            #expect(image.width * image.height <= MediaLimits.maximumPixels)
+        case .audio, .overlay:
+            let input = try MediaInput(path: path, mediaType: kind == .audio ? .audio : .video)
+            let frame = try Frame()
+            var frames = 0
+            while try input.decode(into: frame), frames < 100_000 { frame.unref(); frames += 1 }
+        }
+    }
+
+    static let pipelineRoot = try! Fixtures.temporaryDirectory("rendc-hostile-render")
+    static let pipeline = RenderPipeline(configuration: PipelineConfiguration(
+        templateDirectories: [Fixtures.packageRoot.appendingPathComponent("Tests/RenderTests/Templates").path],
+        assetsDirectory: pipelineRoot.appendingPathComponent("assets").path, temporaryDirectory: pipelineRoot.path, maxDuration: 60
+    ), logger: Logger(label: "test"))
+}
+
+@Suite struct HostileCorpusTests {
+    let corpus = HostileCorpus.corpus
+
+    @Test func theValidBaseFilesAreAcceptedAndDecode() throws {
+        // The contrast: the checks refuse the hostile files below, not everything.
+        #expect(corpus.bases.count == 7)
+        for name in corpus.bases {
+            let path = corpus.path(name)
+            let kind = HostileCorpus.assetKind(name)
+            if case .refused(let error) = try HostileCorpus.sniff(path, kind) { Issue.record("\(name) refused: \(error)") }
+            #expect(throws: Never.self, "\(name)") { try HostileCorpus.decode(path, kind) }
+        }
+    }
+
+    @Test func everyCorpusFileIsRefusedOrFailsNamingTheFile() throws {
+        #expect(corpus.files.count >= 60)
+        var refusedAtUpload = 0, failedAtDecode = 0
+        var acceptedAtUpload: [String] = []
+        for name in corpus.files {
+            let path = corpus.path(name)
+            let kind = HostileCorpus.assetKind(name)
+            switch try HostileCorpus.sniff(path, kind) {
+            case .refused(let error):
+                refusedAtUpload += 1
+                #expect([415, 422].contains(error.status.code), "\(name): \(error)")
+                #expect(!error.message.isEmpty && !error.message.contains(corpus.directory.path), "\(name): \(error.message)")
+            case .accepted:
+                acceptedAtUpload.append(name)
+            }
+            do {
+                try HostileCorpus.decode(path, kind)
+            } catch let error as MediaError {
+                failedAtDecode += 1
+                #expect(error.description.contains(path), "\(name): \(error)")
+                #expect(error.isPermanent, "\(name): bad input must not be retried: \(error)")
+            }
+        }
+        // Nearly every mutation is caught at upload; the decoder is the second line.
+        #expect(refusedAtUpload >= corpus.files.count * 3 / 4, "refused at upload: \(refusedAtUpload) of \(corpus.files.count); accepted: \(acceptedAtUpload)")
+        #expect(failedAtDecode >= corpus.files.count / 2, "failed at decode: \(failedAtDecode) of \(corpus.files.count)")
+    }
+
+    /// Issue 10, finding 1: an "MP3" that is an ID3 tag and an HLS playlist naming another tenant's file.
+    @Test(arguments: ["audio-hls-in-id3.mp3", "audio-hls-in-id3-padded.mp3", "audio-hls-no-tag.mp3", "audio-ffconcat.mp3"])
+    func playlistsDressedAsMP3AreRefusedAtUploadAndAtDecode(name: String) throws {
+        let path = corpus.path(name)
+        guard case .refused(let refusal) = try HostileCorpus.sniff(path, .audio) else {
+            Issue.record("\(name) was accepted as audio")
+            return
+        }
+        #expect([415, 422].contains(refusal.status.code))
+        if name.contains("id3") { #expect(refusal.message.contains("no MPEG audio frame follows the ID3 tag"), "\(refusal.message)") }
+        // If it reached a worker anyway: refused before libavformat opens anything.
+        let error = try #require(throws: MediaError.self) { _ = try MediaInput(path: path, mediaType: .audio) }
+        #expect(error.code == .refused || error.code == .unreadable, "\(error)")
+        #expect(error.isPermanent && error.description.contains(name))
+        // And the whole pipeline (plan, then render) fails as bad input naming the file, with nothing written.
+        let out = HostileCorpus.pipelineRoot.appendingPathComponent("\(name).mp4").path
+        let failure = try #require(throws: PipelineError.self) {
+            _ = try HostileCorpus.pipeline.render(RenderRequest(
+                template: "png-frame-bottom", images: [corpus.path(".base/image-base.png")], audio: path, duration: 1, quality: .eco, output: out))
+        }
+        #expect(failure.kind == .input && failure.description.contains(name), "\(failure)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    /// The same attack files through the real HTTP upload route: refused, and nothing stored.
+    @Test func attackFilesAreRefusedByTheUploadRoute() async throws {
+        let attacks: [(String, String)] = [
+            ("audio-hls-in-id3.mp3", "audio"), ("audio-hls-in-id3-padded.mp3", "audio"), ("audio-nan.wav", "audio"),
+            ("image-webp-dimension-lie.webp", "image"), ("image-png-bomb.png", "image"), ("image-jpeg-second-frame.jpg", "image"),
+        ]
+        let corpus = self.corpus
+        try await withAPI { api in
+            for (name, type) in attacks {
+                let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: corpus.path(name))))
+                let response = try await api.upload(bytes, type: type, filename: name, key: api.keyA)
+                #expect(response.status == .unprocessableContent, "\(name): \(response.status)")
+                #expect(try errorOf(response).code == "unprocessable_content")
+            }
+            // A valid file of each kind still goes in (the contrast).
+            for (name, type) in [(".base/audio-base.mp3", "audio"), (".base/image-base.webp", "image")] {
+                let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: corpus.path(name))))
+                #expect(try await api.upload(bytes, type: type, filename: "ok", key: api.keyA).status == .created, "\(name)")
+            }
+            #expect(try await api.store.assets(tenantId: api.tenantA).count == 2)
+        }
+    }
+
+    /// The demuxer allow-list itself: a container never chosen by probing, so a playlist cannot be opened even as
+    /// the kind of file it claims to be.
+    @Test func onlyTheAllowListedDemuxersExist() {
+        #expect(Container.allCases.map(\.demuxer).allSatisfy { !["hls", "concat", "image2", "applehttp", "sdp", "rtsp"].contains($0) })
+        #expect(Container.allowed(for: .audio).allSatisfy { !$0.isImage })
+        #expect(FFmpegCapabilities.missingDemuxers.isEmpty)
+    }
+
+    /// Issue 10, finding 5: headers that disagree about the size; the largest wins and is over the limit.
+    @Test(arguments: ["image-webp-dimension-lie.webp", "image-webp-dimension-lie-lossless.webp", "image-png-bomb.png",
+                      "image-gif-frame-lie.gif", "image-jpeg-second-frame.jpg"])
+    func picturesLyingAboutTheirSizeAreRefusedBeforeDecoding(name: String) throws {
+        let path = corpus.path(name)
+        guard case .refused(let refusal) = try HostileCorpus.sniff(path, .image) else {
+            Issue.record("\(name) was accepted")
+            return
+        }
+        #expect(refusal.status.code == 422)
+        #expect(refusal.message.contains("9000x9000") || refusal.message.contains("60000x60000"), "\(refusal.message)")
+        let error = try #require(throws: MediaError.self) { _ = try ImageFile.decode(path: path) }
+        #expect(error.code == .tooLarge, "\(error)")
+        #expect(error.description.contains(name) && error.isPermanent)
+    }
+
+    @Test func webPSizeIsTheLargestOfCanvasAndFrame() throws {
+        let found = try MediaInspector.inspect(path: corpus.path("image-webp-dimension-lie.webp"), strict: true)
+        #expect(found.width == 9000 && found.height == 9000)
+        let honest = try MediaInspector.inspect(path: corpus.path(".base/image-base.webp"), strict: true)
+        #expect(honest.width == 96 && honest.height == 64)
+    }
+
+    /// Issue 10, finding 7: NaN/Inf samples are refused at upload, and at decode as permanent bad input naming the file
+    /// (not "AAC encoding failed: Invalid argument" after three retries).
+    @Test(arguments: ["audio-nan.wav", "audio-inf.wav"])
+    func nonFiniteSamplesAreBadInput(name: String) throws {
+        let path = corpus.path(name)
+        guard case .refused(let refusal) = try HostileCorpus.sniff(path, .audio) else {
+            Issue.record("\(name) was accepted")
+            return
+        }
+        #expect(refusal.message.contains("NaN or infinite"), "\(refusal.message)")
+        let error = try #require(throws: MediaError.self) { try HostileCorpus.decode(path, .audio) }
+        #expect(error.code == .invalidSamples && error.isPermanent)
+        #expect(error.description.contains(path) && error.description.contains("NaN or infinite"), "\(error)")
+        let out = HostileCorpus.pipelineRoot.appendingPathComponent("\(name).mp4").path
+        let failure = try #require(throws: PipelineError.self) {
+            _ = try HostileCorpus.pipeline.render(RenderRequest(
+                template: "png-frame-bottom", images: [corpus.path(".base/image-base.png")], audio: path, duration: 1, quality: .eco, output: out))
+        }
+        #expect(failure.kind == .input, "\(failure)")
+        #expect(failure.description.contains(name) && failure.description.contains("NaN or infinite"), "\(failure)")
+        #expect(!failure.description.contains("AAC encoding failed"))
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+}
+
+/// Every owner frees its C object, also when an initialiser throws part-way.
+@Suite struct LibAVOwnershipTests {
+    @Test func theCounterSeesAnObjectThatIsKept() throws {
+        var kept: Frame?
+        let live = try LiveObjects.countingLiveObjects { kept = try Frame() }
+        #expect(live == 1 && kept != nil)
+    }
+
+    @Test func failedInitialisersFreeWhatTheyMade() throws {
+        let corpus = HostileCorpus.corpus
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("rendc-leak-\(UUID().uuidString).mp4").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let settings = MP4Settings(width: 64, height: 64, fps: 10, videoCodec: "libx264", preset: "ultrafast", crf: 30, tune: nil,
+                                   x264Params: nil, gop: 10, audioCodec: "no-such-encoder", audioSampleRate: 48000, audioBitrate: 64000,
+                                   audioChannels: 2, faststart: true)
+        var failures = 0
+        let live = LiveObjects.countingLiveObjects {
+            // Fails after the muxer, the H.264 encoder and the packet exist.
+            do { _ = try MP4Writer(path: out, settings: settings) } catch { failures += 1 }
+            // Fails after the frames, the graph, the sink, the opened input and its decoder exist.
+            do { _ = try AudioGraph(chain: "[in]no_such_filter[out]", inputPath: corpus.path(".base/audio-base.mp3"), sampleRate: 48000, frameSize: 1024) } catch { failures += 1 }
+            // Fails after libavformat opened the file (no video stream in an MP3 read as video is refused earlier;
+            // a truncated MP4 fails in stream probing).
+            do { _ = try MediaInput(path: corpus.path("video-mp4-half.mp4"), mediaType: .video) } catch { failures += 1 }
+            do { _ = try ImageFile.decode(path: corpus.path("image-png-half.png")) } catch { failures += 1 }
+        }
+        #expect(failures == 4)
+        #expect(live == 0, "\(live) libav* objects outlived their failed initialisers")
+    }
+}
+
+extension TestAudio {
+    /// An ID3 tag followed by three (silent) MPEG-1 layer III frames: the smallest MP3 the upload sniffer accepts.
+    static func mp3Stub() -> [UInt8] {
+        let tag = Array("ID3".utf8) + [3, 0, 0, 0, 0, 0, 0]
+        let frame = [0xFF, 0xFB, 0x90, 0x64] + [UInt8](repeating: 0, count: 413)  // 128 kb/s, 44.1 kHz: 417 bytes
+        return tag + frame + frame + frame
+    }
+
+    /// An MP4 box structure with one video track (no samples): what the sniffer checks for an overlay.
+    static func mp4VideoStub() -> [UInt8] {
+        func box(_ type: String, _ body: [UInt8]) -> [UInt8] {
+            let size = 8 + body.count
+            return [UInt8(size >> 24 & 0xFF), UInt8(size >> 16 & 0xFF), UInt8(size >> 8 & 0xFF), UInt8(size & 0xFF)] + Array(type.utf8) + body
+        }
+        let hdlr = box("hdlr", [0, 0, 0, 0] + [0, 0, 0, 0] + Array("vide".utf8) + [UInt8](repeating: 0, count: 13))
+        let moov = box("moov", box("trak", box("mdia", hdlr)))
+        return box("ftyp", Array("isom".utf8) + [0, 0, 2, 0] + Array("isom".utf8)) + moov + box("mdat", [])
+    }
+}
+
+/// The structure checks on small hand-made files, each with a valid twin (so a check that refused everything fails).
+@Suite struct MediaInspectorTests {
+    func refusal(_ bytes: [UInt8], strict: Bool = true) -> String? {
+        do { _ = try MediaInspector.inspect(bytes: bytes, strict: strict); return nil } catch { return error.message }
+    }
+
+    @Test func mp3NeedsAChainOfFramesAfterItsTag() {
+        let good = TestAudio.mp3Stub()
+        #expect(refusal(good) == nil)
+        // The frame length is wrong by one byte: the second header is not where the first says.
+        #expect(refusal(Array(good.prefix(10 + 417)) + [0] + Array(good.suffix(834)))?.contains("frame 2") == true)
+        let playlist = Array(good.prefix(10)) + Array("#EXTM3U\nfile:///etc/passwd\n".utf8)
+        #expect(refusal(playlist)?.contains("playlist or script") == true)
+    }
+
+    @Test func mp4DataReferencesMustStayInsideTheFile() {
+        func box(_ type: String, _ body: [UInt8]) -> [UInt8] {
+            let size = 8 + body.count
+            return [UInt8(size >> 24 & 0xFF), UInt8(size >> 16 & 0xFF), UInt8(size >> 8 & 0xFF), UInt8(size & 0xFF)] + Array(type.utf8) + body
+        }
+        func file(selfContained: Bool) -> [UInt8] {
+            let url = box("url ", [0, 0, 0, selfContained ? 1 : 0] + (selfContained ? [] : Array("file:///etc/passwd\0".utf8)))
+            let dref = box("dref", [0, 0, 0, 0, 0, 0, 0, 1] + url)
+            let hdlr = box("hdlr", [UInt8](repeating: 0, count: 8) + Array("soun".utf8) + [UInt8](repeating: 0, count: 13))
+            let moov = box("moov", box("trak", box("mdia", hdlr + box("minf", box("dinf", dref)))))
+            return box("ftyp", Array("M4A ".utf8) + [0, 0, 0, 0]) + moov + box("mdat", [])
+        }
+        #expect(refusal(file(selfContained: true)) == nil)
+        #expect(refusal(file(selfContained: false))?.contains("refers to media outside itself") == true)
+    }
+
+    @Test func wavChunksMustFitAndFloatsMustBeFinite() throws {
+        func wav(_ samples: [Float], claimedBytes: Int? = nil) -> [UInt8] {
+            func le32(_ v: Int) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24 & 0xFF)] }
+            let data = samples.flatMap { s -> [UInt8] in let b = s.bitPattern; return [UInt8(b & 0xFF), UInt8(b >> 8 & 0xFF), UInt8(b >> 16 & 0xFF), UInt8(b >> 24)] }
+            let fmt: [UInt8] = [3, 0, 1, 0] + le32(8000) + le32(32000) + [4, 0, 32, 0]
+            let body = Array("WAVEfmt ".utf8) + le32(16) + fmt + Array("data".utf8) + le32(claimedBytes ?? data.count) + data
+            return Array("RIFF".utf8) + le32(body.count) + body
+        }
+        #expect(refusal(wav([0.5, -0.5, 0.25])) == nil)
+        #expect(try MediaInspector.inspect(bytes: wav([0.5, .nan]), strict: true, scanSamples: false).container == .wav)
+        do {
+            _ = try MediaInspector.inspect(bytes: wav([0.5, .nan]), strict: true, scanSamples: true)
+            Issue.record("NaN accepted")
+        } catch { #expect(error.message.contains("NaN or infinite")) }
+        // A data chunk claiming more than the file holds: refused at upload, tolerated by the decoder.
+        #expect(refusal(wav([0.1, 0.2], claimedBytes: 4000))?.contains("truncated") == true)
+        #expect(refusal(wav([0.1, 0.2], claimedBytes: 4000), strict: false) == nil)
+    }
+
+    @Test func oggMustBeAudioAndPagesMustChain() {
+        // (The CRC comes from the code under test; ffmpeg's Ogg file in the corpus checks it against real pages.)
+        func page(_ packet: [UInt8], first: Bool) -> [UInt8] {
+            var page = Array("OggS".utf8) + [0, first ? 2 : 0] + [UInt8](repeating: 0, count: 20) + [1, UInt8(packet.count)] + packet
+            let crc = CRC.ogg(page)
+            page[22] = UInt8(crc & 0xFF); page[23] = UInt8(crc >> 8 & 0xFF); page[24] = UInt8(crc >> 16 & 0xFF); page[25] = UInt8(crc >> 24)
+            return page
+        }
+        let vorbis = page([1] + Array("vorbis".utf8) + [0, 0, 0], first: true) + page([3, 4, 5], first: false)
+        #expect(refusal(vorbis) == nil)
+        #expect(refusal([UInt8](vorbis.dropLast(2)))?.contains("truncated") == true)
+        var flipped = vorbis
+        flipped[flipped.count - 1] ^= 0x10  // in the second page's payload
+        #expect(refusal(flipped)?.contains("CRC") == true)
+        #expect(refusal(flipped, strict: false) == nil)
+        let theoraAsAudio = page([0x80] + Array("theora".utf8), first: true)
+        #expect((try? MediaInspector.inspect(bytes: theoraAsAudio, strict: true))?.hasAudio == false)
+        #expect(refusal(page(Array("#EXTM3U\n".utf8), first: true))?.contains("not Vorbis") == true)
+    }
+}
