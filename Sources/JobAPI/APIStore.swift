@@ -78,6 +78,10 @@ package struct JobSubmission: Sendable, Equatable {
     package var callbackURL: String?
     /// The `X-Request-Id` of the submitting request.
     package var requestId: String? = nil
+    /// Text and colour merge fields.
+    package var fieldTexts: [String: String] = [:]
+    /// Picture merge fields: image asset ids of the tenant.
+    package var fieldAssets: [String: UUID] = [:]
 }
 
 package struct JobRecord: Sendable, Equatable {

@@ -98,10 +98,10 @@ extension APIHandlers {
         spoolOpen = false
 
         guard let typeText = fields["type"]?.trimmingCharacters(in: .whitespacesAndNewlines), !typeText.isEmpty else {
-            throw APIError.malformed("type", "the type field is required: one of image, audio, overlay, frame")
+            throw APIError.malformed("type", "the type field is required: one of image, audio, overlay, frame, video")
         }
         guard let type = AssetKind(rawValue: typeText) else {
-            throw APIError.validation("type", "type must be one of image, audio, overlay, frame")
+            throw APIError.validation("type", "type must be one of image, audio, overlay, frame, video")
         }
         guard sawFile else { throw APIError.malformed("file", "the file part is required") }
         guard fileBytes > 0 else { throw APIError(.unprocessableContent, .unprocessable, "the uploaded file is empty", field: "file") }

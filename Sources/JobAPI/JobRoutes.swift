@@ -39,13 +39,13 @@ extension APIHandlers {
         }
 
         // Every referenced asset must be this tenant's and of the right type; another tenant's id looks unknown.
-        let wanted = job.imageIds + (job.audioAssetId.map { [$0] } ?? [])
+        let wanted = job.imageIds + (job.audioAssetId.map { [$0] } ?? []) + job.fieldAssets.values
         let found = Dictionary(try await store.assets(ids: wanted, tenant: tenant).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         for (index, id) in job.imageIds.enumerated() {
             guard let asset = found[id] else {
                 throw APIError(.unprocessableContent, .unknownAsset, "imageIds[\(index)]: no image asset \(id.uuidString.lowercased()) for this tenant", field: "imageIds[\(index)]")
             }
-            guard asset.type == .image else {
+            guard asset.type == .image || asset.type == .video else {
                 throw APIError(.unprocessableContent, .unknownAsset, "imageIds[\(index)]: asset \(id.uuidString.lowercased()) is \(asset.type.rawValue), not image", field: "imageIds[\(index)]")
             }
         }
@@ -55,6 +55,12 @@ extension APIHandlers {
             }
             guard asset.type == .audio else {
                 throw APIError(.unprocessableContent, .unknownAsset, "audioFile: asset \(audio.uuidString.lowercased()) is \(asset.type.rawValue), not audio", field: "audioFile")
+            }
+        }
+
+        for (name, id) in job.fieldAssets.sorted(by: { $0.key < $1.key }) {
+            guard let asset = found[id], asset.type == .image else {
+                throw APIError(.unprocessableContent, .unknownAsset, "fields.\(name): no image asset \(id.uuidString.lowercased()) for this tenant", field: "fields.\(name)")
             }
         }
 
@@ -141,10 +147,53 @@ extension APIHandlers {
             }
             callback = url
         }
-        let job = JobSubmission(
+        var job = JobSubmission(
             tenantId: tenant, imageIds: imageIds, audioAssetId: audio, textOverlay: text, overlayType: overlayType,
             qualityMode: quality, durationTarget: body.durationTarget, priority: priority, callbackURL: callback)
+        try validateFields(body.fields ?? [:], template: template, caption: text, into: &job)
         return (job, template)
+    }
+
+    /// Merge fields against the template's declarations: unknown, missing, malformed or too long values are 422s
+    /// that name `fields.NAME`. Pictures are asset ids, checked against the tenant's assets by the caller.
+    func validateFields(_ given: [String: String], template: TemplateSummary, caption: String?, into job: inout JobSubmission) throws {
+        let declared = Dictionary(template.fields.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for (name, value) in given.sorted(by: { $0.key < $1.key }) {
+            let path = "fields.\(name)"
+            if name == "caption" {
+                // The caption field is textOverlay under another name.
+                guard caption == nil else { throw APIError.validation(path, "give the caption as textOverlay or as fields.caption, not both") }
+                if let problem = InputRules.captionProblem(value) { throw APIError.validation(path, "\(path) \(problem)") }
+                job.textOverlay = value.isEmpty ? nil : value
+                continue
+            }
+            guard let spec = declared[name] else {
+                let known = template.fields.map(\.name).joined(separator: ", ")
+                throw APIError.validation(path, "the template \(template.name) has no field '\(name.prefix(40))' (its fields: \(known.isEmpty ? "none" : known))")
+            }
+            switch spec.type {
+            case "image":
+                guard let id = UUID(uuidString: value) else { throw APIError.validation(path, "\(path) must be the id (UUID) of an uploaded image asset") }
+                job.fieldAssets[name] = id
+            case "color":
+                guard value.range(of: #"^#?([0-9A-Fa-f]{3}|[0-9A-Fa-f]{6}|[0-9A-Fa-f]{8})$"#, options: .regularExpression) != nil else {
+                    throw APIError.validation(path, "\(path) must be a colour as #RRGGBB or #RRGGBBAA")
+                }
+                job.fieldTexts[name] = value
+            default:
+                if let problem = InputRules.captionProblem(value) { throw APIError.validation(path, "\(path) \(problem)") }
+                guard value.count <= spec.maxLength else {
+                    throw APIError.validation(path, "\(path) has \(value.count) characters; the template allows \(spec.maxLength)")
+                }
+                job.fieldTexts[name] = value
+            }
+        }
+        for spec in template.fields where spec.required && spec.name != "caption" && (given[spec.name] ?? "").isEmpty {
+            throw APIError.validation("fields.\(spec.name)", "fields.\(spec.name) is required by the template \(template.name)")
+        }
+        if let spec = declared["caption"], spec.required, (job.textOverlay ?? "").isEmpty {
+            throw APIError.validation("textOverlay", "the template \(template.name) requires a caption (textOverlay)")
+        }
     }
 
     func getJob(_ request: Request, context: APIRequestContext) async throws -> Response {

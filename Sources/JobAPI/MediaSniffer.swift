@@ -40,6 +40,8 @@ package enum AssetKind: String, Sendable, CaseIterable, Codable {
     case overlay
     /// Frame PNGs (with transparency) drawn over the video.
     case frame
+    /// Product clips, referenced by `imageIds` beside pictures: each plays muted in its shot.
+    case video
 
     /// Formats accepted for this type. MP4-family files are accepted as audio (an M4A is an MP4 with only sound).
     package var acceptedFormats: Set<MediaFormat> {
@@ -48,6 +50,7 @@ package enum AssetKind: String, Sendable, CaseIterable, Codable {
         case .audio: [.mp3, .m4a, .mp4, .ogg, .flac, .wav]
         case .overlay: [.mp4, .mov, .webm]
         case .frame: [.png]
+        case .video: [.mp4, .mov, .webm]
         }
     }
 }

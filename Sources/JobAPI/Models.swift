@@ -6,11 +6,32 @@ public struct TemplateSummary: Sendable, Equatable, Codable {
     public var description: String
     /// Video length when the job gives no `durationTarget`, if the template says.
     public var defaultDuration: Double?
+    /// The merge fields a job may fill (`fields` on submit).
+    public var fields: [TemplateField]
 
-    public init(name: String, description: String, defaultDuration: Double? = nil) {
+    public init(name: String, description: String, defaultDuration: Double? = nil, fields: [TemplateField] = []) {
         self.name = name
         self.description = description
         self.defaultDuration = defaultDuration
+        self.fields = fields
+    }
+}
+
+/// A template's merge field as clients see it.
+public struct TemplateField: Sendable, Equatable, Codable {
+    public var name: String
+    /// `text`, `color` or `image` (an image asset id).
+    public var type: String
+    public var required: Bool
+    /// Longest text, in characters (grapheme clusters).
+    public var maxLength: Int
+    public var description: String
+    public init(name: String, type: String, required: Bool, maxLength: Int, description: String) {
+        self.name = name
+        self.type = type
+        self.required = required
+        self.maxLength = maxLength
+        self.description = description
     }
 }
 
@@ -25,9 +46,10 @@ struct ProcessRequest: Decodable {
     var durationTarget: Double?
     var priority: Int?
     var callbackUrl: String?
+    var fields: [String: String]?
 
     enum CodingKeys: String, CodingKey {
-        case imageIds, audioFile, textOverlay, overlayType, qualityMode, durationTarget, priority, callbackUrl
+        case imageIds, audioFile, textOverlay, overlayType, qualityMode, durationTarget, priority, callbackUrl, fields
     }
 
     init(from decoder: any Decoder) throws {
@@ -65,6 +87,7 @@ struct ProcessRequest: Decodable {
         durationTarget = try field(.durationTarget, Double.self, "a number of seconds")
         priority = try field(.priority, Int.self, "an integer")
         callbackUrl = try field(.callbackUrl, String.self, "an http(s) URL")
+        fields = try field(.fields, [String: String].self, "an object of strings (the template's merge fields)")
     }
 }
 

@@ -40,7 +40,8 @@ package struct QueueAPIStore: APIStore {
         return try await jobs.enqueue(NewJob(
             tenantId: job.tenantId, imageIds: job.imageIds, audioFile: job.audioAssetId?.uuidString.lowercased(),
             textOverlay: job.textOverlay, overlayType: job.overlayType, durationTarget: job.durationTarget,
-            qualityMode: quality, priority: job.priority, callbackURL: job.callbackURL, requestId: job.requestId))
+            qualityMode: quality, priority: job.priority, callbackURL: job.callbackURL, requestId: job.requestId,
+            fields: job.fieldTexts.mapValues { JobFieldValue.text($0) }.merging(job.fieldAssets.mapValues { JobFieldValue.asset($0) }) { a, _ in a }))
     }
 
     package func job(id: UUID, tenant: UUID) async throws -> JobRecord? {
@@ -141,6 +142,7 @@ extension AssetType {
         case .audio: self = .audio
         case .overlay: self = .overlay
         case .frame: self = .frame
+        case .video: self = .video
         }
     }
 }

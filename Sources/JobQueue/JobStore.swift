@@ -200,10 +200,10 @@ public final class JobStore: Sendable, Service {
         let id = try await guarded("insert job") {
             let rows = try await client.query("""
                 INSERT INTO video_processing_jobs (tenant_id, priority, image_ids, audio_file, text_overlay, overlay_type,
-                    duration_target, quality_mode, max_attempts, callback_url, run_after, request_id)
+                    duration_target, quality_mode, max_attempts, callback_url, run_after, request_id, fields)
                 VALUES (\(job.tenantId), \(job.priority), \(job.imageIds), \(job.audioFile), \(job.textOverlay),
                     \(job.overlayType), \(job.durationTarget), \(job.qualityMode.rawValue), \(job.maxAttempts),
-                    \(job.callbackURL), COALESCE(\(job.runAfter), now()), \(job.requestId))
+                    \(job.callbackURL), COALESCE(\(job.runAfter), now()), \(job.requestId), \(JobFieldValue.json(job.fields))::jsonb)
                 RETURNING id
                 """, logger: logger).collect()
             guard let row = rows.first else { throw JobQueueError(.database, "job insert returned no row") }
@@ -455,7 +455,8 @@ public final class JobStore: Sendable, Service {
         \(p)duration_target::float8 AS duration_target, \(p)quality_mode, \(p)started_at, \(p)completed_at, \
         \(p)processing_time_ms, \(p)attempts, \(p)max_attempts, \(p)last_error, \(p)output_video_url, \
         \(p)output_thumbnail_url, \(p)created_at, \(p)updated_at, \(p)run_after, \(p)lease_owner, \(p)lease_expires_at, \
-        \(p)lease_epoch, \(p)heartbeat_at, \(p)progress::int4 AS progress, \(p)cancel_requested, \(p)callback_url
+        \(p)lease_epoch, \(p)heartbeat_at, \(p)progress::int4 AS progress, \(p)cancel_requested, \(p)callback_url, \
+        \(p)fields::text AS fields_json
         """
     }
 
@@ -482,6 +483,7 @@ public final class JobStore: Sendable, Service {
             overlayType: try r["overlay_type"].decode(String?.self) ?? "golden-frame",
             durationTarget: try r["duration_target"].decode(Double?.self),
             qualityMode: quality,
+            fields: (try? JSONDecoder().decode([String: JobFieldValue].self, from: Data((try r["fields_json"].decode(String?.self) ?? "{}").utf8))) ?? [:],
             startedAt: try r["started_at"].decode(Date?.self),
             completedAt: try r["completed_at"].decode(Date?.self),
             processingTimeMs: try r["processing_time_ms"].decode(Int?.self),

@@ -156,6 +156,14 @@ public enum Migrations {
             CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (tenant_id, next_attempt_at, id)
                 INCLUDE (lease_expires_at) WHERE status = 'pending';
             """),
+        // Templates v2: the job's merge field values; product clips as their own asset type.
+        Migration(version: 11, name: "job_fields_and_video_assets", sql: """
+            -- {"price": "$9"} for text and colour fields, {"logo": {"assetId": "<uuid>"}} for picture fields.
+            ALTER TABLE video_processing_jobs ADD COLUMN fields jsonb NOT NULL DEFAULT '{}'::jsonb;
+            ALTER TABLE video_processing_assets DROP CONSTRAINT IF EXISTS video_processing_assets_asset_type_check;
+            ALTER TABLE video_processing_assets ADD CONSTRAINT video_processing_assets_asset_type_check
+                CHECK (asset_type IN ('overlay', 'frame', 'audio', 'image', 'video'));
+            """),
     ]
 
     static let bootstrap = """

@@ -14,6 +14,8 @@ public enum JobQuality: String, Sendable, Equatable, CaseIterable, Codable {
 
 public enum AssetType: String, Sendable, Equatable, CaseIterable, Codable {
     case overlay, frame, audio, image
+    /// A product clip (MP4, MOV, WebM) shown among the pictures.
+    case video
 }
 
 public struct Tenant: Sendable, Equatable {
@@ -50,14 +52,17 @@ public struct NewJob: Sendable, Equatable {
     public var runAfter: Date?
     /// The `X-Request-Id` of the API request that created the job (column `request_id`), for tracing.
     public var requestId: String?
+    /// Merge field values for the template (column `fields`).
+    public var fields: [String: JobFieldValue] = [:]
 
     public init(
         tenantId: UUID, imageIds: [UUID], audioFile: String? = nil, textOverlay: String? = nil,
         overlayType: String = "golden-frame", durationTarget: Double? = nil, qualityMode: JobQuality = .normal,
         priority: Int = 0, maxAttempts: Int = 3, callbackURL: String? = nil, runAfter: Date? = nil,
-        requestId: String? = nil
+        requestId: String? = nil, fields: [String: JobFieldValue] = [:]
     ) {
         self.requestId = requestId
+        self.fields = fields
         self.tenantId = tenantId
         self.imageIds = imageIds
         self.audioFile = audioFile
@@ -84,6 +89,8 @@ public struct Job: Sendable, Equatable {
     public var overlayType: String
     public var durationTarget: Double?
     public var qualityMode: JobQuality
+    /// Merge field values for the template.
+    public var fields: [String: JobFieldValue] = [:]
     public var startedAt: Date?
     public var completedAt: Date?
     public var processingTimeMs: Int?
@@ -210,5 +217,34 @@ public enum OutputKeys {
 
     public static func thumbnail(tenantId: UUID, jobId: UUID) -> String {
         "thumbnails/\(tenantId.uuidString.lowercased())/\(jobId.uuidString.lowercased()).jpg"
+    }
+}
+
+/// A merge field's value as stored with a job: text (also colours), or a picture asset of the job's tenant.
+public enum JobFieldValue: Sendable, Equatable, Hashable, Codable {
+    case text(String)
+    case asset(UUID)
+
+    private struct AssetRef: Codable { var assetId: UUID }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let s = try? c.decode(String.self) { self = .text(s); return }
+        self = .asset(try c.decode(AssetRef.self).assetId)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .text(let s): try c.encode(s)
+        case .asset(let id): try c.encode(AssetRef(assetId: id))
+        }
+    }
+
+    /// The column's JSON text for a set of values.
+    public static func json(_ fields: [String: JobFieldValue]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return (try? String(decoding: encoder.encode(fields), as: UTF8.self)) ?? "{}"
     }
 }

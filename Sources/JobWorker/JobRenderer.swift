@@ -12,6 +12,8 @@ public struct RenderInput: Sendable {
     public var attemptEpoch: Int64
     public var images: [String]
     public var audio: String?
+    /// Merge field values; picture fields as local paths.
+    public var fields: [String: String] = [:]
     public var videoPath: String
     public var thumbnailPath: String
     /// The job's private temporary folder (removed by the worker afterwards).
@@ -59,7 +61,7 @@ public struct PipelineRenderer: JobRenderer {
         }
         let request = RenderRequest(
             template: input.job.overlayType, images: input.images, audio: input.audio, text: input.job.textOverlay,
-            duration: input.job.durationTarget, quality: quality, output: input.videoPath, thumbnail: input.thumbnailPath)
+            fields: input.fields, duration: input.job.durationTarget, quality: quality, output: input.videoPath, thumbnail: input.thumbnailPath)
         do {
             let result = try pipeline.render(request, progress: { progress($0.fraction) }, shouldCancel: shouldCancel)
             if result.elapsed > 0 {

@@ -305,8 +305,8 @@ public final class JobWorker: Service, Sendable {
         }
         var images: [String] = []
         for (index, asset) in assets.enumerated() {
-            guard asset.type == .image else {
-                throw PermanentJobError("asset \(asset.id.uuidString.lowercased()) is a \(asset.type.rawValue), not an image")
+            guard asset.type == .image || asset.type == .video else {
+                throw PermanentJobError("asset \(asset.id.uuidString.lowercased()) is a \(asset.type.rawValue), not an image or a video")
             }
             let local = directory + "/inputs/image-\(index)" + Self.fileExtension(of: asset.filePath)
             try await fetch(asset, to: local)
@@ -324,8 +324,23 @@ public final class JobWorker: Service, Sendable {
             try await fetch(asset, to: local)
             audio = local
         }
+        // Merge fields: text as given, pictures fetched like the product images.
+        var fields: [String: String] = [:]
+        for (name, value) in job.fields.sorted(by: { $0.key < $1.key }) {
+            switch value {
+            case .text(let text):
+                fields[name] = text
+            case .asset(let id):
+                guard let asset = try await store.asset(id: id, tenantId: job.tenantId), asset.type == .image else {
+                    throw PermanentJobError("image asset \(id.uuidString.lowercased()) (fields.\(name)) does not exist for this tenant")
+                }
+                let local = directory + "/inputs/field-\(fields.count)" + Self.fileExtension(of: asset.filePath)
+                try await fetch(asset, to: local)
+                fields[name] = local
+            }
+        }
         return RenderInput(
-            job: job, attemptEpoch: epoch, images: images, audio: audio, videoPath: directory + "/output.mp4",
+            job: job, attemptEpoch: epoch, images: images, audio: audio, fields: fields, videoPath: directory + "/output.mp4",
             thumbnailPath: directory + "/thumbnail.jpg", workDirectory: directory)
     }
 

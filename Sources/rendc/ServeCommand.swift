@@ -98,9 +98,12 @@ struct ServeCommand: AsyncParsableCommand {
         let pipeline = RendcEnvironment(settings).pipeline(extraTemplates: templatesDir, logger: logger)
         let templates: @Sendable () throws -> [TemplateSummary] = {
             try pipeline.templates().map { info in
-                TemplateSummary(
-                    name: info.name, description: info.description,
-                    defaultDuration: (try? TemplateParser.parse(file: info.path))?.timing.defaultDuration)
+                let template = try? TemplateParser.parse(file: info.path)
+                return TemplateSummary(
+                    name: info.name, description: info.description, defaultDuration: template?.timing.defaultDuration,
+                    fields: (template?.fields ?? []).map {
+                        TemplateField(name: $0.name, type: $0.kind.rawValue, required: $0.required, maxLength: $0.maxLength, description: $0.description)
+                    })
             }
         }
         // swift-metrics -> Prometheus for this process (HTTP metrics by route and status, queue metrics), exposed at

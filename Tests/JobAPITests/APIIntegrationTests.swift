@@ -490,3 +490,49 @@ enum TestAudio {
         return out
     }
 }
+
+@Suite(.serialized) struct APIMergeFieldTests {
+    static let templates: @Sendable () throws -> [TemplateSummary] = {
+        [TemplateSummary(name: "price-tag", description: "badge", defaultDuration: 15, fields: [
+            TemplateField(name: "caption", type: "text", required: false, maxLength: 120, description: ""),
+            TemplateField(name: "price", type: "text", required: true, maxLength: 12, description: ""),
+            TemplateField(name: "accent", type: "color", required: false, maxLength: 500, description: ""),
+            TemplateField(name: "logo", type: "image", required: false, maxLength: 500, description: ""),
+        ])]
+    }
+
+    @Test func fieldsAreValidatedAgainstTheTemplateAndStoredWithTheJob() async throws {
+        try await withAPI(templates: Self.templates) { api in
+            let image = try await api.uploadImage(key: api.keyA)
+            let logoOfB = try await api.uploadImage(key: api.keyB)
+            func submit(_ fields: String, extra: String = "") async throws -> TestResponse {
+                try await api.submit(key: api.keyA, imageIds: [image], extra: ",\"overlayType\":\"price-tag\",\"fields\":\(fields)" + extra)
+            }
+            for (fields, field) in [
+                ("{}", "fields.price"),                                                   // required
+                ("{\"price\":\"$9\",\"prise\":\"x\"}", "fields.prise"),                  // unknown
+                ("{\"price\":\"$123456789012\"}", "fields.price"),                        // too long
+                ("{\"price\":\"$9\",\"accent\":\"red\"}", "fields.accent"),              // not a colour
+                ("{\"price\":\"$9\\u0085\"}", "fields.price"),                             // C1 control
+                ("{\"price\":\"$9\",\"logo\":\"\(logoOfB)\"}", "fields.logo"),          // another tenant's picture
+                ("{\"price\":1}", "fields.price"),                                        // not a string
+            ] {
+                let response = try await submit(fields)
+                #expect([.unprocessableContent, .badRequest].contains(response.status), "\(fields)")
+                #expect(try errorOf(response).field == field, "\(fields): \(String(buffer: response.body))")
+            }
+            let both = try await submit("{\"price\":\"$9\",\"caption\":\"a\"}", extra: ",\"textOverlay\":\"b\"")
+            #expect(try errorOf(both).field == "fields.caption")
+
+            let logo = try await api.uploadImage(key: api.keyA)
+            let ok = try await submit("{\"price\":\"$9.99\",\"accent\":\"#00FF00\",\"logo\":\"\(logo)\",\"caption\":\"New\"}")
+            #expect(ok.status == .accepted, "\(String(buffer: ok.body))")
+            let jobText = try #require(try jsonObject(ok)["jobId"] as? String)
+            let jobId = try #require(UUID(uuidString: jobText))
+            let logoId = try #require(UUID(uuidString: logo))
+            let job = try #require(try await api.store.job(id: jobId, tenantId: api.tenantA))
+            #expect(job.fields == ["price": .text("$9.99"), "accent": .text("#00FF00"), "logo": .asset(logoId)])
+            #expect(job.textOverlay == "New")
+        }
+    }
+}

@@ -58,7 +58,7 @@ enum HostileCorpus {
         case .image, .frame:
             let image = try ImageFile.decode(path: path)
             #expect(image.width * image.height <= MediaLimits.maximumPixels)
-        case .audio, .overlay:
+        case .audio, .overlay, .video:
             let input = try MediaInput(path: path, mediaType: kind == .audio ? .audio : .video)
             let frame = try Frame()
             var frames = 0
