@@ -21,6 +21,7 @@ import Webhooks
         let url = try server.createDatabase(prefix: "api_contract")
         var database = try DatabaseConfiguration(url: url.absoluteString)
         database.tls = .disable
+        database.queryTimeout = 120  // a busy test machine is not a down database
         var testLogger = Logger(label: "rendc.test.contract")
         testLogger.logLevel = .warning
         let logger = testLogger

@@ -503,6 +503,7 @@ final class RawConnection: @unchecked Sendable {
         let url = try server.createDatabase(prefix: "api_idem")
         var database = try DatabaseConfiguration(url: url.absoluteString)
         database.tls = .disable
+        database.queryTimeout = 120  // a busy test machine is not a down database
         var logger = Logger(label: "rendc.test.idempotency")
         logger.logLevel = .warning
         try await JobStore.withRunningStore(configuration: database, logger: logger) { store in

@@ -10,7 +10,7 @@ import Testing
 /// The worker with the real renderer (`PipelineRenderer` over `RenderPipeline`): inputs from storage, a real
 /// H.264/AAC render, outputs uploaded to their keys, checked with ffprobe.
 @Suite struct RealRenderTests {
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(10)))
     func workerRendersARealVideoFromStoredAssets() async throws {
         try await withTestStore { store, _ in
             let root = try Fixtures.temporaryDirectory("rendc-real")
@@ -104,6 +104,9 @@ extension RealRenderTests {
             process.arguments = arguments
             var environment = ProcessInfo.processInfo.environment
             environment["DATABASE_URL"] = url
+            // A busy test machine is not a down database: the 5 s default deadline is for production.
+            environment["DB_QUERY_TIMEOUT"] = "120"
+            environment["DB_CONNECT_TIMEOUT"] = "60"
             process.environment = environment
             let pipe = Pipe()
             process.standardOutput = pipe

@@ -247,6 +247,22 @@ import Testing
         }
     }
 
+    @Test func aTranslucentPictureShowsTheLayersBelowNotStalePixels() throws {
+        // A cut-out: transparent except a red square in the middle. Around the square the window must show the
+        // background, which the cache would skip if it wrongly assumed the picture covers its window.
+        let path = Self.dir.appendingPathComponent("cutout.png").path
+        var img = RGBAImage(width: 900, height: 1600)
+        for y in 700..<900 { for x in 350..<550 { img[x, y] = Self.red } }
+        try ImageFile.writePNG(img, to: path)
+        for quality in [QualityMode.normal, .freeze] {
+            let (frame, plan) = try still("no-frame", images: [path], duration: 2, at: 1, quality: quality)
+            let w = try #require(plan.images?.window)
+            let corner = frame[w.x + 40, w.y + 40]
+            #expect(Int(corner.r) + Int(corner.g) + Int(corner.b) < 150 && abs(Int(corner.g) - Int(corner.r)) < 40, "\(quality): \(corner)")
+            #expect(close(frame[540, 960], Self.red, 40), "\(quality): \(frame[540, 960])")
+        }
+    }
+
     @Test func stillPastTheEndIsAnError() {
         #expect(throws: PipelineError.self) {
             _ = try still("golden-frame", images: RenderFixture.images, duration: 2, at: 2.5)
