@@ -38,7 +38,7 @@ tr.job { cursor: pointer; } tr.job:hover td { background: var(--panel2); } tr.jo
 #detail dl { display: grid; grid-template-columns: 120px 1fr; gap: 6px 10px; margin: 0 0 12px; }
 #detail dt { color: var(--muted); } #detail dd { margin: 0; word-break: break-all; }
 .errbox { background: rgba(255,93,93,.08); border: 1px solid #5a2a2a; color: #ffb3b3; border-radius: 6px; padding: 8px 10px; font-family: var(--mono); font-size: 12px; white-space: pre-wrap; margin-bottom: 12px; }
-video { width: 100%; max-height: 420px; background: #000; border-radius: 8px; margin-bottom: 12px; }
+video { width: 100%; max-height: 340px; background: #000; border-radius: 8px; margin-bottom: 12px; }
 .actions { display: flex; gap: 8px; }
 .login { max-width: 360px; margin: 12vh auto; }
 .login h1 { font-size: 20px; margin: 0 0 6px; } .login form { display: flex; flex-direction: column; gap: 10px; margin-top: 16px; }
@@ -50,7 +50,7 @@ video { width: 100%; max-height: 420px; background: #000; border-radius: 8px; ma
     static func login(error: String?) -> String {
         """
         <!doctype html><html lang="en"><head><meta charset="utf-8"><title>rendc admin: sign in</title>
-        <meta name="viewport" content="width=device-width, initial-scale=1"><style>\(style)</style></head>
+        <meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><style>\(style)</style></head>
         <body><div class="card login">
         <div class="brand"><span class="logo">▶</span> rendc <span class="muted">admin</span></div>
         <h1>Sign in</h1><p class="muted">Paste the deployment's admin token (RENDC_ADMIN_TOKEN).</p>
@@ -64,7 +64,7 @@ video { width: 100%; max-height: 420px; background: #000; border-radius: 8px; ma
 
     static let dashboard = #"""
 <!doctype html><html lang="en"><head><meta charset="utf-8"><title>rendc admin</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"><style>\#(style)</style></head>
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><style>\#(style)</style></head>
 <body>
 <header class="bar">
   <div class="brand"><span class="logo">▶</span> rendc <span class="muted">admin · jobs</span></div>
@@ -121,7 +121,7 @@ async function show(id) {
     ["Template", `${esc(j.overlayType)} · ${esc(j.qualityMode)}${j.durationTarget ? " · " + j.durationTarget + " s" : ""}`],
     ["Caption", esc(j.textOverlay) || "<span class=muted>none</span>"], ["Images", j.imageIds.map((i) => `<span class="mono">${short(i)}</span>`).join(", ")],
     ["Audio", j.audioFile ? `<span class="mono">${esc(short(j.audioFile))}</span>` : "<span class=muted>none</span>"],
-    ["Attempts", `${j.attempts} of ${j.maxAttempts}`], ["Worker", j.leaseOwner ? `<span class="mono">${esc(j.leaseOwner)}</span> · heartbeat ${ago(j.heartbeatAt)}` : "—"],
+    ["Attempts", `${j.attempts} of ${j.maxAttempts}`], ["Worker", j.leaseOwner ? `<span class="mono">${esc(j.leaseOwner)}</span>` + (j.status === "processing" ? ` · heartbeat ${ago(j.heartbeatAt)}` : "") : "—"],
     ["Created", ago(j.createdAt)], ["Started", ago(j.startedAt)], ["Finished", ago(j.completedAt)],
     ["Took", j.processingTimeMs != null ? (j.processingTimeMs / 1000).toFixed(1) + " s" : "—"], ["Callback", esc(j.callbackHost) || "—"]];
   d.innerHTML = `<h2>Job <span class="mono muted">${short(j.id)}</span></h2><dl>${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join("")}</dl>` +

@@ -46,6 +46,7 @@ enum StudioPage {
         <img id="still" alt="Preview still">
         <div class="box caption-box" id="caption-box" title="caption box"></div>
         <div class="stage-empty" id="stage-empty">Rendering preview…</div>
+        <div class="stale" id="stale">last version that lints clean</div>
       </div>
     </div>
     <div class="scrub">
@@ -88,7 +89,7 @@ enum StudioPage {
   <form method="dialog" id="new-form">
     <h3>New template</h3>
     <p class="muted">A copy of <span id="new-source" class="mono"></span> in your templates folder.</p>
-    <label class="stack">Name <input id="new-name" pattern="[a-z0-9][a-z0-9-]{0,49}" placeholder="my-look" required></label>
+    <label class="stack">Name <input id="new-name" pattern="[a-z0-9][a-z0-9\-]{0,49}" placeholder="my-look" required></label>
     <div id="new-error" class="error-text"></div>
     <div class="dialog-actions">
       <button value="cancel" formnovalidate class="btn ghost">Cancel</button>
@@ -174,6 +175,9 @@ select:focus, input:focus { outline: 2px solid #3b4a63; }
 .stage img { width: 100%; height: 100%; object-fit: contain; display: block; }
 .stage-empty { position: absolute; inset: 0; display: flex; align-items: center; justify-content: center; color: var(--muted); font-size: 13px; }
 .stage-empty.hidden { display: none; }
+.stale { position: absolute; left: 50%; bottom: 10px; transform: translateX(-50%); background: rgba(20,22,28,.85); color: var(--err);
+  border: 1px solid #5a2a2a; font-size: 12px; padding: 3px 10px; border-radius: 999px; display: none; white-space: nowrap; }
+body[data-lint="error"] .stale { display: block; }
 .box { position: absolute; border: 1px dashed rgba(90, 169, 255, .9); pointer-events: none; display: none; }
 .scrub { display: flex; align-items: center; gap: 10px; }
 .scrub input { flex: 1; accent-color: var(--accent); }
