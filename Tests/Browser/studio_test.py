@@ -4,6 +4,9 @@ Usage: python3 studio_test.py --url http://127.0.0.1:PORT --templates DIR
 """
 import argparse
 import os
+import struct
+import tempfile
+import zlib
 
 from browser import Checks, difference, fingerprint, launch, sync_playwright, watch_console
 
@@ -13,7 +16,18 @@ parser.add_argument("--templates", required=True)
 parser.add_argument("--screenshot")
 args = parser.parse_args()
 checks = Checks("studio")
-SLOW = 180_000  # ms: the first still generates the built-in assets; debug builds are slow
+SLOW = 300_000  # ms: the first still generates the built-in assets; debug builds on a busy CI machine are slow
+
+
+def solid_png(path, width, height, rgb):
+    """A one-colour PNG written with the standard library only."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    row = b"\x00" + bytes(rgb) * width
+    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+    data += chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b"")
+    with open(path, "wb") as f:
+        f.write(data)
 
 
 def still_seq(page):
@@ -54,8 +68,6 @@ with sync_playwright() as p:
     checks.check("lints clean on load", page.locator("#lint-state").inner_text().startswith("✓"))
     checks.check("no console errors on load", not errors, str(errors))
     checks.check("timeline has the plan's shots", page.evaluate("state.plan && state.plan.shots.length") > 0)
-    if args.screenshot:
-        page.screenshot(path=args.screenshot)
 
     # 2. Moving the scrubber changes the still.
     before = fingerprint(page, "#still")
@@ -77,6 +89,10 @@ with sync_playwright() as p:
     checks.check("gutter marks the line", page.locator(f"#gutter div.err[data-line='{line}']").count() == 1)
     checks.check("inline squiggle sits on the key", page.locator(f"#backdrop .line.err[data-line='{line}'] .squiggle").inner_text() == "colr")
     checks.check("problem count shows", page.locator("#problem-count").inner_text() == "1", page.locator("#problem-count").inner_text())
+    if args.screenshot:  # for docs/studio.md: the error inline, the last good still, the timeline
+        page.evaluate("document.getElementById('source').scrollTop = 200")
+        page.wait_for_timeout(200)
+        page.screenshot(path=args.screenshot)
 
     # Clicking the problem puts the caret there.
     page.locator("#problems li").first.click()
@@ -100,13 +116,25 @@ with sync_playwright() as p:
       const d = x.getImageData(40, Math.floor(c.height * 0.6), 1, 1).data; return [d[0], d[1], d[2]]; }""")
     checks.check("the new background colour shows", edge[0] > edge[2] + 40, f"(edge pixel {edge})")
 
-    # 5. An eco preview renders with a progress bar and plays in the page.
+    # 5. A dropped picture replaces the built-in samples in the preview (a green picture: the window turns green).
+    picture = os.path.join(tempfile.mkdtemp(), "green-product.png")
+    solid_png(picture, 300, 400, (20, 200, 60))
+    seq = still_seq(page)
+    page.set_input_files("#file-input", picture)
+    page.locator("#input-list li", has_text="green-product.png").wait_for(timeout=20_000)
+    wait_new_still(page, seq)
+    centre = page.evaluate("""() => { const img = document.getElementById('still'); const c = document.createElement('canvas');
+      c.width = img.naturalWidth; c.height = img.naturalHeight; const x = c.getContext('2d'); x.drawImage(img, 0, 0);
+      const d = x.getImageData(c.width >> 1, Math.floor(c.height * 0.6), 1, 1).data; return [d[0], d[1], d[2]]; }""")
+    checks.check("a dropped picture shows in the still", centre[1] > 150 and centre[0] < 90 and centre[2] < 120, f"(centre pixel {centre})")
+
+    # 6. An eco preview renders with a progress bar and plays in the page.
     page.click("#video-button")
     page.wait_for_function("document.getElementById('video').readyState >= 2 && document.getElementById('video').currentTime > 0", timeout=SLOW)
     checks.check("eco preview plays", page.evaluate("document.getElementById('video').readyState") >= 2)
     checks.check("progress bar reached 100%", page.evaluate("document.getElementById('video-bar').style.width") == "100%")
 
-    # 6. New template from a shipped one, then Save writes it (and not while it has problems, unless confirmed).
+    # 7. New template from a shipped one, then Save writes it (and not while it has problems, unless confirmed).
     page.click("#new-button")
     page.fill("#new-name", "browser-look")
     page.click("#new-create")

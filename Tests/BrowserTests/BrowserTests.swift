@@ -16,7 +16,7 @@ import Testing
 /// The studio and the admin dashboard in Debian's Chromium, driven by Python Playwright (Tests/Browser/*.py).
 /// The servers run in this process on loopback; the scripts check the pages as a person would use them.
 @Suite(.serialized) struct BrowserTests {
-    @Test(.timeLimit(.minutes(8))) func studioEditsLintsPreviewsAndSaves() async throws {
+    @Test(.timeLimit(.minutes(10))) func studioEditsLintsPreviewsAndSaves() async throws {
         let work = try Fixtures.temporaryDirectory("rendc-studio-browser")
         defer { try? FileManager.default.removeItem(at: work) }
         let templates = work.appendingPathComponent("templates").path
@@ -39,7 +39,7 @@ import Testing
         #expect(shipped.contains("color: \"#050505\""))
     }
 
-    @Test(.timeLimit(.minutes(8))) func adminDashboardNeedsTheTokenAndShowsJobs() async throws {
+    @Test(.timeLimit(.minutes(10))) func adminDashboardNeedsTheTokenAndShowsJobs() async throws {
         let work = try Fixtures.temporaryDirectory("rendc-admin-browser")
         defer { try? FileManager.default.removeItem(at: work) }
         let logger = Self.logger
@@ -107,11 +107,14 @@ import Testing
         return logger
     }
 
+    /// Built-in assets and the beat cache, generated once for both tests (the suite is serialized).
+    static let sharedAssets: URL = try! Fixtures.temporaryDirectory("rendc-browser-assets")
+
     static func pipeline(work: URL, templates: [String]) -> RenderPipeline {
         RenderPipeline(configuration: PipelineConfiguration(
             templateDirectories: templates + [Fixtures.specsDirectory.path],
-            assetsDirectory: work.appendingPathComponent("assets").path,
-            cacheDirectory: work.appendingPathComponent("cache").path,
+            assetsDirectory: sharedAssets.appendingPathComponent("assets").path,
+            cacheDirectory: sharedAssets.appendingPathComponent("cache").path,
             temporaryDirectory: work.path), logger: logger)
     }
 }
@@ -141,7 +144,7 @@ where Responder.Responder.Context: RequestContext, Responder.Responder.Context.S
 }
 
 /// Runs a script of Tests/Browser with python3; output (stdout and stderr) is collected in a file, not a pipe, so
-/// a chatty script cannot block. Killed after 6 minutes.
+/// a chatty script cannot block. Killed after 9 minutes.
 func runPython(_ script: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
     let folder = Fixtures.packageRoot.appendingPathComponent("Tests/Browser")
     let log = FileManager.default.temporaryDirectory.appendingPathComponent("rendc-browser-\(UUID().uuidString).log")
@@ -160,7 +163,7 @@ func runPython(_ script: String, _ arguments: [String]) async throws -> (status:
     let status: Int32 = try await withCheckedThrowingContinuation { continuation in
         process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
         do { try process.run() } catch { continuation.resume(throwing: error); return }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 360) { if process.isRunning { process.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 540) { if process.isRunning { process.terminate() } }
     }
     try? handle.close()
     return (status, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
