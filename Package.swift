@@ -113,7 +113,7 @@ let package = Package(
         .target(
             name: "Studio",
             dependencies: [
-                "SpecLang", "Planner", "RenderPipeline", "FilterGraphBackend",
+                "SpecLang", "Planner", "RenderPipeline", "FilterGraphBackend", "RasterImage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -2,6 +2,7 @@ import FilterGraphBackend
 import Foundation
 import Logging
 import Planner
+import RasterImage
 import RenderPipeline
 import SpecLang
 
@@ -98,6 +99,8 @@ final class StudioWorkspace: @unchecked Sendable {
     private var videos: [String: VideoStatus] = [:]
     private var recentStills: [String] = []
     private var recentVideos: [String] = []
+    /// Touched only on `stillQueue`.
+    private var preparedStill: PreparedStill?
     private var counter = 0
 
     init(configuration: StudioConfiguration, pipeline: RenderPipeline, logger: Logger) throws {
@@ -271,21 +274,45 @@ final class StudioWorkspace: @unchecked Sendable {
 
     struct Still: Sendable { var file: String; var plan: PlanView }
 
-    /// Renders the frame at `time` of the draft to a JPEG in the stills folder.
+    private final class PreparedStill {
+        let key: String
+        let plan: RenderPlan
+        let renderer: FilterGraphRenderer
+        init(key: String, plan: RenderPlan, renderer: FilterGraphRenderer) {
+            self.key = key
+            self.plan = plan
+            self.renderer = renderer
+        }
+    }
+
+    /// Renders the frame at `time` of the draft to a JPEG in the stills folder. The prepared renderer (decoded
+    /// pictures, the blended overlay loop, the caption) is kept for the last draft and inputs, so moving the scrubber
+    /// only composes one frame; any edit prepares afresh.
     func still(yaml: String, at time: Double, text: String?) async throws -> Still {
         let (images, audio) = try renderInputs()
-        let draft = try writeDraft(yaml)
-        defer { try? FileManager.default.removeItem(atPath: draft) }
+        let key = ([yaml, text ?? "", audio ?? ""] + images).joined(separator: "\u{0}")
         let number = nextNumber()
         let name = "still-\(number).jpg"
         let dest = path("stills", name)
-        let plan: RenderPlan = try await onQueue(stillQueue) { [pipeline] in
-            let request = RenderRequest(template: draft, images: images, audio: audio, text: text, quality: .normal, output: "unused.mp4")
-            let plan = try pipeline.plan(request)
-            let at = min(max(0, time), max(0, plan.duration - 1.0 / Double(plan.fps)))
-            let (image, _) = try pipeline.still(request, at: at)
+        let draftPath = path("drafts", "draft-\(number).yaml")
+        let plan: RenderPlan = try await onQueue(stillQueue) { [self] in
+            let entry: PreparedStill
+            if let cached = preparedStill, cached.key == key {
+                entry = cached
+            } else {
+                preparedStill = nil  // free the old one before preparing the next
+                try Data(yaml.utf8).write(to: URL(fileURLWithPath: draftPath))
+                defer { try? FileManager.default.removeItem(atPath: draftPath) }
+                let request = RenderRequest(template: draftPath, images: images, audio: audio, text: text, quality: .normal, output: "unused.mp4")
+                let plan = try pipeline.plan(request)
+                entry = PreparedStill(key: key, plan: plan, renderer: try pipeline.prepare(plan))
+                preparedStill = entry
+            }
+            let frame = Int((max(0, time) * Double(entry.plan.fps)).rounded(.down))
+            let image: RGBAImage
+            do { image = try entry.renderer.still(frame: frame) } catch { throw StudioError(.render, "\(error)") }
             try ImageFile.writeJPEG(image, to: dest, quality: 3)
-            return plan
+            return entry.plan
         }
         // Keep the last few stills only (the page may still be loading the previous one).
         let expired: String? = locked {

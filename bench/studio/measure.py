@@ -38,7 +38,7 @@ first = time.perf_counter()
 call("POST", "/api/preview", {"yaml": base, "file": "golden-frame.yaml", "at": 1, "text": "✨ Test Video"})
 warm = time.perf_counter() - first
 
-lint_ms, bad_lint_ms, still_ms = [], [], []
+lint_ms, bad_lint_ms, still_ms, scrub_ms = [], [], [], []
 for i in range(args.edits):
     edited = base.replace("width: 10 }", f"width: {6 + i % 12} }}").replace("size: 60", f"size: {48 + i % 16}")
     bad = edited.replace("fit: cover", "fitt: cover")
@@ -54,6 +54,11 @@ for i in range(args.edits):
     jpeg = call("GET", preview["still"])
     still_ms.append((time.perf_counter() - t) * 1000)
     assert len(jpeg) > 1000
+    # Moving the scrubber on the same draft: the prepared renderer is reused, one frame is composed.
+    t = time.perf_counter()
+    preview = call("POST", "/api/preview", {"yaml": edited, "file": "golden-frame.yaml", "at": 10.5 + (i % 10), "text": "✨ Test Video"})
+    jpeg = call("GET", preview["still"])
+    scrub_ms.append((time.perf_counter() - t) * 1000)
 
 
 def line(label, values, target):
@@ -68,3 +73,4 @@ print(f"  first still (assets + beat cache)  {warm * 1000:7.1f} ms")
 line("edit -> lint result (clean)", lint_ms, 200)
 line("edit -> lint result (unknown key)", bad_lint_ms, 200)
 line("edit -> lint + new still on page", still_ms, 1000)
+line("scrub -> new still on page", scrub_ms, 1000)
