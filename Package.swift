@@ -114,12 +114,22 @@ let package = Package(
             ]
         ),
 
+        // MARK: The studio (`rendc studio`): a live template editor served on loopback
+        .target(
+            name: "Studio",
+            dependencies: [
+                "SpecLang", "Planner", "RenderPipeline", "FilterGraphBackend", "RasterImage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // MARK: The command line
         .executableTarget(
             name: "rendc",
             dependencies: [
                 "SpecLang", "Planner", "FilterGraphBackend", "RenderPipeline", "BeatTracking", "CaptionText", "LibAV",
-                "JobQueue", "JobWorker", "JobAPI", "ObjectStorage", "Webhooks",
+                "JobQueue", "JobWorker", "JobAPI", "ObjectStorage", "Webhooks", "Studio",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -159,6 +169,13 @@ let package = Package(
                            "Webhooks", "Planner", "LibAV",
                            .product(name: "HummingbirdTesting", package: "hummingbird"),
                            .product(name: "Yams", package: "Yams")]
+        ),
+        // Drives Debian's Chromium with Python Playwright against the studio and the /admin dashboard (Tests/Browser).
+        .testTarget(
+            name: "BrowserTests",
+            dependencies: ["Studio", "JobAPI", "JobQueue", "ObjectStorage", "RenderPipeline", "RendcTestSupport",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
     ]
 )

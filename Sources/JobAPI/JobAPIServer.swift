@@ -9,6 +9,8 @@ import ObjectStorage
 public struct JobAPIServer: Sendable {
     let handlers: APIHandlers
     let logger: Logger
+    /// The operators' dashboard credential (`/admin`, see AdminRoutes.swift); nil: no dashboard.
+    var adminToken: String? = nil
 
     package init(
         configuration: APIConfiguration,
@@ -67,6 +69,7 @@ public struct JobAPIServer: Sendable {
         api.post("/assets") { request, context in try await h.upload(request, context: context) }
         api.get("/assets/{id}") { request, context in try await h.getAsset(request, context: context) }
         api.get("/templates") { _, context in try await h.listTemplates(context: context) }
+        if let adminToken { registerAdmin(on: router, token: adminToken) }
         return router
     }
 

@@ -8,7 +8,7 @@ struct Rendc: AsyncParsableCommand {
         subcommands: [
             RenderCommand.self, PlanCommand.self, StillCommand.self, LintCommand.self, TemplatesCommand.self,
             DemoCommand.self, BeatsCommand.self, BenchCommand.self,
-            ServeCommand.self, WorkerCommand.self, MigrateCommand.self, TenantCommand.self, DoctorCommand.self,
+            ServeCommand.self, WorkerCommand.self, StudioCommand.self, MigrateCommand.self, TenantCommand.self, DoctorCommand.self,
         ]
     )
 }

@@ -21,7 +21,8 @@ struct ServeCommand: AsyncParsableCommand {
             (required unless --dev), RENDC_HOST, RENDC_PORT, RENDC_PUBLIC_URL, VIDEO_MAX_DURATION, VIDEO_MAX_FILE_SIZE, \
             RENDC_MAX_IMAGE_DIMENSION, RENDC_SIGNED_URL_TTL, RENDC_TRUST_GATEWAY_TENANT_HEADER, VIDEO_TEMP_DIR, \
             RENDC_STORAGE_DIR or S3_*, RENDC_TEMPLATES, RENDC_SPECS_DIR, RENDC_WEBHOOK_ALLOWED_HOSTS, RENDC_RATE_LIMIT_PER_MINUTE (1200; 0 = off), \
-            RENDC_HTTP_IDLE_TIMEOUT (30 s; 0 = off), RENDC_HTTP_BODY_TIMEOUT (600 s). See docs/api.md.
+            RENDC_HTTP_IDLE_TIMEOUT (30 s; 0 = off), RENDC_HTTP_BODY_TIMEOUT (600 s), RENDC_ADMIN_TOKEN (turns on the /admin dashboard). \
+            See docs/api.md and docs/studio.md.
             """
     )
 
@@ -120,11 +121,17 @@ struct ServeCommand: AsyncParsableCommand {
             logger.info("migrations applied", metadata: ["versions": "\(applied)"])
         }
         let jobStore = JobStore(configuration: database, logger: logger)
+        // The operators' dashboard at /admin: on only when RENDC_ADMIN_TOKEN is set.
+        let adminToken = environment["RENDC_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        if let adminToken, adminToken.count < 16 {
+            throw ValidationError("RENDC_ADMIN_TOKEN must be at least 16 characters (e.g. openssl rand -hex 24)")
+        }
         let server = JobAPIServer(
             configuration: api, jobStore: jobStore, objectStore: objectStore, templates: templates, metrics: metricsText,
-            logger: logger)
+            logger: logger).enablingAdmin(token: adminToken)
         logger.info("serving", metadata: [
             "address": "\(api.host):\(api.port)", "database": "\(database)", "storage": "\(storageDescription)",
+            "admin": "\(adminToken == nil ? "off" : "/admin")",
         ])
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: jobStore), .init(service: server.makeApplication())],

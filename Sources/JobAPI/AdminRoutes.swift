@@ -1,0 +1,298 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import JobQueue
+
+/// What the operators' dashboard reads and does, across all tenants. ``QueueAPIStore`` implements it over
+/// JobQueue's admin queries; no SQL lives here.
+package protocol AdminStore: Sendable {
+    func adminStatusCounts() async throws -> [JobStatus: Int]
+    func adminRunningJobs() async throws -> [Job]
+    func adminTenantStats() async throws -> [TenantJobStats]
+    func adminJobs(status: JobStatus?, limit: Int) async throws -> [Job]
+    func adminJob(id: UUID) async throws -> Job?
+    func adminRetry(id: UUID) async throws -> AdminRetryOutcome
+    /// Cancels the job for its own tenant (as the tenant's cancel would); nil when there is no such job.
+    func adminCancel(id: UUID) async throws -> CancelOutcome?
+}
+
+extension QueueAPIStore: AdminStore {
+    package func adminStatusCounts() async throws -> [JobStatus: Int] { try await jobs.statusCounts() }
+    package func adminRunningJobs() async throws -> [Job] { try await jobs.adminRunningJobs() }
+    package func adminTenantStats() async throws -> [TenantJobStats] { try await jobs.adminTenantStats() }
+    package func adminJobs(status: JobStatus?, limit: Int) async throws -> [Job] { try await jobs.adminJobs(status: status, limit: limit) }
+    package func adminJob(id: UUID) async throws -> Job? { try await jobs.job(id: id) }
+    package func adminRetry(id: UUID) async throws -> AdminRetryOutcome { try await jobs.adminRetry(jobId: id) }
+    package func adminCancel(id: UUID) async throws -> CancelOutcome? {
+        guard let job = try await jobs.job(id: id) else { return nil }
+        return try await jobs.requestCancel(jobId: id, tenantId: job.tenantId)
+    }
+}
+
+extension JobAPIServer {
+    /// The server with the operators' dashboard at `/admin`, guarded by `token` (`RENDC_ADMIN_TOKEN`, parsed by the
+    /// CLI). Nil leaves the dashboard off: `/admin` is then an unknown route.
+    public func enablingAdmin(token: String?) -> JobAPIServer {
+        var copy = self
+        copy.adminToken = token.flatMap { $0.isEmpty ? nil : $0 }
+        return copy
+    }
+
+    func registerAdmin(on router: Router<APIRequestContext>, token: String) {
+        guard let store = handlers.store as? any AdminStore else { return }
+        let admin = AdminHandlers(api: handlers, store: store, credential: AdminCredential(token: token))
+        router.get("/admin/login") { _, _ in AdminHandlers.page(AdminPage.login(error: nil), status: .ok) }
+        router.post("/admin/login") { request, context in try await admin.login(request, context: context) }
+        router.post("/admin/logout") { _, _ in admin.logout() }
+        let group = router.group("/admin").add(middleware: AdminAuthMiddleware(credential: admin.credential))
+        group.get("") { _, _ in AdminHandlers.page(AdminPage.dashboard, status: .ok) }
+        group.get("/api/overview") { request, _ in try await admin.overview(request) }
+        group.get("/api/jobs/{id}") { _, context in try await admin.detail(context) }
+        group.post("/api/jobs/{id}/retry") { _, context in try await admin.retry(context) }
+        group.post("/api/jobs/{id}/cancel") { _, context in try await admin.cancel(context) }
+    }
+}
+
+/// The admin credential: the token itself (Bearer) or a session cookie derived from it with HMAC, so the cookie
+/// never holds the token and stops working when the token changes.
+struct AdminCredential: Sendable {
+    static let cookieName = "rendc_admin"
+    private let token: [UInt8]
+    let session: String
+
+    init(token: String) {
+        self.token = Array(token.utf8)
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("rendc-admin-session-v1".utf8), using: SymmetricKey(data: Array(token.utf8)))
+        session = mac.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Compares digests, so the time taken says nothing about the token.
+    func matchesToken(_ given: String) -> Bool {
+        Data(SHA256.hash(data: Array(given.utf8))) == Data(SHA256.hash(data: token))
+    }
+
+    func matchesSession(_ given: String) -> Bool {
+        Data(SHA256.hash(data: Array(given.utf8))) == Data(SHA256.hash(data: Array(session.utf8)))
+    }
+
+    func allows(_ request: Request) -> Bool {
+        if let auth = request.headers[.authorization], auth.hasPrefix("Bearer ") {
+            return matchesToken(String(auth.dropFirst("Bearer ".count)))
+        }
+        for header in request.headers[values: .cookie] {
+            for part in header.split(separator: ";") {
+                let pair = part.trimmingCharacters(in: .whitespaces)
+                if pair.hasPrefix("\(Self.cookieName)="), matchesSession(String(pair.dropFirst(Self.cookieName.count + 1))) { return true }
+            }
+        }
+        return false
+    }
+}
+
+/// Without the admin credential: 401, with the login form for pages and a JSON error for the API.
+struct AdminAuthMiddleware: RouterMiddleware {
+    typealias Context = APIRequestContext
+    let credential: AdminCredential
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard credential.allows(request) else {
+            if request.uri.path.hasPrefix("/admin/api/") {
+                throw APIError(.unauthorized, .unauthorized, "the admin dashboard needs RENDC_ADMIN_TOKEN as a Bearer token or a login")
+            }
+            var response = AdminHandlers.page(AdminPage.login(error: nil), status: .unauthorized)
+            response.headers[.wwwAuthenticate] = "Bearer realm=\"rendc admin\""
+            return response
+        }
+        return try await next(request, context)
+    }
+}
+
+/// The dashboard's JSON: ISO-8601 dates, camelCase keys.
+struct AdminJobView: Encodable {
+    /// Ids in lowercase, as the rest of the API writes them.
+    var id: String
+    var tenantId: String
+    var tenantName: String?
+    var status: String
+    var progress: Int
+    var priority: Int
+    var overlayType: String
+    var qualityMode: String
+    var durationTarget: Double?
+    var textOverlay: String?
+    var imageIds: [String]
+    var audioFile: String?
+    var attempts: Int
+    var maxAttempts: Int
+    var lastError: String?
+    var leaseOwner: String?
+    var heartbeatAt: Date?
+    var leaseExpiresAt: Date?
+    var runAfter: Date
+    var createdAt: Date
+    var startedAt: Date?
+    var completedAt: Date?
+    var processingTimeMs: Int?
+    var cancelRequested: Bool
+    var callbackHost: String?
+    var outputVideoUrl: String?
+    var outputThumbnailUrl: String?
+}
+
+struct AdminTenantView: Encodable {
+    var id: String
+    var name: String
+    var counts: [String: Int]
+    var total: Int
+    var failureRate: Double
+}
+
+struct AdminOverview: Encodable {
+    var counts: [String: Int]
+    var running: [AdminJobView]
+    var tenants: [AdminTenantView]
+    var recent: [AdminJobView]
+}
+
+struct AdminActionResult: Encodable {
+    var ok: Bool
+    var message: String
+    var job: AdminJobView?
+}
+
+struct AdminHandlers: Sendable {
+    let api: APIHandlers
+    let store: any AdminStore
+    let credential: AdminCredential
+
+    static func page(_ html: String, status: HTTPResponse.Status) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        headers[.init("X-Frame-Options")!] = "DENY"
+        headers[.init("Content-Security-Policy")!] = "default-src 'self'; img-src 'self' data: blob: *; media-src 'self' *; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    func login(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let body = try await request.body.collect(upTo: 16 * 1024)
+        let form = String(buffer: body)
+        var token = ""
+        for pair in form.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2, parts[0] == "token" {
+                token = parts[1].replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
+        }
+        guard credential.matchesToken(token) else {
+            context.logger.warning("admin login refused")
+            return Self.page(AdminPage.login(error: "That token is not right."), status: .unauthorized)
+        }
+        var headers = HTTPFields()
+        headers[.location] = "/admin"
+        headers[.setCookie] = "\(AdminCredential.cookieName)=\(credential.session); Path=/admin; Max-Age=43200; HttpOnly; Secure; SameSite=Strict"
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    func logout() -> Response {
+        var headers = HTTPFields()
+        headers[.location] = "/admin/login"
+        headers[.setCookie] = "\(AdminCredential.cookieName)=; Path=/admin; Max-Age=0; HttpOnly; Secure; SameSite=Strict"
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    func overview(_ request: Request) async throws -> Response {
+        let filter = try request.uri.queryParameters.get("status").flatMap { text -> JobStatus? in
+            if text.isEmpty { return nil }
+            guard let s = JobStatus(rawValue: text) else { throw APIError.validation("status", "unknown status") }
+            return s
+        }
+        async let counts = store.adminStatusCounts()
+        async let running = store.adminRunningJobs()
+        async let tenants = store.adminTenantStats()
+        async let recent = store.adminJobs(status: filter, limit: 50)
+        let tenantList = try await tenants
+        let names = Dictionary(tenantList.map { ($0.tenantId, $0.name) }, uniquingKeysWith: { a, _ in a })
+        let countValues = try await counts
+        var countMap: [String: Int] = [:]
+        for status in JobStatus.allCases { countMap[status.rawValue] = countValues[status] ?? 0 }
+        var runningViews: [AdminJobView] = []
+        for job in try await running { runningViews.append(try await view(job, tenantName: names[job.tenantId], signed: false)) }
+        var recentViews: [AdminJobView] = []
+        for job in try await recent { recentViews.append(try await view(job, tenantName: names[job.tenantId], signed: false)) }
+        let tenantViews = tenantList.map { t in
+            AdminTenantView(
+                id: t.tenantId.uuidString.lowercased(), name: t.name,
+                counts: Dictionary(uniqueKeysWithValues: t.counts.map { ($0.key.rawValue, $0.value) }),
+                total: t.total, failureRate: t.failureRate)
+        }
+        return try json(AdminOverview(counts: countMap, running: runningViews, tenants: tenantViews, recent: recentViews))
+    }
+
+    func jobId(_ context: APIRequestContext) throws -> UUID {
+        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else { throw APIError.notFound("job") }
+        return id
+    }
+
+    func detail(_ context: APIRequestContext) async throws -> Response {
+        guard let job = try await store.adminJob(id: try jobId(context)) else { throw APIError.notFound("job") }
+        let name = try await store.adminTenantStats().first { $0.tenantId == job.tenantId }?.name
+        return try json(try await view(job, tenantName: name, signed: true))
+    }
+
+    func retry(_ context: APIRequestContext) async throws -> Response {
+        let id = try jobId(context)
+        switch try await store.adminRetry(id: id) {
+        case .notFound: throw APIError.notFound("job")
+        case .notRetryable(let status):
+            throw APIError(.conflict, .conflict, "only failed or cancelled jobs can be retried; this one is \(status.rawValue)")
+        case .requeued:
+            let job = try await store.adminJob(id: id)
+            return try json(AdminActionResult(ok: true, message: "requeued", job: try await job.asyncMap { try await view($0, tenantName: nil, signed: false) }))
+        }
+    }
+
+    func cancel(_ context: APIRequestContext) async throws -> Response {
+        let id = try jobId(context)
+        guard let outcome = try await store.adminCancel(id: id) else { throw APIError.notFound("job") }
+        let message: String
+        switch outcome {
+        case .cancelled: message = "cancelled"
+        case .requested: message = "cancel requested; the worker stops at its next heartbeat"
+        case .alreadyFinished(let status): throw APIError(.conflict, .conflict, "the job is already \(status.rawValue)")
+        }
+        let job = try await store.adminJob(id: id)
+        return try json(AdminActionResult(ok: true, message: message, job: try await job.asyncMap { try await view($0, tenantName: nil, signed: false) }))
+    }
+
+    func view(_ job: Job, tenantName: String?, signed: Bool) async throws -> AdminJobView {
+        AdminJobView(
+            id: job.id.uuidString.lowercased(), tenantId: job.tenantId.uuidString.lowercased(), tenantName: tenantName, status: job.status.rawValue, progress: job.progress,
+            priority: job.priority, overlayType: job.overlayType, qualityMode: job.qualityMode.rawValue,
+            durationTarget: job.durationTarget, textOverlay: job.textOverlay, imageIds: job.imageIds.map { $0.uuidString.lowercased() }, audioFile: job.audioFile,
+            attempts: job.attempts, maxAttempts: job.maxAttempts, lastError: job.lastError, leaseOwner: job.leaseOwner,
+            heartbeatAt: job.heartbeatAt, leaseExpiresAt: job.leaseExpiresAt, runAfter: job.runAfter, createdAt: job.createdAt,
+            startedAt: job.startedAt, completedAt: job.completedAt, processingTimeMs: job.processingTimeMs,
+            cancelRequested: job.cancelRequested,
+            // The callback URL may carry a secret in its path or query: only its host is shown.
+            callbackHost: job.callbackURL.flatMap { URL(string: $0)?.host },
+            outputVideoUrl: signed ? try await pageURL(job.outputVideoUrl) : nil,
+            outputThumbnailUrl: signed ? try await pageURL(job.outputThumbnailUrl) : nil)
+    }
+
+    /// A signed URL for an output; this server's own `/files/...` URLs are made relative so the page plays them
+    /// from wherever it was opened.
+    func pageURL(_ stored: String?) async throws -> String? {
+        guard let url = try await api.downloadURL(for: stored) else { return nil }
+        let base = api.configuration.baseURL
+        return url.hasPrefix(base + "/files/") ? String(url.dropFirst(base.count)) : url
+    }
+}
+
+extension Optional {
+    fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}
