@@ -33,6 +33,12 @@ package struct BeatEstimator: Sendable {
     package var fastPulseSubdivision = 0.25
     /// The tracker follows the per-window tempo curve only when it moves more than this (relative) from its median.
     package var variableTempoDeviation = 0.04
+    /// With a tempo curve, a steady period at the same level is taken instead when its beats' mean onset strength
+    /// reaches this fraction of the curve's.
+    package var preferSteadyTempo = true
+    package var steadyTempoMargin = 0.97
+    /// ... unless the curve is a trend (R² of a line through it at least this): a ramp or a step is kept.
+    package var tempoTrendFit = 0.7
     /// Below this confidence no beats are returned.
     package var minimumConfidence = 0.3
     /// A track below `minimumConfidence` still returns the beats of its reliable sections when they hold at least
@@ -201,6 +207,19 @@ package struct BeatEstimator: Sendable {
             guard let best = levels.max(by: { $0.score < $1.score }) else { return empty }
             chosen = best
         }
+        // A tempo curve must earn its keep: when one steady period at the same level puts the beats on onsets as
+        // strong as the curve's, the curve was following noise in the window peaks (real music), not the tempo.
+        if let curve = variable, preferSteadyTempo, trendFit(curve) < tempoTrendFit {
+            let steadyPeriod = refinePeak(acf.mean, near: chosen.period, tolerance: 0.08) ?? chosen.period
+            let steady = level(steadyPeriod, periods: nil)
+            let curveStrength = meanStrength(full, beats: chosen.beats)
+            let steadyStrength = meanStrength(full, beats: steady.beats)
+            debugLog?("steady \(60 * frameRate / steadyPeriod) strength \(steadyStrength) vs curve \(curveStrength)")
+            if steady.beats.count >= 4 && steadyStrength >= steadyTempoMargin * curveStrength {
+                chosen = steady
+                variable = nil
+            }
+        }
         let period = chosen.period
         let local = chosen.periods
         var beats = chosen.beats
@@ -279,6 +298,25 @@ package struct BeatEstimator: Sendable {
             f = end + 1
         }
         return spans
+    }
+
+    /// R² of a straight line through the tempo curve: high for a ramp or a step, low for a curve that wanders.
+    func trendFit(_ curve: [Double]) -> Double {
+        let n = Double(curve.count)
+        guard curve.count >= 3 else { return 0 }
+        let mx = (n - 1) / 2, my = curve.reduce(0, +) / n
+        var sxy = 0.0, sxx = 0.0, syy = 0.0
+        for (i, y) in curve.enumerated() {
+            sxy += (Double(i) - mx) * (y - my); sxx += (Double(i) - mx) * (Double(i) - mx); syy += (y - my) * (y - my)
+        }
+        guard sxx > 0, syy > 0 else { return 0 }
+        return sxy * sxy / (sxx * syy)
+    }
+
+    /// Mean onset strength on the beats.
+    func meanStrength(_ env: [Double], beats: [Int]) -> Double {
+        guard !beats.isEmpty else { return 0 }
+        return beats.reduce(0) { $0 + strength(env, at: $1, radius: 1) } / Double(beats.count)
     }
 
     /// How well a candidate's beats explain the onsets: the mean onset strength on its beats (the envelope has unit
