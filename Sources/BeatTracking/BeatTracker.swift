@@ -49,9 +49,11 @@ public struct BeatTracker: Sendable {
         let beats = result.beatFrames
             .map { envelope.time(ofFrame: Double($0)) + Self.onsetLatency }
             .filter { $0 >= 0 && $0 <= duration }
-        let spans = result.reliableSpans.map {
-            max(0, envelope.time(ofFrame: Double($0.lowerBound)) + Self.onsetLatency)...min(duration, envelope.time(ofFrame: Double($0.upperBound)) + Self.onsetLatency)
-        }.filter { $0.lowerBound < $0.upperBound }
+        let spans = result.reliableSpans.compactMap { span -> ClosedRange<Double>? in
+            let lo = max(0, envelope.time(ofFrame: Double(span.lowerBound)) + Self.onsetLatency)
+            let hi = min(duration, envelope.time(ofFrame: Double(span.upperBound)) + Self.onsetLatency)
+            return lo < hi ? lo...hi : nil
+        }
         return BeatAnalysis(tempo: beats.isEmpty ? 0 : result.tempo, confidence: result.confidence, beats: beats,
                             analysedDuration: duration, trackDuration: duration, reliableSpans: beats.isEmpty ? [] : spans)
     }
