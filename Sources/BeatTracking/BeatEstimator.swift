@@ -23,7 +23,7 @@ package struct BeatEstimator: Sendable {
     package var bassSubdivisionRatio = 0.3
     /// Pulses faster than this (BPM) are taken only when the onsets between their beats are weaker than
     /// `fastPulseSubdivision` of those on them.
-    package var fastPulseTempo = 160.0
+    package var fastPulseTempo = 185.0
     /// Weight of the bass-band envelope against the all-band one in the envelope that is tracked.
     package var bassWeight = 1.0
     /// ... in the envelope the beats are tracked on.
@@ -31,8 +31,34 @@ package struct BeatEstimator: Sendable {
     /// The beats move half a period only when the bass onsets between them are this many times those on them.
     package var phaseBassRatio = 4.0
     package var fastPulseSubdivision = 0.25
+    /// The tracker follows the per-window tempo curve only when it moves more than this (relative) from its median.
+    package var variableTempoDeviation = 0.04
+    /// With a tempo curve, a steady period at the same level is taken instead when its beats' mean onset strength
+    /// reaches this fraction of the curve's.
+    package var preferSteadyTempo = true
+    package var steadyTempoMargin = 0.97
+    /// ... unless the curve is a trend (R² of a line through it at least this): a ramp or a step is kept.
+    package var tempoTrendFit = 0.7
     /// Below this confidence no beats are returned.
     package var minimumConfidence = 0.3
+    /// A track below `minimumConfidence` still returns the beats of its reliable sections when they hold at least
+    /// this many beats, in sections of at least `minimumSpanSeconds`.
+    package var minimumPartialBeats = 8
+    package var minimumSpanSeconds = 8.0
+    /// Seconds each side of an autocorrelation window's centre that its local confidence vouches for.
+    package var spanMarkSeconds = 1.0
+    /// Also for a track above `minimumConfidence`, return only the beats inside its reliable sections.
+    package var onlyReliableBeats = false
+    /// How the metrical level (the pulse among its multiples and fractions) is chosen.
+    package enum MetricalSelection: Sendable { case subdivision, scored }
+    package var metricalSelection = MetricalSelection.subdivision
+    /// Autocorrelation peaks tried as tempo candidates besides the multiples of the coarse period.
+    package var candidatePeaks = 5
+    /// Centre (BPM) and spread (octaves) of the tempo prior that weighs the scored candidates.
+    package var levelPriorTempo = 130.0
+    package var levelPriorOctaves = 0.8
+    /// Exponent of the periodicity (autocorrelation at the candidate's period) in a candidate's score.
+    package var levelPeriodicityWeight = 0.25
 
     package init() {}
 
@@ -43,6 +69,8 @@ package struct BeatEstimator: Sendable {
         package var tempo: Double
         package var confidence: Double
         package var beatFrames: [Int]
+        /// Frame ranges whose own (local) confidence reaches `minimumConfidence`: the beats there can be trusted.
+        package var reliableSpans: [ClosedRange<Int>] = []
         /// Diagnostics for the benchmark and tests.
         package var periodicity: Double
         package var agreement: Double
@@ -89,30 +117,22 @@ package struct BeatEstimator: Sendable {
             let reference = curve.sorted()[curve.count / 2]
             coarse = fold(global, to: reference)
             let deviation = curve.map { abs($0 / reference - 1) }.max() ?? 0
-            if deviation > 0.04 { variable = curve.map { $0 / reference } }  // relative to the reference
+            if deviation > variableTempoDeviation { variable = curve.map { $0 / reference } }  // relative to the reference
             if variable != nil { coarse = reference }
         }
 
         // 2. Metrical level: each candidate is tracked (3.) and phase-corrected; from the slowest, go faster while
         //    the onsets halfway between beats are as strong as the onsets on them.
         let localScore = smoothedScore(trackingEnv, period: coarse)
-        var candidates: [Double] = []
-        for factor in [4.0, 2.0, 1.0, 0.5, 0.25] {
-            let p = coarse * factor
-            let bpm = 60 * frameRate / p
-            guard bpm >= minTempo, bpm <= maxTempo else { continue }
-            candidates.append(variable == nil ? (refinePeak(acf.mean, near: p, tolerance: 0.06) ?? p) : p)
-        }
-        if candidates.isEmpty { candidates = [coarse] }
         struct Level {
             var period: Double
             var periods: [Double]?
             var beats: [Int]
             var ratio: Double
             var lowRatio: Double
+            var score: Double
         }
-        let levels = candidates.map { p -> Level in
-            let periods = variable.map { framePeriods($0.map { $0 * p }, centres: acf.windowCentres, frameCount: n) }
+        func level(_ p: Double, periods: [Double]?) -> Level {
             // 3. Ellis' dynamic programme at this level.
             var tracked = dynamicProgram(localScore, periods: periods, period: p)
             // Phase first: when the bass onsets fall overwhelmingly between the beats, the beats sit on the
@@ -121,21 +141,83 @@ package struct BeatEstimator: Sendable {
             let ratio = subdivisionStrength(env, beats: tracked)
             // Onsets between the beats that carry no bass (chords on the off-beat) do not make a faster pulse.
             let lowRatio = low.isEmpty ? 1 : subdivisionStrength(low, beats: tracked)
-            debugLog?("candidate bpm \(60 * frameRate / p) variable \(periods != nil) beats \(tracked.count) ratio \(ratio) low \(lowRatio)")
-            return Level(period: p, periods: periods, beats: tracked, ratio: ratio, lowRatio: lowRatio)
+            let score = levelScore(full, beats: tracked, period: p, acf: acf, frameRate: frameRate)
+            debugLog?("candidate bpm \(60 * frameRate / p) variable \(periods != nil) beats \(tracked.count) ratio \(ratio) low \(lowRatio) score \(score)")
+            return Level(period: p, periods: periods, beats: tracked, ratio: ratio, lowRatio: lowRatio, score: score)
         }
-        var chosen = levels[levels.count - 1]
-        for (index, level) in levels.enumerated() {
-            guard index + 1 < levels.count else { break }
-            let faster = levels[index + 1]
-            let fasterTempo = 60 * frameRate / faster.period
-            // A pulse above `fastPulseTempo` must also be clean (little between its own beats); otherwise a dense
-            // groove (syncopated bass, sixteenths) keeps its slower, perceived pulse.
-            let goFaster = level.ratio >= subdivisionRatio && level.lowRatio >= bassSubdivisionRatio
-                && (fasterTempo <= fastPulseTempo || faster.ratio < fastPulseSubdivision)
-            if !goFaster {
-                chosen = level
-                break
+        var chosen: Level
+        switch metricalSelection {
+        case .subdivision:
+            var candidates: [Double] = []
+            for factor in [4.0, 2.0, 1.0, 0.5, 0.25] {
+                let p = coarse * factor
+                let bpm = 60 * frameRate / p
+                guard bpm >= minTempo, bpm <= maxTempo else { continue }
+                candidates.append(variable == nil ? (refinePeak(acf.mean, near: p, tolerance: 0.06) ?? p) : p)
+            }
+            if candidates.isEmpty { candidates = [coarse] }
+            let levels = candidates.map { p in
+                level(p, periods: variable.map { framePeriods($0.map { $0 * p }, centres: acf.windowCentres, frameCount: n) })
+            }
+            chosen = levels[levels.count - 1]
+            for (index, level) in levels.enumerated() {
+                guard index + 1 < levels.count else { break }
+                let faster = levels[index + 1]
+                let fasterTempo = 60 * frameRate / faster.period
+                // A pulse above `fastPulseTempo` must also be clean (little between its own beats); otherwise a
+                // dense groove (syncopated bass, sixteenths) keeps its slower, perceived pulse.
+                let goFaster = level.ratio >= subdivisionRatio && level.lowRatio >= bassSubdivisionRatio
+                    && (fasterTempo <= fastPulseTempo || faster.ratio < fastPulseSubdivision)
+                if !goFaster {
+                    chosen = level
+                    break
+                }
+            }
+        case .scored:
+            // Candidates: the strongest autocorrelation peaks in the tempo range, and the coarse period times 2, 1/2,
+            // 3/2, 2/3, 3 and 1/3 (octave and binary/ternary confusions). Each is tracked; the one whose beats sit on
+            // the strongest onsets wins, weighted by a log-normal tempo prior and the periodicity at its period.
+            var periodsTried: [Double] = []
+            var levels: [Level] = []
+            func consider(_ p: Double, periods: [Double]?) {
+                let bpm = 60 * frameRate / p
+                guard bpm >= minTempo, bpm <= maxTempo, !periodsTried.contains(where: { abs(p / $0 - 1) < 0.04 }) else { return }
+                periodsTried.append(p)
+                levels.append(level(p, periods: periods))
+            }
+            let factors = [1.0, 2.0, 0.5, 1.5, 2.0 / 3.0, 3.0, 1.0 / 3.0]
+            for factor in factors {
+                let raw = coarse * factor
+                if let variable {
+                    consider(raw, periods: framePeriods(variable.map { $0 * raw }, centres: acf.windowCentres, frameCount: n))
+                } else {
+                    consider(refinePeak(acf.mean, near: raw, tolerance: 0.06) ?? raw, periods: nil)
+                }
+            }
+            let loLag = max(2, Int((60 * frameRate / maxTempo).rounded(.down)))
+            let hiLag = min(acf.mean.count - 2, Int((60 * frameRate / minTempo).rounded(.up)))
+            if loLag < hiLag {
+                let ac = acf.mean
+                var peaks: [Int] = []
+                for lag in loLag...hiLag where ac[lag] > 0 && ac[lag] >= ac[lag - 1] && ac[lag] >= ac[lag + 1] { peaks.append(lag) }
+                peaks.sort { ac[$0] > ac[$1] }
+                peaks = Array(peaks.prefix(candidatePeaks))
+                for lag in peaks { consider(refinePeak(acf.mean, near: Double(lag), tolerance: 0.05) ?? Double(lag), periods: nil) }
+            }
+            guard let best = levels.max(by: { $0.score < $1.score }) else { return empty }
+            chosen = best
+        }
+        // A tempo curve must earn its keep: when one steady period at the same level puts the beats on onsets as
+        // strong as the curve's, the curve was following noise in the window peaks (real music), not the tempo.
+        if let curve = variable, preferSteadyTempo, trendFit(curve) < tempoTrendFit {
+            let steadyPeriod = refinePeak(acf.mean, near: chosen.period, tolerance: 0.08) ?? chosen.period
+            let steady = level(steadyPeriod, periods: nil)
+            let curveStrength = meanStrength(full, beats: chosen.beats)
+            let steadyStrength = meanStrength(full, beats: steady.beats)
+            debugLog?("steady \(60 * frameRate / steadyPeriod) strength \(steadyStrength) vs curve \(curveStrength)")
+            if steady.beats.count >= 4 && steadyStrength >= steadyTempoMargin * curveStrength {
+                chosen = steady
+                variable = nil
             }
         }
         let period = chosen.period
@@ -159,11 +241,95 @@ package struct BeatEstimator: Sendable {
         periodicity = max(0, min(1, periodicity))
         let agreement = onsetAgreement(env, beats: beats)
         let confidence = max(0, min(1, (periodicity - 0.1) / 0.3)) * agreement
+        // 6. The same confidence per section: where it holds, the beats there are reliable even when the track as a
+        //    whole is not (a rubato intro, a breakdown, a pulse that comes in late).
+        let spans = reliableSpans(env, beats: beats, acf: acf, period: period, variable: variable, frameRate: frameRate)
+        debugLog?("confidence \(confidence) periodicity \(periodicity) agreement \(agreement) spans \(spans)")
+        let inSpans = beats.filter { b in spans.contains { $0.contains(b) } }
         guard confidence >= minimumConfidence else {
-            return Result(tempo: 0, confidence: confidence, beatFrames: [], periodicity: periodicity, agreement: agreement)
+            // Partial beats: only those inside reliable sections, and only when those sections hold a real pulse.
+            guard inSpans.count >= minimumPartialBeats else {
+                return Result(tempo: 0, confidence: confidence, beatFrames: [], periodicity: periodicity, agreement: agreement)
+            }
+            return Result(tempo: tempoFromBeats(inSpans, frameRate: frameRate, period: period, periods: local), confidence: confidence,
+                          beatFrames: inSpans, reliableSpans: spans, periodicity: periodicity, agreement: agreement)
         }
-        return Result(tempo: tempoFromBeats(beats, frameRate: frameRate, period: period, periods: local), confidence: confidence, beatFrames: beats,
-                      periodicity: periodicity, agreement: agreement)
+        let kept = onlyReliableBeats && inSpans.count >= minimumPartialBeats ? inSpans : beats
+        return Result(tempo: tempoFromBeats(kept, frameRate: frameRate, period: period, periods: local), confidence: confidence,
+                      beatFrames: kept, reliableSpans: spans, periodicity: periodicity, agreement: agreement)
+    }
+
+    /// Sections (unions of autocorrelation windows) whose local confidence, computed as the track's from the
+    /// window's periodicity at the tracked period and the beats inside it, reaches `minimumConfidence`. Spans
+    /// shorter than `minimumSpanSeconds` are dropped; each span is clipped to the first and last beat inside it.
+    func reliableSpans(_ env: [Double], beats: [Int], acf: Autocorrelation, period: Double, variable: [Double]?, frameRate: Double) -> [ClosedRange<Int>] {
+        guard beats.count >= 2, !acf.windows.isEmpty else { return [] }
+        let n = env.count
+        let mean = env.reduce(0, +) / Double(n)
+        let sd = (env.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n)).squareRoot()
+        let threshold = mean + sd
+        let half = Int((windowSeconds * frameRate / 2).rounded())
+        let markHalf = Int((spanMarkSeconds * frameRate).rounded())
+        var good = [Bool](repeating: false, count: n)
+        for (w, ac) in acf.windows.enumerated() {
+            let centre = acf.windowCentres[w]
+            let lo = max(0, centre - half), hi = min(n - 1, centre + half)
+            let inside = beats.filter { $0 >= lo && $0 <= hi }
+            guard inside.count >= 4 else { continue }
+            let p = variable.map { $0[w] * period } ?? period
+            let periodicity = max(0, min(1, interpolate(ac, at: p)))
+            let hits = inside.filter { strength(env, at: $0, radius: 1) > threshold }.count
+            let local = max(0, min(1, (periodicity - 0.1) / 0.3)) * Double(hits) / Double(inside.count)
+            // Mark the middle of the window (its own stretch of the hop grid), or to the edge for the end windows.
+            let markLo = w == 0 ? 0 : max(0, centre - markHalf)
+            let markHi = w == acf.windows.count - 1 ? n - 1 : min(n - 1, centre + markHalf)
+            if local >= minimumConfidence && markLo <= markHi { for f in markLo...markHi { good[f] = true } }
+        }
+        var spans: [ClosedRange<Int>] = []
+        var f = 0
+        let minimumFrames = Int(minimumSpanSeconds * frameRate)
+        while f < n {
+            guard good[f] else { f += 1; continue }
+            var end = f
+            while end + 1 < n && good[end + 1] { end += 1 }
+            // From the first to the last beat of the section that lands on a clear onset.
+            let inside = beats.filter { $0 >= f && $0 <= end && strength(env, at: $0, radius: 1) > threshold }
+            if end - f + 1 >= minimumFrames, let first = inside.first, let last = inside.last, first < last { spans.append(first...last) }
+            f = end + 1
+        }
+        return spans
+    }
+
+    /// R² of a straight line through the tempo curve: high for a ramp or a step, low for a curve that wanders.
+    func trendFit(_ curve: [Double]) -> Double {
+        let n = Double(curve.count)
+        guard curve.count >= 3 else { return 0 }
+        let mx = (n - 1) / 2, my = curve.reduce(0, +) / n
+        var sxy = 0.0, sxx = 0.0, syy = 0.0
+        for (i, y) in curve.enumerated() {
+            sxy += (Double(i) - mx) * (y - my); sxx += (Double(i) - mx) * (Double(i) - mx); syy += (y - my) * (y - my)
+        }
+        guard sxx > 0, syy > 0 else { return 0 }
+        return sxy * sxy / (sxx * syy)
+    }
+
+    /// Mean onset strength on the beats.
+    func meanStrength(_ env: [Double], beats: [Int]) -> Double {
+        guard !beats.isEmpty else { return 0 }
+        return beats.reduce(0) { $0 + strength(env, at: $1, radius: 1) } / Double(beats.count)
+    }
+
+    /// How well a candidate's beats explain the onsets: the mean onset strength on its beats (the envelope has unit
+    /// standard deviation), times the tempo prior, times the periodicity at its period to a small power.
+    func levelScore(_ env: [Double], beats: [Int], period: Double, acf: Autocorrelation, frameRate: Double) -> Double {
+        guard beats.count >= 4 else { return 0 }
+        var on = 0.0
+        for b in beats { on += strength(env, at: b, radius: 1) }
+        on /= Double(beats.count)
+        let bpm = 60 * frameRate / period
+        let z = log2(bpm / levelPriorTempo) / levelPriorOctaves
+        let periodicity = max(0.01, interpolate(acf.mean, at: period))
+        return on * exp(-0.5 * z * z) * pow(periodicity, levelPeriodicityWeight)
     }
 
     // MARK: - Autocorrelation

@@ -7,11 +7,14 @@ public struct BeatTracker: Sendable {
     /// Rate the audio is resampled to before analysis.
     package static let analysisRate = 22050
     /// Bumped whenever a change can alter results (it keys the cache).
-    package static let algorithmVersion = 3
+    package static let algorithmVersion = 4
     /// Seconds added to every beat time to correct the envelope's latency. Measured on the benchmark's rendered MIDI
     /// tracks, the mean offset to the true beats is -12...+13 ms depending on the instruments (frames are 23 ms), so
     /// no correction is applied.
     package static let onsetLatency = 0.0
+
+    /// Below this whole-track confidence, only the beats of reliable sections are returned (see `BeatAnalysis`).
+    public static var minimumConfidence: Double { BeatEstimator().minimumConfidence }
 
     package var onsets = OnsetDetector()
     package var estimator = BeatEstimator()
@@ -46,8 +49,13 @@ public struct BeatTracker: Sendable {
         let beats = result.beatFrames
             .map { envelope.time(ofFrame: Double($0)) + Self.onsetLatency }
             .filter { $0 >= 0 && $0 <= duration }
+        let spans = result.reliableSpans.compactMap { span -> ClosedRange<Double>? in
+            let lo = max(0, envelope.time(ofFrame: Double(span.lowerBound)) + Self.onsetLatency)
+            let hi = min(duration, envelope.time(ofFrame: Double(span.upperBound)) + Self.onsetLatency)
+            return lo < hi ? lo...hi : nil
+        }
         return BeatAnalysis(tempo: beats.isEmpty ? 0 : result.tempo, confidence: result.confidence, beats: beats,
-                            analysedDuration: duration, trackDuration: duration)
+                            analysedDuration: duration, trackDuration: duration, reliableSpans: beats.isEmpty ? [] : spans)
     }
 
     /// The length of the track in seconds, from the container (or counted from its packets), without decoding.

@@ -20,7 +20,8 @@ enum TrackFixtures {
 
     /// A 4/4 groove at `bpm`: piano chords on every beat, bass, and (with `drums`) kick/snare/hi-hats.
     /// With `offbeatChords`, the chords sit on the off-beats and only the bass marks the beat (no drums).
-    static func midi(bpm: Double, bars: Int, drums: Bool, quietIntroBars: Int = 0, offbeatChords: Bool = false) -> (data: [UInt8], beats: [Double]) {
+    /// `meter` is the number of beats a bar (3: a waltz, bass on the first beat, chords on every beat).
+    static func midi(bpm: Double, bars: Int, drums: Bool, quietIntroBars: Int = 0, offbeatChords: Bool = false, meter: Int = 4) -> (data: [UInt8], beats: [Double]) {
         let ticks = 480
         var events: [(tick: Int, order: Int, bytes: [UInt8])] = []
         func note(_ tick: Int, _ channel: UInt8, _ key: UInt8, _ velocity: UInt8, _ length: Int) {
@@ -33,9 +34,9 @@ enum TrackFixtures {
         events.append((0, 0, [0xC1, 33]))
         let chords: [[UInt8]] = [[60, 64, 67], [55, 59, 62], [57, 60, 64], [53, 57, 60]]
         var beats: [Double] = []
-        for b in 0..<(bars * 4) {
+        for b in 0..<(bars * meter) {
             let tick = b * ticks
-            let (bar, beat) = b.quotientAndRemainder(dividingBy: 4)
+            let (bar, beat) = b.quotientAndRemainder(dividingBy: meter)
             beats.append(Double(b) * 60 / bpm)
             let chord = chords[bar % chords.count]
             let quiet = bar < quietIntroBars
@@ -46,6 +47,11 @@ enum TrackFixtures {
             }
             for key in chord { note(tick, 0, key, quiet ? 30 : (beat == 0 ? 88 : 72), ticks * 9 / 10) }
             if quiet { continue }
+            if meter == 3 {
+                if beat == 0 { note(tick, 1, chord[0] - 24, 100, ticks * 8 / 10) }
+                if drums { note(tick, 9, beat == 0 ? 36 : 42, beat == 0 ? 110 : 70, ticks / 4) }
+                continue
+            }
             note(tick, 1, chord[0] - 24 + (beat % 2 == 0 ? 0 : 7), beat % 2 == 0 ? 95 : 75, ticks * 8 / 10)
             if drums {
                 note(tick, 9, beat % 2 == 0 ? 36 : 38, beat % 2 == 0 ? 112 : 100, ticks / 4)
@@ -80,9 +86,9 @@ enum TrackFixtures {
     static func be32(_ v: Int) -> [UInt8] { [UInt8(v >> 24 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
 
     /// Renders (once, cached by name) a track to WAV at 44.1 kHz.
-    static func track(bpm: Double, bars: Int, drums: Bool, quietIntroBars: Int = 0, offbeatChords: Bool = false) throws -> Track {
-        let (data, beats) = midi(bpm: bpm, bars: bars, drums: drums, quietIntroBars: quietIntroBars, offbeatChords: offbeatChords)
-        let name = "groove-\(Int(bpm))-\(bars)-\(drums ? "drums" : "piano")-\(quietIntroBars)\(offbeatChords ? "-offbeat" : "")-v1"
+    static func track(bpm: Double, bars: Int, drums: Bool, quietIntroBars: Int = 0, offbeatChords: Bool = false, meter: Int = 4) throws -> Track {
+        let (data, beats) = midi(bpm: bpm, bars: bars, drums: drums, quietIntroBars: quietIntroBars, offbeatChords: offbeatChords, meter: meter)
+        let name = "groove-\(Int(bpm))-\(bars)-\(drums ? "drums" : "piano")-\(quietIntroBars)\(offbeatChords ? "-offbeat" : "")\(meter == 4 ? "" : "-\(meter)of4")-v1"
         try FileManager.default.createDirectory(at: cacheDirectory, withIntermediateDirectories: true)
         let wav = cacheDirectory.appendingPathComponent(name + ".wav")
         if !FileManager.default.fileExists(atPath: wav.path) {
