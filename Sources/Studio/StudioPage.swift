@@ -314,7 +314,7 @@ async function preview() {
   state.previewBusy = true; state.previewAgain = false;
   const at = parseFloat($("scrubber").value);
   try {
-    const r = await api("POST", "/api/preview", { yaml: source.value, file: state.file, at, text: $("caption").value });
+    const r = await api("POST", "/api/preview", { yaml: source.value, file: state.file, at, text: $("caption").value, fields: fieldValues() });
     if (r.data && r.data.ok && r.data.still) {
       await loadStill(r.data.still);
       state.plan = r.data.plan; renderPlan(); renderProblems();
@@ -402,6 +402,11 @@ $("timeline").addEventListener("click", (e) => {
 });
 
 // ---- merge fields (templates v2) ----
+function fieldValues() {
+  const values = {};
+  for (const input of $("fields-form").querySelectorAll("input")) { if (input.value !== "") values[input.name] = input.value; }
+  return values;
+}
 function renderFields(fields) {
   state.fields = fields;
   const form = $("fields-form"); form.innerHTML = "";
@@ -514,7 +519,7 @@ $("reset-inputs").addEventListener("click", async () => { await refreshInputs((a
 $("video-button").addEventListener("click", async () => {
   const btn = $("video-button"); btn.disabled = true;
   $("video-bar").style.width = "0%"; $("video-state").textContent = "Starting…";
-  const r = await api("POST", "/api/video", { yaml: source.value, file: state.file, text: $("caption").value });
+  const r = await api("POST", "/api/video", { yaml: source.value, file: state.file, text: $("caption").value, fields: fieldValues() });
   if (!r.ok) { $("video-state").textContent = r.data ? r.data.error : "cannot render"; btn.disabled = false; return; }
   const id = r.data.id;
   const poll = async () => {

@@ -17,7 +17,7 @@ public struct StudioServer: Sendable {
     public var configuration: StudioConfiguration { workspace.configuration }
 
     struct LintRequest: Decodable { var yaml: String; var file: String? }
-    struct PreviewRequest: Decodable { var yaml: String; var file: String?; var at: Double?; var text: String? }
+    struct PreviewRequest: Decodable { var yaml: String; var file: String?; var at: Double?; var text: String?; var fields: [String: String]? }
     struct SaveRequest: Decodable { var id: String; var yaml: String; var force: Bool? }
     struct NewRequest: Decodable { var from: String; var name: String }
 
@@ -58,7 +58,7 @@ public struct StudioServer: Sendable {
                 return try Self.json(PreviewResponse(ok: false, diagnostics: lint.diagnostics, fields: lint.fields, still: nil, plan: nil, error: nil))
             }
             do {
-                let still = try await w.still(yaml: body.yaml, at: body.at ?? 1, text: Self.caption(body.text))
+                let still = try await w.still(yaml: body.yaml, at: body.at ?? 1, text: Self.caption(body.text), fields: body.fields ?? [:])
                 return try Self.json(PreviewResponse(ok: true, diagnostics: [], fields: lint.fields, still: "/stills/\(still.file)", plan: still.plan, error: nil))
             } catch {
                 // Lints clean but cannot be planned or drawn (e.g. a missing asset): shown as a problem without a position.
@@ -90,7 +90,7 @@ public struct StudioServer: Sendable {
             let body = try await Self.decode(PreviewRequest.self, request)
             let (lint, _) = w.lint(body.yaml, file: Self.fileName(body.file))
             guard lint.ok else { throw StudioError(.invalid, "the template has problems; fix them before rendering a video") }
-            return try Self.json(VideoStart(id: try w.startVideo(yaml: body.yaml, text: Self.caption(body.text))), status: .accepted)
+            return try Self.json(VideoStart(id: try w.startVideo(yaml: body.yaml, text: Self.caption(body.text), fields: body.fields ?? [:])), status: .accepted)
         }
         router.get("/api/video/{id}") { _, context in
             guard let status = w.video(context.parameters.get("id") ?? "") else { throw StudioError(.notFound, "no such preview video") }

@@ -180,7 +180,12 @@ final class StudioWorkspace: @unchecked Sendable {
     func lint(_ yaml: String, file: String) -> (LintResult, Template?) {
         do {
             let template = try TemplateParser.parse(yaml: yaml, file: file)
-            return (LintResult(ok: true, diagnostics: [], fields: [], name: template.name), template)
+            // Text and colour fields get an input; the caption has its own box, pictures keep their default.
+            let fields = template.fields.filter { $0.name != Template.captionField && $0.kind != .image }.map {
+                MergeField(name: $0.name, label: $0.description.isEmpty ? $0.name : "\($0.name): \($0.description)", kind: $0.kind.rawValue,
+                           defaultValue: $0.defaultValue ?? ($0.required ? Self.sample(for: $0) : nil))
+            }
+            return (LintResult(ok: true, diagnostics: [], fields: fields, name: template.name), template)
         } catch let e as SpecErrors {
             return (LintResult(ok: false, diagnostics: e.errors.map(Self.diagnostic), fields: [], name: nil), nil)
         } catch let e as SpecError {
@@ -274,11 +279,20 @@ final class StudioWorkspace: @unchecked Sendable {
 
     struct Still: Sendable { var file: String; var plan: PlanView }
 
+    /// A value that lets a required field's preview render before the designer types one.
+    static func sample(for field: FieldSpec) -> String {
+        switch field.kind {
+        case .color: "#E63946"
+        case .image, .text: String("Sample".prefix(field.maxLength))
+        }
+    }
+
     private final class PreparedStill {
         let key: String
         let plan: RenderPlan
-        let renderer: FilterGraphRenderer
-        init(key: String, plan: RenderPlan, renderer: FilterGraphRenderer) {
+        /// The whole renderer, once the draft is scrubbed; nil after an edit, when only one frame was prepared.
+        var renderer: FilterGraphRenderer?
+        init(key: String, plan: RenderPlan, renderer: FilterGraphRenderer?) {
             self.key = key
             self.plan = plan
             self.renderer = renderer
@@ -288,29 +302,34 @@ final class StudioWorkspace: @unchecked Sendable {
     /// Renders the frame at `time` of the draft to a JPEG in the stills folder. The prepared renderer (decoded
     /// pictures, the blended overlay loop, the caption) is kept for the last draft and inputs, so moving the scrubber
     /// only composes one frame; any edit prepares afresh.
-    func still(yaml: String, at time: Double, text: String?) async throws -> Still {
+    func still(yaml: String, at time: Double, text: String?, fields: [String: String] = [:]) async throws -> Still {
         let (images, audio) = try renderInputs()
-        let key = ([yaml, text ?? "", audio ?? ""] + images).joined(separator: "\u{0}")
+        let key = ([yaml, text ?? "", audio ?? ""] + images + fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).joined(separator: "\u{0}")
         let number = nextNumber()
         let name = "still-\(number).jpg"
         let dest = path("stills", name)
         let draftPath = path("drafts", "draft-\(number).yaml")
         let plan: RenderPlan = try await onQueue(stillQueue) { [self] in
+            // After an edit only the asked frame is prepared (one overlay frame, one shot's pictures: fast); the
+            // first scrub of the same draft prepares the whole renderer, and later scrubs only compose a frame.
+            let image: RGBAImage
             let entry: PreparedStill
             if let cached = preparedStill, cached.key == key {
                 entry = cached
+                let frame = min(entry.plan.frameCount - 1, Int((max(0, time) * Double(entry.plan.fps)).rounded(.down)))
+                if entry.renderer == nil { entry.renderer = try pipeline.prepare(entry.plan) }
+                do { image = try entry.renderer!.still(frame: frame) } catch { throw StudioError(.render, "\(error)") }
             } else {
                 preparedStill = nil  // free the old one before preparing the next
                 try Data(yaml.utf8).write(to: URL(fileURLWithPath: draftPath))
                 defer { try? FileManager.default.removeItem(atPath: draftPath) }
-                let request = RenderRequest(template: draftPath, images: images, audio: audio, text: text, quality: .normal, output: "unused.mp4")
+                let request = RenderRequest(template: draftPath, images: images, audio: audio, text: text, fields: fields, quality: .normal, output: "unused.mp4")
                 let plan = try pipeline.plan(request)
-                entry = PreparedStill(key: key, plan: plan, renderer: try pipeline.prepare(plan))
+                entry = PreparedStill(key: key, plan: plan, renderer: nil)
+                let frame = min(plan.frameCount - 1, Int((max(0, time) * Double(plan.fps)).rounded(.down)))
+                do { image = try pipeline.prepare(plan, stillFrame: frame).still(frame: frame) } catch { throw StudioError(.render, "\(error)") }
                 preparedStill = entry
             }
-            let frame = Int((max(0, time) * Double(entry.plan.fps)).rounded(.down))
-            let image: RGBAImage
-            do { image = try entry.renderer.still(frame: frame) } catch { throw StudioError(.render, "\(error)") }
             try ImageFile.writeJPEG(image, to: dest, quality: 3)
             return entry.plan
         }
@@ -330,7 +349,7 @@ final class StudioWorkspace: @unchecked Sendable {
 
     // MARK: Eco preview video
 
-    func startVideo(yaml: String, text: String?) throws -> String {
+    func startVideo(yaml: String, text: String?, fields: [String: String] = [:]) throws -> String {
         let (images, audio) = try renderInputs()
         let draft = try writeDraft(yaml)
         let id = "video-\(nextNumber())"
@@ -348,7 +367,7 @@ final class StudioWorkspace: @unchecked Sendable {
         let seconds = configuration.previewVideoSeconds
         videoQueue.async { [self] in
             defer { try? FileManager.default.removeItem(atPath: draft) }
-            let request = RenderRequest(template: draft, images: images, audio: audio, text: text, duration: seconds, quality: .eco, output: output)
+            let request = RenderRequest(template: draft, images: images, audio: audio, text: text, fields: fields, duration: seconds, quality: .eco, output: output)
             do {
                 _ = try pipeline.render(request, progress: { p in self.update(id) { $0.progress = p.fraction } })
                 update(id) { $0.state = "done"; $0.progress = 1; $0.url = "/media/\(id).mp4" }
