@@ -286,7 +286,7 @@ struct AdminHandlers: Sendable {
     func pageURL(_ stored: String?) async throws -> String? {
         guard let url = try await api.downloadURL(for: stored) else { return nil }
         let base = api.configuration.baseURL
-        return url.hasPrefix(base + "/files/") ? String(url.dropFirst(base.count)) : url
+        return url.hasPrefix(base + "/files/") || url.hasPrefix(base + "/files?") ? String(url.dropFirst(base.count)) : url
     }
 }
 

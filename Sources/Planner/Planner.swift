@@ -51,10 +51,14 @@ public struct BeatTimes: Sendable, Equatable {
     public var times: [Double]
     public var tempo: Double
     public var confidence: Double
-    public init(times: [Double], tempo: Double, confidence: Double) {
+    /// Sections (seconds) where the beats are reliable although the track as a whole is not (`confidence` below
+    /// the threshold): the planner cuts on beats there and on the fallback interval elsewhere.
+    public var reliableSpans: [ClosedRange<Double>]
+    public init(times: [Double], tempo: Double, confidence: Double, reliableSpans: [ClosedRange<Double>] = []) {
         self.times = times
         self.tempo = tempo
         self.confidence = confidence
+        self.reliableSpans = reliableSpans
     }
 }
 
@@ -253,6 +257,20 @@ public enum Planner {
         } else if let beats, beats.times.count >= 2, beats.confidence >= minimumBeatConfidence {
             let cuts = beatCuts(rule: rule, duration: duration, beats: beats.times)
             return (cuts, .beats(tempo: beats.tempo, beatCount: beats.times.filter { $0 < duration }.count))
+        } else if let beats, !beats.reliableSpans.isEmpty, beats.times.filter({ t in beats.reliableSpans.contains { $0.contains(t) } }).count >= 2 {
+            // Partial beats: on the beat where the music is reliable, every fallback interval elsewhere.
+            let spans = beats.reliableSpans
+            var candidates = beats.times.filter { t in spans.contains { $0.contains(t) } }.map { Cut(time: $0, beat: $0) }
+            var gapStart = 0.0
+            for span in spans.sorted(by: { $0.lowerBound < $1.lowerBound }) + [duration...duration] {
+                var t = gapStart + rule.fallbackInterval
+                while t < span.lowerBound - 1e-9 { candidates.append(Cut(time: t, beat: nil)); t += rule.fallbackInterval }
+                gapStart = max(gapStart, span.upperBound)
+            }
+            candidates.sort { $0.time < $1.time }
+            let cuts = greedyCuts(rule: rule, duration: duration, candidates: candidates.filter { $0.time > 0 && $0.time < duration })
+            let inVideo = beats.times.filter { t in t < duration && spans.contains { $0.contains(t) } }.count
+            return (cuts, .partial(tempo: beats.tempo, beatCount: inVideo, spans: spans.filter { $0.lowerBound < duration }))
         } else if let beats, beats.times.count >= 2 {
             reason = String(format: "beat confidence %.2f is below %.2f", beats.confidence, minimumBeatConfidence)
         } else if beats != nil {
@@ -285,14 +303,20 @@ public enum Planner {
     /// `maxShot`, an off-beat cut at `maxShot` keeps shots from dragging. The last shot is at least `minShot` long.
     static func beatCuts(rule: CutRule, duration: Double, beats: [Double]) -> [Cut] {
         let eligible = beats.enumerated().filter { $0.offset % rule.everyBeats == 0 }.map(\.element).filter { $0 > 0 && $0 < duration }
+        return greedyCuts(rule: rule, duration: duration, candidates: eligible.map { Cut(time: $0, beat: $0) })
+    }
+
+    /// The greedy walk over candidate cut times (sorted): the first at least `minShot` on, or an off-beat cut at
+    /// `maxShot` when none comes within it; the last shot at least `minShot` long.
+    static func greedyCuts(rule: CutRule, duration: Double, candidates eligible: [Cut]) -> [Cut] {
         var cuts: [Cut] = []
         var start = 0.0
         var i = 0
         while true {
-            while i < eligible.count && eligible[i] - start < rule.minShot - 1e-9 { i += 1 }
-            if i < eligible.count && eligible[i] - start <= rule.maxShot + 1e-9 {
-                cuts.append(Cut(time: eligible[i], beat: eligible[i]))
-                start = eligible[i]
+            while i < eligible.count && eligible[i].time - start < rule.minShot - 1e-9 { i += 1 }
+            if i < eligible.count && eligible[i].time - start <= rule.maxShot + 1e-9 {
+                cuts.append(eligible[i])
+                start = eligible[i].time
                 i += 1
             } else if start + rule.maxShot < duration - 1e-9 {
                 start += rule.maxShot

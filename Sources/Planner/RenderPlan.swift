@@ -485,9 +485,15 @@ public enum CutSource: Sendable, Equatable, CustomStringConvertible {
     case beats(tempo: Double, beatCount: Int)
     /// Cuts every `interval` seconds, and why.
     case fallback(interval: Double, reason: String)
+    /// Cuts on beats inside the sections where they are reliable, on the fallback interval elsewhere.
+    case partial(tempo: Double, beatCount: Int, spans: [ClosedRange<Double>])
     public var description: String {
         switch self {
         case .beats(let tempo, let n): "beats (\(n) beats, \(String(format: "%.1f", tempo)) BPM)"
+        case .partial(let tempo, let n, let spans):
+            "beats where they are reliable (\(n) beats, \(String(format: "%.1f", tempo)) BPM, in "
+                + spans.map { String(format: "%.1f–%.1f s", $0.lowerBound, $0.upperBound) }.joined(separator: ", ")
+                + "), the fallback interval elsewhere"
         case .fallback(let i, let why): "every \(i) s (\(why))"
         }
     }

@@ -105,7 +105,7 @@ struct FailingRenderer: JobRenderer {
         // -o: only flock itself holds the lock (its command, a sleep, does not inherit it).
         holder.arguments = ["-o", folder + "/.lock", "/usr/bin/sleep", "30"]
         try holder.run()
-        #expect(try await eventually(timeout: 20) { TemporaryFolders.isLive(folder) })
+        #expect(try await eventually(timeout: 60) { TemporaryFolders.isLive(folder) })
         #expect(JobWorker.removeStaleTemporaryFolders(in: root.path, minimumAge: 0) == 0, "held: live")
         kill(holder.processIdentifier, SIGKILL)
         // The kernel drops the lock as the process dies (no clean-up of its own ran): then the folder is swept.

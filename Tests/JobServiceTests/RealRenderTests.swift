@@ -36,7 +36,7 @@ import Testing
 
             let id = try await store.enqueue(NewJob(
                 tenantId: tenant.id, imageIds: imageIds, audioFile: audio.id.uuidString, textOverlay: "New in ✨",
-                overlayType: "golden-frame", durationTarget: 2, qualityMode: .eco))
+                overlayType: "golden-frame", durationTarget: 6, qualityMode: .eco))
             let temp = root.path + "/tmp"
             let config = WorkerConfiguration(
                 concurrency: 1, temporaryDirectory: temp, identity: "w-real", pollInterval: 1, progressInterval: 0.2)
@@ -59,12 +59,12 @@ import Testing
             let info = try FFprobe.probe(video)
             #expect(info.video?.codecName == "h264" && info.video?.width == 720 && info.video?.height == 1280)
             #expect(info.audio?.codecName == "aac")
-            #expect(abs(info.duration - 2) < 0.15)
+            #expect(abs(info.duration - 6) < 0.15)
             let thumbnail = try objects.filePath(forKey: try #require(job.outputThumbnailUrl))
             let jpeg = try Data(contentsOf: URL(fileURLWithPath: thumbnail))
             #expect(jpeg.starts(with: [0xFF, 0xD8, 0xFF]))
             #expect(folderIsEmpty(temp))
-            print("real render through the worker: eco 2 s golden-frame in \(job.processingTimeMs ?? 0) ms; progress values seen: \(seenProgress.sorted())")
+            print("real render through the worker: eco 6 s golden-frame in \(job.processingTimeMs ?? 0) ms; progress values seen: \(seenProgress.sorted())")
         }
     }
 }

@@ -59,6 +59,23 @@ let threeImages = ["/in/a.jpg", "/in/b.png", "/in/c.webp"]
         #expect(cuts.map { $0.beat != nil } == [true, false, false, true, true, false])
     }
 
+    @Test func partialBeatsCutOnTheBeatWhereReliableAndOnTheIntervalElsewhere() throws {
+        // The track as a whole is unreliable (0.1) but its 10-20 s section has a clear 120 BPM pulse.
+        let beats = stride(from: 10.0, through: 20.0, by: 0.5).map { $0 + 0.013 }
+        let p = try plan(try builtin("golden-frame"), PlanInputs(images: threeImages, audio: AudioInput(path: "/s.mp3", duration: 60), duration: 30,
+                                                                    beats: BeatTimes(times: beats, tempo: 120, confidence: 0.1, reliableSpans: [10...20])))
+        guard case .partial(let tempo, _, let spans) = p.cutSource else { Issue.record("expected partial beats, got \(p.cutSource)"); return }
+        #expect(tempo == 120 && spans == [10...20])
+        #expect(p.summary.contains("the fallback interval elsewhere"))
+        let shots = try #require(p.images?.shots)
+        let onBeats = shots.filter { $0.beat != nil }
+        #expect(onBeats.count >= 3, "cuts on beats inside the section")
+        #expect(onBeats.allSatisfy { (10...20.1).contains($0.start) })
+        // Outside the section: the 2 s interval, no beats.
+        #expect(shots.filter { $0.start < 9.9 && $0.start > 0 }.allSatisfy { $0.beat == nil && abs($0.start.remainder(dividingBy: 2)) < 0.04 })
+        #expect(shots.contains { $0.start > 20.5 && $0.beat == nil })
+    }
+
     @Test func lowConfidenceBeatsFallBackAndSaySo() throws {
         let p = try plan(try builtin("golden-frame"), PlanInputs(images: threeImages, audio: AudioInput(path: "/s.mp3", duration: 60),
                                                                     beats: BeatTimes(times: [1, 2, 3], tempo: 60, confidence: 0.1)))
