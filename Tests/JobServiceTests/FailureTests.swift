@@ -100,12 +100,18 @@ struct FailingRenderer: JobRenderer {
         defer { try? FileManager.default.removeItem(at: root) }
         let folder = root.path + "/rendc-worker-1-killed"
         try FileManager.default.createDirectory(atPath: folder + "/job-1/inputs", withIntermediateDirectories: true)
+        // A holder that says when it has the lock (a file), then sleeps; it is SIGKILLed below.
+        let signals = try Fixtures.temporaryDirectory("rendc-sweep-ready")
+        defer { try? FileManager.default.removeItem(at: signals) }
+        let ready = signals.path + "/locked"
         let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
-        // -o: only flock itself holds the lock (its command, a sleep, does not inherit it).
-        holder.arguments = ["-o", folder + "/.lock", "/usr/bin/sleep", "30"]
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        holder.arguments = ["-c", "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); open(sys.argv[2], 'w').close(); time.sleep(120)",
+                            folder + "/.lock", ready]
         try holder.run()
-        #expect(try await eventually(timeout: 60) { TemporaryFolders.isLive(folder) })
+        defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
+        #expect(try await eventually(timeout: 60) { FileManager.default.fileExists(atPath: ready) }, "the holder took the lock")
+        #expect(TemporaryFolders.isLive(folder))
         #expect(JobWorker.removeStaleTemporaryFolders(in: root.path, minimumAge: 0) == 0, "held: live")
         kill(holder.processIdentifier, SIGKILL)
         // The kernel drops the lock as the process dies (no clean-up of its own ran): then the folder is swept.

@@ -212,7 +212,7 @@ final class Locked<Value: Sendable>: @unchecked Sendable {
 
     @Test func reaperFailsAJobOnceItsAttemptsAreUsedUp() async throws {
         // A 1 s lease: the live job's 50 ms heartbeats keep it even on a loaded machine.
-        let policy = QueuePolicy(leaseDuration: 1, backoff: BackoffPolicy(base: 0, jitter: 0))
+        let policy = QueuePolicy(leaseDuration: 3, backoff: BackoffPolicy(base: 0, jitter: 0))
         try await withTestStore(policy: policy) { store, _ in
             let a = try await store.createTenant(name: "A")
             let id = try await store.enqueue(sampleJob(a.id, maxAttempts: 2))
@@ -235,7 +235,9 @@ final class Locked<Value: Sendable>: @unchecked Sendable {
                         }
                     }
                 }
-                try await Task.sleep(for: .milliseconds(1300))
+                // Past the crashed holder's 3 s lease; the live one heartbeats every 50 ms, so only a 3 s stall of
+                // this process (not a busy machine's usual hiccups) could let its lease lapse.
+                try await Task.sleep(for: .milliseconds(3300))
                 let reaped = try await store.reapExpiredLeases()
                 #expect(reaped.map(\.jobId) == [id])
                 #expect(reaped.first?.newStatus == (attempt == 1 ? .pending : .failed))
