@@ -18,8 +18,9 @@ final class MediaStage: Stage {
     private var clips: [Int: ClipPlayer] = [:]
     /// Straight into the frame: identity transform, full opacity, inside the canvas, no radius or shadow.
     private let direct: Bool
-    private let work: PlaneBuffer
-    private let second: PlaneBuffer
+    /// The layer's own buffers, made on first use (the direct path never needs them).
+    private lazy var work = PlaneBuffer(width: media.window.width, height: media.window.height)
+    private lazy var second = PlaneBuffer(width: media.window.width, height: media.window.height)
     private let masks: (luma: [UInt8], chroma: [UInt8])?
     private let shadow: AlphaLayer?
     private let shadowSprite: Sprite?
@@ -39,13 +40,12 @@ final class MediaStage: Stage {
         let inside = w.x >= 0 && w.y >= 0 && w.x + w.width <= canvasWidth && w.y + w.height <= canvasHeight
         direct = inside && layer.isStatic && layer.rotation.truncatingRemainder(dividingBy: 360) == 0 && layer.opacity >= 1
             && layer.radius == 0 && layer.shadow == nil
-        work = PlaneBuffer(width: w.width, height: w.height)
-        second = PlaneBuffer(width: w.width, height: w.height)
         scratch = .allocate(capacity: 3 * max(canvasWidth, w.width, 16) + 64)
         if layer.radius > 0 {
-            let l = Raster.coverage(.roundedRectangle, width: work.width, height: work.height, radius: Double(layer.radius))
-            var c = [UInt8](repeating: 0, count: work.chromaCount)
-            for y in 0..<(work.height / 2) { for x in 0..<(work.width / 2) { c[y * work.width / 2 + x] = l[(2 * y) * work.width + 2 * x] } }
+            let bw = max(2, w.width & ~1), bh = max(2, w.height & ~1)
+            let l = Raster.coverage(.roundedRectangle, width: bw, height: bh, radius: Double(layer.radius))
+            var c = [UInt8](repeating: 0, count: (bw / 2) * (bh / 2))
+            for y in 0..<(bh / 2) { for x in 0..<(bw / 2) { c[y * bw / 2 + x] = l[(2 * y) * bw + 2 * x] } }
             masks = (l, c)
         } else {
             masks = nil
@@ -53,7 +53,12 @@ final class MediaStage: Stage {
         if let s = layer.shadow {
             var shape = Raster.fill(.solid(.white), width: w.width, height: w.height)
             if layer.radius > 0 { Raster.mask(&shape, Raster.coverage(.roundedRectangle, width: w.width, height: w.height, radius: Double(layer.radius))) }
-            let (img, left, top) = Raster.shadow(of: shape, s)
+            var (img, left, top) = Raster.shadow(of: shape, s)
+            // Under the window's opaque middle the shadow never shows: leave it out so it costs only its rim.
+            let inset = layer.radius + 2
+            for row in max(0, top + inset)..<min(img.height, top + w.height - inset) {
+                for col in max(0, left + inset)..<min(img.width, left + w.width - inset) { img.pixels[(row * img.width + col) * 4 + 3] = 0 }
+            }
             var x = w.x - left, y = w.y - top
             var padded = img
             if x & 1 != 0 || y & 1 != 0 { padded = LayerArt.pad(img, left: x & 1, top: y & 1); x -= x & 1; y -= y & 1 }
@@ -111,11 +116,21 @@ final class MediaStage: Stage {
             try drawShot(shot, frame: frame, extraZoom: 1, into: work.planes, alpha: work)
         }
         if let masks {
-            rk_multiply_mask(work.y, masks.luma, work.lumaCount)
-            rk_multiply_mask(work.a, masks.luma, work.lumaCount)
-            rk_multiply_mask(work.u, masks.chroma, work.chromaCount)
-            rk_multiply_mask(work.v, masks.chroma, work.chromaCount)
-            rk_multiply_mask(work.ca, masks.chroma, work.chromaCount)
+            // Rounded corners: only the rows within the radius of the top and bottom edges are not fully covered.
+            let r = min(work.height / 2, layer.radius + 2) & ~1
+            masks.luma.withUnsafeBufferPointer { lm in
+                masks.chroma.withUnsafeBufferPointer { cm in
+                    for rows in [0..<r, (work.height - r)..<work.height] {
+                        let l = rows.lowerBound * work.width, n = rows.count * work.width
+                        rk_multiply_mask(work.y + l, lm.baseAddress! + l, n)
+                        rk_multiply_mask(work.a + l, lm.baseAddress! + l, n)
+                        let c = rows.lowerBound / 2 * (work.width / 2), m = rows.count / 2 * (work.width / 2)
+                        rk_multiply_mask(work.u + c, cm.baseAddress! + c, m)
+                        rk_multiply_mask(work.v + c, cm.baseAddress! + c, m)
+                        rk_multiply_mask(work.ca + c, cm.baseAddress! + c, m)
+                    }
+                }
+            }
         }
         let t = layer.transform(frame: frame, time: Double(frame) / Double(fps))
         if let shadow {
@@ -124,7 +139,7 @@ final class MediaStage: Stage {
             shadowSprite.draw(onto: dst, transform: t, pivot: layer.pivot)
         }
         let sprite = Sprite(buffer: work, x: media.window.x, y: media.window.y)
-        if t.isIdentityGeometry && direct {
+        if t.isIdentityGeometry {
             AlphaLayerBlit.blend(sprite, onto: dst, opacity: Int32((t.opacity * 256).rounded()))
         } else {
             sprite.draw(onto: dst, transform: t, pivot: layer.pivot)

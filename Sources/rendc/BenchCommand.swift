@@ -6,8 +6,14 @@ import Planner
 import RenderPipeline
 import SpecLang
 
-/// Peak resident memory of this process, in kilobytes.
+/// Peak resident memory of this process's own image, in kilobytes: `VmHWM` from /proc/self/status. (getrusage's
+/// `ru_maxrss` starts a spawned child at its parent's peak, so a bench's children would report the bench's own.)
 func peakRSSKilobytes() -> Int {
+    if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+       let kb = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") {
+        return kb
+    }
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Int(usage.ru_maxrss)
