@@ -291,17 +291,17 @@ import Testing
         let (img, _) = try RenderFixture.pipeline.still(RenderRequest(template: name, images: RenderFixture.images, text: "✨ Test Video", duration: 4, output: "x.mp4"), at: 1.5)
         let small = downscale(img, by: 4)
         #expect(small.width == golden.width && small.height == golden.height)
-        var total = 0, worst = 0
+        var total = 0, largest = 0
         for i in stride(from: 0, to: small.pixels.count, by: 4) {
             for k in 0..<3 {
                 let d = abs(Int(small.pixels[i + k]) - Int(golden.pixels[i + k]))
                 total += d
-                worst = max(worst, d)
+                largest = max(largest, d)
             }
         }
         let mean = Double(total) / Double(small.width * small.height * 3)
         #expect(mean < 1.5, "mean difference \(mean)")
-        #expect(worst < 48, "worst difference \(worst)")
+        #expect(largest < 48, "largest channel difference \(largest)")
     }
 }
 
