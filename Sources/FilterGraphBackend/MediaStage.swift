@@ -320,14 +320,18 @@ enum AlphaLayerBlit {
         let x0 = max(0, s.x), y0 = max(0, s.y)
         let x1 = min(dst.width, s.x + b.width), y1 = min(dst.height, s.y + b.height)
         guard x1 > x0, y1 > y0 else { return }
+        // Full opacity: the plain kernel, whose opaque and transparent pixels are a copy and a skip.
+        let blend: (UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>, Int32) -> Void = opacity >= 256
+            ? { rk_blend_premul_row($0, $1, $2, $3) }
+            : { rk_blend_premul_row_opacity($0, $1, $2, $3, opacity) }
         for y in y0..<y1 {
             let sr = (y - s.y) * b.width + (x0 - s.x)
-            rk_blend_premul_row_opacity(dst.y + y * dst.yStride + x0, b.y + sr, b.a + sr, Int32(x1 - x0), opacity)
+            blend(dst.y + y * dst.yStride + x0, b.y + sr, b.a + sr, Int32(x1 - x0))
         }
         for y in (y0 / 2)..<(y1 / 2) {
             let sr = (y - s.y / 2) * (b.width / 2) + (x0 / 2 - s.x / 2)
-            rk_blend_premul_row_opacity(dst.u + y * dst.cStride + x0 / 2, b.u + sr, b.ca + sr, Int32((x1 - x0) / 2), opacity)
-            rk_blend_premul_row_opacity(dst.v + y * dst.cStride + x0 / 2, b.v + sr, b.ca + sr, Int32((x1 - x0) / 2), opacity)
+            blend(dst.u + y * dst.cStride + x0 / 2, b.u + sr, b.ca + sr, Int32((x1 - x0) / 2))
+            blend(dst.v + y * dst.cStride + x0 / 2, b.v + sr, b.ca + sr, Int32((x1 - x0) / 2))
         }
     }
 }
