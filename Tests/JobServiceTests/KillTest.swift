@@ -43,6 +43,7 @@ import Glibc
             }
 
             var spawned = 0
+            var logs: [Int32: String] = [:]
             func startWorker() throws -> Process {
                 spawned += 1
                 let process = Process()
@@ -65,6 +66,7 @@ import Glibc
                 process.standardError = handle
                 process.standardInput = FileHandle.nullDevice
                 try process.run()
+                logs[process.processIdentifier] = log
                 return process
             }
 
@@ -92,7 +94,12 @@ import Glibc
             let counts = try await store.statusCounts(tenantId: tenant.id)
             #expect(counts == [.completed: Self.jobCount], "every job completed, none pending, processing or failed (last count \(lastCompleted))")
 
-            // Graceful stop: SIGTERM, exit status 0.
+            // Graceful stop: SIGTERM, exit status 0 — once each worker has started (its signal handlers are in
+            // place when it logs "worker started"; a SIGTERM before that is the default action, not a drain).
+            for worker in workers where worker.isRunning {
+                let log = logs[worker.processIdentifier] ?? ""
+                #expect(try await eventually(timeout: 60) { (try? String(contentsOfFile: log, encoding: .utf8))?.contains("worker started") == true })
+            }
             for worker in workers where worker.isRunning { kill(worker.processIdentifier, SIGTERM) }
             for worker in workers {
                 let deadline = Date().addingTimeInterval(15)
