@@ -126,10 +126,7 @@ enum LayerArt {
 
     static func pad(_ img: RGBAImage, left: Int, top: Int) -> RGBAImage {
         var out = RGBAImage(width: img.width + left, height: img.height + top)
-        for row in 0..<img.height {
-            let s = row * img.width * 4, d = ((row + top) * out.width + left) * 4
-            out.pixels.replaceSubrange(d..<(d + img.width * 4), with: img.pixels[s..<(s + img.width * 4)])
-        }
+        Raster.place(img.pixels, width: img.width, height: img.height, at: (left, top), into: &out)
         return out
     }
 
@@ -143,14 +140,7 @@ enum LayerArt {
         let scaled = try RGBAScaler().scaleRGBA(decoded.pixels, width: decoded.width, height: decoded.height, toWidth: w, toHeight: h)
         var out = RGBAImage(width: box.width, height: box.height)
         let ox = (box.width - w) / 2, oy = (box.height - h) / 2
-        for row in 0..<box.height {
-            let sr = row - oy
-            guard sr >= 0, sr < h else { continue }
-            let c0 = max(0, ox), c1 = min(box.width, ox + w)
-            guard c1 > c0 else { continue }
-            let s = (sr * w + (c0 - ox)) * 4, d = (row * box.width + c0) * 4
-            out.pixels.replaceSubrange(d..<(d + (c1 - c0) * 4), with: scaled[s..<(s + (c1 - c0) * 4)])
-        }
+        Raster.place(scaled, width: w, height: h, at: (ox, oy), into: &out)
         if radius > 0 {
             // Round the corners of the picture itself, not of the empty box around a contained one.
             var mask = [UInt8](repeating: 0, count: box.width * box.height)
@@ -312,14 +302,7 @@ final class ClipPlayer {
         let sw = max(2, Int((fw * s).rounded())), sh = max(2, Int((fh * s).rounded()))
         let scaled = try scaler.convert(frame, width: sw, height: sh, path: path)
         var out = RGBAImage(width: width, height: height)
-        let ox = (width - sw) / 2, oy = (height - sh) / 2
-        for row in 0..<height {
-            let sr = row - oy
-            guard sr >= 0, sr < sh else { continue }
-            let c0 = max(0, ox), c1 = min(width, ox + sw)
-            let src = (sr * sw + (c0 - ox)) * 4, dst = (row * width + c0) * 4
-            out.pixels.replaceSubrange(dst..<(dst + (c1 - c0) * 4), with: scaled[src..<(src + (c1 - c0) * 4)])
-        }
+        Raster.place(scaled, width: sw, height: sh, at: ((width - sw) / 2, (height - sh) / 2), into: &out)
         return .premultiplied(out)
     }
 }

@@ -44,11 +44,9 @@ final class PlaneBuffer {
         let w = image.width + (image.width & 1), h = image.height + (image.height & 1)
         var pixels = image.pixels
         if w != image.width || h != image.height {
-            var padded = [UInt8](repeating: 0, count: w * h * 4)
-            for row in 0..<image.height {
-                padded.replaceSubrange(row * w * 4..<(row * w * 4 + image.width * 4), with: image.pixels[row * image.width * 4..<(row + 1) * image.width * 4])
-            }
-            pixels = padded
+            var padded = RGBAImage(width: w, height: h)
+            Raster.place(image.pixels, width: image.width, height: image.height, at: (0, 0), into: &padded)
+            pixels = padded.pixels
         }
         if opacity < 1 {
             let o = max(0, opacity)
@@ -95,14 +93,7 @@ final class Sprite {
             let e1 = -(i10 * (px + dx) + i11 * (py + dy)) + py - oy
             return [i00, i01, e0, i10, i11, e1]
         }
-        // Bounding box of the transformed sprite on the canvas.
-        let w = Double(buffer.width), h = Double(buffer.height)
-        var minX = Double.infinity, minY = Double.infinity, maxX = -Double.infinity, maxY = -Double.infinity
-        for (cx, cy) in [(0.0, 0.0), (w, 0), (0, h), (w, h)] {
-            let px = Double(x) + cx - pivot.x, py = Double(y) + cy - pivot.y
-            let qx = s * (c * px - sn * py) + pivot.x + t.dx, qy = s * (sn * px + c * py) + pivot.y + t.dy
-            minX = min(minX, qx); maxX = max(maxX, qx); minY = min(minY, qy); maxY = max(maxY, qy)
-        }
+        let (minX, minY, maxX, maxY) = bounds(t, pivot: pivot)
         let x0 = max(0, Int(minX.rounded(.down)) - 1) & ~1, y0 = max(0, Int(minY.rounded(.down)) - 1) & ~1
         let x1 = min(dst.width, Int(maxX.rounded(.up)) + 2), y1 = min(dst.height, Int(maxY.rounded(.up)) + 2)
         guard x1 > x0, y1 > y0 else { return }
@@ -119,10 +110,8 @@ final class Sprite {
         }
     }
 
-    /// The sprite with a fixed transform applied once (rotation, scale and opacity baked in).
-    func baked(_ t: LayerTransform, pivot: Point) -> Sprite {
-        if t.isIdentityGeometry && t.opacity >= 1 { return self }
-        // Destination: the transformed bounding box, in a transparent buffer.
+    /// The canvas bounding box (min x, min y, max x, max y) of the sprite under `t` about `pivot`.
+    func bounds(_ t: LayerTransform, pivot: Point) -> (Double, Double, Double, Double) {
         let th = t.rotation * .pi / 180, s = t.scale, c = cos(th), sn = sin(th)
         let w = Double(buffer.width), h = Double(buffer.height)
         var minX = Double.infinity, minY = Double.infinity, maxX = -Double.infinity, maxY = -Double.infinity
@@ -131,6 +120,14 @@ final class Sprite {
             let qx = s * (c * px - sn * py) + pivot.x + t.dx, qy = s * (sn * px + c * py) + pivot.y + t.dy
             minX = min(minX, qx); maxX = max(maxX, qx); minY = min(minY, qy); maxY = max(maxY, qy)
         }
+        return (minX, minY, maxX, maxY)
+    }
+
+    /// The sprite with a fixed transform applied once (rotation, scale and opacity baked in).
+    func baked(_ t: LayerTransform, pivot: Point) -> Sprite {
+        if t.isIdentityGeometry && t.opacity >= 1 { return self }
+        // Destination: the transformed bounding box, in a transparent buffer.
+        let (minX, minY, maxX, maxY) = bounds(t, pivot: pivot)
         let ox = (Int(minX.rounded(.down)) - 2) & ~1, oy = (Int(minY.rounded(.down)) - 2) & ~1
         let out = PlaneBuffer(width: Int(maxX.rounded(.up)) - ox + 4, height: Int(maxY.rounded(.up)) - oy + 4)
         // Draw into the buffer as if it were the canvas shifted by (ox, oy).
@@ -227,12 +224,20 @@ enum Raster {
     static func withShadow(_ img: RGBAImage, _ s: Shadow) -> (RGBAImage, dx: Int, dy: Int) {
         var (out, left, top) = shadow(of: img, s)
         var placed = RGBAImage(width: out.width, height: out.height)
-        for row in 0..<img.height {
-            let src = row * img.width * 4, dst = ((row + top) * out.width + left) * 4
-            placed.pixels.replaceSubrange(dst..<(dst + img.width * 4), with: img.pixels[src..<(src + img.width * 4)])
-        }
+        place(img.pixels, width: img.width, height: img.height, at: (left, top), into: &placed)
         over(&out, placed)
         return (out, -left, -top)
+    }
+
+    /// Copies RGBA `pixels` (width x height) into `canvas` with its top-left corner at `origin`, clipped to the
+    /// canvas (the part outside is dropped).
+    static func place(_ pixels: [UInt8], width: Int, height: Int, at origin: (x: Int, y: Int), into canvas: inout RGBAImage) {
+        let c0 = max(0, origin.x), c1 = min(canvas.width, origin.x + width)
+        guard c1 > c0 else { return }
+        for row in max(0, origin.y)..<max(max(0, origin.y), min(canvas.height, origin.y + height)) {
+            let s = ((row - origin.y) * width + (c0 - origin.x)) * 4, d = (row * canvas.width + c0) * 4
+            canvas.pixels.replaceSubrange(d..<(d + (c1 - c0) * 4), with: pixels[s..<(s + (c1 - c0) * 4)])
+        }
     }
 
     /// A solid border `thickness` pixels wide inside a `width` x `height` box (rounded when `radius` > 0).
