@@ -49,8 +49,9 @@ func withHookReceiver(_ body: @Sendable (HookInbox, Int) async throws -> Void) a
     try await app.test(.live) { client in try await body(inbox, try #require(client.port)) }
 }
 
+/// Patient timeouts by default: these tests count attempts, and a loaded CI machine must not add a timed-out one.
 func makeDelivery(
-    _ store: JobStore, objects: any ObjectStore, owner: String = "w-hooks", timeouts: WebhookTimeouts = WebhookTimeouts(),
+    _ store: JobStore, objects: any ObjectStore, owner: String = "w-hooks", timeouts: WebhookTimeouts = WebhookTimeouts(connect: 60, read: 60, total: 120),
     configuration: WebhookDeliveryConfiguration = WebhookDeliveryConfiguration(pollInterval: 0.2, retry: WebhookRetryPolicy(attempts: 4, baseDelay: 0.2, maxDelay: 1))
 ) -> WebhookDeliveryService {
     var logger = Logger(label: "rendc.test.webhooks")

@@ -44,6 +44,9 @@ func withReceiver(_ body: @Sendable (Receiver, Int) async throws -> Void) async 
 @Suite struct WebhookSenderTests {
     static let secret = "webhook-test-secret-123"
     static let local = try! WebhookTargetPolicy(allowList: "127.0.0.1/32")
+    /// These tests are about classification, not timeouts: a loaded CI machine must not turn a slow 410 into a
+    /// timeout (`retry`). The timeout test below sets its own short timeouts against a listener that never answers.
+    static let patient = WebhookTimeouts(connect: 60, read: 60, total: 120)
     static var logger: Logger {
         var logger = Logger(label: "rendc.test.webhooks")
         logger.logLevel = .warning
@@ -52,7 +55,7 @@ func withReceiver(_ body: @Sendable (Receiver, Int) async throws -> Void) async 
 
     @Test func deliversSignedWithTheEventIdAndRequestId() async throws {
         try await withReceiver { receiver, port in
-            let sender = WebhookSender(secret: Self.secret, policy: Self.local, logger: Self.logger)
+            let sender = WebhookSender(secret: Self.secret, policy: Self.local, timeouts: Self.patient, logger: Self.logger)
             let body = Data(#"{"event":"job.completed","id":"e-1","job":{"text":"✨ 50% off"}}"#.utf8)
             let event = WebhookEvent(type: "job.completed", url: "http://127.0.0.1:\(port)/hook", body: body, id: "e-1", requestId: "req-42")
             #expect(await sender.attempt(event) == .delivered(status: 204))
@@ -71,7 +74,7 @@ func withReceiver(_ body: @Sendable (Receiver, Int) async throws -> Void) async 
 
     @Test func loopbackIsRefusedWithoutTheAllowListAndNothingIsSent() async throws {
         try await withReceiver { receiver, port in
-            let strict = WebhookSender(secret: Self.secret, logger: Self.logger)
+            let strict = WebhookSender(secret: Self.secret, timeouts: Self.patient, logger: Self.logger)
             for url in ["http://127.0.0.1:\(port)/hook", "http://[::ffff:127.0.0.1]:\(port)/hook", "http://2130706433:\(port)/hook", "http://0x7f.1:\(port)/hook"] {
                 let result = await strict.attempt(WebhookEvent(type: "job.completed", url: url, body: Data("{}".utf8)))
                 guard case .refused = result else {
@@ -85,16 +88,19 @@ func withReceiver(_ body: @Sendable (Receiver, Int) async throws -> Void) async 
 
     @Test func redirectsAreNotFollowedAndStatusesAreClassified() async throws {
         try await withReceiver { receiver, port in
-            let sender = WebhookSender(secret: Self.secret, policy: Self.local, logger: Self.logger)
+            let sender = WebhookSender(secret: Self.secret, policy: Self.local, timeouts: Self.patient, logger: Self.logger)
             let base = "http://127.0.0.1:\(port)"
             func send(_ path: String) async -> WebhookAttemptResult {
                 await sender.attempt(WebhookEvent(type: "job.completed", url: base + path, body: Data("{}".utf8)))
             }
-            guard case .refused(let reason) = await send("/redirect") else { Issue.record("a 307 must be final"); return }
+            let redirect = await send("/redirect")
+            guard case .refused(let reason) = redirect else { Issue.record("a 307 must be final, got \(redirect)"); return }
             #expect(reason.contains("307"))
             #expect(await receiver.calls(to: "/internal").isEmpty, "the redirect target got nothing")
-            guard case .retry = await send("/fail") else { Issue.record("503 is retried"); return }
-            guard case .refused = await send("/gone") else { Issue.record("410 is final"); return }
+            let fail = await send("/fail")
+            guard case .retry(let why) = fail, why == "HTTP 503" else { Issue.record("503 is retried, got \(fail)"); return }
+            let gone = await send("/gone")
+            guard case .refused(let final) = gone, final == "HTTP 410" else { Issue.record("410 is final, got \(gone)"); return }
         }
     }
 
@@ -103,14 +109,14 @@ func withReceiver(_ body: @Sendable (Receiver, Int) async throws -> Void) async 
             // `hooks.rendc.test` exists only in this resolver: the POST can only arrive if the connection used the
             // address the policy checked (pinned), not a second DNS lookup.
             let policy = try WebhookTargetPolicy(allowList: "127.0.0.1/32")
-            let sender = WebhookSender(secret: Self.secret, policy: policy, resolver: { host in
+            let sender = WebhookSender(secret: Self.secret, policy: policy, timeouts: Self.patient, resolver: { host in
                 host == "hooks.rendc.test" ? [IPAddress("127.0.0.1")!] : []
             }, logger: Self.logger)
             let result = await sender.attempt(WebhookEvent(type: "job.completed", url: "http://hooks.rendc.test:\(port)/hook", body: Data("{}".utf8), id: "pinned"))
             #expect(result == .delivered(status: 204))
             #expect(await receiver.calls(to: "/hook").first?.headers["host"]?.hasPrefix("hooks.rendc.test") == true)
             // A name that resolves to loopback without being allowed is refused before any connection.
-            let rebinding = WebhookSender(secret: Self.secret, resolver: { _ in [IPAddress("127.0.0.1")!] }, logger: Self.logger)
+            let rebinding = WebhookSender(secret: Self.secret, timeouts: Self.patient, resolver: { _ in [IPAddress("127.0.0.1")!] }, logger: Self.logger)
             guard case .refused = await rebinding.attempt(WebhookEvent(type: "job.completed", url: "http://evil.rendc.test:\(port)/hook", body: Data("{}".utf8))) else {
                 Issue.record("a name resolving to loopback must be refused"); return
             }
