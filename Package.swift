@@ -2,8 +2,10 @@
 // rendc: a declarative render-spec compiler. YAML template -> plan -> FFmpeg (libav*) -> MP4 + JPEG.
 //
 // Dependency direction (one way): SpecLang -> Planner -> FilterGraphBackend -> RenderPipeline -> service / CLI.
-// Only LibAV imports CFFmpeg (every FFmpeg user imports LibAV); only JobQueue imports postgres-nio;
-// only JobAPI imports Hummingbird.
+// Each target declares exactly the modules it imports. Only LibAV imports CFFmpeg (every FFmpeg user imports
+// LibAV; upload checks use the pure-Swift MediaFormats, so the HTTP API links no FFmpeg); only JobQueue imports
+// postgres-nio; only the two HTTP servers (JobAPI, Studio) import Hummingbird; only RendcSettings knows environment
+// variable names (the CLI parses settings once and passes values down).
 import PackageDescription
 
 /// Hot pixel kernels are optimised even in debug builds, so `swift test` renders at a usable speed.
@@ -28,6 +30,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // Imported directly (NIOCore, NIOHTTP1, NIOSSL, HTTPTypes), so declared although the packages above bring them.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // MARK: C libraries (Debian packages, found through pkg-config)
@@ -43,7 +49,10 @@ let package = Package(
         ),
         // The one wrapper over libav*: inputs (allow-listed demuxers, file protocol only), decoders, resampler,
         // scaler, filter graphs, the MP4 writer. Only this target and RenderKernels' C touch FFmpeg.
-        .target(name: "LibAV", dependencies: ["CFFmpeg"]),
+        .target(name: "LibAV", dependencies: ["CFFmpeg", "MediaFormats"]),
+        // What an upload or input file is, read from its bytes (containers, structure checks, picture sizes) and the
+        // media error type: pure Swift, shared by LibAV and the HTTP API's upload checks.
+        .target(name: "MediaFormats"),
         // Per-pixel work: Ken Burns resampling, alpha blending, colour conversion. Plain C, no FFmpeg.
         .target(name: "RenderKernels", cSettings: kernelCFlags),
 
@@ -54,10 +63,10 @@ let package = Package(
         .target(name: "SpecLang", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Planner", dependencies: ["SpecLang"]),
         .target(name: "CaptionText", dependencies: ["CTextShaping", "SpecLang", "RasterImage"]),
-        .target(name: "BeatTracking", dependencies: ["LibAV", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "BeatTracking", dependencies: ["LibAV", "MediaFormats", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "FilterGraphBackend",
-            dependencies: ["LibAV", "RenderKernels", "Planner", "RasterImage"]
+            dependencies: ["LibAV", "MediaFormats", "RenderKernels", "SpecLang", "Planner", "RasterImage"]
         ),
         .target(
             name: "RenderPipeline",
@@ -74,12 +83,15 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .target(
             name: "JobQueue",
             dependencies: [
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -91,12 +103,14 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .target(
             name: "JobWorker",
             dependencies: [
-                "JobQueue", "RenderPipeline", "ObjectStorage", "Webhooks",
+                "JobQueue", "RenderPipeline", "SpecLang", "ObjectStorage", "Webhooks",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -105,12 +119,12 @@ let package = Package(
         .target(
             name: "JobAPI",
             dependencies: [
-                "JobQueue", "ObjectStorage", "RenderPipeline", "Webhooks", "LibAV",
+                "JobQueue", "ObjectStorage", "Webhooks", "MediaFormats", "Planner",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                "Planner",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -120,62 +134,73 @@ let package = Package(
             dependencies: [
                 "SpecLang", "Planner", "RenderPipeline", "FilterGraphBackend", "RasterImage",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
         // MARK: The command line
+        // Every environment variable rendc reads, parsed in one place with one set of rules (used only by `rendc`).
+        .target(
+            name: "RendcSettings",
+            dependencies: [
+                "JobAPI", "JobQueue", "ObjectStorage", "RenderPipeline", "Webhooks",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The checks behind `rendc doctor` (FFmpeg libraries and encoders, fonts, database, storage, temp folder).
+        .target(
+            name: "Diagnostics",
+            dependencies: ["LibAV", "JobQueue", "ObjectStorage", .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "rendc",
             dependencies: [
-                "SpecLang", "Planner", "FilterGraphBackend", "RenderPipeline", "BeatTracking", "CaptionText", "LibAV",
-                "JobQueue", "JobWorker", "JobAPI", "ObjectStorage", "Webhooks", "Studio",
+                "RendcSettings", "Diagnostics", "SpecLang", "Planner", "FilterGraphBackend", "RenderPipeline", "BeatTracking", "CaptionText",
+                "RasterImage", "JobQueue", "JobWorker", "JobAPI", "ObjectStorage", "Webhooks", "Studio",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
 
         // MARK: Tests
+        // Servers and fixtures the tests share (Postgres, moto, ffprobe, free ports). No production module: a
+        // SpecLang or Planner test links no FFmpeg.
         .target(
             name: "RendcTestSupport",
-            dependencies: ["FilterGraphBackend", "RasterImage"],
+            dependencies: [],
             path: "Tests/RendcTestSupport"
         ),
         .testTarget(name: "SpecLangTests", dependencies: ["SpecLang", "RendcTestSupport"]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "SpecLang", "RendcTestSupport"]),
         .testTarget(
             name: "RenderTests",
-            dependencies: ["RenderPipeline", "FilterGraphBackend", "Planner", "SpecLang", "RendcTestSupport", "RenderKernels", "LibAV"]
+            dependencies: ["RenderPipeline", "FilterGraphBackend", "Planner", "SpecLang", "RendcTestSupport", "RenderKernels", "RasterImage", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "CaptionTextTests",
             dependencies: ["CaptionText", "SpecLang", "RasterImage", "RendcTestSupport"]
         ),
         .testTarget(name: "BeatTrackingTests", dependencies: ["BeatTracking", "RendcTestSupport"]),
-        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "RendcTestSupport", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")]),
-        .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "RendcTestSupport"]),
+        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "RendcTestSupport", .product(name: "Logging", package: "swift-log"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")]),
+        .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "RendcTestSupport", .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "AsyncHTTPClient", package: "async-http-client")]),
+        .testTarget(name: "RendcSettingsTests", dependencies: ["RendcSettings", "JobAPI", "JobQueue", "ObjectStorage", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "JobServiceTests",
-            dependencies: ["JobQueue", "JobWorker", "ObjectStorage", "RenderPipeline", "RendcTestSupport", "Webhooks",
-                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")]
+            dependencies: ["JobQueue", "JobWorker", "ObjectStorage", "RenderPipeline", "RendcTestSupport", "Webhooks", .product(name: "Logging", package: "swift-log"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(
             name: "JobAPITests",
             dependencies: ["JobAPI", "JobQueue", "JobWorker", "ObjectStorage", "RenderPipeline", "RendcTestSupport",
-                           "Webhooks", "Planner", "LibAV",
-                           .product(name: "HummingbirdTesting", package: "hummingbird"),
-                           .product(name: "Yams", package: "Yams")]
+                           "Webhooks", "Planner", "SpecLang", "LibAV", "MediaFormats", "FilterGraphBackend", .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Yams", package: "Yams")]
         ),
         // Drives Debian's Chromium with Python Playwright against the studio and the /admin dashboard (Tests/Browser).
         .testTarget(
             name: "BrowserTests",
-            dependencies: ["Studio", "JobAPI", "JobQueue", "ObjectStorage", "RenderPipeline", "RendcTestSupport",
-                           .product(name: "Hummingbird", package: "hummingbird"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+            dependencies: ["Studio", "JobAPI", "JobQueue", "ObjectStorage", "RenderPipeline", "RendcTestSupport", .product(name: "Logging", package: "swift-log"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
     ]
 )

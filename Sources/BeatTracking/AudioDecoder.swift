@@ -1,5 +1,6 @@
 import Foundation
 import LibAV
+import MediaFormats
 
 /// Mono Float32 samples decoded from an audio file, plus the length of the whole track.
 package struct DecodedAudio: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import LibAV
+import MediaFormats
 
 // The backend's libav* work goes through LibAV, the one wrapper over libavformat/libavcodec/libswscale/
 // libswresample/libavfilter. These names keep the compositor's code reading as before.

@@ -1,6 +1,7 @@
 import Foundation
 import LibAV
 import RasterImage
+import MediaFormats
 
 /// Still images in and out: decode JPEG, PNG, WebP, BMP, TIFF, GIF (first frame) to RGBA with EXIF orientation
 /// applied; write PNG and JPEG. Through LibAV (allow-listed demuxers, pixel limit checked before decoding).

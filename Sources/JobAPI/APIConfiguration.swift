@@ -1,8 +1,8 @@
 import Foundation
 import Webhooks
 
-/// Everything the HTTP API needs to know about its deployment. The CLI builds it from the environment; nothing in
-/// this library reads environment variables.
+/// Everything the HTTP API needs to know about its deployment. The CLI's `Settings` builds it from the
+/// environment; nothing in this library reads environment variables.
 public struct APIConfiguration: Sendable {
     /// Interface to bind, e.g. `127.0.0.1` or `0.0.0.0`.
     public var host: String
@@ -80,48 +80,5 @@ public struct APIConfiguration: Sendable {
         var base = publicBaseURL ?? "http://\(host):\(port)"
         while base.hasSuffix("/") { base.removeLast() }
         return base
-    }
-}
-
-/// A configuration value that does not parse, named with the setting it came from.
-public struct ConfigurationValueError: Error, Sendable, CustomStringConvertible, Equatable {
-    public var setting: String
-    public var value: String
-    public var message: String
-    public init(setting: String, value: String, message: String) {
-        self.setting = setting
-        self.value = value
-        self.message = message
-    }
-    public var description: String { "\(setting)=\(value.debugDescription): \(message)" }
-}
-
-/// Parses sizes as written in `.env` files: `104857600`, `100MB`, `100 MiB`, `512k`, `1.5GB`.
-/// Units are binary (`MB` = 1024 * 1024 bytes), as the seed's `100MB` limit means 100 MiB in practice.
-public enum ByteSize {
-    public static func parse(_ text: String, setting: String = "size") throws -> Int {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty else {
-            throw ConfigurationValueError(setting: setting, value: text, message: "empty; expected bytes or a size such as 100MB")
-        }
-        let numberPart = trimmed.prefix { $0.isNumber || $0 == "." }
-        let unitPart = trimmed.dropFirst(numberPart.count).trimmingCharacters(in: .whitespaces).lowercased()
-        guard let number = Double(numberPart), number.isFinite, number >= 0 else {
-            throw ConfigurationValueError(setting: setting, value: text, message: "expected a number of bytes or a size such as 100MB")
-        }
-        let multiplier: Double
-        switch unitPart {
-        case "", "b", "byte", "bytes": multiplier = 1
-        case "k", "kb", "kib": multiplier = 1024
-        case "m", "mb", "mib": multiplier = 1024 * 1024
-        case "g", "gb", "gib": multiplier = 1024 * 1024 * 1024
-        default:
-            throw ConfigurationValueError(setting: setting, value: text, message: "unknown unit \(unitPart.debugDescription); use B, KB, MB or GB")
-        }
-        let bytes = (number * multiplier).rounded(.down)
-        guard bytes >= 1, bytes < Double(Int.max / 2) else {
-            throw ConfigurationValueError(setting: setting, value: text, message: "size out of range")
-        }
-        return Int(bytes)
     }
 }

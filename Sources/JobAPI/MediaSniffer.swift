@@ -1,5 +1,5 @@
 import Foundation
-import LibAV
+import MediaFormats
 
 /// File formats recognised by their first bytes (never by file name or the client's Content-Type).
 public enum MediaFormat: String, Sendable, CaseIterable, Codable {

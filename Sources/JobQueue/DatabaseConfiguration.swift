@@ -2,8 +2,9 @@ import Foundation
 import NIOSSL
 import PostgresNIO
 
-/// Where the job database is and how to reach it. Parsed once by the CLI (from `DATABASE_URL` or the seed's
-/// `DB_HOST`/`DB_PORT`/`DB_NAME`/`DB_USER`/`DB_PASSWORD`) and passed down; nothing below reads the environment.
+/// Where the job database is and how to reach it. The CLI's `Settings` builds it (from `DATABASE_URL` or the
+/// seed's `DB_HOST`/`DB_PORT`/`DB_NAME`/`DB_USER`/`DB_PASSWORD`) and passes it down; nothing here reads the
+/// environment.
 public struct DatabaseConfiguration: Sendable, Equatable, CustomStringConvertible {
     public enum Endpoint: Sendable, Equatable {
         case tcp(host: String, port: Int)
@@ -11,7 +12,7 @@ public struct DatabaseConfiguration: Sendable, Equatable, CustomStringConvertibl
     }
 
     /// libpq's `sslmode`, reduced to what postgres-nio offers.
-    public enum TLSMode: String, Sendable, Equatable {
+    public enum TLSMode: String, Sendable, Equatable, CaseIterable {
         case disable, prefer, require
     }
 
@@ -85,54 +86,6 @@ public struct DatabaseConfiguration: Sendable, Equatable, CustomStringConvertibl
             username: components.user.flatMap { $0.removingPercentEncoding } ?? "postgres",
             password: components.password.flatMap { $0.removingPercentEncoding },
             database: database,
-            tls: tls
-        )
-    }
-
-    /// Reads `DATABASE_URL`, else `DB_HOST` (default localhost), `DB_PORT` (5432), `DB_NAME` (required),
-    /// `DB_USER` (postgres), `DB_PASSWORD`, `DB_SSLMODE` (prefer) from the given variables; with either,
-    /// `DB_CONNECT_TIMEOUT` (3) and `DB_QUERY_TIMEOUT` (5) in seconds.
-    public static func fromEnvironment(_ environment: [String: String]) throws -> DatabaseConfiguration {
-        var configuration = try endpointFromEnvironment(environment)
-        for (name, keyPath) in [("DB_CONNECT_TIMEOUT", \DatabaseConfiguration.connectTimeout), ("DB_QUERY_TIMEOUT", \.queryTimeout)] {
-            guard let text = environment[name], !text.isEmpty else { continue }
-            guard let value = Double(text), value.isFinite, value >= 0.1, value <= 3600 else {
-                throw DatabaseConfigurationError("\(name) '\(text.prefix(40))' must be a number of seconds from 0.1 to 3600")
-            }
-            configuration[keyPath: keyPath] = value
-        }
-        return configuration
-    }
-
-    static func endpointFromEnvironment(_ environment: [String: String]) throws -> DatabaseConfiguration {
-        if let url = environment["DATABASE_URL"], !url.isEmpty {
-            return try DatabaseConfiguration(url: url)
-        }
-        guard let name = environment["DB_NAME"], !name.isEmpty else {
-            throw DatabaseConfigurationError("set DATABASE_URL, or DB_NAME (with DB_HOST, DB_PORT, DB_USER, DB_PASSWORD)")
-        }
-        var port = 5432
-        if let text = environment["DB_PORT"], !text.isEmpty {
-            guard let value = Int(text), (1...65535).contains(value) else {
-                throw DatabaseConfigurationError("DB_PORT '\(text)' is not a port number")
-            }
-            port = value
-        }
-        let host = environment["DB_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "localhost"
-        let tls: TLSMode
-        if let mode = environment["DB_SSLMODE"], !mode.isEmpty {
-            guard let parsed = TLSMode(rawValue: mode) else {
-                throw DatabaseConfigurationError("DB_SSLMODE '\(mode)' is not one of disable, prefer, require")
-            }
-            tls = parsed
-        } else {
-            tls = .prefer
-        }
-        return DatabaseConfiguration(
-            endpoint: host.hasPrefix("/") ? .unixSocket(path: host + "/.s.PGSQL.\(port)") : .tcp(host: host, port: port),
-            username: environment["DB_USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "postgres",
-            password: environment["DB_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 },
-            database: name,
             tls: tls
         )
     }

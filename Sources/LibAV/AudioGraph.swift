@@ -1,5 +1,6 @@
 internal import CFFmpeg
 import Foundation
+import MediaFormats
 
 /// An audio track run through a libavfilter graph: the input decoded (or nothing, for a graph that makes its own
 /// sound) between an `abuffer` source and an `abuffersink`, parsed from `chain`. Frames come out `frameSize`

@@ -1,5 +1,6 @@
 internal import CFFmpeg
 import Foundation
+import MediaFormats
 
 /// Process-wide libav* logging: quiet (errors only) unless configured first.
 package enum LibAVLogging {

@@ -1,5 +1,6 @@
 internal import CFFmpeg
 import Foundation
+import MediaFormats
 
 /// Still pictures: decode any allowed picture format to packed RGBA; encode RGBA as PNG or JPEG.
 package enum ImageCodec {

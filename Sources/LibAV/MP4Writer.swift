@@ -1,5 +1,6 @@
 internal import CFFmpeg
 import Foundation
+import MediaFormats
 
 /// What the MP4 writer encodes: H.264 video and AAC audio settings.
 package struct MP4Settings: Sendable {

@@ -1,21 +1,9 @@
 internal import CFFmpeg
 import Foundation
+import MediaFormats
 
-/// What an input is opened for: it decides the containers allowed and the stream decoded.
-package enum MediaKind: Sendable {
-    case audio
-    /// Overlay loops: a video, or a still or animated picture.
-    case video
-    case image
-
+extension MediaKind {
     var avType: AVMediaType { self == .audio ? AVMEDIA_TYPE_AUDIO : AVMEDIA_TYPE_VIDEO }
-    var noun: String {
-        switch self {
-        case .audio: "audio"
-        case .video: "video"
-        case .image: "image"
-        }
-    }
 }
 
 /// An input file opened safely, with one decoder for its best stream of a kind.

@@ -1,5 +1,6 @@
 internal import CFFmpeg
 import Foundation
+import MediaFormats
 
 // Every libav* object has exactly one owner: a final class whose only job is to free it in `deinit`. Composite types
 // hold owners, never raw pointers, so an initialiser that throws part-way releases whatever it had already made

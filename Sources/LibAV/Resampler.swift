@@ -1,5 +1,6 @@
 internal import CFFmpeg
 import Foundation
+import MediaFormats
 
 /// Converts decoded audio frames of one layout, format and rate to mono Float32 at an output rate.
 package final class MonoResampler {

@@ -83,7 +83,7 @@ public struct S3Configuration: Sendable, CustomStringConvertible, CustomDebugStr
     }
 
     /// Checks every setting; the error names the setting and what is wrong.
-    func validate() throws {
+    public func validate() throws {
         func bad(_ setting: String, _ message: String) -> ObjectStoreError {
             ObjectStoreError(code: .configuration, key: setting, message: message)
         }

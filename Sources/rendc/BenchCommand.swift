@@ -2,6 +2,7 @@ import ArgumentParser
 import CaptionText
 import FilterGraphBackend
 import Foundation
+import RendcSettings
 import Planner
 import RenderPipeline
 import SpecLang
@@ -40,8 +41,8 @@ struct BenchCommand: ParsableCommand {
     struct Stats: Decodable { var seconds: Double; var peakRSSKB: Int }
 
     func run() throws {
-        let env = RendcEnvironment()
-        let pipeline = env.pipeline(logger: makeLogger())
+        let settings = try loadSettings()
+        let pipeline = settings.renderPipeline(logger: settings.logger())
         let images = try pipeline.assets.demoImages()
         guard let track = try pipeline.assets.path(for: "demo-track") else { throw ExitCode(1) }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rendc-bench-\(UUID().uuidString)")

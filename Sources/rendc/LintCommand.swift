@@ -1,6 +1,7 @@
 import ArgumentParser
 import FilterGraphBackend
 import Foundation
+import RendcSettings
 import RasterImage
 import SpecLang
 import RenderPipeline
@@ -15,7 +16,7 @@ struct LintCommand: ParsableCommand {
     var paths: [String] = []
 
     func run() throws {
-        let targets = paths.isEmpty ? [RendcEnvironment().builtinSpecsDirectory] : paths
+        let targets = paths.isEmpty ? [try loadSettings().specsDirectory] : paths
         var files: [String] = []
         for p in targets {
             var isDir: ObjCBool = false
@@ -61,7 +62,8 @@ struct TemplatesCommand: ParsableCommand {
     @Option(name: .customLong("templates"), help: "An extra folder of templates. Repeatable.")
     var templateDirectories: [String] = []
     func run() throws {
-        let pipeline = RendcEnvironment().pipeline(extraTemplates: templateDirectories, logger: makeLogger())
+        let settings = try loadSettings()
+        let pipeline = settings.renderPipeline(extraTemplates: templateDirectories, logger: settings.logger())
         let list = try pipeline.templates()
         let width = list.map(\.name.count).max() ?? 0
         for t in list { print(t.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + t.description) }
@@ -77,8 +79,8 @@ struct DemoCommand: ParsableCommand {
     @Option(name: .customLong("field"), help: "A merge field, NAME=VALUE. Repeatable.")
     var fieldValues: [String] = []
     func run() throws {
-        let env = RendcEnvironment()
-        let pipeline = env.pipeline(logger: makeLogger())
+        let settings = try loadSettings()
+        let pipeline = settings.renderPipeline(logger: settings.logger())
         let images = try pipeline.assets.demoImages()
         guard let track = try pipeline.assets.path(for: "demo-track") else { throw ExitCode(1) }
         let dir = (output as NSString).deletingLastPathComponent

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import JobQueue
 import Logging
+import RendcSettings
 
 /// `rendc migrate`: brings the job database schema up to date (safe to run again, and concurrently).
 struct MigrateCommand: AsyncParsableCommand {
@@ -12,8 +13,9 @@ struct MigrateCommand: AsyncParsableCommand {
     )
 
     func run() async throws {
-        let database = try databaseConfigurationFromEnvironment()
-        let logger = makeLogger("rendc.migrate")
+        let settings = try loadSettings()
+        let database = try settings.database()
+        let logger = settings.logger("rendc.migrate")
         let applied = try await JobStore.withRunningStore(configuration: database, logger: logger) { store in
             try await store.migrate()
         }
@@ -23,14 +25,5 @@ struct MigrateCommand: AsyncParsableCommand {
         } else {
             print("applied migrations \(applied.map(String.init).joined(separator: ", ")); schema is at version \(current)")
         }
-    }
-}
-
-/// The job database settings from this process's environment, or a usage error naming what is missing.
-func databaseConfigurationFromEnvironment() throws -> DatabaseConfiguration {
-    do {
-        return try DatabaseConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
-    } catch let error as DatabaseConfigurationError {
-        throw ValidationError(error.description)
     }
 }

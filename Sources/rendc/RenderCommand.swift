@@ -1,6 +1,7 @@
 import ArgumentParser
 import CaptionText
 import Foundation
+import RendcSettings
 import Planner
 import RenderPipeline
 import FilterGraphBackend
@@ -75,7 +76,8 @@ struct RenderCommand: ParsableCommand {
     var statsJson: String?
 
     func run() throws {
-        let pipeline = RendcEnvironment().pipeline(extraTemplates: job.templateDirectories, logger: makeLogger())
+        let settings = try loadSettings()
+        let pipeline = settings.renderPipeline(extraTemplates: job.templateDirectories, logger: settings.logger())
         let thumb = noThumbnail ? nil : (thumbnail ?? (output as NSString).deletingPathExtension + ".jpg")
         try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent.isEmpty ? "." : (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let request = try job.request(output: output, thumbnail: thumb)
@@ -131,7 +133,8 @@ struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "plan", abstract: "Print the resolved plan and filter graph without rendering.")
     @OptionGroup var job: JobOptions
     func run() throws {
-        let pipeline = RendcEnvironment().pipeline(extraTemplates: job.templateDirectories, logger: makeLogger())
+        let settings = try loadSettings()
+        let pipeline = settings.renderPipeline(extraTemplates: job.templateDirectories, logger: settings.logger())
         do {
             let clock = ContinuousClock()
             let started = clock.now
@@ -156,7 +159,8 @@ struct StillCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output PNG path.")
     var output: String = "frame.png"
     func run() throws {
-        let pipeline = RendcEnvironment().pipeline(extraTemplates: job.templateDirectories, logger: makeLogger())
+        let settings = try loadSettings()
+        let pipeline = settings.renderPipeline(extraTemplates: job.templateDirectories, logger: settings.logger())
         do {
             let (image, plan) = try pipeline.still(try job.request(output: "unused.mp4", thumbnail: nil), at: at)
             try ImageFileWriter.png(image, to: output)

@@ -3,13 +3,11 @@ import Foundation
 import JobAPI
 import JobQueue
 import Logging
-import Metrics
 import ObjectStorage
-import Prometheus
+import RendcSettings
 import RenderPipeline
 import ServiceLifecycle
 import SpecLang
-import Webhooks
 
 /// `rendc serve`: the HTTP API. Reads the environment once, here, and passes configuration down.
 struct ServeCommand: AsyncParsableCommand {
@@ -48,31 +46,24 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevel: String?
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        var logger = makeLogger("rendc.serve")
+        let settings = try loadSettings()
+        var level: Logger.Level?
         if let logLevel {
-            guard let level = Logger.Level(rawValue: logLevel) else {
+            guard let parsed = Logger.Level(rawValue: logLevel) else {
                 throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
             }
-            logger.logLevel = level
+            level = parsed
         }
+        let logger = settings.logger("rendc.serve", override: level)
 
-        var api: APIConfiguration
-        let database: DatabaseConfiguration
-        do {
-            api = try APIConfiguration.fromEnvironment(environment, development: dev)
-            database = try DatabaseConfiguration.fromEnvironment(environment)
-        } catch {
-            throw ValidationError("\(error)")
-        }
-        api.webhookTargets = try webhookTargetPolicy(environment: environment)
-        try Self.applyHTTPLimits(environment, to: &api)
+        var api = try settings.api(development: dev)
+        let database = try settings.database()
         if let host { api.host = host }
         if let port {
             guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
             api.port = port
         }
-        if dev && environment["RENDC_URL_SIGNING_SECRET"]?.isEmpty != false {
+        if dev, try settings.urlSigningSecret() == nil {
             logger.warning("--dev: using a random URL-signing secret; download URLs stop working when the server restarts")
         }
         if api.trustGatewayTenantHeader {
@@ -80,23 +71,14 @@ struct ServeCommand: AsyncParsableCommand {
         }
 
         // The same store the workers use: --storage-dir, else RENDC_STORAGE_DIR or the S3_* settings.
-        let storage: StorageConfiguration
-        do {
-            storage = try storageDir.map { StorageConfiguration(backend: .local(directory: $0)) }
-                ?? StorageConfiguration(environment: environment)
-        } catch {
-            throw ValidationError("\(error)")
-        }
+        let storage = try settings.storage(directory: storageDir)
         if case .local(let directory) = storage.backend {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
         let objectStore = try makeStore(configuration: storage, logger: logger)
-        let storageDescription = "\(storage)"
         try FileManager.default.createDirectory(atPath: api.temporaryDirectory, withIntermediateDirectories: true)
         // The same template folders and default assets the worker renders with.
-        var settings = environment
-        settings["VIDEO_TEMP_DIR"] = api.temporaryDirectory
-        let pipeline = RendcEnvironment(settings).pipeline(extraTemplates: templatesDir, logger: logger)
+        let pipeline = settings.renderPipeline(extraTemplates: templatesDir, logger: logger)
         let templates: @Sendable () throws -> [TemplateSummary] = {
             try pipeline.templates().map { info in
                 let template = try? TemplateParser.parse(file: info.path)
@@ -107,12 +89,9 @@ struct ServeCommand: AsyncParsableCommand {
                     })
             }
         }
-        // swift-metrics -> Prometheus for this process (HTTP metrics by route and status, queue metrics), exposed at
-        // /metrics. (Bootstrapped here because each rendc subcommand is its own process; move it to the CLI's top
-        // if another command bootstraps too: bootstrapping twice traps.)
-        // RENDC_METRICS=false turns it off.
+        // swift-metrics -> Prometheus for this process (HTTP metrics by route and status, queue metrics) at /metrics.
         var metricsText: (@Sendable () -> String)?
-        if let registry = bootstrapPrometheus(environment: environment) {
+        if let registry = bootstrapPrometheus(enabled: try settings.metricsEnabled()) {
             metricsText = { registry.emitToString() }
         }
 
@@ -122,15 +101,12 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let jobStore = JobStore(configuration: database, logger: logger)
         // The operators' dashboard at /admin: on only when RENDC_ADMIN_TOKEN is set.
-        let adminToken = environment["RENDC_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
-        if let adminToken, adminToken.count < 16 {
-            throw ValidationError("RENDC_ADMIN_TOKEN must be at least 16 characters (e.g. openssl rand -hex 24)")
-        }
+        let adminToken = try settings.adminToken()
         let server = JobAPIServer(
             configuration: api, jobStore: jobStore, objectStore: objectStore, templates: templates, metrics: metricsText,
             logger: logger).enablingAdmin(token: adminToken)
         logger.info("serving", metadata: [
-            "address": "\(api.host):\(api.port)", "database": "\(database)", "storage": "\(storageDescription)",
+            "address": "\(api.host):\(api.port)", "database": "\(database)", "storage": "\(storage)",
             "admin": "\(adminToken == nil ? "off" : "/admin")",
         ])
         let group = ServiceGroup(configuration: .init(
@@ -138,35 +114,5 @@ struct ServeCommand: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
-    }
-}
-
-extension ServeCommand {
-    /// `RENDC_RATE_LIMIT_PER_MINUTE` (requests a minute per API key, 0 = no limit), `RENDC_HTTP_IDLE_TIMEOUT`
-    /// (seconds a connection may send nothing, 0 = never closed) and `RENDC_HTTP_BODY_TIMEOUT` (seconds a request
-    /// body may take).
-    static func applyHTTPLimits(_ environment: [String: String], to api: inout APIConfiguration) throws {
-        func value(_ name: String) -> String? {
-            guard let text = environment[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
-            return text
-        }
-        if let text = value("RENDC_RATE_LIMIT_PER_MINUTE") {
-            guard let n = Int(text), (0...1_000_000).contains(n) else {
-                throw ValidationError("RENDC_RATE_LIMIT_PER_MINUTE=\(text.debugDescription): expected a whole number from 0 (no limit) to 1000000")
-            }
-            api.rateLimitPerMinute = n
-        }
-        if let text = value("RENDC_HTTP_IDLE_TIMEOUT") {
-            guard let seconds = Double(text), seconds.isFinite, (0...3600).contains(seconds) else {
-                throw ValidationError("RENDC_HTTP_IDLE_TIMEOUT=\(text.debugDescription): expected seconds from 0 (never) to 3600")
-            }
-            api.idleTimeoutSeconds = seconds == 0 ? nil : seconds
-        }
-        if let text = value("RENDC_HTTP_BODY_TIMEOUT") {
-            guard let seconds = Double(text), seconds.isFinite, (1...86400).contains(seconds) else {
-                throw ValidationError("RENDC_HTTP_BODY_TIMEOUT=\(text.debugDescription): expected seconds from 1 to 86400")
-            }
-            api.bodyTimeoutSeconds = seconds
-        }
     }
 }

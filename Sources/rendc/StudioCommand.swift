@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RendcSettings
 import Logging
 import ServiceLifecycle
 import Studio
@@ -34,21 +35,21 @@ struct StudioCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = makeLogger("rendc.studio")
-        let environment = RendcEnvironment()
+        let settings = try loadSettings()
+        let logger = settings.logger("rendc.studio")
         if let templatesDir {
             try FileManager.default.createDirectory(atPath: templatesDir, withIntermediateDirectories: true)
         }
         let editable = templatesDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-        let pipeline = environment.pipeline(extraTemplates: editable.map { [$0] } ?? [], logger: logger)
-        let work = (environment.temporaryDirectory as NSString).appendingPathComponent("rendc-studio-\(UUID().uuidString.prefix(8))")
+        let pipeline = settings.renderPipeline(extraTemplates: editable.map { [$0] } ?? [], logger: logger)
+        let work = (settings.temporaryDirectory as NSString).appendingPathComponent("rendc-studio-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(atPath: work) }
         if !["127.0.0.1", "localhost", "::1"].contains(host) {
             logger.warning("the studio has no authentication and can write templates; serving it beyond loopback exposes that", metadata: ["host": "\(host)"])
         }
         let server = try StudioServer(
             configuration: StudioConfiguration(
-                host: host, port: port, builtinDirectory: environment.builtinSpecsDirectory, editableDirectory: editable,
+                host: host, port: port, builtinDirectory: settings.specsDirectory, editableDirectory: editable,
                 workDirectory: work, previewVideoSeconds: previewSeconds),
             pipeline: pipeline, logger: logger)
         let shownHost = host.contains(":") ? "[\(host)]" : host

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RendcSettings
 import JobQueue
 import Logging
 
@@ -32,8 +33,9 @@ struct TenantCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let database = try databaseConfigurationFromEnvironment()
-            let logger = makeLogger("rendc.tenant")
+            let settings = try loadSettings()
+            let database = try settings.database()
+            let logger = settings.logger("rendc.tenant")
             let (name, cap) = (self.name, self.maxRunningJobs)
             let (tenant, key) = try await JobStore.withRunningStore(configuration: database, logger: logger) { store in
                 try await store.createTenantWithKey(name: name, maxRunningJobs: cap)
@@ -54,8 +56,9 @@ struct TenantCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard let id = UUID(uuidString: tenantId) else { throw ValidationError("'\(tenantId)' is not a tenant id (a UUID)") }
-            let database = try databaseConfigurationFromEnvironment()
-            let logger = makeLogger("rendc.tenant")
+            let settings = try loadSettings()
+            let database = try settings.database()
+            let logger = settings.logger("rendc.tenant")
             let result: (Tenant, NewAPIKey)? = try await JobStore.withRunningStore(configuration: database, logger: logger) { store in
                 guard let tenant = try await store.tenant(id: id) else { return nil }
                 return (tenant, try await store.createAPIKey(tenantId: id))

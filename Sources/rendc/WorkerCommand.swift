@@ -1,12 +1,14 @@
 import ArgumentParser
-import Webhooks
 import Foundation
+import JobAPI
 import JobQueue
 import JobWorker
 import Logging
 import ObjectStorage
+import RendcSettings
 import RenderPipeline
 import ServiceLifecycle
+import Webhooks
 
 /// `rendc worker`: renders queued jobs until SIGTERM/SIGINT (then finishes or releases running jobs and exits 0).
 struct WorkerCommand: AsyncParsableCommand {
@@ -78,30 +80,14 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        let database = try databaseConfigurationFromEnvironment()
-        var slots = 2
-        if let concurrency {
-            slots = concurrency
-        } else if let text = environment["VIDEO_WORKER_CONCURRENCY"], !text.isEmpty {
-            guard let value = Int(text), (1...64).contains(value) else {
-                throw ValidationError("VIDEO_WORKER_CONCURRENCY '\(text)' must be a number from 1 to 64")
-            }
-            slots = value
-        }
-        let temporary = tempDir ?? environment["VIDEO_TEMP_DIR"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? FileManager.default.temporaryDirectory.appendingPathComponent("rendc-worker").path
-
-        let logger = makeLogger("rendc.worker")
-        let objectStore: any ObjectStore
-        do {
-            let storage = try storageDir.map { StorageConfiguration(backend: .local(directory: $0)) }
-                ?? StorageConfiguration(environment: environment)
-            objectStore = try makeStore(configuration: storage, logger: logger)
-            logger.info("storage", metadata: ["backend": "\(storage)"])
-        } catch let error as ObjectStoreError {
-            throw ValidationError(error.description)
-        }
+        let settings = try loadSettings()
+        let database = try settings.database()
+        let slots = try concurrency ?? settings.workerConcurrency()
+        let temporary = tempDir ?? settings.workerTemporaryDirectory
+        let logger = settings.logger("rendc.worker")
+        let storage = try settings.storage(directory: storageDir)
+        let objectStore = try makeStore(configuration: storage, logger: logger)
+        logger.info("storage", metadata: ["backend": "\(storage)"])
         let identity = makeWorkerIdentity(host: ProcessInfo.processInfo.hostName, pid: ProcessInfo.processInfo.processIdentifier)
         let policy = QueuePolicy(leaseDuration: leaseSeconds, backoff: BackoffPolicy(base: retryBaseSeconds))
         var databaseSettings = database
@@ -113,10 +99,9 @@ struct WorkerCommand: AsyncParsableCommand {
             logger.warning("TEST HOOK: --fake-render-ms is set; jobs are not really rendered")
             renderer = SimulatedRenderer(duration: Double(fakeRenderMilliseconds) / 1000, markerDirectory: fakeMarkerDirectory)
         } else {
-            var settings = environment
-            settings["VIDEO_TEMP_DIR"] = temporary
-            let pipeline = RendcEnvironment(settings).pipeline(extraTemplates: templateDirectories, logger: logger)
-            renderer = PipelineRenderer(pipeline: pipeline)
+            var renderSettings = settings
+            renderSettings.temporaryDirectory = temporary
+            renderer = PipelineRenderer(pipeline: renderSettings.renderPipeline(extraTemplates: templateDirectories, logger: logger))
         }
         let worker = JobWorker(
             store: store, objectStore: objectStore, renderer: renderer,
@@ -125,13 +110,12 @@ struct WorkerCommand: AsyncParsableCommand {
                 heartbeatInterval: heartbeatSeconds, reaperInterval: reaperSeconds, shutdownGracePeriod: graceSeconds,
                 finishedJobRetention: retentionDays > 0 ? retentionDays * 86_400 : nil),
             logger: logger,
-            webhooks: try webhookDelivery(environment: environment, store: store, objectStore: objectStore, owner: identity, logger: logger))
+            webhooks: try webhookDelivery(settings: settings, store: store, objectStore: objectStore, owner: identity, logger: logger))
         var services: [any Service] = [store, worker]
-        let metricsPort = Int(environment["RENDC_WORKER_METRICS_PORT"] ?? "") ?? 9464
-        if metricsPort > 0, let registry = bootstrapPrometheus(environment: environment) {
-            let host = environment["RENDC_WORKER_METRICS_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
-            services.append(WorkerMetricsService(registry: registry, host: host, port: metricsPort, store: store, logger: logger))
-            logger.info("metrics at http://\(host):\(metricsPort)/metrics")
+        if let address = try settings.workerMetricsAddress(), let registry = bootstrapPrometheus(enabled: try settings.metricsEnabled()) {
+            services.append(MetricsEndpoint(host: address.host, port: address.port, logger: logger) { registry.emitToString() })
+            services.append(QueueDepthGauge(store: store))
+            logger.info("metrics at http://\(address.host):\(address.port)/metrics")
         }
         let group = ServiceGroup(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
@@ -141,43 +125,23 @@ struct WorkerCommand: AsyncParsableCommand {
 
 /// Job webhooks, signed with RENDC_WEBHOOK_SECRET; without a secret no webhook is sent (a receiver could not
 /// tell rendc's calls from anybody's) and queued events wait in the database for a worker that has one.
-/// RENDC_WEBHOOK_ALLOWED_HOSTS (hosts or CIDRs, comma-separated) allows private targets. Bodies carry download
-/// URLs signed like the API's (RENDC_URL_SIGNING_SECRET, RENDC_PUBLIC_URL, RENDC_SIGNED_URL_TTL) or presigned by S3.
+/// Bodies carry download URLs signed like the API's (RENDC_URL_SIGNING_SECRET, RENDC_PUBLIC_URL,
+/// RENDC_SIGNED_URL_TTL) or presigned by S3.
 func webhookDelivery(
-    environment: [String: String], store: JobStore, objectStore: any ObjectStore, owner: String, logger: Logger
+    settings: Settings, store: JobStore, objectStore: any ObjectStore, owner: String, logger: Logger
 ) throws -> WebhookDeliveryService? {
-    guard let secret = environment["RENDC_WEBHOOK_SECRET"], secret.utf8.count >= 16 else {
+    guard let secret = try settings.webhookSecret() else {
         logger.notice("webhooks off: set RENDC_WEBHOOK_SECRET (16+ bytes) to POST final job states to callback URLs")
         return nil
     }
-    let policy = try webhookTargetPolicy(environment: environment)
-    var signer: URLSigner?
-    if let text = environment["RENDC_URL_SIGNING_SECRET"], !text.isEmpty {
-        guard text.utf8.count >= 16 else { throw ValidationError("RENDC_URL_SIGNING_SECRET must be at least 16 bytes") }
-        signer = URLSigner(secret: Array(text.utf8))
-    }
-    let base = environment["RENDC_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://127.0.0.1:8080"
-    var lifetime = 3600
-    if let text = environment["RENDC_SIGNED_URL_TTL"], !text.isEmpty {
-        guard let value = Int(text), (10...7 * 24 * 3600).contains(value) else {
-            throw ValidationError("RENDC_SIGNED_URL_TTL '\(text)' must be 10 to 604800 seconds")
-        }
-        lifetime = value
-    }
+    let signer = try settings.urlSigningSecret().map { URLSigner(secret: $0) }
     if signer == nil {
         logger.notice("RENDC_URL_SIGNING_SECRET unset: webhook bodies carry download URLs only when the store presigns (S3)")
     }
     return WebhookDeliveryService(
-        store: store, sender: WebhookSender(secret: secret, policy: policy, logger: logger),
-        links: DownloadLinks(objectStore: objectStore, signer: signer, baseURL: base, lifetime: lifetime),
+        store: store, sender: WebhookSender(secret: secret, policy: try settings.webhookTargets(), logger: logger),
+        links: DownloadLinks(
+            objectStore: objectStore, signer: signer, baseURL: try settings.publicURL() ?? "http://127.0.0.1:8080",
+            lifetime: try settings.signedURLLifetime()),
         owner: owner, logger: logger)
-}
-
-/// RENDC_WEBHOOK_ALLOWED_HOSTS, parsed once here for `serve` (checks at submit) and `worker` (checks at delivery).
-func webhookTargetPolicy(environment: [String: String]) throws -> WebhookTargetPolicy {
-    do {
-        return try WebhookTargetPolicy(allowList: environment["RENDC_WEBHOOK_ALLOWED_HOSTS"] ?? "")
-    } catch {
-        throw ValidationError("\(error)")
-    }
 }

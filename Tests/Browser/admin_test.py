@@ -39,6 +39,8 @@ with sync_playwright() as p:
     browser = launch(p)
     # The dashboard's CSP forbids eval, which Playwright's wait_for_function uses: bypass it for the test's own probes.
     page = browser.new_page(viewport={"width": 1440, "height": 900}, bypass_csp=True)
+    # A loaded CI machine renders slowly; waits are for conditions, so a long ceiling costs nothing when idle.
+    page.set_default_timeout(90_000)
     errors = watch_console(page)
 
     # The login form sets the session cookie and lands on the dashboard.
@@ -53,7 +55,7 @@ with sync_playwright() as p:
     page.fill("#token", args.token)
     page.click("#sign-in")
     page.wait_for_url("**/admin")
-    page.locator(f"tr.job[data-job-id='{args.completed}']").first.wait_for(timeout=20_000)
+    page.locator(f"tr.job[data-job-id='{args.completed}']").first.wait_for(timeout=90_000)
     cookies = [c for c in page.context.cookies() if c["name"] == "rendc_admin"]
     checks.check("the session cookie is HttpOnly, Secure, SameSite=Strict",
                  len(cookies) == 1 and cookies[0]["httpOnly"] and cookies[0]["secure"] and cookies[0]["sameSite"] == "Strict", str(cookies))
@@ -66,7 +68,7 @@ with sync_playwright() as p:
 
     # The completed job's detail: inputs, attempts and the output video playing through a signed URL.
     page.locator(f"#recent tr.job[data-job-id='{args.completed}']").click()
-    page.wait_for_function(f"document.getElementById('detail').dataset.jobId === '{args.completed}'", timeout=20_000)
+    page.wait_for_function(f"document.getElementById('detail').dataset.jobId === '{args.completed}'", timeout=90_000)
     detail = page.locator("#detail").inner_text()
     checks.check("detail shows inputs and attempts", "Browser test caption" in detail and "1 of 3" in detail, detail)
     src = page.get_attribute("#output", "src") or ""
@@ -80,12 +82,12 @@ with sync_playwright() as p:
 
     # Cancel the pending job from its detail.
     page.locator(f"#recent tr.job[data-job-id='{args.pending}']").click()
-    page.wait_for_function(f"document.getElementById('detail').dataset.jobId === '{args.pending}'", timeout=20_000)
+    page.wait_for_function(f"document.getElementById('detail').dataset.jobId === '{args.pending}'", timeout=90_000)
     page.click("#cancel")
-    page.wait_for_function("document.querySelector('#detail .st') && document.querySelector('#detail .st').textContent === 'cancelled'", timeout=20_000)
+    page.wait_for_function("document.querySelector('#detail .st') && document.querySelector('#detail .st').textContent === 'cancelled'", timeout=90_000)
     checks.check("cancel from the dashboard cancels the job", True)
     page.click("#retry")
-    page.wait_for_function("document.querySelector('#detail .st') && document.querySelector('#detail .st').textContent === 'pending'", timeout=20_000)
+    page.wait_for_function("document.querySelector('#detail .st') && document.querySelector('#detail .st').textContent === 'pending'", timeout=90_000)
     checks.check("retry puts it back in the queue", True)
     checks.check("no console errors", not errors, str(errors))
     browser.close()

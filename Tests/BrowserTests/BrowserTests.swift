@@ -46,6 +46,7 @@ import Testing
         let server = try PostgresServer.shared()
         var database = try DatabaseConfiguration(url: try server.createDatabase(prefix: "admin_browser").absoluteString)
         database.tls = .disable
+        database.queryTimeout = 120  // a busy test machine is not a down database
         let objectStore = LocalDirectoryStore(root: work.appendingPathComponent("storage").path)
         let pipeline = Self.pipeline(work: work, templates: [])
         let token = "admin-test-token-\(UUID().uuidString)"

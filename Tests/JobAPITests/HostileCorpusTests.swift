@@ -4,7 +4,9 @@ import RendcTestSupport
 import RenderPipeline
 import Testing
 @testable import JobAPI
+import FilterGraphBackend
 @testable import LibAV
+@testable import MediaFormats
 
 /// The hostile-input corpus (issue 10): made at test time by `Tests/HostileCorpus/make_corpus.py`, then every file is
 /// put through the upload sniffer and through the backend's decoding. Each must end as a clear refusal (415/422 at

@@ -4,28 +4,6 @@ import Testing
 
 @testable import JobAPI
 
-@Suite struct ByteSizeTests {
-    @Test func parsesPlainBytesAndUnits() throws {
-        #expect(try ByteSize.parse("104857600") == 104_857_600)
-        #expect(try ByteSize.parse("100MB") == 100 * 1024 * 1024)
-        #expect(try ByteSize.parse("100 MiB") == 100 * 1024 * 1024)
-        #expect(try ByteSize.parse("512k") == 512 * 1024)
-        #expect(try ByteSize.parse("1.5GB") == 1536 * 1024 * 1024)
-    }
-
-    @Test func rejectsGarbageWithTheSettingName() {
-        #expect(throws: ConfigurationValueError.self) { try ByteSize.parse("lots", setting: "VIDEO_MAX_FILE_SIZE") }
-        #expect(throws: ConfigurationValueError.self) { try ByteSize.parse("10 parsecs") }
-        #expect(throws: ConfigurationValueError.self) { try ByteSize.parse("") }
-        #expect(throws: ConfigurationValueError.self) { try ByteSize.parse("0") }
-        do {
-            _ = try ByteSize.parse("12XB", setting: "VIDEO_MAX_FILE_SIZE")
-        } catch {
-            #expect("\(error)" == "VIDEO_MAX_FILE_SIZE=\"12XB\": unknown unit \"xb\"; use B, KB, MB or GB")
-        }
-    }
-}
-
 @Suite struct URLSignerTests {
     let signer = URLSigner(secret: Array("test-secret-0123456789".utf8))
 
@@ -194,37 +172,3 @@ import Testing
     }
 }
 
-@Suite struct EnvironmentConfigurationTests {
-    @Test func readsTheSeedsVariables() throws {
-        let configuration = try APIConfiguration.fromEnvironment([
-            "RENDC_URL_SIGNING_SECRET": "0123456789abcdef0123",
-            "VIDEO_MAX_DURATION": "45",
-            "VIDEO_MAX_FILE_SIZE": "100MB",
-            "RENDC_PORT": "9090",
-            "RENDC_TRUST_GATEWAY_TENANT_HEADER": "true",
-            "RENDC_PUBLIC_URL": "https://api.example.com/",
-        ])
-        #expect(configuration.maxDurationSeconds == 45)
-        #expect(configuration.maxFileSizeBytes == 104_857_600)
-        #expect(configuration.port == 9090)
-        #expect(configuration.trustGatewayTenantHeader)
-        #expect(configuration.baseURL == "https://api.example.com")
-        #expect(configuration.urlSigningSecret == Array("0123456789abcdef0123".utf8))
-    }
-
-    @Test func gatewayHeaderIsOffAndSecretRequiredByDefault() throws {
-        #expect(throws: ConfigurationValueError.self) { try APIConfiguration.fromEnvironment([:]) }
-        #expect(throws: ConfigurationValueError.self) { try APIConfiguration.fromEnvironment(["RENDC_URL_SIGNING_SECRET": "short"]) }
-        let dev = try APIConfiguration.fromEnvironment([:], development: true)
-        #expect(dev.urlSigningSecret.count == 32)
-        #expect(!dev.trustGatewayTenantHeader)
-        #expect(dev.maxFileSizeBytes == 100 * 1024 * 1024)
-        #expect(dev.maxDurationSeconds == 60)
-        #expect(throws: ConfigurationValueError.self) {
-            try APIConfiguration.fromEnvironment(["RENDC_URL_SIGNING_SECRET": "0123456789abcdef", "VIDEO_MAX_DURATION": "sixty"])
-        }
-        #expect(throws: ConfigurationValueError.self) {
-            try APIConfiguration.fromEnvironment(["RENDC_URL_SIGNING_SECRET": "0123456789abcdef", "RENDC_TRUST_GATEWAY_TENANT_HEADER": "maybe"])
-        }
-    }
-}

@@ -106,7 +106,8 @@ import Glibc
                 while worker.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
                 #expect(!worker.isRunning, "a worker did not stop on SIGTERM")
                 if !worker.isRunning {
-                    #expect(worker.terminationReason == .exit && worker.terminationStatus == 0, "SIGTERM exits 0")
+                    let tail = ((try? String(contentsOfFile: logs[worker.processIdentifier] ?? "", encoding: .utf8)) ?? "").suffix(1500)
+                    #expect(worker.terminationReason == .exit && worker.terminationStatus == 0, "SIGTERM exits 0; the worker's log ends:\n\(tail)")
                 }
             }
 
@@ -131,7 +132,7 @@ import Glibc
                 #expect(job.status == .completed)
                 #expect(completions.first { $0.jobId == id }?.epoch == job.leaseEpoch)
                 let key = OutputKeys.video(tenantId: tenant.id, jobId: id)
-                #expect(job.outputVideoUrl == key)
+                #expect(job.outputVideoKey == key)
                 let video = (try? String(contentsOfFile: storage + "/" + key, encoding: .utf8)) ?? ""
                 #expect(video.hasPrefix("job \(id.uuidString.lowercased())"), "output of \(id) is in storage")
                 let marker = (try? String(contentsOfFile: markers + "/" + id.uuidString.lowercased(), encoding: .utf8)) ?? ""

@@ -33,7 +33,7 @@ import Testing
             let config = WorkerConfiguration(concurrency: 6, temporaryDirectory: root.path + "/tmp", identity: "w-load", pollInterval: 1)
             let start = Date()
             try await withWorker(store: store, objects: objects, renderer: SimulatedRenderer(duration: 0.05), configuration: config) { (_: JobWorker) async throws -> Void in
-                #expect(try await eventually(timeout: 60) { try await store.statusCounts()[.completed] == 144 })
+                #expect(try await eventually(timeout: 300) { try await store.statusCounts()[.completed] == 144 })
             }
             let elapsed = Date().timeIntervalSince(start)
             func finishTimes(_ tenant: Tenant) async throws -> [Double] {

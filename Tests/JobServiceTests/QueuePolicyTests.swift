@@ -74,32 +74,9 @@ import Testing
         #expect(config.tls == .prefer)
     }
 
-    @Test func seedVariablesWhenNoURL() throws {
-        let config = try DatabaseConfiguration.fromEnvironment([
-            "DB_HOST": "pg", "DB_NAME": "sass_store", "DB_USER": "u", "DB_PASSWORD": "p", "DB_PORT": "5433",
-        ])
-        #expect(config.endpoint == .tcp(host: "pg", port: 5433))
-        #expect(config.database == "sass_store")
-        #expect(config.username == "u" && config.password == "p")
-        let url = try DatabaseConfiguration.fromEnvironment(["DATABASE_URL": "postgres://x@h/d", "DB_NAME": "ignored"])
-        #expect(url.database == "d")
-        #expect(url.connectTimeout == 3 && url.queryTimeout == 5, "a down database answers within seconds by default")
-        let tuned = try DatabaseConfiguration.fromEnvironment(["DATABASE_URL": "postgres://x@h/d", "DB_CONNECT_TIMEOUT": "1.5", "DB_QUERY_TIMEOUT": "20"])
-        #expect(tuned.connectTimeout == 1.5 && tuned.queryTimeout == 20)
-        #expect(throws: DatabaseConfigurationError("DB_QUERY_TIMEOUT 'soon' must be a number of seconds from 0.1 to 3600")) {
-            try DatabaseConfiguration.fromEnvironment(["DATABASE_URL": "postgres://x@h/d", "DB_QUERY_TIMEOUT": "soon"])
-        }
-    }
-
     @Test func badSettingsNameTheProblem() {
         #expect(throws: DatabaseConfigurationError.self) { try DatabaseConfiguration(url: "mysql://x@h/d") }
         #expect(throws: DatabaseConfigurationError.self) { try DatabaseConfiguration(url: "postgres://x@h/") }
-        #expect(throws: DatabaseConfigurationError("set DATABASE_URL, or DB_NAME (with DB_HOST, DB_PORT, DB_USER, DB_PASSWORD)")) {
-            try DatabaseConfiguration.fromEnvironment([:])
-        }
-        #expect(throws: DatabaseConfigurationError("DB_PORT 'abc' is not a port number")) {
-            try DatabaseConfiguration.fromEnvironment(["DB_NAME": "x", "DB_PORT": "abc"])
-        }
         #expect(throws: DatabaseConfigurationError("DATABASE_URL sslmode 'bogus' is not one of disable, prefer, require")) {
             try DatabaseConfiguration(url: "postgres://x@h/d?sslmode=bogus")
         }

@@ -1,5 +1,6 @@
 import FilterGraphBackend
 import Foundation
+import RasterImage
 import Logging
 import Planner
 import RenderPipeline

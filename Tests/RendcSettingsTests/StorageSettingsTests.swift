@@ -2,10 +2,11 @@ import Foundation
 import Logging
 import Testing
 @testable import ObjectStorage
+import RendcSettings
 
-@Suite struct StorageConfigurationTests {
+@Suite struct StorageSettingsTests {
     @Test func emptyEnvironmentMeansLocalDefaultDirectory() throws {
-        let configuration = try StorageConfiguration(environment: [:])
+        let configuration = try Settings(environment: [:]).storage()
         guard case .local(let directory) = configuration.backend else {
             Issue.record("expected local, got \(configuration)")
             return
@@ -15,7 +16,7 @@ import Testing
     }
 
     @Test func localDirectoryFromEnvironment() throws {
-        let configuration = try StorageConfiguration(environment: ["RENDC_STORAGE_DIR": "/var/lib/rendc/storage"])
+        let configuration = try Settings(environment: ["RENDC_STORAGE_DIR": "/var/lib/rendc/storage"]).storage()
         guard case .local(let directory) = configuration.backend else {
             Issue.record("expected local")
             return
@@ -26,11 +27,11 @@ import Testing
     }
 
     @Test func fullS3Settings() throws {
-        let configuration = try StorageConfiguration(environment: [
+        let configuration = try Settings(environment: [
             "S3_ENDPOINT": "http://127.0.0.1:9000", "S3_ACCESS_KEY": "minio", "S3_SECRET_KEY": "SuperSecret123",
             "S3_BUCKET": "rendc", "S3_REGION": "eu-central-1", "S3_FORCE_PATH_STYLE": "false", "S3_PART_SIZE": "16MiB",
             "RENDC_STORAGE_DIR": "/ignored",
-        ])
+        ]).storage()
         guard case .s3(let s3) = configuration.backend else {
             Issue.record("expected S3")
             return
@@ -50,9 +51,9 @@ import Testing
     }
 
     @Test func s3DefaultsToAWSEndpointAndVirtualHostStyle() throws {
-        let configuration = try StorageConfiguration(environment: [
+        let configuration = try Settings(environment: [
             "S3_ACCESS_KEY": "AKIA", "S3_SECRET_KEY": "secret", "S3_BUCKET": "rendc-videos",
-        ])
+        ]).storage()
         guard case .s3(let s3) = configuration.backend else {
             Issue.record("expected S3")
             return
@@ -64,10 +65,10 @@ import Testing
     }
 
     @Test func customEndpointDefaultsToPathStyle() throws {
-        let configuration = try StorageConfiguration(environment: [
+        let configuration = try Settings(environment: [
             "S3_ENDPOINT": "https://minio.internal:9000", "S3_ACCESS_KEY": "a", "S3_SECRET_KEY": "b",
             "S3_BUCKET": "rendc",
-        ])
+        ]).storage()
         guard case .s3(let s3) = configuration.backend else {
             Issue.record("expected S3")
             return
@@ -90,28 +91,13 @@ import Testing
     ])
     func badSettingsNameTheSetting(environment: [String: String], setting: String) {
         do {
-            let configuration = try StorageConfiguration(environment: environment)
+            let configuration = try Settings(environment: environment).storage()
             Issue.record("accepted \(configuration)")
-        } catch let error as ObjectStoreError {
-            #expect(error.code == .configuration)
-            #expect(error.key == setting, "\(error)")
-            #expect(error.description.hasPrefix("storage: \(setting): "), "\(error)")
+        } catch let error as SettingError {
+            #expect(error.variable == setting, "\(error)")
+            #expect(error.description.hasPrefix("\(setting)"), "\(error)")
         } catch {
             Issue.record("unexpected \(error)")
-        }
-    }
-
-    @Test(arguments: [
-        ("8388608", 8_388_608), ("8MiB", 8 << 20), ("8 MiB", 8 << 20), ("16MB", 16_000_000), ("1GiB", 1 << 30),
-        ("512kib", 512 << 10),
-    ])
-    func byteSizes(text: String, bytes: Int) {
-        #expect(StorageConfiguration.parseByteSize(text) == bytes)
-    }
-
-    @Test func badByteSizes() {
-        for text in ["", "MiB", "8XB", "-8", "99999999999999999999GiB", "8.5MiB"] {
-            #expect(StorageConfiguration.parseByteSize(text) == nil, "\(text)")
         }
     }
 }
