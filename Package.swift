@@ -90,6 +90,7 @@ let package = Package(
         .target(
             name: "JobQueue",
             dependencies: [
+                "SpecLang",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -119,7 +120,7 @@ let package = Package(
         .target(
             name: "JobAPI",
             dependencies: [
-                "JobQueue", "ObjectStorage", "Webhooks", "MediaFormats", "Planner",
+                "JobQueue", "ObjectStorage", "Webhooks", "MediaFormats", "SpecLang", "Planner",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -182,7 +183,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CaptionTextTests",
-            dependencies: ["CaptionText", "SpecLang", "RasterImage", "RendcTestSupport"]
+            dependencies: ["CaptionText", "SpecLang", "RasterImage", "FilterGraphBackend", "RendcTestSupport"]
         ),
         .testTarget(name: "BeatTrackingTests", dependencies: ["BeatTracking", "RendcTestSupport"]),
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "RendcTestSupport", .product(name: "Logging", package: "swift-log"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")]),

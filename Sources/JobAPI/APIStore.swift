@@ -1,4 +1,6 @@
 import Foundation
+import JobQueue
+import SpecLang
 
 /// What the API reads and writes in the database. ``QueueAPIStore`` implements it over JobQueue; the handlers
 /// only see this seam, and every call is scoped by tenant so one tenant can never see another's rows.
@@ -39,7 +41,7 @@ package struct RateLimitOutcome: Sendable, Equatable {
 package struct AssetRecord: Sendable, Equatable {
     package var id: UUID
     package var tenantId: UUID
-    package var type: AssetKind
+    package var type: AssetType
     package var name: String
     /// Storage key (`assets/{tenantId}/{assetId}`).
     package var storageKey: String
@@ -50,7 +52,7 @@ package struct AssetRecord: Sendable, Equatable {
     package var createdAt: Date
 
     package init(
-        id: UUID, tenantId: UUID, type: AssetKind, name: String, storageKey: String, contentType: String,
+        id: UUID, tenantId: UUID, type: AssetType, name: String, storageKey: String, contentType: String,
         sizeBytes: Int, width: Int?, height: Int?, createdAt: Date = Date()
     ) {
         self.id = id
@@ -71,8 +73,9 @@ package struct JobSubmission: Sendable, Equatable {
     package var imageIds: [UUID]
     package var audioAssetId: UUID?
     package var textOverlay: String?
-    package var overlayType: String
-    package var qualityMode: String
+    /// The template's name (the wire's `overlayType`).
+    package var template: String
+    package var qualityMode: QualityMode
     package var durationTarget: Double?
     package var priority: Int
     package var callbackURL: String?
@@ -87,14 +90,16 @@ package struct JobSubmission: Sendable, Equatable {
 package struct JobRecord: Sendable, Equatable {
     package var id: UUID
     package var tenantId: UUID
-    package var status: String
+    package var status: JobStatus
     package var progress: Int
     package var priority: Int
     package var imageIds: [UUID]
-    package var audioFile: String?
+    /// The music's asset id (the wire's `audioFile`).
+    package var audioAssetId: String?
     package var textOverlay: String?
-    package var overlayType: String
-    package var qualityMode: String
+    /// The template's name (the wire's `overlayType`).
+    package var template: String
+    package var qualityMode: QualityMode
     package var durationTarget: Double?
     package var attempts: Int
     package var cancelRequested: Bool
@@ -104,8 +109,8 @@ package struct JobRecord: Sendable, Equatable {
     package var processingTimeMs: Int?
     package var lastError: String?
     /// Storage keys (or, for stores that made them, absolute URLs) of the outputs.
-    package var outputVideo: String?
-    package var outputThumbnail: String?
+    package var outputVideoKey: String?
+    package var outputThumbnailKey: String?
 }
 
 package enum CancelResult: Sendable, Equatable {

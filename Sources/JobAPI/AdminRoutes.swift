@@ -269,16 +269,16 @@ struct AdminHandlers: Sendable {
     func view(_ job: Job, tenantName: String?, signed: Bool) async throws -> AdminJobView {
         AdminJobView(
             id: job.id.uuidString.lowercased(), tenantId: job.tenantId.uuidString.lowercased(), tenantName: tenantName, status: job.status.rawValue, progress: job.progress,
-            priority: job.priority, overlayType: job.overlayType, qualityMode: job.qualityMode.rawValue,
-            durationTarget: job.durationTarget, textOverlay: job.textOverlay, imageIds: job.imageIds.map { $0.uuidString.lowercased() }, audioFile: job.audioFile,
+            priority: job.priority, overlayType: job.template, qualityMode: job.qualityMode.rawValue,
+            durationTarget: job.durationTarget, textOverlay: job.textOverlay, imageIds: job.imageIds.map { $0.uuidString.lowercased() }, audioFile: job.audioAssetId,
             attempts: job.attempts, maxAttempts: job.maxAttempts, lastError: job.lastError, leaseOwner: job.leaseOwner,
             heartbeatAt: job.heartbeatAt, leaseExpiresAt: job.leaseExpiresAt, runAfter: job.runAfter, createdAt: job.createdAt,
             startedAt: job.startedAt, completedAt: job.completedAt, processingTimeMs: job.processingTimeMs,
             cancelRequested: job.cancelRequested,
             // The callback URL may carry a secret in its path or query: only its host is shown.
             callbackHost: job.callbackURL.flatMap { URL(string: $0)?.host },
-            outputVideoUrl: signed ? try await pageURL(job.outputVideoUrl) : nil,
-            outputThumbnailUrl: signed ? try await pageURL(job.outputThumbnailUrl) : nil)
+            outputVideoUrl: signed ? try await pageURL(job.outputVideoKey) : nil,
+            outputThumbnailUrl: signed ? try await pageURL(job.outputThumbnailKey) : nil)
     }
 
     /// A signed URL for an output; this server's own `/files/...` URLs are made relative so the page plays them

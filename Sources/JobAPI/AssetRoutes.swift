@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import JobQueue
 import HTTPTypes
 import Hummingbird
 import Planner
@@ -100,7 +101,7 @@ extension APIHandlers {
         guard let typeText = fields["type"]?.trimmingCharacters(in: .whitespacesAndNewlines), !typeText.isEmpty else {
             throw APIError.malformed("type", "the type field is required: one of image, audio, overlay, frame, video")
         }
-        guard let type = AssetKind(rawValue: typeText) else {
+        guard let type = AssetType(rawValue: typeText) else {
             throw APIError.validation("type", "type must be one of image, audio, overlay, frame, video")
         }
         guard sawFile else { throw APIError.malformed("file", "the file part is required") }
@@ -138,7 +139,7 @@ extension APIHandlers {
     }
 
     private func storeAsset(
-        tenant: UUID, type: AssetKind, format: MediaFormat, spoolPath: String, fields: [String: String], fileName: String?,
+        tenant: UUID, type: AssetType, format: MediaFormat, spoolPath: String, fields: [String: String], fileName: String?,
         fileBytes: Int, width: Int?, height: Int?, context: APIRequestContext
     ) async throws -> StoredResponse {
 
@@ -178,7 +179,7 @@ extension APIHandlers {
         APIError(.contentTooLarge, .fileTooLarge, "the upload is larger than the limit of \(limit) bytes", field: "file")
     }
 
-    static func accepted(_ type: AssetKind) -> String {
+    static func accepted(_ type: AssetType) -> String {
         type.acceptedFormats.map(\.rawValue).sorted().joined(separator: ", ")
     }
 

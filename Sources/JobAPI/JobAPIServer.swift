@@ -135,13 +135,13 @@ struct APIHandlers: Sendable {
     /// The job as the client sees it, with fresh signed URLs for its outputs.
     func view(_ job: JobRecord) async throws -> JobView {
         JobView(
-            id: job.id, status: job.status, progress: job.progress,
-            outputVideoUrl: try await downloadURL(for: job.outputVideo),
-            outputThumbnailUrl: try await downloadURL(for: job.outputThumbnail),
+            id: job.id, status: job.status.rawValue, progress: job.progress,
+            outputVideoUrl: try await downloadURL(for: job.outputVideoKey),
+            outputThumbnailUrl: try await downloadURL(for: job.outputThumbnailKey),
             createdAt: job.createdAt, startedAt: job.startedAt, completedAt: job.completedAt,
             processingTimeMs: job.processingTimeMs, lastError: job.lastError,
-            overlayType: job.overlayType, qualityMode: job.qualityMode, priority: job.priority,
-            imageIds: job.imageIds, audioFile: job.audioFile, textOverlay: job.textOverlay,
+            overlayType: job.template, qualityMode: job.qualityMode.rawValue, priority: job.priority,
+            imageIds: job.imageIds, audioFile: job.audioAssetId, textOverlay: job.textOverlay,
             durationTarget: job.durationTarget, attempts: job.attempts, cancelRequested: job.cancelRequested
         )
     }

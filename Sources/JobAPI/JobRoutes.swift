@@ -1,11 +1,11 @@
 import Foundation
+import JobQueue
+import SpecLang
 import HTTPTypes
 import Hummingbird
 import Webhooks
 import Planner
 
-/// The quality modes the renderer knows (`RenderPipeline`'s `QualityMode`).
-let qualityModes = ["normal", "eco", "freeze"]
 /// Job states a client may filter by.
 let jobStatuses = ["pending", "processing", "completed", "failed", "cancelled"]
 
@@ -68,7 +68,7 @@ extension APIHandlers {
         return try await idempotent(key: idempotencyKey, tenant: tenant, fingerprint: requestPrint, context: context) {
             let jobId = try await store.submit(job)
             let estimated = min(job.durationTarget ?? template.defaultDuration ?? configuration.defaultDurationSeconds, configuration.maxDurationSeconds)
-            context.logger.info("job submitted", metadata: ["job": "\(jobId.uuidString.lowercased())", "overlayType": "\(job.overlayType)"])
+            context.logger.info("job submitted", metadata: ["job": "\(jobId.uuidString.lowercased())", "overlayType": "\(job.template)"])
             return try StoredResponse(
                 status: .accepted,
                 value: SubmitResponse(jobId: jobId.uuidString.lowercased(), status: "pending", estimatedDuration: estimated),
@@ -123,9 +123,8 @@ extension APIHandlers {
             let known = templates.map(\.name).joined(separator: ", ")
             throw APIError.validation("overlayType", "unknown overlayType \(overlayType.debugDescription.prefix(80)); known templates: \(known)")
         }
-        let quality = body.qualityMode ?? "normal"
-        guard qualityModes.contains(quality) else {
-            throw APIError.validation("qualityMode", "qualityMode must be one of normal, eco, freeze")
+        guard let quality = QualityMode(rawValue: body.qualityMode ?? QualityMode.normal.rawValue) else {
+            throw APIError.validation("qualityMode", "qualityMode must be one of " + QualityMode.allCases.map(\.rawValue).joined(separator: ", "))
         }
         if let duration = body.durationTarget {
             if let problem = InputRules.durationProblem(duration, maximum: configuration.maxDurationSeconds) {
@@ -148,7 +147,7 @@ extension APIHandlers {
             callback = url
         }
         var job = JobSubmission(
-            tenantId: tenant, imageIds: imageIds, audioAssetId: audio, textOverlay: text, overlayType: overlayType,
+            tenantId: tenant, imageIds: imageIds, audioAssetId: audio, textOverlay: text, template: overlayType,
             qualityMode: quality, durationTarget: body.durationTarget, priority: priority, callbackURL: callback)
         try validateFields(body.fields ?? [:], template: template, caption: text, into: &job)
         return (job, template)

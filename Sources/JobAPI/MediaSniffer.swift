@@ -1,4 +1,5 @@
 import Foundation
+import JobQueue
 import MediaFormats
 
 /// File formats recognised by their first bytes (never by file name or the client's Content-Type).
@@ -30,19 +31,7 @@ public enum MediaFormat: String, Sendable, CaseIterable, Codable {
     var isImage: Bool { [.jpeg, .png, .webp, .gif].contains(self) }
 }
 
-/// The kinds of asset a tenant can upload (`video_processing_assets.asset_type`).
-package enum AssetKind: String, Sendable, CaseIterable, Codable {
-    /// Product photos referenced by `imageIds`.
-    case image
-    /// Music referenced by `audioFile`.
-    case audio
-    /// Looping overlay videos.
-    case overlay
-    /// Frame PNGs (with transparency) drawn over the video.
-    case frame
-    /// Product clips, referenced by `imageIds` beside pictures: each plays muted in its shot.
-    case video
-
+extension AssetType {
     /// Formats accepted for this type. MP4-family files are accepted as audio (an M4A is an MP4 with only sound).
     package var acceptedFormats: Set<MediaFormat> {
         switch self {
@@ -110,7 +99,7 @@ enum MediaSniffer {
     /// every header (the largest) within `maxImageDimension` a side and `MediaLimits.maximumPixels`.
     /// Throws the API error to answer with: 415 for an unrecognised or unaccepted format, 422 for a file that is not
     /// what it claims or is too large.
-    static func inspect(path: String, type: AssetKind, maxImageDimension: Int) throws -> Upload {
+    static func inspect(path: String, type: AssetType, maxImageDimension: Int) throws -> Upload {
         let accepted = type.acceptedFormats.map(\.rawValue).sorted().joined(separator: ", ")
         let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 32)).flatMap { $0.map { [UInt8]($0) } } ?? []
         guard let format = format(of: head) else {

@@ -30,7 +30,9 @@ public struct MetricsEndpoint: Service {
         }
         let app = Application(router: router, configuration: .init(address: .hostname(host, port: port)), logger: logger)
         do {
-            try await app.runService()
+            // As a service of the caller's group (`run`, not `runService`, which would install its own signal
+            // handlers and stop at SIGTERM before the group shuts it down in order).
+            try await app.run()
         } catch {
             logger.warning("metrics endpoint not started", metadata: ["port": "\(port)", "error": "\(error)"])
             try? await gracefulShutdown()

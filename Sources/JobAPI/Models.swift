@@ -1,4 +1,5 @@
 import Foundation
+import JobQueue
 
 /// A template the API offers as `overlayType`.
 public struct TemplateSummary: Sendable, Equatable, Codable {
@@ -184,7 +185,7 @@ struct JobListResponse: Encodable {
 
 struct AssetView: Encodable {
     var id: UUID
-    var type: AssetKind
+    var type: AssetType
     var name: String
     var contentType: String
     var sizeBytes: Int
@@ -221,7 +222,7 @@ struct AssetView: Encodable {
 struct AssetCreatedResponse: Encodable {
     var success = true
     var assetId: String
-    var type: AssetKind
+    var type: AssetType
     var asset: AssetView
 }
 

@@ -25,7 +25,7 @@ package struct QueueAPIStore: APIStore {
         if let height = asset.height { metadata["height"] = .int(height) }
         let data = try JSONEncoder().encode(metadata)
         _ = try await jobs.insertAsset(NewAsset(
-            id: asset.id, tenantId: asset.tenantId, type: AssetType(asset.type), name: asset.name,
+            id: asset.id, tenantId: asset.tenantId, type: asset.type, name: asset.name,
             filePath: asset.storageKey, metadataJSON: String(decoding: data, as: UTF8.self)))
     }
 
@@ -34,13 +34,10 @@ package struct QueueAPIStore: APIStore {
     }
 
     package func submit(_ job: JobSubmission) async throws -> UUID {
-        guard let quality = JobQuality(rawValue: job.qualityMode) else {
-            throw APIError.validation("qualityMode", "qualityMode must be one of normal, eco, freeze")
-        }
         return try await jobs.enqueue(NewJob(
-            tenantId: job.tenantId, imageIds: job.imageIds, audioFile: job.audioAssetId?.uuidString.lowercased(),
-            textOverlay: job.textOverlay, overlayType: job.overlayType, durationTarget: job.durationTarget,
-            qualityMode: quality, priority: job.priority, callbackURL: job.callbackURL, requestId: job.requestId,
+            tenantId: job.tenantId, imageIds: job.imageIds, audioAssetId: job.audioAssetId?.uuidString.lowercased(),
+            textOverlay: job.textOverlay, template: job.template, durationTarget: job.durationTarget,
+            qualityMode: job.qualityMode, priority: job.priority, callbackURL: job.callbackURL, requestId: job.requestId,
             fields: job.fieldTexts.mapValues { JobFieldValue.text($0) }.merging(job.fieldAssets.mapValues { JobFieldValue.asset($0) }) { a, _ in a }))
     }
 
@@ -105,16 +102,16 @@ package struct QueueAPIStore: APIStore {
 
     static func record(_ job: Job) -> JobRecord {
         JobRecord(
-            id: job.id, tenantId: job.tenantId, status: job.status.rawValue, progress: job.progress,
-            priority: job.priority, imageIds: job.imageIds, audioFile: job.audioFile, textOverlay: job.textOverlay,
-            overlayType: job.overlayType, qualityMode: job.qualityMode.rawValue, durationTarget: job.durationTarget,
+            id: job.id, tenantId: job.tenantId, status: job.status, progress: job.progress,
+            priority: job.priority, imageIds: job.imageIds, audioAssetId: job.audioAssetId, textOverlay: job.textOverlay,
+            template: job.template, qualityMode: job.qualityMode, durationTarget: job.durationTarget,
             attempts: job.attempts, cancelRequested: job.cancelRequested, createdAt: job.createdAt,
             startedAt: job.startedAt, completedAt: job.completedAt, processingTimeMs: job.processingTimeMs,
-            lastError: job.lastError, outputVideo: job.outputVideoUrl, outputThumbnail: job.outputThumbnailUrl)
+            lastError: job.lastError, outputVideoKey: job.outputVideoKey, outputThumbnailKey: job.outputThumbnailKey)
     }
 
     static func record(_ asset: Asset) -> AssetRecord? {
-        guard let kind = AssetKind(rawValue: asset.type.rawValue) else { return nil }
+        let kind = asset.type
         let metadata = (try? JSONDecoder().decode([String: AssetMetadataValue].self, from: Data(asset.metadataJSON.utf8))) ?? [:]
         return AssetRecord(
             id: asset.id, tenantId: asset.tenantId, type: kind, name: asset.name, storageKey: asset.filePath,
@@ -132,18 +129,6 @@ package struct QueueAPIStore: APIStore {
         var text = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while text.count % 4 != 0 { text.append("=") }
         return text
-    }
-}
-
-extension AssetType {
-    init(_ kind: AssetKind) {
-        switch kind {
-        case .image: self = .image
-        case .audio: self = .audio
-        case .overlay: self = .overlay
-        case .frame: self = .frame
-        case .video: self = .video
-        }
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import ServiceLifecycle
+import SpecLang
 
 /// The job database: tenants, API keys, jobs, assets and the queue operations on them.
 ///
@@ -201,8 +202,8 @@ public final class JobStore: Sendable, Service {
             let rows = try await client.query("""
                 INSERT INTO video_processing_jobs (tenant_id, priority, image_ids, audio_file, text_overlay, overlay_type,
                     duration_target, quality_mode, max_attempts, callback_url, run_after, request_id, fields)
-                VALUES (\(job.tenantId), \(job.priority), \(job.imageIds), \(job.audioFile), \(job.textOverlay),
-                    \(job.overlayType), \(job.durationTarget), \(job.qualityMode.rawValue), \(job.maxAttempts),
+                VALUES (\(job.tenantId), \(job.priority), \(job.imageIds), \(job.audioAssetId), \(job.textOverlay),
+                    \(job.template), \(job.durationTarget), \(job.qualityMode.rawValue), \(job.maxAttempts),
                     \(job.callbackURL), COALESCE(\(job.runAfter), now()), \(job.requestId), \(JobFieldValue.json(job.fields))::jsonb)
                 RETURNING id
                 """, logger: logger).collect()
@@ -380,8 +381,8 @@ public final class JobStore: Sendable, Service {
         guard job.maxAttempts >= 1 else {
             throw JobQueueError(.invalidInput, "max attempts must be at least 1, got \(job.maxAttempts)")
         }
-        guard !job.overlayType.isEmpty, job.overlayType.count <= 50 else {
-            throw JobQueueError(.invalidInput, "overlay type must be 1 to 50 characters, got \(job.overlayType.count)")
+        guard !job.template.isEmpty, job.template.count <= 50 else {
+            throw JobQueueError(.invalidInput, "overlay type must be 1 to 50 characters, got \(job.template.count)")
         }
         if let duration = job.durationTarget, !(duration.isFinite && duration > 0 && duration < 100_000_000) {
             throw JobQueueError(.invalidInput, "duration target must be a positive number of seconds, got \(duration)")
@@ -469,7 +470,7 @@ public final class JobStore: Sendable, Service {
             throw JobQueueError(.database, "job has unknown status '\(statusText)'")
         }
         let qualityText = try r["quality_mode"].decode(String?.self) ?? "normal"
-        guard let quality = JobQuality(rawValue: qualityText) else {
+        guard let quality = QualityMode(rawValue: qualityText) else {
             throw JobQueueError(.database, "job has unknown quality mode '\(qualityText)'")
         }
         return Job(
@@ -478,9 +479,9 @@ public final class JobStore: Sendable, Service {
             status: status,
             priority: try r["priority"].decode(Int.self),
             imageIds: try r["image_ids"].decode([UUID].self),
-            audioFile: try r["audio_file"].decode(String?.self),
+            audioAssetId: try r["audio_file"].decode(String?.self),
             textOverlay: try r["text_overlay"].decode(String?.self),
-            overlayType: try r["overlay_type"].decode(String?.self) ?? "golden-frame",
+            template: try r["overlay_type"].decode(String?.self) ?? "golden-frame",
             durationTarget: try r["duration_target"].decode(Double?.self),
             qualityMode: quality,
             fields: (try? JSONDecoder().decode([String: JobFieldValue].self, from: Data((try r["fields_json"].decode(String?.self) ?? "{}").utf8))) ?? [:],
@@ -490,8 +491,8 @@ public final class JobStore: Sendable, Service {
             attempts: try r["attempts"].decode(Int.self),
             maxAttempts: try r["max_attempts"].decode(Int.self),
             lastError: try r["last_error"].decode(String?.self),
-            outputVideoUrl: try r["output_video_url"].decode(String?.self),
-            outputThumbnailUrl: try r["output_thumbnail_url"].decode(String?.self),
+            outputVideoKey: try r["output_video_url"].decode(String?.self),
+            outputThumbnailKey: try r["output_thumbnail_url"].decode(String?.self),
             createdAt: try r["created_at"].decode(Date.self),
             updatedAt: try r["updated_at"].decode(Date.self),
             runAfter: try r["run_after"].decode(Date.self),

@@ -1,15 +1,11 @@
 import Foundation
+import SpecLang
 
 public enum JobStatus: String, Sendable, Equatable, CaseIterable, Codable {
     case pending, processing, completed, failed, cancelled
 
     /// Completed, failed and cancelled jobs never change again.
     public var isTerminal: Bool { self == .completed || self == .failed || self == .cancelled }
-}
-
-/// The seed's `quality_mode`.
-public enum JobQuality: String, Sendable, Equatable, CaseIterable, Codable {
-    case normal, eco, freeze
 }
 
 public enum AssetType: String, Sendable, Equatable, CaseIterable, Codable {
@@ -39,11 +35,13 @@ public struct NewAPIKey: Sendable, Equatable {
 public struct NewJob: Sendable, Equatable {
     public var tenantId: UUID
     public var imageIds: [UUID]
-    public var audioFile: String?
+    /// The music's asset id (column `audio_file`, wire `audioFile`).
+    public var audioAssetId: String?
     public var textOverlay: String?
-    public var overlayType: String
+    /// The template's name (column `overlay_type`, wire `overlayType`).
+    public var template: String
     public var durationTarget: Double?
-    public var qualityMode: JobQuality
+    public var qualityMode: QualityMode
     public var priority: Int
     public var maxAttempts: Int
     /// Stored for a later webhook sender; not called by the queue.
@@ -56,8 +54,8 @@ public struct NewJob: Sendable, Equatable {
     public var fields: [String: JobFieldValue] = [:]
 
     public init(
-        tenantId: UUID, imageIds: [UUID], audioFile: String? = nil, textOverlay: String? = nil,
-        overlayType: String = "golden-frame", durationTarget: Double? = nil, qualityMode: JobQuality = .normal,
+        tenantId: UUID, imageIds: [UUID], audioAssetId: String? = nil, textOverlay: String? = nil,
+        template: String = "golden-frame", durationTarget: Double? = nil, qualityMode: QualityMode = .normal,
         priority: Int = 0, maxAttempts: Int = 3, callbackURL: String? = nil, runAfter: Date? = nil,
         requestId: String? = nil, fields: [String: JobFieldValue] = [:]
     ) {
@@ -65,9 +63,9 @@ public struct NewJob: Sendable, Equatable {
         self.fields = fields
         self.tenantId = tenantId
         self.imageIds = imageIds
-        self.audioFile = audioFile
+        self.audioAssetId = audioAssetId
         self.textOverlay = textOverlay
-        self.overlayType = overlayType
+        self.template = template
         self.durationTarget = durationTarget
         self.qualityMode = qualityMode
         self.priority = priority
@@ -84,11 +82,13 @@ public struct Job: Sendable, Equatable {
     public var status: JobStatus
     public var priority: Int
     public var imageIds: [UUID]
-    public var audioFile: String?
+    /// The music's asset id (column `audio_file`, wire `audioFile`).
+    public var audioAssetId: String?
     public var textOverlay: String?
-    public var overlayType: String
+    /// The template's name (column `overlay_type`, wire `overlayType`).
+    public var template: String
     public var durationTarget: Double?
-    public var qualityMode: JobQuality
+    public var qualityMode: QualityMode
     /// Merge field values for the template.
     public var fields: [String: JobFieldValue] = [:]
     public var startedAt: Date?
@@ -97,8 +97,9 @@ public struct Job: Sendable, Equatable {
     public var attempts: Int
     public var maxAttempts: Int
     public var lastError: String?
-    public var outputVideoUrl: String?
-    public var outputThumbnailUrl: String?
+    /// Storage keys of the outputs (columns `output_video_url`, `output_thumbnail_url`; the API signs URLs from them).
+    public var outputVideoKey: String?
+    public var outputThumbnailKey: String?
     public var createdAt: Date
     public var updatedAt: Date
     public var runAfter: Date

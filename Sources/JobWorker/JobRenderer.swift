@@ -56,11 +56,9 @@ public struct PipelineRenderer: JobRenderer {
     public func render(
         _ input: RenderInput, progress: @escaping @Sendable (Double) -> Void, shouldCancel: @escaping @Sendable () -> Bool
     ) throws -> RenderedFiles {
-        guard let quality = QualityMode(rawValue: input.job.qualityMode.rawValue) else {
-            throw PermanentJobError("quality mode '\(input.job.qualityMode.rawValue)' is not known to the renderer")
-        }
+        let quality = input.job.qualityMode
         let request = RenderRequest(
-            template: input.job.overlayType, images: input.images, audio: input.audio, text: input.job.textOverlay,
+            template: input.job.template, images: input.images, audio: input.audio, text: input.job.textOverlay,
             fields: input.fields, duration: input.job.durationTarget, quality: quality, output: input.videoPath, thumbnail: input.thumbnailPath)
         do {
             let result = try pipeline.render(request, progress: { progress($0.fraction) }, shouldCancel: shouldCancel)

@@ -264,7 +264,7 @@ public final class JobWorker: Service, Sendable {
         logger[metadataKey: "jobId"] = "\(job.id.uuidString.lowercased())"
         logger[metadataKey: "tenantId"] = "\(tenant)"
         logger[metadataKey: "attempt"] = "\(lease.attempt)"
-        logger.info("job processing", metadata: ["template": "\(job.overlayType)"])
+        logger.info("job processing", metadata: ["template": "\(job.template)"])
         if lease.attempt == 1 {
             Metrics.Timer(label: "rendc_job_queue_wait_seconds", dimensions: [("tenant", tenant)])
                 .record(duration: .milliseconds(max(0, Int(Date().timeIntervalSince(job.createdAt) * 1000))))
@@ -313,12 +313,12 @@ public final class JobWorker: Service, Sendable {
             images.append(local)
         }
         var audio: String?
-        if let audioFile = job.audioFile, !audioFile.isEmpty {
-            guard let id = UUID(uuidString: audioFile) else {
-                throw PermanentJobError("audio_file '\(audioFile.prefix(80))' is not an asset id")
+        if let audioAssetId = job.audioAssetId, !audioAssetId.isEmpty {
+            guard let id = UUID(uuidString: audioAssetId) else {
+                throw PermanentJobError("audio_file '\(audioAssetId.prefix(80))' is not an asset id")
             }
             guard let asset = try await store.asset(id: id, tenantId: job.tenantId), asset.type == .audio else {
-                throw PermanentJobError("audio asset \(audioFile) does not exist for this tenant")
+                throw PermanentJobError("audio asset \(audioAssetId) does not exist for this tenant")
             }
             let local = directory + "/inputs/audio" + Self.fileExtension(of: asset.filePath)
             try await fetch(asset, to: local)
@@ -486,7 +486,7 @@ extension JobWorker {
         for (index, path) in input.images.enumerated() where index < job.imageIds.count {
             names.append((path, "image asset \(job.imageIds[index].uuidString.lowercased()) (imageIds[\(index)])"))
         }
-        if let audio = input.audio { names.append((audio, "audio asset \(job.audioFile ?? "?")")) }
+        if let audio = input.audio { names.append((audio, "audio asset \(job.audioAssetId ?? "?")")) }
         return names
     }
 }

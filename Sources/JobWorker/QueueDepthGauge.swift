@@ -20,7 +20,7 @@ public struct QueueDepthGauge: Service {
                     Gauge(label: "rendc_queue_jobs", dimensions: [("status", status.rawValue)]).record(counts[status] ?? 0)
                 }
             }
-            try? await Task.sleep(for: .seconds(interval))
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(interval)) }
         }
     }
 }

@@ -157,7 +157,7 @@ public enum WebhookPayload {
         let job = claim.job
         var view: [String: Any] = [
             "id": job.id.uuidString.lowercased(), "tenantId": job.tenantId.uuidString.lowercased(),
-            "status": job.status.rawValue, "overlayType": job.overlayType, "qualityMode": job.qualityMode.rawValue,
+            "status": job.status.rawValue, "overlayType": job.template, "qualityMode": job.qualityMode.rawValue,
             "attempts": job.attempts, "createdAt": iso(job.createdAt),
         ]
         if let completed = job.completedAt { view["finishedAt"] = iso(completed) }
@@ -166,7 +166,7 @@ public enum WebhookPayload {
         if job.status == .completed {
             var expiry: Date?
             for (keyField, urlField, key) in [
-                ("outputVideoKey", "outputVideoUrl", job.outputVideoUrl), ("outputThumbnailKey", "outputThumbnailUrl", job.outputThumbnailUrl),
+                ("outputVideoKey", "outputVideoUrl", job.outputVideoKey), ("outputThumbnailKey", "outputThumbnailUrl", job.outputThumbnailKey),
             ] {
                 guard let key, !key.isEmpty else { continue }
                 view[keyField] = key

@@ -1,3 +1,4 @@
+import FilterGraphBackend
 import Foundation
 import RasterImage
 import RendcTestSupport

@@ -1,4 +1,5 @@
 import Foundation
+import JobQueue
 import Logging
 import RendcTestSupport
 import RenderPipeline
@@ -36,7 +37,7 @@ enum HostileCorpus {
         return Corpus(directory: directory, victim: victim, files: files, bases: bases)
     }()
 
-    static func assetKind(_ name: String) -> AssetKind {
+    static func assetKind(_ name: String) -> AssetType {
         let file = (name as NSString).lastPathComponent
         if file.hasPrefix("image-") { return .image }
         if file.hasPrefix("audio-") { return .audio }
@@ -45,7 +46,7 @@ enum HostileCorpus {
 
     enum Outcome { case accepted, refused(APIError) }
 
-    static func sniff(_ path: String, _ kind: AssetKind) throws -> Outcome {
+    static func sniff(_ path: String, _ kind: AssetType) throws -> Outcome {
         do {
             _ = try MediaSniffer.inspect(path: path, type: kind, maxImageDimension: 8000)
             return .accepted
@@ -55,7 +56,7 @@ enum HostileCorpus {
     }
 
     /// Decodes the whole file the way the backend does: pictures to RGBA; audio and video every frame.
-    static func decode(_ path: String, _ kind: AssetKind) throws {
+    static func decode(_ path: String, _ kind: AssetType) throws {
         switch kind {
         case .image, .frame:
             let image = try ImageFile.decode(path: path)

@@ -35,8 +35,8 @@ import Testing
             let audio = try await store.insertAsset(NewAsset(tenantId: tenant.id, type: .audio, name: "track", filePath: audioKey))
 
             let id = try await store.enqueue(NewJob(
-                tenantId: tenant.id, imageIds: imageIds, audioFile: audio.id.uuidString, textOverlay: "New in ✨",
-                overlayType: "golden-frame", durationTarget: 6, qualityMode: .eco))
+                tenantId: tenant.id, imageIds: imageIds, audioAssetId: audio.id.uuidString, textOverlay: "New in ✨",
+                template: "golden-frame", durationTarget: 6, qualityMode: .eco))
             let temp = root.path + "/tmp"
             let config = WorkerConfiguration(
                 concurrency: 1, temporaryDirectory: temp, identity: "w-real", pollInterval: 1, progressInterval: 0.2)
@@ -58,12 +58,12 @@ import Testing
             // with 300 other tests sharing this process's cooperative threads, the worker's progress loop can be
             // starved for the whole of a short render, so only the final value is checked.
             #expect(seenProgress.allSatisfy { (0...100).contains($0) })
-            let video = try objects.filePath(forKey: try #require(job.outputVideoUrl))
+            let video = try objects.filePath(forKey: try #require(job.outputVideoKey))
             let info = try FFprobe.probe(video)
             #expect(info.video?.codecName == "h264" && info.video?.width == 720 && info.video?.height == 1280)
             #expect(info.audio?.codecName == "aac")
             #expect(abs(info.duration - 6) < 0.15)
-            let thumbnail = try objects.filePath(forKey: try #require(job.outputThumbnailUrl))
+            let thumbnail = try objects.filePath(forKey: try #require(job.outputThumbnailKey))
             let jpeg = try Data(contentsOf: URL(fileURLWithPath: thumbnail))
             #expect(jpeg.starts(with: [0xFF, 0xD8, 0xFF]))
             #expect(folderIsEmpty(temp))
@@ -83,7 +83,7 @@ extension RealRenderTests {
             ), logger: Logger(label: "test"))
             let objects = LocalDirectoryStore(root: root.path + "/storage")
             let (tenant, images) = try await makeTenantWithImages(store, objects: objects, count: 1)
-            let id = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: images, overlayType: "no-such-template", maxAttempts: 3))
+            let id = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: images, template: "no-such-template", maxAttempts: 3))
             let config = WorkerConfiguration(concurrency: 1, temporaryDirectory: root.path + "/tmp", identity: "w-tpl", pollInterval: 1)
             try await withWorker(store: store, objects: objects, renderer: PipelineRenderer(pipeline: pipeline), configuration: config) { (_: JobWorker) async throws -> Void in
                 #expect(try await eventually(timeout: 30) { try await store.job(id: id)?.status.isTerminal == true })
@@ -130,6 +130,7 @@ extension RealRenderTests {
         let tenantId = try #require(object?["tenantId"].flatMap(UUID.init(uuidString:)))
         var configuration = try DatabaseConfiguration(url: url)
         configuration.tls = .disable
+        configuration.queryTimeout = 120  // a busy test machine is not a down database
         let resolved = try await JobStore.withRunningStore(configuration: configuration, logger: Logger(label: "test")) { store in
             try await store.tenant(forAPIKey: key)
         }

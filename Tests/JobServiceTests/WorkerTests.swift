@@ -75,12 +75,12 @@ func folderIsEmpty(_ path: String) -> Bool {
             for id in ids {
                 let job = try #require(try await store.job(id: id))
                 #expect(job.status == .completed && job.progress == 100 && job.attempts == 1)
-                #expect(job.outputVideoUrl == OutputKeys.video(tenantId: tenant.id, jobId: id))
-                #expect(job.outputThumbnailUrl == OutputKeys.thumbnail(tenantId: tenant.id, jobId: id))
+                #expect(job.outputVideoKey == OutputKeys.video(tenantId: tenant.id, jobId: id))
+                #expect(job.outputThumbnailKey == OutputKeys.thumbnail(tenantId: tenant.id, jobId: id))
                 #expect((job.processingTimeMs ?? 0) >= 300)
-                let video = try String(contentsOfFile: root.path + "/storage/" + (job.outputVideoUrl ?? ""), encoding: .utf8)
+                let video = try String(contentsOfFile: root.path + "/storage/" + (job.outputVideoKey ?? ""), encoding: .utf8)
                 #expect(video.contains(id.uuidString.lowercased()))
-                #expect(try await objects.exists(key: job.outputThumbnailUrl ?? ""))
+                #expect(try await objects.exists(key: job.outputThumbnailKey ?? ""))
             }
             #expect(folderIsEmpty(temp), "per-job temporary folders are removed")
         }
@@ -121,7 +121,7 @@ func folderIsEmpty(_ path: String) -> Bool {
             let (tenant, images) = try await makeTenantWithImages(store, objects: objects, count: 1)
             let missing = UUID()
             let bad = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: [missing], priority: 5))
-            let badAudio = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: images, audioFile: "song.mp3", priority: 4))
+            let badAudio = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: images, audioAssetId: "song.mp3", priority: 4))
             let failing = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: images, textOverlay: "FAIL", priority: 3))
             let good = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: images))
             let temp = root.path + "/tmp"
@@ -190,7 +190,7 @@ func folderIsEmpty(_ path: String) -> Bool {
                 #expect(try await store.job(id: id)?.leaseOwner == "thief")
                 #expect(try await store.complete(thief.lease, videoURL: "thief.mp4", thumbnailURL: nil, processingTimeMs: 1))
             }
-            #expect(try await store.job(id: id)?.outputVideoUrl == "thief.mp4")
+            #expect(try await store.job(id: id)?.outputVideoKey == "thief.mp4")
             #expect(try await objects.exists(key: OutputKeys.video(tenantId: tenant.id, jobId: id)) == false)
             #expect(folderIsEmpty(temp))
         }
