@@ -15,13 +15,9 @@ extension PermanentJobError: RetryClassifiable {
 
 extension PipelineError: RetryClassifiable {
     /// A bad template, input, plan or caption fails the same way every time; render errors (encoder, disk) may be
-    /// transient, and a cancelled render is not a failure of the input.
-    public var isPermanentFailure: Bool {
-        switch kind {
-        case .template, .input, .plan, .caption: return true
-        case .render, .cancelled: return false
-        }
-    }
+    /// transient unless the media error underneath says the input is bad, and a cancelled render is not a failure
+    /// of the input.
+    public var isPermanentFailure: Bool { isPermanent }
 }
 
 /// How a failed attempt is classified and what the client is told.

@@ -41,7 +41,7 @@ struct LayerContext {
                 return nil
             }
             guard let file = resolveAsset(v.source) else {
-                throw PlanError(field: "\(path).source", message: "asset \(v.source) not found")
+                throw PlanError(.assetNotFound, field: "\(path).source", message: "asset \(v.source) not found", line: layer.line)
             }
             content = .video(VideoPlan(source: MediaInput(path: file, kind: .clip), loop: v.loop, fit: v.fit, blend: v.blend, animated: profile.motion))
         case .media(let m):
@@ -51,7 +51,7 @@ struct LayerContext {
             let file: String?
             switch img.source {
             case .value(let ref):
-                guard let f = resolveAsset(ref) else { throw PlanError(field: "\(path).source", message: "asset \(ref) not found") }
+                guard let f = resolveAsset(ref) else { throw PlanError(.assetNotFound, field: "\(path).source", message: "asset \(ref) not found", line: layer.line) }
                 file = f
             case .field(let name):
                 file = try picturePath(field: name, path: path)
@@ -141,7 +141,7 @@ struct LayerContext {
         guard let value = fields.pictures[name] else { return nil }
         if inputs.fields[name] != nil && !(inputs.fields[name] ?? "").isEmpty { return value }
         let ref: AssetRef = value.hasPrefix("builtin:") ? .builtin(String(value.dropFirst(8))) : .file(value)
-        guard let file = resolveAsset(ref) else { throw PlanError(field: "fields.\(name)", message: "the default picture \(ref) was not found") }
+        guard let file = resolveAsset(ref) else { throw PlanError(.assetNotFound, field: "fields.\(name)", message: "the default picture \(ref) was not found") }
         return file
     }
 
@@ -263,10 +263,10 @@ struct LayerContext {
 
     func media(_ m: MediaLayer, box: Rect, notes: inout [String]) throws -> MediaPlan {
         guard !inputs.images.isEmpty else {
-            throw PlanError(field: "images", message: "at least one image is needed")
+            throw PlanError(.missingInput, field: "images", message: "at least one image is needed")
         }
         guard inputs.images.count <= Planner.maximumImages else {
-            throw PlanError(field: "images", message: "at most \(Planner.maximumImages) images, got \(inputs.images.count)")
+            throw PlanError(.tooManyInputs, field: "images", message: "at most \(Planner.maximumImages) images, got \(inputs.images.count)")
         }
         let media = inputs.images.map { path in
             let isClip = inputs.clips.map { $0.contains(path) } ?? LayerContext.clipExtensions.contains(URL(fileURLWithPath: path).pathExtension.lowercased())

@@ -62,14 +62,40 @@ public struct BeatTimes: Sendable, Equatable {
     }
 }
 
+/// A job's inputs do not fit the template. `code` says what kind of problem it is (the API and the worker decide
+/// on it, never on the text); `field` names the input or template field; `line` is the template line the problem
+/// comes from, when it comes from the template. `description` holds no file path.
 public struct PlanError: Error, Sendable, Equatable, CustomStringConvertible {
+    public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+        public var rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        /// No picture, or a required merge field without a value.
+        public static let missingInput = Code(rawValue: "missing_input")
+        /// More pictures than a video takes.
+        public static let tooManyInputs = Code(rawValue: "too_many_inputs")
+        /// A value of the wrong shape: a duration out of range, a caption too long, a colour that is not one.
+        public static let invalidValue = Code(rawValue: "invalid_value")
+        /// A merge field the template does not have.
+        public static let unknownField = Code(rawValue: "unknown_field")
+        /// An asset the template names (a built-in picture or clip) is not installed.
+        public static let assetNotFound = Code(rawValue: "asset_not_found")
+        public var description: String { rawValue }
+    }
+
+    public var code: Code
     public var field: String
     public var message: String
-    public init(field: String, message: String) {
+    /// 1-based line in the template file, 0 when the problem is in the job's inputs.
+    public var line: Int
+
+    public init(_ code: Code, field: String, message: String, line: Int = 0) {
+        self.code = code
         self.field = field
         self.message = message
+        self.line = line
     }
-    public var description: String { "\(field): \(message)" }
+
+    public var description: String { line > 0 ? "\(field) (template line \(line)): \(message)" : "\(field): \(message)" }
 }
 
 /// Resolves a template against job inputs into a `RenderPlan`. Pure: no file, FFmpeg or clock access.
@@ -152,10 +178,10 @@ public enum Planner {
     static func resolveDuration(template: Template, inputs: PlanInputs, notes: inout [String]) throws -> Double {
         if let target = inputs.duration {
             guard target.isFinite, target >= InputRules.minimumDuration else {
-                throw PlanError(field: "duration", message: "must be at least \(InputRules.minimumDuration) seconds, got \(target)")
+                throw PlanError(.invalidValue, field: "duration", message: "must be at least \(InputRules.minimumDuration) seconds, got \(target)")
             }
             guard target <= inputs.maxDuration else {
-                throw PlanError(field: "duration", message: "must be at most \(inputs.maxDuration) seconds (VIDEO_MAX_DURATION), got \(target)")
+                throw PlanError(.invalidValue, field: "duration", message: "must be at most \(inputs.maxDuration) seconds (VIDEO_MAX_DURATION), got \(target)")
             }
             return target
         }
@@ -186,7 +212,7 @@ public enum Planner {
         var given = inputs.fields
         if let text = inputs.text {
             if let other = given[Template.captionField], other != text {
-                throw PlanError(field: "fields.caption", message: "the caption is given twice (as the text and as the field 'caption') with different values")
+                throw PlanError(.invalidValue, field: "fields.caption", message: "the caption is given twice (as the text and as the field 'caption') with different values")
             }
             given[Template.captionField] = text
         }
@@ -194,35 +220,35 @@ public enum Planner {
         if declared[Template.captionField] == nil { declared[Template.captionField] = FieldSpec(name: Template.captionField, maxLength: maximumTextLength) }
         for name in given.keys.sorted() where declared[name] == nil {
             let known = declared.keys.sorted().joined(separator: ", ")
-            throw PlanError(field: "fields.\(name)", message: "the template '\(template.name)' has no field '\(name)' (its fields: \(known))")
+            throw PlanError(.unknownField, field: "fields.\(name)", message: "the template '\(template.name)' has no field '\(name)' (its fields: \(known))")
         }
         var result = ResolvedFields()
         for spec in declared.values.sorted(by: { $0.name < $1.name }) {
             let value = given[spec.name]
             if spec.required && (value ?? "").allSatisfy(\.isWhitespace) {
-                throw PlanError(field: "fields.\(spec.name)", message: "is required by the template '\(template.name)'\(spec.description.isEmpty ? "" : " (\(spec.description))")")
+                throw PlanError(.missingInput, field: "fields.\(spec.name)", message: "is required by the template '\(template.name)'\(spec.description.isEmpty ? "" : " (\(spec.description))")")
             }
             switch spec.kind {
             case .text:
                 let v = value ?? spec.defaultValue ?? ""
                 if spec.name == Template.captionField, inputs.text != nil, let problem = InputRules.captionLengthProblem(v) {
-                    throw PlanError(field: "text", message: problem)
+                    throw PlanError(.invalidValue, field: "text", message: problem)
                 }
                 let limit = min(spec.maxLength, maximumTextLength)
                 guard v.count <= limit else {
-                    throw PlanError(field: spec.name == Template.captionField && inputs.text != nil ? "text" : "fields.\(spec.name)", message: "at most \(limit) characters, got \(v.count)")
+                    throw PlanError(.invalidValue, field: spec.name == Template.captionField && inputs.text != nil ? "text" : "fields.\(spec.name)", message: "at most \(limit) characters, got \(v.count)")
                 }
                 guard v.unicodeScalars.count <= limit * 8 else {
-                    throw PlanError(field: "fields.\(spec.name)", message: "at most \(limit * 8) Unicode scalars, got \(v.unicodeScalars.count)")
+                    throw PlanError(.invalidValue, field: "fields.\(spec.name)", message: "at most \(limit * 8) Unicode scalars, got \(v.unicodeScalars.count)")
                 }
                 result.text[spec.name] = v
                 result.display[spec.name] = v
             case .color:
                 guard let raw = value ?? spec.defaultValue else {
-                    throw PlanError(field: "fields.\(spec.name)", message: "needs a colour (#RRGGBB); the template gives no default")
+                    throw PlanError(.missingInput, field: "fields.\(spec.name)", message: "needs a colour (#RRGGBB); the template gives no default")
                 }
                 guard let c = Color(hex: raw) else {
-                    throw PlanError(field: "fields.\(spec.name)", message: "expected a colour as #RRGGBB or #RRGGBBAA, got '\(raw.prefix(20))'")
+                    throw PlanError(.invalidValue, field: "fields.\(spec.name)", message: "expected a colour as #RRGGBB or #RRGGBBAA, got '\(raw.prefix(20))'")
                 }
                 result.colors[spec.name] = c
                 result.display[spec.name] = c.hex

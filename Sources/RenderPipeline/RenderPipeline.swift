@@ -35,16 +35,39 @@ public struct TemplateInfo: Sendable, Equatable {
 }
 
 /// An error from the pipeline that is the job's fault (bad input) or the machine's, with the stage it happened in.
+/// Why a render or plan failed. `kind` is the stage; `underlying` keeps the structured error it came from (a
+/// `SpecErrors` with file:line:col, a `PlanError` with its code and template line, a `MediaError` with its code, a
+/// caption error), so callers decide on codes, never on text. `description` names no secret and no folder of this
+/// machine beyond the paths the caller gave.
 public struct PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Kind: String, Sendable { case template, input, plan, caption, render, cancelled }
     public var kind: Kind
     public var message: String
-    public init(_ kind: Kind, _ message: String) {
+    public var underlying: (any Error & Sendable)?
+
+    public init(_ kind: Kind, _ message: String, underlying: (any Error & Sendable)? = nil) {
         self.kind = kind
         self.message = message
+        self.underlying = underlying
     }
+
     public static let cancelled = PipelineError(.cancelled, "the render was cancelled")
     public var description: String { kind == .cancelled ? message : "\(kind.rawValue): \(message)" }
+
+    /// The planner's error, when the inputs did not fit the template.
+    public var planError: PlanError? { underlying as? PlanError }
+    /// The template's errors with their positions, when the template did not load.
+    public var templateErrors: [SpecError] { (underlying as? SpecErrors)?.errors ?? (underlying as? SpecError).map { [$0] } ?? [] }
+    /// Whether trying again cannot help: bad input or a bad template fail the same way every time.
+    public var isPermanent: Bool {
+        switch kind {
+        case .template, .input, .plan, .caption: true
+        case .render: (underlying as? BackendError)?.isPermanent ?? false
+        case .cancelled: false
+        }
+    }
+
+    public static func == (a: PipelineError, b: PipelineError) -> Bool { a.kind == b.kind && a.message == b.message }
 }
 
 /// What a product media file is, judged by its first bytes (never by its name).
@@ -146,7 +169,7 @@ public final class RenderPipeline: Sendable {
             guard FileManager.default.isReadableFile(atPath: path) else { throw PipelineError(.input, "audio \(path): file not found or not readable") }
             let duration: Double
             do { duration = try MediaProbe.audioDuration(path: path) } catch {
-                throw PipelineError(.input, "audio \(error)")
+                throw PipelineError(.input, "audio \(error)", underlying: error as? any Error & Sendable)
             }
             audio = AudioInput(path: path, duration: duration)
             if template.timing.cut.mode == .beats {
@@ -161,7 +184,7 @@ public final class RenderPipeline: Sendable {
         do {
             return try Planner.plan(template: template, inputs: inputs) { resolveAsset($0, template: template) }
         } catch let e as PlanError {
-            throw PipelineError(.plan, e.description)
+            throw PipelineError(.plan, e.description, underlying: e)
         }
     }
 
@@ -194,7 +217,7 @@ public final class RenderPipeline: Sendable {
             throw PipelineError.cancelled
         } catch let e as BackendError {
             // Bad input found while rendering (corrupt or NaN audio, an undecodable frame) fails the same way again.
-            throw PipelineError(e.isPermanent ? .input : .render, e.description)
+            throw PipelineError(e.isPermanent ? .input : .render, e.description, underlying: e)
         }
         return RenderResult(output: request.output, thumbnail: request.thumbnail, duration: plan.duration, frameCount: plan.frameCount, elapsed: seconds())
     }
@@ -208,7 +231,7 @@ public final class RenderPipeline: Sendable {
         let frame = min(plan.frameCount - 1, Int((time * Double(plan.fps)).rounded(.down)))
         let renderer = try prepare(plan, stillFrame: frame)
         do { return (try renderer.still(frame: frame), plan) } catch let e as BackendError {
-            throw PipelineError(.render, e.description)
+            throw PipelineError(.render, e.description, underlying: e)
         }
     }
 
@@ -222,14 +245,14 @@ public final class RenderPipeline: Sendable {
             do {
                 texts[layer.index] = try renderer.render(t.text, style: t.style, width: t.box.width, height: t.box.height, baseDirectory: t.baseDirectory)
             } catch {
-                throw PipelineError(.caption, "layers[\(layer.index)]: \(error)")
+                throw PipelineError(.caption, "layers[\(layer.index)]: \(error)", underlying: error as? any Error & Sendable)
             }
         }
         do {
             if let stillFrame { return try FilterGraphRenderer(plan: plan, texts: texts, stillFrame: stillFrame) }
             return try FilterGraphRenderer(plan: plan, texts: texts)
         } catch let e as BackendError {
-            throw PipelineError(e.isPermanent ? .input : .render, e.description)
+            throw PipelineError(e.isPermanent ? .input : .render, e.description, underlying: e)
         }
     }
 }

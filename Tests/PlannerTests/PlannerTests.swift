@@ -163,6 +163,30 @@ let threeImages = ["/in/a.jpg", "/in/b.png", "/in/c.webp"]
         #expect(FilterGraph.escape("[x],y;") == "\\[x\\]\\,y\\;")
     }
 
+    /// Planner errors keep their structure: a code to decide on, the field, and the template line they come from.
+    @Test func aMissingAssetNamesItsCodeAndTemplateLine() throws {
+        let t = try TemplateParser.parse(yaml: """
+        name: t
+        layers:
+          - type: color
+            color: "#000000"
+          - type: image
+            source: no-such-sticker
+        """)
+        do {
+            _ = try Planner.plan(template: t, inputs: PlanInputs(images: threeImages)) { _ in nil }
+            Issue.record("a missing asset was accepted")
+        } catch let error as PlanError {
+            #expect(error.code == .assetNotFound)
+            #expect(error.field == "layers[1].source")
+            #expect(error.line == 5)
+            #expect(error.description == "layers[1].source (template line 5): asset no-such-sticker not found")
+        }
+        #expect(throws: PlanError(.missingInput, field: "images", message: "at least one image is needed")) {
+            try plan(try builtin("golden-frame"), PlanInputs(images: []))
+        }
+    }
+
     @Test func fieldsFillTextAndAreValidated() throws {
         let t = try TemplateParser.parse(yaml: """
         name: t
@@ -180,8 +204,8 @@ let threeImages = ["/in/a.jpg", "/in/b.png", "/in/c.webp"]
         #expect(p.layers.first?.content == .shape(ShapePlan(shape: .rectangle, fill: .solid(Color(hex: "#112233")!), stroke: nil)))
         let red = try plan(t, PlanInputs(images: [], fields: ["price": "$9", "accent": "#FF0000"]))
         #expect(red.layers.first?.content == .shape(ShapePlan(shape: .rectangle, fill: .solid(Color(r: 255, g: 0, b: 0)), stroke: nil)))
-        #expect(throws: PlanError(field: "fields.price", message: "is required by the template 't'")) { try plan(t, PlanInputs(images: [])) }
-        #expect(throws: PlanError(field: "fields.price", message: "at most 6 characters, got 7")) { try plan(t, PlanInputs(images: [], fields: ["price": "$123456"])) }
+        #expect(throws: PlanError(.missingInput, field: "fields.price", message: "is required by the template 't'")) { try plan(t, PlanInputs(images: [])) }
+        #expect(throws: PlanError(.invalidValue, field: "fields.price", message: "at most 6 characters, got 7")) { try plan(t, PlanInputs(images: [], fields: ["price": "$123456"])) }
         #expect(throws: PlanError.self) { try plan(t, PlanInputs(images: [], fields: ["price": "1", "accent": "red"])) }
         do {
             _ = try plan(t, PlanInputs(images: [], fields: ["price": "1", "colour": "x"]))
