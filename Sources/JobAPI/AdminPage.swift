@@ -38,6 +38,8 @@ tr.job { cursor: pointer; } tr.job:hover td { background: var(--panel2); } tr.jo
 #detail dl { display: grid; grid-template-columns: 120px 1fr; gap: 6px 10px; margin: 0 0 12px; }
 #detail dt { color: var(--muted); } #detail dd { margin: 0; word-break: break-all; }
 .errbox { background: rgba(255,93,93,.08); border: 1px solid #5a2a2a; color: #ffb3b3; border-radius: 6px; padding: 8px 10px; font-family: var(--mono); font-size: 12px; white-space: pre-wrap; margin-bottom: 12px; }
+#plan { font-family: var(--mono); font-size: 11px; line-height: 1.45; max-height: 320px; overflow: auto; background: rgba(255,255,255,.03); border: 1px solid var(--line, #2a2f3a); border-radius: 6px; padding: 8px 10px; margin: 6px 0 12px; white-space: pre; }
+#plan-box summary { cursor: pointer; color: var(--muted, #9aa3b2); font-size: 12px; margin-top: 10px; }
 video { width: 100%; max-height: 340px; background: #000; border-radius: 8px; margin-bottom: 12px; }
 .actions { display: flex; gap: 8px; }
 .login { max-width: 360px; margin: 12vh auto; }
@@ -127,6 +129,7 @@ async function show(id) {
   d.innerHTML = `<h2>Job <span class="mono muted">${short(j.id)}</span></h2><dl>${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join("")}</dl>` +
     (j.lastError ? `<div class="errbox" id="last-error">${esc(j.lastError)}</div>` : "") +
     (j.outputVideoUrl ? `<video id="output" controls muted playsinline preload="auto" src="${esc(j.outputVideoUrl)}"${j.outputThumbnailUrl ? ` poster="${esc(j.outputThumbnailUrl)}"` : ""}></video>` : "") +
+    (j.plan ? `<details id="plan-box" open><summary>Plan (as rendered)</summary><pre id="plan">${esc(j.plan)}</pre></details>` : "") +
     `<div class="actions"><button class="btn" id="retry" ${["failed", "cancelled"].includes(j.status) ? "" : "disabled"}>Retry</button>
      <button class="btn danger" id="cancel" ${["pending", "processing"].includes(j.status) && !j.cancelRequested ? "" : "disabled"}>Cancel</button></div>`;
   $("retry").addEventListener("click", () => act(j.id, "retry"));

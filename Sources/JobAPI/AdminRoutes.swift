@@ -12,6 +12,8 @@ package protocol AdminStore: Sendable {
     func adminTenantStats() async throws -> [TenantJobStats]
     func adminJobs(status: JobStatus?, limit: Int) async throws -> [Job]
     func adminJob(id: UUID) async throws -> Job?
+    /// The plan the job was rendered with, when a worker recorded one.
+    func adminJobPlan(id: UUID) async throws -> String?
     func adminRetry(id: UUID) async throws -> AdminRetryOutcome
     /// Cancels the job for its own tenant (as the tenant's cancel would); nil when there is no such job.
     func adminCancel(id: UUID) async throws -> CancelOutcome?
@@ -19,6 +21,7 @@ package protocol AdminStore: Sendable {
 
 extension QueueAPIStore: AdminStore {
     package func adminStatusCounts() async throws -> [JobStatus: Int] { try await jobs.statusCounts() }
+    package func adminJobPlan(id: UUID) async throws -> String? { try await jobs.adminJobPlan(id: id) }
     package func adminRunningJobs() async throws -> [Job] { try await jobs.adminRunningJobs() }
     package func adminTenantStats() async throws -> [TenantJobStats] { try await jobs.adminTenantStats() }
     package func adminJobs(status: JobStatus?, limit: Int) async throws -> [Job] { try await jobs.adminJobs(status: status, limit: limit) }
@@ -138,6 +141,8 @@ struct AdminJobView: Encodable {
     var callbackHost: String?
     var outputVideoUrl: String?
     var outputThumbnailUrl: String?
+    /// The plan a worker rendered the job with (detail view only).
+    var plan: String? = nil
 }
 
 struct AdminTenantView: Encodable {
@@ -238,7 +243,9 @@ struct AdminHandlers: Sendable {
     func detail(_ context: APIRequestContext) async throws -> Response {
         guard let job = try await store.adminJob(id: try jobId(context)) else { throw APIError.notFound("job") }
         let name = try await store.adminTenantStats().first { $0.tenantId == job.tenantId }?.name
-        return try json(try await view(job, tenantName: name, signed: true))
+        var detail = try await view(job, tenantName: name, signed: true)
+        detail.plan = try await store.adminJobPlan(id: job.id)
+        return try json(detail)
     }
 
     func retry(_ context: APIRequestContext) async throws -> Response {

@@ -28,6 +28,29 @@ public enum AdminRetryOutcome: Sendable, Equatable {
 /// tenant's API key: the HTTP layer guards them with the admin credential.
 extension JobStore {
     /// Jobs across all tenants, newest first (optionally one status or one tenant), at most `limit` (1–200).
+    /// Records the plan an attempt renders with. Fenced like a heartbeat: a lost lease records nothing.
+    @discardableResult
+    public func recordPlan(_ lease: Lease, plan: String) async throws -> Bool {
+        let text = String(plan.prefix(64 * 1024))
+        return try await guarded("record plan") {
+            let rows = try await client.query("""
+                UPDATE video_processing_jobs SET plan = \(text)
+                WHERE id = \(lease.jobId) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch)
+                  AND status = 'processing'
+                RETURNING id
+                """, logger: logger).collect()
+            return !rows.isEmpty
+        }
+    }
+
+    /// The plan the job's last rendered attempt used, for the operators' dashboard.
+    public func adminJobPlan(id: UUID) async throws -> String? {
+        try await guarded("job plan (admin)") {
+            let rows = try await client.query("SELECT plan FROM video_processing_jobs WHERE id = \(id)", logger: logger).collect()
+            return try rows.first?.decode(String?.self)
+        }
+    }
+
     public func adminJobs(status: JobStatus? = nil, tenantId: UUID? = nil, limit: Int = 50) async throws -> [Job] {
         guard (1...200).contains(limit) else { throw JobQueueError(.invalidInput, "limit must be 1 to 200, got \(limit)") }
         let statusText = status?.rawValue

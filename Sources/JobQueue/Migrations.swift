@@ -164,6 +164,10 @@ public enum Migrations {
             ALTER TABLE video_processing_assets ADD CONSTRAINT video_processing_assets_asset_type_check
                 CHECK (asset_type IN ('overlay', 'frame', 'audio', 'image', 'video'));
             """),
+        Migration(version: 12, name: "job_plan", sql: """
+            -- The plan the worker rendered the job with (`rendc plan`'s summary), for operators; not sent to tenants.
+            ALTER TABLE video_processing_jobs ADD COLUMN plan text;
+            """),
     ]
 
     static let bootstrap = """

@@ -23,9 +23,12 @@ public struct RenderInput: Sendable {
 public struct RenderedFiles: Sendable, Equatable {
     public var video: String
     public var thumbnail: String?
-    public init(video: String, thumbnail: String?) {
+    /// The plan rendered (`rendc plan`'s summary), kept with the job for operators.
+    public var plan: String?
+    public init(video: String, thumbnail: String?, plan: String? = nil) {
         self.video = video
         self.thumbnail = thumbnail
+        self.plan = plan
     }
 }
 
@@ -66,7 +69,7 @@ public struct PipelineRenderer: JobRenderer {
                 Recorder(label: "rendc_render_frames_per_second", dimensions: [("quality", quality.rawValue)])
                     .record(Double(result.frameCount) / result.elapsed)
             }
-            return RenderedFiles(video: result.output, thumbnail: result.thumbnail)
+            return RenderedFiles(video: result.output, thumbnail: result.thumbnail, plan: result.plan)
         } catch let error as PipelineError where error.isPermanentFailure {
             throw PermanentJobError(error.description)
         } catch let error as SpecError {

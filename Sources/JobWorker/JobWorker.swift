@@ -438,6 +438,7 @@ public final class JobWorker: Service, Sendable {
                     try await objectStore.put(localPath: thumbnail, key: key, contentType: "image/jpeg")
                     thumbnailKey = key
                 }
+                if let plan = files.plan { try await store.recordPlan(lease, plan: plan) }
                 if try await store.complete(lease, videoURL: videoKey, thumbnailURL: thumbnailKey, processingTimeMs: milliseconds) {
                     logger.info("job completed", metadata: ["processingTimeMs": "\(milliseconds)"])
                     webhooks?.wake()

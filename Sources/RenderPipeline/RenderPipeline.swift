@@ -219,7 +219,7 @@ public final class RenderPipeline: Sendable {
             // Bad input found while rendering (corrupt or NaN audio, an undecodable frame) fails the same way again.
             throw PipelineError(e.isPermanent ? .input : .render, e.description, underlying: e)
         }
-        return RenderResult(output: request.output, thumbnail: request.thumbnail, duration: plan.duration, frameCount: plan.frameCount, elapsed: seconds())
+        return RenderResult(output: request.output, thumbnail: request.thumbnail, duration: plan.duration, frameCount: plan.frameCount, elapsed: seconds(), plan: plan.summary)
     }
 
     /// One frame of the video as RGBA (for `rendc still`).

@@ -57,4 +57,6 @@ public struct RenderResult: Sendable, Equatable {
     public var frameCount: Int
     /// Wall-clock seconds spent, from template load to renamed output.
     public var elapsed: Double
+    /// The plan rendered, as `rendc plan` prints it (without the filter graph).
+    public var plan: String = ""
 }

@@ -71,6 +71,8 @@ with sync_playwright() as p:
     page.wait_for_function(f"document.getElementById('detail').dataset.jobId === '{args.completed}'", timeout=90_000)
     detail = page.locator("#detail").inner_text()
     checks.check("detail shows inputs and attempts", "Browser test caption" in detail and "1 of 3" in detail, detail)
+    plan = page.locator("#plan").inner_text() if page.locator("#plan").count() else ""
+    checks.check("the detail shows the plan the worker rendered with", "template: golden-frame" in plan and "shots" in plan and "cuts:" in plan, plan[:300])
     src = page.get_attribute("#output", "src") or ""
     checks.check("the output is served through a signed URL", "signature=" in src and "expires=" in src, src)
     page.evaluate("document.getElementById('output').play()")

@@ -60,14 +60,17 @@ import Testing
             let claimed = try #require(try await store.claim(owner: "browser-worker-1", limit: 1).first)
             #expect(claimed.job.id == doneId)
             let video = work.appendingPathComponent("out.mp4").path, thumb = work.appendingPathComponent("out.jpg").path
-            _ = try pipeline.render(RenderRequest(
+            let rendered = try pipeline.render(RenderRequest(
                 template: "golden-frame", images: try pipeline.assets.demoImages(), text: "Browser test caption", duration: 1,
                 quality: .eco, output: video, thumbnail: thumb))
+            #expect(try await store.recordPlan(claimed.lease, plan: rendered.plan), "the lease holder records its plan")
             let videoKey = OutputKeys.video(tenantId: tenant.id, jobId: doneId)
             let thumbKey = OutputKeys.thumbnail(tenantId: tenant.id, jobId: doneId)
             try await objectStore.put(localPath: video, key: videoKey, contentType: "video/mp4")
             try await objectStore.put(localPath: thumb, key: thumbKey, contentType: "image/jpeg")
             #expect(try await store.complete(claimed.lease, videoURL: videoKey, thumbnailURL: thumbKey, processingTimeMs: 1234))
+            // A lost lease records nothing (fenced like a heartbeat).
+            #expect(try await store.recordPlan(claimed.lease, plan: "stale") == false)
             // And one still waiting.
             let pendingId = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: [UUID()], qualityMode: .normal))
 
