@@ -134,9 +134,11 @@ extension Planner {
         let xf = loopCrossfade
         var a = start, b = T - xf
         let bars = grid.bars
-        if let first = bars.first(where: { $0 >= start - 0.005 }), let last = bars.last(where: { $0 + xf <= T }), last - first >= 1 {
+        // The loop is a whole number of bars of the fitted tempo, so the grid runs on across every seam.
+        if let first = bars.first(where: { $0 >= start - 0.005 }), grid.barLength > 0,
+           case let count = ((T - xf - first) / grid.barLength).rounded(.down), count >= 1, count * grid.barLength >= 1 {
             a = first
-            b = last
+            b = first + count * grid.barLength
             notes.append(String(format: "the track loops on the bar: %.3f–%.3f s (%d bars), %.0f ms crossfade", a, b, max(1, Int(((b - a) / grid.barLength).rounded())), xf * 1000))
         } else {
             notes.append(String(format: "the track loops from %.3f s to %.3f s (no bar grid), %.0f ms crossfade", a, b, xf * 1000))
@@ -164,8 +166,11 @@ extension Planner {
             }
         }
         let bars = stride(from: phase, to: times.count, by: 4).map { times[$0] }
-        let period = (times.last! - times.first!) / Double(times.count - 1)
-        return (bars, period * 4)
+        // Beat period: least-squares slope of beat time over beat number.
+        let n = Double(times.count), mi = (n - 1) / 2, mt = times.reduce(0, +) / n
+        var sxy = 0.0, sxx = 0.0
+        for (i, t) in times.enumerated() { sxy += (Double(i) - mi) * (t - mt); sxx += (Double(i) - mi) * (Double(i) - mi) }
+        return (bars, sxx > 0 ? 4 * sxy / sxx : 0)
     }
 
     static func onsetNear(_ t: Double, _ p: AudioProfile) -> Double {
@@ -331,7 +336,7 @@ extension RenderPlan {
             }
             music = chain([music], steps)
         } else {
-            music = chain([], [("anullsrc", [("r", "\(rate)"), ("cl", layout), ("d", f(duration))]), format])
+            music = chain([], [("anullsrc", [("r", "\(rate)"), ("cl", layout), ("d", f(duration))])])
         }
         var mix = music
         if let v = audio?.voice {
