@@ -41,7 +41,18 @@ public enum AudioMeasure {
         }
         var onset = [Float](repeating: 0, count: level.count)
         for k in 1..<max(1, level.count) { onset[k] = max(0, level[k] - max(level[k - 1], -80)) }
-        return AudioProfile(frameRate: profileRate, level: level, onset: onset)
+        // 2.5 ms frames for lining up loops.
+        let fineHop = 20
+        var fine: [Float] = []
+        fine.reserveCapacity(samples.count / fineHop + 1)
+        i = 0
+        while i + fineHop <= samples.count {
+            var p: Float = 0
+            for j in i..<(i + fineHop) { p += samples[j] * samples[j] }
+            fine.append(max(-60, 10 * log10(max(p / Float(fineHop), 1e-10))))
+            i += fineHop
+        }
+        return AudioProfile(frameRate: profileRate, level: level, onset: onset, fineRate: 8000 / Double(fineHop), fine: fine)
     }
 
     /// Where a voice speaks: 20 ms frames more than 30 dB above the floor and within 35 dB of the loudest, gaps

@@ -13,10 +13,16 @@ public struct AudioProfile: Sendable, Equatable {
     public var level: [Float]
     /// Rise of the level into each frame (dB, half-wave rectified): large on drum hits.
     public var onset: [Float]
-    public init(frameRate: Double, level: [Float], onset: [Float]) {
+    /// Frames a second of `fine`.
+    public var fineRate: Double
+    /// Level (dBFS, floored at -60) in short frames, for lining up a loop to the millisecond.
+    public var fine: [Float]
+    public init(frameRate: Double, level: [Float], onset: [Float], fineRate: Double = 0, fine: [Float] = []) {
         self.frameRate = frameRate
         self.level = level
         self.onset = onset
+        self.fineRate = fineRate
+        self.fine = fine
     }
 }
 
@@ -138,7 +144,7 @@ extension Planner {
         if let first = bars.first(where: { $0 >= start - 0.005 }), grid.barLength > 0,
            case let count = ((T - xf - first) / grid.barLength).rounded(.down), count >= 1, count * grid.barLength >= 1 {
             a = first
-            b = first + count * grid.barLength
+            b = first + refinedLoopLength(count * grid.barLength, from: first, limit: T - xf, profile: track.profile)
             notes.append(String(format: "the track loops on the bar: %.3f–%.3f s (%d bars), %.0f ms crossfade", a, b, max(1, Int(((b - a) / grid.barLength).rounded())), xf * 1000))
         } else {
             notes.append(String(format: "the track loops from %.3f s to %.3f s (no bar grid), %.0f ms crossfade", a, b, xf * 1000))
@@ -150,6 +156,38 @@ extension Planner {
             out += b - a
         }
         return (segments, start, reason, notes)
+    }
+
+    /// The loop length near `length` at which the track best matches itself (autocorrelation of the fine level
+    /// from `from`, within 1% or 25 ms, to a fraction of a frame): beat times from the tracker are a few ms off,
+    /// and every seam would add that error to the grid.
+    static func refinedLoopLength(_ length: Double, from: Double, limit: Double, profile: AudioProfile?) -> Double {
+        guard let p = profile, p.fineRate > 0, p.fine.count > 10 else { return length }
+        let x = p.fine
+        let i0 = max(0, Int(from * p.fineRate))
+        let mean = x[i0...].reduce(0, +) / Float(x.count - i0)
+        let centred = x.map { $0 - mean }
+        let lag0 = length * p.fineRate
+        let span = max(1, Int(max(length * 0.01, 0.025) * p.fineRate))
+        var scores: [(lag: Int, c: Double)] = []
+        for lag in (Int(lag0.rounded()) - span)...(Int(lag0.rounded()) + span) where lag > 0 {
+            let n = centred.count - lag - i0
+            guard n > Int(p.fineRate / 2) else { continue }
+            var c: Float = 0
+            centred.withUnsafeBufferPointer { b in
+                for i in i0..<(i0 + n) { c += b[i] * b[i + lag] }
+            }
+            scores.append((lag, Double(c) / Double(n)))
+        }
+        guard let k = scores.indices.max(by: { scores[$0].c < scores[$1].c }) else { return length }
+        var lag = Double(scores[k].lag)
+        if k > 0, k < scores.count - 1 {
+            let (l, m, r) = (scores[k - 1].c, scores[k].c, scores[k + 1].c)
+            let d = l - 2 * m + r
+            if d < 0 { lag += 0.5 * (l - r) / d }
+        }
+        let refined = lag / p.fineRate
+        return from + refined <= limit ? refined : length
     }
 
     /// Bar lines (every 4th beat, phased on the strongest onsets) when the beats are trusted.

@@ -152,10 +152,9 @@ public final class RenderPipeline: Sendable {
             // The highlight is chosen from the whole track (up to a limit), so beats and level cover it too.
             let span = highlightSpan(template: template, trackDuration: duration)
             beats = analyseBeats(path: path, span: span)
-            if template.timing.audio.start == .auto {
-                do { audio?.profile = try AudioMeasure.profile(path: path, maxDuration: span) } catch {
-                    logger.warning("audio level not measured; the music starts at 0 s", metadata: ["file": "\(path)", "error": "\(error)"])
-                }
+            // The level over time: for the highlight and for lining up loops.
+            do { audio?.profile = try AudioMeasure.profile(path: path, maxDuration: span) } catch {
+                logger.warning("audio level not measured; the music starts at 0 s and loops on the tracked beats", metadata: ["file": "\(path)", "error": "\(error)"])
             }
         }
         var voice: VoiceInput?
