@@ -70,6 +70,8 @@ package struct JobSubmission: Sendable, Equatable {
     package var tenantId: UUID
     package var imageIds: [UUID]
     package var audioAssetId: UUID?
+    /// The voice-over: an audio asset of the tenant.
+    package var voiceAssetId: UUID? = nil
     package var textOverlay: String?
     package var overlayType: String
     package var qualityMode: String
@@ -106,6 +108,20 @@ package struct JobRecord: Sendable, Equatable {
     /// Storage keys (or, for stores that made them, absolute URLs) of the outputs.
     package var outputVideo: String?
     package var outputThumbnail: String?
+    package var voiceFile: String? = nil
+    /// Measured loudness (LUFS in, LUFS out, true peak dBTP out), once completed with audio.
+    package var audioLoudness: (input: Double, output: Double, truePeak: Double)? = nil
+
+    package static func == (a: JobRecord, b: JobRecord) -> Bool {
+        a.id == b.id && a.tenantId == b.tenantId && a.status == b.status && a.progress == b.progress && a.priority == b.priority
+            && a.imageIds == b.imageIds && a.audioFile == b.audioFile && a.textOverlay == b.textOverlay && a.overlayType == b.overlayType
+            && a.qualityMode == b.qualityMode && a.durationTarget == b.durationTarget && a.attempts == b.attempts
+            && a.cancelRequested == b.cancelRequested && a.createdAt == b.createdAt && a.startedAt == b.startedAt
+            && a.completedAt == b.completedAt && a.processingTimeMs == b.processingTimeMs && a.lastError == b.lastError
+            && a.outputVideo == b.outputVideo && a.outputThumbnail == b.outputThumbnail && a.voiceFile == b.voiceFile
+            && a.audioLoudness?.input == b.audioLoudness?.input && a.audioLoudness?.output == b.audioLoudness?.output
+            && a.audioLoudness?.truePeak == b.audioLoudness?.truePeak
+    }
 }
 
 package enum CancelResult: Sendable, Equatable {

@@ -142,7 +142,8 @@ struct APIHandlers: Sendable {
             processingTimeMs: job.processingTimeMs, lastError: job.lastError,
             overlayType: job.overlayType, qualityMode: job.qualityMode, priority: job.priority,
             imageIds: job.imageIds, audioFile: job.audioFile, textOverlay: job.textOverlay,
-            durationTarget: job.durationTarget, attempts: job.attempts, cancelRequested: job.cancelRequested
+            durationTarget: job.durationTarget, attempts: job.attempts, cancelRequested: job.cancelRequested,
+            voiceFile: job.voiceFile, audioLoudness: job.audioLoudness.map { AudioLoudnessView(inputLufs: $0.input, outputLufs: $0.output, outputTruePeakDbtp: $0.truePeak) }
         )
     }
 

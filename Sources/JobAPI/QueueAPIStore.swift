@@ -41,7 +41,8 @@ package struct QueueAPIStore: APIStore {
             tenantId: job.tenantId, imageIds: job.imageIds, audioFile: job.audioAssetId?.uuidString.lowercased(),
             textOverlay: job.textOverlay, overlayType: job.overlayType, durationTarget: job.durationTarget,
             qualityMode: quality, priority: job.priority, callbackURL: job.callbackURL, requestId: job.requestId,
-            fields: job.fieldTexts.mapValues { JobFieldValue.text($0) }.merging(job.fieldAssets.mapValues { JobFieldValue.asset($0) }) { a, _ in a }))
+            fields: job.fieldTexts.mapValues { JobFieldValue.text($0) }.merging(job.fieldAssets.mapValues { JobFieldValue.asset($0) }) { a, _ in a },
+            voiceFile: job.voiceAssetId?.uuidString.lowercased()))
     }
 
     package func job(id: UUID, tenant: UUID) async throws -> JobRecord? {
@@ -104,13 +105,16 @@ package struct QueueAPIStore: APIStore {
     }
 
     static func record(_ job: Job) -> JobRecord {
-        JobRecord(
+        var record = JobRecord(
             id: job.id, tenantId: job.tenantId, status: job.status.rawValue, progress: job.progress,
             priority: job.priority, imageIds: job.imageIds, audioFile: job.audioFile, textOverlay: job.textOverlay,
             overlayType: job.overlayType, qualityMode: job.qualityMode.rawValue, durationTarget: job.durationTarget,
             attempts: job.attempts, cancelRequested: job.cancelRequested, createdAt: job.createdAt,
             startedAt: job.startedAt, completedAt: job.completedAt, processingTimeMs: job.processingTimeMs,
             lastError: job.lastError, outputVideo: job.outputVideoUrl, outputThumbnail: job.outputThumbnailUrl)
+        record.voiceFile = job.voiceFile
+        record.audioLoudness = job.audioLoudness.map { ($0.inputLufs, $0.outputLufs, $0.outputTruePeakDbtp) }
+        return record
     }
 
     static func record(_ asset: Asset) -> AssetRecord? {

@@ -164,6 +164,12 @@ public enum Migrations {
             ALTER TABLE video_processing_assets ADD CONSTRAINT video_processing_assets_asset_type_check
                 CHECK (asset_type IN ('overlay', 'frame', 'audio', 'image', 'video'));
             """),
+        // Issue 17: a voice-over asset per job, and the measured loudness of the finished video's audio.
+        Migration(version: 17, name: "job_voice_file_and_audio_loudness", sql: """
+            ALTER TABLE video_processing_jobs ADD COLUMN voice_file text;
+            -- {"inputLufs": -21.4, "outputLufs": -14.0, "outputTruePeakDbtp": -2.0}
+            ALTER TABLE video_processing_jobs ADD COLUMN audio_loudness jsonb;
+            """),
     ]
 
     static let bootstrap = """

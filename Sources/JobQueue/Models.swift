@@ -54,13 +54,16 @@ public struct NewJob: Sendable, Equatable {
     public var requestId: String?
     /// Merge field values for the template (column `fields`).
     public var fields: [String: JobFieldValue] = [:]
+    /// The voice-over: an audio asset id (column `voice_file`).
+    public var voiceFile: String?
 
     public init(
         tenantId: UUID, imageIds: [UUID], audioFile: String? = nil, textOverlay: String? = nil,
         overlayType: String = "golden-frame", durationTarget: Double? = nil, qualityMode: JobQuality = .normal,
         priority: Int = 0, maxAttempts: Int = 3, callbackURL: String? = nil, runAfter: Date? = nil,
-        requestId: String? = nil, fields: [String: JobFieldValue] = [:]
+        requestId: String? = nil, fields: [String: JobFieldValue] = [:], voiceFile: String? = nil
     ) {
+        self.voiceFile = voiceFile
         self.requestId = requestId
         self.fields = fields
         self.tenantId = tenantId
@@ -110,6 +113,22 @@ public struct Job: Sendable, Equatable {
     public var progress: Int
     public var cancelRequested: Bool
     public var callbackURL: String?
+    /// The voice-over asset id (column `voice_file`).
+    public var voiceFile: String? = nil
+    /// Loudness measured while rendering (column `audio_loudness`), once completed with audio.
+    public var audioLoudness: JobAudioLoudness? = nil
+}
+
+/// The loudness of a finished video's audio: the mix before normalisation and the file written (EBU R128).
+public struct JobAudioLoudness: Sendable, Equatable, Codable {
+    public var inputLufs: Double
+    public var outputLufs: Double
+    public var outputTruePeakDbtp: Double
+    public init(inputLufs: Double, outputLufs: Double, outputTruePeakDbtp: Double) {
+        self.inputLufs = inputLufs
+        self.outputLufs = outputLufs
+        self.outputTruePeakDbtp = outputTruePeakDbtp
+    }
 }
 
 /// One page of a tenant's jobs, newest first.

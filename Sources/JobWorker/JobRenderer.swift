@@ -12,6 +12,8 @@ public struct RenderInput: Sendable {
     public var attemptEpoch: Int64
     public var images: [String]
     public var audio: String?
+    /// The voice-over, fetched to a local file.
+    public var voice: String? = nil
     /// Merge field values; picture fields as local paths.
     public var fields: [String: String] = [:]
     public var videoPath: String
@@ -23,9 +25,12 @@ public struct RenderInput: Sendable {
 public struct RenderedFiles: Sendable, Equatable {
     public var video: String
     public var thumbnail: String?
-    public init(video: String, thumbnail: String?) {
+    /// Loudness measured while rendering, when the audio was normalised.
+    public var audioLoudness: JobAudioLoudness?
+    public init(video: String, thumbnail: String?, audioLoudness: JobAudioLoudness? = nil) {
         self.video = video
         self.thumbnail = thumbnail
+        self.audioLoudness = audioLoudness
     }
 }
 
@@ -61,14 +66,19 @@ public struct PipelineRenderer: JobRenderer {
         }
         let request = RenderRequest(
             template: input.job.overlayType, images: input.images, audio: input.audio, text: input.job.textOverlay,
-            fields: input.fields, duration: input.job.durationTarget, quality: quality, output: input.videoPath, thumbnail: input.thumbnailPath)
+            fields: input.fields, duration: input.job.durationTarget, quality: quality, output: input.videoPath, thumbnail: input.thumbnailPath,
+            voice: input.voice)
         do {
             let result = try pipeline.render(request, progress: { progress($0.fraction) }, shouldCancel: shouldCancel)
             if result.elapsed > 0 {
                 Recorder(label: "rendc_render_frames_per_second", dimensions: [("quality", quality.rawValue)])
                     .record(Double(result.frameCount) / result.elapsed)
             }
-            return RenderedFiles(video: result.output, thumbnail: result.thumbnail)
+            var loudness: JobAudioLoudness?
+            if let i = result.loudnessIn, let o = result.loudnessOut {
+                loudness = JobAudioLoudness(inputLufs: i.integrated, outputLufs: o.integrated, outputTruePeakDbtp: o.truePeak)
+            }
+            return RenderedFiles(video: result.output, thumbnail: result.thumbnail, audioLoudness: loudness)
         } catch let error as PipelineError where error.isPermanentFailure {
             throw PermanentJobError(error.description)
         } catch let error as SpecError {

@@ -324,6 +324,19 @@ public final class JobWorker: Service, Sendable {
             try await fetch(asset, to: local)
             audio = local
         }
+        // The voice-over: an audio asset of the same tenant, like the music.
+        var voice: String?
+        if let voiceFile = job.voiceFile, !voiceFile.isEmpty {
+            guard let id = UUID(uuidString: voiceFile) else {
+                throw PermanentJobError("voice_file '\(voiceFile.prefix(80))' is not an asset id")
+            }
+            guard let asset = try await store.asset(id: id, tenantId: job.tenantId), asset.type == .audio else {
+                throw PermanentJobError("voice asset \(voiceFile) does not exist for this tenant")
+            }
+            let local = directory + "/inputs/voice" + Self.fileExtension(of: asset.filePath)
+            try await fetch(asset, to: local)
+            voice = local
+        }
         // Merge fields: text as given, pictures fetched like the product images.
         var fields: [String: String] = [:]
         for (name, value) in job.fields.sorted(by: { $0.key < $1.key }) {
@@ -339,9 +352,11 @@ public final class JobWorker: Service, Sendable {
                 fields[name] = local
             }
         }
-        return RenderInput(
+        var input = RenderInput(
             job: job, attemptEpoch: epoch, images: images, audio: audio, fields: fields, videoPath: directory + "/output.mp4",
             thumbnailPath: directory + "/thumbnail.jpg", workDirectory: directory)
+        input.voice = voice
+        return input
     }
 
     /// Copies an input from storage; a missing object or a bad key will not appear by retrying.
@@ -438,7 +453,7 @@ public final class JobWorker: Service, Sendable {
                     try await objectStore.put(localPath: thumbnail, key: key, contentType: "image/jpeg")
                     thumbnailKey = key
                 }
-                if try await store.complete(lease, videoURL: videoKey, thumbnailURL: thumbnailKey, processingTimeMs: milliseconds) {
+                if try await store.complete(lease, videoURL: videoKey, thumbnailURL: thumbnailKey, processingTimeMs: milliseconds, audioLoudness: files.audioLoudness) {
                     logger.info("job completed", metadata: ["processingTimeMs": "\(milliseconds)"])
                     webhooks?.wake()
                     Counter(label: "rendc_jobs_completed_total", dimensions: [("tenant", tenant)]).increment()
@@ -487,6 +502,7 @@ extension JobWorker {
             names.append((path, "image asset \(job.imageIds[index].uuidString.lowercased()) (imageIds[\(index)])"))
         }
         if let audio = input.audio { names.append((audio, "audio asset \(job.audioFile ?? "?")")) }
+        if let voice = input.voice { names.append((voice, "voice asset \(job.voiceFile ?? "?") (voiceFile)")) }
         return names
     }
 }
