@@ -84,6 +84,10 @@ import Testing
         // The envelope: down 10 dB (gain 0.316) from 0.1 s before speech, back up over 0.3 s after it.
         #expect(g.text.contains("volume=volume=1-0.6838*min(1\\,clip((t-1.400)/0.100\\,0\\,1)*clip((3.800-t)/0.300\\,0\\,1)):eval=frame"))
         #expect(p.summary.contains("voice-over: voice.wav from 0.50 s, volume 1.00; music 10 dB down under 1 speech span(s)"))
+        // File names are inputs of the graph, never text in it.
+        let hostile = VoiceInput(path: "/in/v o:i'c;e[0].wav", duration: 5, speech: [1...3])
+        let h = try plan(t, PlanInputs(images: ["/in/a.jpg"], audio: AudioInput(path: "/in/m,u[s]ic.wav", duration: 30), duration: 8, voice: hostile)).audioGraph
+        #expect(!h.text.contains("/in/") && h.inputs.map(\.path) == ["/in/m,u[s]ic.wav", "/in/v o:i'c;e[0].wav"])
         // A voice without music still plays.
         let alone = try plan(t, PlanInputs(images: ["/in/a.jpg"], duration: 8, voice: voice))
         #expect(alone.audioGraph.inputs.map(\.path) == ["/in/voice.wav"] && alone.audioGraph.text.contains("anullsrc"))
