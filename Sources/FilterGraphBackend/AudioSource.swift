@@ -87,7 +87,8 @@ public enum AudioMeasure {
     }
 
     /// Loudness normalisation by measurement: the mix as it is, then gain and limiter, the gain corrected
-    /// (secant steps) until the measured loudness is within 0.3 LU of the target (at most four passes).
+    /// (secant steps) until the measured loudness is within 0.3 LU of the target (at most four passes, and at most
+    /// 12 dB more than `target - input`, so very peaky music ends up a little under the target rather than crushed).
     /// Silence (below -60 LUFS) is left as it is.
     public static func normalise(plan: RenderPlan) throws -> LoudnessPlan? {
         guard var l = plan.audio?.loudness else { return nil }
@@ -112,7 +113,8 @@ public enum AudioMeasure {
             } else {
                 gain += l.target - m.integrated
             }
-            gain = min(gain, 60)
+            // At most 12 dB more than the plain gain: past that the limiter would be flattening the music.
+            gain = min(gain, l.target - input.integrated + 12)
         }
         l.gain = best!.gain
         l.predicted = best!.m
