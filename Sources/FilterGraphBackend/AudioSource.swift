@@ -1,14 +1,132 @@
 import Foundation
+import MediaFormats
 import LibAV
 import Planner
 
-/// The audio track: the input decoded and run through a libavfilter graph parsed from the plan
-/// (`RenderPlan.audioFilterChain`: trim, pad, volume, fades, resample to 48 kHz stereo float), or silence.
-/// Frames come out sized for the AAC encoder.
+/// The audio track: the plan's audio graph (`RenderPlan.audioGraph`, exactly as `rendc plan` prints it: the music's
+/// piece or loop, fades, the voice-over and its ducking, loudness normalisation, 48 kHz float) run by libavfilter,
+/// or silence. Frames come out sized for the AAC encoder.
 typealias AudioSource = AudioGraph
 
 extension AudioGraph {
     convenience init(plan: RenderPlan, frameSize: Int) throws {
-        try self.init(chain: plan.audioFilterChain, inputPath: plan.audio?.source.path, sampleRate: plan.encoder.audioSampleRate, frameSize: frameSize)
+        let g = plan.audioGraph
+        try self.init(graph: g.text, inputs: g.inputs, sampleRate: plan.encoder.audioSampleRate, frameSize: frameSize)
+    }
+
+    /// Output loudness read back from the graph's last `ebur128` (nil when the graph does not measure).
+    var outputLoudness: LoudnessMeasurement? {
+        guard let i = metadata["lavfi.r128.I"].flatMap(Double.init) else { return nil }
+        let peak = metadataMaximum["lavfi.r128.true_peak"].map { 20 * log10(max($0, 1e-9)) } ?? -99
+        return LoudnessMeasurement(integrated: i, truePeak: peak, range: metadata["lavfi.r128.LRA"].flatMap(Double.init) ?? 0)
+    }
+}
+
+/// Measurements of audio taken before planning and rendering (first passes), all in libavfilter.
+public enum AudioMeasure {
+    /// Level and onset frames a second in `profile`.
+    public static let profileRate = 50.0
+
+    /// The level and onsets of the first `maxDuration` seconds of a track (mono, 8 kHz, 20 ms frames).
+    public static func profile(path: String, maxDuration: Double) throws -> AudioProfile {
+        let samples = try monoSamples(path: path, maxDuration: maxDuration)
+        let hop = Int(8000 / profileRate)
+        var level: [Float] = []
+        level.reserveCapacity(samples.count / hop + 1)
+        var i = 0
+        while i + hop <= samples.count {
+            var p: Float = 0
+            for j in i..<(i + hop) { p += samples[j] * samples[j] }
+            level.append(10 * log10(max(p / Float(hop), 1e-10)))
+            i += hop
+        }
+        var onset = [Float](repeating: 0, count: level.count)
+        for k in 1..<max(1, level.count) { onset[k] = max(0, level[k] - max(level[k - 1], -80)) }
+        // 2.5 ms frames for lining up loops.
+        let fineHop = 20
+        var fine: [Float] = []
+        fine.reserveCapacity(samples.count / fineHop + 1)
+        i = 0
+        while i + fineHop <= samples.count {
+            var p: Float = 0
+            for j in i..<(i + fineHop) { p += samples[j] * samples[j] }
+            fine.append(max(-60, 10 * log10(max(p / Float(fineHop), 1e-10))))
+            i += fineHop
+        }
+        return AudioProfile(frameRate: profileRate, level: level, onset: onset, fineRate: 8000 / Double(fineHop), fine: fine)
+    }
+
+    /// Where a voice speaks: 20 ms frames more than 30 dB above the floor and within 35 dB of the loudest, gaps
+    /// under 0.4 s bridged, blips under 0.1 s dropped.
+    public static func speech(path: String, maxDuration: Double) throws -> (duration: Double, spans: [ClosedRange<Double>]) {
+        let p = try profile(path: path, maxDuration: maxDuration)
+        let duration = Double(p.level.count) / p.frameRate
+        guard let top = p.level.max() else { return (0, []) }
+        let threshold = max(top - 35, -60)
+        var spans: [ClosedRange<Double>] = []
+        var startFrame: Int?
+        for k in 0...p.level.count {
+            let l: Float = k < p.level.count ? p.level[k] : -200
+            if l >= threshold { if startFrame == nil { startFrame = k } } else if let s = startFrame {
+                let r = Double(s) / p.frameRate...Double(k) / p.frameRate
+                if let last = spans.last, r.lowerBound - last.upperBound < 0.4 { spans[spans.count - 1] = last.lowerBound...r.upperBound } else { spans.append(r) }
+                startFrame = nil
+            }
+        }
+        return (duration, spans.filter { $0.upperBound - $0.lowerBound >= 0.1 })
+    }
+
+    /// One measuring pass: the plan's mix (with its normalisation gain and limiter, when set), measured by `ebur128`.
+    public static func loudness(plan: RenderPlan) throws -> LoudnessMeasurement {
+        let text = plan.audioGraphText(stage: .measure)
+        let graph = try AudioGraph(graph: text, inputs: plan.audioGraphInputs(firstIndex: 0), sampleRate: plan.encoder.audioSampleRate, frameSize: nil)
+        while try graph.next() != nil {}
+        guard let m = graph.outputLoudness else {
+            throw MediaError(.filter, code: .corrupt, path: plan.audio?.source?.path, "the mix could not be measured")
+        }
+        return m
+    }
+
+    /// Loudness normalisation by measurement: the mix as it is, then gain and limiter, the gain corrected
+    /// (secant steps) until the measured loudness is within 0.3 LU of the target (at most four passes, and at most
+    /// 12 dB more than `target - input`, so very peaky music ends up a little under the target rather than crushed).
+    /// Silence (below -60 LUFS) is left as it is.
+    public static func normalise(plan: RenderPlan) throws -> LoudnessPlan? {
+        guard var l = plan.audio?.loudness else { return nil }
+        var p = plan
+        p.audio?.loudness?.gain = nil
+        let input = try loudness(plan: p)
+        l.input = input
+        guard input.integrated > -60 else { return l }
+        var tried: [(gain: Double, out: Double)] = []
+        var gain = l.target - input.integrated
+        var best: (gain: Double, m: LoudnessMeasurement)?
+        for _ in 0..<4 {
+            p.audio?.loudness?.gain = gain
+            let m = try loudness(plan: p)
+            if best == nil || abs(m.integrated - l.target) < abs(best!.m.integrated - l.target) { best = (gain, m) }
+            if abs(m.integrated - l.target) <= 0.3 { break }
+            tried.append((gain, m.integrated))
+            if tried.count >= 2 {
+                let (a, b) = (tried[tried.count - 2], tried[tried.count - 1])
+                let slope = abs(b.out - a.out) > 1e-3 ? (b.out - a.out) / (b.gain - a.gain) : 1
+                gain = b.gain + (l.target - b.out) / max(0.2, min(slope, 1.5))
+            } else {
+                gain += l.target - m.integrated
+            }
+            // At most 12 dB more than the plain gain: past that the limiter would be flattening the music.
+            gain = min(gain, l.target - input.integrated + 12)
+        }
+        l.gain = best!.gain
+        l.predicted = best!.m
+        return l
+    }
+
+    static func monoSamples(path: String, maxDuration: Double) throws -> [Float] {
+        let chain = String(format: "[0:a]atrim=end=%.3f,aresample=8000,aformat=sample_fmts=flt:sample_rates=8000:channel_layouts=mono[aout]", maxDuration)
+        let graph = try AudioGraph(graph: chain, inputs: [("0:a", path)], sampleRate: 8000, frameSize: 4096)
+        var out: [Float] = []
+        while let f = try graph.next() { out += graph.monoSamples(of: f) }
+        return out
     }
 }

@@ -59,11 +59,14 @@ public final class FilterGraphRenderer {
 
     /// Renders the video to `output` (and the thumbnail to `thumbnail`), each written to a temporary file beside
     /// its destination and renamed on success; nothing partial is left on failure or cancellation.
+    /// Returns the loudness of the audio written, when the plan's audio graph measures it.
+    @discardableResult
     public func render(
         to output: String, thumbnail: String?,
         progress: (_ frame: Int, _ total: Int) -> Void = { _, _ in },
         shouldCancel: () -> Bool = { false }
-    ) throws {
+    ) throws -> LoudnessMeasurement? {
+        var loudness: LoudnessMeasurement?
         let outURL = URL(fileURLWithPath: output)
         let tempVideo = outURL.deletingLastPathComponent().appendingPathComponent(".\(outURL.lastPathComponent).\(UUID().uuidString).partial.mp4").path
         defer { try? FileManager.default.removeItem(atPath: tempVideo) }
@@ -92,6 +95,7 @@ public final class FilterGraphRenderer {
                 progress(index + 1, plan.frameCount)
             }
             while let a = try audio.next() { try writer.sendAudio(a) }
+            loudness = audio.outputLoudness
             try writer.finish()
         }
         if let thumbnail {
@@ -104,5 +108,6 @@ public final class FilterGraphRenderer {
             if let thumbnail { try? FileManager.default.removeItem(atPath: thumbnail) }
             throw error
         }
+        return loudness
     }
 }

@@ -72,6 +72,8 @@ package struct JobSubmission: Sendable, Equatable {
     package var tenantId: UUID
     package var imageIds: [UUID]
     package var audioAssetId: UUID?
+    /// The voice-over: an audio asset of the tenant.
+    package var voiceAssetId: UUID? = nil
     package var textOverlay: String?
     /// The template's name (the wire's `overlayType`).
     package var template: String
@@ -111,6 +113,21 @@ package struct JobRecord: Sendable, Equatable {
     /// Storage keys (or, for stores that made them, absolute URLs) of the outputs.
     package var outputVideoKey: String?
     package var outputThumbnailKey: String?
+    /// The voice-over's asset id (the wire's `voiceFile`).
+    package var voiceAssetId: String? = nil
+    /// Measured loudness (LUFS in, LUFS out, true peak dBTP out), once completed with audio.
+    package var audioLoudness: (input: Double, output: Double, truePeak: Double)? = nil
+
+    package static func == (a: JobRecord, b: JobRecord) -> Bool {
+        a.id == b.id && a.tenantId == b.tenantId && a.status == b.status && a.progress == b.progress && a.priority == b.priority
+            && a.imageIds == b.imageIds && a.audioAssetId == b.audioAssetId && a.textOverlay == b.textOverlay && a.template == b.template
+            && a.qualityMode == b.qualityMode && a.durationTarget == b.durationTarget && a.attempts == b.attempts
+            && a.cancelRequested == b.cancelRequested && a.createdAt == b.createdAt && a.startedAt == b.startedAt
+            && a.completedAt == b.completedAt && a.processingTimeMs == b.processingTimeMs && a.lastError == b.lastError
+            && a.outputVideoKey == b.outputVideoKey && a.outputThumbnailKey == b.outputThumbnailKey && a.voiceAssetId == b.voiceAssetId
+            && a.audioLoudness?.input == b.audioLoudness?.input && a.audioLoudness?.output == b.audioLoudness?.output
+            && a.audioLoudness?.truePeak == b.audioLoudness?.truePeak
+    }
 }
 
 package enum CancelResult: Sendable, Equatable {

@@ -142,7 +142,8 @@ struct APIHandlers: Sendable {
             processingTimeMs: job.processingTimeMs, lastError: job.lastError,
             overlayType: job.template, qualityMode: job.qualityMode.rawValue, priority: job.priority,
             imageIds: job.imageIds, audioFile: job.audioAssetId, textOverlay: job.textOverlay,
-            durationTarget: job.durationTarget, attempts: job.attempts, cancelRequested: job.cancelRequested
+            durationTarget: job.durationTarget, attempts: job.attempts, cancelRequested: job.cancelRequested,
+            voiceFile: job.voiceAssetId, audioLoudness: job.audioLoudness.map { AudioLoudnessView(inputLufs: $0.input, outputLufs: $0.output, outputTruePeakDbtp: $0.truePeak) }
         )
     }
 

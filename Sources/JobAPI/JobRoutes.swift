@@ -39,7 +39,7 @@ extension APIHandlers {
         }
 
         // Every referenced asset must be this tenant's and of the right type; another tenant's id looks unknown.
-        let wanted = job.imageIds + (job.audioAssetId.map { [$0] } ?? []) + job.fieldAssets.values
+        let wanted = job.imageIds + (job.audioAssetId.map { [$0] } ?? []) + (job.voiceAssetId.map { [$0] } ?? []) + job.fieldAssets.values
         let found = Dictionary(try await store.assets(ids: wanted, tenant: tenant).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         for (index, id) in job.imageIds.enumerated() {
             guard let asset = found[id] else {
@@ -55,6 +55,14 @@ extension APIHandlers {
             }
             guard asset.type == .audio else {
                 throw APIError(.unprocessableContent, .unknownAsset, "audioFile: asset \(audio.uuidString.lowercased()) is \(asset.type.rawValue), not audio", field: "audioFile")
+            }
+        }
+        if let voice = job.voiceAssetId {
+            guard let asset = found[voice] else {
+                throw APIError(.unprocessableContent, .unknownAsset, "voiceFile: no audio asset \(voice.uuidString.lowercased()) for this tenant", field: "voiceFile")
+            }
+            guard asset.type == .audio else {
+                throw APIError(.unprocessableContent, .unknownAsset, "voiceFile: asset \(voice.uuidString.lowercased()) is \(asset.type.rawValue), not audio", field: "voiceFile")
             }
         }
 
@@ -110,6 +118,13 @@ extension APIHandlers {
             }
             audio = id
         }
+        var voice: UUID?
+        if let text = body.voiceFile, !text.isEmpty {
+            guard let id = UUID(uuidString: text) else {
+                throw APIError.validation("voiceFile", "voiceFile must be the id (UUID) of an uploaded audio asset")
+            }
+            voice = id
+        }
         var text = body.textOverlay
         if let value = text {
             // Controls other than LF refused; at most 500 graphemes and 4000 code points (the planner's limits).
@@ -149,6 +164,7 @@ extension APIHandlers {
         var job = JobSubmission(
             tenantId: tenant, imageIds: imageIds, audioAssetId: audio, textOverlay: text, template: overlayType,
             qualityMode: quality, durationTarget: body.durationTarget, priority: priority, callbackURL: callback)
+        job.voiceAssetId = voice
         try validateFields(body.fields ?? [:], template: template, caption: text, into: &job)
         return (job, template)
     }

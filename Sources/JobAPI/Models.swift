@@ -41,6 +41,7 @@ public struct TemplateField: Sendable, Equatable, Codable {
 struct ProcessRequest: Decodable {
     var imageIds: [String]
     var audioFile: String?
+    var voiceFile: String?
     var textOverlay: String?
     var overlayType: String?
     var qualityMode: String?
@@ -50,7 +51,7 @@ struct ProcessRequest: Decodable {
     var fields: [String: String]?
 
     enum CodingKeys: String, CodingKey {
-        case imageIds, audioFile, textOverlay, overlayType, qualityMode, durationTarget, priority, callbackUrl, fields
+        case imageIds, audioFile, voiceFile, textOverlay, overlayType, qualityMode, durationTarget, priority, callbackUrl, fields
     }
 
     init(from decoder: any Decoder) throws {
@@ -82,6 +83,7 @@ struct ProcessRequest: Decodable {
         }
         self.imageIds = imageIds
         audioFile = try field(.audioFile, String.self, "an audio asset id (UUID string)")
+        voiceFile = try field(.voiceFile, String.self, "an audio asset id (UUID string)")
         textOverlay = try field(.textOverlay, String.self, "a string")
         overlayType = try field(.overlayType, String.self, "a template name")
         qualityMode = try field(.qualityMode, String.self, "one of normal, eco, freeze")
@@ -133,11 +135,13 @@ struct JobView: Encodable {
     var durationTarget: Double?
     var attempts: Int
     var cancelRequested: Bool
+    var voiceFile: String? = nil
+    var audioLoudness: AudioLoudnessView? = nil
 
     enum CodingKeys: String, CodingKey {
         case id, status, progress, outputVideoUrl, outputThumbnailUrl, createdAt, startedAt, completedAt
         case processingTimeMs, lastError, overlayType, qualityMode, priority, imageIds, audioFile, textOverlay
-        case durationTarget, attempts, cancelRequested
+        case durationTarget, attempts, cancelRequested, voiceFile, audioLoudness
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -161,7 +165,18 @@ struct JobView: Encodable {
         try c.encode(durationTarget, forKey: .durationTarget)
         try c.encode(attempts, forKey: .attempts)
         try c.encode(cancelRequested, forKey: .cancelRequested)
+        try c.encode(voiceFile, forKey: .voiceFile)
+        try c.encode(audioLoudness, forKey: .audioLoudness)
     }
+}
+
+/// Loudness of a finished video's audio (EBU R128, measured while rendering).
+struct AudioLoudnessView: Encodable, Equatable {
+    /// The mix before normalisation, LUFS.
+    var inputLufs: Double
+    /// The audio written, LUFS, and its true peak, dBTP.
+    var outputLufs: Double
+    var outputTruePeakDbtp: Double
 }
 
 struct JobEnvelope: Encodable {

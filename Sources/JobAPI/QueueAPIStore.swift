@@ -38,7 +38,8 @@ package struct QueueAPIStore: APIStore {
             tenantId: job.tenantId, imageIds: job.imageIds, audioAssetId: job.audioAssetId?.uuidString.lowercased(),
             textOverlay: job.textOverlay, template: job.template, durationTarget: job.durationTarget,
             qualityMode: job.qualityMode, priority: job.priority, callbackURL: job.callbackURL, requestId: job.requestId,
-            fields: job.fieldTexts.mapValues { JobFieldValue.text($0) }.merging(job.fieldAssets.mapValues { JobFieldValue.asset($0) }) { a, _ in a }))
+            fields: job.fieldTexts.mapValues { JobFieldValue.text($0) }.merging(job.fieldAssets.mapValues { JobFieldValue.asset($0) }) { a, _ in a },
+            voiceAssetId: job.voiceAssetId?.uuidString.lowercased()))
     }
 
     package func job(id: UUID, tenant: UUID) async throws -> JobRecord? {
@@ -101,13 +102,16 @@ package struct QueueAPIStore: APIStore {
     }
 
     static func record(_ job: Job) -> JobRecord {
-        JobRecord(
+        var record = JobRecord(
             id: job.id, tenantId: job.tenantId, status: job.status, progress: job.progress,
             priority: job.priority, imageIds: job.imageIds, audioAssetId: job.audioAssetId, textOverlay: job.textOverlay,
             template: job.template, qualityMode: job.qualityMode, durationTarget: job.durationTarget,
             attempts: job.attempts, cancelRequested: job.cancelRequested, createdAt: job.createdAt,
             startedAt: job.startedAt, completedAt: job.completedAt, processingTimeMs: job.processingTimeMs,
             lastError: job.lastError, outputVideoKey: job.outputVideoKey, outputThumbnailKey: job.outputThumbnailKey)
+        record.voiceAssetId = job.voiceAssetId
+        record.audioLoudness = job.audioLoudness.map { ($0.inputLufs, $0.outputLufs, $0.outputTruePeakDbtp) }
+        return record
     }
 
     static func record(_ asset: Asset) -> AssetRecord? {

@@ -105,13 +105,15 @@ extension JobStore {
 
     /// Marks the job completed with its outputs, only while `lease` still owns it. Returns false (and writes
     /// nothing) when the lease was lost: another attempt owns the job or already finished it.
-    public func complete(_ lease: Lease, videoURL: String, thumbnailURL: String?, processingTimeMs: Int) async throws -> Bool {
-        try await guarded("complete job") {
+    public func complete(_ lease: Lease, videoURL: String, thumbnailURL: String?, processingTimeMs: Int, audioLoudness: JobAudioLoudness? = nil) async throws -> Bool {
+        let loudness = try audioLoudness.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        return try await guarded("complete job") {
             try await !client.query("""
             WITH done AS (
                 UPDATE video_processing_jobs SET
                     status = 'completed', progress = 100, completed_at = now(), processing_time_ms = \(processingTimeMs),
                     output_video_url = \(videoURL), output_thumbnail_url = \(thumbnailURL), last_error = NULL,
+                    audio_loudness = \(loudness)::jsonb,
                     lease_expires_at = NULL, updated_at = now()
                 WHERE id = \(lease.jobId) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch)
                   AND status = 'processing'

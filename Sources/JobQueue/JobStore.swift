@@ -201,10 +201,11 @@ public final class JobStore: Sendable, Service {
         let id = try await guarded("insert job") {
             let rows = try await client.query("""
                 INSERT INTO video_processing_jobs (tenant_id, priority, image_ids, audio_file, text_overlay, overlay_type,
-                    duration_target, quality_mode, max_attempts, callback_url, run_after, request_id, fields)
+                    duration_target, quality_mode, max_attempts, callback_url, run_after, request_id, fields, voice_file)
                 VALUES (\(job.tenantId), \(job.priority), \(job.imageIds), \(job.audioAssetId), \(job.textOverlay),
                     \(job.template), \(job.durationTarget), \(job.qualityMode.rawValue), \(job.maxAttempts),
-                    \(job.callbackURL), COALESCE(\(job.runAfter), now()), \(job.requestId), \(JobFieldValue.json(job.fields))::jsonb)
+                    \(job.callbackURL), COALESCE(\(job.runAfter), now()), \(job.requestId), \(JobFieldValue.json(job.fields))::jsonb,
+                    \(job.voiceAssetId))
                 RETURNING id
                 """, logger: logger).collect()
             guard let row = rows.first else { throw JobQueueError(.database, "job insert returned no row") }
@@ -457,7 +458,7 @@ public final class JobStore: Sendable, Service {
         \(p)processing_time_ms, \(p)attempts, \(p)max_attempts, \(p)last_error, \(p)output_video_url, \
         \(p)output_thumbnail_url, \(p)created_at, \(p)updated_at, \(p)run_after, \(p)lease_owner, \(p)lease_expires_at, \
         \(p)lease_epoch, \(p)heartbeat_at, \(p)progress::int4 AS progress, \(p)cancel_requested, \(p)callback_url, \
-        \(p)fields::text AS fields_json
+        \(p)fields::text AS fields_json, \(p)voice_file, \(p)audio_loudness::text AS audio_loudness_json
         """
     }
 
@@ -473,7 +474,7 @@ public final class JobStore: Sendable, Service {
         guard let quality = QualityMode(rawValue: qualityText) else {
             throw JobQueueError(.database, "job has unknown quality mode '\(qualityText)'")
         }
-        return Job(
+        var job = Job(
             id: try r["id"].decode(UUID.self),
             tenantId: try r["tenant_id"].decode(UUID.self),
             status: status,
@@ -504,6 +505,9 @@ public final class JobStore: Sendable, Service {
             cancelRequested: try r["cancel_requested"].decode(Bool.self),
             callbackURL: try r["callback_url"].decode(String?.self)
         )
+        job.voiceAssetId = try r["voice_file"].decode(String?.self)
+        job.audioLoudness = (try r["audio_loudness_json"].decode(String?.self)).flatMap { try? JSONDecoder().decode(JobAudioLoudness.self, from: Data($0.utf8)) }
+        return job
     }
 
     static func decodeTenant(_ row: PostgresRow) throws -> Tenant {

@@ -168,6 +168,12 @@ public enum Migrations {
             -- The plan the worker rendered the job with (`rendc plan`'s summary), for operators; not sent to tenants.
             ALTER TABLE video_processing_jobs ADD COLUMN plan text;
             """),
+        // Issue 17: a voice-over asset per job, and the measured loudness of the finished video's audio.
+        Migration(version: 13, name: "job_voice_file_and_audio_loudness", sql: """
+            ALTER TABLE video_processing_jobs ADD COLUMN voice_file text;
+            -- {"inputLufs": -21.4, "outputLufs": -14.0, "outputTruePeakDbtp": -2.0}
+            ALTER TABLE video_processing_jobs ADD COLUMN audio_loudness jsonb;
+            """),
     ]
 
     static let bootstrap = """

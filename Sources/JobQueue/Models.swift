@@ -35,10 +35,10 @@ public struct NewAPIKey: Sendable, Equatable {
 public struct NewJob: Sendable, Equatable {
     public var tenantId: UUID
     public var imageIds: [UUID]
-    /// The music's asset id (column `audio_file`, wire `audioFile`).
+    /// The music's asset id (column `audio_file`, wire `audioAssetId`).
     public var audioAssetId: String?
     public var textOverlay: String?
-    /// The template's name (column `overlay_type`, wire `overlayType`).
+    /// The template's name (column `overlay_type`, wire `template`).
     public var template: String
     public var durationTarget: Double?
     public var qualityMode: QualityMode
@@ -52,13 +52,16 @@ public struct NewJob: Sendable, Equatable {
     public var requestId: String?
     /// Merge field values for the template (column `fields`).
     public var fields: [String: JobFieldValue] = [:]
+    /// The voice-over: an audio asset id (column `voice_file`).
+    public var voiceAssetId: String?
 
     public init(
         tenantId: UUID, imageIds: [UUID], audioAssetId: String? = nil, textOverlay: String? = nil,
         template: String = "golden-frame", durationTarget: Double? = nil, qualityMode: QualityMode = .normal,
         priority: Int = 0, maxAttempts: Int = 3, callbackURL: String? = nil, runAfter: Date? = nil,
-        requestId: String? = nil, fields: [String: JobFieldValue] = [:]
+        requestId: String? = nil, fields: [String: JobFieldValue] = [:], voiceAssetId: String? = nil
     ) {
+        self.voiceAssetId = voiceAssetId
         self.requestId = requestId
         self.fields = fields
         self.tenantId = tenantId
@@ -82,10 +85,10 @@ public struct Job: Sendable, Equatable {
     public var status: JobStatus
     public var priority: Int
     public var imageIds: [UUID]
-    /// The music's asset id (column `audio_file`, wire `audioFile`).
+    /// The music's asset id (column `audio_file`, wire `audioAssetId`).
     public var audioAssetId: String?
     public var textOverlay: String?
-    /// The template's name (column `overlay_type`, wire `overlayType`).
+    /// The template's name (column `overlay_type`, wire `template`).
     public var template: String
     public var durationTarget: Double?
     public var qualityMode: QualityMode
@@ -111,6 +114,22 @@ public struct Job: Sendable, Equatable {
     public var progress: Int
     public var cancelRequested: Bool
     public var callbackURL: String?
+    /// The voice-over asset id (column `voice_file`).
+    public var voiceAssetId: String? = nil
+    /// Loudness measured while rendering (column `audio_loudness`), once completed with audio.
+    public var audioLoudness: JobAudioLoudness? = nil
+}
+
+/// The loudness of a finished video's audio: the mix before normalisation and the file written (EBU R128).
+public struct JobAudioLoudness: Sendable, Equatable, Codable {
+    public var inputLufs: Double
+    public var outputLufs: Double
+    public var outputTruePeakDbtp: Double
+    public init(inputLufs: Double, outputLufs: Double, outputTruePeakDbtp: Double) {
+        self.inputLufs = inputLufs
+        self.outputLufs = outputLufs
+        self.outputTruePeakDbtp = outputTruePeakDbtp
+    }
 }
 
 /// One page of a tenant's jobs, newest first.

@@ -12,6 +12,8 @@ public struct RenderInput: Sendable {
     public var attemptEpoch: Int64
     public var images: [String]
     public var audio: String?
+    /// The voice-over, fetched to a local file.
+    public var voice: String? = nil
     /// Merge field values; picture fields as local paths.
     public var fields: [String: String] = [:]
     public var videoPath: String
@@ -25,10 +27,13 @@ public struct RenderedFiles: Sendable, Equatable {
     public var thumbnail: String?
     /// The plan rendered (`rendc plan`'s summary), kept with the job for operators.
     public var plan: String?
-    public init(video: String, thumbnail: String?, plan: String? = nil) {
+    /// Loudness measured while rendering, when the audio was normalised.
+    public var audioLoudness: JobAudioLoudness?
+    public init(video: String, thumbnail: String?, plan: String? = nil, audioLoudness: JobAudioLoudness? = nil) {
         self.video = video
         self.thumbnail = thumbnail
         self.plan = plan
+        self.audioLoudness = audioLoudness
     }
 }
 
@@ -62,14 +67,19 @@ public struct PipelineRenderer: JobRenderer {
         let quality = input.job.qualityMode
         let request = RenderRequest(
             template: input.job.template, images: input.images, audio: input.audio, text: input.job.textOverlay,
-            fields: input.fields, duration: input.job.durationTarget, quality: quality, output: input.videoPath, thumbnail: input.thumbnailPath)
+            fields: input.fields, duration: input.job.durationTarget, quality: quality, output: input.videoPath, thumbnail: input.thumbnailPath,
+            voice: input.voice)
         do {
             let result = try pipeline.render(request, progress: { progress($0.fraction) }, shouldCancel: shouldCancel)
             if result.elapsed > 0 {
                 Recorder(label: "rendc_render_frames_per_second", dimensions: [("quality", quality.rawValue)])
                     .record(Double(result.frameCount) / result.elapsed)
             }
-            return RenderedFiles(video: result.output, thumbnail: result.thumbnail, plan: result.plan)
+            var loudness: JobAudioLoudness?
+            if let i = result.loudnessIn, let o = result.loudnessOut {
+                loudness = JobAudioLoudness(inputLufs: i.integrated, outputLufs: o.integrated, outputTruePeakDbtp: o.truePeak)
+            }
+            return RenderedFiles(video: result.output, thumbnail: result.thumbnail, plan: result.plan, audioLoudness: loudness)
         } catch let error as PipelineError where error.isPermanentFailure {
             throw PermanentJobError(error.description)
         } catch let error as SpecError {

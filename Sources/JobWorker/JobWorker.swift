@@ -324,6 +324,19 @@ public final class JobWorker: Service, Sendable {
             try await fetch(asset, to: local)
             audio = local
         }
+        // The voice-over: an audio asset of the same tenant, like the music.
+        var voice: String?
+        if let voiceAssetId = job.voiceAssetId, !voiceAssetId.isEmpty {
+            guard let id = UUID(uuidString: voiceAssetId) else {
+                throw PermanentJobError("voice_file '\(voiceAssetId.prefix(80))' is not an asset id")
+            }
+            guard let asset = try await store.asset(id: id, tenantId: job.tenantId), asset.type == .audio else {
+                throw PermanentJobError("voice asset \(voiceAssetId) does not exist for this tenant")
+            }
+            let local = directory + "/inputs/voice" + Self.fileExtension(of: asset.filePath)
+            try await fetch(asset, to: local)
+            voice = local
+        }
         // Merge fields: text as given, pictures fetched like the product images.
         var fields: [String: String] = [:]
         for (name, value) in job.fields.sorted(by: { $0.key < $1.key }) {
@@ -339,9 +352,11 @@ public final class JobWorker: Service, Sendable {
                 fields[name] = local
             }
         }
-        return RenderInput(
+        var input = RenderInput(
             job: job, attemptEpoch: epoch, images: images, audio: audio, fields: fields, videoPath: directory + "/output.mp4",
             thumbnailPath: directory + "/thumbnail.jpg", workDirectory: directory)
+        input.voice = voice
+        return input
     }
 
     /// Copies an input from storage; a missing object or a bad key will not appear by retrying.
@@ -439,7 +454,7 @@ public final class JobWorker: Service, Sendable {
                     thumbnailKey = key
                 }
                 if let plan = files.plan { try await store.recordPlan(lease, plan: plan) }
-                if try await store.complete(lease, videoURL: videoKey, thumbnailURL: thumbnailKey, processingTimeMs: milliseconds) {
+                if try await store.complete(lease, videoURL: videoKey, thumbnailURL: thumbnailKey, processingTimeMs: milliseconds, audioLoudness: files.audioLoudness) {
                     logger.info("job completed", metadata: ["processingTimeMs": "\(milliseconds)"])
                     webhooks?.wake()
                     Counter(label: "rendc_jobs_completed_total", dimensions: [("tenant", tenant)]).increment()
@@ -488,6 +503,7 @@ extension JobWorker {
             names.append((path, "image asset \(job.imageIds[index].uuidString.lowercased()) (imageIds[\(index)])"))
         }
         if let audio = input.audio { names.append((audio, "audio asset \(job.audioAssetId ?? "?")")) }
+        if let voice = input.voice { names.append((voice, "voice asset \(job.voiceAssetId ?? "?") (voiceAssetId)")) }
         return names
     }
 }

@@ -163,36 +163,17 @@ extension RenderPlan {
         }
         node([base], "format", [("pix_fmts", encoder.pixelFormat)], ["vout"])
 
-        if let a = audio {
-            let i = input("audio", a.source.path)
-            var chain: [(String, [(String, String)])] = [("asetpts", [("expr", "PTS-STARTPTS")]), ("atrim", [("start", "0"), ("end", f(a.duration))])]
-            if let track = a.trackDuration, track < a.duration { chain.append(("apad", [("whole_dur", f(a.duration))])) }
-            if a.volume != 1 { chain.append(("volume", [("volume", f(a.volume))])) }
-            if a.fadeIn > 0 { chain.append(("afade", [("t", "in"), ("st", "0"), ("d", f(a.fadeIn))])) }
-            if a.fadeOut > 0 { chain.append(("afade", [("t", "out"), ("st", f(a.duration - a.fadeOut)), ("d", f(a.fadeOut))])) }
-            chain.append(("aresample", [("out_sample_rate", "\(encoder.audioSampleRate)")]))
-            chain.append(("aformat", [("sample_fmts", "fltp"), ("channel_layouts", encoder.audioChannels == 2 ? "stereo" : "mono")]))
-            var label = "\(i):a"
-            for (n, step) in chain.enumerated() {
-                let out = n == chain.count - 1 ? "aout" : "a\(n)"
-                audioNodes.append(.init(inputs: [label], filter: step.0, arguments: step.1, outputs: [out]))
-                label = out
-            }
-        } else {
-            audioNodes.append(.init(inputs: [], filter: "anullsrc", arguments: [("r", "\(encoder.audioSampleRate)"), ("cl", "stereo"), ("d", f(duration))], outputs: ["a0"]))
-            audioNodes.append(.init(inputs: ["a0"], filter: "aformat", arguments: [("sample_fmts", "fltp"), ("channel_layouts", "stereo")], outputs: ["aout"]))
-        }
+        audioNodes = audioGraphNodes(input: input)
         return FilterGraph(inputs: inputs, video: video, audio: audioNodes)
     }
 
-    /// The audio chain as a libavfilter graph string between `[in]` (abuffer) and `[out]` (abuffersink).
-    /// This string is what the backend parses with `avfilter_graph_parse_ptr`.
-    public var audioFilterChain: String {
-        let nodes = filterGraph.audio
-        return nodes.map { n in
-            let args = n.arguments.map { "\($0.0)=\(FilterGraph.escape($0.1))" }.joined(separator: ":")
-            return n.filter + (args.isEmpty ? "" : "=" + args)
-        }.joined(separator: ",")
+    /// The audio graph exactly as printed (inputs numbered after the video's, output `[aout]`) and the files its
+    /// inputs read: what the backend parses and runs.
+    public var audioGraph: (text: String, inputs: [(label: String, path: String)]) {
+        let g = filterGraph
+        let used = Set(g.audio.flatMap(\.inputs))
+        let inputs = g.inputs.filter { used.contains("\($0.index):a") }.map { (label: "\($0.index):a", path: $0.path) }
+        return (g.audio.map(\.text).joined(separator: ";"), inputs)
     }
 
     /// A human summary: sizes, timing and the shot list (what `rendc plan` prints above the graph).
@@ -201,6 +182,7 @@ extension RenderPlan {
         lines.append("template: \(template)  quality: \(quality.rawValue)")
         lines.append("output: \(width)x\(height) @ \(fps) fps, \(String(format: "%.3f", duration)) s, \(frameCount) frames, \(encoder.videoCodec) \(encoder.preset) crf \(encoder.crf) \(encoder.pixelFormat) + \(encoder.audioCodec) \(encoder.audioSampleRate) Hz")
         lines.append("cuts: \(cutSource)")
+        if let a = audio { lines += a.summary }
         for layer in layers {
             let when = layer.visible == [FrameSpan(0, frameCount)] ? "" : "  frames " + layer.visible.prefix(4).map(\.description).joined(separator: ", ") + (layer.visible.count > 4 ? ", …" : "")
             var extra = ""

@@ -19,11 +19,14 @@ public struct PlanInputs: Sendable, Equatable {
     public var maxDuration: Double
     /// Which of `images` are video clips (the caller looked at their contents); nil: judge by the file extension.
     public var clips: Set<String>?
+    /// A voice-over mixed over the music (`--voice`, the API's `voiceFile`).
+    public var voice: VoiceInput?
 
     public init(
         images: [String], audio: AudioInput? = nil, text: String? = nil, fields: [String: String] = [:], duration: Double? = nil,
-        quality: QualityMode = .normal, beats: BeatTimes? = nil, maxDuration: Double = 60, clips: Set<String>? = nil
+        quality: QualityMode = .normal, beats: BeatTimes? = nil, maxDuration: Double = 60, clips: Set<String>? = nil, voice: VoiceInput? = nil
     ) {
+        self.voice = voice
         self.images = images
         self.audio = audio
         self.text = text
@@ -40,9 +43,12 @@ public struct AudioInput: Sendable, Equatable {
     public var path: String
     /// Length of the track in seconds.
     public var duration: Double
-    public init(path: String, duration: Double) {
+    /// Level over time, for choosing the highlight (nil: not measured; the music starts at 0 s).
+    public var profile: AudioProfile?
+    public init(path: String, duration: Double, profile: AudioProfile? = nil) {
         self.path = path
         self.duration = duration
+        self.profile = profile
     }
 }
 
@@ -126,6 +132,16 @@ public enum Planner {
         let exactDuration = Double(frameCount) / Double(fps)
 
         let fields = try resolveFields(template: template, inputs: inputs)
+
+        // Which part of the track plays (highlight, loop): the beats follow it into video time.
+        var inputs = inputs
+        var timeline: (segments: [AudioSegment], start: Double, reason: String, notes: [String])?
+        if let a = inputs.audio {
+            let t = try audioTimeline(rule: template.timing.audio, track: a, beats: inputs.beats, duration: exactDuration)
+            timeline = t
+            notes += t.notes
+            if let b = inputs.beats { inputs.beats = mapBeats(b, segments: t.segments, duration: exactDuration) }
+        }
         let hasMedia = template.layers.contains { $0.kind == "media" }
 
         // Cuts: one timeline for every media layer and per-shot layer.
@@ -153,17 +169,24 @@ public enum Planner {
         }
 
         var audio: AudioPlan?
-        if let a = inputs.audio {
-            let rule = template.timing.audio
-            audio = AudioPlan(
+        let rule = template.timing.audio
+        if let a = inputs.audio, let t = timeline {
+            var plan = AudioPlan(
                 source: MediaInput(path: a.path), duration: exactDuration,
-                fadeIn: min(rule.fadeIn, exactDuration / 2), fadeOut: min(rule.fadeOut, exactDuration / 2),
+                fadeIn: min(t.start > 0 ? max(rule.fadeIn, highlightFadeIn) : rule.fadeIn, exactDuration / 2), fadeOut: min(rule.fadeOut, exactDuration / 2),
                 volume: rule.volume, trackDuration: a.duration
             )
-            if a.duration + 0.01 < exactDuration {
-                notes.append(String(format: "the track is %.2f s; silence fills the last %.2f s", a.duration, exactDuration - a.duration))
-            }
+            plan.segments = t.segments
+            plan.start = t.start
+            plan.startReason = t.reason
+            audio = plan
+        } else if inputs.voice != nil {
+            audio = AudioPlan(source: nil, duration: exactDuration, fadeIn: 0, fadeOut: 0, volume: 1, trackDuration: nil)
         }
+        if let v = inputs.voice {
+            audio?.voice = voicePlan(rule: rule.voice, voice: v, duration: exactDuration, notes: &notes)
+        }
+        if let target = rule.loudness { audio?.loudness = LoudnessPlan(target: target) }
 
         let thumbnailTime = exactDuration > 1 ? 1.0 : exactDuration / 2
         return RenderPlan(

@@ -462,15 +462,23 @@ public struct Motion: Sendable, Equatable {
 // MARK: Audio and cuts
 
 public struct AudioPlan: Sendable, Equatable {
-    public var source: MediaInput
-    /// Seconds of the track used (from its start).
+    /// The music, or nil when only a voice-over plays.
+    public var source: MediaInput?
+    /// Seconds of audio in the video.
     public var duration: Double
     public var fadeIn: Double
     public var fadeOut: Double
     public var volume: Double
-    /// Length of the track, when known; shorter tracks are padded with silence.
+    /// Length of the track, when known; shorter tracks loop on the bar or are padded with silence.
     public var trackDuration: Double?
-    public init(source: MediaInput, duration: Double, fadeIn: Double, fadeOut: Double, volume: Double, trackDuration: Double?) {
+    /// The pieces of the track that play (one, or a loop); empty: the track from 0 s.
+    public var segments: [AudioSegment] = []
+    /// Where the music starts in the track (seconds), and why.
+    public var start: Double = 0
+    public var startReason: String = ""
+    public var voice: VoicePlan?
+    public var loudness: LoudnessPlan?
+    public init(source: MediaInput?, duration: Double, fadeIn: Double, fadeOut: Double, volume: Double, trackDuration: Double?) {
         self.source = source
         self.duration = duration
         self.fadeIn = fadeIn

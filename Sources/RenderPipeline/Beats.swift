@@ -4,9 +4,9 @@ import Planner
 extension RenderPipeline {
     /// Beat times of a track, analysed once per track content (cached by hash) over the longest video allowed, or
     /// nil when they cannot be had: the planner then cuts on the template's fallback interval and says why.
-    func analyseBeats(path: String) -> BeatTimes? {
+    func analyseBeats(path: String, span: Double? = nil) -> BeatTimes? {
         let tracker = BeatTracker()
-        let upTo = configuration.maxDuration + 1
+        let upTo = span ?? configuration.maxDuration + 1
         do {
             let analysis: BeatAnalysis
             if let dir = configuration.cacheDirectory {

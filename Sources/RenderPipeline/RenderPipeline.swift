@@ -172,20 +172,49 @@ public final class RenderPipeline: Sendable {
                 throw PipelineError(.input, "audio \(error)", underlying: error as? any Error & Sendable)
             }
             audio = AudioInput(path: path, duration: duration)
-            if template.timing.cut.mode == .beats {
-                beats = analyseBeats(path: path)
+            // The highlight is chosen from the whole track (up to a limit), so beats and level cover it too.
+            let span = highlightSpan(template: template, trackDuration: duration)
+            beats = analyseBeats(path: path, span: span)
+            // The level over time: for the highlight and for lining up loops.
+            do { audio?.profile = try AudioMeasure.profile(path: path, maxDuration: span) } catch {
+                logger.warning("audio level not measured; the music starts at 0 s and loops on the tracked beats", metadata: ["file": "\(path)", "error": "\(error)"])
+            }
+        }
+        var voice: VoiceInput?
+        if let path = request.voice {
+            guard FileManager.default.isReadableFile(atPath: path) else { throw PipelineError(.input, "voice \(path): file not found or not readable") }
+            do {
+                let s = try AudioMeasure.speech(path: path, maxDuration: configuration.maxDuration + 1)
+                voice = VoiceInput(path: path, duration: s.duration, speech: s.spans)
+            } catch {
+                throw PipelineError(.input, "voice \(error)")
             }
         }
         let inputs = PlanInputs(
             images: request.images, audio: audio, text: request.text, fields: request.fields, duration: request.duration,
             quality: request.quality, beats: beats, maxDuration: configuration.maxDuration,
-            clips: Set(request.images.filter(MediaKind.isVideo(path:)))
+            clips: Set(request.images.filter(MediaKind.isVideo(path:))), voice: voice
         )
+        var plan: RenderPlan
         do {
-            return try Planner.plan(template: template, inputs: inputs) { resolveAsset($0, template: template) }
+            plan = try Planner.plan(template: template, inputs: inputs) { resolveAsset($0, template: template) }
         } catch let e as PlanError {
             throw PipelineError(.plan, e.description, underlying: e)
         }
+        // Loudness: the mix measured by ebur128, then the gain before the limiter that lands on the target.
+        if plan.audio?.loudness != nil {
+            do { let l = try AudioMeasure.normalise(plan: plan); plan.audio?.loudness = l } catch {
+                throw PipelineError(.input, "audio loudness: \(error)")
+            }
+        }
+        return plan
+    }
+
+    /// Seconds of the track analysed: the whole track (up to 4 minutes) when the template may pick a highlight in it.
+    func highlightSpan(template: Template, trackDuration: Double) -> Double {
+        let base = configuration.maxDuration + 1
+        guard template.timing.audio.start == .auto, trackDuration > base else { return base }
+        return min(trackDuration, 240)
     }
 
     // MARK: Rendering
@@ -205,8 +234,9 @@ public final class RenderPipeline: Sendable {
         let plan = try plan(request, template: template)
         let renderer = try prepare(plan)
         var lastReport = -1.0
+        var loudnessOut: LoudnessMeasurement?
         do {
-            try renderer.render(to: request.output, thumbnail: request.thumbnail, progress: { frame, total in
+            loudnessOut = try renderer.render(to: request.output, thumbnail: request.thumbnail, progress: { frame, total in
                 let now = seconds()
                 if now - lastReport >= 0.25 || frame == total {
                     lastReport = now
@@ -219,7 +249,8 @@ public final class RenderPipeline: Sendable {
             // Bad input found while rendering (corrupt or NaN audio, an undecodable frame) fails the same way again.
             throw PipelineError(e.isPermanent ? .input : .render, e.description, underlying: e)
         }
-        return RenderResult(output: request.output, thumbnail: request.thumbnail, duration: plan.duration, frameCount: plan.frameCount, elapsed: seconds(), plan: plan.summary)
+        return RenderResult(output: request.output, thumbnail: request.thumbnail, duration: plan.duration, frameCount: plan.frameCount, elapsed: seconds(),
+                            plan: plan.summary, loudnessIn: plan.audio?.loudness?.input, loudnessOut: loudnessOut)
     }
 
     /// One frame of the video as RGBA (for `rendc still`).

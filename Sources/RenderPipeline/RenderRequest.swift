@@ -1,3 +1,4 @@
+import Planner
 import SpecLang
 
 /// One video to make: the same value whether it comes from `rendc render` or from a queued job.
@@ -8,6 +9,8 @@ public struct RenderRequest: Sendable, Equatable {
     public var images: [String]
     /// Local audio file, or nil for a silent video.
     public var audio: String?
+    /// Local voice-over file mixed over the music (ducking it), or nil.
+    public var voice: String?
     /// Caption text (UTF-8, at most 500 characters), or nil for none: fills the template's `caption` field.
     public var text: String?
     /// Merge field values by name (`--field NAME=VALUE`, the API's `fields`).
@@ -22,8 +25,9 @@ public struct RenderRequest: Sendable, Equatable {
 
     public init(
         template: String, images: [String], audio: String? = nil, text: String? = nil, fields: [String: String] = [:], duration: Double? = nil,
-        quality: QualityMode = .normal, output: String, thumbnail: String? = nil
+        quality: QualityMode = .normal, output: String, thumbnail: String? = nil, voice: String? = nil
     ) {
+        self.voice = voice
         self.template = template
         self.images = images
         self.audio = audio
@@ -59,4 +63,7 @@ public struct RenderResult: Sendable, Equatable {
     public var elapsed: Double
     /// The plan rendered, as `rendc plan` prints it (without the filter graph).
     public var plan: String = ""
+    /// Loudness of the mix before normalisation (the first pass) and of the audio written, when normalised.
+    public var loudnessIn: LoudnessMeasurement?
+    public var loudnessOut: LoudnessMeasurement?
 }

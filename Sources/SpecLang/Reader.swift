@@ -145,8 +145,35 @@ final class Reader {
         if let v = map.optional("fade_in", { self.number($0, $1, 0...30) }) { a.fadeIn = v }
         if let v = map.optional("fade_out", { self.number($0, $1, 0...30) }) { a.fadeOut = v }
         if let v = map.optional("volume", { self.number($0, $1, 0...2) }) { a.volume = v }
+        if let v = map.optional("start", { self.audioStart($0, $1) }) { a.start = v }
+        if let v = map.optional("loop", { self.bool($0, $1) }) { a.loop = v }
+        if let v = map.optional("loudness", { node, p -> Double?? in
+            if case .scalar(let s) = node, s.style == .plain, s.string == "off" { return .some(nil) }
+            return self.number(node, p, -40 ... -5).map { .some($0) }
+        }) { a.loudness = v }
+        if let v = map.optional("voice", { self.voice($0, $1) }) { a.voice = v }
         map.finish()
         return a
+    }
+
+    /// `auto` or seconds into the track.
+    func audioStart(_ node: Node, _ path: String) -> AudioRule.Start? {
+        if case .scalar(let s) = node, s.style == .plain, s.string == "auto" { return .auto }
+        if case .scalar(let s) = node, s.style == .plain, Double(s.string) == nil {
+            error(node, path, "expected auto or seconds into the track (0 to 3600), got '\(s.string.prefix(40))'")
+            return nil
+        }
+        return number(node, path, 0...3600).map { .seconds($0) }
+    }
+
+    func voice(_ node: Node, _ path: String) -> VoiceRule? {
+        guard let map = mapping(node, path) else { return nil }
+        var v = VoiceRule()
+        if let x = map.optional("start", { self.number($0, $1, 0...600) }) { v.start = x }
+        if let x = map.optional("volume", { self.number($0, $1, 0...4) }) { v.volume = x }
+        if let x = map.optional("duck_db", { self.number($0, $1, 0...40) }) { v.duckDB = x }
+        map.finish()
+        return v
     }
 
     func quality(_ node: Node, _ path: String) -> [QualityMode: QualityOverride]? {

@@ -165,14 +165,48 @@ public struct CutRule: Sendable, Equatable {
 }
 
 public struct AudioRule: Sendable, Equatable {
+    /// Where the music starts in the track (`timing.audio.start`).
+    public enum Start: Sendable, Equatable {
+        /// The bar-aligned window with the strongest, steadiest beat and energy (when the track is longer than the video).
+        case auto
+        /// This many seconds into the track.
+        case seconds(Double)
+    }
     public var fadeIn: Double
     public var fadeOut: Double
     /// Linear gain, 0...2.
     public var volume: Double
-    public init(fadeIn: Double = 0, fadeOut: Double = 1.5, volume: Double = 1) {
+    public var start: Start
+    /// Loop the track on a bar line when the video is longer than it.
+    public var loop: Bool
+    /// Integrated loudness target of the mix (LUFS), or nil to leave the loudness as it is.
+    public var loudness: Double?
+    /// How a voice-over is mixed, when the job brings one.
+    public var voice: VoiceRule
+    public init(fadeIn: Double = 0, fadeOut: Double = 1.5, volume: Double = 1, start: Start = .auto, loop: Bool = true,
+                loudness: Double? = -14, voice: VoiceRule = VoiceRule()) {
         self.fadeIn = fadeIn
         self.fadeOut = fadeOut
         self.volume = volume
+        self.start = start
+        self.loop = loop
+        self.loudness = loudness
+        self.voice = voice
+    }
+}
+
+/// `timing.audio.voice`: a voice-over mixed over the music, which ducks under it.
+public struct VoiceRule: Sendable, Equatable {
+    /// Seconds into the video where the voice starts.
+    public var start: Double
+    /// Linear gain of the voice, 0...4.
+    public var volume: Double
+    /// How far the music goes down under speech (dB, positive).
+    public var duckDB: Double
+    public init(start: Double = 0, volume: Double = 1, duckDB: Double = 10) {
+        self.start = start
+        self.volume = volume
+        self.duckDB = duckDB
     }
 }
 

@@ -15,6 +15,8 @@ struct JobOptions: ParsableArguments {
     var images: [String] = []
     @Option(help: "Music track (MP3, M4A/AAC, OGG, Opus, FLAC, WAV). Omit for a silent video.")
     var audio: String?
+    @Option(help: "Voice-over (same formats as --audio), mixed over the music, which ducks under it.")
+    var voice: String?
     @Option(help: "Caption text (UTF-8, at most 500 characters).")
     var text: String?
     @Option(help: "Read the caption from a UTF-8 file instead (keeps quotes, newlines and emoji exactly).")
@@ -55,7 +57,7 @@ struct JobOptions: ParsableArguments {
     }
 
     func request(output: String, thumbnail: String?) throws -> RenderRequest {
-        RenderRequest(template: template, images: images, audio: audio, text: try caption(), fields: try fields(), duration: duration, quality: quality, output: output, thumbnail: thumbnail)
+        RenderRequest(template: template, images: images, audio: audio, text: try caption(), fields: try fields(), duration: duration, quality: quality, output: output, thumbnail: thumbnail, voice: voice)
     }
 }
 
@@ -114,6 +116,9 @@ func runRender(pipeline: RenderPipeline, request: RenderRequest, quiet: Bool) th
         if !quiet {
             print(String(format: "wrote %@ (%.2f s, %d frames) in %.2f s", result.output, result.duration, result.frameCount, result.elapsed))
             if let t = result.thumbnail { print("wrote \(t)") }
+            if let i = result.loudnessIn, let o = result.loudnessOut {
+                print(String(format: "loudness: %.1f LUFS in, %.1f LUFS out (true peak %.1f dBTP)", i.integrated, o.integrated, o.truePeak))
+            }
         }
     } catch {
         if terminal && !quiet { FileHandle.standardError.write(Data("\n".utf8)) }

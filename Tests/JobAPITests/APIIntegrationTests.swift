@@ -96,6 +96,15 @@ import Testing
             let withAudio = try await api.submit(key: api.keyB, imageIds: [imageOfB], extra: ",\"audioFile\":\"\(audioOfA)\"")
             #expect(withAudio.status == .unprocessableContent)
             #expect(try errorOf(withAudio).field == "audioFile")
+            // The voice-over is checked the same way: another tenant's audio looks unknown, an image is not audio.
+            let withVoice = try await api.submit(key: api.keyB, imageIds: [imageOfB], extra: ",\"voiceFile\":\"\(audioOfA)\"")
+            #expect(withVoice.status == .unprocessableContent)
+            #expect(try errorOf(withVoice).field == "voiceFile" && errorOf(withVoice).code == "unknown_asset")
+            let imageAsVoice = try await api.submit(key: api.keyB, imageIds: [imageOfB], extra: ",\"voiceFile\":\"\(imageOfB)\"")
+            #expect(imageAsVoice.status == .unprocessableContent)
+            #expect(try errorOf(imageAsVoice).field == "voiceFile")
+            let ownVoice = try await api.submit(key: api.keyA, imageIds: [imageOfA], extra: ",\"voiceFile\":\"\(audioOfA)\"")
+            #expect(ownVoice.status == .accepted)
             // An audio asset is not an image.
             let wrongType = try await api.submit(key: api.keyA, imageIds: [audioOfA])
             #expect(wrongType.status == .unprocessableContent)
@@ -129,6 +138,9 @@ import Testing
                 ("{\(ids),\"textOverlay\":\"a\\u0000b\"}", 422, "validation_failed", "textOverlay"),
                 ("{\(ids),\"audioFile\":\"x.mp3\"}", 422, "validation_failed", "audioFile"),
                 ("{\(ids),\"audioFile\":\"\(UUID().uuidString)\"}", 422, "unknown_asset", "audioFile"),
+                ("{\(ids),\"voiceFile\":\"x.mp3\"}", 422, "validation_failed", "voiceFile"),
+                ("{\(ids),\"voiceFile\":42}", 400, "validation_failed", "voiceFile"),
+                ("{\(ids),\"voiceFile\":\"\(UUID().uuidString)\"}", 422, "unknown_asset", "voiceFile"),
                 ("{\(ids),\"callbackUrl\":\"ftp://example.com/x\"}", 422, "validation_failed", "callbackUrl"),
                 // Issue 10 item 8/9: the rules the worker applies, refused at the API with the field named.
                 ("{\(ids),\"durationTarget\":0.1}", 422, "validation_failed", "durationTarget"),

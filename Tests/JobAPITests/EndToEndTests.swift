@@ -39,6 +39,8 @@ func runTool(_ executable: String, _ arguments: [String]) throws -> (status: Int
             ("b.png", ["-f", "lavfi", "-i", "smptebars=size=900x900", "-frames:v", "1"]),
             ("c.jpg", ["-f", "lavfi", "-i", "mandelbrot=size=1600x1000", "-frames:v", "1"]),
             ("track.m4a", ["-f", "lavfi", "-i", "sine=frequency=440:duration=6", "-c:a", "aac"]),
+            // A voice-over: 1 kHz bursts (issue 17), quiet, so the loudness figures move.
+            ("voice.wav", ["-f", "lavfi", "-i", "aevalsrc='if(between(t,0.5,2),0.05*sin(2*PI*1000*t),0)':d=2.5:s=16000"]),
         ]
         for (name, args) in inputs {
             let result = try runTool("/usr/bin/ffmpeg", ["-v", "error", "-y"] + args + [work.appendingPathComponent(name).path])
@@ -73,6 +75,10 @@ func runTool(_ executable: String, _ arguments: [String]) throws -> (status: Int
             let audio = try await api.upload(audioBytes, type: "audio", filename: "track.m4a", key: api.keyA)
             #expect(audio.status == .created, "\(String(buffer: audio.body))")
             let audioId = try #require(try jsonObject(audio)["assetId"] as? String)
+            let voiceBytes = try [UInt8](Data(contentsOf: work.appendingPathComponent("voice.wav")))
+            let voiceUpload = try await api.upload(voiceBytes, type: "audio", filename: "voice.wav", key: api.keyA)
+            #expect(voiceUpload.status == .created, "\(String(buffer: voiceUpload.body))")
+            let voiceId = try #require(try jsonObject(voiceUpload)["assetId"] as? String)
 
             let names = (try jsonObject(try await api.send(.get, "/api/v1/templates", key: api.keyA))["templates"] as? [[String: Any]])?
                 .compactMap { $0["name"] as? String } ?? []
@@ -80,7 +86,7 @@ func runTool(_ executable: String, _ arguments: [String]) throws -> (status: Int
 
             let ids = imageIds.map { "\"\($0)\"" }.joined(separator: ",")
             let submitted = try await api.postJSON("/api/v1/video/process", key: api.keyA, """
-                {"imageIds":[\(ids)],"audioFile":"\(audioId)","textOverlay":"Nuevo 👟 -30%","overlayType":"golden-frame",
+                {"imageIds":[\(ids)],"audioFile":"\(audioId)","voiceFile":"\(voiceId)","textOverlay":"Nuevo 👟 -30%","overlayType":"golden-frame",
                  "qualityMode":"normal","durationTarget":3}
                 """)
             #expect(submitted.status == .accepted, "\(String(buffer: submitted.body))")
@@ -130,6 +136,12 @@ func runTool(_ executable: String, _ arguments: [String]) throws -> (status: Int
             let videoURL = try #require(job["outputVideoUrl"] as? String)
             let thumbURL = try #require(job["outputThumbnailUrl"] as? String)
             #expect(videoURL.contains("signature="))
+            // The voice-over is the job's, and the loudness measured while rendering is its result.
+            #expect(job["voiceFile"] as? String == voiceId)
+            let loudness = try #require(job["audioLoudness"] as? [String: Any], "\(job)")
+            let outLUFS = try #require(loudness["outputLufs"] as? Double), inLUFS = try #require(loudness["inputLufs"] as? Double)
+            let peak = try #require(loudness["outputTruePeakDbtp"] as? Double)
+            #expect(abs(outLUFS + 14) <= 1 && peak <= -1 && abs(inLUFS - outLUFS) > 1, "loudness \(loudness)")
 
             let video = try await api.send(.get, String(videoURL.dropFirst(api.configuration.baseURL.count)), key: nil)
             #expect(video.status == .ok)

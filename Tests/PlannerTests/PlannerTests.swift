@@ -144,7 +144,7 @@ let threeImages = ["/in/a.jpg", "/in/b.png", "/in/c.webp"]
         #expect(!graph.contains("passwd") && !graph.contains("%{pts}") && !graph.contains("🎉"))
         #expect(p.caption?.text == hostile)
         #expect(graph.contains("text4.rgba"))
-        #expect(!p.audioFilterChain.contains("/in/"))
+        #expect(!p.audioGraph.text.contains("/in/"))
     }
 
     @Test func graphDescribesEveryLayer() throws {
@@ -153,7 +153,7 @@ let threeImages = ["/in/a.jpg", "/in/b.png", "/in/c.webp"]
         #expect(filters.first == "color" && filters.last == "format")
         #expect(filters.contains("rendc_kenburns") && filters.contains("drawbox") && filters.filter { $0 == "overlay" }.count == 2)
         #expect(p.filterGraph.description.contains("color=c=0x050505:s=1080x1920:r=30:d=30.000[bg]"))
-        #expect(p.audioFilterChain == "anullsrc=r=48000:cl=stereo:d=30.000,aformat=sample_fmts=fltp:channel_layouts=stereo")
+        #expect(p.audioGraph.text == "anullsrc=r=48000:cl=stereo:d=30.000[a1];[a1]aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo[aout]")
     }
 
     @Test func filterOptionEscaping() {
