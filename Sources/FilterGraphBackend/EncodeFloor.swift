@@ -36,7 +36,7 @@ extension FilterGraphRenderer {
                 try handle.write(contentsOf: buffer)
             }
         }
-        return Double(composing.components.seconds) + Double(composing.components.attoseconds) * 1e-18
+        return composing / .seconds(1)
     }
 
     /// The encode floor: encodes the frames in `rawPath` (written by `composeAll`) with the plan's encoder settings
@@ -71,6 +71,6 @@ extension FilterGraphRenderer {
         while let a = try audio.next() { try writer.sendAudio(a) }
         try writer.finish()
         let d = clock.now - started
-        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        return d / .seconds(1)
     }
 }

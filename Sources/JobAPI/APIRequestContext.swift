@@ -67,7 +67,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         let start = ContinuousClock.now
         let response = try await next(request, context)
         let elapsed = ContinuousClock.now - start
-        let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let ms = elapsed / .milliseconds(1)
         var metadata: Logger.Metadata = [
             "http.method": "\(request.method)",
             "http.path": "\(request.uri.path)",

@@ -229,7 +229,7 @@ public final class RenderPipeline: Sendable {
     ) throws -> RenderResult {
         let clock = ContinuousClock()
         let started = clock.now
-        func seconds() -> Double { let d = clock.now - started; return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+        func seconds() -> Double { (clock.now - started) / .seconds(1) }
         let template = try loadTemplate(request.template)
         let plan = try plan(request, template: template)
         let renderer = try prepare(plan)

@@ -88,7 +88,7 @@ struct RenderCommand: ParsableCommand {
         try runRender(pipeline: pipeline, request: request, quiet: quiet)
         if let statsJson {
             let d = clock.now - started
-            let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+            let seconds = d / .seconds(1)
             let json = "{\"seconds\": \(seconds), \"peakRSSKB\": \(peakRSSKilobytes())}\n"
             try json.write(toFile: statsJson, atomically: true, encoding: .utf8)
         }
@@ -148,7 +148,7 @@ struct PlanCommand: ParsableCommand {
             print(plan.summary)
             print("")
             print(plan.filterGraph.description)
-            printError(String(format: "planned in %.1f ms", Double(took.components.attoseconds) / 1e15 + Double(took.components.seconds) * 1000))
+            printError(String(format: "planned in %.1f ms", took / .milliseconds(1)))
         } catch {
             printError("rendc: error: \(error)")
             throw ExitCode(1)
