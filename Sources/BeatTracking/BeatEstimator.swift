@@ -31,6 +31,28 @@ package struct BeatEstimator: Sendable {
     /// The beats move half a period only when the bass onsets between them are this many times those on them.
     package var phaseBassRatio = 4.0
     package var fastPulseSubdivision = 0.25
+    /// A level slower than `slowLevelTempo` (BPM) gives way to the faster one when the onsets between its beats reach
+    /// `slowSubdivisionRatio` of those on them (bass or not): a pulse that slow is rarely the one that is felt.
+    package var slowLevelTempo = 0.0
+    package var slowSubdivisionRatio = 0.6
+    /// Binary/ternary check: the level 2/3 or 3/2 of the chosen period replaces it when its beats' mean onset
+    /// strength reaches this multiple of the chosen level's (0 = off).
+    package var ternaryMargin = 0.0
+    /// Ternary ascent: a level goes to a third of its period when the onsets at its thirds reach `ternaryRatio` of
+    /// those on its beats and `ternaryPreference` times those at its half.
+    package var ternaryAscent = false
+    package var ternaryRatio = 0.6
+    package var ternaryPreference = 1.2
+    package var ternaryPairs = false
+    /// A faster level whose beats miss more than this fraction of the slower level's beats moves half a period.
+    package var alignToSlower = false
+    package var alignFraction = 0.5
+    /// Confidence from phase locking (see `phaseLock`): below `lockMinimum` the confidence shrinks in proportion,
+    /// with a phase vector of `lockAccept` or longer over at least `lockPeaks` onsets the track passes `minimumConfidence` whatever its autocorrelation.
+    package var lockGate = false
+    package var lockMinimum = 4.0
+    package var lockAccept = 0.7
+    package var lockPeaks = 10.0
     /// The tracker follows the per-window tempo curve only when it moves more than this (relative) from its median.
     package var variableTempoDeviation = 0.04
     /// With a tempo curve, a steady period at the same level is taken instead when its beats' mean onset strength
@@ -131,10 +153,13 @@ package struct BeatEstimator: Sendable {
             var ratio: Double
             var lowRatio: Double
             var score: Double
+            /// The bass moved the beats half a period (step 6): the phase is settled.
+            var bassPhase = false
         }
         func level(_ p: Double, periods: [Double]?) -> Level {
             // 3. Ellis' dynamic programme at this level.
-            var tracked = dynamicProgram(localScore, periods: periods, period: p)
+            let raw = dynamicProgram(localScore, periods: periods, period: p)
+            var tracked = raw
             // Phase first: when the bass onsets fall overwhelmingly between the beats, the beats sit on the
             // off-beat (chords between bass notes): move them before judging the level.
             if !low.isEmpty { tracked = correctPhase(tracked, env: full, low: low, periods: periods, period: p) }
@@ -143,36 +168,80 @@ package struct BeatEstimator: Sendable {
             let lowRatio = low.isEmpty ? 1 : subdivisionStrength(low, beats: tracked)
             let score = levelScore(full, beats: tracked, period: p, acf: acf, frameRate: frameRate)
             debugLog?("candidate bpm \(60 * frameRate / p) variable \(periods != nil) beats \(tracked.count) ratio \(ratio) low \(lowRatio) score \(score)")
-            return Level(period: p, periods: periods, beats: tracked, ratio: ratio, lowRatio: lowRatio, score: score)
+            return Level(period: p, periods: periods, beats: tracked, ratio: ratio, lowRatio: lowRatio, score: score,
+                         bassPhase: tracked != raw)
         }
         var chosen: Level
         switch metricalSelection {
         case .subdivision:
-            var candidates: [Double] = []
-            for factor in [4.0, 2.0, 1.0, 0.5, 0.25] {
-                let p = coarse * factor
-                let bpm = 60 * frameRate / p
-                guard bpm >= minTempo, bpm <= maxTempo else { continue }
-                candidates.append(variable == nil ? (refinePeak(acf.mean, near: p, tolerance: 0.06) ?? p) : p)
+            // From the slowest multiple of the coarse period in range, go faster one level at a time: to half the
+            // period when the onsets halfway between the beats are about as strong as those on them, or to a third
+            // when the onsets at the thirds are stronger than at the half (a ternary metre: 3/4, 6/8, a shuffle).
+            var factor = 4.0
+            while factor > 0.25 && 60 * frameRate / (coarse * factor) < minTempo { factor /= 2 }
+            func periodsFor(_ p: Double) -> [Double]? {
+                variable.map { framePeriods($0.map { $0 * p }, centres: acf.windowCentres, frameCount: n) }
             }
-            if candidates.isEmpty { candidates = [coarse] }
-            let levels = candidates.map { p in
-                level(p, periods: variable.map { framePeriods($0.map { $0 * p }, centres: acf.windowCentres, frameCount: n) })
+            func candidate(_ f: Double) -> Level? {
+                let raw = coarse * f
+                let bpm = 60 * frameRate / raw
+                guard bpm >= minTempo * 0.99, bpm <= maxTempo else { return nil }
+                let p = variable == nil ? (refinePeak(acf.mean, near: raw, tolerance: 0.06) ?? raw) : raw
+                return level(p, periods: periodsFor(p))
             }
-            chosen = levels[levels.count - 1]
-            for (index, level) in levels.enumerated() {
-                guard index + 1 < levels.count else { break }
-                let faster = levels[index + 1]
-                let fasterTempo = 60 * frameRate / faster.period
+            // The slower level's beats say which half of the faster grid is on the beat (they beat the onsets
+            // between them): a faster grid that tracked the other half moves half its period onto them.
+            func aligned(_ faster: Level, to slower: Level) -> Level {
+                let tolerance = max(2, Int((0.1 * faster.period).rounded()))
+                let hits = slower.beats.filter { b in faster.beats.contains { abs($0 - b) <= tolerance } }.count
+                guard !faster.bassPhase, slower.beats.count >= 4, Double(hits) < alignFraction * Double(slower.beats.count) else { return faster }
+                let moved = halfShift(faster.beats, env: full, low: low, periods: faster.periods, period: faster.period)
+                let movedHits = slower.beats.filter { b in moved.contains { abs($0 - b) <= tolerance } }.count
+                debugLog?("align \(60 * frameRate / faster.period): \(hits) -> \(movedHits) of \(slower.beats.count)")
+                guard movedHits > hits else { return faster }
+                var result = faster
+                result.beats = moved
+                result.ratio = subdivisionStrength(env, beats: moved)
+                result.lowRatio = low.isEmpty ? 1 : subdivisionStrength(low, beats: moved)
+                return result
+            }
+            guard var current = candidate(factor) ?? candidate(1) else { return empty }
+            var steps = 0
+            ascent: while steps < 8 {
+                steps += 1
+                let slowTempo = 60 * frameRate / current.period
+                if ternaryAscent {
+                    let thirds = thirdsStrength(env, beats: current.beats)
+                    let lowThirds = low.isEmpty ? 1 : thirdsStrength(low, beats: current.beats)
+                    debugLog?("thirds at \(slowTempo): \(thirds) low \(lowThirds) vs halves \(current.ratio)")
+                    if thirds >= ternaryRatio && thirds > ternaryPreference * current.ratio && lowThirds >= bassSubdivisionRatio {
+                        if let faster = candidate(factor / 3),
+                           60 * frameRate / faster.period <= fastPulseTempo || faster.ratio < fastPulseSubdivision {
+                            factor /= 3
+                            current = faster
+                            continue ascent
+                        }
+                        // The thirds are too fast to be the pulse: pairs of them are (a 3:2 grouping, the beat at
+                        // two thirds of this period), when nothing sits halfway between this level's beats.
+                        if ternaryPairs && current.ratio < subdivisionRatio, let faster = candidate(factor * 2 / 3),
+                           60 * frameRate / faster.period <= fastPulseTempo || faster.ratio < fastPulseSubdivision {
+                            debugLog?("ternary pairs: \(60 * frameRate / faster.period)")
+                            current = faster
+                            break ascent
+                        }
+                    }
+                }
+                let subdivided = (current.ratio >= subdivisionRatio && current.lowRatio >= bassSubdivisionRatio)
+                    || (slowTempo < slowLevelTempo && current.ratio >= slowSubdivisionRatio)
+                guard subdivided, let faster = candidate(factor / 2) else { break }
                 // A pulse above `fastPulseTempo` must also be clean (little between its own beats); otherwise a
                 // dense groove (syncopated bass, sixteenths) keeps its slower, perceived pulse.
-                let goFaster = level.ratio >= subdivisionRatio && level.lowRatio >= bassSubdivisionRatio
-                    && (fasterTempo <= fastPulseTempo || faster.ratio < fastPulseSubdivision)
-                if !goFaster {
-                    chosen = level
-                    break
-                }
+                let fasterTempo = 60 * frameRate / faster.period
+                guard fasterTempo <= fastPulseTempo || faster.ratio < fastPulseSubdivision else { break }
+                factor /= 2
+                current = alignToSlower ? aligned(faster, to: current) : faster
             }
+            chosen = current
         case .scored:
             // Candidates: the strongest autocorrelation peaks in the tempo range, and the coarse period times 2, 1/2,
             // 3/2, 2/3, 3 and 1/3 (octave and binary/ternary confusions). Each is tracked; the one whose beats sit on
@@ -220,6 +289,21 @@ package struct BeatEstimator: Sendable {
                 variable = nil
             }
         }
+        if ternaryMargin > 0 {
+            let base = meanStrength(full, beats: chosen.beats)
+            var best = chosen, bestStrength = base * ternaryMargin
+            for factor in [2.0 / 3.0, 1.5] {
+                let raw = chosen.period * factor
+                let bpm = 60 * frameRate / raw
+                guard bpm >= minTempo, bpm <= maxTempo else { continue }
+                let p = chosen.periods == nil ? (refinePeak(acf.mean, near: raw, tolerance: 0.05) ?? raw) : raw
+                let candidate = level(p, periods: chosen.periods.map { $0.map { $0 * factor } })
+                let strength = meanStrength(full, beats: candidate.beats)
+                debugLog?("ternary \(60 * frameRate / p) strength \(strength) vs \(base)")
+                if candidate.beats.count >= 4 && strength > bestStrength { best = candidate; bestStrength = strength }
+            }
+            chosen = best
+        }
         let period = chosen.period
         let local = chosen.periods
         var beats = chosen.beats
@@ -240,10 +324,20 @@ package struct BeatEstimator: Sendable {
         }
         periodicity = max(0, min(1, periodicity))
         let agreement = onsetAgreement(env, beats: beats)
-        let confidence = max(0, min(1, (periodicity - 0.1) / 0.3)) * agreement
+        var confidence = max(0, min(1, (periodicity - 0.1) / 0.3)) * agreement
+        // Phase locking of the clear onsets to the beats (a Rayleigh statistic): a pulse locks them, speech and noise
+        // do not. Too little locking vetoes a confident autocorrelation (counted speech); strong locking vouches
+        // for a pulse whose autocorrelation is weak (a soft or sparse accompaniment).
+        let lock = phaseLock(full, beats: beats)
+        let lockScore = max(lock.peaks * lock.beat * lock.beat, lock.peaks * lock.half * lock.half)
+        if lockGate {
+            if lockScore < lockMinimum { confidence *= lockScore / lockMinimum }
+            if lock.peaks >= lockPeaks { confidence = max(confidence, min(1, minimumConfidence * max(lock.beat, lock.half) / lockAccept)) }
+        }
         // 6. The same confidence per section: where it holds, the beats there are reliable even when the track as a
         //    whole is not (a rubato intro, a breakdown, a pulse that comes in late).
         let spans = reliableSpans(env, beats: beats, acf: acf, period: period, variable: variable, frameRate: frameRate)
+        debugLog?(String(format: "LOCK %.2f %.2f n %.1f z %.1f %.1f conf %.2f agr %.2f", lock.beat, lock.half, lock.peaks, lock.peaks * lock.beat * lock.beat, lock.peaks * lock.half * lock.half, confidence, agreement))
         debugLog?("confidence \(confidence) periodicity \(periodicity) agreement \(agreement) spans \(spans)")
         let inSpans = beats.filter { b in spans.contains { $0.contains(b) } }
         guard confidence >= minimumConfidence else {
@@ -559,6 +653,48 @@ package struct BeatEstimator: Sendable {
         return on > 0 ? between / on : 1
     }
 
+    /// How tightly the clear onsets lock to the beat grid: each onset peak (above mean + 1 sd) gets its phase
+    /// between the beats around it; returns the lengths of the strength-weighted mean phase vector on the beat
+    /// (one cycle a beat) and on the half beat (two cycles a beat, so off-beat onsets count too). About
+    /// 1/sqrt(peaks) for onsets unrelated to the grid (speech, noise), near 1 for onsets on the grid.
+    func phaseLock(_ env: [Double], beats: [Int]) -> (beat: Double, half: Double, peaks: Double) {
+        guard beats.count >= 4 else { return (0, 0, 0) }
+        let n = Double(env.count)
+        let mean = env.reduce(0, +) / n
+        let sd = (env.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n).squareRoot()
+        let threshold = mean + sd
+        var c1 = 0.0, s1 = 0.0, c2 = 0.0, s2 = 0.0, total = 0.0, squares = 0.0
+        var j = 0
+        for i in max(1, beats[0])..<min(env.count - 1, beats[beats.count - 1]) {
+            guard env[i] > threshold, env[i] >= env[i - 1], env[i] > env[i + 1] else { continue }
+            while j + 1 < beats.count - 1 && beats[j + 1] <= i { j += 1 }
+            let gap = Double(beats[j + 1] - beats[j])
+            guard gap > 0 else { continue }
+            let phase = 2 * Double.pi * Double(i - beats[j]) / gap
+            let w = env[i] - threshold
+            c1 += w * cos(phase); s1 += w * sin(phase)
+            c2 += w * cos(2 * phase); s2 += w * sin(2 * phase)
+            total += w
+            squares += w * w
+        }
+        guard total > 0 else { return (0, 0, 0) }
+        return ((c1 * c1 + s1 * s1).squareRoot() / total, (c2 * c2 + s2 * s2).squareRoot() / total, total * total / squares)
+    }
+
+    /// Mean onset strength at the thirds between beats, relative to the mean on the beats.
+    func thirdsStrength(_ env: [Double], beats: [Int]) -> Double {
+        guard beats.count >= 4 else { return 0 }
+        var on = 0.0, between = 0.0
+        for i in 0..<(beats.count - 1) {
+            let gap = Double(beats[i + 1] - beats[i])
+            on += strength(env, at: beats[i], radius: 1)
+            let a = strength(env, at: beats[i] + Int((gap / 3).rounded()), radius: 1)
+            let b = strength(env, at: beats[i] + Int((2 * gap / 3).rounded()), radius: 1)
+            between += 0.5 * (a + b)
+        }
+        return on > 0 ? between / on : 0
+    }
+
     /// How far the onset at `frame` stands out from the envelope around it (its median over one period): high on
     /// a beat, low in noise, where every frame looks alike.
     func salience(_ env: [Double], at frame: Int, period: Double) -> Double {
@@ -583,10 +719,17 @@ package struct BeatEstimator: Sendable {
         debugLog?("phase: bass on beats \(on), between \(between)")
         // The bass envelope has unit standard deviation: real bass notes between the beats average well above 1.
         guard between > phaseBassRatio * on, between / Double(mids.count) > 1 else { return beats }
-        // Snap each midpoint to the strongest bass-or-full onset within two frames, keep one more beat at the end.
+        return halfShift(beats, env: env, low: low, periods: periods, period: period)
+    }
+
+    /// The beats moved half a period: each midpoint snapped to the strongest bass-or-full onset within two frames,
+    /// with one more beat at each end.
+    func halfShift(_ beats: [Int], env: [Double], low: [Double], periods: [Double]?, period: Double) -> [Int] {
+        guard beats.count >= 2 else { return beats }
+        let mids = (0..<(beats.count - 1)).map { (beats[$0] + beats[$0 + 1]) / 2 }
         var shifted = mids.map { m -> Int in
             var best = m
-            for f in max(0, m - 2)...min(env.count - 1, m + 2) where env[f] + low[f] > env[best] + low[best] { best = f }
+            for f in max(0, m - 2)...min(env.count - 1, m + 2) where env[f] + (low.isEmpty ? 0 : low[f]) > env[best] + (low.isEmpty ? 0 : low[best]) { best = f }
             return best
         }
         if let last = beats.last {
