@@ -15,7 +15,7 @@ package struct BeatEstimator: Sendable {
     package var minTempo = 50.0
     package var maxTempo = 220.0
     /// Penalty on deviating from the period between consecutive beats (librosa's `tightness`).
-    package var tightness = 100.0
+    package var tightness = 200.0
     /// A slower metrical level is kept only when the onsets between its beats are weaker than this fraction of the
     /// onsets on its beats; otherwise the faster level is the pulse.
     package var subdivisionRatio = 0.6
@@ -33,23 +33,20 @@ package struct BeatEstimator: Sendable {
     package var fastPulseSubdivision = 0.25
     /// A level slower than `slowLevelTempo` (BPM) gives way to the faster one when the onsets between its beats reach
     /// `slowSubdivisionRatio` of those on them (bass or not): a pulse that slow is rarely the one that is felt.
-    package var slowLevelTempo = 0.0
-    package var slowSubdivisionRatio = 0.6
-    /// Binary/ternary check: the level 2/3 or 3/2 of the chosen period replaces it when its beats' mean onset
-    /// strength reaches this multiple of the chosen level's (0 = off).
-    package var ternaryMargin = 0.0
+    package var slowLevelTempo = 80.0
+    package var slowSubdivisionRatio = 0.3
     /// Ternary ascent: a level goes to a third of its period when the onsets at its thirds reach `ternaryRatio` of
     /// those on its beats and `ternaryPreference` times those at its half.
-    package var ternaryAscent = false
+    package var ternaryAscent = true
     package var ternaryRatio = 0.6
-    package var ternaryPreference = 1.2
-    package var ternaryPairs = false
+    package var ternaryPreference = 1.0
+    package var ternaryPairs = true
     /// A faster level whose beats miss more than this fraction of the slower level's beats moves half a period.
-    package var alignToSlower = false
+    package var alignToSlower = true
     package var alignFraction = 0.5
     /// Confidence from phase locking (see `phaseLock`): below `lockMinimum` the confidence shrinks in proportion,
     /// with a phase vector of `lockAccept` or longer over at least `lockPeaks` onsets the track passes `minimumConfidence` whatever its autocorrelation.
-    package var lockGate = false
+    package var lockGate = true
     package var lockMinimum = 4.0
     package var lockAccept = 0.7
     package var lockPeaks = 10.0
@@ -288,21 +285,6 @@ package struct BeatEstimator: Sendable {
                 chosen = steady
                 variable = nil
             }
-        }
-        if ternaryMargin > 0 {
-            let base = meanStrength(full, beats: chosen.beats)
-            var best = chosen, bestStrength = base * ternaryMargin
-            for factor in [2.0 / 3.0, 1.5] {
-                let raw = chosen.period * factor
-                let bpm = 60 * frameRate / raw
-                guard bpm >= minTempo, bpm <= maxTempo else { continue }
-                let p = chosen.periods == nil ? (refinePeak(acf.mean, near: raw, tolerance: 0.05) ?? raw) : raw
-                let candidate = level(p, periods: chosen.periods.map { $0.map { $0 * factor } })
-                let strength = meanStrength(full, beats: candidate.beats)
-                debugLog?("ternary \(60 * frameRate / p) strength \(strength) vs \(base)")
-                if candidate.beats.count >= 4 && strength > bestStrength { best = candidate; bestStrength = strength }
-            }
-            chosen = best
         }
         let period = chosen.period
         let local = chosen.periods
