@@ -50,6 +50,11 @@ package struct BeatEstimator: Sendable {
     package var lockMinimum = 4.0
     package var lockAccept = 0.7
     package var lockPeaks = 10.0
+    /// ... and when the sections that pass hold at least this fraction of its beats.
+    package var lockCoverage = 0.5
+    /// A section passes on its own phase locking: a phase vector of `localLockAccept` over `localLockPeaks` onsets.
+    package var localLockAccept = 0.7
+    package var localLockPeaks = 3.0
     /// The tracker follows the per-window tempo curve only when it moves more than this (relative) from its median.
     package var variableTempoDeviation = 0.04
     /// With a tempo curve, a steady period at the same level is taken instead when its beats' mean onset strength
@@ -312,16 +317,19 @@ package struct BeatEstimator: Sendable {
         // for a pulse whose autocorrelation is weak (a soft or sparse accompaniment).
         let lock = phaseLock(full, beats: beats)
         let lockScore = max(lock.peaks * lock.beat * lock.beat, lock.peaks * lock.half * lock.half)
-        if lockGate {
-            if lockScore < lockMinimum { confidence *= lockScore / lockMinimum }
-            if lock.peaks >= lockPeaks { confidence = max(confidence, min(1, minimumConfidence * max(lock.beat, lock.half) / lockAccept)) }
-        }
+        if lockGate && lockScore < lockMinimum { confidence *= lockScore / lockMinimum }
         // 6. The same confidence per section: where it holds, the beats there are reliable even when the track as a
         //    whole is not (a rubato intro, a breakdown, a pulse that comes in late).
-        let spans = reliableSpans(env, beats: beats, acf: acf, period: period, variable: variable, frameRate: frameRate)
-        debugLog?(String(format: "LOCK %.2f %.2f n %.1f z %.1f %.1f conf %.2f agr %.2f", lock.beat, lock.half, lock.peaks, lock.peaks * lock.beat * lock.beat, lock.peaks * lock.half * lock.half, confidence, agreement))
-        debugLog?("confidence \(confidence) periodicity \(periodicity) agreement \(agreement) spans \(spans)")
+        let spans = reliableSpans(env, lockEnvelope: full, beats: beats, acf: acf, period: period, variable: variable, frameRate: frameRate)
         let inSpans = beats.filter { b in spans.contains { $0.contains(b) } }
+        // Strongly locked onsets vouch for the whole track when its reliable sections hold most of its beats (a
+        // pulse after a stretch of noise locks its clicks too, but stays partial).
+        if lockGate, lock.peaks >= lockPeaks, max(lock.beat, lock.half) >= lockAccept,
+           Double(inSpans.count) >= lockCoverage * Double(beats.count) {
+            confidence = max(confidence, min(1, minimumConfidence * max(lock.beat, lock.half) / lockAccept))
+        }
+        debugLog?(String(format: "LOCK %.2f %.2f n %.1f z %.1f %.1f conf %.2f agr %.2f cover %d/%d", lock.beat, lock.half, lock.peaks, lock.peaks * lock.beat * lock.beat, lock.peaks * lock.half * lock.half, confidence, agreement, inSpans.count, beats.count))
+        debugLog?("confidence \(confidence) periodicity \(periodicity) agreement \(agreement) spans \(spans)")
         guard confidence >= minimumConfidence else {
             // Partial beats: only those inside reliable sections, and only when those sections hold a real pulse.
             guard inSpans.count >= minimumPartialBeats else {
@@ -338,7 +346,7 @@ package struct BeatEstimator: Sendable {
     /// Sections (unions of autocorrelation windows) whose local confidence, computed as the track's from the
     /// window's periodicity at the tracked period and the beats inside it, reaches `minimumConfidence`. Spans
     /// shorter than `minimumSpanSeconds` are dropped; each span is clipped to the first and last beat inside it.
-    func reliableSpans(_ env: [Double], beats: [Int], acf: Autocorrelation, period: Double, variable: [Double]?, frameRate: Double) -> [ClosedRange<Int>] {
+    func reliableSpans(_ env: [Double], lockEnvelope: [Double], beats: [Int], acf: Autocorrelation, period: Double, variable: [Double]?, frameRate: Double) -> [ClosedRange<Int>] {
         guard beats.count >= 2, !acf.windows.isEmpty else { return [] }
         let n = env.count
         let mean = env.reduce(0, +) / Double(n)
@@ -355,7 +363,11 @@ package struct BeatEstimator: Sendable {
             let p = variable.map { $0[w] * period } ?? period
             let periodicity = max(0, min(1, interpolate(ac, at: p)))
             let hits = inside.filter { strength(env, at: $0, radius: 1) > threshold }.count
-            let local = max(0, min(1, (periodicity - 0.1) / 0.3)) * Double(hits) / Double(inside.count)
+            var local = max(0, min(1, (periodicity - 0.1) / 0.3)) * Double(hits) / Double(inside.count)
+            if lockGate && local < minimumConfidence {
+                let lock = phaseLock(lockEnvelope, beats: inside)
+                if lock.peaks >= localLockPeaks && max(lock.beat, lock.half) >= localLockAccept { local = minimumConfidence }
+            }
             // Mark the middle of the window (its own stretch of the hop grid), or to the edge for the end windows.
             let markLo = w == 0 ? 0 : max(0, centre - markHalf)
             let markHi = w == acf.windows.count - 1 ? n - 1 : min(n - 1, centre + markHalf)
