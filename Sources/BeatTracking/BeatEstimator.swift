@@ -41,13 +41,14 @@ package struct BeatEstimator: Sendable {
     package var ternaryRatio = 0.6
     package var ternaryPreference = 1.0
     package var ternaryPairs = true
+    package var pairsBassRatio = 0.6
     /// A faster level whose beats miss more than this fraction of the slower level's beats moves half a period.
     package var alignToSlower = true
     package var alignFraction = 0.5
     /// Confidence from phase locking (see `phaseLock`): below `lockMinimum` the confidence shrinks in proportion,
     /// with a phase vector of `lockAccept` or longer over at least `lockPeaks` onsets the track passes `minimumConfidence` whatever its autocorrelation.
     package var lockGate = true
-    package var lockMinimum = 4.0
+    package var lockMinimum = 6.5
     package var lockAccept = 0.7
     package var lockPeaks = 10.0
     /// ... and when the sections that pass hold at least this fraction of its beats.
@@ -224,8 +225,9 @@ package struct BeatEstimator: Sendable {
                             continue ascent
                         }
                         // The thirds are too fast to be the pulse: pairs of them are (a 3:2 grouping, the beat at
-                        // two thirds of this period), when nothing sits halfway between this level's beats.
-                        if ternaryPairs && current.ratio < subdivisionRatio, let faster = candidate(factor * 2 / 3),
+                        // two thirds of this period), when nothing sits halfway between this level's beats and the
+                        // bass plays on the thirds (a bass on the beat under triplets keeps the slower pulse).
+                        if ternaryPairs && current.ratio < subdivisionRatio && lowThirds >= pairsBassRatio, let faster = candidate(factor * 2 / 3),
                            60 * frameRate / faster.period <= fastPulseTempo || faster.ratio < fastPulseSubdivision {
                             debugLog?("ternary pairs: \(60 * frameRate / faster.period)")
                             current = faster
@@ -316,7 +318,7 @@ package struct BeatEstimator: Sendable {
         // do not. Too little locking vetoes a confident autocorrelation (counted speech); strong locking vouches
         // for a pulse whose autocorrelation is weak (a soft or sparse accompaniment).
         let lock = phaseLock(full, beats: beats)
-        let lockScore = max(lock.peaks * lock.beat * lock.beat, lock.peaks * lock.half * lock.half)
+        let lockScore = lock.peaks * lock.strength * lock.strength
         if lockGate && lockScore < lockMinimum { confidence *= lockScore / lockMinimum }
         // 6. The same confidence per section: where it holds, the beats there are reliable even when the track as a
         //    whole is not (a rubato intro, a breakdown, a pulse that comes in late).
@@ -324,11 +326,11 @@ package struct BeatEstimator: Sendable {
         let inSpans = beats.filter { b in spans.contains { $0.contains(b) } }
         // Strongly locked onsets vouch for the whole track when its reliable sections hold most of its beats (a
         // pulse after a stretch of noise locks its clicks too, but stays partial).
-        if lockGate, lock.peaks >= lockPeaks, max(lock.beat, lock.half) >= lockAccept,
+        if lockGate, lock.peaks >= lockPeaks, lock.strength >= lockAccept,
            Double(inSpans.count) >= lockCoverage * Double(beats.count) {
-            confidence = max(confidence, min(1, minimumConfidence * max(lock.beat, lock.half) / lockAccept))
+            confidence = max(confidence, min(1, minimumConfidence * lock.strength / lockAccept))
         }
-        debugLog?(String(format: "LOCK %.2f %.2f n %.1f z %.1f %.1f conf %.2f agr %.2f cover %d/%d", lock.beat, lock.half, lock.peaks, lock.peaks * lock.beat * lock.beat, lock.peaks * lock.half * lock.half, confidence, agreement, inSpans.count, beats.count))
+        debugLog?(String(format: "LOCK %.2f n %.1f z %.1f conf %.2f agr %.2f cover %d/%d", lock.strength, lock.peaks, lockScore, confidence, agreement, inSpans.count, beats.count))
         debugLog?("confidence \(confidence) periodicity \(periodicity) agreement \(agreement) spans \(spans)")
         guard confidence >= minimumConfidence else {
             // Partial beats: only those inside reliable sections, and only when those sections hold a real pulse.
@@ -366,7 +368,7 @@ package struct BeatEstimator: Sendable {
             var local = max(0, min(1, (periodicity - 0.1) / 0.3)) * Double(hits) / Double(inside.count)
             if lockGate && local < minimumConfidence {
                 let lock = phaseLock(lockEnvelope, beats: inside)
-                if lock.peaks >= localLockPeaks && max(lock.beat, lock.half) >= localLockAccept { local = minimumConfidence }
+                if lock.peaks >= localLockPeaks && lock.strength >= localLockAccept { local = minimumConfidence }
             }
             // Mark the middle of the window (its own stretch of the hop grid), or to the edge for the end windows.
             let markLo = w == 0 ? 0 : max(0, centre - markHalf)
@@ -648,16 +650,18 @@ package struct BeatEstimator: Sendable {
     }
 
     /// How tightly the clear onsets lock to the beat grid: each onset peak (above mean + 1 sd) gets its phase
-    /// between the beats around it; returns the lengths of the strength-weighted mean phase vector on the beat
-    /// (one cycle a beat) and on the half beat (two cycles a beat, so off-beat onsets count too). About
-    /// 1/sqrt(peaks) for onsets unrelated to the grid (speech, noise), near 1 for onsets on the grid.
-    func phaseLock(_ env: [Double], beats: [Int]) -> (beat: Double, half: Double, peaks: Double) {
-        guard beats.count >= 4 else { return (0, 0, 0) }
+    /// between the beats around it; returns the longest strength-weighted mean phase vector over one to four
+    /// cycles a beat (one: onsets on the beat; two: also on the off-beat; three: triplets; four: sixteenths, whose
+    /// phases cancel at fewer cycles) and the effective number of peaks. The length is about 1/sqrt(peaks) for
+    /// onsets unrelated to the grid (speech, noise), near 1 for onsets on the grid.
+    func phaseLock(_ env: [Double], beats: [Int]) -> (strength: Double, peaks: Double) {
+        guard beats.count >= 4 else { return (0, 0) }
         let n = Double(env.count)
         let mean = env.reduce(0, +) / n
         let sd = (env.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n).squareRoot()
         let threshold = mean + sd
-        var c1 = 0.0, s1 = 0.0, c2 = 0.0, s2 = 0.0, total = 0.0, squares = 0.0
+        var c = [Double](repeating: 0, count: 4), s = [Double](repeating: 0, count: 4)
+        var total = 0.0, squares = 0.0
         var j = 0
         for i in max(1, beats[0])..<min(env.count - 1, beats[beats.count - 1]) {
             guard env[i] > threshold, env[i] >= env[i - 1], env[i] > env[i + 1] else { continue }
@@ -666,13 +670,20 @@ package struct BeatEstimator: Sendable {
             guard gap > 0 else { continue }
             let phase = 2 * Double.pi * Double(i - beats[j]) / gap
             let w = env[i] - threshold
-            c1 += w * cos(phase); s1 += w * sin(phase)
-            c2 += w * cos(2 * phase); s2 += w * sin(2 * phase)
+            for h in 0..<4 {
+                c[h] += w * cos(Double(h + 1) * phase)
+                s[h] += w * sin(Double(h + 1) * phase)
+            }
             total += w
             squares += w * w
         }
-        guard total > 0 else { return (0, 0, 0) }
-        return ((c1 * c1 + s1 * s1).squareRoot() / total, (c2 * c2 + s2 * s2).squareRoot() / total, total * total / squares)
+        guard total > 0 else { return (0, 0) }
+        var strength = 0.0
+        for h in 0..<4 {
+            let length: Double = (c[h] * c[h] + s[h] * s[h]).squareRoot()
+            strength = max(strength, length / total)
+        }
+        return (strength, total * total / squares)
     }
 
     /// Mean onset strength at the thirds between beats, relative to the mean on the beats.
