@@ -53,7 +53,9 @@ package struct BeatEstimator: Sendable {
     package var lockPeaks = 10.0
     /// ... and when the sections that pass hold at least this fraction of its beats.
     package var lockCoverage = 0.5
-    /// A section passes on its own phase locking: a phase vector of `localLockAccept` over `localLockPeaks` onsets.
+    /// When the whole track's onsets lock (as above), a section passes on its own phase locking: a phase vector of
+    /// `localLockAccept` over `localLockPeaks` onsets. (Without the whole track's lock, a few random clicks in a
+    /// window lock by chance.)
     package var localLockAccept = 0.7
     package var localLockPeaks = 3.0
     /// The tracker follows the per-window tempo curve only when it moves more than this (relative) from its median.
@@ -322,12 +324,12 @@ package struct BeatEstimator: Sendable {
         if lockGate && lockScore < lockMinimum { confidence *= lockScore / lockMinimum }
         // 6. The same confidence per section: where it holds, the beats there are reliable even when the track as a
         //    whole is not (a rubato intro, a breakdown, a pulse that comes in late).
-        let spans = reliableSpans(env, lockEnvelope: full, beats: beats, acf: acf, period: period, variable: variable, frameRate: frameRate)
+        let locked = lockGate && lock.peaks >= lockPeaks && lock.strength >= lockAccept
+        let spans = reliableSpans(env, lockEnvelope: locked ? full : nil, beats: beats, acf: acf, period: period, variable: variable, frameRate: frameRate)
         let inSpans = beats.filter { b in spans.contains { $0.contains(b) } }
         // Strongly locked onsets vouch for the whole track when its reliable sections hold most of its beats (a
         // pulse after a stretch of noise locks its clicks too, but stays partial).
-        if lockGate, lock.peaks >= lockPeaks, lock.strength >= lockAccept,
-           Double(inSpans.count) >= lockCoverage * Double(beats.count) {
+        if locked, Double(inSpans.count) >= lockCoverage * Double(beats.count) {
             confidence = max(confidence, min(1, minimumConfidence * lock.strength / lockAccept))
         }
         debugLog?(String(format: "LOCK %.2f n %.1f z %.1f conf %.2f agr %.2f cover %d/%d", lock.strength, lock.peaks, lockScore, confidence, agreement, inSpans.count, beats.count))
@@ -348,7 +350,7 @@ package struct BeatEstimator: Sendable {
     /// Sections (unions of autocorrelation windows) whose local confidence, computed as the track's from the
     /// window's periodicity at the tracked period and the beats inside it, reaches `minimumConfidence`. Spans
     /// shorter than `minimumSpanSeconds` are dropped; each span is clipped to the first and last beat inside it.
-    func reliableSpans(_ env: [Double], lockEnvelope: [Double], beats: [Int], acf: Autocorrelation, period: Double, variable: [Double]?, frameRate: Double) -> [ClosedRange<Int>] {
+    func reliableSpans(_ env: [Double], lockEnvelope: [Double]?, beats: [Int], acf: Autocorrelation, period: Double, variable: [Double]?, frameRate: Double) -> [ClosedRange<Int>] {
         guard beats.count >= 2, !acf.windows.isEmpty else { return [] }
         let n = env.count
         let mean = env.reduce(0, +) / Double(n)
@@ -366,7 +368,7 @@ package struct BeatEstimator: Sendable {
             let periodicity = max(0, min(1, interpolate(ac, at: p)))
             let hits = inside.filter { strength(env, at: $0, radius: 1) > threshold }.count
             var local = max(0, min(1, (periodicity - 0.1) / 0.3)) * Double(hits) / Double(inside.count)
-            if lockGate && local < minimumConfidence {
+            if let lockEnvelope, local < minimumConfidence {
                 let lock = phaseLock(lockEnvelope, beats: inside)
                 if lock.peaks >= localLockPeaks && lock.strength >= localLockAccept { local = minimumConfidence }
             }
