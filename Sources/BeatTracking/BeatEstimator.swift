@@ -15,7 +15,7 @@ package struct BeatEstimator: Sendable {
     package var minTempo = 50.0
     package var maxTempo = 220.0
     /// Penalty on deviating from the period between consecutive beats (librosa's `tightness`).
-    package var tightness = 100.0
+    package var tightness = 200.0
     /// A slower metrical level is kept only when the onsets between its beats are weaker than this fraction of the
     /// onsets on its beats; otherwise the faster level is the pulse.
     package var subdivisionRatio = 0.6
@@ -31,6 +31,33 @@ package struct BeatEstimator: Sendable {
     /// The beats move half a period only when the bass onsets between them are this many times those on them.
     package var phaseBassRatio = 4.0
     package var fastPulseSubdivision = 0.25
+    /// A level slower than `slowLevelTempo` (BPM) gives way to the faster one when the onsets between its beats reach
+    /// `slowSubdivisionRatio` of those on them (bass or not): a pulse that slow is rarely the one that is felt.
+    package var slowLevelTempo = 80.0
+    package var slowSubdivisionRatio = 0.3
+    /// Ternary ascent: a level goes to a third of its period when the onsets at its thirds reach `ternaryRatio` of
+    /// those on its beats and `ternaryPreference` times those at its half.
+    package var ternaryAscent = true
+    package var ternaryRatio = 0.6
+    package var ternaryPreference = 1.0
+    package var ternaryPairs = true
+    package var pairsBassRatio = 0.6
+    /// A faster level whose beats miss more than this fraction of the slower level's beats moves half a period.
+    package var alignToSlower = true
+    package var alignFraction = 0.5
+    /// Confidence from phase locking (see `phaseLock`): below `lockMinimum` the confidence shrinks in proportion,
+    /// with a phase vector of `lockAccept` or longer over at least `lockPeaks` onsets the track passes `minimumConfidence` whatever its autocorrelation.
+    package var lockGate = true
+    package var lockMinimum = 6.5
+    package var lockAccept = 0.7
+    package var lockPeaks = 10.0
+    /// ... and when the sections that pass hold at least this fraction of its beats.
+    package var lockCoverage = 0.5
+    /// When the whole track's onsets lock (as above), a section passes on its own phase locking: a phase vector of
+    /// `localLockAccept` over `localLockPeaks` onsets. (Without the whole track's lock, a few random clicks in a
+    /// window lock by chance.)
+    package var localLockAccept = 0.7
+    package var localLockPeaks = 3.0
     /// The tracker follows the per-window tempo curve only when it moves more than this (relative) from its median.
     package var variableTempoDeviation = 0.04
     /// With a tempo curve, a steady period at the same level is taken instead when its beats' mean onset strength
@@ -131,10 +158,13 @@ package struct BeatEstimator: Sendable {
             var ratio: Double
             var lowRatio: Double
             var score: Double
+            /// The bass moved the beats half a period (step 6): the phase is settled.
+            var bassPhase = false
         }
         func level(_ p: Double, periods: [Double]?) -> Level {
             // 3. Ellis' dynamic programme at this level.
-            var tracked = dynamicProgram(localScore, periods: periods, period: p)
+            let raw = dynamicProgram(localScore, periods: periods, period: p)
+            var tracked = raw
             // Phase first: when the bass onsets fall overwhelmingly between the beats, the beats sit on the
             // off-beat (chords between bass notes): move them before judging the level.
             if !low.isEmpty { tracked = correctPhase(tracked, env: full, low: low, periods: periods, period: p) }
@@ -143,36 +173,81 @@ package struct BeatEstimator: Sendable {
             let lowRatio = low.isEmpty ? 1 : subdivisionStrength(low, beats: tracked)
             let score = levelScore(full, beats: tracked, period: p, acf: acf, frameRate: frameRate)
             debugLog?("candidate bpm \(60 * frameRate / p) variable \(periods != nil) beats \(tracked.count) ratio \(ratio) low \(lowRatio) score \(score)")
-            return Level(period: p, periods: periods, beats: tracked, ratio: ratio, lowRatio: lowRatio, score: score)
+            return Level(period: p, periods: periods, beats: tracked, ratio: ratio, lowRatio: lowRatio, score: score,
+                         bassPhase: tracked != raw)
         }
         var chosen: Level
         switch metricalSelection {
         case .subdivision:
-            var candidates: [Double] = []
-            for factor in [4.0, 2.0, 1.0, 0.5, 0.25] {
-                let p = coarse * factor
-                let bpm = 60 * frameRate / p
-                guard bpm >= minTempo, bpm <= maxTempo else { continue }
-                candidates.append(variable == nil ? (refinePeak(acf.mean, near: p, tolerance: 0.06) ?? p) : p)
+            // From the slowest multiple of the coarse period in range, go faster one level at a time: to half the
+            // period when the onsets halfway between the beats are about as strong as those on them, or to a third
+            // when the onsets at the thirds are stronger than at the half (a ternary metre: 3/4, 6/8, a shuffle).
+            var factor = 4.0
+            while factor > 0.25 && 60 * frameRate / (coarse * factor) < minTempo { factor /= 2 }
+            func periodsFor(_ p: Double) -> [Double]? {
+                variable.map { framePeriods($0.map { $0 * p }, centres: acf.windowCentres, frameCount: n) }
             }
-            if candidates.isEmpty { candidates = [coarse] }
-            let levels = candidates.map { p in
-                level(p, periods: variable.map { framePeriods($0.map { $0 * p }, centres: acf.windowCentres, frameCount: n) })
+            func candidate(_ f: Double) -> Level? {
+                let raw = coarse * f
+                let bpm = 60 * frameRate / raw
+                guard bpm >= minTempo * 0.99, bpm <= maxTempo else { return nil }
+                let p = variable == nil ? (refinePeak(acf.mean, near: raw, tolerance: 0.06) ?? raw) : raw
+                return level(p, periods: periodsFor(p))
             }
-            chosen = levels[levels.count - 1]
-            for (index, level) in levels.enumerated() {
-                guard index + 1 < levels.count else { break }
-                let faster = levels[index + 1]
-                let fasterTempo = 60 * frameRate / faster.period
+            // The slower level's beats say which half of the faster grid is on the beat (they beat the onsets
+            // between them): a faster grid that tracked the other half moves half its period onto them.
+            func aligned(_ faster: Level, to slower: Level) -> Level {
+                let tolerance = max(2, Int((0.1 * faster.period).rounded()))
+                let hits = slower.beats.filter { b in faster.beats.contains { abs($0 - b) <= tolerance } }.count
+                guard !faster.bassPhase, slower.beats.count >= 4, Double(hits) < alignFraction * Double(slower.beats.count) else { return faster }
+                let moved = halfShift(faster.beats, env: full, low: low, periods: faster.periods, period: faster.period)
+                let movedHits = slower.beats.filter { b in moved.contains { abs($0 - b) <= tolerance } }.count
+                debugLog?("align \(60 * frameRate / faster.period): \(hits) -> \(movedHits) of \(slower.beats.count)")
+                guard movedHits > hits else { return faster }
+                var result = faster
+                result.beats = moved
+                result.ratio = subdivisionStrength(env, beats: moved)
+                result.lowRatio = low.isEmpty ? 1 : subdivisionStrength(low, beats: moved)
+                return result
+            }
+            guard var current = candidate(factor) ?? candidate(1) else { return empty }
+            var steps = 0
+            ascent: while steps < 8 {
+                steps += 1
+                let slowTempo = 60 * frameRate / current.period
+                if ternaryAscent {
+                    let thirds = thirdsStrength(env, beats: current.beats)
+                    let lowThirds = low.isEmpty ? 1 : thirdsStrength(low, beats: current.beats)
+                    debugLog?("thirds at \(slowTempo): \(thirds) low \(lowThirds) vs halves \(current.ratio)")
+                    if thirds >= ternaryRatio && thirds > ternaryPreference * current.ratio && lowThirds >= bassSubdivisionRatio {
+                        if let faster = candidate(factor / 3),
+                           60 * frameRate / faster.period <= fastPulseTempo || faster.ratio < fastPulseSubdivision {
+                            factor /= 3
+                            current = faster
+                            continue ascent
+                        }
+                        // The thirds are too fast to be the pulse: pairs of them are (a 3:2 grouping, the beat at
+                        // two thirds of this period), when nothing sits halfway between this level's beats and the
+                        // bass plays on the thirds (a bass on the beat under triplets keeps the slower pulse).
+                        if ternaryPairs && current.ratio < subdivisionRatio && lowThirds >= pairsBassRatio, let faster = candidate(factor * 2 / 3),
+                           60 * frameRate / faster.period <= fastPulseTempo || faster.ratio < fastPulseSubdivision {
+                            debugLog?("ternary pairs: \(60 * frameRate / faster.period)")
+                            current = faster
+                            break ascent
+                        }
+                    }
+                }
+                let subdivided = (current.ratio >= subdivisionRatio && current.lowRatio >= bassSubdivisionRatio)
+                    || (slowTempo < slowLevelTempo && current.ratio >= slowSubdivisionRatio)
+                guard subdivided, let faster = candidate(factor / 2) else { break }
                 // A pulse above `fastPulseTempo` must also be clean (little between its own beats); otherwise a
                 // dense groove (syncopated bass, sixteenths) keeps its slower, perceived pulse.
-                let goFaster = level.ratio >= subdivisionRatio && level.lowRatio >= bassSubdivisionRatio
-                    && (fasterTempo <= fastPulseTempo || faster.ratio < fastPulseSubdivision)
-                if !goFaster {
-                    chosen = level
-                    break
-                }
+                let fasterTempo = 60 * frameRate / faster.period
+                guard fasterTempo <= fastPulseTempo || faster.ratio < fastPulseSubdivision else { break }
+                factor /= 2
+                current = alignToSlower ? aligned(faster, to: current) : faster
             }
+            chosen = current
         case .scored:
             // Candidates: the strongest autocorrelation peaks in the tempo range, and the coarse period times 2, 1/2,
             // 3/2, 2/3, 3 and 1/3 (octave and binary/ternary confusions). Each is tracked; the one whose beats sit on
@@ -240,12 +315,25 @@ package struct BeatEstimator: Sendable {
         }
         periodicity = max(0, min(1, periodicity))
         let agreement = onsetAgreement(env, beats: beats)
-        let confidence = max(0, min(1, (periodicity - 0.1) / 0.3)) * agreement
+        var confidence = max(0, min(1, (periodicity - 0.1) / 0.3)) * agreement
+        // Phase locking of the clear onsets to the beats (a Rayleigh statistic): a pulse locks them, speech and noise
+        // do not. Too little locking vetoes a confident autocorrelation (counted speech); strong locking vouches
+        // for a pulse whose autocorrelation is weak (a soft or sparse accompaniment).
+        let lock = phaseLock(full, beats: beats)
+        let lockScore = lock.peaks * lock.strength * lock.strength
+        if lockGate && lockScore < lockMinimum { confidence *= lockScore / lockMinimum }
         // 6. The same confidence per section: where it holds, the beats there are reliable even when the track as a
         //    whole is not (a rubato intro, a breakdown, a pulse that comes in late).
-        let spans = reliableSpans(env, beats: beats, acf: acf, period: period, variable: variable, frameRate: frameRate)
-        debugLog?("confidence \(confidence) periodicity \(periodicity) agreement \(agreement) spans \(spans)")
+        let locked = lockGate && lock.peaks >= lockPeaks && lock.strength >= lockAccept
+        let spans = reliableSpans(env, lockEnvelope: locked ? full : nil, beats: beats, acf: acf, period: period, variable: variable, frameRate: frameRate)
         let inSpans = beats.filter { b in spans.contains { $0.contains(b) } }
+        // Strongly locked onsets vouch for the whole track when its reliable sections hold most of its beats (a
+        // pulse after a stretch of noise locks its clicks too, but stays partial).
+        if locked, Double(inSpans.count) >= lockCoverage * Double(beats.count) {
+            confidence = max(confidence, min(1, minimumConfidence * lock.strength / lockAccept))
+        }
+        debugLog?(String(format: "LOCK %.2f n %.1f z %.1f conf %.2f agr %.2f cover %d/%d", lock.strength, lock.peaks, lockScore, confidence, agreement, inSpans.count, beats.count))
+        debugLog?("confidence \(confidence) periodicity \(periodicity) agreement \(agreement) spans \(spans)")
         guard confidence >= minimumConfidence else {
             // Partial beats: only those inside reliable sections, and only when those sections hold a real pulse.
             guard inSpans.count >= minimumPartialBeats else {
@@ -262,7 +350,7 @@ package struct BeatEstimator: Sendable {
     /// Sections (unions of autocorrelation windows) whose local confidence, computed as the track's from the
     /// window's periodicity at the tracked period and the beats inside it, reaches `minimumConfidence`. Spans
     /// shorter than `minimumSpanSeconds` are dropped; each span is clipped to the first and last beat inside it.
-    func reliableSpans(_ env: [Double], beats: [Int], acf: Autocorrelation, period: Double, variable: [Double]?, frameRate: Double) -> [ClosedRange<Int>] {
+    func reliableSpans(_ env: [Double], lockEnvelope: [Double]?, beats: [Int], acf: Autocorrelation, period: Double, variable: [Double]?, frameRate: Double) -> [ClosedRange<Int>] {
         guard beats.count >= 2, !acf.windows.isEmpty else { return [] }
         let n = env.count
         let mean = env.reduce(0, +) / Double(n)
@@ -279,7 +367,11 @@ package struct BeatEstimator: Sendable {
             let p = variable.map { $0[w] * period } ?? period
             let periodicity = max(0, min(1, interpolate(ac, at: p)))
             let hits = inside.filter { strength(env, at: $0, radius: 1) > threshold }.count
-            let local = max(0, min(1, (periodicity - 0.1) / 0.3)) * Double(hits) / Double(inside.count)
+            var local = max(0, min(1, (periodicity - 0.1) / 0.3)) * Double(hits) / Double(inside.count)
+            if let lockEnvelope, local < minimumConfidence {
+                let lock = phaseLock(lockEnvelope, beats: inside)
+                if lock.peaks >= localLockPeaks && lock.strength >= localLockAccept { local = minimumConfidence }
+            }
             // Mark the middle of the window (its own stretch of the hop grid), or to the edge for the end windows.
             let markLo = w == 0 ? 0 : max(0, centre - markHalf)
             let markHi = w == acf.windows.count - 1 ? n - 1 : min(n - 1, centre + markHalf)
@@ -559,6 +651,57 @@ package struct BeatEstimator: Sendable {
         return on > 0 ? between / on : 1
     }
 
+    /// How tightly the clear onsets lock to the beat grid: each onset peak (above mean + 1 sd) gets its phase
+    /// between the beats around it; returns the longest strength-weighted mean phase vector over one to four
+    /// cycles a beat (one: onsets on the beat; two: also on the off-beat; three: triplets; four: sixteenths, whose
+    /// phases cancel at fewer cycles) and the effective number of peaks. The length is about 1/sqrt(peaks) for
+    /// onsets unrelated to the grid (speech, noise), near 1 for onsets on the grid.
+    func phaseLock(_ env: [Double], beats: [Int]) -> (strength: Double, peaks: Double) {
+        guard beats.count >= 4 else { return (0, 0) }
+        let n = Double(env.count)
+        let mean = env.reduce(0, +) / n
+        let sd = (env.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n).squareRoot()
+        let threshold = mean + sd
+        var c = [Double](repeating: 0, count: 4), s = [Double](repeating: 0, count: 4)
+        var total = 0.0, squares = 0.0
+        var j = 0
+        for i in max(1, beats[0])..<min(env.count - 1, beats[beats.count - 1]) {
+            guard env[i] > threshold, env[i] >= env[i - 1], env[i] > env[i + 1] else { continue }
+            while j + 1 < beats.count - 1 && beats[j + 1] <= i { j += 1 }
+            let gap = Double(beats[j + 1] - beats[j])
+            guard gap > 0 else { continue }
+            let phase = 2 * Double.pi * Double(i - beats[j]) / gap
+            let w = env[i] - threshold
+            for h in 0..<4 {
+                c[h] += w * cos(Double(h + 1) * phase)
+                s[h] += w * sin(Double(h + 1) * phase)
+            }
+            total += w
+            squares += w * w
+        }
+        guard total > 0 else { return (0, 0) }
+        var strength = 0.0
+        for h in 0..<4 {
+            let length: Double = (c[h] * c[h] + s[h] * s[h]).squareRoot()
+            strength = max(strength, length / total)
+        }
+        return (strength, total * total / squares)
+    }
+
+    /// Mean onset strength at the thirds between beats, relative to the mean on the beats.
+    func thirdsStrength(_ env: [Double], beats: [Int]) -> Double {
+        guard beats.count >= 4 else { return 0 }
+        var on = 0.0, between = 0.0
+        for i in 0..<(beats.count - 1) {
+            let gap = Double(beats[i + 1] - beats[i])
+            on += strength(env, at: beats[i], radius: 1)
+            let a = strength(env, at: beats[i] + Int((gap / 3).rounded()), radius: 1)
+            let b = strength(env, at: beats[i] + Int((2 * gap / 3).rounded()), radius: 1)
+            between += 0.5 * (a + b)
+        }
+        return on > 0 ? between / on : 0
+    }
+
     /// How far the onset at `frame` stands out from the envelope around it (its median over one period): high on
     /// a beat, low in noise, where every frame looks alike.
     func salience(_ env: [Double], at frame: Int, period: Double) -> Double {
@@ -583,10 +726,17 @@ package struct BeatEstimator: Sendable {
         debugLog?("phase: bass on beats \(on), between \(between)")
         // The bass envelope has unit standard deviation: real bass notes between the beats average well above 1.
         guard between > phaseBassRatio * on, between / Double(mids.count) > 1 else { return beats }
-        // Snap each midpoint to the strongest bass-or-full onset within two frames, keep one more beat at the end.
+        return halfShift(beats, env: env, low: low, periods: periods, period: period)
+    }
+
+    /// The beats moved half a period: each midpoint snapped to the strongest bass-or-full onset within two frames,
+    /// with one more beat at each end.
+    func halfShift(_ beats: [Int], env: [Double], low: [Double], periods: [Double]?, period: Double) -> [Int] {
+        guard beats.count >= 2 else { return beats }
+        let mids = (0..<(beats.count - 1)).map { (beats[$0] + beats[$0 + 1]) / 2 }
         var shifted = mids.map { m -> Int in
             var best = m
-            for f in max(0, m - 2)...min(env.count - 1, m + 2) where env[f] + low[f] > env[best] + low[best] { best = f }
+            for f in max(0, m - 2)...min(env.count - 1, m + 2) where env[f] + (low.isEmpty ? 0 : low[f]) > env[best] + (low.isEmpty ? 0 : low[best]) { best = f }
             return best
         }
         if let last = beats.last {

@@ -23,6 +23,14 @@ package struct OnsetDetector: Sendable {
     package var topDecibels: Float = 80
     /// Mel bands centred below this frequency make the low (bass) envelope.
     package var lowBandMaxHz: Double = 200
+    /// Compression of the mel band energies before the difference: decibels floored `topDecibels` under the peak
+    /// (librosa), or log10(1 + gamma * magnitude) (madmom's log-filtered spectrogram) when `logGamma` > 0.
+    package var logGamma: Float = 0
+    /// Superflux (Böck & Widmer 2013): the frame each band is compared with is maximum-filtered over ±this many
+    /// bands, so a vibrato or glide that only moves between neighbouring bands makes no onset. 0 = plain flux.
+    package var maxFilterBands = 0
+    /// Frames between the compared frames (1 = the frame before).
+    package var fluxLag = 1
 
     package init() {}
 
@@ -64,9 +72,10 @@ package struct OnsetDetector: Sendable {
                                         for k in 0..<bins { p[k] = reB[k] * reB[k] + imB[k] * imB[k] }
                                         let row = m.baseAddress! + t * melBands
                                         filters.apply(power: p.baseAddress!, into: row)
-                                        for b in 0..<melBands {
-                                            let db = 10 * log10f(max(row[b], 1e-10))
-                                            row[b] = db
+                                        if logGamma > 0 {
+                                            for b in 0..<melBands { row[b] = log10f(1 + logGamma * row[b].squareRoot()) }
+                                        } else {
+                                            for b in 0..<melBands { row[b] = 10 * log10f(max(row[b], 1e-10)) }
                                         }
                                     }
                                 }
@@ -77,23 +86,32 @@ package struct OnsetDetector: Sendable {
             }
         }
         let peak = mel.max() ?? 0
-        let floor = peak - topDecibels
+        let floor = logGamma > 0 ? 0 : peak - topDecibels
         var values = [Float](repeating: 0, count: frameCount)
         var low = [Float](repeating: 0, count: frameCount)
         let lowBands = max(1, filters.centres.filter { $0 < lowBandMaxHz }.count)
+        let radius = max(0, maxFilterBands), lag = max(1, fluxLag)
+        var reference = [Float](repeating: 0, count: melBands)
         mel.withUnsafeBufferPointer { m in
             let scale = 1 / Float(melBands)
             for t in 1..<frameCount {
                 let cur = m.baseAddress! + t * melBands
-                let prev = cur - melBands
+                let prev = m.baseAddress! + max(0, t - lag) * melBands
+                for b in 0..<melBands {
+                    var r = max(prev[b], floor)
+                    if radius > 0 {
+                        for k in max(0, b - radius)...min(melBands - 1, b + radius) { r = max(r, prev[k]) }
+                    }
+                    reference[b] = r
+                }
                 var sum: Float = 0
                 for b in 0..<lowBands {
-                    let d = max(cur[b], floor) - max(prev[b], floor)
+                    let d = max(cur[b], floor) - reference[b]
                     if d > 0 { sum += d }
                 }
                 low[t] = sum / Float(lowBands)
                 for b in lowBands..<melBands {
-                    let d = max(cur[b], floor) - max(prev[b], floor)
+                    let d = max(cur[b], floor) - reference[b]
                     if d > 0 { sum += d }
                 }
                 values[t] = sum * scale

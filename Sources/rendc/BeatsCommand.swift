@@ -61,6 +61,10 @@ struct BeatsCommand: ParsableCommand {
             if row.count == 8 { lines.append("    " + row.joined(separator: " ")); row = [] }
         }
         if !row.isEmpty { lines.append("    " + row.joined(separator: " ")) }
+        if !analysis.reliableSpans.isEmpty {
+            let spans = analysis.reliableSpans.map { String(format: "%.2f-%.2f s", $0.lowerBound, $0.upperBound) }
+            lines.append("  reliable:   \(spans.joined(separator: ", "))\(analysis.isPartial ? " (partial: beats only there)" : "")")
+        }
         return lines.joined(separator: "\n")
     }
 
@@ -70,13 +74,17 @@ struct BeatsCommand: ParsableCommand {
             var tempo: Double
             var confidence: Double
             var beats: [Double]
+            /// Sections (seconds, `[start, end]`) where the beats can be trusted; `partial`: beats only there.
+            var reliableSpans: [[Double]]
+            var partial: Bool
             var analysedDuration: Double
             var trackDuration: Double
             var analysisSeconds: Double
             var cpuSeconds: Double
         }
         let output = Output(file: file, tempo: analysis.tempo, confidence: analysis.confidence, beats: analysis.beats,
-                            analysedDuration: analysis.analysedDuration, trackDuration: analysis.trackDuration,
+                            reliableSpans: analysis.reliableSpans.map { [$0.lowerBound, $0.upperBound] },
+                            partial: analysis.isPartial, analysedDuration: analysis.analysedDuration, trackDuration: analysis.trackDuration,
                             analysisSeconds: seconds, cpuSeconds: cpuSeconds)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
