@@ -1,11 +1,12 @@
 import Foundation
 import SpecLang
 
-/// Times caption renders (the text layer is drawn once per video). `rendc bench` prints `run()`'s lines.
-public enum CaptionBenchmark {
+/// Times caption renders (the text layer is drawn once per video). `rendc bench` prints `run()`'s lines. Package
+/// access: a measurement for this package's bench, not part of the library's API.
+package enum CaptionBenchmark {
     /// A 500-character caption mixing Latin, accents, emoji (ZWJ, skin tones, flags), Arabic, Hebrew, CJK,
     /// Cyrillic, Greek and Devanagari.
-    public static let mixedScriptCaption: String = {
+    package static let mixedScriptCaption: String = {
         let pieces = [
             "✨ Nouvelle collection été 2026 — livraison offerte ! ", "👩‍💻👍🏽🇫🇷🇯🇵 ",
             "مرحبا بكم في متجرنا ", "שלום וברוכים הבאים ", "新品上市，限时优惠！", "今日だけの特別セール ",
@@ -23,7 +24,7 @@ public enum CaptionBenchmark {
     /// Renders each case `iterations` times after one warm-up (fonts loaded) and returns one printable line per
     /// case with the median and the fastest time: the 500-character caption in the templates' 1080x200 box
     /// (shrunk to 36 px and cut after 3 lines), the same text with room for all of it, and a short caption.
-    public static func run(iterations: Int = 9) throws -> String {
+    package static func run(iterations: Int = 9) throws -> String {
         let renderer = CaptionRenderer()
         let style = TextStyle()
         var roomy = style

@@ -56,7 +56,7 @@ public enum AtomicFile {
 }
 
 /// EXIF orientation (tag 0x0112) of a JPEG, read from its APP1 segment, and applying it to pixels.
-enum EXIFOrientation {
+package enum EXIFOrientation {
     static func read(path: String) throws -> Int {
         guard let handle = FileHandle(forReadingAtPath: path) else { return 1 }
         defer { try? handle.close() }
@@ -64,7 +64,7 @@ enum EXIFOrientation {
         return parse(head)
     }
 
-    static func parse(_ b: [UInt8]) -> Int {
+    package static func parse(_ b: [UInt8]) -> Int {
         guard b.count > 4, b[0] == 0xFF, b[1] == 0xD8 else { return 1 }
         var i = 2
         while i + 4 <= b.count, b[i] == 0xFF {
@@ -99,7 +99,7 @@ enum EXIFOrientation {
     }
 
     /// Returns the image as it should be displayed.
-    static func apply(_ orientation: Int, to image: RGBAImage) -> RGBAImage {
+    package static func apply(_ orientation: Int, to image: RGBAImage) -> RGBAImage {
         let w = image.width, h = image.height
         let swap = orientation >= 5
         let ow = swap ? h : w, oh = swap ? w : h
@@ -128,10 +128,4 @@ enum EXIFOrientation {
         }
         return RGBAImage(width: ow, height: oh, pixels: out)
     }
-}
-
-/// EXIF orientation parsing and application, exposed for tests and tools.
-public enum EXIFOrientationProbe {
-    public static func parse(_ jpegHead: [UInt8]) -> Int { EXIFOrientation.parse(jpegHead) }
-    public static func apply(_ orientation: Int, to image: RGBAImage) -> RGBAImage { EXIFOrientation.apply(orientation, to: image) }
 }

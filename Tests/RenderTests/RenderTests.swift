@@ -169,9 +169,9 @@ enum RenderFixture {
         // A minimal JPEG APP1/Exif header with orientation 6 (rotate 90° clockwise for display).
         let tiff: [UInt8] = [0x4D, 0x4D, 0, 0x2A, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0]
         let app1: [UInt8] = [0xFF, 0xE1, 0, UInt8(2 + 6 + tiff.count)] + Array("Exif".utf8) + [0, 0] + tiff
-        #expect(EXIFOrientationProbe.parse([0xFF, 0xD8] + app1 + [0xFF, 0xDA, 0, 2]) == 6)
+        #expect(EXIFOrientation.parse([0xFF, 0xD8] + app1 + [0xFF, 0xDA, 0, 2]) == 6)
         let img = RGBAImage(width: 2, height: 1, pixels: [255, 0, 0, 255, 0, 0, 255, 255])
-        let rotated = EXIFOrientationProbe.apply(6, to: img)
+        let rotated = EXIFOrientation.apply(6, to: img)
         #expect(rotated.width == 1 && rotated.height == 2)
         #expect(rotated[0, 0] == RGBA(r: 255, g: 0, b: 0) && rotated[0, 1] == RGBA(r: 0, g: 0, b: 255))
     }
