@@ -13,11 +13,11 @@ import NIOHTTP1
 /// exponential backoff. Errors carry S3's error code and message, never the credentials.
 public struct S3Store: ObjectStore {
     public let configuration: S3Configuration
-    private let endpoint: S3Configuration.Endpoint
-    private let signer: SigV4Signer
-    private let httpClient: HTTPClient
-    private let logger: Logger
-    private let now: @Sendable () -> Date
+    let endpoint: S3Configuration.Endpoint
+    let signer: SigV4Signer
+    let httpClient: HTTPClient
+    let logger: Logger
+    let now: @Sendable () -> Date
 
     /// - Parameters:
     ///   - httpClient: defaults to `HTTPClient.shared`, which needs no shutdown.
@@ -108,114 +108,9 @@ public struct S3Store: ObjectStore {
         return url
     }
 
-    // MARK: Uploads
-
-    private func putSingle(localPath: String, size: Int64, key: String, contentType: String) async throws {
-        let hash = try Self.sha256(of: localPath, offset: 0, length: size, key: key)
-        try await withRetries(operation: "PUT", key: key) {
-            let response = try await send(
-                method: .PUT, key: key, headers: [.init("Content-Type", contentType)],
-                body: .file(path: localPath, offset: 0, length: size), payloadHash: hash)
-            guard response.status == .ok else { throw await S3Failure(response: response) }
-            _ = try? await response.body.collect(upTo: 64 * 1024)
-        }
-    }
-
-    /// The part size actually used: the configured one, grown if needed to stay within 10,000 parts.
-    static func partSize(forFileSize size: Int64, configured: Int) -> Int64 {
-        var part = Int64(configured)
-        while (size + part - 1) / part > Int64(S3Configuration.maximumPartCount) { part *= 2 }
-        return part
-    }
-
-    private func putMultipart(localPath: String, size: Int64, key: String, contentType: String) async throws {
-        let uploadID: String = try await withRetries(operation: "CreateMultipartUpload", key: key) {
-            let response = try await send(
-                method: .POST, key: key, query: [.init("uploads", "")],
-                headers: [.init("Content-Type", contentType)])
-            guard response.status == .ok else { throw await S3Failure(response: response) }
-            let body = try await response.body.collect(upTo: 1024 * 1024)
-            guard let document = S3XMLDocument(Data(body.readableBytesView)), let id = document["UploadId"], !id.isEmpty else {
-                throw ObjectStoreError(code: .remote, key: key, message: "CreateMultipartUpload answer has no UploadId")
-            }
-            return id
-        }
-        let partSize = Self.partSize(forFileSize: size, configured: configuration.partSize)
-        logger.debug(
-            "multipart upload started",
-            metadata: ["key": "\(key)", "bytes": "\(size)", "partSize": "\(partSize)"])
-        do {
-            var etags: [String] = []
-            var offset: Int64 = 0
-            var partNumber = 1
-            while offset < size {
-                let length = min(partSize, size - offset)
-                let hash = try Self.sha256(of: localPath, offset: offset, length: length, key: key)
-                let query: [SigV4Signer.QueryItem] = [.init("partNumber", String(partNumber)), .init("uploadId", uploadID)]
-                let currentOffset = offset
-                let etag: String = try await withRetries(operation: "UploadPart \(partNumber)", key: key) {
-                    let response = try await send(
-                        method: .PUT, key: key, query: query,
-                        body: .file(path: localPath, offset: currentOffset, length: length), payloadHash: hash)
-                    guard response.status == .ok else { throw await S3Failure(response: response) }
-                    _ = try? await response.body.collect(upTo: 64 * 1024)
-                    guard let etag = response.headers.first(name: "ETag"), !etag.isEmpty else {
-                        throw ObjectStoreError(code: .remote, key: key, message: "UploadPart \(partNumber) answer has no ETag")
-                    }
-                    return etag
-                }
-                etags.append(etag)
-                offset += length
-                partNumber += 1
-            }
-            try await completeMultipart(key: key, uploadID: uploadID, etags: etags)
-        } catch {
-            await abortMultipart(key: key, uploadID: uploadID)
-            throw error
-        }
-    }
-
-    private func completeMultipart(key: String, uploadID: String, etags: [String]) async throws {
-        var xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-        for (index, etag) in etags.enumerated() {
-            xml += "<Part><PartNumber>\(index + 1)</PartNumber><ETag>\(S3XMLDocument.escape(etag))</ETag></Part>"
-        }
-        xml += "</CompleteMultipartUpload>"
-        let body = Data(xml.utf8)
-        try await withRetries(operation: "CompleteMultipartUpload", key: key) {
-            let response = try await send(
-                method: .POST, key: key, query: [.init("uploadId", uploadID)],
-                headers: [.init("Content-Type", "application/xml")], body: .data(body),
-                payloadHash: SigV4Signer.hexSHA256(body))
-            let answer = try await response.body.collect(upTo: 1024 * 1024)
-            let document = S3XMLDocument(Data(answer.readableBytesView))
-            // S3 may answer 200 and still report an error in the body.
-            guard response.status == .ok, document?.root != "Error" else {
-                throw S3Failure(status: response.status.code, document: document, requestID: Self.requestID(response))
-            }
-        }
-    }
-
-    private func abortMultipart(key: String, uploadID: String) async {
-        do {
-            try await withRetries(operation: "AbortMultipartUpload", key: key) {
-                let response = try await send(method: .DELETE, key: key, query: [.init("uploadId", uploadID)])
-                guard response.status == .noContent || response.status == .ok || response.status == .notFound else {
-                    throw await S3Failure(response: response)
-                }
-                _ = try? await response.body.collect(upTo: 64 * 1024)
-            }
-            logger.info("multipart upload aborted", metadata: ["key": "\(key)"])
-        } catch {
-            logger.warning(
-                "could not abort multipart upload; a bucket lifecycle rule should clean it up",
-                metadata: ["key": "\(key)", "error": "\(error)"])
-        }
-    }
-
     // MARK: Downloads
 
-    private static func write(response: HTTPClientResponse, to localPath: String, key: String) async throws {
+    static func write(response: HTTPClientResponse, to localPath: String, key: String) async throws {
         let temporary = LocalFiles.temporaryPath(beside: localPath)
         do {
             try LocalFiles.createParentDirectory(of: localPath)
@@ -257,13 +152,13 @@ public struct S3Store: ObjectStore {
         case file(path: String, offset: Int64, length: Int64)
     }
 
-    private struct Target {
+    struct Target {
         var host: String
         /// Decoded path, `/bucket/key` (path style) or `/key`.
         var path: String
     }
 
-    private func target(for key: String?) -> Target {
+    func target(for key: String?) -> Target {
         let keyPath = key.map { "/" + $0 } ?? "/"
         if configuration.forcePathStyle {
             return Target(host: endpoint.hostHeader, path: "/" + configuration.bucket + (key == nil ? "" : keyPath))
@@ -273,7 +168,7 @@ public struct S3Store: ObjectStore {
         return Target(host: virtual.hostHeader, path: keyPath)
     }
 
-    private func send(
+    func send(
         method: HTTPMethod, key: String?, query: [SigV4Signer.QueryItem] = [], headers: [SigV4Signer.Header] = [],
         body: Body = .none, payloadHash: String = SigV4Signer.emptyPayloadHash
     ) async throws -> HTTPClientResponse {
@@ -312,7 +207,7 @@ public struct S3Store: ObjectStore {
 
     /// Runs `body`, retrying 5xx answers and connection failures with exponential backoff and jitter.
     /// Any other failure, or the last one, becomes an `ObjectStoreError` naming the operation and key.
-    private func withRetries<T: Sendable>(
+    func withRetries<T: Sendable>(
         operation: String, key: String, _ body: () async throws -> T
     ) async throws -> T {
         var attempt = 1
@@ -400,113 +295,5 @@ public struct S3Store: ObjectStore {
         } catch {
             throw ObjectStoreError(code: .localFile, key: key, message: "cannot read \(path): \(LocalFiles.reason(error))")
         }
-    }
-}
-
-/// A transport-level failure noticed by us (short body), retried like a connection error.
-struct ConnectionFailure: Error, CustomStringConvertible {
-    var reason: String
-    var description: String { reason }
-}
-
-/// A local file problem while streaming an upload: not retried.
-struct LocalFileFailure: Error, CustomStringConvertible {
-    var reason: String
-    var description: String { reason }
-}
-
-/// An error answer from S3: status, S3's error code and message, request id.
-struct S3Failure: Error, CustomStringConvertible {
-    var status: UInt
-    var s3Code: String?
-    var message: String?
-    var requestID: String?
-
-    init(status: UInt, document: S3XMLDocument?, requestID: String?) {
-        self.status = status
-        if let document, document.root == "Error" {
-            s3Code = document["Code"]
-            message = document["Message"]
-            self.requestID = document["RequestId"] ?? requestID
-        } else {
-            self.requestID = requestID
-        }
-    }
-
-    init(response: HTTPClientResponse) async {
-        let body = try? await response.body.collect(upTo: 256 * 1024)
-        let document = body.flatMap { S3XMLDocument(Data($0.readableBytesView)) }
-        self.init(status: response.status.code, document: document, requestID: S3Store.requestID(response))
-    }
-
-    var isRetryable: Bool {
-        status >= 500 || status == 429 || s3Code == "RequestTimeout" || s3Code == "SlowDown"
-            || s3Code == "InternalError"
-    }
-
-    var code: ObjectStoreError.Code {
-        if status == 404 || s3Code == "NoSuchKey" || s3Code == "NoSuchBucket" { return .notFound }
-        if status == 403 || status == 401 { return .accessDenied }
-        return .remote
-    }
-
-    /// `HTTP 403 SignatureDoesNotMatch: The request signature we calculated does not match... (request id X)`.
-    /// Only S3's code and message: S3 may echo the string to sign in other fields, which we leave out.
-    var summary: String {
-        var text = "HTTP \(status)"
-        if let s3Code { text += " \(s3Code)" }
-        if let message, !message.isEmpty { text += ": \(message)" }
-        if let requestID { text += " (request id \(requestID))" }
-        return text
-    }
-    var description: String { summary }
-}
-
-/// The bytes `offset ..< offset + length` of a file, in 256 KiB `ByteBuffer`s, opened lazily so each retry
-/// re-reads from disk.
-struct FileRangeChunks: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
-    let path: String
-    let offset: Int64
-    let length: Int64
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        let path: String
-        let offset: Int64
-        var remaining: Int64
-        var handle: FileHandle?
-
-        mutating func next() async throws -> ByteBuffer? {
-            guard remaining > 0 else {
-                try? handle?.close()
-                handle = nil
-                return nil
-            }
-            if handle == nil {
-                do {
-                    let opened = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-                    try opened.seek(toOffset: UInt64(offset))
-                    handle = opened
-                } catch {
-                    throw LocalFileFailure(reason: "cannot read \(path): \(LocalFiles.reason(error))")
-                }
-            }
-            let count = Int(Swift.min(remaining, 256 * 1024))
-            let chunk: Data?
-            do {
-                chunk = try handle?.read(upToCount: count)
-            } catch {
-                throw LocalFileFailure(reason: "cannot read \(path): \(LocalFiles.reason(error))")
-            }
-            guard let chunk, !chunk.isEmpty else {
-                throw LocalFileFailure(reason: "\(path) is shorter than expected (changed while uploading?)")
-            }
-            remaining -= Int64(chunk.count)
-            return ByteBuffer(bytes: chunk)
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(path: path, offset: offset, remaining: length, handle: nil)
     }
 }

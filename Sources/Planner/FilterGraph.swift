@@ -3,7 +3,8 @@ import SpecLang
 
 /// The plan as a filter graph: FFmpeg filtergraph syntax, one node a line. Nodes named like FFmpeg filters run
 /// in libavfilter/libswscale; nodes named `rendc_*` run in rendc's own kernels (see docs/architecture.md) because
-/// their libavfilter equivalents cost more than the encode (NOTES: "Where the time goes").
+/// their libavfilter equivalents cost more than the encode (docs/architecture.md, "Why the compositor is not one big
+/// libavfilter graph").
 /// User text never appears here: each text layer is an input image (`textN.rgba`) rendered to pixels beforehand.
 public struct FilterGraph: Sendable, Equatable, CustomStringConvertible {
     public struct Input: Sendable, Equatable {
