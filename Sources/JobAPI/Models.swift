@@ -1,5 +1,6 @@
 import Foundation
 import JobQueue
+import SpecLang
 
 /// A template the API offers as `overlayType`.
 public struct TemplateSummary: Sendable, Equatable, Codable {
@@ -15,6 +16,15 @@ public struct TemplateSummary: Sendable, Equatable, Codable {
         self.description = description
         self.defaultDuration = defaultDuration
         self.fields = fields
+    }
+
+    /// What clients see of a parsed template (nil when it failed to parse: name and description only).
+    public init(name: String, description: String, template: Template?) {
+        self.init(
+            name: name, description: description, defaultDuration: template?.timing.defaultDuration,
+            fields: (template?.fields ?? []).map {
+                TemplateField(name: $0.name, type: $0.kind.rawValue, required: $0.required, maxLength: $0.maxLength, description: $0.description)
+            })
     }
 }
 

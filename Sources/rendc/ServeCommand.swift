@@ -80,14 +80,7 @@ struct ServeCommand: AsyncParsableCommand {
         // The same template folders and default assets the worker renders with.
         let pipeline = settings.renderPipeline(extraTemplates: templatesDir, logger: logger)
         let templates: @Sendable () throws -> [TemplateSummary] = {
-            try pipeline.templates().map { info in
-                let template = try? TemplateParser.parse(file: info.path)
-                return TemplateSummary(
-                    name: info.name, description: info.description, defaultDuration: template?.timing.defaultDuration,
-                    fields: (template?.fields ?? []).map {
-                        TemplateField(name: $0.name, type: $0.kind.rawValue, required: $0.required, maxLength: $0.maxLength, description: $0.description)
-                    })
-            }
+            try pipeline.templates().map { TemplateSummary(name: $0.name, description: $0.description, template: try? TemplateParser.parse(file: $0.path)) }
         }
         // swift-metrics -> Prometheus for this process (HTTP metrics by route and status, queue metrics) at /metrics.
         var metricsText: (@Sendable () -> String)?
