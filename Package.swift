@@ -175,6 +175,12 @@ let package = Package(
             dependencies: [],
             path: "Tests/RendcTestSupport"
         ),
+        // A fresh database per service test on the shared test PostgreSQL.
+        .target(
+            name: "QueueTestSupport",
+            dependencies: ["JobQueue", "RendcTestSupport", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/QueueTestSupport"
+        ),
         .testTarget(name: "SpecLangTests", dependencies: ["SpecLang", "RendcTestSupport"]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "SpecLang", "RendcTestSupport"]),
         .testTarget(
@@ -191,17 +197,17 @@ let package = Package(
         .testTarget(name: "RendcSettingsTests", dependencies: ["RendcSettings", "JobAPI", "JobQueue", "ObjectStorage", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "JobServiceTests",
-            dependencies: ["JobQueue", "JobWorker", "ObjectStorage", "RenderPipeline", "RendcTestSupport", "Webhooks", .product(name: "Logging", package: "swift-log"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")]
+            dependencies: ["JobQueue", "JobWorker", "ObjectStorage", "RenderPipeline", "RendcTestSupport", "QueueTestSupport", "Webhooks", .product(name: "Logging", package: "swift-log"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(
             name: "JobAPITests",
-            dependencies: ["JobAPI", "JobQueue", "JobWorker", "ObjectStorage", "RenderPipeline", "RendcTestSupport",
+            dependencies: ["JobAPI", "JobQueue", "JobWorker", "ObjectStorage", "RenderPipeline", "RendcTestSupport", "QueueTestSupport",
                            "Webhooks", "Planner", "SpecLang", "LibAV", "MediaFormats", "FilterGraphBackend", .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Yams", package: "Yams")]
         ),
         // Drives Debian's Chromium with Python Playwright against the studio and the /admin dashboard (Tests/Browser).
         .testTarget(
             name: "BrowserTests",
-            dependencies: ["Studio", "JobAPI", "JobQueue", "ObjectStorage", "RenderPipeline", "RendcTestSupport", .product(name: "Logging", package: "swift-log"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+            dependencies: ["Studio", "JobAPI", "JobQueue", "ObjectStorage", "RenderPipeline", "RendcTestSupport", "QueueTestSupport", .product(name: "Logging", package: "swift-log"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
     ]
 )

@@ -7,6 +7,7 @@ import JobAPI
 import JobQueue
 import Logging
 import ObjectStorage
+import QueueTestSupport
 import RendcTestSupport
 import RenderPipeline
 import ServiceLifecycle
@@ -43,10 +44,7 @@ import Testing
         let work = try Fixtures.temporaryDirectory("rendc-admin-browser")
         defer { try? FileManager.default.removeItem(at: work) }
         let logger = Self.logger
-        let server = try PostgresServer.shared()
-        var database = try DatabaseConfiguration(url: try server.createDatabase(prefix: "admin_browser").absoluteString)
-        database.tls = .disable
-        database.queryTimeout = 120  // a busy test machine is not a down database
+        let database = try TestDatabase.configuration(prefix: "admin_browser")
         let objectStore = LocalDirectoryStore(root: work.appendingPathComponent("storage").path)
         let pipeline = Self.pipeline(work: work, templates: [])
         let token = "admin-test-token-\(UUID().uuidString)"

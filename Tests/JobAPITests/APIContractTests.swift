@@ -4,6 +4,7 @@ import JobQueue
 import JobWorker
 import Logging
 import ObjectStorage
+import QueueTestSupport
 import RendcTestSupport
 import Testing
 import Webhooks
@@ -17,14 +18,8 @@ import Webhooks
 /// (scripts/pip.d/api.txt) through scripts/setup.sh.
 @Suite(.serialized) struct APIContractTests {
     @Test(.timeLimit(.minutes(10))) func generatedClientRunsTheStoreFlowWithinTheSpec() async throws {
-        let server = try PostgresServer.shared()
-        let url = try server.createDatabase(prefix: "api_contract")
-        var database = try DatabaseConfiguration(url: url.absoluteString)
-        database.tls = .disable
-        database.queryTimeout = 120  // a busy test machine is not a down database
-        var testLogger = Logger(label: "rendc.test.contract")
-        testLogger.logLevel = .warning
-        let logger = testLogger
+        let database = try TestDatabase.configuration(prefix: "api_contract")
+        let logger = TestDatabase.logger("rendc.test.contract")
         let root = try Fixtures.temporaryDirectory("rendc-api-contract")
         defer { try? FileManager.default.removeItem(at: root) }
         let spool = root.appendingPathComponent("spool").path

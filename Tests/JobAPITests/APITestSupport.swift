@@ -6,6 +6,7 @@ import JobQueue
 import Logging
 import NIOCore
 import ObjectStorage
+import QueueTestSupport
 import RendcTestSupport
 import Testing
 
@@ -105,15 +106,8 @@ func withAPI(
     templates: @escaping @Sendable () throws -> [TemplateSummary] = stubTemplates,
     _ body: @Sendable (APIHarness) async throws -> Void
 ) async throws {
-    let server = try PostgresServer.shared()
-    let url = try server.createDatabase(prefix: "api_" + name.prefix(20))
-    var database = try DatabaseConfiguration(url: url.absoluteString)
-    database.tls = .disable
-    database.maximumConnections = 12
-    database.queryTimeout = 120  // a busy test machine is not a down database (see DatabaseOutageTests)
-    var testLogger = Logger(label: "rendc.test.api")
-    testLogger.logLevel = .warning
-    let logger = testLogger
+    let database = try TestDatabase.configuration(prefix: "api_" + name.prefix(20), maximumConnections: 12)
+    let logger = TestDatabase.logger("rendc.test.api")
     let root = try Fixtures.temporaryDirectory("rendc-api-test")
     defer { try? FileManager.default.removeItem(at: root) }
     let storageRoot = root.appendingPathComponent("storage").path

@@ -14,17 +14,8 @@ import Testing
 
 /// Runs a command-line tool (ffmpeg/ffprobe as independent makers and checkers; never the renderer).
 func runTool(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    let result = try Subprocess.run(executable, arguments)
+    return (result.status, result.combined)
 }
 
 @Suite(.serialized) struct EndToEndTests {

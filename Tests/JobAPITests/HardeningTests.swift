@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import ObjectStorage
 import Planner
+import QueueTestSupport
 import RendcTestSupport
 import Testing
 
@@ -497,13 +498,9 @@ final class RawConnection: @unchecked Sendable {
 /// Idempotency keys are kept at least 24 hours, then forgotten; an abandoned first request frees its key.
 @Suite struct IdempotencyRetentionTests {
     @Test func keysLiveTwentyFourHoursThenGo() async throws {
+        let (url, database) = try TestDatabase.create(prefix: "api_idem")
         let server = try PostgresServer.shared()
-        let url = try server.createDatabase(prefix: "api_idem")
-        var database = try DatabaseConfiguration(url: url.absoluteString)
-        database.tls = .disable
-        database.queryTimeout = 120  // a busy test machine is not a down database
-        var logger = Logger(label: "rendc.test.idempotency")
-        logger.logLevel = .warning
+        let logger = TestDatabase.logger("rendc.test.idempotency")
         try await JobStore.withRunningStore(configuration: database, logger: logger) { store in
             try await store.migrate()
             let tenant = try await store.createTenant(name: "retention")

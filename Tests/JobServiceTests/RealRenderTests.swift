@@ -102,22 +102,13 @@ extension RealRenderTests {
         let server = try PostgresServer.shared()
         let url = try server.createDatabase(prefix: "jobs_cli").absoluteString + "?sslmode=disable"
         func rendc(_ arguments: [String]) throws -> (status: Int32, output: String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = arguments
             var environment = ProcessInfo.processInfo.environment
             environment["DATABASE_URL"] = url
             // A busy test machine is not a down database: the 5 s default deadline is for production.
             environment["DB_QUERY_TIMEOUT"] = "120"
             environment["DB_CONNECT_TIMEOUT"] = "60"
-            process.environment = environment
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+            let result = try Subprocess.run(binary, arguments, environment: environment)
+            return (result.status, result.output)
         }
         let first = try rendc(["migrate"])
         #expect(first.status == 0 && first.output.hasPrefix("applied migrations 1, 2, 3"), "\(first.output)")

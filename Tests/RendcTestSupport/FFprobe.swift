@@ -51,16 +51,8 @@ public enum FFprobe {
     struct ProbeError: Error, CustomStringConvertible { var message: String; var description: String { message } }
 
     static func run(_ args: [String]) throws -> Data {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: args[0])
-        p.arguments = Array(args.dropFirst())
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw ProbeError(message: "\(args.joined(separator: " ")) failed (\(p.terminationStatus))") }
-        return data
+        let result = try Subprocess.run(args[0], Array(args.dropFirst()))
+        guard result.status == 0 else { throw ProbeError(message: "\(args.joined(separator: " ")) failed (\(result.status))") }
+        return Data(result.output.utf8)
     }
 }

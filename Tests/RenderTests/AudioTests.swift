@@ -35,17 +35,9 @@ import Testing
 
     @discardableResult
     static func ffmpeg(_ args: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-        p.arguments = ["-hide_banner", "-nostats", "-y"] + args
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let data = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard p.terminationStatus == 0 else { throw ToolError(description: "ffmpeg \(args.joined(separator: " ")) failed: \(text.suffix(400))") }
+        let result = try Subprocess.run("/usr/bin/ffmpeg", ["-hide_banner", "-nostats", "-y"] + args)
+        let text = result.errors
+        guard result.status == 0 else { throw ToolError(description: "ffmpeg \(args.joined(separator: " ")) failed: \(text.suffix(400))") }
         return text
     }
 
