@@ -123,6 +123,8 @@ async function show(id) {
     ["Template", `${esc(j.overlayType)} · ${esc(j.qualityMode)}${j.durationTarget ? " · " + j.durationTarget + " s" : ""}`],
     ["Caption", esc(j.textOverlay) || "<span class=muted>none</span>"], ["Images", j.imageIds.map((i) => `<span class="mono">${short(i)}</span>`).join(", ")],
     ["Audio", j.audioFile ? `<span class="mono">${esc(short(j.audioFile))}</span>` : "<span class=muted>none</span>"],
+    ["Voice-over", j.voiceFile ? `<span class="mono">${esc(short(j.voiceFile))}</span>` : "<span class=muted>none</span>"],
+    ["Loudness", j.loudness ? esc(j.loudness) : "<span class=muted>—</span>"],
     ["Attempts", `${j.attempts} of ${j.maxAttempts}`], ["Worker", j.leaseOwner ? `<span class="mono">${esc(j.leaseOwner)}</span>` + (j.status === "processing" ? ` · heartbeat ${ago(j.heartbeatAt)}` : "") : "—"],
     ["Created", ago(j.createdAt)], ["Started", ago(j.startedAt)], ["Finished", ago(j.completedAt)],
     ["Took", j.processingTimeMs != null ? (j.processingTimeMs / 1000).toFixed(1) + " s" : "—"], ["Callback", esc(j.callbackHost) || "—"]];

@@ -141,6 +141,9 @@ struct AdminJobView: Encodable {
     var callbackHost: String?
     var outputVideoUrl: String?
     var outputThumbnailUrl: String?
+    var voiceFile: String? = nil
+    /// Measured loudness of the output's audio: "-21.4 -> -14.0 LUFS, -1.6 dBTP".
+    var loudness: String? = nil
     /// The plan a worker rendered the job with (detail view only).
     var plan: String? = nil
 }
@@ -244,6 +247,8 @@ struct AdminHandlers: Sendable {
         guard let job = try await store.adminJob(id: try jobId(context)) else { throw APIError.notFound("job") }
         let name = try await store.adminTenantStats().first { $0.tenantId == job.tenantId }?.name
         var detail = try await view(job, tenantName: name, signed: true)
+        detail.voiceFile = job.voiceAssetId
+        detail.loudness = job.audioLoudness.map { String(format: "%.1f -> %.1f LUFS, true peak %.1f dBTP", $0.inputLufs, $0.outputLufs, $0.outputTruePeakDbtp) }
         detail.plan = try await store.adminJobPlan(id: job.id)
         return try json(detail)
     }

@@ -162,6 +162,11 @@ public enum WebhookPayload {
         ]
         if let completed = job.completedAt { view["finishedAt"] = iso(completed) }
         if let ms = job.processingTimeMs { view["processingTimeMs"] = ms }
+        if let loudness = job.audioLoudness {
+            view["audioLoudness"] = [
+                "inputLufs": loudness.inputLufs, "outputLufs": loudness.outputLufs, "outputTruePeakDbtp": loudness.outputTruePeakDbtp,
+            ]
+        }
         if job.status != .completed, let error = job.lastError { view["lastError"] = error }
         if job.status == .completed {
             var expiry: Date?

@@ -212,7 +212,8 @@ func withDelivery<R: Sendable>(_ service: WebhookDeliveryService, _ body: @Senda
                 let id = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: [UUID()], callbackURL: "http://127.0.0.1:\(port)/hook"))
                 let lease = try #require(try await store.claim(owner: "w", limit: 1).first).lease
                 // The event is written with the final state, in the same statement: no process needs to be alive.
-                #expect(try await store.complete(lease, videoURL: "videos/x.mp4", thumbnailURL: nil, processingTimeMs: 5))
+                let loudness = JobAudioLoudness(inputLufs: -21.5, outputLufs: -14.0, outputTruePeakDbtp: -1.5)
+                #expect(try await store.complete(lease, videoURL: "videos/x.mp4", thumbnailURL: nil, processingTimeMs: 5, audioLoudness: loudness))
                 let queued = try await store.webhookDeliveries(jobId: id)
                 #expect(queued.map(\.status) == ["pending"] && queued.first?.eventType == "job.completed")
                 // A worker claims the attempt and is killed before it records anything (its lease stays behind).
@@ -225,6 +226,10 @@ func withDelivery<R: Sendable>(_ service: WebhookDeliveryService, _ body: @Senda
                 }
                 let post = try #require(await inbox.posts.first)
                 #expect(post.headers["webhook-id"] == dead.id.uuidString.lowercased())
+                // The body carries the measured loudness of the job's audio.
+                let body = try #require(try JSONSerialization.jsonObject(with: post.body) as? [String: Any])
+                let measured = (body["job"] as? [String: Any])?["audioLoudness"] as? [String: Double]
+                #expect(measured == ["inputLufs": -21.5, "outputLufs": -14.0, "outputTruePeakDbtp": -1.5])
                 let row = try #require(try await store.webhookDeliveries(jobId: id).first)
                 #expect(row.status == "delivered" && row.attempts == 2)
                 // The dead worker's late outcome is fenced off.
