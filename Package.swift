@@ -55,14 +55,19 @@ let package = Package(
         .target(name: "Planner", dependencies: ["SpecLang"]),
         .target(name: "CaptionText", dependencies: ["CTextShaping", "SpecLang", "RasterImage"]),
         .target(name: "BeatTracking", dependencies: ["LibAV", .product(name: "Crypto", package: "swift-crypto")]),
+        // Prepared layers kept between renders (memory LRU + on-disk folder), keyed by content hash. No FFmpeg.
+        .target(
+            name: "LayerCache",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]
+        ),
         .target(
             name: "FilterGraphBackend",
-            dependencies: ["LibAV", "RenderKernels", "Planner", "RasterImage"]
+            dependencies: ["LibAV", "RenderKernels", "Planner", "RasterImage", "LayerCache"]
         ),
         .target(
             name: "RenderPipeline",
             dependencies: [
-                "SpecLang", "Planner", "FilterGraphBackend", "CaptionText", "BeatTracking", "RasterImage",
+                "SpecLang", "Planner", "FilterGraphBackend", "CaptionText", "BeatTracking", "RasterImage", "LayerCache",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -129,7 +134,7 @@ let package = Package(
             name: "rendc",
             dependencies: [
                 "SpecLang", "Planner", "FilterGraphBackend", "RenderPipeline", "BeatTracking", "CaptionText", "LibAV",
-                "JobQueue", "JobWorker", "JobAPI", "ObjectStorage", "Webhooks", "Studio",
+                "JobQueue", "JobWorker", "JobAPI", "ObjectStorage", "Webhooks", "Studio", "LayerCache",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -149,7 +154,7 @@ let package = Package(
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "SpecLang", "RendcTestSupport"]),
         .testTarget(
             name: "RenderTests",
-            dependencies: ["RenderPipeline", "FilterGraphBackend", "Planner", "SpecLang", "RendcTestSupport", "RenderKernels", "LibAV"]
+            dependencies: ["RenderPipeline", "FilterGraphBackend", "Planner", "SpecLang", "RendcTestSupport", "RenderKernels", "LibAV", "LayerCache"]
         ),
         .testTarget(
             name: "CaptionTextTests",

@@ -48,9 +48,12 @@ public struct PermanentJobError: Error, Sendable, CustomStringConvertible {
 /// The real renderer: `RenderPipeline.render`, the same composition `rendc render` runs.
 public struct PipelineRenderer: JobRenderer {
     let pipeline: RenderPipeline
+    let logger: Logger?
 
-    public init(pipeline: RenderPipeline) {
+    /// With a `logger`, each job's time to first frame and render time are logged.
+    public init(pipeline: RenderPipeline, logger: Logger? = nil) {
         self.pipeline = pipeline
+        self.logger = logger
     }
 
     public func render(
@@ -67,7 +70,15 @@ public struct PipelineRenderer: JobRenderer {
             if result.elapsed > 0 {
                 Recorder(label: "rendc_render_frames_per_second", dimensions: [("quality", quality.rawValue)])
                     .record(Double(result.frameCount) / result.elapsed)
+                Recorder(label: "rendc_render_first_frame_seconds", dimensions: [("quality", quality.rawValue)]).record(result.firstFrameSeconds)
             }
+            let cache = pipeline.layerCache.statistics
+            logger?.info("job rendered", metadata: [
+                "jobId": "\(input.job.id.uuidString.lowercased())",
+                "firstFrameMs": "\(Int((result.firstFrameSeconds * 1000).rounded()))",
+                "renderMs": "\(Int((result.elapsed * 1000).rounded()))",
+                "layerCacheMB": "\(cache.memoryBytes >> 20)",
+            ])
             return RenderedFiles(video: result.output, thumbnail: result.thumbnail)
         } catch let error as PipelineError where error.isPermanentFailure {
             throw PermanentJobError(error.description)

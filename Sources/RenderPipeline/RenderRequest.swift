@@ -57,4 +57,6 @@ public struct RenderResult: Sendable, Equatable {
     public var frameCount: Int
     /// Wall-clock seconds spent, from template load to renamed output.
     public var elapsed: Double
+    /// Wall-clock seconds from template load until frame 0 was handed to the encoder (the fixed cost).
+    public var firstFrameSeconds: Double = 0
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LayerCache
 import Logging
 import RenderPipeline
 import FilterGraphBackend
@@ -52,12 +53,23 @@ struct RendcEnvironment {
         env["RENDC_CACHE_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? (assetsDirectory as NSString).deletingLastPathComponent + "/cache"
     }
 
-    func pipeline(extraTemplates: [String] = [], logger: Logger) -> RenderPipeline {
+    /// RENDC_CACHE_MB: megabytes of prepared layers a long-running process (the worker, the studio) keeps in memory,
+    /// on top of a render's own memory; 256 unless set, 0 turns the in-memory cache off.
+    var cacheMegabytes: Int { env["RENDC_CACHE_MB"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }.map { max(0, $0) } ?? 256 }
+
+    /// Prepared pictures and overlay loops: on disk under RENDC_CACHE_DIR/layers for every command, and in memory
+    /// (RENDC_CACHE_MB) only for long-running processes (a one-shot `render` or `still` would not reuse them).
+    func layerCache(longRunning: Bool) -> LayerCacheConfiguration {
+        LayerCacheConfiguration(memoryBytes: longRunning ? cacheMegabytes << 20 : 0, directory: (cacheDirectory as NSString).appendingPathComponent("layers"))
+    }
+
+    func pipeline(extraTemplates: [String] = [], logger: Logger, longRunning: Bool = false) -> RenderPipeline {
         tuneMemoryAllocator()
         Backend.configureLogging(verbose: env["RENDC_LOG_LEVEL"] == "debug" || env["RENDC_LOG_LEVEL"] == "trace")
         return RenderPipeline(configuration: PipelineConfiguration(
             templateDirectories: templateDirectories(extra: extraTemplates), assetsDirectory: assetsDirectory,
-            cacheDirectory: cacheDirectory, temporaryDirectory: temporaryDirectory, maxDuration: maxDuration
+            cacheDirectory: cacheDirectory, temporaryDirectory: temporaryDirectory, maxDuration: maxDuration,
+            layerCache: layerCache(longRunning: longRunning)
         ), logger: logger)
     }
 }

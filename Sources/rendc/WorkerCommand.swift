@@ -115,8 +115,8 @@ struct WorkerCommand: AsyncParsableCommand {
         } else {
             var settings = environment
             settings["VIDEO_TEMP_DIR"] = temporary
-            let pipeline = RendcEnvironment(settings).pipeline(extraTemplates: templateDirectories, logger: logger)
-            renderer = PipelineRenderer(pipeline: pipeline)
+            let pipeline = RendcEnvironment(settings).pipeline(extraTemplates: templateDirectories, logger: logger, longRunning: true)
+            renderer = PipelineRenderer(pipeline: pipeline, logger: logger)
         }
         let worker = JobWorker(
             store: store, objectStore: objectStore, renderer: renderer,
