@@ -60,7 +60,8 @@ final class Compositor {
             let s = try LayerArt.sprite(for: l, texts: texts).baked(l.transform(frame: 0, time: 0), pivot: l.pivot)
             if seenVideo { over.append(s) } else { under.append(s) }
         }
-        base = try BaseStack(width: plan.width, height: plan.height, under: under, video: video, over: over, occluded: occluded, outputFPS: plan.fps, onlyFrame: onlyFrame, cache: options.cache)
+        base = try BaseStack(width: plan.width, height: plan.height, under: under, video: video, over: over, occluded: occluded, outputFPS: plan.fps, onlyFrame: onlyFrame, cache: options.cache,
+                             overlap: options.overlapPreparation)
         options.trace?(.baseReady)
         self.stages = stages
     }
@@ -68,6 +69,12 @@ final class Compositor {
     /// Frame 0 was sent to the encoder: what later frames need may be prepared now.
     func firstFrameSent() {
         for case let stage as MediaStage in stages { stage.firstFrameSent() }
+    }
+
+    /// Waits until everything prepared beside the first frames is ready (and in the layer cache).
+    func waitUntilPrepared() {
+        base.waitUntilPrepared()
+        for case let stage as MediaStage in stages { stage.waitUntilPrepared() }
     }
 
     func compose(frame index: Int, into dst: PlanesRef) throws {

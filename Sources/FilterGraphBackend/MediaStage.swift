@@ -129,6 +129,8 @@ final class MediaStage: Stage {
     /// Frame 0 was sent: the pictures of later shots may be prepared now.
     func firstFrameSent() { pictures.release() }
 
+    func waitUntilPrepared() { pictures.waitUntilPrepared() }
+
     func draw(frame: Int, into dst: PlanesRef) throws {
         guard layer.isVisible(at: frame), let shot = media.shot(at: frame) else { return }
         let transition = media.transition(at: frame)

@@ -255,6 +255,14 @@ final class PicturePreparer<Key: Hashable>: @unchecked Sendable {
         cond.unlock()
     }
 
+    /// Waits until every picture is prepared (or one failed).
+    func waitUntilPrepared() {
+        release()
+        cond.lock()
+        while failure == nil && !cancelled && ready.count < known.count { cond.wait() }
+        cond.unlock()
+    }
+
     /// The prepared picture for `key` (waiting for it if needed), or nil if the layer never shows it.
     func picture(_ key: Key) throws -> PreparedImage? {
         guard known.contains(key) else { return nil }

@@ -34,6 +34,10 @@ public final class FilterGraphRenderer {
     /// Set when prepared for one frame only.
     private let stillFrame: Int?
 
+    /// Waits until the layers prepared beside the first frames (pictures of later shots, the overlay loop) are all
+    /// ready and stored in the layer cache.
+    public func waitUntilPrepared() { compositor.waitUntilPrepared() }
+
     /// True when frame `index` is pixel-identical to frame `index - 1` (freeze mode inside a shot).
     func repeatsPreviousFrame(_ index: Int) -> Bool { compositor.repeatsPreviousFrame(index) }
 

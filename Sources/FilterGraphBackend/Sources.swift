@@ -158,8 +158,10 @@ final class BaseStack {
 
     /// - Parameter onlyFrame: prepare just what output frame `onlyFrame` shows (a still): one video frame, unless
     ///   the whole loop is in the layer cache already.
+    /// - Parameter overlap: blend the loop on a thread of its own while the first frames are composed and encoded
+    ///   (a frame waits only for the loop frame it shows), when the video's header says it fits the budget.
     init(width: Int, height: Int, under: [Sprite], video: (VideoPlan, LayerPlan)?, over: [Sprite], occluded: Rect?, outputFPS: Int, onlyFrame: Int? = nil,
-         cache: LayerCache = .disabled()) throws {
+         cache: LayerCache = .disabled(), overlap: Bool = false) throws {
         self.width = width
         self.height = height
         segments = BaseStack.segments(width: width, height: height, occluded: occluded)
@@ -211,6 +213,20 @@ final class BaseStack {
             return
         }
         let maxFrames = v.animated ? max(1, BaseStack.cacheBudget / max(1, bytesPerFrame)) : 1
+        if overlap, v.animated, let d = input.duration, let rate = input.frameRate, d.isFinite, rate.isFinite, Int((d * rate).rounded(.up)) + 2 < maxFrames {
+            if !v.loop { holdLast = true }
+            let segments = self.segments
+            progressive = ProgressiveLoop(input: input, blender: blender, planes: planes, frame: frame, path: v.source.path, header: BaseStack.header,
+                                          frameBytes: bytesPerFrame, maxFrames: maxFrames, cache: key.map { (cache, $0) }, videoFPS: videoFPS, holdLast: holdLast) { p, dst in
+                var offset = 0
+                for s in segments {
+                    let (plane, stride) = s.plane == 0 ? (p.y, p.width) : (s.plane == 1 ? p.u : p.v, p.width / 2)
+                    memcpy(dst + offset, plane + s.row * stride + s.x, s.length)
+                    offset += s.length
+                }
+            }
+            return
+        }
         // Reserved, not touched: pages of frames never decoded are never resident.
         frames.reserveCapacity(BaseStack.header + maxFrames * bytesPerFrame)
         while frameCount < maxFrames, try input.decode(into: frame) {
@@ -233,6 +249,14 @@ final class BaseStack {
             cache.store(frames, for: key)
         }
     }
+
+    /// The loop while it is being blended beside the first frames.
+    private var progressive: ProgressiveLoop?
+
+    deinit { progressive?.cancel() }
+
+    /// Waits until the loop is completely blended (and in the layer cache).
+    func waitUntilPrepared() { progressive?.waitUntilDone() }
 
     /// A video that plays once holds its last frame.
     private var holdLast = false
@@ -304,6 +328,16 @@ final class BaseStack {
         }
         let t = Double(index) / Double(fps)
         let n = Int((t * videoFPS + 1e-6).rounded(.down))
+        if let progressive {
+            var offset = try progressive.frame(n)
+            let src = progressive.buffer
+            for s in segments {
+                let (plane, stride) = s.plane == 0 ? (dst.y, dst.yStride) : (s.plane == 1 ? dst.u : dst.v, dst.cStride)
+                memcpy(plane + s.row * stride + s.x, src + offset, s.length)
+                offset += s.length
+            }
+            return
+        }
         let k = fixed ? 0 : (holdLast ? min(n, frameCount - 1) : n % frameCount)
         var offset = BaseStack.header + k * frameBytes
         frames.withUnsafeBufferPointer { src in
@@ -389,5 +423,113 @@ final class StreamingVideo {
             guard try input.decode(into: frame) else { throw BackendError(.decode, path: input.path, "the video cannot be looped") }
         }
         try blender.blend(frame, into: planes, path: input.path)
+    }
+}
+
+/// An overlay loop blended on a thread of its own into one buffer (header space first, then the frames, as the layer
+/// cache stores them), so the first frames need not wait for the whole loop. Readers wait only for the frame they
+/// show; when the loop is complete it goes to the layer cache without a copy.
+final class ProgressiveLoop: @unchecked Sendable {
+    let buffer: UnsafeMutablePointer<UInt8>
+    private let capacity: Int
+    private let cond = NSCondition()
+    private var decoded = 0
+    private var finished = false
+    private var cancelled = false
+    private var failure: (any Error)?
+    /// Set when the thread has nothing left to do (the cache written, or it failed or was cancelled).
+    private var done = false
+    private let header: Int, frameBytes: Int, holdLast: Bool
+
+    init(input: MediaInputFile, blender: VideoBlender, planes: PlaneBuffer, frame: AVFrameBox, path: String, header: Int, frameBytes: Int, maxFrames: Int,
+         cache: (LayerCache, LayerCacheKey)?, videoFPS: Double, holdLast: Bool, extract: @escaping (PlaneBuffer, UnsafeMutablePointer<UInt8>) -> Void) {
+        self.header = header
+        self.frameBytes = frameBytes
+        self.holdLast = holdLast
+        capacity = header + maxFrames * frameBytes
+        // Reserved address space: pages of frames never blended are never resident.
+        buffer = .allocate(capacity: capacity)
+        let work = Work(input: input, blender: blender, planes: planes, frame: frame, extract: extract)
+        let thread = Thread { [self] in
+            run(work, path: path, maxFrames: maxFrames, cache: cache, videoFPS: videoFPS)
+        }
+        thread.name = "rendc-overlay"
+        thread.start()
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// What the thread works with (used by it alone once started).
+    private final class Work: @unchecked Sendable {
+        let input: MediaInputFile, blender: VideoBlender, planes: PlaneBuffer, frame: AVFrameBox
+        let extract: (PlaneBuffer, UnsafeMutablePointer<UInt8>) -> Void
+        init(input: MediaInputFile, blender: VideoBlender, planes: PlaneBuffer, frame: AVFrameBox, extract: @escaping (PlaneBuffer, UnsafeMutablePointer<UInt8>) -> Void) {
+            self.input = input; self.blender = blender; self.planes = planes; self.frame = frame; self.extract = extract
+        }
+    }
+
+    private func run(_ w: Work, path: String, maxFrames: Int, cache: (LayerCache, LayerCacheKey)?, videoFPS: Double) {
+        defer {
+            cond.lock()
+            done = true
+            cond.broadcast()
+            cond.unlock()
+        }
+        do {
+            var count = 0
+            while count < maxFrames, try w.input.decode(into: w.frame) {
+                try w.blender.blend(w.frame, into: w.planes, path: path)
+                w.extract(w.planes, buffer + header + count * frameBytes)
+                w.frame.unref()
+                count += 1
+                cond.lock()
+                decoded = count
+                let stop = cancelled
+                cond.broadcast()
+                cond.unlock()
+                if stop { return }
+            }
+            guard count > 0 else { throw BackendError(.decode, path: path, "the video has no frames") }
+            cond.lock()
+            finished = true
+            cond.broadcast()
+            cond.unlock()
+            if let (cache, key) = cache {
+                var h = LayerWriter()
+                h.int(1); h.double(videoFPS); h.int(count); h.int(frameBytes); h.int(holdLast ? 1 : 0)
+                h.bytes.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress!, count: header) }
+                cache.store(UnsafeRawBufferPointer(start: buffer, count: header + count * frameBytes), for: key)
+            }
+        } catch {
+            cond.lock()
+            failure = error
+            cond.broadcast()
+            cond.unlock()
+        }
+    }
+
+    /// Offset in `buffer` of video frame `n` (looped over the whole loop, or held at its end), once it is blended.
+    func frame(_ n: Int) throws -> Int {
+        cond.lock()
+        defer { cond.unlock() }
+        while true {
+            if n < decoded { return header + n * frameBytes }
+            if let failure { throw failure }
+            if finished { return header + (holdLast ? decoded - 1 : n % decoded) * frameBytes }
+            cond.wait()
+        }
+    }
+
+    func cancel() {
+        cond.lock()
+        cancelled = true
+        cond.unlock()
+    }
+
+    /// Waits until the whole loop is blended and stored.
+    func waitUntilDone() {
+        cond.lock()
+        while !done { cond.wait() }
+        cond.unlock()
     }
 }

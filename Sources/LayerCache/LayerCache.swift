@@ -181,7 +181,14 @@ public final class LayerCache: @unchecked Sendable {
     public func store(_ bytes: [UInt8], for key: LayerCacheKey) {
         guard isEnabled else { return }
         remember(bytes, for: key)
-        writeEntry(bytes, key: key)
+        bytes.withUnsafeBytes { writeEntry($0, key: key) }
+    }
+
+    /// Stores the bytes at `payload` (copied only into the in-memory LRU, when it has a budget).
+    public func store(_ payload: UnsafeRawBufferPointer, for key: LayerCacheKey) {
+        guard isEnabled else { return }
+        if configuration.memoryBytes >= payload.count { remember([UInt8](payload), for: key) }
+        writeEntry(payload, key: key)
     }
 
     /// The payload under `key`, or `make()`'s result, stored for next time.
@@ -262,7 +269,7 @@ public final class LayerCache: @unchecked Sendable {
         return nil
     }
 
-    private func writeEntry(_ payload: [UInt8], key: LayerCacheKey) {
+    private func writeEntry(_ payload: UnsafeRawBufferPointer, key: LayerCacheKey) {
         guard let path = entryPath(key), let dir = configuration.directory else { return }
         let sub = (path as NSString).deletingLastPathComponent
         var header = LayerCache.magic
@@ -276,7 +283,7 @@ public final class LayerCache: @unchecked Sendable {
             try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o600)
             guard fd >= 0 else { throw LayerCacheError(message: "cannot create a file (errno \(errno))") }
-            var ok = writeFully(fd, header) && writeFully(fd, payload)
+            var ok = header.withUnsafeBytes { writeFully(fd, $0) } && writeFully(fd, payload)
             ok = close(fd) == 0 && ok
             guard ok else { throw LayerCacheError(message: "cannot write a file (errno \(errno))") }
             guard rename(temp, path) == 0 else { throw LayerCacheError(message: "cannot rename a file (errno \(errno))") }
@@ -296,16 +303,14 @@ public final class LayerCache: @unchecked Sendable {
         }
     }
 
-    private func writeFully(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    private func writeFully(_ fd: Int32, _ p: UnsafeRawBufferPointer) -> Bool {
         var done = 0
-        return bytes.withUnsafeBytes { p in
-            while done < p.count {
-                let n = write(fd, p.baseAddress! + done, p.count - done)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return false }
-                done += n
-            }
-            return true
+        while done < p.count {
+            let n = write(fd, p.baseAddress! + done, p.count - done)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return false }
+            done += n
         }
+        return true
     }
 }

@@ -136,6 +136,7 @@ import Testing
         let plan = try cold.plan(request(images))
         let full = try cold.prepare(plan)
         #expect(try full.still(frame: 75) == reference)
+        full.waitUntilPrepared()
         let stored = layerFiles(dir).count
         #expect(stored >= 3)  // two pictures and the overlay loop
         #expect(cold.layerCache.statistics.writes == stored && cold.layerCache.statistics.diskHits == 0)
