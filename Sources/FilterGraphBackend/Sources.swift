@@ -198,6 +198,18 @@ final class BaseStack {
         if let onlyFrame {
             // A still: decode up to the one video frame it shows (looping or holding the last), blend only that.
             var n = v.animated ? Int((Double(onlyFrame) / Double(outputFPS) * videoFPS + 1e-6).rounded(.down)) : 0
+            // The one blended frame is kept too, so the next still of the same frame needs no decoding.
+            var frameKey: LayerCacheKey?
+            if let key {
+                var k = LayerCacheKeyBuilder(kind: "overlay-frame-1")
+                k.add(key.hex)
+                k.add(n)
+                frameKey = k.finish()
+                if let frameKey, let payload = cache.value(for: frameKey), load(payload) {
+                    fixed = true
+                    return
+                }
+            }
             var index = -1
             while index < n, try input.decode(into: frame) { index += 1; if index < n { frame.unref() } }
             if index < n {
@@ -210,6 +222,10 @@ final class BaseStack {
             try blender.blend(frame, into: planes, path: v.source.path)
             append(planes)
             fixed = true
+            if let frameKey {
+                writeHeader()
+                cache.store(frames, for: frameKey)
+            }
             return
         }
         let maxFrames = v.animated ? max(1, BaseStack.cacheBudget / max(1, bytesPerFrame)) : 1
