@@ -64,14 +64,19 @@ let package = Package(
         .target(name: "Planner", dependencies: ["SpecLang"]),
         .target(name: "CaptionText", dependencies: ["CTextShaping", "SpecLang", "RasterImage"]),
         .target(name: "BeatTracking", dependencies: ["LibAV", "MediaFormats", .product(name: "Crypto", package: "swift-crypto")]),
+        // Prepared layers kept between renders (memory LRU + on-disk folder), keyed by content hash. No FFmpeg.
+        .target(
+            name: "LayerCache",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]
+        ),
         .target(
             name: "FilterGraphBackend",
-            dependencies: ["LibAV", "MediaFormats", "RenderKernels", "SpecLang", "Planner", "RasterImage"]
+            dependencies: ["LibAV", "MediaFormats", "RenderKernels", "SpecLang", "Planner", "RasterImage", "LayerCache"]
         ),
         .target(
             name: "RenderPipeline",
             dependencies: [
-                "SpecLang", "Planner", "FilterGraphBackend", "CaptionText", "BeatTracking", "RasterImage",
+                "SpecLang", "Planner", "FilterGraphBackend", "CaptionText", "BeatTracking", "RasterImage", "LayerCache",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -145,7 +150,7 @@ let package = Package(
         .target(
             name: "RendcSettings",
             dependencies: [
-                "JobAPI", "JobQueue", "ObjectStorage", "RenderPipeline", "Webhooks",
+                "JobAPI", "JobQueue", "LayerCache", "ObjectStorage", "RenderPipeline", "Webhooks",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -158,7 +163,7 @@ let package = Package(
             name: "rendc",
             dependencies: [
                 "RendcSettings", "Diagnostics", "SpecLang", "Planner", "FilterGraphBackend", "RenderPipeline", "BeatTracking", "CaptionText",
-                "RasterImage", "JobQueue", "JobWorker", "JobAPI", "ObjectStorage", "Webhooks", "Studio",
+                "RasterImage", "JobQueue", "JobWorker", "JobAPI", "ObjectStorage", "Webhooks", "Studio", "LayerCache",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -185,7 +190,7 @@ let package = Package(
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "SpecLang", "RendcTestSupport"]),
         .testTarget(
             name: "RenderTests",
-            dependencies: ["RenderPipeline", "FilterGraphBackend", "Planner", "SpecLang", "RendcTestSupport", "RenderKernels", "RasterImage", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["RenderPipeline", "FilterGraphBackend", "Planner", "SpecLang", "RendcTestSupport", "RenderKernels", "RasterImage", "LayerCache", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "CaptionTextTests",

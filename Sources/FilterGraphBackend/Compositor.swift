@@ -23,7 +23,7 @@ final class Compositor {
 
     /// `texts`: the text renderer's image for each text layer, by layer index (box-sized). With `onlyFrame`, only
     /// what that frame shows is prepared (a still).
-    init(plan: RenderPlan, texts: [Int: RGBAImage], onlyFrame: Int? = nil) throws {
+    init(plan: RenderPlan, texts: [Int: RGBAImage], onlyFrame: Int? = nil, options: RenderOptions = RenderOptions()) throws {
         self.plan = plan
         let full = FrameSpan(0, plan.frameCount)
         var prefix: [LayerPlan] = []
@@ -44,7 +44,7 @@ final class Compositor {
         for (n, l) in rest.enumerated() {
             switch l.content {
             case .media(let m):
-                let stage = try MediaStage(layer: l, media: m, canvasWidth: plan.width, canvasHeight: plan.height, fps: plan.fps, onlyFrame: onlyFrame)
+                let stage = try MediaStage(layer: l, media: m, canvasWidth: plan.width, canvasHeight: plan.height, fps: plan.fps, onlyFrame: onlyFrame, options: options)
                 if n == 0, stage.coversWindow { occluded = m.window }
                 stages.append(stage)
             case .video(let v):
@@ -60,8 +60,21 @@ final class Compositor {
             let s = try LayerArt.sprite(for: l, texts: texts).baked(l.transform(frame: 0, time: 0), pivot: l.pivot)
             if seenVideo { over.append(s) } else { under.append(s) }
         }
-        base = try BaseStack(width: plan.width, height: plan.height, under: under, video: video, over: over, occluded: occluded, outputFPS: plan.fps, onlyFrame: onlyFrame)
+        base = try BaseStack(width: plan.width, height: plan.height, under: under, video: video, over: over, occluded: occluded, outputFPS: plan.fps, onlyFrame: onlyFrame, cache: options.cache,
+                             overlap: options.overlapPreparation)
+        options.trace?(.baseReady)
         self.stages = stages
+    }
+
+    /// Frame 0 was sent to the encoder: what later frames need may be prepared now.
+    func firstFrameSent() {
+        for case let stage as MediaStage in stages { stage.firstFrameSent() }
+    }
+
+    /// Waits until everything prepared beside the first frames is ready (and in the layer cache).
+    func waitUntilPrepared() {
+        base.waitUntilPrepared()
+        for case let stage as MediaStage in stages { stage.waitUntilPrepared() }
     }
 
     func compose(frame index: Int, into dst: PlanesRef) throws {

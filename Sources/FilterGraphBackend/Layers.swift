@@ -112,6 +112,17 @@ final class YUVImage {
     /// Nil when every pixel is opaque (the fast path).
     var a: [UInt8]?, ca: [UInt8]?
 
+    /// Planes as they are (read back from the layer cache).
+    init(width: Int, height: Int, y: [UInt8], u: [UInt8], v: [UInt8], a: [UInt8]?, ca: [UInt8]?) {
+        self.width = width
+        self.height = height
+        self.y = y
+        self.u = u
+        self.v = v
+        self.a = a
+        self.ca = ca
+    }
+
     init(rgba: RGBAImage) {
         let w = max(2, rgba.width & ~1), h = max(2, rgba.height & ~1)
         width = w

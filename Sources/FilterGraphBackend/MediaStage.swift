@@ -1,4 +1,5 @@
 import Foundation
+import LayerCache
 import Planner
 import RasterImage
 internal import RenderKernels
@@ -11,10 +12,10 @@ final class MediaStage: Stage {
     let layer: LayerPlan
     let media: MediaPlan
     let fps: Int
-    private struct Key: Hashable {
+    struct Key: Hashable {
         var input: Int, width: Int, height: Int, fit: Fit, blurFill: Bool
     }
-    private var pictures: [Key: PreparedImage] = [:]
+    private var pictures: PicturePreparer<Key>!
     private var clips: [Int: ClipPlayer] = [:]
     /// Straight into the frame: identity transform, full opacity, inside the canvas, no radius or shadow.
     private let direct: Bool
@@ -29,8 +30,10 @@ final class MediaStage: Stage {
     /// True when the layer always paints every pixel of its window (the base may leave the window out).
     private(set) var coversWindow = false
 
-    /// With `onlyFrame`, only the pictures that frame shows are prepared (a still).
-    init(layer: LayerPlan, media: MediaPlan, canvasWidth: Int, canvasHeight: Int, fps: Int, onlyFrame: Int? = nil) throws {
+    /// With `onlyFrame`, only the pictures that frame shows are prepared (a still). Otherwise the pictures frame 0
+    /// does not show are prepared beside the first frames (`options.overlapPreparation`), from the layer cache when
+    /// they were prepared before.
+    init(layer: LayerPlan, media: MediaPlan, canvasWidth: Int, canvasHeight: Int, fps: Int, onlyFrame: Int? = nil, options: RenderOptions = RenderOptions()) throws {
         self.layer = layer
         self.media = media
         self.fps = fps
@@ -71,6 +74,7 @@ final class MediaStage: Stage {
         }
         // Prepare every picture once per cell size, for all the motions it is shown with.
         var motions: [Key: [Motion]] = [:]
+        var order: [Key] = []
         var shown = media.shots
         if let f = onlyFrame, let shot = media.shot(at: f) {
             shown = [shot]
@@ -79,24 +83,53 @@ final class MediaStage: Stage {
         for shot in shown {
             for (c, cell) in media.cells.enumerated() where media.inputs[shot.images[c]].kind == .picture {
                 let key = Key(input: shot.images[c], width: cell.rect.width, height: cell.rect.height, fit: cell.fit, blurFill: cell.fit == .contain && cell.fill == .blur)
+                if motions[key] == nil { order.append(key) }
                 motions[key, default: []].append(shot.motions[c])
             }
         }
-        for (key, list) in motions {
-            pictures[key] = try PreparedImage(
-                path: media.inputs[key.input].path, window: Rect(x: 0, y: 0, width: key.width, height: key.height), fit: key.fit,
-                motions: list + (media.transitions.contains { $0.kind == .zoom } ? [Motion(zoomFrom: 1, zoomTo: list.map(\.maxZoom).max()! * 1.25, panFrom: .center, panTo: .center, easing: .linear)] : []),
-                adjust: media.adjust, blurFill: key.blurFill
-            )
+        // Frame 0's pictures (both shots of a transition at frame 0) and any picture that may be translucent are
+        // prepared here; the rest beside the first frames.
+        var first = Set<Int>()
+        if let shot = media.shot(at: 0) {
+            var shots = [shot]
+            if let (t, _) = media.transition(at: 0) { shots = [media.shots[t.from], media.shots[t.from + 1]] }
+            for s in shots { first.formUnion(s.images) }
         }
+        var hashes: [Int: String] = [:]
+        let cache = options.cache
+        let zoomTransition = media.transitions.contains { $0.kind == .zoom }
+        let adjust = media.adjust
+        let jobs = order.map { key -> PicturePreparer<Key>.Job in
+            let list = motions[key]!
+            let path = media.inputs[key.input].path
+            if cache.isEnabled, hashes[key.input] == nil { hashes[key.input] = try? LayerCache.contentHash(ofFile: path) }
+            let hash = hashes[key.input]
+            let early = first.contains(key.input) || !OpacityProbe.isSurelyOpaque(path: path)
+            return .init(key: key, early: early) {
+                try PreparedImage.cached(
+                    path: path, contentHash: hash, window: Rect(x: 0, y: 0, width: key.width, height: key.height), fit: key.fit,
+                    motions: list + (zoomTransition ? [Motion(zoomFrom: 1, zoomTo: list.map(\.maxZoom).max()! * 1.25, panFrom: .center, panTo: .center, easing: .linear)] : []),
+                    adjust: adjust, blurFill: key.blurFill, cache: cache)
+            }
+        }
+        pictures = try PicturePreparer(jobs: jobs, background: onlyFrame == nil && options.overlapPreparation, trace: options.trace)
         let tiles = media.cells.reduce(0) { $0 + $1.rect.width * $1.rect.height } == w.width * w.height
+        // Pictures left for later are certainly opaque (their headers say so).
         let opaque = media.cells.allSatisfy { $0.fit == .cover || $0.fill != .none }
-            && pictures.values.allSatisfy { $0.picture.a == nil }
+            && !pictures.anyTranslucent
             && !media.inputs.contains { $0.kind == .clip }
         coversWindow = direct && tiles && opaque && layer.visible == [FrameSpan(0, media.shots.last?.endFrame ?? 0)]
     }
 
-    deinit { scratch.deallocate() }
+    deinit {
+        pictures?.cancel()
+        scratch.deallocate()
+    }
+
+    /// Frame 0 was sent: the pictures of later shots may be prepared now.
+    func firstFrameSent() { pictures.release() }
+
+    func waitUntilPrepared() { pictures.waitUntilPrepared() }
 
     func draw(frame: Int, into dst: PlanesRef) throws {
         guard layer.isVisible(at: frame), let shot = media.shot(at: frame) else { return }
@@ -174,7 +207,7 @@ final class MediaStage: Stage {
                 continue
             }
             let key = Key(input: input, width: r.width, height: r.height, fit: cell.fit, blurFill: cell.fit == .contain && cell.fill == .blur)
-            guard let pic = pictures[key] else { continue }
+            guard let pic = try pictures.picture(key) else { continue }
             switch cell.fill {
             case .color(let color) where cell.fit == .contain: fillRect(target, r.width, r.height, color, alpha: alpha, at: r)
             case .blur where cell.fit == .contain:

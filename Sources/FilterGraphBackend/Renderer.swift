@@ -14,21 +14,29 @@ public final class FilterGraphRenderer {
 
     /// Prepares the plan's inputs. `texts` holds the text renderer's image for each text layer, by layer index
     /// (box-sized).
-    public init(plan: RenderPlan, texts: [Int: RGBAImage]) throws {
+    public init(plan: RenderPlan, texts: [Int: RGBAImage], options: RenderOptions = RenderOptions()) throws {
         self.plan = plan
-        compositor = try Compositor(plan: plan, texts: texts)
+        self.options = options
+        compositor = try Compositor(plan: plan, texts: texts, options: options)
         stillFrame = nil
     }
 
     /// Prepares only what frame `frame` shows (one overlay frame, the pictures of its shot): for `still(frame:)`.
-    public init(plan: RenderPlan, texts: [Int: RGBAImage], stillFrame frame: Int) throws {
+    public init(plan: RenderPlan, texts: [Int: RGBAImage], stillFrame frame: Int, options: RenderOptions = RenderOptions()) throws {
         self.plan = plan
-        compositor = try Compositor(plan: plan, texts: texts, onlyFrame: frame)
+        self.options = options
+        compositor = try Compositor(plan: plan, texts: texts, onlyFrame: frame, options: options)
         stillFrame = frame
     }
 
+    private let options: RenderOptions
+
     /// Set when prepared for one frame only.
     private let stillFrame: Int?
+
+    /// Waits until the layers prepared beside the first frames (pictures of later shots, the overlay loop) are all
+    /// ready and stored in the layer cache.
+    public func waitUntilPrepared() { compositor.waitUntilPrepared() }
 
     /// True when frame `index` is pixel-identical to frame `index - 1` (freeze mode inside a shot).
     func repeatsPreviousFrame(_ index: Int) -> Bool { compositor.repeatsPreviousFrame(index) }
@@ -64,7 +72,8 @@ public final class FilterGraphRenderer {
     public func render(
         to output: String, thumbnail: String?,
         progress: (_ frame: Int, _ total: Int) -> Void = { _, _ in },
-        shouldCancel: () -> Bool = { false }
+        shouldCancel: () -> Bool = { false },
+        firstFrameSent: () -> Void = {}
     ) throws -> LoudnessMeasurement? {
         var loudness: LoudnessMeasurement?
         let outURL = URL(fileURLWithPath: output)
@@ -87,6 +96,11 @@ public final class FilterGraphRenderer {
                 if index == thumbFrame && thumbnail != nil { thumbnailImage = rgba(of: planes) }
                 frame.pts = Int64(index)
                 try writer.sendVideo(frame)
+                if index == 0 {
+                    options.trace?(.frameSent(0))
+                    firstFrameSent()
+                    compositor.firstFrameSent()
+                }
                 // Keep audio about half a second ahead of video so the muxer interleaves closely.
                 let videoTime = Double(index + 1) / fps
                 while !audio.finished && audio.seconds < videoTime + 0.5, let a = try audio.next() {

@@ -1,5 +1,6 @@
 import LibAV
 import Foundation
+import LayerCache
 import Planner
 import RasterImage
 internal import RenderKernels
@@ -19,6 +20,19 @@ final class PreparedImage {
     let baseScale: Double
     /// For `fit: contain` with `fill: blur`: the picture's own blurred, cover-scaled copy, window-sized.
     let fill: YUVImage?
+
+    /// A picture prepared before (read back from the layer cache).
+    init(path: String, window: Rect, fit: Fit, picture: YUVImage, crop: (x: Double, y: Double, w: Double, h: Double), originalSize: (w: Double, h: Double),
+         baseScale: Double, fill: YUVImage?) {
+        self.path = path
+        self.window = window
+        self.fit = fit
+        self.picture = picture
+        self.crop = crop
+        self.originalSize = originalSize
+        self.baseScale = baseScale
+        self.fill = fill
+    }
 
     init(path: String, window: Rect, fit: Fit, motions: [Motion], adjust: Adjustments = Adjustments(), blurFill: Bool = false) throws {
         self.path = path
@@ -123,25 +137,36 @@ final class PreparedImage {
 
 /// The bottom of the frame: static layers composed once, with at most one looping video blended over them once
 /// per video frame and cached as YUV (only the parts the pictures never cover). A video too long for the memory
-/// budget is decoded and blended as it plays instead.
+/// budget is decoded and blended as it plays instead. The blended loop is kept in the layer cache between renders.
 final class BaseStack {
     let width: Int, height: Int
     /// Byte runs of the frame (per plane) that the cache holds: everything outside the always-covered rectangle.
     private struct Segment { var plane: Int; var row: Int; var x: Int; var length: Int }
     private var segments: [Segment] = []
-    private var cache: [[UInt8]] = []
+    /// The cached frames, one after another from `BaseStack.header` on, after a small header (the layer-cache
+    /// payload as it is: a hit is used without copying).
+    private var frames: [UInt8] = []
+    private var frameCount = 0
+    private var frameBytes = 0
     private var videoFPS: Double = 30
     private var streaming: StreamingVideo?
     private(set) var isAnimated = false
     /// Memory the cache may use.
     static let cacheBudget = 160 * 1024 * 1024
+    /// Bytes before the first frame: version, video rate, frame count, frame size, hold-last.
+    static let header = 40
 
-    /// - Parameter onlyFrame: prepare just what output frame `onlyFrame` shows (a still): one video frame.
-    init(width: Int, height: Int, under: [Sprite], video: (VideoPlan, LayerPlan)?, over: [Sprite], occluded: Rect?, outputFPS: Int, onlyFrame: Int? = nil) throws {
+    /// - Parameter onlyFrame: prepare just what output frame `onlyFrame` shows (a still): one video frame, unless
+    ///   the whole loop is in the layer cache already.
+    /// - Parameter overlap: blend the loop on a thread of its own while the first frames are composed and encoded
+    ///   (a frame waits only for the loop frame it shows), when the video's header says it fits the budget.
+    init(width: Int, height: Int, under: [Sprite], video: (VideoPlan, LayerPlan)?, over: [Sprite], occluded: Rect?, outputFPS: Int, onlyFrame: Int? = nil,
+         cache: LayerCache = .disabled(), overlap: Bool = false) throws {
         self.width = width
         self.height = height
         segments = BaseStack.segments(width: width, height: height, occluded: occluded)
         let bytesPerFrame = segments.reduce(0) { $0 + $1.length }
+        frameBytes = bytesPerFrame
         // Static layers under the video, on opaque black.
         let planes = PlaneBuffer(width: width, height: height)
         rk_fill_plane(planes.y, width, Int32(width), Int32(height), 16)
@@ -152,19 +177,39 @@ final class BaseStack {
         let overLayers = over.map { AlphaLayer(sprite: $0) }
         guard let (v, layer) = video else {
             for l in overLayers { l.blend(onto: ref) }
-            cache = [extract(planes)]
+            frames = [UInt8](repeating: 0, count: BaseStack.header)
+            append(planes)
             return
         }
         var underRGBA = [UInt8](repeating: 0, count: width * height * 4)
         rk_yuv420_to_rgba(ref.y, ref.yStride, ref.u, ref.cStride, ref.v, ref.cStride, Int32(width), Int32(height), &underRGBA, width * 4)
+        isAnimated = v.animated
+        var key: LayerCacheKey?
+        if cache.isEnabled, let hash = try? LayerCache.contentHash(ofFile: v.source.path) {
+            key = BaseStack.cacheKey(videoHash: hash, video: v, layer: layer, width: width, height: height, under: underRGBA, over: over,
+                                     occluded: occluded, outputFPS: outputFPS, budget: BaseStack.cacheBudget)
+            if let key, let payload = cache.value(for: key), load(payload) { return }
+        }
         let input = try MediaInputFile(path: v.source.path, mediaType: .video)
         videoFPS = input.frameRate ?? Double(outputFPS)
         let blender = VideoBlender(width: width, height: height, under: underRGBA, video: v, box: layer.box, opacity: layer.opacity, over: overLayers)
         let frame = try AVFrameBox()
-        isAnimated = v.animated
+        frames = [UInt8](repeating: 0, count: BaseStack.header)
         if let onlyFrame {
             // A still: decode up to the one video frame it shows (looping or holding the last), blend only that.
             var n = v.animated ? Int((Double(onlyFrame) / Double(outputFPS) * videoFPS + 1e-6).rounded(.down)) : 0
+            // The one blended frame is kept too, so the next still of the same frame needs no decoding.
+            var frameKey: LayerCacheKey?
+            if let key {
+                var k = LayerCacheKeyBuilder(kind: "overlay-frame-1")
+                k.add(key.hex)
+                k.add(n)
+                frameKey = k.finish()
+                if let frameKey, let payload = cache.value(for: frameKey), load(payload) {
+                    fixed = true
+                    return
+                }
+            }
             var index = -1
             while index < n, try input.decode(into: frame) { index += 1; if index < n { frame.unref() } }
             if index < n {
@@ -175,30 +220,83 @@ final class BaseStack {
                 while index < n, try input.decode(into: frame) { index += 1; if index < n { frame.unref() } }
             }
             try blender.blend(frame, into: planes, path: v.source.path)
-            cache = [extract(planes)]
+            append(planes)
             fixed = true
+            if let frameKey {
+                writeHeader()
+                cache.store(frames, for: frameKey)
+            }
             return
         }
         let maxFrames = v.animated ? max(1, BaseStack.cacheBudget / max(1, bytesPerFrame)) : 1
-        while cache.count < maxFrames, try input.decode(into: frame) {
+        if overlap, v.animated, let d = input.duration, let rate = input.frameRate, d.isFinite, rate.isFinite, Int((d * rate).rounded(.up)) + 2 < maxFrames {
+            if !v.loop { holdLast = true }
+            let segments = self.segments
+            progressive = ProgressiveLoop(input: input, blender: blender, planes: planes, frame: frame, path: v.source.path, header: BaseStack.header,
+                                          frameBytes: bytesPerFrame, maxFrames: maxFrames, cache: key.map { (cache, $0) }, videoFPS: videoFPS, holdLast: holdLast) { p, dst in
+                var offset = 0
+                for s in segments {
+                    let (plane, stride) = s.plane == 0 ? (p.y, p.width) : (s.plane == 1 ? p.u : p.v, p.width / 2)
+                    memcpy(dst + offset, plane + s.row * stride + s.x, s.length)
+                    offset += s.length
+                }
+            }
+            return
+        }
+        // Reserved, not touched: pages of frames never decoded are never resident.
+        frames.reserveCapacity(BaseStack.header + maxFrames * bytesPerFrame)
+        while frameCount < maxFrames, try input.decode(into: frame) {
             try blender.blend(frame, into: planes, path: v.source.path)
-            cache.append(extract(planes))
+            append(planes)
             frame.unref()
         }
-        guard !cache.isEmpty else { throw BackendError(.decode, path: v.source.path, "the video has no frames") }
-        if v.animated && cache.count == maxFrames, try input.decode(into: frame) {
+        guard frameCount > 0 else { throw BackendError(.decode, path: v.source.path, "the video has no frames") }
+        if v.animated && frameCount == maxFrames, try input.decode(into: frame) {
             // Too long to cache: play it from the file, looping.
-            cache = []
+            frames = []
+            frameCount = 0
             try input.rewind()
             streaming = StreamingVideo(input: input, blender: blender, planes: planes, frame: frame)
+            return
         }
         if !v.loop && v.animated { holdLast = true }
+        if let key {
+            writeHeader()
+            cache.store(frames, for: key)
+        }
     }
+
+    /// The loop while it is being blended beside the first frames.
+    private var progressive: ProgressiveLoop?
+
+    deinit { progressive?.cancel() }
+
+    /// Waits until the loop is completely blended (and in the layer cache).
+    func waitUntilPrepared() { progressive?.waitUntilDone() }
 
     /// A video that plays once holds its last frame.
     private var holdLast = false
     /// Prepared for one frame only: the cache holds just it.
     private var fixed = false
+
+    private func writeHeader() {
+        var w = LayerWriter()
+        w.int(1); w.double(videoFPS); w.int(frameCount); w.int(frameBytes); w.int(holdLast ? 1 : 0)
+        frames.replaceSubrange(0..<BaseStack.header, with: w.bytes)
+    }
+
+    /// Takes a cached loop if it is well formed for this frame layout.
+    private func load(_ payload: [UInt8]) -> Bool {
+        var r = LayerReader(payload)
+        guard let version = try? r.int(), version == 1, let fps = try? r.double(), fps.isFinite, fps > 0,
+              let count = try? r.int(), count > 0, let bytes = try? r.int(), bytes == frameBytes, let hold = try? r.int(),
+              payload.count == BaseStack.header + count * bytes else { return false }
+        videoFPS = fps
+        frameCount = count
+        holdLast = hold == 1
+        frames = payload
+        return true
+    }
 
     private static func segments(width: Int, height: Int, occluded: Rect?) -> [Segment] {
         var result: [Segment] = []
@@ -218,17 +316,18 @@ final class BaseStack {
         return result
     }
 
-    private func extract(_ p: PlaneBuffer) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: segments.reduce(0) { $0 + $1.length })
-        var offset = 0
-        out.withUnsafeMutableBufferPointer { dst in
+    /// Appends the cached runs of `p` as the next frame.
+    private func append(_ p: PlaneBuffer) {
+        var offset = frames.count
+        frames.append(contentsOf: repeatElement(0, count: frameBytes))
+        frames.withUnsafeMutableBufferPointer { dst in
             for s in segments {
                 let (plane, stride) = s.plane == 0 ? (p.y, p.width) : (s.plane == 1 ? p.u : p.v, p.width / 2)
                 memcpy(dst.baseAddress! + offset, plane + s.row * stride + s.x, s.length)
                 offset += s.length
             }
         }
-        return out
+        frameCount += 1
     }
 
     /// Writes the base of output frame `index` (at `fps`) into `dst`.
@@ -245,9 +344,19 @@ final class BaseStack {
         }
         let t = Double(index) / Double(fps)
         let n = Int((t * videoFPS + 1e-6).rounded(.down))
-        let k = fixed ? 0 : (holdLast ? min(n, cache.count - 1) : n % cache.count)
-        var offset = 0
-        cache[k].withUnsafeBufferPointer { src in
+        if let progressive {
+            var offset = try progressive.frame(n)
+            let src = progressive.buffer
+            for s in segments {
+                let (plane, stride) = s.plane == 0 ? (dst.y, dst.yStride) : (s.plane == 1 ? dst.u : dst.v, dst.cStride)
+                memcpy(plane + s.row * stride + s.x, src + offset, s.length)
+                offset += s.length
+            }
+            return
+        }
+        let k = fixed ? 0 : (holdLast ? min(n, frameCount - 1) : n % frameCount)
+        var offset = BaseStack.header + k * frameBytes
+        frames.withUnsafeBufferPointer { src in
             for s in segments {
                 let (plane, stride) = s.plane == 0 ? (dst.y, dst.yStride) : (s.plane == 1 ? dst.u : dst.v, dst.cStride)
                 memcpy(plane + s.row * stride + s.x, src.baseAddress! + offset, s.length)
@@ -330,5 +439,113 @@ final class StreamingVideo {
             guard try input.decode(into: frame) else { throw BackendError(.decode, path: input.path, "the video cannot be looped") }
         }
         try blender.blend(frame, into: planes, path: input.path)
+    }
+}
+
+/// An overlay loop blended on a thread of its own into one buffer (header space first, then the frames, as the layer
+/// cache stores them), so the first frames need not wait for the whole loop. Readers wait only for the frame they
+/// show; when the loop is complete it goes to the layer cache without a copy.
+final class ProgressiveLoop: @unchecked Sendable {
+    let buffer: UnsafeMutablePointer<UInt8>
+    private let capacity: Int
+    private let cond = NSCondition()
+    private var decoded = 0
+    private var finished = false
+    private var cancelled = false
+    private var failure: (any Error)?
+    /// Set when the thread has nothing left to do (the cache written, or it failed or was cancelled).
+    private var done = false
+    private let header: Int, frameBytes: Int, holdLast: Bool
+
+    init(input: MediaInputFile, blender: VideoBlender, planes: PlaneBuffer, frame: AVFrameBox, path: String, header: Int, frameBytes: Int, maxFrames: Int,
+         cache: (LayerCache, LayerCacheKey)?, videoFPS: Double, holdLast: Bool, extract: @escaping (PlaneBuffer, UnsafeMutablePointer<UInt8>) -> Void) {
+        self.header = header
+        self.frameBytes = frameBytes
+        self.holdLast = holdLast
+        capacity = header + maxFrames * frameBytes
+        // Reserved address space: pages of frames never blended are never resident.
+        buffer = .allocate(capacity: capacity)
+        let work = Work(input: input, blender: blender, planes: planes, frame: frame, extract: extract)
+        let thread = Thread { [self] in
+            run(work, path: path, maxFrames: maxFrames, cache: cache, videoFPS: videoFPS)
+        }
+        thread.name = "rendc-overlay"
+        thread.start()
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// What the thread works with (used by it alone once started).
+    private final class Work: @unchecked Sendable {
+        let input: MediaInputFile, blender: VideoBlender, planes: PlaneBuffer, frame: AVFrameBox
+        let extract: (PlaneBuffer, UnsafeMutablePointer<UInt8>) -> Void
+        init(input: MediaInputFile, blender: VideoBlender, planes: PlaneBuffer, frame: AVFrameBox, extract: @escaping (PlaneBuffer, UnsafeMutablePointer<UInt8>) -> Void) {
+            self.input = input; self.blender = blender; self.planes = planes; self.frame = frame; self.extract = extract
+        }
+    }
+
+    private func run(_ w: Work, path: String, maxFrames: Int, cache: (LayerCache, LayerCacheKey)?, videoFPS: Double) {
+        defer {
+            cond.lock()
+            done = true
+            cond.broadcast()
+            cond.unlock()
+        }
+        do {
+            var count = 0
+            while count < maxFrames, try w.input.decode(into: w.frame) {
+                try w.blender.blend(w.frame, into: w.planes, path: path)
+                w.extract(w.planes, buffer + header + count * frameBytes)
+                w.frame.unref()
+                count += 1
+                cond.lock()
+                decoded = count
+                let stop = cancelled
+                cond.broadcast()
+                cond.unlock()
+                if stop { return }
+            }
+            guard count > 0 else { throw BackendError(.decode, path: path, "the video has no frames") }
+            cond.lock()
+            finished = true
+            cond.broadcast()
+            cond.unlock()
+            if let (cache, key) = cache {
+                var h = LayerWriter()
+                h.int(1); h.double(videoFPS); h.int(count); h.int(frameBytes); h.int(holdLast ? 1 : 0)
+                h.bytes.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress!, count: header) }
+                cache.store(UnsafeRawBufferPointer(start: buffer, count: header + count * frameBytes), for: key)
+            }
+        } catch {
+            cond.lock()
+            failure = error
+            cond.broadcast()
+            cond.unlock()
+        }
+    }
+
+    /// Offset in `buffer` of video frame `n` (looped over the whole loop, or held at its end), once it is blended.
+    func frame(_ n: Int) throws -> Int {
+        cond.lock()
+        defer { cond.unlock() }
+        while true {
+            if n < decoded { return header + n * frameBytes }
+            if let failure { throw failure }
+            if finished { return header + (holdLast ? decoded - 1 : n % decoded) * frameBytes }
+            cond.wait()
+        }
+    }
+
+    func cancel() {
+        cond.lock()
+        cancelled = true
+        cond.unlock()
+    }
+
+    /// Waits until the whole loop is blended and stored.
+    func waitUntilDone() {
+        cond.lock()
+        while !done { cond.wait() }
+        cond.unlock()
     }
 }

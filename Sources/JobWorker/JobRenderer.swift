@@ -56,9 +56,12 @@ public struct PermanentJobError: Error, Sendable, CustomStringConvertible {
 /// The real renderer: `RenderPipeline.render`, the same composition `rendc render` runs.
 public struct PipelineRenderer: JobRenderer {
     let pipeline: RenderPipeline
+    let logger: Logger?
 
-    public init(pipeline: RenderPipeline) {
+    /// With a `logger`, each job's time to first frame and render time are logged.
+    public init(pipeline: RenderPipeline, logger: Logger? = nil) {
         self.pipeline = pipeline
+        self.logger = logger
     }
 
     public func render(
@@ -74,7 +77,15 @@ public struct PipelineRenderer: JobRenderer {
             if result.elapsed > 0 {
                 Recorder(label: "rendc_render_frames_per_second", dimensions: [("quality", quality.rawValue)])
                     .record(Double(result.frameCount) / result.elapsed)
+                Recorder(label: "rendc_render_first_frame_seconds", dimensions: [("quality", quality.rawValue)]).record(result.firstFrameSeconds)
             }
+            let cache = pipeline.layerCache.statistics
+            logger?.info("job rendered", metadata: [
+                "jobId": "\(input.job.id.uuidString.lowercased())",
+                "firstFrameMs": "\(Int((result.firstFrameSeconds * 1000).rounded()))",
+                "renderMs": "\(Int((result.elapsed * 1000).rounded()))",
+                "layerCacheMB": "\(cache.memoryBytes >> 20)",
+            ])
             var loudness: JobAudioLoudness?
             if let i = result.loudnessIn, let o = result.loudnessOut {
                 loudness = JobAudioLoudness(inputLufs: i.integrated, outputLufs: o.integrated, outputTruePeakDbtp: o.truePeak)

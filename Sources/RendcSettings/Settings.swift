@@ -1,6 +1,7 @@
 import Foundation
 import JobAPI
 import JobQueue
+import LayerCache
 import Logging
 import ObjectStorage
 import RenderPipeline
@@ -29,6 +30,9 @@ public struct Settings: Sendable {
     public var temporaryDirectory: String
     /// `VIDEO_MAX_DURATION` (60, from 1 to 3600 seconds): the longest video a job or render may ask for.
     public var maxDuration: Double
+    /// `RENDC_CACHE_MB` (256; 0 = none): megabytes of prepared layers a long-running process (the worker, the studio)
+    /// keeps in memory, on top of a render's own memory.
+    public var cacheMegabytes: Int
 
     /// Parses the shared settings. `executablePath` and `currentDirectory` locate the built-in specs when
     /// `RENDC_SPECS_DIR` is unset.
@@ -52,6 +56,7 @@ public struct Settings: Sendable {
         cacheDirectory = reader.string("RENDC_CACHE_DIR") ?? (assetsDirectory as NSString).deletingLastPathComponent + "/cache"
         temporaryDirectory = reader.string("VIDEO_TEMP_DIR") ?? NSTemporaryDirectory()
         maxDuration = try reader.number("VIDEO_MAX_DURATION", default: 60, range: 1...3600)
+        cacheMegabytes = try reader.integer("RENDC_CACHE_MB", default: 256, range: 0...1_048_576, what: "megabytes")
     }
 
     /// The process's own environment.
@@ -72,10 +77,14 @@ public struct Settings: Sendable {
     public var verbose: Bool { logLevel <= .debug }
 
     /// The renderer's configuration: `extraTemplates` (flags) first, then `RENDC_TEMPLATES`, then the built-ins.
-    public func pipeline(extraTemplates: [String] = []) -> PipelineConfiguration {
+    /// Prepared layers are cached on disk under `RENDC_CACHE_DIR/layers` for every command, and in memory only for
+    /// `longRunning` processes (a one-shot `render` or `still` would not reuse them).
+    public func pipeline(extraTemplates: [String] = [], longRunning: Bool = false) -> PipelineConfiguration {
         PipelineConfiguration(
             templateDirectories: extraTemplates + templateDirectories + [specsDirectory], assetsDirectory: assetsDirectory,
-            cacheDirectory: cacheDirectory, temporaryDirectory: temporaryDirectory, maxDuration: maxDuration)
+            cacheDirectory: cacheDirectory, temporaryDirectory: temporaryDirectory, maxDuration: maxDuration,
+            layerCache: LayerCacheConfiguration(
+                memoryBytes: longRunning ? cacheMegabytes << 20 : 0, directory: (cacheDirectory as NSString).appendingPathComponent("layers")))
     }
 
     /// `RENDC_METRICS` (true): whether this process exports Prometheus metrics.

@@ -1,6 +1,7 @@
 import CaptionText
 import FilterGraphBackend
 import Foundation
+import LayerCache
 import Logging
 import Planner
 import RasterImage
@@ -18,13 +19,17 @@ public struct PipelineConfiguration: Sendable {
     public var temporaryDirectory: String
     /// Longest video allowed, in seconds (VIDEO_MAX_DURATION).
     public var maxDuration: Double
+    /// Prepared pictures and overlay loops kept between renders (RENDC_CACHE_MB in memory, a folder on disk).
+    public var layerCache: LayerCacheConfiguration
 
-    public init(templateDirectories: [String], assetsDirectory: String, cacheDirectory: String? = nil, temporaryDirectory: String, maxDuration: Double = 60) {
+    public init(templateDirectories: [String], assetsDirectory: String, cacheDirectory: String? = nil, temporaryDirectory: String, maxDuration: Double = 60,
+                layerCache: LayerCacheConfiguration = .disabled) {
         self.templateDirectories = templateDirectories
         self.assetsDirectory = assetsDirectory
         self.cacheDirectory = cacheDirectory
         self.temporaryDirectory = temporaryDirectory
         self.maxDuration = maxDuration
+        self.layerCache = layerCache
     }
 }
 
@@ -92,11 +97,14 @@ public final class RenderPipeline: Sendable {
     public let configuration: PipelineConfiguration
     let logger: Logger
     public let assets: DefaultAssets
+    /// Shared by every render of this pipeline (the worker's renders share its in-memory part).
+    public let layerCache: LayerCache
 
     public init(configuration: PipelineConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
         assets = DefaultAssets(directory: configuration.assetsDirectory)
+        layerCache = LayerCache(configuration: configuration.layerCache, logger: logger)
     }
 
     // MARK: Templates
@@ -235,6 +243,7 @@ public final class RenderPipeline: Sendable {
         let renderer = try prepare(plan)
         var lastReport = -1.0
         var loudnessOut: LoudnessMeasurement?
+        var firstFrame = 0.0
         do {
             loudnessOut = try renderer.render(to: request.output, thumbnail: request.thumbnail, progress: { frame, total in
                 let now = seconds()
@@ -242,7 +251,7 @@ public final class RenderPipeline: Sendable {
                     lastReport = now
                     progress(RenderProgress(frame: frame, frameCount: total, elapsed: now))
                 }
-            }, shouldCancel: shouldCancel)
+            }, shouldCancel: shouldCancel, firstFrameSent: { firstFrame = seconds() })
         } catch let e as BackendError where e.stage == .cancelled {
             throw PipelineError.cancelled
         } catch let e as BackendError {
@@ -250,7 +259,7 @@ public final class RenderPipeline: Sendable {
             throw PipelineError(e.isPermanent ? .input : .render, e.description, underlying: e)
         }
         return RenderResult(output: request.output, thumbnail: request.thumbnail, duration: plan.duration, frameCount: plan.frameCount, elapsed: seconds(),
-                            plan: plan.summary, loudnessIn: plan.audio?.loudness?.input, loudnessOut: loudnessOut)
+                            plan: plan.summary, loudnessIn: plan.audio?.loudness?.input, loudnessOut: loudnessOut, firstFrameSeconds: firstFrame)
     }
 
     /// One frame of the video as RGBA (for `rendc still`).
@@ -268,7 +277,7 @@ public final class RenderPipeline: Sendable {
 
     /// Renders every text layer and prepares the backend (decodes pictures, builds static layers); with
     /// `stillFrame`, only what that one frame shows.
-    public func prepare(_ plan: RenderPlan, stillFrame: Int? = nil) throws -> FilterGraphRenderer {
+    public func prepare(_ plan: RenderPlan, stillFrame: Int? = nil, trace: (@Sendable (RenderEvent) -> Void)? = nil) throws -> FilterGraphRenderer {
         var texts: [Int: RGBAImage] = [:]
         let renderer = CaptionRenderer()
         for layer in plan.layers {
@@ -280,8 +289,9 @@ public final class RenderPipeline: Sendable {
             }
         }
         do {
-            if let stillFrame { return try FilterGraphRenderer(plan: plan, texts: texts, stillFrame: stillFrame) }
-            return try FilterGraphRenderer(plan: plan, texts: texts)
+            let options = RenderOptions(cache: layerCache, trace: trace)
+            if let stillFrame { return try FilterGraphRenderer(plan: plan, texts: texts, stillFrame: stillFrame, options: options) }
+            return try FilterGraphRenderer(plan: plan, texts: texts, options: options)
         } catch let e as BackendError {
             throw PipelineError(e.isPermanent ? .input : .render, e.description, underlying: e)
         }

@@ -66,4 +66,6 @@ public struct RenderResult: Sendable, Equatable {
     /// Loudness of the mix before normalisation (the first pass) and of the audio written, when normalised.
     public var loudnessIn: LoudnessMeasurement?
     public var loudnessOut: LoudnessMeasurement?
+    /// Wall-clock seconds from template load until frame 0 was handed to the encoder (the fixed cost).
+    public var firstFrameSeconds: Double = 0
 }

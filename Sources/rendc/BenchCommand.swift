@@ -2,6 +2,7 @@ import ArgumentParser
 import CaptionText
 import FilterGraphBackend
 import Foundation
+import LayerCache
 import RendcSettings
 import Planner
 import RenderPipeline
@@ -28,6 +29,10 @@ struct BenchCommand: ParsableCommand {
         Renders the demo (built-in pictures, 120 BPM track, caption) in each quality mode in a child process, then
         composes the same normal-mode frames once more into a raw file and encodes them alone with the same encoder
         settings: the encode floor. Prints wall times, their ratios and peak RSS (also for a render twice as long).
+        The children use a layer cache folder of their own (empty at the start): the first render and the first still
+        are cold, the later ones warm. For the first template it also prints the fixed-cost targets: stills cold and
+        warm, time to the first encoded frame, and two jobs in one process sharing the in-memory cache
+        (RENDC_CACHE_MB), whose budget is reported on top of the render's peak RSS.
         """
     )
     @Option(name: .customLong("template"), help: "Templates to measure (repeatable); eco, freeze and the memory growth run use the first.")
@@ -37,17 +42,44 @@ struct BenchCommand: ParsableCommand {
     @Option var text: String = "✨ Test Video"
     @Flag(help: "Skip the double-length memory run.")
     var skipMemoryGrowth = false
+    @Option(name: .customLong("image"), help: "Pictures to use instead of the built-in demo ones (repeatable).")
+    var pictures: [String] = []
 
-    struct Stats: Decodable { var seconds: Double; var peakRSSKB: Int }
+    struct Stats: Decodable { var seconds: Double; var peakRSSKB: Int; var firstFrameSeconds: Double }
 
     func run() throws {
         let settings = try loadSettings()
         let pipeline = settings.renderPipeline(logger: settings.logger())
-        let images = try pipeline.assets.demoImages()
+        let images = pictures.isEmpty ? try pipeline.assets.demoImages() : pictures
         guard let track = try pipeline.assets.path(for: "demo-track") else { throw ExitCode(1) }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rendc-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
+
+        let layerCacheDir = dir.appendingPathComponent("cache").path
+        func childEnvironment(cacheDirectory: String) -> [String: String] {
+            var e = ProcessInfo.processInfo.environment
+            e["RENDC_CACHE_DIR"] = cacheDirectory
+            return e
+        }
+        /// Wall seconds of `rendc still` in a child process (process start included).
+        func still(_ template: String, cacheDirectory: String) throws -> Double {
+            var args = ["still", "--template", template, "--audio", track, "--text", text, "--duration", String(duration), "--at", "1",
+                        "--output", dir.appendingPathComponent("still.png").path]
+            for i in images { args += ["--image", i] }
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            p.arguments = args
+            p.environment = childEnvironment(cacheDirectory: cacheDirectory)
+            p.standardOutput = FileHandle.nullDevice
+            let clock = ContinuousClock()
+            let started = clock.now
+            try p.run()
+            p.waitUntilExit()
+            let d = clock.now - started
+            guard p.terminationStatus == 0 else { printError("rendc bench: the still failed"); throw ExitCode(1) }
+            return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        }
 
         func child(_ template: String, _ mode: QualityMode, seconds: Double) throws -> Stats {
             let statsPath = dir.appendingPathComponent("\(template)-\(mode)-\(seconds).json").path
@@ -57,6 +89,7 @@ struct BenchCommand: ParsableCommand {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
             p.arguments = args
+            p.environment = childEnvironment(cacheDirectory: layerCacheDir)
             try p.run()
             p.waitUntilExit()
             guard p.terminationStatus == 0, let data = FileManager.default.contents(atPath: statsPath) else {
@@ -73,7 +106,9 @@ struct BenchCommand: ParsableCommand {
             let request = RenderRequest(template: template, images: images, audio: track, text: text, duration: duration, quality: .normal, output: dir.appendingPathComponent("floor.mp4").path)
             let plan = try pipeline.plan(request)
             print("rendc bench: \(template), \(fmt(duration)) s, \(plan.frameCount) frames at \(plan.width)x\(plan.height), libx264 \(plan.encoder.preset) crf \(plan.encoder.crf), \(ProcessInfo.processInfo.activeProcessorCount) cores")
-            _ = try child(template, .normal, seconds: min(duration, 3))  // warm caches (assets, beats, page cache)
+            let coldStill = n == 0 ? try still(template, cacheDirectory: dir.appendingPathComponent("cache-cold-still").path) : 0
+            // Warms the caches (assets, beats, prepared layers, page cache); its first frame is the cold one.
+            let cold = try child(template, .normal, seconds: min(duration, 3))
             let normal = try child(template, .normal, seconds: duration)
             let renderer = try pipeline.prepare(plan)
             let raw = dir.appendingPathComponent("frames.yuv").path
@@ -83,9 +118,30 @@ struct BenchCommand: ParsableCommand {
             row("encode floor (same frames)", String(format: "%.2f s", floor), String(format: "%.1f fps", Double(plan.frameCount) / floor))
             row("compositor alone", String(format: "%.2f s", composeOnly), String(format: "%.2f ms/frame", composeOnly * 1000 / Double(plan.frameCount)))
             let r = normal.seconds / floor
-            row("normal", String(format: "%.2f s", normal.seconds), String(format: "%.2fx the floor (target <= 1.25: %@)", r, check(r <= 1.25)))
+            // The issue's targets: <= 1.10x for 10 s, <= 1.05x for 20 s; templates v2's <= 1.25x otherwise.
+            let target = duration <= 10 ? 1.10 : (duration <= 20 ? 1.05 : 1.25)
+            row("normal", String(format: "%.2f s", normal.seconds), String(format: "%.2fx the floor (target <= %.2f: %@)", r, target, check(r <= target)))
+            row("first frame encoded, cold cache", String(format: "%.2f s", cold.firstFrameSeconds), "(template to frame 0 sent, fixed cost)")
+            row("first frame encoded, warm cache", String(format: "%.2f s", normal.firstFrameSeconds), "(target <= 0.5 s: \(check(normal.firstFrameSeconds <= 0.5)))")
             row("peak RSS, normal \(fmt(duration)) s", mb(normal.peakRSSKB), "(target <= 400 MB: \(check(normal.peakRSSKB <= 400 * 1024)))")
             guard n == 0 else { continue }
+            let warmStill = try still(template, cacheDirectory: layerCacheDir)
+            row("still, cold cache", String(format: "%.2f s", coldStill), "(target <= 1.0 s: \(check(coldStill <= 1.0)), process start included)")
+            row("still, warm cache", String(format: "%.2f s", warmStill), "(target <= 0.3 s: \(check(warmStill <= 0.3)), process start included)")
+            // Two jobs of the same template in one process sharing the in-memory cache (no disk), as in the worker.
+            let budget = settings.cacheMegabytes
+            var workerConfiguration = pipeline.configuration
+            workerConfiguration.layerCache = LayerCacheConfiguration(memoryBytes: budget << 20, directory: nil)
+            workerConfiguration.cacheDirectory = layerCacheDir  // beats analysed already: the difference is the layers
+            let worker = RenderPipeline(configuration: workerConfiguration, logger: settings.logger())
+            var jobRequest = request
+            jobRequest.output = dir.appendingPathComponent("job.mp4").path
+            let first = try worker.render(jobRequest), second = try worker.render(jobRequest)
+            let gain = first.elapsed - second.elapsed
+            row("two jobs in one process", String(format: "%.2f s", second.elapsed),
+                String(format: "the second; the first %.2f s: %.2f s faster (target >= 3 s: %@); first frames %.2f s, %.2f s",
+                       first.elapsed, gain, check(gain >= 3), first.firstFrameSeconds, second.firstFrameSeconds))
+            row("in-memory layer cache", "\(worker.layerCache.statistics.memoryBytes >> 20) MB", "held after the jobs; budget RENDC_CACHE_MB = \(budget) MB, on top of peak RSS")
             let eco = try child(template, .eco, seconds: duration)
             let freeze = try child(template, .freeze, seconds: duration)
             let e = normal.seconds / eco.seconds, f = normal.seconds / freeze.seconds

@@ -1,4 +1,5 @@
 import Foundation
+import LayerCache
 import Logging
 import RendcSettings
 import RenderPipeline
@@ -19,10 +20,11 @@ extension Settings {
     }
 
     /// The renderer, with `extraTemplates` (flags) searched first. Tunes this process's allocator for rendering.
-    func renderPipeline(extraTemplates: [String] = [], logger: Logger) -> RenderPipeline {
+    /// `longRunning` processes (the worker, the studio) also keep prepared layers in memory (`RENDC_CACHE_MB`).
+    func renderPipeline(extraTemplates: [String] = [], logger: Logger, longRunning: Bool = false) -> RenderPipeline {
         Backend.tuneAllocator()
         Backend.configureLogging(verbose: verbose)
-        return RenderPipeline(configuration: pipeline(extraTemplates: extraTemplates), logger: logger)
+        return RenderPipeline(configuration: pipeline(extraTemplates: extraTemplates, longRunning: longRunning), logger: logger)
     }
 }
 

@@ -85,18 +85,19 @@ struct RenderCommand: ParsableCommand {
         let request = try job.request(output: output, thumbnail: thumb)
         let clock = ContinuousClock()
         let started = clock.now
-        try runRender(pipeline: pipeline, request: request, quiet: quiet)
+        let result = try runRender(pipeline: pipeline, request: request, quiet: quiet)
         if let statsJson {
             let d = clock.now - started
             let seconds = d / .seconds(1)
-            let json = "{\"seconds\": \(seconds), \"peakRSSKB\": \(peakRSSKilobytes())}\n"
+            let json = "{\"seconds\": \(seconds), \"peakRSSKB\": \(peakRSSKilobytes()), \"firstFrameSeconds\": \(result.firstFrameSeconds)}\n"
             try json.write(toFile: statsJson, atomically: true, encoding: .utf8)
         }
     }
 }
 
 /// Renders with a progress display: a live line on a terminal, a plain line every 10% otherwise.
-func runRender(pipeline: RenderPipeline, request: RenderRequest, quiet: Bool) throws {
+@discardableResult
+func runRender(pipeline: RenderPipeline, request: RenderRequest, quiet: Bool) throws -> RenderResult {
     let terminal = isatty(2) != 0
     let lastDecile = LockedBox(-1)
     do {
@@ -120,6 +121,7 @@ func runRender(pipeline: RenderPipeline, request: RenderRequest, quiet: Bool) th
                 print(String(format: "loudness: %.1f LUFS in, %.1f LUFS out (true peak %.1f dBTP)", i.integrated, o.integrated, o.truePeak))
             }
         }
+        return result
     } catch {
         if terminal && !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
         printError("rendc: error: \(error)")

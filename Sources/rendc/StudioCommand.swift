@@ -41,7 +41,7 @@ struct StudioCommand: AsyncParsableCommand {
             try FileManager.default.createDirectory(atPath: templatesDir, withIntermediateDirectories: true)
         }
         let editable = templatesDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-        let pipeline = settings.renderPipeline(extraTemplates: editable.map { [$0] } ?? [], logger: logger)
+        let pipeline = settings.renderPipeline(extraTemplates: editable.map { [$0] } ?? [], logger: logger, longRunning: true)
         let work = (settings.temporaryDirectory as NSString).appendingPathComponent("rendc-studio-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(atPath: work) }
         if !["127.0.0.1", "localhost", "::1"].contains(host) {

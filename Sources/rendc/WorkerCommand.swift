@@ -101,7 +101,8 @@ struct WorkerCommand: AsyncParsableCommand {
         } else {
             var renderSettings = settings
             renderSettings.temporaryDirectory = temporary
-            renderer = PipelineRenderer(pipeline: renderSettings.renderPipeline(extraTemplates: templateDirectories, logger: logger))
+            renderer = PipelineRenderer(
+                pipeline: renderSettings.renderPipeline(extraTemplates: templateDirectories, logger: logger, longRunning: true), logger: logger)
         }
         let worker = JobWorker(
             store: store, objectStore: objectStore, renderer: renderer,
