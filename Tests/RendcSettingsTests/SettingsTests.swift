@@ -127,5 +127,12 @@ import Testing
         #expect(try Settings(environment: ["RENDC_METRICS": "off"]).metricsEnabled() == false)
         #expect(try Settings(environment: ["RENDC_WEBHOOK_SECRET": ""]).webhookSecret() == nil)
         #expect(throws: SettingError.self) { try Settings(environment: ["RENDC_ADMIN_TOKEN": "short"]).adminToken() }
+        // Prepared layers: in memory only for long-running processes, on disk for every command.
+        let cache = try Settings(environment: ["RENDC_CACHE_MB": "64", "RENDC_CACHE_DIR": "/c"])
+        #expect(cache.pipeline(longRunning: true).layerCache.memoryBytes == 64 << 20)
+        #expect(cache.pipeline().layerCache.memoryBytes == 0 && cache.pipeline().layerCache.directory == "/c/layers")
+        #expect(throws: SettingError(variable: "RENDC_CACHE_MB", value: "lots", expected: "expected megabytes from 0 to 1048576")) {
+            try Settings(environment: ["RENDC_CACHE_MB": "lots"])
+        }
     }
 }
