@@ -86,6 +86,9 @@ package struct BeatEstimator: Sendable {
     package var levelPriorOctaves = 0.8
     /// Exponent of the periodicity (autocorrelation at the candidate's period) in a candidate's score.
     package var levelPeriodicityWeight = 0.25
+    /// Coarse period by a comb over the autocorrelation: a peak scores the mean autocorrelation at this many of its
+    /// multiples (1: the peak alone).
+    package var combHarmonics = 1
     /// How each level's beats are decoded from the onset envelope while the level is chosen.
     package enum Decoder: Sendable {
         /// Ellis' dynamic programme (librosa's `beat_track`).
@@ -590,8 +593,16 @@ package struct BeatEstimator: Sendable {
         let upper = min(maxLag, ac.count - 1)
         guard max(minLag, 2) < upper else { return nil }
         for lag in max(minLag, 2)..<upper {
-            let a = ac[lag]
+            var a = ac[lag]
             guard a > 0, a >= ac[lag - 1], a >= ac[lag + 1] else { continue }
+            if combHarmonics > 1 {
+                // Comb filter: the autocorrelation at the lag and its multiples (a pulse repeats at every beat).
+                var sum = 0.0, weight = 0.0
+                for k in 1...combHarmonics where k * lag < ac.count - 1 {
+                    sum += max(0, interpolate(ac, at: Double(k * lag))); weight += 1
+                }
+                a = sum / max(weight, 1)
+            }
             let bpm = 60 * frameRate / Double(lag)
             let z = log2(bpm / priorTempo) / priorOctaves
             let score = a * exp(-0.5 * z * z)
