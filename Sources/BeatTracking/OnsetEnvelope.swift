@@ -23,16 +23,43 @@ package struct OnsetDetector: Sendable {
     package var topDecibels: Float = 80
     /// Mel bands centred below this frequency make the low (bass) envelope.
     package var lowBandMaxHz: Double = 200
-    /// Compression of the mel band energies before the difference: decibels floored `topDecibels` under the peak
-    /// (librosa), or log10(1 + gamma * magnitude) (madmom's log-filtered spectrogram) when `logGamma` > 0.
-    package var logGamma: Float = 0
+    /// Compression of the mel band energies before the difference: log10(1 + gamma * magnitude) (madmom's
+    /// log-filtered spectrogram) when `logGamma` > 0, else decibels floored `topDecibels` under the peak (librosa).
+    /// 100 since the bar-pointer decoding (real-music mean F 0.811 -> 0.814, validation 0.534 -> 0.613; decibels
+    /// were better with the dynamic programme alone).
+    package var logGamma: Float = 100
     /// Superflux (Böck & Widmer 2013): the frame each band is compared with is maximum-filtered over ±this many
     /// bands, so a vibrato or glide that only moves between neighbouring bands makes no onset. 0 = plain flux.
     package var maxFilterBands = 0
     /// Frames between the compared frames (1 = the frame before).
     package var fluxLag = 1
 
+    /// Harmonic/percussive split (Fitzgerald 2010) on the mel magnitudes before compression: each bin keeps the
+    /// fraction P² / (P² + H²) of itself, P the median over ±`percussiveMedian` bands of its frame, H the median over
+    /// ±`percussiveMedian` frames of its band (sustained notes are H, drum hits P). 0 = no split.
+    package var percussiveMedian = 0
+
     package init() {}
+
+    func percussive(_ mel: [Float], frames: Int) -> [Float] {
+        let k = percussiveMedian
+        var out = mel
+        var buffer = [Float](); buffer.reserveCapacity(2 * k + 1)
+        func median(_ xs: inout [Float]) -> Float { xs.sort(); return xs[xs.count / 2] }
+        for t in 0..<frames {
+            for b in 0..<melBands {
+                buffer.removeAll(keepingCapacity: true)
+                for u in max(0, t - k)...min(frames - 1, t + k) { buffer.append(mel[u * melBands + b]) }
+                let h = median(&buffer)
+                buffer.removeAll(keepingCapacity: true)
+                for c in max(0, b - k)...min(melBands - 1, b + k) { buffer.append(mel[t * melBands + c]) }
+                let p = median(&buffer)
+                let mask = p * p / max(p * p + h * h, 1e-12)
+                out[t * melBands + b] = mel[t * melBands + b] * mask
+            }
+        }
+        return out
+    }
 
     package func envelope(_ samples: [Float]) -> OnsetEnvelope {
         let frameRate = Double(sampleRate) / Double(hop)
@@ -72,7 +99,9 @@ package struct OnsetDetector: Sendable {
                                         for k in 0..<bins { p[k] = reB[k] * reB[k] + imB[k] * imB[k] }
                                         let row = m.baseAddress! + t * melBands
                                         filters.apply(power: p.baseAddress!, into: row)
-                                        if logGamma > 0 {
+                                        if percussiveMedian > 0 {
+                                            for b in 0..<melBands { row[b] = row[b].squareRoot() }  // compressed below
+                                        } else if logGamma > 0 {
                                             for b in 0..<melBands { row[b] = log10f(1 + logGamma * row[b].squareRoot()) }
                                         } else {
                                             for b in 0..<melBands { row[b] = 10 * log10f(max(row[b], 1e-10)) }
@@ -83,6 +112,12 @@ package struct OnsetDetector: Sendable {
                         }
                     }
                 }
+            }
+        }
+        if percussiveMedian > 0 {
+            mel = percussive(mel, frames: frameCount)
+            for i in 0..<mel.count {
+                mel[i] = logGamma > 0 ? log10f(1 + logGamma * mel[i]) : 20 * log10f(max(mel[i], 1e-5))
             }
         }
         let peak = mel.max() ?? 0
