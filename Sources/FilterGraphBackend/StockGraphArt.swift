@@ -27,8 +27,10 @@ public enum StockGraphArt {
             case .sequence(let i, let frames):
                 let l = try layer(i)
                 let (img, x, y) = try LayerArt.rgba(for: l, texts: texts)
-                for f in frames.start..<frames.end {
-                    let t = l.transform(frame: f, time: Double(f) / Double(plan.fps))
+                // One frame more (the last again): an overlay input that ends on the main's last frame may drop it.
+                for f in frames.start...frames.end {
+                    let g = min(f, frames.end - 1)
+                    let t = l.transform(frame: g, time: Double(g) / Double(plan.fps))
                     let name = item.name.replacingOccurrences(of: "%05d", with: String(format: "%05d", f - frames.start))
                     try ImageFile.writePNG(canvas(img, x: x, y: y, transform: t, pivot: l.pivot, width: plan.width, height: plan.height), to: path(name))
                 }

@@ -107,7 +107,8 @@ struct StockGraphBuilder {
         [Self.filter("movie", [("filename", directory + name), ("f", "png_pipe")]),
          gray ? Self.filter("format", [("pix_fmts", "rgba")]) : Self.filter("scale", [("out_color_matrix", "bt709"), ("out_range", "tv")]),
          gray ? Self.filter("extractplanes", [("planes", "a")]) : Self.filter("format", [("pix_fmts", opaque ? "yuv420p" : "yuva420p")]),
-         Self.filter("loop", [("loop", "\(max(0, count - 1))"), ("size", "1"), ("start", "0")]),
+         // One frame more than shown: an overlay input that ends on the main input's last frame may drop it.
+         Self.filter("loop", [("loop", "\(max(0, count))"), ("size", "1"), ("start", "0")]),
          Self.filter("setpts", [("expr", "(N+\(start))/(\(fps)*TB)")])]
     }
 
@@ -245,7 +246,7 @@ struct StockGraphBuilder {
                      Self.filter("scale", [("out_color_matrix", "bt709"), ("out_range", "tv")]), Self.filter("format", [("pix_fmts", "yuva420p")]),
                      Self.filter("setpts", [("expr", "(N+\(s.start))/(\(fps)*TB)")])], q)
             let o = label("m")
-            add([out, q], [Self.filter("overlay", [("x", "0"), ("y", "0"), ("eof_action", "pass")])], o)
+            add([out, q], [Self.filter("overlay", [("x", "0"), ("y", "0"), ("eof_action", "pass"), ("enable", enable([s]) ?? "1")])], o)
             out = o
         }
         return out
@@ -263,7 +264,7 @@ struct StockGraphBuilder {
             if !v.loop { chain.append(Self.filter("tpad", [("stop", "-1"), ("stop_mode", "clone")])) }
             chain.append(Self.filter("fps", [("fps", "\(fps)"), ("round", "down")]))
         }
-        chain.append(Self.filter("trim", [("end_frame", "\(n)")]))
+        chain.append(Self.filter("trim", [("end_frame", "\(n + 1)")]))
         if v.fit == .cover {
             chain += [Self.filter("scale", [("w", "\(b.width)"), ("h", "\(b.height)"), ("force_original_aspect_ratio", "increase")]),
                       Self.filter("crop", [("w", "\(b.width)"), ("h", "\(b.height)")])]
@@ -353,6 +354,7 @@ struct StockGraphBuilder {
             a = max(0, a); e = min(n, e)
             guard e > a else { continue }
             let count = e - a
+            let shown = enable([FrameSpan(a, e)]) ?? "1"
             // Progress of a transition at output time t (frames f = t * fps), as the fast engine computes it.
             func progress(_ t: TransitionPlan, time: String) -> String {
                 "clip((\(time)*\(fps)-\(t.frames.start)+0.5)/\(t.frames.count),0,1)"
@@ -364,7 +366,7 @@ struct StockGraphBuilder {
                 if m.inputs[input].kind == .clip {
                     chain = [Self.filter("movie", [("filename", m.inputs[input].path), ("loop", "0")]),
                              Self.filter("setpts", [("expr", "N/(FRAME_RATE*TB)")]), Self.filter("fps", [("fps", "\(fps)"), ("round", "down")]),
-                             Self.filter("trim", [("end_frame", "\(count)")]),
+                             Self.filter("trim", [("end_frame", "\(count + 1)")]),
                              Self.filter("scale", [("w", "\(r.width)"), ("h", "\(r.height)"), ("force_original_aspect_ratio", cell.fit == .cover ? "increase" : "decrease")]),
                              Self.filter("format", [("pix_fmts", "yuva420p")])]
                     chain.append(cell.fit == .cover ? Self.filter("crop", [("w", "\(r.width)"), ("h", "\(r.height)")])
@@ -382,7 +384,7 @@ struct StockGraphBuilder {
                     let cx = "(\(num(mo.panFrom.x))+\(num(mo.panTo.x - mo.panFrom.x))*(\(eased(mo.easing, p, reg: 1))))"
                     let cy = "(\(num(mo.panFrom.y))+\(num(mo.panTo.y - mo.panFrom.y))*(\(eased(mo.easing, p, reg: 1))))"
                     let contain = cell.fit == .contain
-                    chain = still(name, start: 0, count: count, opaque: !contain)
+                    chain = still(name, start: 0, count: count + 1, opaque: !contain)
                     chain.removeLast()
                     chain.append(Self.filter("setpts", [("expr", "N/(\(fps)*TB)")]))
                     chain.append(Self.filter("zoompan", [
@@ -432,12 +434,12 @@ struct StockGraphBuilder {
                         let fl = label("f")
                         add([], fill, fl)
                         let o = label("w")
-                        add([win, fl], [Self.filter("overlay", [("x", xExpr(r, w, tin, tout)), ("y", yExpr(r, w, tin, tout)), ("eof_action", "pass")])], o)
+                        add([win, fl], [Self.filter("overlay", [("x", xExpr(r, w, tin, tout)), ("y", yExpr(r, w, tin, tout)), ("eof_action", "pass"), ("enable", shown)])], o)
                         win = o
                     }
                 }
                 let o = label("w")
-                add([win, cs], [Self.filter("overlay", [("x", xExpr(r, w, tin, tout)), ("y", yExpr(r, w, tin, tout)), ("eof_action", "pass")])], o)
+                add([win, cs], [Self.filter("overlay", [("x", xExpr(r, w, tin, tout)), ("y", yExpr(r, w, tin, tout)), ("eof_action", "pass"), ("enable", shown)])], o)
                 win = o
             }
         }

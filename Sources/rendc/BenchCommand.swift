@@ -48,10 +48,11 @@ struct BenchCommand: ParsableCommand {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
 
-        func child(_ template: String, _ mode: QualityMode, seconds: Double) throws -> Stats {
-            let statsPath = dir.appendingPathComponent("\(template)-\(mode)-\(seconds).json").path
+        func child(_ template: String, _ mode: QualityMode, seconds: Double, engine: RenderEngine = .fast) throws -> Stats {
+            let statsPath = dir.appendingPathComponent("\(template)-\(mode)-\(seconds)-\(engine).json").path
             var args = ["render", "--template", template, "--audio", track, "--text", text, "--duration", String(seconds),
-                        "--quality", mode.rawValue, "--output", dir.appendingPathComponent("\(mode).mp4").path, "--quiet", "--stats-json", statsPath]
+                        "--quality", mode.rawValue, "--output", dir.appendingPathComponent("\(mode).mp4").path, "--quiet", "--stats-json", statsPath,
+                        "--engine", engine.rawValue]
             for i in images { args += ["--image", i] }
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
@@ -84,6 +85,9 @@ struct BenchCommand: ParsableCommand {
             let r = normal.seconds / floor
             row("normal", String(format: "%.2f s", normal.seconds), String(format: "%.2fx the floor (target <= 1.25: %@)", r, check(r <= 1.25)))
             row("peak RSS, normal \(fmt(duration)) s", mb(normal.peakRSSKB), "(target <= 400 MB: \(check(normal.peakRSSKB <= 400 * 1024)))")
+            // The plan's stock FFmpeg graph run by libavfilter, same frames and encoder: why the fast engine is the default.
+            let lavfi = try child(template, .normal, seconds: duration, engine: .libavfilter)
+            row("libavfilter engine", String(format: "%.2f s", lavfi.seconds), String(format: "%.2fx the floor, %.2fx the fast engine, peak RSS %@", lavfi.seconds / floor, lavfi.seconds / normal.seconds, mb(lavfi.peakRSSKB)))
             guard n == 0 else { continue }
             let eco = try child(template, .eco, seconds: duration)
             let freeze = try child(template, .freeze, seconds: duration)
