@@ -233,7 +233,8 @@ struct StockGraphBuilder {
                 chain.append(Self.filter("geq", [("lum", "lum(X,Y)"), ("cb", "cb(X,Y)"), ("cr", "cr(X,Y)"), ("a", "alpha(X,Y)*clip(\(o),0,1)")]))
             }
             add([], chain, s)
-            var args: [(String, String)] = [("x", heavy ? "0" : (animated(layer, .x, time: "t") ?? "0")), ("y", heavy ? "0" : (animated(layer, .y, time: "t") ?? "0")), ("eof_action", "pass")]
+            var args: [(String, String)] = [("x", heavy ? "0" : (animated(layer, .x, time: "t").map { "2*round((\($0))/2)" } ?? "0")),
+                                            ("y", heavy ? "0" : (animated(layer, .y, time: "t").map { "2*round((\($0))/2)" } ?? "0")), ("eof_action", "pass")]
             if let e = enable(spans) { args.append(("enable", e)) }
             out = label("m")
             add([main, s], [Self.filter("overlay", args)], out)
@@ -318,8 +319,9 @@ struct StockGraphBuilder {
             add([s], [Self.filter("geq", [("lum", "lum(X,Y)"), ("cb", "cb(X,Y)"), ("cr", "cr(X,Y)"), ("a", "alpha(X,Y)*clip(\(o),0,1)")])], g)
             s = g
         }
-        let dx = animated(layer, .x, time: "t").map { "+(\($0))" } ?? ""
-        let dy = animated(layer, .y, time: "t").map { "+(\($0))" } ?? ""
+        // overlay floors positions to even pixels in 4:2:0: round a moving offset to the nearest even pixel instead.
+        let dx = animated(layer, .x, time: "t").map { "+2*round((\($0))/2)" } ?? ""
+        let dy = animated(layer, .y, time: "t").map { "+2*round((\($0))/2)" } ?? ""
         var args: [(String, String)] = [("x", "\(origin.0)\(dx)"), ("y", "\(origin.1)\(dy)"), ("eof_action", "pass")]
         if let e = enable(layer.visible) { args.append(("enable", e)) }
         let out = label("m")
@@ -463,7 +465,8 @@ struct StockGraphBuilder {
             art.append(FFmpegArt(name: name, kind: .mediaShadow(layer: layer.index)))
             let sh = label("s")
             add([], still(name, start: 0, count: n), sh)
-            var args: [(String, String)] = [("x", animated(layer, .x, time: "t") ?? "0"), ("y", animated(layer, .y, time: "t") ?? "0"), ("eof_action", "pass")]
+            var args: [(String, String)] = [("x", animated(layer, .x, time: "t").map { "2*round((\($0))/2)" } ?? "0"),
+                                            ("y", animated(layer, .y, time: "t").map { "2*round((\($0))/2)" } ?? "0"), ("eof_action", "pass")]
             if let e = enable(layer.visible) { args.append(("enable", e)) }
             under = label("m")
             add([main, sh], [Self.filter("overlay", args)], under)
