@@ -94,6 +94,19 @@ final class Compositor {
 enum LayerArt {
     /// The layer drawn once at its box (shadow included), before rotation, animation and opacity.
     static func sprite(for l: LayerPlan, texts: [Int: RGBAImage]) throws -> Sprite {
+        var (img, x, y) = try rgba(for: l, texts: texts)
+        // Even origin for 4:2:0: shift the pixels by one when the box starts on an odd column or row.
+        if x & 1 != 0 || y & 1 != 0 {
+            img = pad(img, left: x & 1, top: y & 1)
+            x -= x & 1
+            y -= y & 1
+        }
+        return Sprite(rgba: img, x: x, y: y)
+    }
+
+    /// The layer drawn once at its box (shadow included) as straight RGBA, and the canvas position of its
+    /// top-left pixel.
+    static func rgba(for l: LayerPlan, texts: [Int: RGBAImage]) throws -> (RGBAImage, x: Int, y: Int) {
         let b = l.box
         var img: RGBAImage
         switch l.content {
@@ -128,13 +141,7 @@ enum LayerArt {
             x += dx
             y += dy
         }
-        // Even origin for 4:2:0: shift the pixels by one when the box starts on an odd column or row.
-        if x & 1 != 0 || y & 1 != 0 {
-            img = pad(img, left: x & 1, top: y & 1)
-            x -= x & 1
-            y -= y & 1
-        }
-        return Sprite(rgba: img, x: x, y: y)
+        return (img, x, y)
     }
 
     static func pad(_ img: RGBAImage, left: Int, top: Int) -> RGBAImage {

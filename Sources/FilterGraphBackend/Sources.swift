@@ -83,6 +83,10 @@ final class PreparedImage {
     /// The picture scaled to cover `width` x `height`, blurred and dimmed a little: the backdrop of a contained
     /// picture in vertical video. Blurred at a quarter of the size (the blur hides it) and scaled up.
     static func blurredCover(_ img: RGBAImage, width: Int, height: Int) throws -> YUVImage {
+        YUVImage(rgba: try blurredCoverRGBA(img, width: width, height: height))
+    }
+
+    static func blurredCoverRGBA(_ img: RGBAImage, width: Int, height: Int) throws -> RGBAImage {
         let qw = max(2, width / 4), qh = max(2, height / 4)
         let s = max(Double(qw) / Double(img.width), Double(qh) / Double(img.height))
         let cw = max(qw, Int((Double(img.width) * s).rounded())), ch = max(qh, Int((Double(img.height) * s).rounded()))
@@ -93,7 +97,7 @@ final class PreparedImage {
             rk_adjust_rgba(p.baseAddress, qw * qh, -0.08, 0.9, 1.0)
         }
         let up = try RGBAScaler().scaleRGBA(small.pixels, width: qw, height: qh, toWidth: width, toHeight: height)
-        return YUVImage(rgba: RGBAImage(width: width, height: height, pixels: up))
+        return RGBAImage(width: width, height: height, pixels: up)
     }
 
     static func cropRGBA(_ img: RGBAImage, x: Int, y: Int, w: Int, h: Int) -> RGBAImage {

@@ -232,6 +232,7 @@ public final class RenderPipeline: Sendable {
     /// No partial output is left on failure or cancellation.
     public func render(
         _ request: RenderRequest,
+        engine: RenderEngine = .fast,
         progress: @Sendable (RenderProgress) -> Void = { _ in },
         shouldCancel: @Sendable () -> Bool = { false }
     ) throws -> RenderResult {
@@ -240,18 +241,26 @@ public final class RenderPipeline: Sendable {
         func seconds() -> Double { (clock.now - started) / .seconds(1) }
         let template = try loadTemplate(request.template)
         let plan = try plan(request, template: template)
-        let renderer = try prepare(plan)
         var lastReport = -1.0
         var loudnessOut: LoudnessMeasurement?
         var firstFrame = 0.0
+        let report: (Int, Int) -> Void = { frame, total in
+            let now = seconds()
+            if now - lastReport >= 0.25 || frame == total {
+                lastReport = now
+                progress(RenderProgress(frame: frame, frameCount: total, elapsed: now))
+            }
+        }
         do {
-            loudnessOut = try renderer.render(to: request.output, thumbnail: request.thumbnail, progress: { frame, total in
-                let now = seconds()
-                if now - lastReport >= 0.25 || frame == total {
-                    lastReport = now
-                    progress(RenderProgress(frame: frame, frameCount: total, elapsed: now))
-                }
-            }, shouldCancel: shouldCancel, firstFrameSent: { firstFrame = seconds() })
+            switch engine {
+            case .fast:
+                loudnessOut = try prepare(plan).render(
+                    to: request.output, thumbnail: request.thumbnail, progress: report, shouldCancel: shouldCancel,
+                    firstFrameSent: { firstFrame = seconds() })
+            case .libavfilter:
+                try LibavfilterRenderer(plan: plan, texts: try texts(for: plan))
+                    .render(to: request.output, thumbnail: request.thumbnail, progress: report, shouldCancel: shouldCancel)
+            }
         } catch let e as BackendError where e.stage == .cancelled {
             throw PipelineError.cancelled
         } catch let e as BackendError {
@@ -278,6 +287,18 @@ public final class RenderPipeline: Sendable {
     /// Renders every text layer and prepares the backend (decodes pictures, builds static layers); with
     /// `stillFrame`, only what that one frame shows.
     public func prepare(_ plan: RenderPlan, stillFrame: Int? = nil, trace: (@Sendable (RenderEvent) -> Void)? = nil) throws -> FilterGraphRenderer {
+        let texts = try texts(for: plan)
+        do {
+            let options = RenderOptions(cache: layerCache, trace: trace)
+            if let stillFrame { return try FilterGraphRenderer(plan: plan, texts: texts, stillFrame: stillFrame, options: options) }
+            return try FilterGraphRenderer(plan: plan, texts: texts, options: options)
+        } catch let e as BackendError {
+            throw PipelineError(e.isPermanent ? .input : .render, e.description, underlying: e)
+        }
+    }
+
+    /// The text renderer's image of every text layer, by layer index.
+    public func texts(for plan: RenderPlan) throws -> [Int: RGBAImage] {
         var texts: [Int: RGBAImage] = [:]
         let renderer = CaptionRenderer()
         for layer in plan.layers {
@@ -288,10 +309,13 @@ public final class RenderPipeline: Sendable {
                 throw PipelineError(.caption, "layers[\(layer.index)]: \(error)", underlying: error as? any Error & Sendable)
             }
         }
+        return texts
+    }
+
+    /// `rendc plan --emit-ffmpeg`: the plan's stock FFmpeg graph, its PNG art and `run.sh` in `directory`.
+    public func exportFFmpeg(_ plan: RenderPlan, to directory: String) throws -> FFmpegGraph {
         do {
-            let options = RenderOptions(cache: layerCache, trace: trace)
-            if let stillFrame { return try FilterGraphRenderer(plan: plan, texts: texts, stillFrame: stillFrame, options: options) }
-            return try FilterGraphRenderer(plan: plan, texts: texts, options: options)
+            return try FFmpegExport.write(plan: plan, texts: try texts(for: plan), to: directory)
         } catch let e as BackendError {
             throw PipelineError(e.isPermanent ? .input : .render, e.description, underlying: e)
         }

@@ -78,13 +78,14 @@ struct BenchCommand: ParsableCommand {
             p.waitUntilExit()
             let d = clock.now - started
             guard p.terminationStatus == 0 else { printError("rendc bench: the still failed"); throw ExitCode(1) }
-            return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+            return d / .seconds(1)
         }
 
-        func child(_ template: String, _ mode: QualityMode, seconds: Double) throws -> Stats {
-            let statsPath = dir.appendingPathComponent("\(template)-\(mode)-\(seconds).json").path
+        func child(_ template: String, _ mode: QualityMode, seconds: Double, engine: RenderEngine = .fast) throws -> Stats {
+            let statsPath = dir.appendingPathComponent("\(template)-\(mode)-\(seconds)-\(engine).json").path
             var args = ["render", "--template", template, "--audio", track, "--text", text, "--duration", String(seconds),
-                        "--quality", mode.rawValue, "--output", dir.appendingPathComponent("\(mode).mp4").path, "--quiet", "--stats-json", statsPath]
+                        "--quality", mode.rawValue, "--output", dir.appendingPathComponent("\(mode).mp4").path, "--quiet", "--stats-json", statsPath,
+                        "--engine", engine.rawValue]
             for i in images { args += ["--image", i] }
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
@@ -124,6 +125,9 @@ struct BenchCommand: ParsableCommand {
             row("first frame encoded, cold cache", String(format: "%.2f s", cold.firstFrameSeconds), "(template to frame 0 sent, fixed cost)")
             row("first frame encoded, warm cache", String(format: "%.2f s", normal.firstFrameSeconds), "(target <= 0.5 s: \(check(normal.firstFrameSeconds <= 0.5)))")
             row("peak RSS, normal \(fmt(duration)) s", mb(normal.peakRSSKB), "(target <= 400 MB: \(check(normal.peakRSSKB <= 400 * 1024)))")
+            // The plan's stock FFmpeg graph run by libavfilter, same frames and encoder: why the fast engine is the default.
+            let lavfi = try child(template, .normal, seconds: duration, engine: .libavfilter)
+            row("libavfilter engine", String(format: "%.2f s", lavfi.seconds), String(format: "%.2fx the floor, %.2fx the fast engine, peak RSS %@", lavfi.seconds / floor, lavfi.seconds / normal.seconds, mb(lavfi.peakRSSKB)))
             guard n == 0 else { continue }
             let warmStill = try still(template, cacheDirectory: layerCacheDir)
             row("still, cold cache", String(format: "%.2f s", coldStill), "(target <= 1.0 s: \(check(coldStill <= 1.0)), process start included)")

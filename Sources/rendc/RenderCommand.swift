@@ -62,6 +62,7 @@ struct JobOptions: ParsableArguments {
 }
 
 extension QualityMode: ExpressibleByArgument {}
+extension RenderEngine: ExpressibleByArgument {}
 
 struct RenderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "render", abstract: "Render one video from local files.")
@@ -76,6 +77,8 @@ struct RenderCommand: ParsableCommand {
     var quiet = false
     @Option(help: .hidden)
     var statsJson: String?
+    @Option(help: "fast (rendc's compositor, the default) or libavfilter (the plan's stock FFmpeg graph, in-process).")
+    var engine: RenderEngine = .fast
 
     func run() throws {
         let settings = try loadSettings()
@@ -85,7 +88,7 @@ struct RenderCommand: ParsableCommand {
         let request = try job.request(output: output, thumbnail: thumb)
         let clock = ContinuousClock()
         let started = clock.now
-        let result = try runRender(pipeline: pipeline, request: request, quiet: quiet)
+        let result = try runRender(pipeline: pipeline, request: request, quiet: quiet, engine: engine)
         if let statsJson {
             let d = clock.now - started
             let seconds = d / .seconds(1)
@@ -97,11 +100,11 @@ struct RenderCommand: ParsableCommand {
 
 /// Renders with a progress display: a live line on a terminal, a plain line every 10% otherwise.
 @discardableResult
-func runRender(pipeline: RenderPipeline, request: RenderRequest, quiet: Bool) throws -> RenderResult {
+func runRender(pipeline: RenderPipeline, request: RenderRequest, quiet: Bool, engine: RenderEngine = .fast) throws -> RenderResult {
     let terminal = isatty(2) != 0
     let lastDecile = LockedBox(-1)
     do {
-        let result = try pipeline.render(request, progress: { p in
+        let result = try pipeline.render(request, engine: engine, progress: { p in
             guard !quiet else { return }
             let fps = p.elapsed > 0 ? Double(p.frame) / p.elapsed : 0
             let eta = fps > 0 ? Double(p.frameCount - p.frame) / fps : 0
@@ -139,6 +142,8 @@ final class LockedBox<T: Sendable>: @unchecked Sendable {
 struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "plan", abstract: "Print the resolved plan and filter graph without rendering.")
     @OptionGroup var job: JobOptions
+    @Option(name: .customLong("emit-ffmpeg"), help: "Write graph.txt (stock FFmpeg filters), its PNG art and run.sh (ffmpeg CLI) into this folder.")
+    var emitFFmpeg: String?
     func run() throws {
         let settings = try loadSettings()
         let pipeline = settings.renderPipeline(extraTemplates: job.templateDirectories, logger: settings.logger())
@@ -149,7 +154,11 @@ struct PlanCommand: ParsableCommand {
             let took = clock.now - started
             print(plan.summary)
             print("")
-            print(plan.filterGraph.description)
+            print(plan.ffmpegGraph().script)
+            if let dir = emitFFmpeg {
+                let graph = try pipeline.exportFFmpeg(plan, to: dir)
+                printError("wrote \((dir as NSString).appendingPathComponent("graph.txt")), run.sh and \(graph.art.count) art file(s)")
+            }
             printError(String(format: "planned in %.1f ms", took / .milliseconds(1)))
         } catch {
             printError("rendc: error: \(error)")

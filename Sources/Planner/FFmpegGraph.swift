@@ -1,0 +1,501 @@
+import Foundation
+import SpecLang
+
+/// The plan as a complete filtergraph of stock FFmpeg 5.1 filters: every input has its own source (`movie`,
+/// `amovie`, `color`), so the text runs unchanged with `ffmpeg -filter_complex_script` or in-process through
+/// `avfilter_graph_parse_ptr`. It ends in two open outputs, `[vout]` and `[aout]`.
+///
+/// What stock filters cannot draw at the fast engine's fidelity is drawn by rendc's own rasterisers into PNG
+/// files that the graph reads (`art`): text (never in the graph), shapes, borders, gradients, shadows, static
+/// pictures after their fit, the pictures of each shot fitted to their cell (the graph zooms them with
+/// `zoompan`), and the frames of layers whose scale or rotation is animated (a PNG sequence).
+public struct FFmpegGraph: Sendable, Equatable {
+    /// The filtergraph text.
+    public var script: String
+    /// Files the graph reads, to be drawn before it runs (names relative to the art directory).
+    public var art: [FFmpegArt]
+}
+
+/// One generated picture the graph reads.
+public struct FFmpegArt: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// Canvas-sized: the layer drawn at its box with its shadow, static rotation and opacity (its animation
+        /// of position and opacity is applied by the graph).
+        case layer(Int)
+        /// Canvas-sized frames `frames` of a layer with animated scale or rotation, fully transformed; `name`
+        /// holds a `%05d` counted from 0.
+        case sequence(layer: Int, frames: FrameSpan)
+        /// Media layer `layer`'s input `input` fitted to cell `cell` at zoom 1, sampled for zooms up to `zoom`
+        /// (cell size times `zoom`); adjustments applied. `graph` zooms and pans it.
+        case picture(layer: Int, input: Int, cell: Int, zoom: Double)
+        /// The blurred cover copy behind a contained picture (cell-sized).
+        case blurFill(layer: Int, input: Int, cell: Int)
+        /// Canvas-sized: the media window's drop shadow, with the layer's static rotation.
+        case mediaShadow(layer: Int)
+        /// Window-sized grey: the media window's coverage (rounded corners, cell gaps).
+        case mediaMask(layer: Int)
+    }
+    public var name: String
+    public var kind: Kind
+}
+
+extension RenderPlan {
+    /// The stock-FFmpeg graph of this plan. `artDirectory` prefixes every generated file's name in the graph
+    /// ("" for names relative to the working directory, as `run.sh` uses them).
+    public func ffmpegGraph(artDirectory: String = "") -> FFmpegGraph {
+        var b = StockGraphBuilder(plan: self, directory: artDirectory)
+        b.build()
+        return FFmpegGraph(script: b.lines.joined(separator: ";\n") + "\n", art: b.art)
+    }
+}
+
+/// Writes the stock graph one chain at a time.
+struct StockGraphBuilder {
+    let plan: RenderPlan
+    let directory: String
+    var lines: [String] = []
+    var art: [FFmpegArt] = []
+    private var counter = 0
+    private var fps: Int { plan.fps }
+    private var n: Int { plan.frameCount }
+
+    init(plan: RenderPlan, directory: String) {
+        self.plan = plan
+        self.directory = directory
+    }
+
+    mutating func label(_ prefix: String) -> String {
+        counter += 1
+        return "\(prefix)\(counter)"
+    }
+
+    static func num(_ d: Double) -> String {
+        if d == d.rounded() && abs(d) < 1e9 { return String(Int(d)) }
+        var s = String(format: "%.6f", d)
+        while s.hasSuffix("0") { s.removeLast() }
+        return s
+    }
+    func num(_ d: Double) -> String { Self.num(d) }
+
+    /// `name=k=v:k=v` with each value escaped for the option parser and then for the graph parser.
+    static func filter(_ name: String, _ args: [(String, String)]) -> String {
+        args.isEmpty ? name : name + "=" + args.map { "\($0.0)=\(escape($0.1))" }.joined(separator: ":")
+    }
+
+    /// Escapes an option value twice: for the option parser (`\\ ' :`), then for the graph parser
+    /// (`\\ ' [ ] , ;`); whitespace is escaped at both levels so that none is trimmed. Any file name survives.
+    static func escape(_ value: String) -> String {
+        func esc(_ s: String, _ special: Set<Character>) -> String {
+            var out = ""
+            for c in s {
+                if special.contains(c) || c.isWhitespace { out.append("\\") }
+                out.append(c)
+            }
+            return out
+        }
+        return esc(esc(value, ["\\", "'", ":"]), ["\\", "'", "[", "]", ",", ";"])
+    }
+
+    mutating func add(_ inputs: [String], _ chain: [String], _ output: String) {
+        lines.append(inputs.map { "[\($0)]" }.joined() + chain.joined(separator: ",") + "[\(output)]")
+    }
+
+    /// A still PNG as a stream of `count` frames starting at output frame `start`, converted to YUV (with
+    /// alpha unless `opaque`) with the encoder's BT.709 matrix.
+    /// With `gray`, the PNG's alpha as a grey stream (a mask for `alphamerge`).
+    func still(_ name: String, start: Int, count: Int, opaque: Bool = false, gray: Bool = false) -> [String] {
+        [Self.filter("movie", [("filename", directory + name), ("f", "png_pipe")]),
+         gray ? Self.filter("format", [("pix_fmts", "rgba")]) : Self.filter("scale", [("out_color_matrix", "bt709"), ("out_range", "tv")]),
+         gray ? Self.filter("extractplanes", [("planes", "a")]) : Self.filter("format", [("pix_fmts", opaque ? "yuv420p" : "yuva420p")]),
+         // One frame more than shown: an overlay input that ends on the main input's last frame may drop it.
+         Self.filter("loop", [("loop", "\(max(0, count))"), ("size", "1"), ("start", "0")]),
+         Self.filter("setpts", [("expr", "(N+\(start))/(\(fps)*TB)")])]
+    }
+
+    /// `between(t, ...)` over the layer's visible spans (frame f shows at f/fps).
+    func enable(_ spans: [FrameSpan], variable: String = "t") -> String? {
+        if spans == [FrameSpan(0, n)] { return nil }
+        if spans.isEmpty { return "0" }
+        return spans.map { "between(\(variable),\(num((Double($0.start) - 0.5) / Double(fps))),\(num((Double($0.end) - 0.5) / Double(fps))))" }.joined(separator: "+")
+    }
+
+    // MARK: Expressions
+
+    /// `easing` applied to the expression `u` (0...1), which is evaluated once (stored in register `reg`).
+    func eased(_ easing: Easing, _ u: String, reg: Int) -> String {
+        let r = "ld(\(reg))"
+        let body: String
+        switch easing {
+        case .linear: body = r
+        case .easeIn: body = "\(r)*\(r)*\(r)"
+        case .easeOut: body = "1-(1-\(r))*(1-\(r))*(1-\(r))"
+        case .easeInOut: body = "\(r)*\(r)*(3-2*\(r))"
+        case .cubicBezier:
+            // No closed form: a table of the curve at 1/256 steps, piecewise linear between entries.
+            var e = "1"
+            let steps = 32
+            for k in stride(from: steps - 1, through: 0, by: -1) {
+                let u0 = Double(k) / Double(steps), u1 = Double(k + 1) / Double(steps)
+                let y0 = easing.apply(u0), y1 = easing.apply(u1)
+                e = "if(lt(\(r),\(num(u1))),\(num(y0))+(\(r)-\(num(u0)))*\(num((y1 - y0) * Double(steps))),\(e))"
+            }
+            body = e
+        }
+        return "st(\(reg),clip(\(u),0,1));\(body)"
+    }
+
+    /// The value of `track` at time `time` (an expression in seconds), the fast engine's `AnimationTrack.value`.
+    func value(_ track: AnimationTrack, time t: String, reg: Int) -> String {
+        guard let first = track.keys.first else { return track.property == .scale || track.property == .opacity ? "1" : "0" }
+        var e = num(track.keys[track.keys.count - 1].value)
+        for (a, b) in zip(track.keys, track.keys.dropFirst()).reversed() {
+            let seg: String
+            if b.time > a.time {
+                let u = "(\(t)-\(num(a.time)))/\(num(b.time - a.time))"
+                seg = "\(num(a.value))+\(num(b.value - a.value))*(\(eased(b.easing, u, reg: reg)))"
+            } else {
+                seg = num(b.value)
+            }
+            e = "if(lt(\(t),\(num(b.time))),\(seg),\(e))"
+        }
+        return "if(lte(\(t),\(num(first.time))),\(num(first.value)),\(e))"
+    }
+
+    /// Sum (x, y) or product (opacity) of a layer's tracks of `property` at time `t`, each only inside its span.
+    func animated(_ layer: LayerPlan, _ property: AnimatedProperty, time t: String) -> String? {
+        let tracks = layer.animation.filter { $0.property == property }
+        guard !tracks.isEmpty else { return nil }
+        let neutral = property == .opacity || property == .scale ? "1" : "0"
+        let terms = tracks.enumerated().map { i, track in
+            "if(between(\(t),\(num((Double(track.span.start) - 0.5) / Double(fps))),\(num((Double(track.span.end) - 0.5) / Double(fps)))),\(value(track, time: t, reg: i % 8)),\(neutral))"
+        }
+        return terms.joined(separator: property == .opacity ? "*" : "+")
+    }
+
+    // MARK: The graph
+
+    mutating func build() {
+        let full = FrameSpan(0, n)
+        var layers = plan.layers[...]
+        var base = "black"
+        if let l = layers.first, case .color(.solid(let c)) = l.content, c.a == 255, l.box == Rect(x: 0, y: 0, width: plan.width, height: plan.height),
+           l.isStatic, l.visible == [full], l.opacity == 1 {
+            base = "0x" + String(c.hex.dropFirst().prefix(6))
+            layers = layers.dropFirst()
+        }
+        var main = "base"
+        add([], [Self.filter("color", [("c", base), ("s", "\(plan.width)x\(plan.height)"), ("r", "\(fps)"), ("d", num((Double(n) + 0.5) / Double(fps)))]),
+                 Self.filter("format", [("pix_fmts", "yuv420p")])], main)
+        for layer in layers {
+            switch layer.content {
+            case .video(let v): main = video(layer, v, over: main)
+            case .media(let m): main = media(layer, m, over: main)
+            default: main = sprite(layer, over: main)
+            }
+        }
+        add([main], [Self.filter("trim", [("end_frame", "\(n)")]), Self.filter("format", [("pix_fmts", "yuv420p")])], "vout")
+
+        // Audio: the plan's audio graph exactly as the fast engine runs it (music piece or loop, fades, voice-over
+        // and ducking, loudness gain and limiter), each file read by amovie, in AAC-sized frames (the CLI does not
+        // resize them).
+        let audio = plan.audioGraph
+        var text = audio.text
+        for (k, input) in audio.inputs.enumerated() {
+            lines.append(Self.filter("amovie", [("filename", input.path)]) + "[ain\(k)]")
+            text = text.replacingOccurrences(of: "[\(input.label)]", with: "[ain\(k)]")
+        }
+        lines.append(text.replacingOccurrences(of: "[aout]", with: "[apre]"))
+        lines.append("[apre]" + Self.filter("asetnsamples", [("n", "1024"), ("p", "0")]) + "[aout]")
+    }
+
+    /// An art layer: one canvas-sized PNG overlaid in its visible frames, moved by its x/y animation and faded by
+    /// its opacity animation; a PNG sequence where scale or rotation move.
+    mutating func sprite(_ layer: LayerPlan, over main: String) -> String {
+        let name = "layer\(layer.index).png"
+        art.append(FFmpegArt(name: name, kind: .layer(layer.index)))
+        let heavy = layer.animation.contains { $0.property == .scale || $0.property == .rotation }
+        var seq: FrameSpan?
+        if heavy {
+            let spans = layer.animation.map(\.span)
+            var s = FrameSpan(max(0, spans.map(\.start).min()!), min(n, spans.map(\.end).max()!))
+            let vis = layer.visible.filter { $0.end > s.start && $0.start < s.end }
+            s = FrameSpan(max(s.start, vis.map(\.start).min() ?? s.start), min(s.end, vis.map(\.end).max() ?? s.start))
+            if s.count > 0 { seq = s }
+        }
+        // The static picture, in the visible frames outside the sequence.
+        var spans = layer.visible
+        if let s = seq {
+            spans = spans.flatMap { v -> [FrameSpan] in
+                [FrameSpan(v.start, min(v.end, s.start)), FrameSpan(max(v.start, s.end), v.end)].filter { $0.count > 0 }
+            }
+        }
+        var out = main
+        if !spans.isEmpty {
+            let s = label("s")
+            var chain = still(name, start: 0, count: n)
+            if !heavy, let o = animated(layer, .opacity, time: "T") {
+                chain.append(Self.filter("geq", [("lum", "lum(X,Y)"), ("cb", "cb(X,Y)"), ("cr", "cr(X,Y)"), ("a", "alpha(X,Y)*clip(\(o),0,1)")]))
+            }
+            add([], chain, s)
+            var args: [(String, String)] = [("x", heavy ? "0" : (animated(layer, .x, time: "t").map { "2*round((\($0))/2)" } ?? "0")),
+                                            ("y", heavy ? "0" : (animated(layer, .y, time: "t").map { "2*round((\($0))/2)" } ?? "0")), ("eof_action", "pass")]
+            if let e = enable(spans) { args.append(("enable", e)) }
+            out = label("m")
+            add([main, s], [Self.filter("overlay", args)], out)
+        }
+        if let s = seq {
+            let pattern = "layer\(layer.index)-%05d.png"
+            art.append(FFmpegArt(name: pattern, kind: .sequence(layer: layer.index, frames: s)))
+            let q = label("q")
+            add([], [Self.filter("movie", [("filename", directory.replacingOccurrences(of: "%", with: "%%") + pattern), ("f", "image2")]),
+                     Self.filter("scale", [("out_color_matrix", "bt709"), ("out_range", "tv")]), Self.filter("format", [("pix_fmts", "yuva420p")]),
+                     Self.filter("setpts", [("expr", "(N+\(s.start))/(\(fps)*TB)")])], q)
+            let o = label("m")
+            add([out, q], [Self.filter("overlay", [("x", "0"), ("y", "0"), ("eof_action", "pass"), ("enable", enable([s]) ?? "1")])], o)
+            out = o
+        }
+        return out
+    }
+
+    /// A clip: fitted to its box; a full-canvas clip in the static bottom is blended in RGB (screen and add mean
+    /// what they do in an editor), any other is overlaid.
+    mutating func video(_ layer: LayerPlan, _ v: VideoPlan, over main: String) -> String {
+        let b = layer.box
+        var chain = [Self.filter("movie", [("filename", v.source.path)] + (v.animated && v.loop ? [("loop", "0")] : []))]
+        chain.append(Self.filter("setpts", [("expr", "N/(FRAME_RATE*TB)")]))
+        if !v.animated {
+            chain += [Self.filter("trim", [("end_frame", "1")]), Self.filter("loop", [("loop", "-1"), ("size", "1")]), Self.filter("setpts", [("expr", "N/(\(fps)*TB)")])]
+        } else {
+            if !v.loop { chain.append(Self.filter("tpad", [("stop", "-1"), ("stop_mode", "clone")])) }
+            chain.append(Self.filter("fps", [("fps", "\(fps)"), ("round", "down")]))
+        }
+        chain.append(Self.filter("trim", [("end_frame", "\(n + 1)")]))
+        if v.fit == .cover {
+            chain += [Self.filter("scale", [("w", "\(b.width)"), ("h", "\(b.height)"), ("force_original_aspect_ratio", "increase")]),
+                      Self.filter("crop", [("w", "\(b.width)"), ("h", "\(b.height)")])]
+        } else {
+            chain += [Self.filter("scale", [("w", "\(b.width)"), ("h", "\(b.height)"), ("force_original_aspect_ratio", "decrease")]),
+                      Self.filter("format", [("pix_fmts", "yuva420p")]),
+                      Self.filter("pad", [("w", "\(b.width)"), ("h", "\(b.height)"), ("x", "(ow-iw)/2"), ("y", "(oh-ih)/2"), ("color", "black@0")])]
+        }
+        let full = layer.box == Rect(x: 0, y: 0, width: plan.width, height: plan.height) && layer.isStatic && layer.rotation == 0
+            && layer.visible == [FrameSpan(0, n)] && v.fit == .cover
+        let vs = label("v")
+        if full {
+            chain += [Self.filter("scale", [("out_color_matrix", "bt709"), ("out_range", "pc")]), Self.filter("format", [("pix_fmts", "gbrp")])]
+            add([], chain, vs)
+            let under = label("g")
+            add([main], [Self.filter("scale", [("in_color_matrix", "bt709"), ("in_range", "tv")]), Self.filter("format", [("pix_fmts", "gbrp")])], under)
+            let out = label("m")
+            let mode = v.blend == .screen ? "screen" : (v.blend == .add ? "addition" : "normal")
+            // blend: result = top + (mode(top, bottom) - top) * opacity; normal: top * opacity + bottom * (1 - opacity).
+            let inputs = v.blend == .normal ? [vs, under] : [under, vs]
+            add(inputs, [Self.filter("blend", [("all_mode", mode), ("all_opacity", num(layer.opacity)), ("shortest", "1")]),
+                         Self.filter("scale", [("out_color_matrix", "bt709"), ("out_range", "tv")]), Self.filter("format", [("pix_fmts", "yuv420p")])], out)
+            return out
+        }
+        chain.append(Self.filter("format", [("pix_fmts", "yuva420p")]))
+        if layer.opacity < 1 { chain.append(Self.filter("lutyuv", [("a", "val*\(num(layer.opacity))")])) }
+        add([], chain, vs)
+        return place(layer, stream: vs, size: (b.width, b.height), at: (b.x, b.y), over: main)
+    }
+
+    /// Overlays a layer-sized stream whose top-left is at `at` through the layer's rotation (about its pivot),
+    /// animated position and visible frames.
+    mutating func place(_ layer: LayerPlan, stream: String, size: (Int, Int), at: (Int, Int), over main: String) -> String {
+        var s = stream
+        var origin = at
+        let rotations = layer.animation.contains { $0.property == .rotation }
+        if layer.rotation.truncatingRemainder(dividingBy: 360) != 0 || rotations {
+            // Pad so the pivot is the middle, then rotate about the middle.
+            let px = Int(layer.pivot.x.rounded()), py = Int(layer.pivot.y.rounded())
+            let hw = max(px - at.0, at.0 + size.0 - px, 1), hh = max(py - at.1, at.1 + size.1 - py, 1)
+            let side = Int((Double(4 * hw * hw + 4 * hh * hh)).squareRoot().rounded(.up)) + 2 & ~1
+            let angle = num(layer.rotation) + (animated(layer, .rotation, time: "t").map { "+(\($0))" } ?? "")
+            let r = label("r")
+            add([s], [Self.filter("pad", [("w", "\(2 * hw)"), ("h", "\(2 * hh)"), ("x", "\(hw - (px - at.0))"), ("y", "\(hh - (py - at.1))"), ("color", "black@0")]),
+                      Self.filter("rotate", [("a", "(\(angle))*PI/180"), ("ow", "\(side)"), ("oh", "\(side)"), ("c", "none")])], r)
+            s = r
+            origin = (px - side / 2, py - side / 2)
+        }
+        if let o = animated(layer, .opacity, time: "T") {
+            let g = label("o")
+            add([s], [Self.filter("geq", [("lum", "lum(X,Y)"), ("cb", "cb(X,Y)"), ("cr", "cr(X,Y)"), ("a", "alpha(X,Y)*clip(\(o),0,1)")])], g)
+            s = g
+        }
+        // overlay floors positions to even pixels in 4:2:0: round a moving offset to the nearest even pixel instead.
+        let dx = animated(layer, .x, time: "t").map { "+2*round((\($0))/2)" } ?? ""
+        let dy = animated(layer, .y, time: "t").map { "+2*round((\($0))/2)" } ?? ""
+        var args: [(String, String)] = [("x", "\(origin.0)\(dx)"), ("y", "\(origin.1)\(dy)"), ("eof_action", "pass")]
+        if let e = enable(layer.visible) { args.append(("enable", e)) }
+        let out = label("m")
+        add([main, s], [Self.filter("overlay", args)], out)
+        return out
+    }
+
+    /// The job's pictures: each shot's cells zoomed by `zoompan` from a cell-fitted PNG, put together in a
+    /// window-sized stream with the transitions between shots, then placed like any layer.
+    mutating func media(_ layer: LayerPlan, _ m: MediaPlan, over main: String) -> String {
+        let w = m.window
+        var win = label("w")
+        add([], [Self.filter("color", [("c", "black@0"), ("s", "\(w.width)x\(w.height)"), ("r", "\(fps)"), ("d", num((Double(n) + 0.5) / Double(fps)))]),
+                 Self.filter("format", [("pix_fmts", "yuva420p")]), Self.filter("trim", [("end_frame", "\(n)")])], win)
+        let zoomTransition = m.transitions.contains { $0.kind == .zoom }
+        // The largest zoom each (input, cell) is shown at.
+        var zooms: [String: Double] = [:]
+        for shot in m.shots {
+            for c in m.cells.indices where m.inputs[shot.images[c]].kind == .picture {
+                let key = "\(shot.images[c])-\(c)"
+                zooms[key] = max(zooms[key] ?? 1, shot.motions[c].maxZoom * (zoomTransition ? 1.25 : 1))
+            }
+        }
+        var named: Set<String> = []
+        for (i, shot) in m.shots.enumerated() {
+            let tin = m.transitions.first { $0.from == i - 1 && $0.frames.count > 0 }
+            let tout = m.transitions.first { $0.from == i && $0.frames.count > 0 }
+            func switchFrame(_ t: TransitionPlan) -> Int { t.frames.start + t.frames.count / 2 }
+            var a = shot.startFrame, e = shot.endFrame
+            if let t = tin { a = t.kind == .cut ? switchFrame(t) : min(a, t.frames.start) }
+            if let t = tout { e = t.kind == .cut ? switchFrame(t) : max(e, t.frames.end) }
+            a = max(0, a); e = min(n, e)
+            guard e > a else { continue }
+            let count = e - a
+            let shown = enable([FrameSpan(a, e)]) ?? "1"
+            // Progress of a transition at output time t (frames f = t * fps), as the fast engine computes it.
+            func progress(_ t: TransitionPlan, time: String) -> String {
+                "clip((\(time)*\(fps)-\(t.frames.start)+0.5)/\(t.frames.count),0,1)"
+            }
+            for (c, cell) in m.cells.enumerated() {
+                let input = shot.images[c]
+                let r = cell.rect
+                var chain: [String]
+                if m.inputs[input].kind == .clip {
+                    chain = [Self.filter("movie", [("filename", m.inputs[input].path), ("loop", "0")]),
+                             Self.filter("setpts", [("expr", "N/(FRAME_RATE*TB)")]), Self.filter("fps", [("fps", "\(fps)"), ("round", "down")]),
+                             Self.filter("trim", [("end_frame", "\(count + 1)")]),
+                             Self.filter("scale", [("w", "\(r.width)"), ("h", "\(r.height)"), ("force_original_aspect_ratio", cell.fit == .cover ? "increase" : "decrease")]),
+                             Self.filter("format", [("pix_fmts", "yuva420p")])]
+                    chain.append(cell.fit == .cover ? Self.filter("crop", [("w", "\(r.width)"), ("h", "\(r.height)")])
+                                 : Self.filter("pad", [("w", "\(r.width)"), ("h", "\(r.height)"), ("x", "(ow-iw)/2"), ("y", "(oh-ih)/2"), ("color", "black@0")]))
+                    chain.append(Self.filter("setpts", [("expr", "PTS-STARTPTS+\(a)/(\(fps)*TB)")]))
+                } else {
+                    let zoom = zooms["\(input)-\(c)"] ?? 1
+                    let name = "media\(layer.index)-input\(input)-cell\(c).png"
+                    if named.insert(name).inserted { art.append(FFmpegArt(name: name, kind: .picture(layer: layer.index, input: input, cell: c, zoom: zoom))) }
+                    let mo = shot.motions[c]
+                    let f = "(on+\(a))"
+                    let p = shot.frameCount > 1 ? "(\(f)-\(shot.startFrame))/\(shot.frameCount - 1)" : "0"
+                    var z = "\(num(mo.zoomFrom))+\(num(mo.zoomTo - mo.zoomFrom))*(\(eased(mo.easing, p, reg: 0)))"
+                    if let t = tout, t.kind == .zoom { z = "(\(z))*(1+0.25*\(progress(t, time: "\(f)/\(fps)")))" }
+                    let cx = "(\(num(mo.panFrom.x))+\(num(mo.panTo.x - mo.panFrom.x))*(\(eased(mo.easing, p, reg: 1))))"
+                    let cy = "(\(num(mo.panFrom.y))+\(num(mo.panTo.y - mo.panFrom.y))*(\(eased(mo.easing, p, reg: 1))))"
+                    let contain = cell.fit == .contain
+                    chain = still(name, start: 0, count: count + 1, opaque: !contain)
+                    chain.removeLast()
+                    chain.append(Self.filter("setpts", [("expr", "N/(\(fps)*TB)")]))
+                    chain.append(Self.filter("zoompan", [
+                        ("z", z), ("x", "clip(\(cx)*iw-iw/zoom/2,0,iw-iw/zoom)"), ("y", "clip(\(cy)*ih-ih/zoom/2,0,ih-ih/zoom)"),
+                        ("d", "1"), ("s", "\(r.width)x\(r.height)"), ("fps", "\(fps)"),
+                    ]))
+                    chain.append(Self.filter("format", [("pix_fmts", "yuva420p")]))
+                    chain.append(Self.filter("setpts", [("expr", "PTS+\(a)/(\(fps)*TB)")]))
+                }
+                // The incoming transition's alpha.
+                if let t = tin {
+                    switch t.kind {
+                    case .crossfade, .zoom:
+                        chain.append(Self.filter("fade", [("t", "in"), ("st", num((Double(t.frames.start) - 0.5) / Double(fps))), ("d", num(Double(t.frames.count) / Double(fps))), ("alpha", "1")]))
+                    case .wipeLeft, .wipeRight, .wipeUp, .wipeDown:
+                        let pr = progress(t, time: "T")
+                        let cond: String
+                        switch t.kind {
+                        case .wipeLeft: cond = "gte(X+\(r.x),\(w.width)-round(\(pr)*\(w.width)))"
+                        case .wipeRight: cond = "lt(X+\(r.x),round(\(pr)*\(w.width)))"
+                        case .wipeUp: cond = "gte(Y+\(r.y),\(w.height)-round(\(pr)*\(w.height)))"
+                        default: cond = "lt(Y+\(r.y),round(\(pr)*\(w.height)))"
+                        }
+                        chain.append(Self.filter("geq", [("lum", "lum(X,Y)"), ("cb", "cb(X,Y)"), ("cr", "cr(X,Y)"), ("a", "alpha(X,Y)*\(cond)")]))
+                    default: break
+                    }
+                }
+                let cs = label("c")
+                add([], chain, cs)
+                // Contained pictures: the fill behind them first.
+                if cell.fit == .contain, m.inputs[input].kind == .picture {
+                    var fill: [String]?
+                    switch cell.fill {
+                    case .blur:
+                        let name = "media\(layer.index)-input\(input)-cell\(c)-fill.png"
+                        if named.insert(name).inserted { art.append(FFmpegArt(name: name, kind: .blurFill(layer: layer.index, input: input, cell: c))) }
+                        fill = still(name, start: a, count: count, opaque: true)
+                    case .color(let col):
+                        fill = [Self.filter("color", [("c", "0x" + String(col.hex.dropFirst().prefix(6))), ("s", "\(r.width)x\(r.height)"), ("r", "\(fps)"), ("d", num(Double(e) / Double(fps) + 0.5))]),
+                                Self.filter("trim", [("start_frame", "\(a)"), ("end_frame", "\(e)")]), Self.filter("format", [("pix_fmts", "yuva420p")])]
+                    case .none: fill = nil
+                    }
+                    if var fill {
+                        if let t = tin, t.kind == .crossfade || t.kind == .zoom {
+                            fill.append(Self.filter("fade", [("t", "in"), ("st", num((Double(t.frames.start) - 0.5) / Double(fps))), ("d", num(Double(t.frames.count) / Double(fps))), ("alpha", "1")]))
+                        }
+                        let fl = label("f")
+                        add([], fill, fl)
+                        let o = label("w")
+                        add([win, fl], [Self.filter("overlay", [("x", xExpr(r, w, tin, tout)), ("y", yExpr(r, w, tin, tout)), ("eof_action", "pass"), ("enable", shown)])], o)
+                        win = o
+                    }
+                }
+                let o = label("w")
+                add([win, cs], [Self.filter("overlay", [("x", xExpr(r, w, tin, tout)), ("y", yExpr(r, w, tin, tout)), ("eof_action", "pass"), ("enable", shown)])], o)
+                win = o
+            }
+        }
+        if layer.radius > 0 {
+            let name = "media\(layer.index)-mask.png"
+            art.append(FFmpegArt(name: name, kind: .mediaMask(layer: layer.index)))
+            let mk = label("k")
+            add([], still(name, start: 0, count: n, gray: true), mk)
+            let o = label("w")
+            add([win, mk], ["alphamerge"], o)
+            win = o
+        }
+        if layer.opacity < 1 {
+            let o = label("w")
+            add([win], [Self.filter("lutyuv", [("a", "val*\(num(layer.opacity))")])], o)
+            win = o
+        }
+        var under = main
+        if layer.shadow != nil {
+            let name = "media\(layer.index)-shadow.png"
+            art.append(FFmpegArt(name: name, kind: .mediaShadow(layer: layer.index)))
+            let sh = label("s")
+            add([], still(name, start: 0, count: n), sh)
+            var args: [(String, String)] = [("x", animated(layer, .x, time: "t").map { "2*round((\($0))/2)" } ?? "0"),
+                                            ("y", animated(layer, .y, time: "t").map { "2*round((\($0))/2)" } ?? "0"), ("eof_action", "pass")]
+            if let e = enable(layer.visible) { args.append(("enable", e)) }
+            under = label("m")
+            add([main, sh], [Self.filter("overlay", args)], under)
+        }
+        return place(layer, stream: win, size: (w.width, w.height), at: (w.x, w.y), over: under)
+    }
+
+    /// A cell's x in the window: slides move the outgoing shot out and the incoming one in by whole window widths.
+    func xExpr(_ r: Rect, _ w: Rect, _ tin: TransitionPlan?, _ tout: TransitionPlan?) -> String {
+        var e = "\(r.x)"
+        func p(_ t: TransitionPlan) -> String { "clip((t*\(fps)-\(t.frames.start)+0.5)/\(t.frames.count),0,1)" }
+        if let t = tin, t.kind == .slideLeft { e += "+\(w.width)-round(\(p(t))*\(w.width))" }
+        if let t = tin, t.kind == .slideRight { e += "-\(w.width)+round(\(p(t))*\(w.width))" }
+        if let t = tout, t.kind == .slideLeft { e += "-round(\(p(t))*\(w.width))" }
+        if let t = tout, t.kind == .slideRight { e += "+round(\(p(t))*\(w.width))" }
+        return e
+    }
+
+    func yExpr(_ r: Rect, _ w: Rect, _ tin: TransitionPlan?, _ tout: TransitionPlan?) -> String {
+        var e = "\(r.y)"
+        func p(_ t: TransitionPlan) -> String { "clip((t*\(fps)-\(t.frames.start)+0.5)/\(t.frames.count),0,1)" }
+        if let t = tin, t.kind == .slideUp { e += "+\(w.height)-round(\(p(t))*\(w.height))" }
+        if let t = tin, t.kind == .slideDown { e += "-\(w.height)+round(\(p(t))*\(w.height))" }
+        if let t = tout, t.kind == .slideUp { e += "-round(\(p(t))*\(w.height))" }
+        if let t = tout, t.kind == .slideDown { e += "+round(\(p(t))*\(w.height))" }
+        return e
+    }
+}
