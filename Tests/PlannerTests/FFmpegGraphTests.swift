@@ -36,7 +36,7 @@ import Testing
         let line = script.split(separator: ";\n").first { $0.hasPrefix("amovie=") }!
         // The graph parser reads the filter's arguments up to an unescaped [ ] , ; ...
         let (args, rest) = Self.token(line.dropFirst("amovie=".count), ["[", "]", ",", ";"])
-        #expect(rest.hasPrefix(","), "the file name ended the filter early: \(rest.prefix(20))")
+        #expect(rest == "[ain0]", "the file name ended the filter early: \(rest.prefix(20))")
         // ... then the option parser reads `filename=` up to an unescaped ':'.
         #expect(args.hasPrefix("filename="))
         let (value, after) = Self.token(args.dropFirst("filename=".count)[...], [":"])
