@@ -2,11 +2,12 @@ import Foundation
 import LibAV
 import Planner
 
-/// Measurements for `rendc bench`: the compositor alone, and the encoder alone on the very same frames.
+/// Measurements for `rendc bench`: the compositor alone, and the encoder alone on the very same frames. Package
+/// access: this package's bench uses them; they are not the library's API.
 extension FilterGraphRenderer {
     /// Composes every frame of the plan into a raw YUV 4:2:0 file (for the encode floor) and returns the seconds
     /// the composition took (file writing excluded as far as the clock allows).
-    public func composeAll(rawPath: String?) throws -> Double {
+    package func composeAll(rawPath: String?) throws -> Double {
         let frame = try Frame.video(width: plan.width, height: plan.height)
         let handle: FileHandle?
         if let rawPath {
@@ -42,7 +43,7 @@ extension FilterGraphRenderer {
     /// The encode floor: encodes the frames in `rawPath` (written by `composeAll`) with the plan's encoder settings
     /// into `output`, audio as silence, and returns the wall seconds. Reading the file is included (it is in the
     /// page cache right after `composeAll`), which only makes the floor slower, never flattering the render.
-    public static func encodeFloor(plan: RenderPlan, rawPath: String, output: String) throws -> Double {
+    package static func encodeFloor(plan: RenderPlan, rawPath: String, output: String) throws -> Double {
         var silent = plan
         silent.audio = nil
         let clock = ContinuousClock()
