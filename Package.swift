@@ -190,29 +190,57 @@ let package = Package(
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "SpecLang", "RendcTestSupport"]),
         .testTarget(
             name: "RenderTests",
-            dependencies: ["RenderPipeline", "FilterGraphBackend", "Planner", "SpecLang", "RendcTestSupport", "RenderKernels", "RasterImage", "LayerCache", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "RenderPipeline", "FilterGraphBackend", "Planner", "SpecLang", "RendcTestSupport", "RenderKernels", "RasterImage", "LayerCache",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "CaptionTextTests",
             dependencies: ["CaptionText", "SpecLang", "RasterImage", "FilterGraphBackend", "RendcTestSupport"]
         ),
         .testTarget(name: "BeatTrackingTests", dependencies: ["BeatTracking", "RendcTestSupport"]),
-        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "RendcTestSupport", .product(name: "Logging", package: "swift-log"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")]),
-        .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "RendcTestSupport", .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "AsyncHTTPClient", package: "async-http-client")]),
-        .testTarget(name: "RendcSettingsTests", dependencies: ["RendcSettings", "JobAPI", "JobQueue", "ObjectStorage", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(
+            name: "WebhooksTests",
+            dependencies: [
+                "Webhooks", "RendcTestSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
+        .testTarget(
+            name: "ObjectStorageTests",
+            dependencies: [
+                "ObjectStorage", "RendcTestSupport", .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]),
+        .testTarget(
+            name: "RendcSettingsTests",
+            dependencies: ["RendcSettings", "JobAPI", "JobQueue", "ObjectStorage", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "JobServiceTests",
-            dependencies: ["JobQueue", "JobWorker", "ObjectStorage", "RenderPipeline", "RendcTestSupport", "QueueTestSupport", "Webhooks", .product(name: "Logging", package: "swift-log"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird")]
+            dependencies: [
+                "JobQueue", "JobWorker", "ObjectStorage", "RenderPipeline", "RendcTestSupport", "QueueTestSupport", "Webhooks",
+                .product(name: "Logging", package: "swift-log"), .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
         .testTarget(
             name: "JobAPITests",
-            dependencies: ["JobAPI", "JobQueue", "JobWorker", "ObjectStorage", "RenderPipeline", "RendcTestSupport", "QueueTestSupport",
-                           "Webhooks", "Planner", "SpecLang", "LibAV", "MediaFormats", "FilterGraphBackend", .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Yams", package: "Yams")]
+            dependencies: [
+                "JobAPI", "JobQueue", "JobWorker", "ObjectStorage", "RenderPipeline", "RendcTestSupport", "QueueTestSupport",
+                "Webhooks", "Planner", "SpecLang", "LibAV", "MediaFormats", "FilterGraphBackend", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Yams", package: "Yams"),
+            ]
         ),
         // Drives Debian's Chromium with Python Playwright against the studio and the /admin dashboard (Tests/Browser).
         .testTarget(
             name: "BrowserTests",
-            dependencies: ["Studio", "JobAPI", "JobQueue", "ObjectStorage", "RenderPipeline", "RendcTestSupport", "QueueTestSupport", .product(name: "Logging", package: "swift-log"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+            dependencies: [
+                "Studio", "JobAPI", "JobQueue", "ObjectStorage", "RenderPipeline", "RendcTestSupport", "QueueTestSupport",
+                .product(name: "Logging", package: "swift-log"), .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
     ]
 )

@@ -77,7 +77,8 @@ package struct AudioDecoder: Sendable {
             if !reachedCap, input.durationIsExact, declared - decodedSeconds > max(1.0, 0.05 * declared) {
                 throw BeatTrackingError(
                     .truncated, path: path,
-                    "the file is truncated: it declares \(formatSeconds(declared)) of audio but only \(formatSeconds(decodedSeconds)) could be decoded")
+                    "the file is truncated: it declares \(formatSeconds(declared)) of audio but only \(formatSeconds(decodedSeconds)) could be decoded"
+                )
             }
             trackDuration = reachedCap ? declared : max(declared, decodedSeconds)
         } else if reachedCap {
@@ -124,7 +125,6 @@ func formatSeconds(_ seconds: Double) -> String {
     let rounded = (seconds * 100).rounded() / 100
     return "\(rounded) s"
 }
-
 
 func fileExists(_ path: String, isDirectory: inout Bool) -> Bool {
     var directory: ObjCBool = false

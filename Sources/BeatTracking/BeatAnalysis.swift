@@ -19,8 +19,10 @@ public struct BeatAnalysis: Sendable, Equatable, Codable {
     /// True when the beats cover only part of the track: outside `reliableSpans` there are no beats to cut on.
     public var isPartial: Bool { !beats.isEmpty && confidence < BeatTracker.minimumConfidence }
 
-    public init(tempo: Double, confidence: Double, beats: [Double], analysedDuration: Double, trackDuration: Double,
-                reliableSpans: [ClosedRange<Double>] = []) {
+    public init(
+        tempo: Double, confidence: Double, beats: [Double], analysedDuration: Double, trackDuration: Double,
+        reliableSpans: [ClosedRange<Double>] = []
+    ) {
         self.reliableSpans = reliableSpans
         self.tempo = tempo
         self.confidence = confidence

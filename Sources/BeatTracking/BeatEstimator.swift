@@ -214,7 +214,8 @@ package struct BeatEstimator: Sendable {
         }
         func level(_ p: Double, periods: [Double]?) -> Level {
             // 3. Ellis' dynamic programme at this level.
-            let raw = decoder == .barPointer
+            let raw =
+                decoder == .barPointer
                 ? barPointer(trackingEnv, periods: periods, period: p)
                 : dynamicProgram(localScore, periods: periods, period: p)
             var tracked = raw
@@ -225,9 +226,11 @@ package struct BeatEstimator: Sendable {
             // Onsets between the beats that carry no bass (chords on the off-beat) do not make a faster pulse.
             let lowRatio = low.isEmpty ? 1 : subdivisionStrength(low, beats: tracked)
             let score = levelScore(full, beats: tracked, period: p, acf: acf, frameRate: frameRate)
-            debugLog?("candidate bpm \(60 * frameRate / p) variable \(periods != nil) beats \(tracked.count) ratio \(ratio) low \(lowRatio) score \(score)")
-            return Level(period: p, periods: periods, beats: tracked, ratio: ratio, lowRatio: lowRatio, score: score,
-                         bassPhase: tracked != raw)
+            debugLog?(
+                "candidate bpm \(60 * frameRate / p) variable \(periods != nil) beats \(tracked.count) ratio \(ratio) low \(lowRatio) score \(score)")
+            return Level(
+                period: p, periods: periods, beats: tracked, ratio: ratio, lowRatio: lowRatio, score: score,
+                bassPhase: tracked != raw)
         }
         var chosen: Level
         switch metricalSelection {
@@ -274,7 +277,8 @@ package struct BeatEstimator: Sendable {
                     debugLog?("thirds at \(slowTempo): \(thirds) low \(lowThirds) vs halves \(current.ratio)")
                     if thirds >= ternaryRatio && thirds > ternaryPreference * current.ratio && lowThirds >= bassSubdivisionRatio {
                         if let faster = candidate(factor / 3),
-                           60 * frameRate / faster.period <= fastPulseTempo || faster.ratio < fastPulseSubdivision {
+                            60 * frameRate / faster.period <= fastPulseTempo || faster.ratio < fastPulseSubdivision
+                        {
                             factor /= 3
                             current = faster
                             continue ascent
@@ -283,14 +287,16 @@ package struct BeatEstimator: Sendable {
                         // two thirds of this period), when nothing sits halfway between this level's beats and the
                         // bass plays on the thirds (a bass on the beat under triplets keeps the slower pulse).
                         if ternaryPairs && current.ratio < subdivisionRatio && lowThirds >= pairsBassRatio, let faster = candidate(factor * 2 / 3),
-                           60 * frameRate / faster.period <= fastPulseTempo || faster.ratio < fastPulseSubdivision {
+                            60 * frameRate / faster.period <= fastPulseTempo || faster.ratio < fastPulseSubdivision
+                        {
                             debugLog?("ternary pairs: \(60 * frameRate / faster.period)")
                             current = faster
                             break ascent
                         }
                     }
                 }
-                let subdivided = (current.ratio >= subdivisionRatio && current.lowRatio >= bassSubdivisionRatio)
+                let subdivided =
+                    (current.ratio >= subdivisionRatio && current.lowRatio >= bassSubdivisionRatio)
                     || (slowTempo < slowLevelTempo && current.ratio >= slowSubdivisionRatio)
                 guard subdivided, let faster = candidate(factor / 2) else { break }
                 // A pulse above `fastPulseTempo` must also be clean (little between its own beats); otherwise a
@@ -412,36 +418,44 @@ package struct BeatEstimator: Sendable {
         // 6. The same confidence per section: where it holds, the beats there are reliable even when the track as a
         //    whole is not (a rubato intro, a breakdown, a pulse that comes in late).
         let locked = lockGate && lock.peaks >= lockPeaks && lock.strength >= lockAccept
-        let spans = reliableSpans(env, lockEnvelope: locked ? full : nil, beats: beats, acf: acf, period: period, variable: variable, frameRate: frameRate)
+        let spans = reliableSpans(
+            env, lockEnvelope: locked ? full : nil, beats: beats, acf: acf, period: period, variable: variable, frameRate: frameRate)
         let inSpans = beats.filter { b in spans.contains { $0.contains(b) } }
         // Strongly locked onsets vouch for the whole track when its reliable sections hold most of its beats (a
         // pulse after a stretch of noise locks its clicks too, but stays partial).
         if locked, Double(inSpans.count) >= lockCoverage * Double(beats.count) {
             confidence = max(confidence, min(1, minimumConfidence * lock.strength / lockAccept))
         }
-        debugLog?(String(format: "LOCK %.2f n %.1f z %.1f conf %.2f agr %.2f cover %d/%d", lock.strength, lock.peaks, lockScore, confidence, agreement, inSpans.count, beats.count))
+        debugLog?(
+            String(
+                format: "LOCK %.2f n %.1f z %.1f conf %.2f agr %.2f cover %d/%d", lock.strength, lock.peaks, lockScore, confidence, agreement,
+                inSpans.count, beats.count))
         debugLog?("confidence \(confidence) periodicity \(periodicity) agreement \(agreement) spans \(spans)")
         guard confidence >= minimumConfidence else {
             // Partial beats: only those inside reliable sections, and only when those sections hold a real pulse.
             guard inSpans.count >= minimumPartialBeats else {
                 return Result(tempo: 0, confidence: confidence, beatFrames: [], periodicity: periodicity, agreement: agreement)
             }
-            return Result(tempo: tempoFromBeats(inSpans, frameRate: frameRate, period: period, periods: local), confidence: confidence,
-                          beatFrames: inSpans, reliableSpans: spans, periodicity: periodicity, agreement: agreement)
+            return Result(
+                tempo: tempoFromBeats(inSpans, frameRate: frameRate, period: period, periods: local), confidence: confidence,
+                beatFrames: inSpans, reliableSpans: spans, periodicity: periodicity, agreement: agreement)
         }
         if let decoded = pointerBeats, !onlyReliableBeats {
             let output = extend(trim(decoded, env, period: period), env, periods: local, period: period)
             if output.count >= 2 { beats = output }
         }
         let kept = onlyReliableBeats && inSpans.count >= minimumPartialBeats ? inSpans : beats
-        return Result(tempo: tempoFromBeats(kept, frameRate: frameRate, period: period, periods: local), confidence: confidence,
-                      beatFrames: kept, reliableSpans: spans, periodicity: periodicity, agreement: agreement)
+        return Result(
+            tempo: tempoFromBeats(kept, frameRate: frameRate, period: period, periods: local), confidence: confidence,
+            beatFrames: kept, reliableSpans: spans, periodicity: periodicity, agreement: agreement)
     }
 
     /// Sections (unions of autocorrelation windows) whose local confidence, computed as the track's from the
     /// window's periodicity at the tracked period and the beats inside it, reaches `minimumConfidence`. Spans
     /// shorter than `minimumSpanSeconds` are dropped; each span is clipped to the first and last beat inside it.
-    func reliableSpans(_ env: [Double], lockEnvelope: [Double]?, beats: [Int], acf: Autocorrelation, period: Double, variable: [Double]?, frameRate: Double) -> [ClosedRange<Int>] {
+    func reliableSpans(
+        _ env: [Double], lockEnvelope: [Double]?, beats: [Int], acf: Autocorrelation, period: Double, variable: [Double]?, frameRate: Double
+    ) -> [ClosedRange<Int>] {
         guard beats.count >= 2, !acf.windows.isEmpty else { return [] }
         let n = env.count
         let mean = env.reduce(0, +) / Double(n)
@@ -960,7 +974,9 @@ package struct BeatEstimator: Sendable {
         let mids = (0..<(beats.count - 1)).map { (beats[$0] + beats[$0 + 1]) / 2 }
         var shifted = mids.map { m -> Int in
             var best = m
-            for f in max(0, m - 2)...min(env.count - 1, m + 2) where env[f] + (low.isEmpty ? 0 : low[f]) > env[best] + (low.isEmpty ? 0 : low[best]) { best = f }
+            for f in max(0, m - 2)...min(env.count - 1, m + 2) where env[f] + (low.isEmpty ? 0 : low[f]) > env[best] + (low.isEmpty ? 0 : low[best]) {
+                best = f
+            }
             return best
         }
         if let last = beats.last {

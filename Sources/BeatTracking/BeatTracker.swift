@@ -54,8 +54,9 @@ public struct BeatTracker: Sendable {
             let hi = min(duration, envelope.time(ofFrame: Double(span.upperBound)) + Self.onsetLatency)
             return lo < hi ? lo...hi : nil
         }
-        return BeatAnalysis(tempo: beats.isEmpty ? 0 : result.tempo, confidence: result.confidence, beats: beats,
-                            analysedDuration: duration, trackDuration: duration, reliableSpans: beats.isEmpty ? [] : spans)
+        return BeatAnalysis(
+            tempo: beats.isEmpty ? 0 : result.tempo, confidence: result.confidence, beats: beats,
+            analysedDuration: duration, trackDuration: duration, reliableSpans: beats.isEmpty ? [] : spans)
     }
 
     /// The length of the track in seconds, from the container (or counted from its packets), without decoding.

@@ -2,7 +2,9 @@
 public struct BeatTrackingError: Error, CustomStringConvertible, Equatable, Sendable {
     /// What went wrong, independent of the file.
     public struct Code: Equatable, Hashable, Sendable, CustomStringConvertible {
-        enum Base: String, Sendable { case fileNotFound, unreadable, noAudioStream, decoderUnavailable, decodeFailed, noAudio, truncated, resampleFailed, invalidArgument }
+        enum Base: String, Sendable {
+            case fileNotFound, unreadable, noAudioStream, decoderUnavailable, decodeFailed, noAudio, truncated, resampleFailed, invalidArgument
+        }
         let base: Base
         public static let fileNotFound = Code(base: .fileNotFound)
         /// libavformat cannot open or parse the container (not audio, corrupt header, empty file).

@@ -83,8 +83,10 @@ package final class RealFFT {
     }
 
     /// In-place iterative radix-2 decimation-in-time on bit-reversed input.
-    private static func butterflies(_ r: UnsafeMutablePointer<Float>, _ i: UnsafeMutablePointer<Float>, n: Int,
-                                    cos: UnsafePointer<Float>, sin: UnsafePointer<Float>) {
+    private static func butterflies(
+        _ r: UnsafeMutablePointer<Float>, _ i: UnsafeMutablePointer<Float>, n: Int,
+        cos: UnsafePointer<Float>, sin: UnsafePointer<Float>
+    ) {
         var span = 1
         while span < n {
             let step = n / (2 * span)

@@ -18,17 +18,17 @@ enum Bidi {
         case 0x200F: return .R
         case 0x061C: return .AL
         case 0x0030...0x0039, 0x06F0...0x06F9, 0xFF10...0xFF19, 0x00B2, 0x00B3, 0x00B9, 0x2070...0x2079,
-             0x2080...0x2089, 0x1D7CE...0x1D7FF:
+            0x2080...0x2089, 0x1D7CE...0x1D7FF:
             return .EN
         case 0x0660...0x0669, 0x066B, 0x066C, 0x10E60...0x10E7E:
             return .AN
         case 0x002B, 0x002D, 0x207A, 0x207B, 0x208A, 0x208B, 0x2212, 0xFB29, 0xFE62, 0xFE63, 0xFF0B, 0xFF0D:
             return .ES
         case 0x0023, 0x0024, 0x0025, 0x00A2...0x00A5, 0x00B0, 0x00B1, 0x066A, 0x2030...0x2034, 0x20A0...0x20CF,
-             0x212E, 0x2213, 0xFE5F, 0xFE69, 0xFE6A, 0xFF03...0xFF05, 0xFFE0, 0xFFE1, 0xFFE5, 0xFFE6:
+            0x212E, 0x2213, 0xFE5F, 0xFE69, 0xFE6A, 0xFF03...0xFF05, 0xFFE0, 0xFFE1, 0xFFE5, 0xFFE6:
             return .ET
         case 0x002C, 0x002E, 0x002F, 0x003A, 0x00A0, 0x060C, 0x202F, 0x2044, 0xFE50, 0xFE52, 0xFE55, 0xFF0C,
-             0xFF0E, 0xFF0F, 0xFF1A:
+            0xFF0E, 0xFF0F, 0xFF1A:
             return .CS
         default: break
         }
@@ -45,7 +45,7 @@ enum Bidi {
         case .currencySymbol:
             return .ET
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
-             .spacingMark, .letterNumber, .otherNumber, .privateUse, .unassigned:
+            .spacingMark, .letterNumber, .otherNumber, .privateUse, .unassigned:
             return strongClass(of: s)
         default:
             // Punctuation and symbols are neutral, except in right-to-left script blocks (e.g. Arabic marks).
@@ -56,14 +56,16 @@ enum Bidi {
     private static func strongClass(of s: Unicode.Scalar) -> Class {
         let script = scriptOf(s)
         if script == HB_SCRIPT_ARABIC || script == HB_SCRIPT_SYRIAC || script == HB_SCRIPT_THAANA
-            || script == HB_SCRIPT_NKO || script == HB_SCRIPT_HANIFI_ROHINGYA {
+            || script == HB_SCRIPT_NKO || script == HB_SCRIPT_HANIFI_ROHINGYA
+        {
             return .AL
         }
         if hb_script_get_horizontal_direction(script) == HB_DIRECTION_RTL { return .R }
         // Unassigned code points in right-to-left blocks default to R (UAX #9 DerivedBidiClass).
         let v = s.value
         if (0x0590...0x08FF).contains(v) || (0xFB1D...0xFDFF).contains(v) || (0xFE70...0xFEFF).contains(v)
-            || (0x10800...0x10FFF).contains(v) || (0x1E800...0x1EFFF).contains(v) {
+            || (0x10800...0x10FFF).contains(v) || (0x1E800...0x1EFFF).contains(v)
+        {
             return p2AL(v) ? .AL : .R
         }
         return .L
@@ -106,9 +108,13 @@ enum Bidi {
         // W4: a single separator between two numbers of the same type joins them.
         if n >= 3 {
             for i in 1..<(n - 1) {
-                if t[i] == .ES && t[i - 1] == .EN && t[i + 1] == .EN { t[i] = .EN }
-                else if t[i] == .CS && t[i - 1] == .EN && t[i + 1] == .EN { t[i] = .EN }
-                else if t[i] == .CS && t[i - 1] == .AN && t[i + 1] == .AN { t[i] = .AN }
+                if t[i] == .ES && t[i - 1] == .EN && t[i + 1] == .EN {
+                    t[i] = .EN
+                } else if t[i] == .CS && t[i - 1] == .EN && t[i + 1] == .EN {
+                    t[i] = .EN
+                } else if t[i] == .CS && t[i - 1] == .AN && t[i + 1] == .AN {
+                    t[i] = .AN
+                }
             }
         }
         // W5: terminators next to European numbers become EN.

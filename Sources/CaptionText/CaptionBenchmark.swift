@@ -45,8 +45,9 @@ package enum CaptionBenchmark {
             }
             samples.sort()
             let median = samples[samples.count / 2]
-            lines.append(String(
-                format: "%-44@ median %8.2f ms  min %8.2f ms  (%d runs)", c.name as NSString, median, samples[0], samples.count))
+            lines.append(
+                String(
+                    format: "%-44@ median %8.2f ms  min %8.2f ms  (%d runs)", c.name as NSString, median, samples[0], samples.count))
         }
         return lines.joined(separator: "\n")
     }

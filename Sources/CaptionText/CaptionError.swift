@@ -41,7 +41,8 @@ public enum CaptionError: Error, Sendable, Equatable, CustomStringConvertible {
         case .fontFileNotFound(let path):
             return "font file '\(path)' does not exist or is not readable"
         case .fontFamilyNotFound(let family, let dirs):
-            return "font family '\(family)' was not found in \(dirs.joined(separator: ", ")) (expected a file such as \(FontCatalog.fileStem(forFamily: family))-Bold.ttf)"
+            return
+                "font family '\(family)' was not found in \(dirs.joined(separator: ", ")) (expected a file such as \(FontCatalog.fileStem(forFamily: family))-Bold.ttf)"
         case .fontLoadFailed(let path, let code):
             return "font file '\(path)' cannot be opened by FreeType (error \(code)): not a font, damaged, or an unsupported format"
         case .noUsableFont(let dirs):

@@ -35,7 +35,8 @@ final class FontChain {
             }
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue,
-                  FileManager.default.isReadableFile(atPath: path) else {
+                FileManager.default.isReadableFile(atPath: path)
+            else {
                 throw CaptionError.fontFileNotFound(path: path)
             }
             primaryKey = FaceKey(path: path, index: 0)

@@ -114,8 +114,10 @@ struct CaptionCanvas {
         }
         var boxBounds: (x0: Int, y0: Int, x1: Int, y1: Int)?
         if let box {
-            let b = (max(0, Int(box.rect.x0.rounded(.down)) - 1), max(0, Int(box.rect.y0.rounded(.down)) - 1),
-                     min(w, Int(box.rect.x1.rounded(.up)) + 1), min(h, Int(box.rect.y1.rounded(.up)) + 1))
+            let b = (
+                max(0, Int(box.rect.x0.rounded(.down)) - 1), max(0, Int(box.rect.y0.rounded(.down)) - 1),
+                min(w, Int(box.rect.x1.rounded(.up)) + 1), min(h, Int(box.rect.y1.rounded(.up)) + 1)
+            )
             if b.0 < b.2 && b.1 < b.3 {
                 boxBounds = b
                 rx0 = min(rx0, b.0); ry0 = min(ry0, b.1); rx1 = max(rx1, b.2); ry1 = max(ry1, b.3)
@@ -150,7 +152,8 @@ struct CaptionCanvas {
                                 r = p.r * ca + r * k; g = p.g * ca + g * k; b = p.b * ca + b * k; a = ca + a * k
                             }
                             if let bb = boxBounds, let bp = boxPaint, let geo = boxGeometry,
-                               x >= bb.x0, x < bb.x1, y >= bb.y0, y < bb.y1 {
+                                x >= bb.x0, x < bb.x1, y >= bb.y0, y < bb.y1
+                            {
                                 let qx = abs(Double(x) + 0.5 - geo.cx) - (geo.hx - geo.r)
                                 let qy = abs(Double(y) + 0.5 - geo.cy) - (geo.hy - geo.r)
                                 let ox = max(qx, 0), oy = max(qy, 0)

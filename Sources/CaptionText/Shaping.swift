@@ -153,11 +153,12 @@ struct Shaper {
         glyphs.reserveCapacity(Int(count))
         for i in 0..<Int(count) {
             let cluster = min(max(Int(infos[i].cluster), scalarRange.lowerBound), scalarRange.upperBound - 1)
-            glyphs.append(ShapedGlyph(
-                font: font, glyph: infos[i].codepoint, grapheme: scalarToGrapheme[cluster],
-                advance: Double(positions[i].x_advance) / em,
-                offsetX: Double(positions[i].x_offset) / em,
-                offsetY: Double(positions[i].y_offset) / em))
+            glyphs.append(
+                ShapedGlyph(
+                    font: font, glyph: infos[i].codepoint, grapheme: scalarToGrapheme[cluster],
+                    advance: Double(positions[i].x_advance) / em,
+                    offsetX: Double(positions[i].x_offset) / em,
+                    offsetY: Double(positions[i].y_offset) / em))
         }
         return glyphs
     }

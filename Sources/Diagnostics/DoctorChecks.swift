@@ -56,7 +56,10 @@ public enum DoctorChecks {
 
     public static func encoders() -> [DoctorCheck] {
         let needed: [(name: String, role: String, fix: String)] = [
-            ("libx264", "H.264 video", "Debian's libavcodec59 includes libx264; install it (apt-get install libavcodec59 libx264-164) rather than a build without GPL codecs"),
+            (
+                "libx264", "H.264 video",
+                "Debian's libavcodec59 includes libx264; install it (apt-get install libavcodec59 libx264-164) rather than a build without GPL codecs"
+            ),
             ("aac", "AAC audio", "install a libavcodec with the native aac encoder (apt-get install libavcodec59)"),
             ("mjpeg", "JPEG thumbnails", "install a libavcodec with the mjpeg encoder (apt-get install libavcodec59)"),
         ]
@@ -233,7 +236,7 @@ public enum DoctorChecks {
         }
         var free = ""
         if let attributes = try? FileManager.default.attributesOfFileSystem(forPath: directory),
-           let bytes = (attributes[.systemFreeSize] as? NSNumber)?.int64Value
+            let bytes = (attributes[.systemFreeSize] as? NSNumber)?.int64Value
         {
             free = ", \(bytes / (1 << 20)) MiB free"
             // A 60 s 1080x1920 render needs a few hundred MB of scratch at most.

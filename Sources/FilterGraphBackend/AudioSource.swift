@@ -67,9 +67,15 @@ public enum AudioMeasure {
         var startFrame: Int?
         for k in 0...p.level.count {
             let l: Float = k < p.level.count ? p.level[k] : -200
-            if l >= threshold { if startFrame == nil { startFrame = k } } else if let s = startFrame {
+            if l >= threshold {
+                if startFrame == nil { startFrame = k }
+            } else if let s = startFrame {
                 let r = Double(s) / p.frameRate...Double(k) / p.frameRate
-                if let last = spans.last, r.lowerBound - last.upperBound < 0.4 { spans[spans.count - 1] = last.lowerBound...r.upperBound } else { spans.append(r) }
+                if let last = spans.last, r.lowerBound - last.upperBound < 0.4 {
+                    spans[spans.count - 1] = last.lowerBound...r.upperBound
+                } else {
+                    spans.append(r)
+                }
                 startFrame = nil
             }
         }
@@ -79,7 +85,8 @@ public enum AudioMeasure {
     /// One measuring pass: the plan's mix (with its normalisation gain and limiter, when set), measured by `ebur128`.
     public static func loudness(plan: RenderPlan) throws -> LoudnessMeasurement {
         let text = plan.audioGraphText(stage: .measure)
-        let graph = try AudioGraph(graph: text, inputs: plan.audioGraphInputs(firstIndex: 0), sampleRate: plan.encoder.audioSampleRate, frameSize: nil)
+        let graph = try AudioGraph(
+            graph: text, inputs: plan.audioGraphInputs(firstIndex: 0), sampleRate: plan.encoder.audioSampleRate, frameSize: nil)
         while try graph.next() != nil {}
         guard let m = graph.outputLoudness else {
             throw MediaError(.filter, code: .corrupt, path: plan.audio?.source?.path, "the mix could not be measured")
@@ -123,7 +130,8 @@ public enum AudioMeasure {
     }
 
     static func monoSamples(path: String, maxDuration: Double) throws -> [Float] {
-        let chain = String(format: "[0:a]atrim=end=%.3f,aresample=8000,aformat=sample_fmts=flt:sample_rates=8000:channel_layouts=mono[aout]", maxDuration)
+        let chain = String(
+            format: "[0:a]atrim=end=%.3f,aresample=8000,aformat=sample_fmts=flt:sample_rates=8000:channel_layouts=mono[aout]", maxDuration)
         let graph = try AudioGraph(graph: chain, inputs: [("0:a", path)], sampleRate: 8000, frameSize: 4096)
         var out: [Float] = []
         while let f = try graph.next() { out += graph.monoSamples(of: f) }

@@ -19,8 +19,10 @@ public enum MediaProbe {
 
 /// Encodes procedurally drawn RGBA frames into an H.264 MP4 (used to make the default overlay loops).
 public enum ClipWriter {
-    public static func write(path: String, width: Int, height: Int, fps: Int, frameCount: Int, crf: Int = 18,
-                             draw: (_ index: Int, _ image: inout RGBAImage) -> Void) throws {
+    public static func write(
+        path: String, width: Int, height: Int, fps: Int, frameCount: Int, crf: Int = 18,
+        draw: (_ index: Int, _ image: inout RGBAImage) -> Void
+    ) throws {
         let plan = RenderPlan(
             template: "clip", quality: .normal, width: width, height: height, fps: fps,
             duration: Double(frameCount) / Double(fps), frameCount: frameCount,
@@ -41,7 +43,8 @@ public enum ClipWriter {
                 draw(i, &image)
                 let p = PlanesRef(frame: frame)
                 image.pixels.withUnsafeBufferPointer { src in
-                    rk_rgba_to_yuva420(src.baseAddress, Int32(width), Int32(height), width * 4, p.y, p.yStride, p.u, p.cStride, p.v, p.cStride, nil, 0, nil, 0)
+                    rk_rgba_to_yuva420(
+                        src.baseAddress, Int32(width), Int32(height), width * 4, p.y, p.yStride, p.u, p.cStride, p.v, p.cStride, nil, 0, nil, 0)
                 }
                 frame.pts = Int64(i)
                 try writer.sendVideo(frame)

@@ -44,7 +44,8 @@ final class Compositor {
         for (n, l) in rest.enumerated() {
             switch l.content {
             case .media(let m):
-                let stage = try MediaStage(layer: l, media: m, canvasWidth: plan.width, canvasHeight: plan.height, fps: plan.fps, onlyFrame: onlyFrame, options: options)
+                let stage = try MediaStage(
+                    layer: l, media: m, canvasWidth: plan.width, canvasHeight: plan.height, fps: plan.fps, onlyFrame: onlyFrame, options: options)
                 if n == 0, stage.coversWindow { occluded = m.window }
                 stages.append(stage)
             case .video(let v):
@@ -60,8 +61,10 @@ final class Compositor {
             let s = try LayerArt.sprite(for: l, texts: texts).baked(l.transform(frame: 0, time: 0), pivot: l.pivot)
             if seenVideo { over.append(s) } else { under.append(s) }
         }
-        base = try BaseStack(width: plan.width, height: plan.height, under: under, video: video, over: over, occluded: occluded, outputFPS: plan.fps, onlyFrame: onlyFrame, cache: options.cache,
-                             overlap: options.overlapPreparation)
+        base = try BaseStack(
+            width: plan.width, height: plan.height, under: under, video: video, over: over, occluded: occluded, outputFPS: plan.fps,
+            onlyFrame: onlyFrame, cache: options.cache,
+            overlap: options.overlapPreparation)
         options.trace?(.baseReady)
         self.stages = stages
     }

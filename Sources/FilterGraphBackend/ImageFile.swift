@@ -72,7 +72,8 @@ package enum EXIFOrientation {
             let length = Int(b[i + 2]) << 8 | Int(b[i + 3])
             if marker == 0xDA || length < 2 { break }
             if marker == 0xE1, i + 4 + length - 2 <= b.count, length >= 16,
-               Array(b[(i + 4)..<(i + 10)]) == [0x45, 0x78, 0x69, 0x66, 0, 0] {
+                Array(b[(i + 4)..<(i + 10)]) == [0x45, 0x78, 0x69, 0x66, 0, 0]
+            {
                 return parseTIFF(Array(b[(i + 10)..<(i + 2 + length)]))
             }
             i += 2 + length
@@ -83,7 +84,9 @@ package enum EXIFOrientation {
     static func parseTIFF(_ t: [UInt8]) -> Int {
         guard t.count >= 8 else { return 1 }
         let little = t[0] == 0x49
-        func u16(_ o: Int) -> Int { guard o + 2 <= t.count else { return 0 }; return little ? Int(t[o]) | Int(t[o + 1]) << 8 : Int(t[o]) << 8 | Int(t[o + 1]) }
+        func u16(_ o: Int) -> Int {
+            guard o + 2 <= t.count else { return 0 }; return little ? Int(t[o]) | Int(t[o + 1]) << 8 : Int(t[o]) << 8 | Int(t[o + 1])
+        }
         func u32(_ o: Int) -> Int { guard o + 4 <= t.count else { return 0 }; return little ? u16(o) | u16(o + 2) << 16 : u16(o) << 16 | u16(o + 2) }
         let ifd = u32(4)
         let count = u16(ifd)

@@ -15,7 +15,10 @@ struct PlanesRef {
     var width: Int
     var height: Int
 
-    init(y: UnsafeMutablePointer<UInt8>, u: UnsafeMutablePointer<UInt8>, v: UnsafeMutablePointer<UInt8>, yStride: Int, cStride: Int, width: Int, height: Int) {
+    init(
+        y: UnsafeMutablePointer<UInt8>, u: UnsafeMutablePointer<UInt8>, v: UnsafeMutablePointer<UInt8>, yStride: Int, cStride: Int, width: Int,
+        height: Int
+    ) {
         self.y = y
         self.u = u
         self.v = v
@@ -35,7 +38,9 @@ struct PlanesRef {
 
     /// The planes of the rectangle at (x, y) (even), clipped to nothing beyond the picture by the caller.
     func offset(x: Int, y oy: Int) -> PlanesRef {
-        PlanesRef(y: y + oy * yStride + x, u: u + (oy / 2) * cStride + x / 2, v: v + (oy / 2) * cStride + x / 2, yStride: yStride, cStride: cStride, width: width - x, height: height - oy)
+        PlanesRef(
+            y: y + oy * yStride + x, u: u + (oy / 2) * cStride + x / 2, v: v + (oy / 2) * cStride + x / 2, yStride: yStride, cStride: cStride,
+            width: width - x, height: height - oy)
     }
 }
 
@@ -86,9 +91,11 @@ final class AlphaLayer {
         blendPlane(dst.v, dst.cStride, cw, ch, b.v, b.ca, b.width / 2, chromaRuns, x / 2, y / 2, opacity)
     }
 
-    private func blendPlane(_ dst: UnsafeMutablePointer<UInt8>, _ stride: Int, _ dw: Int, _ dh: Int,
-                            _ premul: UnsafeMutablePointer<UInt8>, _ alpha: UnsafeMutablePointer<UInt8>, _ lw: Int,
-                            _ runs: [[Range<Int>]], _ ox: Int, _ oy: Int, _ opacity: Int32) {
+    private func blendPlane(
+        _ dst: UnsafeMutablePointer<UInt8>, _ stride: Int, _ dw: Int, _ dh: Int,
+        _ premul: UnsafeMutablePointer<UInt8>, _ alpha: UnsafeMutablePointer<UInt8>, _ lw: Int,
+        _ runs: [[Range<Int>]], _ ox: Int, _ oy: Int, _ opacity: Int32
+    ) {
         for (row, rowRuns) in runs.enumerated() where !rowRuns.isEmpty {
             let dy = oy + row
             guard dy >= 0 && dy < dh else { continue }

@@ -33,7 +33,10 @@ final class MediaStage: Stage {
     /// With `onlyFrame`, only the pictures that frame shows are prepared (a still). Otherwise the pictures frame 0
     /// does not show are prepared beside the first frames (`options.overlapPreparation`), from the layer cache when
     /// they were prepared before.
-    init(layer: LayerPlan, media: MediaPlan, canvasWidth: Int, canvasHeight: Int, fps: Int, onlyFrame: Int? = nil, options: RenderOptions = RenderOptions()) throws {
+    init(
+        layer: LayerPlan, media: MediaPlan, canvasWidth: Int, canvasHeight: Int, fps: Int, onlyFrame: Int? = nil,
+        options: RenderOptions = RenderOptions()
+    ) throws {
         self.layer = layer
         self.media = media
         self.fps = fps
@@ -41,7 +44,8 @@ final class MediaStage: Stage {
         self.canvasHeight = canvasHeight
         let w = media.window
         let inside = w.x >= 0 && w.y >= 0 && w.x + w.width <= canvasWidth && w.y + w.height <= canvasHeight
-        direct = inside && layer.isStatic && layer.rotation.truncatingRemainder(dividingBy: 360) == 0 && layer.opacity >= 1
+        direct =
+            inside && layer.isStatic && layer.rotation.truncatingRemainder(dividingBy: 360) == 0 && layer.opacity >= 1
             && layer.radius == 0 && layer.shadow == nil
         scratch = .allocate(capacity: 3 * max(canvasWidth, w.width, 16) + 64)
         if layer.radius > 0 {
@@ -55,7 +59,9 @@ final class MediaStage: Stage {
         }
         if let s = layer.shadow {
             var shape = Raster.fill(.solid(.white), width: w.width, height: w.height)
-            if layer.radius > 0 { Raster.mask(&shape, Raster.coverage(.roundedRectangle, width: w.width, height: w.height, radius: Double(layer.radius))) }
+            if layer.radius > 0 {
+                Raster.mask(&shape, Raster.coverage(.roundedRectangle, width: w.width, height: w.height, radius: Double(layer.radius)))
+            }
             var (img, left, top) = Raster.shadow(of: shape, s)
             // Under the window's opaque middle the shadow never shows: leave it out so it costs only its rim.
             let inset = layer.radius + 2
@@ -82,7 +88,9 @@ final class MediaStage: Stage {
         }
         for shot in shown {
             for (c, cell) in media.cells.enumerated() where media.inputs[shot.images[c]].kind == .picture {
-                let key = Key(input: shot.images[c], width: cell.rect.width, height: cell.rect.height, fit: cell.fit, blurFill: cell.fit == .contain && cell.fill == .blur)
+                let key = Key(
+                    input: shot.images[c], width: cell.rect.width, height: cell.rect.height, fit: cell.fit,
+                    blurFill: cell.fit == .contain && cell.fill == .blur)
                 if motions[key] == nil { order.append(key) }
                 motions[key, default: []].append(shot.motions[c])
             }
@@ -108,14 +116,18 @@ final class MediaStage: Stage {
             return .init(key: key, early: early) {
                 try PreparedImage.cached(
                     path: path, contentHash: hash, window: Rect(x: 0, y: 0, width: key.width, height: key.height), fit: key.fit,
-                    motions: list + (zoomTransition ? [Motion(zoomFrom: 1, zoomTo: list.map(\.maxZoom).max()! * 1.25, panFrom: .center, panTo: .center, easing: .linear)] : []),
+                    motions: list
+                        + (zoomTransition
+                            ? [Motion(zoomFrom: 1, zoomTo: list.map(\.maxZoom).max()! * 1.25, panFrom: .center, panTo: .center, easing: .linear)]
+                            : []),
                     adjust: adjust, blurFill: key.blurFill, cache: cache)
             }
         }
         pictures = try PicturePreparer(jobs: jobs, background: onlyFrame == nil && options.overlapPreparation, trace: options.trace)
         let tiles = media.cells.reduce(0) { $0 + $1.rect.width * $1.rect.height } == w.width * w.height
         // Pictures left for later are certainly opaque (their headers say so).
-        let opaque = media.cells.allSatisfy { $0.fit == .cover || $0.fill != .none }
+        let opaque =
+            media.cells.allSatisfy { $0.fit == .cover || $0.fill != .none }
             && !pictures.anyTranslucent
             && !media.inputs.contains { $0.kind == .clip }
         coversWindow = direct && tiles && opaque && layer.visible == [FrameSpan(0, media.shots.last?.endFrame ?? 0)]
@@ -264,12 +276,17 @@ final class MediaStage: Stage {
         for row in 0..<h / 2 {
             rk_blend_premul_row(dst.u + row * dst.cStride, b.u + row * b.width / 2, b.ca + row * b.width / 2, Int32(w / 2))
             rk_blend_premul_row(dst.v + row * dst.cStride, b.v + row * b.width / 2, b.ca + row * b.width / 2, Int32(w / 2))
-            if let alpha { rk_blend_premul_row(alpha.ca + (r.y / 2 + row) * alpha.width / 2 + r.x / 2, b.ca + row * b.width / 2, b.ca + row * b.width / 2, Int32(w / 2)) }
+            if let alpha {
+                rk_blend_premul_row(
+                    alpha.ca + (r.y / 2 + row) * alpha.width / 2 + r.x / 2, b.ca + row * b.width / 2, b.ca + row * b.width / 2, Int32(w / 2))
+            }
         }
     }
 
-    private func warp(_ image: PreparedImage, _ p: (dst: Rect, x0: Double, y0: Double, sx: Double, sy: Double), into dst: PlanesRef,
-                      cellWidth: Int, cellHeight: Int, alpha: PlaneBuffer?, at cell: Rect) {
+    private func warp(
+        _ image: PreparedImage, _ p: (dst: Rect, x0: Double, y0: Double, sx: Double, sy: Double), into dst: PlanesRef,
+        cellWidth: Int, cellHeight: Int, alpha: PlaneBuffer?, at cell: Rect
+    ) {
         let pic = image.picture
         let ox = p.dst.x, oy = p.dst.y
         let w = min(p.dst.width, cellWidth - ox) & ~1, h = min(p.dst.height, cellHeight - oy) & ~1
@@ -292,7 +309,10 @@ final class MediaStage: Stage {
             for row in 0..<h / 2 {
                 rk_blend_straight_row(target.u + row * target.cStride, tmp.u + row * w / 2, tmp.ca + row * w / 2, Int32(w / 2))
                 rk_blend_straight_row(target.v + row * target.cStride, tmp.v + row * w / 2, tmp.ca + row * w / 2, Int32(w / 2))
-                if let alpha { rk_blend_straight_row(alpha.ca + ((cell.y + oy) / 2 + row) * alpha.width / 2 + (cell.x + ox) / 2, ones, tmp.ca + row * w / 2, Int32(w / 2)) }
+                if let alpha {
+                    rk_blend_straight_row(
+                        alpha.ca + ((cell.y + oy) / 2 + row) * alpha.width / 2 + (cell.x + ox) / 2, ones, tmp.ca + row * w / 2, Int32(w / 2))
+                }
             }
         } else {
             warpPlane(pic.y, pic.width, pic.height, target.y, w, h, target.yStride, p, 1, sc)
@@ -302,8 +322,10 @@ final class MediaStage: Stage {
         }
     }
 
-    private func warpPlane(_ src: [UInt8], _ sw: Int, _ sh: Int, _ dst: UnsafeMutablePointer<UInt8>, _ dw: Int, _ dh: Int, _ dstride: Int,
-                           _ p: (dst: Rect, x0: Double, y0: Double, sx: Double, sy: Double), _ sub: Double, _ scratch: UnsafeMutablePointer<Int32>) {
+    private func warpPlane(
+        _ src: [UInt8], _ sw: Int, _ sh: Int, _ dst: UnsafeMutablePointer<UInt8>, _ dw: Int, _ dh: Int, _ dstride: Int,
+        _ p: (dst: Rect, x0: Double, y0: Double, sx: Double, sy: Double), _ sub: Double, _ scratch: UnsafeMutablePointer<Int32>
+    ) {
         src.withUnsafeBufferPointer { s in
             rk_warp_plane(s.baseAddress, Int32(sw), Int32(sh), sw, dst, Int32(dw), Int32(dh), dstride, p.x0 / sub, p.y0 / sub, p.sx, p.sy, scratch)
         }
@@ -354,7 +376,8 @@ enum AlphaLayerBlit {
         let x1 = min(dst.width, s.x + b.width), y1 = min(dst.height, s.y + b.height)
         guard x1 > x0, y1 > y0 else { return }
         // Full opacity: the plain kernel, whose opaque and transparent pixels are a copy and a skip.
-        let blend: (UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>, Int32) -> Void = opacity >= 256
+        let blend: (UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>, Int32) -> Void =
+            opacity >= 256
             ? { rk_blend_premul_row($0, $1, $2, $3) }
             : { rk_blend_premul_row_opacity($0, $1, $2, $3, opacity) }
         for y in y0..<y1 {

@@ -85,8 +85,10 @@ extension YUVImage {
 extension PreparedImage {
     /// The picture prepared for its window, from the cache when the same bytes were prepared with the same
     /// parameters before. `contentHash` is the source file's SHA-256 (nil: do not cache).
-    static func cached(path: String, contentHash: String?, window: Rect, fit: Fit, motions: [Motion], adjust: Adjustments, blurFill: Bool,
-                       cache: LayerCache) throws -> PreparedImage {
+    static func cached(
+        path: String, contentHash: String?, window: Rect, fit: Fit, motions: [Motion], adjust: Adjustments, blurFill: Bool,
+        cache: LayerCache
+    ) throws -> PreparedImage {
         guard cache.isEnabled, let contentHash else {
             return try PreparedImage(path: path, window: window, fit: fit, motions: motions, adjust: adjust, blurFill: blurFill)
         }
@@ -129,7 +131,8 @@ extension PreparedImage {
         let picture = try YUVImage.decode(&r)
         let fill = try r.int() == 1 ? try YUVImage.decode(&r) : nil
         guard r.at == bytes.count, crop.w > 0, crop.h > 0, baseScale > 0, baseScale.isFinite else { throw LayerReader.Malformed() }
-        return PreparedImage(path: path, window: window, fit: fit, picture: picture, crop: crop, originalSize: original, baseScale: baseScale, fill: fill)
+        return PreparedImage(
+            path: path, window: window, fit: fit, picture: picture, crop: crop, originalSize: original, baseScale: baseScale, fill: fill)
     }
 }
 
@@ -285,8 +288,10 @@ final class PicturePreparer<Key: Hashable>: @unchecked Sendable {
 extension BaseStack {
     /// The key of an overlay loop blended over and under its static layers: the video's bytes, every blend
     /// parameter and the exact pixels of the layers under and over it.
-    static func cacheKey(videoHash: String, video v: VideoPlan, layer: LayerPlan, width: Int, height: Int, under: [UInt8], over: [Sprite],
-                         occluded: Rect?, outputFPS: Int, budget: Int) -> LayerCacheKey {
+    static func cacheKey(
+        videoHash: String, video v: VideoPlan, layer: LayerPlan, width: Int, height: Int, under: [UInt8], over: [Sprite],
+        occluded: Rect?, outputFPS: Int, budget: Int
+    ) -> LayerCacheKey {
         var k = LayerCacheKeyBuilder(kind: "overlay-loop-1")
         k.add(videoHash)
         k.add(width); k.add(height); k.add(outputFPS); k.add(budget)

@@ -61,7 +61,8 @@ public final class FilterGraphRenderer {
 
     private func rgba(of planes: PlanesRef) -> RGBAImage {
         var out = [UInt8](repeating: 0, count: plan.width * plan.height * 4)
-        rk_yuv420_to_rgba(planes.y, planes.yStride, planes.u, planes.cStride, planes.v, planes.cStride, Int32(plan.width), Int32(plan.height), &out, plan.width * 4)
+        rk_yuv420_to_rgba(
+            planes.y, planes.yStride, planes.u, planes.cStride, planes.v, planes.cStride, Int32(plan.width), Int32(plan.height), &out, plan.width * 4)
         return RGBAImage(width: plan.width, height: plan.height, pixels: out)
     }
 
@@ -77,7 +78,8 @@ public final class FilterGraphRenderer {
     ) throws -> LoudnessMeasurement? {
         var loudness: LoudnessMeasurement?
         let outURL = URL(fileURLWithPath: output)
-        let tempVideo = outURL.deletingLastPathComponent().appendingPathComponent(".\(outURL.lastPathComponent).\(UUID().uuidString).partial.mp4").path
+        let tempVideo = outURL.deletingLastPathComponent().appendingPathComponent(".\(outURL.lastPathComponent).\(UUID().uuidString).partial.mp4")
+            .path
         defer { try? FileManager.default.removeItem(atPath: tempVideo) }
         var thumbnailImage: RGBAImage?
         do {

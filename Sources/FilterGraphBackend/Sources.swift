@@ -22,8 +22,11 @@ final class PreparedImage {
     let fill: YUVImage?
 
     /// A picture prepared before (read back from the layer cache).
-    init(path: String, window: Rect, fit: Fit, picture: YUVImage, crop: (x: Double, y: Double, w: Double, h: Double), originalSize: (w: Double, h: Double),
-         baseScale: Double, fill: YUVImage?) {
+    init(
+        path: String, window: Rect, fit: Fit, picture: YUVImage, crop: (x: Double, y: Double, w: Double, h: Double),
+        originalSize: (w: Double, h: Double),
+        baseScale: Double, fill: YUVImage?
+    ) {
         self.path = path
         self.window = window
         self.fit = fit
@@ -44,7 +47,8 @@ final class PreparedImage {
         guard rgba.width >= 2, rgba.height >= 2 else { throw BackendError(.decode, path: path, "image is smaller than 2x2 pixels") }
         if !adjust.isIdentity {
             let n = rgba.width * rgba.height
-            rgba.pixels.withUnsafeMutableBufferPointer { p in rk_adjust_rgba(p.baseAddress, n, adjust.brightness, adjust.contrast, adjust.saturation) }
+            rgba.pixels.withUnsafeMutableBufferPointer { p in rk_adjust_rgba(p.baseAddress, n, adjust.brightness, adjust.contrast, adjust.saturation)
+            }
         }
         if blurFill {
             fill = try PreparedImage.blurredCover(rgba, width: window.width, height: window.height)
@@ -66,7 +70,10 @@ final class PreparedImage {
                     x0 = min(x0, cx - vw / 2); y0 = min(y0, cy - vh / 2); x1 = max(x1, cx + vw / 2); y1 = max(y1, cy + vh / 2)
                 }
             }
-            crop = (max(0, x0.rounded(.down)), max(0, y0.rounded(.down)), min(iw, x1.rounded(.up)) - max(0, x0.rounded(.down)), min(ih, y1.rounded(.up)) - max(0, y0.rounded(.down)))
+            crop = (
+                max(0, x0.rounded(.down)), max(0, y0.rounded(.down)), min(iw, x1.rounded(.up)) - max(0, x0.rounded(.down)),
+                min(ih, y1.rounded(.up)) - max(0, y0.rounded(.down))
+            )
         case .contain:
             baseScale = min(W / iw, H / ih)
             crop = (0, 0, iw, ih)
@@ -164,8 +171,11 @@ final class BaseStack {
     ///   the whole loop is in the layer cache already.
     /// - Parameter overlap: blend the loop on a thread of its own while the first frames are composed and encoded
     ///   (a frame waits only for the loop frame it shows), when the video's header says it fits the budget.
-    init(width: Int, height: Int, under: [Sprite], video: (VideoPlan, LayerPlan)?, over: [Sprite], occluded: Rect?, outputFPS: Int, onlyFrame: Int? = nil,
-         cache: LayerCache = .disabled(), overlap: Bool = false) throws {
+    init(
+        width: Int, height: Int, under: [Sprite], video: (VideoPlan, LayerPlan)?, over: [Sprite], occluded: Rect?, outputFPS: Int,
+        onlyFrame: Int? = nil,
+        cache: LayerCache = .disabled(), overlap: Bool = false
+    ) throws {
         self.width = width
         self.height = height
         segments = BaseStack.segments(width: width, height: height, occluded: occluded)
@@ -190,8 +200,9 @@ final class BaseStack {
         isAnimated = v.animated
         var key: LayerCacheKey?
         if cache.isEnabled, let hash = try? LayerCache.contentHash(ofFile: v.source.path) {
-            key = BaseStack.cacheKey(videoHash: hash, video: v, layer: layer, width: width, height: height, under: underRGBA, over: over,
-                                     occluded: occluded, outputFPS: outputFPS, budget: BaseStack.cacheBudget)
+            key = BaseStack.cacheKey(
+                videoHash: hash, video: v, layer: layer, width: width, height: height, under: underRGBA, over: over,
+                occluded: occluded, outputFPS: outputFPS, budget: BaseStack.cacheBudget)
             if let key, let payload = cache.value(for: key), load(payload) { return }
         }
         let input = try MediaInputFile(path: v.source.path, mediaType: .video)
@@ -233,11 +244,15 @@ final class BaseStack {
             return
         }
         let maxFrames = v.animated ? max(1, BaseStack.cacheBudget / max(1, bytesPerFrame)) : 1
-        if overlap, v.animated, let d = input.duration, let rate = input.frameRate, d.isFinite, rate.isFinite, Int((d * rate).rounded(.up)) + 2 < maxFrames {
+        if overlap, v.animated, let d = input.duration, let rate = input.frameRate, d.isFinite, rate.isFinite,
+            Int((d * rate).rounded(.up)) + 2 < maxFrames
+        {
             if !v.loop { holdLast = true }
             let segments = self.segments
-            progressive = ProgressiveLoop(input: input, blender: blender, planes: planes, frame: frame, path: v.source.path, header: BaseStack.header,
-                                          frameBytes: bytesPerFrame, maxFrames: maxFrames, cache: key.map { (cache, $0) }, videoFPS: videoFPS, holdLast: holdLast) { p, dst in
+            progressive = ProgressiveLoop(
+                input: input, blender: blender, planes: planes, frame: frame, path: v.source.path, header: BaseStack.header,
+                frameBytes: bytesPerFrame, maxFrames: maxFrames, cache: key.map { (cache, $0) }, videoFPS: videoFPS, holdLast: holdLast
+            ) { p, dst in
                 var offset = 0
                 for s in segments {
                     let (plane, stride) = s.plane == 0 ? (p.y, p.width) : (s.plane == 1 ? p.u : p.v, p.width / 2)
@@ -293,8 +308,9 @@ final class BaseStack {
     private func load(_ payload: [UInt8]) -> Bool {
         var r = LayerReader(payload)
         guard let version = try? r.int(), version == 1, let fps = try? r.double(), fps.isFinite, fps > 0,
-              let count = try? r.int(), count > 0, let bytes = try? r.int(), bytes == frameBytes, let hold = try? r.int(),
-              payload.count == BaseStack.header + count * bytes else { return false }
+            let count = try? r.int(), count > 0, let bytes = try? r.int(), bytes == frameBytes, let hold = try? r.int(),
+            payload.count == BaseStack.header + count * bytes
+        else { return false }
         videoFPS = fps
         frameCount = count
         holdLast = hold == 1
@@ -410,15 +426,17 @@ final class VideoBlender {
             scaled.withUnsafeBufferPointer { src in
                 under.withUnsafeBufferPointer { u in
                     rgba.withUnsafeMutableBufferPointer { dst in
-                        rk_blend_rgba_modes(src.baseAddress! + ((y0 - top) * cw + (x0 - left)) * 4, cw * 4,
-                                            u.baseAddress! + (y0 * width + x0) * 4, width * 4, Int32(x1 - x0), Int32(y1 - y0), o, mode,
-                                            dst.baseAddress! + (y0 * width + x0) * 4, width * 4)
+                        rk_blend_rgba_modes(
+                            src.baseAddress! + ((y0 - top) * cw + (x0 - left)) * 4, cw * 4,
+                            u.baseAddress! + (y0 * width + x0) * 4, width * 4, Int32(x1 - x0), Int32(y1 - y0), o, mode,
+                            dst.baseAddress! + (y0 * width + x0) * 4, width * 4)
                     }
                 }
             }
         }
         rgba.withUnsafeBufferPointer { src in
-            rk_rgba_to_yuva420(src.baseAddress, Int32(width), Int32(height), width * 4, planes.y, width, planes.u, width / 2, planes.v, width / 2, nil, 0, nil, 0)
+            rk_rgba_to_yuva420(
+                src.baseAddress, Int32(width), Int32(height), width * 4, planes.y, width, planes.u, width / 2, planes.v, width / 2, nil, 0, nil, 0)
         }
         for l in over { l.blend(onto: planes.planes) }
     }
@@ -461,8 +479,11 @@ final class ProgressiveLoop: @unchecked Sendable {
     private var done = false
     private let header: Int, frameBytes: Int, holdLast: Bool
 
-    init(input: MediaInputFile, blender: VideoBlender, planes: PlaneBuffer, frame: AVFrameBox, path: String, header: Int, frameBytes: Int, maxFrames: Int,
-         cache: (LayerCache, LayerCacheKey)?, videoFPS: Double, holdLast: Bool, extract: @escaping (PlaneBuffer, UnsafeMutablePointer<UInt8>) -> Void) {
+    init(
+        input: MediaInputFile, blender: VideoBlender, planes: PlaneBuffer, frame: AVFrameBox, path: String, header: Int, frameBytes: Int,
+        maxFrames: Int,
+        cache: (LayerCache, LayerCacheKey)?, videoFPS: Double, holdLast: Bool, extract: @escaping (PlaneBuffer, UnsafeMutablePointer<UInt8>) -> Void
+    ) {
         self.header = header
         self.frameBytes = frameBytes
         self.holdLast = holdLast
@@ -483,7 +504,10 @@ final class ProgressiveLoop: @unchecked Sendable {
     private final class Work: @unchecked Sendable {
         let input: MediaInputFile, blender: VideoBlender, planes: PlaneBuffer, frame: AVFrameBox
         let extract: (PlaneBuffer, UnsafeMutablePointer<UInt8>) -> Void
-        init(input: MediaInputFile, blender: VideoBlender, planes: PlaneBuffer, frame: AVFrameBox, extract: @escaping (PlaneBuffer, UnsafeMutablePointer<UInt8>) -> Void) {
+        init(
+            input: MediaInputFile, blender: VideoBlender, planes: PlaneBuffer, frame: AVFrameBox,
+            extract: @escaping (PlaneBuffer, UnsafeMutablePointer<UInt8>) -> Void
+        ) {
             self.input = input; self.blender = blender; self.planes = planes; self.frame = frame; self.extract = extract
         }
     }

@@ -78,7 +78,10 @@ final class Sprite {
     }
 
     /// Blends the sprite onto `dst` through `transform` (about `pivot`, in canvas pixels) at `opacity`.
-    func draw(onto dst: PlanesRef, transform t: LayerTransform, pivot: Point, destinationAlpha: (luma: UnsafeMutablePointer<UInt8>, chroma: UnsafeMutablePointer<UInt8>)? = nil) {
+    func draw(
+        onto dst: PlanesRef, transform t: LayerTransform, pivot: Point,
+        destinationAlpha: (luma: UnsafeMutablePointer<UInt8>, chroma: UnsafeMutablePointer<UInt8>)? = nil
+    ) {
         // Forward map: p' = R S (p - pivot) + pivot + d. Inverse for sampling, in sprite pixels.
         let th = t.rotation * .pi / 180, s = max(t.scale, 1e-6)
         let c = cos(th), sn = sin(th)
@@ -101,12 +104,18 @@ final class Sprite {
         guard opacity > 0 else { return }
         let b = buffer
         inverse(scale: 1).withUnsafeBufferPointer { inv in
-            rk_affine_blend_plane(b.y, b.a, Int32(b.width), Int32(b.height), b.width, dst.y, destinationAlpha?.luma, dst.yStride, inv.baseAddress, Int32(x0), Int32(y0), Int32(x1), Int32(y1), opacity)
+            rk_affine_blend_plane(
+                b.y, b.a, Int32(b.width), Int32(b.height), b.width, dst.y, destinationAlpha?.luma, dst.yStride, inv.baseAddress, Int32(x0), Int32(y0),
+                Int32(x1), Int32(y1), opacity)
         }
         inverse(scale: 0.5).withUnsafeBufferPointer { inv in
             let cx0 = Int32(x0 / 2), cy0 = Int32(y0 / 2), cx1 = Int32((x1 + 1) / 2), cy1 = Int32((y1 + 1) / 2)
-            rk_affine_blend_plane(b.u, b.ca, Int32(b.width / 2), Int32(b.height / 2), b.width / 2, dst.u, destinationAlpha?.chroma, dst.cStride, inv.baseAddress, cx0, cy0, min(cx1, Int32(dst.width / 2)), min(cy1, Int32(dst.height / 2)), opacity)
-            rk_affine_blend_plane(b.v, b.ca, Int32(b.width / 2), Int32(b.height / 2), b.width / 2, dst.v, nil, dst.cStride, inv.baseAddress, cx0, cy0, min(cx1, Int32(dst.width / 2)), min(cy1, Int32(dst.height / 2)), opacity)
+            rk_affine_blend_plane(
+                b.u, b.ca, Int32(b.width / 2), Int32(b.height / 2), b.width / 2, dst.u, destinationAlpha?.chroma, dst.cStride, inv.baseAddress, cx0,
+                cy0, min(cx1, Int32(dst.width / 2)), min(cy1, Int32(dst.height / 2)), opacity)
+            rk_affine_blend_plane(
+                b.v, b.ca, Int32(b.width / 2), Int32(b.height / 2), b.width / 2, dst.v, nil, dst.cStride, inv.baseAddress, cx0, cy0,
+                min(cx1, Int32(dst.width / 2)), min(cy1, Int32(dst.height / 2)), opacity)
         }
     }
 

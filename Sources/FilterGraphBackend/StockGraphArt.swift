@@ -23,7 +23,8 @@ public enum StockGraphArt {
                 let l = try layer(i)
                 let (img, x, y) = try LayerArt.rgba(for: l, texts: texts)
                 let t = LayerTransform(dx: 0, dy: 0, scale: 1, rotation: l.rotation, opacity: l.opacity)
-                try ImageFile.writePNG(canvas(img, x: x, y: y, transform: t, pivot: l.pivot, width: plan.width, height: plan.height), to: path(item.name))
+                try ImageFile.writePNG(
+                    canvas(img, x: x, y: y, transform: t, pivot: l.pivot, width: plan.width, height: plan.height), to: path(item.name))
             case .sequence(let i, let frames):
                 let l = try layer(i)
                 let (img, x, y) = try LayerArt.rgba(for: l, texts: texts)
@@ -32,7 +33,8 @@ public enum StockGraphArt {
                     let g = min(f, frames.end - 1)
                     let t = l.transform(frame: g, time: Double(g) / Double(plan.fps))
                     let name = item.name.replacingOccurrences(of: "%05d", with: String(format: "%05d", f - frames.start))
-                    try ImageFile.writePNG(canvas(img, x: x, y: y, transform: t, pivot: l.pivot, width: plan.width, height: plan.height), to: path(name))
+                    try ImageFile.writePNG(
+                        canvas(img, x: x, y: y, transform: t, pivot: l.pivot, width: plan.width, height: plan.height), to: path(name))
                 }
             case .picture(let i, let input, let c, let zoom):
                 guard case .media(let m) = try layer(i).content else { continue }
@@ -50,10 +52,14 @@ public enum StockGraphArt {
                 guard case .media(let m) = l.content, let s = l.shadow else { continue }
                 let w = m.window
                 var shape = Raster.fill(.solid(.white), width: w.width, height: w.height)
-                if l.radius > 0 { Raster.mask(&shape, Raster.coverage(.roundedRectangle, width: w.width, height: w.height, radius: Double(l.radius))) }
+                if l.radius > 0 {
+                    Raster.mask(&shape, Raster.coverage(.roundedRectangle, width: w.width, height: w.height, radius: Double(l.radius)))
+                }
                 let (img, left, top) = Raster.shadow(of: shape, s)
                 let t = LayerTransform(dx: 0, dy: 0, scale: 1, rotation: l.rotation, opacity: l.opacity)
-                try ImageFile.writePNG(canvas(img, x: w.x - left, y: w.y - top, transform: t, pivot: l.pivot, width: plan.width, height: plan.height), to: path(item.name))
+                try ImageFile.writePNG(
+                    canvas(img, x: w.x - left, y: w.y - top, transform: t, pivot: l.pivot, width: plan.width, height: plan.height),
+                    to: path(item.name))
             case .mediaMask(let i):
                 let l = try layer(i)
                 guard case .media(let m) = l.content else { continue }
@@ -83,7 +89,9 @@ public enum StockGraphArt {
         guard rgba.width >= 2, rgba.height >= 2 else { throw BackendError(.decode, path: p, "image is smaller than 2x2 pixels") }
         if !m.adjust.isIdentity {
             let n = rgba.width * rgba.height
-            rgba.pixels.withUnsafeMutableBufferPointer { px in rk_adjust_rgba(px.baseAddress, n, m.adjust.brightness, m.adjust.contrast, m.adjust.saturation) }
+            rgba.pixels.withUnsafeMutableBufferPointer { px in
+                rk_adjust_rgba(px.baseAddress, n, m.adjust.brightness, m.adjust.contrast, m.adjust.saturation)
+            }
         }
         cache[p] = rgba
         return rgba
@@ -133,8 +141,9 @@ public enum StockGraphArt {
                 alphaSource.withUnsafeBufferPointer { sa in
                     plane.withUnsafeMutableBufferPointer { dp in
                         dstA.withUnsafeMutableBufferPointer { da in
-                            rk_affine_blend_plane(sp.baseAddress, sa.baseAddress, Int32(img.width), Int32(img.height), img.width,
-                                                  dp.baseAddress, ch == 0 ? da.baseAddress : nil, width, inv, 0, 0, Int32(width), Int32(height), opacity)
+                            rk_affine_blend_plane(
+                                sp.baseAddress, sa.baseAddress, Int32(img.width), Int32(img.height), img.width,
+                                dp.baseAddress, ch == 0 ? da.baseAddress : nil, width, inv, 0, 0, Int32(width), Int32(height), opacity)
                         }
                     }
                 }

@@ -52,8 +52,10 @@ struct ErrorEnvelopeMiddleware: RouterMiddleware {
             return try apiError.response(from: request, context: context)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
-            return try APIError(.internalServerError, .internalError, "internal error; see the server log for request \(context.requestId ?? context.id)")
-                .response(from: request, context: context)
+            return try APIError(
+                .internalServerError, .internalError, "internal error; see the server log for request \(context.requestId ?? context.id)"
+            )
+            .response(from: request, context: context)
         }
     }
 }

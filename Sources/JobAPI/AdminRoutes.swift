@@ -179,7 +179,8 @@ struct AdminHandlers: Sendable {
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.cacheControl] = "no-store"
         headers[.init("X-Frame-Options")!] = "DENY"
-        headers[.init("Content-Security-Policy")!] = "default-src 'self'; img-src 'self' data: blob: *; media-src 'self' *; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+        headers[.init("Content-Security-Policy")!] =
+            "default-src 'self'; img-src 'self' data: blob: *; media-src 'self' *; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
@@ -248,7 +249,9 @@ struct AdminHandlers: Sendable {
         let name = try await store.adminTenantStats().first { $0.tenantId == job.tenantId }?.name
         var detail = try await view(job, tenantName: name, signed: true)
         detail.voiceFile = job.voiceAssetId
-        detail.loudness = job.audioLoudness.map { String(format: "%.1f -> %.1f LUFS, true peak %.1f dBTP", $0.inputLufs, $0.outputLufs, $0.outputTruePeakDbtp) }
+        detail.loudness = job.audioLoudness.map {
+            String(format: "%.1f -> %.1f LUFS, true peak %.1f dBTP", $0.inputLufs, $0.outputLufs, $0.outputTruePeakDbtp)
+        }
         detail.plan = try await store.adminJobPlan(id: job.id)
         return try json(detail)
     }
@@ -261,7 +264,8 @@ struct AdminHandlers: Sendable {
             throw APIError(.conflict, .conflict, "only failed or cancelled jobs can be retried; this one is \(status.rawValue)")
         case .requeued:
             let job = try await store.adminJob(id: id)
-            return try json(AdminActionResult(ok: true, message: "requeued", job: try await job.asyncMap { try await view($0, tenantName: nil, signed: false) }))
+            return try json(
+                AdminActionResult(ok: true, message: "requeued", job: try await job.asyncMap { try await view($0, tenantName: nil, signed: false) }))
         }
     }
 
@@ -275,14 +279,17 @@ struct AdminHandlers: Sendable {
         case .alreadyFinished(let status): throw APIError(.conflict, .conflict, "the job is already \(status.rawValue)")
         }
         let job = try await store.adminJob(id: id)
-        return try json(AdminActionResult(ok: true, message: message, job: try await job.asyncMap { try await view($0, tenantName: nil, signed: false) }))
+        return try json(
+            AdminActionResult(ok: true, message: message, job: try await job.asyncMap { try await view($0, tenantName: nil, signed: false) }))
     }
 
     func view(_ job: Job, tenantName: String?, signed: Bool) async throws -> AdminJobView {
         AdminJobView(
-            id: job.id.uuidString.lowercased(), tenantId: job.tenantId.uuidString.lowercased(), tenantName: tenantName, status: job.status.rawValue, progress: job.progress,
+            id: job.id.uuidString.lowercased(), tenantId: job.tenantId.uuidString.lowercased(), tenantName: tenantName, status: job.status.rawValue,
+            progress: job.progress,
             priority: job.priority, overlayType: job.template, qualityMode: job.qualityMode.rawValue,
-            durationTarget: job.durationTarget, textOverlay: job.textOverlay, imageIds: job.imageIds.map { $0.uuidString.lowercased() }, audioFile: job.audioAssetId,
+            durationTarget: job.durationTarget, textOverlay: job.textOverlay, imageIds: job.imageIds.map { $0.uuidString.lowercased() },
+            audioFile: job.audioAssetId,
             attempts: job.attempts, maxAttempts: job.maxAttempts, lastError: job.lastError, leaseOwner: job.leaseOwner,
             heartbeatAt: job.heartbeatAt, leaseExpiresAt: job.leaseExpiresAt, runAfter: job.runAfter, createdAt: job.createdAt,
             startedAt: job.startedAt, completedAt: job.completedAt, processingTimeMs: job.processingTimeMs,

@@ -75,7 +75,9 @@ extension APIHandlers {
                             try spool.write(contentsOf: bytes)
                         } else {
                             otherBytes += bytes.count
-                            guard otherBytes <= 16 * 1024 else { throw APIError.validation("body", "form fields other than file are limited to 16 KB") }
+                            guard otherBytes <= 16 * 1024 else {
+                                throw APIError.validation("body", "form fields other than file are limited to 16 KB")
+                            }
                             currentValue.append(contentsOf: bytes)
                         }
                     case .partEnd:
@@ -115,7 +117,8 @@ extension APIHandlers {
                 throw APIError(.unprocessableContent, .unprocessable, problem, field: "file")
             }
             if type == .image, format == .webp, WebPInspection.isAnimated(head) {
-                throw APIError(.unprocessableContent, .unprocessable, "animated WebP images cannot be product images; send a still picture", field: "file")
+                throw APIError(
+                    .unprocessableContent, .unprocessable, "animated WebP images cannot be product images; send a still picture", field: "file")
             }
         }
         if let name = fields["name"] {
@@ -157,7 +160,8 @@ extension APIHandlers {
             try? await objectStore.delete(key: key)
             throw error
         }
-        context.logger.info("asset stored", metadata: ["asset": "\(assetId.uuidString.lowercased())", "type": "\(type.rawValue)", "bytes": "\(fileBytes)"])
+        context.logger.info(
+            "asset stored", metadata: ["asset": "\(assetId.uuidString.lowercased())", "type": "\(type.rawValue)", "bytes": "\(fileBytes)"])
         return try StoredResponse(
             status: .created,
             value: AssetCreatedResponse(assetId: assetId.uuidString.lowercased(), type: type, asset: AssetView(record)),
@@ -167,7 +171,8 @@ extension APIHandlers {
     func getAsset(_ request: Request, context: APIRequestContext) async throws -> Response {
         let tenant = try context.requireTenant()
         guard let text = context.parameters.get("id"), let id = UUID(uuidString: text),
-              let asset = try await store.assets(ids: [id], tenant: tenant).first else { throw APIError.notFound("asset") }
+            let asset = try await store.assets(ids: [id], tenant: tenant).first
+        else { throw APIError.notFound("asset") }
         return try json(AssetEnvelope(asset: AssetView(asset)))
     }
 

@@ -20,7 +20,8 @@ extension APIHandlers {
             key = context.parameters.getCatchAll().map { $0.removingPercentEncoding ?? String($0) }.joined(separator: "/")
         }
         guard !key.isEmpty, let expiresText = query.get("expires"), let expires = Int(expiresText),
-              let signature = query.get("signature") else {
+            let signature = query.get("signature")
+        else {
             throw APIError(.forbidden, .invalidSignature, "this URL is not signed; ask the job endpoint for a download URL")
         }
         switch signer.verify(key: key, expires: expires, signature: signature) {
@@ -52,8 +53,9 @@ extension APIHandlers {
         path: String, contentType: String, request: Request, context: APIRequestContext, cleanup: String?
     ) async throws -> Response {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              (attributes[.type] as? FileAttributeType) == .typeRegular,
-              let size = (attributes[.size] as? NSNumber)?.intValue else {
+            (attributes[.type] as? FileAttributeType) == .typeRegular,
+            let size = (attributes[.size] as? NSNumber)?.intValue
+        else {
             if let cleanup { try? FileManager.default.removeItem(atPath: cleanup) }
             throw APIError.notFound("file")
         }

@@ -51,8 +51,10 @@ public struct JobAPIServer: Sendable {
         router.get("/files/**") { request, context in try await h.serveFile(request, context: context) }
 
         // Other methods on these paths: 405 with Allow (registered outside the authenticated group).
-        for path in ["/healthz", "/readyz", "/metrics", "/files", "/files/**", "/api/v1/video/jobs", "/api/v1/video/jobs/{id}",
-                     "/api/v1/assets/{id}", "/api/v1/templates"] {
+        for path in [
+            "/healthz", "/readyz", "/metrics", "/files", "/files/**", "/api/v1/video/jobs", "/api/v1/video/jobs/{id}",
+            "/api/v1/assets/{id}", "/api/v1/templates",
+        ] {
             MethodNotAllowed.register(on: router, RouterPath(path), allow: [.get])
         }
         for path in ["/api/v1/video/process", "/api/v1/video/jobs/{id}/cancel", "/api/v1/assets"] {
@@ -77,8 +79,9 @@ public struct JobAPIServer: Sendable {
     public func makeApplication() -> some ApplicationProtocol {
         Application(
             router: makeRouter(),
-            server: .http1(configuration: .init(
-                idleTimeout: handlers.configuration.idleTimeoutSeconds.map { .nanoseconds(Int64($0 * 1e9)) })),
+            server: .http1(
+                configuration: .init(
+                    idleTimeout: handlers.configuration.idleTimeoutSeconds.map { .nanoseconds(Int64($0 * 1e9)) })),
             configuration: .init(
                 address: .hostname(handlers.configuration.host, port: handlers.configuration.port),
                 serverName: "rendc"
@@ -118,9 +121,11 @@ struct APIHandlers: Sendable {
     func listTemplates(context: APIRequestContext) async throws -> Response {
         _ = try context.requireTenant()
         let list = try await loadTemplates(context: context)
-        return try json(TemplateListResponse(templates: list.map {
-            .init(name: $0.name, description: $0.description, defaultDuration: $0.defaultDuration)
-        }))
+        return try json(
+            TemplateListResponse(
+                templates: list.map {
+                    .init(name: $0.name, description: $0.description, defaultDuration: $0.defaultDuration)
+                }))
     }
 
     func loadTemplates(context: APIRequestContext) async throws -> [TemplateSummary] {
@@ -143,7 +148,8 @@ struct APIHandlers: Sendable {
             overlayType: job.template, qualityMode: job.qualityMode.rawValue, priority: job.priority,
             imageIds: job.imageIds, audioFile: job.audioAssetId, textOverlay: job.textOverlay,
             durationTarget: job.durationTarget, attempts: job.attempts, cancelRequested: job.cancelRequested,
-            voiceFile: job.voiceAssetId, audioLoudness: job.audioLoudness.map { AudioLoudnessView(inputLufs: $0.input, outputLufs: $0.output, outputTruePeakDbtp: $0.truePeak) }
+            voiceFile: job.voiceAssetId,
+            audioLoudness: job.audioLoudness.map { AudioLoudnessView(inputLufs: $0.input, outputLufs: $0.output, outputTruePeakDbtp: $0.truePeak) }
         )
     }
 

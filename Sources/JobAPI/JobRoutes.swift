@@ -43,39 +43,54 @@ extension APIHandlers {
         let found = Dictionary(try await store.assets(ids: wanted, tenant: tenant).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         for (index, id) in job.imageIds.enumerated() {
             guard let asset = found[id] else {
-                throw APIError(.unprocessableContent, .unknownAsset, "imageIds[\(index)]: no image asset \(id.uuidString.lowercased()) for this tenant", field: "imageIds[\(index)]")
+                throw APIError(
+                    .unprocessableContent, .unknownAsset, "imageIds[\(index)]: no image asset \(id.uuidString.lowercased()) for this tenant",
+                    field: "imageIds[\(index)]")
             }
             guard asset.type == .image || asset.type == .video else {
-                throw APIError(.unprocessableContent, .unknownAsset, "imageIds[\(index)]: asset \(id.uuidString.lowercased()) is \(asset.type.rawValue), not image", field: "imageIds[\(index)]")
+                throw APIError(
+                    .unprocessableContent, .unknownAsset,
+                    "imageIds[\(index)]: asset \(id.uuidString.lowercased()) is \(asset.type.rawValue), not image", field: "imageIds[\(index)]")
             }
         }
         if let audio = job.audioAssetId {
             guard let asset = found[audio] else {
-                throw APIError(.unprocessableContent, .unknownAsset, "audioFile: no audio asset \(audio.uuidString.lowercased()) for this tenant", field: "audioFile")
+                throw APIError(
+                    .unprocessableContent, .unknownAsset, "audioFile: no audio asset \(audio.uuidString.lowercased()) for this tenant",
+                    field: "audioFile")
             }
             guard asset.type == .audio else {
-                throw APIError(.unprocessableContent, .unknownAsset, "audioFile: asset \(audio.uuidString.lowercased()) is \(asset.type.rawValue), not audio", field: "audioFile")
+                throw APIError(
+                    .unprocessableContent, .unknownAsset, "audioFile: asset \(audio.uuidString.lowercased()) is \(asset.type.rawValue), not audio",
+                    field: "audioFile")
             }
         }
         if let voice = job.voiceAssetId {
             guard let asset = found[voice] else {
-                throw APIError(.unprocessableContent, .unknownAsset, "voiceFile: no audio asset \(voice.uuidString.lowercased()) for this tenant", field: "voiceFile")
+                throw APIError(
+                    .unprocessableContent, .unknownAsset, "voiceFile: no audio asset \(voice.uuidString.lowercased()) for this tenant",
+                    field: "voiceFile")
             }
             guard asset.type == .audio else {
-                throw APIError(.unprocessableContent, .unknownAsset, "voiceFile: asset \(voice.uuidString.lowercased()) is \(asset.type.rawValue), not audio", field: "voiceFile")
+                throw APIError(
+                    .unprocessableContent, .unknownAsset, "voiceFile: asset \(voice.uuidString.lowercased()) is \(asset.type.rawValue), not audio",
+                    field: "voiceFile")
             }
         }
 
         for (name, id) in job.fieldAssets.sorted(by: { $0.key < $1.key }) {
             guard let asset = found[id], asset.type == .image else {
-                throw APIError(.unprocessableContent, .unknownAsset, "fields.\(name): no image asset \(id.uuidString.lowercased()) for this tenant", field: "fields.\(name)")
+                throw APIError(
+                    .unprocessableContent, .unknownAsset, "fields.\(name): no image asset \(id.uuidString.lowercased()) for this tenant",
+                    field: "fields.\(name)")
             }
         }
 
         let requestPrint = fingerprint([Array("POST /api/v1/video/process".utf8), Array(bytes)])
         return try await idempotent(key: idempotencyKey, tenant: tenant, fingerprint: requestPrint, context: context) {
             let jobId = try await store.submit(job)
-            let estimated = min(job.durationTarget ?? template.defaultDuration ?? configuration.defaultDurationSeconds, configuration.maxDurationSeconds)
+            let estimated = min(
+                job.durationTarget ?? template.defaultDuration ?? configuration.defaultDurationSeconds, configuration.maxDurationSeconds)
             context.logger.info("job submitted", metadata: ["job": "\(jobId.uuidString.lowercased())", "overlayType": "\(job.template)"])
             return try StoredResponse(
                 status: .accepted,
@@ -148,15 +163,17 @@ extension APIHandlers {
         }
         let priority = body.priority ?? 0
         guard configuration.priorityRange.contains(priority) else {
-            throw APIError.validation("priority", "priority must be between \(configuration.priorityRange.lowerBound) and \(configuration.priorityRange.upperBound)")
+            throw APIError.validation(
+                "priority", "priority must be between \(configuration.priorityRange.lowerBound) and \(configuration.priorityRange.upperBound)")
         }
         var callback: String?
         if let url = body.callbackUrl, !url.isEmpty {
             // Raw spaces, CR/LF and other controls are refused before parsing (Foundation would accept some).
             guard !url.unicodeScalars.contains(where: { $0.value <= 0x20 || (0x7F...0x9F).contains($0.value) }),
-                  url.utf8.count <= 2048, let components = URLComponents(string: url),
-                  let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
-                  let host = components.host, !host.isEmpty else {
+                url.utf8.count <= 2048, let components = URLComponents(string: url),
+                let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
+                let host = components.host, !host.isEmpty
+            else {
                 throw APIError.validation("callbackUrl", "callbackUrl must be an absolute http(s) URL of at most 2048 bytes")
             }
             callback = url
@@ -184,11 +201,14 @@ extension APIHandlers {
             }
             guard let spec = declared[name] else {
                 let known = template.fields.map(\.name).joined(separator: ", ")
-                throw APIError.validation(path, "the template \(template.name) has no field '\(name.prefix(40))' (its fields: \(known.isEmpty ? "none" : known))")
+                throw APIError.validation(
+                    path, "the template \(template.name) has no field '\(name.prefix(40))' (its fields: \(known.isEmpty ? "none" : known))")
             }
             switch spec.type {
             case "image":
-                guard let id = UUID(uuidString: value) else { throw APIError.validation(path, "\(path) must be the id (UUID) of an uploaded image asset") }
+                guard let id = UUID(uuidString: value) else {
+                    throw APIError.validation(path, "\(path) must be the id (UUID) of an uploaded image asset")
+                }
                 job.fieldAssets[name] = id
             case "color":
                 guard value.range(of: #"^#?([0-9A-Fa-f]{3}|[0-9A-Fa-f]{6}|[0-9A-Fa-f]{8})$"#, options: .regularExpression) != nil else {

@@ -80,7 +80,8 @@ enum MediaSniffer {
     /// truncated or malformed.
     static func imageSize(of bytes: [UInt8], format: MediaFormat) -> (width: Int, height: Int)? {
         guard format.isImage, let found = try? MediaInspector.inspect(bytes: bytes, strict: false),
-              let w = found.width, let h = found.height else { return nil }
+            let w = found.width, let h = found.height
+        else { return nil }
         return (w, h)
     }
 
@@ -103,10 +104,14 @@ enum MediaSniffer {
         let accepted = type.acceptedFormats.map(\.rawValue).sorted().joined(separator: ", ")
         let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 32)).flatMap { $0.map { [UInt8]($0) } } ?? []
         guard let format = format(of: head) else {
-            throw APIError(.unsupportedMediaType, .unsupportedMediaType, "the file is not a recognised \(type.rawValue) format (accepted: \(accepted))", field: "file")
+            throw APIError(
+                .unsupportedMediaType, .unsupportedMediaType, "the file is not a recognised \(type.rawValue) format (accepted: \(accepted))",
+                field: "file")
         }
         guard type.acceptedFormats.contains(format) else {
-            throw APIError(.unsupportedMediaType, .unsupportedMediaType, "a \(format.rawValue) file cannot be a \(type.rawValue) asset (accepted: \(accepted))", field: "file")
+            throw APIError(
+                .unsupportedMediaType, .unsupportedMediaType, "a \(format.rawValue) file cannot be a \(type.rawValue) asset (accepted: \(accepted))",
+                field: "file")
         }
         let inspection: Inspection
         do {
@@ -126,7 +131,8 @@ enum MediaSniffer {
         }
         guard width <= maxImageDimension, height <= maxImageDimension, width * height <= MediaLimits.maximumPixels else {
             let side = min(maxImageDimension, MediaLimits.maximumSide)
-            throw APIError(.unprocessableContent, .unprocessable, "the image is \(width)x\(height); at most \(side)x\(side) is allowed", field: "file")
+            throw APIError(
+                .unprocessableContent, .unprocessable, "the image is \(width)x\(height); at most \(side)x\(side) is allowed", field: "file")
         }
         return Upload(format: format, width: width, height: height, frames: inspection.frames)
     }

@@ -79,7 +79,7 @@ struct ProcessRequest: Decodable {
                 var path = [any CodingKey]()
                 switch error {
                 case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
-                     DecodingError.dataCorrupted(let context):
+                    DecodingError.dataCorrupted(let context):
                     path = context.codingPath
                 default:
                     break

@@ -64,7 +64,8 @@ struct MultipartParser {
             if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
             let allowed = Set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'()+_,-./:=? ".utf8)
             if name == "boundary", !value.isEmpty, value.utf8.count <= 70, value.utf8.allSatisfy(allowed.contains),
-               !value.hasSuffix(" ") {
+                !value.hasSuffix(" ")
+            {
                 return value
             }
         }
@@ -235,7 +236,15 @@ struct MultipartParser {
                 var escaped = false
                 while let c = rest.first {
                     rest = rest.dropFirst()
-                    if escaped { parsed.append(c); escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { break } else { parsed.append(c) }
+                    if escaped {
+                        parsed.append(c); escaped = false
+                    } else if c == "\\" {
+                        escaped = true
+                    } else if c == "\"" {
+                        break
+                    } else {
+                        parsed.append(c)
+                    }
                 }
             } else {
                 let end = rest.firstIndex(of: ";") ?? rest.endIndex

@@ -24,9 +24,10 @@ package struct QueueAPIStore: APIStore {
         if let width = asset.width { metadata["width"] = .int(width) }
         if let height = asset.height { metadata["height"] = .int(height) }
         let data = try JSONEncoder().encode(metadata)
-        _ = try await jobs.insertAsset(NewAsset(
-            id: asset.id, tenantId: asset.tenantId, type: asset.type, name: asset.name,
-            filePath: asset.storageKey, metadataJSON: String(decoding: data, as: UTF8.self)))
+        _ = try await jobs.insertAsset(
+            NewAsset(
+                id: asset.id, tenantId: asset.tenantId, type: asset.type, name: asset.name,
+                filePath: asset.storageKey, metadataJSON: String(decoding: data, as: UTF8.self)))
     }
 
     package func assets(ids: [UUID], tenant: UUID) async throws -> [AssetRecord] {
@@ -34,12 +35,14 @@ package struct QueueAPIStore: APIStore {
     }
 
     package func submit(_ job: JobSubmission) async throws -> UUID {
-        return try await jobs.enqueue(NewJob(
-            tenantId: job.tenantId, imageIds: job.imageIds, audioAssetId: job.audioAssetId?.uuidString.lowercased(),
-            textOverlay: job.textOverlay, template: job.template, durationTarget: job.durationTarget,
-            qualityMode: job.qualityMode, priority: job.priority, callbackURL: job.callbackURL, requestId: job.requestId,
-            fields: job.fieldTexts.mapValues { JobFieldValue.text($0) }.merging(job.fieldAssets.mapValues { JobFieldValue.asset($0) }) { a, _ in a },
-            voiceAssetId: job.voiceAssetId?.uuidString.lowercased()))
+        return try await jobs.enqueue(
+            NewJob(
+                tenantId: job.tenantId, imageIds: job.imageIds, audioAssetId: job.audioAssetId?.uuidString.lowercased(),
+                textOverlay: job.textOverlay, template: job.template, durationTarget: job.durationTarget,
+                qualityMode: job.qualityMode, priority: job.priority, callbackURL: job.callbackURL, requestId: job.requestId,
+                fields: job.fieldTexts.mapValues { JobFieldValue.text($0) }.merging(job.fieldAssets.mapValues { JobFieldValue.asset($0) }) { a, _ in a
+                },
+                voiceAssetId: job.voiceAssetId?.uuidString.lowercased()))
     }
 
     package func job(id: UUID, tenant: UUID) async throws -> JobRecord? {

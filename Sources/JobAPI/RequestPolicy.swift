@@ -36,7 +36,7 @@ struct RequestIdMiddleware: RouterMiddleware {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                 true
             case UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "~"), UInt8(ascii: "+"),
-                 UInt8(ascii: "/"), UInt8(ascii: "="), UInt8(ascii: "-"):
+                UInt8(ascii: "/"), UInt8(ascii: "="), UInt8(ascii: "-"):
                 true
             default:
                 false
@@ -118,7 +118,8 @@ extension Request {
             return charset == "utf-8" || charset == "utf8"
         }
         guard isJSON, charsetOK else {
-            throw APIError(.unsupportedMediaType, .unsupportedContentType, "send the body as Content-Type: application/json (UTF-8), not \(type.prefix(60))")
+            throw APIError(
+                .unsupportedMediaType, .unsupportedContentType, "send the body as Content-Type: application/json (UTF-8), not \(type.prefix(60))")
         }
     }
 

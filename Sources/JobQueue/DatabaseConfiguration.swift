@@ -45,7 +45,8 @@ public struct DatabaseConfiguration: Sendable, Equatable, CustomStringConvertibl
     /// `host` query item (`postgres:///db?host=/var/run/postgresql`), as libpq accepts it.
     public init(url text: String) throws {
         guard let components = URLComponents(string: text),
-              let scheme = components.scheme, scheme == "postgres" || scheme == "postgresql" else {
+            let scheme = components.scheme, scheme == "postgres" || scheme == "postgresql"
+        else {
             throw DatabaseConfigurationError("DATABASE_URL must look like postgres://user:password@host:port/database")
         }
         let items = Dictionary((components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })

@@ -38,23 +38,28 @@ extension JobStore {
     public func beginIdempotentRequest(tenantId: UUID, key: String, fingerprint: String) async throws -> IdempotencyDecision {
         try await guarded("claim idempotency key") {
             // Expired keys, and keys whose first request was abandoned, are forgotten first (a few rows at most).
-            try await client.query("""
+            try await client.query(
+                """
                 DELETE FROM api_idempotency_keys
                 WHERE tenant_id = \(tenantId) AND idempotency_key = \(key)
                   AND (created_at < now() - make_interval(hours => \(Self.idempotencyKeyLifetimeHours)::int)
                        OR (response_status IS NULL AND created_at < now() - make_interval(secs => \(Self.abandonedIdempotencySeconds)::float8)))
                 """, logger: logger)
-            let inserted = try await client.query("""
+            let inserted = try await client.query(
+                """
                 INSERT INTO api_idempotency_keys (tenant_id, idempotency_key, fingerprint)
                 VALUES (\(tenantId), \(key), \(fingerprint))
                 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
                 RETURNING 1
-                """, logger: logger).collect()
+                """, logger: logger
+            ).collect()
             if !inserted.isEmpty { return .proceed }
-            let rows = try await client.query("""
+            let rows = try await client.query(
+                """
                 SELECT fingerprint, response_status, response_body, response_location FROM api_idempotency_keys
                 WHERE tenant_id = \(tenantId) AND idempotency_key = \(key)
-                """, logger: logger).collect()
+                """, logger: logger
+            ).collect()
             // Deleted between the two statements (expired just now): treat as in progress; the client retries.
             guard let row = rows.first else { return .inProgress }
             let (stored, status, body, location) = try row.decode((String, Int?, String?, String?).self)
@@ -67,7 +72,8 @@ extension JobStore {
     /// Records the response of the request that owns `key`, for replays.
     public func finishIdempotentRequest(tenantId: UUID, key: String, status: Int, body: String, location: String?) async throws {
         try await guarded("store idempotent response") {
-            try await client.query("""
+            try await client.query(
+                """
                 UPDATE api_idempotency_keys SET response_status = \(status), response_body = \(body),
                     response_location = \(location)
                 WHERE tenant_id = \(tenantId) AND idempotency_key = \(key)
@@ -78,7 +84,8 @@ extension JobStore {
     /// Forgets `key` after its request failed, so the client can retry with it.
     public func releaseIdempotencyKey(tenantId: UUID, key: String) async throws {
         try await guarded("release idempotency key") {
-            try await client.query("""
+            try await client.query(
+                """
                 DELETE FROM api_idempotency_keys
                 WHERE tenant_id = \(tenantId) AND idempotency_key = \(key) AND response_status IS NULL
                 """, logger: logger)
@@ -89,12 +96,14 @@ extension JobStore {
     @discardableResult
     public func purgeExpiredIdempotencyKeys() async throws -> Int {
         try await guarded("purge idempotency keys") {
-            let rows = try await client.query("""
+            let rows = try await client.query(
+                """
                 WITH gone AS (
                     DELETE FROM api_idempotency_keys
                     WHERE created_at < now() - make_interval(hours => \(Self.idempotencyKeyLifetimeHours)::int) RETURNING 1
                 ) SELECT count(*)::int8 FROM gone
-                """, logger: logger).collect()
+                """, logger: logger
+            ).collect()
             return Int(try rows.first?.decode(Int64.self) ?? 0)
         }
     }
@@ -105,7 +114,8 @@ extension JobStore {
         let capacity = Double(max(1, perMinute))
         let perSecond = capacity / 60
         return try await guarded("rate limit") {
-            let rows = try await client.query("""
+            let rows = try await client.query(
+                """
                 WITH clock AS (SELECT clock_timestamp() AS t)
                 INSERT INTO api_rate_limits AS b (bucket, tokens, allowed, updated_at)
                 SELECT \(bucket), \(capacity) - 1, true, clock.t FROM clock
@@ -116,7 +126,8 @@ extension JobStore {
                                THEN 1 ELSE 0 END,
                     updated_at = GREATEST(b.updated_at, EXCLUDED.updated_at)
                 RETURNING allowed, tokens
-                """, logger: logger).collect()
+                """, logger: logger
+            ).collect()
             guard let row = rows.first else { throw JobQueueError(.database, "rate limit update returned no row") }
             let (allowed, tokens) = try row.decode((Bool, Double).self)
             let untilToken = tokens >= 1 ? 0 : Int(((1 - tokens) / perSecond).rounded(.up))

@@ -33,12 +33,14 @@ extension JobStore {
     public func recordPlan(_ lease: Lease, plan: String) async throws -> Bool {
         let text = String(plan.prefix(64 * 1024))
         return try await guarded("record plan") {
-            let rows = try await client.query("""
+            let rows = try await client.query(
+                """
                 UPDATE video_processing_jobs SET plan = \(text)
                 WHERE id = \(lease.jobId) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch)
                   AND status = 'processing'
                 RETURNING id
-                """, logger: logger).collect()
+                """, logger: logger
+            ).collect()
             return !rows.isEmpty
         }
     }
@@ -55,37 +57,43 @@ extension JobStore {
         guard (1...200).contains(limit) else { throw JobQueueError(.invalidInput, "limit must be 1 to 200, got \(limit)") }
         let statusText = status?.rawValue
         return try await guarded("list jobs (admin)") {
-            try await client.query("""
+            try await client.query(
+                """
                 SELECT \(unescaped: Self.jobColumns("")) FROM video_processing_jobs
                 WHERE (\(statusText)::text IS NULL OR status = \(statusText))
                   AND (\(tenantId)::uuid IS NULL OR tenant_id = \(tenantId))
                 ORDER BY created_at DESC, id DESC
                 LIMIT \(limit)
-                """, logger: logger).collect().map(Self.decodeJob)
+                """, logger: logger
+            ).collect().map(Self.decodeJob)
         }
     }
 
     /// Running jobs with their progress and the worker holding the lease, oldest start first.
     public func adminRunningJobs(limit: Int = 100) async throws -> [Job] {
         try await guarded("list running jobs (admin)") {
-            try await client.query("""
+            try await client.query(
+                """
                 SELECT \(unescaped: Self.jobColumns("")) FROM video_processing_jobs
                 WHERE status = 'processing'
                 ORDER BY started_at, id
                 LIMIT \(max(1, min(limit, 500)))
-                """, logger: logger).collect().map(Self.decodeJob)
+                """, logger: logger
+            ).collect().map(Self.decodeJob)
         }
     }
 
     /// Per-tenant job counts by status (tenants without jobs included), by tenant name.
     public func adminTenantStats() async throws -> [TenantJobStats] {
         try await guarded("tenant stats (admin)") {
-            let rows = try await client.query("""
+            let rows = try await client.query(
+                """
                 SELECT t.id, t.name, j.status, count(j.id)::int8
                 FROM tenants t LEFT JOIN video_processing_jobs j ON j.tenant_id = t.id
                 GROUP BY t.id, t.name, j.status
                 ORDER BY t.name, t.id
-                """, logger: logger).collect()
+                """, logger: logger
+            ).collect()
             var stats: [TenantJobStats] = []
             for row in rows {
                 let (id, name, statusText, count) = try row.decode((UUID, String, String?, Int64).self)
@@ -99,7 +107,8 @@ extension JobStore {
     /// Puts a failed or cancelled job back in the queue now, with one more attempt than it has used.
     public func adminRetry(jobId: UUID) async throws -> AdminRetryOutcome {
         let outcome: AdminRetryOutcome = try await guarded("retry job (admin)") {
-            let rows = try await client.query("""
+            let rows = try await client.query(
+                """
                 WITH old AS (
                     SELECT id, status FROM video_processing_jobs WHERE id = \(jobId) FOR UPDATE
                 ), changed AS (
@@ -111,7 +120,8 @@ extension JobStore {
                     RETURNING j.id
                 )
                 SELECT old.status FROM old
-                """, logger: logger).collect()
+                """, logger: logger
+            ).collect()
             guard let row = rows.first else { return .notFound }
             let text = try row.decode(String.self)
             guard let old = JobStatus(rawValue: text) else { throw JobQueueError(.database, "job \(jobId) has unknown status '\(text)'") }

@@ -12,12 +12,14 @@ extension JobStore {
         }
         guard !asset.filePath.isEmpty else { throw JobQueueError(.invalidInput, "asset file path is empty") }
         return try await guarded("insert asset") {
-            let rows = try await client.query("""
+            let rows = try await client.query(
+                """
                 INSERT INTO video_processing_assets (id, tenant_id, asset_type, name, file_path, metadata)
                 VALUES (COALESCE(\(asset.id), gen_random_uuid()), \(asset.tenantId), \(asset.type.rawValue), \(asset.name),
                         \(asset.filePath), \(asset.metadataJSON)::jsonb)
                 RETURNING \(unescaped: Self.assetColumns)
-                """, logger: logger).collect()
+                """, logger: logger
+            ).collect()
             guard let row = rows.first else { throw JobQueueError(.database, "asset insert returned no row") }
             return try Self.decodeAsset(row)
         }
@@ -37,10 +39,12 @@ extension JobStore {
     public func assets(ids: [UUID], tenantId: UUID) async throws -> [Asset] {
         guard !ids.isEmpty else { return [] }
         return try await guarded("read assets") {
-            let found = try await client.query("""
+            let found = try await client.query(
+                """
                 SELECT \(unescaped: Self.assetColumns) FROM video_processing_assets
                 WHERE tenant_id = \(tenantId) AND id = ANY(\(ids))
-                """, logger: logger).collect().map(Self.decodeAsset)
+                """, logger: logger
+            ).collect().map(Self.decodeAsset)
             let byId = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
             return ids.compactMap { byId[$0] }
         }
@@ -49,11 +53,13 @@ extension JobStore {
     public func assets(tenantId: UUID, type: AssetType? = nil, limit: Int = 100) async throws -> [Asset] {
         let typeText = type?.rawValue
         return try await guarded("list assets") {
-            try await client.query("""
+            try await client.query(
+                """
                 SELECT \(unescaped: Self.assetColumns) FROM video_processing_assets
                 WHERE tenant_id = \(tenantId) AND (\(typeText)::text IS NULL OR asset_type = \(typeText))
                 ORDER BY created_at DESC, id DESC LIMIT \(max(1, min(limit, 1000)))
-                """, logger: logger).collect().map(Self.decodeAsset)
+                """, logger: logger
+            ).collect().map(Self.decodeAsset)
         }
     }
 }

@@ -10,7 +10,8 @@ extension JobStore {
     public func enqueue(_ job: NewJob) async throws -> UUID {
         try Self.validate(job)
         let id = try await guarded("insert job") {
-            let rows = try await client.query("""
+            let rows = try await client.query(
+                """
                 INSERT INTO video_processing_jobs (tenant_id, priority, image_ids, audio_file, text_overlay, overlay_type,
                     duration_target, quality_mode, max_attempts, callback_url, run_after, request_id, fields, voice_file)
                 VALUES (\(job.tenantId), \(job.priority), \(job.imageIds), \(job.audioAssetId), \(job.textOverlay),
@@ -18,7 +19,8 @@ extension JobStore {
                     \(job.callbackURL), COALESCE(\(job.runAfter), now()), \(job.requestId), \(JobFieldValue.json(job.fields))::jsonb,
                     \(job.voiceAssetId))
                 RETURNING id
-                """, logger: logger).collect()
+                """, logger: logger
+            ).collect()
             guard let row = rows.first else { throw JobQueueError(.database, "job insert returned no row") }
             return try row.decode(UUID.self)
         }
@@ -64,7 +66,8 @@ extension JobStore {
         let micros = position?.createdAtMicroseconds
         let lastId = position?.id
         return try await guarded("list jobs") {
-            let rows = try await client.query("""
+            let rows = try await client.query(
+                """
                 SELECT \(unescaped: Self.jobColumns("")), (extract(epoch FROM created_at) * 1000000)::int8 AS created_us
                 FROM video_processing_jobs
                 WHERE tenant_id = \(tenantId)
@@ -73,7 +76,8 @@ extension JobStore {
                        OR (created_at, id) < (timestamptz 'epoch' + \(micros)::int8 * interval '1 microsecond', \(lastId)::uuid))
                 ORDER BY created_at DESC, id DESC
                 LIMIT \(limit + 1)
-                """, logger: logger).collect()
+                """, logger: logger
+            ).collect()
             var jobs: [Job] = []
             var next: String?
             for (index, row) in rows.enumerated() {
@@ -92,7 +96,8 @@ extension JobStore {
     /// it at the next heartbeat. nil when the tenant has no such job.
     public func requestCancel(jobId: UUID, tenantId: UUID) async throws -> CancelOutcome? {
         try await guarded("cancel job") {
-            let rows = try await client.query("""
+            let rows = try await client.query(
+                """
                 WITH old AS (
                     SELECT id, status FROM video_processing_jobs WHERE id = \(jobId) AND tenant_id = \(tenantId) FOR UPDATE
                 ), changed AS (
@@ -108,7 +113,8 @@ extension JobStore {
                     SELECT * FROM changed WHERE status = 'cancelled'
                 )\(unescaped: Self.webhookOutbox)
                 SELECT old.status FROM old
-                """, logger: logger).collect()
+                """, logger: logger
+            ).collect()
             guard let row = rows.first else { return nil }
             let text = try row.decode(String.self)
             guard let old = JobStatus(rawValue: text) else {
@@ -125,11 +131,13 @@ extension JobStore {
     /// Deletes completed, failed and cancelled jobs finished more than `seconds` ago; returns how many.
     public func pruneFinishedJobs(olderThan seconds: Double) async throws -> Int {
         try await guarded("prune jobs") {
-            try await client.query("""
+            try await client.query(
+                """
                 DELETE FROM video_processing_jobs
                 WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at < now() - \(seconds) * interval '1 second'
                 RETURNING id
-                """, logger: logger).collect().count
+                """, logger: logger
+            ).collect().count
         }
     }
 }

@@ -20,7 +20,8 @@ extension JobStore {
         return try await guarded("claim jobs") {
             try await client.withTransaction(logger: logger) { connection in
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.claimLockKey))", logger: logger)
-                let rows = try await connection.query("""
+                let rows = try await connection.query(
+                    """
                     WITH running AS (
                         SELECT tenant_id, count(*) AS n FROM video_processing_jobs
                         WHERE status = 'processing' GROUP BY tenant_id
@@ -52,7 +53,8 @@ extension JobStore {
                         updated_at = now()
                     FROM chosen WHERE j.id = chosen.id
                     RETURNING \(unescaped: Self.jobColumns("j."))
-                    """, logger: logger).collect()
+                    """, logger: logger
+                ).collect()
                 let claimed = try rows.map { row in
                     let job = try Self.decodeJob(row)
                     let lease = Lease(
@@ -74,13 +76,15 @@ extension JobStore {
     /// Extends the lease. `stillOwner == false` means the job was reaped, reclaimed or finished elsewhere: stop.
     public func heartbeat(_ lease: Lease) async throws -> HeartbeatResult {
         try await guarded("heartbeat") {
-            let rows = try await client.query("""
+            let rows = try await client.query(
+                """
                 UPDATE video_processing_jobs SET
                     lease_expires_at = now() + \(policy.leaseDuration) * interval '1 second', heartbeat_at = now()
                 WHERE id = \(lease.jobId) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch)
                   AND status = 'processing'
                 RETURNING cancel_requested, lease_expires_at
-                """, logger: logger).collect()
+                """, logger: logger
+            ).collect()
             guard let row = rows.first else { return HeartbeatResult(stillOwner: false, cancelRequested: false, expiresAt: nil) }
             let (cancel, expires) = try row.decode((Bool, Date).self)
             return HeartbeatResult(stillOwner: true, cancelRequested: cancel, expiresAt: expires)
@@ -91,12 +95,14 @@ extension JobStore {
     public func updateProgress(_ lease: Lease, percent: Int) async throws -> HeartbeatResult {
         let value = min(max(percent, 0), 100)
         return try await guarded("progress") {
-            let rows = try await client.query("""
+            let rows = try await client.query(
+                """
                 UPDATE video_processing_jobs SET progress = \(value), updated_at = now()
                 WHERE id = \(lease.jobId) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch)
                   AND status = 'processing'
                 RETURNING cancel_requested, lease_expires_at
-                """, logger: logger).collect()
+                """, logger: logger
+            ).collect()
             guard let row = rows.first else { return HeartbeatResult(stillOwner: false, cancelRequested: false, expiresAt: nil) }
             let (cancel, expires) = try row.decode((Bool, Date?).self)
             return HeartbeatResult(stillOwner: true, cancelRequested: cancel, expiresAt: expires)
@@ -105,22 +111,26 @@ extension JobStore {
 
     /// Marks the job completed with its outputs, only while `lease` still owns it. Returns false (and writes
     /// nothing) when the lease was lost: another attempt owns the job or already finished it.
-    public func complete(_ lease: Lease, videoURL: String, thumbnailURL: String?, processingTimeMs: Int, audioLoudness: JobAudioLoudness? = nil) async throws -> Bool {
+    public func complete(
+        _ lease: Lease, videoURL: String, thumbnailURL: String?, processingTimeMs: Int, audioLoudness: JobAudioLoudness? = nil
+    ) async throws -> Bool {
         let loudness = try audioLoudness.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         return try await guarded("complete job") {
-            try await !client.query("""
-            WITH done AS (
-                UPDATE video_processing_jobs SET
-                    status = 'completed', progress = 100, completed_at = now(), processing_time_ms = \(processingTimeMs),
-                    output_video_url = \(videoURL), output_thumbnail_url = \(thumbnailURL), last_error = NULL,
-                    audio_loudness = \(loudness)::jsonb,
-                    lease_expires_at = NULL, updated_at = now()
-                WHERE id = \(lease.jobId) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch)
-                  AND status = 'processing'
-                RETURNING id, tenant_id, status, callback_url
-            )\(unescaped: Self.webhookOutbox)
-            SELECT id FROM done
-            """, logger: logger).collect().isEmpty
+            try await !client.query(
+                """
+                WITH done AS (
+                    UPDATE video_processing_jobs SET
+                        status = 'completed', progress = 100, completed_at = now(), processing_time_ms = \(processingTimeMs),
+                        output_video_url = \(videoURL), output_thumbnail_url = \(thumbnailURL), last_error = NULL,
+                        audio_loudness = \(loudness)::jsonb,
+                        lease_expires_at = NULL, updated_at = now()
+                    WHERE id = \(lease.jobId) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch)
+                      AND status = 'processing'
+                    RETURNING id, tenant_id, status, callback_url
+                )\(unescaped: Self.webhookOutbox)
+                SELECT id FROM done
+                """, logger: logger
+            ).collect().isEmpty
         }
     }
 
@@ -133,18 +143,21 @@ extension JobStore {
         return try await guarded("fail job") {
             switch decision {
             case .retry(let seconds):
-                let rows = try await client.query("""
+                let rows = try await client.query(
+                    """
                     UPDATE video_processing_jobs SET
                         status = 'pending', run_after = now() + \(seconds) * interval '1 second', last_error = \(text),
                         lease_owner = NULL, lease_expires_at = NULL, progress = 0, updated_at = now()
                     WHERE id = \(lease.jobId) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch)
                       AND status = 'processing'
                     RETURNING run_after
-                    """, logger: logger).collect()
+                    """, logger: logger
+                ).collect()
                 guard let row = rows.first else { return .notOwner }
                 return .retrying(at: try row.decode(Date.self))
             case .fail:
-                let rows = try await client.query("""
+                let rows = try await client.query(
+                    """
                     WITH done AS (
                         UPDATE video_processing_jobs SET
                             status = 'failed', completed_at = now(), last_error = \(text), lease_expires_at = NULL,
@@ -154,7 +167,8 @@ extension JobStore {
                         RETURNING id, tenant_id, status, callback_url
                     )\(unescaped: Self.webhookOutbox)
                     SELECT id FROM done
-                    """, logger: logger).collect()
+                    """, logger: logger
+                ).collect()
                 return rows.isEmpty ? .notOwner : .failed
             }
         }
@@ -163,7 +177,8 @@ extension JobStore {
     /// Marks the job cancelled after its worker stopped the render on request. Fenced.
     public func markCancelled(_ lease: Lease) async throws -> Bool {
         try await guarded("cancel job") {
-            try await !client.query("""
+            try await !client.query(
+                """
                 WITH done AS (
                     UPDATE video_processing_jobs SET
                         status = 'cancelled', completed_at = now(), last_error = 'cancelled by request',
@@ -173,7 +188,8 @@ extension JobStore {
                     RETURNING id, tenant_id, status, callback_url
                 )\(unescaped: Self.webhookOutbox)
                 SELECT id FROM done
-                """, logger: logger).collect().isEmpty
+                """, logger: logger
+            ).collect().isEmpty
         }
     }
 
@@ -181,7 +197,8 @@ extension JobStore {
     /// cancel was requested becomes cancelled). Fenced.
     public func release(_ lease: Lease, reason: String = "released by a worker shutting down") async throws -> Bool {
         let released = try await guarded("release job") {
-            try await !client.query("""
+            try await !client.query(
+                """
                 WITH done AS (
                     UPDATE video_processing_jobs SET
                         status = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'pending' END,
@@ -193,7 +210,8 @@ extension JobStore {
                     RETURNING id, tenant_id, status, callback_url
                 )\(unescaped: Self.webhookOutbox)
                 SELECT id FROM done
-                """, logger: logger).collect().isEmpty
+                """, logger: logger
+            ).collect().isEmpty
         }
         if released { await notifyNewJob(lease.jobId) }
         return released
@@ -207,13 +225,15 @@ extension JobStore {
         let logger = self.logger
         let reaped: [ReapedJob] = try await guarded("reap expired leases") {
             try await client.withTransaction(logger: logger) { connection in
-                let rows = try await connection.query("""
+                let rows = try await connection.query(
+                    """
                     SELECT id, tenant_id, attempts, max_attempts, cancel_requested, COALESCE(lease_owner, ''), lease_epoch
                     FROM video_processing_jobs
                     WHERE status = 'processing' AND lease_expires_at < now()
                     ORDER BY lease_expires_at LIMIT \(max(1, limit))
                     FOR UPDATE SKIP LOCKED
-                    """, logger: logger).collect()
+                    """, logger: logger
+                ).collect()
                 var result: [ReapedJob] = []
                 for row in rows {
                     let (id, tenant, attempts, maxAttempts, cancel, owner, epoch) =
@@ -223,7 +243,8 @@ extension JobStore {
                     let reason = "lease expired: the worker stopped heartbeating during attempt \(attempts) of \(maxAttempts)"
                     if !owner.isEmpty { logger.warning("reaping an expired lease", metadata: ["jobId": "\(id)", "worker": "\(owner)"]) }
                     let delay = next == .pending ? policy.backoff.delay(afterAttempt: attempts, unit: Double.random(in: 0..<1)) : 0
-                    try await connection.query("""
+                    try await connection.query(
+                        """
                         WITH done AS (
                             UPDATE video_processing_jobs SET
                                 status = \(next.rawValue), last_error = \(reason),
@@ -261,11 +282,13 @@ extension JobStore {
     /// Counts of jobs by status (all tenants, or one).
     public func statusCounts(tenantId: UUID? = nil) async throws -> [JobStatus: Int] {
         try await guarded("count jobs") {
-            let rows = try await client.query("""
+            let rows = try await client.query(
+                """
                 SELECT status, count(*)::int8 FROM video_processing_jobs
                 WHERE \(tenantId)::uuid IS NULL OR tenant_id = \(tenantId)
                 GROUP BY status
-                """, logger: logger).collect()
+                """, logger: logger
+            ).collect()
             var counts: [JobStatus: Int] = [:]
             for row in rows {
                 let (text, count) = try row.decode((String, Int64).self)

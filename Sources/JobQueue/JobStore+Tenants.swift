@@ -15,10 +15,12 @@ extension JobStore {
             throw JobQueueError(.invalidInput, "max running jobs must be 0 or more, got \(maxRunningJobs)")
         }
         return try await guarded("create tenant") {
-            let rows = try await client.query("""
+            let rows = try await client.query(
+                """
                 INSERT INTO tenants (name, max_running_jobs) VALUES (\(trimmed), \(maxRunningJobs))
                 RETURNING id, name, max_running_jobs, created_at
-                """, logger: logger).collect()
+                """, logger: logger
+            ).collect()
             guard let row = rows.first else { throw JobQueueError(.database, "tenant insert returned no row") }
             return try Self.decodeTenant(row)
         }
@@ -47,10 +49,12 @@ extension JobStore {
         let prefix = APIKeyFormat.visiblePrefix(of: plaintext)
         let hash = APIKeyFormat.hash(plaintext)
         return try await guarded("create API key") {
-            let rows = try await client.query("""
+            let rows = try await client.query(
+                """
                 INSERT INTO api_keys (tenant_id, prefix, key_hash) VALUES (\(tenantId), \(prefix), \(hash))
                 RETURNING id
-                """, logger: logger).collect()
+                """, logger: logger
+            ).collect()
             guard let row = rows.first else { throw JobQueueError(.database, "API key insert returned no row") }
             return NewAPIKey(id: try row.decode(UUID.self), tenantId: tenantId, prefix: prefix, plaintext: plaintext)
         }
@@ -67,7 +71,8 @@ extension JobStore {
         guard APIKeyFormat.isWellFormed(key) else { return nil }
         let hash = APIKeyFormat.hash(key)
         return try await guarded("resolve API key") {
-            try await client.query("""
+            try await client.query(
+                """
                 WITH k AS (
                     SELECT id, tenant_id, last_used_at FROM api_keys WHERE key_hash = \(hash) AND revoked_at IS NULL
                 ), touched AS (
@@ -75,7 +80,8 @@ extension JobStore {
                     WHERE api_keys.id = k.id AND (k.last_used_at IS NULL OR k.last_used_at < now() - interval '60 seconds')
                 )
                 SELECT t.id, t.name, t.max_running_jobs, t.created_at FROM tenants t JOIN k ON k.tenant_id = t.id
-                """, logger: logger).collect().first.map(Self.decodeTenant)
+                """, logger: logger
+            ).collect().first.map(Self.decodeTenant)
         }
     }
 
@@ -83,10 +89,12 @@ extension JobStore {
     @discardableResult
     public func revokeAPIKey(id: UUID, tenantId: UUID) async throws -> Bool {
         try await guarded("revoke API key") {
-            try await !client.query("""
+            try await !client.query(
+                """
                 UPDATE api_keys SET revoked_at = now() WHERE id = \(id) AND tenant_id = \(tenantId) AND revoked_at IS NULL
                 RETURNING id
-                """, logger: logger).collect().isEmpty
+                """, logger: logger
+            ).collect().isEmpty
         }
     }
 }

@@ -66,7 +66,8 @@ extension JobStore {
         return try await guarded("claim webhook deliveries") {
             try await client.withTransaction(logger: logger) { connection in
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.deliveryClaimLockKey))", logger: logger)
-                let rows = try await connection.query("""
+                let rows = try await connection.query(
+                    """
                     WITH inflight AS (
                         SELECT tenant_id, count(*) AS n FROM webhook_deliveries
                         WHERE status = 'pending' AND lease_expires_at > now() GROUP BY tenant_id
@@ -93,7 +94,8 @@ extension JobStore {
                         COALESCE(d.request_id, to_jsonb(j) ->> 'request_id') AS delivery_request_id,
                         d.attempts AS delivery_attempts, d.occurred_at, d.lease_epoch AS delivery_epoch,
                         \(unescaped: Self.jobColumns("j."))
-                    """, logger: logger).collect()
+                    """, logger: logger
+                ).collect()
                 return try rows.map { row in
                     let r = row.makeRandomAccess()
                     return ClaimedDelivery(
@@ -121,7 +123,8 @@ extension JobStore {
             (status, error, httpStatus, delay) = ("failed", String(reason.prefix(500)), nil, 0)
         }
         return try await guarded("record webhook delivery") {
-            try await !client.query("""
+            try await !client.query(
+                """
                 UPDATE webhook_deliveries SET
                     status = \(status), last_error = \(error), last_status = \(httpStatus),
                     delivered_at = CASE WHEN \(status) = 'delivered' THEN now() ELSE NULL END,
@@ -129,17 +132,20 @@ extension JobStore {
                     lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
                 WHERE id = \(claim.id) AND lease_owner = \(claim.owner) AND lease_epoch = \(claim.epoch) AND status = 'pending'
                 RETURNING id
-                """, logger: logger).collect().isEmpty
+                """, logger: logger
+            ).collect().isEmpty
         }
     }
 
     /// The deliveries queued for a job (operators and tests).
     public func webhookDeliveries(jobId: UUID) async throws -> [WebhookDeliveryRecord] {
         try await guarded("read webhook deliveries") {
-            try await client.query("""
+            try await client.query(
+                """
                 SELECT id, job_id, tenant_id, event_type, url, status, attempts, last_error, last_status, lease_owner
                 FROM webhook_deliveries WHERE job_id = \(jobId) ORDER BY occurred_at, id
-                """, logger: logger).collect().map { row in
+                """, logger: logger
+            ).collect().map { row in
                 let (id, job, tenant, type, url, status, attempts, error, httpStatus, owner) =
                     try row.decode((UUID, UUID, UUID, String, String, String, Int, String?, Int?, String?).self)
                 return WebhookDeliveryRecord(

@@ -72,7 +72,8 @@ public final class JobStore: Sendable, Service {
     /// Versions recorded in `schema_migrations` (empty before the first migration).
     public func appliedMigrations() async throws -> [Int] {
         try await guarded("read schema_migrations") {
-            let exists = try await client.query("SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger)
+            let exists =
+                try await client.query("SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger)
                 .collect().first?.decode(Bool.self) ?? false
             guard exists else { return [] }
             return try await client.query("SELECT version FROM schema_migrations ORDER BY version", logger: logger)
@@ -85,8 +86,9 @@ public final class JobStore: Sendable, Service {
 
     private static func runMigrations(connection: PostgresConnection, logger: Logger) async throws -> [Int] {
         try await connection.query(PostgresQuery(unsafeSQL: Migrations.bootstrap), logger: logger)
-        let done = Set(try await connection.query("SELECT version FROM schema_migrations", logger: logger)
-            .collect().map { try $0.decode(Int.self) })
+        let done = Set(
+            try await connection.query("SELECT version FROM schema_migrations", logger: logger)
+                .collect().map { try $0.decode(Int.self) })
         var applied: [Int] = []
         for migration in Migrations.all where !done.contains(migration.version) {
             do {
@@ -217,7 +219,8 @@ public final class JobStore: Sendable, Service {
             template: try r["overlay_type"].decode(String?.self) ?? "golden-frame",
             durationTarget: try r["duration_target"].decode(Double?.self),
             qualityMode: quality,
-            fields: (try? JSONDecoder().decode([String: JobFieldValue].self, from: Data((try r["fields_json"].decode(String?.self) ?? "{}").utf8))) ?? [:],
+            fields: (try? JSONDecoder().decode([String: JobFieldValue].self, from: Data((try r["fields_json"].decode(String?.self) ?? "{}").utf8)))
+                ?? [:],
             startedAt: try r["started_at"].decode(Date?.self),
             completedAt: try r["completed_at"].decode(Date?.self),
             processingTimeMs: try r["processing_time_ms"].decode(Int?.self),
@@ -238,7 +241,9 @@ public final class JobStore: Sendable, Service {
             callbackURL: try r["callback_url"].decode(String?.self)
         )
         job.voiceAssetId = try r["voice_file"].decode(String?.self)
-        job.audioLoudness = (try r["audio_loudness_json"].decode(String?.self)).flatMap { try? JSONDecoder().decode(JobAudioLoudness.self, from: Data($0.utf8)) }
+        job.audioLoudness = (try r["audio_loudness_json"].decode(String?.self)).flatMap {
+            try? JSONDecoder().decode(JobAudioLoudness.self, from: Data($0.utf8))
+        }
         return job
     }
 

@@ -99,7 +99,8 @@ struct JobCursor: Equatable {
         let parts = text.split(separator: ":", maxSplits: 1)
         // Microseconds since 1970 up to the year 9999: larger values overflow Postgres' interval arithmetic.
         guard parts.count == 2, let micros = Int64(parts[0]), (0...253_402_300_799_999_999).contains(micros),
-              let id = UUID(uuidString: String(parts[1])) else {
+            let id = UUID(uuidString: String(parts[1]))
+        else {
             throw JobQueueError(.invalidInput, "page cursor '\(encoded.prefix(40))' is not a cursor this server made")
         }
         self.createdAtMicroseconds = micros

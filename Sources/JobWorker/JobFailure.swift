@@ -102,7 +102,8 @@ public enum TemporaryFolders {
         for entry in entries where entry.hasPrefix(prefix) {
             let path = directory + "/" + entry
             if minimumAge > 0, let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
-               Date().timeIntervalSince(modified) < minimumAge {
+                Date().timeIntervalSince(modified) < minimumAge
+            {
                 continue
             }
             if isLive(path) { continue }

@@ -80,12 +80,14 @@ public struct PipelineRenderer: JobRenderer {
                 Recorder(label: "rendc_render_first_frame_seconds", dimensions: [("quality", quality.rawValue)]).record(result.firstFrameSeconds)
             }
             let cache = pipeline.layerCache.statistics
-            logger?.info("job rendered", metadata: [
-                "jobId": "\(input.job.id.uuidString.lowercased())",
-                "firstFrameMs": "\(Int((result.firstFrameSeconds * 1000).rounded()))",
-                "renderMs": "\(Int((result.elapsed * 1000).rounded()))",
-                "layerCacheMB": "\(cache.memoryBytes >> 20)",
-            ])
+            logger?.info(
+                "job rendered",
+                metadata: [
+                    "jobId": "\(input.job.id.uuidString.lowercased())",
+                    "firstFrameMs": "\(Int((result.firstFrameSeconds * 1000).rounded()))",
+                    "renderMs": "\(Int((result.elapsed * 1000).rounded()))",
+                    "layerCacheMB": "\(cache.memoryBytes >> 20)",
+                ])
             var loudness: JobAudioLoudness?
             if let i = result.loudnessIn, let o = result.loudnessOut {
                 loudness = JobAudioLoudness(inputLufs: i.integrated, outputLufs: o.integrated, outputTruePeakDbtp: o.truePeak)

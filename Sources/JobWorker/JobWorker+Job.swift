@@ -222,7 +222,9 @@ extension JobWorker {
                     thumbnailKey = key
                 }
                 if let plan = files.plan { try await store.recordPlan(lease, plan: plan) }
-                if try await store.complete(lease, videoURL: videoKey, thumbnailURL: thumbnailKey, processingTimeMs: milliseconds, audioLoudness: files.audioLoudness) {
+                if try await store.complete(
+                    lease, videoURL: videoKey, thumbnailURL: thumbnailKey, processingTimeMs: milliseconds, audioLoudness: files.audioLoudness)
+                {
                     logger.info("job completed", metadata: ["processingTimeMs": "\(milliseconds)"])
                     webhooks?.wake()
                     Counter(label: "rendc_jobs_completed_total", dimensions: [("tenant", tenant)]).increment()

@@ -213,10 +213,12 @@ public final class JobWorker: Service, Sendable {
             if Task.isCancelled { return }
             do {
                 for job in try await store.reapExpiredLeases() {
-                    logger.warning("job lease expired", metadata: [
-                        "jobId": "\(job.jobId)", "tenantId": "\(job.tenantId)", "status": "\(job.newStatus.rawValue)",
-                        "attempts": "\(job.attempts)",
-                    ])
+                    logger.warning(
+                        "job lease expired",
+                        metadata: [
+                            "jobId": "\(job.jobId)", "tenantId": "\(job.tenantId)", "status": "\(job.newStatus.rawValue)",
+                            "attempts": "\(job.attempts)",
+                        ])
                     Counter(label: "rendc_jobs_reaped_total", dimensions: [("tenant", job.tenantId.uuidString.lowercased())]).increment()
                     if job.newStatus == .failed {
                         Counter(label: "rendc_jobs_failed_total", dimensions: [("tenant", job.tenantId.uuidString.lowercased())]).increment()
@@ -227,7 +229,8 @@ public final class JobWorker: Service, Sendable {
             }
             Self.removeStaleTemporaryFolders(in: configuration.temporaryDirectory)
             if let retention = configuration.finishedJobRetention,
-               (ContinuousClock.now - lastPrune).seconds >= configuration.pruneInterval {
+                (ContinuousClock.now - lastPrune).seconds >= configuration.pruneInterval
+            {
                 lastPrune = ContinuousClock.now
                 do {
                     let pruned = try await store.pruneFinishedJobs(olderThan: retention)

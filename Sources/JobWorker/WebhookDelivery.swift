@@ -18,8 +18,10 @@ public struct WebhookDeliveryConfiguration: Sendable, Equatable {
     /// Attempts per event and the waits between them.
     public var retry: WebhookRetryPolicy
 
-    public init(concurrency: Int = 4, perTenant: Int = 1, pollInterval: Double = 1,
-                retry: WebhookRetryPolicy = WebhookRetryPolicy(attempts: 8, baseDelay: 5, maxDelay: 1800)) {
+    public init(
+        concurrency: Int = 4, perTenant: Int = 1, pollInterval: Double = 1,
+        retry: WebhookRetryPolicy = WebhookRetryPolicy(attempts: 8, baseDelay: 5, maxDelay: 1800)
+    ) {
         self.concurrency = max(1, concurrency)
         self.perTenant = max(1, perTenant)
         self.pollInterval = pollInterval
@@ -110,7 +112,8 @@ public final class WebhookDeliveryService: Sendable {
             body = try await WebhookPayload.body(for: claim, links: links)
         } catch {
             logger.warning("could not build the webhook body; will retry", metadata: ["error": "\(error)"])
-            _ = try? await store.recordDelivery(claim, outcome: .retry(after: 5, reason: "could not build the body"), maxAttempts: configuration.retry.attempts)
+            _ = try? await store.recordDelivery(
+                claim, outcome: .retry(after: 5, reason: "could not build the body"), maxAttempts: configuration.retry.attempts)
             return
         }
         let event = WebhookEvent(
@@ -127,12 +130,16 @@ public final class WebhookDeliveryService: Sendable {
             let wait = configuration.retry.delay(afterAttempt: claim.attempt, unit: Double.random(in: 0..<1))
             outcome = .retry(after: wait, reason: reason)
             if claim.attempt >= configuration.retry.attempts {
-                logger.error("webhook not delivered: attempts used up", metadata: ["event": "\(claim.eventType)", "attempts": "\(claim.attempt)", "reason": "\(reason)"])
+                logger.error(
+                    "webhook not delivered: attempts used up",
+                    metadata: ["event": "\(claim.eventType)", "attempts": "\(claim.attempt)", "reason": "\(reason)"])
                 Counter(label: "rendc_webhooks_failed_total", dimensions: [("tenant", tenant)]).increment()
             } else {
-                logger.warning("webhook attempt failed; retry scheduled", metadata: [
-                    "event": "\(claim.eventType)", "attempt": "\(claim.attempt)", "reason": "\(reason)", "retryInSeconds": "\(Int(wait))",
-                ])
+                logger.warning(
+                    "webhook attempt failed; retry scheduled",
+                    metadata: [
+                        "event": "\(claim.eventType)", "attempt": "\(claim.attempt)", "reason": "\(reason)", "retryInSeconds": "\(Int(wait))",
+                    ])
             }
         case .refused(let reason):
             outcome = .failed(reason: reason)

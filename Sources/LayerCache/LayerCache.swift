@@ -265,7 +265,8 @@ public final class LayerCache: @unchecked Sendable {
         lock.lock()
         counters.corrupt += 1
         lock.unlock()
-        logger.warning("damaged layer cache entry removed; it is rebuilt", metadata: ["entry": "\((path as NSString).lastPathComponent)", "reason": "\(why)"])
+        logger.warning(
+            "damaged layer cache entry removed; it is rebuilt", metadata: ["entry": "\((path as NSString).lastPathComponent)", "reason": "\(why)"])
         return nil
     }
 
@@ -298,7 +299,9 @@ public final class LayerCache: @unchecked Sendable {
             warnedUnwritable = true
             lock.unlock()
             if first {
-                logger.warning("the layer cache cannot be written; rendering without storing prepared layers", metadata: ["directory": "\(dir)", "error": "\(error)"])
+                logger.warning(
+                    "the layer cache cannot be written; rendering without storing prepared layers",
+                    metadata: ["directory": "\(dir)", "error": "\(error)"])
             }
         }
     }

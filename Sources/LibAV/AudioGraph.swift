@@ -47,7 +47,8 @@ package final class AudioGraph {
             let file = try MediaInput(path: i.path, mediaType: .audio)
             let args = file.audioBufferArguments
             var srcCtx: UnsafeMutablePointer<AVFilterContext>?
-            try check(avfilter_graph_create_filter(&srcCtx, avfilter_get_by_name("abuffer"), "in\(n)", args, nil, g), .filter, i.path, "abuffer (\(args))")
+            try check(
+                avfilter_graph_create_filter(&srcCtx, avfilter_get_by_name("abuffer"), "in\(n)", args, nil, g), .filter, i.path, "abuffer (\(args))")
             made.append(Source(label: i.label, input: file, context: srcCtx!))
         }
         sources = made
@@ -63,8 +64,10 @@ package final class AudioGraph {
     }
 
     /// Parses `text` between the sources (as their labels) and `sink` (as [aout]).
-    private static func parse(graph: UnsafeMutablePointer<AVFilterGraph>, text: String, sources: [Source],
-                              sink: UnsafeMutablePointer<AVFilterContext>, path: String?) throws {
+    private static func parse(
+        graph: UnsafeMutablePointer<AVFilterGraph>, text: String, sources: [Source],
+        sink: UnsafeMutablePointer<AVFilterContext>, path: String?
+    ) throws {
         var outputs: UnsafeMutablePointer<AVFilterInOut>? = nil
         var inputs = avfilter_inout_alloc()
         defer { avfilter_inout_free(&inputs); avfilter_inout_free(&outputs) }
@@ -108,7 +111,9 @@ package final class AudioGraph {
             if try input.decode(into: decoded) {
                 let f = decoded.pointer
                 if f.pointee.pts == rendc_av_nopts_value() { f.pointee.pts = f.pointee.best_effort_timestamp }
-                try check(av_buffersrc_add_frame_flags(sources[n].context, f, Int32(AV_BUFFERSRC_FLAG_KEEP_REF)), .filter, input.path, "audio filtering failed")
+                try check(
+                    av_buffersrc_add_frame_flags(sources[n].context, f, Int32(AV_BUFFERSRC_FLAG_KEEP_REF)), .filter, input.path,
+                    "audio filtering failed")
             } else {
                 sources[n].done = true
                 try check(av_buffersrc_add_frame_flags(sources[n].context, nil, 0), .filter, input.path, "audio filtering failed")

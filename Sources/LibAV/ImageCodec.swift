@@ -73,9 +73,11 @@ package enum ImageCodec {
     }
 
     /// Full-range (JPEG) YUV 4:2:0 from RGBA, BT.601 as JFIF specifies.
-    private static func rgbaToYUVJ420(_ rgba: UnsafePointer<UInt8>, _ w: Int, _ h: Int, _ rowStride: Int,
-                                      _ y: UnsafeMutablePointer<UInt8>, _ ys: Int, _ u: UnsafeMutablePointer<UInt8>, _ us: Int,
-                                      _ v: UnsafeMutablePointer<UInt8>, _ vs: Int) {
+    private static func rgbaToYUVJ420(
+        _ rgba: UnsafePointer<UInt8>, _ w: Int, _ h: Int, _ rowStride: Int,
+        _ y: UnsafeMutablePointer<UInt8>, _ ys: Int, _ u: UnsafeMutablePointer<UInt8>, _ us: Int,
+        _ v: UnsafeMutablePointer<UInt8>, _ vs: Int
+    ) {
         func c(_ x: Double) -> UInt8 { UInt8(max(0, min(255, x.rounded()))) }
         for row in 0..<h {
             for col in 0..<w {

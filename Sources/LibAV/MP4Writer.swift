@@ -9,8 +9,10 @@ package struct MP4Settings: Sendable {
     package var audioCodec: String, audioSampleRate: Int, audioBitrate: Int, audioChannels: Int
     package var faststart: Bool
 
-    package init(width: Int, height: Int, fps: Int, videoCodec: String, preset: String, crf: Int, tune: String?, x264Params: String?, gop: Int,
-                 audioCodec: String, audioSampleRate: Int, audioBitrate: Int, audioChannels: Int, faststart: Bool) {
+    package init(
+        width: Int, height: Int, fps: Int, videoCodec: String, preset: String, crf: Int, tune: String?, x264Params: String?, gop: Int,
+        audioCodec: String, audioSampleRate: Int, audioBitrate: Int, audioChannels: Int, faststart: Bool
+    ) {
         self.width = width; self.height = height; self.fps = fps
         self.videoCodec = videoCodec; self.preset = preset; self.crf = crf; self.tune = tune; self.x264Params = x264Params; self.gop = gop
         self.audioCodec = audioCodec; self.audioSampleRate = audioSampleRate; self.audioBitrate = audioBitrate; self.audioChannels = audioChannels
@@ -63,13 +65,16 @@ package final class MP4Writer {
         let videoOptions = Options([("preset", enc.preset), ("crf", String(enc.crf))])
         if let tune = enc.tune { videoOptions.set("tune", tune) }
         if let params = enc.x264Params { videoOptions.set("x264-params", params) }
-        try check(avcodec_open2(vc, x264, &videoOptions.pointer), .encode, nil, "cannot open \(enc.videoCodec) (preset \(enc.preset), crf \(enc.crf))")
+        try check(
+            avcodec_open2(vc, x264, &videoOptions.pointer), .encode, nil, "cannot open \(enc.videoCodec) (preset \(enc.preset), crf \(enc.crf))")
         try check(avcodec_parameters_from_context(vs.pointee.codecpar, vc), .encode, nil, "video parameters")
         vs.pointee.time_base = vc.pointee.time_base
         vs.pointee.avg_frame_rate = vc.pointee.framerate
 
         // Audio: AAC, float planar.
-        guard let aac = avcodec_find_encoder_by_name(enc.audioCodec) else { throw MediaError(.encode, "the \(enc.audioCodec) encoder is not available") }
+        guard let aac = avcodec_find_encoder_by_name(enc.audioCodec) else {
+            throw MediaError(.encode, "the \(enc.audioCodec) encoder is not available")
+        }
         audio = try CodecContext(codec: aac)
         guard let as_ = avformat_new_stream(ctx, nil) else { throw MediaError(.encode, code: .outOfMemory, "out of memory") }
         audioStream = as_

@@ -48,9 +48,12 @@ package final class MediaInput {
             throw MediaError(.openInput, code: .noStream, path: path, "has no audio stream")
         }
         if let pixels = inspection.pixels, let w = inspection.width, let h = inspection.height,
-           pixels > MediaLimits.maximumPixels || w > MediaLimits.maximumSide || h > MediaLimits.maximumSide {
-            throw MediaError(.openInput, code: .tooLarge, path: path,
-                             "the picture is \(w)x\(h), larger than the limit of \(MediaLimits.maximumPixels / 1_000_000) megapixels (\(MediaLimits.maximumSide) a side)")
+            pixels > MediaLimits.maximumPixels || w > MediaLimits.maximumSide || h > MediaLimits.maximumSide
+        {
+            throw MediaError(
+                .openInput, code: .tooLarge, path: path,
+                "the picture is \(w)x\(h), larger than the limit of \(MediaLimits.maximumPixels / 1_000_000) megapixels (\(MediaLimits.maximumSide) a side)"
+            )
         }
         packet = try Packet()
 
@@ -76,8 +79,9 @@ package final class MediaInput {
         let index = av_find_best_stream(ctx, kind.avType, -1, -1, &decoderPtr, 0)
         guard index >= 0, let decoder = decoderPtr else {
             let what = kind == .audio ? "an audio" : "a video or image"
-            throw MediaError(.openInput, code: index == rendc_averror_decoder_not_found() ? .decoderUnavailable : .noStream, path: path,
-                             "has no \(what) stream that can be decoded")
+            throw MediaError(
+                .openInput, code: index == rendc_averror_decoder_not_found() ? .decoderUnavailable : .noStream, path: path,
+                "has no \(what) stream that can be decoded")
         }
         streamIndex = index
         codec = try CodecContext(codec: decoder)
@@ -88,7 +92,9 @@ package final class MediaInput {
         if kind != .audio {
             let w = Int(c.pointee.width), h = Int(c.pointee.height)
             if w * h > MediaLimits.maximumPixels || w > MediaLimits.maximumSide || h > MediaLimits.maximumSide {
-                throw MediaError(.openInput, code: .tooLarge, path: path, "the picture is \(w)x\(h), larger than the limit of \(MediaLimits.maximumPixels / 1_000_000) megapixels")
+                throw MediaError(
+                    .openInput, code: .tooLarge, path: path,
+                    "the picture is \(w)x\(h), larger than the limit of \(MediaLimits.maximumPixels / 1_000_000) megapixels")
             }
             c.pointee.max_pixels = Int64(MediaLimits.maximumPixels)
             c.pointee.thread_count = 0
@@ -97,12 +103,15 @@ package final class MediaInput {
             var lowres: Int32 = 0
             let w = Int(c.pointee.width), h = Int(c.pointee.height)
             while lowres < min(3, Int32(decoder.pointee.max_lowres)),
-                  (w >> (lowres + 1)) >= minimumSize.width, (h >> (lowres + 1)) >= minimumSize.height {
+                (w >> (lowres + 1)) >= minimumSize.width, (h >> (lowres + 1)) >= minimumSize.height
+            {
                 lowres += 1
             }
             c.pointee.lowres = lowres
         }
-        try check(avcodec_open2(c, decoder, nil), .openInput, path, "cannot open the \(String(cString: decoder.pointee.name)) decoder", as: .decoderUnavailable)
+        try check(
+            avcodec_open2(c, decoder, nil), .openInput, path, "cannot open the \(String(cString: decoder.pointee.name)) decoder",
+            as: .decoderUnavailable)
     }
 
     var stream: UnsafeMutablePointer<AVStream> { format.pointer.pointee.streams[Int(streamIndex)]! }
@@ -198,9 +207,13 @@ package final class MediaInput {
             guard let plane = data[p] else { continue }
             let finite: Bool
             if isDouble {
-                finite = UnsafeBufferPointer(start: UnsafeRawPointer(plane).assumingMemoryBound(to: Double.self), count: perPlane).allSatisfy { $0.isFinite }
+                finite = UnsafeBufferPointer(start: UnsafeRawPointer(plane).assumingMemoryBound(to: Double.self), count: perPlane).allSatisfy {
+                    $0.isFinite
+                }
             } else {
-                finite = UnsafeBufferPointer(start: UnsafeRawPointer(plane).assumingMemoryBound(to: Float.self), count: perPlane).allSatisfy { $0.isFinite }
+                finite = UnsafeBufferPointer(start: UnsafeRawPointer(plane).assumingMemoryBound(to: Float.self), count: perPlane).allSatisfy {
+                    $0.isFinite
+                }
             }
             if !finite {
                 throw MediaError(.decode, code: .invalidSamples, path: path, "the audio is corrupt: it holds NaN or infinite samples")
@@ -211,7 +224,9 @@ package final class MediaInput {
     private func checkPicture(_ frame: Frame) throws {
         let w = frame.width, h = frame.height
         guard w > 0, h > 0, w * h <= MediaLimits.maximumPixels, w <= MediaLimits.maximumSide, h <= MediaLimits.maximumSide else {
-            throw MediaError(.decode, code: .tooLarge, path: path, "decoded a \(w)x\(h) picture, outside the limit of \(MediaLimits.maximumPixels / 1_000_000) megapixels")
+            throw MediaError(
+                .decode, code: .tooLarge, path: path,
+                "decoded a \(w)x\(h) picture, outside the limit of \(MediaLimits.maximumPixels / 1_000_000) megapixels")
         }
     }
 

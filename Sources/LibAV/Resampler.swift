@@ -34,8 +34,9 @@ package final class MonoResampler {
         av_channel_layout_default(&outLayout, 1)
         defer { av_channel_layout_uninit(&outLayout) }
         var raw: OpaquePointer?
-        let rc = swr_alloc_set_opts2(&raw, &outLayout, AV_SAMPLE_FMT_FLT, Int32(outputRate),
-                                     &inLayout, AVSampleFormat(rawValue: inputFormat), inputRate, 0, nil)
+        let rc = swr_alloc_set_opts2(
+            &raw, &outLayout, AV_SAMPLE_FMT_FLT, Int32(outputRate),
+            &inLayout, AVSampleFormat(rawValue: inputFormat), inputRate, 0, nil)
         guard rc >= 0, let raw else {
             throw MediaError(.decode, path: path, "cannot set up resampling (\(averrorString(rc)))")
         }
@@ -59,8 +60,10 @@ package final class MonoResampler {
         try run(input: nil, count: 0, capacity: capacity, into: &samples, limit: limit)
     }
 
-    private func run(input: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?, count: Int32, capacity: Int,
-                     into samples: inout [Float], limit: Int) throws {
+    private func run(
+        input: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?, count: Int32, capacity: Int,
+        into samples: inout [Float], limit: Int
+    ) throws {
         if scratch.count < capacity { scratch = [Float](repeating: 0, count: capacity) }
         let swr = context.pointer
         let produced: Int32 = scratch.withUnsafeMutableBytes { raw -> Int32 in
@@ -95,8 +98,9 @@ package final class RGBAScaler {
         // Decode with the matrix and range the frame was tagged with (BT.709 video, as rendc writes it), else BT.601
         // as ffmpeg does (JPEG/JFIF is always 601): swscale's default turns a 709 green visibly greener.
         let full: Int32 = f.color_range == AVCOL_RANGE_JPEG ? 1 : 0
-        _ = sws_setColorspaceDetails(context, sws_getCoefficients(f.colorspace == AVCOL_SPC_BT709 ? SWS_CS_ITU709 : SWS_CS_DEFAULT), full,
-                                     sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16)
+        _ = sws_setColorspaceDetails(
+            context, sws_getCoefficients(f.colorspace == AVCOL_SPC_BT709 ? SWS_CS_ITU709 : SWS_CS_DEFAULT), full,
+            sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16)
         var out = [UInt8](repeating: 0, count: width * height * 4)
         let r: Int32 = out.withUnsafeMutableBufferPointer { buf in
             var dst: [UnsafeMutablePointer<UInt8>?] = [buf.baseAddress, nil, nil, nil]
@@ -118,7 +122,8 @@ package final class RGBAScaler {
     /// Scales a packed RGBA buffer to a new size.
     package func scaleRGBA(_ pixels: [UInt8], width: Int, height: Int, toWidth: Int, toHeight: Int) throws -> [UInt8] {
         guard width > 0, height > 0, toWidth > 0, toHeight > 0, pixels.count >= width * height * 4,
-              toWidth * toHeight <= MediaLimits.maximumPixels * 2 else {
+            toWidth * toHeight <= MediaLimits.maximumPixels * 2
+        else {
             throw MediaError(.prepare, "cannot scale \(width)x\(height) to \(toWidth)x\(toHeight)")
         }
         context = sws_getCachedContext(

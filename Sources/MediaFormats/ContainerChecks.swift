@@ -44,7 +44,8 @@ struct Checker {
                 if frames == 0 {
                     let text = r.read(pos, 10).allSatisfy { (0x20...0x7E).contains($0) || $0 == 0x0A || $0 == 0x0D }
                     throw Refusal(
-                        "no MPEG audio frame follows the ID3 tag at byte \(pos)" + (text ? " (text follows it: a playlist or script, not audio)" : ""))
+                        "no MPEG audio frame follows the ID3 tag at byte \(pos)" + (text ? " (text follows it: a playlist or script, not audio)" : "")
+                    )
                 }
                 throw Refusal("MPEG audio frame \(frames + 1) at byte \(pos) is not where frame \(frames) said it would be")
             }
@@ -128,7 +129,8 @@ struct Checker {
             let bad: Int? = chunk.withUnsafeBytes { raw in
                 let n = raw.count / step
                 for i in 0..<n {
-                    let finite = double
+                    let finite =
+                        double
                         ? Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))).isFinite
                         : Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))).isFinite
                     if !finite { return i }
@@ -185,11 +187,17 @@ struct Checker {
             if pages == 0 {
                 guard h[5] & 0x02 != 0 else { throw Refusal("the first Ogg page does not begin a stream") }
                 let packet = r.read(pos + 27 + segments, 8)
-                if packet.ascii(1, 6) == "vorbis" && packet.first == 1 { codec = "vorbis" }
-                else if packet.ascii(0, 8) == "OpusHead" { codec = "opus" }
-                else if packet.ascii(1, 4) == "FLAC" && packet.first == 0x7F { codec = "flac" }
-                else if packet.ascii(1, 6) == "theora" { codec = "theora" }
-                else { throw Refusal("the Ogg stream is not Vorbis, Opus or FLAC audio") }
+                if packet.ascii(1, 6) == "vorbis" && packet.first == 1 {
+                    codec = "vorbis"
+                } else if packet.ascii(0, 8) == "OpusHead" {
+                    codec = "opus"
+                } else if packet.ascii(1, 4) == "FLAC" && packet.first == 0x7F {
+                    codec = "flac"
+                } else if packet.ascii(1, 6) == "theora" {
+                    codec = "theora"
+                } else {
+                    throw Refusal("the Ogg stream is not Vorbis, Opus or FLAC audio")
+                }
             }
             let end = pos + 27 + segments + body
             guard table.count == segments, end <= r.size else {
@@ -271,7 +279,9 @@ struct Checker {
                 for _ in 0..<min(entries, 64) {
                     let entry = r.read(e, 12)
                     guard entry.count == 12, entry.be32(0) >= 12 else { throw Refusal("an MP4 data reference is malformed") }
-                    if entry.be24(9) & 1 == 0 { throw Refusal("the MP4 file refers to media outside itself (a '\(entry.ascii(4, 4))' data reference)") }
+                    if entry.be24(9) & 1 == 0 {
+                        throw Refusal("the MP4 file refers to media outside itself (a '\(entry.ascii(4, 4))' data reference)")
+                    }
                     e += entry.be32(0)
                     guard e <= pos + size else { throw Refusal("an MP4 data reference runs past its box") }
                 }

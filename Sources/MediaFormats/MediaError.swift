@@ -55,14 +55,16 @@ public struct MediaError: Error, Sendable, Equatable, CustomStringConvertible {
     public init(_ stage: Stage, code: Code? = nil, path: String? = nil, _ message: String) {
         self.stage = stage
         // Without a code, opening and decoding failures blame the input; the other stages the machine.
-        self.code = code ?? {
-            switch stage {
-            case .openInput: .unreadable
-            case .decode: .corrupt
-            case .cancelled: .cancelled
-            case .encode, .filter, .write, .prepare: .failed
-            }
-        }()
+        self.code =
+            code
+            ?? {
+                switch stage {
+                case .openInput: .unreadable
+                case .decode: .corrupt
+                case .cancelled: .cancelled
+                case .encode, .filter, .write, .prepare: .failed
+                }
+            }()
         self.path = path
         self.message = message
     }

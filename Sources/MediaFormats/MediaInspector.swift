@@ -150,7 +150,9 @@ package enum MediaInspector {
             case .bmp: size = try checker.bmp()
             default: size = try checker.tiff()
             }
-            guard size.width > 0, size.height > 0 else { throw Refusal("the \(container.rawValue) header states an empty picture (\(size.width)x\(size.height))") }
+            guard size.width > 0, size.height > 0 else {
+                throw Refusal("the \(container.rawValue) header states an empty picture (\(size.width)x\(size.height))")
+            }
             result.width = size.width
             result.height = size.height
             result.frames = size.frames

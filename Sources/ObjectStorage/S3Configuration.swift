@@ -70,7 +70,7 @@ public struct S3Configuration: Sendable, CustomStringConvertible, CustomDebugStr
             ObjectStoreError(code: .configuration, key: "S3_ENDPOINT", message: message)
         }
         guard let components = URLComponents(string: endpoint), let scheme = components.scheme?.lowercased(),
-              let host = components.host, !host.isEmpty
+            let host = components.host, !host.isEmpty
         else { throw bad("not a URL with a scheme and a host: \(endpoint.debugDescription)") }
         guard scheme == "http" || scheme == "https" else { throw bad("scheme must be http or https, not \(scheme)") }
         guard components.path.isEmpty || components.path == "/" else {

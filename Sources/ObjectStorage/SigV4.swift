@@ -154,7 +154,8 @@ public struct SigV4Signer: Sendable {
             request.headers.append(Header("x-amz-date", SigV4Date(date).timestamp))
         }
         if let token = credentials.sessionToken,
-           !request.headers.contains(where: { $0.name.lowercased() == "x-amz-security-token" }) {
+            !request.headers.contains(where: { $0.name.lowercased() == "x-amz-security-token" })
+        {
             request.headers.append(Header("x-amz-security-token", token))
         }
         return request.headers + [Header("Authorization", authorization(for: request, date: date))]
@@ -315,7 +316,8 @@ struct SigV4Date: Sendable {
             return String(repeating: "0", count: max(0, width - text.count)) + text
         }
         day = pad(year, 4) + pad(month, 2) + pad(dayOfMonth, 2)
-        timestamp = day + "T" + pad(secondsOfDay / 3600, 2) + pad(secondsOfDay / 60 % 60, 2)
+        timestamp =
+            day + "T" + pad(secondsOfDay / 3600, 2) + pad(secondsOfDay / 60 % 60, 2)
             + pad(secondsOfDay % 60, 2) + "Z"
     }
 }

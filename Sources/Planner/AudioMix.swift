@@ -108,7 +108,9 @@ extension Planner {
     public static let highlightFadeIn = 0.25
 
     /// Where the music comes from for a video of `duration`: the pieces of the track, the start and why.
-    static func audioTimeline(rule: AudioRule, track: AudioInput, beats: BeatTimes?, duration: Double) throws -> (segments: [AudioSegment], start: Double, reason: String, notes: [String]) {
+    static func audioTimeline(
+        rule: AudioRule, track: AudioInput, beats: BeatTimes?, duration: Double
+    ) throws -> (segments: [AudioSegment], start: Double, reason: String, notes: [String]) {
         var notes: [String] = []
         let T = track.duration
         let grid = barGrid(beats: beats, profile: track.profile)
@@ -117,7 +119,8 @@ extension Planner {
         switch rule.start {
         case .seconds(let s):
             guard s < T - 0.1 else {
-                throw PlanError(.invalidValue, field: "timing.audio.start", message: String(format: "%.2f s is past the end of the %.2f s track", s, T))
+                throw PlanError(
+                    .invalidValue, field: "timing.audio.start", message: String(format: "%.2f s is past the end of the %.2f s track", s, T))
             }
             start = s
             reason = "set by the template"
@@ -142,10 +145,14 @@ extension Planner {
         let bars = grid.bars
         // The loop is a whole number of bars of the fitted tempo, so the grid runs on across every seam.
         if let first = bars.first(where: { $0 >= start - 0.005 }), grid.barLength > 0,
-           case let count = ((T - xf - first) / grid.barLength).rounded(.down), count >= 1, count * grid.barLength >= 1 {
+            case let count = ((T - xf - first) / grid.barLength).rounded(.down), count >= 1, count * grid.barLength >= 1
+        {
             a = first
             b = first + refinedLoopLength(count * grid.barLength, from: first, limit: T - xf, profile: track.profile)
-            notes.append(String(format: "the track loops on the bar: %.3f–%.3f s (%d bars), %.0f ms crossfade", a, b, max(1, Int(((b - a) / grid.barLength).rounded())), xf * 1000))
+            notes.append(
+                String(
+                    format: "the track loops on the bar: %.3f–%.3f s (%d bars), %.0f ms crossfade", a, b,
+                    max(1, Int(((b - a) / grid.barLength).rounded())), xf * 1000))
         } else {
             notes.append(String(format: "the track loops from %.3f s to %.3f s (no bar grid), %.0f ms crossfade", a, b, xf * 1000))
         }
@@ -261,7 +268,9 @@ extension Planner {
         }
         let best = scores.max { $0.total < $1.total || ($0.total == $1.total && $0.start > $1.start) }!
         let first = scores[0]
-        func describe(_ s: Score) -> String { String(format: "level %.1f dB, on-beat onsets %.1f× the mean, beat spacing varies %.0f%%", s.level, s.contrast, s.spread * 100) }
+        func describe(_ s: Score) -> String {
+            String(format: "level %.1f dB, on-beat onsets %.1f× the mean, beat spacing varies %.0f%%", s.level, s.contrast, s.spread * 100)
+        }
         if best.start < 0.01 { return (0, "the opening window scores best (\(describe(best)))") }
         let bar = onBars ? (bars.firstIndex { abs($0 - best.start) < 1e-6 }.map { "on bar \($0 + 1), " } ?? "") : "no bar grid, "
         return (best.start, "auto, \(bar)the strongest, steadiest window of \(scores.count) (\(describe(best)); at 0 s: \(describe(first)))")
@@ -286,7 +295,11 @@ extension Planner {
                 guard hi > lo else { continue }
                 let r = (lo + shift)...(min(hi + shift, duration))
                 guard r.upperBound > r.lowerBound else { continue }
-                if let last = spans.last, r.lowerBound - last.upperBound < 0.2 { spans[spans.count - 1] = last.lowerBound...max(last.upperBound, r.upperBound) } else { spans.append(r) }
+                if let last = spans.last, r.lowerBound - last.upperBound < 0.2 {
+                    spans[spans.count - 1] = last.lowerBound...max(last.upperBound, r.upperBound)
+                } else {
+                    spans.append(r)
+                }
             }
         }
         return BeatTimes(times: times, tempo: beats.tempo, confidence: beats.confidence, reliableSpans: spans)
@@ -299,7 +312,10 @@ extension Planner {
             return hi > lo ? lo...hi : nil
         }
         if rule.start + voice.duration > duration + 0.01 {
-            notes.append(String(format: "the voice-over is %.2f s from %.2f s: its last %.2f s are cut", voice.duration, rule.start, rule.start + voice.duration - duration))
+            notes.append(
+                String(
+                    format: "the voice-over is %.2f s from %.2f s: its last %.2f s are cut", voice.duration, rule.start,
+                    rule.start + voice.duration - duration))
         }
         return VoicePlan(source: MediaInput(path: voice.path), start: rule.start, volume: rule.volume, duckDB: rule.duckDB, speech: speech)
     }
@@ -350,7 +366,10 @@ extension RenderPlan {
                     // Each piece reaches half the crossfade past its seams (or all of it on the side that cannot).
                     let pre = k == 0 ? 0 : min(xf / 2, s.trackStart)
                     let post = k == segs.count - 1 ? 0 : xf - min(xf / 2, segs[k + 1].trackStart)
-                    pieces.append(chain([copies[k]], [("atrim", [("start", f(s.trackStart - pre)), ("end", f(s.trackEnd + post))]), ("asetpts", [("expr", "PTS-STARTPTS")])]))
+                    pieces.append(
+                        chain(
+                            [copies[k]],
+                            [("atrim", [("start", f(s.trackStart - pre)), ("end", f(s.trackEnd + post))]), ("asetpts", [("expr", "PTS-STARTPTS")])]))
                 }
                 music = pieces[0]
                 for p in pieces.dropFirst() {
@@ -370,7 +389,8 @@ extension RenderPlan {
                     "clip((t-\(f(s.lowerBound - VoicePlan.attack)))/\(f(VoicePlan.attack)),0,1)*clip((\(f(s.upperBound + VoicePlan.release))-t)/\(f(VoicePlan.release)),0,1)"
                 }
                 steps.append(("asetnsamples", [("n", "256"), ("p", "0")]))
-                steps.append(("volume", [("volume", "1-\(String(format: "%.4f", depth))*min(1,\(terms.joined(separator: "+")))"), ("eval", "frame")]))
+                steps.append(
+                    ("volume", [("volume", "1-\(String(format: "%.4f", depth))*min(1,\(terms.joined(separator: "+")))"), ("eval", "frame")]))
             }
             music = chain([music], steps)
         } else {
@@ -379,7 +399,9 @@ extension RenderPlan {
         var mix = music
         if let v = audio?.voice {
             let i = input("voice", v.source.path)
-            var steps: [(String, [(String, String)])] = [("asetpts", [("expr", "PTS-STARTPTS")]), ("aresample", [("out_sample_rate", "\(rate)")]), format]
+            var steps: [(String, [(String, String)])] = [
+                ("asetpts", [("expr", "PTS-STARTPTS")]), ("aresample", [("out_sample_rate", "\(rate)")]), format,
+            ]
             if v.volume != 1 { steps.append(("volume", [("volume", f(v.volume))])) }
             if v.start > 0 { steps.append(("adelay", [("delays", "\(Int((v.start * 1000).rounded()))"), ("all", "1")])) }
             steps += [("apad", [("whole_dur", f(duration))]), ("atrim", [("end", f(duration))])]
@@ -391,7 +413,11 @@ extension RenderPlan {
         var steps: [(String, [(String, String)])] = []
         if let l = audio?.loudness, let g = l.gain {
             steps.append(("volume", [("volume", String(format: "%.2fdB", g))]))
-            steps.append(("alimiter", [("limit", String(format: "%.3f", LoudnessPlan.limiterCeiling)), ("attack", "1"), ("release", "50"), ("level", "false")]))
+            steps.append(
+                (
+                    "alimiter",
+                    [("limit", String(format: "%.3f", LoudnessPlan.limiterCeiling)), ("attack", "1"), ("release", "50"), ("level", "false")]
+                ))
         }
         if stage == .measure || audio?.loudness?.gain != nil {
             steps.append(("ebur128", [("metadata", "1"), ("peak", "true")]))
@@ -415,7 +441,9 @@ extension RenderPlan {
     /// prints the same nodes inside the whole graph, numbered after the video inputs).
     public func audioGraphText(stage: AudioStage = .render) -> String {
         var count = 0
-        let nodes = audioGraphNodes(stage: stage) { _, _ in count += 1; return count - 1 }
+        let nodes = audioGraphNodes(stage: stage) { _, _ in
+            count += 1; return count - 1
+        }
         return nodes.map(\.text).joined(separator: ";\n")
     }
 }
@@ -428,20 +456,27 @@ extension AudioPlan {
             let name = URL(fileURLWithPath: source.path).lastPathComponent
             lines.append(String(format: "audio: %@ from %.3f s (%@)", name, start, startReason))
             if segments.count > 1 {
-                lines.append("  loop: " + segments.prefix(6).map { String(format: "%.3f–%.3f s at %.3f s", $0.trackStart, $0.trackEnd, $0.outputStart) }.joined(separator: ", ") + (segments.count > 6 ? ", …" : ""))
+                lines.append(
+                    "  loop: "
+                        + segments.prefix(6).map { String(format: "%.3f–%.3f s at %.3f s", $0.trackStart, $0.trackEnd, $0.outputStart) }.joined(
+                            separator: ", ") + (segments.count > 6 ? ", …" : ""))
             }
             if fadeIn > 0 { lines.append(String(format: "  fade in %.2f s", fadeIn)) }
         }
         if let v = voice {
-            lines.append(String(format: "voice-over: %@ from %.2f s, volume %.2f; music %.0f dB down under %d speech span(s)",
-                                URL(fileURLWithPath: v.source.path).lastPathComponent, v.start, v.volume, v.duckDB, v.speech.count))
+            lines.append(
+                String(
+                    format: "voice-over: %@ from %.2f s, volume %.2f; music %.0f dB down under %d speech span(s)",
+                    URL(fileURLWithPath: v.source.path).lastPathComponent, v.start, v.volume, v.duckDB, v.speech.count))
         }
         if let l = loudness {
             var line = String(format: "loudness: target %.1f LUFS, true peak ≤ %.1f dBTP", l.target, l.truePeakLimit)
             if let m = l.input {
                 line += String(format: "; measured input %.1f LUFS (true peak %.1f dBTP, range %.1f LU)", m.integrated, m.truePeak, m.range)
                 if let g = l.gain, let p = l.predicted {
-                    line += String(format: "; gain %+.2f dB and a limiter at %.1f dBFS: %.1f LUFS (true peak %.1f dBTP)", g, 20 * log10(LoudnessPlan.limiterCeiling), p.integrated, p.truePeak)
+                    line += String(
+                        format: "; gain %+.2f dB and a limiter at %.1f dBFS: %.1f LUFS (true peak %.1f dBTP)", g,
+                        20 * log10(LoudnessPlan.limiterCeiling), p.integrated, p.truePeak)
                 } else if l.gain == nil {
                     line += ", silent: left as is"
                 }

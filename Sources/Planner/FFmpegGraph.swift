@@ -104,19 +104,22 @@ struct StockGraphBuilder {
     /// alpha unless `opaque`) with the encoder's BT.709 matrix.
     /// With `gray`, the PNG's alpha as a grey stream (a mask for `alphamerge`).
     func still(_ name: String, start: Int, count: Int, opaque: Bool = false, gray: Bool = false) -> [String] {
-        [Self.filter("movie", [("filename", directory + name), ("f", "png_pipe")]),
-         gray ? Self.filter("format", [("pix_fmts", "rgba")]) : Self.filter("scale", [("out_color_matrix", "bt709"), ("out_range", "tv")]),
-         gray ? Self.filter("extractplanes", [("planes", "a")]) : Self.filter("format", [("pix_fmts", opaque ? "yuv420p" : "yuva420p")]),
-         // One frame more than shown: an overlay input that ends on the main input's last frame may drop it.
-         Self.filter("loop", [("loop", "\(max(0, count))"), ("size", "1"), ("start", "0")]),
-         Self.filter("setpts", [("expr", "(N+\(start))/(\(fps)*TB)")])]
+        [
+            Self.filter("movie", [("filename", directory + name), ("f", "png_pipe")]),
+            gray ? Self.filter("format", [("pix_fmts", "rgba")]) : Self.filter("scale", [("out_color_matrix", "bt709"), ("out_range", "tv")]),
+            gray ? Self.filter("extractplanes", [("planes", "a")]) : Self.filter("format", [("pix_fmts", opaque ? "yuv420p" : "yuva420p")]),
+            // One frame more than shown: an overlay input that ends on the main input's last frame may drop it.
+            Self.filter("loop", [("loop", "\(max(0, count))"), ("size", "1"), ("start", "0")]),
+            Self.filter("setpts", [("expr", "(N+\(start))/(\(fps)*TB)")]),
+        ]
     }
 
     /// `between(t, ...)` over the layer's visible spans (frame f shows at f/fps).
     func enable(_ spans: [FrameSpan], variable: String = "t") -> String? {
         if spans == [FrameSpan(0, n)] { return nil }
         if spans.isEmpty { return "0" }
-        return spans.map { "between(\(variable),\(num((Double($0.start) - 0.5) / Double(fps))),\(num((Double($0.end) - 0.5) / Double(fps))))" }.joined(separator: "+")
+        return spans.map { "between(\(variable),\(num((Double($0.start) - 0.5) / Double(fps))),\(num((Double($0.end) - 0.5) / Double(fps))))" }
+            .joined(separator: "+")
     }
 
     // MARK: Expressions
@@ -178,14 +181,21 @@ struct StockGraphBuilder {
         let full = FrameSpan(0, n)
         var layers = plan.layers[...]
         var base = "black"
-        if let l = layers.first, case .color(.solid(let c)) = l.content, c.a == 255, l.box == Rect(x: 0, y: 0, width: plan.width, height: plan.height),
-           l.isStatic, l.visible == [full], l.opacity == 1 {
+        if let l = layers.first, case .color(.solid(let c)) = l.content, c.a == 255,
+            l.box == Rect(x: 0, y: 0, width: plan.width, height: plan.height),
+            l.isStatic, l.visible == [full], l.opacity == 1
+        {
             base = "0x" + String(c.hex.dropFirst().prefix(6))
             layers = layers.dropFirst()
         }
         var main = "base"
-        add([], [Self.filter("color", [("c", base), ("s", "\(plan.width)x\(plan.height)"), ("r", "\(fps)"), ("d", num((Double(n) + 0.5) / Double(fps)))]),
-                 Self.filter("format", [("pix_fmts", "yuv420p")])], main)
+        add(
+            [],
+            [
+                Self.filter(
+                    "color", [("c", base), ("s", "\(plan.width)x\(plan.height)"), ("r", "\(fps)"), ("d", num((Double(n) + 0.5) / Double(fps)))]),
+                Self.filter("format", [("pix_fmts", "yuv420p")]),
+            ], main)
         for layer in layers {
             switch layer.content {
             case .video(let v): main = video(layer, v, over: main)
@@ -237,8 +247,10 @@ struct StockGraphBuilder {
                 chain.append(Self.filter("geq", [("lum", "lum(X,Y)"), ("cb", "cb(X,Y)"), ("cr", "cr(X,Y)"), ("a", "alpha(X,Y)*clip(\(o),0,1)")]))
             }
             add([], chain, s)
-            var args: [(String, String)] = [("x", heavy ? "0" : (animated(layer, .x, time: "t").map { "2*round((\($0))/2)" } ?? "0")),
-                                            ("y", heavy ? "0" : (animated(layer, .y, time: "t").map { "2*round((\($0))/2)" } ?? "0")), ("eof_action", "pass")]
+            var args: [(String, String)] = [
+                ("x", heavy ? "0" : (animated(layer, .x, time: "t").map { "2*round((\($0))/2)" } ?? "0")),
+                ("y", heavy ? "0" : (animated(layer, .y, time: "t").map { "2*round((\($0))/2)" } ?? "0")), ("eof_action", "pass"),
+            ]
             if let e = enable(spans) { args.append(("enable", e)) }
             out = label("m")
             add([main, s], [Self.filter("overlay", args)], out)
@@ -247,9 +259,13 @@ struct StockGraphBuilder {
             let pattern = "layer\(layer.index)-%05d.png"
             art.append(FFmpegArt(name: pattern, kind: .sequence(layer: layer.index, frames: s)))
             let q = label("q")
-            add([], [Self.filter("movie", [("filename", directory.replacingOccurrences(of: "%", with: "%%") + pattern), ("f", "image2")]),
-                     Self.filter("scale", [("out_color_matrix", "bt709"), ("out_range", "tv")]), Self.filter("format", [("pix_fmts", "yuva420p")]),
-                     Self.filter("setpts", [("expr", "(N+\(s.start))/(\(fps)*TB)")])], q)
+            add(
+                [],
+                [
+                    Self.filter("movie", [("filename", directory.replacingOccurrences(of: "%", with: "%%") + pattern), ("f", "image2")]),
+                    Self.filter("scale", [("out_color_matrix", "bt709"), ("out_range", "tv")]), Self.filter("format", [("pix_fmts", "yuva420p")]),
+                    Self.filter("setpts", [("expr", "(N+\(s.start))/(\(fps)*TB)")]),
+                ], q)
             let o = label("m")
             add([out, q], [Self.filter("overlay", [("x", "0"), ("y", "0"), ("eof_action", "pass"), ("enable", enable([s]) ?? "1")])], o)
             out = o
@@ -264,34 +280,48 @@ struct StockGraphBuilder {
         var chain = [Self.filter("movie", [("filename", v.source.path)] + (v.animated && v.loop ? [("loop", "0")] : []))]
         chain.append(Self.filter("setpts", [("expr", "N/(FRAME_RATE*TB)")]))
         if !v.animated {
-            chain += [Self.filter("trim", [("end_frame", "1")]), Self.filter("loop", [("loop", "-1"), ("size", "1")]), Self.filter("setpts", [("expr", "N/(\(fps)*TB)")])]
+            chain += [
+                Self.filter("trim", [("end_frame", "1")]), Self.filter("loop", [("loop", "-1"), ("size", "1")]),
+                Self.filter("setpts", [("expr", "N/(\(fps)*TB)")]),
+            ]
         } else {
             if !v.loop { chain.append(Self.filter("tpad", [("stop", "-1"), ("stop_mode", "clone")])) }
             chain.append(Self.filter("fps", [("fps", "\(fps)"), ("round", "down")]))
         }
         chain.append(Self.filter("trim", [("end_frame", "\(n + 1)")]))
         if v.fit == .cover {
-            chain += [Self.filter("scale", [("w", "\(b.width)"), ("h", "\(b.height)"), ("force_original_aspect_ratio", "increase")]),
-                      Self.filter("crop", [("w", "\(b.width)"), ("h", "\(b.height)")])]
+            chain += [
+                Self.filter("scale", [("w", "\(b.width)"), ("h", "\(b.height)"), ("force_original_aspect_ratio", "increase")]),
+                Self.filter("crop", [("w", "\(b.width)"), ("h", "\(b.height)")]),
+            ]
         } else {
-            chain += [Self.filter("scale", [("w", "\(b.width)"), ("h", "\(b.height)"), ("force_original_aspect_ratio", "decrease")]),
-                      Self.filter("format", [("pix_fmts", "yuva420p")]),
-                      Self.filter("pad", [("w", "\(b.width)"), ("h", "\(b.height)"), ("x", "(ow-iw)/2"), ("y", "(oh-ih)/2"), ("color", "black@0")])]
+            chain += [
+                Self.filter("scale", [("w", "\(b.width)"), ("h", "\(b.height)"), ("force_original_aspect_ratio", "decrease")]),
+                Self.filter("format", [("pix_fmts", "yuva420p")]),
+                Self.filter("pad", [("w", "\(b.width)"), ("h", "\(b.height)"), ("x", "(ow-iw)/2"), ("y", "(oh-ih)/2"), ("color", "black@0")]),
+            ]
         }
-        let full = layer.box == Rect(x: 0, y: 0, width: plan.width, height: plan.height) && layer.isStatic && layer.rotation == 0
+        let full =
+            layer.box == Rect(x: 0, y: 0, width: plan.width, height: plan.height) && layer.isStatic && layer.rotation == 0
             && layer.visible == [FrameSpan(0, n)] && v.fit == .cover
         let vs = label("v")
         if full {
             chain += [Self.filter("scale", [("out_color_matrix", "bt709"), ("out_range", "pc")]), Self.filter("format", [("pix_fmts", "gbrp")])]
             add([], chain, vs)
             let under = label("g")
-            add([main], [Self.filter("scale", [("in_color_matrix", "bt709"), ("in_range", "tv")]), Self.filter("format", [("pix_fmts", "gbrp")])], under)
+            add(
+                [main], [Self.filter("scale", [("in_color_matrix", "bt709"), ("in_range", "tv")]), Self.filter("format", [("pix_fmts", "gbrp")])],
+                under)
             let out = label("m")
             let mode = v.blend == .screen ? "screen" : (v.blend == .add ? "addition" : "normal")
             // blend: result = top + (mode(top, bottom) - top) * opacity; normal: top * opacity + bottom * (1 - opacity).
             let inputs = v.blend == .normal ? [vs, under] : [under, vs]
-            add(inputs, [Self.filter("blend", [("all_mode", mode), ("all_opacity", num(layer.opacity)), ("shortest", "1")]),
-                         Self.filter("scale", [("out_color_matrix", "bt709"), ("out_range", "tv")]), Self.filter("format", [("pix_fmts", "yuv420p")])], out)
+            add(
+                inputs,
+                [
+                    Self.filter("blend", [("all_mode", mode), ("all_opacity", num(layer.opacity)), ("shortest", "1")]),
+                    Self.filter("scale", [("out_color_matrix", "bt709"), ("out_range", "tv")]), Self.filter("format", [("pix_fmts", "yuv420p")]),
+                ], out)
             return out
         }
         chain.append(Self.filter("format", [("pix_fmts", "yuva420p")]))
@@ -313,8 +343,14 @@ struct StockGraphBuilder {
             let side = Int((Double(4 * hw * hw + 4 * hh * hh)).squareRoot().rounded(.up)) + 2 & ~1
             let angle = num(layer.rotation) + (animated(layer, .rotation, time: "t").map { "+(\($0))" } ?? "")
             let r = label("r")
-            add([s], [Self.filter("pad", [("w", "\(2 * hw)"), ("h", "\(2 * hh)"), ("x", "\(hw - (px - at.0))"), ("y", "\(hh - (py - at.1))"), ("color", "black@0")]),
-                      Self.filter("rotate", [("a", "(\(angle))*PI/180"), ("ow", "\(side)"), ("oh", "\(side)"), ("c", "none")])], r)
+            add(
+                [s],
+                [
+                    Self.filter(
+                        "pad",
+                        [("w", "\(2 * hw)"), ("h", "\(2 * hh)"), ("x", "\(hw - (px - at.0))"), ("y", "\(hh - (py - at.1))"), ("color", "black@0")]),
+                    Self.filter("rotate", [("a", "(\(angle))*PI/180"), ("ow", "\(side)"), ("oh", "\(side)"), ("c", "none")]),
+                ], r)
             s = r
             origin = (px - side / 2, py - side / 2)
         }
@@ -338,8 +374,13 @@ struct StockGraphBuilder {
     mutating func media(_ layer: LayerPlan, _ m: MediaPlan, over main: String) -> String {
         let w = m.window
         var win = label("w")
-        add([], [Self.filter("color", [("c", "black@0"), ("s", "\(w.width)x\(w.height)"), ("r", "\(fps)"), ("d", num((Double(n) + 0.5) / Double(fps)))]),
-                 Self.filter("format", [("pix_fmts", "yuva420p")]), Self.filter("trim", [("end_frame", "\(n)")])], win)
+        add(
+            [],
+            [
+                Self.filter(
+                    "color", [("c", "black@0"), ("s", "\(w.width)x\(w.height)"), ("r", "\(fps)"), ("d", num((Double(n) + 0.5) / Double(fps)))]),
+                Self.filter("format", [("pix_fmts", "yuva420p")]), Self.filter("trim", [("end_frame", "\(n)")]),
+            ], win)
         let zoomTransition = m.transitions.contains { $0.kind == .zoom }
         // The largest zoom each (input, cell) is shown at.
         var zooms: [String: Double] = [:]
@@ -370,18 +411,30 @@ struct StockGraphBuilder {
                 let r = cell.rect
                 var chain: [String]
                 if m.inputs[input].kind == .clip {
-                    chain = [Self.filter("movie", [("filename", m.inputs[input].path), ("loop", "0")]),
-                             Self.filter("setpts", [("expr", "N/(FRAME_RATE*TB)")]), Self.filter("fps", [("fps", "\(fps)"), ("round", "down")]),
-                             Self.filter("trim", [("end_frame", "\(count + 1)")]),
-                             Self.filter("scale", [("w", "\(r.width)"), ("h", "\(r.height)"), ("force_original_aspect_ratio", cell.fit == .cover ? "increase" : "decrease")]),
-                             Self.filter("format", [("pix_fmts", "yuva420p")])]
-                    chain.append(cell.fit == .cover ? Self.filter("crop", [("w", "\(r.width)"), ("h", "\(r.height)")])
-                                 : Self.filter("pad", [("w", "\(r.width)"), ("h", "\(r.height)"), ("x", "(ow-iw)/2"), ("y", "(oh-ih)/2"), ("color", "black@0")]))
+                    chain = [
+                        Self.filter("movie", [("filename", m.inputs[input].path), ("loop", "0")]),
+                        Self.filter("setpts", [("expr", "N/(FRAME_RATE*TB)")]), Self.filter("fps", [("fps", "\(fps)"), ("round", "down")]),
+                        Self.filter("trim", [("end_frame", "\(count + 1)")]),
+                        Self.filter(
+                            "scale",
+                            [
+                                ("w", "\(r.width)"), ("h", "\(r.height)"),
+                                ("force_original_aspect_ratio", cell.fit == .cover ? "increase" : "decrease"),
+                            ]),
+                        Self.filter("format", [("pix_fmts", "yuva420p")]),
+                    ]
+                    chain.append(
+                        cell.fit == .cover
+                            ? Self.filter("crop", [("w", "\(r.width)"), ("h", "\(r.height)")])
+                            : Self.filter(
+                                "pad", [("w", "\(r.width)"), ("h", "\(r.height)"), ("x", "(ow-iw)/2"), ("y", "(oh-ih)/2"), ("color", "black@0")]))
                     chain.append(Self.filter("setpts", [("expr", "PTS-STARTPTS+\(a)/(\(fps)*TB)")]))
                 } else {
                     let zoom = zooms["\(input)-\(c)"] ?? 1
                     let name = "media\(layer.index)-input\(input)-cell\(c).png"
-                    if named.insert(name).inserted { art.append(FFmpegArt(name: name, kind: .picture(layer: layer.index, input: input, cell: c, zoom: zoom))) }
+                    if named.insert(name).inserted {
+                        art.append(FFmpegArt(name: name, kind: .picture(layer: layer.index, input: input, cell: c, zoom: zoom)))
+                    }
                     let mo = shot.motions[c]
                     let f = "(on+\(a))"
                     let p = shot.frameCount > 1 ? "(\(f)-\(shot.startFrame))/\(shot.frameCount - 1)" : "0"
@@ -393,10 +446,13 @@ struct StockGraphBuilder {
                     chain = still(name, start: 0, count: count + 1, opaque: !contain)
                     chain.removeLast()
                     chain.append(Self.filter("setpts", [("expr", "N/(\(fps)*TB)")]))
-                    chain.append(Self.filter("zoompan", [
-                        ("z", z), ("x", "clip(\(cx)*iw-iw/zoom/2,0,iw-iw/zoom)"), ("y", "clip(\(cy)*ih-ih/zoom/2,0,ih-ih/zoom)"),
-                        ("d", "1"), ("s", "\(r.width)x\(r.height)"), ("fps", "\(fps)"),
-                    ]))
+                    chain.append(
+                        Self.filter(
+                            "zoompan",
+                            [
+                                ("z", z), ("x", "clip(\(cx)*iw-iw/zoom/2,0,iw-iw/zoom)"), ("y", "clip(\(cy)*ih-ih/zoom/2,0,ih-ih/zoom)"),
+                                ("d", "1"), ("s", "\(r.width)x\(r.height)"), ("fps", "\(fps)"),
+                            ]))
                     chain.append(Self.filter("format", [("pix_fmts", "yuva420p")]))
                     chain.append(Self.filter("setpts", [("expr", "PTS+\(a)/(\(fps)*TB)")]))
                 }
@@ -404,7 +460,13 @@ struct StockGraphBuilder {
                 if let t = tin {
                     switch t.kind {
                     case .crossfade, .zoom:
-                        chain.append(Self.filter("fade", [("t", "in"), ("st", num((Double(t.frames.start) - 0.5) / Double(fps))), ("d", num(Double(t.frames.count) / Double(fps))), ("alpha", "1")]))
+                        chain.append(
+                            Self.filter(
+                                "fade",
+                                [
+                                    ("t", "in"), ("st", num((Double(t.frames.start) - 0.5) / Double(fps))),
+                                    ("d", num(Double(t.frames.count) / Double(fps))), ("alpha", "1"),
+                                ]))
                     case .wipeLeft, .wipeRight, .wipeUp, .wipeDown:
                         let pr = progress(t, time: "T")
                         let cond: String
@@ -426,26 +488,52 @@ struct StockGraphBuilder {
                     switch cell.fill {
                     case .blur:
                         let name = "media\(layer.index)-input\(input)-cell\(c)-fill.png"
-                        if named.insert(name).inserted { art.append(FFmpegArt(name: name, kind: .blurFill(layer: layer.index, input: input, cell: c))) }
+                        if named.insert(name).inserted {
+                            art.append(FFmpegArt(name: name, kind: .blurFill(layer: layer.index, input: input, cell: c)))
+                        }
                         fill = still(name, start: a, count: count, opaque: true)
                     case .color(let col):
-                        fill = [Self.filter("color", [("c", "0x" + String(col.hex.dropFirst().prefix(6))), ("s", "\(r.width)x\(r.height)"), ("r", "\(fps)"), ("d", num(Double(e) / Double(fps) + 0.5))]),
-                                Self.filter("trim", [("start_frame", "\(a)"), ("end_frame", "\(e)")]), Self.filter("format", [("pix_fmts", "yuva420p")])]
+                        fill = [
+                            Self.filter(
+                                "color",
+                                [
+                                    ("c", "0x" + String(col.hex.dropFirst().prefix(6))), ("s", "\(r.width)x\(r.height)"), ("r", "\(fps)"),
+                                    ("d", num(Double(e) / Double(fps) + 0.5)),
+                                ]),
+                            Self.filter("trim", [("start_frame", "\(a)"), ("end_frame", "\(e)")]), Self.filter("format", [("pix_fmts", "yuva420p")]),
+                        ]
                     case .none: fill = nil
                     }
                     if var fill {
                         if let t = tin, t.kind == .crossfade || t.kind == .zoom {
-                            fill.append(Self.filter("fade", [("t", "in"), ("st", num((Double(t.frames.start) - 0.5) / Double(fps))), ("d", num(Double(t.frames.count) / Double(fps))), ("alpha", "1")]))
+                            fill.append(
+                                Self.filter(
+                                    "fade",
+                                    [
+                                        ("t", "in"), ("st", num((Double(t.frames.start) - 0.5) / Double(fps))),
+                                        ("d", num(Double(t.frames.count) / Double(fps))), ("alpha", "1"),
+                                    ]))
                         }
                         let fl = label("f")
                         add([], fill, fl)
                         let o = label("w")
-                        add([win, fl], [Self.filter("overlay", [("x", xExpr(r, w, tin, tout)), ("y", yExpr(r, w, tin, tout)), ("eof_action", "pass"), ("enable", shown)])], o)
+                        add(
+                            [win, fl],
+                            [
+                                Self.filter(
+                                    "overlay",
+                                    [("x", xExpr(r, w, tin, tout)), ("y", yExpr(r, w, tin, tout)), ("eof_action", "pass"), ("enable", shown)])
+                            ], o)
                         win = o
                     }
                 }
                 let o = label("w")
-                add([win, cs], [Self.filter("overlay", [("x", xExpr(r, w, tin, tout)), ("y", yExpr(r, w, tin, tout)), ("eof_action", "pass"), ("enable", shown)])], o)
+                add(
+                    [win, cs],
+                    [
+                        Self.filter(
+                            "overlay", [("x", xExpr(r, w, tin, tout)), ("y", yExpr(r, w, tin, tout)), ("eof_action", "pass"), ("enable", shown)])
+                    ], o)
                 win = o
             }
         }
@@ -469,8 +557,10 @@ struct StockGraphBuilder {
             art.append(FFmpegArt(name: name, kind: .mediaShadow(layer: layer.index)))
             let sh = label("s")
             add([], still(name, start: 0, count: n), sh)
-            var args: [(String, String)] = [("x", animated(layer, .x, time: "t").map { "2*round((\($0))/2)" } ?? "0"),
-                                            ("y", animated(layer, .y, time: "t").map { "2*round((\($0))/2)" } ?? "0"), ("eof_action", "pass")]
+            var args: [(String, String)] = [
+                ("x", animated(layer, .x, time: "t").map { "2*round((\($0))/2)" } ?? "0"),
+                ("y", animated(layer, .y, time: "t").map { "2*round((\($0))/2)" } ?? "0"), ("eof_action", "pass"),
+            ]
             if let e = enable(layer.visible) { args.append(("enable", e)) }
             under = label("m")
             add([main, sh], [Self.filter("overlay", args)], under)

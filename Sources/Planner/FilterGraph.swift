@@ -77,7 +77,8 @@ extension RenderPlan {
         var firstLayer = 0
         var bg = Color.black
         if let l = layers.first, case .color(.solid(let c)) = l.content, c.a == 255, l.box == Rect(x: 0, y: 0, width: width, height: height),
-           l.isStatic, l.visible == [FrameSpan(0, frameCount)], l.opacity == 1 {
+            l.isStatic, l.visible == [FrameSpan(0, frameCount)], l.opacity == 1
+        {
             bg = c
             firstLayer = 1
         }
@@ -97,15 +98,30 @@ extension RenderPlan {
                 case .solid(let c):
                     node([], "color", [("c", "0x" + c.hex.dropFirst()), ("s", "\(b.width)x\(b.height)"), ("r", "\(fps)"), ("d", f(duration))], [id])
                 case .linear(let angle, let stops):
-                    node([], "rendc_gradient", [("type", "linear"), ("angle", f(angle)), ("stops", stops.map { "\($0.color.hex)@\(f($0.position))" }.joined(separator: " ")), ("s", "\(b.width)x\(b.height)")], [id])
+                    node(
+                        [], "rendc_gradient",
+                        [
+                            ("type", "linear"), ("angle", f(angle)),
+                            ("stops", stops.map { "\($0.color.hex)@\(f($0.position))" }.joined(separator: " ")), ("s", "\(b.width)x\(b.height)"),
+                        ], [id])
                 case .radial(let stops):
-                    node([], "rendc_gradient", [("type", "radial"), ("stops", stops.map { "\($0.color.hex)@\(f($0.position))" }.joined(separator: " ")), ("s", "\(b.width)x\(b.height)")], [id])
+                    node(
+                        [], "rendc_gradient",
+                        [
+                            ("type", "radial"), ("stops", stops.map { "\($0.color.hex)@\(f($0.position))" }.joined(separator: " ")),
+                            ("s", "\(b.width)x\(b.height)"),
+                        ], [id])
                 }
             case .video(let v):
                 let i = input(v.loop ? "video, looped" : "video, played once", v.source.path)
-                node(["\(i):v"], "scale", [("w", "\(b.width)"), ("h", "\(b.height)"), ("force_original_aspect_ratio", v.fit == .cover ? "increase" : "decrease")], [id + "s"])
+                node(
+                    ["\(i):v"], "scale",
+                    [("w", "\(b.width)"), ("h", "\(b.height)"), ("force_original_aspect_ratio", v.fit == .cover ? "increase" : "decrease")],
+                    [id + "s"])
                 node([id + "s"], v.fit == .cover ? "crop" : "pad", [("w", "\(b.width)"), ("h", "\(b.height)")], [id + "c"])
-                node([id + "c"], v.animated ? "loop" : "trim", v.animated ? [("loop", v.loop ? "-1" : "0"), ("size", "cached")] : [("end_frame", "1")], [id])
+                node(
+                    [id + "c"], v.animated ? "loop" : "trim",
+                    v.animated ? [("loop", v.loop ? "-1" : "0"), ("size", "cached")] : [("end_frame", "1")], [id])
                 // Precomputed once per loop frame with the layers under it, then reused.
                 node([base, id], "rendc_blend_cached", [("mode", v.blend.rawValue), ("opacity", f(layer.opacity))] + timing, [id + "out"])
                 base = id + "out"
@@ -118,34 +134,52 @@ extension RenderPlan {
                     for (c, cell) in m.cells.enumerated() {
                         let mo = shot.motions[c]
                         let label = "\(id)s\(shot.index)c\(c)"
-                        node(["\(imageInputs[shot.images[c]]):v"], "rendc_kenburns", [
-                            ("fit", cell.fit.rawValue), ("cell", "\(cell.rect)"),
-                            ("zoom", "\(f(mo.zoomFrom))-\(f(mo.zoomTo))"),
-                            ("center", "\(f(mo.panFrom.x)),\(f(mo.panFrom.y))-\(f(mo.panTo.x)),\(f(mo.panTo.y))"),
-                            ("easing", "\(mo.easing)"), ("start_frame", "\(shot.startFrame)"), ("end_frame", "\(shot.endFrame)"),
-                        ] + (shot.beat.map { [("beat", f($0))] } ?? []), [label])
+                        node(
+                            ["\(imageInputs[shot.images[c]]):v"], "rendc_kenburns",
+                            [
+                                ("fit", cell.fit.rawValue), ("cell", "\(cell.rect)"),
+                                ("zoom", "\(f(mo.zoomFrom))-\(f(mo.zoomTo))"),
+                                ("center", "\(f(mo.panFrom.x)),\(f(mo.panFrom.y))-\(f(mo.panTo.x)),\(f(mo.panTo.y))"),
+                                ("easing", "\(mo.easing)"), ("start_frame", "\(shot.startFrame)"), ("end_frame", "\(shot.endFrame)"),
+                            ] + (shot.beat.map { [("beat", f($0))] } ?? []), [label])
                         labels.append(label)
                     }
                 }
                 node(labels, "concat", [("n", "\(m.shots.count)"), ("v", "\(m.cells.count)"), ("a", "0")], [id + "shots"])
                 var shots = id + "shots"
                 for t in m.transitions {
-                    node([shots], "xfade", [("transition", t.kind.rawValue), ("offset", f(Double(t.frames.start) / Double(fps))), ("duration", f(Double(t.frames.count) / Double(fps)))], [id + "x\(t.from)"])
+                    node(
+                        [shots], "xfade",
+                        [
+                            ("transition", t.kind.rawValue), ("offset", f(Double(t.frames.start) / Double(fps))),
+                            ("duration", f(Double(t.frames.count) / Double(fps))),
+                        ], [id + "x\(t.from)"])
                     shots = id + "x\(t.from)"
                 }
                 top = shots
             case .image(let p):
                 let i = input("picture, converted once", p.source.path)
-                node(["\(i):v"], "scale", [("w", "\(b.width)"), ("h", "\(b.height)"), ("force_original_aspect_ratio", p.fit == .cover ? "increase" : "decrease")], [id])
+                node(
+                    ["\(i):v"], "scale",
+                    [("w", "\(b.width)"), ("h", "\(b.height)"), ("force_original_aspect_ratio", p.fit == .cover ? "increase" : "decrease")], [id])
             case .text(let t):
                 let i = input("text, rendered once by CaptionText", "text\(layer.index).rgba (\(t.box.width)x\(t.box.height))")
                 top = "\(i):v"
             case .shape(let s):
-                node([], "rendc_shape", [("shape", s.shape.rawValue), ("s", "\(b.width)x\(b.height)"), ("radius", "\(layer.radius)")]
-                     + (s.fill.map { fill -> [(String, String)] in if case .solid(let c) = fill { return [("fill", c.hex)] } else { return [("fill", "gradient")] } } ?? [])
-                     + (s.stroke.map { [("stroke", "\($0.color.hex)@\(f($0.width))")] } ?? []), [id])
+                node(
+                    [], "rendc_shape",
+                    [("shape", s.shape.rawValue), ("s", "\(b.width)x\(b.height)"), ("radius", "\(layer.radius)")]
+                        + (s.fill.map { fill -> [(String, String)] in
+                            if case .solid(let c) = fill { return [("fill", c.hex)] } else { return [("fill", "gradient")] }
+                        } ?? [])
+                        + (s.stroke.map { [("stroke", "\($0.color.hex)@\(f($0.width))")] } ?? []), [id])
             case .border(let color, let w):
-                node([base], "drawbox", [("x", "\(b.x)"), ("y", "\(b.y)"), ("w", "\(b.width)"), ("h", "\(b.height)"), ("color", "0x" + color.hex.dropFirst()), ("t", "\(w)")] + timing, [id + "out"])
+                node(
+                    [base], "drawbox",
+                    [
+                        ("x", "\(b.x)"), ("y", "\(b.y)"), ("w", "\(b.width)"), ("h", "\(b.height)"), ("color", "0x" + color.hex.dropFirst()),
+                        ("t", "\(w)"),
+                    ] + timing, [id + "out"])
                 base = id + "out"
                 continue
             }
@@ -181,11 +215,15 @@ extension RenderPlan {
     public var summary: String {
         var lines: [String] = []
         lines.append("template: \(template)  quality: \(quality.rawValue)")
-        lines.append("output: \(width)x\(height) @ \(fps) fps, \(String(format: "%.3f", duration)) s, \(frameCount) frames, \(encoder.videoCodec) \(encoder.preset) crf \(encoder.crf) \(encoder.pixelFormat) + \(encoder.audioCodec) \(encoder.audioSampleRate) Hz")
+        lines.append(
+            "output: \(width)x\(height) @ \(fps) fps, \(String(format: "%.3f", duration)) s, \(frameCount) frames, \(encoder.videoCodec) \(encoder.preset) crf \(encoder.crf) \(encoder.pixelFormat) + \(encoder.audioCodec) \(encoder.audioSampleRate) Hz"
+        )
         lines.append("cuts: \(cutSource)")
         if let a = audio { lines += a.summary }
         for layer in layers {
-            let when = layer.visible == [FrameSpan(0, frameCount)] ? "" : "  frames " + layer.visible.prefix(4).map(\.description).joined(separator: ", ") + (layer.visible.count > 4 ? ", …" : "")
+            let when =
+                layer.visible == [FrameSpan(0, frameCount)]
+                ? "" : "  frames " + layer.visible.prefix(4).map(\.description).joined(separator: ", ") + (layer.visible.count > 4 ? ", …" : "")
             var extra = ""
             if layer.rotation != 0 { extra += String(format: "  rotated %.1f°", layer.rotation) }
             if layer.opacity != 1 { extra += String(format: "  opacity %.2f", layer.opacity) }
@@ -193,11 +231,16 @@ extension RenderPlan {
             lines.append("layer \(layer.index): \(layer.content.kind) \(layer.box)\(extra)\(when)")
             switch layer.content {
             case .media(let m):
-                lines.append("  \(m.cells.count) cell(s), \(m.shots.count) shots, \(m.transitions.count) transitions\(m.transitions.first.map { " (\($0.kind.rawValue), \($0.frames.count) frames)" } ?? "")")
+                lines.append(
+                    "  \(m.cells.count) cell(s), \(m.shots.count) shots, \(m.transitions.count) transitions\(m.transitions.first.map { " (\($0.kind.rawValue), \($0.frames.count) frames)" } ?? "")"
+                )
                 for s in m.shots {
                     let beat = s.beat.map { String(format: " on beat %.3f s", $0) } ?? ""
                     let names = s.images.map { URL(fileURLWithPath: m.inputs[$0].path).lastPathComponent }.joined(separator: " + ")
-                    lines.append(String(format: "  #%-2d %7.3f–%7.3f s  frames %4d–%4d  %@  zoom %.3f→%.3f%@", s.index, s.start, s.end, s.startFrame, s.endFrame - 1, names, s.motion.zoomFrom, s.motion.zoomTo, beat))
+                    lines.append(
+                        String(
+                            format: "  #%-2d %7.3f–%7.3f s  frames %4d–%4d  %@  zoom %.3f→%.3f%@", s.index, s.start, s.end, s.startFrame,
+                            s.endFrame - 1, names, s.motion.zoomFrom, s.motion.zoomTo, beat))
                 }
             case .text(let t):
                 lines.append("  \(t.text.count) characters, \(Int(t.style.size)) px")
@@ -205,7 +248,9 @@ extension RenderPlan {
                 break
             }
         }
-        if !fields.isEmpty { lines.append("fields: " + fields.keys.sorted().map { "\($0) (\(fields[$0]!.count) characters)" }.joined(separator: ", ")) }
+        if !fields.isEmpty {
+            lines.append("fields: " + fields.keys.sorted().map { "\($0) (\(fields[$0]!.count) characters)" }.joined(separator: ", "))
+        }
         lines.append(String(format: "thumbnail: frame %d (%.3f s)", thumbnailFrame, thumbnailTime))
         for n in notes { lines.append("note: \(n)") }
         return lines.joined(separator: "\n")

@@ -43,7 +43,8 @@ struct LayerContext {
             guard let file = resolveAsset(v.source) else {
                 throw PlanError(.assetNotFound, field: "\(path).source", message: "asset \(v.source) not found", line: layer.line)
             }
-            content = .video(VideoPlan(source: MediaInput(path: file, kind: .clip), loop: v.loop, fit: v.fit, blend: v.blend, animated: profile.motion))
+            content = .video(
+                VideoPlan(source: MediaInput(path: file, kind: .clip), loop: v.loop, fit: v.fit, blend: v.blend, animated: profile.motion))
         case .media(let m):
             box = evenBox(box)
             content = .media(try media(m, box: box, notes: &notes))
@@ -51,7 +52,9 @@ struct LayerContext {
             let file: String?
             switch img.source {
             case .value(let ref):
-                guard let f = resolveAsset(ref) else { throw PlanError(.assetNotFound, field: "\(path).source", message: "asset \(ref) not found", line: layer.line) }
+                guard let f = resolveAsset(ref) else {
+                    throw PlanError(.assetNotFound, field: "\(path).source", message: "asset \(ref) not found", line: layer.line)
+                }
                 file = f
             case .field(let name):
                 file = try picturePath(field: name, path: path)
@@ -92,8 +95,9 @@ struct LayerContext {
 
     func scaledBox(_ r: Rect) -> Rect {
         guard scale != 1 else { return r }
-        return Rect(x: Int((Double(r.x) * scale).rounded()), y: Int((Double(r.y) * scale).rounded()),
-                    width: max(1, Int((Double(r.width) * scale).rounded())), height: max(1, Int((Double(r.height) * scale).rounded())))
+        return Rect(
+            x: Int((Double(r.x) * scale).rounded()), y: Int((Double(r.y) * scale).rounded()),
+            width: max(1, Int((Double(r.width) * scale).rounded())), height: max(1, Int((Double(r.height) * scale).rounded())))
     }
 
     /// Even position and size (4:2:0 chroma), kept inside the canvas where it was.
@@ -141,7 +145,9 @@ struct LayerContext {
         guard let value = fields.pictures[name] else { return nil }
         if inputs.fields[name] != nil && !(inputs.fields[name] ?? "").isEmpty { return value }
         let ref: AssetRef = value.hasPrefix("builtin:") ? .builtin(String(value.dropFirst(8))) : .file(value)
-        guard let file = resolveAsset(ref) else { throw PlanError(.assetNotFound, field: "fields.\(name)", message: "the default picture \(ref) was not found") }
+        guard let file = resolveAsset(ref) else {
+            throw PlanError(.assetNotFound, field: "fields.\(name)", message: "the default picture \(ref) was not found")
+        }
         return file
     }
 
@@ -170,7 +176,8 @@ struct LayerContext {
     }
 
     func visibleSpans(_ t: LayerTiming) -> [FrameSpan] {
-        let windows: [(Double, Double, FrameSpan)] = t.perShot
+        let windows: [(Double, Double, FrameSpan)] =
+            t.perShot
             ? shotSpans.map { (Double($0.span.start) / Double(fps), Double($0.span.end) / Double(fps), $0.span) }
             : [(0, duration, FrameSpan(0, frameCount))]
         return windows.compactMap { origin, limit, bounds in
@@ -269,7 +276,8 @@ struct LayerContext {
             throw PlanError(.tooManyInputs, field: "images", message: "at most \(Planner.maximumImages) images, got \(inputs.images.count)")
         }
         let media = inputs.images.map { path in
-            let isClip = inputs.clips.map { $0.contains(path) } ?? LayerContext.clipExtensions.contains(URL(fileURLWithPath: path).pathExtension.lowercased())
+            let isClip =
+                inputs.clips.map { $0.contains(path) } ?? LayerContext.clipExtensions.contains(URL(fileURLWithPath: path).pathExtension.lowercased())
             return MediaInput(path: path, kind: isClip ? .clip : .picture)
         }
         let n = m.layout.cellCount
@@ -278,11 +286,16 @@ struct LayerContext {
         let rects: [Rect]
         switch m.layout {
         case .single: rects = [Rect(x: 0, y: 0, width: box.width, height: box.height)]
-        case .sideBySide: rects = [Rect(x: 0, y: 0, width: halfW, height: box.height), Rect(x: box.width - halfW, y: 0, width: halfW, height: box.height)]
-        case .stacked: rects = [Rect(x: 0, y: 0, width: box.width, height: halfH), Rect(x: 0, y: box.height - halfH, width: box.width, height: halfH)]
+        case .sideBySide:
+            rects = [Rect(x: 0, y: 0, width: halfW, height: box.height), Rect(x: box.width - halfW, y: 0, width: halfW, height: box.height)]
+        case .stacked:
+            rects = [Rect(x: 0, y: 0, width: box.width, height: halfH), Rect(x: 0, y: box.height - halfH, width: box.width, height: halfH)]
         case .grid:
-            rects = [Rect(x: 0, y: 0, width: halfW, height: halfH), Rect(x: box.width - halfW, y: 0, width: halfW, height: halfH),
-                     Rect(x: 0, y: box.height - halfH, width: halfW, height: halfH), Rect(x: box.width - halfW, y: box.height - halfH, width: halfW, height: halfH)]
+            rects = [
+                Rect(x: 0, y: 0, width: halfW, height: halfH), Rect(x: box.width - halfW, y: 0, width: halfW, height: halfH),
+                Rect(x: 0, y: box.height - halfH, width: halfW, height: halfH),
+                Rect(x: box.width - halfW, y: box.height - halfH, width: halfW, height: halfH),
+            ]
         }
         let cells = rects.enumerated().map { i, r in CellPlan(rect: r, fit: m.cellStyle(i).fit, fill: m.cellStyle(i).fill) }
         var shots: [Shot] = []
@@ -294,11 +307,12 @@ struct LayerContext {
                 }
                 return Motion(zoomFrom: kb.startZoom, zoomTo: kb.endZoom, panFrom: kb.panFrom, panTo: kb.panTo, easing: kb.easing)
             }
-            shots.append(Shot(
-                index: k, images: (0..<n).map { (k * n + $0) % media.count },
-                start: Double(s.span.start) / Double(fps), end: Double(s.span.end) / Double(fps),
-                startFrame: s.span.start, endFrame: s.span.end, beat: s.beat, motions: motions
-            ))
+            shots.append(
+                Shot(
+                    index: k, images: (0..<n).map { (k * n + $0) % media.count },
+                    start: Double(s.span.start) / Double(fps), end: Double(s.span.end) / Double(fps),
+                    startFrame: s.span.start, endFrame: s.span.end, beat: s.beat, motions: motions
+                ))
         }
         var transitions: [TransitionPlan] = []
         if m.transition.kind != .cut && m.transition.duration > 0 {
@@ -306,7 +320,10 @@ struct LayerContext {
                 let half = Int((m.transition.duration * Double(fps) / 2).rounded())
                 for (a, b) in zip(shots, shots.dropFirst()) {
                     let h = min(half, a.frameCount / 2, b.frameCount / 2)
-                    if h >= 1 { transitions.append(TransitionPlan(kind: m.transition.kind, from: a.index, frames: FrameSpan(b.startFrame - h, b.startFrame + h))) }
+                    if h >= 1 {
+                        transitions.append(
+                            TransitionPlan(kind: m.transition.kind, from: a.index, frames: FrameSpan(b.startFrame - h, b.startFrame + h)))
+                    }
                 }
             } else {
                 notes.append("\(m.transition.kind.rawValue) transitions become cuts in \(inputs.quality.rawValue) mode")

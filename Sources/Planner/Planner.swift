@@ -145,7 +145,8 @@ public enum Planner {
         let hasMedia = template.layers.contains { $0.kind == "media" }
 
         // Cuts: one timeline for every media layer and per-shot layer.
-        let (cuts, source) = hasMedia || template.layers.contains(where: { $0.timing.perShot })
+        let (cuts, source) =
+            hasMedia || template.layers.contains(where: { $0.timing.perShot })
             ? cutTimes(rule: template.timing.cut, duration: exactDuration, fps: fps, beats: inputs.beats, hasAudio: inputs.audio != nil)
             : ([], CutSource.fallback(interval: template.timing.cut.fallbackInterval, reason: "the template has no media layer"))
         let shotSpans = shotFrames(cuts: cuts, frameCount: frameCount, fps: fps)
@@ -173,7 +174,8 @@ public enum Planner {
         if let a = inputs.audio, let t = timeline {
             var plan = AudioPlan(
                 source: MediaInput(path: a.path), duration: exactDuration,
-                fadeIn: min(t.start > 0 ? max(rule.fadeIn, highlightFadeIn) : rule.fadeIn, exactDuration / 2), fadeOut: min(rule.fadeOut, exactDuration / 2),
+                fadeIn: min(t.start > 0 ? max(rule.fadeIn, highlightFadeIn) : rule.fadeIn, exactDuration / 2),
+                fadeOut: min(rule.fadeOut, exactDuration / 2),
                 volume: rule.volume, trackDuration: a.duration
             )
             plan.segments = t.segments
@@ -192,8 +194,11 @@ public enum Planner {
         return RenderPlan(
             template: template.name, quality: inputs.quality, width: width, height: height, fps: fps,
             duration: exactDuration, frameCount: frameCount,
-            encoder: EncoderSettings(preset: profile.preset, crf: profile.crf, gop: fps * profile.keyframeSeconds, tune: profile.tune, x264Params: "rc-lookahead=\(min(profile.lookahead, fps))"),
-            layers: layers, audio: audio, thumbnailTime: thumbnailTime, cutSource: hasMedia ? source : .fallback(interval: template.timing.cut.fallbackInterval, reason: "the template has no media layer"),
+            encoder: EncoderSettings(
+                preset: profile.preset, crf: profile.crf, gop: fps * profile.keyframeSeconds, tune: profile.tune,
+                x264Params: "rc-lookahead=\(min(profile.lookahead, fps))"),
+            layers: layers, audio: audio, thumbnailTime: thumbnailTime,
+            cutSource: hasMedia ? source : .fallback(interval: template.timing.cut.fallbackInterval, reason: "the template has no media layer"),
             fields: fields.display, notes: notes
         )
     }
@@ -204,7 +209,8 @@ public enum Planner {
                 throw PlanError(.invalidValue, field: "duration", message: "must be at least \(InputRules.minimumDuration) seconds, got \(target)")
             }
             guard target <= inputs.maxDuration else {
-                throw PlanError(.invalidValue, field: "duration", message: "must be at most \(inputs.maxDuration) seconds (VIDEO_MAX_DURATION), got \(target)")
+                throw PlanError(
+                    .invalidValue, field: "duration", message: "must be at most \(inputs.maxDuration) seconds (VIDEO_MAX_DURATION), got \(target)")
             }
             return target
         }
@@ -235,21 +241,28 @@ public enum Planner {
         var given = inputs.fields
         if let text = inputs.text {
             if let other = given[Template.captionField], other != text {
-                throw PlanError(.invalidValue, field: "fields.caption", message: "the caption is given twice (as the text and as the field 'caption') with different values")
+                throw PlanError(
+                    .invalidValue, field: "fields.caption",
+                    message: "the caption is given twice (as the text and as the field 'caption') with different values")
             }
             given[Template.captionField] = text
         }
         var declared = Dictionary(template.fields.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        if declared[Template.captionField] == nil { declared[Template.captionField] = FieldSpec(name: Template.captionField, maxLength: maximumTextLength) }
+        if declared[Template.captionField] == nil {
+            declared[Template.captionField] = FieldSpec(name: Template.captionField, maxLength: maximumTextLength)
+        }
         for name in given.keys.sorted() where declared[name] == nil {
             let known = declared.keys.sorted().joined(separator: ", ")
-            throw PlanError(.unknownField, field: "fields.\(name)", message: "the template '\(template.name)' has no field '\(name)' (its fields: \(known))")
+            throw PlanError(
+                .unknownField, field: "fields.\(name)", message: "the template '\(template.name)' has no field '\(name)' (its fields: \(known))")
         }
         var result = ResolvedFields()
         for spec in declared.values.sorted(by: { $0.name < $1.name }) {
             let value = given[spec.name]
             if spec.required && (value ?? "").allSatisfy(\.isWhitespace) {
-                throw PlanError(.missingInput, field: "fields.\(spec.name)", message: "is required by the template '\(template.name)'\(spec.description.isEmpty ? "" : " (\(spec.description))")")
+                throw PlanError(
+                    .missingInput, field: "fields.\(spec.name)",
+                    message: "is required by the template '\(template.name)'\(spec.description.isEmpty ? "" : " (\(spec.description))")")
             }
             switch spec.kind {
             case .text:
@@ -259,10 +272,13 @@ public enum Planner {
                 }
                 let limit = min(spec.maxLength, maximumTextLength)
                 guard v.count <= limit else {
-                    throw PlanError(.invalidValue, field: spec.name == Template.captionField && inputs.text != nil ? "text" : "fields.\(spec.name)", message: "at most \(limit) characters, got \(v.count)")
+                    throw PlanError(
+                        .invalidValue, field: spec.name == Template.captionField && inputs.text != nil ? "text" : "fields.\(spec.name)",
+                        message: "at most \(limit) characters, got \(v.count)")
                 }
                 guard v.unicodeScalars.count <= limit * 8 else {
-                    throw PlanError(.invalidValue, field: "fields.\(spec.name)", message: "at most \(limit * 8) Unicode scalars, got \(v.unicodeScalars.count)")
+                    throw PlanError(
+                        .invalidValue, field: "fields.\(spec.name)", message: "at most \(limit * 8) Unicode scalars, got \(v.unicodeScalars.count)")
                 }
                 result.text[spec.name] = v
                 result.display[spec.name] = v
@@ -271,7 +287,8 @@ public enum Planner {
                     throw PlanError(.missingInput, field: "fields.\(spec.name)", message: "needs a colour (#RRGGBB); the template gives no default")
                 }
                 guard let c = Color(hex: raw) else {
-                    throw PlanError(.invalidValue, field: "fields.\(spec.name)", message: "expected a colour as #RRGGBB or #RRGGBBAA, got '\(raw.prefix(20))'")
+                    throw PlanError(
+                        .invalidValue, field: "fields.\(spec.name)", message: "expected a colour as #RRGGBB or #RRGGBBAA, got '\(raw.prefix(20))'")
                 }
                 result.colors[spec.name] = c
                 result.display[spec.name] = c.hex
@@ -327,7 +344,10 @@ public enum Planner {
         } else {
             reason = "the audio was not analysed"
         }
-        return (intervalCuts(interval: rule.fallbackInterval, duration: duration, minShot: min(rule.minShot, rule.fallbackInterval)), .fallback(interval: rule.fallbackInterval, reason: reason))
+        return (
+            intervalCuts(interval: rule.fallbackInterval, duration: duration, minShot: min(rule.minShot, rule.fallbackInterval)),
+            .fallback(interval: rule.fallbackInterval, reason: reason)
+        )
     }
 
     public struct Cut: Sendable, Equatable {

@@ -20,7 +20,8 @@ extension Settings {
             }
         } else {
             guard let name = reader.string("DB_NAME") else {
-                throw SettingError(variable: "DB_NAME", value: nil, expected: "set DATABASE_URL, or DB_NAME (with DB_HOST, DB_PORT, DB_USER, DB_PASSWORD)")
+                throw SettingError(
+                    variable: "DB_NAME", value: nil, expected: "set DATABASE_URL, or DB_NAME (with DB_HOST, DB_PORT, DB_USER, DB_PASSWORD)")
             }
             let port = try reader.integer("DB_PORT", default: 5432, range: 1...65535, what: "a port number")
             let host = reader.string("DB_HOST") ?? "localhost"
@@ -48,7 +49,8 @@ extension Settings {
             throw SettingError(
                 variable: missing.joined(separator: ", "), value: nil,
                 expected: "S3 storage is configured (an S3_* setting is set) but \(missing.joined(separator: ", ")) "
-                    + (missing.count == 1 ? "is" : "are") + " missing; set them, or unset every S3_* setting to use the local directory RENDC_STORAGE_DIR")
+                    + (missing.count == 1 ? "is" : "are")
+                    + " missing; set them, or unset every S3_* setting to use the local directory RENDC_STORAGE_DIR")
         }
         let region = reader.string("S3_REGION") ?? StorageConfiguration.defaultRegion
         let endpoint = reader.string("S3_ENDPOINT")

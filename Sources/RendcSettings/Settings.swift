@@ -49,7 +49,8 @@ public struct Settings: Sendable {
             assetsDirectory = dir
         } else {
             let root = URL(fileURLWithPath: specsDirectory).deletingLastPathComponent()
-            assetsDirectory = FileManager.default.isWritableFile(atPath: root.path)
+            assetsDirectory =
+                FileManager.default.isWritableFile(atPath: root.path)
                 ? root.appendingPathComponent("assets/generated").path
                 : FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/rendc/assets").path
         }
@@ -106,7 +107,8 @@ public struct Settings: Sendable {
             let candidate = dir.appendingPathComponent(name)
             var isDir: ObjCBool = false
             if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDir), isDir.boolValue,
-               FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) || dir.path.hasPrefix("/usr") {
+                FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) || dir.path.hasPrefix("/usr")
+            {
                 return candidate.path
             }
             dir.deleteLastPathComponent()

@@ -48,7 +48,8 @@ public struct SettingsReader: Sendable {
     public func number(_ name: String, default fallback: Double, range: ClosedRange<Double>, unit: String = "seconds") throws -> Double {
         guard let text = string(name) else { return fallback }
         guard let value = Double(text), value.isFinite, range.contains(value) else {
-            throw SettingError(variable: name, value: text, expected: "expected \(unit) from \(Self.format(range.lowerBound)) to \(Self.format(range.upperBound))")
+            throw SettingError(
+                variable: name, value: text, expected: "expected \(unit) from \(Self.format(range.lowerBound)) to \(Self.format(range.upperBound))")
         }
         return value
     }
@@ -73,7 +74,9 @@ public struct SettingsReader: Sendable {
     public func byteSize(_ name: String, default fallback: Int, minimum: Int = 1) throws -> Int {
         guard let text = string(name) else { return fallback }
         guard let bytes = Self.parseByteSize(text), bytes >= minimum else {
-            throw SettingError(variable: name, value: text, expected: minimum > 1 ? "expected a size of at least \(minimum) bytes, such as 8MB" : "expected bytes or a size such as 100MB")
+            throw SettingError(
+                variable: name, value: text,
+                expected: minimum > 1 ? "expected a size of at least \(minimum) bytes, such as 8MB" : "expected bytes or a size such as 100MB")
         }
         return bytes
     }
@@ -90,7 +93,8 @@ public struct SettingsReader: Sendable {
     public func httpURL(_ name: String) throws -> String? {
         guard let text = string(name) else { return nil }
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
-              ["http", "https"].contains(scheme), components.host?.isEmpty == false else {
+            ["http", "https"].contains(scheme), components.host?.isEmpty == false
+        else {
             throw SettingError(variable: name, value: text, expected: "expected an absolute http(s) URL such as https://api.example.com")
         }
         return text

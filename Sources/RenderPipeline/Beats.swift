@@ -14,7 +14,11 @@ extension RenderPipeline {
             } else {
                 analysis = try tracker.analyze(file: path, maxDuration: upTo)
             }
-            logger.debug("beats", metadata: ["file": "\(path)", "tempo": "\(analysis.tempo)", "beats": "\(analysis.beats.count)", "confidence": "\(analysis.confidence)"])
+            logger.debug(
+                "beats",
+                metadata: [
+                    "file": "\(path)", "tempo": "\(analysis.tempo)", "beats": "\(analysis.beats.count)", "confidence": "\(analysis.confidence)",
+                ])
             return BeatTimes(times: analysis.beats, tempo: analysis.tempo, confidence: analysis.confidence, reliableSpans: analysis.reliableSpans)
         } catch {
             logger.warning("beat analysis failed; cutting on the fallback interval", metadata: ["file": "\(path)", "error": "\(error)"])

@@ -79,7 +79,10 @@ public struct DefaultAssets: Sendable {
     static func writeGlitterRain(to path: String, width: Int = 1080, height: Int = 1920, fps: Int = 30, seconds: Int = 2) throws {
         let frames = fps * seconds
         var rng = SplitMix(seed: 0x5EED_611D)
-        struct Particle { var x: Double; var y0: Double; var laps: Double; var radius: Double; var twinkle: Double; var phase: Double; var gold: Bool; var streak: Double }
+        struct Particle {
+            var x: Double; var y0: Double; var laps: Double; var radius: Double; var twinkle: Double; var phase: Double; var gold: Bool;
+            var streak: Double
+        }
         let particles = (0..<420).map { _ in
             Particle(
                 x: rng.next() * Double(width), y0: rng.next() * Double(height), laps: Double(1 + Int(rng.next() * 3)),
@@ -103,7 +106,9 @@ public struct DefaultAssets: Sendable {
     }
 
     /// Adds a soft round glint (with an optional trailing streak above it) to the image.
-    static func stamp(_ image: inout RGBAImage, x: Double, y: Double, radius: Double, streak: Double, color: (Double, Double, Double), strength: Double) {
+    static func stamp(
+        _ image: inout RGBAImage, x: Double, y: Double, radius: Double, streak: Double, color: (Double, Double, Double), strength: Double
+    ) {
         let reach = radius * 2.5
         let x0 = max(0, Int(x - reach)), x1 = min(image.width - 1, Int(x + reach))
         let y0 = max(0, Int(y - reach - streak)), y1 = min(image.height - 1, Int(y + reach))
@@ -148,14 +153,21 @@ public struct DefaultAssets: Sendable {
                     r *= 1 - sh; g *= 1 - sh; b *= 1 - sh
                     var inside = false, shade = 0.0
                     switch shape {
-                    case 0: // bottle: body + neck + cap
-                        if abs(dx) < 0.16 && dy > -0.12 && dy < 0.30 { inside = true; shade = dx / 0.16 }
-                        else if abs(dx) < 0.055 && dy > -0.26 && dy <= -0.12 { inside = true; shade = dx / 0.055 }
-                        else if abs(dx) < 0.07 && dy > -0.34 && dy <= -0.26 { inside = true; shade = 0.6 + dx / 0.07 * 0.2 }
-                    case 1: // box with a lid
-                        if abs(dx) < 0.30 && dy > -0.12 && dy < 0.28 { inside = true; shade = dx / 0.3 * 0.6 }
-                        else if abs(dx) < 0.32 && dy > -0.20 && dy <= -0.12 { inside = true; shade = 0.3 + dx / 0.32 * 0.3 }
-                    default: // ring
+                    case 0:  // bottle: body + neck + cap
+                        if abs(dx) < 0.16 && dy > -0.12 && dy < 0.30 {
+                            inside = true; shade = dx / 0.16
+                        } else if abs(dx) < 0.055 && dy > -0.26 && dy <= -0.12 {
+                            inside = true; shade = dx / 0.055
+                        } else if abs(dx) < 0.07 && dy > -0.34 && dy <= -0.26 {
+                            inside = true; shade = 0.6 + dx / 0.07 * 0.2
+                        }
+                    case 1:  // box with a lid
+                        if abs(dx) < 0.30 && dy > -0.12 && dy < 0.28 {
+                            inside = true; shade = dx / 0.3 * 0.6
+                        } else if abs(dx) < 0.32 && dy > -0.20 && dy <= -0.12 {
+                            inside = true; shade = 0.3 + dx / 0.32 * 0.3
+                        }
+                    default:  // ring
                         let d = (dx * dx + dy * dy).squareRoot()
                         if d > 0.17 && d < 0.25 { inside = true; shade = dx / 0.25 }
                     }

@@ -22,8 +22,10 @@ public struct PipelineConfiguration: Sendable {
     /// Prepared pictures and overlay loops kept between renders (RENDC_CACHE_MB in memory, a folder on disk).
     public var layerCache: LayerCacheConfiguration
 
-    public init(templateDirectories: [String], assetsDirectory: String, cacheDirectory: String? = nil, temporaryDirectory: String, maxDuration: Double = 60,
-                layerCache: LayerCacheConfiguration = .disabled) {
+    public init(
+        templateDirectories: [String], assetsDirectory: String, cacheDirectory: String? = nil, temporaryDirectory: String, maxDuration: Double = 60,
+        layerCache: LayerCacheConfiguration = .disabled
+    ) {
         self.templateDirectories = templateDirectories
         self.assetsDirectory = assetsDirectory
         self.cacheDirectory = cacheDirectory
@@ -150,7 +152,9 @@ public final class RenderPipeline: Sendable {
                 return nil
             }
         case .file(let p):
-            let path = p.hasPrefix("/") ? p : ((template.sourcePath.map { ($0 as NSString).deletingLastPathComponent } ?? ".") as NSString).appendingPathComponent(p)
+            let path =
+                p.hasPrefix("/")
+                ? p : ((template.sourcePath.map { ($0 as NSString).deletingLastPathComponent } ?? ".") as NSString).appendingPathComponent(p)
             return FileManager.default.isReadableFile(atPath: path) ? path : nil
         }
     }
@@ -174,7 +178,9 @@ public final class RenderPipeline: Sendable {
         var audio: AudioInput?
         var beats: BeatTimes?
         if let path = request.audio {
-            guard FileManager.default.isReadableFile(atPath: path) else { throw PipelineError(.input, "audio \(path): file not found or not readable") }
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw PipelineError(.input, "audio \(path): file not found or not readable")
+            }
             let duration: Double
             do { duration = try MediaProbe.audioDuration(path: path) } catch {
                 throw PipelineError(.input, "audio \(error)", underlying: error as? any Error & Sendable)
@@ -185,12 +191,16 @@ public final class RenderPipeline: Sendable {
             beats = analyseBeats(path: path, span: span)
             // The level over time: for the highlight and for lining up loops.
             do { audio?.profile = try AudioMeasure.profile(path: path, maxDuration: span) } catch {
-                logger.warning("audio level not measured; the music starts at 0 s and loops on the tracked beats", metadata: ["file": "\(path)", "error": "\(error)"])
+                logger.warning(
+                    "audio level not measured; the music starts at 0 s and loops on the tracked beats",
+                    metadata: ["file": "\(path)", "error": "\(error)"])
             }
         }
         var voice: VoiceInput?
         if let path = request.voice {
-            guard FileManager.default.isReadableFile(atPath: path) else { throw PipelineError(.input, "voice \(path): file not found or not readable") }
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw PipelineError(.input, "voice \(path): file not found or not readable")
+            }
             do {
                 let s = try AudioMeasure.speech(path: path, maxDuration: configuration.maxDuration + 1)
                 voice = VoiceInput(path: path, duration: s.duration, speech: s.spans)
@@ -267,8 +277,9 @@ public final class RenderPipeline: Sendable {
             // Bad input found while rendering (corrupt or NaN audio, an undecodable frame) fails the same way again.
             throw PipelineError(e.isPermanent ? .input : .render, e.description, underlying: e)
         }
-        return RenderResult(output: request.output, thumbnail: request.thumbnail, duration: plan.duration, frameCount: plan.frameCount, elapsed: seconds(),
-                            plan: plan.summary, loudnessIn: plan.audio?.loudness?.input, loudnessOut: loudnessOut, firstFrameSeconds: firstFrame)
+        return RenderResult(
+            output: request.output, thumbnail: request.thumbnail, duration: plan.duration, frameCount: plan.frameCount, elapsed: seconds(),
+            plan: plan.summary, loudnessIn: plan.audio?.loudness?.input, loudnessOut: loudnessOut, firstFrameSeconds: firstFrame)
     }
 
     /// One frame of the video as RGBA (for `rendc still`).
@@ -304,7 +315,8 @@ public final class RenderPipeline: Sendable {
         for layer in plan.layers {
             guard case .text(let t) = layer.content else { continue }
             do {
-                texts[layer.index] = try renderer.render(t.text, style: t.style, width: t.box.width, height: t.box.height, baseDirectory: t.baseDirectory)
+                texts[layer.index] = try renderer.render(
+                    t.text, style: t.style, width: t.box.width, height: t.box.height, baseDirectory: t.baseDirectory)
             } catch {
                 throw PipelineError(.caption, "layers[\(layer.index)]: \(error)", underlying: error as? any Error & Sendable)
             }

@@ -27,7 +27,11 @@ extension Reader {
         var layer = Layer(.color(.solid(.value(.black))), placement: placement ?? .fullCanvas, line: node.mark?.line ?? 0)
         if let v = map.optional("rotation", { self.number($0, $1, -3600...3600) }) { layer.rotation = v }
         if let v = map.optional("pivot", { self.pivot($0, $1) }) { layer.pivot = v }
-        if let v = map.optional("opacity", { self.number($0, $1, 0...1) }) { layer.opacity = v } else if type == "overlay_video" { layer.opacity = 0.7 }
+        if let v = map.optional("opacity", { self.number($0, $1, 0...1) }) {
+            layer.opacity = v
+        } else if type == "overlay_video" {
+            layer.opacity = 0.7
+        }
         if let v = map.optional("radius", { self.int($0, $1, 0...4000) }) { layer.radius = v }
         if type != "text", let v = map.optional("shadow", { self.shadow($0, $1) }) { layer.shadow = v }
         layer.timing = layerTiming(map, path)
@@ -66,7 +70,11 @@ extension Reader {
         case "shape":
             let shape = map.optional("shape") { self.enumeration($0, $1, ShapeKind.self) } ?? .rectangle
             var fill = self.fill(map, path, colorKey: "fill", required: false)
-            if let fillNode = map.node("fill"), isNullOrFalse(fillNode) { fill = nil } else if map.node("fill") == nil && map.node("gradient") == nil { fill = .solid(.value(.white)) }
+            if let fillNode = map.node("fill"), isNullOrFalse(fillNode) {
+                fill = nil
+            } else if map.node("fill") == nil && map.node("gradient") == nil {
+                fill = .solid(.value(.white))
+            }
             var stroke: Stroke?
             map.allow("stroke")
             if let strokeNode = map.node("stroke"), !isNullOrFalse(strokeNode) {
@@ -157,7 +165,10 @@ extension Reader {
 
     /// Pixels (`120`, `"120px"`) or a percentage of the canvas (`"50%"`).
     func length(_ node: Node, _ path: String, extent: Int, positive: Bool = false) -> Length? {
-        let expected = positive ? "a size in pixels (e.g. 300) or a percentage of the canvas (e.g. \"50%\")" : "a position in pixels, a percentage of the canvas or 'center'"
+        let expected =
+            positive
+            ? "a size in pixels (e.g. 300) or a percentage of the canvas (e.g. \"50%\")"
+            : "a position in pixels, a percentage of the canvas or 'center'"
         guard case .scalar(let s) = node else {
             error(node, path, "expected \(expected), got \(describe(node))")
             return nil
@@ -316,7 +327,8 @@ extension Reader {
             let values = numbers.enumerated().compactMap { number($0.element, "\(path)[\($0.offset)]", -10...10) }
             return values.count == 4 ? bezier(values, node, path) : nil
         }
-        var message = "expected one of \(Easing.names.dropLast().joined(separator: ", ")), cubic_bezier(x1, y1, x2, y2) or [x1, y1, x2, y2], got \(describe(node))"
+        var message =
+            "expected one of \(Easing.names.dropLast().joined(separator: ", ")), cubic_bezier(x1, y1, x2, y2) or [x1, y1, x2, y2], got \(describe(node))"
         if let s = node.scalar?.string, let near = suggestion(s, Array(Easing.names.dropLast())) { message += " (did you mean '\(near)'?)" }
         error(node, path, message)
         return nil
@@ -394,7 +406,8 @@ extension Reader {
                 return m
             }
             if seq.count > m.layout.cellCount {
-                error(cellsNode, join(path, "cells"), "the \(m.layout.rawValue) layout has \(m.layout.cellCount) cell(s), got \(seq.count) cell styles")
+                error(
+                    cellsNode, join(path, "cells"), "the \(m.layout.rawValue) layout has \(m.layout.cellCount) cell(s), got \(seq.count) cell styles")
             }
             for (i, item) in seq.enumerated() {
                 guard let cmap = mapping(item, join(path, "cells") + "[\(i)]") else { continue }

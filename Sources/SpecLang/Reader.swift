@@ -55,7 +55,10 @@ final class Reader {
             for (k, _) in m {
                 guard let name = k.scalar?.string, fields[name] != nil, !usedFields.contains(name) else { continue }
                 if name == Template.captionField && layers.contains(where: { $0.kind == "text" }) { continue }
-                warning(k, "fields.\(name)", "the field '\(name)' is declared but no layer uses it (write {{\(name)}} in a text layer, or \"{{\(name)}}\" as a colour or image source)")
+                warning(
+                    k, "fields.\(name)",
+                    "the field '\(name)' is declared but no layer uses it (write {{\(name)}} in a text layer, or \"{{\(name)}}\" as a colour or image source)"
+                )
             }
         }
         guard let name else { return nil }
@@ -147,10 +150,15 @@ final class Reader {
         if let v = map.optional("volume", { self.number($0, $1, 0...2) }) { a.volume = v }
         if let v = map.optional("start", { self.audioStart($0, $1) }) { a.start = v }
         if let v = map.optional("loop", { self.bool($0, $1) }) { a.loop = v }
-        if let v = map.optional("loudness", { node, p -> Double?? in
-            if case .scalar(let s) = node, s.style == .plain, s.string == "off" { return .some(nil) }
-            return self.number(node, p, -40 ... -5).map { .some($0) }
-        }) { a.loudness = v }
+        if let v = map.optional(
+            "loudness",
+            { node, p -> Double?? in
+                if case .scalar(let s) = node, s.style == .plain, s.string == "off" { return .some(nil) }
+                return self.number(node, p, -40 ... -5).map { .some($0) }
+            })
+        {
+            a.loudness = v
+        }
         if let v = map.optional("voice", { self.voice($0, $1) }) { a.voice = v }
         map.finish()
         return a
@@ -190,7 +198,9 @@ final class Reader {
         guard let map = mapping(node, path) else { return nil }
         let o = QualityOverride(
             scale: map.optional("scale") { self.number($0, $1, 0.1...1) },
-            preset: map.optional("preset") { self.oneOf($0, $1, ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]) },
+            preset: map.optional("preset") {
+                self.oneOf($0, $1, ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"])
+            },
             crf: map.optional("crf") { self.int($0, $1, 0...51) },
             overlay: map.optional("overlay") { self.bool($0, $1) },
             motion: map.optional("motion") { self.bool($0, $1) }

@@ -106,7 +106,8 @@ public struct FieldSpec: Sendable, Equatable {
     public var maxLength: Int
     public var required: Bool
     public var description: String
-    public init(name: String, kind: Kind = .text, defaultValue: String? = nil, maxLength: Int = 500, required: Bool = false, description: String = "") {
+    public init(name: String, kind: Kind = .text, defaultValue: String? = nil, maxLength: Int = 500, required: Bool = false, description: String = "")
+    {
         self.name = name
         self.kind = kind
         self.defaultValue = defaultValue
@@ -183,8 +184,10 @@ public struct AudioRule: Sendable, Equatable {
     public var loudness: Double?
     /// How a voice-over is mixed, when the job brings one.
     public var voice: VoiceRule
-    public init(fadeIn: Double = 0, fadeOut: Double = 1.5, volume: Double = 1, start: Start = .auto, loop: Bool = true,
-                loudness: Double? = -14, voice: VoiceRule = VoiceRule()) {
+    public init(
+        fadeIn: Double = 0, fadeOut: Double = 1.5, volume: Double = 1, start: Start = .auto, loop: Bool = true,
+        loudness: Double? = -14, voice: VoiceRule = VoiceRule()
+    ) {
         self.fadeIn = fadeIn
         self.fadeOut = fadeOut
         self.volume = volume
@@ -309,7 +312,10 @@ public struct Placement: Sendable, Equatable {
     public var width: Length?
     public var height: Length?
     public var anchor: Anchor
-    public init(x: Coordinate = .length(.pixels(0)), y: Coordinate = .length(.pixels(0)), width: Length? = nil, height: Length? = nil, anchor: Anchor = .topLeft) {
+    public init(
+        x: Coordinate = .length(.pixels(0)), y: Coordinate = .length(.pixels(0)), width: Length? = nil, height: Length? = nil,
+        anchor: Anchor = .topLeft
+    ) {
         self.x = x
         self.y = y
         self.width = width
@@ -318,7 +324,8 @@ public struct Placement: Sendable, Equatable {
     }
     public static let fullCanvas = Placement()
     public init(_ r: Rect) {
-        self.init(x: .length(.pixels(Double(r.x))), y: .length(.pixels(Double(r.y))), width: .pixels(Double(r.width)), height: .pixels(Double(r.height)))
+        self.init(
+            x: .length(.pixels(Double(r.x))), y: .length(.pixels(Double(r.y))), width: .pixels(Double(r.width)), height: .pixels(Double(r.height)))
     }
 
     /// The box in canvas pixels (rounded to whole pixels).
@@ -454,7 +461,10 @@ public struct Keyframe: Sendable, Equatable {
     public var opacity: Double?
     /// Curve from the previous keyframe to this one.
     public var easing: Easing
-    public init(time: Double, x: Length? = nil, y: Length? = nil, scale: Double? = nil, rotation: Double? = nil, opacity: Double? = nil, easing: Easing = .linear) {
+    public init(
+        time: Double, x: Length? = nil, y: Length? = nil, scale: Double? = nil, rotation: Double? = nil, opacity: Double? = nil,
+        easing: Easing = .linear
+    ) {
         self.time = time
         self.x = x
         self.y = y
@@ -705,7 +715,10 @@ public struct MediaLayer: Sendable, Equatable {
     public var cells: [CellStyle]
     public var adjust: Adjustments
     public var transition: Transition
-    public init(layout: MediaLayout = .single, gap: Int = 0, style: CellStyle = CellStyle(), cells: [CellStyle] = [], adjust: Adjustments = Adjustments(), transition: Transition = Transition()) {
+    public init(
+        layout: MediaLayout = .single, gap: Int = 0, style: CellStyle = CellStyle(), cells: [CellStyle] = [], adjust: Adjustments = Adjustments(),
+        transition: Transition = Transition()
+    ) {
         self.layout = layout
         self.gap = gap
         self.style = style

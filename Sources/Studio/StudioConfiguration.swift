@@ -35,7 +35,9 @@ public struct StudioConfiguration: Sendable {
 /// Messages name templates and inputs by their file names only, never by server paths.
 public struct StudioError: Error, Sendable, CustomStringConvertible {
     public struct Code: Sendable, Equatable, CustomStringConvertible {
-        private enum Value: String { case notFound = "not_found", invalid = "invalid", readOnly = "read_only", conflict, tooLarge = "too_large", render }
+        private enum Value: String {
+            case notFound = "not_found", invalid = "invalid", readOnly = "read_only", conflict, tooLarge = "too_large", render
+        }
         private let value: Value
         private init(_ value: Value) { self.value = value }
         public static let notFound = Code(.notFound)

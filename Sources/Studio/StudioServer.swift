@@ -23,7 +23,9 @@ public struct StudioServer: Sendable {
 
     struct TemplateListResponse: Encodable { var templates: [TemplateEntry]; var writable: Bool }
     struct TemplateResponse: Encodable { var id: String; var file: String; var yaml: String; var editable: Bool }
-    struct PreviewResponse: Encodable { var ok: Bool; var diagnostics: [Diagnostic]; var fields: [MergeField]; var still: String?; var plan: PlanView?; var error: String? }
+    struct PreviewResponse: Encodable {
+        var ok: Bool; var diagnostics: [Diagnostic]; var fields: [MergeField]; var still: String?; var plan: PlanView?; var error: String?
+    }
     struct SaveResponse: Encodable { var saved: Bool; var file: String?; var diagnostics: [Diagnostic] }
     struct NewResponse: Encodable { var id: String }
     struct VideoStart: Encodable { var id: String }
@@ -55,14 +57,17 @@ public struct StudioServer: Sendable {
             let body = try await Self.decode(PreviewRequest.self, request)
             let (lint, _) = w.lint(body.yaml, file: Self.fileName(body.file))
             guard lint.ok else {
-                return try Self.json(PreviewResponse(ok: false, diagnostics: lint.diagnostics, fields: lint.fields, still: nil, plan: nil, error: nil))
+                return try Self.json(
+                    PreviewResponse(ok: false, diagnostics: lint.diagnostics, fields: lint.fields, still: nil, plan: nil, error: nil))
             }
             do {
                 let still = try await w.still(yaml: body.yaml, at: body.at ?? 1, text: Self.caption(body.text), fields: body.fields ?? [:])
-                return try Self.json(PreviewResponse(ok: true, diagnostics: [], fields: lint.fields, still: "/stills/\(still.file)", plan: still.plan, error: nil))
+                return try Self.json(
+                    PreviewResponse(ok: true, diagnostics: [], fields: lint.fields, still: "/stills/\(still.file)", plan: still.plan, error: nil))
             } catch {
                 // Lints clean but cannot be planned or drawn (e.g. a missing asset): shown as a problem without a position.
-                return try Self.json(PreviewResponse(ok: true, diagnostics: [], fields: lint.fields, still: nil, plan: nil, error: Self.clean("\(error)", w)))
+                return try Self.json(
+                    PreviewResponse(ok: true, diagnostics: [], fields: lint.fields, still: nil, plan: nil, error: Self.clean("\(error)", w)))
             }
         }
         router.post("/api/save") { request, _ in
@@ -90,7 +95,8 @@ public struct StudioServer: Sendable {
             let body = try await Self.decode(PreviewRequest.self, request)
             let (lint, _) = w.lint(body.yaml, file: Self.fileName(body.file))
             guard lint.ok else { throw StudioError(.invalid, "the template has problems; fix them before rendering a video") }
-            return try Self.json(VideoStart(id: try w.startVideo(yaml: body.yaml, text: Self.caption(body.text), fields: body.fields ?? [:])), status: .accepted)
+            return try Self.json(
+                VideoStart(id: try w.startVideo(yaml: body.yaml, text: Self.caption(body.text), fields: body.fields ?? [:])), status: .accepted)
         }
         router.get("/api/video/{id}") { _, context in
             guard let status = w.video(context.parameters.get("id") ?? "") else { throw StudioError(.notFound, "no such preview video") }
@@ -190,7 +196,8 @@ struct StudioErrorMiddleware: RouterMiddleware {
             throw e
         } catch {
             context.logger.error("studio request failed", metadata: ["error": "\(error)"])
-            return try StudioServer.json(StudioServer.ErrorBody(error: "internal error (see the studio's log)", code: "internal"), status: .internalServerError)
+            return try StudioServer.json(
+                StudioServer.ErrorBody(error: "internal error (see the studio's log)", code: "internal"), status: .internalServerError)
         }
     }
 }

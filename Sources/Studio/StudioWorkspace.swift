@@ -141,9 +141,10 @@ final class StudioWorkspace: @unchecked Sendable {
             for file in files where file.range(of: Self.fileNamePattern, options: .regularExpression) != nil {
                 let full = (dir as NSString).appendingPathComponent(file)
                 let parsed = try? TemplateParser.parse(file: full)
-                list.append(TemplateEntry(
-                    id: "\(kind):\(file)", file: file, name: parsed?.name ?? (file as NSString).deletingPathExtension,
-                    description: parsed?.description ?? "does not lint clean", editable: editable))
+                list.append(
+                    TemplateEntry(
+                        id: "\(kind):\(file)", file: file, name: parsed?.name ?? (file as NSString).deletingPathExtension,
+                        description: parsed?.description ?? "does not lint clean", editable: editable))
             }
         }
         if let dir = configuration.editableDirectory { scan(dir, kind: "local", editable: true) }
@@ -182,8 +183,9 @@ final class StudioWorkspace: @unchecked Sendable {
             let template = try TemplateParser.parse(yaml: yaml, file: file)
             // Text and colour fields get an input; the caption has its own box, pictures keep their default.
             let fields = template.fields.filter { $0.name != Template.captionField && $0.kind != .image }.map {
-                MergeField(name: $0.name, label: $0.description.isEmpty ? $0.name : "\($0.name): \($0.description)", kind: $0.kind.rawValue,
-                           defaultValue: $0.defaultValue ?? ($0.required ? Self.sample(for: $0) : nil))
+                MergeField(
+                    name: $0.name, label: $0.description.isEmpty ? $0.name : "\($0.name): \($0.description)", kind: $0.kind.rawValue,
+                    defaultValue: $0.defaultValue ?? ($0.required ? Self.sample(for: $0) : nil))
             }
             return (LintResult(ok: true, diagnostics: [], fields: fields, name: template.name), template)
         } catch let e as SpecErrors {
@@ -191,7 +193,11 @@ final class StudioWorkspace: @unchecked Sendable {
         } catch let e as SpecError {
             return (LintResult(ok: false, diagnostics: [Self.diagnostic(e)], fields: [], name: nil), nil)
         } catch {
-            return (LintResult(ok: false, diagnostics: [Diagnostic(line: 0, column: 0, field: "", message: "\(error)", summary: "\(file): error: \(error)")], fields: [], name: nil), nil)
+            return (
+                LintResult(
+                    ok: false, diagnostics: [Diagnostic(line: 0, column: 0, field: "", message: "\(error)", summary: "\(file): error: \(error)")],
+                    fields: [], name: nil), nil
+            )
         }
     }
 
@@ -214,7 +220,8 @@ final class StudioWorkspace: @unchecked Sendable {
     }
 
     static func safeName(_ name: String) -> String {
-        let cleaned = String(name.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || $0 == "." || $0 == "-" || $0 == "_" ? Character($0) : "_" })
+        let cleaned = String(
+            name.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || $0 == "." || $0 == "-" || $0 == "_" ? Character($0) : "_" })
         let trimmed = String(cleaned.prefix(80)).trimmingCharacters(in: CharacterSet(charactersIn: "."))
         return trimmed.isEmpty ? "upload" : trimmed
     }
@@ -305,7 +312,8 @@ final class StudioWorkspace: @unchecked Sendable {
     /// only composes one frame; any edit prepares afresh.
     func still(yaml: String, at time: Double, text: String?, fields: [String: String] = [:]) async throws -> Still {
         let (images, audio) = try renderInputs()
-        let key = ([yaml, text ?? "", audio ?? ""] + images + fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).joined(separator: "\u{0}")
+        let key = ([yaml, text ?? "", audio ?? ""] + images + fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).joined(
+            separator: "\u{0}")
         let number = nextNumber()
         let name = "still-\(number).jpg"
         let dest = path("stills", name)
@@ -333,7 +341,8 @@ final class StudioWorkspace: @unchecked Sendable {
                 preparedStill = nil  // free the old one before preparing the next
                 try Data(yaml.utf8).write(to: URL(fileURLWithPath: draftPath))
                 defer { try? FileManager.default.removeItem(atPath: draftPath) }
-                let request = RenderRequest(template: draftPath, images: images, audio: audio, text: text, fields: fields, quality: .normal, output: "unused.mp4")
+                let request = RenderRequest(
+                    template: draftPath, images: images, audio: audio, text: text, fields: fields, quality: .normal, output: "unused.mp4")
                 let plan = try pipeline.plan(request)
                 entry = PreparedStill(key: key, plan: plan, renderer: nil)
                 let frame = min(plan.frameCount - 1, Int((max(0, time) * Double(plan.fps)).rounded(.down)))
@@ -377,13 +386,18 @@ final class StudioWorkspace: @unchecked Sendable {
         let seconds = configuration.previewVideoSeconds
         videoQueue.async { [self] in
             defer { try? FileManager.default.removeItem(atPath: draft) }
-            let request = RenderRequest(template: draft, images: images, audio: audio, text: text, fields: fields, duration: seconds, quality: .eco, output: output)
+            let request = RenderRequest(
+                template: draft, images: images, audio: audio, text: text, fields: fields, duration: seconds, quality: .eco, output: output)
             do {
                 _ = try pipeline.render(request, progress: { p in self.update(id) { $0.progress = p.fraction } })
-                update(id) { $0.state = "done"; $0.progress = 1; $0.url = "/media/\(id).mp4" }
+                update(id) {
+                    $0.state = "done"; $0.progress = 1; $0.url = "/media/\(id).mp4"
+                }
             } catch {
                 logger.warning("preview video failed", metadata: ["error": "\(error)"])
-                update(id) { $0.state = "failed"; $0.error = "\(error)".replacingOccurrences(of: draft, with: "draft") }
+                update(id) {
+                    $0.state = "failed"; $0.error = "\(error)".replacingOccurrences(of: draft, with: "draft")
+                }
             }
         }
         return id

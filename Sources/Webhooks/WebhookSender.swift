@@ -128,7 +128,8 @@ public struct WebhookSender: Sendable {
             ("X-Rendc-Signature", signer.signature(body: event.body, timestamp: now)),
         ]
         if let requestId = event.requestId, !requestId.isEmpty,
-           requestId.utf8.count <= 200, requestId.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) {
+            requestId.utf8.count <= 200, requestId.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
+        {
             headers.append(("X-Request-Id", requestId))
         }
         return headers

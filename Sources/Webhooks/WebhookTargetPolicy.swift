@@ -31,7 +31,8 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
         var bytes: [UInt8] = []
         for part in parts {
             guard !part.isEmpty, part.count <= 3, part.allSatisfy({ $0.isASCII && $0.isNumber }),
-                  part == "0" || !part.hasPrefix("0"), let value = UInt8(part) else { return nil }
+                part == "0" || !part.hasPrefix("0"), let value = UInt8(part)
+            else { return nil }
             bytes.append(value)
         }
         self.bytes = bytes
@@ -180,10 +181,12 @@ public struct WebhookTargetPolicy: Sendable, Equatable {
             if let range = CIDR(item) {
                 ranges.append(range)
             } else if item.range(of: #"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$"#, options: .regularExpression) != nil,
-                      !item.allSatisfy({ $0.isNumber || $0 == "." }) {
+                !item.allSatisfy({ $0.isNumber || $0 == "." })
+            {
                 hosts.insert(item.lowercased())
             } else {
-                throw WebhookTargetError(.malformed, "RENDC_WEBHOOK_ALLOWED_HOSTS entry '\(item.prefix(80))' is neither a host name nor an address or CIDR")
+                throw WebhookTargetError(
+                    .malformed, "RENDC_WEBHOOK_ALLOWED_HOSTS entry '\(item.prefix(80))' is neither a host name nor an address or CIDR")
             }
         }
         self.init(allowedHosts: hosts, allowedRanges: ranges)
@@ -200,7 +203,8 @@ public struct WebhookTargetPolicy: Sendable, Equatable {
             throw WebhookTargetError(.malformed, "callbackUrl must not contain spaces, CR, LF or other control characters")
         }
         guard let components = URLComponents(string: text), let url = components.url,
-              let scheme = components.scheme?.lowercased() else {
+            let scheme = components.scheme?.lowercased()
+        else {
             throw WebhookTargetError(.malformed, "callbackUrl is not an absolute URL")
         }
         guard scheme == "http" || scheme == "https" else {
@@ -222,7 +226,8 @@ public struct WebhookTargetPolicy: Sendable, Equatable {
         } else if host.contains(":") || host.contains("%") {
             throw WebhookTargetError(.malformed, "callbackUrl host is not a valid address")
         } else if Self.looksNumeric(host) {
-            throw WebhookTargetError(.malformed, "callbackUrl host '\(host.prefix(64))' is a number in a non-standard form; write IPv4 addresses as four decimal parts")
+            throw WebhookTargetError(
+                .malformed, "callbackUrl host '\(host.prefix(64))' is a number in a non-standard form; write IPv4 addresses as four decimal parts")
         } else if host.range(of: #"^[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*$"#, options: .regularExpression) == nil {
             throw WebhookTargetError(.malformed, "callbackUrl host is not a valid host name")
         }
@@ -234,7 +239,9 @@ public struct WebhookTargetPolicy: Sendable, Equatable {
 
     /// The full check: syntax, then every address the host resolves to must be allowed (one bad address refuses
     /// the URL, so round-robin DNS cannot smuggle one in). Returns the target with the address to connect to.
-    public func check(_ text: String, resolver: @Sendable (String) async throws -> [IPAddress] = WebhookTargetPolicy.resolve) async throws -> WebhookTarget {
+    public func check(
+        _ text: String, resolver: @Sendable (String) async throws -> [IPAddress] = WebhookTargetPolicy.resolve
+    ) async throws -> WebhookTarget {
         let (url, host) = try checkSyntax(text)
         let addresses: [IPAddress]
         if let literal = IPAddress(host) {
@@ -251,7 +258,8 @@ public struct WebhookTargetPolicy: Sendable, Equatable {
         }
         for address in addresses where !isAllowed(host: host, address: address) {
             if let reason = address.forbiddenClass {
-                throw WebhookTargetError(.forbiddenAddress, "callbackUrl host '\(host.prefix(64))' resolves to \(reason); webhooks go to public addresses only")
+                throw WebhookTargetError(
+                    .forbiddenAddress, "callbackUrl host '\(host.prefix(64))' resolves to \(reason); webhooks go to public addresses only")
             }
         }
         return WebhookTarget(url: url, host: host, address: first)

@@ -53,7 +53,9 @@ struct BeatsCommand: ParsableCommand {
         var lines = ["\(file):"]
         lines.append("  tempo:      \(analysis.beats.isEmpty ? "none found" : String(format: "%.1f BPM", analysis.tempo))")
         lines.append("  confidence: \(String(format: "%.2f", analysis.confidence))")
-        lines.append("  analysed:   \(String(format: "%.1f", analysis.analysedDuration)) s of \(String(format: "%.1f", analysis.trackDuration)) s in \(String(format: "%.3f", seconds)) s")
+        lines.append(
+            "  analysed:   \(String(format: "%.1f", analysis.analysedDuration)) s of \(String(format: "%.1f", analysis.trackDuration)) s in \(String(format: "%.3f", seconds)) s"
+        )
         lines.append("  beats (\(analysis.beats.count)):")
         var row: [String] = []
         for beat in analysis.beats {
@@ -82,10 +84,11 @@ struct BeatsCommand: ParsableCommand {
             var analysisSeconds: Double
             var cpuSeconds: Double
         }
-        let output = Output(file: file, tempo: analysis.tempo, confidence: analysis.confidence, beats: analysis.beats,
-                            reliableSpans: analysis.reliableSpans.map { [$0.lowerBound, $0.upperBound] },
-                            partial: analysis.isPartial, analysedDuration: analysis.analysedDuration, trackDuration: analysis.trackDuration,
-                            analysisSeconds: seconds, cpuSeconds: cpuSeconds)
+        let output = Output(
+            file: file, tempo: analysis.tempo, confidence: analysis.confidence, beats: analysis.beats,
+            reliableSpans: analysis.reliableSpans.map { [$0.lowerBound, $0.upperBound] },
+            partial: analysis.isPartial, analysedDuration: analysis.analysedDuration, trackDuration: analysis.trackDuration,
+            analysisSeconds: seconds, cpuSeconds: cpuSeconds)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         guard let data = try? encoder.encode(output) else { return "{}" }

@@ -12,8 +12,9 @@ import SpecLang
 /// `ru_maxrss` starts a spawned child at its parent's peak, so a bench's children would report the bench's own.)
 func peakRSSKilobytes() -> Int {
     if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-       let kb = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") {
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+        let kb = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+    {
         return kb
     }
     var usage = rusage()
@@ -26,14 +27,14 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure render speed and memory against the encode floor of the same frames.",
         discussion: """
-        Renders the demo (built-in pictures, 120 BPM track, caption) in each quality mode in a child process, then
-        composes the same normal-mode frames once more into a raw file and encodes them alone with the same encoder
-        settings: the encode floor. Prints wall times, their ratios and peak RSS (also for a render twice as long).
-        The children use a layer cache folder of their own (empty at the start): the first render and the first still
-        are cold, the later ones warm. For the first template it also prints the fixed-cost targets: stills cold and
-        warm, time to the first encoded frame, and two jobs in one process sharing the in-memory cache
-        (RENDC_CACHE_MB), whose budget is reported on top of the render's peak RSS.
-        """
+            Renders the demo (built-in pictures, 120 BPM track, caption) in each quality mode in a child process, then
+            composes the same normal-mode frames once more into a raw file and encodes them alone with the same encoder
+            settings: the encode floor. Prints wall times, their ratios and peak RSS (also for a render twice as long).
+            The children use a layer cache folder of their own (empty at the start): the first render and the first still
+            are cold, the later ones warm. For the first template it also prints the fixed-cost targets: stills cold and
+            warm, time to the first encoded frame, and two jobs in one process sharing the in-memory cache
+            (RENDC_CACHE_MB), whose budget is reported on top of the render's peak RSS.
+            """
     )
     @Option(name: .customLong("template"), help: "Templates to measure (repeatable); eco, freeze and the memory growth run use the first.")
     var templates: [String] = ["golden-frame", "story", "split-screen"]
@@ -64,8 +65,10 @@ struct BenchCommand: ParsableCommand {
         }
         /// Wall seconds of `rendc still` in a child process (process start included).
         func still(_ template: String, cacheDirectory: String) throws -> Double {
-            var args = ["still", "--template", template, "--audio", track, "--text", text, "--duration", String(duration), "--at", "1",
-                        "--output", dir.appendingPathComponent("still.png").path]
+            var args = [
+                "still", "--template", template, "--audio", track, "--text", text, "--duration", String(duration), "--at", "1",
+                "--output", dir.appendingPathComponent("still.png").path,
+            ]
             for i in images { args += ["--image", i] }
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
@@ -83,9 +86,11 @@ struct BenchCommand: ParsableCommand {
 
         func child(_ template: String, _ mode: QualityMode, seconds: Double, engine: RenderEngine = .fast) throws -> Stats {
             let statsPath = dir.appendingPathComponent("\(template)-\(mode)-\(seconds)-\(engine).json").path
-            var args = ["render", "--template", template, "--audio", track, "--text", text, "--duration", String(seconds),
-                        "--quality", mode.rawValue, "--output", dir.appendingPathComponent("\(mode).mp4").path, "--quiet", "--stats-json", statsPath,
-                        "--engine", engine.rawValue]
+            var args = [
+                "render", "--template", template, "--audio", track, "--text", text, "--duration", String(seconds),
+                "--quality", mode.rawValue, "--output", dir.appendingPathComponent("\(mode).mp4").path, "--quiet", "--stats-json", statsPath,
+                "--engine", engine.rawValue,
+            ]
             for i in images { args += ["--image", i] }
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
@@ -100,13 +105,19 @@ struct BenchCommand: ParsableCommand {
             return try JSONDecoder().decode(Stats.self, from: data)
         }
 
-        func row(_ name: String, _ value: String, _ note: String = "") { print("  " + name.padding(toLength: 34, withPad: " ", startingAt: 0) + value.padding(toLength: 12, withPad: " ", startingAt: 0) + note) }
+        func row(_ name: String, _ value: String, _ note: String = "") {
+            print("  " + name.padding(toLength: 34, withPad: " ", startingAt: 0) + value.padding(toLength: 12, withPad: " ", startingAt: 0) + note)
+        }
         func check(_ ok: Bool) -> String { ok ? "ok" : "MISSED" }
         let mb = { (kb: Int) in String(format: "%.0f MB", Double(kb) / 1024) }
         for (n, template) in templates.enumerated() {
-            let request = RenderRequest(template: template, images: images, audio: track, text: text, duration: duration, quality: .normal, output: dir.appendingPathComponent("floor.mp4").path)
+            let request = RenderRequest(
+                template: template, images: images, audio: track, text: text, duration: duration, quality: .normal,
+                output: dir.appendingPathComponent("floor.mp4").path)
             let plan = try pipeline.plan(request)
-            print("rendc bench: \(template), \(fmt(duration)) s, \(plan.frameCount) frames at \(plan.width)x\(plan.height), libx264 \(plan.encoder.preset) crf \(plan.encoder.crf), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+            print(
+                "rendc bench: \(template), \(fmt(duration)) s, \(plan.frameCount) frames at \(plan.width)x\(plan.height), libx264 \(plan.encoder.preset) crf \(plan.encoder.crf), \(ProcessInfo.processInfo.activeProcessorCount) cores"
+            )
             let coldStill = n == 0 ? try still(template, cacheDirectory: dir.appendingPathComponent("cache-cold-still").path) : 0
             // Warms the caches (assets, beats, prepared layers, page cache); its first frame is the cold one.
             let cold = try child(template, .normal, seconds: min(duration, 3))
@@ -117,17 +128,27 @@ struct BenchCommand: ParsableCommand {
             let floor = try FilterGraphRenderer.encodeFloor(plan: plan, rawPath: raw, output: dir.appendingPathComponent("floor.mp4").path)
             try? FileManager.default.removeItem(atPath: raw)
             row("encode floor (same frames)", String(format: "%.2f s", floor), String(format: "%.1f fps", Double(plan.frameCount) / floor))
-            row("compositor alone", String(format: "%.2f s", composeOnly), String(format: "%.2f ms/frame", composeOnly * 1000 / Double(plan.frameCount)))
+            row(
+                "compositor alone", String(format: "%.2f s", composeOnly),
+                String(format: "%.2f ms/frame", composeOnly * 1000 / Double(plan.frameCount)))
             let r = normal.seconds / floor
             // The issue's targets: <= 1.10x for 10 s, <= 1.05x for 20 s; templates v2's <= 1.25x otherwise.
             let target = duration <= 10 ? 1.10 : (duration <= 20 ? 1.05 : 1.25)
-            row("normal", String(format: "%.2f s", normal.seconds), String(format: "%.2fx the floor (target <= %.2f: %@)", r, target, check(r <= target)))
+            row(
+                "normal", String(format: "%.2f s", normal.seconds),
+                String(format: "%.2fx the floor (target <= %.2f: %@)", r, target, check(r <= target)))
             row("first frame encoded, cold cache", String(format: "%.2f s", cold.firstFrameSeconds), "(template to frame 0 sent, fixed cost)")
-            row("first frame encoded, warm cache", String(format: "%.2f s", normal.firstFrameSeconds), "(target <= 0.5 s: \(check(normal.firstFrameSeconds <= 0.5)))")
+            row(
+                "first frame encoded, warm cache", String(format: "%.2f s", normal.firstFrameSeconds),
+                "(target <= 0.5 s: \(check(normal.firstFrameSeconds <= 0.5)))")
             row("peak RSS, normal \(fmt(duration)) s", mb(normal.peakRSSKB), "(target <= 400 MB: \(check(normal.peakRSSKB <= 400 * 1024)))")
             // The plan's stock FFmpeg graph run by libavfilter, same frames and encoder: why the fast engine is the default.
             let lavfi = try child(template, .normal, seconds: duration, engine: .libavfilter)
-            row("libavfilter engine", String(format: "%.2f s", lavfi.seconds), String(format: "%.2fx the floor, %.2fx the fast engine, peak RSS %@", lavfi.seconds / floor, lavfi.seconds / normal.seconds, mb(lavfi.peakRSSKB)))
+            row(
+                "libavfilter engine", String(format: "%.2f s", lavfi.seconds),
+                String(
+                    format: "%.2fx the floor, %.2fx the fast engine, peak RSS %@", lavfi.seconds / floor, lavfi.seconds / normal.seconds,
+                    mb(lavfi.peakRSSKB)))
             guard n == 0 else { continue }
             let warmStill = try still(template, cacheDirectory: layerCacheDir)
             row("still, cold cache", String(format: "%.2f s", coldStill), "(target <= 1.0 s: \(check(coldStill <= 1.0)), process start included)")
@@ -142,10 +163,14 @@ struct BenchCommand: ParsableCommand {
             jobRequest.output = dir.appendingPathComponent("job.mp4").path
             let first = try worker.render(jobRequest), second = try worker.render(jobRequest)
             let gain = first.elapsed - second.elapsed
-            row("two jobs in one process", String(format: "%.2f s", second.elapsed),
-                String(format: "the second; the first %.2f s: %.2f s faster (target >= 3 s: %@); first frames %.2f s, %.2f s",
-                       first.elapsed, gain, check(gain >= 3), first.firstFrameSeconds, second.firstFrameSeconds))
-            row("in-memory layer cache", "\(worker.layerCache.statistics.memoryBytes >> 20) MB", "held after the jobs; budget RENDC_CACHE_MB = \(budget) MB, on top of peak RSS")
+            row(
+                "two jobs in one process", String(format: "%.2f s", second.elapsed),
+                String(
+                    format: "the second; the first %.2f s: %.2f s faster (target >= 3 s: %@); first frames %.2f s, %.2f s",
+                    first.elapsed, gain, check(gain >= 3), first.firstFrameSeconds, second.firstFrameSeconds))
+            row(
+                "in-memory layer cache", "\(worker.layerCache.statistics.memoryBytes >> 20) MB",
+                "held after the jobs; budget RENDC_CACHE_MB = \(budget) MB, on top of peak RSS")
             let eco = try child(template, .eco, seconds: duration)
             let freeze = try child(template, .freeze, seconds: duration)
             let e = normal.seconds / eco.seconds, f = normal.seconds / freeze.seconds
@@ -154,7 +179,9 @@ struct BenchCommand: ParsableCommand {
             if !skipMemoryGrowth {
                 let long = try child(template, .normal, seconds: duration * 2)
                 let growth = Double(long.peakRSSKB - normal.peakRSSKB) / Double(normal.peakRSSKB) * 100
-                row("peak RSS, normal \(fmt(duration * 2)) s", mb(long.peakRSSKB), String(format: "(%+.1f%% for twice the length: %@)", growth, check(growth < 10)))
+                row(
+                    "peak RSS, normal \(fmt(duration * 2)) s", mb(long.peakRSSKB),
+                    String(format: "(%+.1f%% for twice the length: %@)", growth, check(growth < 10)))
             }
             row("peak RSS, eco / freeze", "\(mb(eco.peakRSSKB)) / \(mb(freeze.peakRSSKB))")
         }

@@ -38,4 +38,3 @@ struct DoctorCommand: AsyncParsableCommand {
         if failed > 0 { throw ExitCode(1) }
     }
 }
-

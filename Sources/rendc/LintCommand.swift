@@ -85,8 +85,10 @@ struct DemoCommand: ParsableCommand {
         guard let track = try pipeline.assets.path(for: "demo-track") else { throw ExitCode(1) }
         let dir = (output as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        let request = RenderRequest(template: template, images: images, audio: track, text: text, fields: try JobOptions.parseFields(fieldValues), duration: 30, quality: quality,
-                                    output: output, thumbnail: (output as NSString).deletingPathExtension + ".jpg")
+        let request = RenderRequest(
+            template: template, images: images, audio: track, text: text, fields: try JobOptions.parseFields(fieldValues), duration: 30,
+            quality: quality,
+            output: output, thumbnail: (output as NSString).deletingPathExtension + ".jpg")
         try runRender(pipeline: pipeline, request: request, quiet: false)
     }
 }

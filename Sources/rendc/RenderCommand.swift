@@ -57,7 +57,9 @@ struct JobOptions: ParsableArguments {
     }
 
     func request(output: String, thumbnail: String?) throws -> RenderRequest {
-        RenderRequest(template: template, images: images, audio: audio, text: try caption(), fields: try fields(), duration: duration, quality: quality, output: output, thumbnail: thumbnail, voice: voice)
+        RenderRequest(
+            template: template, images: images, audio: audio, text: try caption(), fields: try fields(), duration: duration, quality: quality,
+            output: output, thumbnail: thumbnail, voice: voice)
     }
 }
 
@@ -84,7 +86,9 @@ struct RenderCommand: ParsableCommand {
         let settings = try loadSettings()
         let pipeline = settings.renderPipeline(extraTemplates: job.templateDirectories, logger: settings.logger())
         let thumb = noThumbnail ? nil : (thumbnail ?? (output as NSString).deletingPathExtension + ".jpg")
-        try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent.isEmpty ? "." : (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (output as NSString).deletingLastPathComponent.isEmpty ? "." : (output as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true)
         let request = try job.request(output: output, thumbnail: thumb)
         let clock = ContinuousClock()
         let started = clock.now
@@ -104,18 +108,21 @@ func runRender(pipeline: RenderPipeline, request: RenderRequest, quiet: Bool, en
     let terminal = isatty(2) != 0
     let lastDecile = LockedBox(-1)
     do {
-        let result = try pipeline.render(request, engine: engine, progress: { p in
-            guard !quiet else { return }
-            let fps = p.elapsed > 0 ? Double(p.frame) / p.elapsed : 0
-            let eta = fps > 0 ? Double(p.frameCount - p.frame) / fps : 0
-            let line = String(format: "frame %d/%d  %3.0f%%  %.1f fps  %.2fx realtime  ETA %.0f s", p.frame, p.frameCount, p.fraction * 100, fps, fps / 30, eta)
-            if terminal {
-                FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
-            } else {
-                let decile = Int(p.fraction * 10)
-                if lastDecile.swap(decile) != decile { printError(line) }
-            }
-        })
+        let result = try pipeline.render(
+            request, engine: engine,
+            progress: { p in
+                guard !quiet else { return }
+                let fps = p.elapsed > 0 ? Double(p.frame) / p.elapsed : 0
+                let eta = fps > 0 ? Double(p.frameCount - p.frame) / fps : 0
+                let line = String(
+                    format: "frame %d/%d  %3.0f%%  %.1f fps  %.2fx realtime  ETA %.0f s", p.frame, p.frameCount, p.fraction * 100, fps, fps / 30, eta)
+                if terminal {
+                    FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+                } else {
+                    let decile = Int(p.fraction * 10)
+                    if lastDecile.swap(decile) != decile { printError(line) }
+                }
+            })
         if terminal && !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
         if !quiet {
             print(String(format: "wrote %@ (%.2f s, %d frames) in %.2f s", result.output, result.duration, result.frameCount, result.elapsed))

@@ -33,7 +33,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Use this local storage folder (default: RENDC_STORAGE_DIR or the S3_* settings, as for the worker).")
     var storageDir: String?
 
-    @Option(name: .customLong("templates"), help: "Template folders searched before RENDC_TEMPLATES and the built-in specs/ (repeatable), as for the worker.")
+    @Option(
+        name: .customLong("templates"),
+        help: "Template folders searched before RENDC_TEMPLATES and the built-in specs/ (repeatable), as for the worker.")
     var templatesDir: [String] = []
 
     @Flag(help: "Development mode: a random URL-signing secret when RENDC_URL_SIGNING_SECRET is unset.")
@@ -80,7 +82,9 @@ struct ServeCommand: AsyncParsableCommand {
         // The same template folders and default assets the worker renders with.
         let pipeline = settings.renderPipeline(extraTemplates: templatesDir, logger: logger)
         let templates: @Sendable () throws -> [TemplateSummary] = {
-            try pipeline.templates().map { TemplateSummary(name: $0.name, description: $0.description, template: try? TemplateParser.parse(file: $0.path)) }
+            try pipeline.templates().map {
+                TemplateSummary(name: $0.name, description: $0.description, template: try? TemplateParser.parse(file: $0.path))
+            }
         }
         // swift-metrics -> Prometheus for this process (HTTP metrics by route and status, queue metrics) at /metrics.
         var metricsText: (@Sendable () -> String)?
@@ -97,15 +101,19 @@ struct ServeCommand: AsyncParsableCommand {
         let adminToken = try settings.adminToken()
         let server = JobAPIServer(
             configuration: api, jobStore: jobStore, objectStore: objectStore, templates: templates, metrics: metricsText,
-            logger: logger).enablingAdmin(token: adminToken)
-        logger.info("serving", metadata: [
-            "address": "\(api.host):\(api.port)", "database": "\(database)", "storage": "\(storage)",
-            "admin": "\(adminToken == nil ? "off" : "/admin")",
-        ])
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: jobStore), .init(service: server.makeApplication())],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+            logger: logger
+        ).enablingAdmin(token: adminToken)
+        logger.info(
+            "serving",
+            metadata: [
+                "address": "\(api.host):\(api.port)", "database": "\(database)", "storage": "\(storage)",
+                "admin": "\(adminToken == nil ? "off" : "/admin")",
+            ])
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: jobStore), .init(service: server.makeApplication())],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
         try await group.run()
     }
 }

@@ -45,7 +45,8 @@ struct StudioCommand: AsyncParsableCommand {
         let work = (settings.temporaryDirectory as NSString).appendingPathComponent("rendc-studio-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(atPath: work) }
         if !["127.0.0.1", "localhost", "::1"].contains(host) {
-            logger.warning("the studio has no authentication and can write templates; serving it beyond loopback exposes that", metadata: ["host": "\(host)"])
+            logger.warning(
+                "the studio has no authentication and can write templates; serving it beyond loopback exposes that", metadata: ["host": "\(host)"])
         }
         let server = try StudioServer(
             configuration: StudioConfiguration(

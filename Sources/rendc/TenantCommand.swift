@@ -74,7 +74,8 @@ private func printKey(tenantId: UUID, tenantName: String, key: NewAPIKey, json: 
     if json {
         let object = ["tenantId": id, "name": tenantName, "apiKey": key.plaintext, "apiKeyPrefix": key.prefix]
         if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]),
-           let text = String(data: data, encoding: .utf8) {
+            let text = String(data: data, encoding: .utf8)
+        {
             print(text)
         }
     } else {

@@ -55,8 +55,12 @@ import Testing
         // Re-mux with a video stream first, so the audio is not stream 0.
         let muxed = TrackFixtures.cacheDirectory.appendingPathComponent("with-video-\(UUID().uuidString).mp4")
         defer { try? FileManager.default.removeItem(at: muxed) }
-        try TrackFixtures.run("ffmpeg", ["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=blue:s=64x64:r=10",
-                                         "-i", video.path, "-map", "0:v", "-map", "1:a", "-c:a", "copy", "-shortest", muxed.path])
+        try TrackFixtures.run(
+            "ffmpeg",
+            [
+                "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=blue:s=64x64:r=10",
+                "-i", video.path, "-map", "0:v", "-map", "1:a", "-c:a", "copy", "-shortest", muxed.path,
+            ])
         let analysis = try BeatTracker().analyze(file: muxed.path, maxDuration: 8)
         #expect(BeatEvaluation.score(estimated: analysis.beats, reference: track.beats.filter { $0 <= 8 }).fMeasure >= 0.9)
     }

@@ -107,7 +107,10 @@ import Testing
     func check(_ id: String, _ track: Reference.Track, path: String) throws {
         let analysis = try Self.analyse(track, path: path)
         let score = BeatEvaluation.score(estimated: analysis.beats, reference: track.beats)
-        print(String(format: "RealMusicTests: %@ F %.3f tempo %.1f (madmom %.1f) confidence %.2f", id, score.fMeasure, analysis.tempo, track.tempo, analysis.confidence))
+        print(
+            String(
+                format: "RealMusicTests: %@ F %.3f tempo %.1f (madmom %.1f) confidence %.2f", id, score.fMeasure, analysis.tempo, track.tempo,
+                analysis.confidence))
         #expect(analysis.beats.allSatisfy { $0 >= 0 && $0 <= track.duration + 0.05 })
         if let floor = Self.floors[id] {
             #expect(score.fMeasure >= floor, "\(id): F \(score.fMeasure) under its floor \(floor); tempo \(analysis.tempo), madmom \(track.tempo)")

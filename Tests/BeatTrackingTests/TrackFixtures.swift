@@ -21,7 +21,9 @@ enum TrackFixtures {
     /// A 4/4 groove at `bpm`: piano chords on every beat, bass, and (with `drums`) kick/snare/hi-hats.
     /// With `offbeatChords`, the chords sit on the off-beats and only the bass marks the beat (no drums).
     /// `meter` is the number of beats a bar (3: a waltz, bass on the first beat, chords on every beat).
-    static func midi(bpm: Double, bars: Int, drums: Bool, quietIntroBars: Int = 0, offbeatChords: Bool = false, meter: Int = 4) -> (data: [UInt8], beats: [Double]) {
+    static func midi(
+        bpm: Double, bars: Int, drums: Bool, quietIntroBars: Int = 0, offbeatChords: Bool = false, meter: Int = 4
+    ) -> (data: [UInt8], beats: [Double]) {
         let ticks = 480
         var events: [(tick: Int, order: Int, bytes: [UInt8])] = []
         func note(_ tick: Int, _ channel: UInt8, _ key: UInt8, _ velocity: UInt8, _ length: Int) {
@@ -88,7 +90,8 @@ enum TrackFixtures {
     /// Renders (once, cached by name) a track to WAV at 44.1 kHz.
     static func track(bpm: Double, bars: Int, drums: Bool, quietIntroBars: Int = 0, offbeatChords: Bool = false, meter: Int = 4) throws -> Track {
         let (data, beats) = midi(bpm: bpm, bars: bars, drums: drums, quietIntroBars: quietIntroBars, offbeatChords: offbeatChords, meter: meter)
-        let name = "groove-\(Int(bpm))-\(bars)-\(drums ? "drums" : "piano")-\(quietIntroBars)\(offbeatChords ? "-offbeat" : "")\(meter == 4 ? "" : "-\(meter)of4")-v1"
+        let name =
+            "groove-\(Int(bpm))-\(bars)-\(drums ? "drums" : "piano")-\(quietIntroBars)\(offbeatChords ? "-offbeat" : "")\(meter == 4 ? "" : "-\(meter)of4")-v1"
         try FileManager.default.createDirectory(at: cacheDirectory, withIntermediateDirectories: true)
         let wav = cacheDirectory.appendingPathComponent(name + ".wav")
         if !FileManager.default.fileExists(atPath: wav.path) {

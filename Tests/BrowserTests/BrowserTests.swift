@@ -53,14 +53,16 @@ import Testing
             try await store.migrate()
             let (tenant, _) = try await store.createTenantWithKey(name: "Browser store")
             // A job a worker finished: claimed, rendered (1 s, eco), stored, completed through the queue's own calls.
-            let doneId = try await store.enqueue(NewJob(
-                tenantId: tenant.id, imageIds: [UUID()], textOverlay: "Browser test caption", durationTarget: 1, qualityMode: .eco))
+            let doneId = try await store.enqueue(
+                NewJob(
+                    tenantId: tenant.id, imageIds: [UUID()], textOverlay: "Browser test caption", durationTarget: 1, qualityMode: .eco))
             let claimed = try #require(try await store.claim(owner: "browser-worker-1", limit: 1).first)
             #expect(claimed.job.id == doneId)
             let video = work.appendingPathComponent("out.mp4").path, thumb = work.appendingPathComponent("out.jpg").path
-            let rendered = try pipeline.render(RenderRequest(
-                template: "golden-frame", images: try pipeline.assets.demoImages(), text: "Browser test caption", duration: 1,
-                quality: .eco, output: video, thumbnail: thumb))
+            let rendered = try pipeline.render(
+                RenderRequest(
+                    template: "golden-frame", images: try pipeline.assets.demoImages(), text: "Browser test caption", duration: 1,
+                    quality: .eco, output: video, thumbnail: thumb))
             #expect(try await store.recordPlan(claimed.lease, plan: rendered.plan), "the lease holder records its plan")
             let videoKey = OutputKeys.video(tenantId: tenant.id, jobId: doneId)
             let thumbKey = OutputKeys.thumbnail(tenantId: tenant.id, jobId: doneId)
@@ -113,11 +115,12 @@ import Testing
     static let sharedAssets: URL = try! Fixtures.temporaryDirectory("rendc-browser-assets")
 
     static func pipeline(work: URL, templates: [String]) -> RenderPipeline {
-        RenderPipeline(configuration: PipelineConfiguration(
-            templateDirectories: templates + [Fixtures.specsDirectory.path],
-            assetsDirectory: sharedAssets.appendingPathComponent("assets").path,
-            cacheDirectory: sharedAssets.appendingPathComponent("cache").path,
-            temporaryDirectory: work.path), logger: logger)
+        RenderPipeline(
+            configuration: PipelineConfiguration(
+                templateDirectories: templates + [Fixtures.specsDirectory.path],
+                assetsDirectory: sharedAssets.appendingPathComponent("assets").path,
+                cacheDirectory: sharedAssets.appendingPathComponent("cache").path,
+                temporaryDirectory: work.path), logger: logger)
     }
 }
 
@@ -127,7 +130,9 @@ where Responder.Responder.Context: RequestContext, Responder.Responder.Context.S
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
     let app = Application(
         router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-        onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0); continuation.finish() },
+        onServerRunning: { channel in
+            continuation.yield(channel.localAddress?.port ?? 0); continuation.finish()
+        },
         logger: BrowserTests.logger)
     let group = ServiceGroup(configuration: .init(services: [app], logger: BrowserTests.logger))
     try await withThrowingTaskGroup(of: Void.self) { tasks in

@@ -15,9 +15,10 @@ import Testing
         let root = try Fixtures.temporaryDirectory("rendc-studio-unit")
         let templates = root.appendingPathComponent("templates")
         try FileManager.default.createDirectory(at: templates, withIntermediateDirectories: true)
-        let pipeline = RenderPipeline(configuration: PipelineConfiguration(
-            templateDirectories: [templates.path, Fixtures.specsDirectory.path],
-            assetsDirectory: root.appendingPathComponent("assets").path, temporaryDirectory: root.path), logger: Logger(label: "test"))
+        let pipeline = RenderPipeline(
+            configuration: PipelineConfiguration(
+                templateDirectories: [templates.path, Fixtures.specsDirectory.path],
+                assetsDirectory: root.appendingPathComponent("assets").path, temporaryDirectory: root.path), logger: Logger(label: "test"))
         let w = try StudioWorkspace(
             configuration: StudioConfiguration(
                 builtinDirectory: Fixtures.specsDirectory.path, editableDirectory: editable ? templates.path : nil,
@@ -29,7 +30,10 @@ import Testing
     @Test func templateIdsCannotLeaveTheirFolders() throws {
         let (w, root) = try workspace()
         defer { try? FileManager.default.removeItem(at: root) }
-        for id in ["builtin:../golden-frame.yaml", "local:a/b.yaml", "local:.hidden.yaml", "other:golden-frame.yaml", "golden-frame.yaml", "builtin:golden-frame.txt"] {
+        for id in [
+            "builtin:../golden-frame.yaml", "local:a/b.yaml", "local:.hidden.yaml", "other:golden-frame.yaml", "golden-frame.yaml",
+            "builtin:golden-frame.txt",
+        ] {
             #expect(throws: StudioError.self, "\(id)") { try w.resolve(id) }
         }
         #expect(try w.resolve("builtin:golden-frame.yaml").editable == false)

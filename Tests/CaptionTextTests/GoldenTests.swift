@@ -24,14 +24,19 @@ import Testing
     static let cases: [Case] = {
         var boxed = TextStyle(minSize: 36)
         boxed.background = CaptionBackground(color: Color(r: 0, g: 0, b: 0, a: 160), padding: 20, radius: 24)
-        var shadowed = TextStyle(size: 56, minSize: 30, color: Color(r: 255, g: 215, b: 0), stroke: Stroke(color: Color(r: 40, g: 20, b: 0), width: 3))
+        var shadowed = TextStyle(
+            size: 56, minSize: 30, color: Color(r: 255, g: 215, b: 0), stroke: Stroke(color: Color(r: 40, g: 20, b: 0), width: 3))
         shadowed.shadow = Shadow(color: Color(r: 0, g: 0, b: 0, a: 200), offsetX: 3, offsetY: 5, blur: 8)
         shadowed.align = .left
         return [
             Case(name: "test-video", text: "✨ Test Video", style: TextStyle(minSize: 36), width: 1080, height: 200),
             Case(name: "mixed-scripts-box", text: "Nouveautés 👩‍💻👍🏽🇫🇷 مرحبا بكم שלום\n新品上市，限时优惠！", style: boxed, width: 1000, height: 200),
-            Case(name: "wrap-shadow-left", text: "Summer sale: 50% off every bag 👜 until Sunday (while stocks last)", style: shadowed, width: 720, height: 240),
-            Case(name: "ellipsis", text: String(repeating: "Free delivery on all orders over 30 €! ", count: 12), style: TextStyle(minSize: 36), width: 1080, height: 200),
+            Case(
+                name: "wrap-shadow-left", text: "Summer sale: 50% off every bag 👜 until Sunday (while stocks last)", style: shadowed, width: 720,
+                height: 240),
+            Case(
+                name: "ellipsis", text: String(repeating: "Free delivery on all orders over 30 €! ", count: 12), style: TextStyle(minSize: 36),
+                width: 1080, height: 200),
         ]
     }()
 
@@ -88,7 +93,9 @@ import Testing
             let actual = FileManager.default.temporaryDirectory.appendingPathComponent("caption-\(c.name)-actual.png").path
             try? FileManager.default.removeItem(atPath: actual)
             try? ImageFile.writePNG(image, to: actual)
-            Issue.record("\(c.name): \(String(format: "%.3f", share * 100))% of pixels differ, mean difference \(String(format: "%.2f", mean)); actual image written to \(actual)")
+            Issue.record(
+                "\(c.name): \(String(format: "%.3f", share * 100))% of pixels differ, mean difference \(String(format: "%.2f", mean)); actual image written to \(actual)"
+            )
         }
     }
 

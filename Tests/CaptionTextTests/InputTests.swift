@@ -82,14 +82,14 @@ private func scalar(_ v: UInt32) -> String { Unicode.Scalar(v).map { String(Char
 
     @Test func invalidUTF8IsRejectedWithItsOffset() throws {
         let cases: [([UInt8], Int)] = [
-            ([0x41, 0xC3, 0x28], 1),               // bad continuation
-            ([0x41, 0x42, 0xE2, 0x82], 2),         // truncated
-            ([0xC0, 0xAF], 0),                     // overlong "/"
-            ([0xE0, 0x80, 0xAF], 0),               // overlong 3-byte
-            ([0x61, 0xED, 0xA0, 0x80], 1),         // UTF-16 surrogate
-            ([0xF4, 0x90, 0x80, 0x80], 0),         // above U+10FFFF
-            ([0xF5, 0x80, 0x80, 0x80], 0),         // invalid lead byte
-            ([0x80], 0),                           // stray continuation
+            ([0x41, 0xC3, 0x28], 1),  // bad continuation
+            ([0x41, 0x42, 0xE2, 0x82], 2),  // truncated
+            ([0xC0, 0xAF], 0),  // overlong "/"
+            ([0xE0, 0x80, 0xAF], 0),  // overlong 3-byte
+            ([0x61, 0xED, 0xA0, 0x80], 1),  // UTF-16 surrogate
+            ([0xF4, 0x90, 0x80, 0x80], 0),  // above U+10FFFF
+            ([0xF5, 0x80, 0x80, 0x80], 0),  // invalid lead byte
+            ([0x80], 0),  // stray continuation
             ([0x68, 0x69, 0xFF], 2),
         ]
         for (bytes, offset) in cases {

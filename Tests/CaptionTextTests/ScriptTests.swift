@@ -52,8 +52,9 @@ import Testing
         let joined = try #require(try renderer.render("👩\u{200D}💻", style: style, width: 600, height: 200).alphaBounds(threshold: 64))
         let woman = try #require(try renderer.render("👩", style: style, width: 600, height: 200).alphaBounds(threshold: 64))
         let unjoined = try #require(try renderer.render("👩💻", style: style, width: 600, height: 200).alphaBounds(threshold: 64))
-        #expect(abs(joined.width - woman.width) <= Int(Double(woman.width) * 0.25) + 4,
-                "👩‍💻 is \(joined.width) px wide, one emoji is \(woman.width) px")
+        #expect(
+            abs(joined.width - woman.width) <= Int(Double(woman.width) * 0.25) + 4,
+            "👩‍💻 is \(joined.width) px wide, one emoji is \(woman.width) px")
         #expect(Double(unjoined.width) > Double(joined.width) * 1.7, "two emoji \(unjoined.width) vs ZWJ sequence \(joined.width)")
         let detailed = try renderer.renderDetailed("👩\u{200D}💻", style: style, width: 600, height: 200)
         #expect(detailed.fontFiles.count == 1 && detailed.fontFiles[0].hasSuffix("NotoColorEmoji.ttf"))
@@ -111,8 +112,9 @@ import Testing
         let style = Styles.plain(size: 80)
         let composed = try #require(try renderer.render("\u{E9}", style: style, width: 300, height: 200).alphaBounds())
         let decomposed = try #require(try renderer.render("e\u{301}", style: style, width: 300, height: 200).alphaBounds())
-        #expect(abs(composed.width - decomposed.width) <= 2 && abs(composed.height - decomposed.height) <= 2,
-                "é \(composed) vs e+◌́ \(decomposed)")
+        #expect(
+            abs(composed.width - decomposed.width) <= 2 && abs(composed.height - decomposed.height) <= 2,
+            "é \(composed) vs e+◌́ \(decomposed)")
     }
 
     @Test func ligaturesAreApplied() throws {

@@ -57,14 +57,19 @@ import Webhooks
                 }
                 group.addTask {
                     try await withRunningServer(api, port: port) {
-                        try await runPython(["-m", "pytest", "-q", "--tb=short", "-p", "no:cacheprovider", Fixtures.packageRoot.appendingPathComponent("Tests/APIContract").path], environment: [
-                            "RENDC_API_URL": "http://127.0.0.1:\(port)", "RENDC_API_KEY": keyA.plaintext,
-                            "RENDC_API_KEY_B": keyB.plaintext,
-                            "RENDC_SPEC": Fixtures.packageRoot.appendingPathComponent("docs/openapi.yaml").path,
-                            "RENDC_WORK": work, "PYTHONDONTWRITEBYTECODE": "1",
-                            "RENDC_WEBHOOK_SECRET_SAMPLE": webhookSecret, "RENDC_WEBHOOK_BODY_SAMPLE": webhookBody,
-                            "RENDC_WEBHOOK_SIGNATURE_SAMPLE": webhookSignature,
-                        ])
+                        try await runPython(
+                            [
+                                "-m", "pytest", "-q", "--tb=short", "-p", "no:cacheprovider",
+                                Fixtures.packageRoot.appendingPathComponent("Tests/APIContract").path,
+                            ],
+                            environment: [
+                                "RENDC_API_URL": "http://127.0.0.1:\(port)", "RENDC_API_KEY": keyA.plaintext,
+                                "RENDC_API_KEY_B": keyB.plaintext,
+                                "RENDC_SPEC": Fixtures.packageRoot.appendingPathComponent("docs/openapi.yaml").path,
+                                "RENDC_WORK": work, "PYTHONDONTWRITEBYTECODE": "1",
+                                "RENDC_WEBHOOK_SECRET_SAMPLE": webhookSecret, "RENDC_WEBHOOK_BODY_SAMPLE": webhookBody,
+                                "RENDC_WEBHOOK_SIGNATURE_SAMPLE": webhookSignature,
+                            ])
                     }
                 }
                 defer { group.cancelAll() }

@@ -11,8 +11,10 @@ import Testing
 @Suite(.serialized) struct APIAuthTests {
     @Test func missingOrBadCredentialsAre401() async throws {
         try await withAPI { api in
-            for (uri, method) in [("/api/v1/video/jobs", HTTPRequest.Method.get), ("/api/v1/templates", .get),
-                                  ("/api/v1/video/process", .post), ("/api/v1/assets", .post)] {
+            for (uri, method) in [
+                ("/api/v1/video/jobs", HTTPRequest.Method.get), ("/api/v1/templates", .get),
+                ("/api/v1/video/process", .post), ("/api/v1/assets", .post),
+            ] {
                 let none = try await api.send(method, uri, key: nil)
                 #expect(none.status == .unauthorized, "\(method) \(uri)")
                 #expect(try errorOf(none).code == "unauthorized")
@@ -182,7 +184,8 @@ import Testing
     @Test func defaultsAndUnknownFieldsAreIgnored() async throws {
         try await withAPI { api in
             let image = try await api.uploadImage(key: api.keyA)
-            let response = try await api.postJSON("/api/v1/video/process", key: api.keyA,
+            let response = try await api.postJSON(
+                "/api/v1/video/process", key: api.keyA,
                 "{\"imageIds\":[\"\(image)\"],\"colour\":\"mauve\",\"durationTarget\":null}")
             #expect(response.status == .accepted)
             let object = try jsonObject(response)
@@ -213,14 +216,16 @@ import Testing
             let thumbs = String(repeating: "👍🏽", count: 499) + "👨‍👩‍👧"
             #expect(thumbs.count == 500)
             #expect(thumbs.unicodeScalars.count > 500)
-            let ok = try await api.postJSON("/api/v1/video/process", key: api.keyA,
+            let ok = try await api.postJSON(
+                "/api/v1/video/process", key: api.keyA,
                 "{\"imageIds\":[\"\(image)\"],\"textOverlay\":\"\(thumbs)\"}")
             #expect(ok.status == .accepted, "\(String(buffer: ok.body))")
             let jobId = try #require(try jsonObject(ok)["jobId"] as? String)
             let job = try jsonObject(try await api.send(.get, "/api/v1/video/jobs/\(jobId)", key: api.keyA))["job"] as? [String: Any]
             #expect(job?["textOverlay"] as? String == thumbs)
 
-            let tooLong = try await api.postJSON("/api/v1/video/process", key: api.keyA,
+            let tooLong = try await api.postJSON(
+                "/api/v1/video/process", key: api.keyA,
                 "{\"imageIds\":[\"\(image)\"],\"textOverlay\":\"\(thumbs)é\"}")
             #expect(tooLong.status == .unprocessableContent)
             #expect(try errorOf(tooLong).field == "textOverlay")
@@ -232,7 +237,8 @@ import Testing
             let image = try await api.uploadImage(key: api.keyA)
             let nasty = "'); DROP TABLE video_processing_jobs; -- %{pts} \\:drawtext=text='x' $(rm -rf /) <script>alert(1)</script>\nline 2 \u{2028}"
             let escaped = String(data: try JSONEncoder().encode(nasty), encoding: .utf8)!
-            let response = try await api.postJSON("/api/v1/video/process", key: api.keyA,
+            let response = try await api.postJSON(
+                "/api/v1/video/process", key: api.keyA,
                 "{\"imageIds\":[\"\(image)\"],\"textOverlay\":\(escaped)}")
             #expect(response.status == .accepted, "\(String(buffer: response.body))")
             let jobId = try #require(try jsonObject(response)["jobId"] as? String)
@@ -279,7 +285,8 @@ import Testing
             #expect(pngAsAudio.status == .unsupportedMediaType)
             let jpegAsFrame = try await api.upload(TestImages.jpegHeader(width: 10, height: 10), type: "frame", key: api.keyA)
             #expect(jpegAsFrame.status == .unsupportedMediaType)
-            let notMultipart = try await api.send(.post, "/api/v1/assets", key: api.keyA, body: TestImages.pngHeader(width: 1, height: 1), contentType: "image/png")
+            let notMultipart = try await api.send(
+                .post, "/api/v1/assets", key: api.keyA, body: TestImages.pngHeader(width: 1, height: 1), contentType: "image/png")
             #expect(notMultipart.status == .unsupportedMediaType)
             let badType = try await api.upload(TestImages.pngHeader(width: 10, height: 10), type: "sticker", key: api.keyA)
             #expect(badType.status == .unprocessableContent)
@@ -288,7 +295,9 @@ import Testing
     }
 
     @Test func oversizedFileIs413AndHugeImageIs422() async throws {
-        try await withAPI(configure: { $0.maxFileSizeBytes = 64 * 1024; $0.maxImageDimension = 4000 }) { api in
+        try await withAPI(configure: {
+            $0.maxFileSizeBytes = 64 * 1024; $0.maxImageDimension = 4000
+        }) { api in
             var big = TestImages.pngHeader(width: 100, height: 100)
             big += [UInt8](repeating: 7, count: 64 * 1024)
             let tooBig = try await api.upload(big, type: "image", key: api.keyA)
@@ -505,12 +514,16 @@ enum TestAudio {
 
 @Suite(.serialized) struct APIMergeFieldTests {
     static let templates: @Sendable () throws -> [TemplateSummary] = {
-        [TemplateSummary(name: "price-tag", description: "badge", defaultDuration: 15, fields: [
-            TemplateField(name: "caption", type: "text", required: false, maxLength: 120, description: ""),
-            TemplateField(name: "price", type: "text", required: true, maxLength: 12, description: ""),
-            TemplateField(name: "accent", type: "color", required: false, maxLength: 500, description: ""),
-            TemplateField(name: "logo", type: "image", required: false, maxLength: 500, description: ""),
-        ])]
+        [
+            TemplateSummary(
+                name: "price-tag", description: "badge", defaultDuration: 15,
+                fields: [
+                    TemplateField(name: "caption", type: "text", required: false, maxLength: 120, description: ""),
+                    TemplateField(name: "price", type: "text", required: true, maxLength: 12, description: ""),
+                    TemplateField(name: "accent", type: "color", required: false, maxLength: 500, description: ""),
+                    TemplateField(name: "logo", type: "image", required: false, maxLength: 500, description: ""),
+                ])
+        ]
     }
 
     @Test func fieldsAreValidatedAgainstTheTemplateAndStoredWithTheJob() async throws {
@@ -521,13 +534,13 @@ enum TestAudio {
                 try await api.submit(key: api.keyA, imageIds: [image], extra: ",\"overlayType\":\"price-tag\",\"fields\":\(fields)" + extra)
             }
             for (fields, field) in [
-                ("{}", "fields.price"),                                                   // required
-                ("{\"price\":\"$9\",\"prise\":\"x\"}", "fields.prise"),                  // unknown
-                ("{\"price\":\"$123456789012\"}", "fields.price"),                        // too long
-                ("{\"price\":\"$9\",\"accent\":\"red\"}", "fields.accent"),              // not a colour
-                ("{\"price\":\"$9\\u0085\"}", "fields.price"),                             // C1 control
-                ("{\"price\":\"$9\",\"logo\":\"\(logoOfB)\"}", "fields.logo"),          // another tenant's picture
-                ("{\"price\":1}", "fields.price"),                                        // not a string
+                ("{}", "fields.price"),  // required
+                ("{\"price\":\"$9\",\"prise\":\"x\"}", "fields.prise"),  // unknown
+                ("{\"price\":\"$123456789012\"}", "fields.price"),  // too long
+                ("{\"price\":\"$9\",\"accent\":\"red\"}", "fields.accent"),  // not a colour
+                ("{\"price\":\"$9\\u0085\"}", "fields.price"),  // C1 control
+                ("{\"price\":\"$9\",\"logo\":\"\(logoOfB)\"}", "fields.logo"),  // another tenant's picture
+                ("{\"price\":1}", "fields.price"),  // not a string
             ] {
                 let response = try await submit(fields)
                 #expect([.unprocessableContent, .badRequest].contains(response.status), "\(fields)")

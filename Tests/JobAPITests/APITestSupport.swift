@@ -57,12 +57,15 @@ struct APIHarness: Sendable {
         let boundary = "rendcTestBoundary\(UInt32.random(in: 0...UInt32.max))"
         var body: [UInt8] = []
         body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\n\(type)\r\n".utf8)
-        body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(filename)\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
+        body += Array(
+            "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(filename)\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                .utf8)
         body += bytes
         body += Array("\r\n--\(boundary)--\r\n".utf8)
         var headers = extra
         if let declaredLength { headers[.contentLength] = String(declaredLength) }
-        return try await send(.post, "/api/v1/assets", key: key, body: body, contentType: "multipart/form-data; boundary=\(boundary)", headers: headers)
+        return try await send(
+            .post, "/api/v1/assets", key: key, body: body, contentType: "multipart/form-data; boundary=\(boundary)", headers: headers)
     }
 
     /// Uploads a (header-only) JPEG image and returns its asset id.
@@ -127,10 +130,11 @@ func withAPI(
             configuration: finalConfiguration, jobStore: store, objectStore: objectStore, templates: templates,
             metrics: { "# HELP rendc_test 1\nrendc_test 1\n" }, logger: logger)
         try await api.makeApplication().test(.router) { client in
-            try await body(APIHarness(
-                client: client, store: store, objectStore: objectStore, storageRoot: storageRoot,
-                configuration: finalConfiguration, tenantA: tenantA.id, keyA: keyA.plaintext, tenantB: tenantB.id,
-                keyB: keyB.plaintext))
+            try await body(
+                APIHarness(
+                    client: client, store: store, objectStore: objectStore, storageRoot: storageRoot,
+                    configuration: finalConfiguration, tenantA: tenantA.id, keyA: keyA.plaintext, tenantB: tenantB.id,
+                    keyB: keyB.plaintext))
         }
     }
 }

@@ -49,8 +49,9 @@ func runTool(_ executable: String, _ arguments: [String]) throws -> (status: Int
         try FileManager.default.createDirectory(at: work.appendingPathComponent("tmp"), withIntermediateDirectories: true)
         let templates: @Sendable () throws -> [TemplateSummary] = {
             try pipeline.templates().map {
-                TemplateSummary(name: $0.name, description: $0.description,
-                                defaultDuration: (try? TemplateParser.parse(file: $0.path))?.timing.defaultDuration)
+                TemplateSummary(
+                    name: $0.name, description: $0.description,
+                    defaultDuration: (try? TemplateParser.parse(file: $0.path))?.timing.defaultDuration)
             }
         }
 
@@ -71,12 +72,15 @@ func runTool(_ executable: String, _ arguments: [String]) throws -> (status: Int
             #expect(voiceUpload.status == .created, "\(String(buffer: voiceUpload.body))")
             let voiceId = try #require(try jsonObject(voiceUpload)["assetId"] as? String)
 
-            let names = (try jsonObject(try await api.send(.get, "/api/v1/templates", key: api.keyA))["templates"] as? [[String: Any]])?
+            let names =
+                (try jsonObject(try await api.send(.get, "/api/v1/templates", key: api.keyA))["templates"] as? [[String: Any]])?
                 .compactMap { $0["name"] as? String } ?? []
             #expect(names.contains("golden-frame"))
 
             let ids = imageIds.map { "\"\($0)\"" }.joined(separator: ",")
-            let submitted = try await api.postJSON("/api/v1/video/process", key: api.keyA, """
+            let submitted = try await api.postJSON(
+                "/api/v1/video/process", key: api.keyA,
+                """
                 {"imageIds":[\(ids)],"audioFile":"\(audioId)","voiceFile":"\(voiceId)","textOverlay":"Nuevo 👟 -30%","overlayType":"golden-frame",
                  "qualityMode":"normal","durationTarget":3}
                 """)
@@ -139,10 +143,12 @@ func runTool(_ executable: String, _ arguments: [String]) throws -> (status: Int
             #expect(video.headers[.contentType] == "video/mp4")
             let videoFile = work.appendingPathComponent("downloaded.mp4")
             try Data(video.body.readableBytesView).write(to: videoFile)
-            let probe = try runTool("/usr/bin/ffprobe", [
-                "-v", "error", "-show_entries", "stream=codec_type,codec_name,width,height:format=duration", "-of", "json",
-                videoFile.path,
-            ])
+            let probe = try runTool(
+                "/usr/bin/ffprobe",
+                [
+                    "-v", "error", "-show_entries", "stream=codec_type,codec_name,width,height:format=duration", "-of", "json",
+                    videoFile.path,
+                ])
             #expect(probe.status == 0, "\(probe.output)")
             struct Probe: Decodable {
                 struct Stream: Decodable { var codec_type: String; var codec_name: String; var width: Int?; var height: Int? }

@@ -143,8 +143,9 @@ import Glibc
             webp += [0x02, 0, 0, 0] + [99, 0, 0] + [99, 0, 0]  // flags: animation; canvas 100x100
             webp += Array("ANIM".utf8) + [6, 0, 0, 0] + [0, 0, 0, 0, 0, 0]
             let animated = try await api.upload(webp, type: "image", filename: "a.webp", key: api.keyA)
-            #expect(animated.status == .unprocessableContent || animated.status == .unsupportedMediaType,
-                    "\(String(buffer: animated.body))")
+            #expect(
+                animated.status == .unprocessableContent || animated.status == .unsupportedMediaType,
+                "\(String(buffer: animated.body))")
             #expect(WebPInspection.isAnimated(webp))
             var still = webp
             still[20] = 0
@@ -227,8 +228,9 @@ import Glibc
 
             var malformed = HTTPFields()
             malformed[.idempotencyKey] = "has space"
-            let refused = try await api.send(.post, "/api/v1/video/process", key: api.keyA, body: Array(body.utf8),
-                                             contentType: "application/json", headers: malformed)
+            let refused = try await api.send(
+                .post, "/api/v1/video/process", key: api.keyA, body: Array(body.utf8),
+                contentType: "application/json", headers: malformed)
             #expect(refused.status == .badRequest)
         }
     }
@@ -268,7 +270,8 @@ import Glibc
             #expect(first.status == .created && second.status == .created)
             #expect(try jsonObject(first)["assetId"] as? String == jsonObject(second)["assetId"] as? String)
             #expect(second.headers[.idempotentReplayed] == "true")
-            let different = try await api.upload(TestImages.pngHeader(width: 64, height: 49), type: "image", filename: "p.png", key: api.keyA, headers: headers)
+            let different = try await api.upload(
+                TestImages.pngHeader(width: 64, height: 49), type: "image", filename: "p.png", key: api.keyA, headers: headers)
             #expect(different.status == .unprocessableContent)
         }
     }
@@ -311,8 +314,9 @@ import Glibc
             #expect(try head.readUntilClosed(timeoutSeconds: 30) == .closed(bytes: 0))
 
             let body = try RawConnection(port: port)
-            try body.send("POST /api/v1/video/process HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(api.keyA)\r\n"
-                + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"imageIds\":")
+            try body.send(
+                "POST /api/v1/video/process HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(api.keyA)\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"imageIds\":")
             let outcome = try body.readUntilClosed(timeoutSeconds: 30)
             #expect(outcome != .timedOut, "a stalled body must not hold the connection")
 
@@ -328,8 +332,9 @@ import Glibc
     @Test func chunkedUploadIsCappedWhileStreaming() async throws {
         try await withLiveAPI(configure: { $0.maxFileSizeBytes = 64 * 1024 }) { port, api in
             let connection = try RawConnection(port: port)
-            try connection.send("POST /api/v1/assets HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(api.keyA)\r\n"
-                + "Content-Type: multipart/form-data; boundary=cap\r\nTransfer-Encoding: chunked\r\n\r\n")
+            try connection.send(
+                "POST /api/v1/assets HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(api.keyA)\r\n"
+                    + "Content-Type: multipart/form-data; boundary=cap\r\nTransfer-Encoding: chunked\r\n\r\n")
             func chunk(_ bytes: [UInt8]) -> [UInt8] { Array(String(bytes.count, radix: 16).utf8) + [13, 10] + bytes + [13, 10] }
             try connection.send(bytes: chunk(Array("--cap\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.png\"\r\n\r\n".utf8)))
             // 1 KiB past the cap, then nothing more: the chunked body never ends (no last chunk), so a 413 can only
@@ -345,11 +350,14 @@ import Glibc
     }
 
     @Test func slowBodiesGet408AfterTheBodyTimeout() async throws {
-        try await withLiveAPI(configure: { $0.bodyTimeoutSeconds = 0.3; $0.idleTimeoutSeconds = 30 }) { port, api in
+        try await withLiveAPI(configure: {
+            $0.bodyTimeoutSeconds = 0.3; $0.idleTimeoutSeconds = 30
+        }) { port, api in
             let connection = try RawConnection(port: port)
             let body = Array("{\"imageIds\":[\"\(UUID().uuidString)\"]}".utf8)
-            try connection.send("POST /api/v1/video/process HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(api.keyA)\r\n"
-                + "Content-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n")
+            try connection.send(
+                "POST /api/v1/video/process HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(api.keyA)\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n")
             // One byte every 100 ms: the body takes over 3 s, ten times the body timeout.
             for byte in body {
                 try connection.send(bytes: [byte])
@@ -385,7 +393,12 @@ func withLiveAPI(
     _ body: @escaping @Sendable (Int, APIHarness) async throws -> Void
 ) async throws {
     let port = try freeLocalPort()
-    try await withAPI(name, configure: { configure(&$0); $0.port = port; $0.host = "127.0.0.1" }) { api in
+    try await withAPI(
+        name,
+        configure: {
+            configure(&$0); $0.port = port; $0.host = "127.0.0.1"
+        }
+    ) { api in
         let live = JobAPIServer(
             configuration: api.configuration, jobStore: api.store, objectStore: api.objectStore, templates: stubTemplates,
             logger: Logger(label: "rendc.test.live"))
@@ -506,12 +519,14 @@ final class RawConnection: @unchecked Sendable {
             let tenant = try await store.createTenant(name: "retention")
             let print = String(repeating: "a", count: 64)
             func age(_ key: String, hours: Double) throws {
-                _ = try server.runPSQL(url: url, sql: "UPDATE api_idempotency_keys SET created_at = now() - interval '\(hours) hours' WHERE idempotency_key = '\(key)'")
+                _ = try server.runPSQL(
+                    url: url, sql: "UPDATE api_idempotency_keys SET created_at = now() - interval '\(hours) hours' WHERE idempotency_key = '\(key)'")
             }
             #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k1", fingerprint: print) == .proceed)
             try await store.finishIdempotentRequest(tenantId: tenant.id, key: "k1", status: 202, body: "{}", location: "/x")
             try age("k1", hours: 23.9)
-            #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k1", fingerprint: print)
+            #expect(
+                try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k1", fingerprint: print)
                     == .replay(status: 202, body: "{}", location: "/x"))
             try age("k1", hours: 24.1)
             #expect(try await store.purgeExpiredIdempotencyKeys() == 1)
@@ -573,8 +588,10 @@ final class RawConnection: @unchecked Sendable {
             get { metadata[key] }
             set { metadata[key] = newValue }
         }
-        func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
-                 file: String, function: String, line: UInt) {
+        func log(
+            level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
+            file: String, function: String, line: UInt
+        ) {
             recorder.add(message.description, metadata.merging(extra ?? [:]) { _, new in new })
         }
     }

@@ -33,7 +33,9 @@ enum HostileCorpus {
         p.waitUntilExit()
         precondition(p.terminationStatus == 0, "make_corpus.py failed")
         let files = try! FileManager.default.contentsOfDirectory(atPath: directory.path).filter { !$0.hasPrefix(".") }.sorted()
-        let bases = try! FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent(".base").path).sorted().map { ".base/" + $0 }
+        let bases = try! FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent(".base").path).sorted().map {
+            ".base/" + $0
+        }
         return Corpus(directory: directory, victim: victim, files: files, bases: bases)
     }()
 
@@ -70,10 +72,11 @@ enum HostileCorpus {
     }
 
     static let pipelineRoot = try! Fixtures.temporaryDirectory("rendc-hostile-render")
-    static let pipeline = RenderPipeline(configuration: PipelineConfiguration(
-        templateDirectories: [Fixtures.packageRoot.appendingPathComponent("Tests/RenderTests/Templates").path],
-        assetsDirectory: pipelineRoot.appendingPathComponent("assets").path, temporaryDirectory: pipelineRoot.path, maxDuration: 60
-    ), logger: Logger(label: "test"))
+    static let pipeline = RenderPipeline(
+        configuration: PipelineConfiguration(
+            templateDirectories: [Fixtures.packageRoot.appendingPathComponent("Tests/RenderTests/Templates").path],
+            assetsDirectory: pipelineRoot.appendingPathComponent("assets").path, temporaryDirectory: pipelineRoot.path, maxDuration: 60
+        ), logger: Logger(label: "test"))
 }
 
 @Suite struct HostileCorpusTests {
@@ -114,7 +117,9 @@ enum HostileCorpus {
             }
         }
         // Nearly every mutation is caught at upload; the decoder is the second line.
-        #expect(refusedAtUpload >= corpus.files.count * 3 / 4, "refused at upload: \(refusedAtUpload) of \(corpus.files.count); accepted: \(acceptedAtUpload)")
+        #expect(
+            refusedAtUpload >= corpus.files.count * 3 / 4,
+            "refused at upload: \(refusedAtUpload) of \(corpus.files.count); accepted: \(acceptedAtUpload)")
         #expect(failedAtDecode >= corpus.files.count / 2, "failed at decode: \(failedAtDecode) of \(corpus.files.count)")
     }
 
@@ -135,8 +140,10 @@ enum HostileCorpus {
         // And the whole pipeline (plan, then render) fails as bad input naming the file, with nothing written.
         let out = HostileCorpus.pipelineRoot.appendingPathComponent("\(name).mp4").path
         let failure = try #require(throws: PipelineError.self) {
-            _ = try HostileCorpus.pipeline.render(RenderRequest(
-                template: "png-frame-bottom", images: [corpus.path(".base/image-base.png")], audio: path, duration: 1, quality: .eco, output: out))
+            _ = try HostileCorpus.pipeline.render(
+                RenderRequest(
+                    template: "png-frame-bottom", images: [corpus.path(".base/image-base.png")], audio: path, duration: 1, quality: .eco, output: out)
+            )
         }
         #expect(failure.kind == .input && failure.description.contains(name), "\(failure)")
         #expect(!FileManager.default.fileExists(atPath: out))
@@ -174,8 +181,10 @@ enum HostileCorpus {
     }
 
     /// Issue 10, finding 5: headers that disagree about the size; the largest wins and is over the limit.
-    @Test(arguments: ["image-webp-dimension-lie.webp", "image-webp-dimension-lie-lossless.webp", "image-png-bomb.png",
-                      "image-gif-frame-lie.gif", "image-jpeg-second-frame.jpg"])
+    @Test(arguments: [
+        "image-webp-dimension-lie.webp", "image-webp-dimension-lie-lossless.webp", "image-png-bomb.png",
+        "image-gif-frame-lie.gif", "image-jpeg-second-frame.jpg",
+    ])
     func picturesLyingAboutTheirSizeAreRefusedBeforeDecoding(name: String) throws {
         let path = corpus.path(name)
         guard case .refused(let refusal) = try HostileCorpus.sniff(path, .image) else {
@@ -211,8 +220,10 @@ enum HostileCorpus {
         #expect(error.description.contains(path) && error.description.contains("NaN or infinite"), "\(error)")
         let out = HostileCorpus.pipelineRoot.appendingPathComponent("\(name).mp4").path
         let failure = try #require(throws: PipelineError.self) {
-            _ = try HostileCorpus.pipeline.render(RenderRequest(
-                template: "png-frame-bottom", images: [corpus.path(".base/image-base.png")], audio: path, duration: 1, quality: .eco, output: out))
+            _ = try HostileCorpus.pipeline.render(
+                RenderRequest(
+                    template: "png-frame-bottom", images: [corpus.path(".base/image-base.png")], audio: path, duration: 1, quality: .eco, output: out)
+            )
         }
         #expect(failure.kind == .input, "\(failure)")
         #expect(failure.description.contains(name) && failure.description.contains("NaN or infinite"), "\(failure)")
@@ -233,15 +244,19 @@ enum HostileCorpus {
         let corpus = HostileCorpus.corpus
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("rendc-leak-\(UUID().uuidString).mp4").path
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let settings = MP4Settings(width: 64, height: 64, fps: 10, videoCodec: "libx264", preset: "ultrafast", crf: 30, tune: nil,
-                                   x264Params: nil, gop: 10, audioCodec: "no-such-encoder", audioSampleRate: 48000, audioBitrate: 64000,
-                                   audioChannels: 2, faststart: true)
+        let settings = MP4Settings(
+            width: 64, height: 64, fps: 10, videoCodec: "libx264", preset: "ultrafast", crf: 30, tune: nil,
+            x264Params: nil, gop: 10, audioCodec: "no-such-encoder", audioSampleRate: 48000, audioBitrate: 64000,
+            audioChannels: 2, faststart: true)
         var failures = 0
         let live = LiveObjects.countingLiveObjects {
             // Fails after the muxer, the H.264 encoder and the packet exist.
             do { _ = try MP4Writer(path: out, settings: settings) } catch { failures += 1 }
             // Fails after the frames, the graph, the sink, the opened input and its decoder exist.
-            do { _ = try AudioGraph(chain: "[in]no_such_filter[out]", inputPath: corpus.path(".base/audio-base.mp3"), sampleRate: 48000, frameSize: 1024) } catch { failures += 1 }
+            do {
+                _ = try AudioGraph(
+                    chain: "[in]no_such_filter[out]", inputPath: corpus.path(".base/audio-base.mp3"), sampleRate: 48000, frameSize: 1024)
+            } catch { failures += 1 }
             // Fails after libavformat opened the file (no video stream in an MP3 read as video is refused earlier;
             // a truncated MP4 fails in stream probing).
             do { _ = try MediaInput(path: corpus.path("video-mp4-half.mp4"), mediaType: .video) } catch { failures += 1 }
@@ -306,7 +321,9 @@ extension TestAudio {
     @Test func wavChunksMustFitAndFloatsMustBeFinite() throws {
         func wav(_ samples: [Float], claimedBytes: Int? = nil) -> [UInt8] {
             func le32(_ v: Int) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24 & 0xFF)] }
-            let data = samples.flatMap { s -> [UInt8] in let b = s.bitPattern; return [UInt8(b & 0xFF), UInt8(b >> 8 & 0xFF), UInt8(b >> 16 & 0xFF), UInt8(b >> 24)] }
+            let data = samples.flatMap { s -> [UInt8] in
+                let b = s.bitPattern; return [UInt8(b & 0xFF), UInt8(b >> 8 & 0xFF), UInt8(b >> 16 & 0xFF), UInt8(b >> 24)]
+            }
             let fmt: [UInt8] = [3, 0, 1, 0] + le32(8000) + le32(32000) + [4, 0, 32, 0]
             let body = Array("WAVEfmt ".utf8) + le32(16) + fmt + Array("data".utf8) + le32(claimedBytes ?? data.count) + data
             return Array("RIFF".utf8) + le32(body.count) + body

@@ -86,19 +86,28 @@ indirect enum JSONValue: Decodable, Equatable, CustomStringConvertible {
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let i = try? c.decode(Int.self) { self = .integer(i) }
-        else if let d = try? c.decode(Double.self) { self = .number(d) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
+        if c.decodeNil() {
+            self = .null
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else if let i = try? c.decode(Int.self) {
+            self = .integer(i)
+        } else if let d = try? c.decode(Double.self) {
+            self = .number(d)
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
+        } else if let a = try? c.decode([JSONValue].self) {
+            self = .array(a)
+        } else {
+            self = .object(try c.decode([String: JSONValue].self))
+        }
     }
 
     func matches(_ type: String) -> Bool {
         switch (type, self) {
         case ("null", .null), ("boolean", .bool), ("integer", .integer), ("number", .integer), ("number", .number),
-             ("string", .string), ("array", .array), ("object", .object): true
+            ("string", .string), ("array", .array), ("object", .object):
+            true
         case ("null", _), ("boolean", _), ("integer", _), ("number", _), ("string", _), ("array", _), ("object", _): false
         default: true
         }
@@ -201,8 +210,15 @@ indirect enum JSONValue: Decodable, Equatable, CustomStringConvertible {
                 ],
                 "downloadFileByPath": [
                     (200, { try await api.send(.get, signedPath, key: nil) }),
-                    (200, { try await api.send(.get, signedPath.replacingOccurrences(of: "/files/videos/", with: "/files/videos%2F")
-                        .replacingOccurrences(of: "/conformance", with: "%2Fconformance"), key: nil) }),
+                    (
+                        200,
+                        {
+                            try await api.send(
+                                .get,
+                                signedPath.replacingOccurrences(of: "/files/videos/", with: "/files/videos%2F")
+                                    .replacingOccurrences(of: "/conformance", with: "%2Fconformance"), key: nil)
+                        }
+                    ),
                     (403, { try await api.send(.get, "/files/\(storedKey)", key: nil) }),
                 ],
                 "liveness": [(200, { try await api.send(.get, "/healthz", key: nil) })],
@@ -224,7 +240,8 @@ indirect enum JSONValue: Decodable, Equatable, CustomStringConvertible {
                     #expect(documented != nil, "\(id) answered \(status), which \(path) does not document")
                     // A documented JSON body must have the schema's required properties and types.
                     if method != "head", let schema = (documented?["content"] as? [String: Any])?["application/json"] as? [String: Any],
-                       response.headers[.contentType]?.hasPrefix("application/json") == true {
+                        response.headers[.contentType]?.hasPrefix("application/json") == true
+                    {
                         let json = try JSONDecoder().decode(JSONValue.self, from: Data(response.body.readableBytesView))
                         let problems = document.problems(json, schema: schema["schema"])
                         #expect(problems.isEmpty, "\(id) \(status): \(problems)")

@@ -26,11 +26,13 @@ import Webhooks
                 #expect(try errorOf(response).field == "callbackUrl", "\(url)")
             }
             // A CR/LF in the URL never reaches the database.
-            let crlf = try await api.postJSON("/api/v1/video/process", key: api.keyA, #"{"imageIds":["\#(image)"],"callbackUrl":"http://93.184.216.34/a\r\nX-Evil: 1"}"#)
+            let crlf = try await api.postJSON(
+                "/api/v1/video/process", key: api.keyA, #"{"imageIds":["\#(image)"],"callbackUrl":"http://93.184.216.34/a\r\nX-Evil: 1"}"#)
             #expect(crlf.status.code == 422 || crlf.status.code == 400)
             #expect(try errorOf(crlf).field == "callbackUrl")
             // A public address passes the URL check (the request then fails on the unknown image, a later check).
-            let ok = try await api.postJSON("/api/v1/video/process", key: api.keyA, #"{"imageIds":["\#(image)"],"callbackUrl":"https://93.184.216.34/hook"}"#)
+            let ok = try await api.postJSON(
+                "/api/v1/video/process", key: api.keyA, #"{"imageIds":["\#(image)"],"callbackUrl":"https://93.184.216.34/hook"}"#)
             #expect(try errorOf(ok).field == "imageIds[0]")
         }
     }
@@ -38,9 +40,11 @@ import Webhooks
     @Test func theAllowListAdmitsAnOperatorsPrivateReceiver() async throws {
         try await withAPI(configure: { $0.webhookTargets = try! WebhookTargetPolicy(allowList: "127.0.0.1/32") }) { api in
             let image = UUID().uuidString
-            let allowed = try await api.postJSON("/api/v1/video/process", key: api.keyA, #"{"imageIds":["\#(image)"],"callbackUrl":"http://127.0.0.1:9999/hook"}"#)
+            let allowed = try await api.postJSON(
+                "/api/v1/video/process", key: api.keyA, #"{"imageIds":["\#(image)"],"callbackUrl":"http://127.0.0.1:9999/hook"}"#)
             #expect(try errorOf(allowed).field == "imageIds[0]", "the callback URL passed")
-            let other = try await api.postJSON("/api/v1/video/process", key: api.keyA, #"{"imageIds":["\#(image)"],"callbackUrl":"http://127.0.0.2:9999/hook"}"#)
+            let other = try await api.postJSON(
+                "/api/v1/video/process", key: api.keyA, #"{"imageIds":["\#(image)"],"callbackUrl":"http://127.0.0.2:9999/hook"}"#)
             #expect(other.status.code == 422)
             #expect(try errorOf(other).field == "callbackUrl")
         }
@@ -124,7 +128,8 @@ import Webhooks
                 let ready = try await client.executeRequest(uri: "/readyz", method: .get, headers: [:], body: nil)
                 print("database hung: /readyz answered \(ready.status.code) after \(clock.now - start) (a figure, not a bound)")
                 try Self.expectUnavailable(ready, "readyz")
-                let list = try await client.executeRequest(uri: "/api/v1/video/jobs", method: .get, headers: [.authorization: "Bearer rk_\(String(repeating: "a", count: 48))"], body: nil)
+                let list = try await client.executeRequest(
+                    uri: "/api/v1/video/jobs", method: .get, headers: [.authorization: "Bearer rk_\(String(repeating: "a", count: 48))"], body: nil)
                 try Self.expectUnavailable(list, "list jobs")
             }
         }

@@ -171,4 +171,3 @@ import Testing
         #expect(APIHandlers.displayName(String(repeating: "é", count: 150), fallback: "x").count == 100)
     }
 }
-

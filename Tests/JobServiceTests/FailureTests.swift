@@ -33,24 +33,30 @@ struct FailingRenderer: JobRenderer {
             let flaky = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: images, textOverlay: "RENDER", maxAttempts: 3))
             let identity = "render-host-7:31337:beef"
             let config = WorkerConfiguration(concurrency: 2, temporaryDirectory: root.path + "/tmp", identity: identity, pollInterval: 0.2)
-            try await withWorker(store: store, objects: objects, renderer: FailingRenderer(), configuration: config) { (_: JobWorker) async throws -> Void in
-                #expect(try await eventually(timeout: 60) {
-                    let badDone = try await store.job(id: bad)?.status == .failed
-                    let flakyTried = try await store.job(id: flaky)?.lastError != nil
-                    return badDone && flakyTried
-                })
+            try await withWorker(store: store, objects: objects, renderer: FailingRenderer(), configuration: config) {
+                (_: JobWorker) async throws -> Void in
+                #expect(
+                    try await eventually(timeout: 60) {
+                        let badDone = try await store.job(id: bad)?.status == .failed
+                        let flakyTried = try await store.job(id: flaky)?.lastError != nil
+                        return badDone && flakyTried
+                    })
             }
             let failed = try #require(try await store.job(id: bad))
             #expect(failed.status == .failed && failed.attempts == 1, "bad input is not retried")
             let message = try #require(failed.lastError)
-            #expect(message == "input: cannot decode image asset \(images[0].uuidString.lowercased()) (imageIds[0]): Invalid data found when processing input")
+            #expect(
+                message
+                    == "input: cannot decode image asset \(images[0].uuidString.lowercased()) (imageIds[0]): Invalid data found when processing input"
+            )
             let retried = try #require(try await store.job(id: flaky))
             #expect(retried.status == .pending && retried.attempts == 1, "a render error is retried")
             let transient = try #require(retried.lastError)
             #expect(transient.hasPrefix("render failed: render: encoder failed writing output.mp4"))
             for text in [message, transient] {
-                #expect(!text.contains(root.path) && !text.contains("/tmp") && !text.contains("\(getpid())") && !text.contains(identity),
-                        "no paths, pids or worker identity: \(text)")
+                #expect(
+                    !text.contains(root.path) && !text.contains("/tmp") && !text.contains("\(getpid())") && !text.contains(identity),
+                    "no paths, pids or worker identity: \(text)")
             }
         }
     }
@@ -61,7 +67,8 @@ struct FailingRenderer: JobRenderer {
             inputs: [("/var/tmp/w/rendc-worker-99-ab12/job-1-2/inputs/audio.mp3", "audio asset A")],
             workDirectory: "/var/tmp/w/rendc-worker-99-ab12/job-1-2", temporaryDirectory: "/var/tmp/w", identity: "host-1:99:ab")
         #expect(text == "cannot open audio asset A with font <path> on a worker")
-        #expect(JobFailure.clientMessage("left in /tmp/x/rendc-worker-1234", inputs: [], workDirectory: "", temporaryDirectory: "", identity: "")
+        #expect(
+            JobFailure.clientMessage("left in /tmp/x/rendc-worker-1234", inputs: [], workDirectory: "", temporaryDirectory: "", identity: "")
                 == "left in <path>")
         #expect(JobFailure.classify(PipelineError(.caption, "x")).permanent)
         #expect(!JobFailure.classify(PipelineError(.render, "x")).permanent)
@@ -106,8 +113,11 @@ struct FailingRenderer: JobRenderer {
         let ready = signals.path + "/locked"
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        holder.arguments = ["-c", "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); open(sys.argv[2], 'w').close(); time.sleep(120)",
-                            folder + "/.lock", ready]
+        holder.arguments = [
+            "-c",
+            "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); open(sys.argv[2], 'w').close(); time.sleep(120)",
+            folder + "/.lock", ready,
+        ]
         try holder.run()
         defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
         #expect(try await eventually(timeout: 60) { FileManager.default.fileExists(atPath: ready) }, "the holder took the lock")

@@ -38,8 +38,10 @@ import Glibc
 
             var ids: [UUID] = []
             for index in 0..<Self.jobCount {
-                ids.append(try await store.enqueue(NewJob(
-                    tenantId: tenant.id, imageIds: images, textOverlay: "job \(index)", priority: index % 3, maxAttempts: 50)))
+                ids.append(
+                    try await store.enqueue(
+                        NewJob(
+                            tenantId: tenant.id, imageIds: images, textOverlay: "job \(index)", priority: index % 3, maxAttempts: 50)))
             }
 
             var spawned = 0
@@ -150,7 +152,8 @@ import Glibc
             let before = ((try? FileManager.default.contentsOfDirectory(atPath: temp)) ?? []).count
             JobWorker.removeStaleTemporaryFolders(in: temp, minimumAge: 0)
             #expect(folderIsEmpty(temp), "temporary folders of dead workers are removed")
-            print("""
+            print(
+                """
                 kill test: \(Self.jobCount) jobs, \(Self.workerCount) workers x \(Self.slots) slots, \(Self.renderMilliseconds) ms fake \
                 renders, \(kills) SIGKILLs, \(spawned) worker processes: all completed in \(String(format: "%.1f", elapsed)) s \
                 (\(String(format: "%.1f", Double(Self.jobCount) / elapsed)) jobs/s); \(started) renders started, \(finished) finished, \

@@ -32,7 +32,8 @@ import Testing
             }
             let config = WorkerConfiguration(concurrency: 6, temporaryDirectory: root.path + "/tmp", identity: "w-load", pollInterval: 1)
             let start = Date()
-            try await withWorker(store: store, objects: objects, renderer: SimulatedRenderer(duration: 0.05), configuration: config) { (_: JobWorker) async throws -> Void in
+            try await withWorker(store: store, objects: objects, renderer: SimulatedRenderer(duration: 0.05), configuration: config) {
+                (_: JobWorker) async throws -> Void in
                 #expect(try await eventually(timeout: 300) { try await store.statusCounts()[.completed] == 144 })
             }
             let elapsed = Date().timeIntervalSince(start)
@@ -50,7 +51,8 @@ import Testing
             let smallDone = try await finishTimes(small1) + finishTimes(small2)
             let bigLast = bigDone.last ?? 0
             let smallLast = smallDone.max() ?? 0
-            print("""
+            print(
+                """
                 fairness: 120 jobs of one tenant enqueued before 2 x 12 of two others, cap 2 each, 6 slots, 50 ms renders: \
                 all done in \(String(format: "%.2f", elapsed)) s (\(String(format: "%.0f", 144 / elapsed)) jobs/s); \
                 the small tenants' last job finished at \(String(format: "%.2f", smallLast)) s, the big tenant's at \
@@ -77,7 +79,8 @@ import Testing
                     group.addTask {
                         let config = WorkerConfiguration(
                             concurrency: 4, temporaryDirectory: root.path + "/tmp\(index)", identity: "w\(index)", pollInterval: 0.2)
-                        try await withWorker(store: store, objects: objects, renderer: SimulatedRenderer(duration: 0), configuration: config) { (_: JobWorker) async throws -> Void in
+                        try await withWorker(store: store, objects: objects, renderer: SimulatedRenderer(duration: 0), configuration: config) {
+                            (_: JobWorker) async throws -> Void in
                             _ = try await eventually(timeout: 90) { try await store.statusCounts()[.completed] == count }
                         }
                     }
@@ -89,7 +92,9 @@ import Testing
             #expect(counts == [.completed: count])
             let owners = try await store.jobs(tenantId: tenant.id, limit: 100).jobs.compactMap(\.leaseOwner)
             #expect(Set(owners).count > 1, "the workers shared the work")
-            print("queue throughput: \(count) instant jobs through 3 in-process workers x 4 slots in \(String(format: "%.2f", elapsed)) s = \(String(format: "%.0f", Double(count) / elapsed)) jobs/s (claim, progress, input fetch, upload, fenced complete)")
+            print(
+                "queue throughput: \(count) instant jobs through 3 in-process workers x 4 slots in \(String(format: "%.2f", elapsed)) s = \(String(format: "%.0f", Double(count) / elapsed)) jobs/s (claim, progress, input fetch, upload, fenced complete)"
+            )
         }
     }
 }

@@ -49,9 +49,10 @@ final class Locked<Value: Sendable>: @unchecked Sendable {
             let a = try await store.createTenant(name: "A")
             let b = try await store.createTenant(name: "B")
             let images = [UUID(), UUID()]
-            let id = try await store.enqueue(NewJob(
-                tenantId: a.id, imageIds: images, audioAssetId: "track-1", textOverlay: "Sale ✨", template: "silver-frame",
-                durationTarget: 12.5, qualityMode: .eco, priority: 3, callbackURL: "https://example.test/hook"))
+            let id = try await store.enqueue(
+                NewJob(
+                    tenantId: a.id, imageIds: images, audioAssetId: "track-1", textOverlay: "Sale ✨", template: "silver-frame",
+                    durationTarget: 12.5, qualityMode: .eco, priority: 3, callbackURL: "https://example.test/hook"))
             let job = try #require(try await store.job(id: id, tenantId: a.id))
             #expect(job.status == .pending && job.progress == 0 && job.attempts == 0 && job.maxAttempts == 3)
             #expect(job.imageIds == images && job.audioAssetId == "track-1" && job.textOverlay == "Sale ✨")
@@ -92,8 +93,9 @@ final class Locked<Value: Sendable>: @unchecked Sendable {
         try await withTestStore { store, _ in
             let a = try await store.createTenant(name: "A")
             let b = try await store.createTenant(name: "B")
-            let asset = try await store.insertAsset(NewAsset(
-                tenantId: a.id, type: .image, name: "shoe.jpg", filePath: "assets/\(a.id)/x.jpg", metadataJSON: #"{"width": 900}"#))
+            let asset = try await store.insertAsset(
+                NewAsset(
+                    tenantId: a.id, type: .image, name: "shoe.jpg", filePath: "assets/\(a.id)/x.jpg", metadataJSON: #"{"width": 900}"#))
             #expect(asset.type == .image && asset.name == "shoe.jpg" && asset.metadataJSON.contains("900"))
             #expect(try await store.asset(id: asset.id, tenantId: a.id) == asset)
             #expect(try await store.asset(id: asset.id, tenantId: b.id) == nil)
@@ -308,18 +310,23 @@ final class Locked<Value: Sendable>: @unchecked Sendable {
             let server = try PostgresServer.shared()
             guard case .tcp(let host, let port) = configuration.endpoint else { return }
             let url = try #require(URL(string: "postgres://\(configuration.username)@\(host):\(port)/\(configuration.database)"))
-            try server.runPSQL(url: url, sql: """
-                INSERT INTO video_processing_jobs (tenant_id, image_ids, status, completed_at)
-                SELECT '\(a.id.uuidString)', ARRAY[gen_random_uuid()], 'completed', now() FROM generate_series(1, 20000);
-                INSERT INTO video_processing_jobs (tenant_id, image_ids, priority)
-                SELECT '\(a.id.uuidString)', ARRAY[gen_random_uuid()], g % 5 FROM generate_series(1, 50) g;
-                ANALYZE video_processing_jobs;
-                """)
-            let plan = try server.runPSQL(url: url, sql: """
-                EXPLAIN SELECT j.id, j.priority, j.created_at FROM video_processing_jobs j
-                WHERE j.tenant_id = '\(a.id.uuidString)' AND j.status = 'pending' AND j.run_after <= now()
-                ORDER BY j.priority DESC, j.created_at, j.id LIMIT 4 FOR UPDATE SKIP LOCKED
-                """).joined(separator: "\n")
+            try server.runPSQL(
+                url: url,
+                sql: """
+                    INSERT INTO video_processing_jobs (tenant_id, image_ids, status, completed_at)
+                    SELECT '\(a.id.uuidString)', ARRAY[gen_random_uuid()], 'completed', now() FROM generate_series(1, 20000);
+                    INSERT INTO video_processing_jobs (tenant_id, image_ids, priority)
+                    SELECT '\(a.id.uuidString)', ARRAY[gen_random_uuid()], g % 5 FROM generate_series(1, 50) g;
+                    ANALYZE video_processing_jobs;
+                    """)
+            let plan = try server.runPSQL(
+                url: url,
+                sql: """
+                    EXPLAIN SELECT j.id, j.priority, j.created_at FROM video_processing_jobs j
+                    WHERE j.tenant_id = '\(a.id.uuidString)' AND j.status = 'pending' AND j.run_after <= now()
+                    ORDER BY j.priority DESC, j.created_at, j.id LIMIT 4 FOR UPDATE SKIP LOCKED
+                    """
+            ).joined(separator: "\n")
             #expect(plan.contains("video_jobs_claim_idx"), "claim probe plan:\n\(plan)")
             #expect(!plan.contains("Sort"), "the index gives the claim's order:\n\(plan)")
             let claimed = try await store.claim(owner: "w", limit: 4)
@@ -355,11 +362,12 @@ final class Locked<Value: Sendable>: @unchecked Sendable {
             let listener = Task { try await store.listenForNewJobs { Task { await wakes.add() } } }
             defer { listener.cancel() }
             // LISTEN is registered once a notification sent now arrives.
-            #expect(try await eventually(timeout: 30) {
-                await store.notifyNewJob(UUID())
-                try await Task.sleep(for: .milliseconds(100))
-                return await wakes.count > 0
-            })
+            #expect(
+                try await eventually(timeout: 30) {
+                    await store.notifyNewJob(UUID())
+                    try await Task.sleep(for: .milliseconds(100))
+                    return await wakes.count > 0
+                })
             try await Task.sleep(for: .milliseconds(300))
             let before = await wakes.count
             for _ in 0..<10 { _ = try await store.enqueue(sampleJob(a.id)) }

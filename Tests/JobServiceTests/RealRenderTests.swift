@@ -15,10 +15,11 @@ import Testing
         try await withTestStore { store, _ in
             let root = try Fixtures.temporaryDirectory("rendc-real")
             defer { try? FileManager.default.removeItem(at: root) }
-            let pipeline = RenderPipeline(configuration: PipelineConfiguration(
-                templateDirectories: [Fixtures.specsDirectory.path], assetsDirectory: root.path + "/assets",
-                temporaryDirectory: root.path + "/pipeline-tmp", maxDuration: 60
-            ), logger: Logger(label: "test"))
+            let pipeline = RenderPipeline(
+                configuration: PipelineConfiguration(
+                    templateDirectories: [Fixtures.specsDirectory.path], assetsDirectory: root.path + "/assets",
+                    temporaryDirectory: root.path + "/pipeline-tmp", maxDuration: 60
+                ), logger: Logger(label: "test"))
             let demoImages = Array(try pipeline.assets.demoImages().prefix(2))
             let track = try #require(try pipeline.assets.path(for: "demo-track"))
 
@@ -34,13 +35,16 @@ import Testing
             try await objects.put(localPath: track, key: audioKey, contentType: "audio/mpeg")
             let audio = try await store.insertAsset(NewAsset(tenantId: tenant.id, type: .audio, name: "track", filePath: audioKey))
 
-            let id = try await store.enqueue(NewJob(
-                tenantId: tenant.id, imageIds: imageIds, audioAssetId: audio.id.uuidString, textOverlay: "New in ✨",
-                template: "golden-frame", durationTarget: 6, qualityMode: .eco))
+            let id = try await store.enqueue(
+                NewJob(
+                    tenantId: tenant.id, imageIds: imageIds, audioAssetId: audio.id.uuidString, textOverlay: "New in ✨",
+                    template: "golden-frame", durationTarget: 6, qualityMode: .eco))
             let temp = root.path + "/tmp"
             let config = WorkerConfiguration(
                 concurrency: 1, temporaryDirectory: temp, identity: "w-real", pollInterval: 1, progressInterval: 0.2)
-            let seenProgress = try await withWorker(store: store, objects: objects, renderer: PipelineRenderer(pipeline: pipeline), configuration: config) { (_: JobWorker) async throws -> Set<Int> in
+            let seenProgress = try await withWorker(
+                store: store, objects: objects, renderer: PipelineRenderer(pipeline: pipeline), configuration: config
+            ) { (_: JobWorker) async throws -> Set<Int> in
                 var seenProgress: Set<Int> = []
                 let deadline = Date().addingTimeInterval(150)
                 while Date() < deadline {
@@ -67,7 +71,9 @@ import Testing
             let jpeg = try Data(contentsOf: URL(fileURLWithPath: thumbnail))
             #expect(jpeg.starts(with: [0xFF, 0xD8, 0xFF]))
             #expect(folderIsEmpty(temp))
-            print("real render through the worker: eco 6 s golden-frame in \(job.processingTimeMs ?? 0) ms; progress values seen: \(seenProgress.sorted())")
+            print(
+                "real render through the worker: eco 6 s golden-frame in \(job.processingTimeMs ?? 0) ms; progress values seen: \(seenProgress.sorted())"
+            )
         }
     }
 }
@@ -77,15 +83,17 @@ extension RealRenderTests {
         try await withTestStore { store, _ in
             let root = try Fixtures.temporaryDirectory("rendc-real")
             defer { try? FileManager.default.removeItem(at: root) }
-            let pipeline = RenderPipeline(configuration: PipelineConfiguration(
-                templateDirectories: [Fixtures.specsDirectory.path], assetsDirectory: root.path + "/assets",
-                temporaryDirectory: root.path + "/pipeline-tmp", maxDuration: 60
-            ), logger: Logger(label: "test"))
+            let pipeline = RenderPipeline(
+                configuration: PipelineConfiguration(
+                    templateDirectories: [Fixtures.specsDirectory.path], assetsDirectory: root.path + "/assets",
+                    temporaryDirectory: root.path + "/pipeline-tmp", maxDuration: 60
+                ), logger: Logger(label: "test"))
             let objects = LocalDirectoryStore(root: root.path + "/storage")
             let (tenant, images) = try await makeTenantWithImages(store, objects: objects, count: 1)
             let id = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: images, template: "no-such-template", maxAttempts: 3))
             let config = WorkerConfiguration(concurrency: 1, temporaryDirectory: root.path + "/tmp", identity: "w-tpl", pollInterval: 1)
-            try await withWorker(store: store, objects: objects, renderer: PipelineRenderer(pipeline: pipeline), configuration: config) { (_: JobWorker) async throws -> Void in
+            try await withWorker(store: store, objects: objects, renderer: PipelineRenderer(pipeline: pipeline), configuration: config) {
+                (_: JobWorker) async throws -> Void in
                 #expect(try await eventually(timeout: 30) { try await store.job(id: id)?.status.isTerminal == true })
             }
             let job = try #require(try await store.job(id: id))

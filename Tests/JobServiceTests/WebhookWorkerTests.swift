@@ -51,13 +51,16 @@ func withHookReceiver(_ body: @Sendable (HookInbox, Int) async throws -> Void) a
 
 /// Patient timeouts by default: these tests count attempts, and a loaded CI machine must not add a timed-out one.
 func makeDelivery(
-    _ store: JobStore, objects: any ObjectStore, owner: String = "w-hooks", timeouts: WebhookTimeouts = WebhookTimeouts(connect: 60, read: 60, total: 120),
-    configuration: WebhookDeliveryConfiguration = WebhookDeliveryConfiguration(pollInterval: 0.2, retry: WebhookRetryPolicy(attempts: 4, baseDelay: 0.2, maxDelay: 1))
+    _ store: JobStore, objects: any ObjectStore, owner: String = "w-hooks",
+    timeouts: WebhookTimeouts = WebhookTimeouts(connect: 60, read: 60, total: 120),
+    configuration: WebhookDeliveryConfiguration = WebhookDeliveryConfiguration(
+        pollInterval: 0.2, retry: WebhookRetryPolicy(attempts: 4, baseDelay: 0.2, maxDelay: 1))
 ) -> WebhookDeliveryService {
     var logger = Logger(label: "rendc.test.webhooks")
     logger.logLevel = .critical
     let sender = WebhookSender(secret: hookSecret, policy: try! WebhookTargetPolicy(allowList: "127.0.0.1/32"), timeouts: timeouts, logger: logger)
-    let links = DownloadLinks(objectStore: objects, signer: URLSigner(secret: Array("url-signing-secret-0123".utf8)), baseURL: "https://api.example.test/", lifetime: 600)
+    let links = DownloadLinks(
+        objectStore: objects, signer: URLSigner(secret: Array("url-signing-secret-0123".utf8)), baseURL: "https://api.example.test/", lifetime: 600)
     return WebhookDeliveryService(store: store, sender: sender, links: links, configuration: configuration, owner: owner, logger: logger)
 }
 
@@ -84,7 +87,8 @@ func withDelivery<R: Sendable>(_ service: WebhookDeliveryService, _ body: @Senda
                 let silent = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: images, textOverlay: "no hook"))
                 let bad = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: images, textOverlay: "FAIL", callbackURL: url))
                 // Cancelled while still pending, through the API's path: it gets its event too.
-                let cancelled = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: images, callbackURL: url, runAfter: Date().addingTimeInterval(3600)))
+                let cancelled = try await store.enqueue(
+                    NewJob(tenantId: tenant.id, imageIds: images, callbackURL: url, runAfter: Date().addingTimeInterval(3600)))
                 #expect(try await store.requestCancel(jobId: cancelled, tenantId: tenant.id) == .cancelled)
 
                 var logger = Logger(label: "rendc.test.webhooks")
@@ -92,7 +96,8 @@ func withDelivery<R: Sendable>(_ service: WebhookDeliveryService, _ body: @Senda
                 let delivery = makeDelivery(store, objects: objects)
                 let worker = JobWorker(
                     store: store, objectStore: objects, renderer: SimulatedRenderer(duration: 0.1),
-                    configuration: WorkerConfiguration(concurrency: 2, temporaryDirectory: root.path + "/tmp", identity: "host-a:4242:abcd", pollInterval: 1),
+                    configuration: WorkerConfiguration(
+                        concurrency: 2, temporaryDirectory: root.path + "/tmp", identity: "host-a:4242:abcd", pollInterval: 1),
                     logger: logger, webhooks: delivery)
                 let running = Task { try await worker.run() }
                 #expect(try await eventually(timeout: 30) { await inbox.posts.count >= 3 })
@@ -120,7 +125,8 @@ func withDelivery<R: Sendable>(_ service: WebhookDeliveryService, _ body: @Senda
                 let query = try #require(URLComponents(string: videoURL)?.queryItems)
                 let expires = try #require(Int(query.first { $0.name == "expires" }?.value ?? ""))
                 let signature = try #require(query.first { $0.name == "signature" }?.value)
-                #expect(URLSigner(secret: Array("url-signing-secret-0123".utf8)).verify(key: videoKey, expires: expires, signature: signature) == .valid)
+                #expect(
+                    URLSigner(secret: Array("url-signing-secret-0123".utf8)).verify(key: videoKey, expires: expires, signature: signature) == .valid)
                 let expiry = try #require(job["urlsExpireAt"] as? String)
                 let formatter = ISO8601DateFormatter()
                 formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
@@ -150,7 +156,10 @@ func withDelivery<R: Sendable>(_ service: WebhookDeliveryService, _ body: @Senda
             // Each new job outranks the ones left pending before it, so the claim takes it.
             func job(_ attempts: Int = 3) async throws -> (UUID, Lease) {
                 priority += 1
-                let id = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: [UUID()], priority: priority, maxAttempts: attempts, callbackURL: "https://93.184.216.34/hook"))
+                let id = try await store.enqueue(
+                    NewJob(
+                        tenantId: tenant.id, imageIds: [UUID()], priority: priority, maxAttempts: attempts, callbackURL: "https://93.184.216.34/hook")
+                )
                 let claimed = try await store.claim(owner: "w", limit: 1)
                 let lease = try #require(claimed.first { $0.job.id == id }).lease
                 return (id, lease)
@@ -190,7 +199,8 @@ func withDelivery<R: Sendable>(_ service: WebhookDeliveryService, _ body: @Senda
             #expect(try await eventually(timeout: 30) { try await store.reapExpiredLeases().contains { $0.jobId == crashed } })
             #expect(try await events(crashed) == ["job.failed"], "the reaper's final failure queues the event too")
 
-            let pending = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: [UUID()], callbackURL: "https://93.184.216.34/hook", runAfter: Date().addingTimeInterval(3600)))
+            let pending = try await store.enqueue(
+                NewJob(tenantId: tenant.id, imageIds: [UUID()], callbackURL: "https://93.184.216.34/hook", runAfter: Date().addingTimeInterval(3600)))
             #expect(try await store.requestCancel(jobId: pending, tenantId: tenant.id) == .cancelled)
             #expect(try await events(pending) == ["job.cancelled"], "cancelling a pending job sends job.cancelled")
             #expect(try await store.requestCancel(jobId: pending, tenantId: tenant.id) == .alreadyFinished(.cancelled))
@@ -219,7 +229,8 @@ func withDelivery<R: Sendable>(_ service: WebhookDeliveryService, _ body: @Senda
                 // A worker claims the attempt and is killed before it records anything (its lease stays behind).
                 let dead = try #require(try await store.claimDeliveries(owner: "dead-worker", limit: 10, perTenant: 4, leaseSeconds: 1).first)
                 #expect(dead.id == queued.first?.id)
-                #expect(try await store.claimDeliveries(owner: "other", limit: 10, perTenant: 4, leaseSeconds: 1).isEmpty, "leased: nobody else takes it")
+                #expect(
+                    try await store.claimDeliveries(owner: "other", limit: 10, perTenant: 4, leaseSeconds: 1).isEmpty, "leased: nobody else takes it")
                 // Another process delivers it once the lease has run out, with the same event id.
                 try await withDelivery(makeDelivery(store, objects: objects, owner: "survivor")) { () async throws -> Void in
                     #expect(try await eventually(timeout: 20) { await inbox.posts.count == 1 })
@@ -251,14 +262,17 @@ func withDelivery<R: Sendable>(_ service: WebhookDeliveryService, _ body: @Senda
                 let lease = try #require(try await store.claim(owner: "w", limit: 1).first).lease
                 #expect(try await store.fail(lease, error: "bad input", retryable: false) == .failed)
                 // One slot only: after a 503 the slot is free again and the delivery waits in the database.
-                let service = makeDelivery(store, objects: objects, configuration: WebhookDeliveryConfiguration(
-                    concurrency: 1, pollInterval: 0.1, retry: WebhookRetryPolicy(attempts: 5, baseDelay: 2, maxDelay: 2)))
+                let service = makeDelivery(
+                    store, objects: objects,
+                    configuration: WebhookDeliveryConfiguration(
+                        concurrency: 1, pollInterval: 0.1, retry: WebhookRetryPolicy(attempts: 5, baseDelay: 2, maxDelay: 2)))
                 try await withDelivery(service) { () async throws -> Void in
                     #expect(try await eventually(timeout: 20) { await inbox.posts.count >= 1 })
-                    #expect(try await eventually(timeout: 30) {
-                        let row = try await store.webhookDeliveries(jobId: id).first
-                        return row?.status == "pending" && row?.leaseOwner == nil && row?.lastError == "HTTP 503"
-                    }, "between attempts the row is pending, unleased, with the last error")
+                    #expect(
+                        try await eventually(timeout: 30) {
+                            let row = try await store.webhookDeliveries(jobId: id).first
+                            return row?.status == "pending" && row?.leaseOwner == nil && row?.lastError == "HTTP 503"
+                        }, "between attempts the row is pending, unleased, with the last error")
                     #expect(try await eventually(timeout: 20) { try await store.webhookDeliveries(jobId: id).first?.status == "delivered" })
                 }
                 let posts = await inbox.posts
@@ -280,19 +294,22 @@ func withDelivery<R: Sendable>(_ service: WebhookDeliveryService, _ body: @Senda
                 // Eight events to a receiver that accepts and never answers, queued first.
                 var slowJobs: [UUID] = []
                 for _ in 0..<8 {
-                    let id = try await store.enqueue(NewJob(tenantId: slowTenant.id, imageIds: [UUID()], callbackURL: "http://127.0.0.1:\(hanging.port)/hook"))
+                    let id = try await store.enqueue(
+                        NewJob(tenantId: slowTenant.id, imageIds: [UUID()], callbackURL: "http://127.0.0.1:\(hanging.port)/hook"))
                     slowJobs.append(id)
                 }
                 for _ in 0..<8 {
                     let lease = try #require(try await store.claim(owner: "w", limit: 1).first).lease
                     #expect(try await store.complete(lease, videoURL: "v", thumbnailURL: nil, processingTimeMs: 1))
                 }
-                let other = try await store.enqueue(NewJob(tenantId: otherTenant.id, imageIds: [UUID()], callbackURL: "http://127.0.0.1:\(port)/hook"))
+                let other = try await store.enqueue(
+                    NewJob(tenantId: otherTenant.id, imageIds: [UUID()], callbackURL: "http://127.0.0.1:\(port)/hook"))
                 let lease = try #require(try await store.claim(owner: "w", limit: 1).first).lease
                 #expect(try await store.complete(lease, videoURL: "v", thumbnailURL: nil, processingTimeMs: 1))
                 // Four slots, and attempts that would hang for a minute: only fairness lets the other tenant through.
-                let service = makeDelivery(store, objects: objects, timeouts: WebhookTimeouts(connect: 60, read: 60, total: 60),
-                                           configuration: WebhookDeliveryConfiguration(concurrency: 4, perTenant: 1, pollInterval: 0.1))
+                let service = makeDelivery(
+                    store, objects: objects, timeouts: WebhookTimeouts(connect: 60, read: 60, total: 60),
+                    configuration: WebhookDeliveryConfiguration(concurrency: 4, perTenant: 1, pollInterval: 0.1))
                 let running = Task { await service.run() }
                 #expect(try await eventually(timeout: 20) { await inbox.posts(for: other).count == 1 })
                 // Every slow event is still undelivered and unrecorded: the other tenant's went past them.

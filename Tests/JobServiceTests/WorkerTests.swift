@@ -68,7 +68,8 @@ func folderIsEmpty(_ path: String) -> Bool {
             for _ in 0..<6 { ids.append(try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: images, textOverlay: "hi"))) }
             let temp = root.path + "/tmp"
             let config = WorkerConfiguration(concurrency: 3, temporaryDirectory: temp, identity: "w-test", pollInterval: 5)
-            try await withWorker(store: store, objects: objects, renderer: SimulatedRenderer(duration: 0.3), configuration: config) { (_: JobWorker) async throws -> Void in
+            try await withWorker(store: store, objects: objects, renderer: SimulatedRenderer(duration: 0.3), configuration: config) {
+                (_: JobWorker) async throws -> Void in
                 let done = try await eventually(timeout: 60) { try await store.statusCounts(tenantId: tenant.id)[.completed] == 6 }
                 #expect(done)
             }
@@ -94,7 +95,8 @@ func folderIsEmpty(_ path: String) -> Bool {
             let (tenant, images) = try await makeTenantWithImages(store, objects: objects, count: 1)
             // The poll is 30 s: only NOTIFY can explain a fast pickup.
             let config = WorkerConfiguration(concurrency: 2, temporaryDirectory: root.path + "/tmp", identity: "w-notify", pollInterval: 30)
-            let waits = try await withWorker(store: store, objects: objects, renderer: SimulatedRenderer(duration: 0), configuration: config) { (_: JobWorker) async throws -> [Double] in
+            let waits = try await withWorker(store: store, objects: objects, renderer: SimulatedRenderer(duration: 0), configuration: config) {
+                (_: JobWorker) async throws -> [Double] in
                 try await Task.sleep(for: .milliseconds(500))  // LISTEN is up
                 var waits: [Double] = []
                 for _ in 0..<5 {
@@ -109,7 +111,9 @@ func folderIsEmpty(_ path: String) -> Bool {
             }
             let median = waits[waits.count / 2] * 1000
             let worst = (waits.last ?? 0) * 1000
-            print("worker pickup latency (created_at -> started_at, NOTIFY, idle worker): median \(String(format: "%.1f", median)) ms, max \(String(format: "%.1f", worst)) ms (a figure, not a bound)")
+            print(
+                "worker pickup latency (created_at -> started_at, NOTIFY, idle worker): median \(String(format: "%.1f", median)) ms, max \(String(format: "%.1f", worst)) ms (a figure, not a bound)"
+            )
         }
     }
 
@@ -126,7 +130,8 @@ func folderIsEmpty(_ path: String) -> Bool {
             let good = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: images))
             let temp = root.path + "/tmp"
             let config = WorkerConfiguration(concurrency: 1, temporaryDirectory: temp, identity: "w-bad", pollInterval: 0.5)
-            try await withWorker(store: store, objects: objects, renderer: SimulatedRenderer(duration: 0.05), configuration: config) { (_: JobWorker) async throws -> Void in
+            try await withWorker(store: store, objects: objects, renderer: SimulatedRenderer(duration: 0.05), configuration: config) {
+                (_: JobWorker) async throws -> Void in
                 #expect(try await eventually(timeout: 30) { try await store.job(id: good)?.status == .completed })
             }
             let badJob = try #require(try await store.job(id: bad))
@@ -149,7 +154,8 @@ func folderIsEmpty(_ path: String) -> Bool {
             let config = WorkerConfiguration(
                 concurrency: 1, temporaryDirectory: temp, identity: "w-cancel", pollInterval: 1, heartbeatInterval: 0.2,
                 progressInterval: 0.1)
-            try await withWorker(store: store, objects: objects, renderer: SimulatedRenderer(duration: 30), configuration: config) { (_: JobWorker) async throws -> Void in
+            try await withWorker(store: store, objects: objects, renderer: SimulatedRenderer(duration: 30), configuration: config) {
+                (_: JobWorker) async throws -> Void in
                 #expect(try await eventually(timeout: 30) { (try await store.job(id: id)?.progress ?? 0) > 0 })
                 #expect(try await store.requestCancel(jobId: id, tenantId: tenant.id) == .requested)
                 let start = Date()
@@ -181,10 +187,11 @@ func folderIsEmpty(_ path: String) -> Bool {
                 #expect(try await eventually(timeout: 30) { try await store.job(id: id)?.status == .processing })
                 #expect(try await eventually(timeout: 30) { try await store.reapExpiredLeases().map(\.jobId) == [id] })
                 var claimed: ClaimedJob?
-                #expect(try await eventually(timeout: 30) {
-                    claimed = try await store.claim(owner: "thief", limit: 1).first
-                    return claimed != nil
-                })
+                #expect(
+                    try await eventually(timeout: 30) {
+                        claimed = try await store.claim(owner: "thief", limit: 1).first
+                        return claimed != nil
+                    })
                 let thief = try #require(claimed)
                 #expect(try await eventually(timeout: 30) { worker.busySlots == 0 }, "the worker stopped the render")
                 #expect(try await store.job(id: id)?.leaseOwner == "thief")
@@ -208,7 +215,9 @@ func folderIsEmpty(_ path: String) -> Bool {
                 concurrency: 2, temporaryDirectory: temp, identity: "w-stop", pollInterval: 1, shutdownGracePeriod: 0.5)
             let markers = root.path + "/markers"
             try FileManager.default.createDirectory(atPath: markers, withIntermediateDirectories: true)
-            try await withWorker(store: store, objects: objects, renderer: SimulatedRenderer(duration: 60, markerDirectory: markers), configuration: config) { (_: JobWorker) async throws -> Void in
+            try await withWorker(
+                store: store, objects: objects, renderer: SimulatedRenderer(duration: 60, markerDirectory: markers), configuration: config
+            ) { (_: JobWorker) async throws -> Void in
                 #expect(try await eventually(timeout: 30) { try await store.job(id: slow)?.status == .processing })
             }
             // The render was stopped, not waited for: it started and never finished.

@@ -20,7 +20,9 @@ final class PythonServer: @unchecked Sendable {
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
     /// Runs `script` (Python source) with `PORT` in the environment; waits until GET `readyPath` answers.
-    init(script: String, environment: [String: String] = [:], readyPath: String = "/", timeout: Double = 60)
+    init(
+        script: String, environment: [String: String] = [:], readyPath: String = "/", timeout: Double = 60
+    )
         async throws
     {
         port = try freeLocalPort()

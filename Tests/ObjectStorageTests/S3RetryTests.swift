@@ -209,8 +209,9 @@ struct S3RetryTests {
             logger: logs.logger())
         let error = await #expect(throws: ObjectStoreError.self) { try await store.delete(key: "videos/x.mp4") }
         #expect(error?.code == .remote)
-        #expect(error?.description.contains("S3 DELETE failed (after 3 attempts): connection failed") == true,
-                "\(String(describing: error))")
+        #expect(
+            error?.description.contains("S3 DELETE failed (after 3 attempts): connection failed") == true,
+            "\(String(describing: error))")
         #expect(logs.lines.filter { $0.contains("retrying") }.count == 2)
     }
 

@@ -108,8 +108,10 @@ struct S3StoreMotoTests {
 
         let url = try #require(try await store.presignedGetURL(key: key, expiresIn: 120))
         let query = url.query ?? ""
-        for name in ["X-Amz-Algorithm=AWS4-HMAC-SHA256", "X-Amz-Credential=", "X-Amz-Date=", "X-Amz-Expires=120",
-                     "X-Amz-SignedHeaders=host", "X-Amz-Signature="] {
+        for name in [
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256", "X-Amz-Credential=", "X-Amz-Date=", "X-Amz-Expires=120",
+            "X-Amz-SignedHeaders=host", "X-Amz-Signature=",
+        ] {
             #expect(query.contains(name), "\(name) missing from \(url)")
         }
         #expect(!url.absoluteString.contains(moto.secretKey))

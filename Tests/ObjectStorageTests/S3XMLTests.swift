@@ -16,8 +16,9 @@ import Testing
         #expect(document["Code"] == "SignatureDoesNotMatch")
         #expect(document["Message"] == "The request signature we calculated does not match & so on")
         let failure = S3Failure(status: 403, document: document, requestID: nil)
-        #expect(failure.summary
-            == "HTTP 403 SignatureDoesNotMatch: The request signature we calculated does not match & so on (request id 4442587FB7D0A2F9)")
+        #expect(
+            failure.summary
+                == "HTTP 403 SignatureDoesNotMatch: The request signature we calculated does not match & so on (request id 4442587FB7D0A2F9)")
         // What S3 echoes back (string to sign, canonical request) stays out of the error text.
         #expect(!failure.summary.contains("AWS4-HMAC-SHA256"))
         #expect(failure.code == .accessDenied)

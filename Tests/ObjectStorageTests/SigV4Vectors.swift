@@ -82,9 +82,11 @@ enum SigV4Suite {
             authorization: authz("host;x-amz-date", "5772eed61e12b33fae39ee5e7012498b51d56abc0abb7c60486157bd471c4694")),
         SigV4Vector(
             name: "get-vanilla-query-unreserved", method: "GET", path: "/",
-            query: [.init(
-                "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
-                "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")],
+            query: [
+                .init(
+                    "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+                    "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+            ],
             headers: [host, amzDate],
             canonicalRequest: "GET\n/\n-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz="
                 + "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz\n" + hostDateCreqTail,
@@ -98,8 +100,10 @@ enum SigV4Suite {
             authorization: authz("host;x-amz-date", "2cdec8eed098649ff3a119c94853b13c643bcf08f8b0a1d91e12c9027818dd04")),
         SigV4Vector(
             name: "get-header-key-duplicate", method: "GET", path: "/",
-            headers: [host, .init("My-Header1", "value2"), .init("My-Header1", "value2"),
-                      .init("My-Header1", "value1"), amzDate],
+            headers: [
+                host, .init("My-Header1", "value2"), .init("My-Header1", "value2"),
+                .init("My-Header1", "value1"), amzDate,
+            ],
             canonicalRequest: "GET\n/\n\nhost:example.amazonaws.com\nmy-header1:value2,value2,value1\n"
                 + "x-amz-date:20150830T123600Z\n\nhost;my-header1;x-amz-date\n" + empty,
             stringToSign: scopeLines + "dc7f04a3abfde8d472b0ab1a418b741b7c67174dad1551b4117b15527fbe966c",
@@ -107,8 +111,10 @@ enum SigV4Suite {
                 "host;my-header1;x-amz-date", "c9d5ea9f3f72853aea855b47ea873832890dbdd183b4468f858259531a5138ea")),
         SigV4Vector(
             name: "get-header-value-order", method: "GET", path: "/",
-            headers: [host, .init("My-Header1", "value4"), .init("My-Header1", "value1"),
-                      .init("My-Header1", "value3"), .init("My-Header1", "value2"), amzDate],
+            headers: [
+                host, .init("My-Header1", "value4"), .init("My-Header1", "value1"),
+                .init("My-Header1", "value3"), .init("My-Header1", "value2"), amzDate,
+            ],
             canonicalRequest: "GET\n/\n\nhost:example.amazonaws.com\nmy-header1:value4,value1,value3,value2\n"
                 + "x-amz-date:20150830T123600Z\n\nhost;my-header1;x-amz-date\n" + empty,
             stringToSign: scopeLines + "31ce73cd3f3d9f66977ad3dd957dc47af14df92fcd8509f59b349e9137c58b86",
@@ -203,9 +209,13 @@ enum SigV4Suite {
                 "host;my-header1;x-amz-date", "cdbc9802e29d2942e5e10b5bccfdd67c5f22c7c4e8ae67b53629efa58b974b7d")),
         SigV4Vector(
             name: "post-sts-token/post-sts-header-before", method: "POST", path: "/",
-            headers: [host, amzDate, .init(
-                "X-Amz-Security-Token",
-                "AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuwthAx7mSEI/qkPpKPi/kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQcHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz+scqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR/oLxBA==")],
+            headers: [
+                host, amzDate,
+                .init(
+                    "X-Amz-Security-Token",
+                    "AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuwthAx7mSEI/qkPpKPi/kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQcHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz+scqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR/oLxBA=="
+                ),
+            ],
             stringToSign: scopeLines + "c237e1b440d4c63c32ca95b5b99481081cb7b13c7e40434868e71567c1a882f6",
             authorization: authz(
                 "host;x-amz-date;x-amz-security-token",
@@ -302,7 +312,8 @@ enum S3DocExamples {
     ]
 
     /// The presigned URL example: GET examplebucket/test.txt, valid 86400 s.
-    static let presignedURL = "https://examplebucket.s3.amazonaws.com/test.txt"
+    static let presignedURL =
+        "https://examplebucket.s3.amazonaws.com/test.txt"
         + "?X-Amz-Algorithm=AWS4-HMAC-SHA256"
         + "&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request"
         + "&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host"

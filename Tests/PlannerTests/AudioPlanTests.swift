@@ -5,12 +5,13 @@ import Testing
 
 /// Highlight, loop, ducking and loudness decisions, without FFmpeg: synthetic beats and level profiles.
 @Suite struct AudioPlanTests {
-    let template = try! TemplateParser.parse(yaml: """
-    name: t
-    canvas: { width: 160, height: 288 }
-    layers:
-      - type: media
-    """)
+    let template = try! TemplateParser.parse(
+        yaml: """
+            name: t
+            canvas: { width: 160, height: 288 }
+            layers:
+              - type: media
+            """)
     /// Beats every 0.5 s from `from` to `to` (120 BPM).
     func beats(_ from: Double, _ to: Double) -> BeatTimes {
         BeatTimes(times: Array(stride(from: from, to: to, by: 0.5)), tempo: 120, confidence: 0.9)
@@ -86,7 +87,8 @@ import Testing
         #expect(p.summary.contains("voice-over: voice.wav from 0.50 s, volume 1.00; music 10 dB down under 1 speech span(s)"))
         // File names are inputs of the graph, never text in it.
         let hostile = VoiceInput(path: "/in/v o:i'c;e[0].wav", duration: 5, speech: [1...3])
-        let h = try plan(t, PlanInputs(images: ["/in/a.jpg"], audio: AudioInput(path: "/in/m,u[s]ic.wav", duration: 30), duration: 8, voice: hostile)).audioGraph
+        let h = try plan(t, PlanInputs(images: ["/in/a.jpg"], audio: AudioInput(path: "/in/m,u[s]ic.wav", duration: 30), duration: 8, voice: hostile))
+            .audioGraph
         #expect(!h.text.contains("/in/") && h.inputs.map(\.path) == ["/in/m,u[s]ic.wav", "/in/v o:i'c;e[0].wav"])
         // A voice without music still plays.
         let alone = try plan(t, PlanInputs(images: ["/in/a.jpg"], duration: 8, voice: voice))
@@ -101,9 +103,13 @@ import Testing
         p.audio?.loudness?.gain = 16.4
         p.audio?.loudness?.predicted = LoudnessMeasurement(integrated: -14.1, truePeak: -2, range: 3)
         #expect(p.audioGraph.text.contains("volume=volume=16.40dB[a9];[a9]alimiter=limit=0.794:attack=1:release=50:level=false"))
-        #expect(p.summary.contains("loudness: target -14.0 LUFS, true peak ≤ -1.0 dBTP; measured input -30.0 LUFS (true peak -12.0 dBTP, range 3.0 LU); gain +16.40 dB and a limiter at -2.0 dBFS: -14.1 LUFS (true peak -2.0 dBTP)"))
+        #expect(
+            p.summary.contains(
+                "loudness: target -14.0 LUFS, true peak ≤ -1.0 dBTP; measured input -30.0 LUFS (true peak -12.0 dBTP, range 3.0 LU); gain +16.40 dB and a limiter at -2.0 dBFS: -14.1 LUFS (true peak -2.0 dBTP)"
+            ))
         var off = template
         off.timing.audio.loudness = nil
-        #expect(try plan(off, PlanInputs(images: ["/in/a.jpg"], audio: AudioInput(path: "/in/m.wav", duration: 30), duration: 8)).audio?.loudness == nil)
+        #expect(
+            try plan(off, PlanInputs(images: ["/in/a.jpg"], audio: AudioInput(path: "/in/m.wav", duration: 30), duration: 8)).audio?.loudness == nil)
     }
 }

@@ -45,8 +45,11 @@ import Testing
 
     @Test(arguments: ["golden-frame", "silver-frame", "no-frame", "polaroid", "price-tag", "split-screen", "story"], QualityMode.allCases)
     func everyTemplateIsStockFiltersWithItsOwnSources(_ name: String, _ mode: QualityMode) throws {
-        let p = try plan(try builtin(name), PlanInputs(images: threeImages, audio: AudioInput(path: "/in/a.mp3", duration: 30), text: "hi",
-                                                       fields: name == "price-tag" ? ["price": "$1"] : [:], quality: mode))
+        let p = try plan(
+            try builtin(name),
+            PlanInputs(
+                images: threeImages, audio: AudioInput(path: "/in/a.mp3", duration: 30), text: "hi",
+                fields: name == "price-tag" ? ["price": "$1"] : [:], quality: mode))
         let g = p.ffmpegGraph(artDirectory: "/art/")
         #expect(!g.script.contains("rendc_"))
         #expect(g.script.contains("[vout]") && g.script.contains("[aout]"))

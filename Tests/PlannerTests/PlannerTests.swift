@@ -38,8 +38,11 @@ let threeImages = ["/in/a.jpg", "/in/b.png", "/in/c.webp"]
     @Test func cutsLandOnBeatsWithinOneFrameAndHonourShotLimits() throws {
         let t = try builtin("golden-frame")
         let beats = (1..<80).map { Double($0) * 0.5 + 0.013 }  // 120 BPM, slightly off the frame grid
-        let p = try plan(t, PlanInputs(images: threeImages, audio: AudioInput(path: "/in/song.mp3", duration: 40), duration: 20,
-                                       beats: BeatTimes(times: beats, tempo: 120, confidence: 0.9)))
+        let p = try plan(
+            t,
+            PlanInputs(
+                images: threeImages, audio: AudioInput(path: "/in/song.mp3", duration: 40), duration: 20,
+                beats: BeatTimes(times: beats, tempo: 120, confidence: 0.9)))
         guard case .beats(let tempo, _) = p.cutSource else { Issue.record("expected beat cuts, got \(p.cutSource)"); return }
         #expect(tempo == 120)
         let shots = try #require(p.images?.shots)
@@ -54,7 +57,8 @@ let threeImages = ["/in/a.jpg", "/in/b.png", "/in/c.webp"]
 
     @Test func longGapsBetweenBeatsGetAnExtraCut() {
         let rule = CutRule(minShot: 1.5, maxShot: 4, fallbackInterval: 2)
-        let (cuts, _) = Planner.cutTimes(rule: rule, duration: 20, fps: 30, beats: BeatTimes(times: [2, 12, 14], tempo: 60, confidence: 0.8), hasAudio: true)
+        let (cuts, _) = Planner.cutTimes(
+            rule: rule, duration: 20, fps: 30, beats: BeatTimes(times: [2, 12, 14], tempo: 60, confidence: 0.8), hasAudio: true)
         #expect(cuts.map(\.time) == [2, 6, 10, 12, 14, 18])
         #expect(cuts.map { $0.beat != nil } == [true, false, false, true, true, false])
     }
@@ -62,8 +66,11 @@ let threeImages = ["/in/a.jpg", "/in/b.png", "/in/c.webp"]
     @Test func partialBeatsCutOnTheBeatWhereReliableAndOnTheIntervalElsewhere() throws {
         // The track as a whole is unreliable (0.1) but its 10-20 s section has a clear 120 BPM pulse.
         let beats = stride(from: 10.0, through: 20.0, by: 0.5).map { $0 + 0.013 }
-        let p = try plan(try builtin("golden-frame"), PlanInputs(images: threeImages, audio: AudioInput(path: "/s.mp3", duration: 60), duration: 30,
-                                                                    beats: BeatTimes(times: beats, tempo: 120, confidence: 0.1, reliableSpans: [10...20])))
+        let p = try plan(
+            try builtin("golden-frame"),
+            PlanInputs(
+                images: threeImages, audio: AudioInput(path: "/s.mp3", duration: 60), duration: 30,
+                beats: BeatTimes(times: beats, tempo: 120, confidence: 0.1, reliableSpans: [10...20])))
         guard case .partial(let tempo, _, let spans) = p.cutSource else { Issue.record("expected partial beats, got \(p.cutSource)"); return }
         #expect(tempo == 120 && spans == [10...20])
         #expect(p.summary.contains("the fallback interval elsewhere"))
@@ -77,8 +84,11 @@ let threeImages = ["/in/a.jpg", "/in/b.png", "/in/c.webp"]
     }
 
     @Test func lowConfidenceBeatsFallBackAndSaySo() throws {
-        let p = try plan(try builtin("golden-frame"), PlanInputs(images: threeImages, audio: AudioInput(path: "/s.mp3", duration: 60),
-                                                                    beats: BeatTimes(times: [1, 2, 3], tempo: 60, confidence: 0.1)))
+        let p = try plan(
+            try builtin("golden-frame"),
+            PlanInputs(
+                images: threeImages, audio: AudioInput(path: "/s.mp3", duration: 60),
+                beats: BeatTimes(times: [1, 2, 3], tempo: 60, confidence: 0.1)))
         guard case .fallback(let interval, let reason) = p.cutSource else { Issue.record("expected fallback"); return }
         #expect(interval == 2)
         #expect(reason.contains("confidence"))
@@ -139,7 +149,8 @@ let threeImages = ["/in/a.jpg", "/in/b.png", "/in/c.webp"]
 
     @Test func userTextNeverEntersTheGraph() throws {
         let hostile = "'; drawtext=text=%{pts}:fontfile=/etc/passwd [out] \\ , ; \n 🎉"
-        let p = try plan(try builtin("golden-frame"), PlanInputs(images: threeImages, audio: AudioInput(path: "/in/a b:c'd.mp3", duration: 30), text: hostile))
+        let p = try plan(
+            try builtin("golden-frame"), PlanInputs(images: threeImages, audio: AudioInput(path: "/in/a b:c'd.mp3", duration: 30), text: hostile))
         let graph = p.filterGraph.description
         #expect(!graph.contains("passwd") && !graph.contains("%{pts}") && !graph.contains("🎉"))
         #expect(p.caption?.text == hostile)
@@ -153,7 +164,9 @@ let threeImages = ["/in/a.jpg", "/in/b.png", "/in/c.webp"]
         #expect(filters.first == "color" && filters.last == "format")
         #expect(filters.contains("rendc_kenburns") && filters.contains("drawbox") && filters.filter { $0 == "overlay" }.count == 2)
         #expect(p.filterGraph.description.contains("color=c=0x050505:s=1080x1920:r=30:d=30.000[bg]"))
-        #expect(p.audioGraph.text == "anullsrc=r=48000:cl=stereo:d=30.000[a1];[a1]aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo[aout]")
+        #expect(
+            p.audioGraph.text
+                == "anullsrc=r=48000:cl=stereo:d=30.000[a1];[a1]aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo[aout]")
     }
 
     @Test func filterOptionEscaping() {
@@ -165,14 +178,15 @@ let threeImages = ["/in/a.jpg", "/in/b.png", "/in/c.webp"]
 
     /// Planner errors keep their structure: a code to decide on, the field, and the template line they come from.
     @Test func aMissingAssetNamesItsCodeAndTemplateLine() throws {
-        let t = try TemplateParser.parse(yaml: """
-        name: t
-        layers:
-          - type: color
-            color: "#000000"
-          - type: image
-            source: no-such-sticker
-        """)
+        let t = try TemplateParser.parse(
+            yaml: """
+                name: t
+                layers:
+                  - type: color
+                    color: "#000000"
+                  - type: image
+                    source: no-such-sticker
+                """)
         do {
             _ = try Planner.plan(template: t, inputs: PlanInputs(images: threeImages)) { _ in nil }
             Issue.record("a missing asset was accepted")
@@ -188,24 +202,29 @@ let threeImages = ["/in/a.jpg", "/in/b.png", "/in/c.webp"]
     }
 
     @Test func fieldsFillTextAndAreValidated() throws {
-        let t = try TemplateParser.parse(yaml: """
-        name: t
-        fields:
-          price: { type: text, required: true, max_length: 6 }
-          accent: { type: color, default: "#112233" }
-        layers:
-          - type: shape
-            fill: "{{accent}}"
-          - type: text
-            text: "Now {{price}}!"
-        """)
+        let t = try TemplateParser.parse(
+            yaml: """
+                name: t
+                fields:
+                  price: { type: text, required: true, max_length: 6 }
+                  accent: { type: color, default: "#112233" }
+                layers:
+                  - type: shape
+                    fill: "{{accent}}"
+                  - type: text
+                    text: "Now {{price}}!"
+                """)
         let p = try plan(t, PlanInputs(images: [], fields: ["price": "$9"]))
         #expect(p.layers.compactMap { if case .text(let x) = $0.content { x.text } else { nil } } == ["Now $9!"])
         #expect(p.layers.first?.content == .shape(ShapePlan(shape: .rectangle, fill: .solid(Color(hex: "#112233")!), stroke: nil)))
         let red = try plan(t, PlanInputs(images: [], fields: ["price": "$9", "accent": "#FF0000"]))
         #expect(red.layers.first?.content == .shape(ShapePlan(shape: .rectangle, fill: .solid(Color(r: 255, g: 0, b: 0)), stroke: nil)))
-        #expect(throws: PlanError(.missingInput, field: "fields.price", message: "is required by the template 't'")) { try plan(t, PlanInputs(images: [])) }
-        #expect(throws: PlanError(.invalidValue, field: "fields.price", message: "at most 6 characters, got 7")) { try plan(t, PlanInputs(images: [], fields: ["price": "$123456"])) }
+        #expect(throws: PlanError(.missingInput, field: "fields.price", message: "is required by the template 't'")) {
+            try plan(t, PlanInputs(images: []))
+        }
+        #expect(throws: PlanError(.invalidValue, field: "fields.price", message: "at most 6 characters, got 7")) {
+            try plan(t, PlanInputs(images: [], fields: ["price": "$123456"]))
+        }
         #expect(throws: PlanError.self) { try plan(t, PlanInputs(images: [], fields: ["price": "1", "accent": "red"])) }
         do {
             _ = try plan(t, PlanInputs(images: [], fields: ["price": "1", "colour": "x"]))
@@ -219,21 +238,22 @@ let threeImages = ["/in/a.jpg", "/in/b.png", "/in/c.webp"]
     }
 
     @Test func layerTimingInSecondsBeatsAndPerShot() throws {
-        let t = try TemplateParser.parse(yaml: """
-        name: t
-        timing: { cut: { mode: beats, min_shot: 1, max_shot: 4, fallback_interval: 2 } }
-        layers:
-          - type: media
-          - type: shape
-            start: 2
-            end: -1
-          - type: shape
-            start: 2 beats
-            duration: 1 beat
-          - type: shape
-            per_shot: true
-            duration: 0.5
-        """)
+        let t = try TemplateParser.parse(
+            yaml: """
+                name: t
+                timing: { cut: { mode: beats, min_shot: 1, max_shot: 4, fallback_interval: 2 } }
+                layers:
+                  - type: media
+                  - type: shape
+                    start: 2
+                    end: -1
+                  - type: shape
+                    start: 2 beats
+                    duration: 1 beat
+                  - type: shape
+                    per_shot: true
+                    duration: 0.5
+                """)
         let beats = BeatTimes(times: stride(from: 0.4, to: 20, by: 0.6).map { $0 }, tempo: 100, confidence: 0.9)
         let p = try plan(t, PlanInputs(images: threeImages, audio: AudioInput(path: "/a.mp3", duration: 30), duration: 10, beats: beats))
         #expect(p.layers[1].visible == [FrameSpan(60, 270)])
@@ -246,15 +266,16 @@ let threeImages = ["/in/a.jpg", "/in/b.png", "/in/c.webp"]
     }
 
     @Test func transitionsAreCentredOnTheCut() throws {
-        let t = try TemplateParser.parse(yaml: """
-        name: t
-        timing: { cut: { mode: interval, fallback_interval: 2 } }
-        layers:
-          - type: media
-            layout: side_by_side
-            gap: 10
-            transition: { type: crossfade, duration: 0.4 }
-        """)
+        let t = try TemplateParser.parse(
+            yaml: """
+                name: t
+                timing: { cut: { mode: interval, fallback_interval: 2 } }
+                layers:
+                  - type: media
+                    layout: side_by_side
+                    gap: 10
+                    transition: { type: crossfade, duration: 0.4 }
+                """)
         let p = try plan(t, PlanInputs(images: threeImages, duration: 6))
         let m = try #require(p.images)
         #expect(m.transitions.map(\.frames) == [FrameSpan(54, 66), FrameSpan(114, 126)])
@@ -268,18 +289,19 @@ let threeImages = ["/in/a.jpg", "/in/b.png", "/in/c.webp"]
     }
 
     @Test func animationsBecomeTracks() throws {
-        let t = try TemplateParser.parse(yaml: """
-        name: t
-        layers:
-          - type: shape
-            x: 100
-            width: 200
-            start: 1
-            animate:
-              - { preset: fade_in, duration: 0.5 }
-              - { preset: slide_in, from: left, duration: 1 }
-              - { preset: pop, duration: 0.4 }
-        """)
+        let t = try TemplateParser.parse(
+            yaml: """
+                name: t
+                layers:
+                  - type: shape
+                    x: 100
+                    width: 200
+                    start: 1
+                    animate:
+                      - { preset: fade_in, duration: 0.5 }
+                      - { preset: slide_in, from: left, duration: 1 }
+                      - { preset: pop, duration: 0.4 }
+                """)
         let p = try plan(t, PlanInputs(images: [], duration: 4))
         let l = p.layers[0]
         #expect(l.transform(frame: 30, time: 1.0).opacity == 0)

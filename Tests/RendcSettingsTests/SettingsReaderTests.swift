@@ -4,7 +4,8 @@ import Testing
 
 @Suite struct SettingsReaderTests {
     @Test(arguments: [
-        ("8388608", 8_388_608), ("8MiB", 8 << 20), ("8 MiB", 8 << 20), ("16MB", 16 << 20), ("1.5GB", 3 << 29), ("100MB", 104_857_600), ("1GiB", 1 << 30),
+        ("8388608", 8_388_608), ("8MiB", 8 << 20), ("8 MiB", 8 << 20), ("16MB", 16 << 20), ("1.5GB", 3 << 29), ("100MB", 104_857_600),
+        ("1GiB", 1 << 30),
         ("512kib", 512 << 10),
     ])
     func byteSizes(text: String, bytes: Int) {

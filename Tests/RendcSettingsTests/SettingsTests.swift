@@ -85,7 +85,8 @@ import Testing
     }
 
     @Test func databaseFromTheSeedsVariablesOrAURL() throws {
-        let seed = try Settings(environment: ["DB_HOST": "pg", "DB_NAME": "sass_store", "DB_USER": "u", "DB_PASSWORD": "p", "DB_PORT": "5433"]).database()
+        let seed = try Settings(environment: ["DB_HOST": "pg", "DB_NAME": "sass_store", "DB_USER": "u", "DB_PASSWORD": "p", "DB_PORT": "5433"])
+            .database()
         #expect(seed.endpoint == .tcp(host: "pg", port: 5433))
         #expect(seed.database == "sass_store" && seed.username == "u" && seed.password == "p")
         let url = try Settings(environment: ["DATABASE_URL": "postgres://x@h/d", "DB_NAME": "ignored"]).database()

@@ -79,14 +79,18 @@ import RendcSettings
     @Test(arguments: [
         (["S3_ENDPOINT": "http://127.0.0.1:9000"], "S3_BUCKET, S3_ACCESS_KEY, S3_SECRET_KEY"),
         (["S3_BUCKET": "rendc", "S3_ACCESS_KEY": "a"], "S3_SECRET_KEY"),
-        (["S3_BUCKET": "rendc", "S3_ACCESS_KEY": "a", "S3_SECRET_KEY": "b", "S3_FORCE_PATH_STYLE": "maybe"],
-         "S3_FORCE_PATH_STYLE"),
+        (
+            ["S3_BUCKET": "rendc", "S3_ACCESS_KEY": "a", "S3_SECRET_KEY": "b", "S3_FORCE_PATH_STYLE": "maybe"],
+            "S3_FORCE_PATH_STYLE"
+        ),
         (["S3_BUCKET": "rendc", "S3_ACCESS_KEY": "a", "S3_SECRET_KEY": "b", "S3_PART_SIZE": "1MiB"], "S3_PART_SIZE"),
         (["S3_BUCKET": "rendc", "S3_ACCESS_KEY": "a", "S3_SECRET_KEY": "b", "S3_PART_SIZE": "lots"], "S3_PART_SIZE"),
         (["S3_BUCKET": "Bad_Bucket", "S3_ACCESS_KEY": "a", "S3_SECRET_KEY": "b"], "S3_BUCKET"),
         (["S3_BUCKET": "rendc", "S3_ACCESS_KEY": "a", "S3_SECRET_KEY": "b", "S3_ENDPOINT": "ftp://x"], "S3_ENDPOINT"),
-        (["S3_BUCKET": "rendc", "S3_ACCESS_KEY": "a", "S3_SECRET_KEY": "b", "S3_ENDPOINT": "http://h/bucket"],
-         "S3_ENDPOINT"),
+        (
+            ["S3_BUCKET": "rendc", "S3_ACCESS_KEY": "a", "S3_SECRET_KEY": "b", "S3_ENDPOINT": "http://h/bucket"],
+            "S3_ENDPOINT"
+        ),
         (["S3_BUCKET": "rendc", "S3_ACCESS_KEY": "a", "S3_SECRET_KEY": "b", "S3_REGION": "us east"], "S3_REGION"),
     ])
     func badSettingsNameTheSetting(environment: [String: String], setting: String) {

@@ -36,7 +36,10 @@ public enum FFprobe {
 
     /// Number of video frames, counted by decoding.
     public static func frameCount(_ path: String) throws -> Int {
-        let out = try run(["/usr/bin/ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", path])
+        let out = try run([
+            "/usr/bin/ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0",
+            path,
+        ])
         return Int(String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
     }
 

@@ -62,7 +62,8 @@ public final class PostgresServer: Sendable {
     /// columns separated by `|`.
     @discardableResult
     public func runPSQL(url: URL, sql: String) throws -> [String] {
-        let psql = (binDirectory.map { $0 + "/psql" }).flatMap { FileManager.default.isExecutableFile(atPath: $0) ? $0 : nil }
+        let psql =
+            (binDirectory.map { $0 + "/psql" }).flatMap { FileManager.default.isExecutableFile(atPath: $0) ? $0 : nil }
             ?? Self.findBinDirectory().map { $0 + "/psql" } ?? "/usr/bin/psql"
         let result = try Self.run(psql, [url.absoluteString, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
         guard result.status == 0 else {
@@ -110,9 +111,12 @@ public final class PostgresServer: Sendable {
         guard let dataDirectory, let binDirectory, let port = maintenanceURL.port else {
             throw PostgresServerError("only a server this process started can be resumed")
         }
-        let started = try Self.runAsPostgresUser(binDirectory + "/pg_ctl", [
-            "-D", dataDirectory + "/data", "-l", dataDirectory + "/server.log", "-w", "-t", "30", "-o", Self.options(port: port, root: dataDirectory), "start",
-        ])
+        let started = try Self.runAsPostgresUser(
+            binDirectory + "/pg_ctl",
+            [
+                "-D", dataDirectory + "/data", "-l", dataDirectory + "/server.log", "-w", "-t", "30", "-o",
+                Self.options(port: port, root: dataDirectory), "start",
+            ])
         guard started.status == 0 else { throw PostgresServerError("pg_ctl start failed: \(started.output)") }
     }
 
@@ -172,7 +176,8 @@ public final class PostgresServer: Sendable {
         for entry in entries where entry.hasPrefix("rendc-pg-") {
             let root = "/tmp/" + entry
             guard let text = try? String(contentsOfFile: root + "/owner.pid", encoding: .utf8),
-                  let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { continue }
+                let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+            else { continue }
             if kill(pid, 0) == 0 || errno == EPERM { continue }  // owner still alive
             _ = try? runAsPostgresUser(bin + "/pg_ctl", ["-D", root + "/data", "-m", "immediate", "-w", "stop"])
             try? FileManager.default.removeItem(atPath: root)

@@ -15,7 +15,9 @@ import Testing
     static func template(_ name: String, audio: String = "") throws -> String {
         let p = path("\(name).yaml")
         let timing = audio.isEmpty ? "" : "timing:\n  audio: { \(audio) }\n"
-        try "name: \(name)\ncanvas: { width: 160, height: 288, fps: 30 }\n\(timing)layers:\n  - type: color\n    color: \"#202020\"\n  - type: media\n".write(toFile: p, atomically: true, encoding: .utf8)
+        try
+            "name: \(name)\ncanvas: { width: 160, height: 288, fps: 30 }\n\(timing)layers:\n  - type: color\n    color: \"#202020\"\n  - type: media\n"
+            .write(toFile: p, atomically: true, encoding: .utf8)
         return p
     }
     static let picture: String = {
@@ -56,7 +58,8 @@ import Testing
     static func meanVolume(_ file: String, from start: Double, seconds: Double, filter: String = "anull") throws -> Double {
         let text = try ffmpeg(["-ss", "\(start)", "-t", "\(seconds)", "-i", file, "-vn", "-af", "\(filter),volumedetect", "-f", "null", "-"])
         let line = try #require(text.components(separatedBy: "\n").first { $0.contains("mean_volume:") })
-        return try #require(Double(line.components(separatedBy: "mean_volume:")[1].trimmingCharacters(in: .whitespaces).components(separatedBy: " ")[0]))
+        return try #require(
+            Double(line.components(separatedBy: "mean_volume:")[1].trimmingCharacters(in: .whitespaces).components(separatedBy: " ")[0]))
     }
 
     /// The audio of a file as mono 8 kHz samples.
@@ -68,8 +71,9 @@ import Testing
     }
 
     func render(_ template: String, audio: String?, voice: String? = nil, seconds: Double, output: String) throws -> RenderResult {
-        try RenderFixture.pipeline.render(RenderRequest(
-            template: template, images: [Self.picture], audio: audio, duration: seconds, output: Self.path(output), voice: voice))
+        try RenderFixture.pipeline.render(
+            RenderRequest(
+                template: template, images: [Self.picture], audio: audio, duration: seconds, output: Self.path(output), voice: voice))
     }
 
     @Test func quietAndLoudInputsComeOutAtMinus14LUFS() throws {
@@ -105,7 +109,8 @@ import Testing
         #expect(lastWithLoop > -35 && lastWithout < -70, "last 2 s: \(lastWithLoop) dB looped, \(lastWithout) dB once")
 
         // Every click of the output sits on the grid the first 2 s set up, within 20 ms, across every seam.
-        let plan = try RenderFixture.pipeline.plan(RenderRequest(template: try Self.template("loop"), images: [Self.picture], audio: track, duration: 12, output: "x.mp4"))
+        let plan = try RenderFixture.pipeline.plan(
+            RenderRequest(template: try Self.template("loop"), images: [Self.picture], audio: track, duration: 12, output: "x.mp4"))
         let seams = try #require(plan.audio?.segments.dropFirst().map(\.outputStart))
         #expect(seams.count >= 3)
         let x = try Self.samples(Self.path("loop.mp4"))
@@ -132,8 +137,11 @@ import Testing
 
     @Test func autoStartsInTheDrumsAfterADrumlessIntro() throws {
         // 20 s of a held chord, then the chord with a kick every 0.5 s for 12 s.
-        let track = try Self.generate("intro.wav", "0.15*sin(2*PI*220*t)+0.1*sin(2*PI*277*t)+if(gte(t,20),0.8*sin(2*PI*60*t)*exp(-20*mod(t,0.5)),0)", seconds: 32, rate: 22050, channels: 1)
-        let plan = try RenderFixture.pipeline.plan(RenderRequest(template: try Self.template("auto"), images: [Self.picture], audio: track, duration: 8, output: "x.mp4"))
+        let track = try Self.generate(
+            "intro.wav", "0.15*sin(2*PI*220*t)+0.1*sin(2*PI*277*t)+if(gte(t,20),0.8*sin(2*PI*60*t)*exp(-20*mod(t,0.5)),0)", seconds: 32, rate: 22050,
+            channels: 1)
+        let plan = try RenderFixture.pipeline.plan(
+            RenderRequest(template: try Self.template("auto"), images: [Self.picture], audio: track, duration: 8, output: "x.mp4"))
         let a = try #require(plan.audio)
         #expect(a.start >= 19.9 && a.start + 8 <= 32.01, "auto start \(a.start): \(a.startReason)")
         #expect(a.fadeIn > 0 && plan.summary.contains("audio: intro.wav from"))
@@ -146,12 +154,15 @@ import Testing
     @Test func musicDucksUnderTheVoiceAndComesBack() throws {
         // Music below 300 Hz; a "voice" of 1 kHz bursts at 1–3 s, so a low-pass hears only the music.
         let music = try Self.generate("bed.wav", "0.3*sin(2*PI*110*t)+0.2*sin(2*PI*165*t)", seconds: 12)
-        let voice = try Self.generate("voice.wav", "if(between(t,1,3),0.3*sin(2*PI*1000*t)*(0.6+0.4*sin(2*PI*5*t)),0)", seconds: 4, rate: 16000, channels: 1)
+        let voice = try Self.generate(
+            "voice.wav", "if(between(t,1,3),0.3*sin(2*PI*1000*t)*(0.6+0.4*sin(2*PI*5*t)),0)", seconds: 4, rate: 16000, channels: 1)
         let t = try Self.template("duck", audio: "loudness: off, fade_out: 0, voice: { start: 0.5, duck_db: 10 }")
         _ = try render(t, audio: music, voice: voice, seconds: 6, output: "voiced.mp4")
         _ = try render(t, audio: music, seconds: 6, output: "plain.mp4")
         let lowpass = "lowpass=f=300,lowpass=f=300"
-        func level(_ f: String, _ from: Double, _ s: Double) throws -> Double { try Self.meanVolume(Self.path(f), from: from, seconds: s, filter: lowpass) }
+        func level(_ f: String, _ from: Double, _ s: Double) throws -> Double {
+            try Self.meanVolume(Self.path(f), from: from, seconds: s, filter: lowpass)
+        }
         // Speech is at 1.5–3.5 s of the video.
         let under = try level("voiced.mp4", 2, 1), without = try level("plain.mp4", 2, 1)
         #expect(without - under >= 8, "music under the voice \(under) dB, without \(without) dB")

@@ -14,8 +14,9 @@ import Testing
     static let templates = ["golden-frame", "silver-frame", "no-frame", "polaroid", "price-tag", "split-screen", "story"]
 
     static func request(_ template: String, _ quality: QualityMode, output: String, audio: String? = RenderFixture.track) -> RenderRequest {
-        RenderRequest(template: template, images: Array(RenderFixture.images.prefix(3)), audio: audio, text: "Équivalence 'ok' [1], ✓",
-                      fields: template == "price-tag" ? ["price": "$29.99"] : [:], duration: 3, quality: quality, output: output)
+        RenderRequest(
+            template: template, images: Array(RenderFixture.images.prefix(3)), audio: audio, text: "Équivalence 'ok' [1], ✓",
+            fields: template == "price-tag" ? ["price": "$29.99"] : [:], duration: 3, quality: quality, output: output)
     }
 
     @Test(arguments: templates, QualityMode.allCases)

@@ -49,8 +49,9 @@ import Glibc
         var dst = [UInt8](repeating: 0, count: dw * dh)
         var scratch = [Int32](repeating: 0, count: 3 * dw)
         // Upscale with a fractional offset so every output pixel asks for a right and a lower neighbour.
-        rk_warp_plane(src, Int32(width), Int32(height), width, &dst, Int32(dw), Int32(dh), dw, 0.25, 0.25,
-                      Double(width) / Double(dw), Double(height) / Double(dh), &scratch)
+        rk_warp_plane(
+            src, Int32(width), Int32(height), width, &dst, Int32(dw), Int32(dh), dw, 0.25, 0.25,
+            Double(width) / Double(dw), Double(height) / Double(dh), &scratch)
         if width == 1 {
             // One column: every output pixel of a row is that row's (blended) value; rows follow the source's ramp.
             for y in 0..<dh { #expect(Set(dst[(y * dw)..<((y + 1) * dw)]).count == 1, "row \(y): \(dst[(y * dw)..<((y + 1) * dw)])") }

@@ -93,7 +93,8 @@ import Testing
         // A folder below a regular file cannot be created, whoever runs the test (root included).
         let file = dir.appendingPathComponent("file")
         try Data("x".utf8).write(to: file)
-        let cache = LayerCache(configuration: LayerCacheConfiguration(directory: file.appendingPathComponent("cache").path), logger: Logger(label: "test"))
+        let cache = LayerCache(
+            configuration: LayerCacheConfiguration(directory: file.appendingPathComponent("cache").path), logger: Logger(label: "test"))
         cache.store([1, 2, 3], for: key("a"))
         cache.store([1, 2, 3], for: key("b"))
         #expect(cache.value(for: key("a")) == nil)
@@ -105,11 +106,12 @@ import Testing
 /// misses, a damaged entry is rebuilt, an unwritable cache still renders.
 @Suite(.serialized) struct LayerCacheRenderTests {
     static func pipeline(cacheDirectory: String?, memoryBytes: Int = 0) -> RenderPipeline {
-        RenderPipeline(configuration: PipelineConfiguration(
-            templateDirectories: [Fixtures.specsDirectory.path], assetsDirectory: RenderFixture.root.appendingPathComponent("assets").path,
-            temporaryDirectory: RenderFixture.root.path, maxDuration: 60,
-            layerCache: LayerCacheConfiguration(memoryBytes: memoryBytes, directory: cacheDirectory)
-        ), logger: Logger(label: "test"))
+        RenderPipeline(
+            configuration: PipelineConfiguration(
+                templateDirectories: [Fixtures.specsDirectory.path], assetsDirectory: RenderFixture.root.appendingPathComponent("assets").path,
+                temporaryDirectory: RenderFixture.root.path, maxDuration: 60,
+                layerCache: LayerCacheConfiguration(memoryBytes: memoryBytes, directory: cacheDirectory)
+            ), logger: Logger(label: "test"))
     }
 
     /// Eco (720x1280) keeps the debug-build renders short; the cache does not care about the canvas size.
@@ -205,7 +207,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         // Two JPEGs (opaque by their headers): shot 1 shows the second, prepared beside the first frames.
         let images = [RenderFixture.images[0], RenderFixture.images[2]]
-        let plan = try RenderFixture.pipeline.plan(RenderRequest(template: "golden-frame", images: images, duration: 4, quality: .eco, output: "x.mp4"))
+        let plan = try RenderFixture.pipeline.plan(
+            RenderRequest(template: "golden-frame", images: images, duration: 4, quality: .eco, output: "x.mp4"))
         let shots = plan.layers.compactMap { if case .media(let m) = $0.content { m.shots.count } else { nil } }
         #expect(shots == [2])
         // One in-memory cache for both renders, so the overlay loop is blended once. The serial render takes the
@@ -213,11 +216,13 @@ import Testing
         let cache = LayerCache(configuration: LayerCacheConfiguration(memoryBytes: 512 << 20), logger: Logger(label: "test"))
         func events(overlap: Bool) throws -> [RenderEvent] {
             let log = EventLog()
-            let renderer = try FilterGraphRenderer(plan: plan, texts: [:], options: RenderOptions(cache: cache, overlapPreparation: overlap, trace: { log.append($0) }))
+            let renderer = try FilterGraphRenderer(
+                plan: plan, texts: [:], options: RenderOptions(cache: cache, overlapPreparation: overlap, trace: { log.append($0) }))
             // Stop once both pictures are ready and frame 0 was sent: the rest of the video proves nothing here.
             do {
-                try renderer.render(to: dir.appendingPathComponent("order-\(overlap).mp4").path, thumbnail: nil,
-                                    shouldCancel: { log.events.contains(.frameSent(0)) && log.events.contains(.pictureReady(ordinal: 1)) })
+                try renderer.render(
+                    to: dir.appendingPathComponent("order-\(overlap).mp4").path, thumbnail: nil,
+                    shouldCancel: { log.events.contains(.frameSent(0)) && log.events.contains(.pictureReady(ordinal: 1)) })
             } catch let e as BackendError where e.stage == .cancelled {}
             return log.events
         }

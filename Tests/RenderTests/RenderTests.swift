@@ -11,10 +11,11 @@ import Testing
 /// Shared fixtures: a pipeline over the built-in specs and generated assets in a temporary folder.
 enum RenderFixture {
     static let root: URL = try! Fixtures.temporaryDirectory("rendc-render")
-    static let pipeline = RenderPipeline(configuration: PipelineConfiguration(
-        templateDirectories: [Fixtures.packageRoot.appendingPathComponent("Tests/RenderTests/Templates").path, Fixtures.specsDirectory.path],
-        assetsDirectory: root.appendingPathComponent("assets").path, temporaryDirectory: root.path, maxDuration: 60
-    ), logger: Logger(label: "test"))
+    static let pipeline = RenderPipeline(
+        configuration: PipelineConfiguration(
+            templateDirectories: [Fixtures.packageRoot.appendingPathComponent("Tests/RenderTests/Templates").path, Fixtures.specsDirectory.path],
+            assetsDirectory: root.appendingPathComponent("assets").path, temporaryDirectory: root.path, maxDuration: 60
+        ), logger: Logger(label: "test"))
     static let images: [String] = try! pipeline.assets.demoImages()
     static let track: String = try! pipeline.assets.path(for: "demo-track")!
     static func out(_ name: String) -> String { root.appendingPathComponent(name).path }
@@ -23,8 +24,9 @@ enum RenderFixture {
 @Suite(.serialized) struct RenderTests {
     @Test func goldenFrameRendersAPlayableVideoAndThumbnail() throws {
         let out = RenderFixture.out("golden.mp4"), thumb = RenderFixture.out("golden.jpg")
-        let result = try RenderFixture.pipeline.render(RenderRequest(
-            template: "golden-frame", images: RenderFixture.images, audio: RenderFixture.track, duration: 2.5, output: out, thumbnail: thumb))
+        let result = try RenderFixture.pipeline.render(
+            RenderRequest(
+                template: "golden-frame", images: RenderFixture.images, audio: RenderFixture.track, duration: 2.5, output: out, thumbnail: thumb))
         #expect(result.frameCount == 75)
         let info = try FFprobe.probe(out)
         let v = try #require(info.video), a = try #require(info.audio)
@@ -40,13 +42,16 @@ enum RenderFixture {
             #expect(close(t[x, y], RGBA(r: 0xD4, g: 0xAF, b: 0x37), 24), "pixel \(x),\(y) is \(t[x, y])")
         }
         // Left-over temporaries: none.
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: RenderFixture.root.path).filter { $0.contains("partial") || $0.hasSuffix(".tmp") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: RenderFixture.root.path).filter {
+            $0.contains("partial") || $0.hasSuffix(".tmp")
+        }
         #expect(leftovers.isEmpty)
     }
 
     @Test func templatesDifferWhereTheySay() throws {
         func edge(_ template: String) throws -> RGBA {
-            let (img, _) = try RenderFixture.pipeline.still(RenderRequest(template: template, images: RenderFixture.images, duration: 2, output: "x.mp4"), at: 0.5)
+            let (img, _) = try RenderFixture.pipeline.still(
+                RenderRequest(template: template, images: RenderFixture.images, duration: 2, output: "x.mp4"), at: 0.5)
             return img[4, 960]
         }
         #expect(close(try edge("silver-frame"), RGBA(r: 0xC0, g: 0xC0, b: 0xC0), 24))
@@ -59,19 +64,23 @@ enum RenderFixture {
         let dir = try Fixtures.temporaryDirectory()
         let path = dir.appendingPathComponent("circle.png").path
         var img = RGBAImage(width: 1600, height: 900)
-        for y in 0..<900 { for x in 0..<1600 {
-            let d = Double((x - 800) * (x - 800) + (y - 450) * (y - 450)).squareRoot()
-            img[x, y] = d < 150 ? RGBA(r: 255, g: 0, b: 0) : RGBA(r: 255, g: 255, b: 255)
-        } }
+        for y in 0..<900 {
+            for x in 0..<1600 {
+                let d = Double((x - 800) * (x - 800) + (y - 450) * (y - 450)).squareRoot()
+                img[x, y] = d < 150 ? RGBA(r: 255, g: 0, b: 0) : RGBA(r: 255, g: 255, b: 255)
+            }
+        }
         try ImageFile.writePNG(img, to: path)
         let req = RenderRequest(template: "no-frame", images: [path], duration: 1, quality: .freeze, output: "x.mp4")
         let (frame, plan) = try RenderFixture.pipeline.still(req, at: 0.5)
         let window = try #require(plan.images?.window)
         var minX = Int.max, maxX = 0, minY = Int.max, maxY = 0
-        for y in window.y..<(window.y + window.height) { for x in window.x..<(window.x + window.width) {
-            let p = frame[x, y]
-            if p.r > 180 && p.g < 90 && p.b < 90 { minX = min(minX, x); maxX = max(maxX, x); minY = min(minY, y); maxY = max(maxY, y) }
-        } }
+        for y in window.y..<(window.y + window.height) {
+            for x in window.x..<(window.x + window.width) {
+                let p = frame[x, y]
+                if p.r > 180 && p.g < 90 && p.b < 90 { minX = min(minX, x); maxX = max(maxX, x); minY = min(minY, y); maxY = max(maxY, y) }
+            }
+        }
         let w = Double(maxX - minX + 1), h = Double(maxY - minY + 1)
         #expect(abs(w / h - 1) < 0.03, "circle is \(w)x\(h)")
         // Cover: scale = 1600/900 (window height / picture height) -> diameter 300 * 1600/900.
@@ -80,7 +89,8 @@ enum RenderFixture {
 
     @Test func ecoAndFreezeModes() throws {
         let out = RenderFixture.out("eco.mp4")
-        _ = try RenderFixture.pipeline.render(RenderRequest(template: "golden-frame", images: RenderFixture.images, duration: 1, quality: .eco, output: out))
+        _ = try RenderFixture.pipeline.render(
+            RenderRequest(template: "golden-frame", images: RenderFixture.images, duration: 1, quality: .eco, output: out))
         let v = try #require(try FFprobe.probe(out).video)
         #expect(v.width == 720 && v.height == 1280)
         // Freeze: consecutive frames inside a shot are identical.
@@ -88,7 +98,8 @@ enum RenderFixture {
         let plan = try RenderFixture.pipeline.plan(req)
         let r = try RenderFixture.pipeline.prepare(plan)
         #expect(try r.still(frame: 3) == r.still(frame: 40))
-        let moving = try RenderFixture.pipeline.prepare(try RenderFixture.pipeline.plan(RenderRequest(template: "golden-frame", images: RenderFixture.images, duration: 2, output: "x.mp4")))
+        let moving = try RenderFixture.pipeline.prepare(
+            try RenderFixture.pipeline.plan(RenderRequest(template: "golden-frame", images: RenderFixture.images, duration: 2, output: "x.mp4")))
         #expect(try moving.still(frame: 3) != moving.still(frame: 40))
     }
 
@@ -96,15 +107,25 @@ enum RenderFixture {
         // Tests/RenderTests/Templates/png-frame-bottom.yaml: a PNG frame and the caption at the bottom.
         let names = try RenderFixture.pipeline.templates().map(\.name)
         #expect(names.contains("png-frame-bottom") && names.contains("golden-frame"))
-        let (img, plan) = try RenderFixture.pipeline.still(RenderRequest(template: "png-frame-bottom", images: RenderFixture.images, duration: 2, output: "x.mp4"), at: 0.5)
-        #expect(plan.layers.contains { $0.content == .image(PicturePlan(source: MediaInput(path: Fixtures.packageRoot.appendingPathComponent("Tests/RenderTests/Templates/frame-magenta.png").path), fit: .cover)) })
+        let (img, plan) = try RenderFixture.pipeline.still(
+            RenderRequest(template: "png-frame-bottom", images: RenderFixture.images, duration: 2, output: "x.mp4"), at: 0.5)
+        #expect(
+            plan.layers.contains {
+                $0.content
+                    == .image(
+                        PicturePlan(
+                            source: MediaInput(
+                                path: Fixtures.packageRoot.appendingPathComponent("Tests/RenderTests/Templates/frame-magenta.png").path), fit: .cover)
+                    )
+            })
         #expect(close(img[20, 20], RGBA(r: 255, g: 0, b: 255), 30), "corner is \(img[20, 20])")
         #expect(!close(img[540, 960], RGBA(r: 255, g: 0, b: 255), 60))
     }
 
     @Test func cutsLandWithinOneFrameOfTheTrackedBeats() throws {
         // The demo track is a synthesised 120 BPM groove: beats every 0.5 s from 0.
-        let plan = try RenderFixture.pipeline.plan(RenderRequest(template: "golden-frame", images: RenderFixture.images, audio: RenderFixture.track, duration: 20, output: "x.mp4"))
+        let plan = try RenderFixture.pipeline.plan(
+            RenderRequest(template: "golden-frame", images: RenderFixture.images, audio: RenderFixture.track, duration: 20, output: "x.mp4"))
         guard case .beats(let tempo, _) = plan.cutSource else { Issue.record("expected beat cuts, got \(plan.cutSource)"); return }
         #expect(abs(tempo - 120) < 1)
         let shots = try #require(plan.images?.shots)
@@ -124,9 +145,13 @@ enum RenderFixture {
         let badAudio = dir.appendingPathComponent("noise.mp3").path
         try Data((0..<4000).map { UInt8(truncatingIfNeeded: $0 &* 7919) }).write(to: URL(fileURLWithPath: badAudio))
         let out = dir.appendingPathComponent("out.mp4").path
-        for (images, audio, needle) in [([badImage], nil as String?, "broken.jpg"), (RenderFixture.images, badAudio, "noise.mp3"), ([dir.appendingPathComponent("missing.png").path], nil, "missing.png")] {
+        for (images, audio, needle) in [
+            ([badImage], nil as String?, "broken.jpg"), (RenderFixture.images, badAudio, "noise.mp3"),
+            ([dir.appendingPathComponent("missing.png").path], nil, "missing.png"),
+        ] {
             do {
-                _ = try RenderFixture.pipeline.render(RenderRequest(template: "golden-frame", images: images, audio: audio, duration: 1, output: out, thumbnail: out + ".jpg"))
+                _ = try RenderFixture.pipeline.render(
+                    RenderRequest(template: "golden-frame", images: images, audio: audio, duration: 1, output: out, thumbnail: out + ".jpg"))
                 Issue.record("rendering \(needle) should fail")
             } catch let e as PipelineError {
                 #expect(e.kind == .input, "\(e)")
@@ -141,8 +166,9 @@ enum RenderFixture {
         let out = RenderFixture.out("cancelled.mp4")
         let count = LockedCounter()
         #expect(throws: PipelineError.cancelled) {
-            try RenderFixture.pipeline.render(RenderRequest(template: "golden-frame", images: RenderFixture.images, duration: 5, output: out),
-                                              shouldCancel: { count.increment() > 10 })
+            try RenderFixture.pipeline.render(
+                RenderRequest(template: "golden-frame", images: RenderFixture.images, duration: 5, output: out),
+                shouldCancel: { count.increment() > 10 })
         }
         #expect(!FileManager.default.fileExists(atPath: out))
     }

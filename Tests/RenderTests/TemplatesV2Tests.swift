@@ -32,22 +32,29 @@ import Testing
         return path
     }
 
-    func still(_ template: String, images: [String], fields: [String: String] = [:], text: String? = nil, duration: Double = 4, at t: Double, quality: QualityMode = .normal) throws -> (RGBAImage, RenderPlan) {
-        try RenderFixture.pipeline.still(RenderRequest(template: template, images: images, text: text, fields: fields, duration: duration, quality: quality, output: "x.mp4"), at: t)
+    func still(
+        _ template: String, images: [String], fields: [String: String] = [:], text: String? = nil, duration: Double = 4, at t: Double,
+        quality: QualityMode = .normal
+    ) throws -> (RGBAImage, RenderPlan) {
+        try RenderFixture.pipeline.still(
+            RenderRequest(template: template, images: images, text: text, fields: fields, duration: duration, quality: quality, output: "x.mp4"),
+            at: t)
     }
 
     @Test func midCrossfadeFrameMixesBothPictures() throws {
-        let t = try Self.template("fade", """
-        name: fade
-        timing: { cut: { mode: interval, fallback_interval: 2 } }
-        layers:
-          - type: color
-            color: "#000000"
-          - type: media
-            fit: cover
-            ken_burns: false
-            transition: { type: crossfade, duration: 1 }
-        """)
+        let t = try Self.template(
+            "fade",
+            """
+            name: fade
+            timing: { cut: { mode: interval, fallback_interval: 2 } }
+            layers:
+              - type: color
+                color: "#000000"
+              - type: media
+                fit: cover
+                ken_burns: false
+                transition: { type: crossfade, duration: 1 }
+            """)
         let images = [try Self.solid("red", Self.red), try Self.solid("blue", Self.blue)]
         let (before, plan) = try still(t, images: images, at: 1.2)
         let (middle, _) = try still(t, images: images, at: 2.0)
@@ -66,27 +73,30 @@ import Testing
         let w = try #require(plan.images?.window)
         #expect(plan.images?.cells.count == 2)
         #expect(close(img[w.x + w.width / 4, w.y + w.height / 2], Self.red, 16), "left cell is \(img[w.x + w.width / 4, w.y + w.height / 2])")
-        #expect(close(img[w.x + 3 * w.width / 4, w.y + w.height / 2], Self.green, 16), "right cell is \(img[w.x + 3 * w.width / 4, w.y + w.height / 2])")
+        #expect(
+            close(img[w.x + 3 * w.width / 4, w.y + w.height / 2], Self.green, 16), "right cell is \(img[w.x + 3 * w.width / 4, w.y + w.height / 2])")
         // The gap between the cells shows the background, not a picture.
         let gap = img[w.x + w.width / 2, w.y + w.height / 2]
         #expect(!close(gap, Self.red, 60) && !close(gap, Self.green, 60), "gap is \(gap)")
     }
 
     @Test func aLayerStartingAtTwoSecondsIsAbsentBeforeAndPresentAfter() throws {
-        let t = try Self.template("late", """
-        name: late
-        layers:
-          - type: color
-            color: "#000000"
-          - type: shape
-            shape: rectangle
-            x: 340
-            y: 760
-            width: 400
-            height: 400
-            fill: "#FFFFFF"
-            start: 2
-        """)
+        let t = try Self.template(
+            "late",
+            """
+            name: late
+            layers:
+              - type: color
+                color: "#000000"
+              - type: shape
+                shape: rectangle
+                x: 340
+                y: 760
+                width: 400
+                height: 400
+                fill: "#FFFFFF"
+                start: 2
+            """)
         let (early, _) = try still(t, images: [], at: 1.9)
         let (late, _) = try still(t, images: [], at: 2.1)
         #expect(early[540, 960].r < 30)
@@ -94,20 +104,22 @@ import Testing
     }
 
     @Test func aRotatedSquaresCornersLieWhereTheyShould() throws {
-        let t = try Self.template("diamond", """
-        name: diamond
-        layers:
-          - type: color
-            color: "#000000"
-          - type: shape
-            shape: rectangle
-            x: center
-            y: center
-            width: 400
-            height: 400
-            fill: "#FFFFFF"
-            rotation: 45
-        """)
+        let t = try Self.template(
+            "diamond",
+            """
+            name: diamond
+            layers:
+              - type: color
+                color: "#000000"
+              - type: shape
+                shape: rectangle
+                x: center
+                y: center
+                width: 400
+                height: 400
+                fill: "#FFFFFF"
+                rotation: 45
+            """)
         let (img, _) = try still(t, images: [], at: 0.5)
         let half = 200 * 2.0.squareRoot()  // centre to corner
         // The corners now point up, down, left and right, ~283 px from the centre.
@@ -159,24 +171,26 @@ import Testing
 
     @Test func yamlOrderDecidesWhatIsOnTop() throws {
         func overlap(_ first: String, _ second: String) throws -> RGBA {
-            let t = try Self.template("order-\(first.dropFirst())", """
-            name: order-\(first.dropFirst().lowercased())
-            layers:
-              - type: color
-                color: "#000000"
-              - type: shape
-                x: 200
-                y: 600
-                width: 500
-                height: 500
-                fill: "\(first)"
-              - type: shape
-                x: 400
-                y: 800
-                width: 500
-                height: 500
-                fill: "\(second)"
-            """)
+            let t = try Self.template(
+                "order-\(first.dropFirst())",
+                """
+                name: order-\(first.dropFirst().lowercased())
+                layers:
+                  - type: color
+                    color: "#000000"
+                  - type: shape
+                    x: 200
+                    y: 600
+                    width: 500
+                    height: 500
+                    fill: "\(first)"
+                  - type: shape
+                    x: 400
+                    y: 800
+                    width: 500
+                    height: 500
+                    fill: "\(second)"
+                """)
             return try still(t, images: [], at: 0.5).0[550, 950]
         }
         #expect(close(try overlap("#FF0000", "#0000FF"), RGBA(r: 0, g: 0, b: 255), 16))
@@ -198,7 +212,8 @@ import Testing
         let (late, _) = try still("story", images: images, text: text, at: 2)
         let box = try #require(plan.caption?.box)
         func whiteColumns(_ img: RGBAImage) -> [Int] {
-            (0..<img.width).filter { x in (box.y..<(box.y + box.height)).contains { y in img[x, y].r > 230 && img[x, y].g > 230 && img[x, y].b > 230 } }
+            (0..<img.width).filter { x in (box.y..<(box.y + box.height)).contains { y in img[x, y].r > 230 && img[x, y].g > 230 && img[x, y].b > 230 }
+            }
         }
         let settled = whiteColumns(late), moving = whiteColumns(early)
         #expect(!settled.isEmpty)
@@ -221,14 +236,16 @@ import Testing
             let c = colours[i / 15]
             for y in 0..<img.height { for x in 0..<img.width { img[x, y] = c } }
         }
-        let t = try Self.template("clip", """
-        name: clip
-        timing: { cut: { mode: interval, fallback_interval: 5 } }
-        layers:
-          - type: media
-            fit: cover
-            ken_burns: false
-        """)
+        let t = try Self.template(
+            "clip",
+            """
+            name: clip
+            timing: { cut: { mode: interval, fallback_interval: 5 } }
+            layers:
+              - type: media
+                fit: cover
+                ken_burns: false
+            """)
         for (time, expected) in [(0.2, Self.red), (0.7, Self.green), (1.2, Self.blue), (2.2, Self.red)] {
             let (img, plan) = try still(t, images: [clip], duration: 4, at: time)
             #expect(plan.images?.inputs.first?.kind == .clip)
@@ -272,9 +289,10 @@ import Testing
     @Test func everyShippedTemplateRendersAShortVideo() throws {
         for name in ["polaroid", "price-tag", "split-screen", "story"] {
             let out = RenderFixture.out("\(name).mp4")
-            _ = try RenderFixture.pipeline.render(RenderRequest(
-                template: name, images: RenderFixture.images, text: "New in ✨", fields: name == "price-tag" ? ["price": "$29"] : [:],
-                duration: 1.5, quality: .eco, output: out))
+            _ = try RenderFixture.pipeline.render(
+                RenderRequest(
+                    template: name, images: RenderFixture.images, text: "New in ✨", fields: name == "price-tag" ? ["price": "$29"] : [:],
+                    duration: 1.5, quality: .eco, output: out))
             let info = try FFprobe.probe(out)
             #expect(info.video?.width == 720, "\(name)")
             #expect(try FFprobe.frameCount(out) == 45, "\(name)")
@@ -288,7 +306,8 @@ import Testing
     @Test(arguments: ["golden-frame", "silver-frame", "no-frame"])
     func stillMatchesTheV1Golden(_ name: String) throws {
         let golden = try ImageFile.decode(path: Fixtures.packageRoot.appendingPathComponent("Tests/RenderTests/Goldens/\(name)-v1.png").path)
-        let (img, _) = try RenderFixture.pipeline.still(RenderRequest(template: name, images: RenderFixture.images, text: "✨ Test Video", duration: 4, output: "x.mp4"), at: 1.5)
+        let (img, _) = try RenderFixture.pipeline.still(
+            RenderRequest(template: name, images: RenderFixture.images, text: "✨ Test Video", duration: 4, output: "x.mp4"), at: 1.5)
         let small = downscale(img, by: 4)
         #expect(small.width == golden.width && small.height == golden.height)
         var total = 0, largest = 0

@@ -14,8 +14,9 @@ import Testing
         #expect(t.canvas == Canvas(width: 1080, height: 1920, fps: 30))
         #expect(t.layers.map(\.kind) == ["color", "video", "media", "border", "text"])
         guard case .color(.solid(.value(let bg))) = t.layers[0].content, case .video(let ov) = t.layers[1].content,
-              case .media(let im) = t.layers[2].content, case .border(let border) = t.layers[3].content,
-              case .text(let text) = t.layers[4].content else {
+            case .media(let im) = t.layers[2].content, case .border(let border) = t.layers[3].content,
+            case .text(let text) = t.layers[4].content
+        else {
             Issue.record("unexpected layers"); return
         }
         #expect(bg == Color(hex: "#050505"))
@@ -40,8 +41,9 @@ import Testing
 
     @Test(arguments: ["golden-frame", "silver-frame", "no-frame", "polaroid", "price-tag", "split-screen", "story"])
     func everyShippedTemplateLintsCleanWithNoWarnings(_ name: String) throws {
-        let t = try TemplateParser.parse(file: Fixtures.specsDirectory.appendingPathComponent("\(name).yaml").path,
-                                         options: .init(builtinAssets: ["glitter-rain", "demo-track", "demo-logo"]))
+        let t = try TemplateParser.parse(
+            file: Fixtures.specsDirectory.appendingPathComponent("\(name).yaml").path,
+            options: .init(builtinAssets: ["glitter-rain", "demo-track", "demo-logo"]))
         #expect(t.warnings.isEmpty, "\(t.warnings)")
     }
 }
@@ -59,11 +61,11 @@ import Testing
     }
 
     let minimal = """
-    name: t
-    layers:
-      - type: background
-        color: "#000000"
-    """
+        name: t
+        layers:
+          - type: background
+            color: "#000000"
+        """
 
     @Test func minimalTemplateParses() throws {
         let t = try TemplateParser.parse(yaml: minimal)
@@ -73,20 +75,21 @@ import Testing
 
     @Test func wrongTypeNamesFileLineColumnAndField() {
         let yaml = """
-        name: t
-        layers:
-          - type: background
-          - type: overlay_video
-            source: builtin:glitter-rain
-            opacity: high
-        """
+            name: t
+            layers:
+              - type: background
+              - type: overlay_video
+                source: builtin:glitter-rain
+                opacity: high
+            """
         let errs = errors(yaml)
         #expect(errs.count == 1)
-        #expect(errs.first?.description == """
-        t.yaml:6:14: error: layers[1].opacity: expected a number from 0 to 1, got 'high'
-                opacity: high
-                         ^
-        """)
+        #expect(
+            errs.first?.description == """
+                t.yaml:6:14: error: layers[1].opacity: expected a number from 0 to 1, got 'high'
+                        opacity: high
+                                 ^
+                """)
     }
 
     @Test func outOfRangeNumber() {
@@ -114,7 +117,10 @@ import Testing
 
     @Test func unknownLayerTypeSuggests() {
         let errs = errors("name: t\nlayers:\n  - type: imagez\n")
-        #expect(errs.map(\.summary) == ["t.yaml:3:11: error: layers[0].type: expected one of color, video, media, image, text, shape, border, background, overlay_video, images, frame, got 'imagez' (did you mean 'image'?)"])
+        #expect(
+            errs.map(\.summary) == [
+                "t.yaml:3:11: error: layers[0].type: expected one of color, video, media, image, text, shape, border, background, overlay_video, images, frame, got 'imagez' (did you mean 'image'?)"
+            ])
     }
 
     @Test func boxOffTheCanvas() {
@@ -175,7 +181,8 @@ import Testing
     }
 
     @Test func duplicateKeyPointsAtTheDuplicateWithoutPrintingTheFile() {
-        let yaml = "name: t\ndescription: a long description that must not be repeated in the error\nlayers:\n  - type: color\n    color: \"#000000\"\n    color: \"#FFFFFF\"\n"
+        let yaml =
+            "name: t\ndescription: a long description that must not be repeated in the error\nlayers:\n  - type: color\n    color: \"#000000\"\n    color: \"#FFFFFF\"\n"
         let errs = errors(yaml)
         #expect(errs.count == 1)
         #expect(errs.first?.summary == "t.yaml:6:5: error: YAML syntax: duplicate key 'color' (a key may appear once in a mapping)")
@@ -191,38 +198,49 @@ import Testing
 
     @Test func fieldsAreCheckedWhereTheyAreUsed() {
         let yaml = """
-        name: t
-        fields:
-          price: { type: text, max_length: 8 }
-          accent: { type: color, default: "#FF0000" }
-          unused: { type: text }
-        layers:
-          - type: text
-            text: "{{price}} {{prise}}"
-          - type: shape
-            fill: "{{price}}"
-        """
+            name: t
+            fields:
+              price: { type: text, max_length: 8 }
+              accent: { type: color, default: "#FF0000" }
+              unused: { type: text }
+            layers:
+              - type: text
+                text: "{{price}} {{prise}}"
+              - type: shape
+                fill: "{{price}}"
+            """
         let errs = errors(yaml)
-        #expect(errs.map(\.summary).sorted() == [
-            "t.yaml:8:11: error: layers[0].text: unknown field 'prise' (did you mean 'price'?); declared fields: accent, price, unused",
-            "t.yaml:10:11: error: layers[1].fill: the field 'price' is of type text, not color",
-        ].sorted())
+        #expect(
+            errs.map(\.summary).sorted()
+                == [
+                    "t.yaml:8:11: error: layers[0].text: unknown field 'prise' (did you mean 'price'?); declared fields: accent, price, unused",
+                    "t.yaml:10:11: error: layers[1].fill: the field 'price' is of type text, not color",
+                ].sorted())
     }
 
     @Test func unusedFieldsAreWarnings() throws {
-        let t = try TemplateParser.parse(yaml: "name: t\nfields:\n  tagline: { type: text }\nlayers:\n  - type: color\n    color: \"#000000\"\n", file: "t.yaml")
-        #expect(t.warnings.map(\.summary) == ["t.yaml:3:3: warning: fields.tagline: the field 'tagline' is declared but no layer uses it (write {{tagline}} in a text layer, or \"{{tagline}}\" as a colour or image source)"])
+        let t = try TemplateParser.parse(
+            yaml: "name: t\nfields:\n  tagline: { type: text }\nlayers:\n  - type: color\n    color: \"#000000\"\n", file: "t.yaml")
+        #expect(
+            t.warnings.map(\.summary) == [
+                "t.yaml:3:3: warning: fields.tagline: the field 'tagline' is declared but no layer uses it (write {{tagline}} in a text layer, or \"{{tagline}}\" as a colour or image source)"
+            ])
     }
 
     @Test func referencedFilesMustExist() throws {
         let dir = try Fixtures.temporaryDirectory()
         let path = dir.appendingPathComponent("t.yaml").path
-        try "name: t\nlayers:\n  - type: image\n    source: logo.png\n  - type: text\n    font: { file: fonts/Brand.ttf }\n  - type: video\n    source: builtin:glitter-rian\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try
+            "name: t\nlayers:\n  - type: image\n    source: logo.png\n  - type: text\n    font: { file: fonts/Brand.ttf }\n  - type: video\n    source: builtin:glitter-rian\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
         do {
             _ = try TemplateParser.parse(file: path, options: .init(builtinAssets: ["glitter-rain", "demo-track"]))
             Issue.record("missing files should be errors")
         } catch let e as SpecErrors {
-            #expect(e.errors.map { "\($0.line):\($0.column) \($0.field)" } == ["4:13 layers[0].source", "6:19 layers[1].font.file", "8:13 layers[2].source"])
+            #expect(
+                e.errors.map { "\($0.line):\($0.column) \($0.field)" } == [
+                    "4:13 layers[0].source", "6:19 layers[1].font.file", "8:13 layers[2].source",
+                ])
             #expect(e.errors[2].message.contains("did you mean 'builtin:glitter-rain'"))
         }
         try Data().write(to: dir.appendingPathComponent("logo.png"))
@@ -232,26 +250,29 @@ import Testing
     @Test func unknownKeyListsEveryValidKeyWhenNothingIsClose() {
         let errs = errors("name: t\nlayers:\n  - type: shape\n    zzzzzzzzzz: 1\n")
         let message = errs.first?.message ?? ""
-        for key in ["x", "y", "width", "height", "anchor", "rotation", "opacity", "shadow", "start", "end", "animate", "shape", "fill", "stroke", "radius"] {
+        for key in [
+            "x", "y", "width", "height", "anchor", "rotation", "opacity", "shadow", "start", "end", "animate", "shape", "fill", "stroke", "radius",
+        ] {
             #expect(message.contains(key), "missing \(key) in: \(message)")
         }
     }
 
     @Test func timingAnimationAndLayoutParse() throws {
-        let t = try TemplateParser.parse(yaml: """
-        name: t
-        layers:
-          - type: media
-            layout: grid
-            transition: { type: slide_up, duration: 0.3 }
-            cells: [{ fit: contain, fill: blur }]
-          - type: shape
-            start: 2 beats
-            end: -0.5
-            animate:
-              - { preset: slide_in, from: right, duration: 0.5, easing: "cubic-bezier(0.3, 1.4, 0.6, 1)" }
-              - keyframes: [{ t: 0, opacity: 0 }, { t: 1, opacity: 1, easing: ease_out }]
-        """)
+        let t = try TemplateParser.parse(
+            yaml: """
+                name: t
+                layers:
+                  - type: media
+                    layout: grid
+                    transition: { type: slide_up, duration: 0.3 }
+                    cells: [{ fit: contain, fill: blur }]
+                  - type: shape
+                    start: 2 beats
+                    end: -0.5
+                    animate:
+                      - { preset: slide_in, from: right, duration: 0.5, easing: "cubic-bezier(0.3, 1.4, 0.6, 1)" }
+                      - keyframes: [{ t: 0, opacity: 0 }, { t: 1, opacity: 1, easing: ease_out }]
+                """)
         guard case .media(let m) = t.layers[0].content else { Issue.record("no media"); return }
         #expect(m.layout == .grid && m.transition == Transition(kind: .slideUp, duration: 0.3))
         #expect(m.cellStyle(0).fit == .contain && m.cellStyle(0).fill == .blur && m.cellStyle(1).fit == .cover)

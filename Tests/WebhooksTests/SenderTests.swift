@@ -75,7 +75,10 @@ func withReceiver(_ body: @Sendable (Receiver, Int) async throws -> Void) async 
     @Test func loopbackIsRefusedWithoutTheAllowListAndNothingIsSent() async throws {
         try await withReceiver { receiver, port in
             let strict = WebhookSender(secret: Self.secret, timeouts: Self.patient, logger: Self.logger)
-            for url in ["http://127.0.0.1:\(port)/hook", "http://[::ffff:127.0.0.1]:\(port)/hook", "http://2130706433:\(port)/hook", "http://0x7f.1:\(port)/hook"] {
+            for url in [
+                "http://127.0.0.1:\(port)/hook", "http://[::ffff:127.0.0.1]:\(port)/hook", "http://2130706433:\(port)/hook",
+                "http://0x7f.1:\(port)/hook",
+            ] {
                 let result = await strict.attempt(WebhookEvent(type: "job.completed", url: url, body: Data("{}".utf8)))
                 guard case .refused = result else {
                     Issue.record("\(url) was not refused: \(result)")
@@ -109,15 +112,22 @@ func withReceiver(_ body: @Sendable (Receiver, Int) async throws -> Void) async 
             // `hooks.rendc.test` exists only in this resolver: the POST can only arrive if the connection used the
             // address the policy checked (pinned), not a second DNS lookup.
             let policy = try WebhookTargetPolicy(allowList: "127.0.0.1/32")
-            let sender = WebhookSender(secret: Self.secret, policy: policy, timeouts: Self.patient, resolver: { host in
-                host == "hooks.rendc.test" ? [IPAddress("127.0.0.1")!] : []
-            }, logger: Self.logger)
-            let result = await sender.attempt(WebhookEvent(type: "job.completed", url: "http://hooks.rendc.test:\(port)/hook", body: Data("{}".utf8), id: "pinned"))
+            let sender = WebhookSender(
+                secret: Self.secret, policy: policy, timeouts: Self.patient,
+                resolver: { host in
+                    host == "hooks.rendc.test" ? [IPAddress("127.0.0.1")!] : []
+                }, logger: Self.logger)
+            let result = await sender.attempt(
+                WebhookEvent(type: "job.completed", url: "http://hooks.rendc.test:\(port)/hook", body: Data("{}".utf8), id: "pinned"))
             #expect(result == .delivered(status: 204))
             #expect(await receiver.calls(to: "/hook").first?.headers["host"]?.hasPrefix("hooks.rendc.test") == true)
             // A name that resolves to loopback without being allowed is refused before any connection.
-            let rebinding = WebhookSender(secret: Self.secret, timeouts: Self.patient, resolver: { _ in [IPAddress("127.0.0.1")!] }, logger: Self.logger)
-            guard case .refused = await rebinding.attempt(WebhookEvent(type: "job.completed", url: "http://evil.rendc.test:\(port)/hook", body: Data("{}".utf8))) else {
+            let rebinding = WebhookSender(
+                secret: Self.secret, timeouts: Self.patient, resolver: { _ in [IPAddress("127.0.0.1")!] }, logger: Self.logger)
+            guard
+                case .refused = await rebinding.attempt(
+                    WebhookEvent(type: "job.completed", url: "http://evil.rendc.test:\(port)/hook", body: Data("{}".utf8)))
+            else {
                 Issue.record("a name resolving to loopback must be refused"); return
             }
             #expect(await receiver.calls.count == 1)

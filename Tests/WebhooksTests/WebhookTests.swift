@@ -30,4 +30,3 @@ import Webhooks
         #expect(!WebhookRetryPolicy.isRetryable(status: 404) && !WebhookRetryPolicy.isRetryable(status: 400))
     }
 }
-
