@@ -56,6 +56,9 @@ let package = Package(
         // Per-pixel work: Ken Burns resampling, alpha blending, colour conversion. Plain C, no FFmpeg.
         .target(name: "RenderKernels", cSettings: kernelCFlags),
 
+        // Lowercase-hex digests (API key hashes, MACs, cache keys): one encoding for every target that stores one.
+        .target(name: "Digests", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+
         // MARK: Values shared across the render seam
         .target(name: "RasterImage"),
 
@@ -63,11 +66,11 @@ let package = Package(
         .target(name: "SpecLang", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Planner", dependencies: ["SpecLang"]),
         .target(name: "CaptionText", dependencies: ["CTextShaping", "SpecLang", "RasterImage"]),
-        .target(name: "BeatTracking", dependencies: ["LibAV", "MediaFormats", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "BeatTracking", dependencies: ["LibAV", "MediaFormats", "Digests", .product(name: "Crypto", package: "swift-crypto")]),
         // Prepared layers kept between renders (memory LRU + on-disk folder), keyed by content hash. No FFmpeg.
         .target(
             name: "LayerCache",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Digests", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "FilterGraphBackend",
@@ -85,6 +88,7 @@ let package = Package(
         .target(
             name: "ObjectStorage",
             dependencies: [
+                "Digests",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -95,7 +99,7 @@ let package = Package(
         .target(
             name: "JobQueue",
             dependencies: [
-                "SpecLang",
+                "SpecLang", "Digests",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -106,6 +110,7 @@ let package = Package(
         .target(
             name: "Webhooks",
             dependencies: [
+                "Digests",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -125,7 +130,7 @@ let package = Package(
         .target(
             name: "JobAPI",
             dependencies: [
-                "JobQueue", "ObjectStorage", "Webhooks", "MediaFormats", "SpecLang", "Planner",
+                "JobQueue", "ObjectStorage", "Webhooks", "MediaFormats", "SpecLang", "Planner", "Digests",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,3 +1,4 @@
+import Digests
 import Crypto
 import Foundation
 
@@ -64,6 +65,6 @@ public struct BeatCache: Sendable {
         }
         let suffix = "|max=\(maxDuration.map { String($0) } ?? "all")|rate=\(BeatTracker.analysisRate)|v=\(BeatTracker.algorithmVersion)"
         hasher.update(data: Data(suffix.utf8))
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hexString
     }
 }

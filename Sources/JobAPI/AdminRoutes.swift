@@ -1,3 +1,4 @@
+import Digests
 import Crypto
 import Foundation
 import HTTPTypes
@@ -67,7 +68,7 @@ struct AdminCredential: Sendable {
     init(token: String) {
         self.token = Array(token.utf8)
         let mac = HMAC<SHA256>.authenticationCode(for: Data("rendc-admin-session-v1".utf8), using: SymmetricKey(data: Array(token.utf8)))
-        session = mac.map { String(format: "%02x", $0) }.joined()
+        session = mac.hexString
     }
 
     /// Compares digests, so the time taken says nothing about the token.

@@ -1,3 +1,4 @@
+import Digests
 import Crypto
 import Foundation
 import HTTPTypes
@@ -61,7 +62,7 @@ package actor TenantAuthenticator {
     }
 
     static func digest(_ key: String) -> String {
-        SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256Hex.of(key)
     }
 
     private func cached(_ key: String) -> UUID? {

@@ -1,3 +1,4 @@
+import Digests
 import Crypto
 import Foundation
 import HTTPTypes
@@ -217,5 +218,5 @@ func fingerprint(_ parts: [[UInt8]]) -> String {
         hasher.update(data: Array("\(part.count):".utf8))
         hasher.update(data: part)
     }
-    return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    return hasher.finalize().hexString
 }

@@ -1,3 +1,4 @@
+import Digests
 import Crypto
 import Foundation
 import Logging
@@ -270,13 +271,13 @@ enum APIKeyFormat {
     static func generate() -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return "rk_" + bytes.map { String(format: "%02x", $0) }.joined()
+        return "rk_" + bytes.hexString
     }
 
     static func visiblePrefix(of key: String) -> String { String(key.prefix(11)) }
 
     static func hash(_ key: String) -> String {
-        SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256Hex.of(key)
     }
 
     static func isWellFormed(_ key: String) -> Bool {

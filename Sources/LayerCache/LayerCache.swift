@@ -1,3 +1,4 @@
+import Digests
 import Crypto
 import Foundation
 import Logging
@@ -37,7 +38,7 @@ public struct LayerCacheKey: Hashable, Sendable, CustomStringConvertible {
     private static func nibble(_ c: UInt8) -> UInt8 { c >= 97 ? c - 87 : c - 48 }
 
     init(digest: some Sequence<UInt8>) {
-        hex = digest.map { String(format: "%02x", $0) }.joined()
+        hex = digest.hexString
     }
 }
 
@@ -146,7 +147,7 @@ public final class LayerCache: @unchecked Sendable {
             if n == 0 { break }
             buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hexString
     }
 
     // MARK: Lookup

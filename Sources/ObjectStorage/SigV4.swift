@@ -1,4 +1,5 @@
 import Crypto
+import Digests
 import Foundation
 
 /// AWS Signature Version 4 (`AWS4-HMAC-SHA256`) as a pure value: canonical request, string to sign, signing key,
@@ -272,20 +273,10 @@ public struct SigV4Signer: Sendable {
     }
 
     private static let hexDigits: [Character] = Array("0123456789ABCDEF")
-    private static let lowerHexDigits: [Character] = Array("0123456789abcdef")
 
-    public static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
-        var result = ""
-        for byte in bytes {
-            result.append(lowerHexDigits[Int(byte >> 4)])
-            result.append(lowerHexDigits[Int(byte & 0x0F)])
-        }
-        return result
-    }
+    public static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 { bytes.hexString }
 
-    public static func hexSHA256(_ data: Data) -> String {
-        hex(SHA256.hash(data: data))
-    }
+    public static func hexSHA256(_ data: Data) -> String { SHA256Hex.of(data) }
 }
 
 /// The two SigV4 renderings of an instant, in UTC: `20150830T123600Z` and `20150830`.

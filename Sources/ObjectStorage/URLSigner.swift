@@ -1,3 +1,4 @@
+import Digests
 import Crypto
 import Foundation
 
@@ -16,7 +17,7 @@ public struct URLSigner: Sendable {
     /// The hex signature of `key` valid until `expires` (Unix seconds).
     public func signature(key objectKey: String, expires: Int) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Self.message(key: objectKey, expires: expires), using: key)
-        return mac.map { String(format: "%02x", $0) }.joined()
+        return mac.hexString
     }
 
     /// The path and query of a download URL for `objectKey` valid until `expires`.

@@ -1,3 +1,4 @@
+import Digests
 import AsyncHTTPClient
 import Crypto
 import Foundation
@@ -37,7 +38,7 @@ public struct WebhookSigner: Sendable {
         var message = Data("\(timestamp).".utf8)
         message.append(body)
         let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: secret))
-        return "t=\(timestamp),v1=" + mac.map { String(format: "%02x", $0) }.joined()
+        return "t=\(timestamp),v1=" + mac.hexString
     }
 
     /// Checks a header against a body (constant-time compare of the MAC), as a receiver would.

@@ -337,11 +337,12 @@ import Glibc
                     + "Content-Type: multipart/form-data; boundary=cap\r\nTransfer-Encoding: chunked\r\n\r\n")
             func chunk(_ bytes: [UInt8]) -> [UInt8] { Array(String(bytes.count, radix: 16).utf8) + [13, 10] + bytes + [13, 10] }
             try connection.send(bytes: chunk(Array("--cap\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.png\"\r\n\r\n".utf8)))
-            // 1 KiB past the cap, then nothing more: the chunked body never ends (no last chunk), so a 413 can only
-            // come from the cap enforced while the body streams. The server has read all that was sent when it
-            // decides, so it closes cleanly (unread bytes at close would make it reset the connection, which can
-            // discard its answer before this client reads it).
-            for size in [16 * 1024, 16 * 1024, 16 * 1024, 16 * 1024, 1024] {
+            // 1 KiB past what the route allows a body (the 64 KiB file cap plus its 64 KiB allowance for multipart
+            // framing), then nothing more: the chunked body never ends (no last chunk), so a 413 can only come from
+            // the cap enforced while the body streams. The server has read all that was sent when it decides, so it
+            // closes cleanly (unread bytes at close would make it reset the connection, which can discard its answer
+            // before this client reads it).
+            for size in Array(repeating: 16 * 1024, count: 8) + [1024] {
                 guard (try? connection.send(bytes: chunk([UInt8](repeating: 0x41, count: size)))) != nil else { break }
             }
             guard case .closed(let text) = try connection.readResponseHead(timeoutSeconds: 60) else { Issue.record("no answer"); return }
