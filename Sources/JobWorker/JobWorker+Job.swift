@@ -80,31 +80,21 @@ extension JobWorker {
             try await fetch(asset, to: local)
             images.append(local)
         }
-        var audio: String?
-        if let audioAssetId = job.audioAssetId, !audioAssetId.isEmpty {
-            guard let id = UUID(uuidString: audioAssetId) else {
-                throw PermanentJobError("audio_file '\(audioAssetId.prefix(80))' is not an asset id")
+        // The music and the voice-over: audio assets of the job's own tenant.
+        func audioInput(_ assetId: String?, column: String, noun: String, name: String) async throws -> String? {
+            guard let assetId, !assetId.isEmpty else { return nil }
+            guard let id = UUID(uuidString: assetId) else {
+                throw PermanentJobError("\(column) '\(assetId.prefix(80))' is not an asset id")
             }
             guard let asset = try await store.asset(id: id, tenantId: job.tenantId), asset.type == .audio else {
-                throw PermanentJobError("audio asset \(audioAssetId) does not exist for this tenant")
+                throw PermanentJobError("\(noun) asset \(assetId) does not exist for this tenant")
             }
-            let local = directory + "/inputs/audio" + Self.fileExtension(of: asset.filePath)
+            let local = directory + "/inputs/" + name + Self.fileExtension(of: asset.filePath)
             try await fetch(asset, to: local)
-            audio = local
+            return local
         }
-        // The voice-over: an audio asset of the same tenant, like the music.
-        var voice: String?
-        if let voiceAssetId = job.voiceAssetId, !voiceAssetId.isEmpty {
-            guard let id = UUID(uuidString: voiceAssetId) else {
-                throw PermanentJobError("voice_file '\(voiceAssetId.prefix(80))' is not an asset id")
-            }
-            guard let asset = try await store.asset(id: id, tenantId: job.tenantId), asset.type == .audio else {
-                throw PermanentJobError("voice asset \(voiceAssetId) does not exist for this tenant")
-            }
-            let local = directory + "/inputs/voice" + Self.fileExtension(of: asset.filePath)
-            try await fetch(asset, to: local)
-            voice = local
-        }
+        let audio = try await audioInput(job.audioAssetId, column: "audio_file", noun: "audio", name: "audio")
+        let voice = try await audioInput(job.voiceAssetId, column: "voice_file", noun: "voice", name: "voice")
         // Merge fields: text as given, pictures fetched like the product images.
         var fields: [String: String] = [:]
         for (name, value) in job.fields.sorted(by: { $0.key < $1.key }) {
