@@ -337,16 +337,20 @@ import Glibc
                     + "Content-Type: multipart/form-data; boundary=cap\r\nTransfer-Encoding: chunked\r\n\r\n")
             func chunk(_ bytes: [UInt8]) -> [UInt8] { Array(String(bytes.count, radix: 16).utf8) + [13, 10] + bytes + [13, 10] }
             try connection.send(bytes: chunk(Array("--cap\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.png\"\r\n\r\n".utf8)))
-            // 1 KiB past what the route allows a body (the 64 KiB file cap plus its 64 KiB allowance for multipart
-            // framing), then nothing more: the chunked body never ends (no last chunk), so a 413 can only come from
-            // the cap enforced while the body streams. The server has read all that was sent when it decides, so it
-            // closes cleanly (unread bytes at close would make it reset the connection, which can discard its answer
-            // before this client reads it).
-            for size in Array(repeating: 16 * 1024, count: 8) + [1024] {
-                guard (try? connection.send(bytes: chunk([UInt8](repeating: 0x41, count: size)))) != nil else { break }
+            // The route allows a body the 64 KiB file cap plus 64 KiB for multipart framing. Send on past that in
+            // 16 KiB chunks, never ending the chunked body (no last chunk), so a 413 can only come from the cap
+            // enforced while the body streams; past the allowance, wait a moment for the answer before each further
+            // chunk (bytes written after the server closed draw a reset, which can discard its answer unread).
+            let block = [UInt8](repeating: 0x41, count: 16 * 1024)
+            var sent = 0
+            while sent < 8 * 1024 * 1024 {
+                guard (try? connection.send(bytes: chunk(block))) != nil else { break }
+                sent += block.count
+                if connection.hasBytesToRead(waitMilliseconds: sent > 128 * 1024 ? 100 : 0) { break }
             }
             guard case .closed(let text) = try connection.readResponseHead(timeoutSeconds: 60) else { Issue.record("no answer"); return }
-            #expect(text.hasPrefix("HTTP/1.1 413"), "\(text.prefix(200))")
+            #expect(text.hasPrefix("HTTP/1.1 413"), "\(text.prefix(200)) (after \(sent) bytes of file sent)")
+            #expect(sent < 8 * 1024 * 1024, "the server answered before the whole body was sent")
         }
     }
 
@@ -468,9 +472,10 @@ final class RawConnection: @unchecked Sendable {
         }
     }
 
-    func hasBytesToRead() -> Bool {
+    /// Whether the server has sent something, waiting up to `waitMilliseconds` for it.
+    func hasBytesToRead(waitMilliseconds: Int32 = 0) -> Bool {
         var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        return poll(&poller, 1, 0) > 0
+        return poll(&poller, 1, waitMilliseconds) > 0
     }
 
     /// Reads until the server closes the connection (or resets it), or `timeoutSeconds` pass without a byte.
