@@ -102,10 +102,10 @@ import Testing
         p.audio?.loudness?.input = LoudnessMeasurement(integrated: -30, truePeak: -12, range: 3)
         p.audio?.loudness?.gain = 16.4
         p.audio?.loudness?.predicted = LoudnessMeasurement(integrated: -14.1, truePeak: -2, range: 3)
-        #expect(p.audioGraph.text.contains("volume=volume=16.40dB[a9];[a9]alimiter=limit=0.794:attack=1:release=50:level=false"))
+        #expect(p.audioGraph.text.contains("volume=volume=16.40dB[a9];[a9]alimiter=limit=0.708:attack=1:release=50:level=false"))
         #expect(
             p.summary.contains(
-                "loudness: target -14.0 LUFS, true peak ≤ -1.0 dBTP; measured input -30.0 LUFS (true peak -12.0 dBTP, range 3.0 LU); gain +16.40 dB and a limiter at -2.0 dBFS: -14.1 LUFS (true peak -2.0 dBTP)"
+                "loudness: target -14.0 LUFS, true peak ≤ -1.0 dBTP; measured input -30.0 LUFS (true peak -12.0 dBTP, range 3.0 LU); gain +16.40 dB and a limiter at -3.0 dBFS: -14.1 LUFS (true peak -2.0 dBTP)"
             ))
         var off = template
         off.timing.audio.loudness = nil
