@@ -164,10 +164,10 @@ extension JobWorker {
             let now = clock.now
             var check: HeartbeatResult?
             let percent = min(99, Int(control.current.progress * 100))
-            if throttle.shouldSend(percent, now: (now - origin).seconds) {
+            if throttle.shouldSend(percent, now: (now - origin) / .seconds(1)) {
                 check = try? await store.updateProgress(lease, percent: percent)
             }
-            if (now - lastBeat).seconds >= configuration.heartbeatInterval {
+            if (now - lastBeat) / .seconds(1) >= configuration.heartbeatInterval {
                 lastBeat = now
                 check = try? await store.heartbeat(lease)
             }
@@ -194,7 +194,7 @@ extension JobWorker {
 
     func finish(_ job: Job, lease: Lease, outcome: Outcome, elapsed: Duration, logger: Logger) async {
         let tenant = job.tenantId.uuidString.lowercased()
-        let milliseconds = Int(elapsed.seconds * 1000)
+        let milliseconds = Int(elapsed / .milliseconds(1))
         do {
             switch outcome {
             case .rendered(let files):

@@ -229,7 +229,7 @@ public final class JobWorker: Service, Sendable {
             }
             Self.removeStaleTemporaryFolders(in: configuration.temporaryDirectory)
             if let retention = configuration.finishedJobRetention,
-                (ContinuousClock.now - lastPrune).seconds >= configuration.pruneInterval
+                (ContinuousClock.now - lastPrune) / .seconds(1) >= configuration.pruneInterval
             {
                 lastPrune = ContinuousClock.now
                 do {
@@ -254,12 +254,5 @@ extension JobWorker {
         if let audio = input.audio { names.append((audio, "audio asset \(job.audioAssetId ?? "?")")) }
         if let voice = input.voice { names.append((voice, "voice asset \(job.voiceAssetId ?? "?") (voiceFile)")) }
         return names
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) / 1e18
     }
 }
