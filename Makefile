@@ -18,7 +18,10 @@ demo: release     ## render out/demo.mp4 (30 s, golden-frame, built-in assets)
 
 test: setup       ## the whole test suite (starts its own PostgreSQL and S3 test servers)
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	@# The whole log goes to .build/test.log too; the failures are repeated at the end, where a CI summary shows them.
+	@bash -o pipefail -c '$(SWIFT) test --skip-build 2>&1 | tee .build/test.log' || { \
+		echo "=== failed tests and their recorded issues (full log: .build/test.log) ==="; \
+		awk '/recorded an issue|Caught error|✘ Test run/ { n = 14 } n > 0 { print; n-- }' .build/test.log | tail -200; exit 1; }
 
 lint:             ## formatting (swift-format), declared target dependencies, and the shipped templates
 	swift-format lint --strict --recursive --parallel Package.swift Sources Tests

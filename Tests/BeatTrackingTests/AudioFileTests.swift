@@ -4,7 +4,7 @@ import Testing
 @testable import BeatTracking
 
 /// Tracks rendered from MIDI with fluidsynth (known beats), decoded through libav*.
-@Suite(.serialized) struct RenderedTrackTests {
+@Suite(.serialized, .ownThreads) struct RenderedTrackTests {
     @Test(arguments: [(100.0, true), (140.0, false), (172.0, true)])
     func renderedTrackBeatsMatchTheScore(bpm: Double, drums: Bool) throws {
         let track = try TrackFixtures.track(bpm: bpm, bars: bpm > 150 ? 10 : 6, drums: drums)
@@ -147,7 +147,7 @@ import Testing
 
 // MARK: - Bad files
 
-@Suite struct BadFileTests {
+@Suite(.ownThreads) struct BadFileTests {
     func expectError(_ path: String, _ codes: [BeatTrackingError.Code], sourceLocation: SourceLocation = #_sourceLocation) {
         do {
             let analysis = try BeatTracker().analyze(file: path, maxDuration: nil)
@@ -215,7 +215,7 @@ import Testing
 
 // MARK: - Files without a pulse
 
-@Suite struct NoPulseFileTests {
+@Suite(.ownThreads) struct NoPulseFileTests {
     @Test func speechHasNoBeats() throws {
         let directory = try Fixtures.temporaryDirectory("beat-speech")
         defer { try? FileManager.default.removeItem(at: directory) }

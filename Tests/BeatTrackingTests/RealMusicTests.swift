@@ -1,4 +1,5 @@
 import Foundation
+import RendcTestSupport
 import Testing
 @testable import BeatTracking
 
@@ -8,7 +9,7 @@ import Testing
 /// The audio comes from the Debian packages: asc-music is installed by scripts/setup.sh (scripts/apt.d/beats-music.txt,
 /// 10 MB), so its excerpts run everywhere and must be present; the other packages' excerpts run when they are
 /// installed or unpacked by scripts/beats-music.sh (set BEATS_MUSIC_DIR to its folder).
-@Suite(.serialized) struct RealMusicTests {
+@Suite(.serialized, .ownThreads) struct RealMusicTests {
     struct Reference: Decodable {
         struct Track: Decodable {
             var package: String

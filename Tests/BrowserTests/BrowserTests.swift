@@ -16,7 +16,7 @@ import Testing
 
 /// The studio and the admin dashboard in Debian's Chromium, driven by Python Playwright (Tests/Browser/*.py).
 /// The servers run in this process on loopback; the scripts check the pages as a person would use them.
-@Suite(.serialized) struct BrowserTests {
+@Suite(.serialized, .ownThreads) struct BrowserTests {
     @Test(.timeLimit(.minutes(10))) func studioEditsLintsPreviewsAndSaves() async throws {
         let work = try Fixtures.temporaryDirectory("rendc-studio-browser")
         defer { try? FileManager.default.removeItem(at: work) }

@@ -16,7 +16,7 @@ import Webhooks
 /// against this server on loopback (real Postgres, a worker finishing jobs with placeholder files), while
 /// openapi-core checks every request and response against the spec. `make test` installs the Python packages
 /// (scripts/pip.d/api.txt) through scripts/setup.sh.
-@Suite(.serialized) struct APIContractTests {
+@Suite(.serialized, .ownThreads) struct APIContractTests {
     @Test(.timeLimit(.minutes(10))) func generatedClientRunsTheStoreFlowWithinTheSpec() async throws {
         let database = try TestDatabase.configuration(prefix: "api_contract")
         let logger = TestDatabase.logger("rendc.test.contract")

@@ -18,7 +18,7 @@ func runTool(_ executable: String, _ arguments: [String]) throws -> (status: Int
     return (result.status, result.combined)
 }
 
-@Suite(.serialized) struct EndToEndTests {
+@Suite(.serialized, .ownThreads) struct EndToEndTests {
     /// Upload real images and audio through the API, submit, render with the real RenderPipeline in an in-process
     /// JobWorker, poll to completed, download through the signed URL and check the MP4 with ffprobe.
     @Test(.timeLimit(.minutes(8))) func uploadSubmitRenderDownload() async throws {

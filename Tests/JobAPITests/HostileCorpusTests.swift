@@ -79,7 +79,7 @@ enum HostileCorpus {
         ), logger: Logger(label: "test"))
 }
 
-@Suite struct HostileCorpusTests {
+@Suite(.ownThreads) struct HostileCorpusTests {
     let corpus = HostileCorpus.corpus
 
     @Test func theValidBaseFilesAreAcceptedAndDecode() throws {

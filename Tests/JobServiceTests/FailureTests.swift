@@ -87,7 +87,7 @@ struct FailingRenderer: JobRenderer {
         // Old format, no lock, and a pid that is alive (a process still exiting, or a reused pid): stale.
         let sleeper = Process()
         sleeper.executableURL = URL(fileURLWithPath: "/usr/bin/sleep")
-        sleeper.arguments = ["30"]
+        sleeper.arguments = ["3600"]  // killed below; never timed (a starved machine can take minutes between steps)
         try sleeper.run()
         defer { sleeper.terminate() }
         let alivePid = dir + "/rendc-worker-\(sleeper.processIdentifier)"
@@ -107,7 +107,8 @@ struct FailingRenderer: JobRenderer {
         defer { try? FileManager.default.removeItem(at: root) }
         let folder = root.path + "/rendc-worker-1-killed"
         try FileManager.default.createDirectory(atPath: folder + "/job-1/inputs", withIntermediateDirectories: true)
-        // A holder that says when it has the lock (a file), then sleeps; it is SIGKILLed below.
+        // A holder that says when it has the lock (a file), then sleeps until it is SIGKILLed below (never for a fixed
+        // time: on a starved machine minutes can pass between two steps of this test).
         let signals = try Fixtures.temporaryDirectory("rendc-sweep-ready")
         defer { try? FileManager.default.removeItem(at: signals) }
         let ready = signals.path + "/locked"
@@ -115,7 +116,7 @@ struct FailingRenderer: JobRenderer {
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         holder.arguments = [
             "-c",
-            "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); open(sys.argv[2], 'w').close(); time.sleep(120)",
+            "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); open(sys.argv[2], 'w').close()\nwhile True: time.sleep(60)",
             folder + "/.lock", ready,
         ]
         try holder.run()

@@ -13,7 +13,7 @@ import Glibc
 /// must end `completed` exactly once (a database trigger audits every transition to `completed` and every write
 /// to a completed row), none may be left pending or processing, and each job's output must be in storage.
 /// Renders may be repeated after a kill: the per-job marker files count them.
-@Suite struct KillTest {
+@Suite(.ownThreads) struct KillTest {
     static let jobCount = 200
     static let workerCount = 4
     static let slots = 2

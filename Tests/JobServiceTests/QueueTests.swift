@@ -1,5 +1,6 @@
 import Foundation
 import JobQueue
+import QueueTestSupport
 import RendcTestSupport
 import Testing
 
@@ -213,33 +214,35 @@ final class Locked<Value: Sendable>: @unchecked Sendable {
     }
 
     @Test func reaperFailsAJobOnceItsAttemptsAreUsedUp() async throws {
-        // A 3 s lease. A heartbeat renews even a lapsed lease that was not reaped yet (it is fenced by epoch).
-        let policy = QueuePolicy(leaseDuration: 3, backoff: BackoffPolicy(base: 0, jitter: 0))
-        try await withTestStore(policy: policy) { store, _ in
+        // Two workers on one database: a crashing one whose leases last 1 s, and a live one whose leases last 10
+        // minutes, so only the crashed holder's lease can lapse however long a loaded machine takes between steps.
+        let short = QueuePolicy(leaseDuration: 1, backoff: BackoffPolicy(base: 0, jitter: 0))
+        let long = QueuePolicy(leaseDuration: 600, backoff: BackoffPolicy(base: 0, jitter: 0))
+        try await withTestStore(policy: short) { store, database in
             let a = try await store.createTenant(name: "A")
             let id = try await store.enqueue(sampleJob(a.id, maxAttempts: 2))
             let live = try await store.enqueue(sampleJob(a.id, maxAttempts: 1))
-            var liveLease: Lease?
-            for attempt in 1...2 {
-                let claimed = try await store.claim(owner: "crashy-\(attempt)", limit: 1)
-                #expect(claimed.map(\.job.id) == [id])
-                if attempt == 1 {
-                    liveLease = try #require(try await store.claim(owner: "live", limit: 1).first).lease
-                    #expect(liveLease?.jobId == live)
+            try await JobStore.withRunningStore(configuration: database, policy: long, logger: TestDatabase.logger("rendc.test.live")) {
+                liveStore in
+                for attempt in 1...2 {
+                    let claimed = try await store.claim(owner: "crashy-\(attempt)", limit: 1)
+                    #expect(claimed.map(\.job.id) == [id])
+                    if attempt == 1 {
+                        let liveLease = try #require(try await liveStore.claim(owner: "live", limit: 1).first).lease
+                        #expect(liveLease.jobId == live)
+                    }
+                    // Past the crashed holder's 1 s lease: it is reaped, the live holder's is not.
+                    try await Task.sleep(for: .milliseconds(1500))
+                    let reaped = try await liveStore.reapExpiredLeases()
+                    #expect(reaped.map(\.jobId) == [id])
+                    #expect(reaped.first?.newStatus == (attempt == 1 ? .pending : .failed))
                 }
-                // Past the crashed holder's 3 s lease. The live holder heartbeats right before the reaper runs (as a
-                // worker does every few seconds), so its lease is fresh however loaded the machine is; the crashed
-                // holder's is 3.3 s old.
-                try await Task.sleep(for: .milliseconds(3300))
-                if let liveLease { _ = try await store.heartbeat(liveLease) }
-                let reaped = try await store.reapExpiredLeases()
-                #expect(reaped.map(\.jobId) == [id])
-                #expect(reaped.first?.newStatus == (attempt == 1 ? .pending : .failed))
             }
             let job = try #require(try await store.job(id: id))
             #expect(job.status == .failed && job.attempts == 2 && job.completedAt != nil)
             #expect(job.lastError == "lease expired: the worker stopped heartbeating during attempt 2 of 2")
-            #expect(try await store.job(id: live)?.status == .processing)
+            let liveJob = try #require(try await store.job(id: live))
+            #expect(liveJob.status == .processing && liveJob.leaseOwner == "live")
         }
     }
 

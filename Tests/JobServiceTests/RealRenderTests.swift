@@ -9,7 +9,7 @@ import Testing
 
 /// The worker with the real renderer (`PipelineRenderer` over `RenderPipeline`): inputs from storage, a real
 /// H.264/AAC render, outputs uploaded to their keys, checked with ffprobe.
-@Suite struct RealRenderTests {
+@Suite(.ownThreads) struct RealRenderTests {
     @Test(.timeLimit(.minutes(10)))
     func workerRendersARealVideoFromStoredAssets() async throws {
         try await withTestStore { store, _ in
@@ -104,7 +104,7 @@ extension RealRenderTests {
 }
 
 /// `rendc migrate` and `rendc tenant create` as a user runs them.
-@Suite struct CommandTests {
+@Suite(.ownThreads) struct CommandTests {
     @Test func migrateAndTenantCreateFromTheCommandLine() async throws {
         let binary = try KillTest().rendcBinary()
         let server = try PostgresServer.shared()

@@ -107,7 +107,7 @@ final class FakeS3: Sendable {
     }
 }
 
-@Suite(.timeLimit(.minutes(8)))
+@Suite(.timeLimit(.minutes(8)), .ownThreads)
 struct S3RetryTests {
     @Test func retriesInjected503ThenSucceeds() async throws {
         let fake = try await FakeS3(.init(failFirst: 2))

@@ -2,11 +2,12 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import RendcTestSupport
 import Testing
 @testable import ObjectStorage
 
 /// S3Store against moto in server mode (a real S3 implementation), on 127.0.0.1 only.
-@Suite(.timeLimit(.minutes(8)))
+@Suite(.timeLimit(.minutes(8)), .ownThreads)
 struct S3StoreMotoTests {
     /// moto checks these requests' signatures (botocore's S3 signer on the server side), the access key and the
     /// IAM policy, so every operation here proves the header signing right.

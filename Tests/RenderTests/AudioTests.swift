@@ -7,7 +7,7 @@ import Testing
 /// Measured audio (issue 17): ffmpeg's CLI generates the inputs and checks the outputs (ebur128, volumedetect,
 /// decoded samples); rendc renders through the same pipeline as `rendc render`, on a tiny canvas so the video
 /// costs little.
-@Suite(.serialized) struct AudioTests {
+@Suite(.serialized, .ownThreads) struct AudioTests {
     static let dir: URL = try! Fixtures.temporaryDirectory("rendc-audio")
     static func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
 

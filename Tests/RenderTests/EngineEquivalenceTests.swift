@@ -10,7 +10,7 @@ import Testing
 /// (`--engine libavfilter`) and the exported `run.sh` (the ffmpeg CLI). Same frame count and duration, every
 /// frame's luma within 25 dB (so cuts land on the same frames) and PSNR >= 30 dB on sampled frames, transitions
 /// and animations included. Short (3 s), for CI.
-@Suite(.serialized) struct EngineEquivalenceTests {
+@Suite(.serialized, .ownThreads) struct EngineEquivalenceTests {
     static let templates = ["golden-frame", "silver-frame", "no-frame", "polaroid", "price-tag", "split-screen", "story"]
 
     static func request(_ template: String, _ quality: QualityMode, output: String, audio: String? = RenderFixture.track) -> RenderRequest {

@@ -104,7 +104,7 @@ import Testing
 
 /// The cache in real renders: a hit gives the same pixels as no cache, a changed source byte or parameter
 /// misses, a damaged entry is rebuilt, an unwritable cache still renders.
-@Suite(.serialized) struct LayerCacheRenderTests {
+@Suite(.serialized, .ownThreads) struct LayerCacheRenderTests {
     static func pipeline(cacheDirectory: String?, memoryBytes: Int = 0) -> RenderPipeline {
         RenderPipeline(
             configuration: PipelineConfiguration(

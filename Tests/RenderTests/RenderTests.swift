@@ -21,9 +21,11 @@ enum RenderFixture {
     static func out(_ name: String) -> String { root.appendingPathComponent(name).path }
 }
 
-@Suite(.serialized) struct RenderTests {
+@Suite(.serialized, .ownThreads) struct RenderTests {
     @Test func goldenFrameRendersAPlayableVideoAndThumbnail() throws {
-        let out = RenderFixture.out("golden.mp4"), thumb = RenderFixture.out("golden.jpg")
+        // Its own folder: other suites render beside RenderFixture.root at the same time, and their partial files are theirs.
+        let dir = try Fixtures.temporaryDirectory("rendc-golden")
+        let out = dir.appendingPathComponent("golden.mp4").path, thumb = dir.appendingPathComponent("golden.jpg").path
         let result = try RenderFixture.pipeline.render(
             RenderRequest(
                 template: "golden-frame", images: RenderFixture.images, audio: RenderFixture.track, duration: 2.5, output: out, thumbnail: thumb))
@@ -42,7 +44,7 @@ enum RenderFixture {
             #expect(close(t[x, y], RGBA(r: 0xD4, g: 0xAF, b: 0x37), 24), "pixel \(x),\(y) is \(t[x, y])")
         }
         // Left-over temporaries: none.
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: RenderFixture.root.path).filter {
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter {
             $0.contains("partial") || $0.hasSuffix(".tmp")
         }
         #expect(leftovers.isEmpty)

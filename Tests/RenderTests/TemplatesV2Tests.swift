@@ -9,7 +9,7 @@ import SpecLang
 import Testing
 
 /// Templates v2 checked by their pixels: what a designer writes is what the frame shows.
-@Suite(.serialized) struct TemplatesV2Tests {
+@Suite(.serialized, .ownThreads) struct TemplatesV2Tests {
     static let dir: URL = try! Fixtures.temporaryDirectory("rendc-v2")
 
     /// A solid-colour picture written once.
@@ -302,7 +302,7 @@ import Testing
 
 /// The three seed templates kept their look: stills match ones rendered before templates v2 (downscaled 4x,
 /// compared with a tolerance for rounding in the new compositor).
-@Suite struct SeedTemplatesKeepTheirLook {
+@Suite(.ownThreads) struct SeedTemplatesKeepTheirLook {
     @Test(arguments: ["golden-frame", "silver-frame", "no-frame"])
     func stillMatchesTheV1Golden(_ name: String) throws {
         let golden = try ImageFile.decode(path: Fixtures.packageRoot.appendingPathComponent("Tests/RenderTests/Goldens/\(name)-v1.png").path)
