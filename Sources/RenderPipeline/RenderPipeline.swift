@@ -202,11 +202,16 @@ public final class RenderPipeline: Sendable {
             // The highlight is chosen from the whole track (up to a limit), so beats and level cover it too.
             let span = highlightSpan(template: template, trackDuration: duration)
             beats = analyseBeats(path: path, span: span)
-            // The level over time: for the highlight and for lining up loops.
-            do { audio?.profile = try levelProfile(path: path, maxDuration: span, hashes: hashes) } catch {
-                logger.warning(
-                    "audio level not measured; the music starts at 0 s and loops on the tracked beats",
-                    metadata: ["file": "\(path)", "error": "\(error)"])
+            // The level over time: for the highlight and for lining up loops (neither happens when the template
+            // starts the music at a set time and the track runs past any video allowed).
+            var levelNeeded = true
+            if case .seconds(let s) = template.timing.audio.start, duration - s > configuration.maxDuration + 0.01 { levelNeeded = false }
+            if levelNeeded {
+                do { audio?.profile = try levelProfile(path: path, maxDuration: span, hashes: hashes) } catch {
+                    logger.warning(
+                        "audio level not measured; the music starts at 0 s and loops on the tracked beats",
+                        metadata: ["file": "\(path)", "error": "\(error)"])
+                }
             }
         }
         var voice: VoiceInput?
