@@ -59,7 +59,11 @@ public enum AudioMeasure {
     /// Where a voice speaks: 20 ms frames more than 30 dB above the floor and within 35 dB of the loudest, gaps
     /// under 0.4 s bridged, blips under 0.1 s dropped.
     public static func speech(path: String, maxDuration: Double) throws -> (duration: Double, spans: [ClosedRange<Double>]) {
-        let p = try profile(path: path, maxDuration: maxDuration)
+        speech(profile: try profile(path: path, maxDuration: maxDuration))
+    }
+
+    /// The speech spans of a voice whose level `profile` was measured already (e.g. read from a cache).
+    public static func speech(profile p: AudioProfile) -> (duration: Double, spans: [ClosedRange<Double>]) {
         let duration = Double(p.level.count) / p.frameRate
         guard let top = p.level.max() else { return (0, []) }
         let threshold = max(top - 35, -60)
@@ -83,11 +87,14 @@ public enum AudioMeasure {
     }
 
     /// One measuring pass: the plan's mix (with its normalisation gain and limiter, when set), measured by `ebur128`.
-    public static func loudness(plan: RenderPlan) throws -> LoudnessMeasurement {
+    /// `shouldStop` is polled between audio frames and ends the pass with a `.cancelled` error.
+    public static func loudness(plan: RenderPlan, shouldStop: () -> Bool = { false }) throws -> LoudnessMeasurement {
         let text = plan.audioGraphText(stage: .measure)
         let graph = try AudioGraph(
             graph: text, inputs: plan.audioGraphInputs(firstIndex: 0), sampleRate: plan.encoder.audioSampleRate, frameSize: nil)
-        while try graph.next() != nil {}
+        while try graph.next() != nil {
+            if shouldStop() { throw BackendError(.cancelled, "the loudness measurement was stopped") }
+        }
         guard let m = graph.outputLoudness else {
             throw MediaError(.filter, code: .corrupt, path: plan.audio?.source?.path, "the mix could not be measured")
         }
@@ -97,11 +104,16 @@ public enum AudioMeasure {
     /// Loudness normalisation by measurement: the mix as it is, then gain and limiter, the gain corrected
     /// (secant steps) until the measured loudness is within 0.3 LU of the target (at most four passes, and at most
     /// 12 dB more than `target - input`, so very peaky music ends up a little under the target rather than crushed).
-    /// Silence (below -60 LUFS) is left as it is.
-    public static func normalise(plan: RenderPlan) throws -> LoudnessPlan? {
+    /// Silence (below -60 LUFS) is left as it is. `pass` is called before each measuring pass (for counting in
+    /// tests); `shouldStop` ends the measurement early with a `.cancelled` error.
+    public static func normalise(plan: RenderPlan, pass: () -> Void = {}, shouldStop: () -> Bool = { false }) throws -> LoudnessPlan? {
         guard var l = plan.audio?.loudness else { return nil }
         var p = plan
         p.audio?.loudness?.gain = nil
+        func loudness(plan: RenderPlan) throws -> LoudnessMeasurement {
+            pass()
+            return try AudioMeasure.loudness(plan: plan, shouldStop: shouldStop)
+        }
         let input = try loudness(plan: p)
         l.input = input
         guard input.integrated > -60 else { return l }
@@ -136,5 +148,69 @@ public enum AudioMeasure {
         var out: [Float] = []
         while let f = try graph.next() { out += graph.monoSamples(of: f) }
         return out
+    }
+}
+
+/// A loudness normalisation measured on a thread of its own, beside the first frames: the renderer builds its audio
+/// graph (which needs the gain) only once the result is ready, and video runs ahead meanwhile (the muxer holds its
+/// packets until the audio catches up). `cancel()` stops the passes; `join()` waits for the thread to end.
+public final class PendingLoudness: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var result: Result<LoudnessPlan?, any Error>?
+    private var stopped = false
+    private var running = true
+
+    /// Starts `measure` on a new thread; it is handed a function that says whether to stop.
+    public init(measure: @escaping @Sendable (_ shouldStop: @escaping @Sendable () -> Bool) throws -> LoudnessPlan?) {
+        let thread = Thread { [self] in
+            let r = Result { try measure { [self] in self.isStopped } }
+            condition.lock()
+            result = r
+            running = false
+            condition.broadcast()
+            condition.unlock()
+        }
+        thread.name = "rendc-loudness"
+        thread.start()
+    }
+
+    /// A result that is already known (a cache hit): no thread.
+    public init(ready: LoudnessPlan?) {
+        result = .success(ready)
+        running = false
+    }
+
+    private var isStopped: Bool {
+        condition.lock(); defer { condition.unlock() }
+        return stopped
+    }
+
+    /// True once the measurement has finished (or failed).
+    public var isReady: Bool {
+        condition.lock(); defer { condition.unlock() }
+        return result != nil
+    }
+
+    /// The measured normalisation, waiting for it if need be; rethrows the measurement's error.
+    public func wait() throws -> LoudnessPlan? {
+        condition.lock()
+        while result == nil { condition.wait() }
+        let r = result!
+        condition.unlock()
+        return try r.get()
+    }
+
+    /// Asks the measurement to stop (its result becomes a `.cancelled` error unless it had finished).
+    public func cancel() {
+        condition.lock()
+        stopped = true
+        condition.unlock()
+    }
+
+    /// Waits until the measuring thread has ended (after `cancel()`, within one audio frame).
+    public func join() {
+        condition.lock()
+        while running { condition.wait() }
+        condition.unlock()
     }
 }

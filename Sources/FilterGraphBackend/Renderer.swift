@@ -31,6 +31,10 @@ public final class FilterGraphRenderer {
 
     private let options: RenderOptions
 
+    /// Seconds of video encoded, at most, before the audio graph must start (waiting for a pending loudness
+    /// measurement then): the muxer holds the video packets meanwhile.
+    public static let audioLagLimit = 3.0
+
     /// Set when prepared for one frame only.
     private let stillFrame: Int?
 
@@ -69,12 +73,17 @@ public final class FilterGraphRenderer {
     /// Renders the video to `output` (and the thumbnail to `thumbnail`), each written to a temporary file beside
     /// its destination and renamed on success; nothing partial is left on failure or cancellation.
     /// Returns the loudness of the audio written, when the plan's audio graph measures it.
+    ///
+    /// `loudness`, when given, is the plan's loudness normalisation still being measured: the video starts at once
+    /// and the audio graph is built when the measurement is ready (or once the video is `audioLagLimit` seconds
+    /// ahead, waiting for it then), so the measuring passes run beside the first frames.
     @discardableResult
     public func render(
         to output: String, thumbnail: String?,
         progress: (_ frame: Int, _ total: Int) -> Void = { _, _ in },
         shouldCancel: () -> Bool = { false },
-        firstFrameSent: () -> Void = {}
+        firstFrameSent: () -> Void = {},
+        loudness pending: PendingLoudness? = nil
     ) throws -> LoudnessMeasurement? {
         var loudness: LoudnessMeasurement?
         let outURL = URL(fileURLWithPath: output)
@@ -84,7 +93,16 @@ public final class FilterGraphRenderer {
         var thumbnailImage: RGBAImage?
         do {
             let writer = try MP4Writer(path: tempVideo, plan: plan)
-            let audio = try AudioSource(plan: plan, frameSize: writer.audioFrameSize)
+            var audio: AudioSource? = pending == nil ? try AudioSource(plan: plan, frameSize: writer.audioFrameSize) : nil
+            /// The audio graph once the loudness measurement is ready (`wait`: block for it).
+            func audioSource(wait: Bool) throws -> AudioSource? {
+                if let audio { return audio }
+                guard let pending, wait || pending.isReady else { return nil }
+                var p = plan
+                p.audio?.loudness = try pending.wait()
+                audio = try AudioSource(plan: p, frameSize: writer.audioFrameSize)
+                return audio
+            }
             let frame = try makeFrame()
             let thumbFrame = plan.thumbnailFrame
             let fps = Double(plan.fps)
@@ -105,13 +123,16 @@ public final class FilterGraphRenderer {
                 }
                 // Keep audio about half a second ahead of video so the muxer interleaves closely.
                 let videoTime = Double(index + 1) / fps
-                while !audio.finished && audio.seconds < videoTime + 0.5, let a = try audio.next() {
-                    try writer.sendAudio(a)
+                if let audio = try audioSource(wait: videoTime >= Self.audioLagLimit) {
+                    while !audio.finished && audio.seconds < videoTime + 0.5, let a = try audio.next() {
+                        try writer.sendAudio(a)
+                    }
                 }
                 progress(index + 1, plan.frameCount)
             }
-            while let a = try audio.next() { try writer.sendAudio(a) }
-            loudness = audio.outputLoudness
+            let rest = try audioSource(wait: true)!
+            while let a = try rest.next() { try writer.sendAudio(a) }
+            loudness = rest.outputLoudness
             try writer.finish()
         }
         if let thumbnail {

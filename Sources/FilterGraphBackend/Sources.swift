@@ -81,9 +81,12 @@ final class PreparedImage {
         // Pre-scale the crop so that the largest zoom samples it 1:1.
         let k = baseScale * maxZoom
         let pw = max(2, Int((crop.w * k).rounded())), ph = max(2, Int((crop.h * k).rounded()))
-        let cropped = PreparedImage.cropRGBA(rgba, x: Int(crop.x), y: Int(crop.y), w: Int(crop.w), h: Int(crop.h))
+        // Scaled straight from the crop's rectangle of the decoded picture: a copy of the crop would add up to a
+        // whole decoded picture to the peak while x264 runs beside.
+        let cx = min(max(0, Int(crop.x)), rgba.width - 1), cy = min(max(0, Int(crop.y)), rgba.height - 1)
+        let cw = max(1, min(Int(crop.w), rgba.width - cx)), ch = max(1, min(Int(crop.h), rgba.height - cy))
+        let scaled = try RGBAScaler().scaleRGBA(rgba.pixels, width: rgba.width, height: rgba.height, crop: (cx, cy, cw, ch), toWidth: pw, toHeight: ph)
         rgba = RGBAImage(width: 0, height: 0, pixels: [])
-        let scaled = try RGBAScaler().scaleRGBA(cropped.pixels, width: cropped.width, height: cropped.height, toWidth: pw, toHeight: ph)
         picture = YUVImage(rgba: RGBAImage(width: pw, height: ph, pixels: scaled))
     }
 

@@ -121,24 +121,34 @@ package final class RGBAScaler {
 
     /// Scales a packed RGBA buffer to a new size.
     package func scaleRGBA(_ pixels: [UInt8], width: Int, height: Int, toWidth: Int, toHeight: Int) throws -> [UInt8] {
+        try scaleRGBA(pixels, width: width, height: height, crop: (0, 0, width, height), toWidth: toWidth, toHeight: toHeight)
+    }
+
+    /// Scales the `crop` rectangle of a packed RGBA buffer (`width` x `height`) to a new size, reading the
+    /// rectangle in place (source rows at an offset, with the whole buffer's stride): no copy of the crop.
+    package func scaleRGBA(
+        _ pixels: [UInt8], width: Int, height: Int, crop: (x: Int, y: Int, w: Int, h: Int), toWidth: Int, toHeight: Int
+    ) throws -> [UInt8] {
+        let (cx, cy, cw, ch) = crop
         guard width > 0, height > 0, toWidth > 0, toHeight > 0, pixels.count >= width * height * 4,
+            cx >= 0, cy >= 0, cw > 0, ch > 0, cx + cw <= width, cy + ch <= height,
             toWidth * toHeight <= MediaLimits.maximumPixels * 2
         else {
-            throw MediaError(.prepare, "cannot scale \(width)x\(height) to \(toWidth)x\(toHeight)")
+            throw MediaError(.prepare, "cannot scale \(cw)x\(ch) of \(width)x\(height) to \(toWidth)x\(toHeight)")
         }
         context = sws_getCachedContext(
-            context, Int32(width), Int32(height), AV_PIX_FMT_RGBA, Int32(toWidth), Int32(toHeight), AV_PIX_FMT_RGBA,
+            context, Int32(cw), Int32(ch), AV_PIX_FMT_RGBA, Int32(toWidth), Int32(toHeight), AV_PIX_FMT_RGBA,
             Int32(SWS_LANCZOS | SWS_ACCURATE_RND), nil, nil, nil
         )
-        guard let context else { throw MediaError(.prepare, "cannot create a scaler \(width)x\(height) -> \(toWidth)x\(toHeight)") }
+        guard let context else { throw MediaError(.prepare, "cannot create a scaler \(cw)x\(ch) -> \(toWidth)x\(toHeight)") }
         var out = [UInt8](repeating: 0, count: toWidth * toHeight * 4)
         let r: Int32 = pixels.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                var s: [UnsafePointer<UInt8>?] = [src.baseAddress, nil, nil, nil]
+                var s: [UnsafePointer<UInt8>?] = [src.baseAddress! + (cy * width + cx) * 4, nil, nil, nil]
                 var ss: [Int32] = [Int32(width * 4), 0, 0, 0]
                 var d: [UnsafeMutablePointer<UInt8>?] = [dst.baseAddress, nil, nil, nil]
                 var ds: [Int32] = [Int32(toWidth * 4), 0, 0, 0]
-                return sws_scale(context, &s, &ss, 0, Int32(height), &d, &ds)
+                return sws_scale(context, &s, &ss, 0, Int32(ch), &d, &ds)
             }
         }
         guard r > 0 else { throw MediaError(.prepare, "scaling failed") }

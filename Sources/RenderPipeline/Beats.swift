@@ -10,8 +10,11 @@ extension RenderPipeline {
         do {
             let analysis: BeatAnalysis
             if let dir = configuration.cacheDirectory {
-                analysis = try BeatCache(directory: dir).analysis(forFile: path, maxDuration: upTo, tracker: tracker)
+                let lookup = try BeatCache(directory: dir).lookup(forFile: path, maxDuration: upTo, tracker: tracker)
+                if !lookup.fromCache { audioObserver?(.beatAnalysis) }
+                analysis = lookup.analysis
             } else {
+                audioObserver?(.beatAnalysis)
                 analysis = try tracker.analyze(file: path, maxDuration: upTo)
             }
             logger.debug(

@@ -99,12 +99,16 @@ public final class RenderPipeline: Sendable {
     public let configuration: PipelineConfiguration
     let logger: Logger
     public let assets: DefaultAssets
-    /// Shared by every render of this pipeline (the worker's renders share its in-memory part).
+    /// Shared by every render of this pipeline (the worker's renders share its in-memory part); also holds the
+    /// audio measurements (level profiles, loudness normalisation).
     public let layerCache: LayerCache
+    /// Told of every audio pass actually run (not read from a cache), from any thread.
+    let audioObserver: (@Sendable (AudioWork) -> Void)?
 
-    public init(configuration: PipelineConfiguration, logger: Logger) {
+    public init(configuration: PipelineConfiguration, logger: Logger, audioObserver: (@Sendable (AudioWork) -> Void)? = nil) {
         self.configuration = configuration
         self.logger = logger
+        self.audioObserver = audioObserver
         assets = DefaultAssets(directory: configuration.assetsDirectory)
         layerCache = LayerCache(configuration: configuration.layerCache, logger: logger)
     }
@@ -161,12 +165,21 @@ public final class RenderPipeline: Sendable {
 
     // MARK: Planning
 
-    /// Resolves a request into a plan. Reads the audio's header and beats (cached), no pixels.
-    public func plan(_ request: RenderRequest) throws -> RenderPlan {
-        try plan(request, template: loadTemplate(request.template))
+    /// Resolves a request into a plan. Reads the audio's header, beats and level (cached), no pixels. With
+    /// `measuringLoudness` (the default: `rendc plan` prints it) the loudness normalisation is measured too (cached);
+    /// without, the plan's loudness says "not measured yet" (a still does not need it).
+    public func plan(_ request: RenderRequest, measuringLoudness: Bool = true) throws -> RenderPlan {
+        let hashes = ContentHashes()
+        var plan = try plan(request, template: loadTemplate(request.template), hashes: hashes)
+        if measuringLoudness, plan.audio?.loudness != nil {
+            let measured = try loudness(plan, hashes: hashes)
+            plan.audio?.loudness = measured
+        }
+        return plan
     }
 
-    func plan(_ request: RenderRequest, template: Template) throws -> RenderPlan {
+    /// The plan without its loudness measured (`render` measures it beside the first frames).
+    func plan(_ request: RenderRequest, template: Template, hashes: ContentHashes) throws -> RenderPlan {
         for image in request.images where !FileManager.default.isReadableFile(atPath: image) {
             throw PipelineError(.input, "image \(image): file not found or not readable")
         }
@@ -189,11 +202,16 @@ public final class RenderPipeline: Sendable {
             // The highlight is chosen from the whole track (up to a limit), so beats and level cover it too.
             let span = highlightSpan(template: template, trackDuration: duration)
             beats = analyseBeats(path: path, span: span)
-            // The level over time: for the highlight and for lining up loops.
-            do { audio?.profile = try AudioMeasure.profile(path: path, maxDuration: span) } catch {
-                logger.warning(
-                    "audio level not measured; the music starts at 0 s and loops on the tracked beats",
-                    metadata: ["file": "\(path)", "error": "\(error)"])
+            // The level over time: for the highlight and for lining up loops (neither happens when the template
+            // starts the music at a set time and the track runs past any video allowed).
+            var levelNeeded = true
+            if case .seconds(let s) = template.timing.audio.start, duration - s > configuration.maxDuration + 0.01 { levelNeeded = false }
+            if levelNeeded {
+                do { audio?.profile = try levelProfile(path: path, maxDuration: span, hashes: hashes) } catch {
+                    logger.warning(
+                        "audio level not measured; the music starts at 0 s and loops on the tracked beats",
+                        metadata: ["file": "\(path)", "error": "\(error)"])
+                }
             }
         }
         var voice: VoiceInput?
@@ -202,7 +220,7 @@ public final class RenderPipeline: Sendable {
                 throw PipelineError(.input, "voice \(path): file not found or not readable")
             }
             do {
-                let s = try AudioMeasure.speech(path: path, maxDuration: configuration.maxDuration + 1)
+                let s = AudioMeasure.speech(profile: try levelProfile(path: path, maxDuration: configuration.maxDuration + 1, hashes: hashes))
                 voice = VoiceInput(path: path, duration: s.duration, speech: s.spans)
             } catch {
                 throw PipelineError(.input, "voice \(error)")
@@ -213,19 +231,11 @@ public final class RenderPipeline: Sendable {
             quality: request.quality, beats: beats, maxDuration: configuration.maxDuration,
             clips: Set(request.images.filter(MediaKind.isVideo(path:))), voice: voice
         )
-        var plan: RenderPlan
         do {
-            plan = try Planner.plan(template: template, inputs: inputs) { resolveAsset($0, template: template) }
+            return try Planner.plan(template: template, inputs: inputs) { resolveAsset($0, template: template) }
         } catch let e as PlanError {
             throw PipelineError(.plan, e.description, underlying: e)
         }
-        // Loudness: the mix measured by ebur128, then the gain before the limiter that lands on the target.
-        if plan.audio?.loudness != nil {
-            do { let l = try AudioMeasure.normalise(plan: plan); plan.audio?.loudness = l } catch {
-                throw PipelineError(.input, "audio loudness: \(error)")
-            }
-        }
-        return plan
     }
 
     /// Seconds of the track analysed: the whole track (up to 4 minutes) when the template may pick a highlight in it.
@@ -250,7 +260,19 @@ public final class RenderPipeline: Sendable {
         let started = clock.now
         func seconds() -> Double { (clock.now - started) / .seconds(1) }
         let template = try loadTemplate(request.template)
-        let plan = try plan(request, template: template)
+        let hashes = ContentHashes()
+        var plan = try plan(request, template: template, hashes: hashes)
+        // Loudness: the mix measured by ebur128, then the gain before the limiter that lands on the target; from the
+        // cache, else measured beside the first frames (the libavfilter engine needs it before it starts).
+        var pending = pendingLoudness(plan, hashes: hashes)
+        defer {
+            pending?.cancel()
+            pending?.join()
+        }
+        if engine == .libavfilter, let p = pending {
+            plan.audio?.loudness = try p.wait()
+            pending = nil
+        }
         var lastReport = -1.0
         var loudnessOut: LoudnessMeasurement?
         var firstFrame = 0.0
@@ -266,7 +288,7 @@ public final class RenderPipeline: Sendable {
             case .fast:
                 loudnessOut = try prepare(plan).render(
                     to: request.output, thumbnail: request.thumbnail, progress: report, shouldCancel: shouldCancel,
-                    firstFrameSent: { firstFrame = seconds() })
+                    firstFrameSent: { firstFrame = seconds() }, loudness: pending)
             case .libavfilter:
                 try LibavfilterRenderer(plan: plan, texts: try texts(for: plan))
                     .render(to: request.output, thumbnail: request.thumbnail, progress: report, shouldCancel: shouldCancel)
@@ -277,14 +299,16 @@ public final class RenderPipeline: Sendable {
             // Bad input found while rendering (corrupt or NaN audio, an undecodable frame) fails the same way again.
             throw PipelineError(e.isPermanent ? .input : .render, e.description, underlying: e)
         }
+        if let pending { plan.audio?.loudness = try pending.wait() }
         return RenderResult(
             output: request.output, thumbnail: request.thumbnail, duration: plan.duration, frameCount: plan.frameCount, elapsed: seconds(),
             plan: plan.summary, loudnessIn: plan.audio?.loudness?.input, loudnessOut: loudnessOut, firstFrameSeconds: firstFrame)
     }
 
     /// One frame of the video as RGBA (for `rendc still`).
+    /// Plans without measuring loudness: one frame needs the cuts (beats, highlight), not the mix's level.
     public func still(_ request: RenderRequest, at time: Double) throws -> (RGBAImage, RenderPlan) {
-        let plan = try plan(request)
+        let plan = try plan(request, measuringLoudness: false)
         guard time.isFinite, time >= 0, time < plan.duration else {
             throw PipelineError(.input, String(format: "--at %.3f s is outside the video (0 to %.3f s)", time, plan.duration))
         }

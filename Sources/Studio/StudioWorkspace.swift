@@ -343,7 +343,7 @@ final class StudioWorkspace: @unchecked Sendable {
                 defer { try? FileManager.default.removeItem(atPath: draftPath) }
                 let request = RenderRequest(
                     template: draftPath, images: images, audio: audio, text: text, fields: fields, quality: .normal, output: "unused.mp4")
-                let plan = try pipeline.plan(request)
+                let plan = try pipeline.plan(request, measuringLoudness: false)  // a still does not hear the mix
                 entry = PreparedStill(key: key, plan: plan, renderer: nil)
                 let frame = min(plan.frameCount - 1, Int((max(0, time) * Double(plan.fps)).rounded(.down)))
                 do { image = try pipeline.prepare(plan, stillFrame: frame).still(frame: frame) } catch { throw StudioError(.render, "\(error)") }

@@ -157,7 +157,7 @@ struct BenchCommand: ParsableCommand {
             let budget = settings.cacheMegabytes
             var workerConfiguration = pipeline.configuration
             workerConfiguration.layerCache = LayerCacheConfiguration(memoryBytes: budget << 20, directory: nil)
-            workerConfiguration.cacheDirectory = layerCacheDir  // beats analysed already: the difference is the layers
+            workerConfiguration.cacheDirectory = layerCacheDir  // beats analysed already: the difference is the layers, level and loudness
             let worker = RenderPipeline(configuration: workerConfiguration, logger: settings.logger())
             var jobRequest = request
             jobRequest.output = dir.appendingPathComponent("job.mp4").path
