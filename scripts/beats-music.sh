@@ -4,12 +4,14 @@
 # to a 44.1 kHz stereo WAV with the ffmpeg CLI. No audio is committed; everything goes under DIR.
 #
 #   scripts/beats-music.sh [DIR]      # default: $BEATS_MUSIC_DIR or $TMPDIR/rendc-beats-music
+#   BEATS_CORPUS=bench/beats/training.tsv scripts/beats-music.sh DIR   # another list (the activation's training set)
 #
+# A file written 'archive.pk3!member' is a member of a zip archive inside the package (unpacked with unzip).
 # Afterwards DIR/excerpts/<id>.wav exists for every corpus line. Safe to run again (skips what is there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-${BEATS_MUSIC_DIR:-${TMPDIR:-/tmp}/rendc-beats-music}}
-corpus=bench/beats/corpus.tsv
+corpus=${BEATS_CORPUS:-bench/beats/corpus.tsv}
 mkdir -p "$dir/debs" "$dir/root" "$dir/excerpts"
 
 packages=$(grep -v '^#' "$corpus" | cut -f2 | sort -u)
@@ -31,7 +33,14 @@ done
 grep -v '^#' "$corpus" | while IFS=$'\t' read -r id package file start style; do
     out="$dir/excerpts/$id.wav"
     [ -s "$out" ] && continue
-    ffmpeg -nostdin -v error -y -ss "$start" -t 30 -i "$dir/root/$file" -ac 2 -ar 44100 "$out.tmp.wav"
+    source="$dir/root/$file"
+    if [[ "$file" == *'!'* ]]; then
+        archive="$dir/root/${file%%!*}" member="${file#*!}"
+        source="$dir/members/${file%%!*}/$member"
+        mkdir -p "$dir/members/${file%%!*}"
+        [ -s "$source" ] || unzip -q -o "$archive" "$member" -d "$dir/members/${file%%!*}"
+    fi
+    ffmpeg -nostdin -v error -y -ss "$start" -t 30 -i "$source" -ac 2 -ar 44100 "$out.tmp.wav"
     mv "$out.tmp.wav" "$out"
 done
 echo "$dir/excerpts"

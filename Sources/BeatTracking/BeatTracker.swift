@@ -7,7 +7,7 @@ public struct BeatTracker: Sendable {
     /// Rate the audio is resampled to before analysis.
     package static let analysisRate = 22050
     /// Bumped whenever a change can alter results (it keys the cache).
-    package static let algorithmVersion = 6
+    package static let algorithmVersion = 7
     /// Seconds added to every beat time to correct the envelope's latency. Measured on the benchmark's rendered MIDI
     /// tracks, the mean offset to the true beats is -12...+13 ms depending on the instruments (frames are 23 ms), so
     /// no correction is applied.
@@ -45,7 +45,8 @@ public struct BeatTracker: Sendable {
         var detector = onsets
         detector.sampleRate = Self.analysisRate
         let envelope = detector.envelope(clean)
-        let result = estimator.track(envelope.values, low: envelope.low, frameRate: envelope.frameRate)
+        let activation = estimator.usesActivation ? BeatActivation.activation(mel: envelope.mel, bands: envelope.melBands) : []
+        let result = estimator.track(envelope.values, low: envelope.low, activation: activation, frameRate: envelope.frameRate)
         let beats = result.beatFrames
             .map { envelope.time(ofFrame: Double($0)) + Self.onsetLatency }
             .filter { $0 >= 0 && $0 <= duration }

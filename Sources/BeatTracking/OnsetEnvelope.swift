@@ -5,6 +5,10 @@ package struct OnsetEnvelope: Sendable {
     package var values: [Float]
     /// The same flux over the bass bands only (kick drum, bass line): where the beat usually is.
     package var low: [Float] = []
+    /// The compressed mel spectrogram the flux came from (frames × `melBands`, row by row): the learned
+    /// activation's input (`BeatActivation`). Empty when the envelope is empty.
+    package var mel: [Float] = []
+    package var melBands = 0
     /// Frames a second (sampleRate / hop).
     package var frameRate: Double
     /// Seconds between frame index 0's time and the real onset time the envelope peaks at (calibrated).
@@ -157,7 +161,7 @@ package struct OnsetDetector: Sendable {
             for b in 0..<melBands { first += max(m[b], floor) - floor }
             values[0] = min(first * scale, values.max() ?? 0)
         }
-        return OnsetEnvelope(values: values, low: low, frameRate: frameRate, timeOffset: 0)
+        return OnsetEnvelope(values: values, low: low, mel: mel, melBands: melBands, frameRate: frameRate, timeOffset: 0)
     }
 }
 
