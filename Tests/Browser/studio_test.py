@@ -71,14 +71,20 @@ with sync_playwright() as p:
     checks.check("no console errors on load", not errors, str(errors))
     checks.check("timeline has the plan's shots", page.evaluate("state.plan && state.plan.shots.length") > 0)
 
-    # 2. Moving the scrubber changes the still.
+    # 2. Moving the scrubber to a shot of another picture (read from the page's own plan: cut times follow the
+    # beats) changes the still.
     before = fingerprint(page, "#still")
     seq = still_seq(page)
-    page.evaluate("""() => { const s = document.getElementById('scrubber'); s.value = '5.2';
-      s.dispatchEvent(new Event('input')); s.dispatchEvent(new Event('change')); }""")
+    target = page.evaluate("""() => { const shots = state.plan.shots, now = parseFloat(document.getElementById('scrubber').value);
+      const here = shots.find(s => s.start <= now && now < s.end) || shots[0];
+      const other = shots.find(s => s.image !== here.image);
+      return other ? ((other.start + other.end) / 2).toFixed(1) : null; }""")
+    checks.check("the plan has a shot of another picture", target is not None, str(target))
+    page.evaluate("""(t) => { const s = document.getElementById('scrubber'); s.value = t;
+      s.dispatchEvent(new Event('input')); s.dispatchEvent(new Event('change')); }""", target or "5.2")
     wait_new_still(page, seq)
-    at5 = fingerprint(page, "#still")
-    d = difference(before, at5)
+    moved = fingerprint(page, "#still")
+    d = difference(before, moved)
     checks.check("moving the scrubber changes the still", d > 3, f"(mean pixel difference {d:.2f})")
 
     # 3. Typing an unknown key shows its error at that line (problems list, gutter, inline squiggle).
@@ -112,7 +118,7 @@ with sync_playwright() as p:
     fixed = fingerprint(page, "#still")
     checks.check("fixing the key clears the problems", page.locator("#problems li[data-line]").count() == 0)
     checks.check("the gutter mark is gone", page.locator("#gutter div.err").count() == 0)
-    d = difference(at5, fixed)
+    d = difference(moved, fixed)
     checks.check("the fix refreshes the still (pixels changed)", d > 1, f"(mean pixel difference {d:.2f})")
     # The edge of the frame, outside the picture window, shows the background: red now.
     edge = page.evaluate("""() => { const img = document.getElementById('still'); const c = document.createElement('canvas');

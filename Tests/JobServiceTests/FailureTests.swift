@@ -88,8 +88,14 @@ struct FailingRenderer: JobRenderer {
         let sleeper = Process()
         sleeper.executableURL = URL(fileURLWithPath: "/usr/bin/sleep")
         sleeper.arguments = ["3600"]  // killed below; never timed (a starved machine can take minutes between steps)
+        sleeper.standardOutput = FileHandle.nullDevice
+        sleeper.standardError = FileHandle.nullDevice
         try sleeper.run()
-        defer { sleeper.terminate() }
+        // SIGKILL: a child of this process may start with SIGTERM blocked.
+        defer {
+            kill(sleeper.processIdentifier, SIGKILL)
+            sleeper.waitUntilExit()
+        }
         let alivePid = dir + "/rendc-worker-\(sleeper.processIdentifier)"
         try FileManager.default.createDirectory(atPath: alivePid + "/job-x", withIntermediateDirectories: true)
         #expect(kill(sleeper.processIdentifier, 0) == 0, "the pid is alive")
@@ -119,6 +125,8 @@ struct FailingRenderer: JobRenderer {
             "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); open(sys.argv[2], 'w').close()\nwhile True: time.sleep(60)",
             folder + "/.lock", ready,
         ]
+        holder.standardOutput = FileHandle.nullDevice
+        holder.standardError = FileHandle.nullDevice
         try holder.run()
         defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
         #expect(try await eventually(timeout: 60) { FileManager.default.fileExists(atPath: ready) }, "the holder took the lock")

@@ -9,9 +9,9 @@ import Testing
 /// tests that prove a mechanism failed on a busy machine without any timing assertion in them.
 ///
 /// Each test case of a suite marked `.ownThreads` runs on a small pool of threads of its own (its child tasks, such as
-/// an in-process server, inherit the pool), so what it blocks is its own. At most one more such test case than
-/// there are cores (three in CI) runs at once, so heavy renders still do not pile up; waiting for a turn is
-/// asynchronous and holds no thread.
+/// an in-process server, inherit the pool), so what it blocks is its own. At most four such test cases a core (eight
+/// in CI) run at once: many of them mostly wait (on a browser, a subprocess, a socket), and the cap keeps dozens of
+/// renders from holding memory together. Waiting for a turn is asynchronous and holds no thread.
 public struct OwnThreadsTrait: SuiteTrait, TestTrait, TestScoping {
     public var isRecursive: Bool { true }
 
@@ -39,7 +39,7 @@ public struct OwnThreadsTrait: SuiteTrait, TestTrait, TestScoping {
     /// Whether the calling code runs on threads of a test case's own (the test of this trait checks it).
     public static var isOnOwnThread: Bool { Thread.current.threadDictionary[ThreadPoolTaskExecutor.marker] as? Bool == true }
 
-    static let turns = AsyncSemaphore(permits: max(3, ProcessInfo.processInfo.activeProcessorCount + 1))
+    static let turns = AsyncSemaphore(permits: max(8, 4 * ProcessInfo.processInfo.activeProcessorCount))
 }
 
 extension Trait where Self == OwnThreadsTrait {

@@ -9,7 +9,7 @@ import Testing
 /// The audio measurements kept between renders (issue 13): the level profile and the loudness normalisation are
 /// keyed by the files' bytes and every parameter, a hit gives the same plan, a damaged entry is rebuilt, and a still
 /// never runs a loudness pass. Passes are counted through the pipeline's observer, never timed.
-@Suite(.serialized) struct AudioCacheTests {
+@Suite(.serialized, .ownThreads) struct AudioCacheTests {
     final class Passes: @unchecked Sendable {
         private let lock = NSLock()
         private var list: [AudioWork] = []
