@@ -85,7 +85,8 @@ final class PreparedImage {
         // whole decoded picture to the peak while x264 runs beside.
         let cx = min(max(0, Int(crop.x)), rgba.width - 1), cy = min(max(0, Int(crop.y)), rgba.height - 1)
         let cw = max(1, min(Int(crop.w), rgba.width - cx)), ch = max(1, min(Int(crop.h), rgba.height - cy))
-        let scaled = try RGBAScaler().scaleRGBA(rgba.pixels, width: rgba.width, height: rgba.height, crop: (cx, cy, cw, ch), toWidth: pw, toHeight: ph)
+        let scaled = try RGBAScaler().scaleRGBA(
+            rgba.pixels, width: rgba.width, height: rgba.height, crop: (cx, cy, cw, ch), toWidth: pw, toHeight: ph)
         rgba = RGBAImage(width: 0, height: 0, pixels: [])
         picture = YUVImage(rgba: RGBAImage(width: pw, height: ph, pixels: scaled))
     }

@@ -112,7 +112,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         func template(_ name: String, audio: String) throws -> String {
             let p = dir.appendingPathComponent("\(name).yaml").path
-            try "name: \(name)\ncanvas: { width: 160, height: 288, fps: 30 }\ntiming:\n  audio: { \(audio) }\nlayers:\n  - type: color\n    color: \"#202020\"\n  - type: media\n"
+            try
+                "name: \(name)\ncanvas: { width: 160, height: 288, fps: 30 }\ntiming:\n  audio: { \(audio) }\nlayers:\n  - type: color\n    color: \"#202020\"\n  - type: media\n"
                 .write(toFile: p, atomically: true, encoding: .utf8)
             return p
         }
