@@ -7,8 +7,9 @@ import SpecLang
 ///
 /// What stock filters cannot draw at the fast engine's fidelity is drawn by rendc's own rasterisers into PNG
 /// files that the graph reads (`art`): text (never in the graph), shapes, borders, gradients, shadows, static
-/// pictures after their fit, the pictures of each shot fitted to their cell (the graph zooms them with
-/// `zoompan`), and the frames of layers whose scale or rotation is animated (a PNG sequence).
+/// pictures after their fit, the pictures of each shot as the fast engine prepares them for their cell (the graph
+/// zooms and pans them with `perspective`, sub-pixel), and the frames of art layers whose scale or rotation is
+/// animated (a PNG sequence).
 public struct FFmpegGraph: Sendable, Equatable {
     /// The filtergraph text.
     public var script: String
@@ -25,8 +26,9 @@ public struct FFmpegArt: Sendable, Equatable {
         /// Canvas-sized frames `frames` of a layer with animated scale or rotation, fully transformed; `name`
         /// holds a `%05d` counted from 0.
         case sequence(layer: Int, frames: FrameSpan)
-        /// Media layer `layer`'s input `input` fitted to cell `cell` at zoom 1, sampled for zooms up to `zoom`
-        /// (cell size times `zoom`); adjustments applied. `graph` zooms and pans it.
+        /// Media layer `layer`'s input `input` prepared for cell `cell` as the fast engine prepares it (adjusted,
+        /// cut to what its pans show, sampled for zooms up to `zoom`; its geometry is an `FFmpegPicture`). The
+        /// graph zooms and pans it.
         case picture(layer: Int, input: Int, cell: Int, zoom: Double)
         /// The blurred cover copy behind a contained picture (cell-sized).
         case blurFill(layer: Int, input: Int, cell: Int)
@@ -482,7 +484,7 @@ struct StockGraphBuilder {
         return (out, (ox, oy))
     }
 
-    /// The job's pictures: each shot's cells zoomed by `zoompan` from a cell-fitted PNG, put together in a
+    /// The job's pictures: each shot's cells zoomed and panned by `perspective` from their prepared PNG, put together in a
     /// window-sized stream with the transitions between shots, then placed like any layer.
     mutating func media(_ layer: LayerPlan, _ m: MediaPlan, over main: String) -> String {
         let w = m.window
@@ -551,7 +553,9 @@ struct StockGraphBuilder {
                     let mo = shot.motions[c]
                     let contain = cell.fit == .contain
                     let g = pictures[FFmpegPictureKey(layer: layer.index, input: input, cell: c)] ?? .assumed(cell: r, zoom: zoom)
-                    chain = still(name, start: 0, count: count + 1, opaque: !contain)
+                    // A picture that does not move in this shot is warped once and then repeated.
+                    let fixed = mo.isStill && tout?.kind != .zoom
+                    chain = still(name, start: 0, count: fixed ? 0 : count + 1, opaque: !contain)
                     chain.removeLast()
                     chain.append(Self.filter("setpts", [("expr", "N/(\(fps)*TB)")]))
                     // The output frame (perspective counts its input frames from 1).
@@ -575,9 +579,13 @@ struct StockGraphBuilder {
                             "perspective",
                             [
                                 ("x0", ex[0]), ("y0", ey[0]), ("x1", ex[1]), ("y1", ey[0]), ("x2", ex[0]), ("y2", ey[1]), ("x3", ex[1]),
-                                ("y3", ey[1]), ("interpolation", "linear"), ("sense", "source"), ("eval", "frame"),
+                                ("y3", ey[1]), ("interpolation", "linear"), ("sense", "source"), ("eval", fixed ? "init" : "frame"),
                             ]))
                     chain.append(Self.filter("crop", [("w", "\(r.width)"), ("h", "\(r.height)"), ("x", "0"), ("y", "0")]))
+                    if fixed {
+                        chain.append(Self.filter("loop", [("loop", "\(count + 1)"), ("size", "1"), ("start", "0")]))
+                        chain.append(Self.filter("setpts", [("expr", "N/(\(fps)*TB)")]))
+                    }
                     chain.append(Self.filter("format", [("pix_fmts", "yuva420p")]))
                     chain.append(Self.filter("setpts", [("expr", "PTS+\(a)/(\(fps)*TB)")]))
                 }
@@ -709,10 +717,12 @@ struct StockGraphBuilder {
             let start: String
             if fit == .cover {
                 // Registers: 2 zoom, 3 view size (decoded pixels), 4 step (PNG pixels a cell pixel), 5 first sample.
+                // The centre is kept inside as the fast engine keeps it: min(max()), since clip() is NaN (and the
+                // filter fails) when rounding puts its lower bound a hair above the upper one.
                 let k = num(Double(png) / cropSize)
                 start =
                     "st(2,\(z));st(3,\(cellSize)/(\(bs)*ld(2)));st(4,\(k)/(\(bs)*ld(2)));"
-                    + "st(5,(clip((\(c))*\(num(image)),ld(3)/2,\(num(image))-ld(3)/2)-ld(3)/2-\(num(cropOrigin)))*\(k)+0.5*ld(4)\(m))"
+                    + "st(5,(min(max((\(c))*\(num(image)),ld(3)/2),\(num(image))-ld(3)/2)-ld(3)/2-\(num(cropOrigin)))*\(k)+0.5*ld(4)\(m))"
             } else {
                 // The fitted picture grows about the cell's centre: 3 its size in cell pixels, 4 step, 5 first sample.
                 start =
