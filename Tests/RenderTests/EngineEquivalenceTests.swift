@@ -36,7 +36,10 @@ import Testing
         let fast = RenderFixture.out("\(name)-fast.mp4"), lav = RenderFixture.out("\(name)-lavfi.mp4")
         let pipeline = RenderFixture.pipeline
         // One plan (and one caption rendering) for the three: `pipeline.render` would plan again for each engine.
-        let plan = try pipeline.plan(Self.request(template, quality, output: fast))
+        var plan = try pipeline.plan(Self.request(template, quality, output: fast))
+        // What is compared is what the engines draw; they share the encoder (whose per-mode settings RenderTests
+        // check). Its fastest preset here, for all three (run.sh takes it from the plan too).
+        plan.encoder.preset = "ultrafast"
         let texts = try pipeline.texts(for: plan)
         _ = try pipeline.prepare(plan).render(to: fast, thumbnail: nil)
         let engine = LibavfilterRenderer(plan: plan, texts: texts)
