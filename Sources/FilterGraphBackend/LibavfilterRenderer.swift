@@ -38,8 +38,9 @@ public final class LibavfilterRenderer {
             try? FileManager.default.removeItem(atPath: art)
             try? FileManager.default.removeItem(atPath: tempVideo)
         }
-        let graph = plan.ffmpegGraph(artDirectory: art + "/")
-        try StockGraphArt.write(graph, plan: plan, texts: texts, to: art)
+        let pictures = try StockGraphArt.prepare(plan, texts: texts)
+        let graph = Self.graph(plan, pictures: pictures, artDirectory: art + "/")
+        try StockGraphArt.write(graph, plan: plan, texts: texts, pictures: pictures, to: art)
         var thumbnailImage: RGBAImage?
         do {
             let writer = try MP4Writer(path: tempVideo, plan: plan)
@@ -75,6 +76,16 @@ public final class LibavfilterRenderer {
         try AtomicFile.replace(tempVideo, with: output)
     }
 
+    /// The graph this engine runs, with its art named under `artDirectory`: with "" exactly the `graph.txt` that
+    /// `FFmpegExport` writes for `run.sh`.
+    public func graph(artDirectory: String) throws -> FFmpegGraph {
+        Self.graph(plan, pictures: try StockGraphArt.prepare(plan, texts: texts), artDirectory: artDirectory)
+    }
+
+    static func graph(_ plan: RenderPlan, pictures: StockGraphArt.Pictures, artDirectory: String) -> FFmpegGraph {
+        plan.ffmpegGraph(artDirectory: artDirectory, pictures: pictures.geometry, artBounds: pictures.bounds)
+    }
+
     private func rgba(of planes: PlanesRef) -> RGBAImage {
         var out = [UInt8](repeating: 0, count: plan.width * plan.height * 4)
         rk_yuv420_to_rgba(
@@ -85,11 +96,17 @@ public final class LibavfilterRenderer {
 
 /// The export a designer can run anywhere: `graph.txt`, the PNG art beside it and `run.sh`.
 public enum FFmpegExport {
+    /// The graph `write` exports (its pictures measured, not assumed), without writing anything.
+    public static func graph(plan: RenderPlan, texts: [Int: RGBAImage]) throws -> FFmpegGraph {
+        LibavfilterRenderer.graph(plan, pictures: try StockGraphArt.prepare(plan, texts: texts), artDirectory: "")
+    }
+
     /// Writes `graph.txt`, the art and `run.sh` (which runs `ffmpeg -filter_complex_script graph.txt` from its own
     /// folder to `out.mp4` there) into `directory`.
     public static func write(plan: RenderPlan, texts: [Int: RGBAImage], to directory: String) throws -> FFmpegGraph {
-        let graph = plan.ffmpegGraph(artDirectory: "")
-        try StockGraphArt.write(graph, plan: plan, texts: texts, to: directory)
+        let pictures = try StockGraphArt.prepare(plan, texts: texts)
+        let graph = LibavfilterRenderer.graph(plan, pictures: pictures, artDirectory: "")
+        try StockGraphArt.write(graph, plan: plan, texts: texts, pictures: pictures, to: directory)
         try graph.script.write(toFile: (directory as NSString).appendingPathComponent("graph.txt"), atomically: true, encoding: .utf8)
         let e = plan.encoder
         var x264 = "-c:v \(e.videoCodec) -preset \(e.preset) -crf \(e.crf) -g \(e.gop) -pix_fmt \(e.pixelFormat)"

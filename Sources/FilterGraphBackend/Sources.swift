@@ -37,10 +37,24 @@ final class PreparedImage {
         self.fill = fill
     }
 
-    init(path: String, window: Rect, fit: Fit, motions: [Motion], adjust: Adjustments = Adjustments(), blurFill: Bool = false) throws {
-        self.path = path
-        self.window = window
-        self.fit = fit
+    convenience init(path: String, window: Rect, fit: Fit, motions: [Motion], adjust: Adjustments = Adjustments(), blurFill: Bool = false) throws {
+        let p = try PreparedImage.prepareRGBA(path: path, window: window, fit: fit, motions: motions, adjust: adjust, blurFill: blurFill)
+        self.init(
+            path: path, window: window, fit: fit, picture: YUVImage(rgba: p.picture), crop: p.crop, originalSize: p.originalSize,
+            baseScale: p.baseScale, fill: p.fill.map { YUVImage(rgba: $0) })
+    }
+
+    /// The picture as RGBA, before its conversion to YUV: what the fast engine warps every frame, and what the stock
+    /// FFmpeg graph reads (`StockGraphArt`), so that both resample the same pixels.
+    struct RGBA {
+        var picture: RGBAImage
+        var crop: (x: Double, y: Double, w: Double, h: Double)
+        var originalSize: (w: Double, h: Double)
+        var baseScale: Double
+        var fill: RGBAImage?
+    }
+
+    static func prepareRGBA(path: String, window: Rect, fit: Fit, motions: [Motion], adjust: Adjustments, blurFill: Bool) throws -> RGBA {
         let maxZoom = motions.map(\.maxZoom).max() ?? 1
         let needed = (width: Int(Double(window.width) * maxZoom / 8), height: Int(Double(window.height) * maxZoom / 8))
         var rgba = try ImageFile.decode(path: path, minimumSize: (max(1, needed.width * 8 / 2), max(1, needed.height * 8 / 2)))
@@ -50,14 +64,11 @@ final class PreparedImage {
             rgba.pixels.withUnsafeMutableBufferPointer { p in rk_adjust_rgba(p.baseAddress, n, adjust.brightness, adjust.contrast, adjust.saturation)
             }
         }
-        if blurFill {
-            fill = try PreparedImage.blurredCover(rgba, width: window.width, height: window.height)
-        } else {
-            fill = nil
-        }
+        let fill = blurFill ? try PreparedImage.blurredCoverRGBA(rgba, width: window.width, height: window.height) : nil
         let W = Double(window.width), H = Double(window.height)
         let iw = Double(rgba.width), ih = Double(rgba.height)
-        originalSize = (iw, ih)
+        let baseScale: Double
+        let crop: (x: Double, y: Double, w: Double, h: Double)
         switch fit {
         case .cover:
             baseScale = max(W / iw, H / ih)
@@ -88,7 +99,7 @@ final class PreparedImage {
         let scaled = try RGBAScaler().scaleRGBA(
             rgba.pixels, width: rgba.width, height: rgba.height, crop: (cx, cy, cw, ch), toWidth: pw, toHeight: ph)
         rgba = RGBAImage(width: 0, height: 0, pixels: [])
-        picture = YUVImage(rgba: RGBAImage(width: pw, height: ph, pixels: scaled))
+        return RGBA(picture: RGBAImage(width: pw, height: ph, pixels: scaled), crop: crop, originalSize: (iw, ih), baseScale: baseScale, fill: fill)
     }
 
     /// The picture scaled to cover `width` x `height`, blurred and dimmed a little: the backdrop of a contained

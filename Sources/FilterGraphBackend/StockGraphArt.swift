@@ -8,23 +8,91 @@ import SpecLang
 /// Draws the PNG files a stock FFmpeg graph reads (`FFmpegGraph.art`) with rendc's own rasterisers: the same
 /// art, text and fitted pictures the fast engine prepares, as straight RGBA.
 public enum StockGraphArt {
-    /// Writes every file of `graph.art` into `directory`. `texts`: the text renderer's image for each text layer.
-    public static func write(_ graph: FFmpegGraph, plan: RenderPlan, texts: [Int: RGBAImage], to directory: String) throws {
+    /// The media cells' pictures, prepared exactly as the fast engine prepares them (same decode, crop and
+    /// pre-scale), and where each sits in its decoded picture (what `RenderPlan.ffmpegGraph` needs).
+    /// With the art layers drawn on the canvas and cut to what they cover (`bounds`, even-aligned).
+    public struct Pictures {
+        public var geometry: [FFmpegPictureKey: FFmpegPicture] = [:]
+        public var bounds: [Int: Rect] = [:]
+        var images: [FFmpegPictureKey: RGBAImage] = [:]
+        var fills: [FFmpegPictureKey: RGBAImage] = [:]
+        var layers: [Int: RGBAImage] = [:]
+    }
+
+    /// Decodes and prepares every picture the plan's media layers show, and draws every art layer.
+    public static func prepare(_ plan: RenderPlan, texts: [Int: RGBAImage]) throws -> Pictures {
+        var out = Pictures()
+        for l in plan.layers {
+            switch l.content {
+            case .media, .video: continue
+            default: break
+            }
+            let (img, x, y) = try LayerArt.rgba(for: l, texts: texts)
+            let t = LayerTransform(dx: 0, dy: 0, scale: 1, rotation: l.rotation, opacity: l.opacity)
+            let full = canvas(img, x: x, y: y, transform: t, pivot: l.pivot, width: plan.width, height: plan.height)
+            let b = coverage(full)
+            out.bounds[l.index] = b
+            out.layers[l.index] = b == Rect(x: 0, y: 0, width: full.width, height: full.height) ? full : crop(full, b)
+        }
+        for layer in plan.layers {
+            guard case .media(let m) = layer.content else { continue }
+            // As the fast engine (MediaStage): one preparation per input and cell size, for every motion it is shown
+            // with, and a centred zoom to 1.25 times the largest when a zoom transition is used.
+            struct Key: Hashable { var input: Int, width: Int, height: Int, fit: Fit, blurFill: Bool }
+            func key(_ input: Int, _ c: Int) -> Key {
+                let cell = m.cells[c]
+                return Key(input: input, width: cell.rect.width, height: cell.rect.height, fit: cell.fit, blurFill: cell.fit == .contain && cell.fill == .blur)
+            }
+            var motions: [Key: [Motion]] = [:]
+            var uses: [FFmpegPictureKey: Key] = [:]
+            for shot in m.shots {
+                for c in m.cells.indices where m.inputs[shot.images[c]].kind == .picture {
+                    let k = key(shot.images[c], c)
+                    motions[k, default: []].append(shot.motions[c])
+                    uses[FFmpegPictureKey(layer: layer.index, input: shot.images[c], cell: c)] = k
+                }
+            }
+            let zoomTransition = m.transitions.contains { $0.kind == .zoom }
+            var prepared: [Key: PreparedImage.RGBA] = [:]
+            for (use, k) in uses.sorted(by: { ($0.key.input, $0.key.cell) < ($1.key.input, $1.key.cell) }) {
+                if prepared[k] == nil {
+                    let list = motions[k]!
+                    prepared[k] = try PreparedImage.prepareRGBA(
+                        path: m.inputs[k.input].path, window: Rect(x: 0, y: 0, width: k.width, height: k.height), fit: k.fit,
+                        motions: list
+                            + (zoomTransition
+                                ? [Motion(zoomFrom: 1, zoomTo: list.map(\.maxZoom).max()! * 1.25, panFrom: .center, panTo: .center, easing: .linear)]
+                                : []),
+                        adjust: m.adjust, blurFill: k.blurFill)
+                }
+                let p = prepared[k]!
+                // The fast engine's YUV picture drops an odd last column or row (and places the rest as if it were
+                // the whole): so does the PNG.
+                let w = max(2, p.picture.width & ~1), h = max(2, p.picture.height & ~1)
+                out.geometry[use] = FFmpegPicture(
+                    imageWidth: p.originalSize.w, imageHeight: p.originalSize.h, cropX: p.crop.x, cropY: p.crop.y, cropWidth: p.crop.w,
+                    cropHeight: p.crop.h, baseScale: p.baseScale, width: w, height: h)
+                out.images[use] = w == p.picture.width && h == p.picture.height ? p.picture : crop(p.picture, Rect(x: 0, y: 0, width: w, height: h))
+                out.fills[use] = p.fill
+            }
+        }
+        return out
+    }
+
+    /// Writes every file of `graph.art` into `directory`. `texts`: the text renderer's image for each text layer;
+    /// `pictures`: the media cells' pictures the graph was made for.
+    public static func write(_ graph: FFmpegGraph, plan: RenderPlan, texts: [Int: RGBAImage], pictures: Pictures, to directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         func layer(_ i: Int) throws -> LayerPlan {
             guard let l = plan.layers.first(where: { $0.index == i }) else { throw BackendError(.prepare, "layers[\(i)] is not in the plan") }
             return l
         }
         func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
-        var decoded: [String: RGBAImage] = [:]
         for item in graph.art {
             switch item.kind {
             case .layer(let i):
-                let l = try layer(i)
-                let (img, x, y) = try LayerArt.rgba(for: l, texts: texts)
-                let t = LayerTransform(dx: 0, dy: 0, scale: 1, rotation: l.rotation, opacity: l.opacity)
-                try ImageFile.writePNG(
-                    canvas(img, x: x, y: y, transform: t, pivot: l.pivot, width: plan.width, height: plan.height), to: path(item.name))
+                guard let img = pictures.layers[i] else { throw BackendError(.prepare, "layers[\(i)] was not drawn") }
+                try ImageFile.writePNG(img, to: path(item.name))
             case .sequence(let i, let frames):
                 let l = try layer(i)
                 let (img, x, y) = try LayerArt.rgba(for: l, texts: texts)
@@ -36,17 +104,16 @@ public enum StockGraphArt {
                     try ImageFile.writePNG(
                         canvas(img, x: x, y: y, transform: t, pivot: l.pivot, width: plan.width, height: plan.height), to: path(name))
                 }
-            case .picture(let i, let input, let c, let zoom):
-                guard case .media(let m) = try layer(i).content else { continue }
-                let cell = m.cells[c], r = cell.rect
-                let src = try picture(m, input, &decoded, size: (Int(Double(r.width) * zoom), Int(Double(r.height) * zoom)))
-                let w = max(2, Int((Double(r.width) * zoom).rounded())), h = max(2, Int((Double(r.height) * zoom).rounded()))
-                try ImageFile.writePNG(try fitted(src, width: w, height: h, fit: cell.fit), to: path(item.name))
+            case .picture(let i, let input, let c, _):
+                guard let img = pictures.images[FFmpegPictureKey(layer: i, input: input, cell: c)] else {
+                    throw BackendError(.prepare, "layers[\(i)]: picture \(input) of cell \(c) was not prepared")
+                }
+                try ImageFile.writePNG(img, to: path(item.name))
             case .blurFill(let i, let input, let c):
-                guard case .media(let m) = try layer(i).content else { continue }
-                let r = m.cells[c].rect
-                let src = try picture(m, input, &decoded, size: (r.width, r.height))
-                try ImageFile.writePNG(try PreparedImage.blurredCoverRGBA(src, width: r.width, height: r.height), to: path(item.name))
+                guard let img = pictures.fills[FFmpegPictureKey(layer: i, input: input, cell: c)] else {
+                    throw BackendError(.prepare, "layers[\(i)]: the blurred fill of picture \(input) in cell \(c) was not prepared")
+                }
+                try ImageFile.writePNG(img, to: path(item.name))
             case .mediaShadow(let i):
                 let l = try layer(i)
                 guard case .media(let m) = l.content, let s = l.shadow else { continue }
@@ -81,31 +148,34 @@ public enum StockGraphArt {
         }
     }
 
-    /// Input `input` of `m`, decoded once (at least about `size`) with the layer's adjustments applied.
-    private static func picture(_ m: MediaPlan, _ input: Int, _ cache: inout [String: RGBAImage], size: (Int, Int)) throws -> RGBAImage {
-        let p = m.inputs[input].path
-        if let img = cache[p] { return img }
-        var rgba = try ImageFile.decode(path: p, minimumSize: (max(1, size.0 / 2), max(1, size.1 / 2)))
-        guard rgba.width >= 2, rgba.height >= 2 else { throw BackendError(.decode, path: p, "image is smaller than 2x2 pixels") }
-        if !m.adjust.isIdentity {
-            let n = rgba.width * rgba.height
-            rgba.pixels.withUnsafeMutableBufferPointer { px in
-                rk_adjust_rgba(px.baseAddress, n, m.adjust.brightness, m.adjust.contrast, m.adjust.saturation)
+    /// The smallest even-aligned rectangle holding every pixel of `img` that is not fully transparent (2x2 at the
+    /// origin when none is).
+    static func coverage(_ img: RGBAImage) -> Rect {
+        var x0 = img.width, y0 = img.height, x1 = 0, y1 = 0
+        img.pixels.withUnsafeBufferPointer { p in
+            for row in 0..<img.height {
+                var first = -1, last = -1
+                let base = row * img.width * 4
+                for col in 0..<img.width where p[base + 4 * col + 3] != 0 {
+                    if first < 0 { first = col }
+                    last = col
+                }
+                guard first >= 0 else { continue }
+                x0 = min(x0, first); x1 = max(x1, last + 1); y0 = min(y0, row); y1 = max(y1, row + 1)
             }
         }
-        cache[p] = rgba
-        return rgba
+        guard x1 > x0 else { return Rect(x: 0, y: 0, width: 2, height: 2) }
+        x0 &= ~1; y0 &= ~1
+        x1 = min(img.width, x1 + 1 & ~1); y1 = min(img.height, y1 + 1 & ~1)
+        return Rect(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
     }
 
-    /// The picture fitted to `width` x `height` at zoom 1: cover takes the middle (the view `zoompan` starts
-    /// from), contain centres it on transparency.
-    private static func fitted(_ img: RGBAImage, width: Int, height: Int, fit: Fit) throws -> RGBAImage {
-        let sx = Double(width) / Double(img.width), sy = Double(height) / Double(img.height)
-        let s = fit == .cover ? max(sx, sy) : min(sx, sy)
-        let w = max(1, Int((Double(img.width) * s).rounded())), h = max(1, Int((Double(img.height) * s).rounded()))
-        let scaled = try RGBAScaler().scaleRGBA(img.pixels, width: img.width, height: img.height, toWidth: w, toHeight: h)
-        var out = RGBAImage(width: width, height: height)
-        Raster.place(scaled, width: w, height: h, at: ((width - w) / 2, (height - h) / 2), into: &out)
+    static func crop(_ img: RGBAImage, _ r: Rect) -> RGBAImage {
+        var out = RGBAImage(width: r.width, height: r.height)
+        for row in 0..<r.height {
+            let s = ((r.y + row) * img.width + r.x) * 4
+            out.pixels.replaceSubrange(row * r.width * 4..<(row + 1) * r.width * 4, with: img.pixels[s..<s + r.width * 4])
+        }
         return out
     }
 

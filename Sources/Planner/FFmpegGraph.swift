@@ -7,8 +7,9 @@ import SpecLang
 ///
 /// What stock filters cannot draw at the fast engine's fidelity is drawn by rendc's own rasterisers into PNG
 /// files that the graph reads (`art`): text (never in the graph), shapes, borders, gradients, shadows, static
-/// pictures after their fit, the pictures of each shot fitted to their cell (the graph zooms them with
-/// `zoompan`), and the frames of layers whose scale or rotation is animated (a PNG sequence).
+/// pictures after their fit, the pictures of each shot as the fast engine prepares them for their cell (the graph
+/// zooms and pans them with `perspective`, sub-pixel), and the frames of art layers whose scale or rotation is
+/// animated (a PNG sequence).
 public struct FFmpegGraph: Sendable, Equatable {
     /// The filtergraph text.
     public var script: String
@@ -19,14 +20,15 @@ public struct FFmpegGraph: Sendable, Equatable {
 /// One generated picture the graph reads.
 public struct FFmpegArt: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
-        /// Canvas-sized: the layer drawn at its box with its shadow, static rotation and opacity (its animation
-        /// of position and opacity is applied by the graph).
+        /// The layer drawn at its box with its shadow, static rotation and opacity (its animation of position and
+        /// opacity is applied by the graph): the canvas, or the part of it given by the graph's `artBounds`.
         case layer(Int)
         /// Canvas-sized frames `frames` of a layer with animated scale or rotation, fully transformed; `name`
         /// holds a `%05d` counted from 0.
         case sequence(layer: Int, frames: FrameSpan)
-        /// Media layer `layer`'s input `input` fitted to cell `cell` at zoom 1, sampled for zooms up to `zoom`
-        /// (cell size times `zoom`); adjustments applied. `graph` zooms and pans it.
+        /// Media layer `layer`'s input `input` prepared for cell `cell` as the fast engine prepares it (adjusted,
+        /// cut to what its pans show, sampled for zooms up to `zoom`; its geometry is an `FFmpegPicture`). The
+        /// graph zooms and pans it.
         case picture(layer: Int, input: Int, cell: Int, zoom: Double)
         /// The blurred cover copy behind a contained picture (cell-sized).
         case blurFill(layer: Int, input: Int, cell: Int)
@@ -39,11 +41,65 @@ public struct FFmpegArt: Sendable, Equatable {
     public var kind: Kind
 }
 
+/// Which media cell picture: layer `layer`'s input `input` in cell `cell`.
+public struct FFmpegPictureKey: Sendable, Hashable {
+    public var layer: Int, input: Int, cell: Int
+    public init(layer: Int, input: Int, cell: Int) {
+        self.layer = layer
+        self.input = input
+        self.cell = cell
+    }
+}
+
+/// Where the PNG of a media cell's picture sits in the decoded picture, as the fast engine prepares it (the part
+/// its shots ever show, pre-scaled so that the largest zoom samples it 1:1). With it the graph resamples the same
+/// pixels at the same sub-pixel positions as the fast engine's warp.
+public struct FFmpegPicture: Sendable, Equatable {
+    /// The decoded picture's size.
+    public var imageWidth: Double, imageHeight: Double
+    /// The part of it the PNG holds, in decoded pixels.
+    public var cropX: Double, cropY: Double, cropWidth: Double, cropHeight: Double
+    /// Cell pixels per decoded pixel at zoom 1.
+    public var baseScale: Double
+    /// The PNG's size.
+    public var width: Int, height: Int
+    public init(
+        imageWidth: Double, imageHeight: Double, cropX: Double, cropY: Double, cropWidth: Double, cropHeight: Double, baseScale: Double,
+        width: Int, height: Int
+    ) {
+        self.imageWidth = imageWidth
+        self.imageHeight = imageHeight
+        self.cropX = cropX
+        self.cropY = cropY
+        self.cropWidth = cropWidth
+        self.cropHeight = cropHeight
+        self.baseScale = baseScale
+        self.width = width
+        self.height = height
+    }
+
+    /// Without the picture at hand (a plan printed before its pictures are read): a picture of the cell's own
+    /// shape, sampled for `zoom`.
+    public static func assumed(cell: Rect, zoom: Double) -> FFmpegPicture {
+        let w = max(2, Int((Double(cell.width) * zoom).rounded())), h = max(2, Int((Double(cell.height) * zoom).rounded()))
+        return FFmpegPicture(
+            imageWidth: Double(w), imageHeight: Double(h), cropX: 0, cropY: 0, cropWidth: Double(w), cropHeight: Double(h),
+            baseScale: Double(cell.width) / Double(w), width: w, height: h)
+    }
+}
+
 extension RenderPlan {
     /// The stock-FFmpeg graph of this plan. `artDirectory` prefixes every generated file's name in the graph
-    /// ("" for names relative to the working directory, as `run.sh` uses them).
-    public func ffmpegGraph(artDirectory: String = "") -> FFmpegGraph {
+    /// ("" for names relative to the working directory, as `run.sh` uses them). `pictures`: where each media
+    /// cell's PNG sits in its picture (the backend measures them; missing ones are assumed of the cell's shape).
+    /// `artBounds`: the part of the canvas each art layer's PNG covers (the rest is transparent), by layer index;
+    /// a layer without one is a canvas-sized PNG. Smaller PNGs make the overlays and opacity animations cheaper.
+    public func ffmpegGraph(
+        artDirectory: String = "", pictures: [FFmpegPictureKey: FFmpegPicture] = [:], artBounds: [Int: Rect] = [:]
+    ) -> FFmpegGraph {
         var b = StockGraphBuilder(plan: self, directory: artDirectory)
+        b.pictures = pictures
+        b.artBounds = artBounds
         b.build()
         return FFmpegGraph(script: b.lines.joined(separator: ";\n") + "\n", art: b.art)
     }
@@ -53,6 +109,8 @@ extension RenderPlan {
 struct StockGraphBuilder {
     let plan: RenderPlan
     let directory: String
+    var pictures: [FFmpegPictureKey: FFmpegPicture] = [:]
+    var artBounds: [Int: Rect] = [:]
     var lines: [String] = []
     var art: [FFmpegArt] = []
     private var counter = 0
@@ -110,6 +168,8 @@ struct StockGraphBuilder {
             gray ? Self.filter("extractplanes", [("planes", "a")]) : Self.filter("format", [("pix_fmts", opaque ? "yuv420p" : "yuva420p")]),
             // One frame more than shown: an overlay input that ends on the main input's last frame may drop it.
             Self.filter("loop", [("loop", "\(max(0, count))"), ("size", "1"), ("start", "0")]),
+            // The PNG demuxer's time base is 1/25 s: frame times of 1/fps s need a finer one.
+            Self.filter("settb", [("expr", "1/\(fps)")]),
             Self.filter("setpts", [("expr", "(N+\(start))/(\(fps)*TB)")]),
         ]
     }
@@ -172,7 +232,7 @@ struct StockGraphBuilder {
         let terms = tracks.enumerated().map { i, track in
             "if(between(\(t),\(num((Double(track.span.start) - 0.5) / Double(fps))),\(num((Double(track.span.end) - 0.5) / Double(fps)))),\(value(track, time: t, reg: i % 8)),\(neutral))"
         }
-        return terms.joined(separator: property == .opacity ? "*" : "+")
+        return terms.joined(separator: property == .opacity || property == .scale ? "*" : "+")
     }
 
     // MARK: The graph
@@ -223,6 +283,8 @@ struct StockGraphBuilder {
     mutating func sprite(_ layer: LayerPlan, over main: String) -> String {
         let name = "layer\(layer.index).png"
         art.append(FFmpegArt(name: name, kind: .layer(layer.index)))
+        // Where the PNG sits on the canvas (even, so that the chroma lines up).
+        let bounds = artBounds[layer.index] ?? Rect(x: 0, y: 0, width: plan.width, height: plan.height)
         let heavy = layer.animation.contains { $0.property == .scale || $0.property == .rotation }
         var seq: FrameSpan?
         if heavy {
@@ -248,8 +310,8 @@ struct StockGraphBuilder {
             }
             add([], chain, s)
             var args: [(String, String)] = [
-                ("x", heavy ? "0" : (animated(layer, .x, time: "t").map { "2*round((\($0))/2)" } ?? "0")),
-                ("y", heavy ? "0" : (animated(layer, .y, time: "t").map { "2*round((\($0))/2)" } ?? "0")), ("eof_action", "pass"),
+                ("x", "\(bounds.x)" + (heavy ? "" : (animated(layer, .x, time: "t").map { "+2*round((\($0))/2)" } ?? ""))),
+                ("y", "\(bounds.y)" + (heavy ? "" : (animated(layer, .y, time: "t").map { "+2*round((\($0))/2)" } ?? ""))), ("eof_action", "pass"),
             ]
             if let e = enable(spans) { args.append(("enable", e)) }
             out = label("m")
@@ -264,7 +326,7 @@ struct StockGraphBuilder {
                 [
                     Self.filter("movie", [("filename", directory.replacingOccurrences(of: "%", with: "%%") + pattern), ("f", "image2")]),
                     Self.filter("scale", [("out_color_matrix", "bt709"), ("out_range", "tv")]), Self.filter("format", [("pix_fmts", "yuva420p")]),
-                    Self.filter("setpts", [("expr", "(N+\(s.start))/(\(fps)*TB)")]),
+                    Self.filter("settb", [("expr", "1/\(fps)")]), Self.filter("setpts", [("expr", "(N+\(s.start))/(\(fps)*TB)")]),
                 ], q)
             let o = label("m")
             add([out, q], [Self.filter("overlay", [("x", "0"), ("y", "0"), ("eof_action", "pass"), ("enable", enable([s]) ?? "1")])], o)
@@ -335,6 +397,20 @@ struct StockGraphBuilder {
     mutating func place(_ layer: LayerPlan, stream: String, size: (Int, Int), at: (Int, Int), over main: String) -> String {
         var s = stream
         var origin = at
+        if layer.animation.contains(where: { $0.property == .scale }) {
+            // An animated scale: the whole transform, sub-pixel, by one `perspective` per frame.
+            if let o = animated(layer, .opacity, time: "T") {
+                let g = label("o")
+                add([s], [Self.filter("geq", [("lum", "lum(X,Y)"), ("cb", "cb(X,Y)"), ("cr", "cr(X,Y)"), ("a", "alpha(X,Y)*clip(\(o),0,1)")])], g)
+                s = g
+            }
+            let (t, o) = affine(layer, stream: s, size: size, at: at, staticRotation: true)
+            var args: [(String, String)] = [("x", "\(o.0)"), ("y", "\(o.1)"), ("eof_action", "pass")]
+            if let e = enable(layer.visible) { args.append(("enable", e)) }
+            let out = label("m")
+            add([main, t], [Self.filter("overlay", args)], out)
+            return out
+        }
         let rotations = layer.animation.contains { $0.property == .rotation }
         if layer.rotation.truncatingRemainder(dividingBy: 360) != 0 || rotations {
             // Pad so the pivot is the middle, then rotate about the middle.
@@ -369,7 +445,46 @@ struct StockGraphBuilder {
         return out
     }
 
-    /// The job's pictures: each shot's cells zoomed by `zoompan` from a cell-fitted PNG, put together in a
+    /// `stream` (size `size`, its top-left at `at` on the canvas) through the layer's transform of each frame, as
+    /// the fast engine draws it (bilinear, sample centres at +0.5): scale and rotation about the pivot (the static
+    /// rotation too unless `staticRotation` is false, for art that has it drawn in), then the x/y offsets. Padded
+    /// to the canvas with a transparent margin, so the result is a stream to overlay at the returned origin.
+    mutating func affine(_ layer: LayerPlan, stream: String, size: (Int, Int), at: (Int, Int), staticRotation: Bool) -> (String, (Int, Int)) {
+        let ox = (min(0, at.0) - 2) & ~1, oy = (min(0, at.1) - 2) & ~1
+        let w = (max(plan.width, at.0 + size.0) + 2 - ox + 1) & ~1, h = (max(plan.height, at.1 + size.1) + 2 - oy + 1) & ~1
+        // pad puts the stream on even offsets.
+        let ex = (at.0 - ox) & ~1, ey = (at.1 - oy) & ~1
+        let t = "((in-1)/\(fps))"
+        let scale = animated(layer, .scale, time: t) ?? "1"
+        var angle = staticRotation ? num(layer.rotation) : "0"
+        if let r = animated(layer, .rotation, time: t) { angle += "+(\(r))" }
+        let dx = animated(layer, .x, time: t) ?? "0", dy = animated(layer, .y, time: t) ?? "0"
+        let px = num(layer.pivot.x), py = num(layer.pivot.y)
+        let setup = "st(8,max(\(scale),0.001));st(9,(\(angle))*PI/180)"
+        func corner(_ X: Int, _ Y: Int) -> (String, String) {
+            let qx = "(\(num(Double(ox + X) + 0.5))-\(px)-(\(dx)))", qy = "(\(num(Double(oy + Y) + 0.5))-\(py)-(\(dy)))"
+            return (
+                "\(setup);(cos(ld(9))*\(qx)+sin(ld(9))*\(qy))/ld(8)+\(num(layer.pivot.x - Double(at.0) + Double(ex) - 0.5))",
+                "\(setup);(cos(ld(9))*\(qy)-sin(ld(9))*\(qx))/ld(8)+\(num(layer.pivot.y - Double(at.1) + Double(ey) - 0.5))"
+            )
+        }
+        let c = [corner(0, 0), corner(w, 0), corner(0, h), corner(w, h)]
+        let out = label("a")
+        add(
+            [stream],
+            [
+                Self.filter("pad", [("w", "\(w)"), ("h", "\(h)"), ("x", "\(ex)"), ("y", "\(ey)"), ("color", "black@0")]),
+                Self.filter(
+                    "perspective",
+                    [
+                        ("x0", c[0].0), ("y0", c[0].1), ("x1", c[1].0), ("y1", c[1].1), ("x2", c[2].0), ("y2", c[2].1), ("x3", c[3].0),
+                        ("y3", c[3].1), ("interpolation", "linear"), ("sense", "source"), ("eval", "frame"),
+                    ]),
+            ], out)
+        return (out, (ox, oy))
+    }
+
+    /// The job's pictures: each shot's cells zoomed and panned by `perspective` from their prepared PNG, put together in a
     /// window-sized stream with the transitions between shots, then placed like any layer.
     mutating func media(_ layer: LayerPlan, _ m: MediaPlan, over main: String) -> String {
         let w = m.window
@@ -436,23 +551,41 @@ struct StockGraphBuilder {
                         art.append(FFmpegArt(name: name, kind: .picture(layer: layer.index, input: input, cell: c, zoom: zoom)))
                     }
                     let mo = shot.motions[c]
-                    let f = "(on+\(a))"
+                    let contain = cell.fit == .contain
+                    let g = pictures[FFmpegPictureKey(layer: layer.index, input: input, cell: c)] ?? .assumed(cell: r, zoom: zoom)
+                    // A picture that does not move in this shot is warped once and then repeated.
+                    let fixed = mo.isStill && tout?.kind != .zoom
+                    chain = still(name, start: 0, count: fixed ? 0 : count + 1, opaque: !contain)
+                    chain.removeLast()
+                    chain.append(Self.filter("setpts", [("expr", "N/(\(fps)*TB)")]))
+                    // The output frame (perspective counts its input frames from 1).
+                    let f = "(in-1+\(a))"
                     let p = shot.frameCount > 1 ? "(\(f)-\(shot.startFrame))/\(shot.frameCount - 1)" : "0"
                     var z = "\(num(mo.zoomFrom))+\(num(mo.zoomTo - mo.zoomFrom))*(\(eased(mo.easing, p, reg: 0)))"
                     if let t = tout, t.kind == .zoom { z = "(\(z))*(1+0.25*\(progress(t, time: "\(f)/\(fps)")))" }
-                    let cx = "(\(num(mo.panFrom.x))+\(num(mo.panTo.x - mo.panFrom.x))*(\(eased(mo.easing, p, reg: 1))))"
-                    let cy = "(\(num(mo.panFrom.y))+\(num(mo.panTo.y - mo.panFrom.y))*(\(eased(mo.easing, p, reg: 1))))"
-                    let contain = cell.fit == .contain
-                    chain = still(name, start: 0, count: count + 1, opaque: !contain)
-                    chain.removeLast()
-                    chain.append(Self.filter("setpts", [("expr", "N/(\(fps)*TB)")]))
+                    let cx = "\(num(mo.panFrom.x))+\(num(mo.panTo.x - mo.panFrom.x))*(\(eased(mo.easing, p, reg: 1)))"
+                    let cy = "\(num(mo.panFrom.y))+\(num(mo.panTo.y - mo.panFrom.y))*(\(eased(mo.easing, p, reg: 1)))"
+                    // Contained pictures get a transparent margin, so that what lies outside them samples nothing.
+                    let margin = contain || g.width < r.width || g.height < r.height ? 2 : 0
+                    let inW = max(g.width + 2 * margin, r.width) + 1 & ~1, inH = max(g.height + 2 * margin, r.height) + 1 & ~1
+                    if inW != g.width || inH != g.height {
+                        chain.append(
+                            Self.filter(
+                                "pad", [("w", "\(inW)"), ("h", "\(inH)"), ("x", "\(margin)"), ("y", "\(margin)"), ("color", "black@0")]))
+                    }
+                    let (ex, ey) = warp(g, cell: r, fit: cell.fit, zoom: z, center: (cx, cy), margin: margin)
                     chain.append(
                         Self.filter(
-                            "zoompan",
+                            "perspective",
                             [
-                                ("z", z), ("x", "clip(\(cx)*iw-iw/zoom/2,0,iw-iw/zoom)"), ("y", "clip(\(cy)*ih-ih/zoom/2,0,ih-ih/zoom)"),
-                                ("d", "1"), ("s", "\(r.width)x\(r.height)"), ("fps", "\(fps)"),
+                                ("x0", ex[0]), ("y0", ey[0]), ("x1", ex[1]), ("y1", ey[0]), ("x2", ex[0]), ("y2", ey[1]), ("x3", ex[1]),
+                                ("y3", ey[1]), ("interpolation", "linear"), ("sense", "source"), ("eval", fixed ? "init" : "frame"),
                             ]))
+                    chain.append(Self.filter("crop", [("w", "\(r.width)"), ("h", "\(r.height)"), ("x", "0"), ("y", "0")]))
+                    if fixed {
+                        chain.append(Self.filter("loop", [("loop", "\(count + 1)"), ("size", "1"), ("start", "0")]))
+                        chain.append(Self.filter("setpts", [("expr", "N/(\(fps)*TB)")]))
+                    }
                     chain.append(Self.filter("format", [("pix_fmts", "yuva420p")]))
                     chain.append(Self.filter("setpts", [("expr", "PTS+\(a)/(\(fps)*TB)")]))
                 }
@@ -555,17 +688,53 @@ struct StockGraphBuilder {
         if layer.shadow != nil {
             let name = "media\(layer.index)-shadow.png"
             art.append(FFmpegArt(name: name, kind: .mediaShadow(layer: layer.index)))
-            let sh = label("s")
+            var sh = label("s")
             add([], still(name, start: 0, count: n), sh)
             var args: [(String, String)] = [
                 ("x", animated(layer, .x, time: "t").map { "2*round((\($0))/2)" } ?? "0"),
                 ("y", animated(layer, .y, time: "t").map { "2*round((\($0))/2)" } ?? "0"), ("eof_action", "pass"),
             ]
+            if layer.animation.contains(where: { $0.property == .scale }) {
+                // The shadow art has the static rotation drawn in: only the animated transform is left to apply.
+                let (t, o) = affine(layer, stream: sh, size: (plan.width, plan.height), at: (0, 0), staticRotation: false)
+                sh = t
+                args = [("x", "\(o.0)"), ("y", "\(o.1)"), ("eof_action", "pass")]
+            }
             if let e = enable(layer.visible) { args.append(("enable", e)) }
             under = label("m")
             add([main, sh], [Self.filter("overlay", args)], under)
         }
         return place(layer, stream: win, size: (w.width, w.height), at: (w.x, w.y), over: under)
+    }
+
+    /// The `perspective` corners (sense=source) that resample a cell's picture as the fast engine's warp does:
+    /// output pixel X samples the PNG at x0 + (X + 0.5) * sx - 0.5 (bilinear), with the zoom `zoom` and the view
+    /// centre `center` (fractions of the picture, kept inside it) evaluated for each frame. Returns the x
+    /// expressions at X = 0 and X = W, and the y expressions at Y = 0 and Y = H (the filter's input size).
+    func warp(_ g: FFmpegPicture, cell r: Rect, fit: Fit, zoom z: String, center: (String, String), margin: Int) -> ([String], [String]) {
+        func axis(_ cellSize: Int, _ image: Double, _ cropOrigin: Double, _ cropSize: Double, _ png: Int, _ c: String, _ size: String) -> [String] {
+            let bs = num(g.baseScale), m = "+(\(num(Double(margin) - 0.5)))"
+            let start: String
+            if fit == .cover {
+                // Registers: 2 zoom, 3 view size (decoded pixels), 4 step (PNG pixels a cell pixel), 5 first sample.
+                // The centre is kept inside as the fast engine keeps it: min(max()), since clip() is NaN (and the
+                // filter fails) when rounding puts its lower bound a hair above the upper one.
+                let k = num(Double(png) / cropSize)
+                start =
+                    "st(2,\(z));st(3,\(cellSize)/(\(bs)*ld(2)));st(4,\(k)/(\(bs)*ld(2)));"
+                    + "st(5,(min(max((\(c))*\(num(image)),ld(3)/2),\(num(image))-ld(3)/2)-ld(3)/2-\(num(cropOrigin)))*\(k)+0.5*ld(4)\(m))"
+            } else {
+                // The fitted picture grows about the cell's centre: 3 its size in cell pixels, 4 step, 5 first sample.
+                start =
+                    "st(2,\(z));st(3,\(num(image))*\(bs)*ld(2));st(4,\(png)/ld(3));"
+                    + "st(5,((ld(3)-\(cellSize))/2+0.5)*ld(4)\(m))"
+            }
+            return ["\(start);ld(5)", "\(start);ld(5)+\(size)*ld(4)"]
+        }
+        return (
+            axis(r.width, g.imageWidth, g.cropX, g.cropWidth, g.width, center.0, "W"),
+            axis(r.height, g.imageHeight, g.cropY, g.cropHeight, g.height, center.1, "H")
+        )
     }
 
     /// A cell's x in the window: slides move the outgoing shot out and the incoming one in by whole window widths.

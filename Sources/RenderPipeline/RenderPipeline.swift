@@ -348,6 +348,15 @@ public final class RenderPipeline: Sendable {
         return texts
     }
 
+    /// The plan's stock FFmpeg graph as `exportFFmpeg` writes it (its pictures are read to place them).
+    public func ffmpegGraph(_ plan: RenderPlan) throws -> FFmpegGraph {
+        do {
+            return try FFmpegExport.graph(plan: plan, texts: try texts(for: plan))
+        } catch let e as BackendError {
+            throw PipelineError(e.isPermanent ? .input : .render, e.description, underlying: e)
+        }
+    }
+
     /// `rendc plan --emit-ffmpeg`: the plan's stock FFmpeg graph, its PNG art and `run.sh` in `directory`.
     public func exportFFmpeg(_ plan: RenderPlan, to directory: String) throws -> FFmpegGraph {
         do {

@@ -161,7 +161,7 @@ struct PlanCommand: ParsableCommand {
             let took = clock.now - started
             print(plan.summary)
             print("")
-            print(plan.ffmpegGraph().script)
+            print(try pipeline.ffmpegGraph(plan).script)
             if let dir = emitFFmpeg {
                 let graph = try pipeline.exportFFmpeg(plan, to: dir)
                 printError("wrote \((dir as NSString).appendingPathComponent("graph.txt")), run.sh and \(graph.art.count) art file(s)")

@@ -65,10 +65,12 @@ import Testing
         // Text never enters the graph; text layers are art.
         #expect(!g.script.contains("drawtext"))
         for l in p.layers { if case .text = l.content { #expect(g.art.contains { $0.kind == .layer(l.index) }) } }
-        // Every shot of the media layer has a zoompan (or a clip) of its own.
+        // Every shot of the media layer has a per-frame perspective warp (or a clip) of its own, and nothing is
+        // placed on whole pixels by zoompan.
         if let m = p.images {
-            let zooms = g.script.components(separatedBy: "zoompan=").count - 1
-            #expect(zooms == m.shots.count * m.cells.count)
+            let warps = g.script.components(separatedBy: "perspective=").count - 1
+            #expect(warps == m.shots.count * m.cells.count)
+            #expect(!g.script.contains("zoompan"))
         }
     }
 }

@@ -10,6 +10,11 @@ import Testing
 /// (`--engine libavfilter`) and the exported `run.sh` (the ffmpeg CLI). Same frame count and duration, every
 /// frame's luma within 25 dB (so cuts land on the same frames) and PSNR >= 30 dB on sampled frames, transitions
 /// and animations included. Short (3 s), for CI.
+///
+/// Every case renders with both in-process engines and writes the export; the in-process engine's graph text
+/// is checked to be `graph.txt` itself (the two differ only in the folder the art is named under). The ffmpeg
+/// CLI then runs `run.sh` for one quality mode per template, in turn (each mode at least twice): what it adds
+/// over the in-process engine is the CLI's own reading of the same text and its encoder arguments.
 @Suite(.serialized, .ownThreads) struct EngineEquivalenceTests {
     static let templates = ["golden-frame", "silver-frame", "no-frame", "polaroid", "price-tag", "split-screen", "story"]
 
@@ -19,21 +24,42 @@ import Testing
             fields: template == "price-tag" ? ["price": "$29.99"] : [:], duration: 3, quality: quality, output: output)
     }
 
+    /// Whether `run.sh` runs for this case: template i in mode i mod 3.
+    static func runsCLI(_ template: String, _ quality: QualityMode) -> Bool {
+        let i = templates.firstIndex(of: template) ?? 0
+        return QualityMode.allCases[i % QualityMode.allCases.count] == quality
+    }
+
     @Test(arguments: templates, QualityMode.allCases)
     func enginesAgree(_ template: String, _ quality: QualityMode) throws {
         let name = "eq-\(template)-\(quality.rawValue)"
         let fast = RenderFixture.out("\(name)-fast.mp4"), lav = RenderFixture.out("\(name)-lavfi.mp4")
         let pipeline = RenderFixture.pipeline
-        let plan = try pipeline.plan(Self.request(template, quality, output: fast))
-        _ = try pipeline.render(Self.request(template, quality, output: fast))
-        _ = try pipeline.render(Self.request(template, quality, output: lav), engine: .libavfilter)
+        // One plan (and one caption rendering) for the three: `pipeline.render` would plan again for each engine.
+        var plan = try pipeline.plan(Self.request(template, quality, output: fast))
+        // What is compared is what the engines draw; they share the encoder (whose per-mode settings RenderTests
+        // check). Its fastest preset here, for all three (run.sh takes it from the plan too).
+        plan.encoder.preset = "ultrafast"
+        let texts = try pipeline.texts(for: plan)
+        _ = try pipeline.prepare(plan).render(to: fast, thumbnail: nil)
+        let engine = LibavfilterRenderer(plan: plan, texts: texts)
+        try engine.render(to: lav, thumbnail: nil)
         let dir = RenderFixture.root.appendingPathComponent("\(name)-export").path
         try? FileManager.default.removeItem(atPath: dir)
-        let graph = try pipeline.exportFFmpeg(plan, to: dir)
+        let graph = try FFmpegExport.write(plan: plan, texts: texts, to: dir)
         #expect(!graph.script.contains("rendc_"), "the exported graph uses only stock filters")
-        let cli = try Self.runScript(dir)
-        try Self.compare(fast, against: lav, engine: "libavfilter", plan: plan)
-        try Self.compare(fast, against: cli, engine: "run.sh", plan: plan)
+        let file = try String(contentsOfFile: (dir as NSString).appendingPathComponent("graph.txt"), encoding: .utf8)
+        #expect(try engine.graph(artDirectory: "").script == file, "the libavfilter engine runs graph.txt")
+        if Self.runsCLI(template, quality) {
+            let cli = try Self.runScript(dir)
+            try Self.compare(fast, against: [("libavfilter", lav), ("run.sh", cli)], plan: plan)
+        } else {
+            try Self.compare(fast, against: [("libavfilter", lav)], plan: plan)
+        }
+    }
+
+    @Test func everyModeAndTemplateRunsTheCLI() {
+        for q in QualityMode.allCases { #expect(Self.templates.filter { Self.runsCLI($0, q) }.count >= 2, "\(q)") }
     }
 
     /// Hostile names: an audio file whose name has quotes, a colon, commas, brackets, a semicolon and spaces
@@ -84,20 +110,47 @@ import Testing
 
     /// Luma PSNR of every frame of `b` against `a` (full size), by FFmpeg's `psnr` filter: one decode of each.
     static func lumaPSNR(_ a: String, _ b: String) throws -> [Double] {
+        try lumaPSNR(a, [b])[0]
+    }
+
+    /// Luma PSNR of every frame of each of `others` against `reference`, in one run (the reference decoded once).
+    static func lumaPSNR(_ reference: String, _ others: [String]) throws -> [[Double]] {
+        let dir = try Fixtures.temporaryDirectory("psnr")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let stats = others.indices.map { dir.appendingPathComponent("\($0).log").path }
+        var graph = others.count > 1 ? "[0:v]split=\(others.count)" + others.indices.map { "[r\($0)]" }.joined() + ";" : "[0:v]null[r0];"
+        for (k, path) in stats.enumerated() { graph += "[r\(k)][\(k + 1):v]psnr=stats_file='\(path)'[o\(k)];" }
+        graph.removeLast()
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-        p.arguments = ["-nostdin", "-v", "error", "-i", a, "-i", b, "-lavfi", "[0:v][1:v]psnr=stats_file=-", "-f", "null", "-"]
+        p.arguments =
+            ["-nostdin", "-v", "error", "-i", reference] + others.flatMap { ["-i", $0] } + ["-filter_complex", graph]
+            + others.indices.flatMap { ["-map", "[o\($0)]", "-f", "null", "-"] }
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        return try stats.map { path in
+            try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").compactMap { line in
+                guard let field = line.split(separator: " ").first(where: { $0.hasPrefix("psnr_y:") }) else { return nil }
+                let v = field.dropFirst("psnr_y:".count)
+                return v == "inf" ? 99 : Double(v)
+            }
+        }
+    }
+
+    /// Video frames in the file, by counting its packets (one a frame in H.264 MP4; no decoding).
+    static func frameCount(_ path: String) throws -> Int {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/ffprobe")
+        p.arguments = ["-v", "error", "-count_packets", "-select_streams", "v:0", "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0", path]
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         try p.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { line in
-            guard let field = line.split(separator: " ").first(where: { $0.hasPrefix("psnr_y:") }) else { return nil }
-            let v = field.dropFirst("psnr_y:".count)
-            return v == "inf" ? 99 : Double(v)
-        }
+        return Int(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
     }
 
     /// What shows at `frame`, for a failure message: the visible layers, the shot and any transition.
@@ -129,21 +182,26 @@ import Testing
         return f.sorted()
     }
 
-    static func compare(_ reference: String, against other: String, engine: String, plan: RenderPlan) throws {
-        let a = try FFprobe.probe(reference), b = try FFprobe.probe(other)
-        let ca = try FFprobe.frameCount(reference), cb = try FFprobe.frameCount(other)
-        #expect(ca == plan.frameCount && cb == plan.frameCount, "\(engine): \(cb) frames, fast \(ca), plan \(plan.frameCount)")
-        #expect(abs(a.duration - b.duration) < 0.05, "\(engine): \(b.duration) s, fast \(a.duration) s")
-        #expect(b.audio != nil, "\(engine): no audio stream")
-        // Every frame: a cut a frame early or late shows as one frame of two different pictures (under 20 dB).
-        let psnr = try lumaPSNR(reference, other)
-        #expect(psnr.count == plan.frameCount, "\(engine): compared \(psnr.count) frames")
-        for (i, p) in psnr.enumerated() {
-            #expect(p >= 25, "\(engine) differs from fast at \(describe(plan, frame: i)): luma PSNR \(String(format: "%.1f", p)) dB")
-        }
-        // Sampled frames (inside transitions, animations and shots): PSNR >= 30 dB.
-        for f in samples(plan) where f < psnr.count {
-            #expect(psnr[f] >= 30, "\(engine) differs from fast at \(describe(plan, frame: f)): luma PSNR \(String(format: "%.1f", psnr[f])) dB")
+    static func compare(_ reference: String, against others: [(engine: String, path: String)], plan: RenderPlan) throws {
+        let a = try FFprobe.probe(reference)
+        let ca = try frameCount(reference)
+        #expect(ca == plan.frameCount, "fast: \(ca) frames, plan \(plan.frameCount)")
+        let psnrs = try lumaPSNR(reference, others.map(\.path))
+        for ((engine, other), psnr) in zip(others, psnrs) {
+            let b = try FFprobe.probe(other)
+            let cb = try frameCount(other)
+            #expect(cb == plan.frameCount, "\(engine): \(cb) frames, fast \(ca), plan \(plan.frameCount)")
+            #expect(abs(a.duration - b.duration) < 0.05, "\(engine): \(b.duration) s, fast \(a.duration) s")
+            #expect(b.audio != nil, "\(engine): no audio stream")
+            // Every frame: a cut a frame early or late shows as one frame of two different pictures (under 20 dB).
+            #expect(psnr.count == plan.frameCount, "\(engine): compared \(psnr.count) frames")
+            for (i, p) in psnr.enumerated() {
+                #expect(p >= 25, "\(engine) differs from fast at \(describe(plan, frame: i)): luma PSNR \(String(format: "%.1f", p)) dB")
+            }
+            // Sampled frames (inside transitions, animations and shots): PSNR >= 30 dB.
+            for f in samples(plan) where f < psnr.count {
+                #expect(psnr[f] >= 30, "\(engine) differs from fast at \(describe(plan, frame: f)): luma PSNR \(String(format: "%.1f", psnr[f])) dB")
+            }
         }
     }
 }
