@@ -88,10 +88,9 @@ struct FailingRenderer: JobRenderer {
         let sleeper = Process()
         sleeper.executableURL = URL(fileURLWithPath: "/usr/bin/sleep")
         sleeper.arguments = ["3600"]  // killed below; never timed (a starved machine can take minutes between steps)
-        sleeper.standardOutput = FileHandle.nullDevice
-        sleeper.standardError = FileHandle.nullDevice
         try sleeper.run()
-        // SIGKILL: a child of this process may start with SIGTERM blocked.
+        // SIGKILL, then reap: a child of this process may start with SIGTERM blocked, and a live one would keep the
+        // test's output open.
         defer {
             kill(sleeper.processIdentifier, SIGKILL)
             sleeper.waitUntilExit()
@@ -125,8 +124,6 @@ struct FailingRenderer: JobRenderer {
             "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); open(sys.argv[2], 'w').close()\nwhile True: time.sleep(60)",
             folder + "/.lock", ready,
         ]
-        holder.standardOutput = FileHandle.nullDevice
-        holder.standardError = FileHandle.nullDevice
         try holder.run()
         defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
         #expect(try await eventually(timeout: 60) { FileManager.default.fileExists(atPath: ready) }, "the holder took the lock")
