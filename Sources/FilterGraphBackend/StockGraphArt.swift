@@ -41,7 +41,9 @@ public enum StockGraphArt {
             struct Key: Hashable { var input: Int, width: Int, height: Int, fit: Fit, blurFill: Bool }
             func key(_ input: Int, _ c: Int) -> Key {
                 let cell = m.cells[c]
-                return Key(input: input, width: cell.rect.width, height: cell.rect.height, fit: cell.fit, blurFill: cell.fit == .contain && cell.fill == .blur)
+                return Key(
+                    input: input, width: cell.rect.width, height: cell.rect.height, fit: cell.fit,
+                    blurFill: cell.fit == .contain && cell.fill == .blur)
             }
             var motions: [Key: [Motion]] = [:]
             var uses: [FFmpegPictureKey: Key] = [:]
