@@ -66,7 +66,7 @@ let package = Package(
         .target(name: "SpecLang", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Planner", dependencies: ["SpecLang"]),
         .target(name: "CaptionText", dependencies: ["CTextShaping", "SpecLang", "RasterImage"]),
-        .target(name: "BeatTracking", dependencies: ["LibAV", "MediaFormats", "Digests", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "BeatTracking", dependencies: ["LibAV", "MediaFormats", "Digests"]),
         // Prepared layers kept between renders (memory LRU + on-disk folder), keyed by content hash. No FFmpeg.
         .target(
             name: "LayerCache",

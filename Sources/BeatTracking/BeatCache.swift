@@ -1,5 +1,4 @@
 import Digests
-import Crypto
 import Foundation
 
 /// Beat analyses stored as JSON under a directory, keyed by a SHA-256 of the audio file's bytes, the maximum
@@ -24,8 +23,9 @@ public struct BeatCache: Sendable {
         package var writeError: String?
     }
 
-    package func lookup(forFile path: String, maxDuration: Double?, tracker: BeatTracker) throws -> Lookup {
-        let key = try cacheKey(forFile: path, maxDuration: maxDuration)
+    /// `contentHash`: the file's `SHA256Hex.ofFile`, when the caller has it already (then the file is not read again).
+    package func lookup(forFile path: String, maxDuration: Double?, tracker: BeatTracker, contentHash: String? = nil) throws -> Lookup {
+        let key = try cacheKey(forFile: path, maxDuration: maxDuration, contentHash: contentHash)
         let entry = URL(fileURLWithPath: directory).appendingPathComponent("beats-\(key).json")
         if let data = try? Data(contentsOf: entry), let cached = try? JSONDecoder().decode(BeatAnalysis.self, from: data) {
             return Lookup(analysis: cached, fromCache: true, writeError: nil)
@@ -43,28 +43,18 @@ public struct BeatCache: Sendable {
         return Lookup(analysis: analysis, fromCache: false, writeError: writeError)
     }
 
-    /// Hex SHA-256 over the file's bytes, the maximum duration and the algorithm version.
-    package func cacheKey(forFile path: String, maxDuration: Double?) throws -> String {
+    /// Hex SHA-256 over the file's content hash, the maximum duration and the algorithm version.
+    package func cacheKey(forFile path: String, maxDuration: Double?, contentHash: String? = nil) throws -> String {
         var isDirectory = false
         guard fileExists(path, isDirectory: &isDirectory) else { throw BeatTrackingError(.fileNotFound, path: path, "no such file") }
-        guard !isDirectory, let handle = FileHandle(forReadingAtPath: path) else {
-            throw BeatTrackingError(.unreadable, path: path, "cannot be read")
-        }
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        while true {
-            let chunk: Data
-            do {
-                guard let read = try handle.read(upToCount: 1 << 20) else { break }
-                chunk = read
-            } catch {
-                throw BeatTrackingError(.unreadable, path: path, "cannot be read (\(error))")
-            }
-            if chunk.isEmpty { break }
-            hasher.update(data: chunk)
+        guard !isDirectory else { throw BeatTrackingError(.unreadable, path: path, "cannot be read") }
+        let content: String
+        if let contentHash {
+            content = contentHash
+        } else {
+            do { content = try SHA256Hex.ofFile(path) } catch { throw BeatTrackingError(.unreadable, path: path, "cannot be read") }
         }
         let suffix = "|max=\(maxDuration.map { String($0) } ?? "all")|rate=\(BeatTracker.analysisRate)|v=\(BeatTracker.algorithmVersion)"
-        hasher.update(data: Data(suffix.utf8))
-        return hasher.finalize().hexString
+        return SHA256Hex.of(content + suffix)
     }
 }

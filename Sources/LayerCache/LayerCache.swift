@@ -136,18 +136,7 @@ public final class LayerCache: @unchecked Sendable {
 
     /// Hex SHA-256 of a file's bytes (the content part of a key).
     public static func contentHash(ofFile path: String) throws -> String {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw LayerCacheError(message: "cannot open the file to hash it") }
-        defer { close(fd) }
-        var hasher = SHA256()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; throw LayerCacheError(message: "cannot read the file to hash it") }
-            if n == 0 { break }
-            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-        }
-        return hasher.finalize().hexString
+        do { return try SHA256Hex.ofFile(path) } catch let e as SHA256Hex.FileError { throw LayerCacheError(message: e.description) }
     }
 
     // MARK: Lookup

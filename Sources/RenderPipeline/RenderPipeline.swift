@@ -201,7 +201,7 @@ public final class RenderPipeline: Sendable {
             audio = AudioInput(path: path, duration: duration)
             // The highlight is chosen from the whole track (up to a limit), so beats and level cover it too.
             let span = highlightSpan(template: template, trackDuration: duration)
-            beats = analyseBeats(path: path, span: span)
+            beats = analyseBeats(path: path, span: span, hashes: hashes)
             // The level over time: for the highlight and for lining up loops (neither happens when the template
             // starts the music at a set time and the track runs past any video allowed).
             var levelNeeded = true
