@@ -140,7 +140,8 @@ package struct BeatEstimator: Sendable {
     /// Weight of the learned beat activation (`BeatActivation`, unit standard deviation) against the onset envelope in
     /// the envelope the beats are tracked and decoded on (0: the onset envelope alone). 1 since the fourth round:
     /// real-music mean F 0.814 -> 0.828 (corpus) and 0.613 -> 0.676 (validation), synthetic set unchanged at 1.000;
-    /// the tempo, the level rules and the confidence still look at the onset envelope (docs/beats.md).
+    /// the tempo, the level rules and the confidence still look at the onset envelope (docs/beats.md). With the TCN
+    /// (`activationModel`), 0.6 measured best (fifth round).
     package var activationWeight = 1.0
     /// ... also in the envelope the tempo's autocorrelation is taken on.
     package var activationForTempo = false
@@ -150,6 +151,12 @@ package struct BeatEstimator: Sendable {
     /// it also settles the phase: of the decoded path and the path half a period away, the one on the stronger
     /// activation.
     package var activationFinalOnly = false
+    /// With `activationFinalOnly`: the activation picks the phase of the decoded path (else the level rules' phase
+    /// stands, as without the activation).
+    package var activationFinalPhase = true
+    /// The ternary rules (step 4: thirds between the beats, 3:2 pairs) judge each level on its beats tracked on the
+    /// onset envelope alone: the activation can put a level's beats on the triplets of a kick-plus-triplets groove.
+    package var ternaryOnPlainBeats = false
     /// The activation settles the phase of the returned beats: they move half a period (onto the activation's peaks)
     /// when the activation there is `activationPhaseMargin` times its mean on them (not when the bass settled it).
     package var activationPhase = false
@@ -160,6 +167,14 @@ package struct BeatEstimator: Sendable {
     /// `activationHalveRatio` of the other's. 0 = off.
     package var activationDoubleRatio = 0.0
     package var activationHalveRatio = 0.0
+    /// Which learned activation: the 9-frame MLP (`BeatActivation`, the default since the fourth round) or the
+    /// long-context TCN (`BeatTCN`, fifth round: better on both real-music sets at `activationWeight` 0.6, but it
+    /// moves triplets over a kick to the 3:2 level, so it is not the default; docs/beats.md).
+    package enum ActivationModel: Sendable {
+        case mlp
+        case tcn
+    }
+    package var activationModel = ActivationModel.mlp
 
     package init() {}
 
@@ -253,7 +268,10 @@ package struct BeatEstimator: Sendable {
             var score: Double
             /// The bass moved the beats half a period (step 6): the phase is settled.
             var bassPhase = false
+            /// The same level tracked on the onset envelope alone (no activation), for the ternary rules.
+            var plainBeats: [Int]?
         }
+        let plainScore = ternaryOnPlainBeats && !learned.isEmpty ? smoothedScore(plainTracking, period: coarse) : []
         func level(_ p: Double, periods: [Double]?) -> Level {
             // 3. Ellis' dynamic programme at this level.
             let raw =
@@ -270,9 +288,14 @@ package struct BeatEstimator: Sendable {
             let score = levelScore(full, beats: tracked, period: p, acf: acf, frameRate: frameRate)
             debugLog?(
                 "candidate bpm \(60 * frameRate / p) variable \(periods != nil) beats \(tracked.count) ratio \(ratio) low \(lowRatio) score \(score)")
+            var plainBeats: [Int]?
+            if !plainScore.isEmpty && decoder == .dynamicProgramme {
+                let beats = dynamicProgram(plainScore, periods: periods, period: p)
+                plainBeats = low.isEmpty ? beats : correctPhase(beats, env: full, low: low, periods: periods, period: p)
+            }
             return Level(
                 period: p, periods: periods, beats: tracked, ratio: ratio, lowRatio: lowRatio, score: score,
-                bassPhase: tracked != raw)
+                bassPhase: tracked != raw, plainBeats: plainBeats)
         }
         var chosen: Level
         switch metricalSelection {
@@ -314,8 +337,9 @@ package struct BeatEstimator: Sendable {
                 steps += 1
                 let slowTempo = 60 * frameRate / current.period
                 if ternaryAscent {
-                    let thirds = thirdsStrength(levelEnv, beats: current.beats)
-                    let lowThirds = low.isEmpty ? 1 : thirdsStrength(low, beats: current.beats)
+                    let judged = current.plainBeats ?? current.beats
+                    let thirds = thirdsStrength(levelEnv, beats: judged)
+                    let lowThirds = low.isEmpty ? 1 : thirdsStrength(low, beats: judged)
                     debugLog?("thirds at \(slowTempo): \(thirds) low \(lowThirds) vs halves \(current.ratio)")
                     if thirds >= ternaryRatio && thirds > ternaryPreference * current.ratio && lowThirds >= bassSubdivisionRatio {
                         if let faster = candidate(factor / 3),
@@ -415,7 +439,7 @@ package struct BeatEstimator: Sendable {
             let tolerance = max(2, Int((0.1 * period).rounded()))
             func hits(_ xs: [Int]) -> Int { xs.filter { b in beats.contains { abs($0 - b) <= tolerance } }.count }
             let h = hits(decoded)
-            if activationFinalOnly && !learned.isEmpty {
+            if activationFinalOnly && activationFinalPhase && !learned.isEmpty {
                 let moved = halfShift(decoded, env: full, low: low, periods: local, period: period)
                 if meanStrength(strengthEnv, beats: moved) > meanStrength(strengthEnv, beats: decoded) { decoded = moved }
             } else if pointerKeepPhase, Double(h) < 0.5 * Double(decoded.count) {

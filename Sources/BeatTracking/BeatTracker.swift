@@ -18,6 +18,11 @@ public struct BeatTracker: Sendable {
 
     package var onsets = OnsetDetector()
     package var estimator = BeatEstimator()
+    /// A second pass for confident tracks: when set, a track that `estimator` accepts as a whole (confidence at least
+    /// its `minimumConfidence`) takes its beats and tempo from this estimator (e.g. with the learned activation also
+    /// in the tempo and the level rules), while the confidence, the rejection of noise and speech, partial beats and
+    /// the reliable sections stay `estimator`'s. Off by default (docs/beats.md, fifth round).
+    package var confidentEstimator: BeatEstimator?
     /// Signals quieter than this RMS (about -80 dBFS) are silence.
     package var silenceRMS: Float = 1e-4
 
@@ -45,8 +50,21 @@ public struct BeatTracker: Sendable {
         var detector = onsets
         detector.sampleRate = Self.analysisRate
         let envelope = detector.envelope(clean)
-        let activation = estimator.usesActivation ? BeatActivation.activation(mel: envelope.mel, bands: envelope.melBands) : []
-        let result = estimator.track(envelope.values, low: envelope.low, activation: activation, frameRate: envelope.frameRate)
+        var activation: [Float] = []
+        if estimator.usesActivation || confidentEstimator?.usesActivation == true {
+            switch estimator.activationModel {
+            case .mlp: activation = BeatActivation.activation(mel: envelope.mel, bands: envelope.melBands)
+            case .tcn: activation = BeatTCN.activation(mel: envelope.mel, bands: envelope.melBands)
+            }
+        }
+        var result = estimator.track(envelope.values, low: envelope.low, activation: activation, frameRate: envelope.frameRate)
+        if let second = confidentEstimator, !result.beatFrames.isEmpty, result.confidence >= estimator.minimumConfidence {
+            let other = second.track(envelope.values, low: envelope.low, activation: activation, frameRate: envelope.frameRate)
+            if !other.beatFrames.isEmpty {
+                result.beatFrames = other.beatFrames
+                result.tempo = other.tempo
+            }
+        }
         let beats = result.beatFrames
             .map { envelope.time(ofFrame: Double($0)) + Self.onsetLatency }
             .filter { $0 >= 0 && $0 <= duration }

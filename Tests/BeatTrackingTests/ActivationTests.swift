@@ -56,3 +56,36 @@ func activationFixtureSignal() -> [Float] {
     #expect(abs(clicks.tempo - 120) < 2, "tempo \(clicks.tempo)")
     #expect(BeatEvaluation.score(estimated: clicks.beats, reference: truth).fMeasure >= 0.9)
 }
+
+/// The Swift TCN (`BeatTCN`: features, convolutions, residual blocks) reproduces the activation `train_tcn.py`
+/// computed with torch for the same signal and the committed weights.
+@Test func tcnMatchesTheTrainingScript() throws {
+    let envelope = OnsetDetector().envelope(activationFixtureSignal())
+    let activation = BeatTCN.activation(mel: envelope.mel, bands: envelope.melBands)
+    #expect(activation.count == tcnFixtureValues.count)
+    let worst = zip(activation, tcnFixtureValues).map { abs($0 - $1) }.max() ?? 1
+    #expect(worst < 2e-3, "largest difference from the torch activation: \(worst)")
+    let onBursts = (0..<8).map { Int((Double($0) * 0.5 * 22050 / 512).rounded()) }.filter { $0 < activation.count }
+    let on = onBursts.map { activation[$0] }.reduce(0, +) / Float(onBursts.count)
+    let between = onBursts.map { activation[min($0 + 10, activation.count - 1)] }.reduce(0, +) / Float(onBursts.count)
+    #expect(on > 2 * between, "on the bursts \(on), between them \(between)")
+}
+
+/// The TCN option (`activationModel = .tcn`, at its measured weight 0.6) keeps the rejection judged on the onset
+/// envelope (noise and silence give no beats) and tracks a click track; it is an option, not the default, because it
+/// moves triplets over a kick to the 3:2 level (see `tripletsOverAKickOnTheBeatKeepTheBeat` and docs/beats.md).
+@Test func tcnOptionKeepsTheRejection() {
+    #expect(BeatTracker().estimator.activationModel == .mlp)
+    var tracker = BeatTracker()
+    tracker.estimator.activationModel = .tcn
+    tracker.estimator.activationWeight = 0.6
+    for seed: UInt64 in [1, 2] {
+        let noise = tracker.analyze(samples: TrackFixtures.noise(seconds: 15, seed: seed), sampleRate: 22050)
+        #expect(noise.beats.isEmpty, "noise seed \(seed): \(noise.beats.count) beats, confidence \(noise.confidence)")
+    }
+    #expect(tracker.analyze(samples: [Float](repeating: 0, count: 22050 * 10), sampleRate: 22050).beats.isEmpty)
+    let truth = stride(from: 0.5, to: 20, by: 0.5).map { $0 }
+    let clicks = tracker.analyze(samples: TrackFixtures.clicks(at: truth, seconds: 20), sampleRate: 22050)
+    #expect(abs(clicks.tempo - 120) < 2, "tempo \(clicks.tempo)")
+    #expect(BeatEvaluation.score(estimated: clicks.beats, reference: truth).fMeasure >= 0.9)
+}
