@@ -73,7 +73,12 @@ package final class MediaInput {
             throw MediaError(.openInput, code: .unreadable, path: path, "not a readable \(container.rawValue) file (\(averrorString(opened)))")
         }
         format = InputContext(ctx)
-        try check(avformat_find_stream_info(ctx, nil), .openInput, path, "cannot read stream information", as: .unreadable)
+        // A picture's demuxer names its codec from the header already, and its decoder reads the size from the
+        // bitstream (checked against the limit above, from the header, and after decoding): probing the stream
+        // would decode the whole picture once more, and keep that copy (48 MB for a 12-megapixel PNG) until closed.
+        if kind != .image {
+            try check(avformat_find_stream_info(ctx, nil), .openInput, path, "cannot read stream information", as: .unreadable)
+        }
 
         var decoderPtr: UnsafePointer<AVCodec>?
         let index = av_find_best_stream(ctx, kind.avType, -1, -1, &decoderPtr, 0)
@@ -101,7 +106,8 @@ package final class MediaInput {
         }
         if let minimumSize, decoder.pointee.id == AV_CODEC_ID_MJPEG {
             var lowres: Int32 = 0
-            let w = Int(c.pointee.width), h = Int(c.pointee.height)
+            let w = c.pointee.width > 0 ? Int(c.pointee.width) : inspection.width ?? 0
+            let h = c.pointee.height > 0 ? Int(c.pointee.height) : inspection.height ?? 0
             while lowres < min(3, Int32(decoder.pointee.max_lowres)),
                 (w >> (lowres + 1)) >= minimumSize.width, (h >> (lowres + 1)) >= minimumSize.height
             {
