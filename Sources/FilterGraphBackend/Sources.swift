@@ -276,7 +276,9 @@ final class BaseStack {
                 return
             }
         }
-        let input = try MediaInputFile(path: v.source.path, mediaType: .video)
+        // One decoding thread: the loop is blended beside the encoder, and frame threads would each hold frames of
+        // their own (about 30 MB more at 1080x1920, while x264 allocates its lookahead).
+        let input = try MediaInputFile(path: v.source.path, mediaType: .video, decoderThreads: 1)
         videoFPS = input.frameRate ?? Double(outputFPS)
         let blender = VideoBlender(width: width, height: height, under: underRGBA, video: v, box: layer.box, opacity: layer.opacity, over: overLayers)
         let frame = try AVFrameBox()
@@ -490,14 +492,34 @@ final class VideoBlender {
         guard fw > 0, fh > 0 else { throw BackendError(.decode, path: path, "a video frame has no size") }
         let s = video.fit == .cover ? max(Double(box.width) / fw, Double(box.height) / fh) : min(Double(box.width) / fw, Double(box.height) / fh)
         let cw = max(1, Int((fw * s).rounded())), ch = max(1, Int((fh * s).rounded()))
+        let mode: Int32 = video.blend == .screen ? 1 : (video.blend == .add ? 2 : 0)
+        let o = Int32((opacity * 256).rounded())
+        if cw == width && ch == height && box == Rect(x: 0, y: 0, width: width, height: height) {
+            // A full-canvas video (the usual overlay): converted straight into the frame's buffer and blended over
+            // the layers under it in place, without another canvas-sized buffer per frame.
+            try scaler.convert(frame, width: cw, height: ch, into: &rgba, path: path)
+            under.withUnsafeBufferPointer { u in
+                rgba.withUnsafeMutableBufferPointer { dst in
+                    rk_blend_rgba_modes(dst.baseAddress!, width * 4, u.baseAddress!, width * 4, Int32(width), Int32(height), o, mode, dst.baseAddress!, width * 4)
+                }
+            }
+        } else {
+            try blendScaled(frame, cw: cw, ch: ch, mode: mode, opacity: o, path: path)
+        }
+        rgba.withUnsafeBufferPointer { src in
+            rk_rgba_to_yuva420(
+                src.baseAddress, Int32(width), Int32(height), width * 4, planes.y, width, planes.u, width / 2, planes.v, width / 2, nil, 0, nil, 0)
+        }
+        for l in over { l.blend(onto: planes.planes) }
+    }
+
+    private func blendScaled(_ frame: Frame, cw: Int, ch: Int, mode: Int32, opacity o: Int32, path: String) throws {
         let scaled = try scaler.convert(frame, width: cw, height: ch, path: path)
         // The visible part: the scaled frame centred in the box, clipped to the box and the canvas.
         let left = box.x + (box.width - cw) / 2, top = box.y + (box.height - ch) / 2
         let x0 = max(0, box.x, left), y0 = max(0, box.y, top)
         let x1 = min(width, box.x + box.width, left + cw), y1 = min(height, box.y + box.height, top + ch)
         rgba = under
-        let mode: Int32 = video.blend == .screen ? 1 : (video.blend == .add ? 2 : 0)
-        let o = Int32((opacity * 256).rounded())
         if x1 > x0 && y1 > y0 {
             scaled.withUnsafeBufferPointer { src in
                 under.withUnsafeBufferPointer { u in
@@ -510,11 +532,6 @@ final class VideoBlender {
                 }
             }
         }
-        rgba.withUnsafeBufferPointer { src in
-            rk_rgba_to_yuva420(
-                src.baseAddress, Int32(width), Int32(height), width * 4, planes.y, width, planes.u, width / 2, planes.v, width / 2, nil, 0, nil, 0)
-        }
-        for l in over { l.blend(onto: planes.planes) }
     }
 }
 

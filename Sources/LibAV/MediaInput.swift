@@ -32,7 +32,11 @@ package final class MediaInput {
 
     /// - Parameter minimumSize: for JPEG images, the smallest size the caller needs; the decoder then decodes at
     ///   1/2, 1/4 or 1/8 scale when that is still at least this large (big photos decode much faster and smaller).
-    package init(path: String, mediaType kind: MediaKind, lowresFor minimumSize: (width: Int, height: Int)? = nil) throws {
+    /// - Parameter decoderThreads: threads of a picture or video decoder (0: as many as FFmpeg picks). Each frame
+    ///   thread holds frames of its own, so a decoder that runs beside the encoder (the overlay loop) uses one.
+    package init(
+        path: String, mediaType kind: MediaKind, lowresFor minimumSize: (width: Int, height: Int)? = nil, decoderThreads: Int = 0
+    ) throws {
         LibAVLogging.applyDefault()
         self.path = path
         self.kind = kind
@@ -102,7 +106,7 @@ package final class MediaInput {
                     "the picture is \(w)x\(h), larger than the limit of \(MediaLimits.maximumPixels / 1_000_000) megapixels")
             }
             c.pointee.max_pixels = Int64(MediaLimits.maximumPixels)
-            c.pointee.thread_count = 0
+            c.pointee.thread_count = Int32(max(0, decoderThreads))
         }
         if let minimumSize, decoder.pointee.id == AV_CODEC_ID_MJPEG {
             var lowres: Int32 = 0

@@ -86,6 +86,14 @@ package final class RGBAScaler {
 
     /// Converts (and scales) `frame` into a new RGBA buffer of `width` x `height`.
     package func convert(_ frame: Frame, width: Int, height: Int, path: String?) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: width * height * 4)
+        try convert(frame, width: width, height: height, into: &out, path: path)
+        return out
+    }
+
+    /// Converts (and scales) `frame` into `out`, an RGBA buffer of `width` x `height` the caller keeps (a video's
+    /// frames one after another, without a new 8 MB buffer each).
+    package func convert(_ frame: Frame, width: Int, height: Int, into out: inout [UInt8], path: String?) throws {
         let f = frame.pointer.pointee
         guard width > 0, height > 0, width * height <= MediaLimits.maximumPixels * 2 else {
             throw MediaError(.decode, code: .tooLarge, path: path, "cannot convert a picture to \(width)x\(height)")
@@ -101,7 +109,7 @@ package final class RGBAScaler {
         _ = sws_setColorspaceDetails(
             context, sws_getCoefficients(f.colorspace == AVCOL_SPC_BT709 ? SWS_CS_ITU709 : SWS_CS_DEFAULT), full,
             sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16)
-        var out = [UInt8](repeating: 0, count: width * height * 4)
+        if out.count != width * height * 4 { out = [UInt8](repeating: 0, count: width * height * 4) }
         let r: Int32 = out.withUnsafeMutableBufferPointer { buf in
             var dst: [UnsafeMutablePointer<UInt8>?] = [buf.baseAddress, nil, nil, nil]
             var dstStride: [Int32] = [Int32(width * 4), 0, 0, 0]
@@ -116,7 +124,6 @@ package final class RGBAScaler {
             }
         }
         guard r > 0 else { throw MediaError(.decode, code: .corrupt, path: path, "pixel conversion failed") }
-        return out
     }
 
     /// What a crop's origin in `frame` must be a multiple of, or nil when its format cannot be read from an
