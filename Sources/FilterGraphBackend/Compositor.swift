@@ -109,7 +109,10 @@ final class ArtPreparation: @unchecked Sendable {
     private let bottom: [LayerPlan], sprites: [LayerPlan], texts: [Int: RGBAImage], fps: Int
 
     init(prefix: [LayerPlan], rest: [LayerPlan], texts: [Int: RGBAImage], fps: Int) {
-        bottom = prefix.filter { if case .video = $0.content { return false }; return true }
+        bottom = prefix.filter {
+            if case .video = $0.content { return false }
+            return true
+        }
         sprites = rest.filter {
             switch $0.content {
             case .media, .video: return false

@@ -105,7 +105,9 @@ package enum EXIFOrientation {
 
     /// The rectangle of the stored picture (`width` x `height`, before orientation) that shows as `rect` once the
     /// orientation is applied.
-    static func storedRect(of rect: (x: Int, y: Int, w: Int, h: Int), orientation: Int, width sw: Int, height sh: Int)
+    static func storedRect(
+        of rect: (x: Int, y: Int, w: Int, h: Int), orientation: Int, width sw: Int, height sh: Int
+    )
         -> (x: Int, y: Int, w: Int, h: Int)
     {
         func map(_ X: Int, _ Y: Int) -> (Int, Int) {
@@ -124,7 +126,9 @@ package enum EXIFOrientation {
     }
 
     /// The inverse of `storedRect`: where a rectangle of the stored picture shows once the orientation is applied.
-    static func displayedRect(of rect: (x: Int, y: Int, w: Int, h: Int), orientation: Int, width sw: Int, height sh: Int)
+    static func displayedRect(
+        of rect: (x: Int, y: Int, w: Int, h: Int), orientation: Int, width sw: Int, height sh: Int
+    )
         -> (x: Int, y: Int, w: Int, h: Int)
     {
         func map(_ sx: Int, _ sy: Int) -> (Int, Int) {

@@ -62,7 +62,8 @@ package final class PreparedImage {
     ) throws -> RGBA {
         let maxZoom = motions.map(\.maxZoom).max() ?? 1
         let orientation = (try? EXIFOrientation.read(path: path)) ?? 1
-        let decoded = try ImageCodec.decodePicture(path: path, minimumSize: decodeSize(path: path, window: window, fit: fit, maxZoom: maxZoom, orientation: orientation))
+        let decoded = try ImageCodec.decodePicture(
+            path: path, minimumSize: decodeSize(path: path, window: window, fit: fit, maxZoom: maxZoom, orientation: orientation))
         // Sizes as displayed (EXIF orientation applied), in decoded pixels.
         let swap = orientation >= 5
         let iw = swap ? decoded.height : decoded.width, ih = swap ? decoded.width : decoded.height
@@ -500,7 +501,8 @@ final class VideoBlender {
             try scaler.convert(frame, width: cw, height: ch, into: &rgba, path: path)
             under.withUnsafeBufferPointer { u in
                 rgba.withUnsafeMutableBufferPointer { dst in
-                    rk_blend_rgba_modes(dst.baseAddress!, width * 4, u.baseAddress!, width * 4, Int32(width), Int32(height), o, mode, dst.baseAddress!, width * 4)
+                    rk_blend_rgba_modes(
+                        dst.baseAddress!, width * 4, u.baseAddress!, width * 4, Int32(width), Int32(height), o, mode, dst.baseAddress!, width * 4)
                 }
             }
         } else {

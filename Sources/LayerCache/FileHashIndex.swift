@@ -136,8 +136,9 @@ extension LayerCache {
         record += Array(SHA256.hash(data: record))
         let sub = "\(dir)/stat"
         let temp = "\(sub)/.\(UUID().uuidString).tmp"
-        guard (try? FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]))
-            != nil
+        guard
+            (try? FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]))
+                != nil
         else { return }
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else { return }

@@ -62,7 +62,9 @@ import Testing
         let path = dir.appendingPathComponent("photo.jpg").path
         try Self.jpeg(orientation: orientation, at: path)
         let pan = Motion(zoomFrom: 1, zoomTo: 1.05, panFrom: UnitPoint(x: 0.2, y: 0.3), panTo: UnitPoint(x: 0.7, y: 0.6), easing: .linear)
-        let cases: [(Fit, Rect, [Motion])] = [(.cover, Rect(x: 0, y: 0, width: 90, height: 160), [pan]), (.contain, Rect(x: 0, y: 0, width: 150, height: 100), [.still])]
+        let cases: [(Fit, Rect, [Motion])] = [
+            (.cover, Rect(x: 0, y: 0, width: 90, height: 160), [pan]), (.contain, Rect(x: 0, y: 0, width: 150, height: 100), [.still]),
+        ]
         for (fit, window, motions) in cases {
             let direct = try PreparedImage.prepareRGBA(path: path, window: window, fit: fit, motions: motions, adjust: Adjustments(), blurFill: false)
             let whole = try PreparedImage.prepareRGBA(
