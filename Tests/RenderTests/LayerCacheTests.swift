@@ -87,6 +87,37 @@ import Testing
         #expect(cache.value(for: b) == nil)
     }
 
+    /// A part of an entry is read and checked alone (its 1 MiB blocks): a damaged block elsewhere does not spoil it,
+    /// a damaged block inside it is caught, and a whole read checks every block.
+    @Test func aPartOfAnEntryIsReadAndCheckedAlone() throws {
+        let dir = try Fixtures.temporaryDirectory("rendc-layers")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let payload = (0..<(3 << 20) + 1000).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ $0 >> 9) }
+        let k = key("loop")
+        let cache = LayerCache(configuration: LayerCacheConfiguration(directory: dir.path), logger: Logger(label: "test"))
+        cache.store(payload, for: k)
+        let inThird = (2 << 20) + 100..<(2 << 20) + 5000, acrossBlocks = (1 << 20) - 10..<(1 << 20) + 10
+        #expect(cache.value(for: k, bytes: inThird) == Array(payload[inThird]))
+        #expect(cache.value(for: k, bytes: acrossBlocks) == Array(payload[acrossBlocks]))
+        #expect(cache.value(for: k, bytes: 0..<(payload.count + 1)) == nil)  // past the end
+        // A flipped byte in the first block: the third block still reads; the first does not, and the entry goes.
+        let file = entries(dir)[0]
+        var bytes = try [UInt8](Data(contentsOf: file))
+        bytes[bytes.count - payload.count + 10] ^= 0x01
+        try Data(bytes).write(to: file)
+        #expect(cache.value(for: k, bytes: inThird) == Array(payload[inThird]))
+        #expect(cache.statistics.corrupt == 0)
+        #expect(cache.value(for: k, bytes: 0..<100) == nil)
+        #expect(cache.statistics.corrupt == 1 && entries(dir).isEmpty)
+        // Whole reads check every block.
+        cache.store(payload, for: k)
+        bytes = try [UInt8](Data(contentsOf: entries(dir)[0]))
+        bytes[bytes.count - 1] ^= 0x01
+        try Data(bytes).write(to: entries(dir)[0])
+        #expect(cache.value(for: k) == nil)
+        #expect(cache.statistics.corrupt == 2)
+    }
+
     /// The stamp index spares hashing a file that has not changed, and never hides a change: a file rewritten in
     /// place with the same size and its modification time set back to the very nanosecond still gets its new hash
     /// (its status-change time moved), and a damaged record is removed and the file hashed again.
