@@ -32,6 +32,11 @@ extension SHA256Hex {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw FileError(description: "cannot open the file to hash it") }
         defer { close(fd) }
+        return try ofFile(descriptor: fd)
+    }
+
+    /// SHA-256 of the bytes of an open file, from its current offset to its end (the caller keeps the descriptor).
+    public static func ofFile(descriptor fd: Int32) throws -> String {
         var hasher = SHA256()
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {

@@ -39,7 +39,10 @@ final class Compositor {
             prefix.append(l)
             rest = rest.dropFirst()
         }
-        var stages: [Stage] = []
+        // Static art (colours, borders, text, shapes, pictures: tens of milliseconds for canvas-sized layers) is drawn
+        // on a thread of its own while the media stages and the cached bottom are prepared here.
+        let art = ArtPreparation(prefix: prefix, rest: Array(rest), texts: texts, fps: plan.fps)
+        var stages: [Stage?] = []
         var occluded: Rect?
         for (n, l) in rest.enumerated() {
             switch l.content {
@@ -51,14 +54,14 @@ final class Compositor {
             case .video(let v):
                 stages.append(try VideoStage(layer: l, video: v, fps: plan.fps))
             default:
-                stages.append(SpriteStage(layer: l, sprite: try LayerArt.sprite(for: l, texts: texts), fps: plan.fps))
+                stages.append(nil)
             }
         }
         var under: [Sprite] = [], over: [Sprite] = []
         var seenVideo = false
         for l in prefix {
             if case .video = l.content { seenVideo = true; continue }
-            let s = try LayerArt.sprite(for: l, texts: texts).baked(l.transform(frame: 0, time: 0), pivot: l.pivot)
+            let s = try art.prefixSprite(l.index)
             if seenVideo { over.append(s) } else { under.append(s) }
         }
         base = try BaseStack(
@@ -66,7 +69,10 @@ final class Compositor {
             onlyFrame: onlyFrame, cache: options.cache,
             overlap: options.overlapPreparation)
         options.trace?(.baseReady)
-        self.stages = stages
+        self.stages = try zip(rest, stages).map { l, stage -> Stage in
+            if let stage { return stage }
+            return try art.stage(l.index)
+        }
     }
 
     /// Frame 0 was sent to the encoder: what later frames need may be prepared now.
@@ -93,6 +99,59 @@ final class Compositor {
 }
 
 // MARK: - Static art
+
+/// Draws a plan's static art on a thread of its own, in the order the compositor needs it: the layers of the cached
+/// bottom (baked), then the sprite stages. Waiting for one rethrows its error.
+final class ArtPreparation: @unchecked Sendable {
+    private let cond = NSCondition()
+    private var prefixSprites: [Int: Result<Sprite, any Error>] = [:]
+    private var stages: [Int: Result<SpriteStage, any Error>] = [:]
+    private let bottom: [LayerPlan], sprites: [LayerPlan], texts: [Int: RGBAImage], fps: Int
+
+    init(prefix: [LayerPlan], rest: [LayerPlan], texts: [Int: RGBAImage], fps: Int) {
+        bottom = prefix.filter {
+            if case .video = $0.content { return false }
+            return true
+        }
+        sprites = rest.filter {
+            switch $0.content {
+            case .media, .video: return false
+            default: return true
+            }
+        }
+        self.texts = texts
+        self.fps = fps
+        guard !bottom.isEmpty || !sprites.isEmpty else { return }
+        let thread = Thread { [self] in run() }
+        thread.name = "rendc-art"
+        thread.start()
+    }
+
+    private func run() {
+        for l in bottom {
+            let r = Result<Sprite, any Error> { try LayerArt.sprite(for: l, texts: texts).baked(l.transform(frame: 0, time: 0), pivot: l.pivot) }
+            cond.lock(); prefixSprites[l.index] = r; cond.broadcast(); cond.unlock()
+        }
+        for l in sprites {
+            let r = Result<SpriteStage, any Error> { SpriteStage(layer: l, sprite: try LayerArt.sprite(for: l, texts: texts), fps: fps) }
+            cond.lock(); stages[l.index] = r; cond.broadcast(); cond.unlock()
+        }
+    }
+
+    /// The baked sprite of bottom layer `index`, once drawn.
+    func prefixSprite(_ index: Int) throws -> Sprite {
+        cond.lock(); defer { cond.unlock() }
+        while prefixSprites[index] == nil { cond.wait() }
+        return try prefixSprites[index]!.get()
+    }
+
+    /// The sprite stage of layer `index`, once drawn.
+    func stage(_ index: Int) throws -> SpriteStage {
+        cond.lock(); defer { cond.unlock() }
+        while stages[index] == nil { cond.wait() }
+        return try stages[index]!.get()
+    }
+}
 
 enum LayerArt {
     /// The layer drawn once at its box (shadow included), before rotation, animation and opacity.

@@ -110,7 +110,7 @@ final class MediaStage: Stage {
         let jobs = order.map { key -> PicturePreparer<Key>.Job in
             let list = motions[key]!
             let path = media.inputs[key.input].path
-            if cache.isEnabled, hashes[key.input] == nil { hashes[key.input] = try? LayerCache.contentHash(ofFile: path) }
+            if cache.isEnabled, hashes[key.input] == nil { hashes[key.input] = try? cache.contentHash(ofFile: path) }
             let hash = hashes[key.input]
             let early = first.contains(key.input) || !OpacityProbe.isSurelyOpaque(path: path)
             return .init(key: key, early: early) {

@@ -92,7 +92,7 @@ extension PreparedImage {
         guard cache.isEnabled, let contentHash else {
             return try PreparedImage(path: path, window: window, fit: fit, motions: motions, adjust: adjust, blurFill: blurFill)
         }
-        var k = LayerCacheKeyBuilder(kind: "picture-1")
+        var k = LayerCacheKeyBuilder(kind: "picture-2")
         k.add(contentHash)
         k.add(window.width); k.add(window.height); k.add(fit.rawValue)
         // What the crop and pre-scale depend on, and nothing else (so videos of other lengths share the entry): the

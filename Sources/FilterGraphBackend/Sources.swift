@@ -1,13 +1,14 @@
 import LibAV
 import Foundation
 import LayerCache
+import MediaFormats
 import Planner
 import RasterImage
 internal import RenderKernels
 import SpecLang
 
 /// A product image decoded once and pre-scaled for its window, ready for a Ken Burns warp every frame.
-final class PreparedImage {
+package final class PreparedImage {
     let path: String
     let picture: YUVImage
     /// Size of the displayed image in window pixels at zoom 1 (cover: the window; contain: the fitted image).
@@ -46,60 +47,94 @@ final class PreparedImage {
 
     /// The picture as RGBA, before its conversion to YUV: what the fast engine warps every frame, and what the stock
     /// FFmpeg graph reads (`StockGraphArt`), so that both resample the same pixels.
-    struct RGBA {
-        var picture: RGBAImage
-        var crop: (x: Double, y: Double, w: Double, h: Double)
-        var originalSize: (w: Double, h: Double)
-        var baseScale: Double
-        var fill: RGBAImage?
+    package struct RGBA {
+        package var picture: RGBAImage
+        package var crop: (x: Double, y: Double, w: Double, h: Double)
+        package var originalSize: (w: Double, h: Double)
+        package var baseScale: Double
+        package var fill: RGBAImage?
     }
 
-    static func prepareRGBA(path: String, window: Rect, fit: Fit, motions: [Motion], adjust: Adjustments, blurFill: Bool) throws -> RGBA {
+    /// `direct: false` converts the whole decoded picture to RGBA first, as adjusted and blur-filled pictures are
+    /// (tests compare the two ways).
+    package static func prepareRGBA(
+        path: String, window: Rect, fit: Fit, motions: [Motion], adjust: Adjustments, blurFill: Bool, direct: Bool = true
+    ) throws -> RGBA {
         let maxZoom = motions.map(\.maxZoom).max() ?? 1
-        let needed = (width: Int(Double(window.width) * maxZoom / 8), height: Int(Double(window.height) * maxZoom / 8))
-        var rgba = try ImageFile.decode(path: path, minimumSize: (max(1, needed.width * 8 / 2), max(1, needed.height * 8 / 2)))
-        guard rgba.width >= 2, rgba.height >= 2 else { throw BackendError(.decode, path: path, "image is smaller than 2x2 pixels") }
+        let orientation = (try? EXIFOrientation.read(path: path)) ?? 1
+        let decoded = try ImageCodec.decodePicture(
+            path: path, minimumSize: decodeSize(path: path, window: window, fit: fit, maxZoom: maxZoom, orientation: orientation))
+        // Sizes as displayed (EXIF orientation applied), in decoded pixels.
+        let swap = orientation >= 5
+        let iw = swap ? decoded.height : decoded.width, ih = swap ? decoded.width : decoded.height
+        guard iw >= 2, ih >= 2 else { throw BackendError(.decode, path: path, "image is smaller than 2x2 pixels") }
+        let W = Double(window.width), H = Double(window.height)
+        let baseScale = fit == .cover ? max(W / Double(iw), H / Double(ih)) : min(W / Double(iw), H / Double(ih))
+        // Pre-scaled so that the largest zoom samples it 1:1.
+        let k = baseScale * maxZoom
+        var crop = PreparedImage.crop(width: iw, height: ih, window: window, fit: fit, baseScale: baseScale, motions: motions)
+        if direct, adjust.isIdentity, !blurFill, let align = decoded.cropAlignment {
+            // Straight from the decoder's pixels to the pre-scaled crop: no full-size RGBA of the picture, which for a
+            // 12-megapixel photo is 48 MB on top of the decoder's frame while x264 runs beside.
+            var source = EXIFOrientation.storedRect(of: crop, orientation: orientation, width: decoded.width, height: decoded.height)
+            let dx = source.x % align.x, dy = source.y % align.y
+            source = (source.x - dx, source.y - dy, source.w + dx, source.h + dy)
+            crop = EXIFOrientation.displayedRect(of: source, orientation: orientation, width: decoded.width, height: decoded.height)
+            let pw = max(2, Int((Double(crop.w) * k).rounded())), ph = max(2, Int((Double(crop.h) * k).rounded()))
+            let scaled = try decoded.rgba(crop: source, toWidth: swap ? ph : pw, toHeight: swap ? pw : ph)
+            var picture = RGBAImage(width: swap ? ph : pw, height: swap ? pw : ph, pixels: scaled)
+            if orientation != 1 { picture = EXIFOrientation.apply(orientation, to: picture) }
+            return RGBA(
+                picture: picture, crop: (Double(crop.x), Double(crop.y), Double(crop.w), Double(crop.h)), originalSize: (Double(iw), Double(ih)),
+                baseScale: baseScale, fill: nil)
+        }
+        var rgba = RGBAImage(width: decoded.width, height: decoded.height, pixels: try decoded.rgba())
+        if orientation != 1 { rgba = EXIFOrientation.apply(orientation, to: rgba) }
         if !adjust.isIdentity {
             let n = rgba.width * rgba.height
             rgba.pixels.withUnsafeMutableBufferPointer { p in rk_adjust_rgba(p.baseAddress, n, adjust.brightness, adjust.contrast, adjust.saturation)
             }
         }
         let fill = blurFill ? try PreparedImage.blurredCoverRGBA(rgba, width: window.width, height: window.height) : nil
-        let W = Double(window.width), H = Double(window.height)
-        let iw = Double(rgba.width), ih = Double(rgba.height)
-        let baseScale: Double
-        let crop: (x: Double, y: Double, w: Double, h: Double)
-        switch fit {
-        case .cover:
-            baseScale = max(W / iw, H / ih)
-            // Union of the zoom-1 views at every pan point the shots use: nothing outside it is ever shown.
-            let vw = W / baseScale, vh = H / baseScale
-            var x0 = iw, y0 = ih, x1 = 0.0, y1 = 0.0
-            for m in motions.isEmpty ? [Motion.still] : motions {
-                for c in [m.panFrom, m.panTo] {
-                    let cx = min(max(c.x * iw, vw / 2), iw - vw / 2), cy = min(max(c.y * ih, vh / 2), ih - vh / 2)
-                    x0 = min(x0, cx - vw / 2); y0 = min(y0, cy - vh / 2); x1 = max(x1, cx + vw / 2); y1 = max(y1, cy + vh / 2)
-                }
-            }
-            crop = (
-                max(0, x0.rounded(.down)), max(0, y0.rounded(.down)), min(iw, x1.rounded(.up)) - max(0, x0.rounded(.down)),
-                min(ih, y1.rounded(.up)) - max(0, y0.rounded(.down))
-            )
-        case .contain:
-            baseScale = min(W / iw, H / ih)
-            crop = (0, 0, iw, ih)
-        }
-        // Pre-scale the crop so that the largest zoom samples it 1:1.
-        let k = baseScale * maxZoom
-        let pw = max(2, Int((crop.w * k).rounded())), ph = max(2, Int((crop.h * k).rounded()))
+        let pw = max(2, Int((Double(crop.w) * k).rounded())), ph = max(2, Int((Double(crop.h) * k).rounded()))
         // Scaled straight from the crop's rectangle of the decoded picture: a copy of the crop would add up to a
         // whole decoded picture to the peak while x264 runs beside.
-        let cx = min(max(0, Int(crop.x)), rgba.width - 1), cy = min(max(0, Int(crop.y)), rgba.height - 1)
-        let cw = max(1, min(Int(crop.w), rgba.width - cx)), ch = max(1, min(Int(crop.h), rgba.height - cy))
         let scaled = try RGBAScaler().scaleRGBA(
-            rgba.pixels, width: rgba.width, height: rgba.height, crop: (cx, cy, cw, ch), toWidth: pw, toHeight: ph)
+            rgba.pixels, width: rgba.width, height: rgba.height, crop: crop, toWidth: pw, toHeight: ph)
         rgba = RGBAImage(width: 0, height: 0, pixels: [])
-        return RGBA(picture: RGBAImage(width: pw, height: ph, pixels: scaled), crop: crop, originalSize: (iw, ih), baseScale: baseScale, fill: fill)
+        return RGBA(
+            picture: RGBAImage(width: pw, height: ph, pixels: scaled), crop: (Double(crop.x), Double(crop.y), Double(crop.w), Double(crop.h)),
+            originalSize: (Double(iw), Double(ih)), baseScale: baseScale, fill: fill)
+    }
+
+    /// The part of a `width` x `height` picture (as displayed) any shot shows, in whole pixels: for cover, the union of
+    /// the zoom-1 views at every pan point the shots use (nothing outside it is ever shown); for contain, all of it.
+    static func crop(width: Int, height: Int, window: Rect, fit: Fit, baseScale: Double, motions: [Motion]) -> (x: Int, y: Int, w: Int, h: Int) {
+        guard fit == .cover else { return (0, 0, width, height) }
+        let iw = Double(width), ih = Double(height)
+        let vw = Double(window.width) / baseScale, vh = Double(window.height) / baseScale
+        var x0 = iw, y0 = ih, x1 = 0.0, y1 = 0.0
+        for m in motions.isEmpty ? [Motion.still] : motions {
+            for c in [m.panFrom, m.panTo] {
+                let cx = min(max(c.x * iw, vw / 2), iw - vw / 2), cy = min(max(c.y * ih, vh / 2), ih - vh / 2)
+                x0 = min(x0, cx - vw / 2); y0 = min(y0, cy - vh / 2); x1 = max(x1, cx + vw / 2); y1 = max(y1, cy + vh / 2)
+            }
+        }
+        let x = min(width - 1, max(0, Int(x0.rounded(.down)))), y = min(height - 1, max(0, Int(y0.rounded(.down))))
+        return (x, y, max(1, min(width, Int(x1.rounded(.up))) - x), max(1, min(height, Int(y1.rounded(.up))) - y))
+    }
+
+    /// The size to decode a picture at (big JPEGs decode at 1/2, 1/4 or 1/8 of their size when that still holds
+    /// every pixel the largest zoom shows), as stored (before the EXIF orientation), from the file's header.
+    static func decodeSize(path: String, window: Rect, fit: Fit, maxZoom: Double, orientation: Int) -> (width: Int, height: Int)? {
+        guard let header = try? MediaInspector.inspect(path: path, strict: false), let w = header.width, let h = header.height, w > 0, h > 0
+        else { return nil }
+        let swap = orientation >= 5
+        let iw = Double(swap ? h : w), ih = Double(swap ? w : h)
+        let W = Double(window.width), H = Double(window.height)
+        let k = (fit == .cover ? max(W / iw, H / ih) : min(W / iw, H / ih)) * maxZoom
+        let need = (width: Int((iw * k).rounded(.up)), height: Int((ih * k).rounded(.up)))
+        return swap ? (need.height, need.width) : need
     }
 
     /// The picture scaled to cover `width` x `height`, blurred and dimmed a little: the backdrop of a contained
@@ -214,13 +249,37 @@ final class BaseStack {
         rk_yuv420_to_rgba(ref.y, ref.yStride, ref.u, ref.cStride, ref.v, ref.cStride, Int32(width), Int32(height), &underRGBA, width * 4)
         isAnimated = v.animated
         var key: LayerCacheKey?
-        if cache.isEnabled, let hash = try? LayerCache.contentHash(ofFile: v.source.path) {
-            key = BaseStack.cacheKey(
+        // A still keeps the one blended frame it shows on its own, under the output frame's index (a hit needs
+        // neither the video opened nor the loop read), or cuts it out of the loop a render left (reading and checking
+        // only that frame's blocks of the entry).
+        var frameKey: LayerCacheKey?
+        if cache.isEnabled, let hash = try? cache.contentHash(ofFile: v.source.path) {
+            let loopKey = BaseStack.cacheKey(
                 videoHash: hash, video: v, layer: layer, width: width, height: height, under: underRGBA, over: over,
                 occluded: occluded, outputFPS: outputFPS, budget: BaseStack.cacheBudget)
-            if let key, let payload = cache.value(for: key), load(payload) { return }
+            key = loopKey
+            if let onlyFrame {
+                var k = LayerCacheKeyBuilder(kind: "overlay-frame-2")
+                k.add(loopKey.hex)
+                k.add(onlyFrame)
+                let still = k.finish()
+                frameKey = still
+                if let payload = cache.value(for: still), load(payload), frameCount == 1 {
+                    fixed = true
+                    return
+                }
+                if let payload = frameOfLoop(cache, loopKey, output: onlyFrame, fps: outputFPS), load(payload) {
+                    fixed = true
+                    cache.store(payload, for: still)
+                    return
+                }
+            } else if let payload = cache.value(for: loopKey), load(payload) {
+                return
+            }
         }
-        let input = try MediaInputFile(path: v.source.path, mediaType: .video)
+        // One decoding thread: the loop is blended beside the encoder, and frame threads would each hold frames of
+        // their own (about 30 MB more at 1080x1920, while x264 allocates its lookahead).
+        let input = try MediaInputFile(path: v.source.path, mediaType: .video, decoderThreads: 1)
         videoFPS = input.frameRate ?? Double(outputFPS)
         let blender = VideoBlender(width: width, height: height, under: underRGBA, video: v, box: layer.box, opacity: layer.opacity, over: overLayers)
         let frame = try AVFrameBox()
@@ -228,18 +287,6 @@ final class BaseStack {
         if let onlyFrame {
             // A still: decode up to the one video frame it shows (looping or holding the last), blend only that.
             var n = v.animated ? Int((Double(onlyFrame) / Double(outputFPS) * videoFPS + 1e-6).rounded(.down)) : 0
-            // The one blended frame is kept too, so the next still of the same frame needs no decoding.
-            var frameKey: LayerCacheKey?
-            if let key {
-                var k = LayerCacheKeyBuilder(kind: "overlay-frame-1")
-                k.add(key.hex)
-                k.add(n)
-                frameKey = k.finish()
-                if let frameKey, let payload = cache.value(for: frameKey), load(payload) {
-                    fixed = true
-                    return
-                }
-            }
             var index = -1
             while index < n, try input.decode(into: frame) { index += 1; if index < n { frame.unref() } }
             if index < n {
@@ -317,6 +364,23 @@ final class BaseStack {
         var w = LayerWriter()
         w.int(1); w.double(videoFPS); w.int(frameCount); w.int(frameBytes); w.int(holdLast ? 1 : 0)
         frames.replaceSubrange(0..<BaseStack.header, with: w.bytes)
+    }
+
+    /// The payload of a one-frame loop holding the base of output frame `index` (at `fps`), cut out of the cached
+    /// loop under `key` (its header, then that frame's bytes: only their blocks are read and checked).
+    private func frameOfLoop(_ cache: LayerCache, _ key: LayerCacheKey, output index: Int, fps: Int) -> [UInt8]? {
+        guard let head = cache.value(for: key, bytes: 0..<BaseStack.header) else { return nil }
+        var r = LayerReader(head)
+        guard let version = try? r.int(), version == 1, let rate = try? r.double(), rate.isFinite, rate > 0,
+            let count = try? r.int(), count > 0, let bytes = try? r.int(), bytes == frameBytes, let hold = try? r.int()
+        else { return nil }
+        let n = Int((Double(index) / Double(fps) * rate + 1e-6).rounded(.down))
+        let k = hold == 1 ? min(n, count - 1) : n % count
+        let start = BaseStack.header + k * frameBytes
+        guard let frame = cache.value(for: key, bytes: start..<(start + frameBytes)) else { return nil }
+        var w = LayerWriter()
+        w.int(1); w.double(rate); w.int(1); w.int(frameBytes); w.int(hold)
+        return w.bytes + frame
     }
 
     /// Takes a cached loop if it is well formed for this frame layout.
@@ -429,14 +493,35 @@ final class VideoBlender {
         guard fw > 0, fh > 0 else { throw BackendError(.decode, path: path, "a video frame has no size") }
         let s = video.fit == .cover ? max(Double(box.width) / fw, Double(box.height) / fh) : min(Double(box.width) / fw, Double(box.height) / fh)
         let cw = max(1, Int((fw * s).rounded())), ch = max(1, Int((fh * s).rounded()))
+        let mode: Int32 = video.blend == .screen ? 1 : (video.blend == .add ? 2 : 0)
+        let o = Int32((opacity * 256).rounded())
+        if cw == width && ch == height && box == Rect(x: 0, y: 0, width: width, height: height) {
+            // A full-canvas video (the usual overlay): converted straight into the frame's buffer and blended over
+            // the layers under it in place, without another canvas-sized buffer per frame.
+            try scaler.convert(frame, width: cw, height: ch, into: &rgba, path: path)
+            under.withUnsafeBufferPointer { u in
+                rgba.withUnsafeMutableBufferPointer { dst in
+                    rk_blend_rgba_modes(
+                        dst.baseAddress!, width * 4, u.baseAddress!, width * 4, Int32(width), Int32(height), o, mode, dst.baseAddress!, width * 4)
+                }
+            }
+        } else {
+            try blendScaled(frame, cw: cw, ch: ch, mode: mode, opacity: o, path: path)
+        }
+        rgba.withUnsafeBufferPointer { src in
+            rk_rgba_to_yuva420(
+                src.baseAddress, Int32(width), Int32(height), width * 4, planes.y, width, planes.u, width / 2, planes.v, width / 2, nil, 0, nil, 0)
+        }
+        for l in over { l.blend(onto: planes.planes) }
+    }
+
+    private func blendScaled(_ frame: Frame, cw: Int, ch: Int, mode: Int32, opacity o: Int32, path: String) throws {
         let scaled = try scaler.convert(frame, width: cw, height: ch, path: path)
         // The visible part: the scaled frame centred in the box, clipped to the box and the canvas.
         let left = box.x + (box.width - cw) / 2, top = box.y + (box.height - ch) / 2
         let x0 = max(0, box.x, left), y0 = max(0, box.y, top)
         let x1 = min(width, box.x + box.width, left + cw), y1 = min(height, box.y + box.height, top + ch)
         rgba = under
-        let mode: Int32 = video.blend == .screen ? 1 : (video.blend == .add ? 2 : 0)
-        let o = Int32((opacity * 256).rounded())
         if x1 > x0 && y1 > y0 {
             scaled.withUnsafeBufferPointer { src in
                 under.withUnsafeBufferPointer { u in
@@ -449,11 +534,6 @@ final class VideoBlender {
                 }
             }
         }
-        rgba.withUnsafeBufferPointer { src in
-            rk_rgba_to_yuva420(
-                src.baseAddress, Int32(width), Int32(height), width * 4, planes.y, width, planes.u, width / 2, planes.v, width / 2, nil, 0, nil, 0)
-        }
-        for l in over { l.blend(onto: planes.planes) }
     }
 }
 

@@ -83,16 +83,22 @@ public struct LayerCacheError: Error, Sendable, CustomStringConvertible {
 
 /// Prepared layers (opaque byte payloads) by key. Thread-safe; several processes may share one folder.
 ///
-/// On disk an entry is `RLC1`, the payload length (8 bytes, little-endian), the key's 32 bytes, the payload's
-/// SHA-256 and the payload. A read checks the size, the key and the hash; an entry that fails (truncated, flipped
-/// byte, written by another version) is removed and reported as a miss, so it is rebuilt. Writes go to a temporary
+/// On disk an entry is `RLC2`, the payload length (8 bytes, little-endian), the key's 32 bytes, the SHA-256 of the
+/// block table, the table (the SHA-256 of every 1 MiB block of the payload) and the payload. A read checks the size,
+/// the key, the table and every block it returns; an entry that fails (truncated, flipped byte, written by another
+/// version) is removed and reported as a miss, so it is rebuilt. A part of an entry (one frame of a blended overlay
+/// loop, for a still) is read and checked alone: only the blocks that hold it. Writes go to a temporary
 /// file beside the entry and are renamed into place, so readers never see half an entry. A folder that cannot be
 /// written is not an error: the render goes on and the cache logs it once.
 public final class LayerCache: @unchecked Sendable {
     /// Salt of every key: bump when any prepared layer's pixels change for the same inputs.
     public static let codeVersion = "rendc-layers-1"
-    static let magic: [UInt8] = Array("RLC1".utf8)
+    static let magic: [UInt8] = Array("RLC2".utf8)
     static let headerSize = 4 + 8 + 32 + 32
+    static let blockSize = 1 << 20
+
+    /// Bytes of the block table of a payload of `length` bytes.
+    static func tableSize(_ length: Int) -> Int { (length + blockSize - 1) / blockSize * 32 }
 
     public let configuration: LayerCacheConfiguration
     private let logger: Logger
@@ -102,6 +108,12 @@ public final class LayerCache: @unchecked Sendable {
     private var tick: UInt64 = 0
     private var warnedUnwritable = false
     private var counters = Statistics()
+    /// Content hashes by path with the file stamps they were taken at (see `contentHash(ofFile:)`), at most
+    /// `stampsKept` of them.
+    private var stamps: [String: (stamp: FileStamp, hash: String)] = [:]
+    private static let stampsKept = 4096
+    /// A file changed less than this many seconds before it was hashed gets no stamp record (see FileHashIndex).
+    let racyWindow: Double
 
     public struct Statistics: Sendable, Equatable {
         public var memoryHits = 0
@@ -111,13 +123,18 @@ public final class LayerCache: @unchecked Sendable {
         public var corrupt = 0
         public var writes = 0
         public var writeFailures = 0
+        /// Content hashes taken from the stamp index (the file was not read), and files hashed.
+        public var hashIndexHits = 0
+        public var filesHashed = 0
         /// Bytes the in-memory LRU holds now.
         public var memoryBytes = 0
     }
 
-    public init(configuration: LayerCacheConfiguration, logger: Logger) {
+    /// `racyWindow`: see `contentHash(ofFile:)`; tests lower it to prove that the stamp alone catches a rewrite.
+    public init(configuration: LayerCacheConfiguration, logger: Logger, racyWindow: Double = 2) {
         self.configuration = configuration
         self.logger = logger
+        self.racyWindow = racyWindow
     }
 
     /// A cache that keeps nothing.
@@ -137,6 +154,31 @@ public final class LayerCache: @unchecked Sendable {
     /// Hex SHA-256 of a file's bytes (the content part of a key).
     public static func contentHash(ofFile path: String) throws -> String {
         do { return try SHA256Hex.ofFile(path) } catch let e as SHA256Hex.FileError { throw LayerCacheError(message: e.description) }
+    }
+
+    // MARK: The stamp index's memory and counters (FileHashIndex.swift)
+
+    func rememberedHash(path: String) -> (stamp: FileStamp, hash: String)? {
+        lock.lock(); defer { lock.unlock() }
+        return stamps[path]
+    }
+
+    func remember(hash: String, path: String, stamp: FileStamp) {
+        lock.lock(); defer { lock.unlock() }
+        if stamps.count >= LayerCache.stampsKept { stamps.removeAll(keepingCapacity: true) }
+        stamps[path] = (stamp, hash)
+    }
+
+    func noteHashIndex(hit: Bool) {
+        lock.lock(); defer { lock.unlock() }
+        if hit { counters.hashIndexHits += 1 } else { counters.filesHashed += 1 }
+    }
+
+    func noteCorruptStamp(_ file: String) {
+        lock.lock()
+        counters.corrupt += 1
+        lock.unlock()
+        logger.warning("damaged file stamp record removed; the file is hashed again", metadata: ["entry": "\((file as NSString).lastPathComponent)"])
     }
 
     // MARK: Lookup
@@ -159,6 +201,32 @@ public final class LayerCache: @unchecked Sendable {
             counters.diskHits += 1
             lock.unlock()
             remember(bytes, for: key)
+            return bytes
+        }
+        lock.lock()
+        counters.misses += 1
+        lock.unlock()
+        return nil
+    }
+
+    /// Bytes `range` of the payload under `key`, from memory or disk, reading and checking only the blocks that
+    /// hold them; nil for a miss (or a range past the payload's end).
+    public func value(for key: LayerCacheKey, bytes range: Range<Int>) -> [UInt8]? {
+        guard isEnabled, range.lowerBound >= 0 else { return nil }
+        lock.lock()
+        if var entry = memory[key] {
+            tick += 1
+            entry.tick = tick
+            memory[key] = entry
+            counters.memoryHits += 1
+            lock.unlock()
+            return range.upperBound <= entry.bytes.count ? Array(entry.bytes[range]) : nil
+        }
+        lock.unlock()
+        if let bytes = readEntry(key, range: range) {
+            lock.lock()
+            counters.diskHits += 1
+            lock.unlock()
             return bytes
         }
         lock.lock()
@@ -213,7 +281,11 @@ public final class LayerCache: @unchecked Sendable {
         return "\(dir)/\(key.hex.prefix(2))/\(key.hex).layer"
     }
 
-    private func readEntry(_ key: LayerCacheKey) -> [UInt8]? {
+    private func readEntry(_ key: LayerCacheKey) -> [UInt8]? { readEntry(key, range: nil) }
+
+    /// The payload (or bytes `range` of it) of the entry for `key` on disk, checked; nil if there is none, and a
+    /// damaged one is removed.
+    private func readEntry(_ key: LayerCacheKey, range: Range<Int>?) -> [UInt8]? {
         guard let path = entryPath(key) else { return nil }
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { return nil }
@@ -223,25 +295,46 @@ public final class LayerCache: @unchecked Sendable {
         let size = Int(st.st_size)
         guard size >= LayerCache.headerSize else { return discard(path, "shorter than its header") }
         var header = [UInt8](repeating: 0, count: LayerCache.headerSize)
-        guard readFully(fd, &header, count: header.count) else { return discard(path, "unreadable header") }
+        guard readFully(fd, &header, count: header.count, at: 0) else { return discard(path, "unreadable header") }
         var length: UInt64 = 0
         for i in 0..<8 { length |= UInt64(header[4 + i]) << (8 * UInt64(i)) }
         guard Array(header[0..<4]) == LayerCache.magic, Array(header[12..<44]) == key.digest else {
             return discard(path, "not an entry for this key")
         }
-        guard length == UInt64(size - LayerCache.headerSize) else { return discard(path, "size \(size) does not match its header") }
-        var payload = [UInt8](repeating: 0, count: Int(length))
-        guard readFully(fd, &payload, count: payload.count) else { return discard(path, "truncated while reading") }
-        let digest = Array(SHA256.hash(data: payload))
-        guard digest == Array(header[44..<76]) else { return discard(path, "content hash does not match") }
-        return payload
+        guard length <= UInt64(size), size == LayerCache.headerSize + LayerCache.tableSize(Int(length)) + Int(length) else {
+            return discard(path, "size \(size) does not match its header")
+        }
+        let count = Int(length)
+        var table = [UInt8](repeating: 0, count: LayerCache.tableSize(count))
+        guard readFully(fd, &table, count: table.count, at: LayerCache.headerSize) else { return discard(path, "truncated while reading") }
+        guard Array(SHA256.hash(data: table)) == Array(header[44..<76]) else { return discard(path, "block table hash does not match") }
+        let wanted = range ?? 0..<count
+        guard wanted.upperBound <= count else { return nil }
+        // The blocks that hold the bytes wanted, read and checked.
+        let first = wanted.lowerBound / LayerCache.blockSize
+        let last = wanted.isEmpty ? first - 1 : (wanted.upperBound - 1) / LayerCache.blockSize
+        let start = first * LayerCache.blockSize, end = min(count, (last + 1) * LayerCache.blockSize)
+        var payload = [UInt8](repeating: 0, count: max(0, end - start))
+        let base = LayerCache.headerSize + table.count
+        guard readFully(fd, &payload, count: payload.count, at: base + start) else { return discard(path, "truncated while reading") }
+        let intact = payload.withUnsafeBytes { p -> Bool in
+            for b in stride(from: first, through: last, by: 1) {
+                let lo = b * LayerCache.blockSize - start, hi = min(payload.count, lo + LayerCache.blockSize)
+                let digest = SHA256.hash(data: UnsafeRawBufferPointer(rebasing: p[lo..<hi]))
+                guard Array(digest) == Array(table[(b * 32)..<(b * 32 + 32)]) else { return false }
+            }
+            return true
+        }
+        guard intact else { return discard(path, "content hash does not match") }
+        if start == wanted.lowerBound && payload.count == wanted.count { return payload }
+        return Array(payload[(wanted.lowerBound - start)..<(wanted.upperBound - start)])
     }
 
-    private func readFully(_ fd: Int32, _ buffer: inout [UInt8], count: Int) -> Bool {
+    private func readFully(_ fd: Int32, _ buffer: inout [UInt8], count: Int, at offset: Int) -> Bool {
         var done = 0
         return buffer.withUnsafeMutableBytes { p in
             while done < count {
-                let n = read(fd, p.baseAddress! + done, count - done)
+                let n = pread(fd, p.baseAddress! + done, count - done, off_t(offset + done))
                 if n < 0 && errno == EINTR { continue }
                 if n <= 0 { return false }
                 done += n
@@ -267,7 +360,13 @@ public final class LayerCache: @unchecked Sendable {
         var length = UInt64(payload.count).littleEndian
         withUnsafeBytes(of: &length) { header += $0 }
         header += key.digest
-        header += Array(SHA256.hash(data: payload))
+        var table: [UInt8] = []
+        table.reserveCapacity(LayerCache.tableSize(payload.count))
+        for lo in stride(from: 0, to: payload.count, by: LayerCache.blockSize) {
+            table += Array(SHA256.hash(data: UnsafeRawBufferPointer(rebasing: payload[lo..<min(payload.count, lo + LayerCache.blockSize)])))
+        }
+        header += Array(SHA256.hash(data: table))
+        header += table
         let temp = "\(sub)/.\(key.hex).\(getpid()).\(UUID().uuidString).tmp"
         do {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])

@@ -18,14 +18,32 @@ package enum ImageCodec {
         return (w, h, pixels)
     }
 
-    package enum Format: Sendable { case png, jpeg(quality: Int) }
+    /// `opaquePNG` stores RGB without the alpha channel (for pictures whose alpha is 255 everywhere, e.g. a
+    /// rendered frame): a quarter less to compress.
+    /// Decodes the first picture of an image file and keeps it as the decoder produced it (planar YUV, RGB …), so
+    /// that the caller converts only the part it needs, at the size it needs (`DecodedPicture.rgba(crop:…)`),
+    /// instead of the whole picture to full-size RGBA first. `minimumSize` as in `decodeRGBA`.
+    package static func decodePicture(path: String, minimumSize: (width: Int, height: Int)? = nil) throws -> DecodedPicture {
+        let input = try MediaInput(path: path, mediaType: .image, lowresFor: minimumSize)
+        let frame = try Frame()
+        guard try input.decode(into: frame) else {
+            throw MediaError(.decode, code: .corrupt, path: path, "no picture could be decoded (empty, truncated or corrupt file)")
+        }
+        return DecodedPicture(frame: frame, path: path)
+    }
 
-    /// Encodes packed RGBA (`width` x `height`, 4 bytes a pixel) as PNG (with alpha) or JPEG (alpha dropped;
-    /// quality 2 best ... 31 worst on FFmpeg's qscale; odd sizes lose their last row or column).
+    package enum Format: Sendable { case png, opaquePNG, jpeg(quality: Int) }
+
+    /// Encodes packed RGBA (`width` x `height`, 4 bytes a pixel) as PNG (with alpha, or RGB for `opaquePNG`) or
+    /// JPEG (alpha dropped; quality 2 best ... 31 worst on FFmpeg's qscale; odd sizes lose their last row or column).
+    ///
+    /// PNGs are compressed for speed: zlib level 1 over the "up" row filter takes about 60 ms for a 1080x1920 frame
+    /// (zlib's default level 6 without a filter: about 150 ms, and a larger file).
     package static func encode(_ pixels: [UInt8], width: Int, height: Int, as format: Format, path: String) throws -> [UInt8] {
         let id: AVCodecID, pixelFormat: AVPixelFormat, quality: Int?
         switch format {
         case .png: (id, pixelFormat, quality) = (AV_CODEC_ID_PNG, AV_PIX_FMT_RGBA, nil)
+        case .opaquePNG: (id, pixelFormat, quality) = (AV_CODEC_ID_PNG, AV_PIX_FMT_RGB24, nil)
         case .jpeg(let q): (id, pixelFormat, quality) = (AV_CODEC_ID_MJPEG, AV_PIX_FMT_YUVJ420P, q)
         }
         guard pixels.count >= width * height * 4 else { throw MediaError(.encode, path: path, "the picture holds fewer pixels than its size") }
@@ -44,7 +62,12 @@ package enum ImageCodec {
             ctx.pointee.global_quality = Int32(quality) * FF_QP2LAMBDA
             ctx.pointee.color_range = AVCOL_RANGE_JPEG
         }
-        try check(avcodec_open2(ctx, codec, nil), .encode, path, "cannot open the encoder")
+        let options = Options()
+        if quality == nil {
+            ctx.pointee.compression_level = 1
+            options.set("pred", "up")
+        }
+        try check(avcodec_open2(ctx, codec, &options.pointer), .encode, path, "cannot open the encoder")
         let frame = try Frame()
         frame.pointer.pointee.width = Int32(w)
         frame.pointer.pointee.height = Int32(h)
@@ -54,8 +77,13 @@ package enum ImageCodec {
         let f = frame.pointer.pointee
         pixels.withUnsafeBufferPointer { src in
             let base = src.baseAddress!
-            if quality == nil {
+            if pixelFormat == AV_PIX_FMT_RGBA {
                 for y in 0..<h { memcpy(f.data.0! + y * Int(f.linesize.0), base + y * width * 4, w * 4) }
+            } else if pixelFormat == AV_PIX_FMT_RGB24 {
+                for y in 0..<h {
+                    let s = base + y * width * 4, d = f.data.0! + y * Int(f.linesize.0)
+                    for x in 0..<w { d[3 * x] = s[4 * x]; d[3 * x + 1] = s[4 * x + 1]; d[3 * x + 2] = s[4 * x + 2] }
+                }
             } else {
                 rgbaToYUVJ420(base, w, h, width * 4, f.data.0!, Int(f.linesize.0), f.data.1!, Int(f.linesize.1), f.data.2!, Int(f.linesize.2))
             }
@@ -97,5 +125,31 @@ package enum ImageCodec {
                 v[(row / 2) * vs + col / 2] = c(128 + 0.5 * r - 0.418688 * g - 0.081312 * b)
             }
         }
+    }
+}
+
+/// A decoded picture in the decoder's own pixel format (see `ImageCodec.decodePicture`).
+package final class DecodedPicture {
+    private let frame: Frame
+    private let path: String
+    package var width: Int { frame.width }
+    package var height: Int { frame.height }
+
+    init(frame: Frame, path: String) {
+        self.frame = frame
+        self.path = path
+    }
+
+    /// What a crop's origin must be a multiple of (the chroma subsampling), or nil when the format cannot be read
+    /// from an offset in place (paletted, bit-packed): then convert it whole with `rgba()`.
+    package var cropAlignment: (x: Int, y: Int)? { RGBAScaler.cropAlignment(of: frame) }
+
+    /// The whole picture as packed RGBA.
+    package func rgba() throws -> [UInt8] { try RGBAScaler().convert(frame, width: width, height: height, path: path) }
+
+    /// The `crop` rectangle (origin a multiple of `cropAlignment`) converted straight to RGBA at `toWidth` x
+    /// `toHeight`, in one Lanczos pass.
+    package func rgba(crop: (x: Int, y: Int, w: Int, h: Int), toWidth: Int, toHeight: Int) throws -> [UInt8] {
+        try RGBAScaler().convert(frame, crop: crop, toWidth: toWidth, toHeight: toHeight, path: path)
     }
 }

@@ -32,7 +32,11 @@ package final class MediaInput {
 
     /// - Parameter minimumSize: for JPEG images, the smallest size the caller needs; the decoder then decodes at
     ///   1/2, 1/4 or 1/8 scale when that is still at least this large (big photos decode much faster and smaller).
-    package init(path: String, mediaType kind: MediaKind, lowresFor minimumSize: (width: Int, height: Int)? = nil) throws {
+    /// - Parameter decoderThreads: threads of a picture or video decoder (0: as many as FFmpeg picks). Each frame
+    ///   thread holds frames of its own, so a decoder that runs beside the encoder (the overlay loop) uses one.
+    package init(
+        path: String, mediaType kind: MediaKind, lowresFor minimumSize: (width: Int, height: Int)? = nil, decoderThreads: Int = 0
+    ) throws {
         LibAVLogging.applyDefault()
         self.path = path
         self.kind = kind
@@ -73,7 +77,12 @@ package final class MediaInput {
             throw MediaError(.openInput, code: .unreadable, path: path, "not a readable \(container.rawValue) file (\(averrorString(opened)))")
         }
         format = InputContext(ctx)
-        try check(avformat_find_stream_info(ctx, nil), .openInput, path, "cannot read stream information", as: .unreadable)
+        // A picture's demuxer names its codec from the header already, and its decoder reads the size from the
+        // bitstream (checked against the limit above, from the header, and after decoding): probing the stream
+        // would decode the whole picture once more, and keep that copy (48 MB for a 12-megapixel PNG) until closed.
+        if kind != .image {
+            try check(avformat_find_stream_info(ctx, nil), .openInput, path, "cannot read stream information", as: .unreadable)
+        }
 
         var decoderPtr: UnsafePointer<AVCodec>?
         let index = av_find_best_stream(ctx, kind.avType, -1, -1, &decoderPtr, 0)
@@ -97,11 +106,12 @@ package final class MediaInput {
                     "the picture is \(w)x\(h), larger than the limit of \(MediaLimits.maximumPixels / 1_000_000) megapixels")
             }
             c.pointee.max_pixels = Int64(MediaLimits.maximumPixels)
-            c.pointee.thread_count = 0
+            c.pointee.thread_count = Int32(max(0, decoderThreads))
         }
         if let minimumSize, decoder.pointee.id == AV_CODEC_ID_MJPEG {
             var lowres: Int32 = 0
-            let w = Int(c.pointee.width), h = Int(c.pointee.height)
+            let w = c.pointee.width > 0 ? Int(c.pointee.width) : inspection.width ?? 0
+            let h = c.pointee.height > 0 ? Int(c.pointee.height) : inspection.height ?? 0
             while lowres < min(3, Int32(decoder.pointee.max_lowres)),
                 (w >> (lowres + 1)) >= minimumSize.width, (h >> (lowres + 1)) >= minimumSize.height
             {

@@ -86,6 +86,14 @@ package final class RGBAScaler {
 
     /// Converts (and scales) `frame` into a new RGBA buffer of `width` x `height`.
     package func convert(_ frame: Frame, width: Int, height: Int, path: String?) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: width * height * 4)
+        try convert(frame, width: width, height: height, into: &out, path: path)
+        return out
+    }
+
+    /// Converts (and scales) `frame` into `out`, an RGBA buffer of `width` x `height` the caller keeps (a video's
+    /// frames one after another, without a new 8 MB buffer each).
+    package func convert(_ frame: Frame, width: Int, height: Int, into out: inout [UInt8], path: String?) throws {
         let f = frame.pointer.pointee
         guard width > 0, height > 0, width * height <= MediaLimits.maximumPixels * 2 else {
             throw MediaError(.decode, code: .tooLarge, path: path, "cannot convert a picture to \(width)x\(height)")
@@ -101,7 +109,7 @@ package final class RGBAScaler {
         _ = sws_setColorspaceDetails(
             context, sws_getCoefficients(f.colorspace == AVCOL_SPC_BT709 ? SWS_CS_ITU709 : SWS_CS_DEFAULT), full,
             sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16)
-        var out = [UInt8](repeating: 0, count: width * height * 4)
+        if out.count != width * height * 4 { out = [UInt8](repeating: 0, count: width * height * 4) }
         let r: Int32 = out.withUnsafeMutableBufferPointer { buf in
             var dst: [UnsafeMutablePointer<UInt8>?] = [buf.baseAddress, nil, nil, nil]
             var dstStride: [Int32] = [Int32(width * 4), 0, 0, 0]
@@ -114,6 +122,63 @@ package final class RGBAScaler {
                     }
                 }
             }
+        }
+        guard r > 0 else { throw MediaError(.decode, code: .corrupt, path: path, "pixel conversion failed") }
+    }
+
+    /// What a crop's origin in `frame` must be a multiple of, or nil when its format cannot be read from an
+    /// offset (paletted, bit-packed, hardware).
+    static func cropAlignment(of frame: Frame) -> (x: Int, y: Int)? {
+        guard let d = av_pix_fmt_desc_get(AVPixelFormat(frame.pointer.pointee.format)) else { return nil }
+        let flags = d.pointee.flags
+        guard flags & UInt64(AV_PIX_FMT_FLAG_PAL | AV_PIX_FMT_FLAG_BITSTREAM | AV_PIX_FMT_FLAG_HWACCEL) == 0 else { return nil }
+        if flags & UInt64(AV_PIX_FMT_FLAG_RGB) != 0 { return (1, 1) }
+        return (1 << Int(d.pointee.log2_chroma_w), 1 << Int(d.pointee.log2_chroma_h))
+    }
+
+    /// Converts the `crop` rectangle of `frame` straight to RGBA at `toWidth` x `toHeight` (one Lanczos pass reading
+    /// the rectangle in place): no full-size RGBA copy of a big picture. The crop's origin must be a multiple of
+    /// `cropAlignment(of:)`.
+    package func convert(_ frame: Frame, crop: (x: Int, y: Int, w: Int, h: Int), toWidth: Int, toHeight: Int, path: String?) throws -> [UInt8] {
+        let f = frame.pointer.pointee
+        let (cx, cy, cw, ch) = crop
+        guard let align = RGBAScaler.cropAlignment(of: frame), let d = av_pix_fmt_desc_get(AVPixelFormat(f.format)),
+            cx >= 0, cy >= 0, cw > 0, ch > 0, cx + cw <= Int(f.width), cy + ch <= Int(f.height), cx % align.x == 0, cy % align.y == 0,
+            toWidth > 0, toHeight > 0, toWidth * toHeight <= MediaLimits.maximumPixels * 2
+        else {
+            throw MediaError(.prepare, path: path, "cannot convert \(cw)x\(ch) of \(f.width)x\(f.height) to \(toWidth)x\(toHeight)")
+        }
+        context = sws_getCachedContext(
+            context, Int32(cw), Int32(ch), AVPixelFormat(f.format), Int32(toWidth), Int32(toHeight), AV_PIX_FMT_RGBA,
+            Int32(SWS_LANCZOS | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP), nil, nil, nil
+        )
+        guard let context else { throw MediaError(.decode, code: .corrupt, path: path, "unsupported pixel format \(f.format)") }
+        let full: Int32 = f.color_range == AVCOL_RANGE_JPEG ? 1 : 0
+        _ = sws_setColorspaceDetails(
+            context, sws_getCoefficients(f.colorspace == AVCOL_SPC_BT709 ? SWS_CS_ITU709 : SWS_CS_DEFAULT), full,
+            sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16)
+        // Each plane read from the crop's origin: chroma planes of YUV at the subsampled position, bytes per pixel
+        // from the components stored in that plane.
+        let desc = d.pointee
+        let comps = [desc.comp.0, desc.comp.1, desc.comp.2, desc.comp.3].prefix(Int(desc.nb_components))
+        let isRGB = desc.flags & UInt64(AV_PIX_FMT_FLAG_RGB) != 0
+        var src: [UnsafePointer<UInt8>?] = [nil, nil, nil, nil]
+        var srcStride: [Int32] = [0, 0, 0, 0]
+        let data = [f.data.0, f.data.1, f.data.2, f.data.3], lines = [f.linesize.0, f.linesize.1, f.linesize.2, f.linesize.3]
+        for plane in 0..<4 {
+            let onPlane = comps.filter { Int($0.plane) == plane }
+            guard let base = data[plane], let step = onPlane.map({ Int($0.step) }).max() else { continue }
+            guard lines[plane] > 0 else { throw MediaError(.decode, code: .corrupt, path: path, "unsupported picture layout") }
+            let sub = !isRGB && (plane == 1 || plane == 2)
+            let x = sub ? cx >> Int(desc.log2_chroma_w) : cx, y = sub ? cy >> Int(desc.log2_chroma_h) : cy
+            src[plane] = UnsafePointer(base + y * Int(lines[plane]) + x * step)
+            srcStride[plane] = lines[plane]
+        }
+        var out = [UInt8](repeating: 0, count: toWidth * toHeight * 4)
+        let r: Int32 = out.withUnsafeMutableBufferPointer { buf in
+            var dst: [UnsafeMutablePointer<UInt8>?] = [buf.baseAddress, nil, nil, nil]
+            var dstStride: [Int32] = [Int32(toWidth * 4), 0, 0, 0]
+            return sws_scale(context, &src, &srcStride, 0, Int32(ch), &dst, &dstStride)
         }
         guard r > 0 else { throw MediaError(.decode, code: .corrupt, path: path, "pixel conversion failed") }
         return out

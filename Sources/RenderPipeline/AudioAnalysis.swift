@@ -19,13 +19,17 @@ public enum AudioWork: Sendable, Equatable {
 final class ContentHashes: @unchecked Sendable {
     private var byPath: [String: String] = [:]
     private let lock = NSLock()
+    /// Its stamp index spares reading a file that has not changed since it was last hashed.
+    private let cache: LayerCache
+
+    init(cache: LayerCache) { self.cache = cache }
 
     /// The file's SHA-256, or nil when it cannot be read (then nothing about it is cached).
     func hash(_ path: String) -> String? {
         lock.lock()
         if let h = byPath[path] { lock.unlock(); return h }
         lock.unlock()
-        guard let h = try? LayerCache.contentHash(ofFile: path) else { return nil }
+        guard let h = try? cache.contentHash(ofFile: path) else { return nil }
         lock.lock()
         byPath[path] = h
         lock.unlock()

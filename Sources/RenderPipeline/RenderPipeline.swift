@@ -169,7 +169,7 @@ public final class RenderPipeline: Sendable {
     /// `measuringLoudness` (the default: `rendc plan` prints it) the loudness normalisation is measured too (cached);
     /// without, the plan's loudness says "not measured yet" (a still does not need it).
     public func plan(_ request: RenderRequest, measuringLoudness: Bool = true) throws -> RenderPlan {
-        let hashes = ContentHashes()
+        let hashes = ContentHashes(cache: layerCache)
         var plan = try plan(request, template: loadTemplate(request.template), hashes: hashes)
         if measuringLoudness, plan.audio?.loudness != nil {
             let measured = try loudness(plan, hashes: hashes)
@@ -260,7 +260,7 @@ public final class RenderPipeline: Sendable {
         let started = clock.now
         func seconds() -> Double { (clock.now - started) / .seconds(1) }
         let template = try loadTemplate(request.template)
-        let hashes = ContentHashes()
+        let hashes = ContentHashes(cache: layerCache)
         var plan = try plan(request, template: template, hashes: hashes)
         // Loudness: the mix measured by ebur128, then the gain before the limiter that lands on the target; from the
         // cache, else measured beside the first frames (the libavfilter engine needs it before it starts).

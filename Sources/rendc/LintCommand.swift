@@ -7,7 +7,7 @@ import SpecLang
 import RenderPipeline
 
 enum ImageFileWriter {
-    static func png(_ image: RGBAImage, to path: String) throws { try ImageFile.writePNG(image, to: path) }
+    static func png(_ image: RGBAImage, to path: String, opaque: Bool = false) throws { try ImageFile.writePNG(image, to: path, opaque: opaque) }
 }
 
 struct LintCommand: ParsableCommand {

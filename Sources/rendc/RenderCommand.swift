@@ -186,7 +186,8 @@ struct StillCommand: ParsableCommand {
         let pipeline = settings.renderPipeline(extraTemplates: job.templateDirectories, logger: settings.logger())
         do {
             let (image, plan) = try pipeline.still(try job.request(output: "unused.mp4", thumbnail: nil), at: at)
-            try ImageFileWriter.png(image, to: output)
+            // A rendered frame is opaque: stored as RGB.
+            try ImageFileWriter.png(image, to: output, opaque: true)
             print("wrote \(output) (\(image.width)x\(image.height), frame \(Int(at * Double(plan.fps))) of \(plan.frameCount))")
         } catch {
             printError("rendc: error: \(error)")
