@@ -41,6 +41,10 @@ final class Compositor {
         }
         var stages: [Stage] = []
         var occluded: Rect?
+        // Static layers right above an opaque media layer that never touch its window (golden-frame's border): the
+        // media layer paints nothing else, so drawing them before it gives the same pixels, and they join the
+        // cached bottom instead of being blended every frame.
+        var lifted: [Sprite] = []
         for (n, l) in rest.enumerated() {
             switch l.content {
             case .media(let m):
@@ -51,7 +55,15 @@ final class Compositor {
             case .video(let v):
                 stages.append(try VideoStage(layer: l, video: v, fps: plan.fps))
             default:
-                stages.append(SpriteStage(layer: l, sprite: try LayerArt.sprite(for: l, texts: texts), fps: plan.fps))
+                let sprite = try LayerArt.sprite(for: l, texts: texts)
+                if let window = occluded, stages.count == 1, l.isStatic, l.visible == [full] {
+                    let baked = sprite.baked(l.transform(frame: 0, time: 0), pivot: l.pivot)
+                    if baked.isOutside(window) {
+                        lifted.append(baked)
+                        continue
+                    }
+                }
+                stages.append(SpriteStage(layer: l, sprite: sprite, fps: plan.fps))
             }
         }
         var under: [Sprite] = [], over: [Sprite] = []
@@ -61,6 +73,7 @@ final class Compositor {
             let s = try LayerArt.sprite(for: l, texts: texts).baked(l.transform(frame: 0, time: 0), pivot: l.pivot)
             if seenVideo { over.append(s) } else { under.append(s) }
         }
+        over += lifted
         base = try BaseStack(
             width: plan.width, height: plan.height, under: under, video: video, over: over, occluded: occluded, outputFPS: plan.fps,
             onlyFrame: onlyFrame, cache: options.cache,
