@@ -42,19 +42,30 @@ final class Compositor {
         // Static art (colours, borders, text, shapes, pictures: tens of milliseconds for canvas-sized layers) is drawn
         // on a thread of its own while the media stages and the cached bottom are prepared here.
         let art = ArtPreparation(prefix: prefix, rest: Array(rest), texts: texts, fps: plan.fps)
-        var stages: [Stage?] = []
+        var stages: [(LayerPlan, Stage?)] = []
         var occluded: Rect?
+        // Static layers right above an opaque media layer that never touch its window (golden-frame's border): the
+        // media layer paints nothing else, so drawing them before it gives the same pixels, and they join the
+        // cached bottom instead of being blended every frame.
+        var lifted: [Sprite] = []
         for (n, l) in rest.enumerated() {
             switch l.content {
             case .media(let m):
                 let stage = try MediaStage(
                     layer: l, media: m, canvasWidth: plan.width, canvasHeight: plan.height, fps: plan.fps, onlyFrame: onlyFrame, options: options)
                 if n == 0, stage.coversWindow { occluded = m.window }
-                stages.append(stage)
+                stages.append((l, stage))
             case .video(let v):
-                stages.append(try VideoStage(layer: l, video: v, fps: plan.fps))
+                stages.append((l, try VideoStage(layer: l, video: v, fps: plan.fps)))
             default:
-                stages.append(nil)
+                if let window = occluded, stages.count == 1, l.isStatic, l.visible == [full] {
+                    let baked = try art.stage(l.index).sprite.baked(l.transform(frame: 0, time: 0), pivot: l.pivot)
+                    if baked.isOutside(window) {
+                        lifted.append(baked)
+                        continue
+                    }
+                }
+                stages.append((l, nil))
             }
         }
         var under: [Sprite] = [], over: [Sprite] = []
@@ -64,12 +75,13 @@ final class Compositor {
             let s = try art.prefixSprite(l.index)
             if seenVideo { over.append(s) } else { under.append(s) }
         }
+        over += lifted
         base = try BaseStack(
             width: plan.width, height: plan.height, under: under, video: video, over: over, occluded: occluded, outputFPS: plan.fps,
             onlyFrame: onlyFrame, cache: options.cache,
             overlap: options.overlapPreparation)
         options.trace?(.baseReady)
-        self.stages = try zip(rest, stages).map { l, stage -> Stage in
+        self.stages = try stages.map { l, stage -> Stage in
             if let stage { return stage }
             return try art.stage(l.index)
         }

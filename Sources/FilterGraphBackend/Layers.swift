@@ -59,6 +59,10 @@ final class AlphaLayer {
         chromaRuns = AlphaLayer.runs(b.ca, width: b.width / 2, height: b.height / 2)
     }
 
+    /// Runs closer than this are one run: the kernels leave a transparent sample as it is and blend 16 samples
+    /// a step, so a short gap costs less inside a run than a call per glyph stroke.
+    static let runGap = 16
+
     static func runs(_ alpha: UnsafeMutablePointer<UInt8>, width: Int, height: Int) -> [[Range<Int>]] {
         var result: [[Range<Int>]] = []
         result.reserveCapacity(height)
@@ -68,7 +72,10 @@ final class AlphaLayer {
             let base = alpha + row * width
             for col in 0..<width {
                 if base[col] != 0 {
-                    if start < 0 { start = col }
+                    if start < 0 {
+                        start = col
+                        if let last = rowRuns.last, col - last.upperBound < runGap { start = rowRuns.removeLast().lowerBound }
+                    }
                 } else if start >= 0 {
                     rowRuns.append(start..<col)
                     start = -1

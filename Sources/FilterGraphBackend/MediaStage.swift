@@ -47,7 +47,7 @@ final class MediaStage: Stage {
         direct =
             inside && layer.isStatic && layer.rotation.truncatingRemainder(dividingBy: 360) == 0 && layer.opacity >= 1
             && layer.radius == 0 && layer.shadow == nil
-        scratch = .allocate(capacity: 3 * max(canvasWidth, w.width, 16) + 64)
+        scratch = .allocate(capacity: Int(rk_warp_scratch_ints(Int32(max(canvasWidth, w.width, 16)))))
         if layer.radius > 0 {
             let bw = max(2, w.width & ~1), bh = max(2, w.height & ~1)
             let l = Raster.coverage(.roundedRectangle, width: bw, height: bh, radius: Double(layer.radius))

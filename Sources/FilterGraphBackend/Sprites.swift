@@ -77,6 +77,28 @@ final class Sprite {
         self.init(buffer: .premultiplied(rgba, opacity: opacity), x: x, y: y)
     }
 
+    /// True when no sample the sprite blends (luma or chroma alpha above zero, where `AlphaLayer` puts it) falls
+    /// inside `rect` (canvas pixels; in chroma, every sample the rectangle touches).
+    func isOutside(_ rect: Rect) -> Bool {
+        let b = buffer, ox = x & ~1, oy = y & ~1
+        let luma = (x0: rect.x, y0: rect.y, x1: rect.x + rect.width, y1: rect.y + rect.height)
+        let chroma = (x0: luma.x0 >> 1, y0: luma.y0 >> 1, x1: (luma.x1 + 1) >> 1, y1: (luma.y1 + 1) >> 1)
+        return Sprite.transparent(b.a, width: b.width, height: b.height, at: (ox, oy), in: luma)
+            && Sprite.transparent(b.ca, width: b.width / 2, height: b.height / 2, at: (ox / 2, oy / 2), in: chroma)
+    }
+
+    private static func transparent(
+        _ alpha: UnsafeMutablePointer<UInt8>, width w: Int, height h: Int, at o: (x: Int, y: Int), in r: (x0: Int, y0: Int, x1: Int, y1: Int)
+    ) -> Bool {
+        let c0 = max(0, r.x0 - o.x), c1 = min(w, r.x1 - o.x), r0 = max(0, r.y0 - o.y), r1 = min(h, r.y1 - o.y)
+        guard c1 > c0, r1 > r0 else { return true }
+        for row in r0..<r1 {
+            let p = alpha + row * w
+            for col in c0..<c1 where p[col] != 0 { return false }
+        }
+        return true
+    }
+
     /// Blends the sprite onto `dst` through `transform` (about `pivot`, in canvas pixels) at `opacity`.
     func draw(
         onto dst: PlanesRef, transform t: LayerTransform, pivot: Point,

@@ -96,7 +96,8 @@ struct RenderCommand: ParsableCommand {
         if let statsJson {
             let d = clock.now - started
             let seconds = d / .seconds(1)
-            let json = "{\"seconds\": \(seconds), \"peakRSSKB\": \(peakRSSKilobytes()), \"firstFrameSeconds\": \(result.firstFrameSeconds)}\n"
+            let json =
+                "{\"seconds\": \(seconds), \"peakRSSKB\": \(peakRSSKilobytes()), \"firstFrameSeconds\": \(result.firstFrameSeconds), \"cpuSeconds\": \(processCPUSeconds())}\n"
             try json.write(toFile: statsJson, atomically: true, encoding: .utf8)
         }
     }

@@ -25,10 +25,15 @@ void rk_blend_rgba_over_color(const uint8_t *top, ptrdiff_t top_stride, int widt
                               uint8_t *dst, ptrdiff_t dst_stride);
 
 /* Bilinear, axis-aligned resampling of one plane: dst(x, y) = src(x0 + x * sx, y0 + y * sy), with sample centres
-   at +0.5 and source coordinates clamped to the plane. Fixed point (1/256 pixel weights). */
+   at +0.5 and source coordinates clamped to the plane. Fixed point (1/256 pixel weights). On x86-64 the rows are
+   gathered with byte shuffles (SSSE3/AVX2, chosen at run time) and blended with pmaddwd; every path computes the
+   same integers, so the output does not depend on the CPU. */
 void rk_warp_plane(const uint8_t *src, int src_w, int src_h, ptrdiff_t src_stride,
                    uint8_t *dst, int dst_w, int dst_h, ptrdiff_t dst_stride,
-                   double x0, double y0, double sx, double sy, int32_t *scratch /* >= 3 * dst_w ints */);
+                   double x0, double y0, double sx, double sy, int32_t *scratch /* rk_warp_scratch_ints(dst_w) */);
+
+/* Size of rk_warp_plane's scratch, in int32s, for an output `dst_w` wide. */
+int rk_warp_scratch_ints(int dst_w);
 
 /* dst = premul + dst * (255 - alpha) / 255 over `width` samples: blends one row of a premultiplied layer. */
 void rk_blend_premul_row(uint8_t *dst, const uint8_t *premul, const uint8_t *alpha, int width);
