@@ -21,6 +21,24 @@ package enum BeatActivation {
     static let model: Model = Model(
         w1: floats(weights1), b1: floats(bias1), w2: floats(weights2), b2: bias2)
 
+    /// The mean of each group of `groupSize` mel bands per frame ([frames][groups], in double as the training
+    /// scripts compute it) and each group's mean over the track. Shared by the MLP and the TCN features.
+    static func bandGroupLevels(mel: [Float], bands: Int, frames n: Int) -> (level: [Double], mean: [Double]) {
+        let groups = bands / groupSize
+        var level = [Double](repeating: 0, count: n * groups)
+        var mean = [Double](repeating: 0, count: groups)
+        for t in 0..<n {
+            for g in 0..<groups {
+                var sum = 0.0
+                for b in 0..<groupSize { sum += Double(mel[t * bands + g * groupSize + b]) }
+                level[t * groups + g] = sum / Double(groupSize)
+                mean[g] += sum / Double(groupSize)
+            }
+        }
+        for g in 0..<groups { mean[g] /= Double(max(1, n)) }
+        return (level, mean)
+    }
+
     static func floats(_ base64: String) -> [Float] {
         guard let data = Data(base64Encoded: base64) else { return [] }
         return data.withUnsafeBytes { raw in
@@ -40,17 +58,7 @@ package enum BeatActivation {
         else { return [Float](repeating: 0, count: n) }
 
         // Band-group levels (mean of 8 mel bands, in double as the script), centred on the track's mean; their rise.
-        var level = [Double](repeating: 0, count: n * groups)
-        var mean = [Double](repeating: 0, count: groups)
-        for t in 0..<n {
-            for g in 0..<groups {
-                var sum = 0.0
-                for b in 0..<groupSize { sum += Double(mel[t * bands + g * groupSize + b]) }
-                level[t * groups + g] = sum / Double(groupSize)
-                mean[g] += sum / Double(groupSize)
-            }
-        }
-        for g in 0..<groups { mean[g] /= Double(n) }
+        let (level, mean) = bandGroupLevels(mel: mel, bands: bands, frames: n)
         var flux = [Double](repeating: 0, count: n * groups)
         var total = [Double](repeating: 0, count: n)
         for t in 1..<max(n, 1) {

@@ -42,17 +42,7 @@ package enum BeatTCN {
     /// The input features, [inputs][frames] (channel-major, so each convolution runs over contiguous frames).
     static func features(mel: [Float], bands: Int, frames n: Int) -> [Float] {
         let groups = bands / groupSize
-        var level = [Double](repeating: 0, count: n * groups)
-        var mean = [Double](repeating: 0, count: groups)
-        for t in 0..<n {
-            for g in 0..<groups {
-                var sum = 0.0
-                for b in 0..<groupSize { sum += Double(mel[t * bands + g * groupSize + b]) }
-                level[t * groups + g] = sum / Double(groupSize)
-                mean[g] += sum / Double(groupSize)
-            }
-        }
-        for g in 0..<groups { mean[g] /= Double(n) }
+        let (level, mean) = BeatActivation.bandGroupLevels(mel: mel, bands: bands, frames: n)
         var x = [Float](repeating: 0, count: 2 * groups * n)
         for g in 0..<groups {
             for t in 0..<n {

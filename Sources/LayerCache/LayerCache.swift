@@ -183,19 +183,22 @@ public final class LayerCache: @unchecked Sendable {
 
     // MARK: Lookup
 
+    /// The payload under `key` if it is in memory (counted as a memory hit and made the most recently used).
+    private func memoryHit(_ key: LayerCacheKey) -> [UInt8]? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard var entry = memory[key] else { return nil }
+        tick += 1
+        entry.tick = tick
+        memory[key] = entry
+        counters.memoryHits += 1
+        return entry.bytes
+    }
+
     /// The payload stored under `key`, from memory or disk, or nil (a miss).
     public func value(for key: LayerCacheKey) -> [UInt8]? {
         guard isEnabled else { return nil }
-        lock.lock()
-        if var entry = memory[key] {
-            tick += 1
-            entry.tick = tick
-            memory[key] = entry
-            counters.memoryHits += 1
-            lock.unlock()
-            return entry.bytes
-        }
-        lock.unlock()
+        if let bytes = memoryHit(key) { return bytes }
         if let bytes = readEntry(key) {
             lock.lock()
             counters.diskHits += 1
@@ -213,16 +216,7 @@ public final class LayerCache: @unchecked Sendable {
     /// hold them; nil for a miss (or a range past the payload's end).
     public func value(for key: LayerCacheKey, bytes range: Range<Int>) -> [UInt8]? {
         guard isEnabled, range.lowerBound >= 0 else { return nil }
-        lock.lock()
-        if var entry = memory[key] {
-            tick += 1
-            entry.tick = tick
-            memory[key] = entry
-            counters.memoryHits += 1
-            lock.unlock()
-            return range.upperBound <= entry.bytes.count ? Array(entry.bytes[range]) : nil
-        }
-        lock.unlock()
+        if let bytes = memoryHit(key) { return range.upperBound <= bytes.count ? Array(bytes[range]) : nil }
         if let bytes = readEntry(key, range: range) {
             lock.lock()
             counters.diskHits += 1

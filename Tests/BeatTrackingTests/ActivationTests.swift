@@ -21,15 +21,23 @@ func activationFixtureSignal() -> [Float] {
 /// and the committed weights (a feature that differed, a band off by one or a frame shifted, would change it).
 @Test func activationMatchesTheTrainingScript() throws {
     let envelope = OnsetDetector().envelope(activationFixtureSignal())
-    let activation = BeatActivation.activation(mel: envelope.mel, bands: envelope.melBands)
-    #expect(activation.count == activationFixtureValues.count)
-    let worst = zip(activation, activationFixtureValues).map { abs($0 - $1) }.max() ?? 1
-    #expect(worst < 2e-3, "largest difference from the numpy activation: \(worst)")
-    // And it says something: the bursts (every 0.5 s = 21.5 frames) stand above the frames between them.
+    expectMatchesFixture(
+        BeatActivation.activation(mel: envelope.mel, bands: envelope.melBands), activationFixtureValues, by: "numpy")
+}
+
+/// `activation` equals the training script's `fixture` frame by frame (within 2·10⁻³), and it says something: the
+/// bursts of the fixture signal (every 0.5 s = 21.5 frames) stand above the frames between them.
+func expectMatchesFixture(
+    _ activation: [Float], _ fixture: [Float], by script: String, sourceLocation: SourceLocation = #_sourceLocation
+) {
+    #expect(activation.count == fixture.count, sourceLocation: sourceLocation)
+    let worst = zip(activation, fixture).map { abs($0 - $1) }.max() ?? 1
+    #expect(worst < 2e-3, "largest difference from the \(script) activation: \(worst)", sourceLocation: sourceLocation)
     let onBursts = (0..<8).map { Int((Double($0) * 0.5 * 22050 / 512).rounded()) }.filter { $0 < activation.count }
+    guard !onBursts.isEmpty else { return }
     let on = onBursts.map { activation[$0] }.reduce(0, +) / Float(onBursts.count)
     let between = onBursts.map { activation[min($0 + 10, activation.count - 1)] }.reduce(0, +) / Float(onBursts.count)
-    #expect(on > 2 * between, "on the bursts \(on), between them \(between)")
+    #expect(on > 2 * between, "on the bursts \(on), between them \(between)", sourceLocation: sourceLocation)
 }
 
 /// The default tracker tracks on the learned activation (`activationWeight` 1); with every other activation option on
@@ -61,14 +69,7 @@ func activationFixtureSignal() -> [Float] {
 /// computed with torch for the same signal and the committed weights.
 @Test func tcnMatchesTheTrainingScript() throws {
     let envelope = OnsetDetector().envelope(activationFixtureSignal())
-    let activation = BeatTCN.activation(mel: envelope.mel, bands: envelope.melBands)
-    #expect(activation.count == tcnFixtureValues.count)
-    let worst = zip(activation, tcnFixtureValues).map { abs($0 - $1) }.max() ?? 1
-    #expect(worst < 2e-3, "largest difference from the torch activation: \(worst)")
-    let onBursts = (0..<8).map { Int((Double($0) * 0.5 * 22050 / 512).rounded()) }.filter { $0 < activation.count }
-    let on = onBursts.map { activation[$0] }.reduce(0, +) / Float(onBursts.count)
-    let between = onBursts.map { activation[min($0 + 10, activation.count - 1)] }.reduce(0, +) / Float(onBursts.count)
-    #expect(on > 2 * between, "on the bursts \(on), between them \(between)")
+    expectMatchesFixture(BeatTCN.activation(mel: envelope.mel, bands: envelope.melBands), tcnFixtureValues, by: "torch")
 }
 
 /// The TCN option (`activationModel = .tcn`, at its measured weight 0.6) keeps the rejection judged on the onset

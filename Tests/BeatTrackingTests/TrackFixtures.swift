@@ -137,16 +137,7 @@ enum TrackFixtures {
     }
 
     /// Seeded noise for signal tests.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    typealias SeededGenerator = SplitMix64
 
     static func noise(seconds: Double, rate: Int = 22050, amplitude: Float = 0.3, seed: UInt64 = 1) -> [Float] {
         var generator = SeededGenerator(state: seed)

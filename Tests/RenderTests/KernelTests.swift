@@ -1,4 +1,5 @@
 import RenderKernels
+import RendcTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -90,7 +91,7 @@ import Glibc
     /// The vectorised paths (byte shuffles for the rows, pmaddwd for the columns) give exactly the reference's bytes,
     /// at Ken Burns scales (0.95-1.05, where whole blocks are shuffled) and far from them (where some blocks fall back).
     @Test func warpMatchesItsDefinitionExactly() {
-        var rng = SplitMix(seed: 13)
+        var rng = SplitMix64(state: 13)
         for n in 0..<60 {
             let sw = 20 + rng.below(200), sh = 2 + rng.below(30), dw = 1 + rng.below(260), dh = 1 + rng.below(30)
             let sx = n % 2 == 0 ? 0.95 + Double(rng.below(101)) / 1000 : 0.2 + Double(rng.below(2800)) / 1000
@@ -106,7 +107,7 @@ import Glibc
     /// The premultiplied blend's vector path (16 samples a step) equals the per-sample formula for every alpha and
     /// destination value, keeps transparent samples as they are and opaque ones as the layer's.
     @Test func premultipliedBlendMatchesItsDefinitionExactly() {
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(state: 7)
         let n = 256 * 256
         var alpha = [UInt8](repeating: 0, count: n), dst = alpha, premul = alpha
         for i in 0..<n {
@@ -147,18 +148,4 @@ import Glibc
         rk_yuv420_to_rgba(&Y, 2, &U, 1, &V, 1, 2, 2, &rgba, 8)
         #expect(abs(Int(rgba[0]) - 0xD4) <= 2 && abs(Int(rgba[1]) - 0xAF) <= 2 && abs(Int(rgba[2]) - 0x37) <= 2)
     }
-}
-
-/// A small deterministic generator (SplitMix64) for the kernels' property tests.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }
