@@ -352,16 +352,20 @@ extension RenderPlan {
         let format: (String, [(String, String)]) = ("aformat", [("sample_fmts", "fltp"), ("sample_rates", "\(rate)"), ("channel_layouts", layout)])
         var music: String
         if let a = audio, let source = a.source {
-            let i = input("audio", source.path)
             let segs = a.segments
             let xf = Planner.loopCrossfade
-            let head = chain(["\(i):a"], [("asetpts", [("expr", "PTS-STARTPTS")]), ("aresample", [("out_sample_rate", "\(rate)")]), format])
+            /// The track read from its own input, resampled: one per loop piece. (One input split in `asplit` would
+            /// hold every piece's samples until `acrossfade` reads it, after the piece before: a whole decoded copy
+            /// of the track, 11.5 MB for 30 s of 48 kHz stereo, growing with the loop count and so with the video.)
+            func head(_ kind: String) -> String {
+                let i = input(kind, source.path)
+                return chain(["\(i):a"], [("asetpts", [("expr", "PTS-STARTPTS")]), ("aresample", [("out_sample_rate", "\(rate)")]), format])
+            }
             if segs.count <= 1 {
                 let s = segs.first ?? AudioSegment(trackStart: 0, trackEnd: a.duration, outputStart: 0)
-                music = chain([head], [("atrim", [("start", f(s.trackStart)), ("end", f(s.trackEnd))]), ("asetpts", [("expr", "PTS-STARTPTS")])])
+                music = chain(
+                    [head("audio")], [("atrim", [("start", f(s.trackStart)), ("end", f(s.trackEnd))]), ("asetpts", [("expr", "PTS-STARTPTS")])])
             } else {
-                let copies = (0..<segs.count).map { "m\($0)" }
-                nodes.append(.init(inputs: [head], filter: "asplit", arguments: [("outputs", "\(segs.count)")], outputs: copies))
                 var pieces: [String] = []
                 for (k, s) in segs.enumerated() {
                     // Each piece reaches half the crossfade past its seams (or all of it on the side that cannot).
@@ -369,7 +373,7 @@ extension RenderPlan {
                     let post = k == segs.count - 1 ? 0 : xf - min(xf / 2, segs[k + 1].trackStart)
                     pieces.append(
                         chain(
-                            [copies[k]],
+                            [head("audio, loop piece \(k + 1)")],
                             [("atrim", [("start", f(s.trackStart - pre)), ("end", f(s.trackEnd + post))]), ("asetpts", [("expr", "PTS-STARTPTS")])]))
                 }
                 music = pieces[0]
@@ -432,7 +436,9 @@ extension RenderPlan {
     public func audioGraphInputs(firstIndex: Int) -> [(label: String, path: String)] {
         var result: [(label: String, path: String)] = []
         if let a = audio {
-            if let s = a.source { result.append(("\(firstIndex + result.count):a", s.path)) }
+            if let s = a.source {
+                for _ in 0..<max(1, a.segments.count) { result.append(("\(firstIndex + result.count):a", s.path)) }
+            }
             if let v = a.voice { result.append(("\(firstIndex + result.count):a", v.source.path)) }
         }
         return result

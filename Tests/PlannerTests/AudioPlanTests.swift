@@ -60,9 +60,11 @@ import Testing
         let cuts = p.images!.shots.compactMap(\.beat)
         #expect(cuts.contains { $0 > a.segments[1].outputStart })
         for c in cuts { #expect(abs(((c - 0.25) * 2).rounded() / 2 + 0.25 - c) < 0.001, "cut on \(c) is off the grid") }
-        // The graph splits, trims and crossfades the pieces (≤ 100 ms), and says so.
+        // The graph reads, trims and crossfades the pieces (≤ 100 ms), and says so.
         let g = p.audioGraph.text
-        #expect(g.contains("asplit=outputs=\(a.segments.count)") && g.contains("acrossfade=d=0.080"))
+        #expect(!g.contains("asplit") && g.contains("acrossfade=d=0.080"))
+        // One input per loop piece (an asplit would buffer a decoded copy of the track until the crossfade reads it).
+        #expect(p.audioGraphInputs(firstIndex: 0).count == a.segments.count && p.audioGraph.inputs.count == a.segments.count)
         #expect(p.notes.contains { $0.hasPrefix("the track loops on the bar") })
         // loop: false pads with silence instead.
         var once = template
