@@ -54,15 +54,7 @@ func expectMatchesFixture(
     tracker.estimator.activationForTempo = true
     tracker.estimator.activationPhase = true
     tracker.estimator.activationDoubleRatio = 0.7
-    for seed: UInt64 in [1, 2] {
-        let noise = tracker.analyze(samples: TrackFixtures.noise(seconds: 15, seed: seed), sampleRate: 22050)
-        #expect(noise.beats.isEmpty, "noise seed \(seed): \(noise.beats.count) beats, confidence \(noise.confidence)")
-    }
-    #expect(tracker.analyze(samples: [Float](repeating: 0, count: 22050 * 10), sampleRate: 22050).beats.isEmpty)
-    let truth = stride(from: 0.5, to: 20, by: 0.5).map { $0 }
-    let clicks = tracker.analyze(samples: TrackFixtures.clicks(at: truth, seconds: 20), sampleRate: 22050)
-    #expect(abs(clicks.tempo - 120) < 2, "tempo \(clicks.tempo)")
-    #expect(BeatEvaluation.score(estimated: clicks.beats, reference: truth).fMeasure >= 0.9)
+    expectRejectsNoiseAndSilenceAndTracksClicks(tracker)
 }
 
 /// The Swift TCN (`BeatTCN`: features, convolutions, residual blocks) reproduces the activation `train_tcn.py`
@@ -80,13 +72,22 @@ func expectMatchesFixture(
     var tracker = BeatTracker()
     tracker.estimator.activationModel = .tcn
     tracker.estimator.activationWeight = 0.6
+    expectRejectsNoiseAndSilenceAndTracksClicks(tracker)
+}
+
+/// Noise (two seeds) and silence give no beats; a 120 BPM click track keeps its tempo and its beats.
+func expectRejectsNoiseAndSilenceAndTracksClicks(_ tracker: BeatTracker, sourceLocation: SourceLocation = #_sourceLocation) {
     for seed: UInt64 in [1, 2] {
         let noise = tracker.analyze(samples: TrackFixtures.noise(seconds: 15, seed: seed), sampleRate: 22050)
-        #expect(noise.beats.isEmpty, "noise seed \(seed): \(noise.beats.count) beats, confidence \(noise.confidence)")
+        #expect(
+            noise.beats.isEmpty, "noise seed \(seed): \(noise.beats.count) beats, confidence \(noise.confidence)",
+            sourceLocation: sourceLocation)
     }
-    #expect(tracker.analyze(samples: [Float](repeating: 0, count: 22050 * 10), sampleRate: 22050).beats.isEmpty)
+    #expect(
+        tracker.analyze(samples: [Float](repeating: 0, count: 22050 * 10), sampleRate: 22050).beats.isEmpty,
+        sourceLocation: sourceLocation)
     let truth = stride(from: 0.5, to: 20, by: 0.5).map { $0 }
     let clicks = tracker.analyze(samples: TrackFixtures.clicks(at: truth, seconds: 20), sampleRate: 22050)
-    #expect(abs(clicks.tempo - 120) < 2, "tempo \(clicks.tempo)")
-    #expect(BeatEvaluation.score(estimated: clicks.beats, reference: truth).fMeasure >= 0.9)
+    #expect(abs(clicks.tempo - 120) < 2, "tempo \(clicks.tempo)", sourceLocation: sourceLocation)
+    #expect(BeatEvaluation.score(estimated: clicks.beats, reference: truth).fMeasure >= 0.9, sourceLocation: sourceLocation)
 }
