@@ -93,16 +93,11 @@ extension LayerCache {
         let fd = open(file, O_RDONLY)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var record = [UInt8](repeating: 0, count: LayerCache.stampRecordSize + 1)
-        var done = 0
-        while done < record.count {
-            let n = record.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, $0.count - done) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            done += n
-        }
+        var st = stat()
+        var record = [UInt8](repeating: 0, count: LayerCache.stampRecordSize)
         let body = LayerCache.stampRecordSize - 32
-        guard done == LayerCache.stampRecordSize, Array(record[0..<4]) == LayerCache.stampMagic,
+        guard fstat(fd, &st) == 0, st.st_size == LayerCache.stampRecordSize, readFully(fd, &record, count: record.count, at: 0),
+            Array(record[0..<4]) == LayerCache.stampMagic,
             Array(SHA256.hash(data: record[0..<body])) == Array(record[body..<LayerCache.stampRecordSize])
         else {
             unlink(file)
@@ -142,7 +137,7 @@ extension LayerCache {
         else { return }
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else { return }
-        let ok = record.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == record.count
+        let ok = record.withUnsafeBytes { writeFully(fd, $0) }
         if close(fd) == 0, ok, rename(temp, file) == 0 { return }
         unlink(temp)
     }

@@ -324,7 +324,7 @@ public final class LayerCache: @unchecked Sendable {
         return Array(payload[(wanted.lowerBound - start)..<(wanted.upperBound - start)])
     }
 
-    private func readFully(_ fd: Int32, _ buffer: inout [UInt8], count: Int, at offset: Int) -> Bool {
+    func readFully(_ fd: Int32, _ buffer: inout [UInt8], count: Int, at offset: Int) -> Bool {
         var done = 0
         return buffer.withUnsafeMutableBytes { p in
             while done < count {
@@ -389,7 +389,7 @@ public final class LayerCache: @unchecked Sendable {
         }
     }
 
-    private func writeFully(_ fd: Int32, _ p: UnsafeRawBufferPointer) -> Bool {
+    func writeFully(_ fd: Int32, _ p: UnsafeRawBufferPointer) -> Bool {
         var done = 0
         while done < p.count {
             let n = write(fd, p.baseAddress! + done, p.count - done)
