@@ -1,7 +1,6 @@
 import LibAV
 import Foundation
 import LayerCache
-import MediaFormats
 import Planner
 import RasterImage
 internal import RenderKernels
@@ -62,14 +61,14 @@ package final class PreparedImage {
     ) throws -> RGBA {
         let maxZoom = motions.map(\.maxZoom).max() ?? 1
         let orientation = (try? EXIFOrientation.read(path: path)) ?? 1
-        let decoded = try ImageCodec.decodePicture(
-            path: path, minimumSize: decodeSize(path: path, window: window, fit: fit, maxZoom: maxZoom, orientation: orientation))
+        let decoded = try ImageCodec.decodePicture(path: path) { stored in
+            decodeSize(stored: stored, window: window, fit: fit, maxZoom: maxZoom, orientation: orientation)
+        }
         // Sizes as displayed (EXIF orientation applied), in decoded pixels.
         let swap = orientation >= 5
         let iw = swap ? decoded.height : decoded.width, ih = swap ? decoded.width : decoded.height
         guard iw >= 2, ih >= 2 else { throw BackendError(.decode, path: path, "image is smaller than 2x2 pixels") }
-        let W = Double(window.width), H = Double(window.height)
-        let baseScale = fit == .cover ? max(W / Double(iw), H / Double(ih)) : min(W / Double(iw), H / Double(ih))
+        let baseScale = PreparedImage.baseScale(width: Double(iw), height: Double(ih), window: window, fit: fit)
         // Pre-scaled so that the largest zoom samples it 1:1.
         let k = baseScale * maxZoom
         var crop = PreparedImage.crop(width: iw, height: ih, window: window, fit: fit, baseScale: baseScale, motions: motions)
@@ -124,15 +123,20 @@ package final class PreparedImage {
         return (x, y, max(1, min(width, Int(x1.rounded(.up))) - x), max(1, min(height, Int(y1.rounded(.up))) - y))
     }
 
-    /// The size to decode a picture at (big JPEGs decode at 1/2, 1/4 or 1/8 of their size when that still holds
-    /// every pixel the largest zoom shows), as stored (before the EXIF orientation), from the file's header.
-    static func decodeSize(path: String, window: Rect, fit: Fit, maxZoom: Double, orientation: Int) -> (width: Int, height: Int)? {
-        guard let header = try? MediaInspector.inspect(path: path, strict: false), let w = header.width, let h = header.height, w > 0, h > 0
-        else { return nil }
-        let swap = orientation >= 5
-        let iw = Double(swap ? h : w), ih = Double(swap ? w : h)
+    /// The scale of a `width` x `height` picture (as displayed) at zoom 1 in `window`: covering it or fitting in it.
+    static func baseScale(width iw: Double, height ih: Double, window: Rect, fit: Fit) -> Double {
         let W = Double(window.width), H = Double(window.height)
-        let k = (fit == .cover ? max(W / iw, H / ih) : min(W / iw, H / ih)) * maxZoom
+        return fit == .cover ? max(W / iw, H / ih) : min(W / iw, H / ih)
+    }
+
+    /// The size to decode a picture at (big JPEGs decode at 1/2, 1/4 or 1/8 of their size when that still holds
+    /// every pixel the largest zoom shows), as stored (before the EXIF orientation), from its stored size.
+    static func decodeSize(
+        stored: (width: Int, height: Int), window: Rect, fit: Fit, maxZoom: Double, orientation: Int
+    ) -> (width: Int, height: Int) {
+        let swap = orientation >= 5
+        let iw = Double(swap ? stored.height : stored.width), ih = Double(swap ? stored.width : stored.height)
+        let k = baseScale(width: iw, height: ih, window: window, fit: fit) * maxZoom
         let need = (width: Int((iw * k).rounded(.up)), height: Int((ih * k).rounded(.up)))
         return swap ? (need.height, need.width) : need
     }

@@ -7,7 +7,7 @@ package enum ImageCodec {
     /// Decodes the first picture of an image file into packed RGBA. `minimumSize` lets big JPEGs decode at a
     /// reduced scale when the caller needs no more than that many pixels.
     package static func decodeRGBA(path: String, minimumSize: (width: Int, height: Int)? = nil) throws -> (width: Int, height: Int, pixels: [UInt8]) {
-        let input = try MediaInput(path: path, mediaType: .image, lowresFor: minimumSize)
+        let input = try MediaInput(path: path, mediaType: .image, lowresFor: { _ in minimumSize })
         let frame = try Frame()
         guard try input.decode(into: frame) else {
             throw MediaError(.decode, code: .corrupt, path: path, "no picture could be decoded (empty, truncated or corrupt file)")
@@ -18,12 +18,13 @@ package enum ImageCodec {
         return (w, h, pixels)
     }
 
-    /// `opaquePNG` stores RGB without the alpha channel (for pictures whose alpha is 255 everywhere, e.g. a
-    /// rendered frame): a quarter less to compress.
     /// Decodes the first picture of an image file and keeps it as the decoder produced it (planar YUV, RGB …), so
     /// that the caller converts only the part it needs, at the size it needs (`DecodedPicture.rgba(crop:…)`),
-    /// instead of the whole picture to full-size RGBA first. `minimumSize` as in `decodeRGBA`.
-    package static func decodePicture(path: String, minimumSize: (width: Int, height: Int)? = nil) throws -> DecodedPicture {
+    /// instead of the whole picture to full-size RGBA first. `minimumSize`: the smallest size needed, given the
+    /// picture's stored size (JPEGs then decode at a reduced scale, as in `decodeRGBA`).
+    package static func decodePicture(
+        path: String, minimumSize: ((width: Int, height: Int)) -> (width: Int, height: Int)? = { _ in nil }
+    ) throws -> DecodedPicture {
         let input = try MediaInput(path: path, mediaType: .image, lowresFor: minimumSize)
         let frame = try Frame()
         guard try input.decode(into: frame) else {
@@ -32,6 +33,8 @@ package enum ImageCodec {
         return DecodedPicture(frame: frame, path: path)
     }
 
+    /// `opaquePNG` stores RGB without the alpha channel (for pictures whose alpha is 255 everywhere, e.g. a
+    /// rendered frame): a quarter less to compress.
     package enum Format: Sendable { case png, opaquePNG, jpeg(quality: Int) }
 
     /// Encodes packed RGBA (`width` x `height`, 4 bytes a pixel) as PNG (with alpha, or RGB for `opaquePNG`) or

@@ -30,12 +30,14 @@ package final class MediaInput {
     /// End of the last packet read from the stream, in the stream's time base.
     private(set) var lastPacketEnd: Int64 = 0
 
-    /// - Parameter minimumSize: for JPEG images, the smallest size the caller needs; the decoder then decodes at
-    ///   1/2, 1/4 or 1/8 scale when that is still at least this large (big photos decode much faster and smaller).
+    /// - Parameter minimumSize: for JPEG images, the smallest size the caller needs, given the picture's stored
+    ///   size (from the header this initialiser already inspected); the decoder then decodes at 1/2, 1/4 or 1/8
+    ///   scale when that is still at least this large (big photos decode much faster and smaller).
     /// - Parameter decoderThreads: threads of a picture or video decoder (0: as many as FFmpeg picks). Each frame
     ///   thread holds frames of its own, so a decoder that runs beside the encoder (the overlay loop) uses one.
     package init(
-        path: String, mediaType kind: MediaKind, lowresFor minimumSize: (width: Int, height: Int)? = nil, decoderThreads: Int = 0
+        path: String, mediaType kind: MediaKind, lowresFor minimumSize: ((width: Int, height: Int)) -> (width: Int, height: Int)? = { _ in nil },
+        decoderThreads: Int = 0
     ) throws {
         LibAVLogging.applyDefault()
         self.path = path
@@ -108,10 +110,10 @@ package final class MediaInput {
             c.pointee.max_pixels = Int64(MediaLimits.maximumPixels)
             c.pointee.thread_count = Int32(max(0, decoderThreads))
         }
-        if let minimumSize, decoder.pointee.id == AV_CODEC_ID_MJPEG {
+        let w = c.pointee.width > 0 ? Int(c.pointee.width) : inspection.width ?? 0
+        let h = c.pointee.height > 0 ? Int(c.pointee.height) : inspection.height ?? 0
+        if decoder.pointee.id == AV_CODEC_ID_MJPEG, w > 0, h > 0, let minimumSize = minimumSize((w, h)) {
             var lowres: Int32 = 0
-            let w = c.pointee.width > 0 ? Int(c.pointee.width) : inspection.width ?? 0
-            let h = c.pointee.height > 0 ? Int(c.pointee.height) : inspection.height ?? 0
             while lowres < min(3, Int32(decoder.pointee.max_lowres)),
                 (w >> (lowres + 1)) >= minimumSize.width, (h >> (lowres + 1)) >= minimumSize.height
             {

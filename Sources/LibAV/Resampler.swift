@@ -103,12 +103,7 @@ package final class RGBAScaler {
             Int32(SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT), nil, nil, nil
         )
         guard let context else { throw MediaError(.decode, code: .corrupt, path: path, "unsupported pixel format \(f.format)") }
-        // Decode with the matrix and range the frame was tagged with (BT.709 video, as rendc writes it), else BT.601
-        // as ffmpeg does (JPEG/JFIF is always 601): swscale's default turns a 709 green visibly greener.
-        let full: Int32 = f.color_range == AVCOL_RANGE_JPEG ? 1 : 0
-        _ = sws_setColorspaceDetails(
-            context, sws_getCoefficients(f.colorspace == AVCOL_SPC_BT709 ? SWS_CS_ITU709 : SWS_CS_DEFAULT), full,
-            sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16)
+        RGBAScaler.readAsTagged(context, f)
         if out.count != width * height * 4 { out = [UInt8](repeating: 0, count: width * height * 4) }
         let r: Int32 = out.withUnsafeMutableBufferPointer { buf in
             var dst: [UnsafeMutablePointer<UInt8>?] = [buf.baseAddress, nil, nil, nil]
@@ -124,6 +119,15 @@ package final class RGBAScaler {
             }
         }
         guard r > 0 else { throw MediaError(.decode, code: .corrupt, path: path, "pixel conversion failed") }
+    }
+
+    /// Makes `context` decode with the matrix and range `f` was tagged with (BT.709 video, as rendc writes it), else
+    /// BT.601 as ffmpeg does (JPEG/JFIF is always 601): swscale's default turns a 709 green visibly greener.
+    private static func readAsTagged(_ context: OpaquePointer, _ f: AVFrame) {
+        let full: Int32 = f.color_range == AVCOL_RANGE_JPEG ? 1 : 0
+        _ = sws_setColorspaceDetails(
+            context, sws_getCoefficients(f.colorspace == AVCOL_SPC_BT709 ? SWS_CS_ITU709 : SWS_CS_DEFAULT), full,
+            sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16)
     }
 
     /// What a crop's origin in `frame` must be a multiple of, or nil when its format cannot be read from an
@@ -153,10 +157,7 @@ package final class RGBAScaler {
             Int32(SWS_LANCZOS | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP), nil, nil, nil
         )
         guard let context else { throw MediaError(.decode, code: .corrupt, path: path, "unsupported pixel format \(f.format)") }
-        let full: Int32 = f.color_range == AVCOL_RANGE_JPEG ? 1 : 0
-        _ = sws_setColorspaceDetails(
-            context, sws_getCoefficients(f.colorspace == AVCOL_SPC_BT709 ? SWS_CS_ITU709 : SWS_CS_DEFAULT), full,
-            sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16)
+        RGBAScaler.readAsTagged(context, f)
         // Each plane read from the crop's origin: chroma planes of YUV at the subsampled position, bytes per pixel
         // from the components stored in that plane.
         let desc = d.pointee
