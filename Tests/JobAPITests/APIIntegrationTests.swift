@@ -4,6 +4,7 @@ import HummingbirdTesting
 import JobQueue
 import NIOCore
 import ObjectStorage
+import RendcTestSupport
 import Testing
 
 @testable import JobAPI
@@ -494,9 +495,7 @@ import Testing
 }
 
 func Fixtures_temp() throws -> String {
-    let path = NSTemporaryDirectory() + "rendc-api-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
+    try Fixtures.temporaryDirectory("rendc-api").path
 }
 
 enum TestAudio {

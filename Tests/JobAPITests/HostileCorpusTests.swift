@@ -242,7 +242,7 @@ enum HostileCorpus {
 
     @Test func failedInitialisersFreeWhatTheyMade() throws {
         let corpus = HostileCorpus.corpus
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("rendc-leak-\(UUID().uuidString).mp4").path
+        let out = Fixtures.temporaryFile("rendc-leak", extension: "mp4")
         defer { try? FileManager.default.removeItem(atPath: out) }
         let settings = MP4Settings(
             width: 64, height: 64, fps: 10, videoCodec: "libx264", preset: "ultrafast", crf: 30, tune: nil,

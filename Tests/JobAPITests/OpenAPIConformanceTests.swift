@@ -157,7 +157,7 @@ indirect enum JSONValue: Decodable, Equatable, CustomStringConvertible {
             let jobId = try await api.submitJob(key: api.keyA)
             let cancellable = try await api.submitJob(key: api.keyA)
             let storedKey = "videos/\(api.tenantA.uuidString.lowercased())/conformance.mp4"
-            let file = NSTemporaryDirectory() + "rendc-conformance-\(UUID().uuidString).mp4"
+            let file = Fixtures.temporaryFile("rendc-conformance", extension: "mp4")
             FileManager.default.createFile(atPath: file, contents: Data([0, 0, 0, 0x18] + Array("ftypisom".utf8)))
             defer { try? FileManager.default.removeItem(atPath: file) }
             try await api.objectStore.put(localPath: file, key: storedKey, contentType: "video/mp4")

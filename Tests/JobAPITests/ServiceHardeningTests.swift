@@ -60,7 +60,8 @@ import Webhooks
         var configuration = APIConfiguration(urlSigningSecret: Array("outage-test-secret-0123".utf8))
         configuration.apiKeyCacheSeconds = 0
         return JobAPIServer(
-            configuration: configuration, jobStore: store, objectStore: LocalDirectoryStore(root: NSTemporaryDirectory() + "rendc-outage-\(UUID())"),
+            configuration: configuration, jobStore: store,
+            objectStore: LocalDirectoryStore(root: Fixtures.scratchRoot.appendingPathComponent("rendc-outage-\(UUID())").path),
             templates: { [] }, metrics: nil, logger: logger)
     }
 

@@ -1,12 +1,12 @@
 import Foundation
+import RendcTestSupport
 
 /// A fresh temporary directory per test, removed by `cleanup()`.
 struct TemporaryDirectory {
     let path: String
 
     init() throws {
-        path = NSTemporaryDirectory() + "/rendc-storage-test-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        path = try Fixtures.temporaryDirectory("rendc-storage-test").path
     }
 
     func file(_ name: String) -> String { path + "/" + name }
