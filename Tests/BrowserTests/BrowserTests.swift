@@ -166,8 +166,9 @@ func runPython(_ script: String, _ arguments: [String]) async throws -> (status:
     process.standardError = handle
     var environment = ProcessInfo.processInfo.environment
     environment["PYTHONUNBUFFERED"] = "1"
-    // The script's and the browser's temporary files go with the test process's scratch folder.
-    environment["TMPDIR"] = try Fixtures.temporaryDirectory("rendc-browser-tmp").path
+    // The script's and the browser's temporary files go with the test process's scratch folder (its root: the
+    // browser puts a Unix socket there, and a socket's path must stay under 108 bytes).
+    environment["TMPDIR"] = Fixtures.scratchRoot.path
     process.environment = environment
     let status: Int32 = try await withCheckedThrowingContinuation { continuation in
         process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
