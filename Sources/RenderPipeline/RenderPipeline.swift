@@ -148,6 +148,17 @@ public final class RenderPipeline: Sendable {
         throw PipelineError(.template, "no template named '\(nameOrPath)' (installed: \(known))")
     }
 
+    /// The request's template; with a `templateDirectory`, the file is read as if it were in that folder, so its
+    /// relative paths are checked and resolved there.
+    func loadTemplate(for request: RenderRequest) throws -> Template {
+        guard let directory = request.templateDirectory else { return try loadTemplate(request.template) }
+        guard let data = FileManager.default.contents(atPath: request.template), let yaml = String(data: data, encoding: .utf8) else {
+            throw PipelineError(.template, "\(request.template): cannot read the template as UTF-8 text")
+        }
+        return try TemplateParser.parse(
+            yaml: yaml, file: (directory as NSString).appendingPathComponent((request.template as NSString).lastPathComponent))
+    }
+
     func resolveAsset(_ ref: AssetRef, template: Template) -> String? {
         switch ref {
         case .builtin(let name):
@@ -170,7 +181,7 @@ public final class RenderPipeline: Sendable {
     /// without, the plan's loudness says "not measured yet" (a still does not need it).
     public func plan(_ request: RenderRequest, measuringLoudness: Bool = true) throws -> RenderPlan {
         let hashes = ContentHashes(cache: layerCache)
-        var plan = try plan(request, template: loadTemplate(request.template), hashes: hashes)
+        var plan = try plan(request, template: loadTemplate(for: request), hashes: hashes)
         if measuringLoudness, plan.audio?.loudness != nil {
             let measured = try loudness(plan, hashes: hashes)
             plan.audio?.loudness = measured
@@ -259,7 +270,7 @@ public final class RenderPipeline: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         func seconds() -> Double { (clock.now - started) / .seconds(1) }
-        let template = try loadTemplate(request.template)
+        let template = try loadTemplate(for: request)
         let hashes = ContentHashes(cache: layerCache)
         var plan = try plan(request, template: template, hashes: hashes)
         // Loudness: the mix measured by ebur128, then the gain before the limiter that lands on the target; from the

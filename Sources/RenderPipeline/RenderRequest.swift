@@ -22,6 +22,10 @@ public struct RenderRequest: Sendable, Equatable {
     public var output: String
     /// Where the JPEG thumbnail goes, or nil for none.
     public var thumbnail: String?
+    /// The folder the template's relative file paths (pictures, videos, fonts) resolve against, when the template is
+    /// read from a copy kept elsewhere (the studio renders drafts from its scratch folder); nil: the template file's
+    /// own folder.
+    public var templateDirectory: String?
 
     public init(
         template: String, images: [String], audio: String? = nil, text: String? = nil, fields: [String: String] = [:], duration: Double? = nil,

@@ -529,6 +529,10 @@ extension Reader {
     }
 
     func checkFileExists(_ file: String, _ node: Node, _ path: String) {
+        if options.confineFiles, file.hasPrefix("/") || file.split(separator: "/").contains("..") {
+            error(node, path, "file '\(file)' is outside the template's folder: here a template may name built-in assets and files beside it only")
+            return
+        }
         guard options.checkFiles, file.hasPrefix("/") || directory != nil else { return }
         let full = file.hasPrefix("/") ? file : ((directory ?? ".") as NSString).appendingPathComponent(file)
         var isDirectory: ObjCBool = false

@@ -10,9 +10,13 @@ public enum TemplateParser {
         public var builtinAssets: Set<String>?
         /// Check that referenced files (pictures, videos, fonts) exist, relative to the template's folder.
         public var checkFiles: Bool
-        public init(builtinAssets: Set<String>? = nil, checkFiles: Bool = true) {
+        /// Refuse file paths that leave the template's folder (absolute, or with a `..` part): for templates that
+        /// come from a browser (the studio), which may name only built-in assets and files beside the template.
+        public var confineFiles: Bool
+        public init(builtinAssets: Set<String>? = nil, checkFiles: Bool = true, confineFiles: Bool = false) {
             self.builtinAssets = builtinAssets
             self.checkFiles = checkFiles
+            self.confineFiles = confineFiles
         }
     }
 

@@ -36,13 +36,14 @@ public struct StudioConfiguration: Sendable {
 public struct StudioError: Error, Sendable, CustomStringConvertible {
     public struct Code: Sendable, Equatable, CustomStringConvertible {
         private enum Value: String {
-            case notFound = "not_found", invalid = "invalid", readOnly = "read_only", conflict, tooLarge = "too_large", render
+            case notFound = "not_found", invalid = "invalid", readOnly = "read_only", forbidden, conflict, tooLarge = "too_large", render
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
         public static let notFound = Code(.notFound)
         public static let invalid = Code(.invalid)
         public static let readOnly = Code(.readOnly)
+        public static let forbidden = Code(.forbidden)
         public static let conflict = Code(.conflict)
         public static let tooLarge = Code(.tooLarge)
         public static let render = Code(.render)
@@ -51,7 +52,7 @@ public struct StudioError: Error, Sendable, CustomStringConvertible {
             switch value {
             case .notFound: 404
             case .invalid: 400
-            case .readOnly: 403
+            case .readOnly, .forbidden: 403
             case .conflict: 409
             case .tooLarge: 413
             case .render: 422

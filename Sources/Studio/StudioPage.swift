@@ -216,7 +216,7 @@ enum StudioPage {
         const source = $("source"), backdrop = $("backdrop"), gutter = $("gutter");
 
         async function api(method, url, body) {
-          const init = { method, headers: {} };
+          const init = { method, headers: { "X-Rendc-Studio": "1" } };
           if (body !== undefined) { init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
           const res = await fetch(url, init);
           let data = null;
@@ -500,7 +500,7 @@ enum StudioPage {
         async function upload(files) {
           for (const f of files) {
             const kind = f.type.startsWith("audio/") ? "audio" : "image";
-            const res = await fetch(`/api/inputs/${kind}?name=${encodeURIComponent(f.name)}`, { method: "POST", body: f });
+            const res = await fetch(`/api/inputs/${kind}?name=${encodeURIComponent(f.name)}`, { method: "POST", headers: { "X-Rendc-Studio": "1" }, body: f });
             const data = await res.json().catch(() => null);
             if (!res.ok) { toast(data ? data.error : "upload failed"); continue; }
             await refreshInputs(data);

@@ -34,6 +34,7 @@ public struct StudioServer: Sendable {
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: StudioErrorMiddleware())
+        router.add(middleware: StudioRequestGuard(boundHost: configuration.host))
         let w = workspace
 
         router.get("/") { _, _ in Self.text(StudioPage.html, type: "text/html; charset=utf-8") }
@@ -56,12 +57,13 @@ public struct StudioServer: Sendable {
         router.post("/api/preview") { request, _ in
             let body = try await Self.decode(PreviewRequest.self, request)
             let (lint, _) = w.lint(body.yaml, file: Self.fileName(body.file))
+            let fields = Self.formFields(body.fields, lint)
             guard lint.ok else {
                 return try Self.json(
                     PreviewResponse(ok: false, diagnostics: lint.diagnostics, fields: lint.fields, still: nil, plan: nil, error: nil))
             }
             do {
-                let still = try await w.still(yaml: body.yaml, at: body.at ?? 1, text: Self.caption(body.text), fields: body.fields ?? [:])
+                let still = try await w.still(yaml: body.yaml, at: body.at ?? 1, text: Self.caption(body.text), fields: fields)
                 return try Self.json(
                     PreviewResponse(ok: true, diagnostics: [], fields: lint.fields, still: "/stills/\(still.file)", plan: still.plan, error: nil))
             } catch {
@@ -95,8 +97,8 @@ public struct StudioServer: Sendable {
             let body = try await Self.decode(PreviewRequest.self, request)
             let (lint, _) = w.lint(body.yaml, file: Self.fileName(body.file))
             guard lint.ok else { throw StudioError(.invalid, "the template has problems; fix them before rendering a video") }
-            return try Self.json(
-                VideoStart(id: try w.startVideo(yaml: body.yaml, text: Self.caption(body.text), fields: body.fields ?? [:])), status: .accepted)
+            let fields = Self.formFields(body.fields, lint)
+            return try Self.json(VideoStart(id: try w.startVideo(yaml: body.yaml, text: Self.caption(body.text), fields: fields)), status: .accepted)
         }
         router.get("/api/video/{id}") { _, context in
             guard let status = w.video(context.parameters.get("id") ?? "") else { throw StudioError(.notFound, "no such preview video") }
@@ -132,14 +134,21 @@ public struct StudioServer: Sendable {
         return given
     }
 
+    /// The field values the page may set: the template's text and colour fields (the form's inputs). A picture field's
+    /// value is a file path to the renderer, so one sent by the page is dropped (pictures come from dropped inputs).
+    static func formFields(_ given: [String: String]?, _ lint: LintResult) -> [String: String] {
+        let names = Set(lint.fields.map(\.name))
+        return (given ?? [:]).filter { names.contains($0.key) }
+    }
+
     static func caption(_ text: String?) -> String? {
         guard let text, !text.isEmpty else { return nil }
         return String(text.prefix(500))
     }
 
-    /// Error text for the page, with the studio's scratch folder left out.
+    /// Error text for the page, with the studio's scratch folder and the template folder left out.
     static func clean(_ message: String, _ w: StudioWorkspace) -> String {
-        message.replacingOccurrences(of: w.configuration.workDirectory + "/", with: "")
+        message.replacingOccurrences(of: w.configuration.workDirectory + "/", with: "").replacingOccurrences(of: w.templateDirectory + "/", with: "")
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {

@@ -178,9 +178,22 @@ final class StudioWorkspace: @unchecked Sendable {
 
     // MARK: Lint
 
+    /// Where a draft's relative file paths point: the designer's folder, else the shipped templates' folder.
+    var templateDirectory: String { configuration.editableDirectory ?? configuration.builtinDirectory }
+
+    /// Lints YAML from the page as if it were `file` in the template folder (so relative paths are checked there);
+    /// the diagnostics name the file only, not the folder.
     func lint(_ yaml: String, file: String) -> (LintResult, Template?) {
+        let name = (file as NSString).lastPathComponent
+        let path = (templateDirectory as NSString).appendingPathComponent(name)
+        func diagnostic(_ e: SpecError) -> Diagnostic {
+            var d = Self.diagnostic(e)
+            d.summary = d.summary.replacingOccurrences(of: path, with: name)
+            return d
+        }
         do {
-            let template = try TemplateParser.parse(yaml: yaml, file: file)
+            // The YAML comes from a browser: it may name built-in assets and files beside the draft, nothing else.
+            let template = try TemplateParser.parse(yaml: yaml, file: path, options: TemplateParser.Options(confineFiles: true))
             // Text and colour fields get an input; the caption has its own box, pictures keep their default.
             let fields = template.fields.filter { $0.name != Template.captionField && $0.kind != .image }.map {
                 MergeField(
@@ -189,13 +202,13 @@ final class StudioWorkspace: @unchecked Sendable {
             }
             return (LintResult(ok: true, diagnostics: [], fields: fields, name: template.name), template)
         } catch let e as SpecErrors {
-            return (LintResult(ok: false, diagnostics: e.errors.map(Self.diagnostic), fields: [], name: nil), nil)
+            return (LintResult(ok: false, diagnostics: e.errors.map(diagnostic), fields: [], name: nil), nil)
         } catch let e as SpecError {
-            return (LintResult(ok: false, diagnostics: [Self.diagnostic(e)], fields: [], name: nil), nil)
+            return (LintResult(ok: false, diagnostics: [diagnostic(e)], fields: [], name: nil), nil)
         } catch {
             return (
                 LintResult(
-                    ok: false, diagnostics: [Diagnostic(line: 0, column: 0, field: "", message: "\(error)", summary: "\(file): error: \(error)")],
+                    ok: false, diagnostics: [Diagnostic(line: 0, column: 0, field: "", message: "\(error)", summary: "\(name): error: \(error)")],
                     fields: [], name: nil), nil
             )
         }
@@ -341,8 +354,9 @@ final class StudioWorkspace: @unchecked Sendable {
                 preparedStill = nil  // free the old one before preparing the next
                 try Data(yaml.utf8).write(to: URL(fileURLWithPath: draftPath))
                 defer { try? FileManager.default.removeItem(atPath: draftPath) }
-                let request = RenderRequest(
+                var request = RenderRequest(
                     template: draftPath, images: images, audio: audio, text: text, fields: fields, quality: .normal, output: "unused.mp4")
+                request.templateDirectory = templateDirectory
                 let plan = try pipeline.plan(request, measuringLoudness: false)  // a still does not hear the mix
                 entry = PreparedStill(key: key, plan: plan, renderer: nil)
                 let frame = min(plan.frameCount - 1, Int((max(0, time) * Double(plan.fps)).rounded(.down)))
@@ -386,8 +400,9 @@ final class StudioWorkspace: @unchecked Sendable {
         let seconds = configuration.previewVideoSeconds
         videoQueue.async { [self] in
             defer { try? FileManager.default.removeItem(atPath: draft) }
-            let request = RenderRequest(
+            var request = RenderRequest(
                 template: draft, images: images, audio: audio, text: text, fields: fields, duration: seconds, quality: .eco, output: output)
+            request.templateDirectory = templateDirectory
             do {
                 _ = try pipeline.render(request, progress: { p in self.update(id) { $0.progress = p.fraction } })
                 update(id) {

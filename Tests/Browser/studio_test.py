@@ -3,10 +3,13 @@
 Usage: python3 studio_test.py --url http://127.0.0.1:PORT --templates DIR
 """
 import argparse
+import http.client
+import json
 import os
 import struct
 import tempfile
 import zlib
+from urllib.parse import urlparse
 
 from browser import Checks, difference, fingerprint, launch, sync_playwright, watch_console
 
@@ -171,6 +174,64 @@ with sync_playwright() as p:
     saved = open(path).read()
     checks.check("Save writes the file", "Made in the browser test" in saved and "fps: 30" in saved)
     checks.check("no leftovers beside the saved file", sorted(os.listdir(args.templates)) == ["browser-look.yaml"], str(os.listdir(args.templates)))
+
+    # 8. Requests another site could make the designer's browser send are refused; the page's own are not.
+    #    A picture outside the studio cannot be named by the template or by a field value.
+    red = os.path.join(tempfile.mkdtemp(), "red-secret.png")
+    solid_png(red, 64, 64, (230, 20, 20))
+    host = urlparse(args.url)
+
+    def request(method, path, body=None, headers=None):
+        conn = http.client.HTTPConnection(host.hostname, host.port, timeout=120)
+        conn.request(method, path, body=body, headers=headers or {})
+        res = conn.getresponse()
+        data = res.read()
+        conn.close()
+        return res.status, data
+
+    status, _ = request("GET", "/api/templates", headers={"Host": f"attacker.example:{host.port}"})
+    checks.check("a rebound host name is refused", status == 403, f"(status {status})")
+    status, _ = request("GET", "/api/templates", headers={"Host": f"localhost:{host.port}"})
+    checks.check("localhost is served", status == 200, f"(status {status})")
+    before = open(path).read()
+    save = json.dumps({"id": "local:browser-look.yaml", "yaml": "name: pwned\n", "force": True})
+    status, _ = request("POST", "/api/save", save, {"Content-Type": "text/plain"})
+    checks.check("a cross-site form post is refused", status == 403 and open(path).read() == before, f"(status {status})")
+    status, _ = request("POST", "/api/save", save, {"Content-Type": "application/json", "X-Rendc-Studio": "1", "Origin": "https://evil.example"})
+    checks.check("a request from another origin is refused", status == 403 and open(path).read() == before, f"(status {status})")
+    base = 'name: guard-check\nversion: 2\nfields:\n  pic: { type: image, default: builtin:demo-logo }\nlayers:\n  - type: color\n    color: "#000000"\n'
+    named = base + f'  - type: image\n    source: "{red}"\n    fit: cover\n'
+    status, data = request("POST", "/api/lint", json.dumps({"yaml": named}), {"Content-Type": "application/json", "X-Rendc-Studio": "1"})
+    lint = json.loads(data)
+    checks.check("a template naming a file outside the studio does not lint", status == 200 and not lint["ok"]
+                 and "outside the template's folder" in json.dumps(lint["diagnostics"]), data[:300])
+    shown = page.evaluate("""async ([yaml, red]) => {
+      const r = await fetch('/api/preview', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Rendc-Studio': '1' },
+        body: JSON.stringify({ yaml, at: 1, fields: { pic: red } }) });
+      const d = await r.json(); if (!d.still) return { error: JSON.stringify(d) };
+      const img = new Image(); img.src = d.still; await img.decode();
+      const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight;
+      const x = c.getContext('2d'); x.drawImage(img, 0, 0);
+      const p = x.getImageData(c.width >> 1, c.height >> 1, 1, 1).data; return { pixel: [p[0], p[1], p[2]] }; }""",
+                          [base + '  - type: image\n    source: "{{pic}}"\n    fit: cover\n', red])
+    pixel = shown.get("pixel")
+    checks.check("a field value naming a file outside the studio is not drawn", pixel is not None and not (pixel[0] > 150 and pixel[1] < 80),
+                 str(shown))
+    # A file beside the template, named by a relative path, is drawn: it resolves in the templates folder.
+    solid_png(os.path.join(args.templates, "beside.png"), 64, 64, (20, 40, 230))
+    shown = page.evaluate("""async (yaml) => {
+      const r = await fetch('/api/preview', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Rendc-Studio': '1' },
+        body: JSON.stringify({ yaml, file: 'beside-check.yaml', at: 1 }) });
+      const d = await r.json(); if (!d.still) return { error: JSON.stringify(d) };
+      const img = new Image(); img.src = d.still; await img.decode();
+      const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight;
+      const x = c.getContext('2d'); x.drawImage(img, 0, 0);
+      const p = x.getImageData(c.width >> 1, c.height >> 1, 1, 1).data; return { pixel: [p[0], p[1], p[2]] }; }""",
+                          base + '  - type: image\n    source: beside.png\n    fit: cover\n')
+    pixel = shown.get("pixel")
+    checks.check("a file beside the template is drawn", pixel is not None and pixel[2] > 180 and pixel[0] < 80, str(shown))
+    os.remove(os.path.join(args.templates, "beside.png"))
+
     checks.check("no console errors", not errors, str(errors))
     browser.close()
 

@@ -247,6 +247,30 @@ import Testing
         #expect(throws: SpecErrors.self) { try TemplateParser.parse(file: path) }
     }
 
+    @Test func confinedTemplatesNameOnlyFilesBesideThem() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        try Data().write(to: dir.appendingPathComponent("logo.png"))
+        let outside = try Fixtures.temporaryDirectory().appendingPathComponent("secret.png").path
+        try Data().write(to: URL(fileURLWithPath: outside))
+        let template = { (source: String) in
+            "name: t\nfields:\n  pic: { type: image, default: \"\(source)\" }\nlayers:\n  - type: image\n    source: \"{{pic}}\"\n  - type: text\n    font: { file: \"\(source)\" }\n"
+        }
+        let file = dir.appendingPathComponent("t.yaml").path
+        let confined = TemplateParser.Options(confineFiles: true)
+        // A file beside the template is fine; the same template naming an existing file outside is not.
+        _ = try TemplateParser.parse(yaml: template("logo.png"), file: file, options: confined)
+        _ = try TemplateParser.parse(yaml: template(outside), file: file)
+        for source in [outside, "../\(URL(fileURLWithPath: outside).deletingLastPathComponent().lastPathComponent)/secret.png", "a/../../x.png"] {
+            do {
+                _ = try TemplateParser.parse(yaml: template(source), file: file, options: confined)
+                Issue.record("\(source) should be refused")
+            } catch let e as SpecErrors {
+                #expect(e.errors.map(\.field) == ["fields.pic.default", "layers[1].font.file"], "\(e.errors)")
+                #expect(e.errors.allSatisfy { $0.message.contains("outside the template's folder") })
+            }
+        }
+    }
+
     @Test func unknownKeyListsEveryValidKeyWhenNothingIsClose() {
         let errs = errors("name: t\nlayers:\n  - type: shape\n    zzzzzzzzzz: 1\n")
         let message = errs.first?.message ?? ""
