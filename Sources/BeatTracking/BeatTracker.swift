@@ -7,7 +7,7 @@ public struct BeatTracker: Sendable {
     /// Rate the audio is resampled to before analysis.
     package static let analysisRate = 22050
     /// Bumped whenever a change can alter results (it keys the cache).
-    package static let algorithmVersion = 7
+    package static let algorithmVersion = 8
     /// Seconds added to every beat time to correct the envelope's latency. Measured on the benchmark's rendered MIDI
     /// tracks, the mean offset to the true beats is -12...+13 ms depending on the instruments (frames are 23 ms), so
     /// no correction is applied.
@@ -23,6 +23,19 @@ public struct BeatTracker: Sendable {
     /// in the tempo and the level rules), while the confidence, the rejection of noise and speech, partial beats and
     /// the reliable sections stay `estimator`'s. Off by default (docs/beats.md, fifth round).
     package var confidentEstimator: BeatEstimator?
+    /// The beats of a confident track (one `estimator` accepts as a whole) come from a full-range tempo DBN
+    /// (`BeatDBN`, madmom's bar-pointer model) decoding the TCN's activation (`BeatTCN`); the confidence, the
+    /// rejection of noise and speech, partial beats and the reliable sections stay `estimator`'s. nil: the estimator's
+    /// beats (the fifth round's tracker). On since the sixth round (docs/beats.md).
+    package var fullRangeDecoder: BeatDBN? = BeatDBN()
+    /// The returned path is decoded again within ± this fraction of a tempo (nil: the whole range's path): the
+    /// estimator's, or the whole range's tempo moved by octaves to the one nearest the estimator's when the two are
+    /// not in octaves (`decoderFoldsLevel`): the DBN says binary or ternary, the level rules say which octave.
+    package var decoderLevelRange: Double? = 0.15
+    package var decoderFoldsLevel = true
+    /// Only decoded beats within half a beat of the estimator's first and last beats are kept (the decoder runs on
+    /// through a silent tail; the estimator trims its beats by their onsets' salience).
+    package var decoderTrim = true
     /// Signals quieter than this RMS (about -80 dBFS) are silence.
     package var silenceRMS: Float = 1e-4
 
@@ -51,10 +64,13 @@ public struct BeatTracker: Sendable {
         detector.sampleRate = Self.analysisRate
         let envelope = detector.envelope(clean)
         var activation: [Float] = []
+        var tcn: [Float] = []
         if estimator.usesActivation || confidentEstimator?.usesActivation == true {
             switch estimator.activationModel {
             case .mlp: activation = BeatActivation.activation(mel: envelope.mel, bands: envelope.melBands)
-            case .tcn: activation = BeatTCN.activation(mel: envelope.mel, bands: envelope.melBands)
+            case .tcn:
+                tcn = BeatTCN.activation(mel: envelope.mel, bands: envelope.melBands)
+                activation = tcn
             }
         }
         var result = estimator.track(envelope.values, low: envelope.low, activation: activation, frameRate: envelope.frameRate)
@@ -65,9 +81,19 @@ public struct BeatTracker: Sendable {
                 result.tempo = other.tempo
             }
         }
-        let beats = result.beatFrames
+        var beats = result.beatFrames
             .map { envelope.time(ofFrame: Double($0)) + Self.onsetLatency }
             .filter { $0 >= 0 && $0 <= duration }
+        if let decoder = fullRangeDecoder, beats.count >= 2, result.confidence >= estimator.minimumConfidence {
+            if tcn.isEmpty { tcn = BeatTCN.activation(mel: envelope.mel, bands: envelope.melBands) }
+            let decoded = decodedBeats(decoder, activation: tcn, envelope: envelope, estimated: result, estimatedBeats: beats)
+                .filter { $0 >= 0 && $0 <= duration }
+            if decoded.count >= 2 {
+                beats = decoded
+                let gaps = zip(decoded.dropFirst(), decoded).map { $0 - $1 }.sorted()
+                result.tempo = 60 / gaps[gaps.count / 2]
+            }
+        }
         let spans = result.reliableSpans.compactMap { span -> ClosedRange<Double>? in
             let lo = max(0, envelope.time(ofFrame: Double(span.lowerBound)) + Self.onsetLatency)
             let hi = min(duration, envelope.time(ofFrame: Double(span.upperBound)) + Self.onsetLatency)
@@ -76,6 +102,47 @@ public struct BeatTracker: Sendable {
         return BeatAnalysis(
             tempo: beats.isEmpty ? 0 : result.tempo, confidence: result.confidence, beats: beats,
             analysedDuration: duration, trackDuration: duration, reliableSpans: beats.isEmpty ? [] : spans)
+    }
+
+    /// The DBN's beats (seconds) for a track the estimator accepted, with the estimator's metrical level (see
+    /// `decoderLevelRange`), phase when the bass settled it, and first and last beats (`decoderTrim`).
+    func decodedBeats(
+        _ decoder: BeatDBN, activation: [Float], envelope: OnsetEnvelope, estimated: BeatEstimator.Result, estimatedBeats: [Double]
+    ) -> [Double] {
+        var decoded = decoder.decode(activation, activationRate: envelope.frameRate)
+        func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
+        if let range = decoderLevelRange, estimated.tempo > 0 {
+            let rules = estimated.tempoSpan ?? estimated.tempo...estimated.tempo
+            var span = rules
+            // The whole range's tempo in the octave nearest the estimator's: when that is another tempo (a 3:2 or
+            // 4:3 relation, not an octave), the DBN's metre stands, unless the level rules settled it (the 3:2
+            // pairs, or triplets over a bass on every beat).
+            if decoderFoldsLevel, !estimated.ternaryLevelSettled, decoded.beats.count >= 4 {
+                let whole = 60 / median(zip(decoded.beats.dropFirst(), decoded.beats).map { $0 - $1 })
+                var folded = whole
+                while folded > estimated.tempo * 2.0.squareRoot() { folded /= 2 }
+                while folded < estimated.tempo / 2.0.squareRoot() { folded *= 2 }
+                estimator.debugLog?("dbn: estimator \(estimated.tempo) (\(rules)), whole range \(whole) -> \(folded)")
+                if folded < rules.lowerBound / 1.06 || folded > rules.upperBound * 1.06 { span = folded...folded }
+            }
+            var level = decoder
+            level.minTempo = max(decoder.minTempo * 0.8, span.lowerBound / (1 + range))
+            level.maxTempo = min(decoder.maxTempo * 1.2, span.upperBound * (1 + range))
+            decoded = level.decode(activation, activationRate: envelope.frameRate)
+        }
+        var times = decoded.beats.map { envelope.timeOffset + $0 + Self.onsetLatency }
+        // The bass under off-beat chords settled the phase (the activation hears the chords as beats): a path that
+        // mostly misses the estimator's beats moves half a beat onto them.
+        if estimated.phaseSettled, times.count >= 4 {
+            func hits(_ xs: [Double]) -> Int { xs.filter { x in estimatedBeats.contains { abs($0 - x) <= 0.07 } }.count }
+            let moved = zip(times.dropFirst(), times).map { ($0 + $1) / 2 }
+            if 2 * hits(times) < times.count && hits(moved) > hits(times) { times = moved }
+        }
+        if decoderTrim, let first = estimatedBeats.first, let last = estimatedBeats.last, estimated.tempo > 0 {
+            let margin = 30 / estimated.tempo
+            times = times.filter { $0 >= first - margin && $0 <= last + margin }
+        }
+        return times
     }
 
     /// The length of the track in seconds, from the container (or counted from its packets), without decoding.
