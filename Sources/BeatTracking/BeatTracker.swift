@@ -127,9 +127,10 @@ public struct BeatTracker: Sendable {
             // pairs, or triplets over a bass on every beat).
             if decoderFoldsLevel, !estimated.ternaryLevelSettled, decoded.beats.count >= 4 {
                 let whole = 60 / median(zip(decoded.beats.dropFirst(), decoded.beats).map { $0 - $1 })
+                // (Halfway between two octaves of the estimator's tempo, within 5 %, the DBN's own octave stands.)
                 var folded = whole
-                while folded > estimated.tempo * 2.0.squareRoot() { folded /= 2 }
-                while folded < estimated.tempo / 2.0.squareRoot() { folded *= 2 }
+                while folded > estimated.tempo * 2.0.squareRoot() * 1.05 { folded /= 2 }
+                while folded < estimated.tempo / 2.0.squareRoot() / 1.05 { folded *= 2 }
                 estimator.debugLog?("dbn: estimator \(estimated.tempo) (\(rules)), whole range \(whole) -> \(folded)")
                 if folded < rules.lowerBound / 1.06 || folded > rules.upperBound * 1.06 { span = folded...folded }
             }
