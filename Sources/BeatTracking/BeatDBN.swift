@@ -150,7 +150,7 @@ package struct BeatDBN: Sendable {
                     if t & 255 == 0 {
                         var m = -Float.infinity
                         for q in 0..<states where s[q] > m { m = s[q] }
-                        if m.isFinite { for q in 0..<states { s[q] -= m } ; offSum += Double(m) }
+                        if m.isFinite { for q in 0..<states { s[q] -= m }; offSum += Double(m) }
                     }
                 }
             }
