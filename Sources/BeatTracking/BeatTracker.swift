@@ -95,7 +95,7 @@ public struct BeatTracker: Sendable {
             if tcn.isEmpty { tcn = BeatTCN.activation(mel: envelope.mel, bands: envelope.melBands) }
             let decoded = (decodedBeats(decoder, activation: tcn, envelope: envelope, estimated: result, estimatedBeats: beats) ?? [])
                 .filter { $0 >= 0 && $0 <= duration }
-            if decoded.count >= 2 {
+            if decoded.count >= 2, decoded[decoded.count - 1] > decoded[0] {
                 beats = decoded
                 // The decoder takes one beat per pass through a beat region, none skipped: the mean tempo.
                 result.tempo = 60 * Double(decoded.count - 1) / (decoded[decoded.count - 1] - decoded[0])
