@@ -195,6 +195,13 @@ package struct BeatEstimator: Sendable {
         /// Diagnostics for the benchmark and tests.
         package var periodicity: Double
         package var agreement: Double
+        /// The level rules vouch for the metrical level against a ternary alternative: it came from the 3:2 pairs
+        /// rule, or its thirds are strong but the bass is not on them (triplets over a kick on every beat).
+        package var ternaryLevelSettled = false
+        /// The bass moved the beats half a period (chords on the off-beat): the phase is settled.
+        package var phaseSettled = false
+        /// Slowest and fastest tempo (BPM) of the level when it follows a tempo curve (nil: steady).
+        package var tempoSpan: ClosedRange<Double>?
     }
 
     /// `low` is the onset envelope of the bass bands (may be empty): it joins the tempo estimate and decides the
@@ -270,6 +277,8 @@ package struct BeatEstimator: Sendable {
             var bassPhase = false
             /// The same level tracked on the onset envelope alone (no activation), for the ternary rules.
             var plainBeats: [Int]?
+            /// The level came from the 3:2 pairs rule.
+            var pairs = false
         }
         let plainScore = ternaryOnPlainBeats && !learned.isEmpty ? smoothedScore(plainTracking, period: coarse) : []
         func level(_ p: Double, periods: [Double]?) -> Level {
@@ -357,6 +366,7 @@ package struct BeatEstimator: Sendable {
                         {
                             debugLog?("ternary pairs: \(60 * frameRate / faster.period)")
                             current = faster
+                            current.pairs = true
                             break ascent
                         }
                     }
@@ -411,7 +421,8 @@ package struct BeatEstimator: Sendable {
         // strong as the curve's, the curve was following noise in the window peaks (real music), not the tempo.
         if let curve = variable, preferSteadyTempo, trendFit(curve) < tempoTrendFit {
             let steadyPeriod = refinePeak(acf.mean, near: chosen.period, tolerance: 0.08) ?? chosen.period
-            let steady = level(steadyPeriod, periods: nil)
+            var steady = level(steadyPeriod, periods: nil)
+            steady.pairs = chosen.pairs
             let curveStrength = meanStrength(strengthEnv, beats: chosen.beats)
             let steadyStrength = meanStrength(strengthEnv, beats: steady.beats)
             debugLog?("steady \(60 * frameRate / steadyPeriod) strength \(steadyStrength) vs curve \(curveStrength)")
@@ -518,9 +529,16 @@ package struct BeatEstimator: Sendable {
                 beats, learned: learned, phaseSettled: chosen.bassPhase, periods: local, period: period, frameRate: frameRate)
         }
         let kept = onlyReliableBeats && inSpans.count >= minimumPartialBeats ? inSpans : beats
+        var ternarySettled = chosen.pairs
+        if !ternarySettled, !low.isEmpty {
+            let judged = chosen.plainBeats ?? chosen.beats
+            ternarySettled = thirdsStrength(levelEnv, beats: judged) >= ternaryRatio && thirdsStrength(low, beats: judged) < pairsBassRatio
+        }
         return Result(
             tempo: tempoFromBeats(kept, frameRate: frameRate, period: period, periods: local), confidence: confidence,
-            beatFrames: kept, reliableSpans: spans, periodicity: periodicity, agreement: agreement)
+            beatFrames: kept, reliableSpans: spans, periodicity: periodicity, agreement: agreement,
+            ternaryLevelSettled: ternarySettled, phaseSettled: chosen.bassPhase,
+            tempoSpan: local.map { 60 * frameRate / ($0.max() ?? period)...60 * frameRate / ($0.min() ?? period) })
     }
 
     /// Phase and metrical level of a confident track's beats by the learned activation (see `activationPhase`,

@@ -7,7 +7,7 @@ public struct BeatTracker: Sendable {
     /// Rate the audio is resampled to before analysis.
     package static let analysisRate = 22050
     /// Bumped whenever a change can alter results (it keys the cache).
-    package static let algorithmVersion = 7
+    package static let algorithmVersion = 8
     /// Seconds added to every beat time to correct the envelope's latency. Measured on the benchmark's rendered MIDI
     /// tracks, the mean offset to the true beats is -12...+13 ms depending on the instruments (frames are 23 ms), so
     /// no correction is applied.
@@ -23,6 +23,26 @@ public struct BeatTracker: Sendable {
     /// in the tempo and the level rules), while the confidence, the rejection of noise and speech, partial beats and
     /// the reliable sections stay `estimator`'s. Off by default (docs/beats.md, fifth round).
     package var confidentEstimator: BeatEstimator?
+    /// The beats of a confident track (one `estimator` accepts as a whole) come from a full-range tempo DBN
+    /// (`BeatDBN`, madmom's bar-pointer model) decoding the TCN's activation (`BeatTCN`); the confidence, the
+    /// rejection of noise and speech, partial beats and the reliable sections stay `estimator`'s. nil: the estimator's
+    /// beats (the fifth round's tracker). On since the sixth round (docs/beats.md).
+    package var fullRangeDecoder: BeatDBN? = BeatDBN()
+    /// The returned path is decoded again within ± this fraction of a tempo (nil: the whole range's path): the
+    /// estimator's, or the whole range's tempo moved by octaves to the one nearest the estimator's when the two are
+    /// not in octaves (`decoderFoldsLevel`): the DBN says binary or ternary, the level rules say which octave.
+    package var decoderLevelRange: Double? = 0.15
+    package var decoderFoldsLevel = true
+    /// Only decoded beats within half a beat of the estimator's first and last beats are kept (the decoder runs on
+    /// through a silent tail; the estimator trims its beats by their onsets' salience).
+    package var decoderTrim = true
+    /// Where most decoded beats are off the estimator's at the same tempo, the estimator's beats are returned when the
+    /// bass at them is this many times the bass at the decoded ones (measured: triplets over a kick 2.2, the decoder
+    /// right 1.7 at most) ...
+    package var decoderBassRatio = 2.0
+    /// ... or when the decoded path drifts by this fraction of a beat within four beats and the estimator's does not
+    /// (measured: decoded paths that changed phase 0.41–0.45, the estimator's chains 0.11–0.18, a drifting chain 0.33).
+    package var decoderDrift = 0.25
     /// Signals quieter than this RMS (about -80 dBFS) are silence.
     package var silenceRMS: Float = 1e-4
 
@@ -51,10 +71,13 @@ public struct BeatTracker: Sendable {
         detector.sampleRate = Self.analysisRate
         let envelope = detector.envelope(clean)
         var activation: [Float] = []
+        var tcn: [Float] = []
         if estimator.usesActivation || confidentEstimator?.usesActivation == true {
             switch estimator.activationModel {
             case .mlp: activation = BeatActivation.activation(mel: envelope.mel, bands: envelope.melBands)
-            case .tcn: activation = BeatTCN.activation(mel: envelope.mel, bands: envelope.melBands)
+            case .tcn:
+                tcn = BeatTCN.activation(mel: envelope.mel, bands: envelope.melBands)
+                activation = tcn
             }
         }
         var result = estimator.track(envelope.values, low: envelope.low, activation: activation, frameRate: envelope.frameRate)
@@ -65,9 +88,19 @@ public struct BeatTracker: Sendable {
                 result.tempo = other.tempo
             }
         }
-        let beats = result.beatFrames
+        var beats = result.beatFrames
             .map { envelope.time(ofFrame: Double($0)) + Self.onsetLatency }
             .filter { $0 >= 0 && $0 <= duration }
+        if let decoder = fullRangeDecoder, beats.count >= 2, result.confidence >= estimator.minimumConfidence {
+            if tcn.isEmpty { tcn = BeatTCN.activation(mel: envelope.mel, bands: envelope.melBands) }
+            let decoded = (decodedBeats(decoder, activation: tcn, envelope: envelope, estimated: result, estimatedBeats: beats) ?? [])
+                .filter { $0 >= 0 && $0 <= duration }
+            if decoded.count >= 2, decoded[decoded.count - 1] > decoded[0] {
+                beats = decoded
+                // The decoder takes one beat per pass through a beat region, none skipped: the mean tempo.
+                result.tempo = 60 * Double(decoded.count - 1) / (decoded[decoded.count - 1] - decoded[0])
+            }
+        }
         let spans = result.reliableSpans.compactMap { span -> ClosedRange<Double>? in
             let lo = max(0, envelope.time(ofFrame: Double(span.lowerBound)) + Self.onsetLatency)
             let hi = min(duration, envelope.time(ofFrame: Double(span.upperBound)) + Self.onsetLatency)
@@ -76,6 +109,79 @@ public struct BeatTracker: Sendable {
         return BeatAnalysis(
             tempo: beats.isEmpty ? 0 : result.tempo, confidence: result.confidence, beats: beats,
             analysedDuration: duration, trackDuration: duration, reliableSpans: beats.isEmpty ? [] : spans)
+    }
+
+    /// The DBN's beats (seconds) for a track the estimator accepted, with the estimator's metrical level (see
+    /// `decoderLevelRange`), phase when the bass settled it, and first and last beats (`decoderTrim`); nil when the
+    /// estimator's beats stand (`decoderBassRatio`, `decoderDrift`).
+    func decodedBeats(
+        _ decoder: BeatDBN, activation: [Float], envelope: OnsetEnvelope, estimated: BeatEstimator.Result, estimatedBeats: [Double]
+    ) -> [Double]? {
+        var decoded = decoder.decode(activation, activationRate: envelope.frameRate)
+        func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
+        if let range = decoderLevelRange, estimated.tempo > 0 {
+            let rules = estimated.tempoSpan ?? estimated.tempo...estimated.tempo
+            var span = rules
+            // The whole range's tempo in the octave nearest the estimator's: when that is another tempo (a 3:2 or
+            // 4:3 relation, not an octave), the DBN's metre stands, unless the level rules settled it (the 3:2
+            // pairs, or triplets over a bass on every beat).
+            if decoderFoldsLevel, !estimated.ternaryLevelSettled, decoded.beats.count >= 4 {
+                let whole = 60 / median(zip(decoded.beats.dropFirst(), decoded.beats).map { $0 - $1 })
+                // (Halfway between two octaves of the estimator's tempo, within 5 %, the DBN's own octave stands.)
+                var folded = whole
+                while folded > estimated.tempo * 2.0.squareRoot() * 1.05 { folded /= 2 }
+                while folded < estimated.tempo / 2.0.squareRoot() / 1.05 { folded *= 2 }
+                estimator.debugLog?("dbn: estimator \(estimated.tempo) (\(rules)), whole range \(whole) -> \(folded)")
+                if folded < rules.lowerBound / 1.06 || folded > rules.upperBound * 1.06 { span = folded...folded }
+            }
+            var level = decoder
+            level.minTempo = max(decoder.minTempo * 0.8, span.lowerBound / (1 + range))
+            level.maxTempo = min(decoder.maxTempo * 1.2, span.upperBound * (1 + range))
+            decoded = level.decode(activation, activationRate: envelope.frameRate)
+        }
+        var times = decoded.beats.map { envelope.timeOffset + $0 + Self.onsetLatency }
+        // The bass under off-beat chords settled the phase (the activation hears the chords as beats): a path that
+        // mostly misses the estimator's beats moves half a beat onto them.
+        if estimated.phaseSettled, times.count >= 4 {
+            func hits(_ xs: [Double]) -> Int { xs.filter { x in estimatedBeats.contains { abs($0 - x) <= 0.07 } }.count }
+            let moved = zip(times.dropFirst(), times).map { ($0 + $1) / 2 }
+            if 2 * hits(times) < times.count && hits(moved) > hits(times) { times = moved }
+        }
+        // Where the two disagree at the same tempo (most decoded beats off the estimator's), the estimator's beats
+        // stand when they carry the bass (`decoderBassRatio` times the bass at the decoded beats: a kick under
+        // triplets the activation follows), or when the decoded path drifts by a quarter beat or more within four
+        // beats and the estimator's chain does not (the activation changed phase, the onsets did not).
+        if times.count >= 8, estimatedBeats.count >= 8 {
+            let pd = median(zip(times.dropFirst(), times).map { $0 - $1 })
+            let pe = median(zip(estimatedBeats.dropFirst(), estimatedBeats).map { $0 - $1 })
+            let agreeing = times.filter { x in estimatedBeats.contains { abs($0 - x) <= 0.07 } }.count
+            if abs(pd / pe - 1) < 0.04, 2 * agreeing < times.count {
+                func drift(_ xs: [Double], _ p: Double) -> Double {
+                    var worst = 0.0
+                    for i in 0..<(xs.count - 4) { worst = max(worst, abs(xs[i + 4] - xs[i] - 4 * p) / p) }
+                    return worst
+                }
+                func bass(_ ts: [Double]) -> Double {
+                    var sum = 0.0
+                    for t in ts {
+                        let f = Int((t * envelope.frameRate).rounded())
+                        var m: Float = 0
+                        for k in max(0, f - 1)...min(envelope.low.count - 1, max(0, f + 1)) { m = max(m, envelope.low[k]) }
+                        sum += Double(m)
+                    }
+                    return sum / Double(max(1, ts.count))
+                }
+                let dd = drift(times, pd), de = drift(estimatedBeats, pe)
+                let bd = envelope.low.isEmpty ? 0 : bass(times), be = envelope.low.isEmpty ? 0 : bass(estimatedBeats)
+                estimator.debugLog?("DRIFT decoded \(dd) estimator \(de) bass \(bd) vs \(be) agree \(Double(agreeing) / Double(times.count))")
+                if be > decoderBassRatio * bd || (dd >= decoderDrift && de < decoderDrift) { return nil }
+            }
+        }
+        if decoderTrim, let first = estimatedBeats.first, let last = estimatedBeats.last, estimated.tempo > 0 {
+            let margin = 30 / estimated.tempo
+            times = times.filter { $0 >= first - margin && $0 <= last + margin }
+        }
+        return times
     }
 
     /// The length of the track in seconds, from the container (or counted from its packets), without decoding.
