@@ -10,10 +10,14 @@ public struct LayerCacheConfiguration: Sendable, Equatable {
     public var memoryBytes: Int
     /// Folder of the on-disk cache, or nil for none.
     public var directory: String?
+    /// Bytes the on-disk folder may hold (0: no limit). Past it, the entries used longest ago are removed: a read
+    /// marks an entry used (its modification time), so what renders keep using stays.
+    public var diskBytes: Int
 
-    public init(memoryBytes: Int = 0, directory: String? = nil) {
+    public init(memoryBytes: Int = 0, directory: String? = nil, diskBytes: Int = 0) {
         self.memoryBytes = max(0, memoryBytes)
         self.directory = directory
+        self.diskBytes = max(0, diskBytes)
     }
 
     public static let disabled = LayerCacheConfiguration()
@@ -102,15 +106,17 @@ public final class LayerCache: @unchecked Sendable {
 
     public let configuration: LayerCacheConfiguration
     private let logger: Logger
-    private let lock = NSLock()
+    let lock = NSLock()
     private var memory: [LayerCacheKey: (bytes: [UInt8], tick: UInt64)] = [:]
     private var memoryUsed = 0
     private var tick: UInt64 = 0
     private var warnedUnwritable = false
-    private var counters = Statistics()
+    var counters = Statistics()
     /// Content hashes by path with the file stamps they were taken at (see `contentHash(ofFile:)`), at most
     /// `stampsKept` of them.
     private var stamps: [String: (stamp: FileStamp, hash: String)] = [:]
+    /// Bytes this process wrote to the disk folder since it last checked the folder's size (see DiskBudget.swift).
+    var writtenSinceSweep = 0
     private static let stampsKept = 4096
     /// A file changed less than this many seconds before it was hashed gets no stamp record (see FileHashIndex).
     let racyWindow: Double
@@ -128,6 +134,8 @@ public final class LayerCache: @unchecked Sendable {
         public var filesHashed = 0
         /// Bytes the in-memory LRU holds now.
         public var memoryBytes = 0
+        /// Entries removed from the disk folder to keep it within `diskBytes`.
+        public var evicted = 0
     }
 
     /// `racyWindow`: see `contentHash(ofFile:)`; tests lower it to prove that the stamp alone catches a rewrite.
@@ -290,6 +298,7 @@ public final class LayerCache: @unchecked Sendable {
         guard size >= LayerCache.headerSize else { return discard(path, "shorter than its header") }
         var header = [UInt8](repeating: 0, count: LayerCache.headerSize)
         guard readFully(fd, &header, count: header.count, at: 0) else { return discard(path, "unreadable header") }
+        if configuration.diskBytes > 0 { futimens(fd, nil) }  // used now: the last to be evicted
         var length: UInt64 = 0
         for i in 0..<8 { length |= UInt64(header[4 + i]) << (8 * UInt64(i)) }
         guard Array(header[0..<4]) == LayerCache.magic, Array(header[12..<44]) == key.digest else {
@@ -374,6 +383,7 @@ public final class LayerCache: @unchecked Sendable {
             lock.lock()
             counters.writes += 1
             lock.unlock()
+            noteWritten(header.count + payload.count)
         } catch {
             unlink(temp)
             lock.lock()

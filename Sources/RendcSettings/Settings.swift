@@ -33,6 +33,9 @@ public struct Settings: Sendable {
     /// `RENDC_CACHE_MB` (256; 0 = none): megabytes of prepared layers a long-running process (the worker, the studio)
     /// keeps in memory, on top of a render's own memory.
     public var cacheMegabytes: Int
+    /// `RENDC_CACHE_DISK_MB` (4096; 0 = no limit): megabytes the prepared layers in `RENDC_CACHE_DIR/layers` may take
+    /// on disk; past it the entries used longest ago are removed.
+    public var cacheDiskMegabytes: Int
 
     /// Parses the shared settings. `executablePath` and `currentDirectory` locate the built-in specs when
     /// `RENDC_SPECS_DIR` is unset.
@@ -58,6 +61,7 @@ public struct Settings: Sendable {
         temporaryDirectory = reader.string("VIDEO_TEMP_DIR") ?? NSTemporaryDirectory()
         maxDuration = try reader.number("VIDEO_MAX_DURATION", default: 60, range: 1...3600)
         cacheMegabytes = try reader.integer("RENDC_CACHE_MB", default: 256, range: 0...1_048_576, what: "megabytes")
+        cacheDiskMegabytes = try reader.integer("RENDC_CACHE_DISK_MB", default: 4096, range: 0...1_073_741_824, what: "megabytes")
     }
 
     /// The process's own environment.
@@ -85,7 +89,8 @@ public struct Settings: Sendable {
             templateDirectories: extraTemplates + templateDirectories + [specsDirectory], assetsDirectory: assetsDirectory,
             cacheDirectory: cacheDirectory, temporaryDirectory: temporaryDirectory, maxDuration: maxDuration,
             layerCache: LayerCacheConfiguration(
-                memoryBytes: longRunning ? cacheMegabytes << 20 : 0, directory: (cacheDirectory as NSString).appendingPathComponent("layers")))
+                memoryBytes: longRunning ? cacheMegabytes << 20 : 0, directory: (cacheDirectory as NSString).appendingPathComponent("layers"),
+                diskBytes: cacheDiskMegabytes << 20))
     }
 
     /// `RENDC_METRICS` (true): whether this process exports Prometheus metrics.
