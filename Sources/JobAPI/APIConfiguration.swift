@@ -35,6 +35,9 @@ public struct APIConfiguration: Sendable {
     public var maxJSONBodyBytes: Int
     /// Where `callbackUrl` may point (`RENDC_WEBHOOK_ALLOWED_HOSTS` adds private targets); checked at submit.
     public var webhookTargets = WebhookTargetPolicy()
+    /// Derives each tenant's webhook signing secret from `RENDC_WEBHOOK_SECRET` (served at
+    /// `GET /api/v1/webhook-secret`). Nil: webhooks are off and those endpoints answer 503.
+    public var webhookSecrets: WebhookSecrets? = nil
     /// Requests a minute per API key (`RENDC_RATE_LIMIT_PER_MINUTE`); 0 turns the limit off.
     public var rateLimitPerMinute: Int = 1200
     /// A connection that sends nothing for this long is closed (`RENDC_HTTP_IDLE_TIMEOUT`): a stalled request

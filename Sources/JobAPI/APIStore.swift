@@ -20,6 +20,10 @@ package protocol APIStore: TenantDirectory {
     func beginIdempotentRequest(tenant: UUID, key: String, fingerprint: String) async throws -> IdempotencyOutcome
     func finishIdempotentRequest(tenant: UUID, key: String, response: StoredResponse) async throws
     func releaseIdempotencyKey(tenant: UUID, key: String) async throws
+    /// The generation of the tenant's webhook signing secret (nil: no such tenant).
+    func webhookSecretGeneration(tenant: UUID) async throws -> Int?
+    /// Raises the generation of the tenant's webhook signing secret; returns the new one (nil: no such tenant).
+    func rotateWebhookSecret(tenant: UUID) async throws -> Int?
     /// Takes one request from the API key's bucket.
     func takeRateLimitToken(bucket: String, perMinute: Int) async throws -> RateLimitOutcome
 }

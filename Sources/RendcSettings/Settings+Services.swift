@@ -125,6 +125,7 @@ extension Settings {
         api.temporaryDirectory = temporaryDirectory
         api.defaultDurationSeconds = min(api.defaultDurationSeconds, api.maxDurationSeconds)
         api.webhookTargets = try webhookTargets()
+        api.webhookSecrets = try webhookSecret().map { WebhookSecrets(master: $0) }
         api.rateLimitPerMinute = try reader.integer("RENDC_RATE_LIMIT_PER_MINUTE", default: api.rateLimitPerMinute, range: 0...1_000_000)
         let idle = try reader.number("RENDC_HTTP_IDLE_TIMEOUT", default: api.idleTimeoutSeconds ?? 0, range: 0...3600)
         api.idleTimeoutSeconds = idle == 0 ? nil : idle
@@ -137,7 +138,8 @@ extension Settings {
         try reader.secret("RENDC_ADMIN_TOKEN", minimumBytes: 16, hint: "e.g. `openssl rand -hex 24`")
     }
 
-    /// `RENDC_WEBHOOK_SECRET` (16+ bytes): signs webhook deliveries; without it no webhook is sent.
+    /// `RENDC_WEBHOOK_SECRET` (16+ bytes): the master secret each tenant's webhook signing secret is derived from
+    /// (Webhooks' `WebhookSecrets`); the worker and the API need the same value. Without it no webhook is sent.
     public func webhookSecret() throws -> String? {
         try reader.secret("RENDC_WEBHOOK_SECRET", minimumBytes: 16, hint: "use e.g. `openssl rand -hex 32`")
     }
