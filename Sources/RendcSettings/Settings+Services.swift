@@ -120,6 +120,7 @@ extension Settings {
         api.maxDurationSeconds = maxDuration
         api.maxFileSizeBytes = try reader.byteSize("VIDEO_MAX_FILE_SIZE", default: api.maxFileSizeBytes)
         api.maxImageDimension = try reader.integer("RENDC_MAX_IMAGE_DIMENSION", default: 8000, range: 16...65535, what: "pixels")
+        api.maxVideoDimension = try reader.integer("RENDC_MAX_VIDEO_DIMENSION", default: 4096, range: 16...16383, what: "pixels")
         api.signedURLLifetime = try signedURLLifetime()
         api.trustGatewayTenantHeader = try reader.flag("RENDC_TRUST_GATEWAY_TENANT_HEADER")
         api.temporaryDirectory = temporaryDirectory
