@@ -22,7 +22,7 @@ extension APIHandlers {
             throw tooLarge(limit)
         }
 
-        let spoolPath = (configuration.temporaryDirectory as NSString).appendingPathComponent("rendc-upload-\(UUID().uuidString)")
+        let spoolPath = (configuration.temporaryDirectory as NSString).appendingPathComponent("\(APITemporaryFiles.uploadPrefix)\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(atPath: spoolPath) }
         guard FileManager.default.createFile(atPath: spoolPath, contents: nil), let spool = FileHandle(forWritingAtPath: spoolPath) else {
             context.logger.error("cannot create upload spool file", metadata: ["path": "\(spoolPath)"])

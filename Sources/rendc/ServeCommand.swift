@@ -83,6 +83,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let objectStore = try makeStore(configuration: storage, logger: logger)
         try FileManager.default.createDirectory(atPath: api.temporaryDirectory, withIntermediateDirectories: true)
+        // Upload spools and downloads left by a serve that was killed mid-request.
+        let swept = APITemporaryFiles.sweep(api.temporaryDirectory, minimumAge: APITemporaryFiles.staleAge(bodyTimeoutSeconds: api.bodyTimeoutSeconds))
+        if swept > 0 { logger.notice("removed stale upload and download temporary files", metadata: ["count": "\(swept)"]) }
         // The same template folders and default assets the worker renders with.
         let pipeline = settings.renderPipeline(extraTemplates: templatesDir, logger: logger)
         let templates: @Sendable () throws -> [TemplateSummary] = {
