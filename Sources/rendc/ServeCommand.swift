@@ -70,7 +70,8 @@ struct ServeCommand: AsyncParsableCommand {
             logger.warning("--dev: using a random URL-signing secret; download URLs stop working when the server restarts")
         }
         if api.webhookSecrets == nil {
-            logger.notice("RENDC_WEBHOOK_SECRET unset: GET /api/v1/webhook-secret answers 503 (set the workers' value to serve tenants their secrets)")
+            logger.notice(
+                "RENDC_WEBHOOK_SECRET unset: GET /api/v1/webhook-secret answers 503 (set the workers' value to serve tenants their secrets)")
         }
         if api.trustGatewayTenantHeader {
             logger.warning("trusting the x-tenant-id header: only safe behind a gateway that authenticates callers and strips it")
@@ -84,7 +85,8 @@ struct ServeCommand: AsyncParsableCommand {
         let objectStore = try makeStore(configuration: storage, logger: logger)
         try FileManager.default.createDirectory(atPath: api.temporaryDirectory, withIntermediateDirectories: true)
         // Upload spools and downloads left by a serve that was killed mid-request.
-        let swept = APITemporaryFiles.sweep(api.temporaryDirectory, minimumAge: APITemporaryFiles.staleAge(bodyTimeoutSeconds: api.bodyTimeoutSeconds))
+        let swept = APITemporaryFiles.sweep(
+            api.temporaryDirectory, minimumAge: APITemporaryFiles.staleAge(bodyTimeoutSeconds: api.bodyTimeoutSeconds))
         if swept > 0 { logger.notice("removed stale upload and download temporary files", metadata: ["count": "\(swept)"]) }
         // The same template folders and default assets the worker renders with.
         let pipeline = settings.renderPipeline(extraTemplates: templatesDir, logger: logger)

@@ -15,7 +15,7 @@ struct TenantCommand: AsyncParsableCommand {
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a tenant; prints its id, a new API key (shown only this once) and, when RENDC_WEBHOOK_SECRET is set, its webhook signing secret.")
+            abstract: "Create a tenant; prints its id, a new API key (shown only this once) and its webhook signing secret.")
 
         @Argument(help: "The tenant's name (1 to 100 characters).")
         var name: String

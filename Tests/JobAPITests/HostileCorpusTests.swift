@@ -375,7 +375,8 @@ extension TestAudio {
         ]
         for (name, arguments) in recipes {
             let result = try! Subprocess.run(
-                "/usr/bin/ffmpeg", ["-hide_banner", "-nostats", "-loglevel", "error", "-y"] + arguments + [directory.appendingPathComponent(name).path])
+                "/usr/bin/ffmpeg",
+                ["-hide_banner", "-nostats", "-loglevel", "error", "-y"] + arguments + [directory.appendingPathComponent(name).path])
             precondition(result.status == 0, "ffmpeg could not make \(name): \(result.errors)")
         }
         return directory
@@ -399,7 +400,8 @@ extension TestAudio {
         func be(_ v: Int, _ n: Int) -> [UInt8] { (0..<n).map { UInt8(v >> (8 * (n - 1 - $0)) & 0xFF) } }
         func box(_ type: String, _ body: [UInt8]) -> [UInt8] { be(8 + body.count, 4) + Array(type.utf8) + body }
         let tkhd = box("tkhd", [UInt8](repeating: 0, count: 76) + be(tkhd.0 << 16, 4) + be(tkhd.1 << 16, 4))
-        let entry = be(86, 4) + Array("avc1".utf8) + [UInt8](repeating: 0, count: 6) + be(1, 2) + [UInt8](repeating: 0, count: 16)
+        let entry =
+            be(86, 4) + Array("avc1".utf8) + [UInt8](repeating: 0, count: 6) + be(1, 2) + [UInt8](repeating: 0, count: 16)
             + be(stsd.0, 2) + be(stsd.1, 2) + [UInt8](repeating: 0, count: 50)
         let stsd = box("stsd", be(0, 4) + be(1, 4) + entry)
         let hdlr = box("hdlr", [0, 0, 0, 0] + [0, 0, 0, 0] + Array("vide".utf8) + [UInt8](repeating: 0, count: 13))

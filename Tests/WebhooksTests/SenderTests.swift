@@ -119,7 +119,8 @@ func withReceiver(_ body: @Sendable (Receiver, Int) async throws -> Void) async 
                     host == "hooks.rendc.test" ? [IPAddress("127.0.0.1")!] : []
                 }, logger: Self.logger)
             let result = await sender.attempt(
-                WebhookEvent(type: "job.completed", url: "http://hooks.rendc.test:\(port)/hook", body: Data("{}".utf8), id: "pinned"), signer: Self.signer)
+                WebhookEvent(type: "job.completed", url: "http://hooks.rendc.test:\(port)/hook", body: Data("{}".utf8), id: "pinned"),
+                signer: Self.signer)
             #expect(result == .delivered(status: 204))
             #expect(await receiver.calls(to: "/hook").first?.headers["host"]?.hasPrefix("hooks.rendc.test") == true)
             // A name that resolves to loopback without being allowed is refused before any connection.
@@ -141,11 +142,13 @@ func withReceiver(_ body: @Sendable (Receiver, Int) async throws -> Void) async 
         let sender = WebhookSender(
             policy: Self.local, timeouts: WebhookTimeouts(connect: 1, read: 1, total: 2), logger: Self.logger)
         // Without timeouts this attempt would never return (the listener never answers).
-        let result = await sender.attempt(WebhookEvent(type: "job.completed", url: "http://127.0.0.1:\(silent.port)/hook", body: Data("{}".utf8)), signer: Self.signer)
+        let result = await sender.attempt(
+            WebhookEvent(type: "job.completed", url: "http://127.0.0.1:\(silent.port)/hook", body: Data("{}".utf8)), signer: Self.signer)
         guard case .retry(let reason) = result else { Issue.record("expected a retry, got \(result)"); return }
         #expect(!reason.contains("127.0.0.1"), "reasons name no address: \(reason)")
         #expect(silent.connections == 1)
-        let closed = await sender.attempt(WebhookEvent(type: "job.completed", url: "http://127.0.0.1:9/closed", body: Data("{}".utf8)), signer: Self.signer)
+        let closed = await sender.attempt(
+            WebhookEvent(type: "job.completed", url: "http://127.0.0.1:9/closed", body: Data("{}".utf8)), signer: Self.signer)
         guard case .retry = closed else { Issue.record("connection refused is retried later"); return }
     }
 }
