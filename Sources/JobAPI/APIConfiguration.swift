@@ -16,6 +16,10 @@ public struct APIConfiguration: Sendable {
     public var maxFileSizeBytes: Int
     /// Largest image width or height accepted, read from the file header. Larger images get 422.
     public var maxImageDimension: Int
+    /// Largest width or height of an uploaded `video` or `overlay` clip, from its track headers
+    /// (`RENDC_MAX_VIDEO_DIMENSION`, 4096). Lower than the image limit: a clip is decoded at that size every frame
+    /// (a 7680x7680 clip took a render from 0.39 to 1.0 GB RSS), and the output is 1080x1920. Larger: 422.
+    public var maxVideoDimension: Int = 4096
     /// Secret for the HMAC-SHA256 signatures of download URLs (`RENDC_URL_SIGNING_SECRET`). At least 16 bytes.
     public var urlSigningSecret: [UInt8]
     /// How long a minted download URL stays valid, in seconds.
@@ -35,6 +39,9 @@ public struct APIConfiguration: Sendable {
     public var maxJSONBodyBytes: Int
     /// Where `callbackUrl` may point (`RENDC_WEBHOOK_ALLOWED_HOSTS` adds private targets); checked at submit.
     public var webhookTargets = WebhookTargetPolicy()
+    /// Derives each tenant's webhook signing secret from `RENDC_WEBHOOK_SECRET` (served at
+    /// `GET /api/v1/webhook-secret`). Nil: webhooks are off and those endpoints answer 503.
+    public var webhookSecrets: WebhookSecrets? = nil
     /// Requests a minute per API key (`RENDC_RATE_LIMIT_PER_MINUTE`); 0 turns the limit off.
     public var rateLimitPerMinute: Int = 1200
     /// A connection that sends nothing for this long is closed (`RENDC_HTTP_IDLE_TIMEOUT`): a stalled request

@@ -43,6 +43,8 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         /// Over the API key's request rate (429, with `Retry-After`).
         public static let rateLimited = Code("rate_limited")
         public static let unavailable = Code("unavailable")
+        /// The deployment sends no webhooks (no webhook secret configured): 503 on the webhook-secret endpoints.
+        public static let webhooksDisabled = Code("webhooks_disabled")
         /// The database did not answer in time or cannot be reached; retry after `Retry-After` seconds.
         public static let databaseUnavailable = Code("database_unavailable")
         public static let internalError = Code("internal_error")

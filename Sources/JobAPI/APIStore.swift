@@ -5,6 +5,10 @@ import SpecLang
 /// What the API reads and writes in the database. ``QueueAPIStore`` implements it over JobQueue; the handlers
 /// only see this seam, and every call is scoped by tenant so one tenant can never see another's rows.
 package protocol APIStore: TenantDirectory {
+    /// The generation of the tenant's webhook signing secret (nil: no such tenant).
+    func webhookSecretGeneration(tenant: UUID) async throws -> Int?
+    /// Raises the generation of the tenant's webhook signing secret; returns the new one (nil: no such tenant).
+    func rotateWebhookSecret(tenant: UUID) async throws -> Int?
     func insertAsset(_ asset: AssetRecord) async throws
     /// The assets among `ids` that belong to `tenant` (others, and unknown ids, are simply absent).
     func assets(ids: [UUID], tenant: UUID) async throws -> [AssetRecord]

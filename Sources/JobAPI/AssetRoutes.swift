@@ -22,7 +22,7 @@ extension APIHandlers {
             throw tooLarge(limit)
         }
 
-        let spoolPath = (configuration.temporaryDirectory as NSString).appendingPathComponent("rendc-upload-\(UUID().uuidString)")
+        let spoolPath = (configuration.temporaryDirectory as NSString).appendingPathComponent("\(APITemporaryFiles.uploadPrefix)\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(atPath: spoolPath) }
         guard FileManager.default.createFile(atPath: spoolPath, contents: nil), let spool = FileHandle(forWritingAtPath: spoolPath) else {
             context.logger.error("cannot create upload spool file", metadata: ["path": "\(spoolPath)"])
@@ -110,9 +110,10 @@ extension APIHandlers {
         guard fileBytes > 0 else { throw APIError(.unprocessableContent, .unprocessable, "the uploaded file is empty", field: "file") }
 
         // The whole file, not just its first bytes: structure, dimensions from every header, NaN-free samples.
-        let upload = try MediaSniffer.inspect(path: spoolPath, type: type, maxImageDimension: configuration.maxImageDimension)
+        let upload = try MediaSniffer.inspect(
+            path: spoolPath, type: type, maxImageDimension: configuration.maxImageDimension, maxVideoDimension: configuration.maxVideoDimension)
         let (format, width, height) = (upload.format, upload.width, upload.height)
-        if let width, let height {
+        if let width, let height, format.isImage {
             if let problem = InputRules.imageSizeProblem(width: width, height: height) {
                 throw APIError(.unprocessableContent, .unprocessable, problem, field: "file")
             }

@@ -38,25 +38,26 @@ extension APIHandlers {
             do { path = try local.filePath(forKey: key) } catch { throw APIError.notFound("file") }
             return try await fileResponse(path: path, contentType: contentType, request: request, context: context, cleanup: nil)
         }
-        // Other stores: fetch to a temporary file, stream it, then remove it.
-        let temp = (configuration.temporaryDirectory as NSString).appendingPathComponent("rendc-download-\(UUID().uuidString)")
+        // Other stores: fetch to a temporary file and stream it. The file goes when the last holder of `temporary`
+        // lets go: the body once written, or the response when it is dropped unwritten (HEAD, 416, empty file, a
+        // client gone before the body, a cancelled task).
+        let temporary = TemporaryDownload(
+            path: (configuration.temporaryDirectory as NSString).appendingPathComponent("\(TemporaryDownload.prefix)\(UUID().uuidString)"))
         do {
-            try await objectStore.get(key: key, to: temp)
+            try await objectStore.get(key: key, to: temporary.path)
         } catch {
-            try? FileManager.default.removeItem(atPath: temp)
             throw APIError.notFound("file")
         }
-        return try await fileResponse(path: temp, contentType: contentType, request: request, context: context, cleanup: temp)
+        return try await fileResponse(path: temporary.path, contentType: contentType, request: request, context: context, cleanup: temporary)
     }
 
     private func fileResponse(
-        path: String, contentType: String, request: Request, context: APIRequestContext, cleanup: String?
+        path: String, contentType: String, request: Request, context: APIRequestContext, cleanup: TemporaryDownload?
     ) async throws -> Response {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
             (attributes[.type] as? FileAttributeType) == .typeRegular,
             let size = (attributes[.size] as? NSNumber)?.intValue
         else {
-            if let cleanup { try? FileManager.default.removeItem(atPath: cleanup) }
             throw APIError.notFound("file")
         }
         var headers = HTTPFields()
@@ -70,7 +71,6 @@ extension APIHandlers {
             case .none:
                 break  // not a single byte range we understand: send the whole file, as RFC 9110 allows
             case .some(.unsatisfiable):
-                if let cleanup { try? FileManager.default.removeItem(atPath: cleanup) }
                 headers[.contentRange] = "bytes */\(size)"
                 return Response(status: .rangeNotSatisfiable, headers: headers, body: .init())
             case .some(.range(let r)):
@@ -81,14 +81,13 @@ extension APIHandlers {
         }
         headers[.contentLength] = String(range?.count ?? 0)
         guard let range else {
-            if let cleanup { try? FileManager.default.removeItem(atPath: cleanup) }
             return Response(status: status, headers: headers, body: .init())
         }
         let inner = try await FileIO().loadFile(path: path, range: range, context: context)
         let body: ResponseBody
         if let cleanup {
             body = ResponseBody(contentLength: range.count) { writer in
-                defer { try? FileManager.default.removeItem(atPath: cleanup) }
+                defer { cleanup.remove() }
                 try await inner.write(writer)
             }
         } else {
@@ -140,3 +139,17 @@ extension APIHandlers {
 }
 
 extension LocalDirectoryStore: LocalFileBackedStore {}
+
+/// A `/files` download fetched from a remote store to `rendc-download-<uuid>` under the API's temporary folder.
+/// Removed by ``remove()`` after the body is written, and in any case when the last reference goes (`deinit`),
+/// so a response that is never written (HEAD, a client that disconnected, a cancelled task) leaves nothing behind.
+final class TemporaryDownload: Sendable {
+    static let prefix = "rendc-download-"
+    let path: String
+
+    init(path: String) { self.path = path }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+
+    deinit { remove() }
+}

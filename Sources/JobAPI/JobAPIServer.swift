@@ -53,11 +53,11 @@ public struct JobAPIServer: Sendable {
         // Other methods on these paths: 405 with Allow (registered outside the authenticated group).
         for path in [
             "/healthz", "/readyz", "/metrics", "/files", "/files/**", "/api/v1/video/jobs", "/api/v1/video/jobs/{id}",
-            "/api/v1/assets/{id}", "/api/v1/templates",
+            "/api/v1/assets/{id}", "/api/v1/templates", "/api/v1/webhook-secret",
         ] {
             MethodNotAllowed.register(on: router, RouterPath(path), allow: [.get])
         }
-        for path in ["/api/v1/video/process", "/api/v1/video/jobs/{id}/cancel", "/api/v1/assets"] {
+        for path in ["/api/v1/video/process", "/api/v1/video/jobs/{id}/cancel", "/api/v1/assets", "/api/v1/webhook-secret/rotate"] {
             MethodNotAllowed.register(on: router, RouterPath(path), allow: [.post])
         }
 
@@ -71,6 +71,8 @@ public struct JobAPIServer: Sendable {
         api.post("/assets") { request, context in try await h.upload(request, context: context) }
         api.get("/assets/{id}") { request, context in try await h.getAsset(request, context: context) }
         api.get("/templates") { _, context in try await h.listTemplates(context: context) }
+        api.get("/webhook-secret") { _, context in try await h.webhookSecret(context: context) }
+        api.post("/webhook-secret/rotate") { _, context in try await h.rotateWebhookSecret(context: context) }
         if let adminToken { registerAdmin(on: router, token: adminToken) }
         return router
     }

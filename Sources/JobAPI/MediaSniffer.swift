@@ -97,10 +97,11 @@ enum MediaSniffer {
     /// Checks a whole uploaded file for an asset of `type`: a recognised format accepted for that type, a container
     /// structure that holds together to the end of the file (an MP3 has MPEG frames after its ID3 tag, box and chunk
     /// sizes fit, no external references), float PCM without NaN or infinite samples, and for pictures a size from
-    /// every header (the largest) within `maxImageDimension` a side and `MediaLimits.maximumPixels`.
+    /// every header (the largest) within `maxImageDimension` a side and `MediaLimits.maximumPixels`; `video` and
+    /// `overlay` clips need a video track whose stated size is within `maxVideoDimension` a side.
     /// Throws the API error to answer with: 415 for an unrecognised or unaccepted format, 422 for a file that is not
     /// what it claims or is too large.
-    static func inspect(path: String, type: AssetType, maxImageDimension: Int) throws -> Upload {
+    static func inspect(path: String, type: AssetType, maxImageDimension: Int, maxVideoDimension: Int = 4096) throws -> Upload {
         let accepted = type.acceptedFormats.map(\.rawValue).sorted().joined(separator: ", ")
         let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 32)).flatMap { $0.map { [UInt8]($0) } } ?? []
         guard let format = format(of: head) else {
@@ -122,18 +123,33 @@ enum MediaSniffer {
         if type == .audio, inspection.hasAudio == false {
             throw APIError(.unprocessableContent, .unprocessable, "the \(format.rawValue) file holds no audio track", field: "file")
         }
-        if type == .overlay, inspection.hasVideo == false {
-            throw APIError(.unprocessableContent, .unprocessable, "the \(format.rawValue) file holds no video track", field: "file")
+        if type == .overlay || type == .video {
+            // A clip must hold a video track (an audio-only MP4 is an audio asset), and its picture size is limited
+            // like an image's: the renderer decodes every frame at that size.
+            guard inspection.hasVideo == true else {
+                throw APIError(
+                    .unprocessableContent, .unprocessable, "the \(format.rawValue) file holds no video track; a \(type.rawValue) asset needs one",
+                    field: "file")
+            }
+            if let width = inspection.width, let height = inspection.height {
+                try checkSize(width: width, height: height, maxImageDimension: maxVideoDimension, what: "video")
+            }
+            return Upload(format: format, width: inspection.width, height: inspection.height, frames: 1)
         }
         guard format.isImage else { return Upload(format: format, frames: 1) }
         guard let width = inspection.width, let height = inspection.height, width > 0, height > 0 else {
             throw APIError(.unprocessableContent, .unprocessable, "cannot read the image size from the \(format.rawValue) header", field: "file")
         }
+        try checkSize(width: width, height: height, maxImageDimension: maxImageDimension, what: "image")
+        return Upload(format: format, width: width, height: height, frames: inspection.frames)
+    }
+
+    /// 422 when a picture or video frame is over `maxImageDimension` a side or `MediaLimits.maximumPixels`.
+    static func checkSize(width: Int, height: Int, maxImageDimension: Int, what: String) throws {
         guard width <= maxImageDimension, height <= maxImageDimension, width * height <= MediaLimits.maximumPixels else {
             let side = min(maxImageDimension, MediaLimits.maximumSide)
             throw APIError(
-                .unprocessableContent, .unprocessable, "the image is \(width)x\(height); at most \(side)x\(side) is allowed", field: "file")
+                .unprocessableContent, .unprocessable, "the \(what) is \(width)x\(height); at most \(side)x\(side) is allowed", field: "file")
         }
-        return Upload(format: format, width: width, height: height, frames: inspection.frames)
     }
 }

@@ -17,6 +17,14 @@ package struct QueueAPIStore: APIStore {
         try await jobs.tenant(id: id) != nil
     }
 
+    package func webhookSecretGeneration(tenant: UUID) async throws -> Int? {
+        try await jobs.webhookSecretGeneration(tenantId: tenant)
+    }
+
+    package func rotateWebhookSecret(tenant: UUID) async throws -> Int? {
+        try await jobs.rotateWebhookSecret(tenantId: tenant)
+    }
+
     package func insertAsset(_ asset: AssetRecord) async throws {
         var metadata: [String: AssetMetadataValue] = [
             "contentType": .string(asset.contentType), "sizeBytes": .int(asset.sizeBytes),

@@ -34,6 +34,30 @@ extension JobStore {
         }
     }
 
+    /// The generation of the tenant's webhook signing secret (1 until the first rotation), or nil for an unknown
+    /// tenant. The secret itself is derived from it by the caller (Webhooks' `WebhookSecrets`); it is never stored.
+    public func webhookSecretGeneration(tenantId: UUID) async throws -> Int? {
+        try await guarded("read webhook secret generation") {
+            try await client.query(
+                "SELECT webhook_secret_generation FROM tenants WHERE id = \(tenantId)", logger: logger
+            ).collect().first.map { try $0.decode(Int.self) }
+        }
+    }
+
+    /// Rotates the tenant's webhook signing secret: raises its generation by one and returns the new generation
+    /// (nil for an unknown tenant). Deliveries are signed when they are sent, so every attempt from now on, queued
+    /// retries included, carries the new secret's signature.
+    public func rotateWebhookSecret(tenantId: UUID) async throws -> Int? {
+        try await guarded("rotate webhook secret") {
+            try await client.query(
+                """
+                UPDATE tenants SET webhook_secret_generation = webhook_secret_generation + 1, updated_at = now()
+                WHERE id = \(tenantId) RETURNING webhook_secret_generation
+                """, logger: logger
+            ).collect().first.map { try $0.decode(Int.self) }
+        }
+    }
+
     /// Changes how many of a tenant's jobs may run at once.
     public func setMaxRunningJobs(tenantId: UUID, _ value: Int) async throws {
         guard value >= 0 else { throw JobQueueError(.invalidInput, "max running jobs must be 0 or more, got \(value)") }

@@ -16,6 +16,9 @@ public struct ClaimedDelivery: Sendable, Equatable {
     public var job: Job
     public var owner: String
     public var epoch: Int64
+    /// The generation of the job's tenant's webhook signing secret when the attempt was claimed: the attempt is
+    /// signed with that secret.
+    public var secretGeneration: Int = 1
 }
 
 /// What a delivery came to, as recorded.
@@ -93,6 +96,7 @@ extension JobStore {
                     RETURNING d.id AS delivery_id, d.event_type, d.url,
                         COALESCE(d.request_id, to_jsonb(j) ->> 'request_id') AS delivery_request_id,
                         d.attempts AS delivery_attempts, d.occurred_at, d.lease_epoch AS delivery_epoch,
+                        (SELECT t.webhook_secret_generation FROM tenants t WHERE t.id = d.tenant_id) AS delivery_secret_generation,
                         \(unescaped: Self.jobColumns("j."))
                     """, logger: logger
                 ).collect()
@@ -102,7 +106,8 @@ extension JobStore {
                         id: try r["delivery_id"].decode(UUID.self), eventType: try r["event_type"].decode(String.self),
                         url: try r["url"].decode(String.self), requestId: try r["delivery_request_id"].decode(String?.self),
                         attempt: try r["delivery_attempts"].decode(Int.self), occurredAt: try r["occurred_at"].decode(Date.self),
-                        job: try Self.decodeJob(row), owner: owner, epoch: try r["delivery_epoch"].decode(Int64.self))
+                        job: try Self.decodeJob(row), owner: owner, epoch: try r["delivery_epoch"].decode(Int64.self),
+                        secretGeneration: try r["delivery_secret_generation"].decode(Int?.self) ?? 1)
                 }
             }
         }

@@ -190,6 +190,14 @@ public enum Migrations {
                 -- {"inputLufs": -21.4, "outputLufs": -14.0, "outputTruePeakDbtp": -2.0}
                 ALTER TABLE video_processing_jobs ADD COLUMN audio_loudness jsonb;
                 """),
+        // One webhook signing secret per tenant, derived from RENDC_WEBHOOK_SECRET and this generation (nothing
+        // secret at rest); rotating raises it. Numbered 20 to stay clear of migrations added on other branches.
+        Migration(
+            version: 20, name: "tenant_webhook_secret_generation",
+            sql: """
+                ALTER TABLE tenants ADD COLUMN webhook_secret_generation integer NOT NULL DEFAULT 1
+                    CHECK (webhook_secret_generation >= 1);
+                """),
     ]
 
     static let bootstrap = """

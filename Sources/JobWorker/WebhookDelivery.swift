@@ -32,10 +32,12 @@ public struct WebhookDeliveryConfiguration: Sendable, Equatable {
 /// Delivers the webhooks queued in Postgres (`webhook_deliveries`, written in the same statement as the job's final
 /// state). Each attempt is claimed with a lease, so a worker killed mid-attempt loses nothing: the lease runs out
 /// and another process (or this one, restarted) tries again with the same event id. A failed attempt is
-/// scheduled for later in the database and frees its slot at once; claims are fair across tenants.
+/// scheduled for later in the database and frees its slot at once; claims are fair across tenants. Each attempt is
+/// signed with the job's tenant's own secret (``WebhookSecrets``, at the tenant's generation when it is claimed).
 public final class WebhookDeliveryService: Sendable {
     let store: JobStore
     let sender: WebhookSender
+    let secrets: WebhookSecrets
     let links: DownloadLinks?
     public let configuration: WebhookDeliveryConfiguration
     let owner: String
@@ -49,11 +51,12 @@ public final class WebhookDeliveryService: Sendable {
     }
 
     public init(
-        store: JobStore, sender: WebhookSender, links: DownloadLinks?, configuration: WebhookDeliveryConfiguration = .init(),
-        owner: String, logger: Logger
+        store: JobStore, sender: WebhookSender, secrets: WebhookSecrets, links: DownloadLinks?,
+        configuration: WebhookDeliveryConfiguration = .init(), owner: String, logger: Logger
     ) {
         self.store = store
         self.sender = sender
+        self.secrets = secrets
         self.links = links
         self.configuration = configuration
         self.owner = owner
@@ -118,7 +121,8 @@ public final class WebhookDeliveryService: Sendable {
         }
         let event = WebhookEvent(
             type: claim.eventType, url: claim.url, body: body, id: claim.id.uuidString.lowercased(), requestId: claim.requestId)
-        let result = await sender.attempt(event)
+        let result = await sender.attempt(
+            event, signer: secrets.signer(tenantId: claim.job.tenantId, generation: claim.secretGeneration))
         let outcome: DeliveryOutcome
         let tenant = claim.job.tenantId.uuidString.lowercased()
         switch result {

@@ -89,7 +89,7 @@ package final class MediaInput {
         var decoderPtr: UnsafePointer<AVCodec>?
         let index = av_find_best_stream(ctx, kind.avType, -1, -1, &decoderPtr, 0)
         guard index >= 0, let decoder = decoderPtr else {
-            let what = kind == .audio ? "an audio" : "a video or image"
+            let what = kind == .audio ? "audio" : "video or image"
             throw MediaError(
                 .openInput, code: index == rendc_averror_decoder_not_found() ? .decoderUnavailable : .noStream, path: path,
                 "has no \(what) stream that can be decoded")

@@ -236,14 +236,26 @@ struct Checker {
 
     // MARK: MP4 / QuickTime
 
-    struct MP4Found { var brand: String; var audio = false; var video = false; var moov = false }
+    struct MP4Found {
+        var brand: String; var audio = false; var video = false; var moov = false
+        /// The largest picture size any track header (`tkhd`) or visual sample entry (`stsd`) states.
+        var width = 0; var height = 0
+        /// The handler of the track being walked (`vide`, `soun`), when its `hdlr` came first.
+        var handler = ""
+    }
 
-    func mp4() throws(Refusal) -> (brand: String, audio: Bool, video: Bool) {
+    /// Sample entry types of video tracks (read for their size even when the track's `hdlr` follows them).
+    static let visualSampleEntries: Set<String> = [
+        "avc1", "avc2", "avc3", "avc4", "hvc1", "hev1", "vvc1", "vvi1", "av01", "vp08", "vp09", "mp4v", "s263", "jpeg", "mjpa",
+        "mjpb", "apch", "apcn", "apcs", "apco", "ap4h", "ap4x", "png ", "rle ", "raw ", "yuv2", "2vuy",
+    ]
+
+    func mp4() throws(Refusal) -> (brand: String, audio: Bool, video: Bool, width: Int, height: Int) {
         var found = MP4Found(brand: r.read(8, 4).ascii(0, 4).trimmingCharacters(in: .whitespaces))
         var boxes = 0
         try walkBoxes(from: 0, to: r.size, depth: 0, parent: "", found: &found, count: &boxes)
         guard found.moov else { throw Refusal("the MP4 file has no moov box (no track index)") }
-        return (found.brand, found.audio, found.video)
+        return (found.brand, found.audio, found.video, found.width, found.height)
     }
 
     private func walkBoxes(from start: Int, to end: Int, depth: Int, parent: String, found: inout MP4Found, count: inout Int) throws(Refusal) {
@@ -266,12 +278,31 @@ struct Checker {
             case "moov":
                 found.moov = true
                 try walkBoxes(from: body, to: pos + size, depth: depth + 1, parent: type, found: &found, count: &count)
-            case "trak", "mdia", "minf", "dinf":
+            case "trak", "mdia", "minf", "dinf", "stbl":
+                if type == "trak" { found.handler = "" }
                 if depth < 6 { try walkBoxes(from: body, to: pos + size, depth: depth + 1, parent: type, found: &found, count: &count) }
             case "hdlr" where parent == "mdia":
                 let handler = r.read(body + 8, 4).ascii(0, 4)
                 if handler == "soun" { found.audio = true }
                 if handler == "vide" { found.video = true }
+                found.handler = handler
+            case "tkhd" where parent == "trak":
+                // Display size, 16.16 fixed point, after the times, ids, layer, volume and matrix.
+                let version = r.read(body, 1).first ?? 0
+                let d = r.read(body + (version == 1 ? 88 : 76), 8)
+                if d.count == 8 { found.width = max(found.width, d.be32(0) >> 16); found.height = max(found.height, d.be32(4) >> 16) }
+            case "stsd" where parent == "stbl":
+                // Visual sample entries: size, type, 6 reserved, data reference index, 16 bytes, then width and height.
+                var e = body + 8
+                for _ in 0..<min(r.read(body + 4, 4).be32(0), 16) {
+                    let entry = r.read(e, 36)
+                    guard entry.count == 36, entry.be32(0) >= 8 else { break }
+                    if found.handler == "vide" || Self.visualSampleEntries.contains(entry.ascii(4, 4)) {
+                        found.width = max(found.width, entry.be16(32)); found.height = max(found.height, entry.be16(34))
+                    }
+                    e += entry.be32(0)
+                    guard e < pos + size else { break }
+                }
             case "dref":
                 // Data references must be the file itself (flag 1): never another file or URL.
                 let entries = r.read(body + 4, 4).be32(0)
@@ -308,7 +339,10 @@ struct Checker {
         return (allOnes && !keepMarker ? nil : value, length)
     }
 
-    func matroska() throws(Refusal) -> String {
+    /// What a Matroska/WebM file's `Tracks` say: which kinds of track it holds and the largest video size.
+    struct MatroskaTracks { var found = false; var audio = false; var video = false; var width = 0; var height = 0 }
+
+    func matroska() throws(Refusal) -> (docType: String, tracks: MatroskaTracks) {
         let b = r.read(0, 4096)
         guard let headerSize = vint(b, 4), let size = headerSize.value, size < 4000 else { throw Refusal("the EBML header is malformed") }
         let bodyStart = 4 + headerSize.length, bodyEnd = bodyStart + size
@@ -330,7 +364,69 @@ struct Checker {
             throw Refusal("no Matroska segment follows the EBML header")
         }
         if strict, let n = segmentSize.value, bodyEnd + 4 + segmentSize.length + n > r.size { throw pastEnd("the Matroska segment") }
-        return docType
+        let segmentStart = bodyEnd + 4 + segmentSize.length
+        return (docType, matroskaTracks(from: segmentStart, to: segmentSize.value.map { min(r.size, segmentStart + $0) } ?? r.size))
+    }
+
+    /// Walks the segment's top-level elements up to the first cluster for `Tracks`, and reads each `TrackEntry`'s
+    /// `TrackType` (1 video, 2 audio) and `Video` `PixelWidth`/`PixelHeight`. Bounded: 256 elements, 1 MiB of tracks.
+    private func matroskaTracks(from start: Int, to end: Int) -> MatroskaTracks {
+        var tracks = MatroskaTracks()
+        var pos = start
+        for _ in 0..<256 {
+            let h = r.read(pos, 12)
+            guard pos < end, let id = vint(h, 0, keepMarker: true), let len = vint(h, id.length) else { break }
+            let data = pos + id.length + len.length
+            if id.value == 0x1F43_B675 { break }  // a Cluster: Tracks come before the media
+            guard let n = len.value else { break }  // an element of unknown size other than a cluster: stop
+            if id.value == 0x1654_AE6B {
+                tracks.found = true
+                let b = r.read(data, min(n, 1 << 20))
+                forEachElement(b, 0, b.count) { entryId, entryStart, entryEnd in
+                    guard entryId == 0xAE else { return }
+                    var type = 0
+                    forEachElement(b, entryStart, entryEnd) { fieldId, fieldStart, fieldEnd in
+                        if fieldId == 0x83 { type = Self.uint(b, fieldStart, fieldEnd) }
+                        if fieldId == 0xE0 {
+                            forEachElement(b, fieldStart, fieldEnd) { videoId, videoStart, videoEnd in
+                                if videoId == 0xB0 { tracks.width = max(tracks.width, Self.uint(b, videoStart, videoEnd)) }
+                                if videoId == 0xBA { tracks.height = max(tracks.height, Self.uint(b, videoStart, videoEnd)) }
+                            }
+                        }
+                    }
+                    if type == 1 { tracks.video = true }
+                    if type == 2 { tracks.audio = true }
+                }
+            }
+            pos = data + n
+        }
+        return tracks
+    }
+
+    /// Calls `body(id, dataStart, dataEnd)` for each EBML element in `b[start..<end]` (stops at a malformed one).
+    private func forEachElement(_ b: [UInt8], _ start: Int, _ end: Int, _ body: (Int, Int, Int) -> Void) {
+        var pos = start, count = 0
+        while pos < end, count < 4096 {
+            count += 1
+            guard let id = vint(b, pos, keepMarker: true), let len = vint(b, pos + id.length), let n = len.value, let idValue = id.value else {
+                return
+            }
+            let data = pos + id.length + len.length
+            guard data + n <= end else { return }
+            body(idValue, data, data + n)
+            pos = data + n
+        }
+    }
+
+    /// A big-endian unsigned integer element (at most 8 bytes; larger ones read as Int.max).
+    private static func uint(_ b: [UInt8], _ start: Int, _ end: Int) -> Int {
+        guard end - start <= 8 else { return Int.max }
+        var value = 0
+        for i in start..<end {
+            guard value <= Int.max >> 8 else { return Int.max }
+            value = value << 8 | Int(b[i])
+        }
+        return value
     }
 
     // MARK: Pictures

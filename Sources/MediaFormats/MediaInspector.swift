@@ -65,7 +65,9 @@ package enum Container: String, Sendable, CaseIterable {
 /// What reading a whole file's structure found.
 package struct Inspection: Sendable, Equatable {
     package var container: Container
-    /// For pictures: the largest width and height stated by any header (canvas, frame, every animation frame).
+    /// For pictures: the largest width and height stated by any header (canvas, frame, every animation frame). For
+    /// MP4/QuickTime and Matroska/WebM videos: the largest size a video track's headers state (`tkhd`, `stsd`;
+    /// `PixelWidth`/`PixelHeight`), not the codec's own (an H.264 SPS is not parsed).
     package var width: Int?
     package var height: Int?
     /// For pictures: how many frames the file holds (more than one: animated).
@@ -138,8 +140,15 @@ package enum MediaInspector {
             result.detail = found.brand
             result.hasAudio = found.audio
             result.hasVideo = found.video
+            if found.video, found.width > 0, found.height > 0 { (result.width, result.height) = (found.width, found.height) }
         case .matroska:
-            result.detail = try checker.matroska()
+            let (docType, tracks) = try checker.matroska()
+            result.detail = docType
+            if tracks.found {
+                result.hasAudio = tracks.audio
+                result.hasVideo = tracks.video
+                if tracks.video, tracks.width > 0, tracks.height > 0 { (result.width, result.height) = (tracks.width, tracks.height) }
+            }
         case .png, .gif, .webp, .jpeg, .bmp, .tiff:
             let size: Checker.Size
             switch container {

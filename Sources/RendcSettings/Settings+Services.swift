@@ -120,11 +120,13 @@ extension Settings {
         api.maxDurationSeconds = maxDuration
         api.maxFileSizeBytes = try reader.byteSize("VIDEO_MAX_FILE_SIZE", default: api.maxFileSizeBytes)
         api.maxImageDimension = try reader.integer("RENDC_MAX_IMAGE_DIMENSION", default: 8000, range: 16...65535, what: "pixels")
+        api.maxVideoDimension = try reader.integer("RENDC_MAX_VIDEO_DIMENSION", default: 4096, range: 16...16383, what: "pixels")
         api.signedURLLifetime = try signedURLLifetime()
         api.trustGatewayTenantHeader = try reader.flag("RENDC_TRUST_GATEWAY_TENANT_HEADER")
         api.temporaryDirectory = temporaryDirectory
         api.defaultDurationSeconds = min(api.defaultDurationSeconds, api.maxDurationSeconds)
         api.webhookTargets = try webhookTargets()
+        api.webhookSecrets = try webhookSecret().map { WebhookSecrets(master: $0) }
         api.rateLimitPerMinute = try reader.integer("RENDC_RATE_LIMIT_PER_MINUTE", default: api.rateLimitPerMinute, range: 0...1_000_000)
         let idle = try reader.number("RENDC_HTTP_IDLE_TIMEOUT", default: api.idleTimeoutSeconds ?? 0, range: 0...3600)
         api.idleTimeoutSeconds = idle == 0 ? nil : idle
@@ -137,7 +139,8 @@ extension Settings {
         try reader.secret("RENDC_ADMIN_TOKEN", minimumBytes: 16, hint: "e.g. `openssl rand -hex 24`")
     }
 
-    /// `RENDC_WEBHOOK_SECRET` (16+ bytes): signs webhook deliveries; without it no webhook is sent.
+    /// `RENDC_WEBHOOK_SECRET` (16+ bytes): the master secret each tenant's webhook signing secret is derived from
+    /// (Webhooks' `WebhookSecrets`); the worker and the API need the same value. Without it no webhook is sent.
     public func webhookSecret() throws -> String? {
         try reader.secret("RENDC_WEBHOOK_SECRET", minimumBytes: 16, hint: "use e.g. `openssl rand -hex 32`")
     }

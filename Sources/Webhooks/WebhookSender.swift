@@ -28,11 +28,16 @@ public struct WebhookEvent: Sendable, Equatable {
     }
 }
 
-/// Signs webhook bodies: `X-Rendc-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`.
+/// Signs webhook bodies: `X-Rendc-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`, keyed with the
+/// UTF-8 bytes of the secret string (a tenant's secret from ``WebhookSecrets``, used whole, prefix included).
 /// The timestamp lets receivers refuse replays older than a few minutes.
-public struct WebhookSigner: Sendable {
+public struct WebhookSigner: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     let secret: Data
     public init(secret: String) { self.secret = Data(secret.utf8) }
+
+    /// Never the key.
+    public var description: String { "WebhookSigner(redacted)" }
+    public var debugDescription: String { description }
 
     public func signature(body: Data, timestamp: Int) -> String {
         var message = Data("\(timestamp).".utf8)
@@ -54,6 +59,37 @@ public struct WebhookSigner: Sendable {
         guard expected.count == given.count else { return false }
         return zip(expected, given).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
+}
+
+/// One webhook signing secret per tenant, derived from the deployment's master secret (`RENDC_WEBHOOK_SECRET`):
+/// `"rendc_whsec_" + hex(HMAC-SHA256(master, "rendc-webhook-v1" 0x00 tenantId 0x00 generation))`, the tenant id in
+/// lowercase canonical form and the generation in decimal. Nothing is stored at rest: the API hands a tenant its
+/// own secret and the worker signs each delivery with the secret of the job's tenant, so a tenant that can verify
+/// its webhooks cannot sign one that another tenant's receiver accepts. Raising the tenant's generation (rotation)
+/// gives it a new, unrelated secret. A pure value; it never prints the master or a derived secret.
+public struct WebhookSecrets: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    private let master: Data
+    public static let prefix = "rendc_whsec_"
+
+    public init(master: String) { self.master = Data(master.utf8) }
+
+    /// The tenant's secret at `generation` (1 for a new tenant).
+    public func secret(tenantId: UUID, generation: Int) -> String {
+        var message = Data("rendc-webhook-v1".utf8)
+        message.append(0)
+        message.append(contentsOf: Array(tenantId.uuidString.lowercased().utf8))
+        message.append(0)
+        message.append(contentsOf: Array(String(generation).utf8))
+        return Self.prefix + HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: master)).hexString
+    }
+
+    /// The signer of the tenant's deliveries at `generation`.
+    public func signer(tenantId: UUID, generation: Int) -> WebhookSigner {
+        WebhookSigner(secret: secret(tenantId: tenantId, generation: generation))
+    }
+
+    public var description: String { "WebhookSecrets(redacted)" }
+    public var debugDescription: String { description }
 }
 
 /// Delivery schedule: attempts and the wait before each retry (exponential with jitter). A pure value.
@@ -104,18 +140,18 @@ public struct WebhookTimeouts: Sendable, Equatable {
 /// (DNS answers change), then connects only to the address it checked (the name is pinned to it for the
 /// connection, so TLS still verifies the real host name), follows no redirect, and gives up after the timeouts.
 /// Retrying is the caller's business (the durable queue in JobWorker schedules retries without holding a slot).
+/// The sender holds no key: each attempt is signed with the signer it is given (the job's tenant's, see
+/// ``WebhookSecrets``).
 public struct WebhookSender: Sendable {
-    let signer: WebhookSigner
     public let policy: WebhookTargetPolicy
     public let timeouts: WebhookTimeouts
     let resolver: @Sendable (String) async throws -> [IPAddress]
     let logger: Logger
 
     public init(
-        secret: String, policy: WebhookTargetPolicy = WebhookTargetPolicy(), timeouts: WebhookTimeouts = WebhookTimeouts(),
+        policy: WebhookTargetPolicy = WebhookTargetPolicy(), timeouts: WebhookTimeouts = WebhookTimeouts(),
         resolver: @escaping @Sendable (String) async throws -> [IPAddress] = WebhookTargetPolicy.resolve, logger: Logger
     ) {
-        signer = WebhookSigner(secret: secret)
         self.policy = policy
         self.timeouts = timeouts
         self.resolver = resolver
@@ -123,7 +159,7 @@ public struct WebhookSender: Sendable {
     }
 
     /// The headers of a delivery, signed now (without Content-Type and User-Agent).
-    public func headers(for event: WebhookEvent, now: Int = Int(Date().timeIntervalSince1970)) -> [(String, String)] {
+    public func headers(for event: WebhookEvent, signer: WebhookSigner, now: Int = Int(Date().timeIntervalSince1970)) -> [(String, String)] {
         var headers = [
             ("X-Rendc-Event", event.type), ("X-Rendc-Delivery", event.id), ("webhook-id", event.id),
             ("X-Rendc-Signature", signer.signature(body: event.body, timestamp: now)),
@@ -136,8 +172,8 @@ public struct WebhookSender: Sendable {
         return headers
     }
 
-    /// One POST of the event.
-    public func attempt(_ event: WebhookEvent) async -> WebhookAttemptResult {
+    /// One POST of the event, signed with `signer`.
+    public func attempt(_ event: WebhookEvent, signer: WebhookSigner) async -> WebhookAttemptResult {
         let target: WebhookTarget
         do {
             target = try await policy.check(event.url, resolver: resolver)
@@ -155,17 +191,17 @@ public struct WebhookSender: Sendable {
             configuration.dnsOverride = [target.host: target.address.description]
         }
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration, backgroundActivityLogger: logger)
-        let result = await post(event, client: client)
+        let result = await post(event, signer: signer, client: client)
         try? await client.shutdown()
         return result
     }
 
-    private func post(_ event: WebhookEvent, client: HTTPClient) async -> WebhookAttemptResult {
+    private func post(_ event: WebhookEvent, signer: WebhookSigner, client: HTTPClient) async -> WebhookAttemptResult {
         var request = HTTPClientRequest(url: event.url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "User-Agent", value: "rendc-webhooks/1")
-        for (name, value) in headers(for: event) { request.headers.add(name: name, value: value) }
+        for (name, value) in headers(for: event, signer: signer) { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(bytes: Array(event.body)))
         do {
             let response = try await client.execute(request, timeout: .milliseconds(Int64(timeouts.total * 1000)))

@@ -17,8 +17,9 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Environment: DATABASE_URL (or DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD), RENDC_URL_SIGNING_SECRET \
             (required unless --dev), RENDC_HOST, RENDC_PORT, RENDC_PUBLIC_URL, VIDEO_MAX_DURATION, VIDEO_MAX_FILE_SIZE, \
-            RENDC_MAX_IMAGE_DIMENSION, RENDC_SIGNED_URL_TTL, RENDC_TRUST_GATEWAY_TENANT_HEADER, VIDEO_TEMP_DIR, \
-            RENDC_STORAGE_DIR or S3_*, RENDC_TEMPLATES, RENDC_SPECS_DIR, RENDC_WEBHOOK_ALLOWED_HOSTS, RENDC_RATE_LIMIT_PER_MINUTE (1200; 0 = off), \
+            RENDC_MAX_IMAGE_DIMENSION, RENDC_MAX_VIDEO_DIMENSION, RENDC_SIGNED_URL_TTL, RENDC_TRUST_GATEWAY_TENANT_HEADER, VIDEO_TEMP_DIR, \
+            RENDC_STORAGE_DIR or S3_*, RENDC_TEMPLATES, RENDC_SPECS_DIR, RENDC_WEBHOOK_SECRET (the same as the workers'; \
+            tenants read their own signing secret from GET /api/v1/webhook-secret), RENDC_WEBHOOK_ALLOWED_HOSTS, RENDC_RATE_LIMIT_PER_MINUTE (1200; 0 = off), \
             RENDC_HTTP_IDLE_TIMEOUT (30 s; 0 = off), RENDC_HTTP_BODY_TIMEOUT (600 s), RENDC_ADMIN_TOKEN (turns on the /admin dashboard). \
             See docs/api.md and docs/studio.md.
             """
@@ -68,6 +69,10 @@ struct ServeCommand: AsyncParsableCommand {
         if dev, try settings.urlSigningSecret() == nil {
             logger.warning("--dev: using a random URL-signing secret; download URLs stop working when the server restarts")
         }
+        if api.webhookSecrets == nil {
+            logger.notice(
+                "RENDC_WEBHOOK_SECRET unset: GET /api/v1/webhook-secret answers 503 (set the workers' value to serve tenants their secrets)")
+        }
         if api.trustGatewayTenantHeader {
             logger.warning("trusting the x-tenant-id header: only safe behind a gateway that authenticates callers and strips it")
         }
@@ -79,6 +84,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let objectStore = try makeStore(configuration: storage, logger: logger)
         try FileManager.default.createDirectory(atPath: api.temporaryDirectory, withIntermediateDirectories: true)
+        // Upload spools and downloads left by a serve that was killed mid-request.
+        let swept = APITemporaryFiles.sweep(
+            api.temporaryDirectory, minimumAge: APITemporaryFiles.staleAge(bodyTimeoutSeconds: api.bodyTimeoutSeconds))
+        if swept > 0 { logger.notice("removed stale upload and download temporary files", metadata: ["count": "\(swept)"]) }
         // The same template folders and default assets the worker renders with.
         let pipeline = settings.renderPipeline(extraTemplates: templatesDir, logger: logger)
         let templates: @Sendable () throws -> [TemplateSummary] = {

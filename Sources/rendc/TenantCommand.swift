@@ -3,6 +3,7 @@ import Foundation
 import RendcSettings
 import JobQueue
 import Logging
+import Webhooks
 
 /// `rendc tenant create NAME`: makes a tenant and its first API key; `rendc tenant add-key ID` adds a key.
 struct TenantCommand: AsyncParsableCommand {
@@ -14,7 +15,7 @@ struct TenantCommand: AsyncParsableCommand {
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a tenant; prints its id and a new API key (shown only this once).")
+            abstract: "Create a tenant; prints its id, a new API key (shown only this once) and its webhook signing secret.")
 
         @Argument(help: "The tenant's name (1 to 100 characters).")
         var name: String
@@ -36,11 +37,14 @@ struct TenantCommand: AsyncParsableCommand {
             let settings = try loadSettings()
             let database = try settings.database()
             let logger = settings.logger("rendc.tenant")
+            let secrets = try settings.webhookSecret().map { WebhookSecrets(master: $0) }
             let (name, cap) = (self.name, self.maxRunningJobs)
             let (tenant, key) = try await JobStore.withRunningStore(configuration: database, logger: logger) { store in
                 try await store.createTenantWithKey(name: name, maxRunningJobs: cap)
             }
-            printKey(tenantId: tenant.id, tenantName: tenant.name, key: key, json: json)
+            // A new tenant is at generation 1; afterwards it reads (and rotates) its secret through the API.
+            let webhookSecret = secrets?.secret(tenantId: tenant.id, generation: 1)
+            printKey(tenantId: tenant.id, tenantName: tenant.name, key: key, webhookSecret: webhookSecret, json: json)
         }
     }
 
@@ -69,10 +73,11 @@ struct TenantCommand: AsyncParsableCommand {
     }
 }
 
-private func printKey(tenantId: UUID, tenantName: String, key: NewAPIKey, json: Bool) {
+private func printKey(tenantId: UUID, tenantName: String, key: NewAPIKey, webhookSecret: String? = nil, json: Bool) {
     let id = tenantId.uuidString.lowercased()
     if json {
-        let object = ["tenantId": id, "name": tenantName, "apiKey": key.plaintext, "apiKeyPrefix": key.prefix]
+        var object = ["tenantId": id, "name": tenantName, "apiKey": key.plaintext, "apiKeyPrefix": key.prefix]
+        if let webhookSecret { object["webhookSecret"] = webhookSecret }
         if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]),
             let text = String(data: data, encoding: .utf8)
         {
@@ -83,5 +88,9 @@ private func printKey(tenantId: UUID, tenantName: String, key: NewAPIKey, json: 
         print("tenant name: \(tenantName)")
         print("api key: \(key.plaintext)")
         print("(the key is shown only now; send it as 'Authorization: Bearer <key>')")
+        if let webhookSecret {
+            print("webhook signing secret: \(webhookSecret)")
+            print("(verifies X-Rendc-Signature on this tenant's webhooks; also at GET /api/v1/webhook-secret)")
+        }
     }
 }

@@ -124,7 +124,8 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 }
 
-/// Job webhooks, signed with RENDC_WEBHOOK_SECRET; without a secret no webhook is sent (a receiver could not
+/// Job webhooks, each signed with its tenant's own secret derived from RENDC_WEBHOOK_SECRET (``WebhookSecrets``;
+/// tenants read theirs from `GET /api/v1/webhook-secret`); without a secret no webhook is sent (a receiver could not
 /// tell rendc's calls from anybody's) and queued events wait in the database for a worker that has one.
 /// Bodies carry download URLs signed like the API's (RENDC_URL_SIGNING_SECRET, RENDC_PUBLIC_URL,
 /// RENDC_SIGNED_URL_TTL) or presigned by S3.
@@ -140,7 +141,8 @@ func webhookDelivery(
         logger.notice("RENDC_URL_SIGNING_SECRET unset: webhook bodies carry download URLs only when the store presigns (S3)")
     }
     return WebhookDeliveryService(
-        store: store, sender: WebhookSender(secret: secret, policy: try settings.webhookTargets(), logger: logger),
+        store: store, sender: WebhookSender(policy: try settings.webhookTargets(), logger: logger),
+        secrets: WebhookSecrets(master: secret),
         links: DownloadLinks(
             objectStore: objectStore, signer: signer, baseURL: try settings.publicURL() ?? "http://127.0.0.1:8080",
             lifetime: try settings.signedURLLifetime()),

@@ -33,14 +33,14 @@ import Webhooks
 
         try await JobStore.withRunningStore(configuration: database, logger: logger) { store in
             try await store.migrate()
-            let (_, keyA) = try await store.createTenantWithKey(name: "store A")
+            let (tenantA, keyA) = try await store.createTenantWithKey(name: "store A")
             // Tenant B may run no job at once, so its jobs stay pending (the cancel case is deterministic).
             let (_, keyB) = try await store.createTenantWithKey(name: "store B", maxRunningJobs: 0)
             let api = JobAPIServer(
                 configuration: configuration, jobStore: store, objectStore: objectStore, templates: stubTemplates,
                 metrics: { "# HELP rendc_up 1\nrendc_up 1\n" }, logger: logger)
-            // A delivery signed by the worker's signer, for the docs' verification snippets.
-            let webhookSecret = "contract-webhook-secret-\(UUID().uuidString.prefix(8))"
+            // A delivery signed as the worker signs tenant A's, with A's own secret, for the docs' verification snippets.
+            let webhookSecret = WebhookSecrets(master: "contract-webhook-master-\(UUID().uuidString)").secret(tenantId: tenantA.id, generation: 1)
             let webhookBody = "{\"event\":\"job.completed\",\"id\":\"\(UUID().uuidString.lowercased())\",\"job\":{\"status\":\"completed\"}}"
             let webhookSignature = WebhookSigner(secret: webhookSecret)
                 .signature(body: Data(webhookBody.utf8), timestamp: Int(Date().timeIntervalSince1970))

@@ -359,3 +359,127 @@ extension TestAudio {
         #expect(refusal(page(Array("#EXTM3U\n".utf8), first: true))?.contains("not Vorbis") == true)
     }
 }
+
+/// Issue: uploads of type `video` skipped the content checks: an audio-only MP4 was accepted as a product clip (the
+/// job failed later) and a 7680x7680 clip was accepted (a render with it peaked at 1.0 GB RSS instead of 0.39 GB).
+/// Real clips made by the ffmpeg CLI, and hand-made MP4 boxes for sizes too costly to encode in a test.
+@Suite(.ownThreads) struct VideoUploadChecksTests {
+    static let clips: URL = {
+        let directory = try! Fixtures.temporaryDirectory("rendc-video-upload")
+        let picture = ["-f", "lavfi", "-i", "testsrc2=s=96x64:d=0.5:r=10"], tone = ["-f", "lavfi", "-i", "sine=f=440:d=0.5:sample_rate=22050"]
+        let recipes: [String: [String]] = [
+            "clip.mp4": picture + tone + ["-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest"],
+            "clip.webm": picture + tone + ["-c:v", "libvpx", "-deadline", "realtime", "-c:a", "libvorbis", "-shortest"],
+            "audio-only.mp4": tone + ["-c:a", "aac", "-f", "mp4"],
+            "audio-only.webm": tone + ["-c:a", "libvorbis", "-f", "webm"],
+        ]
+        for (name, arguments) in recipes {
+            let result = try! Subprocess.run(
+                "/usr/bin/ffmpeg",
+                ["-hide_banner", "-nostats", "-loglevel", "error", "-y"] + arguments + [directory.appendingPathComponent(name).path])
+            precondition(result.status == 0, "ffmpeg could not make \(name): \(result.errors)")
+        }
+        return directory
+    }()
+
+    static func path(_ name: String) -> String { clips.appendingPathComponent(name).path }
+
+    static func outcome(_ path: String, _ type: AssetType, maxVideoDimension: Int = 4096) -> Result<MediaSniffer.Upload, APIError> {
+        do {
+            return .success(try MediaSniffer.inspect(path: path, type: type, maxImageDimension: 8000, maxVideoDimension: maxVideoDimension))
+        } catch let error as APIError {
+            return .failure(error)
+        } catch {
+            Issue.record("not an API error: \(error)")
+            return .failure(APIError(.internalServerError, .internalError, "\(error)"))
+        }
+    }
+
+    /// An MP4 with one video track whose `tkhd` and `stsd` state the given sizes (no samples: only the headers).
+    static func mp4(tkhd: (Int, Int), stsd: (Int, Int)) -> [UInt8] {
+        func be(_ v: Int, _ n: Int) -> [UInt8] { (0..<n).map { UInt8(v >> (8 * (n - 1 - $0)) & 0xFF) } }
+        func box(_ type: String, _ body: [UInt8]) -> [UInt8] { be(8 + body.count, 4) + Array(type.utf8) + body }
+        let tkhd = box("tkhd", [UInt8](repeating: 0, count: 76) + be(tkhd.0 << 16, 4) + be(tkhd.1 << 16, 4))
+        let entry =
+            be(86, 4) + Array("avc1".utf8) + [UInt8](repeating: 0, count: 6) + be(1, 2) + [UInt8](repeating: 0, count: 16)
+            + be(stsd.0, 2) + be(stsd.1, 2) + [UInt8](repeating: 0, count: 50)
+        let stsd = box("stsd", be(0, 4) + be(1, 4) + entry)
+        let hdlr = box("hdlr", [0, 0, 0, 0] + [0, 0, 0, 0] + Array("vide".utf8) + [UInt8](repeating: 0, count: 13))
+        let moov = box("moov", box("trak", tkhd + box("mdia", hdlr + box("minf", box("stbl", stsd)))))
+        return box("ftyp", Array("isom".utf8) + [0, 0, 2, 0] + Array("isom".utf8)) + moov + box("mdat", [])
+    }
+
+    static func write(_ bytes: [UInt8], _ name: String) -> String {
+        let path = clips.appendingPathComponent(name).path
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        return path
+    }
+
+    @Test func aVideoOrOverlayAssetNeedsAVideoTrack() throws {
+        for type in [AssetType.video, .overlay] {
+            for name in ["audio-only.mp4", "audio-only.webm"] {
+                guard case .failure(let error) = Self.outcome(Self.path(name), type) else {
+                    Issue.record("\(name) accepted as \(type.rawValue)"); continue
+                }
+                #expect(error.status == .unprocessableContent && error.code == .unprocessable && error.field == "file", "\(error)")
+                #expect(error.message.contains("holds no video track"), "\(error.message)")
+            }
+            // The contrast: real clips with a video track pass, with their size read from the track headers.
+            for name in ["clip.mp4", "clip.webm"] {
+                let upload = try Self.outcome(Self.path(name), type).get()
+                #expect(upload.width == 96 && upload.height == 64, "\(name): \(upload)")
+            }
+        }
+        // The audio-only MP4 is a good audio asset.
+        #expect((try? Self.outcome(Self.path("audio-only.mp4"), .audio).get()) != nil)
+    }
+
+    @Test func theVideoSizeLimitAppliesAtUpload() throws {
+        for name in ["clip.mp4", "clip.webm"] {
+            guard case .failure(let error) = Self.outcome(Self.path(name), .video, maxVideoDimension: 95) else {
+                Issue.record("\(name) (96x64) accepted over a limit of 95"); continue
+            }
+            #expect(error.status == .unprocessableContent && error.message.contains("96x64"), "\(error.message)")
+            #expect(throws: Never.self) { try Self.outcome(Self.path(name), .video, maxVideoDimension: 96).get() }
+        }
+        // The clip of the report, 7680x7680: refused under the default limit, as is one whose sample entry alone says
+        // so; a portrait 1080x1920 clip passes.
+        let huge = Self.write(Self.mp4(tkhd: (7680, 7680), stsd: (7680, 7680)), "huge.mp4")
+        let lying = Self.write(Self.mp4(tkhd: (1080, 1920), stsd: (7680, 7680)), "lying.mp4")
+        let portrait = Self.write(Self.mp4(tkhd: (1080, 1920), stsd: (1080, 1920)), "portrait.mp4")
+        for (path, type) in [(huge, AssetType.video), (lying, .video), (huge, .overlay)] {
+            guard case .failure(let error) = Self.outcome(path, type) else { Issue.record("\(path) accepted as \(type)"); continue }
+            #expect(error.message == "the video is 7680x7680; at most 4096x4096 is allowed", "\(error.message)")
+        }
+        let upload = try Self.outcome(portrait, .video).get()
+        #expect(upload.width == 1080 && upload.height == 1920)
+    }
+
+    @Test func theUploadRouteRefusesThemWith422AndStoresNothing() async throws {
+        try await withAPI { api in
+            let audioOnly = try [UInt8](Data(contentsOf: Self.clips.appendingPathComponent("audio-only.mp4")))
+            let huge = Self.mp4(tkhd: (7680, 7680), stsd: (7680, 7680))
+            for (bytes, name) in [(audioOnly, "audio-only.mp4"), (huge, "huge.mp4")] {
+                let response = try await api.upload(bytes, type: "video", filename: name, key: api.keyA)
+                #expect(response.status == .unprocessableContent, "\(name): \(String(buffer: response.body))")
+                #expect(try errorOf(response) == ("unprocessable_content", "file"))
+            }
+            #expect(try await api.store.assets(tenantId: api.tenantA).isEmpty)
+            let clip = try [UInt8](Data(contentsOf: Self.clips.appendingPathComponent("clip.mp4")))
+            let accepted = try await api.upload(clip, type: "video", filename: "clip.mp4", key: api.keyA)
+            #expect(accepted.status == .created, "\(String(buffer: accepted.body))")
+            let asset = try #require(try jsonObject(accepted)["asset"] as? [String: Any])
+            #expect(asset["width"] as? Int == 96 && asset["height"] as? Int == 64)
+        }
+    }
+
+    @Test func decodingAnAudioOnlyFileAsVideoSaysSoInPlainWords() throws {
+        do {
+            _ = try MediaInput(path: Self.path("audio-only.mp4"), mediaType: .video)
+            Issue.record("an audio-only MP4 opened as video")
+        } catch let error as MediaError {
+            #expect(error.message.contains("has no video or image stream"), "\(error.message)")
+            #expect(!error.description.contains("no a "), "\(error.description)")
+        }
+    }
+}

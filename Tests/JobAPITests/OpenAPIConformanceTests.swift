@@ -4,6 +4,7 @@ import HummingbirdTesting
 import NIOCore
 import RendcTestSupport
 import Testing
+import Webhooks
 import Yams
 
 @testable import JobAPI
@@ -151,7 +152,7 @@ indirect enum JSONValue: Decodable, Equatable, CustomStringConvertible {
 
     @Test func serverAnswersEveryDocumentedOperationAsDocumented() async throws {
         let document = try OpenAPIDocument()
-        try await withAPI { api in
+        try await withAPI(configure: { $0.webhookSecrets = WebhookSecrets(master: "conformance-webhook-master-1") }) { api in
             // Real ids to fill path parameters with.
             let image = try await api.uploadImage(key: api.keyA)
             let jobId = try await api.submitJob(key: api.keyA)
@@ -221,6 +222,8 @@ indirect enum JSONValue: Decodable, Equatable, CustomStringConvertible {
                     ),
                     (403, { try await api.send(.get, "/files/\(storedKey)", key: nil) }),
                 ],
+                "getWebhookSecret": [(200, { try await api.send(.get, "/api/v1/webhook-secret", key: api.keyA) })],
+                "rotateWebhookSecret": [(200, { try await api.send(.post, "/api/v1/webhook-secret/rotate", key: api.keyB) })],
                 "liveness": [(200, { try await api.send(.get, "/healthz", key: nil) })],
                 "readiness": [(200, { try await api.send(.get, "/readyz", key: nil) })],
                 "metrics": [(200, { try await api.send(.get, "/metrics", key: nil) })],

@@ -6,6 +6,7 @@ import ObjectStorage
 import RenderPipeline
 import RendcTestSupport
 import Testing
+import Webhooks
 
 /// The worker with the real renderer (`PipelineRenderer` over `RenderPipeline`): inputs from storage, a real
 /// H.264/AAC render, outputs uploaded to their keys, checked with ffprobe.
@@ -109,9 +110,10 @@ extension RealRenderTests {
         let binary = try KillTest().rendcBinary()
         let server = try PostgresServer.shared()
         let url = try server.createDatabase(prefix: "jobs_cli").absoluteString + "?sslmode=disable"
-        func rendc(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        func rendc(_ arguments: [String], webhookSecret: String? = nil) throws -> (status: Int32, output: String) {
             var environment = ProcessInfo.processInfo.environment
             environment["DATABASE_URL"] = url
+            environment["RENDC_WEBHOOK_SECRET"] = webhookSecret
             // A busy test machine is not a down database: the 5 s default deadline is for production.
             environment["DB_QUERY_TIMEOUT"] = "120"
             environment["DB_CONNECT_TIMEOUT"] = "60"
@@ -134,6 +136,14 @@ extension RealRenderTests {
             try await store.tenant(forAPIKey: key)
         }
         #expect(resolved?.id == tenantId && resolved?.name == "Shop One")
+        #expect(object?["webhookSecret"] == nil, "no RENDC_WEBHOOK_SECRET, no webhook secret")
+        // With the deployment's webhook secret set, the new tenant's own signing secret is printed (generation 1).
+        let master = "cli-webhook-master-secret-0123"
+        let withSecret = try rendc(["tenant", "create", "Shop Two", "--json"], webhookSecret: master)
+        let two = try JSONSerialization.jsonObject(with: Data(withSecret.output.utf8)) as? [String: String]
+        let twoId = try #require(two?["tenantId"].flatMap(UUID.init(uuidString:)))
+        #expect(two?["webhookSecret"] == WebhookSecrets(master: master).secret(tenantId: twoId, generation: 1))
+        #expect(!withSecret.output.contains(master))
         let bad = try rendc(["tenant", "create", "  "])
         #expect(bad.status != 0)
     }

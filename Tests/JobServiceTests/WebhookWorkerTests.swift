@@ -32,7 +32,10 @@ actor HookInbox {
     }
 }
 
+/// The deployment's master secret (`RENDC_WEBHOOK_SECRET`); each tenant's deliveries are signed with the secret
+/// derived from it for that tenant.
 let hookSecret = "worker-webhook-secret"
+let hookSecrets = WebhookSecrets(master: hookSecret)
 
 /// A receiver on 127.0.0.1 (`/hook`), allowed through the allow-list as an operator would.
 func withHookReceiver(_ body: @Sendable (HookInbox, Int) async throws -> Void) async throws {
@@ -58,10 +61,11 @@ func makeDelivery(
 ) -> WebhookDeliveryService {
     var logger = Logger(label: "rendc.test.webhooks")
     logger.logLevel = .critical
-    let sender = WebhookSender(secret: hookSecret, policy: try! WebhookTargetPolicy(allowList: "127.0.0.1/32"), timeouts: timeouts, logger: logger)
+    let sender = WebhookSender(policy: try! WebhookTargetPolicy(allowList: "127.0.0.1/32"), timeouts: timeouts, logger: logger)
     let links = DownloadLinks(
         objectStore: objects, signer: URLSigner(secret: Array("url-signing-secret-0123".utf8)), baseURL: "https://api.example.test/", lifetime: 600)
-    return WebhookDeliveryService(store: store, sender: sender, links: links, configuration: configuration, owner: owner, logger: logger)
+    return WebhookDeliveryService(
+        store: store, sender: sender, secrets: hookSecrets, links: links, configuration: configuration, owner: owner, logger: logger)
 }
 
 /// Runs the delivery loop for the body's duration.
@@ -107,9 +111,12 @@ func withDelivery<R: Sendable>(_ service: WebhookDeliveryService, _ body: @Senda
                 let posts = await inbox.posts
                 #expect(posts.count == 3, "one event per job with a callback URL: \(posts.map { $0.json?["type"] ?? "?" })")
                 #expect(await inbox.posts(for: silent).isEmpty)
-                let signer = WebhookSigner(secret: hookSecret)
+                // Signed with the tenant's own secret, not with the deployment's master secret.
+                let signer = hookSecrets.signer(tenantId: tenant.id, generation: 1)
                 for post in posts {
-                    #expect(signer.verify(header: post.headers["x-rendc-signature"] ?? "", body: post.body, now: Int(Date().timeIntervalSince1970)))
+                    let now = Int(Date().timeIntervalSince1970)
+                    #expect(signer.verify(header: post.headers["x-rendc-signature"] ?? "", body: post.body, now: now))
+                    #expect(!WebhookSigner(secret: hookSecret).verify(header: post.headers["x-rendc-signature"] ?? "", body: post.body, now: now))
                     #expect(post.headers["webhook-id"] == post.json?["id"] as? String, "the header and the body carry the event id")
                     #expect(post.headers["x-rendc-event"] == post.json?["type"] as? String)
                 }
@@ -209,6 +216,51 @@ func withDelivery<R: Sendable>(_ service: WebhookDeliveryService, _ body: @Senda
             let silent = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: [UUID()], runAfter: Date().addingTimeInterval(3600)))
             #expect(try await store.requestCancel(jobId: silent, tenantId: tenant.id) == .cancelled)
             #expect(try await events(silent).isEmpty, "no callback URL, no event")
+        }
+    }
+
+    /// Issue: one deployment-wide signing secret let any tenant that could verify its webhooks forge one for any other
+    /// tenant. Each delivery is now signed with its job's tenant's secret, and rotation takes effect at the next send.
+    @Test func eachTenantsDeliveriesVerifyOnlyWithItsOwnSecretAndRotationTakesEffectAtTheNextSend() async throws {
+        try await withTestStore { store, _ in
+            let root = try Fixtures.temporaryDirectory("rendc-webhook")
+            defer { try? FileManager.default.removeItem(at: root) }
+            let objects = LocalDirectoryStore(root: root.path + "/storage")
+            let a = try await store.createTenant(name: "tenant A", maxRunningJobs: 10)
+            let b = try await store.createTenant(name: "tenant B", maxRunningJobs: 10)
+            try await withHookReceiver { inbox, port in
+                let url = "http://127.0.0.1:\(port)/hook"
+                /// Enqueues, claims and completes a job of `tenant`: its event is queued with the final state.
+                func finish(_ tenant: Tenant) async throws -> UUID {
+                    let id = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: [UUID()], callbackURL: url))
+                    let lease = try #require(try await store.claim(owner: "w", limit: 10).first { $0.job.id == id }).lease
+                    #expect(try await store.complete(lease, videoURL: "videos/\(id).mp4", thumbnailURL: nil, processingTimeMs: 1))
+                    return id
+                }
+                func verifies(_ post: HookInbox.Post, _ tenant: Tenant, generation: Int) -> Bool {
+                    hookSecrets.signer(tenantId: tenant.id, generation: generation)
+                        .verify(header: post.headers["x-rendc-signature"] ?? "", body: post.body, now: Int(Date().timeIntervalSince1970))
+                }
+                let jobA = try await finish(a), jobB = try await finish(b)
+                try await withDelivery(makeDelivery(store, objects: objects)) { () async throws -> Void in
+                    #expect(try await eventually(timeout: 30) { await inbox.posts.count >= 2 })
+                }
+                let postA = try #require(await inbox.posts(for: jobA).first), postB = try #require(await inbox.posts(for: jobB).first)
+                #expect(verifies(postA, a, generation: 1) && !verifies(postA, b, generation: 1), "A's delivery: A's secret only")
+                #expect(verifies(postB, b, generation: 1) && !verifies(postB, a, generation: 1), "B's delivery: B's secret only")
+
+                // A rotates: its next delivery verifies with the new secret only; B is unaffected.
+                #expect(try await store.webhookSecretGeneration(tenantId: a.id) == 1)
+                #expect(try await store.rotateWebhookSecret(tenantId: a.id) == 2)
+                #expect(try await store.webhookSecretGeneration(tenantId: b.id) == 1)
+                let jobA2 = try await finish(a), jobB2 = try await finish(b)
+                try await withDelivery(makeDelivery(store, objects: objects)) { () async throws -> Void in
+                    #expect(try await eventually(timeout: 30) { await inbox.posts.count >= 4 })
+                }
+                let postA2 = try #require(await inbox.posts(for: jobA2).first), postB2 = try #require(await inbox.posts(for: jobB2).first)
+                #expect(verifies(postA2, a, generation: 2) && !verifies(postA2, a, generation: 1), "the old secret no longer verifies")
+                #expect(verifies(postB2, b, generation: 1))
+            }
         }
     }
 

@@ -43,6 +43,7 @@ func withReceiver(_ body: @Sendable (Receiver, Int) async throws -> Void) async 
 
 @Suite struct WebhookSenderTests {
     static let secret = "webhook-test-secret-123"
+    static let signer = WebhookSigner(secret: secret)
     static let local = try! WebhookTargetPolicy(allowList: "127.0.0.1/32")
     /// These tests are about classification, not timeouts: a loaded CI machine must not turn a slow 410 into a
     /// timeout (`retry`). The timeout test below sets its own short timeouts against a listener that never answers.
@@ -55,10 +56,10 @@ func withReceiver(_ body: @Sendable (Receiver, Int) async throws -> Void) async 
 
     @Test func deliversSignedWithTheEventIdAndRequestId() async throws {
         try await withReceiver { receiver, port in
-            let sender = WebhookSender(secret: Self.secret, policy: Self.local, timeouts: Self.patient, logger: Self.logger)
+            let sender = WebhookSender(policy: Self.local, timeouts: Self.patient, logger: Self.logger)
             let body = Data(#"{"event":"job.completed","id":"e-1","job":{"text":"✨ 50% off"}}"#.utf8)
             let event = WebhookEvent(type: "job.completed", url: "http://127.0.0.1:\(port)/hook", body: body, id: "e-1", requestId: "req-42")
-            #expect(await sender.attempt(event) == .delivered(status: 204))
+            #expect(await sender.attempt(event, signer: Self.signer) == .delivered(status: 204))
             let call = try #require(await receiver.calls(to: "/hook").first)
             #expect(call.body == body)
             #expect(call.headers["webhook-id"] == "e-1" && call.headers["x-rendc-delivery"] == "e-1")
@@ -68,18 +69,18 @@ func withReceiver(_ body: @Sendable (Receiver, Int) async throws -> Void) async 
             #expect(WebhookSigner(secret: Self.secret).verify(header: signature, body: call.body, now: Int(Date().timeIntervalSince1970)))
             // A request id that could break the header is left out, not sent.
             let odd = WebhookEvent(type: "job.failed", url: event.url, body: body, id: "e-2", requestId: "a\r\nX-Evil: 1")
-            #expect(sender.headers(for: odd).contains { $0.0 == "X-Request-Id" } == false)
+            #expect(sender.headers(for: odd, signer: Self.signer).contains { $0.0 == "X-Request-Id" } == false)
         }
     }
 
     @Test func loopbackIsRefusedWithoutTheAllowListAndNothingIsSent() async throws {
         try await withReceiver { receiver, port in
-            let strict = WebhookSender(secret: Self.secret, timeouts: Self.patient, logger: Self.logger)
+            let strict = WebhookSender(timeouts: Self.patient, logger: Self.logger)
             for url in [
                 "http://127.0.0.1:\(port)/hook", "http://[::ffff:127.0.0.1]:\(port)/hook", "http://2130706433:\(port)/hook",
                 "http://0x7f.1:\(port)/hook",
             ] {
-                let result = await strict.attempt(WebhookEvent(type: "job.completed", url: url, body: Data("{}".utf8)))
+                let result = await strict.attempt(WebhookEvent(type: "job.completed", url: url, body: Data("{}".utf8)), signer: Self.signer)
                 guard case .refused = result else {
                     Issue.record("\(url) was not refused: \(result)")
                     continue
@@ -91,10 +92,10 @@ func withReceiver(_ body: @Sendable (Receiver, Int) async throws -> Void) async 
 
     @Test func redirectsAreNotFollowedAndStatusesAreClassified() async throws {
         try await withReceiver { receiver, port in
-            let sender = WebhookSender(secret: Self.secret, policy: Self.local, timeouts: Self.patient, logger: Self.logger)
+            let sender = WebhookSender(policy: Self.local, timeouts: Self.patient, logger: Self.logger)
             let base = "http://127.0.0.1:\(port)"
             func send(_ path: String) async -> WebhookAttemptResult {
-                await sender.attempt(WebhookEvent(type: "job.completed", url: base + path, body: Data("{}".utf8)))
+                await sender.attempt(WebhookEvent(type: "job.completed", url: base + path, body: Data("{}".utf8)), signer: Self.signer)
             }
             let redirect = await send("/redirect")
             guard case .refused(let reason) = redirect else { Issue.record("a 307 must be final, got \(redirect)"); return }
@@ -113,20 +114,21 @@ func withReceiver(_ body: @Sendable (Receiver, Int) async throws -> Void) async 
             // address the policy checked (pinned), not a second DNS lookup.
             let policy = try WebhookTargetPolicy(allowList: "127.0.0.1/32")
             let sender = WebhookSender(
-                secret: Self.secret, policy: policy, timeouts: Self.patient,
+                policy: policy, timeouts: Self.patient,
                 resolver: { host in
                     host == "hooks.rendc.test" ? [IPAddress("127.0.0.1")!] : []
                 }, logger: Self.logger)
             let result = await sender.attempt(
-                WebhookEvent(type: "job.completed", url: "http://hooks.rendc.test:\(port)/hook", body: Data("{}".utf8), id: "pinned"))
+                WebhookEvent(type: "job.completed", url: "http://hooks.rendc.test:\(port)/hook", body: Data("{}".utf8), id: "pinned"),
+                signer: Self.signer)
             #expect(result == .delivered(status: 204))
             #expect(await receiver.calls(to: "/hook").first?.headers["host"]?.hasPrefix("hooks.rendc.test") == true)
             // A name that resolves to loopback without being allowed is refused before any connection.
             let rebinding = WebhookSender(
-                secret: Self.secret, timeouts: Self.patient, resolver: { _ in [IPAddress("127.0.0.1")!] }, logger: Self.logger)
+                timeouts: Self.patient, resolver: { _ in [IPAddress("127.0.0.1")!] }, logger: Self.logger)
             guard
                 case .refused = await rebinding.attempt(
-                    WebhookEvent(type: "job.completed", url: "http://evil.rendc.test:\(port)/hook", body: Data("{}".utf8)))
+                    WebhookEvent(type: "job.completed", url: "http://evil.rendc.test:\(port)/hook", body: Data("{}".utf8)), signer: Self.signer)
             else {
                 Issue.record("a name resolving to loopback must be refused"); return
             }
@@ -138,13 +140,15 @@ func withReceiver(_ body: @Sendable (Receiver, Int) async throws -> Void) async 
         let silent = try SilentListener()
         defer { silent.close() }
         let sender = WebhookSender(
-            secret: Self.secret, policy: Self.local, timeouts: WebhookTimeouts(connect: 1, read: 1, total: 2), logger: Self.logger)
+            policy: Self.local, timeouts: WebhookTimeouts(connect: 1, read: 1, total: 2), logger: Self.logger)
         // Without timeouts this attempt would never return (the listener never answers).
-        let result = await sender.attempt(WebhookEvent(type: "job.completed", url: "http://127.0.0.1:\(silent.port)/hook", body: Data("{}".utf8)))
+        let result = await sender.attempt(
+            WebhookEvent(type: "job.completed", url: "http://127.0.0.1:\(silent.port)/hook", body: Data("{}".utf8)), signer: Self.signer)
         guard case .retry(let reason) = result else { Issue.record("expected a retry, got \(result)"); return }
         #expect(!reason.contains("127.0.0.1"), "reasons name no address: \(reason)")
         #expect(silent.connections == 1)
-        let closed = await sender.attempt(WebhookEvent(type: "job.completed", url: "http://127.0.0.1:9/closed", body: Data("{}".utf8)))
+        let closed = await sender.attempt(
+            WebhookEvent(type: "job.completed", url: "http://127.0.0.1:9/closed", body: Data("{}".utf8)), signer: Self.signer)
         guard case .retry = closed else { Issue.record("connection refused is retried later"); return }
     }
 }
