@@ -54,7 +54,8 @@ package enum BeatTCN {
         return x
     }
 
-    /// out[o][t] += Σ_i Σ_k w[o][i][k] · input[i][t + (k − (K − 1)/2)·dilation], zero outside the frames.
+    /// out[o][t] += Σ_i Σ_k w[o][i][k] · input[i][t + (k − (K − 1)/2)·dilation], zero outside the frames; zero
+    /// weights are skipped.
     static func convolve(
         _ input: UnsafeBufferPointer<Float>, inputs: Int, weights: [Float], kernel: Int, dilation: Int,
         into out: UnsafeMutableBufferPointer<Float>, outputs: Int, frames n: Int
@@ -66,6 +67,8 @@ package enum BeatTCN {
                     let source = input.baseAddress! + i * n
                     for k in 0..<kernel {
                         let weight = w[(o * inputs + i) * kernel + k]
+                        // An ensemble written as one network (`train_tcn.py`'s merge) has block-diagonal blocks.
+                        if weight == 0 { continue }
                         let shift = (k - (kernel - 1) / 2) * dilation
                         let lo = max(0, -shift), hi = min(n, n - shift)
                         if lo >= hi { continue }
