@@ -190,6 +190,13 @@ public enum Migrations {
                 -- {"inputLufs": -21.4, "outputLufs": -14.0, "outputTruePeakDbtp": -2.0}
                 ALTER TABLE video_processing_jobs ADD COLUMN audio_loudness jsonb;
                 """),
+        // Fair claims across tenants: priority orders a tenant's own jobs only; between tenants the claim goes
+        // round-robin by when each was last served.
+        Migration(
+            version: 16, name: "tenant_last_claimed_at",
+            sql: """
+                ALTER TABLE tenants ADD COLUMN last_claimed_at timestamptz;
+                """),
     ]
 
     static let bootstrap = """
