@@ -197,6 +197,14 @@ public enum Migrations {
             sql: """
                 ALTER TABLE tenants ADD COLUMN last_claimed_at timestamptz;
                 """),
+        // Idempotency keys: the request that holds a key renews it while it works (renewed_at), and only that
+        // request (owner) may finish or release it; a key is abandoned when its owner stops renewing.
+        Migration(
+            version: 17, name: "idempotency_key_owner_and_renewal",
+            sql: """
+                ALTER TABLE api_idempotency_keys ADD COLUMN owner uuid;
+                ALTER TABLE api_idempotency_keys ADD COLUMN renewed_at timestamptz NOT NULL DEFAULT now();
+                """),
     ]
 
     static let bootstrap = """
