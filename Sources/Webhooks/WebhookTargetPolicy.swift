@@ -181,11 +181,14 @@ public struct WebhookTarget: Sendable, Equatable {
 public struct WebhookTargetPolicy: Sendable, Equatable {
     public var allowedHosts: Set<String>
     public var allowedRanges: [CIDR]
+    /// Looks host names up (under a deadline, on a bounded number of threads) for ``check(_:)``.
+    public var hostResolver: HostResolver
     public static let maximumURLBytes = 2048
 
-    public init(allowedHosts: Set<String> = [], allowedRanges: [CIDR] = []) {
+    public init(allowedHosts: Set<String> = [], allowedRanges: [CIDR] = [], hostResolver: HostResolver = .shared) {
         self.allowedHosts = Set(allowedHosts.map { $0.lowercased() })
         self.allowedRanges = allowedRanges
+        self.hostResolver = hostResolver
     }
 
     /// Parses `RENDC_WEBHOOK_ALLOWED_HOSTS`: comma-separated host names, addresses and CIDRs.
@@ -252,11 +255,15 @@ public struct WebhookTargetPolicy: Sendable, Equatable {
         return (url, host)
     }
 
+    /// The full check with this policy's ``hostResolver``: see ``check(_:resolver:)``.
+    public func check(_ text: String) async throws -> WebhookTarget {
+        try await check(text, resolver: hostResolver.resolve)
+    }
+
     /// The full check: syntax, then every address the host resolves to must be allowed (one bad address refuses
     /// the URL, so round-robin DNS cannot smuggle one in). Returns the target with the address to connect to.
-    public func check(
-        _ text: String, resolver: @Sendable (String) async throws -> [IPAddress] = WebhookTargetPolicy.resolve
-    ) async throws -> WebhookTarget {
+    /// A lookup that does not answer within the resolver's deadline is `.unresolvable` and says so.
+    public func check(_ text: String, resolver: @Sendable (String) async throws -> [IPAddress]) async throws -> WebhookTarget {
         let (url, host) = try checkSyntax(text)
         let addresses: [IPAddress]
         if let literal = IPAddress(host) {
@@ -264,6 +271,10 @@ public struct WebhookTargetPolicy: Sendable, Equatable {
         } else {
             do {
                 addresses = try await resolver(host)
+            } catch let error as HostLookupError where error.code == .timedOut || error.code == .busy {
+                throw WebhookTargetError(.unresolvable, "callbackUrl host \(error.message)")
+            } catch is CancellationError {
+                throw CancellationError()
             } catch {
                 throw WebhookTargetError(.unresolvable, "callbackUrl host '\(host.prefix(64))' does not resolve")
             }
@@ -294,42 +305,9 @@ public struct WebhookTargetPolicy: Sendable, Equatable {
         }
     }
 
-    /// The host's addresses from the system resolver (getaddrinfo, on its own thread: it blocks).
+    /// The host's addresses from the process-wide ``HostResolver/shared`` (system resolver, 5 s deadline, a few
+    /// threads).
     @Sendable public static func resolve(_ host: String) async throws -> [IPAddress] {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[IPAddress], any Error>) in
-            let thread = Thread {
-                var hints = addrinfo()
-                hints.ai_family = AF_UNSPEC
-                #if canImport(Glibc)
-                hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-                #else
-                hints.ai_socktype = SOCK_STREAM
-                #endif
-                var list: UnsafeMutablePointer<addrinfo>?
-                let status = getaddrinfo(host, nil, &hints, &list)
-                guard status == 0, let first = list else {
-                    continuation.resume(throwing: WebhookTargetError(.unresolvable, "cannot resolve \(host)"))
-                    return
-                }
-                defer { freeaddrinfo(first) }
-                var result: [IPAddress] = []
-                var node: UnsafeMutablePointer<addrinfo>? = first
-                while let current = node {
-                    if let sa = current.pointee.ai_addr {
-                        if current.pointee.ai_family == AF_INET {
-                            var v4 = sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr }
-                            if let a = IPAddress(bytes: withUnsafeBytes(of: &v4) { Array($0) }), !result.contains(a) { result.append(a) }
-                        } else if current.pointee.ai_family == AF_INET6 {
-                            var v6 = sa.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee.sin6_addr }
-                            if let a = IPAddress(bytes: withUnsafeBytes(of: &v6) { Array($0) }), !result.contains(a) { result.append(a) }
-                        }
-                    }
-                    node = current.pointee.ai_next
-                }
-                continuation.resume(returning: result)
-            }
-            thread.name = "webhook-dns"
-            thread.start()
-        }
+        try await HostResolver.shared.resolve(host)
     }
 }
