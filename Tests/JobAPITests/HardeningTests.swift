@@ -573,10 +573,13 @@ final class RawConnection: @unchecked Sendable {
             #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k", fingerprint: print, owner: retry) == .inProgress)
             // Nobody else can renew, finish or release it.
             #expect(try await store.renewIdempotencyKey(tenantId: tenant.id, key: "k", owner: retry) == false)
-            #expect(try await store.finishIdempotentRequest(tenantId: tenant.id, key: "k", owner: retry, status: 201, body: "{\"x\":2}", location: nil) == false)
+            #expect(
+                try await store.finishIdempotentRequest(tenantId: tenant.id, key: "k", owner: retry, status: 201, body: "{\"x\":2}", location: nil)
+                    == false)
             try await store.releaseIdempotencyKey(tenantId: tenant.id, key: "k", owner: retry)
             #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k", fingerprint: print, owner: retry) == .inProgress)
-            #expect(try await store.finishIdempotentRequest(tenantId: tenant.id, key: "k", owner: owner, status: 201, body: "{\"x\":1}", location: "/a"))
+            #expect(
+                try await store.finishIdempotentRequest(tenantId: tenant.id, key: "k", owner: owner, status: 201, body: "{\"x\":1}", location: "/a"))
             #expect(
                 try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k", fingerprint: print, owner: retry)
                     == .replay(status: 201, body: "{\"x\":1}", location: "/a"))
@@ -588,7 +591,9 @@ final class RawConnection: @unchecked Sendable {
                 url: url, sql: "UPDATE api_idempotency_keys SET renewed_at = now() - interval '2 minutes' WHERE idempotency_key = 'k2'")
             #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k2", fingerprint: print, owner: retry) == .proceed)
             #expect(try await store.renewIdempotencyKey(tenantId: tenant.id, key: "k2", owner: owner) == false)
-            #expect(try await store.finishIdempotentRequest(tenantId: tenant.id, key: "k2", owner: owner, status: 201, body: "{}", location: nil) == false)
+            #expect(
+                try await store.finishIdempotentRequest(tenantId: tenant.id, key: "k2", owner: owner, status: 201, body: "{}", location: nil) == false
+            )
             try await store.releaseIdempotencyKey(tenantId: tenant.id, key: "k2", owner: owner)
             #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k2", fingerprint: print, owner: UUID()) == .inProgress)
         }
