@@ -49,6 +49,9 @@ public struct APIConfiguration: Sendable {
     public var idleTimeoutSeconds: Double? = 30
     /// The longest a request body may take to arrive, in seconds (`RENDC_HTTP_BODY_TIMEOUT`); then 408.
     public var bodyTimeoutSeconds: Double = 600
+    /// How often a request holding an `Idempotency-Key` renews it while it works (a key not renewed for a minute
+    /// is taken as abandoned).
+    public var idempotencyRenewalSeconds: Double = 10
 
     public init(
         host: String = "127.0.0.1",

@@ -20,10 +20,14 @@ package protocol APIStore: TenantDirectory {
     func cancel(id: UUID, tenant: UUID) async throws -> CancelResult
     /// Throws when the database cannot be reached.
     func ping() async throws
-    /// Claims an `Idempotency-Key` for a request with this fingerprint, or says how its first use ended.
-    func beginIdempotentRequest(tenant: UUID, key: String, fingerprint: String) async throws -> IdempotencyOutcome
-    func finishIdempotentRequest(tenant: UUID, key: String, response: StoredResponse) async throws
-    func releaseIdempotencyKey(tenant: UUID, key: String) async throws
+    /// Claims an `Idempotency-Key` for a request with this fingerprint on behalf of `owner` (a token of the
+    /// request: only it may renew, finish or release the key), or says how the key's first use ended.
+    func beginIdempotentRequest(tenant: UUID, key: String, fingerprint: String, owner: UUID) async throws -> IdempotencyOutcome
+    /// Keeps the owner's key from being taken as abandoned while its request runs; false when it is not the owner's.
+    func renewIdempotencyKey(tenant: UUID, key: String, owner: UUID) async throws -> Bool
+    /// Stores the response for replays; false (nothing stored) when the key is not the owner's any more.
+    func finishIdempotentRequest(tenant: UUID, key: String, owner: UUID, response: StoredResponse) async throws -> Bool
+    func releaseIdempotencyKey(tenant: UUID, key: String, owner: UUID) async throws
     /// Takes one request from the API key's bucket.
     func takeRateLimitToken(bucket: String, perMinute: Int) async throws -> RateLimitOutcome
 }

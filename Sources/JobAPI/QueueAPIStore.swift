@@ -86,10 +86,10 @@ package struct QueueAPIStore: APIStore {
         try await jobs.ping(timeout: 1.5)  // /readyz answers within 2 s even when the database hangs
     }
 
-    package func beginIdempotentRequest(tenant: UUID, key: String, fingerprint: String) async throws -> IdempotencyOutcome {
+    package func beginIdempotentRequest(tenant: UUID, key: String, fingerprint: String, owner: UUID) async throws -> IdempotencyOutcome {
         // Now and then, forget every tenant's keys older than their 24 hours (one indexed DELETE).
         if UInt8.random(in: 0...255) == 0 { _ = try? await jobs.purgeExpiredIdempotencyKeys() }
-        return switch try await jobs.beginIdempotentRequest(tenantId: tenant, key: key, fingerprint: fingerprint) {
+        return switch try await jobs.beginIdempotentRequest(tenantId: tenant, key: key, fingerprint: fingerprint, owner: owner) {
         case .proceed: .proceed
         case .replay(let status, let body, let location): .replay(status: status, body: body, location: location)
         case .mismatch: .mismatch
@@ -97,13 +97,17 @@ package struct QueueAPIStore: APIStore {
         }
     }
 
-    package func finishIdempotentRequest(tenant: UUID, key: String, response: StoredResponse) async throws {
-        try await jobs.finishIdempotentRequest(
-            tenantId: tenant, key: key, status: response.status, body: response.body, location: response.location)
+    package func renewIdempotencyKey(tenant: UUID, key: String, owner: UUID) async throws -> Bool {
+        try await jobs.renewIdempotencyKey(tenantId: tenant, key: key, owner: owner)
     }
 
-    package func releaseIdempotencyKey(tenant: UUID, key: String) async throws {
-        try await jobs.releaseIdempotencyKey(tenantId: tenant, key: key)
+    package func finishIdempotentRequest(tenant: UUID, key: String, owner: UUID, response: StoredResponse) async throws -> Bool {
+        try await jobs.finishIdempotentRequest(
+            tenantId: tenant, key: key, owner: owner, status: response.status, body: response.body, location: response.location)
+    }
+
+    package func releaseIdempotencyKey(tenant: UUID, key: String, owner: UUID) async throws {
+        try await jobs.releaseIdempotencyKey(tenantId: tenant, key: key, owner: owner)
     }
 
     package func takeRateLimitToken(bucket: String, perMinute: Int) async throws -> RateLimitOutcome {

@@ -139,24 +139,37 @@ extension APIHandlers {
     /// `fingerprint`) within 24 h gets the first response again (with `Idempotent-Replayed: true`), a different
     /// request with the key gets 422, and a repeat that arrives while the first is still running waits for it
     /// (up to 10 s, then 409). Without a key, `produce` just runs.
+    ///
+    /// While `produce` runs, this request renews its key every `idempotencyRenewalSeconds`, so however long it
+    /// takes (an upload to slow storage), a retry never takes the key as abandoned and runs the work twice. A key
+    /// is abandoned only when its request stops renewing it (the process died); only the request that holds the
+    /// key (its `owner` token) can store the response or release it.
     func idempotent(
         key: String?, tenant: UUID, fingerprint: String, context: APIRequestContext,
         _ produce: () async throws -> StoredResponse
     ) async throws -> Response {
         guard let key else { return try await produce().response(replayed: false) }
         let deadline = ContinuousClock.now + .seconds(10)
+        let owner = UUID()
         while true {
-            switch try await store.beginIdempotentRequest(tenant: tenant, key: key, fingerprint: fingerprint) {
+            switch try await store.beginIdempotentRequest(tenant: tenant, key: key, fingerprint: fingerprint, owner: owner) {
             case .proceed:
                 let stored: StoredResponse
                 do {
-                    stored = try await produce()
+                    let logger = context.logger
+                    stored = try await withThrowingTaskGroup(of: Void.self) { renewal in
+                        renewal.addTask { await self.keepIdempotencyKey(key, tenant: tenant, owner: owner, logger: logger) }
+                        defer { renewal.cancelAll() }
+                        return try await produce()
+                    }
                 } catch {
-                    try? await store.releaseIdempotencyKey(tenant: tenant, key: key)
+                    try? await store.releaseIdempotencyKey(tenant: tenant, key: key, owner: owner)
                     throw error
                 }
                 do {
-                    try await store.finishIdempotentRequest(tenant: tenant, key: key, response: stored)
+                    if try await !store.finishIdempotentRequest(tenant: tenant, key: key, owner: owner, response: stored) {
+                        context.logger.error("the idempotency key was taken over while this request ran; its response is not stored")
+                    }
                 } catch {
                     // The work is done; only replays are affected. Say so in the log and answer normally.
                     context.logger.error("cannot store the idempotent response", metadata: ["error": "\(error)"])
@@ -179,6 +192,27 @@ extension APIHandlers {
                         headers: headers)
                 }
                 try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+    }
+
+    /// Renews the key every `idempotencyRenewalSeconds` until cancelled. A failed renewal is tried again at the
+    /// next turn (the key is abandoned only after several missed renewals).
+    func keepIdempotencyKey(_ key: String, tenant: UUID, owner: UUID, logger: Logger) async {
+        let interval = Duration.milliseconds(Int(configuration.idempotencyRenewalSeconds * 1000))
+        while true {
+            do {
+                try await Task.sleep(for: interval)
+            } catch {
+                return
+            }
+            do {
+                if try await !store.renewIdempotencyKey(tenant: tenant, key: key, owner: owner) {
+                    logger.warning("the idempotency key is no longer this request's")
+                    return
+                }
+            } catch {
+                logger.warning("cannot renew the idempotency key", metadata: ["error": "\(error)"])
             }
         }
     }

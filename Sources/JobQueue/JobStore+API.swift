@@ -5,8 +5,9 @@ import PostgresNIO
 /// What a request with an `Idempotency-Key` should do, decided in one statement so that two concurrent requests
 /// with the same key cannot both proceed.
 public enum IdempotencyDecision: Sendable, Equatable {
-    /// This request owns the key: handle it, then ``JobStore/finishIdempotentRequest(tenantId:key:status:body:location:)``
-    /// (or ``JobStore/releaseIdempotencyKey(tenantId:key:)`` when it failed).
+    /// This request owns the key: handle it while renewing the key (``JobStore/renewIdempotencyKey(tenantId:key:owner:)``),
+    /// then ``JobStore/finishIdempotentRequest(tenantId:key:owner:status:body:location:)`` (or
+    /// ``JobStore/releaseIdempotencyKey(tenantId:key:owner:)`` when it failed).
     case proceed
     /// The key was used before for the same request: answer with the stored response.
     case replay(status: Int, body: String, location: String?)
@@ -30,12 +31,15 @@ public struct RateLimitDecision: Sendable, Equatable {
 extension JobStore {
     /// How long an idempotency key is remembered. Keys are kept at least this long, then purged.
     public static let idempotencyKeyLifetimeHours = 24
-    /// A key whose first request has not finished after this long is considered abandoned (the process died).
-    static let abandonedIdempotencySeconds = 120
+    /// How often the request that owns a key renews it (the HTTP API does, while it handles the request). A key
+    /// not renewed for `policy.idempotencyAbandonedAfter` (60 s) is abandoned: its process died. A live request,
+    /// however long it takes (an upload to slow storage can take many minutes), never loses its key.
+    public static let idempotencyRenewalSeconds = 10.0
 
-    /// Claims `key` for this tenant's request with `fingerprint` (SHA-256 hex of the operation and body), or says
-    /// how an earlier request with the key ended.
-    public func beginIdempotentRequest(tenantId: UUID, key: String, fingerprint: String) async throws -> IdempotencyDecision {
+    /// Claims `key` for this tenant's request with `fingerprint` (SHA-256 hex of the operation and body) on behalf
+    /// of `owner` (a token the request makes up; only it may renew, finish or release the key), or says how an
+    /// earlier request with the key ended.
+    public func beginIdempotentRequest(tenantId: UUID, key: String, fingerprint: String, owner: UUID) async throws -> IdempotencyDecision {
         try await guarded("claim idempotency key") {
             // Expired keys, and keys whose first request was abandoned, are forgotten first (a few rows at most).
             try await client.query(
@@ -43,12 +47,12 @@ extension JobStore {
                 DELETE FROM api_idempotency_keys
                 WHERE tenant_id = \(tenantId) AND idempotency_key = \(key)
                   AND (created_at < now() - make_interval(hours => \(Self.idempotencyKeyLifetimeHours)::int)
-                       OR (response_status IS NULL AND created_at < now() - make_interval(secs => \(Self.abandonedIdempotencySeconds)::float8)))
+                       OR (response_status IS NULL AND renewed_at < now() - make_interval(secs => \(policy.idempotencyAbandonedAfter)::float8)))
                 """, logger: logger)
             let inserted = try await client.query(
                 """
-                INSERT INTO api_idempotency_keys (tenant_id, idempotency_key, fingerprint)
-                VALUES (\(tenantId), \(key), \(fingerprint))
+                INSERT INTO api_idempotency_keys (tenant_id, idempotency_key, fingerprint, owner)
+                VALUES (\(tenantId), \(key), \(fingerprint), \(owner))
                 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
                 RETURNING 1
                 """, logger: logger
@@ -69,25 +73,46 @@ extension JobStore {
         }
     }
 
-    /// Records the response of the request that owns `key`, for replays.
-    public func finishIdempotentRequest(tenantId: UUID, key: String, status: Int, body: String, location: String?) async throws {
-        try await guarded("store idempotent response") {
-            try await client.query(
+    /// Keeps `owner`'s in-progress key from being taken as abandoned. False when the key is no longer
+    /// `owner`'s (it was taken over after `owner` stopped renewing, or finished).
+    @discardableResult
+    public func renewIdempotencyKey(tenantId: UUID, key: String, owner: UUID) async throws -> Bool {
+        try await guarded("renew idempotency key") {
+            try await !client.query(
                 """
-                UPDATE api_idempotency_keys SET response_status = \(status), response_body = \(body),
-                    response_location = \(location)
-                WHERE tenant_id = \(tenantId) AND idempotency_key = \(key)
-                """, logger: logger)
+                UPDATE api_idempotency_keys SET renewed_at = now()
+                WHERE tenant_id = \(tenantId) AND idempotency_key = \(key) AND owner = \(owner) AND response_status IS NULL
+                RETURNING 1
+                """, logger: logger
+            ).collect().isEmpty
         }
     }
 
-    /// Forgets `key` after its request failed, so the client can retry with it.
-    public func releaseIdempotencyKey(tenantId: UUID, key: String) async throws {
+    /// Records the response of the request that owns `key`, for replays. False (nothing written) when `owner`
+    /// no longer owns it.
+    @discardableResult
+    public func finishIdempotentRequest(
+        tenantId: UUID, key: String, owner: UUID, status: Int, body: String, location: String?
+    ) async throws -> Bool {
+        try await guarded("store idempotent response") {
+            try await !client.query(
+                """
+                UPDATE api_idempotency_keys SET response_status = \(status), response_body = \(body),
+                    response_location = \(location)
+                WHERE tenant_id = \(tenantId) AND idempotency_key = \(key) AND owner = \(owner) AND response_status IS NULL
+                RETURNING 1
+                """, logger: logger
+            ).collect().isEmpty
+        }
+    }
+
+    /// Forgets `owner`'s key after its request failed, so the client can retry with it.
+    public func releaseIdempotencyKey(tenantId: UUID, key: String, owner: UUID) async throws {
         try await guarded("release idempotency key") {
             try await client.query(
                 """
                 DELETE FROM api_idempotency_keys
-                WHERE tenant_id = \(tenantId) AND idempotency_key = \(key) AND response_status IS NULL
+                WHERE tenant_id = \(tenantId) AND idempotency_key = \(key) AND owner = \(owner) AND response_status IS NULL
                 """, logger: logger)
         }
     }

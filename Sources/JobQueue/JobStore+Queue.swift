@@ -5,9 +5,13 @@ import PostgresNIO
 // The worker's side of the queue: claim, heartbeat, progress, finish, release, reap, listen.
 // Every write after the claim is fenced by (lease_owner, lease_epoch) and status = 'processing'.
 extension JobStore {
-    /// Claims up to `limit` ready jobs for `owner`: pending, due (`run_after`), within each tenant's running cap,
-    /// highest priority first, then oldest. Each claimed job is `processing`, its attempt counted and leased to
-    /// `owner` for `policy.leaseDuration` seconds, all in one statement.
+    /// Claims up to `limit` ready jobs for `owner`: pending, due (`run_after`), within each tenant's running cap.
+    /// Priority orders jobs within their tenant only (highest first, then oldest); across tenants the claim is fair:
+    /// the tenant with the fewest running jobs first (counting the ones this claim hands out), then the tenant
+    /// served least recently (`tenants.last_claimed_at`, round-robin), then the older job. So a tenant cannot
+    /// jump ahead of others with `priority`, and a worker taking one job at a time alternates between tenants.
+    /// Each claimed job is `processing`, its attempt counted and leased to `owner` for `policy.leaseDuration`
+    /// seconds, all in one statement.
     ///
     /// Claimers are serialised by a transaction-scoped advisory lock taken before that statement, so the
     /// statement's snapshot sees every earlier claim and the per-tenant count is exact (a job that stops running
@@ -26,11 +30,16 @@ extension JobStore {
                         SELECT tenant_id, count(*) AS n FROM video_processing_jobs
                         WHERE status = 'processing' GROUP BY tenant_id
                     ), room AS (
-                        SELECT t.id AS tenant_id, t.max_running_jobs - COALESCE(r.n, 0) AS free
+                        SELECT t.id AS tenant_id, t.max_running_jobs - COALESCE(r.n, 0) AS free, COALESCE(r.n, 0) AS running,
+                               t.last_claimed_at
                         FROM tenants t LEFT JOIN running r ON r.tenant_id = t.id
                         WHERE t.max_running_jobs > COALESCE(r.n, 0)
                     ), candidates AS (
-                        SELECT c.id, c.priority, c.created_at
+                        -- Each tenant's next jobs in its own order (priority, then age); turn = how many of its
+                        -- jobs would run once this one starts.
+                        SELECT c.id, c.created_at, room.tenant_id, room.last_claimed_at,
+                               room.running + row_number() OVER (
+                                   PARTITION BY room.tenant_id ORDER BY c.priority DESC, c.created_at, c.id) AS turn
                         FROM room CROSS JOIN LATERAL (
                             SELECT j.id, j.priority, j.created_at FROM video_processing_jobs j
                             WHERE j.tenant_id = room.tenant_id AND j.status = 'pending' AND j.run_after <= now()
@@ -39,7 +48,13 @@ extension JobStore {
                             FOR UPDATE SKIP LOCKED
                         ) c
                     ), chosen AS (
-                        SELECT id FROM candidates ORDER BY priority DESC, created_at, id LIMIT \(limit)
+                        -- Across tenants: fewest running first, then least recently served, then the older job.
+                        SELECT id, tenant_id, row_number() OVER (
+                                   ORDER BY turn, last_claimed_at NULLS FIRST, created_at, id) AS claim_order
+                        FROM candidates ORDER BY claim_order LIMIT \(limit)
+                    ), served AS (
+                        UPDATE tenants t SET last_claimed_at = clock_timestamp()
+                        WHERE t.id IN (SELECT tenant_id FROM chosen)
                     )
                     UPDATE video_processing_jobs j SET
                         status = 'processing',
@@ -52,7 +67,7 @@ extension JobStore {
                         progress = 0,
                         updated_at = now()
                     FROM chosen WHERE j.id = chosen.id
-                    RETURNING \(unescaped: Self.jobColumns("j."))
+                    RETURNING \(unescaped: Self.jobColumns("j.")), chosen.claim_order
                     """, logger: logger
                 ).collect()
                 let claimed = try rows.map { row in
@@ -61,14 +76,10 @@ extension JobStore {
                         jobId: job.id, tenantId: job.tenantId, owner: owner, epoch: job.leaseEpoch,
                         attempt: job.attempts, maxAttempts: job.maxAttempts,
                         expiresAt: job.leaseExpiresAt ?? Date())
-                    return ClaimedJob(job: job, lease: lease)
+                    return (order: try row.makeRandomAccess()["claim_order"].decode(Int64.self), job: ClaimedJob(job: job, lease: lease))
                 }
-                // RETURNING does not keep the chosen order: hand the jobs out highest priority, then oldest, first.
-                return claimed.sorted { a, b in
-                    if a.job.priority != b.job.priority { return a.job.priority > b.job.priority }
-                    if a.job.createdAt != b.job.createdAt { return a.job.createdAt < b.job.createdAt }
-                    return a.job.id.uuidString < b.job.id.uuidString
-                }
+                // RETURNING does not keep the chosen order: hand the jobs out in it.
+                return claimed.sorted { $0.order < $1.order }.map(\.job)
             }
         }
     }

@@ -190,10 +190,25 @@ public enum Migrations {
                 -- {"inputLufs": -21.4, "outputLufs": -14.0, "outputTruePeakDbtp": -2.0}
                 ALTER TABLE video_processing_jobs ADD COLUMN audio_loudness jsonb;
                 """),
-        // One webhook signing secret per tenant, derived from RENDC_WEBHOOK_SECRET and this generation (nothing
-        // secret at rest); rotating raises it. Numbered 20 to stay clear of migrations added on other branches.
+        // Fair claims across tenants: priority orders a tenant's own jobs only; between tenants the claim goes
+        // round-robin by when each was last served.
         Migration(
-            version: 20, name: "tenant_webhook_secret_generation",
+            version: 14, name: "tenant_last_claimed_at",
+            sql: """
+                ALTER TABLE tenants ADD COLUMN last_claimed_at timestamptz;
+                """),
+        // Idempotency keys: the request that holds a key renews it while it works (renewed_at), and only that
+        // request (owner) may finish or release it; a key is abandoned when its owner stops renewing.
+        Migration(
+            version: 15, name: "idempotency_key_owner_and_renewal",
+            sql: """
+                ALTER TABLE api_idempotency_keys ADD COLUMN owner uuid;
+                ALTER TABLE api_idempotency_keys ADD COLUMN renewed_at timestamptz NOT NULL DEFAULT now();
+                """),
+        // One webhook signing secret per tenant, derived from RENDC_WEBHOOK_SECRET and this generation (nothing
+        // secret at rest); rotating raises it.
+        Migration(
+            version: 16, name: "tenant_webhook_secret_generation",
             sql: """
                 ALTER TABLE tenants ADD COLUMN webhook_secret_generation integer NOT NULL DEFAULT 1
                     CHECK (webhook_secret_generation >= 1);

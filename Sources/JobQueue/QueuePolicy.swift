@@ -36,10 +36,14 @@ public struct QueuePolicy: Sendable, Equatable {
     /// How long a claim or heartbeat holds a job. Longer than a few heartbeats; unrelated to how long a render runs.
     public var leaseDuration: Double
     public var backoff: BackoffPolicy
+    /// An `Idempotency-Key` whose request has not renewed it for this many seconds is abandoned (its process
+    /// died) and may be taken by a retry. Several renewal periods (``JobStore/idempotencyRenewalSeconds``).
+    public var idempotencyAbandonedAfter: Double
 
-    public init(leaseDuration: Double = 30, backoff: BackoffPolicy = BackoffPolicy()) {
+    public init(leaseDuration: Double = 30, backoff: BackoffPolicy = BackoffPolicy(), idempotencyAbandonedAfter: Double = 60) {
         self.leaseDuration = leaseDuration
         self.backoff = backoff
+        self.idempotencyAbandonedAfter = idempotencyAbandonedAfter
     }
 
     /// After attempt `attempt` of `maxAttempts` failed: retry later, or fail for good. Errors that can never

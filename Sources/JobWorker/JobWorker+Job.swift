@@ -12,15 +12,43 @@ extension JobWorker {
     enum StopReason: Sendable, Equatable { case cancelled, lostLease, shutdown }
 
     enum Outcome: Sendable {
-        case rendered(RenderedFiles)
+        /// Rendered and uploaded: the outputs are at their keys, the job may complete.
+        case uploaded(UploadedOutputs)
         case failed(String, retryable: Bool)
         case stopped(StopReason)
     }
 
+    struct UploadedOutputs: Sendable {
+        var videoKey: String
+        var thumbnailKey: String?
+        var plan: String?
+        var audioLoudness: JobAudioLoudness?
+    }
+
+    /// A job's work ended early (failed or stopped) with this outcome.
+    struct Ended: Error {
+        var outcome: Outcome
+    }
+
     struct RenderControl: Sendable {
         var progress = 0.0
-        var stop: StopReason?
         var finished = false
+    }
+
+    /// Why a job's work must stop, set once by whoever notices first (the lease keeper, a progress write, the
+    /// shutdown grace period); the render thread and the work task read it.
+    final class StopSignal: Sendable {
+        private let reason = Locked<StopReason?>(nil)
+        var current: StopReason? { reason.current }
+        /// Records `value` unless a reason is already set; returns the reason in force.
+        @discardableResult
+        func stop(_ value: StopReason) -> StopReason {
+            reason.withLock { current in
+                let result = current ?? value
+                current = result
+                return result
+            }
+        }
     }
 
     func process(_ claimed: ClaimedJob) async {
@@ -41,27 +69,116 @@ extension JobWorker {
         let directory = processFolder + "/job-\(job.id.uuidString.lowercased())-\(lease.epoch)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
 
-        var outcome: Outcome
+        // One lease keeper for the whole job, from the claim to the final write: fetching inputs, rendering and
+        // uploading can each outlast a lease (slow storage, long renders). When the lease is lost, a cancel is
+        // requested or the shutdown grace period ends, the keeper stops the work, whichever step it is in.
+        let stop = StopSignal()
+        let done = Locked(false)
+        let doneBell = Doorbell()
+        let work = Task { await self.perform(job, lease: lease, directory: directory, stop: stop, logger: logger) }
+        async let keeper: Void = keepLease(lease, stop: stop, done: done, bell: doneBell, onStop: { work.cancel() })
+        let outcome = await withTaskCancellationHandler {
+            await work.value
+        } onCancel: {
+            stop.stop(.shutdown)
+            work.cancel()
+        }
+        let elapsed = ContinuousClock.now - started
+        await finish(job, lease: lease, outcome: outcome, elapsed: elapsed, logger: logger)
+        done.withLock { $0 = true }
+        doneBell.ring()
+        await keeper
+    }
+
+    /// Renews the lease every `heartbeatInterval` until `done`; sets `stop` and calls `onStop` when the lease is
+    /// lost, a cancel was requested, or the shutdown grace period ran out. A heartbeat that fails (database
+    /// trouble) is tried again at the next beat; if the lease ran out meanwhile, that heartbeat says so.
+    func keepLease(_ lease: Lease, stop: StopSignal, done: Locked<Bool>, bell: Doorbell, onStop: @Sendable () -> Void) async {
+        let clock = ContinuousClock()
+        var lastBeat = clock.now
+        let tick = min(0.25, configuration.heartbeatInterval)
+        while !done.current {
+            await bell.wait(timeout: tick)
+            if done.current { return }
+            if state.current.graceExpired || Task.isCancelled {
+                stop.stop(.shutdown)
+                onStop()
+                return
+            }
+            if stop.current != nil {
+                // A progress write already saw the lease lost or the cancel: stop the work too.
+                onStop()
+                return
+            }
+            guard (clock.now - lastBeat) / .seconds(1) >= configuration.heartbeatInterval else { continue }
+            lastBeat = clock.now
+            guard let beat = try? await store.heartbeat(lease) else { continue }
+            if !beat.stillOwner || beat.cancelRequested {
+                stop.stop(beat.stillOwner ? .cancelled : .lostLease)
+                onStop()
+                return
+            }
+        }
+    }
+
+    /// The interruptible part of a job: fetch its inputs, render, upload the outputs. A stop (lost lease, cancel,
+    /// shutdown) wins over whatever error the interrupted step threw. Failure messages are scrubbed for the client.
+    func perform(_ job: Job, lease: Lease, directory: String, stop: StopSignal, logger: Logger) async -> Outcome {
         var inputNames: [(String, String)] = []
         do {
             try FileManager.default.createDirectory(atPath: directory + "/inputs", withIntermediateDirectories: true)
             let input = try await fetchInputs(job, epoch: lease.epoch, directory: directory)
             inputNames = Self.inputNames(job, input)
-            outcome = await renderSupervised(input, lease: lease)
+            try checkStop(stop)
+            let files = try await renderSupervised(input, lease: lease, stop: stop)
+            try checkStop(stop)
+            return .uploaded(try await upload(files, job: job, lease: lease, stop: stop, logger: logger))
+        } catch let ended as Ended {
+            guard case .failed(let message, let retryable) = ended.outcome else { return ended.outcome }
+            return .failed(scrub(message, inputNames: inputNames, directory: directory, logger: logger), retryable: retryable)
         } catch {
+            if let reason = stop.current { return .stopped(reason) }
+            if Task.isCancelled { return .stopped(stop.stop(.shutdown)) }
             let failure = JobFailure.classify(error)
-            outcome = .failed(failure.message, retryable: !failure.permanent)
+            return .failed(scrub(failure.message, inputNames: inputNames, directory: directory, logger: logger), retryable: !failure.permanent)
         }
-        if case .failed(let message, let retryable) = outcome {
-            // The client sees the job's last_error and webhook: no temp paths, pids or host names there.
-            let scrubbed = JobFailure.clientMessage(
-                message, inputs: inputNames, workDirectory: directory, temporaryDirectory: configuration.temporaryDirectory,
-                identity: configuration.identity)
-            if scrubbed != message { logger.info("job failure details", metadata: ["error": "\(message)"]) }
-            outcome = .failed(scrubbed, retryable: retryable)
+    }
+
+    /// Throws ``Ended`` when the work must stop.
+    func checkStop(_ stop: StopSignal) throws {
+        if Task.isCancelled { stop.stop(.shutdown) }
+        if let reason = stop.current { throw Ended(outcome: .stopped(reason)) }
+    }
+
+    /// The client sees the job's last_error and webhook: no temp paths, pids or host names there.
+    func scrub(_ message: String, inputNames: [(String, String)], directory: String, logger: Logger) -> String {
+        let scrubbed = JobFailure.clientMessage(
+            message, inputs: inputNames, workDirectory: directory, temporaryDirectory: configuration.temporaryDirectory,
+            identity: configuration.identity)
+        if scrubbed != message { logger.info("job failure details", metadata: ["error": "\(message)"]) }
+        return scrubbed
+    }
+
+    /// Uploads the outputs to their deterministic keys, only while the job is still ours (the lease keeper stops
+    /// an upload that outlives the lease).
+    func upload(_ files: RenderedFiles, job: Job, lease: Lease, stop: StopSignal, logger: Logger) async throws -> UploadedOutputs {
+        // Do not upload for a job we no longer own.
+        guard try await store.heartbeat(lease).stillOwner else {
+            stop.stop(.lostLease)
+            logger.warning("job lease lost before upload: result discarded")
+            throw Ended(outcome: .stopped(.lostLease))
         }
-        let elapsed = ContinuousClock.now - started
-        await finish(job, lease: lease, outcome: outcome, elapsed: elapsed, logger: logger)
+        let videoKey = OutputKeys.video(tenantId: job.tenantId, jobId: job.id)
+        try await objectStore.put(localPath: files.video, key: videoKey, contentType: "video/mp4")
+        try checkStop(stop)
+        var thumbnailKey: String?
+        if let thumbnail = files.thumbnail {
+            let key = OutputKeys.thumbnail(tenantId: job.tenantId, jobId: job.id)
+            try await objectStore.put(localPath: thumbnail, key: key, contentType: "image/jpeg")
+            try checkStop(stop)
+            thumbnailKey = key
+        }
+        return UploadedOutputs(videoKey: videoKey, thumbnailKey: thumbnailKey, plan: files.plan, audioLoudness: files.audioLoudness)
     }
 
     func fetchInputs(_ job: Job, epoch: Int64, directory: String) async throws -> RenderInput {
@@ -131,9 +248,10 @@ extension JobWorker {
         return ext.isEmpty || ext.count > 5 || !ext.allSatisfy({ $0.isLetter || $0.isNumber }) ? "" : "." + ext
     }
 
-    /// Runs the render on its own thread; meanwhile writes throttled progress and heartbeats, and stops the render
-    /// when the lease is lost, a cancel is requested, or the shutdown grace period ran out.
-    func renderSupervised(_ input: RenderInput, lease: Lease) async -> Outcome {
+    /// Runs the render on its own thread; meanwhile writes throttled progress, and stops the render when `stop` is
+    /// set (by the lease keeper, or here when a progress write finds the lease lost or a cancel requested) or the
+    /// shutdown grace period ran out. Throws ``Ended`` when the render failed or was stopped.
+    func renderSupervised(_ input: RenderInput, lease: Lease, stop: StopSignal) async throws -> RenderedFiles {
         let control = Locked(RenderControl())
         let finishedBell = Doorbell()
         let renderer = self.renderer
@@ -146,49 +264,39 @@ extension JobWorker {
                 try renderer.render(
                     input,
                     progress: { value in control.withLock { $0.progress = value.isFinite ? min(max(value, 0), 1) : 0 } },
-                    shouldCancel: { control.current.stop != nil })
+                    shouldCancel: { stop.current != nil })
             }
         }
         var throttle = ProgressThrottle(minimumInterval: configuration.progressInterval)
         let clock = ContinuousClock()
         let origin = clock.now
-        var lastBeat = origin
         let tick = min(0.1, configuration.progressInterval / 2)
         while !control.current.finished {
             await finishedBell.wait(timeout: tick)
             if control.current.finished { break }
-            if state.current.graceExpired || Task.isCancelled {
-                control.withLock { $0.stop = $0.stop ?? .shutdown }
-            }
-            if control.current.stop != nil { continue }
-            let now = clock.now
-            var check: HeartbeatResult?
+            if state.current.graceExpired || Task.isCancelled { stop.stop(.shutdown) }
+            if stop.current != nil { continue }
             let percent = min(99, Int(control.current.progress * 100))
-            if throttle.shouldSend(percent, now: (now - origin) / .seconds(1)) {
-                check = try? await store.updateProgress(lease, percent: percent)
-            }
-            if (now - lastBeat) / .seconds(1) >= configuration.heartbeatInterval {
-                lastBeat = now
-                check = try? await store.heartbeat(lease)
-            }
-            if let check {
-                if !check.stillOwner {
-                    control.withLock { $0.stop = .lostLease }
-                } else if check.cancelRequested {
-                    control.withLock { $0.stop = .cancelled }
-                }
+            guard throttle.shouldSend(percent, now: (clock.now - origin) / .seconds(1)),
+                let check = try? await store.updateProgress(lease, percent: percent)
+            else { continue }
+            if !check.stillOwner {
+                stop.stop(.lostLease)
+            } else if check.cancelRequested {
+                stop.stop(.cancelled)
             }
         }
-        let finalResult = await result
-        let stop = control.current.stop
-        switch (finalResult, stop) {
-        case (.success(let files), nil), (.success(let files), .shutdown?):
-            return .rendered(files)
-        case (_, let reason?):
-            return .stopped(reason)
-        case (.failure(let error), nil):
+        switch await result {
+        case .success(let files):
+            // Stopped as it finished: the outputs are not ours to upload (lost lease), unwanted (cancel), or another
+            // worker will make them again after the release (shutdown).
+            if let reason = stop.current { throw Ended(outcome: .stopped(reason)) }
+            return files
+        case .failure(let error):
+            if let reason = stop.current { throw Ended(outcome: .stopped(reason)) }
             let failure = JobFailure.classify(error)
-            return .failed(failure.permanent ? failure.message : "render failed: \(failure.message)", retryable: !failure.permanent)
+            throw Ended(
+                outcome: .failed(failure.permanent ? failure.message : "render failed: \(failure.message)", retryable: !failure.permanent))
         }
     }
 
@@ -197,23 +305,11 @@ extension JobWorker {
         let milliseconds = Int(elapsed / .milliseconds(1))
         do {
             switch outcome {
-            case .rendered(let files):
-                // Do not upload for a job we no longer own.
-                guard try await store.heartbeat(lease).stillOwner else {
-                    logger.warning("job lease lost before upload: result discarded")
-                    return
-                }
-                let videoKey = OutputKeys.video(tenantId: job.tenantId, jobId: job.id)
-                try await objectStore.put(localPath: files.video, key: videoKey, contentType: "video/mp4")
-                var thumbnailKey: String?
-                if let thumbnail = files.thumbnail {
-                    let key = OutputKeys.thumbnail(tenantId: job.tenantId, jobId: job.id)
-                    try await objectStore.put(localPath: thumbnail, key: key, contentType: "image/jpeg")
-                    thumbnailKey = key
-                }
-                if let plan = files.plan { try await store.recordPlan(lease, plan: plan) }
+            case .uploaded(let outputs):
+                if let plan = outputs.plan { try await store.recordPlan(lease, plan: plan) }
                 if try await store.complete(
-                    lease, videoURL: videoKey, thumbnailURL: thumbnailKey, processingTimeMs: milliseconds, audioLoudness: files.audioLoudness)
+                    lease, videoURL: outputs.videoKey, thumbnailURL: outputs.thumbnailKey, processingTimeMs: milliseconds,
+                    audioLoudness: outputs.audioLoudness)
                 {
                     logger.info("job completed", metadata: ["processingTimeMs": "\(milliseconds)"])
                     webhooks?.wake()

@@ -16,7 +16,7 @@ public struct WorkerConfiguration: Sendable, Equatable {
     public var identity: String
     /// Safety-net poll when no NOTIFY arrives, seconds.
     public var pollInterval: Double
-    /// Lease renewal period while rendering, seconds (well under the store's lease duration).
+    /// Lease renewal period of a running job (fetch, render, upload), seconds (well under the store's lease duration).
     public var heartbeatInterval: Double
     /// How often this process looks for expired leases, seconds.
     public var reaperInterval: Double

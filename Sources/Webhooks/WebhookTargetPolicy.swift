@@ -50,11 +50,14 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The IPv4 address an IPv6 address carries (IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible `::a.b.c.d`,
-    /// NAT64 `64:ff9b::a.b.c.d`, 6to4 `2002:aabb:ccdd::`), or nil.
+    /// IPv4-translated (SIIT) `::ffff:0:a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`, 6to4 `2002:aabb:ccdd::`), or nil.
     public var embeddedIPv4: IPAddress? {
         guard !isIPv4 else { return nil }
         let b = bytes
         if b[0..<10].allSatisfy({ $0 == 0 }) && (b[10] == 0xff && b[11] == 0xff || b[10] == 0 && b[11] == 0) {
+            return IPAddress(bytes: Array(b[12..<16]))
+        }
+        if b[0..<8].allSatisfy({ $0 == 0 }) && b[8] == 0xff && b[9] == 0xff && b[10] == 0 && b[11] == 0 {
             return IPAddress(bytes: Array(b[12..<16]))
         }
         if Array(b[0..<12]) == [0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0] { return IPAddress(bytes: Array(b[12..<16])) }
@@ -63,13 +66,24 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Why a webhook may not go to this address (loopback, private, ...), or nil for a public unicast address.
+    /// An IPv6 address that carries an IPv4 address is judged by both: the inner address (a loopback or private
+    /// IPv4 address is refused in any wrapping) and the outer range (IPv4-mapped, IPv4-compatible and
+    /// IPv4-translated addresses are not globally reachable, whatever they carry; NAT64 and 6to4 with a public
+    /// inner address are).
     public var forbiddenClass: String? {
-        if let inner = embeddedIPv4 {
-            return inner.forbiddenClass.map { "\($0) (inside an IPv6 address)" } ?? nil
+        if isIPv4 {
+            for (range, name) in Self.forbiddenV4 where range.contains(self) { return name }
+            return nil
         }
-        for (range, name) in isIPv4 ? Self.forbiddenV4 : Self.forbiddenV6 where range.contains(self) { return name }
+        for (range, name) in Self.specialV6 where range.contains(self) { return name }
+        if let inner = embeddedIPv4, let reason = inner.forbiddenClass { return "\(reason) (inside an IPv6 address)" }
+        for (range, name) in Self.forbiddenV6 where range.contains(self) { return name }
         return nil
     }
+
+    /// Single IPv6 addresses named before any embedded IPv4 address is looked at (`::1` is not "0.0.0.1").
+    static let specialV6: [(CIDR, String)] = [("::/128", "the unspecified address"), ("::1/128", "a loopback address")]
+        .map { (CIDR($0.0)!, $0.1) }
 
     static let forbiddenV4: [(CIDR, String)] = [
         ("0.0.0.0/8", "an unspecified ('this network') address"), ("10.0.0.0/8", "a private address"),
@@ -85,6 +99,7 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
     static let forbiddenV6: [(CIDR, String)] = [
         ("::/128", "the unspecified address"), ("::1/128", "a loopback address"),
         ("::/96", "a reserved (IPv4-compatible) address"), ("::ffff:0:0/96", "a reserved (IPv4-mapped) address"),
+        ("::ffff:0:0:0/96", "a reserved (IPv4-translated) address"),
         ("64:ff9b:1::/48", "a reserved (local NAT64) address"), ("100::/64", "a reserved (discard) address"),
         ("2001:db8::/32", "a documentation address"), ("2001::/23", "a reserved (IETF protocol) address"),
         ("3fff::/20", "a documentation address"), ("fc00::/7", "a private (unique local) address"),
@@ -166,11 +181,14 @@ public struct WebhookTarget: Sendable, Equatable {
 public struct WebhookTargetPolicy: Sendable, Equatable {
     public var allowedHosts: Set<String>
     public var allowedRanges: [CIDR]
+    /// Looks host names up (under a deadline, on a bounded number of threads) for ``check(_:)``.
+    public var hostResolver: HostResolver
     public static let maximumURLBytes = 2048
 
-    public init(allowedHosts: Set<String> = [], allowedRanges: [CIDR] = []) {
+    public init(allowedHosts: Set<String> = [], allowedRanges: [CIDR] = [], hostResolver: HostResolver = .shared) {
         self.allowedHosts = Set(allowedHosts.map { $0.lowercased() })
         self.allowedRanges = allowedRanges
+        self.hostResolver = hostResolver
     }
 
     /// Parses `RENDC_WEBHOOK_ALLOWED_HOSTS`: comma-separated host names, addresses and CIDRs.
@@ -237,11 +255,15 @@ public struct WebhookTargetPolicy: Sendable, Equatable {
         return (url, host)
     }
 
+    /// The full check with this policy's ``hostResolver``: see ``check(_:resolver:)``.
+    public func check(_ text: String) async throws -> WebhookTarget {
+        try await check(text, resolver: hostResolver.resolve)
+    }
+
     /// The full check: syntax, then every address the host resolves to must be allowed (one bad address refuses
     /// the URL, so round-robin DNS cannot smuggle one in). Returns the target with the address to connect to.
-    public func check(
-        _ text: String, resolver: @Sendable (String) async throws -> [IPAddress] = WebhookTargetPolicy.resolve
-    ) async throws -> WebhookTarget {
+    /// A lookup that does not answer within the resolver's deadline is `.unresolvable` and says so.
+    public func check(_ text: String, resolver: @Sendable (String) async throws -> [IPAddress]) async throws -> WebhookTarget {
         let (url, host) = try checkSyntax(text)
         let addresses: [IPAddress]
         if let literal = IPAddress(host) {
@@ -249,6 +271,10 @@ public struct WebhookTargetPolicy: Sendable, Equatable {
         } else {
             do {
                 addresses = try await resolver(host)
+            } catch let error as HostLookupError where error.code == .timedOut || error.code == .busy {
+                throw WebhookTargetError(.unresolvable, "callbackUrl host \(error.message)")
+            } catch is CancellationError {
+                throw CancellationError()
             } catch {
                 throw WebhookTargetError(.unresolvable, "callbackUrl host '\(host.prefix(64))' does not resolve")
             }
@@ -279,42 +305,9 @@ public struct WebhookTargetPolicy: Sendable, Equatable {
         }
     }
 
-    /// The host's addresses from the system resolver (getaddrinfo, on its own thread: it blocks).
+    /// The host's addresses from the process-wide ``HostResolver/shared`` (system resolver, 5 s deadline, a few
+    /// threads).
     @Sendable public static func resolve(_ host: String) async throws -> [IPAddress] {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[IPAddress], any Error>) in
-            let thread = Thread {
-                var hints = addrinfo()
-                hints.ai_family = AF_UNSPEC
-                #if canImport(Glibc)
-                hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-                #else
-                hints.ai_socktype = SOCK_STREAM
-                #endif
-                var list: UnsafeMutablePointer<addrinfo>?
-                let status = getaddrinfo(host, nil, &hints, &list)
-                guard status == 0, let first = list else {
-                    continuation.resume(throwing: WebhookTargetError(.unresolvable, "cannot resolve \(host)"))
-                    return
-                }
-                defer { freeaddrinfo(first) }
-                var result: [IPAddress] = []
-                var node: UnsafeMutablePointer<addrinfo>? = first
-                while let current = node {
-                    if let sa = current.pointee.ai_addr {
-                        if current.pointee.ai_family == AF_INET {
-                            var v4 = sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr }
-                            if let a = IPAddress(bytes: withUnsafeBytes(of: &v4) { Array($0) }), !result.contains(a) { result.append(a) }
-                        } else if current.pointee.ai_family == AF_INET6 {
-                            var v6 = sa.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee.sin6_addr }
-                            if let a = IPAddress(bytes: withUnsafeBytes(of: &v6) { Array($0) }), !result.contains(a) { result.append(a) }
-                        }
-                    }
-                    node = current.pointee.ai_next
-                }
-                continuation.resume(returning: result)
-            }
-            thread.name = "webhook-dns"
-            thread.start()
-        }
+        try await HostResolver.shared.resolve(host)
     }
 }

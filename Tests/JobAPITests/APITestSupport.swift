@@ -107,6 +107,8 @@ func withAPI(
     _ name: String = #function,
     configure: @Sendable (inout APIConfiguration) -> Void = { _ in },
     templates: @escaping @Sendable () throws -> [TemplateSummary] = stubTemplates,
+    policy: QueuePolicy = QueuePolicy(),
+    storage: @Sendable (LocalDirectoryStore) -> any ObjectStore = { $0 },
     _ body: @Sendable (APIHarness) async throws -> Void
 ) async throws {
     let database = try TestDatabase.configuration(prefix: "api_" + name.prefix(20), maximumConnections: 12)
@@ -120,9 +122,9 @@ func withAPI(
         urlSigningSecret: Array("api-test-secret-\(UUID().uuidString)".utf8), temporaryDirectory: spool)
     configure(&configuration)
     let finalConfiguration = configuration
-    let objectStore = LocalDirectoryStore(root: storageRoot)
+    let objectStore = storage(LocalDirectoryStore(root: storageRoot))
 
-    try await JobStore.withRunningStore(configuration: database, logger: logger) { store in
+    try await JobStore.withRunningStore(configuration: database, policy: policy, logger: logger) { store in
         try await store.migrate()
         let (tenantA, keyA) = try await store.createTenantWithKey(name: "tenant A")
         let (tenantB, keyB) = try await store.createTenantWithKey(name: "tenant B")

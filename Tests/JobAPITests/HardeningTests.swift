@@ -522,25 +522,154 @@ final class RawConnection: @unchecked Sendable {
             try await store.migrate()
             let tenant = try await store.createTenant(name: "retention")
             let print = String(repeating: "a", count: 64)
+            let (first, second) = (UUID(), UUID())
             func age(_ key: String, hours: Double) throws {
                 _ = try server.runPSQL(
-                    url: url, sql: "UPDATE api_idempotency_keys SET created_at = now() - interval '\(hours) hours' WHERE idempotency_key = '\(key)'")
+                    url: url,
+                    sql: """
+                        UPDATE api_idempotency_keys SET created_at = now() - interval '\(hours) hours',
+                            renewed_at = now() - interval '\(hours) hours' WHERE idempotency_key = '\(key)'
+                        """)
             }
-            #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k1", fingerprint: print) == .proceed)
-            try await store.finishIdempotentRequest(tenantId: tenant.id, key: "k1", status: 202, body: "{}", location: "/x")
+            #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k1", fingerprint: print, owner: first) == .proceed)
+            #expect(try await store.finishIdempotentRequest(tenantId: tenant.id, key: "k1", owner: first, status: 202, body: "{}", location: "/x"))
             try age("k1", hours: 23.9)
             #expect(
-                try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k1", fingerprint: print)
+                try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k1", fingerprint: print, owner: second)
                     == .replay(status: 202, body: "{}", location: "/x"))
             try age("k1", hours: 24.1)
             #expect(try await store.purgeExpiredIdempotencyKeys() == 1)
-            #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k1", fingerprint: print) == .proceed)
+            #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k1", fingerprint: print, owner: second) == .proceed)
 
-            // A first request that never finished (its process died) holds the key for two minutes only.
-            #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k2", fingerprint: print) == .proceed)
-            #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k2", fingerprint: print) == .inProgress)
-            try age("k2", hours: 0.05)
-            #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k2", fingerprint: print) == .proceed)
+            // A first request that stopped renewing its key (its process died) holds it for a minute only.
+            #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k2", fingerprint: print, owner: first) == .proceed)
+            #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k2", fingerprint: print, owner: second) == .inProgress)
+            try age("k2", hours: 0.02)
+            #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k2", fingerprint: print, owner: second) == .proceed)
+        }
+    }
+
+    /// Security review: a key whose first request was still running after 120 s was taken as abandoned, so a
+    /// retry ran the work a second time. The owner now renews its key while it works; age alone frees nothing,
+    /// and only the owner can finish or release the key.
+    @Test func aKeyWhoseOwnerRenewsItIsNeverTakenOverAndOnlyItsOwnerFinishesIt() async throws {
+        let (url, database) = try TestDatabase.create(prefix: "api_idem_renew")
+        let server = try PostgresServer.shared()
+        let logger = TestDatabase.logger("rendc.test.idempotency")
+        try await JobStore.withRunningStore(configuration: database, logger: logger) { store in
+            try await store.migrate()
+            let tenant = try await store.createTenant(name: "renewal")
+            let print = String(repeating: "b", count: 64)
+            let (owner, retry) = (UUID(), UUID())
+            func backdate(_ column: String, minutes: Int) throws {
+                _ = try server.runPSQL(
+                    url: url, sql: "UPDATE api_idempotency_keys SET \(column) = now() - interval '\(minutes) minutes' WHERE idempotency_key = 'k'")
+            }
+            #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k", fingerprint: print, owner: owner) == .proceed)
+            // The first request has been working for 20 minutes (a slow upload), renewing its key all along.
+            try backdate("created_at", minutes: 20)
+            try backdate("renewed_at", minutes: 20)
+            #expect(try await store.renewIdempotencyKey(tenantId: tenant.id, key: "k", owner: owner))
+            #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k", fingerprint: print, owner: retry) == .inProgress)
+            // Nobody else can renew, finish or release it.
+            #expect(try await store.renewIdempotencyKey(tenantId: tenant.id, key: "k", owner: retry) == false)
+            #expect(
+                try await store.finishIdempotentRequest(tenantId: tenant.id, key: "k", owner: retry, status: 201, body: "{\"x\":2}", location: nil)
+                    == false)
+            try await store.releaseIdempotencyKey(tenantId: tenant.id, key: "k", owner: retry)
+            #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k", fingerprint: print, owner: retry) == .inProgress)
+            #expect(
+                try await store.finishIdempotentRequest(tenantId: tenant.id, key: "k", owner: owner, status: 201, body: "{\"x\":1}", location: "/a"))
+            #expect(
+                try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k", fingerprint: print, owner: retry)
+                    == .replay(status: 201, body: "{\"x\":1}", location: "/a"))
+
+            // An owner that stopped renewing (stalled past the window) lost its key to a retry: it can no longer
+            // renew or finish it, so it cannot overwrite the retry's response.
+            #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k2", fingerprint: print, owner: owner) == .proceed)
+            _ = try server.runPSQL(
+                url: url, sql: "UPDATE api_idempotency_keys SET renewed_at = now() - interval '2 minutes' WHERE idempotency_key = 'k2'")
+            #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k2", fingerprint: print, owner: retry) == .proceed)
+            #expect(try await store.renewIdempotencyKey(tenantId: tenant.id, key: "k2", owner: owner) == false)
+            #expect(
+                try await store.finishIdempotentRequest(tenantId: tenant.id, key: "k2", owner: owner, status: 201, body: "{}", location: nil) == false
+            )
+            try await store.releaseIdempotencyKey(tenantId: tenant.id, key: "k2", owner: owner)
+            #expect(try await store.beginIdempotentRequest(tenantId: tenant.id, key: "k2", fingerprint: print, owner: UUID()) == .inProgress)
+        }
+    }
+}
+
+/// Storage whose `put` waits until the test opens it: an upload to slow storage.
+final class HeldUploadStore: ObjectStore, @unchecked Sendable {
+    let inner: LocalDirectoryStore
+    private let lock = NSLock()
+    private var held = true
+    private var puts = 0
+    private var waiting = 0
+    init(_ inner: LocalDirectoryStore) { self.inner = inner }
+    var counts: (puts: Int, waiting: Int) { lock.withLock { (puts, waiting) } }
+    func open() { lock.withLock { held = false } }
+    func put(localPath: String, key: String, contentType: String) async throws {
+        lock.withLock {
+            puts += 1
+            waiting += 1
+        }
+        defer { lock.withLock { waiting -= 1 } }
+        while lock.withLock({ held }) { try await Task.sleep(for: .milliseconds(20)) }
+        try await inner.put(localPath: localPath, key: key, contentType: contentType)
+    }
+    func get(key: String, to localPath: String) async throws { try await inner.get(key: key, to: localPath) }
+    func delete(key: String) async throws { try await inner.delete(key: key) }
+    func exists(key: String) async throws -> Bool { try await inner.exists(key: key) }
+    func presignedGetURL(key: String, expiresIn: Int) async throws -> URL? { nil }
+}
+
+/// Through the API: an upload whose storage takes longer than several abandonment windows keeps its key (the
+/// request renews it), so a retry with the key waits for it and replays its answer instead of uploading again.
+@Suite struct IdempotentSlowRequestTests {
+    /// Polls `check` every 20 ms until it holds or `timeout` seconds pass.
+    func eventually(timeout: Double, _ check: () async throws -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try await check() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return try await check()
+    }
+
+    @Test func aRetryDuringASlowUploadReplaysItInsteadOfUploadingAgain() async throws {
+        final class Box: @unchecked Sendable {
+            let lock = NSLock()
+            var store: HeldUploadStore?
+        }
+        let held = Box()
+        try await withAPI(
+            configure: { $0.idempotencyRenewalSeconds = 0.1 }, policy: QueuePolicy(idempotencyAbandonedAfter: 1),
+            storage: { local in
+                let store = HeldUploadStore(local)
+                held.lock.withLock { held.store = store }
+                return store
+            }
+        ) { api in
+            let storage = try #require(held.lock.withLock { held.store })
+            var headers = HTTPFields()
+            headers[.idempotencyKey] = "slow-upload-\(UUID().uuidString)"
+            let image = TestImages.jpegHeader(width: 800, height: 1200)
+            let first = Task { try await api.upload(image, type: "image", filename: "p.jpg", key: api.keyA, headers: headers) }
+            #expect(try await eventually(timeout: 60) { storage.counts.waiting == 1 })
+            // Three abandonment windows pass while the upload is held.
+            let start = Date()
+            #expect(try await eventually(timeout: 60) { Date().timeIntervalSince(start) > 3 })
+            let retry = Task { try await api.upload(image, type: "image", filename: "p.jpg", key: api.keyA, headers: headers) }
+            try await Task.sleep(for: .milliseconds(300))
+            storage.open()
+            let (a, b) = (try await first.value, try await retry.value)
+            #expect(a.status == .created && b.status == .created, "\(String(buffer: a.body)) / \(String(buffer: b.body))")
+            #expect(b.headers[.idempotentReplayed] == "true", "the retry replays the first answer")
+            #expect(try jsonObject(a)["assetId"] as? String == jsonObject(b)["assetId"] as? String)
+            #expect(storage.counts.puts == 1, "one upload")
+            #expect(try await api.store.assets(tenantId: api.tenantA).count == 1, "one asset")
         }
     }
 }

@@ -384,3 +384,52 @@ actor WakeCounter {
     var count = 0
     func add() { count += 1 }
 }
+
+/// Priority is a tenant's own business (security review: one tenant's priority 100 jobs ran before every other
+/// tenant's jobs, so a tenant could starve the others by setting it).
+@Suite struct FairClaimTests {
+    @Test func priorityOrdersJobsWithinATenantButNotAcrossTenants() async throws {
+        try await withTestStore { store, _ in
+            let a = try await store.createTenant(name: "A", maxRunningJobs: 10)
+            let b = try await store.createTenant(name: "B", maxRunningJobs: 10)
+            var bJobs: [UUID] = []
+            for _ in 0..<3 { bJobs.append(try await store.enqueue(sampleJob(b.id, priority: 0))) }
+            // A submits later, at the highest priority, with its own order: 100 before 50 before 0.
+            var aJobs: [(UUID, Int)] = []
+            for priority in [0, 100, 100, 50, 100, 100] { aJobs.append((try await store.enqueue(sampleJob(a.id, priority: priority)), priority)) }
+            // A worker with one slot: claim one, finish it, claim the next.
+            var order: [UUID] = []
+            while let next = try await store.claim(owner: "w", limit: 1).first {
+                order.append(next.job.id)
+                #expect(try await store.complete(next.lease, videoURL: "v", thumbnailURL: nil, processingTimeMs: 1))
+            }
+            #expect(order.count == 9)
+            let tenants = order.map { id in bJobs.contains(id) ? "B" : "A" }
+            #expect(tenants == ["B", "A", "B", "A", "B", "A", "A", "A", "A"], "the claims alternate: \(tenants)")
+            // Within each tenant: priority, then age.
+            let expectedA = aJobs.enumerated().sorted { x, y in
+                x.element.1 != y.element.1 ? x.element.1 > y.element.1 : x.offset < y.offset
+            }.map(\.element.0)
+            #expect(order.filter { !bJobs.contains($0) } == expectedA)
+            #expect(order.filter { bJobs.contains($0) } == bJobs)
+        }
+    }
+
+    @Test func oneClaimForSeveralSlotsInterleavesTenantsByRunningJobs() async throws {
+        try await withTestStore { store, _ in
+            let a = try await store.createTenant(name: "A", maxRunningJobs: 10)
+            let b = try await store.createTenant(name: "B", maxRunningJobs: 10)
+            let c = try await store.createTenant(name: "C", maxRunningJobs: 10)
+            for _ in 0..<6 { _ = try await store.enqueue(sampleJob(a.id, priority: 100)) }
+            for _ in 0..<6 { _ = try await store.enqueue(sampleJob(b.id, priority: -100)) }
+            let first = try #require(try await store.claim(owner: "w0", limit: 1).first)
+            #expect(first.job.tenantId == a.id, "neither was served yet: the older job first")
+            for _ in 0..<2 { _ = try await store.enqueue(sampleJob(c.id, priority: 0)) }
+            // A runs one job, B and C none. Five slots: B and C one each (never served: B's job is older), then B
+            // and C a second each (still never served), then A's second.
+            let batch = try await store.claim(owner: "w1", limit: 5).map(\.job.tenantId)
+            let names = batch.map { $0 == a.id ? "A" : $0 == b.id ? "B" : "C" }
+            #expect(names == ["B", "C", "B", "C", "A"], "\(names)")
+        }
+    }
+}

@@ -20,6 +20,9 @@ import Webhooks
         "http://[::ffff:169.254.169.254]/", "http://[::ffff:10.0.0.1]/", "http://[64:ff9b::7f00:1]/",
         "http://[2002:7f00:1::]/", "http://[fe80::1]/", "http://[fc00::1]/", "http://[fd12:3456::1]/",
         "http://[ff02::1]/", "http://[2001:db8::1]/", "http://[fec0::1]/", "http://[100::1]/",
+        // IPv4-translated (SIIT, ::ffff:0:0:0/96), whatever it carries, and IPv4-mapped or -compatible public ones.
+        "http://[::ffff:0:7f00:1]/", "http://[::ffff:0:127.0.0.1]/", "http://[::ffff:0:a00:1]/", "http://[::ffff:0:a9fe:a9fe]/",
+        "http://[::ffff:0:8.8.8.8]/", "http://[::ffff:8.8.8.8]/", "http://[::8.8.8.8]/", "http://[64:ff9b::a00:1]/",
     ])
     func forbiddenAddressesAreRefused(_ url: String) async throws {
         let error = await #expect(throws: WebhookTargetError.self) { try await policy.check(url, resolver: Self.noDNS) }
@@ -55,8 +58,10 @@ import Webhooks
         #expect(v4.address == IPAddress("93.184.216.34"))
         let v6 = try await policy.check("https://[2606:4700::1111]:8443/hook", resolver: Self.noDNS)
         #expect(v6.address == IPAddress("2606:4700::1111"))
-        let mappedPublic = try await policy.check("http://[::ffff:8.8.8.8]/", resolver: Self.noDNS)
-        #expect(mappedPublic.address.embeddedIPv4 == IPAddress("8.8.8.8"))
+        // NAT64 (DNS64 networks) and 6to4 with a public IPv4 address inside are public.
+        let nat64 = try await policy.check("http://[64:ff9b::808:808]/", resolver: Self.noDNS)
+        #expect(nat64.address.embeddedIPv4 == IPAddress("8.8.8.8"))
+        #expect(try await policy.check("http://[2002:808:808::1]/", resolver: Self.noDNS).address.embeddedIPv4 == IPAddress("8.8.8.8"))
 
         let good = try await policy.check("https://Hooks.Example.COM./x") { host in
             #expect(host == "hooks.example.com")
@@ -93,6 +98,21 @@ import Webhooks
         #expect(throws: WebhookTargetError.self) { try WebhookTargetPolicy(allowList: "127.0.0.1/33") }
         #expect(throws: WebhookTargetError.self) { try WebhookTargetPolicy(allowList: "http://x/") }
         #expect(try WebhookTargetPolicy(allowList: "").allowedRanges.isEmpty)
+    }
+
+    /// An IPv6 address carrying an IPv4 address is judged by the inner address and by its own range.
+    @Test func embeddedIPv4AddressesAreClassifiedByTheInnerAddressToo() {
+        #expect(IPAddress("::ffff:0:7f00:1")?.embeddedIPv4 == IPAddress("127.0.0.1"), "SIIT carries IPv4 too")
+        #expect(IPAddress("::ffff:0:7f00:1")?.forbiddenClass == "a loopback address (inside an IPv6 address)")
+        #expect(IPAddress("::ffff:0:a00:1")?.forbiddenClass == "a private address (inside an IPv6 address)")
+        #expect(IPAddress("::ffff:0:8.8.8.8")?.forbiddenClass == "a reserved (IPv4-translated) address")
+        #expect(IPAddress("::ffff:8.8.8.8")?.forbiddenClass == "a reserved (IPv4-mapped) address")
+        #expect(IPAddress("::ffff:169.254.169.254")?.forbiddenClass == "a link-local address (inside an IPv6 address)")
+        #expect(IPAddress("::1")?.forbiddenClass == "a loopback address" && IPAddress("::")?.forbiddenClass == "the unspecified address")
+        #expect(IPAddress("2002:c0a8:101::1")?.forbiddenClass == "a private address (inside an IPv6 address)")
+        #expect(IPAddress("64:ff9b::808:808")?.forbiddenClass == nil && IPAddress("2002:808:808::1")?.forbiddenClass == nil)
+        // Only the exact SIIT prefix: ::ffff:1:0:0 is not one (and is in no forbidden range).
+        #expect(IPAddress("::ffff:1:7f00:1")?.embeddedIPv4 == nil)
     }
 
     @Test func addressRangesMatchBitByBit() {

@@ -1,0 +1,214 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Why a host name lookup gave no answer. `description` names the host and the limit, nothing of this machine.
+public struct HostLookupError: Error, Sendable, Equatable, CustomStringConvertible {
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        enum Base: Sendable, Hashable { case notFound, timedOut, busy }
+        let base: Base
+        /// The resolver answered: no such name, or no address.
+        public static let notFound = Code(base: .notFound)
+        /// No answer within the resolver's deadline.
+        public static let timedOut = Code(base: .timedOut)
+        /// Too many lookups were already waiting (the lookup threads are all stuck on slow names).
+        public static let busy = Code(base: .busy)
+        public var description: String { "\(base)" }
+    }
+
+    public var code: Code
+    public var host: String
+    public var message: String
+    public init(_ code: Code, host: String, _ message: String) {
+        self.code = code
+        self.host = host
+        self.message = message
+    }
+    public var description: String { message }
+}
+
+/// Looks host names up under a deadline, on a few threads of its own.
+///
+/// The system resolver (`getaddrinfo`) blocks and cannot be cancelled, and a name server that never answers holds
+/// it for as long as its own timeouts and retries last. So a lookup runs on one of at most
+/// `maximumConcurrentLookups` threads (never a new thread per call); callers wait at most `timeout` seconds, after
+/// which they get ``HostLookupError/Code/timedOut`` while the stuck thread finishes in its own time. Lookups that
+/// find every thread busy queue (at most `maximumWaiting` of them; more are refused at once with
+/// ``HostLookupError/Code/busy``) and their deadline runs while they queue.
+///
+/// The lookup itself is injectable: tests pass one that blocks.
+public final class HostResolver: Sendable, Equatable {
+    /// A blocking lookup: the host's addresses, or a throw when it has none.
+    public typealias Lookup = @Sendable (String) throws -> [IPAddress]
+
+    public let timeout: Double
+    public let maximumConcurrentLookups: Int
+    public let maximumWaiting: Int
+    private let lookup: Lookup
+    private let state = LockedState()
+
+    /// The process-wide resolver behind ``WebhookTargetPolicy/resolve(_:)`` and the default policy: 5 s, 4 threads.
+    public static let shared = HostResolver()
+
+    public init(
+        timeout: Double = 5, maximumConcurrentLookups: Int = 4, maximumWaiting: Int = 256,
+        lookup: @escaping Lookup = HostResolver.systemLookup
+    ) {
+        self.timeout = max(0.001, timeout)
+        self.maximumConcurrentLookups = max(1, maximumConcurrentLookups)
+        self.maximumWaiting = max(0, maximumWaiting)
+        self.lookup = lookup
+    }
+
+    public static func == (a: HostResolver, b: HostResolver) -> Bool { a === b }
+
+    /// Lookup threads running now (for tests and diagnostics).
+    public var runningLookups: Int { state.withLock { $0.running } }
+
+    /// The host's addresses, or a ``HostLookupError`` (not found, timed out, busy). Cancelling the calling task
+    /// stops the wait (CancellationError).
+    public func resolve(_ host: String) async throws -> [IPAddress] {
+        let request = Request(host: host)
+        let limit = timeout
+        let timer = Task {
+            try? await Task.sleep(for: .milliseconds(Int64(limit * 1000)))
+            if Task.isCancelled { return }
+            request.finish(
+                .failure(HostLookupError(.timedOut, host: host, "'\(host.prefix(64))' did not resolve within \(Self.seconds(limit)) s")))
+        }
+        defer { timer.cancel() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[IPAddress], any Error>) in
+                request.attach(continuation)
+                enqueue(request)
+            }
+        } onCancel: {
+            request.finish(.failure(CancellationError()))
+        }
+    }
+
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(format: "%.3g", value)
+    }
+
+    private func enqueue(_ request: Request) {
+        enum Next { case queued, startThread, busy }
+        let next: Next = state.withLock { state in
+            state.queue.removeAll { $0.isFinished }
+            guard state.queue.count < maximumWaiting || state.running < maximumConcurrentLookups else { return .busy }
+            state.queue.append(request)
+            guard state.running < maximumConcurrentLookups else { return .queued }
+            state.running += 1
+            return .startThread
+        }
+        switch next {
+        case .queued: break
+        case .busy:
+            request.finish(
+                .failure(HostLookupError(.busy, host: request.host, "'\(request.host.prefix(64))' was not looked up: too many lookups are waiting")))
+        case .startThread:
+            let thread = Thread { [self] in drain() }
+            thread.name = "host-lookup"
+            thread.stackSize = 256 << 10
+            thread.start()
+        }
+    }
+
+    /// A lookup thread: answers queued requests (skipping those whose caller stopped waiting) until none is left.
+    private func drain() {
+        while true {
+            let next: Request? = state.withLock { state in
+                while !state.queue.isEmpty {
+                    let request = state.queue.removeFirst()
+                    if !request.isFinished { return request }
+                }
+                state.running -= 1
+                return nil
+            }
+            guard let next else { return }
+            next.finish(Result { try lookup(next.host) })
+        }
+    }
+
+    /// The system resolver: getaddrinfo, IPv4 and IPv6, duplicates removed, in the resolver's order.
+    @Sendable public static func systemLookup(_ host: String) throws -> [IPAddress] {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        #if canImport(Glibc)
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        #else
+        hints.ai_socktype = SOCK_STREAM
+        #endif
+        var list: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host, nil, &hints, &list)
+        guard status == 0, let first = list else {
+            throw HostLookupError(.notFound, host: host, "cannot resolve '\(host.prefix(64))'")
+        }
+        defer { freeaddrinfo(first) }
+        var result: [IPAddress] = []
+        var node: UnsafeMutablePointer<addrinfo>? = first
+        while let current = node {
+            if let sa = current.pointee.ai_addr {
+                if current.pointee.ai_family == AF_INET {
+                    var v4 = sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr }
+                    if let a = IPAddress(bytes: withUnsafeBytes(of: &v4) { Array($0) }), !result.contains(a) { result.append(a) }
+                } else if current.pointee.ai_family == AF_INET6 {
+                    var v6 = sa.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee.sin6_addr }
+                    if let a = IPAddress(bytes: withUnsafeBytes(of: &v6) { Array($0) }), !result.contains(a) { result.append(a) }
+                }
+            }
+            node = current.pointee.ai_next
+        }
+        return result
+    }
+
+    /// One caller's lookup: answered once, by the lookup thread, the deadline or a cancellation, whichever is first.
+    private final class Request: @unchecked Sendable {
+        let host: String
+        private let lock = NSLock()
+        private var result: Result<[IPAddress], any Error>?
+        private var continuation: CheckedContinuation<[IPAddress], any Error>?
+
+        init(host: String) { self.host = host }
+
+        var isFinished: Bool { lock.withLock { result != nil } }
+
+        func attach(_ continuation: CheckedContinuation<[IPAddress], any Error>) {
+            lock.lock()
+            if let result {
+                lock.unlock()
+                continuation.resume(with: result)
+            } else {
+                self.continuation = continuation
+                lock.unlock()
+            }
+        }
+
+        func finish(_ value: Result<[IPAddress], any Error>) {
+            lock.lock()
+            guard result == nil else {
+                lock.unlock()
+                return
+            }
+            result = value
+            let waiting = continuation
+            continuation = nil
+            lock.unlock()
+            waiting?.resume(with: value)
+        }
+    }
+
+    private struct State {
+        var running = 0
+        var queue: [Request] = []
+    }
+
+    private final class LockedState: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = State()
+        func withLock<R>(_ body: (inout State) -> R) -> R { lock.withLock { body(&value) } }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+import Webhooks
+
+/// A blocking lookup that never answers until released: a name server that does not reply. Counts the lookups
+/// in it now and at most.
+final class StuckLookup: @unchecked Sendable {
+    private let lock = NSLock()
+    private let gate = DispatchSemaphore(value: 0)
+    private var inside = 0
+    private(set) var mostAtOnce = 0
+    private(set) var calls = 0
+    private var released = false
+
+    var lookup: HostResolver.Lookup {
+        { [self] host in
+            lock.withLock {
+                calls += 1
+                inside += 1
+                mostAtOnce = max(mostAtOnce, inside)
+            }
+            defer { lock.withLock { inside -= 1 } }
+            if !lock.withLock({ released }) { gate.wait() }
+            return host == "hooks.example.com" ? [IPAddress("93.184.216.34")!] : []
+        }
+    }
+
+    var current: (inside: Int, mostAtOnce: Int, calls: Int) { lock.withLock { (inside, mostAtOnce, calls) } }
+
+    /// Lets every lookup through (now and later).
+    func release() {
+        let waiting = lock.withLock {
+            released = true
+            return inside
+        }
+        for _ in 0..<max(waiting, 64) { gate.signal() }
+    }
+}
+
+/// DNS lookups under a deadline with a bounded number of threads (security review: getaddrinfo ran on a new
+/// thread per call with no deadline, at submit and before every delivery).
+@Suite struct HostResolverTests {
+    @Test func aLookupThatNeverAnswersFailsWithAClearErrorAtItsDeadline() async throws {
+        let stuck = StuckLookup()
+        defer { stuck.release() }
+        let policy = WebhookTargetPolicy(hostResolver: HostResolver(timeout: 0.3, maximumConcurrentLookups: 2, lookup: stuck.lookup))
+        let error = await #expect(throws: WebhookTargetError.self) { try await policy.check("https://hooks.example.com/x") }
+        #expect(error?.code == .unresolvable)
+        #expect(error?.message == "callbackUrl host 'hooks.example.com' did not resolve within 0.3 s", "\(String(describing: error))")
+        #expect(stuck.current.inside == 1, "the lookup is still stuck: only the deadline explains the answer")
+    }
+
+    @Test func stuckLookupsUseAFewThreadsAndTheQueueIsBounded() async throws {
+        let stuck = StuckLookup()
+        let resolver = HostResolver(timeout: 0.5, maximumConcurrentLookups: 2, maximumWaiting: 4, lookup: stuck.lookup)
+        let policy = WebhookTargetPolicy(hostResolver: resolver)
+        let messages = await withTaskGroup(of: String.self) { group in
+            for index in 0..<12 {
+                group.addTask {
+                    do {
+                        _ = try await policy.check("https://hooks-\(index).example.com/")
+                        return "resolved"
+                    } catch {
+                        return "\(error)"
+                    }
+                }
+            }
+            var all: [String] = []
+            for await message in group { all.append(message) }
+            return all
+        }
+        // Twelve callers, two threads: the rest queued (four) or were refused at once; all got an answer.
+        #expect(messages.count == 12)
+        #expect(messages.allSatisfy { $0.contains("did not resolve within 0.5 s") || $0.contains("too many lookups are waiting") }, "\(messages)")
+        #expect(messages.filter { $0.contains("too many lookups are waiting") }.count >= 6, "\(messages)")
+        #expect(stuck.current.mostAtOnce == 2 && stuck.current.calls == 2, "never more than two lookup threads")
+        #expect(resolver.runningLookups == 2)
+        // The name server answers again: the stuck threads finish, skip the requests nobody waits for, and exit;
+        // new lookups work.
+        stuck.release()
+        let target = try await policy.check("https://hooks.example.com/x")
+        #expect(target.address == IPAddress("93.184.216.34"))
+        #expect(stuck.current.calls == 3, "abandoned queued requests were not looked up")
+        #expect(await eventuallyTrue { resolver.runningLookups == 0 }, "no thread left behind")
+    }
+
+    @Test func cancellingTheCallerStopsItsWait() async throws {
+        let stuck = StuckLookup()
+        defer { stuck.release() }
+        let resolver = HostResolver(timeout: 600, maximumConcurrentLookups: 1, lookup: stuck.lookup)
+        let waiting = Task { try await resolver.resolve("hooks.example.com") }
+        #expect(await eventuallyTrue { stuck.current.inside == 1 })
+        waiting.cancel()
+        // With a 600 s deadline and a lookup that never answers, only the cancellation can end the wait.
+        await #expect(throws: CancellationError.self) { try await waiting.value }
+    }
+}
+
+func eventuallyTrue(timeout: Double = 30, _ check: () -> Bool) async -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if check() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return check()
+}
