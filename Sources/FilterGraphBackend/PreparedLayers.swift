@@ -292,7 +292,7 @@ extension BaseStack {
         videoHash: String, video v: VideoPlan, layer: LayerPlan, width: Int, height: Int, under: [UInt8], over: [Sprite],
         occluded: Rect?, outputFPS: Int, budget: Int
     ) -> LayerCacheKey {
-        var k = LayerCacheKeyBuilder(kind: "overlay-loop-1")
+        var k = LayerCacheKeyBuilder(kind: "overlay-loop-2")
         k.add(videoHash)
         k.add(width); k.add(height); k.add(outputFPS); k.add(budget)
         k.add(v.loop ? 1 : 0); k.add(v.animated ? 1 : 0); k.add(v.fit.rawValue); k.add(v.blend.rawValue)
