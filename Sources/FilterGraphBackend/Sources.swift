@@ -246,8 +246,7 @@ final class BaseStack {
             fixed = true
             return
         }
-        var underRGBA = [UInt8](repeating: 0, count: width * height * 4)
-        rk_yuv420_to_rgba(ref.y, ref.yStride, ref.u, ref.cStride, ref.v, ref.cStride, Int32(width), Int32(height), &underRGBA, width * 4)
+        let underYUV = ref.packed()
         isAnimated = v.animated
         var key: LayerCacheKey?
         // A still keeps the one blended frame it shows on its own, under the output frame's index (a hit needs
@@ -256,7 +255,7 @@ final class BaseStack {
         var frameKey: LayerCacheKey?
         if cache.isEnabled, let hash = try? cache.contentHash(ofFile: v.source.path) {
             let loopKey = BaseStack.cacheKey(
-                videoHash: hash, video: v, layer: layer, width: width, height: height, under: underRGBA, over: over,
+                videoHash: hash, video: v, layer: layer, width: width, height: height, under: underYUV, over: over,
                 occluded: occluded, outputFPS: outputFPS, budget: BaseStack.cacheBudget)
             key = loopKey
             if let onlyFrame {
@@ -282,7 +281,8 @@ final class BaseStack {
         // their own (about 30 MB more at 1080x1920, while x264 allocates its lookahead).
         let input = try MediaInputFile(path: v.source.path, mediaType: .video, decoderThreads: 1)
         videoFPS = input.frameRate ?? Double(outputFPS)
-        let blender = VideoBlender(width: width, height: height, under: underRGBA, video: v, box: layer.box, opacity: layer.opacity, over: overLayers)
+        let blender = VideoBlender(
+            width: width, height: height, under: underYUV, video: v, box: layer.box, opacity: layer.opacity, over: overLayers, skip: occluded)
         let frame = try AVFrameBox()
         if let onlyFrame {
             // A still: decode up to the one video frame it shows (looping or holding the last), blend only that.
@@ -412,17 +412,28 @@ final class BaseStack {
 
 /// Blends one video frame, fitted to its box, over the static layers under it (in RGB, so screen and add mean
 /// what they do in an editor), then the static layers over it.
+///
+/// The layers under the video are kept as YUV 4:2:0 (3 MB at 1080x1920, where RGBA would be 8 MB) and turned into
+/// RGB a band of rows at a time; every step after the video's conversion works per pixel (per 2x2 block for the
+/// chroma), so bands give the same bytes as whole frames. Pixels inside `skip` (the window the pictures always
+/// cover, which the cached bottom leaves out) are not blended at all.
 final class VideoBlender {
     let width: Int, height: Int
+    /// Y, then U, then V of the layers under the video.
     let under: [UInt8]
     let video: VideoPlan
     let box: Rect
     let opacity: Double
     let over: [AlphaLayer]
+    /// Left, top, right and bottom of the part of the frame nobody reads, moved inwards to even columns and rows.
+    private let skip: (left: Int, top: Int, right: Int, bottom: Int)?
     private let scaler = RGBAScaler()
     private var rgba: [UInt8]
+    private var band: [UInt8]
+    /// Rows blended at a time (even).
+    static let bandRows = 16
 
-    init(width: Int, height: Int, under: [UInt8], video: VideoPlan, box: Rect, opacity: Double, over: [AlphaLayer]) {
+    init(width: Int, height: Int, under: [UInt8], video: VideoPlan, box: Rect, opacity: Double, over: [AlphaLayer], skip: Rect?) {
         self.width = width
         self.height = height
         self.under = under
@@ -430,7 +441,15 @@ final class VideoBlender {
         self.box = box
         self.opacity = opacity
         self.over = over
-        rgba = under
+        if let o = skip {
+            let l = max(0, (o.x + 1) & ~1), t = max(0, (o.y + 1) & ~1)
+            let r = min(width, (o.x + o.width) & ~1), b = min(height, (o.y + o.height) & ~1)
+            self.skip = r > l && b > t ? (l, t, r, b) : nil
+        } else {
+            self.skip = nil
+        }
+        rgba = [UInt8](repeating: 0, count: width * height * 4)
+        band = [UInt8](repeating: 0, count: width * VideoBlender.bandRows * 4)
     }
 
     func blend(_ frame: Frame, into planes: PlaneBuffer, path: String) throws {
@@ -441,23 +460,47 @@ final class VideoBlender {
         let mode: Int32 = video.blend == .screen ? 1 : (video.blend == .add ? 2 : 0)
         let o = Int32((opacity * 256).rounded())
         if cw == width && ch == height && box == Rect(x: 0, y: 0, width: width, height: height) {
-            // A full-canvas video (the usual overlay): converted straight into the frame's buffer and blended over
-            // the layers under it in place, without another canvas-sized buffer per frame.
+            // A full-canvas video (the usual overlay): converted straight into the frame's buffer, then blended over
+            // the layers under it in place, band by band.
             try scaler.convert(frame, width: cw, height: ch, into: &rgba, path: path)
-            under.withUnsafeBufferPointer { u in
-                rgba.withUnsafeMutableBufferPointer { dst in
-                    rk_blend_rgba_modes(
-                        dst.baseAddress!, width * 4, u.baseAddress!, width * 4, Int32(width), Int32(height), o, mode, dst.baseAddress!, width * 4)
-                }
-            }
+            blendBands(mode: mode, opacity: o, into: planes)
         } else {
             try blendScaled(frame, cw: cw, ch: ch, mode: mode, opacity: o, path: path)
-        }
-        rgba.withUnsafeBufferPointer { src in
-            rk_rgba_to_yuva420(
-                src.baseAddress, Int32(width), Int32(height), width * 4, planes.y, width, planes.u, width / 2, planes.v, width / 2, nil, 0, nil, 0)
+            rgba.withUnsafeBufferPointer { src in
+                rk_rgba_to_yuva420(
+                    src.baseAddress, Int32(width), Int32(height), width * 4, planes.y, width, planes.u, width / 2, planes.v, width / 2, nil, 0, nil, 0)
+            }
         }
         for l in over { l.blend(onto: planes.planes) }
+    }
+
+    /// Blends `rgba` (the video) over the layers under it and converts the result into `planes`, `bandRows` rows at
+    /// a time, leaving out `skip`.
+    private func blendBands(mode: Int32, opacity o: Int32, into planes: PlaneBuffer) {
+        let w = width, cw = width / 2, chromaPlane = (width / 2) * (height / 2)
+        under.withUnsafeBufferPointer { u in
+            rgba.withUnsafeMutableBufferPointer { rgbaBuffer in
+                band.withUnsafeMutableBufferPointer { bandBuffer in
+                    let uy = u.baseAddress!, uu = uy + w * height, uv = uu + chromaPlane
+                    let top = rgbaBuffer.baseAddress!, b = bandBuffer.baseAddress!
+                    for r0 in stride(from: 0, to: height, by: VideoBlender.bandRows) {
+                        let h = min(VideoBlender.bandRows, height - r0)
+                        var spans = [(0, w)]
+                        if let k = skip, r0 >= k.top, r0 + h <= k.bottom { spans = [(0, k.left), (k.right, w)] }
+                        for (x0, x1) in spans where x1 > x0 {
+                            let n = x1 - x0
+                            let t = top + (r0 * w + x0) * 4
+                            rk_yuv420_to_rgba(
+                                uy + r0 * w + x0, w, uu + (r0 / 2) * cw + x0 / 2, cw, uv + (r0 / 2) * cw + x0 / 2, cw, Int32(n), Int32(h), b, n * 4)
+                            rk_blend_rgba_modes(t, w * 4, b, n * 4, Int32(n), Int32(h), o, mode, t, w * 4)
+                            rk_rgba_to_yuva420(
+                                t, Int32(n), Int32(h), w * 4, planes.y + r0 * w + x0, w, planes.u + (r0 / 2) * cw + x0 / 2, cw,
+                                planes.v + (r0 / 2) * cw + x0 / 2, cw, nil, 0, nil, 0)
+                        }
+                    }
+                }
+            }
+        }
     }
 
     private func blendScaled(_ frame: Frame, cw: Int, ch: Int, mode: Int32, opacity o: Int32, path: String) throws {
@@ -466,19 +509,40 @@ final class VideoBlender {
         let left = box.x + (box.width - cw) / 2, top = box.y + (box.height - ch) / 2
         let x0 = max(0, box.x, left), y0 = max(0, box.y, top)
         let x1 = min(width, box.x + box.width, left + cw), y1 = min(height, box.y + box.height, top + ch)
-        rgba = under
+        let w = width, cs = width / 2, chromaPlane = (width / 2) * (height / 2)
+        under.withUnsafeBufferPointer { u in
+            rgba.withUnsafeMutableBufferPointer { dst in
+                let uy = u.baseAddress!
+                rk_yuv420_to_rgba(uy, w, uy + w * height, cs, uy + w * height + chromaPlane, cs, Int32(w), Int32(height), dst.baseAddress!, w * 4)
+            }
+        }
         if x1 > x0 && y1 > y0 {
             scaled.withUnsafeBufferPointer { src in
-                under.withUnsafeBufferPointer { u in
-                    rgba.withUnsafeMutableBufferPointer { dst in
-                        rk_blend_rgba_modes(
-                            src.baseAddress! + ((y0 - top) * cw + (x0 - left)) * 4, cw * 4,
-                            u.baseAddress! + (y0 * width + x0) * 4, width * 4, Int32(x1 - x0), Int32(y1 - y0), o, mode,
-                            dst.baseAddress! + (y0 * width + x0) * 4, width * 4)
-                    }
+                rgba.withUnsafeMutableBufferPointer { dst in
+                    let d = dst.baseAddress! + (y0 * width + x0) * 4
+                    rk_blend_rgba_modes(
+                        src.baseAddress! + ((y0 - top) * cw + (x0 - left)) * 4, cw * 4, d, width * 4, Int32(x1 - x0), Int32(y1 - y0), o, mode,
+                        d, width * 4)
                 }
             }
         }
+    }
+}
+
+extension PlanesRef {
+    /// The planes' pixels without their strides: Y, then U, then V.
+    func packed() -> [UInt8] {
+        let w = width, h = height
+        var out = [UInt8](repeating: 0, count: w * h + 2 * (w / 2) * (h / 2))
+        out.withUnsafeMutableBufferPointer { o in
+            let b = o.baseAddress!
+            for row in 0..<h { memcpy(b + row * w, y + row * yStride, w) }
+            for row in 0..<(h / 2) {
+                memcpy(b + w * h + row * (w / 2), u + row * cStride, w / 2)
+                memcpy(b + w * h + (w / 2) * (h / 2) + row * (w / 2), v + row * cStride, w / 2)
+            }
+        }
+        return out
     }
 }
 
