@@ -287,12 +287,12 @@ final class PicturePreparer<Key: Hashable>: @unchecked Sendable {
 
 extension BaseStack {
     /// The key of an overlay loop blended over and under its static layers: the video's bytes, every blend
-    /// parameter and the exact pixels of the layers under and over it.
+    /// parameter and the exact pixels of the layers under (YUV 4:2:0) and over it.
     static func cacheKey(
         videoHash: String, video v: VideoPlan, layer: LayerPlan, width: Int, height: Int, under: [UInt8], over: [Sprite],
         occluded: Rect?, outputFPS: Int, budget: Int
     ) -> LayerCacheKey {
-        var k = LayerCacheKeyBuilder(kind: "overlay-loop-1")
+        var k = LayerCacheKeyBuilder(kind: "overlay-loop-2")
         k.add(videoHash)
         k.add(width); k.add(height); k.add(outputFPS); k.add(budget)
         k.add(v.loop ? 1 : 0); k.add(v.animated ? 1 : 0); k.add(v.fit.rawValue); k.add(v.blend.rawValue)

@@ -201,25 +201,21 @@ package final class PreparedImage {
 }
 
 /// The bottom of the frame: static layers composed once, with at most one looping video blended over them once
-/// per video frame and cached as YUV (only the parts the pictures never cover). A video too long for the memory
-/// budget is decoded and blended as it plays instead. The blended loop is kept in the layer cache between renders.
+/// per video frame and cached as YUV (only the parts the pictures never cover, each frame as its differences from
+/// the first: see `LoopCoding`). A video too long for the memory budget is decoded and blended as it plays instead.
+/// The blended loop is kept in the layer cache between renders.
 final class BaseStack {
     let width: Int, height: Int
-    /// Byte runs of the frame (per plane) that the cache holds: everything outside the always-covered rectangle.
-    private struct Segment { var plane: Int; var row: Int; var x: Int; var length: Int }
-    private var segments: [Segment] = []
-    /// The cached frames, one after another from `BaseStack.header` on, after a small header (the layer-cache
-    /// payload as it is: a hit is used without copying).
-    private var frames: [UInt8] = []
-    private var frameCount = 0
-    private var frameBytes = 0
+    /// The bytes of the frame (per plane) that the cache holds: everything outside the always-covered rectangle.
+    private let layout: LoopLayout
+    /// The cached frames (the layer-cache payload as it is: a hit is used without copying).
+    private var loop: CompactLoop?
+    private var frameBytes: Int { layout.frameBytes }
     private var videoFPS: Double = 30
     private var streaming: StreamingVideo?
     private(set) var isAnimated = false
-    /// Memory the cache may use.
+    /// Memory the cache may use, counted in whole frames (the most a loop's frames take).
     static let cacheBudget = 160 * 1024 * 1024
-    /// Bytes before the first frame: version, video rate, frame count, frame size, hold-last.
-    static let header = 40
 
     /// - Parameter onlyFrame: prepare just what output frame `onlyFrame` shows (a still): one video frame, unless
     ///   the whole loop is in the layer cache already.
@@ -232,9 +228,8 @@ final class BaseStack {
     ) throws {
         self.width = width
         self.height = height
-        segments = BaseStack.segments(width: width, height: height, occluded: occluded)
-        let bytesPerFrame = segments.reduce(0) { $0 + $1.length }
-        frameBytes = bytesPerFrame
+        layout = LoopLayout(width: width, height: height, occluded: occluded)
+        let bytesPerFrame = layout.frameBytes
         // Static layers under the video, on opaque black.
         let planes = PlaneBuffer(width: width, height: height)
         rk_fill_plane(planes.y, width, Int32(width), Int32(height), 16)
@@ -245,39 +240,40 @@ final class BaseStack {
         let overLayers = over.map { AlphaLayer(sprite: $0) }
         guard let (v, layer) = video else {
             for l in overLayers { l.blend(onto: ref) }
-            frames = [UInt8](repeating: 0, count: BaseStack.header)
-            append(planes)
+            var b = CompactLoopBuilder(frameBytes: bytesPerFrame)
+            b.append(planes, layout: layout)
+            loop = CompactLoop(payload: b.finish(fps: videoFPS, holdLast: false), frameBytes: bytesPerFrame)
+            fixed = true
             return
         }
-        var underRGBA = [UInt8](repeating: 0, count: width * height * 4)
-        rk_yuv420_to_rgba(ref.y, ref.yStride, ref.u, ref.cStride, ref.v, ref.cStride, Int32(width), Int32(height), &underRGBA, width * 4)
+        let underYUV = ref.packed()
         isAnimated = v.animated
         var key: LayerCacheKey?
         // A still keeps the one blended frame it shows on its own, under the output frame's index (a hit needs
         // neither the video opened nor the loop read), or cuts it out of the loop a render left (reading and checking
-        // only that frame's blocks of the entry).
+        // only that frame's blocks of the entry and the reference's).
         var frameKey: LayerCacheKey?
         if cache.isEnabled, let hash = try? cache.contentHash(ofFile: v.source.path) {
             let loopKey = BaseStack.cacheKey(
-                videoHash: hash, video: v, layer: layer, width: width, height: height, under: underRGBA, over: over,
+                videoHash: hash, video: v, layer: layer, width: width, height: height, under: underYUV, over: over,
                 occluded: occluded, outputFPS: outputFPS, budget: BaseStack.cacheBudget)
             key = loopKey
             if let onlyFrame {
-                var k = LayerCacheKeyBuilder(kind: "overlay-frame-2")
+                var k = LayerCacheKeyBuilder(kind: "overlay-frame-3")
                 k.add(loopKey.hex)
                 k.add(onlyFrame)
                 let still = k.finish()
                 frameKey = still
-                if let payload = cache.value(for: still), load(payload), frameCount == 1 {
+                if let payload = cache.value(for: still), use(payload), loop?.count == 1 {
                     fixed = true
                     return
                 }
-                if let payload = frameOfLoop(cache, loopKey, output: onlyFrame, fps: outputFPS), load(payload) {
+                if let payload = frameOfLoop(cache, loopKey, output: onlyFrame, fps: outputFPS), use(payload) {
                     fixed = true
                     cache.store(payload, for: still)
                     return
                 }
-            } else if let payload = cache.value(for: loopKey), load(payload) {
+            } else if let payload = cache.value(for: loopKey), use(payload) {
                 return
             }
         }
@@ -285,9 +281,9 @@ final class BaseStack {
         // their own (about 30 MB more at 1080x1920, while x264 allocates its lookahead).
         let input = try MediaInputFile(path: v.source.path, mediaType: .video, decoderThreads: 1)
         videoFPS = input.frameRate ?? Double(outputFPS)
-        let blender = VideoBlender(width: width, height: height, under: underRGBA, video: v, box: layer.box, opacity: layer.opacity, over: overLayers)
+        let blender = VideoBlender(
+            width: width, height: height, under: underYUV, video: v, box: layer.box, opacity: layer.opacity, over: overLayers, skip: occluded)
         let frame = try AVFrameBox()
-        frames = [UInt8](repeating: 0, count: BaseStack.header)
         if let onlyFrame {
             // A still: decode up to the one video frame it shows (looping or holding the last), blend only that.
             var n = v.animated ? Int((Double(onlyFrame) / Double(outputFPS) * videoFPS + 1e-6).rounded(.down)) : 0
@@ -301,12 +297,12 @@ final class BaseStack {
                 while index < n, try input.decode(into: frame) { index += 1; if index < n { frame.unref() } }
             }
             try blender.blend(frame, into: planes, path: v.source.path)
-            append(planes)
+            var b = CompactLoopBuilder(frameBytes: bytesPerFrame)
+            b.append(planes, layout: layout)
+            let payload = b.finish(fps: videoFPS, holdLast: false)
+            loop = CompactLoop(payload: payload, frameBytes: bytesPerFrame)
             fixed = true
-            if let frameKey {
-                writeHeader()
-                cache.store(frames, for: frameKey)
-            }
+            if let frameKey { cache.store(payload, for: frameKey) }
             return
         }
         let maxFrames = v.animated ? max(1, BaseStack.cacheBudget / max(1, bytesPerFrame)) : 1
@@ -314,41 +310,28 @@ final class BaseStack {
             Int((d * rate).rounded(.up)) + 2 < maxFrames
         {
             if !v.loop { holdLast = true }
-            let segments = self.segments
             progressive = ProgressiveLoop(
-                input: input, blender: blender, planes: planes, frame: frame, path: v.source.path, header: BaseStack.header,
-                frameBytes: bytesPerFrame, maxFrames: maxFrames, cache: key.map { (cache, $0) }, videoFPS: videoFPS, holdLast: holdLast
-            ) { p, dst in
-                var offset = 0
-                for s in segments {
-                    let (plane, stride) = s.plane == 0 ? (p.y, p.width) : (s.plane == 1 ? p.u : p.v, p.width / 2)
-                    memcpy(dst + offset, plane + s.row * stride + s.x, s.length)
-                    offset += s.length
-                }
-            }
+                input: input, blender: blender, planes: planes, frame: frame, path: v.source.path, layout: layout, maxFrames: maxFrames,
+                cache: key.map { (cache, $0) }, videoFPS: videoFPS, holdLast: holdLast)
             return
         }
-        // Reserved, not touched: pages of frames never decoded are never resident.
-        frames.reserveCapacity(BaseStack.header + maxFrames * bytesPerFrame)
-        while frameCount < maxFrames, try input.decode(into: frame) {
+        var builder = CompactLoopBuilder(frameBytes: bytesPerFrame, reserving: maxFrames)
+        while builder.count < maxFrames, try input.decode(into: frame) {
             try blender.blend(frame, into: planes, path: v.source.path)
-            append(planes)
+            builder.append(planes, layout: layout)
             frame.unref()
         }
-        guard frameCount > 0 else { throw BackendError(.decode, path: v.source.path, "the video has no frames") }
-        if v.animated && frameCount == maxFrames, try input.decode(into: frame) {
+        guard builder.count > 0 else { throw BackendError(.decode, path: v.source.path, "the video has no frames") }
+        if v.animated && builder.count == maxFrames, try input.decode(into: frame) {
             // Too long to cache: play it from the file, looping.
-            frames = []
-            frameCount = 0
             try input.rewind()
             streaming = StreamingVideo(input: input, blender: blender, planes: planes, frame: frame)
             return
         }
         if !v.loop && v.animated { holdLast = true }
-        if let key {
-            writeHeader()
-            cache.store(frames, for: key)
-        }
+        let payload = builder.finish(fps: videoFPS, holdLast: holdLast)
+        loop = CompactLoop(payload: payload, frameBytes: bytesPerFrame)
+        if let key { cache.store(payload, for: key) }
     }
 
     /// The loop while it is being blended beside the first frames.
@@ -364,73 +347,38 @@ final class BaseStack {
     /// Prepared for one frame only: the cache holds just it.
     private var fixed = false
 
-    private func writeHeader() {
-        var w = LayerWriter()
-        w.int(1); w.double(videoFPS); w.int(frameCount); w.int(frameBytes); w.int(holdLast ? 1 : 0)
-        frames.replaceSubrange(0..<BaseStack.header, with: w.bytes)
-    }
-
     /// The payload of a one-frame loop holding the base of output frame `index` (at `fps`), cut out of the cached
-    /// loop under `key` (its header, then that frame's bytes: only their blocks are read and checked).
+    /// loop under `key`: its header, the entries of that frame in its table, the reference and that frame's
+    /// encoding (only their blocks are read and checked).
     private func frameOfLoop(_ cache: LayerCache, _ key: LayerCacheKey, output index: Int, fps: Int) -> [UInt8]? {
-        guard let head = cache.value(for: key, bytes: 0..<BaseStack.header) else { return nil }
-        var r = LayerReader(head)
-        guard let version = try? r.int(), version == 1, let rate = try? r.double(), rate.isFinite, rate > 0,
-            let count = try? r.int(), count > 0, let bytes = try? r.int(), bytes == frameBytes, let hold = try? r.int()
+        let h = LoopCoding.header
+        guard let head = cache.value(for: key, bytes: 0..<h), let header = LoopCoding.header(head, frameBytes: frameBytes) else { return nil }
+        let n = Int((Double(index) / Double(fps) * header.fps + 1e-6).rounded(.down))
+        let k = header.holdLast ? min(n, header.count - 1) : n % header.count
+        let data = h + frameBytes, table = data + header.dataLength
+        guard let entries = cache.value(for: key, bytes: (table + 8 * k)..<(table + 8 * k + 16)) else { return nil }
+        var r = LayerReader(entries)
+        guard let start = try? r.int(), let end = try? r.int(), start >= 0, start < end, end <= header.dataLength,
+            var stream = cache.value(for: key, bytes: h..<data), let encoding = cache.value(for: key, bytes: (data + start)..<(data + end))
         else { return nil }
-        let n = Int((Double(index) / Double(fps) * rate + 1e-6).rounded(.down))
-        let k = hold == 1 ? min(n, count - 1) : n % count
-        let start = BaseStack.header + k * frameBytes
-        guard let frame = cache.value(for: key, bytes: start..<(start + frameBytes)) else { return nil }
-        var w = LayerWriter()
-        w.int(1); w.double(rate); w.int(1); w.int(frameBytes); w.int(hold)
-        return w.bytes + frame
+        let valid = encoding.withUnsafeBufferPointer { e in
+            guard LoopCoding.isValid(e, frameBytes: frameBytes) else { return false }
+            stream.withUnsafeMutableBufferPointer { LoopCoding.apply(e, to: $0.baseAddress!, frameBytes: frameBytes) }
+            return true
+        }
+        guard valid else { return nil }
+        var b = CompactLoopBuilder(frameBytes: frameBytes)
+        stream.withUnsafeBufferPointer { b.append(stream: $0.baseAddress!) }
+        return b.finish(fps: header.fps, holdLast: header.holdLast)
     }
 
     /// Takes a cached loop if it is well formed for this frame layout.
-    private func load(_ payload: [UInt8]) -> Bool {
-        var r = LayerReader(payload)
-        guard let version = try? r.int(), version == 1, let fps = try? r.double(), fps.isFinite, fps > 0,
-            let count = try? r.int(), count > 0, let bytes = try? r.int(), bytes == frameBytes, let hold = try? r.int(),
-            payload.count == BaseStack.header + count * bytes
-        else { return false }
-        videoFPS = fps
-        frameCount = count
-        holdLast = hold == 1
-        frames = payload
+    private func use(_ payload: [UInt8]) -> Bool {
+        guard let l = CompactLoop(payload: payload, frameBytes: frameBytes) else { return false }
+        videoFPS = l.fps
+        holdLast = l.holdLast
+        loop = l
         return true
-    }
-
-    private static func segments(width: Int, height: Int, occluded: Rect?) -> [Segment] {
-        var result: [Segment] = []
-        for plane in 0..<3 {
-            let sub = plane == 0 ? 1 : 2
-            let pw = width / sub, ph = height / sub
-            for row in 0..<ph {
-                if let o = occluded, row >= (o.y + sub - 1) / sub, row < (o.y + o.height) / sub {
-                    let left = (o.x + sub - 1) / sub, right = (o.x + o.width) / sub
-                    if left > 0 { result.append(Segment(plane: plane, row: row, x: 0, length: left)) }
-                    if right < pw { result.append(Segment(plane: plane, row: row, x: right, length: pw - right)) }
-                } else {
-                    result.append(Segment(plane: plane, row: row, x: 0, length: pw))
-                }
-            }
-        }
-        return result
-    }
-
-    /// Appends the cached runs of `p` as the next frame.
-    private func append(_ p: PlaneBuffer) {
-        var offset = frames.count
-        frames.append(contentsOf: repeatElement(0, count: frameBytes))
-        frames.withUnsafeMutableBufferPointer { dst in
-            for s in segments {
-                let (plane, stride) = s.plane == 0 ? (p.y, p.width) : (s.plane == 1 ? p.u : p.v, p.width / 2)
-                memcpy(dst.baseAddress! + offset, plane + s.row * stride + s.x, s.length)
-                offset += s.length
-            }
-        }
-        frameCount += 1
     }
 
     /// Writes the base of output frame `index` (at `fps`) into `dst`.
@@ -448,40 +396,44 @@ final class BaseStack {
         let t = Double(index) / Double(fps)
         let n = Int((t * videoFPS + 1e-6).rounded(.down))
         if let progressive {
-            var offset = try progressive.frame(n)
-            let src = progressive.buffer
-            for s in segments {
-                let (plane, stride) = s.plane == 0 ? (dst.y, dst.yStride) : (s.plane == 1 ? dst.u : dst.v, dst.cStride)
-                memcpy(plane + s.row * stride + s.x, src + offset, s.length)
-                offset += s.length
-            }
+            let frame = try progressive.frame(n)
+            let b = progressive.buffer
+            layout.draw(reference: b + LoopCoding.header, encoding: b + frame.lowerBound, count: frame.count, into: dst)
             return
         }
-        let k = fixed ? 0 : (holdLast ? min(n, frameCount - 1) : n % frameCount)
-        var offset = BaseStack.header + k * frameBytes
-        frames.withUnsafeBufferPointer { src in
-            for s in segments {
-                let (plane, stride) = s.plane == 0 ? (dst.y, dst.yStride) : (s.plane == 1 ? dst.u : dst.v, dst.cStride)
-                memcpy(plane + s.row * stride + s.x, src.baseAddress! + offset, s.length)
-                offset += s.length
-            }
+        guard let loop else { return }
+        let k = fixed ? 0 : (holdLast ? min(n, loop.count - 1) : n % loop.count)
+        let start = loop.offsets[k], end = loop.offsets[k + 1]
+        loop.payload.withUnsafeBufferPointer { p in
+            layout.draw(reference: p.baseAddress! + LoopCoding.header, encoding: p.baseAddress! + start, count: end - start, into: dst)
         }
     }
 }
 
 /// Blends one video frame, fitted to its box, over the static layers under it (in RGB, so screen and add mean
 /// what they do in an editor), then the static layers over it.
+///
+/// The layers under the video are kept as YUV 4:2:0 (3 MB at 1080x1920, where RGBA would be 8 MB) and turned into
+/// RGB a band of rows at a time; every step after the video's conversion works per pixel (per 2x2 block for the
+/// chroma), so bands give the same bytes as whole frames. Pixels inside `skip` (the window the pictures always
+/// cover, which the cached bottom leaves out) are not blended at all.
 final class VideoBlender {
     let width: Int, height: Int
+    /// Y, then U, then V of the layers under the video.
     let under: [UInt8]
     let video: VideoPlan
     let box: Rect
     let opacity: Double
     let over: [AlphaLayer]
+    /// Left, top, right and bottom of the part of the frame nobody reads, moved inwards to even columns and rows.
+    private let skip: (left: Int, top: Int, right: Int, bottom: Int)?
     private let scaler = RGBAScaler()
     private var rgba: [UInt8]
+    private var band: [UInt8]
+    /// Rows blended at a time (even).
+    static let bandRows = 16
 
-    init(width: Int, height: Int, under: [UInt8], video: VideoPlan, box: Rect, opacity: Double, over: [AlphaLayer]) {
+    init(width: Int, height: Int, under: [UInt8], video: VideoPlan, box: Rect, opacity: Double, over: [AlphaLayer], skip: Rect?) {
         self.width = width
         self.height = height
         self.under = under
@@ -489,7 +441,15 @@ final class VideoBlender {
         self.box = box
         self.opacity = opacity
         self.over = over
-        rgba = under
+        if let o = skip {
+            let l = max(0, (o.x + 1) & ~1), t = max(0, (o.y + 1) & ~1)
+            let r = min(width, (o.x + o.width) & ~1), b = min(height, (o.y + o.height) & ~1)
+            self.skip = r > l && b > t ? (l, t, r, b) : nil
+        } else {
+            self.skip = nil
+        }
+        rgba = [UInt8](repeating: 0, count: width * height * 4)
+        band = [UInt8](repeating: 0, count: width * VideoBlender.bandRows * 4)
     }
 
     func blend(_ frame: Frame, into planes: PlaneBuffer, path: String) throws {
@@ -500,23 +460,47 @@ final class VideoBlender {
         let mode: Int32 = video.blend == .screen ? 1 : (video.blend == .add ? 2 : 0)
         let o = Int32((opacity * 256).rounded())
         if cw == width && ch == height && box == Rect(x: 0, y: 0, width: width, height: height) {
-            // A full-canvas video (the usual overlay): converted straight into the frame's buffer and blended over
-            // the layers under it in place, without another canvas-sized buffer per frame.
+            // A full-canvas video (the usual overlay): converted straight into the frame's buffer, then blended over
+            // the layers under it in place, band by band.
             try scaler.convert(frame, width: cw, height: ch, into: &rgba, path: path)
-            under.withUnsafeBufferPointer { u in
-                rgba.withUnsafeMutableBufferPointer { dst in
-                    rk_blend_rgba_modes(
-                        dst.baseAddress!, width * 4, u.baseAddress!, width * 4, Int32(width), Int32(height), o, mode, dst.baseAddress!, width * 4)
-                }
-            }
+            blendBands(mode: mode, opacity: o, into: planes)
         } else {
             try blendScaled(frame, cw: cw, ch: ch, mode: mode, opacity: o, path: path)
-        }
-        rgba.withUnsafeBufferPointer { src in
-            rk_rgba_to_yuva420(
-                src.baseAddress, Int32(width), Int32(height), width * 4, planes.y, width, planes.u, width / 2, planes.v, width / 2, nil, 0, nil, 0)
+            rgba.withUnsafeBufferPointer { src in
+                rk_rgba_to_yuva420(
+                    src.baseAddress, Int32(width), Int32(height), width * 4, planes.y, width, planes.u, width / 2, planes.v, width / 2, nil, 0, nil, 0)
+            }
         }
         for l in over { l.blend(onto: planes.planes) }
+    }
+
+    /// Blends `rgba` (the video) over the layers under it and converts the result into `planes`, `bandRows` rows at
+    /// a time, leaving out `skip`.
+    private func blendBands(mode: Int32, opacity o: Int32, into planes: PlaneBuffer) {
+        let w = width, cw = width / 2, chromaPlane = (width / 2) * (height / 2)
+        under.withUnsafeBufferPointer { u in
+            rgba.withUnsafeMutableBufferPointer { rgbaBuffer in
+                band.withUnsafeMutableBufferPointer { bandBuffer in
+                    let uy = u.baseAddress!, uu = uy + w * height, uv = uu + chromaPlane
+                    let top = rgbaBuffer.baseAddress!, b = bandBuffer.baseAddress!
+                    for r0 in stride(from: 0, to: height, by: VideoBlender.bandRows) {
+                        let h = min(VideoBlender.bandRows, height - r0)
+                        var spans = [(0, w)]
+                        if let k = skip, r0 >= k.top, r0 + h <= k.bottom { spans = [(0, k.left), (k.right, w)] }
+                        for (x0, x1) in spans where x1 > x0 {
+                            let n = x1 - x0
+                            let t = top + (r0 * w + x0) * 4
+                            rk_yuv420_to_rgba(
+                                uy + r0 * w + x0, w, uu + (r0 / 2) * cw + x0 / 2, cw, uv + (r0 / 2) * cw + x0 / 2, cw, Int32(n), Int32(h), b, n * 4)
+                            rk_blend_rgba_modes(t, w * 4, b, n * 4, Int32(n), Int32(h), o, mode, t, w * 4)
+                            rk_rgba_to_yuva420(
+                                t, Int32(n), Int32(h), w * 4, planes.y + r0 * w + x0, w, planes.u + (r0 / 2) * cw + x0 / 2, cw,
+                                planes.v + (r0 / 2) * cw + x0 / 2, cw, nil, 0, nil, 0)
+                        }
+                    }
+                }
+            }
+        }
     }
 
     private func blendScaled(_ frame: Frame, cw: Int, ch: Int, mode: Int32, opacity o: Int32, path: String) throws {
@@ -525,19 +509,40 @@ final class VideoBlender {
         let left = box.x + (box.width - cw) / 2, top = box.y + (box.height - ch) / 2
         let x0 = max(0, box.x, left), y0 = max(0, box.y, top)
         let x1 = min(width, box.x + box.width, left + cw), y1 = min(height, box.y + box.height, top + ch)
-        rgba = under
+        let w = width, cs = width / 2, chromaPlane = (width / 2) * (height / 2)
+        under.withUnsafeBufferPointer { u in
+            rgba.withUnsafeMutableBufferPointer { dst in
+                let uy = u.baseAddress!
+                rk_yuv420_to_rgba(uy, w, uy + w * height, cs, uy + w * height + chromaPlane, cs, Int32(w), Int32(height), dst.baseAddress!, w * 4)
+            }
+        }
         if x1 > x0 && y1 > y0 {
             scaled.withUnsafeBufferPointer { src in
-                under.withUnsafeBufferPointer { u in
-                    rgba.withUnsafeMutableBufferPointer { dst in
-                        rk_blend_rgba_modes(
-                            src.baseAddress! + ((y0 - top) * cw + (x0 - left)) * 4, cw * 4,
-                            u.baseAddress! + (y0 * width + x0) * 4, width * 4, Int32(x1 - x0), Int32(y1 - y0), o, mode,
-                            dst.baseAddress! + (y0 * width + x0) * 4, width * 4)
-                    }
+                rgba.withUnsafeMutableBufferPointer { dst in
+                    let d = dst.baseAddress! + (y0 * width + x0) * 4
+                    rk_blend_rgba_modes(
+                        src.baseAddress! + ((y0 - top) * cw + (x0 - left)) * 4, cw * 4, d, width * 4, Int32(x1 - x0), Int32(y1 - y0), o, mode,
+                        d, width * 4)
                 }
             }
         }
+    }
+}
+
+extension PlanesRef {
+    /// The planes' pixels without their strides: Y, then U, then V.
+    func packed() -> [UInt8] {
+        let w = width, h = height
+        var out = [UInt8](repeating: 0, count: w * h + 2 * (w / 2) * (h / 2))
+        out.withUnsafeMutableBufferPointer { o in
+            let b = o.baseAddress!
+            for row in 0..<h { memcpy(b + row * w, y + row * yStride, w) }
+            for row in 0..<(h / 2) {
+                memcpy(b + w * h + row * (w / 2), u + row * cStride, w / 2)
+                memcpy(b + w * h + (w / 2) * (h / 2) + row * (w / 2), v + row * cStride, w / 2)
+            }
+        }
+        return out
     }
 }
 
@@ -563,33 +568,35 @@ final class StreamingVideo {
     }
 }
 
-/// An overlay loop blended on a thread of its own into one buffer (header space first, then the frames, as the layer
-/// cache stores them), so the first frames need not wait for the whole loop. Readers wait only for the frame they
-/// show; when the loop is complete it goes to the layer cache without a copy.
+/// An overlay loop blended on a thread of its own into one buffer laid out as the layer cache stores it (header
+/// space, the reference, the frames' encodings; see `LoopCoding`), so the first frames need not wait for the whole
+/// loop. Readers wait only for the frame they show; when the loop is complete its table and header are written
+/// after and before the frames, and it goes to the layer cache without a copy.
 final class ProgressiveLoop: @unchecked Sendable {
     let buffer: UnsafeMutablePointer<UInt8>
     private let capacity: Int
     private let cond = NSCondition()
-    private var decoded = 0
+    /// Where each blended frame's encoding starts in `buffer` (one more entry: where the last ends).
+    private var offsets: [Int] = []
     private var finished = false
     private var cancelled = false
     private var failure: (any Error)?
     /// Set when the thread has nothing left to do (the cache written, or it failed or was cancelled).
     private var done = false
-    private let header: Int, frameBytes: Int, holdLast: Bool
+    private let frameBytes: Int, holdLast: Bool
 
     init(
-        input: MediaInputFile, blender: VideoBlender, planes: PlaneBuffer, frame: AVFrameBox, path: String, header: Int, frameBytes: Int,
-        maxFrames: Int,
-        cache: (LayerCache, LayerCacheKey)?, videoFPS: Double, holdLast: Bool, extract: @escaping (PlaneBuffer, UnsafeMutablePointer<UInt8>) -> Void
+        input: MediaInputFile, blender: VideoBlender, planes: PlaneBuffer, frame: AVFrameBox, path: String, layout: LoopLayout,
+        maxFrames: Int, cache: (LayerCache, LayerCacheKey)?, videoFPS: Double, holdLast: Bool
     ) {
-        self.header = header
-        self.frameBytes = frameBytes
+        frameBytes = layout.frameBytes
         self.holdLast = holdLast
-        capacity = header + maxFrames * frameBytes
-        // Reserved address space: pages of frames never blended are never resident.
+        let data = LoopCoding.header + frameBytes
+        capacity = data + maxFrames * LoopCoding.maxEncoded(frameBytes) + 8 * (maxFrames + 1)
+        // Reserved address space: pages never written are never resident.
         buffer = .allocate(capacity: capacity)
-        let work = Work(input: input, blender: blender, planes: planes, frame: frame, extract: extract)
+        offsets = [data]
+        let work = Work(input: input, blender: blender, planes: planes, frame: frame, layout: layout)
         let thread = Thread { [self] in
             run(work, path: path, maxFrames: maxFrames, cache: cache, videoFPS: videoFPS)
         }
@@ -601,13 +608,9 @@ final class ProgressiveLoop: @unchecked Sendable {
 
     /// What the thread works with (used by it alone once started).
     private final class Work: @unchecked Sendable {
-        let input: MediaInputFile, blender: VideoBlender, planes: PlaneBuffer, frame: AVFrameBox
-        let extract: (PlaneBuffer, UnsafeMutablePointer<UInt8>) -> Void
-        init(
-            input: MediaInputFile, blender: VideoBlender, planes: PlaneBuffer, frame: AVFrameBox,
-            extract: @escaping (PlaneBuffer, UnsafeMutablePointer<UInt8>) -> Void
-        ) {
-            self.input = input; self.blender = blender; self.planes = planes; self.frame = frame; self.extract = extract
+        let input: MediaInputFile, blender: VideoBlender, planes: PlaneBuffer, frame: AVFrameBox, layout: LoopLayout
+        init(input: MediaInputFile, blender: VideoBlender, planes: PlaneBuffer, frame: AVFrameBox, layout: LoopLayout) {
+            self.input = input; self.blender = blender; self.planes = planes; self.frame = frame; self.layout = layout
         }
     }
 
@@ -618,15 +621,20 @@ final class ProgressiveLoop: @unchecked Sendable {
             cond.broadcast()
             cond.unlock()
         }
+        let reference = buffer + LoopCoding.header
+        let stream = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, frameBytes))
+        defer { stream.deallocate() }
         do {
-            var count = 0
+            var count = 0, end = offsets[0]
             while count < maxFrames, try w.input.decode(into: w.frame) {
                 try w.blender.blend(w.frame, into: w.planes, path: path)
-                w.extract(w.planes, buffer + header + count * frameBytes)
+                // Only this thread writes past `end`; readers read what `offsets` publishes.
+                w.layout.extract(w.planes, into: count == 0 ? reference : stream)
+                end += LoopCoding.encode(count == 0 ? reference : stream, reference: reference, count: frameBytes, into: buffer + end)
                 w.frame.unref()
                 count += 1
                 cond.lock()
-                decoded = count
+                offsets.append(end)
                 let stop = cancelled
                 cond.broadcast()
                 cond.unlock()
@@ -635,13 +643,16 @@ final class ProgressiveLoop: @unchecked Sendable {
             guard count > 0 else { throw BackendError(.decode, path: path, "the video has no frames") }
             cond.lock()
             finished = true
+            let table = offsets.map { $0 - offsets[0] }
             cond.broadcast()
             cond.unlock()
             if let (cache, key) = cache {
-                var h = LayerWriter()
-                h.int(1); h.double(videoFPS); h.int(count); h.int(frameBytes); h.int(holdLast ? 1 : 0)
-                h.bytes.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress!, count: header) }
-                cache.store(UnsafeRawBufferPointer(start: buffer, count: header + count * frameBytes), for: key)
+                var t = LayerWriter()
+                for o in table { t.int(o) }
+                let header = LoopCoding.headerBytes(fps: videoFPS, count: count, frameBytes: frameBytes, holdLast: holdLast, dataLength: table.last!)
+                header.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress!, count: LoopCoding.header) }
+                t.bytes.withUnsafeBufferPointer { (buffer + end).update(from: $0.baseAddress!, count: $0.count) }
+                cache.store(UnsafeRawBufferPointer(start: buffer, count: end + t.bytes.count), for: key)
             }
         } catch {
             cond.lock()
@@ -651,14 +662,19 @@ final class ProgressiveLoop: @unchecked Sendable {
         }
     }
 
-    /// Offset in `buffer` of video frame `n` (looped over the whole loop, or held at its end), once it is blended.
-    func frame(_ n: Int) throws -> Int {
+    /// Where in `buffer` the encoding of video frame `n` is (looped over the whole loop, or held at its end), once it
+    /// is blended.
+    func frame(_ n: Int) throws -> Range<Int> {
         cond.lock()
         defer { cond.unlock() }
         while true {
-            if n < decoded { return header + n * frameBytes }
+            let decoded = offsets.count - 1
+            if n < decoded { return offsets[n]..<offsets[n + 1] }
             if let failure { throw failure }
-            if finished { return header + (holdLast ? decoded - 1 : n % decoded) * frameBytes }
+            if finished {
+                let k = holdLast ? decoded - 1 : n % decoded
+                return offsets[k]..<offsets[k + 1]
+            }
             cond.wait()
         }
     }

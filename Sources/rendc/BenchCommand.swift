@@ -37,11 +37,12 @@ struct BenchCommand: ParsableCommand {
         discussion: """
             Renders the demo (built-in pictures, 120 BPM track, caption) in each quality mode in a child process, then
             composes the same normal-mode frames once more into a raw file and encodes them alone with the same encoder
-            settings: the encode floor. Prints wall times, their ratios and peak RSS (also for a render twice as long).
-            The children use a layer cache folder of their own (empty at the start): the first render and the first still
-            are cold, the later ones warm. For the first template it also prints the fixed-cost targets: stills cold and
-            warm, time to the first encoded frame, and two jobs in one process sharing the in-memory cache
-            (RENDC_CACHE_MB), whose budget is reported on top of the render's peak RSS.
+            settings in a process of its own: the encode floor (its peak RSS is libx264's on those frames). Prints wall
+            times, their ratios and peak RSS (also for a render twice as long). The children use a layer cache folder of
+            their own (empty at the start): the first render and the first still are cold, the later ones warm. For the
+            first template it also prints the fixed-cost targets: stills cold and warm, time to the first encoded frame,
+            and two jobs in one process sharing the in-memory cache (RENDC_CACHE_MB), whose budget is reported on top of
+            the render's peak RSS.
             """
     )
     @Option(name: .customLong("template"), help: "Templates to measure (repeatable); eco, freeze and the memory growth run use the first.")
@@ -53,10 +54,38 @@ struct BenchCommand: ParsableCommand {
     var skipMemoryGrowth = false
     @Option(name: .customLong("image"), help: "Pictures to use instead of the built-in demo ones (repeatable).")
     var pictures: [String] = []
+    /// The bench's own child: encodes the raw frames in this file alone (the encode floor of the first template's
+    /// normal plan) into `--floor-output` and writes `FloorStats` to `--floor-stats`.
+    @Option(name: .customLong("encode-floor-of"), help: .hidden)
+    var encodeFloorOf: String?
+    @Option(name: .customLong("floor-output"), help: .hidden)
+    var floorOutput: String?
+    @Option(name: .customLong("floor-stats"), help: .hidden)
+    var floorStats: String?
 
     struct Stats: Decodable { var seconds: Double; var peakRSSKB: Int; var firstFrameSeconds: Double; var cpuSeconds: Double? }
+    struct FloorStats: Codable { var seconds: Double; var cpuSeconds: Double; var peakRSSKB: Int }
+
+    /// The encode floor in a process of its own, so that its peak RSS is libx264's on these frames (the bench's own
+    /// process holds the prepared layers of `composeAll`).
+    func encodeFloorChild(raw: String, output: String, stats: String) throws {
+        let settings = try loadSettings()
+        let pipeline = settings.renderPipeline(logger: settings.logger())
+        let images = pictures.isEmpty ? try pipeline.assets.demoImages() : pictures
+        guard let track = try pipeline.assets.path(for: "demo-track"), let template = templates.first else { throw ExitCode(1) }
+        let request = RenderRequest(
+            template: template, images: images, audio: track, text: text, duration: duration, quality: .normal, output: output)
+        let plan = try pipeline.plan(request, measuringLoudness: false)
+        let cpuBefore = processCPUSeconds()
+        let seconds = try FilterGraphRenderer.encodeFloor(plan: plan, rawPath: raw, output: output)
+        let result = FloorStats(seconds: seconds, cpuSeconds: processCPUSeconds() - cpuBefore, peakRSSKB: peakRSSKilobytes())
+        try JSONEncoder().encode(result).write(to: URL(fileURLWithPath: stats))
+    }
 
     func run() throws {
+        if let raw = encodeFloorOf, let output = floorOutput, let stats = floorStats {
+            return try encodeFloorChild(raw: raw, output: output, stats: stats)
+        }
         let settings = try loadSettings()
         let pipeline = settings.renderPipeline(logger: settings.logger())
         let images = pictures.isEmpty ? try pipeline.assets.demoImages() : pictures
@@ -113,6 +142,27 @@ struct BenchCommand: ParsableCommand {
             return try JSONDecoder().decode(Stats.self, from: data)
         }
 
+        /// The encode floor of `raw` (the first template's frames) in a child process.
+        func floorChild(_ template: String, raw: String) throws -> FloorStats {
+            let statsPath = dir.appendingPathComponent("floor-\(template).json").path
+            var args = [
+                "bench", "--template", template, "--text", text, "--duration", String(duration), "--encode-floor-of", raw,
+                "--floor-output", dir.appendingPathComponent("floor.mp4").path, "--floor-stats", statsPath,
+            ]
+            for i in images { args += ["--image", i] }
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            p.arguments = args
+            p.environment = childEnvironment(cacheDirectory: layerCacheDir)
+            try p.run()
+            p.waitUntilExit()
+            guard p.terminationStatus == 0, let data = FileManager.default.contents(atPath: statsPath) else {
+                printError("rendc bench: the encode floor failed")
+                throw ExitCode(1)
+            }
+            return try JSONDecoder().decode(FloorStats.self, from: data)
+        }
+
         func row(_ name: String, _ value: String, _ note: String = "") {
             print("  " + name.padding(toLength: 34, withPad: " ", startingAt: 0) + value.padding(toLength: 12, withPad: " ", startingAt: 0) + note)
         }
@@ -133,12 +183,13 @@ struct BenchCommand: ParsableCommand {
             let renderer = try pipeline.prepare(plan)
             let raw = dir.appendingPathComponent("frames.yuv").path
             let composeOnly = try renderer.composeAll(rawPath: raw)
-            // Nothing else runs in this process meanwhile (composeAll waited for every picture and loop frame).
-            let cpuBefore = processCPUSeconds()
-            let floor = try FilterGraphRenderer.encodeFloor(plan: plan, rawPath: raw, output: dir.appendingPathComponent("floor.mp4").path)
-            let floorCPU = processCPUSeconds() - cpuBefore
+            // In a process of its own: its wall and CPU time, and libx264's peak RSS on these frames.
+            let floorStats = try floorChild(template, raw: raw)
+            let floor = floorStats.seconds, floorCPU = floorStats.cpuSeconds
             try? FileManager.default.removeItem(atPath: raw)
-            row("encode floor (same frames)", String(format: "%.2f s", floor), String(format: "%.1f fps", Double(plan.frameCount) / floor))
+            row(
+                "encode floor (same frames)", String(format: "%.2f s", floor),
+                String(format: "%.1f fps, peak RSS %@ (libx264 alone)", Double(plan.frameCount) / floor, mb(floorStats.peakRSSKB)))
             row(
                 "compositor alone", String(format: "%.2f s", composeOnly),
                 String(format: "%.2f ms/frame", composeOnly * 1000 / Double(plan.frameCount)))
@@ -158,7 +209,9 @@ struct BenchCommand: ParsableCommand {
             row(
                 "first frame encoded, warm cache", String(format: "%.2f s", normal.firstFrameSeconds),
                 "(target <= 0.5 s: \(check(normal.firstFrameSeconds <= 0.5)))")
-            row("peak RSS, normal \(fmt(duration)) s", mb(normal.peakRSSKB), "(target <= 400 MB: \(check(normal.peakRSSKB <= 400 * 1024)))")
+            row(
+                "peak RSS, normal \(fmt(duration)) s", mb(normal.peakRSSKB),
+                "(target <= 400 MB: \(check(normal.peakRSSKB <= 400 * 1024)); the encode floor's \(mb(floorStats.peakRSSKB)))")
             // The plan's stock FFmpeg graph run by libavfilter, same frames and encoder: why the fast engine is the default.
             let lavfi = try child(template, .normal, seconds: duration, engine: .libavfilter)
             row(

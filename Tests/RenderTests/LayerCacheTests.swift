@@ -268,6 +268,26 @@ import Testing
         #expect(normal.layerCache.statistics.diskHits == 0 && normal.layerCache.statistics.misses >= 2)
     }
 
+    /// The overlay loop keeps its frames as runs of bytes against its first frame: frames read through those runs,
+    /// while the loop is being blended and read back from the cache, are the frames a still blends alone from its
+    /// one video frame.
+    @Test func loopFramesReadThroughTheirRunsAreTheFramesBlendedAlone() throws {
+        let dir = try Fixtures.temporaryDirectory("rendc-loop")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // 4 s at 30 fps: the 2 s loop plays twice (frames 60 and 97 show its frames 0 and 37 again).
+        let plan = try RenderFixture.pipeline.plan(request([RenderFixture.images[0]]))
+        let frames = [0, 1, 31, 59, 60, 97]
+        let alone = try frames.map { try RenderFixture.pipeline.prepare(plan, stillFrame: $0).still(frame: $0) }
+        let cold = Self.pipeline(cacheDirectory: dir.path)
+        let blending = try cold.prepare(plan)
+        #expect(try frames.map { try blending.still(frame: $0) } == alone)
+        blending.waitUntilPrepared()
+        let warm = Self.pipeline(cacheDirectory: dir.path)
+        let read = try warm.prepare(plan)
+        #expect(warm.layerCache.statistics.misses == 0 && warm.layerCache.statistics.diskHits >= 2)
+        #expect(try frames.map { try read.still(frame: $0) } == alone)
+    }
+
     @Test func damagedEntriesAreRebuiltAndAnUnwritableCacheStillRenders() throws {
         let dir = try Fixtures.temporaryDirectory("rendc-layers")
         defer { try? FileManager.default.removeItem(at: dir) }
