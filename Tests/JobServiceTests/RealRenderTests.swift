@@ -95,7 +95,7 @@ extension RealRenderTests {
             let config = WorkerConfiguration(concurrency: 1, temporaryDirectory: root.path + "/tmp", identity: "w-tpl", pollInterval: 1)
             try await withWorker(store: store, objects: objects, renderer: PipelineRenderer(pipeline: pipeline), configuration: config) {
                 (_: JobWorker) async throws -> Void in
-                #expect(try await eventually(timeout: 30) { try await store.job(id: id)?.status.isTerminal == true })
+                #expect(try await eventually(timeout: 120) { try await store.job(id: id)?.status.isTerminal == true })
             }
             let job = try #require(try await store.job(id: id))
             #expect(job.status == .failed && job.attempts == 1)
