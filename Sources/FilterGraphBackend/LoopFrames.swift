@@ -114,12 +114,16 @@ package enum LoopCoding {
 
     /// Writes the encoding of `frame` against `reference` (both `count` bytes) at `out`, which has room for
     /// `maxEncoded(count)` bytes, and returns its length.
-    package static func encode(_ frame: UnsafePointer<UInt8>, reference: UnsafePointer<UInt8>, count: Int, into out: UnsafeMutablePointer<UInt8>) -> Int {
+    package static func encode(
+        _ frame: UnsafePointer<UInt8>, reference: UnsafePointer<UInt8>, count: Int, into out: UnsafeMutablePointer<UInt8>
+    ) -> Int {
         var used = 1, i = 0
         let f = UnsafeRawPointer(frame), r = UnsafeRawPointer(reference)
         while i < count {
             // Equal bytes are skipped 8 at a time.
-            while i + 8 <= count, f.loadUnaligned(fromByteOffset: i, as: UInt64.self) == r.loadUnaligned(fromByteOffset: i, as: UInt64.self) { i += 8 }
+            while i + 8 <= count, f.loadUnaligned(fromByteOffset: i, as: UInt64.self) == r.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+                i += 8
+            }
             while i < count, frame[i] == reference[i] { i += 1 }
             guard i < count else { break }
             let start = i

@@ -468,7 +468,8 @@ final class VideoBlender {
             try blendScaled(frame, cw: cw, ch: ch, mode: mode, opacity: o, path: path)
             rgba.withUnsafeBufferPointer { src in
                 rk_rgba_to_yuva420(
-                    src.baseAddress, Int32(width), Int32(height), width * 4, planes.y, width, planes.u, width / 2, planes.v, width / 2, nil, 0, nil, 0)
+                    src.baseAddress, Int32(width), Int32(height), width * 4, planes.y, width, planes.u, width / 2, planes.v, width / 2, nil, 0, nil, 0
+                )
             }
         }
         for l in over { l.blend(onto: planes.planes) }
