@@ -129,17 +129,22 @@ struct BenchCommand: ParsableCommand {
                 "--engine", engine.rawValue,
             ]
             for i in images { args += ["--image", i] }
+            return try runChild(args, stats: statsPath, failure: "the \(mode) render failed")
+        }
+
+        /// Runs this binary with `args` and decodes the stats JSON it writes to `stats`.
+        func runChild<T: Decodable>(_ args: [String], stats: String, failure: String) throws -> T {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
             p.arguments = args
             p.environment = childEnvironment(cacheDirectory: layerCacheDir)
             try p.run()
             p.waitUntilExit()
-            guard p.terminationStatus == 0, let data = FileManager.default.contents(atPath: statsPath) else {
-                printError("rendc bench: the \(mode) render failed")
+            guard p.terminationStatus == 0, let data = FileManager.default.contents(atPath: stats) else {
+                printError("rendc bench: \(failure)")
                 throw ExitCode(1)
             }
-            return try JSONDecoder().decode(Stats.self, from: data)
+            return try JSONDecoder().decode(T.self, from: data)
         }
 
         /// The encode floor of `raw` (the first template's frames) in a child process.
@@ -150,17 +155,7 @@ struct BenchCommand: ParsableCommand {
                 "--floor-output", dir.appendingPathComponent("floor.mp4").path, "--floor-stats", statsPath,
             ]
             for i in images { args += ["--image", i] }
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-            p.arguments = args
-            p.environment = childEnvironment(cacheDirectory: layerCacheDir)
-            try p.run()
-            p.waitUntilExit()
-            guard p.terminationStatus == 0, let data = FileManager.default.contents(atPath: statsPath) else {
-                printError("rendc bench: the encode floor failed")
-                throw ExitCode(1)
-            }
-            return try JSONDecoder().decode(FloorStats.self, from: data)
+            return try runChild(args, stats: statsPath, failure: "the encode floor failed")
         }
 
         func row(_ name: String, _ value: String, _ note: String = "") {

@@ -628,15 +628,6 @@ final class HeldUploadStore: ObjectStore, @unchecked Sendable {
 /// Through the API: an upload whose storage takes longer than several abandonment windows keeps its key (the
 /// request renews it), so a retry with the key waits for it and replays its answer instead of uploading again.
 @Suite struct IdempotentSlowRequestTests {
-    /// Polls `check` every 20 ms until it holds or `timeout` seconds pass.
-    func eventually(timeout: Double, _ check: () async throws -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try await check() { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return try await check()
-    }
 
     @Test func aRetryDuringASlowUploadReplaysItInsteadOfUploadingAgain() async throws {
         final class Box: @unchecked Sendable {

@@ -6,16 +6,6 @@ import ObjectStorage
 import RendcTestSupport
 import Testing
 
-/// Polls `check` every 20 ms until it holds or `timeout` seconds pass; returns whether it held.
-func eventually(timeout: Double, _ check: () async throws -> Bool) async throws -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try await check() { return true }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    return try await check()
-}
-
 /// A tenant with `count` image assets stored in `objects`.
 func makeTenantWithImages(_ store: JobStore, objects: LocalDirectoryStore, count: Int = 2, cap: Int = 8) async throws -> (Tenant, [UUID]) {
     let tenant = try await store.createTenant(name: "worker-test", maxRunningJobs: cap)

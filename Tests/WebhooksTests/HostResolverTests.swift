@@ -1,4 +1,5 @@
 import Foundation
+import RendcTestSupport
 import Testing
 import Webhooks
 
@@ -81,7 +82,7 @@ final class StuckLookup: @unchecked Sendable {
         let target = try await policy.check("https://hooks.example.com/x")
         #expect(target.address == IPAddress("93.184.216.34"))
         #expect(stuck.current.calls == 3, "abandoned queued requests were not looked up")
-        #expect(await eventuallyTrue { resolver.runningLookups == 0 }, "no thread left behind")
+        #expect(try await eventually(timeout: 30) { resolver.runningLookups == 0 }, "no thread left behind")
     }
 
     @Test func cancellingTheCallerStopsItsWait() async throws {
@@ -89,18 +90,9 @@ final class StuckLookup: @unchecked Sendable {
         defer { stuck.release() }
         let resolver = HostResolver(timeout: 600, maximumConcurrentLookups: 1, lookup: stuck.lookup)
         let waiting = Task { try await resolver.resolve("hooks.example.com") }
-        #expect(await eventuallyTrue { stuck.current.inside == 1 })
+        #expect(try await eventually(timeout: 30) { stuck.current.inside == 1 })
         waiting.cancel()
         // With a 600 s deadline and a lookup that never answers, only the cancellation can end the wait.
         await #expect(throws: CancellationError.self) { try await waiting.value }
     }
-}
-
-func eventuallyTrue(timeout: Double = 30, _ check: () -> Bool) async -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if check() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return check()
 }
