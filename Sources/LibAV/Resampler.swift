@@ -185,6 +185,9 @@ package final class RGBAScaler {
         return out
     }
 
+    /// Bytes that may be read past the last source pixel of `scaleRGBA` (libav pads its buffers by 64).
+    static let sourceSlack = 64
+
     /// Scales a packed RGBA buffer to a new size.
     package func scaleRGBA(_ pixels: [UInt8], width: Int, height: Int, toWidth: Int, toHeight: Int) throws -> [UInt8] {
         try scaleRGBA(pixels, width: width, height: height, crop: (0, 0, width, height), toWidth: toWidth, toHeight: toHeight)
@@ -208,7 +211,22 @@ package final class RGBAScaler {
         )
         guard let context else { throw MediaError(.prepare, "cannot create a scaler \(cw)x\(ch) -> \(toWidth)x\(toHeight)") }
         var out = [UInt8](repeating: 0, count: toWidth * toHeight * 4)
-        let r: Int32 = pixels.withUnsafeBufferPointer { src in
+        // swscale's horizontal filters read a few pixels past the end of a source row (up to 24 bytes measured
+        // for RGBA with Lanczos), which libav's own frames allow for with padding. A crop that ends within that
+        // distance of the array's end would be read past its allocation (a fault when that is the end of a
+        // mapping): such a source is scaled from a copy with zeroed slack after it.
+        let readEnd = ((cy + ch - 1) * width + cx + cw) * 4
+        let source: [UInt8]
+        if pixels.count - readEnd < RGBAScaler.sourceSlack {
+            var padded = [UInt8]()
+            padded.reserveCapacity(pixels.count + RGBAScaler.sourceSlack)
+            padded.append(contentsOf: pixels)
+            padded.append(contentsOf: repeatElement(0, count: RGBAScaler.sourceSlack))
+            source = padded
+        } else {
+            source = pixels
+        }
+        let r: Int32 = source.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 var s: [UnsafePointer<UInt8>?] = [src.baseAddress! + (cy * width + cx) * 4, nil, nil, nil]
                 var ss: [Int32] = [Int32(width * 4), 0, 0, 0]
