@@ -10,6 +10,8 @@ public struct DefaultAssets: Sendable {
     public init(directory: String) { self.directory = directory }
 
     /// The names `builtin:NAME` can use, with their files relative to the assets folder.
+    private static let generating = NSLock()
+
     public static let builtins: [String: String] = [
         "glitter-rain": "overlays/glitter-rain.mp4",
         "demo-track": "audio/demo-120bpm.wav",
@@ -21,15 +23,37 @@ public struct DefaultAssets: Sendable {
         guard let relative = DefaultAssets.builtins[name] else { return nil }
         let path = (directory as NSString).appendingPathComponent(relative)
         if !FileManager.default.fileExists(atPath: path) {
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            switch name {
-            case "glitter-rain": try Self.writeGlitterRain(to: path)
-            case "demo-track": try DemoTrack.write(to: path, seconds: 32, bpm: 120)
-            case "demo-logo": try ImageFile.writePNG(Self.logo(size: 256), to: path)
-            default: return nil
+            try Self.generate(path) { file in
+                switch name {
+                case "glitter-rain": try Self.writeGlitterRain(to: file)
+                case "demo-track": try DemoTrack.write(to: file, seconds: 32, bpm: 120)
+                default: try ImageFile.writePNG(Self.logo(size: 256), to: file)
+                }
             }
         }
         return path
+    }
+
+    /// Writes a generated asset beside `path` and renames it into place, so a process or thread that finds the file
+    /// finds it whole: renders and the worker's jobs generate on first use, and two of them used to write and read
+    /// the same file at once (a half-written overlay hashed to another cache key, or failed to decode). The
+    /// temporary name keeps the extension, which the writers use to choose the format. In one process, one thread
+    /// generates and the others wait for it (an encoded overlay is not byte-identical from run to run, and a file
+    /// replaced under a render changes its content hash, so its cached loop would miss).
+    static func generate(_ path: String, _ write: (String) throws -> Void) throws {
+        generating.lock()
+        defer { generating.unlock() }
+        guard !FileManager.default.fileExists(atPath: path) else { return }
+        let folder = (path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let temporary = (folder as NSString).appendingPathComponent(".tmp-\(UUID().uuidString)-\((path as NSString).lastPathComponent)")
+        do {
+            try write(temporary)
+            guard rename(temporary, path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
     }
 
     /// Demo product pictures (portrait JPEG, landscape PNG, square JPEG), generated if missing.
@@ -43,9 +67,10 @@ public struct DefaultAssets: Sendable {
         for (i, (relative, w, h, tint)) in specs.enumerated() {
             let path = (directory as NSString).appendingPathComponent(relative)
             if !FileManager.default.fileExists(atPath: path) {
-                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 let image = Self.productPicture(width: w, height: h, tint: tint, shape: i)
-                if path.hasSuffix(".png") { try ImageFile.writePNG(image, to: path) } else { try ImageFile.writeJPEG(image, to: path) }
+                try Self.generate(path) { file in
+                    if path.hasSuffix(".png") { try ImageFile.writePNG(image, to: file) } else { try ImageFile.writeJPEG(image, to: file) }
+                }
             }
             paths.append(path)
         }
