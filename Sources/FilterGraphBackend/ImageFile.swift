@@ -126,24 +126,16 @@ package enum EXIFOrientation {
     }
 
     /// The inverse of `storedRect`: where a rectangle of the stored picture shows once the orientation is applied.
+    /// That is `storedRect` of the inverse orientation, taken in the displayed picture (its sides swap for 5-8):
+    /// 6 and 8 undo each other, the others undo themselves.
     static func displayedRect(
         of rect: (x: Int, y: Int, w: Int, h: Int), orientation: Int, width sw: Int, height sh: Int
     )
         -> (x: Int, y: Int, w: Int, h: Int)
     {
-        func map(_ sx: Int, _ sy: Int) -> (Int, Int) {
-            switch orientation {
-            case 2: return (sw - sx, sy)
-            case 3: return (sw - sx, sh - sy)
-            case 4: return (sx, sh - sy)
-            case 5: return (sy, sx)
-            case 6: return (sh - sy, sx)
-            case 7: return (sh - sy, sw - sx)
-            case 8: return (sy, sw - sx)
-            default: return (sx, sy)
-            }
-        }
-        return bounds(map(rect.x, rect.y), map(rect.x + rect.w, rect.y + rect.h))
+        let inverse = orientation == 6 ? 8 : orientation == 8 ? 6 : orientation
+        let swap = orientation >= 5 && orientation <= 8
+        return storedRect(of: rect, orientation: inverse, width: swap ? sh : sw, height: swap ? sw : sh)
     }
 
     private static func bounds(_ a: (Int, Int), _ b: (Int, Int)) -> (x: Int, y: Int, w: Int, h: Int) {
