@@ -152,11 +152,8 @@ public final class RenderPipeline: Sendable {
     /// relative paths are checked and resolved there.
     func loadTemplate(for request: RenderRequest) throws -> Template {
         guard let directory = request.templateDirectory else { return try loadTemplate(request.template) }
-        guard let data = FileManager.default.contents(atPath: request.template), let yaml = String(data: data, encoding: .utf8) else {
-            throw PipelineError(.template, "\(request.template): cannot read the template as UTF-8 text")
-        }
         return try TemplateParser.parse(
-            yaml: yaml, file: (directory as NSString).appendingPathComponent((request.template as NSString).lastPathComponent))
+            file: request.template, as: (directory as NSString).appendingPathComponent((request.template as NSString).lastPathComponent))
     }
 
     func resolveAsset(_ ref: AssetRef, template: Template) -> String? {

@@ -20,8 +20,10 @@ public enum TemplateParser {
         }
     }
 
-    /// Reads and parses a template file. Throws `SpecErrors` (one or more problems).
-    public static func parse(file path: String, options: Options = Options()) throws -> Template {
+    /// Reads and parses a template file. Throws `SpecErrors` (one or more problems). With `anchor`, the template is
+    /// parsed as if it were that file (its errors name it and its relative paths resolve beside it): a copy read in
+    /// place of the original.
+    public static func parse(file path: String, as anchor: String? = nil, options: Options = Options()) throws -> Template {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -31,7 +33,7 @@ public enum TemplateParser {
         guard let text = String(data: data, encoding: .utf8) else {
             throw SpecErrors([SpecError(file: path, line: 0, column: 0, field: "", message: "the file is not valid UTF-8")])
         }
-        return try parse(yaml: text, file: path, options: options)
+        return try parse(yaml: text, file: anchor ?? path, options: options)
     }
 
     /// Parses template YAML held in memory; `file` names it in errors and anchors relative asset paths
