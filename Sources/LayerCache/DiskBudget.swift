@@ -9,6 +9,11 @@ import Foundation
 /// an entry's modification time) until they hold 90% of it. Temporary files of writers that died more than an hour
 /// ago go too. Two processes sweeping at once only race to remove the same files; a reader that has an entry open
 /// keeps reading it after it is removed.
+///
+/// The stamp index's records (`stat/`, one for every distinct file ever hashed: see FileHashIndex.swift) count too,
+/// at the blocks they take on disk (a 124-byte record takes a whole block, 4 KiB on most file systems), and go by
+/// the same rule: a record read from disk is marked used (at most once an hour), so the records of files no render
+/// asks for any more are the first to go. A removed record only means that file is hashed again once.
 extension LayerCache {
     func noteWritten(_ bytes: Int) {
         let budget = configuration.diskBytes
@@ -22,7 +27,8 @@ extension LayerCache {
         if due { sweep() }
     }
 
-    /// Removes the least recently used entries while the folder holds more than the budget; returns how many.
+    /// Removes the least recently used entries (and stamp records) while the folder holds more than the budget;
+    /// returns how many.
     @discardableResult
     public func sweep() -> Int {
         guard let dir = configuration.directory, configuration.diskBytes > 0 else { return 0 }
@@ -30,7 +36,7 @@ extension LayerCache {
         var entries: [Entry] = []
         var total = 0
         let now = time(nil)
-        for sub in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where sub.count == 2 {
+        for sub in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where sub.count == 2 || sub == "stat" {
             let folder = "\(dir)/\(sub)"
             for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
                 let path = "\(folder)/\(name)"
@@ -40,9 +46,10 @@ extension LayerCache {
                     if now - st.st_mtim.tv_sec > 3600 { unlink(path) }
                     continue
                 }
-                guard name.hasSuffix(".layer") else { continue }
-                entries.append(Entry(path: path, size: Int(st.st_size), used: st.st_mtim))
-                total += Int(st.st_size)
+                guard name.hasSuffix(sub == "stat" ? ".stamp" : ".layer") else { continue }
+                let size = sub == "stat" ? max(Int(st.st_size), Int(st.st_blocks) * 512) : Int(st.st_size)
+                entries.append(Entry(path: path, size: size, used: st.st_mtim))
+                total += size
             }
         }
         guard total > configuration.diskBytes else { return 0 }

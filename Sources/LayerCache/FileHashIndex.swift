@@ -52,6 +52,9 @@ struct FileStamp: Equatable, Sendable {
 ///   record (wrong size or checksum) is removed and the file hashed again.
 /// - Records live in `DIR/stat/`, named by the SHA-256 of the path (no path or tenant in a name or a record). In
 ///   memory (long-running processes), the same records by path.
+/// - Records count in the disk budget like entries (DiskBudget.swift): a record written counts toward the next
+///   sweep, and a record read is marked used (its modification time, at most once an hour), so the records of
+///   files nobody renders any more go first when the folder is over budget.
 extension LayerCache {
     static let stampMagic: [UInt8] = Array("RSI1".utf8)
     static let stampRecordSize = 4 + 7 * 8 + 32 + 32
@@ -113,6 +116,8 @@ extension LayerCache {
         let recorded = FileStamp(fields: fields)
         let hash = record[(4 + 56)..<(4 + 56 + 32)].hexString
         guard recorded == stamp else { return nil }
+        // Used: the disk budget removes the records used longest ago first.
+        if time(nil) - st.st_mtim.tv_sec > 3600 { futimens(fd, nil) }
         remember(hash: hash, path: path, stamp: stamp)
         return hash
     }
@@ -138,7 +143,10 @@ extension LayerCache {
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else { return }
         let ok = record.withUnsafeBytes { writeFully(fd, $0) }
-        if close(fd) == 0, ok, rename(temp, file) == 0 { return }
+        if close(fd) == 0, ok, rename(temp, file) == 0 {
+            noteWritten(4096)  // the block it takes on disk, not its 124 bytes
+            return
+        }
         unlink(temp)
     }
 }

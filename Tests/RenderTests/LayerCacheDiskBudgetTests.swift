@@ -71,4 +71,48 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: stale))
         #expect(FileManager.default.fileExists(atPath: fresh), "a writer may still be writing it")
     }
+
+    /// The stamp index's records (`stat/`, one per distinct file hashed) count in the budget at the blocks they take
+    /// and go by the same rule: the records used longest ago first, a record read from disk counting as a use. A
+    /// process that only hashes files (every entry already cached) still sweeps: its records count as writes.
+    @Test func stampRecordsCountInTheBudgetAndTheOnesUsedLongestAgoGo() throws {
+        let dir = try Fixtures.temporaryDirectory("rendc-layer-budget")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let stamps = dir.appendingPathComponent("stat").path
+        func records() -> Set<String> { Set(((try? FileManager.default.contentsOfDirectory(atPath: stamps)) ?? []).filter { $0.hasSuffix(".stamp") }) }
+        // 40 files hashed by a process with no budget: 40 records, the record of file i aged 7200 + 100 (40 - i) s.
+        let unlimited = LayerCache(configuration: LayerCacheConfiguration(directory: dir.path), logger: Logger(label: "test"), racyWindow: 0)
+        var recordOf: [String] = []
+        for i in 0..<40 {
+            let file = dir.appendingPathComponent("photo-\(i).jpg")
+            try Data("picture \(i)".utf8).write(to: file)
+            let known = records()
+            _ = try unlimited.contentHash(ofFile: file.path)
+            let new = records().subtracting(known)
+            try #require(new.count == 1)
+            recordOf.append(new.first!)
+            age("\(stamps)/\(new.first!)", 7200 + 100 * (40 - i))
+        }
+        #expect(unlimited.sweep() == 0, "no budget: nothing removed")
+        // What one record takes on this file system (a block; the record itself is 124 bytes).
+        var st = stat()
+        #expect(lstat("\(stamps)/\(recordOf[0])", &st) == 0)
+        let unit = max(Int(st.st_size), Int(st.st_blocks) * 512)
+        // A budget of ten records: the folder holds 40, so a sweep keeps nine (90%).
+        let configuration = LayerCacheConfiguration(directory: dir.path, diskBytes: 10 * unit)
+        let cache = LayerCache(configuration: configuration, logger: Logger(label: "test"), racyWindow: 0)
+        // Another process reads file 0's record (the oldest) from disk: used now, so it stays.
+        _ = try cache.contentHash(ofFile: dir.appendingPathComponent("photo-0.jpg").path)
+        #expect(cache.statistics.hashIndexHits == 1)
+        #expect(cache.sweep() == 31)
+        #expect(records() == Set([recordOf[0]] + recordOf[32...]), "file 0's record (just read) and the eight newest")
+        // Hashing new files alone keeps the folder within the budget: no explicit sweep.
+        for i in 40..<60 {
+            let file = dir.appendingPathComponent("photo-\(i).jpg")
+            try Data("picture \(i)".utf8).write(to: file)
+            _ = try cache.contentHash(ofFile: file.path)
+            #expect(records().count * unit <= 10 * unit)
+        }
+        #expect(cache.statistics.evicted > 31)
+    }
 }
