@@ -72,7 +72,7 @@ public struct JobAPIServer: Sendable {
         api.get("/assets/{id}") { request, context in try await h.getAsset(request, context: context) }
         api.get("/templates") { _, context in try await h.listTemplates(context: context) }
         api.get("/webhook-secret") { _, context in try await h.webhookSecret(context: context) }
-        api.post("/webhook-secret/rotate") { _, context in try await h.rotateWebhookSecret(context: context) }
+        api.post("/webhook-secret/rotate") { request, context in try await h.rotateWebhookSecret(request, context: context) }
         if let adminToken { registerAdmin(on: router, token: adminToken) }
         return router
     }

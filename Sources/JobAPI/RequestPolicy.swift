@@ -144,11 +144,16 @@ extension APIHandlers {
     /// takes (an upload to slow storage), a retry never takes the key as abandoned and runs the work twice. A key
     /// is abandoned only when its request stops renewing it (the process died); only the request that holds the
     /// key (its `owner` token) can store the response or release it.
+    ///
+    /// `present` makes the HTTP response from the stored one, first time and replay alike; by default the stored
+    /// status, body and `Location`. An endpoint whose answer holds a secret stores what the secret is derived from
+    /// instead and derives it again here, so no secret is kept at rest.
     func idempotent(
         key: String?, tenant: UUID, fingerprint: String, context: APIRequestContext,
+        present: (StoredResponse, _ replayed: Bool) throws -> Response = { $0.response(replayed: $1) },
         _ produce: () async throws -> StoredResponse
     ) async throws -> Response {
-        guard let key else { return try await produce().response(replayed: false) }
+        guard let key else { return try present(try await produce(), false) }
         let deadline = ContinuousClock.now + .seconds(10)
         let owner = UUID()
         while true {
@@ -174,10 +179,10 @@ extension APIHandlers {
                     // The work is done; only replays are affected. Say so in the log and answer normally.
                     context.logger.error("cannot store the idempotent response", metadata: ["error": "\(error)"])
                 }
-                return stored.response(replayed: false)
+                return try present(stored, false)
             case .replay(let status, let body, let location):
                 context.logger.info("idempotent replay")
-                return StoredResponse(status: status, body: body, location: location).response(replayed: true)
+                return try present(StoredResponse(status: status, body: body, location: location), true)
             case .mismatch:
                 throw APIError(
                     .unprocessableContent, .idempotencyKeyReused,

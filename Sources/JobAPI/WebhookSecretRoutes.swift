@@ -15,12 +15,30 @@ extension APIHandlers {
         return try secretResponse(secrets, tenant: tenant, generation: generation, status: .ok)
     }
 
-    func rotateWebhookSecret(context: APIRequestContext) async throws -> Response {
+    /// Honours `Idempotency-Key` like the other POST endpoints: a retry gets the first answer (the secret of the
+    /// generation that request made) and rotates nothing; the key with another endpoint or body is 422. The stored
+    /// answer is the generation only (``RotationRecord``): the secret is derived again for a replay, never stored.
+    func rotateWebhookSecret(_ request: Request, context: APIRequestContext) async throws -> Response {
         let tenant = try context.requireTenant()
         let secrets = try requireWebhookSecrets()
-        guard let generation = try await store.rotateWebhookSecret(tenant: tenant) else { throw APIError.unauthorized }
-        context.logger.notice("webhook secret rotated", metadata: ["tenantId": "\(tenant.uuidString.lowercased())", "generation": "\(generation)"])
-        return try secretResponse(secrets, tenant: tenant, generation: generation, status: .ok)
+        let idempotencyKey = try request.idempotencyKey()
+        // No body is needed; whatever is sent is part of the request a key stands for.
+        let bytes = try await collectJSONBody(request)
+        let requestPrint = fingerprint([Array("POST /api/v1/webhook-secret/rotate".utf8), Array(bytes)])
+        return try await idempotent(
+            key: idempotencyKey, tenant: tenant, fingerprint: requestPrint, context: context,
+            present: { stored, replayed in
+                guard let record = try? JSONDecoder().decode(RotationRecord.self, from: Data(stored.body.utf8)) else {
+                    throw APIError(.internalServerError, .internalError, "the stored answer of this Idempotency-Key cannot be read")
+                }
+                return try secretResponse(secrets, tenant: tenant, generation: record.generation, status: .ok, replayed: replayed)
+            }
+        ) {
+            guard let generation = try await store.rotateWebhookSecret(tenant: tenant) else { throw APIError.unauthorized }
+            context.logger.notice(
+                "webhook secret rotated", metadata: ["tenantId": "\(tenant.uuidString.lowercased())", "generation": "\(generation)"])
+            return try StoredResponse(status: .ok, value: RotationRecord(generation: generation), location: nil)
+        }
     }
 
     private func requireWebhookSecrets() throws -> WebhookSecrets {
@@ -32,9 +50,12 @@ extension APIHandlers {
         return secrets
     }
 
-    private func secretResponse(_ secrets: WebhookSecrets, tenant: UUID, generation: Int, status: HTTPResponse.Status) throws -> Response {
+    private func secretResponse(
+        _ secrets: WebhookSecrets, tenant: UUID, generation: Int, status: HTTPResponse.Status, replayed: Bool = false
+    ) throws -> Response {
         var headers = HTTPFields()
         headers[.cacheControl] = "no-store"
+        if replayed { headers[.idempotentReplayed] = "true" }
         return try json(
             WebhookSecretResponse(secret: secrets.secret(tenantId: tenant, generation: generation), generation: generation),
             status: status, headers: headers)
@@ -47,4 +68,9 @@ struct WebhookSecretResponse: Encodable {
     var secret: String
     var generation: Int
     var signatureHeader = "X-Rendc-Signature"
+}
+
+/// What a rotation's `Idempotency-Key` keeps (in `api_idempotency_keys`): the generation it made, not the secret.
+struct RotationRecord: Codable {
+    var generation: Int
 }

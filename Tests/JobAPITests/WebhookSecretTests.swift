@@ -49,6 +49,59 @@ import Webhooks
         }
     }
 
+    /// Issue: a retried rotation (a timeout, a proxy retry) rotated twice, so the secret the client got first was
+    /// already dead. With an `Idempotency-Key` the retry gets the first answer and rotates nothing; the key with another
+    /// body or endpoint is 422; and what the key keeps at rest is the generation, not the secret.
+    @Test func aRotationWithAnIdempotencyKeyHappensOnce() async throws {
+        try await withAPI(configure: { $0.webhookSecrets = WebhookSecrets(master: Self.master) }) { api in
+            let secrets = WebhookSecrets(master: Self.master)
+            let key: HTTPFields = [.idempotencyKey: "rotate-\(UUID().uuidString)"]
+            let first = try await api.send(.post, "/api/v1/webhook-secret/rotate", key: api.keyA, headers: key)
+            #expect(first.status == .ok && first.headers[.idempotentReplayed] == nil)
+            let secret = try #require(try jsonObject(first)["secret"] as? String)
+            #expect(secret == secrets.secret(tenantId: api.tenantA, generation: 2))
+
+            // The retry: the same answer, marked as a replay, still not cacheable; no second rotation.
+            let retry = try await api.send(.post, "/api/v1/webhook-secret/rotate", key: api.keyA, headers: key)
+            #expect(retry.status == .ok && retry.headers[.idempotentReplayed] == "true" && retry.headers[.cacheControl] == "no-store")
+            #expect(String(buffer: retry.body) == String(buffer: first.body))
+            #expect(try await api.store.webhookSecretGeneration(tenantId: api.tenantA) == 2)
+
+            // The key with a body, or on another endpoint: 422, nothing rotated, no secret in the answer.
+            let withBody = try await api.send(
+                .post, "/api/v1/webhook-secret/rotate", key: api.keyA, body: Array(#"{"again":true}"#.utf8), contentType: "application/json",
+                headers: key)
+            #expect(try withBody.status == .unprocessableContent && errorOf(withBody).code == "idempotency_key_reused")
+            let image = try await api.uploadImage(key: api.keyA)
+            let submit = try await api.send(
+                .post, "/api/v1/video/process", key: api.keyA, body: Array("{\"imageIds\":[\"\(image)\"]}".utf8),
+                contentType: "application/json", headers: key)
+            #expect(try submit.status == .unprocessableContent && errorOf(submit).code == "idempotency_key_reused")
+            for response in [withBody, submit] { #expect(!String(buffer: response.body).contains(WebhookSecrets.prefix)) }
+            #expect(try await api.store.webhookSecretGeneration(tenantId: api.tenantA) == 2)
+
+            // Keys are per tenant: B's rotation with the same key is B's own first rotation.
+            let rotatedB = try await api.send(.post, "/api/v1/webhook-secret/rotate", key: api.keyB, headers: key)
+            #expect(rotatedB.headers[.idempotentReplayed] == nil)
+            #expect(try jsonObject(rotatedB)["secret"] as? String == secrets.secret(tenantId: api.tenantB, generation: 2))
+            // A new key rotates again; no key at all, every time.
+            let next = try await api.send(.post, "/api/v1/webhook-secret/rotate", key: api.keyA, headers: [.idempotencyKey: "rotate-next"])
+            #expect(try jsonObject(next)["generation"] as? Int == 3)
+            _ = try await api.send(.post, "/api/v1/webhook-secret/rotate", key: api.keyA)
+            _ = try await api.send(.post, "/api/v1/webhook-secret/rotate", key: api.keyA)
+            #expect(try await api.store.webhookSecretGeneration(tenantId: api.tenantA) == 5)
+
+            // What the store keeps for the first key: the generation, no secret.
+            let print = fingerprint([Array("POST /api/v1/webhook-secret/rotate".utf8), []])
+            let kept = try await api.store.beginIdempotentRequest(tenantId: api.tenantA, key: key[.idempotencyKey]!, fingerprint: print, owner: UUID())
+            guard case .replay(200, let body, _) = kept else {
+                Issue.record("expected the stored answer, got \(kept)")
+                return
+            }
+            #expect(body.contains("\"generation\":2") && !body.contains(WebhookSecrets.prefix) && !body.contains(secret))
+        }
+    }
+
     @Test func withoutAWebhookSecretTheEndpointsAnswer503() async throws {
         try await withAPI { api in
             for (method, path) in [(HTTPRequest.Method.get, "/api/v1/webhook-secret"), (.post, "/api/v1/webhook-secret/rotate")] {
