@@ -98,7 +98,8 @@ enum MediaSniffer {
     /// structure that holds together to the end of the file (an MP3 has MPEG frames after its ID3 tag, box and chunk
     /// sizes fit, no external references), float PCM without NaN or infinite samples, and for pictures a size from
     /// every header (the largest) within `maxImageDimension` a side and `MediaLimits.maximumPixels`; `video` and
-    /// `overlay` clips need a video track whose stated size is within `maxVideoDimension` a side.
+    /// `overlay` clips need a video track whose stated size is within `maxVideoDimension` a side: the largest the
+    /// track headers or, for H.264 and HEVC, any sequence parameter set (sample entry or in-band) states.
     /// Throws the API error to answer with: 415 for an unrecognised or unaccepted format, 422 for a file that is not
     /// what it claims or is too large.
     static func inspect(path: String, type: AssetType, maxImageDimension: Int, maxVideoDimension: Int = 4096) throws -> Upload {

@@ -238,10 +238,39 @@ struct Checker {
 
     struct MP4Found {
         var brand: String; var audio = false; var video = false; var moov = false
-        /// The largest picture size any track header (`tkhd`) or visual sample entry (`stsd`) states.
+        /// The largest picture size any track header (`tkhd`), visual sample entry (`stsd`) or H.264/HEVC sequence
+        /// parameter set (in the sample entry's `avcC`/`hvcC` or among the samples) states.
         var width = 0; var height = 0
         /// The handler of the track being walked (`vide`, `soun`), when its `hdlr` came first.
         var handler = ""
+        /// The track being walked: its id, its codec when its samples are H.264/HEVC NAL units, and where its sample
+        /// tables are (`stsz`, `stsc`, `stco`/`co64` bodies: offset and length).
+        var track = MP4Track()
+        /// Tracks of H.264/HEVC samples by id, for movie fragments (`moof`), which name their track.
+        var nalTracks: [Int: (codec: CodecHeaders.Codec, lengthSize: Int)] = [:]
+        /// Default sample sizes of fragmented tracks (`trex`), by track id.
+        var trexSizes: [Int: Int] = [:]
+        /// The movie fragment being walked: where it starts, and the `traf` being walked.
+        var moofStart = 0
+        var fragment = (track: 0, base: 0, next: 0, defaultSize: -1)
+        /// Bytes of video samples scanned for parameter sets: samples never overlap, so more than the file holds
+        /// means tables that point at the same bytes again and again (work without end), and the file is refused.
+        var sampleBytes = 0
+
+        mutating func note(_ size: (width: Int, height: Int)?) {
+            guard let size else { return }
+            width = max(width, size.width)
+            height = max(height, size.height)
+        }
+    }
+
+    struct MP4Track {
+        var id = 0
+        var codec: CodecHeaders.Codec?
+        var lengthSize = 4
+        var sizes: (offset: Int, length: Int)?
+        var chunks: (offset: Int, length: Int)?
+        var offsets: (offset: Int, length: Int, wide: Bool)?
     }
 
     /// Sample entry types of video tracks (read for their size even when the track's `hdlr` follows them).
@@ -278,9 +307,40 @@ struct Checker {
             case "moov":
                 found.moov = true
                 try walkBoxes(from: body, to: pos + size, depth: depth + 1, parent: type, found: &found, count: &count)
-            case "trak", "mdia", "minf", "dinf", "stbl":
-                if type == "trak" { found.handler = "" }
+            case "trak", "mdia", "minf", "dinf", "stbl", "mvex":
+                if type == "trak" { (found.handler, found.track) = ("", MP4Track()) }
                 if depth < 6 { try walkBoxes(from: body, to: pos + size, depth: depth + 1, parent: type, found: &found, count: &count) }
+                if type == "trak", let codec = found.track.codec {
+                    found.nalTracks[found.track.id] = (codec, found.track.lengthSize)
+                    if scanSamples { try scanSampleTables(codec: codec, found: &found) }
+                }
+            case "trex" where parent == "mvex":
+                // A fragmented track's default sample size (used when neither `tfhd` nor `trun` states one).
+                let d = r.read(body, 24)
+                if d.count == 24 { found.trexSizes[d.be32(4)] = d.be32(16) }
+            case "moof" where depth == 0:
+                found.moofStart = pos
+                try walkBoxes(from: body, to: pos + size, depth: depth + 1, parent: type, found: &found, count: &count)
+            case "traf" where parent == "moof":
+                found.fragment = (0, found.moofStart, found.moofStart, -1)
+                try walkBoxes(from: body, to: pos + size, depth: depth + 1, parent: type, found: &found, count: &count)
+            case "tfhd" where parent == "traf":
+                let d = r.read(body, 40)
+                let flags = d.be24(1)
+                var p = 8
+                found.fragment.track = d.be32(4)
+                if flags & 0x01 != 0 { found.fragment.base = d.be64(p); found.fragment.next = found.fragment.base; p += 8 }
+                if flags & 0x02 != 0 { p += 4 }
+                if flags & 0x08 != 0 { p += 4 }
+                if flags & 0x10 != 0 { found.fragment.defaultSize = d.be32(p) }
+            case "trun" where parent == "traf":
+                if scanSamples { try scanTrackRun(at: body, length: pos + size - body, found: &found) }
+            case "stsz" where parent == "stbl":
+                found.track.sizes = (body, pos + size - body)
+            case "stsc" where parent == "stbl":
+                found.track.chunks = (body, pos + size - body)
+            case "stco" where parent == "stbl", "co64" where parent == "stbl":
+                found.track.offsets = (body, pos + size - body, type == "co64")
             case "hdlr" where parent == "mdia":
                 let handler = r.read(body + 8, 4).ascii(0, 4)
                 if handler == "soun" { found.audio = true }
@@ -289,6 +349,7 @@ struct Checker {
             case "tkhd" where parent == "trak":
                 // Display size, 16.16 fixed point, after the times, ids, layer, volume and matrix.
                 let version = r.read(body, 1).first ?? 0
+                found.track.id = r.read(body + (version == 1 ? 20 : 12), 4).be32(0)
                 let d = r.read(body + (version == 1 ? 88 : 76), 8)
                 if d.count == 8 { found.width = max(found.width, d.be32(0) >> 16); found.height = max(found.height, d.be32(4) >> 16) }
             case "stsd" where parent == "stbl":
@@ -299,6 +360,7 @@ struct Checker {
                     guard entry.count == 36, entry.be32(0) >= 8 else { break }
                     if found.handler == "vide" || Self.visualSampleEntries.contains(entry.ascii(4, 4)) {
                         found.width = max(found.width, entry.be16(32)); found.height = max(found.height, entry.be16(34))
+                        readCodecConfiguration(entry: e, type: entry.ascii(4, 4), length: entry.be32(0), found: &found)
                     }
                     e += entry.be32(0)
                     guard e < pos + size else { break }
@@ -320,6 +382,106 @@ struct Checker {
                 break
             }
             pos += size
+        }
+    }
+
+    /// An H.264 or HEVC sample entry's parameter sets (`avcC`, `hvcC` among the boxes after its 78 bytes of visual
+    /// fields): the sizes they state, and the NAL length size its samples use.
+    private func readCodecConfiguration(entry: Int, type: String, length: Int, found: inout MP4Found) {
+        let codec: CodecHeaders.Codec
+        switch type {
+        case "avc1", "avc2", "avc3", "avc4": codec = .h264
+        case "hvc1", "hev1": codec = .hevc
+        default: return
+        }
+        found.track.codec = codec
+        var pos = entry + 86
+        let end = entry + length
+        while pos + 8 <= end {
+            let h = r.read(pos, 8)
+            let size = h.be32(0)
+            guard size >= 8, pos + size <= end else { return }
+            let name = h.ascii(4, 4)
+            if (name == "avcC" && codec == .h264) || (name == "hvcC" && codec == .hevc) {
+                let body = r.read(pos + 8, min(size - 8, 1 << 16))
+                if let config = codec == .h264 ? CodecHeaders.avcConfiguration(body) : CodecHeaders.hevcConfiguration(body) {
+                    found.track.lengthSize = config.lengthSize
+                    for sps in config.sps { found.note(codec.spsSize(sps)) }
+                }
+            }
+            pos += size
+        }
+    }
+
+    /// Reads every sample of an H.264/HEVC track (from `stsz`, `stsc` and `stco`/`co64`) for sequence parameter sets
+    /// sent in-band: the decoder takes a new size from one wherever it comes. Only the NAL units' lengths and first
+    /// bytes are read, and an SPS's first bytes. At upload only (`scanSamples`): the decoder's `max_pixels` guards
+    /// a render.
+    private func scanSampleTables(codec: CodecHeaders.Codec, found: inout MP4Found) throws(Refusal) {
+        guard let sizes = found.track.sizes, let chunks = found.track.chunks, let offsets = found.track.offsets else { return }
+        let fixed = r.read(sizes.offset + 4, 4).be32(0)
+        let samples = min(r.read(sizes.offset + 8, 4).be32(0), fixed == 0 ? max(0, (sizes.length - 12) / 4) : r.size)
+        let runs = min(r.read(chunks.offset + 4, 4).be32(0), max(0, (chunks.length - 8) / 12))
+        let chunkCount = min(r.read(offsets.offset + 4, 4).be32(0), max(0, (offsets.length - 8) / (offsets.wide ? 8 : 4)))
+        var sample = 0
+        for run in 0..<runs where sample < samples {
+            let entry = r.read(chunks.offset + 8 + 12 * run, 12)
+            let first = entry.be32(0), perChunk = entry.be32(4)
+            let next = run + 1 < runs ? r.read(chunks.offset + 8 + 12 * (run + 1), 4).be32(0) : chunkCount + 1
+            let last = min(next, chunkCount + 1)
+            guard first >= 1, last > first else { continue }
+            for chunk in first..<last where sample < samples {
+                var pos =
+                    offsets.wide
+                    ? r.read(offsets.offset + 8 + 8 * (chunk - 1), 8).be64(0) : r.read(offsets.offset + 8 + 4 * (chunk - 1), 4).be32(0)
+                for _ in 0..<perChunk {
+                    guard sample < samples, pos < r.size else { break }
+                    let length = fixed != 0 ? fixed : r.read(sizes.offset + 12 + 4 * sample, 4).be32(0)
+                    try scanSample(at: pos, length: length, codec: codec, lengthSize: found.track.lengthSize, found: &found)
+                    pos += length
+                    sample += 1
+                }
+            }
+        }
+    }
+
+    /// The same for one track run of a movie fragment (`trun`, its data where `tfhd` and the run say).
+    private func scanTrackRun(at body: Int, length: Int, found: inout MP4Found) throws(Refusal) {
+        guard let track = found.nalTracks[found.fragment.track] else { return }
+        let h = r.read(body, 12)
+        let flags = h.be24(1), samples = h.be32(4)
+        var p = body + 8
+        var pos = found.fragment.next
+        guard found.fragment.base < r.size else { return }
+        if flags & 0x001 != 0 { pos = found.fragment.base + Int(Int32(truncatingIfNeeded: h.be32(8))); p += 4 }
+        if flags & 0x004 != 0 { p += 4 }
+        let fields = [0x100, 0x200, 0x400, 0x800].filter { flags & $0 != 0 }.count
+        let defaultSize = found.fragment.defaultSize >= 0 ? found.fragment.defaultSize : found.trexSizes[found.fragment.track] ?? 0
+        for _ in 0..<samples {
+            guard pos >= 0, pos < r.size, p + 4 * fields <= body + length else { break }
+            var size = defaultSize
+            if flags & 0x200 != 0 { size = r.read(p + (flags & 0x100 != 0 ? 4 : 0), 4).be32(0) }
+            guard size > 0 || fields > 0 else { break }
+            p += 4 * fields
+            try scanSample(at: pos, length: size, codec: track.codec, lengthSize: track.lengthSize, found: &found)
+            pos += size
+        }
+        found.fragment.next = pos
+    }
+
+    /// Finds the SPS NAL units in one sample (NAL units each after a `lengthSize`-byte length) and notes their sizes.
+    private func scanSample(at start: Int, length: Int, codec: CodecHeaders.Codec, lengthSize: Int, found: inout MP4Found) throws(Refusal) {
+        var pos = start
+        let end = min(start + length, r.size)
+        found.sampleBytes += max(0, end - start)
+        guard found.sampleBytes <= r.size else { throw Refusal("the MP4 video track's samples cover more bytes than the file holds") }
+        while pos + lengthSize < end {
+            var n = 0
+            for i in 0..<lengthSize { n = n << 8 | Int(r.byte(pos + i) ?? 0) }
+            pos += lengthSize
+            guard n > 0, pos + n <= end else { return }
+            if let first = r.byte(pos), codec.isSPS(first) { found.note(codec.spsSize(r.read(pos, min(n, 4096)))) }
+            pos += n
         }
     }
 
@@ -385,8 +547,11 @@ struct Checker {
                 forEachElement(b, 0, b.count) { entryId, entryStart, entryEnd in
                     guard entryId == 0xAE else { return }
                     var type = 0
+                    var codec = "", configuration: [UInt8] = []
                     forEachElement(b, entryStart, entryEnd) { fieldId, fieldStart, fieldEnd in
                         if fieldId == 0x83 { type = Self.uint(b, fieldStart, fieldEnd) }
+                        if fieldId == 0x86 { codec = b.ascii(fieldStart, fieldEnd - fieldStart) }
+                        if fieldId == 0x63A2 { configuration = Array(b[fieldStart..<fieldEnd]) }
                         if fieldId == 0xE0 {
                             forEachElement(b, fieldStart, fieldEnd) { videoId, videoStart, videoEnd in
                                 if videoId == 0xB0 { tracks.width = max(tracks.width, Self.uint(b, videoStart, videoEnd)) }
@@ -395,6 +560,19 @@ struct Checker {
                         }
                     }
                     if type == 1 { tracks.video = true }
+                    // The codec's own size: an H.264 or HEVC track's CodecPrivate is its avcC or hvcC.
+                    let config =
+                        codec == "V_MPEG4/ISO/AVC"
+                        ? CodecHeaders.avcConfiguration(configuration).map { ($0.sps, CodecHeaders.Codec.h264) }
+                        : codec == "V_MPEGH/ISO/HEVC" ? CodecHeaders.hevcConfiguration(configuration).map { ($0.sps, CodecHeaders.Codec.hevc) } : nil
+                    if type == 1, let (sets, kind) = config {
+                        for sps in sets {
+                            if let size = kind.spsSize(sps) {
+                                tracks.width = max(tracks.width, size.width)
+                                tracks.height = max(tracks.height, size.height)
+                            }
+                        }
+                    }
                     if type == 2 { tracks.audio = true }
                 }
             }

@@ -367,11 +367,20 @@ extension TestAudio {
     static let clips: URL = {
         let directory = try! Fixtures.temporaryDirectory("rendc-video-upload")
         let picture = ["-f", "lavfi", "-i", "testsrc2=s=96x64:d=0.5:r=10"], tone = ["-f", "lavfi", "-i", "sine=f=440:d=0.5:sample_rate=22050"]
+        let wide = ["-f", "lavfi", "-i", "testsrc2=s=4128x64:d=0.2:r=10"], fragmented = ["-movflags", "frag_keyframe+empty_moov+default_base_moof"]
         let recipes: [String: [String]] = [
             "clip.mp4": picture + tone + ["-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest"],
             "clip.webm": picture + tone + ["-c:v", "libvpx", "-deadline", "realtime", "-c:a", "libvorbis", "-shortest"],
             "audio-only.mp4": tone + ["-c:a", "aac", "-f", "mp4"],
             "audio-only.webm": tone + ["-c:a", "libvorbis", "-f", "webm"],
+            // Codec-level sizes: two frames each, 4128 columns (over the default limit of 4096), or 1080 (coded as 1088).
+            "wide.mp4": wide + ["-c:v", "libx264", "-preset", "ultrafast"],
+            "wide.mkv": wide + ["-c:v", "libx264", "-preset", "ultrafast", "-f", "matroska"],
+            "wide-hevc.mp4": wide + ["-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error", "-tag:v", "hvc1"],
+            "wide-inband.mp4": wide + ["-c:v", "libx264", "-preset", "ultrafast", "-x264-params", "repeat-headers=1"],
+            "wide-fragmented.mp4": wide + ["-c:v", "libx264", "-preset", "ultrafast", "-x264-params", "repeat-headers=1"] + fragmented,
+            "clip-fragmented.mp4": picture + ["-c:v", "libx264", "-preset", "ultrafast"] + fragmented,
+            "cropped.mp4": ["-f", "lavfi", "-i", "testsrc2=s=1080x48:d=0.2:r=10", "-c:v", "libx264", "-preset", "ultrafast"],
         ]
         for (name, arguments) in recipes {
             let result = try! Subprocess.run(
@@ -453,6 +462,141 @@ extension TestAudio {
         }
         let upload = try Self.outcome(portrait, .video).get()
         #expect(upload.width == 1080 && upload.height == 1920)
+    }
+
+    // MARK: The codec's own size
+
+    /// MP4 boxes by path (`moov/trak/.../avc1/avcC`), with the sample entries' child boxes, for the rewrites below.
+    static func boxes(_ b: [UInt8], from: Int = 0, to: Int? = nil, path: String = "") -> [(path: String, offset: Int, size: Int)] {
+        var out: [(path: String, offset: Int, size: Int)] = []
+        var pos = from
+        let end = to ?? b.count
+        while pos + 8 <= end {
+            let size = Int(b[pos]) << 24 | Int(b[pos + 1]) << 16 | Int(b[pos + 2]) << 8 | Int(b[pos + 3])
+            let type = String(decoding: b[(pos + 4)..<(pos + 8)], as: UTF8.self)
+            guard size >= 8, pos + size <= end else { break }
+            let here = path.isEmpty ? type : path + "/" + type
+            out.append((here, pos, size))
+            switch type {
+            case "moov", "trak", "mdia", "minf", "stbl": out += boxes(b, from: pos + 8, to: pos + size, path: here)
+            case "stsd": out += boxes(b, from: pos + 16, to: pos + size, path: here)
+            case "avc1", "hvc1": out += boxes(b, from: pos + 86, to: pos + size, path: here)
+            default: break
+            }
+            pos += size
+        }
+        return out
+    }
+
+    static func put(_ value: Int, _ n: Int, into b: inout [UInt8], at offset: Int) {
+        for i in 0..<n { b[offset + i] = UInt8(value >> (8 * (n - 1 - i)) & 0xFF) }
+    }
+
+    /// The clip with its container's sizes (every `tkhd` and visual sample entry) rewritten; the samples untouched.
+    static func withContainerSize(_ clip: [UInt8], _ width: Int, _ height: Int) -> [UInt8] {
+        var b = clip
+        for box in boxes(clip) {
+            if box.path.hasSuffix("trak/tkhd") {
+                let at = box.offset + 8 + (b[box.offset + 8] == 1 ? 88 : 76)
+                put(width << 16, 4, into: &b, at: at)
+                put(height << 16, 4, into: &b, at: at + 4)
+            }
+            if box.path.hasSuffix("stsd/avc1") || box.path.hasSuffix("stsd/hvc1") {
+                put(width, 2, into: &b, at: box.offset + 32)
+                put(height, 2, into: &b, at: box.offset + 34)
+            }
+        }
+        return b
+    }
+
+    /// `clip` with its `avcC` (the parameter sets the sample entry declares) replaced by `donor`'s, every enclosing
+    /// box's size adjusted. The clip's `moov` must come after its media (or its fragments' offsets be relative to
+    /// their `moof`), so that no sample moves.
+    static func withParameterSets(of donor: [UInt8], in clip: [UInt8]) throws -> [UInt8] {
+        let from = try #require(boxes(donor).first { $0.path.hasSuffix("/avcC") })
+        let to = try #require(boxes(clip).first { $0.path.hasSuffix("/avcC") })
+        var b = Array(clip[..<to.offset]) + Array(donor[from.offset..<(from.offset + from.size)]) + Array(clip[(to.offset + to.size)...])
+        for box in boxes(clip) where box.offset < to.offset && box.offset + box.size >= to.offset + to.size {
+            put(box.size + from.size - to.size, 4, into: &b, at: box.offset)
+        }
+        return b
+    }
+
+    /// Issue: the container's size was checked, not the codec's. A clip whose track headers say 1280x64 but whose
+    /// H.264 (or HEVC) parameter sets say 4128x64 passed upload and was only refused, or decoded at that size, at
+    /// render time. The sequence parameter sets are read now: in the sample entry (`avcC`, `hvcC`) and among the
+    /// samples (in-band, as `repeat-headers` sends them; in movie fragments too), nothing decoded.
+    @Test func theCodecsOwnSizeIsCheckedAtUpload() throws {
+        func read(_ name: String) throws -> [UInt8] { try [UInt8](Data(contentsOf: Self.clips.appendingPathComponent(name))) }
+        let refusedAt4128 = "the video is 4128x64; at most 4096x4096 is allowed"
+        // The sample entry's parameter sets, H.264 and HEVC: the container rewritten to 1280x64.
+        for name in ["wide.mp4", "wide-hevc.mp4"] {
+            let lying = Self.write(Self.withContainerSize(try read(name), 1280, 64), "lying-" + name)
+            guard case .failure(let error) = Self.outcome(lying, .video) else { Issue.record("\(name) as 1280x64 accepted"); continue }
+            #expect(error.status == .unprocessableContent && error.code == .unprocessable && error.field == "file")
+            #expect(error.message == refusedAt4128, "\(error.message)")
+            // Not by the container's numbers: under a limit of 4200 the same file passes, at the codec's size.
+            let upload = try Self.outcome(lying, .overlay, maxVideoDimension: 4200).get()
+            #expect(upload.width == 4128 && upload.height == 64, "\(upload)")
+        }
+        // In-band: the sample entry says 96x64 (the small clip's avcC), the container says 96x64, the samples carry
+        // the 4128x64 SPS; as one file and as movie fragments.
+        let small = try read("clip.mp4")
+        for name in ["wide-inband.mp4", "wide-fragmented.mp4"] {
+            let hidden = Self.write(Self.withContainerSize(try Self.withParameterSets(of: small, in: try read(name)), 96, 64), "hidden-" + name)
+            guard case .failure(let error) = Self.outcome(hidden, .video) else { Issue.record("\(name) with 96x64 headers accepted"); continue }
+            #expect(error.message == refusedAt4128, "\(name): \(error.message)")
+        }
+        // The contrast: the untouched small clips pass at their own size (the SPS's cropped size, 96x64), as does a
+        // fragmented clip within the limit.
+        for name in ["clip.mp4", "clip-fragmented.mp4"] {
+            let upload = try Self.outcome(Self.path(name), .video).get()
+            #expect(upload.width == 96 && upload.height == 64, "\(name): \(upload)")
+        }
+        // H.264 codes 1080 columns as 1088 and crops 8: the cropped size is the one compared with the limit.
+        let cropped = try Self.outcome(Self.path("cropped.mp4"), .video, maxVideoDimension: 1080).get()
+        #expect(cropped.width == 1080 && cropped.height == 48, "\(cropped)")
+        // Matroska: the H.264 track's CodecPrivate is its avcC; PixelWidth rewritten from 4128 to 1280.
+        var mkv = try read("wide.mkv")
+        let pixelWidth: [UInt8] = [0xB0, 0x82, 0x10, 0x20]
+        let at = try #require((0..<(mkv.count - 4)).first { Array(mkv[$0..<($0 + 4)]) == pixelWidth })
+        mkv[at + 2] = 0x05
+        mkv[at + 3] = 0x00
+        guard case .failure(let error) = Self.outcome(Self.write(mkv, "lying.mkv"), .video) else {
+            Issue.record("the Matroska clip as 1280x64 accepted")
+            return
+        }
+        #expect(error.message == refusedAt4128, "\(error.message)")
+        #expect(try Self.outcome(Self.path("wide.mkv"), .video, maxVideoDimension: 4200).get().width == 4128)
+    }
+
+    /// Sample tables that point at the same bytes again and again would make the in-band scan work without end (a
+    /// 1 KB file listing a thousand 100-byte samples at one offset): refused, while the same file listing one passes.
+    @Test func sampleTablesCoveringMoreThanTheFileAreRefused() throws {
+        func be(_ v: Int, _ n: Int) -> [UInt8] { (0..<n).map { UInt8(v >> (8 * (n - 1 - $0)) & 0xFF) } }
+        func box(_ type: String, _ body: [UInt8]) -> [UInt8] { be(8 + body.count, 4) + Array(type.utf8) + body }
+        let clip = try [UInt8](Data(contentsOf: Self.clips.appendingPathComponent("clip.mp4")))
+        let avcC = try #require(Self.boxes(clip).first { $0.path.hasSuffix("/avcC") })
+        func file(samples: Int) -> [UInt8] {
+            let head = box("ftyp", Array("isom".utf8) + [0, 0, 2, 0] + Array("isom".utf8))
+            let mdat = box("mdat", be(96, 4) + [0x65] + [UInt8](repeating: 0x11, count: 95))
+            let entry =
+                be(86 + avcC.size, 4) + Array("avc1".utf8) + [UInt8](repeating: 0, count: 6) + be(1, 2) + [UInt8](repeating: 0, count: 16)
+                + be(96, 2) + be(64, 2) + [UInt8](repeating: 0, count: 50) + Array(clip[avcC.offset..<(avcC.offset + avcC.size)])
+            let tables =
+                box("stsd", be(0, 4) + be(1, 4) + entry) + box("stsz", be(0, 4) + be(100, 4) + be(samples, 4))
+                + box("stsc", be(0, 4) + be(1, 4) + be(1, 4) + be(1, 4) + be(1, 4))
+                + box("stco", be(0, 4) + be(samples, 4) + (0..<samples).flatMap { _ in be(head.count + 8, 4) })
+            let tkhd = box("tkhd", [UInt8](repeating: 0, count: 76) + be(96 << 16, 4) + be(64 << 16, 4))
+            let hdlr = box("hdlr", [0, 0, 0, 0] + [0, 0, 0, 0] + Array("vide".utf8) + [UInt8](repeating: 0, count: 13))
+            return head + mdat + box("moov", box("trak", tkhd + box("mdia", hdlr + box("minf", box("stbl", tables)))))
+        }
+        #expect(throws: Never.self) { try Self.outcome(Self.write(file(samples: 1), "one-sample.mp4"), .video).get() }
+        guard case .failure(let error) = Self.outcome(Self.write(file(samples: 1000), "same-bytes.mp4"), .video) else {
+            Issue.record("a thousand samples at one offset accepted")
+            return
+        }
+        #expect(error.status == .unprocessableContent && error.message.contains("cover more bytes than the file holds"), "\(error.message)")
     }
 
     @Test func theUploadRouteRefusesThemWith422AndStoresNothing() async throws {
