@@ -93,7 +93,8 @@ import Webhooks
 
             // What the store keeps for the first key: the generation, no secret.
             let print = fingerprint([Array("POST /api/v1/webhook-secret/rotate".utf8), []])
-            let kept = try await api.store.beginIdempotentRequest(tenantId: api.tenantA, key: key[.idempotencyKey]!, fingerprint: print, owner: UUID())
+            let kept = try await api.store.beginIdempotentRequest(
+                tenantId: api.tenantA, key: key[.idempotencyKey]!, fingerprint: print, owner: UUID())
             guard case .replay(200, let body, _) = kept else {
                 Issue.record("expected the stored answer, got \(kept)")
                 return

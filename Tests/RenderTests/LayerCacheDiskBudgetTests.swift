@@ -79,7 +79,9 @@ import Testing
         let dir = try Fixtures.temporaryDirectory("rendc-layer-budget")
         defer { try? FileManager.default.removeItem(at: dir) }
         let stamps = dir.appendingPathComponent("stat").path
-        func records() -> Set<String> { Set(((try? FileManager.default.contentsOfDirectory(atPath: stamps)) ?? []).filter { $0.hasSuffix(".stamp") }) }
+        func records() -> Set<String> {
+            Set(((try? FileManager.default.contentsOfDirectory(atPath: stamps)) ?? []).filter { $0.hasSuffix(".stamp") })
+        }
         // 40 files hashed by a process with no budget: 40 records, the record of file i aged 7200 + 100 (40 - i) s.
         let unlimited = LayerCache(configuration: LayerCacheConfiguration(directory: dir.path), logger: Logger(label: "test"), racyWindow: 0)
         var recordOf: [String] = []
