@@ -223,7 +223,18 @@ indirect enum JSONValue: Decodable, Equatable, CustomStringConvertible {
                     (403, { try await api.send(.get, "/files/\(storedKey)", key: nil) }),
                 ],
                 "getWebhookSecret": [(200, { try await api.send(.get, "/api/v1/webhook-secret", key: api.keyA) })],
-                "rotateWebhookSecret": [(200, { try await api.send(.post, "/api/v1/webhook-secret/rotate", key: api.keyB) })],
+                "rotateWebhookSecret": [
+                    (200, { try await api.send(.post, "/api/v1/webhook-secret/rotate", key: api.keyB, headers: [.idempotencyKey: "rotate-1"]) }),
+                    (200, { try await api.send(.post, "/api/v1/webhook-secret/rotate", key: api.keyB, headers: [.idempotencyKey: "rotate-1"]) }),
+                    (
+                        422,
+                        {
+                            try await api.send(
+                                .post, "/api/v1/webhook-secret/rotate", key: api.keyB, body: Array("{}".utf8), headers: [.idempotencyKey: "rotate-1"])
+                        }
+                    ),
+                    (400, { try await api.send(.post, "/api/v1/webhook-secret/rotate", key: api.keyB, headers: [.idempotencyKey: "no spaces"]) }),
+                ],
                 "liveness": [(200, { try await api.send(.get, "/healthz", key: nil) })],
                 "readiness": [(200, { try await api.send(.get, "/readyz", key: nil) })],
                 "metrics": [(200, { try await api.send(.get, "/metrics", key: nil) })],
