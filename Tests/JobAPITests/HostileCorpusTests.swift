@@ -368,6 +368,8 @@ extension TestAudio {
         let directory = try! Fixtures.temporaryDirectory("rendc-video-upload")
         let picture = ["-f", "lavfi", "-i", "testsrc2=s=96x64:d=0.5:r=10"], tone = ["-f", "lavfi", "-i", "sine=f=440:d=0.5:sample_rate=22050"]
         let wide = ["-f", "lavfi", "-i", "testsrc2=s=4128x64:d=0.2:r=10"], fragmented = ["-movflags", "frag_keyframe+empty_moov+default_base_moof"]
+        let narrow = ["-f", "lavfi", "-i", "testsrc2=s=1080x48:d=0.2:r=10"], x264 = ["-c:v", "libx264", "-preset", "ultrafast"]
+        let x265 = ["-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error", "-tag:v", "hvc1"]
         let recipes: [String: [String]] = [
             "clip.mp4": picture + tone + ["-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest"],
             "clip.webm": picture + tone + ["-c:v", "libvpx", "-deadline", "realtime", "-c:a", "libvorbis", "-shortest"],
@@ -376,11 +378,20 @@ extension TestAudio {
             // Codec-level sizes: two frames each, 4128 columns (over the default limit of 4096), or 1080 (coded as 1088).
             "wide.mp4": wide + ["-c:v", "libx264", "-preset", "ultrafast"],
             "wide.mkv": wide + ["-c:v", "libx264", "-preset", "ultrafast", "-f", "matroska"],
-            "wide-hevc.mp4": wide + ["-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error", "-tag:v", "hvc1"],
+            "wide-hevc.mp4": wide + x265,
             "wide-inband.mp4": wide + ["-c:v", "libx264", "-preset", "ultrafast", "-x264-params", "repeat-headers=1"],
             "wide-fragmented.mp4": wide + ["-c:v", "libx264", "-preset", "ultrafast", "-x264-params", "repeat-headers=1"] + fragmented,
             "clip-fragmented.mp4": picture + ["-c:v", "libx264", "-preset", "ultrafast"] + fragmented,
-            "cropped.mp4": ["-f", "lavfi", "-i", "testsrc2=s=1080x48:d=0.2:r=10", "-c:v", "libx264", "-preset", "ultrafast"],
+            "cropped.mp4": narrow + x264,
+            // Every kind of SPS x264 and x265 write (see theSequenceParameterSetsOfEveryProfileGiveTheRealSize).
+            "high.mp4": narrow + ["-c:v", "libx264", "-preset", "veryfast"],
+            "high-matrices.mp4": narrow + x264 + ["-x264-params", "cqm=jvt"],
+            "high10.mp4": narrow + x264 + ["-pix_fmt", "yuv420p10le"],
+            "high422.mp4": narrow + x264 + ["-pix_fmt", "yuv422p"],
+            "high444.mp4": narrow + x264 + ["-pix_fmt", "yuv444p"],
+            "interlaced.mp4": narrow + x264 + ["-x264-params", "interlaced=1"],
+            "hevc-window.mp4": ["-f", "lavfi", "-i", "testsrc2=s=1078x48:d=0.2:r=10"] + x265,
+            "hevc-main10.mp4": narrow + x265 + ["-pix_fmt", "yuv420p10le"],
         ]
         for (name, arguments) in recipes {
             let result = try! Subprocess.run(
@@ -568,6 +579,35 @@ extension TestAudio {
         }
         #expect(error.message == refusedAt4128, "\(error.message)")
         #expect(try Self.outcome(Self.path("wide.mkv"), .video, maxVideoDimension: 4200).get().width == 4128)
+    }
+
+    /// The parameter set parser against what x264 and x265 write: the profiles with the extra High-profile fields
+    /// (chroma format, bit depth, scaling matrices), interlaced coding (heights in field pairs) and cropping (1080
+    /// columns coded as 1088; HEVC's conformance window). Each must give the picture's real size from the SPS alone.
+    @Test func theSequenceParameterSetsOfEveryProfileGiveTheRealSize() throws {
+        let cases: [(name: String, codec: CodecHeaders.Codec, size: (Int, Int))] = [
+            ("cropped.mp4", .h264, (1080, 48)), ("high.mp4", .h264, (1080, 48)), ("high-matrices.mp4", .h264, (1080, 48)),
+            ("high10.mp4", .h264, (1080, 48)), ("high422.mp4", .h264, (1080, 48)), ("high444.mp4", .h264, (1080, 48)),
+            ("interlaced.mp4", .h264, (1080, 48)), ("wide-hevc.mp4", .hevc, (4128, 64)), ("hevc-window.mp4", .hevc, (1078, 48)),
+            ("hevc-main10.mp4", .hevc, (1080, 48)),
+        ]
+        for (name, codec, size) in cases {
+            let clip = try [UInt8](Data(contentsOf: Self.clips.appendingPathComponent(name)))
+            let config = try #require(Self.boxes(clip).first { $0.path.hasSuffix(codec == .h264 ? "/avcC" : "/hvcC") }, "\(name)")
+            let body = Array(clip[(config.offset + 8)..<(config.offset + config.size)])
+            let sets = try #require(codec == .h264 ? CodecHeaders.avcConfiguration(body) : CodecHeaders.hevcConfiguration(body), "\(name)")
+            #expect(sets.sps.count == 1 && sets.lengthSize == 4, "\(name)")
+            for sps in sets.sps {
+                let parsed = codec == .h264 ? CodecHeaders.h264SPSSize(sps) : CodecHeaders.hevcSPSSize(sps)
+                #expect(parsed?.width == size.0 && parsed?.height == size.1, "\(name): \(String(describing: parsed))")
+            }
+            // And the upload check at exactly that size passes.
+            guard case .success(let upload) = Self.outcome(Self.path(name), .video, maxVideoDimension: max(size.0, size.1)) else {
+                Issue.record("\(name) refused at its own size")
+                continue
+            }
+            #expect(upload.width == size.0 && upload.height == size.1, "\(name): \(upload)")
+        }
     }
 
     /// Sample tables that point at the same bytes again and again would make the in-band scan work without end (a
