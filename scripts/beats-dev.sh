@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs the beat-tracking driver (bench/beats/driver) on the three excerpt sets and scores it against madmom with the
 # failure kinds (bench/beats/evaluate_dev.py): the corpus (35), the validation set (14) and the development set, the
-# 251 training excerpts the committed TCN and MLP weights were not trained on (docs/beats.md, "Seventh round").
+# 251 training excerpts the committed TCN and MLP weights were not trained on (docs/beats.md, "Seventh round"), and on
+# request the independent check (bench/beats/independent.tsv: frozen-bubble and hyperrogue, madmom's beats in
+# independent.json).
 #
-#   scripts/beats-dev.sh TAG [SET...]          # SET: corpus validation dev (default: all three)
+#   scripts/beats-dev.sh TAG [SET...]          # SET: corpus validation dev independent (default: the first three)
 #   LAM=150 scripts/beats-dev.sh lam150 dev    # driver knobs from the environment (bench/beats/driver/main.swift)
 #   FEAT=1 scripts/beats-dev.sh feat           # the decisions' features instead (bench/beats/fit_decisions.py)
 #
@@ -58,6 +60,11 @@ PY
         awk -F'\t' 'NR == FNR { keep[$1] = 1; next } !/^#/ && keep[$1]' <(printf '%s\n' "${ids[@]}") \
             bench/beats/training.tsv > "$list"
         excerpts=$(BEATS_CORPUS="$list" scripts/beats-music.sh "$dir")
+        ;;
+    independent)
+        # frozen-bubble and hyperrogue: never tuned on; run it, report it, do not fit anything to it
+        excerpts=$(BEATS_CORPUS=bench/beats/independent.tsv scripts/beats-music.sh "$dir")
+        mapfile -t ids < <(grep -v '^#' bench/beats/independent.tsv | cut -f1)
         ;;
     *) echo "beats-dev: unknown set $set" >&2; exit 2 ;;
     esac

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Scores driver or `rendc beats --json` output against madmom's beats on any of the three excerpt sets (corpus:
-reference.json, validation: validation.json, development: training_reference.json) and names each failure's kind:
+reference.json, validation: validation.json, development: training_reference.json, the independent check:
+independent.json) and names each failure's kind:
 F-measure (±70 ms), CMLt, AMLt (mir_eval, no trimming) and, for an excerpt under F 0.80, its tempo against madmom's
 (±4 %): double, half, 3:2, 2:3, 4:3, 3:4, triple, third, other, "rejected" (no beats), "offbeat" (madmom's tempo,
 AMLt ≥ 0.5 and CMLt < 0.3: the beats on the off-beat) or "continuity" (madmom's tempo, phase lost in places).
@@ -24,7 +25,7 @@ sys.path.insert(0, HERE)
 
 def references():
     ref = {}
-    for name in ("reference.json", "validation.json", "training_reference.json"):
+    for name in ("reference.json", "validation.json", "training_reference.json", "independent.json"):
         ref.update(json.load(open(os.path.join(HERE, name)))["tracks"])
     return ref
 
