@@ -6,6 +6,7 @@
 //   BASSR=x DRIFT=x the disagreement arbitration's bass ratio and drift thresholds
 //   LAM=x FPS=x MINBPM=x MAXBPM=x   BeatDBN's transition lambda, frame rate and tempo range
 //   MINCONF=x       the rejection threshold on the onset-envelope confidence
+//   SUBDIV BASSSUBDIV FASTPULSE FASTSUBDIV SLOWLEVEL SLOWSUBDIV=x   the estimator's level rules
 //   FEAT=1          instead, the features of the decisions (features.swift)
 //   DEBUG=1         the estimator's debug log on stderr
 import Foundation
@@ -46,6 +47,14 @@ import Foundation
     static func configure(_ t: inout BeatTracker, _ env: [String: String]) {
         func d(_ k: String) -> Double? { env[k].flatMap(Double.init) }
         if let v = d("MINCONF") { t.estimator.minimumConfidence = v }
+        // The estimator's level rules (BeatEstimator: subdivisionRatio, bassSubdivisionRatio, fastPulseTempo,
+        // fastPulseSubdivision, slowLevelTempo, slowSubdivisionRatio).
+        if let v = d("SUBDIV") { t.estimator.subdivisionRatio = v }
+        if let v = d("BASSSUBDIV") { t.estimator.bassSubdivisionRatio = v }
+        if let v = d("FASTPULSE") { t.estimator.fastPulseTempo = v }
+        if let v = d("FASTSUBDIV") { t.estimator.fastPulseSubdivision = v }
+        if let v = d("SLOWLEVEL") { t.estimator.slowLevelTempo = v }
+        if let v = d("SLOWSUBDIV") { t.estimator.slowSubdivisionRatio = v }
         if let v = d("DBN"), v <= 0 { t.fullRangeDecoder = nil }
         if var dbn = t.fullRangeDecoder {
             if let v = d("FPS") { dbn.frameRate = v }
