@@ -11,7 +11,7 @@
 #
 # Fetches and cuts the music with scripts/beats-music.sh (the corpus list; the development rows of training.tsv; the
 # validation excerpts from validation.json's packages, files and starts), converts each excerpt once to 22050 Hz mono float PCM with the
-# ffmpeg CLI, builds the driver once (DRIVER=path to reuse one), and writes DIR/out/TAG-SET.jsonl.
+# ffmpeg CLI, builds the driver (DRIVER=path to use a built one), and writes DIR/out/TAG-SET.jsonl.
 # DIR: $BEATS_MUSIC_DIR or $TMPDIR/rendc-beats-music. One core: the sets run one after the other.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,9 +21,17 @@ sets=${*:-corpus validation dev}
 dir=${BEATS_MUSIC_DIR:-${TMPDIR:-/tmp}/rendc-beats-music}
 venv=bench/.venv
 mkdir -p "$dir/out" "$dir/pcm"
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+    echo '*' > "$venv/.gitignore"
+fi
 "$venv/bin/python" -c "import mir_eval" 2>/dev/null || "$venv/bin/pip" install -q --disable-pip-version-check mir_eval
-driver=${DRIVER:-$dir/driver}
-[ -x "$driver" ] || bench/beats/driver/build.sh "$driver" >&2
+# built from this tree's sources every run (they change between sweeps), unless DRIVER names one
+driver=${DRIVER:-}
+if [ -z "$driver" ]; then
+    driver="$dir/driver"
+    bench/beats/driver/build.sh "$driver" >&2
+fi
 
 pcm() {  # pcm SET EXCERPTS_DIR IDS...: converts the named excerpts, prints their PCM paths
     local set=$1 from=$2
