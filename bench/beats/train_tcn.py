@@ -17,7 +17,8 @@ Options (environment): TCN_CHANNELS (16), TCN_BLOCKS (7: dilations 1 ... 64), TC
 an ensemble of that many networks from seeds TCN_SEED, TCN_SEED + 1 ..., written as one network, see `merge`),
 TCN_SEED (0: the first seed), TCN_ALL=1 (also the sixth round's 251 excerpts of training.tsv: 359 in all),
 TCN_STRETCH (time-stretch factors of the training spectrograms, 0.85,0.92,1,1.08,1.17), TCN_PREDICT=DIR (also write
-the activation of every DIR/*.f32 file, 22050 Hz mono float32, to DIR-activations/NAME.f32, for the benchmark).
+the activation of every DIR/*.f32 file, 22050 Hz mono float32, to DIR-activations/NAME.f32, for the benchmark),
+TCN_HOLDOUT=FILE (leave out the excerpts whose ids FILE lists, whitespace-separated: one fold of a K-fold run).
 """
 import os
 
@@ -147,6 +148,10 @@ def main():
         # The committed weights were trained on the fifth round's 108 excerpts; the sixth round's 251 (13 more
         # packages) join only with TCN_ALL=1, so the default run still remakes them (docs/beats.md, sixth round).
         reference = {k: v for k, v in reference.items() if v["package"] not in ta.SIXTH_ROUND_PACKAGES}
+    if os.environ.get("TCN_HOLDOUT"):
+        # one fold of a K-fold run: these excerpts stay out, for out-of-fold figures (docs/beats.md, seventh round)
+        holdout = set(open(os.environ["TCN_HOLDOUT"]).read().split())
+        reference = {k: v for k, v in reference.items() if k not in holdout}
     data = []
     for name in sorted(reference):
         path = next((p for p in (os.path.join(f, name + ".wav") for f in folders) if os.path.exists(p)), None)

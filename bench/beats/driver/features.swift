@@ -1,0 +1,64 @@
+// FEAT=1: what the tracker's decisions could be fitted on (bench/beats/fit_decisions.py; docs/beats.md, "Seventh
+// round"). For one track: the default tracker's result; the estimator's tempo, confidence and flags (the MLP
+// activation, as in the default); the TCN + BeatDBN path over the whole tempo range; and for candidate tempi at
+// ratios 1/2, 1, 2, 2/3, 3/2, 3/4, 4/3 of the tracker's tempo (of the estimator's, or the whole range's, when the
+// track is rejected) the DBN's path within ±15 % of it, with its log score per frame and the mean of the TCN
+// activation, the bass and the onset envelope at its beats, halfway between them, and at its even and odd beats.
+import Foundation
+
+func features(path: String, samples: [Float], tracker: BeatTracker) -> String {
+    let rate = Double(BeatTracker.analysisRate)
+    let result = tracker.analyze(samples: samples, sampleRate: BeatTracker.analysisRate)
+    var detector = tracker.onsets
+    detector.sampleRate = BeatTracker.analysisRate
+    let env = detector.envelope(samples)
+    let tcn = BeatTCN.activation(mel: env.mel, bands: env.melBands)
+    let mlp = BeatActivation.activation(mel: env.mel, bands: env.melBands)
+    let est = tracker.estimator.track(env.values, low: env.low, activation: mlp, frameRate: env.frameRate)
+    let dbn = tracker.fullRangeDecoder ?? BeatDBN()
+    func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s.isEmpty ? 0 : s[s.count / 2] }
+    func tempo(_ beats: [Double]) -> Double {
+        beats.count >= 2 ? 60 / median(zip(beats.dropFirst(), beats).map { $0 - $1 }) : 0
+    }
+    func peak(_ x: [Float], _ t: Double) -> Double {
+        guard !x.isEmpty else { return 0 }
+        let f = Int((t * env.frameRate).rounded())
+        var m: Float = 0
+        for k in max(0, f - 1)...min(x.count - 1, max(0, f + 1)) { m = max(m, x[k]) }
+        return Double(m)
+    }
+    func mean(_ xs: [Double]) -> Double { xs.isEmpty ? 0 : xs.reduce(0, +) / Double(xs.count) }
+    func stats(_ beats: [Double], _ x: [Float], _ name: String) -> String {
+        let on = beats.map { peak(x, $0) }
+        let mid = zip(beats.dropFirst(), beats).map { peak(x, ($0 + $1) / 2) }
+        let even = stride(from: 0, to: on.count, by: 2).map { on[$0] }
+        let odd = stride(from: 1, to: on.count, by: 2).map { on[$0] }
+        return String(
+            format: "\"%@\":{\"on\":%.4f,\"mid\":%.4f,\"even\":%.4f,\"odd\":%.4f}",
+            name, mean(on), mean(mid), mean(even), mean(odd))
+    }
+    func list(_ b: [Double]) -> String { "[" + b.map { String(format: "%.4f", $0) }.joined(separator: ",") + "]" }
+    let whole = dbn.decode(tcn, activationRate: env.frameRate)
+    let wholeBeats = whole.beats.map { env.timeOffset + $0 }
+    let base = result.tempo > 0 ? result.tempo : (est.tempo > 0 ? est.tempo : tempo(wholeBeats))
+    var candidates: [String] = []
+    for (name, ratio) in [("h", 0.5), ("t", 1.0), ("d", 2.0), ("23", 2.0 / 3), ("32", 1.5), ("34", 0.75), ("43", 4.0 / 3)] {
+        var level = dbn
+        level.minTempo = max(dbn.minTempo * 0.8, base * ratio / 1.15)
+        level.maxTempo = min(dbn.maxTempo * 1.2, base * ratio * 1.15)
+        guard base > 0, level.minTempo < level.maxTempo else { continue }
+        let decoded = level.decode(tcn, activationRate: env.frameRate)
+        let beats = decoded.beats.map { env.timeOffset + $0 }
+        candidates.append(
+            "\"\(name)\":{\"tempo\":\(tempo(beats)),\"lps\":\(decoded.logScorePerFrame),"
+                + "\(stats(beats, tcn, "tcn")),\(stats(beats, env.low, "low")),\(stats(beats, env.values, "onset")),"
+                + "\"beats\":\(list(beats))}")
+    }
+    let duration = Double(samples.count) / rate
+    return "{\"file\":\"\(path)\",\"duration\":\(duration),\"tempo\":\(result.tempo),\"confidence\":\(result.confidence),"
+        + "\"beats\":\(list(result.beats)),\"estimator\":{\"tempo\":\(est.tempo),\"confidence\":\(est.confidence),"
+        + "\"ternarySettled\":\(est.ternaryLevelSettled),\"phaseSettled\":\(est.phaseSettled),"
+        + "\"periodicity\":\(est.periodicity),\"agreement\":\(est.agreement)},"
+        + "\"whole\":{\"tempo\":\(tempo(wholeBeats)),\"lps\":\(whole.logScorePerFrame),\"beats\":\(list(wholeBeats))},"
+        + "\"tcnMean\":\(mean(tcn.map(Double.init))),\"candidates\":{\(candidates.joined(separator: ","))}}"
+}
