@@ -84,7 +84,7 @@ struct RateLimitMiddleware: RouterMiddleware {
 
 /// `PUT`, `DELETE` and other methods on an existing path answer 405 with `Allow`, not 404.
 struct MethodNotAllowed {
-    static let all: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options]
+    static let all: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options, .trace]
 
     static func error(allow: [HTTPRequest.Method]) -> APIError {
         let list = allow.map(\.rawValue).joined(separator: ", ")

@@ -95,6 +95,7 @@ import Glibc
                 (.delete, "/api/v1/assets", "POST"),
                 (.get, "/api/v1/video/process", "POST"),
                 (.patch, "/files/videos/x.mp4", "GET, HEAD"),
+                (.trace, "/healthz", "GET, HEAD"), (.trace, "/api/v1/webhook-secret/rotate", "POST"),
             ] {
                 let response = try await api.send(method, path, key: api.keyA)
                 #expect(response.status == .methodNotAllowed, "\(method) \(path)")
