@@ -148,6 +148,9 @@ struct BitReader {
     private var bytes: [UInt8] = []
     private var bit = 0
 
+    /// Reads `bytes` as they are (VP9 and AV1 headers have no emulation prevention).
+    init(raw bytes: [UInt8]) { self.bytes = bytes }
+
     init(rbspOf nal: [UInt8], headerBytes: Int) {
         var zeros = 0
         bytes.reserveCapacity(nal.count)
