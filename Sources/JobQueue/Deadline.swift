@@ -50,8 +50,8 @@ final class DeadlineRace<Value: Sendable>: @unchecked Sendable {
             self.finish(.success(nil))
         }
         lock.lock()
-        tasks = [work, timer]
         let done = outcome != nil
+        if !done { tasks = [work, timer] }
         lock.unlock()
         if done { work.cancel(); timer.cancel() }
     }
@@ -66,6 +66,7 @@ final class DeadlineRace<Value: Sendable>: @unchecked Sendable {
         let waiting = continuation
         continuation = nil
         let running = tasks
+        tasks = []
         lock.unlock()
         for task in running { task.cancel() }
         waiting?.resume(with: result)
