@@ -392,8 +392,13 @@ struct Checker {
         switch type {
         case "avc1", "avc2", "avc3", "avc4": codec = .h264
         case "hvc1", "hev1": codec = .hevc
+        case "vp08", "vp09":
+            // Sizes only in the frames: the samples are scanned at upload (their `vpcC` states none).
+            found.track.codec = type == "vp08" ? .vp8 : .vp9
+            return
         case "av01":
-            // AV1: the av1C record's configuration OBUs carry the sequence header (samples are not scanned for more).
+            // AV1: the av1C record's configuration OBUs carry the sequence header; samples may carry more (scanned).
+            found.track.codec = .av1
             var pos = entry + 86
             while pos + 8 <= entry + length {
                 let h = r.read(pos, 8)
@@ -482,12 +487,26 @@ struct Checker {
         found.fragment.next = pos
     }
 
-    /// Finds the SPS NAL units in one sample (NAL units each after a `lengthSize`-byte length) and notes their sizes.
+    /// Finds the SPS NAL units in one sample (NAL units each after a `lengthSize`-byte length) and notes their sizes;
+    /// for VP8/VP9 the frame headers, for AV1 the sequence headers among the sample's first OBUs.
     private func scanSample(at start: Int, length: Int, codec: CodecHeaders.Codec, lengthSize: Int, found: inout MP4Found) throws(Refusal) {
         var pos = start
         let end = min(start + length, r.size)
         found.sampleBytes += max(0, end - start)
         guard found.sampleBytes <= r.size else { throw Refusal("the MP4 video track's samples cover more bytes than the file holds") }
+        switch codec {
+        case .vp8:
+            found.note(CodecHeaders.vp8FrameSize(r.read(start, min(end - start, 16))))
+            return
+        case .vp9:
+            for size in vp9FrameSizes(at: start, length: end - start) { found.note(size) }
+            return
+        case .av1:
+            for size in CodecHeaders.av1SequenceHeaderSizes(r.read(start, min(end - start, 512))[...]) { found.note(size) }
+            return
+        case .h264, .hevc:
+            break
+        }
         while pos + lengthSize < end {
             var n = 0
             for i in 0..<lengthSize { n = n << 8 | Int(r.byte(pos + i) ?? 0) }
@@ -645,34 +664,36 @@ struct Checker {
         let frame = start + track.length + 3  // track number, 16-bit timecode, flags
         guard length > track.length + 3, head.count > track.length + 2, head[track.length + 2] & 0x06 == 0 else { return }  // laced: skip
         let size = length - track.length - 3
-        var sizes: [(width: Int, height: Int)] = []
-        if codec == "V_VP8" {
-            sizes = [CodecHeaders.vp8FrameSize(r.read(frame, 16))].compactMap { $0 }
-        } else {
-            // A superframe's index: its last byte, repeated at the index's start, gives the count and field size.
-            let tail = r.read(frame + max(0, size - 34), min(size, 34))
-            var ranges = [(0, size)]
-            if let marker = tail.last, marker & 0xE0 == 0xC0 {
-                let count = Int(marker & 0x7) + 1, bytes = Int((marker >> 3) & 0x3) + 1, indexSize = 2 + bytes * count
-                if tail.count >= indexSize, tail[tail.count - indexSize] == marker {
-                    ranges = []
-                    var offset = 0, entry = tail.count - indexSize + 1
-                    for _ in 0..<count {
-                        var frameSize = 0
-                        for i in 0..<bytes { frameSize |= Int(tail[entry + i]) << (8 * i) }
-                        entry += bytes
-                        guard frameSize > 0, offset + frameSize <= size - indexSize else { break }
-                        ranges.append((offset, frameSize))
-                        offset += frameSize
-                    }
-                }
-            }
-            sizes = ranges.compactMap { CodecHeaders.vp9FrameSize(r.read(frame + $0.0, min($0.1, 64))) }
-        }
+        let sizes =
+            codec == "V_VP8" ? [CodecHeaders.vp8FrameSize(r.read(frame, 16))].compactMap { $0 } : vp9FrameSizes(at: frame, length: size)
         for s in sizes {
             tracks.width = max(tracks.width, s.width)
             tracks.height = max(tracks.height, s.height)
         }
+    }
+
+    /// The sizes the VP9 frames of one block or sample state: a superframe (several frames, an index at the end
+    /// whose last byte, repeated at its start, gives the count and field size) is split. Reads each frame's first
+    /// 64 bytes and the block's last 34.
+    private func vp9FrameSizes(at start: Int, length: Int) -> [(width: Int, height: Int)] {
+        let tail = r.read(start + max(0, length - 34), min(length, 34))
+        var ranges = [(0, length)]
+        if let marker = tail.last, marker & 0xE0 == 0xC0 {
+            let count = Int(marker & 0x7) + 1, bytes = Int((marker >> 3) & 0x3) + 1, indexSize = 2 + bytes * count
+            if tail.count >= indexSize, tail[tail.count - indexSize] == marker {
+                ranges = []
+                var offset = 0, entry = tail.count - indexSize + 1
+                for _ in 0..<count {
+                    var frameSize = 0
+                    for i in 0..<bytes { frameSize |= Int(tail[entry + i]) << (8 * i) }
+                    entry += bytes
+                    guard frameSize > 0, offset + frameSize <= length - indexSize else { break }
+                    ranges.append((offset, frameSize))
+                    offset += frameSize
+                }
+            }
+        }
+        return ranges.compactMap { CodecHeaders.vp9FrameSize(r.read(start + $0.0, min($0.1, 64))) }
     }
 
     /// Calls `body(id, dataStart, dataEnd)` for each EBML element in `b[start..<end]` (stops at a malformed one).

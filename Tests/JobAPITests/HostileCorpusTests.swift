@@ -395,6 +395,7 @@ extension TestAudio {
             // VP8, VP9 and AV1, whose sizes are in their frame headers or sequence header (see theVPxAndAV1...).
             "wide-vp8.webm": wide + ["-c:v", "libvpx", "-deadline", "realtime"],
             "wide-vp9.webm": wide + ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8"],
+            "wide-vp9.mp4": wide + ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8"],
             "wide-av1.mkv": wide + ["-c:v", "libaom-av1", "-cpu-used", "8", "-usage", "realtime", "-f", "matroska"],
             "wide-av1.mp4": wide + ["-c:v", "libaom-av1", "-cpu-used", "8", "-usage", "realtime"],
             "clip-vp9.webm": picture + ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8"],
@@ -519,7 +520,7 @@ extension TestAudio {
                 put(width << 16, 4, into: &b, at: at)
                 put(height << 16, 4, into: &b, at: at + 4)
             }
-            if box.path.hasSuffix("stsd/avc1") || box.path.hasSuffix("stsd/hvc1") {
+            if ["avc1", "hvc1", "vp08", "vp09", "av01"].contains(where: { box.path.hasSuffix("stsd/" + $0) }) {
                 put(width, 2, into: &b, at: box.offset + 32)
                 put(height, 2, into: &b, at: box.offset + 34)
             }
@@ -588,13 +589,14 @@ extension TestAudio {
         #expect(try Self.outcome(Self.path("wide.mkv"), .video, maxVideoDimension: 4200).get().width == 4128)
     }
 
-    /// VP8 and VP9 state their size only in their frames (a key frame's header), AV1 in its sequence header (in
-    /// av1C: Matroska's CodecPrivate, MP4's sample entry). Clips of 4128 columns with the container rewritten to 1280
-    /// are refused at 4128; untouched they pass under a limit of 4200 at 4128, and small clips at their own size.
+    /// VP8 and VP9 state their size only in their frames (a key frame's header: in a WebM's first cluster, in an
+    /// MP4's samples), AV1 in its sequence header (in av1C: Matroska's CodecPrivate, MP4's sample entry). Clips of
+    /// 4128 columns with the container rewritten to 1280 are refused at 4128; untouched they pass under a limit of
+    /// 4200 at 4128, and small clips at their own size.
     @Test func theVPxAndAV1FrameSizesAreCheckedAtUpload() throws {
         func read(_ name: String) throws -> [UInt8] { try [UInt8](Data(contentsOf: Self.clips.appendingPathComponent(name))) }
         let refusedAt4128 = "the video is 4128x64; at most 4096x4096 is allowed"
-        for name in ["wide-vp8.webm", "wide-vp9.webm", "wide-av1.mkv", "wide-av1.mp4"] {
+        for name in ["wide-vp8.webm", "wide-vp9.webm", "wide-vp9.mp4", "wide-av1.mkv", "wide-av1.mp4"] {
             var clip = try read(name)
             if name.hasSuffix(".mp4") {
                 clip = Self.withContainerSize(clip, 1280, 64)
