@@ -399,6 +399,8 @@ extension TestAudio {
             "wide-av1.mkv": wide + ["-c:v", "libaom-av1", "-cpu-used", "8", "-usage", "realtime", "-f", "matroska"],
             "wide-av1.mp4": wide + ["-c:v", "libaom-av1", "-cpu-used", "8", "-usage", "realtime"],
             "clip-vp9.webm": picture + ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8"],
+            // 30 frames, inter frames after the key frame, every sample read in the MP4: none may give a bogus size.
+            "clip-vp9-inter.mp4": ["-f", "lavfi", "-i", "testsrc2=s=96x64:d=3:r=10", "-c:v", "libvpx-vp9", "-deadline", "good", "-cpu-used", "8"],
             "clip-av1.mkv": picture + ["-c:v", "libaom-av1", "-cpu-used", "8", "-usage", "realtime", "-f", "matroska"],
         ]
         for (name, arguments) in recipes {
@@ -616,7 +618,7 @@ extension TestAudio {
             let upload = try Self.outcome(Self.path(name), .video, maxVideoDimension: 4200).get()
             #expect(upload.width == 4128 && upload.height == 64, "\(name): \(upload)")
         }
-        for name in ["clip.webm", "clip-vp9.webm", "clip-av1.mkv"] {
+        for name in ["clip.webm", "clip-vp9.webm", "clip-vp9-inter.mp4", "clip-av1.mkv"] {
             let upload = try Self.outcome(Self.path(name), .video, maxVideoDimension: 96).get()
             #expect(upload.width == 96 && upload.height == 64, "\(name): \(upload)")
         }
