@@ -43,7 +43,12 @@ struct ErrorEnvelopeMiddleware: RouterMiddleware {
         } catch let error as HTTPResponseError {
             let apiError: APIError
             switch error.status {
-            case .notFound: apiError = APIError(.notFound, .notFound, "no such endpoint: \(request.method) \(request.uri.path)")
+            case .notFound:
+                if let allow = MethodNotAllowed.allowed(path: request.uri.path), !allow.contains(request.method) {
+                    apiError = MethodNotAllowed.error(allow: allow)
+                } else {
+                    apiError = APIError(.notFound, .notFound, "no such endpoint: \(request.method) \(request.uri.path)")
+                }
             case .methodNotAllowed: apiError = APIError(.methodNotAllowed, .methodNotAllowed, "method not allowed")
             case .contentTooLarge: apiError = APIError(.contentTooLarge, .fileTooLarge, "request body too large")
             case .badRequest: apiError = APIError(.badRequest, .validationFailed, "bad request")

@@ -50,15 +50,10 @@ public struct JobAPIServer: Sendable {
         router.get("/files") { request, context in try await h.serveFile(request, context: context) }
         router.get("/files/**") { request, context in try await h.serveFile(request, context: context) }
 
-        // Other methods on these paths: 405 with Allow (registered outside the authenticated group).
-        for path in [
-            "/healthz", "/readyz", "/metrics", "/files", "/files/**", "/api/v1/video/jobs", "/api/v1/video/jobs/{id}",
-            "/api/v1/assets/{id}", "/api/v1/templates", "/api/v1/webhook-secret",
-        ] {
-            MethodNotAllowed.register(on: router, RouterPath(path), allow: [.get])
-        }
-        for path in ["/api/v1/video/process", "/api/v1/video/jobs/{id}/cancel", "/api/v1/assets", "/api/v1/webhook-secret/rotate"] {
-            MethodNotAllowed.register(on: router, RouterPath(path), allow: [.post])
+        // Other methods on these paths: 405 with Allow (registered outside the authenticated group; methods the
+        // router has no table for end in its 404, which ErrorEnvelopeMiddleware turns into the same 405).
+        for route in MethodNotAllowed.routes {
+            MethodNotAllowed.register(on: router, RouterPath(route.path), allow: route.allow)
         }
 
         let api = router.group("/api/v1")

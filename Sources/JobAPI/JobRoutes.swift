@@ -249,7 +249,8 @@ extension APIHandlers {
             limit = value
         }
         var status: String?
-        if let text = query.get("status"), !text.isEmpty {
+        // An empty `status=` is refused like any value outside the documented enum (it listed every job).
+        if let text = query.get("status") {
             guard jobStatuses.contains(text) else {
                 throw APIError.malformed("status", "status must be one of \(jobStatuses.joined(separator: ", "))")
             }

@@ -84,7 +84,7 @@ struct RateLimitMiddleware: RouterMiddleware {
 
 /// `PUT`, `DELETE` and other methods on an existing path answer 405 with `Allow`, not 404.
 struct MethodNotAllowed {
-    static let all: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options]
+    static let all: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options, .trace]
 
     static func error(allow: [HTTPRequest.Method]) -> APIError {
         let list = allow.map(\.rawValue).joined(separator: ", ")
@@ -93,11 +93,39 @@ struct MethodNotAllowed {
         return APIError(.methodNotAllowed, .methodNotAllowed, "method not allowed here; allowed: \(list)", headers: headers)
     }
 
+    /// The API's paths and the methods each serves (`GET` implies `HEAD`); a `{name}` segment matches any one
+    /// segment, a final `**` any rest.
+    static let routes: [(path: String, allow: [HTTPRequest.Method])] = [
+        ("/healthz", [.get]), ("/readyz", [.get]), ("/metrics", [.get]), ("/files", [.get]), ("/files/**", [.get]),
+        ("/api/v1/video/jobs", [.get]), ("/api/v1/video/jobs/{id}", [.get]), ("/api/v1/assets/{id}", [.get]),
+        ("/api/v1/templates", [.get]), ("/api/v1/webhook-secret", [.get]), ("/api/v1/video/process", [.post]),
+        ("/api/v1/video/jobs/{id}/cancel", [.post]), ("/api/v1/assets", [.post]), ("/api/v1/webhook-secret/rotate", [.post]),
+    ]
+
+    /// The methods `path` serves when it is one of ``routes`` (with `HEAD` for `GET`), else nil. For the methods
+    /// the router has no route for at all (`QUERY`, `CONNECT`, any other token), which end in its 404.
+    static func allowed(path: String) -> [HTTPRequest.Method]? {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        for route in routes {
+            let pattern = route.path.split(separator: "/")
+            let matches: Bool
+            if pattern.last == "**" {
+                matches = segments.count >= pattern.count && zip(pattern.dropLast(), segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
+            } else {
+                matches = segments.count == pattern.count && zip(pattern, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
+            }
+            if matches { return withHead(route.allow) }
+        }
+        return nil
+    }
+
+    static func withHead(_ allow: [HTTPRequest.Method]) -> [HTTPRequest.Method] {
+        allow.contains(.get) && !allow.contains(.head) ? allow + [.head] : allow
+    }
+
     /// Registers a 405 responder for every method of ``all`` that `path` does not serve.
     static func register(on router: Router<APIRequestContext>, _ path: RouterPath, allow: [HTTPRequest.Method]) {
-        var methods = allow
-        if methods.contains(.get), !methods.contains(.head) { methods.append(.head) }
-        let allowed = methods
+        let allowed = withHead(allow)
         for method in all where !allowed.contains(method) {
             router.on(path, method: method) { _, _ -> Response in throw MethodNotAllowed.error(allow: allowed) }
         }

@@ -40,7 +40,7 @@ extension JobStore {
     /// of `owner` (a token the request makes up; only it may renew, finish or release the key), or says how an
     /// earlier request with the key ended.
     public func beginIdempotentRequest(tenantId: UUID, key: String, fingerprint: String, owner: UUID) async throws -> IdempotencyDecision {
-        try await guarded("claim idempotency key") {
+        try await guarded("claim idempotency key") { [self] in
             // Expired keys, and keys whose first request was abandoned, are forgotten first (a few rows at most).
             try await client.query(
                 """
@@ -77,7 +77,7 @@ extension JobStore {
     /// `owner`'s (it was taken over after `owner` stopped renewing, or finished).
     @discardableResult
     public func renewIdempotencyKey(tenantId: UUID, key: String, owner: UUID) async throws -> Bool {
-        try await guarded("renew idempotency key") {
+        try await guarded("renew idempotency key") { [self] in
             try await !client.query(
                 """
                 UPDATE api_idempotency_keys SET renewed_at = now()
@@ -94,7 +94,7 @@ extension JobStore {
     public func finishIdempotentRequest(
         tenantId: UUID, key: String, owner: UUID, status: Int, body: String, location: String?
     ) async throws -> Bool {
-        try await guarded("store idempotent response") {
+        try await guarded("store idempotent response") { [self] in
             try await !client.query(
                 """
                 UPDATE api_idempotency_keys SET response_status = \(status), response_body = \(body),
@@ -108,8 +108,8 @@ extension JobStore {
 
     /// Forgets `owner`'s key after its request failed, so the client can retry with it.
     public func releaseIdempotencyKey(tenantId: UUID, key: String, owner: UUID) async throws {
-        try await guarded("release idempotency key") {
-            try await client.query(
+        try await guarded("release idempotency key") { [self] in
+            _ = try await client.query(
                 """
                 DELETE FROM api_idempotency_keys
                 WHERE tenant_id = \(tenantId) AND idempotency_key = \(key) AND owner = \(owner) AND response_status IS NULL
@@ -120,7 +120,7 @@ extension JobStore {
     /// Deletes idempotency keys older than their lifetime; returns how many.
     @discardableResult
     public func purgeExpiredIdempotencyKeys() async throws -> Int {
-        try await guarded("purge idempotency keys") {
+        try await guarded("purge idempotency keys") { [self] in
             let rows = try await client.query(
                 """
                 WITH gone AS (
@@ -138,7 +138,7 @@ extension JobStore {
     public func takeRateLimitToken(bucket: String, perMinute: Int) async throws -> RateLimitDecision {
         let capacity = Double(max(1, perMinute))
         let perSecond = capacity / 60
-        return try await guarded("rate limit") {
+        return try await guarded("rate limit") { [self] in
             let rows = try await client.query(
                 """
                 WITH clock AS (SELECT clock_timestamp() AS t)
@@ -165,7 +165,7 @@ extension JobStore {
 
     /// The `X-Request-Id` recorded on a job (any tenant's; for operators and tests).
     public func requestId(ofJob id: UUID) async throws -> String? {
-        try await guarded("read job request id") {
+        try await guarded("read job request id") { [self] in
             try await client.query("SELECT request_id FROM video_processing_jobs WHERE id = \(id)", logger: logger)
                 .collect().first?.decode(String?.self) ?? nil
         }
@@ -173,7 +173,7 @@ extension JobStore {
 
     /// How many jobs the tenant has (tests of idempotent submits).
     public func jobCount(tenantId: UUID) async throws -> Int {
-        try await guarded("count jobs") {
+        try await guarded("count jobs") { [self] in
             let rows = try await client.query("SELECT count(*)::int8 FROM video_processing_jobs WHERE tenant_id = \(tenantId)", logger: logger)
                 .collect()
             return Int(try rows.first?.decode(Int64.self) ?? 0)

@@ -32,7 +32,7 @@ extension JobStore {
     @discardableResult
     public func recordPlan(_ lease: Lease, plan: String) async throws -> Bool {
         let text = String(plan.prefix(64 * 1024))
-        return try await guarded("record plan") {
+        return try await guarded("record plan") { [self] in
             let rows = try await client.query(
                 """
                 UPDATE video_processing_jobs SET plan = \(text)
@@ -47,7 +47,7 @@ extension JobStore {
 
     /// The plan the job's last rendered attempt used, for the operators' dashboard.
     public func adminJobPlan(id: UUID) async throws -> String? {
-        try await guarded("job plan (admin)") {
+        try await guarded("job plan (admin)") { [self] in
             let rows = try await client.query("SELECT plan FROM video_processing_jobs WHERE id = \(id)", logger: logger).collect()
             return try rows.first?.decode(String?.self)
         }
@@ -56,7 +56,7 @@ extension JobStore {
     public func adminJobs(status: JobStatus? = nil, tenantId: UUID? = nil, limit: Int = 50) async throws -> [Job] {
         guard (1...200).contains(limit) else { throw JobQueueError(.invalidInput, "limit must be 1 to 200, got \(limit)") }
         let statusText = status?.rawValue
-        return try await guarded("list jobs (admin)") {
+        return try await guarded("list jobs (admin)") { [self] in
             try await client.query(
                 """
                 SELECT \(unescaped: Self.jobColumns("")) FROM video_processing_jobs
@@ -71,7 +71,7 @@ extension JobStore {
 
     /// Running jobs with their progress and the worker holding the lease, oldest start first.
     public func adminRunningJobs(limit: Int = 100) async throws -> [Job] {
-        try await guarded("list running jobs (admin)") {
+        try await guarded("list running jobs (admin)") { [self] in
             try await client.query(
                 """
                 SELECT \(unescaped: Self.jobColumns("")) FROM video_processing_jobs
@@ -85,7 +85,7 @@ extension JobStore {
 
     /// Per-tenant job counts by status (tenants without jobs included), by tenant name.
     public func adminTenantStats() async throws -> [TenantJobStats] {
-        try await guarded("tenant stats (admin)") {
+        try await guarded("tenant stats (admin)") { [self] in
             let rows = try await client.query(
                 """
                 SELECT t.id, t.name, j.status, count(j.id)::int8
@@ -106,7 +106,7 @@ extension JobStore {
 
     /// Puts a failed or cancelled job back in the queue now, with one more attempt than it has used.
     public func adminRetry(jobId: UUID) async throws -> AdminRetryOutcome {
-        let outcome: AdminRetryOutcome = try await guarded("retry job (admin)") {
+        let outcome: AdminRetryOutcome = try await guarded("retry job (admin)") { [self] in
             let rows = try await client.query(
                 """
                 WITH old AS (

@@ -11,7 +11,7 @@ extension JobStore {
             throw JobQueueError(.invalidInput, "asset name must be 1 to 100 characters, got \(asset.name.count)")
         }
         guard !asset.filePath.isEmpty else { throw JobQueueError(.invalidInput, "asset file path is empty") }
-        return try await guarded("insert asset") {
+        return try await guarded("insert asset") { [self] in
             let rows = try await client.query(
                 """
                 INSERT INTO video_processing_assets (id, tenant_id, asset_type, name, file_path, metadata)
@@ -27,7 +27,7 @@ extension JobStore {
 
     /// The asset, when it belongs to `tenantId`; nil otherwise.
     public func asset(id: UUID, tenantId: UUID) async throws -> Asset? {
-        try await guarded("read asset") {
+        try await guarded("read asset") { [self] in
             try await client.query(
                 "SELECT \(unescaped: Self.assetColumns) FROM video_processing_assets WHERE id = \(id) AND tenant_id = \(tenantId)",
                 logger: logger
@@ -38,7 +38,7 @@ extension JobStore {
     /// Those of `ids` that belong to `tenantId`, in the order of `ids` (missing ones left out).
     public func assets(ids: [UUID], tenantId: UUID) async throws -> [Asset] {
         guard !ids.isEmpty else { return [] }
-        return try await guarded("read assets") {
+        return try await guarded("read assets") { [self] in
             let found = try await client.query(
                 """
                 SELECT \(unescaped: Self.assetColumns) FROM video_processing_assets
@@ -52,7 +52,7 @@ extension JobStore {
 
     public func assets(tenantId: UUID, type: AssetType? = nil, limit: Int = 100) async throws -> [Asset] {
         let typeText = type?.rawValue
-        return try await guarded("list assets") {
+        return try await guarded("list assets") { [self] in
             try await client.query(
                 """
                 SELECT \(unescaped: Self.assetColumns) FROM video_processing_assets

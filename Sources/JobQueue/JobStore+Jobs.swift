@@ -9,7 +9,7 @@ extension JobStore {
     /// Inserts a pending job and, after it is committed, sends a NOTIFY so an idle worker wakes at once.
     public func enqueue(_ job: NewJob) async throws -> UUID {
         try Self.validate(job)
-        let id = try await guarded("insert job") {
+        let id = try await guarded("insert job") { [self] in
             let rows = try await client.query(
                 """
                 INSERT INTO video_processing_jobs (tenant_id, priority, image_ids, audio_file, text_overlay, overlay_type,
@@ -39,7 +39,7 @@ extension JobStore {
 
     /// The job, when it belongs to `tenantId`; nil for an unknown id or another tenant's job.
     public func job(id: UUID, tenantId: UUID) async throws -> Job? {
-        try await guarded("read job") {
+        try await guarded("read job") { [self] in
             try await client.query(
                 "SELECT \(unescaped: Self.jobColumns("")) FROM video_processing_jobs WHERE id = \(id) AND tenant_id = \(tenantId)",
                 logger: logger
@@ -49,7 +49,7 @@ extension JobStore {
 
     /// Any tenant's job (operators, workers and tests; never for a request's tenant).
     public func job(id: UUID) async throws -> Job? {
-        try await guarded("read job") {
+        try await guarded("read job") { [self] in
             try await client.query(
                 "SELECT \(unescaped: Self.jobColumns("")) FROM video_processing_jobs WHERE id = \(id)", logger: logger
             ).collect().first.map(Self.decodeJob)
@@ -65,7 +65,7 @@ extension JobStore {
         let statusText = status?.rawValue
         let micros = position?.createdAtMicroseconds
         let lastId = position?.id
-        return try await guarded("list jobs") {
+        return try await guarded("list jobs") { [self] in
             let rows = try await client.query(
                 """
                 SELECT \(unescaped: Self.jobColumns("")), (extract(epoch FROM created_at) * 1000000)::int8 AS created_us
@@ -95,7 +95,7 @@ extension JobStore {
     /// Cancels the tenant's job: a pending job is cancelled now; a running one is flagged, and its worker stops
     /// it at the next heartbeat. nil when the tenant has no such job.
     public func requestCancel(jobId: UUID, tenantId: UUID) async throws -> CancelOutcome? {
-        try await guarded("cancel job") {
+        try await guarded("cancel job") { [self] in
             let rows = try await client.query(
                 """
                 WITH old AS (
@@ -130,7 +130,7 @@ extension JobStore {
 
     /// Deletes completed, failed and cancelled jobs finished more than `seconds` ago; returns how many.
     public func pruneFinishedJobs(olderThan seconds: Double) async throws -> Int {
-        try await guarded("prune jobs") {
+        try await guarded("prune jobs") { [self] in
             try await client.query(
                 """
                 DELETE FROM video_processing_jobs

@@ -21,7 +21,7 @@ extension JobStore {
         guard limit > 0 else { return [] }
         let leaseSeconds = policy.leaseDuration
         let logger = self.logger
-        return try await guarded("claim jobs") {
+        return try await guarded("claim jobs") { [self] in
             try await client.withTransaction(logger: logger) { connection in
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.claimLockKey))", logger: logger)
                 let rows = try await connection.query(
@@ -86,7 +86,7 @@ extension JobStore {
 
     /// Extends the lease. `stillOwner == false` means the job was reaped, reclaimed or finished elsewhere: stop.
     public func heartbeat(_ lease: Lease) async throws -> HeartbeatResult {
-        try await guarded("heartbeat") {
+        try await guarded("heartbeat") { [self] in
             let rows = try await client.query(
                 """
                 UPDATE video_processing_jobs SET
@@ -105,7 +105,7 @@ extension JobStore {
     /// Records progress (0–100; the caller throttles, see ``ProgressThrottle``). Fenced like a heartbeat.
     public func updateProgress(_ lease: Lease, percent: Int) async throws -> HeartbeatResult {
         let value = min(max(percent, 0), 100)
-        return try await guarded("progress") {
+        return try await guarded("progress") { [self] in
             let rows = try await client.query(
                 """
                 UPDATE video_processing_jobs SET progress = \(value), updated_at = now()
@@ -126,7 +126,7 @@ extension JobStore {
         _ lease: Lease, videoURL: String, thumbnailURL: String?, processingTimeMs: Int, audioLoudness: JobAudioLoudness? = nil
     ) async throws -> Bool {
         let loudness = try audioLoudness.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
-        return try await guarded("complete job") {
+        return try await guarded("complete job") { [self] in
             try await !client.query(
                 """
                 WITH done AS (
@@ -151,7 +151,7 @@ extension JobStore {
         let decision = policy.afterFailure(
             attempt: lease.attempt, maxAttempts: lease.maxAttempts, retryable: retryable, unit: Double.random(in: 0..<1))
         let text = String(message.prefix(4000))
-        return try await guarded("fail job") {
+        return try await guarded("fail job") { [self] in
             switch decision {
             case .retry(let seconds):
                 let rows = try await client.query(
@@ -187,7 +187,7 @@ extension JobStore {
 
     /// Marks the job cancelled after its worker stopped the render on request. Fenced.
     public func markCancelled(_ lease: Lease) async throws -> Bool {
-        try await guarded("cancel job") {
+        try await guarded("cancel job") { [self] in
             try await !client.query(
                 """
                 WITH done AS (
@@ -207,7 +207,7 @@ extension JobStore {
     /// Gives the job back on graceful shutdown: pending again at once, the attempt not counted (a job whose
     /// cancel was requested becomes cancelled). Fenced.
     public func release(_ lease: Lease, reason: String = "released by a worker shutting down") async throws -> Bool {
-        let released = try await guarded("release job") {
+        let released = try await guarded("release job") { [self] in
             try await !client.query(
                 """
                 WITH done AS (
@@ -234,7 +234,7 @@ extension JobStore {
     public func reapExpiredLeases(limit: Int = 100) async throws -> [ReapedJob] {
         let policy = self.policy
         let logger = self.logger
-        let reaped: [ReapedJob] = try await guarded("reap expired leases") {
+        let reaped: [ReapedJob] = try await guarded("reap expired leases") { [self] in
             try await client.withTransaction(logger: logger) { connection in
                 let rows = try await connection.query(
                     """
@@ -279,7 +279,7 @@ extension JobStore {
     /// Holds one pooled connection listening on ``notificationChannel`` and calls `onNotification` for each
     /// notification, until the calling task is cancelled. NOTIFY is a hint: keep polling as well.
     public func listenForNewJobs(_ onNotification: @escaping @Sendable () -> Void) async throws {
-        try await guarded("listen", timeout: nil) {
+        try await guarded("listen", timeout: nil) { [self] in
             try await client.withConnection { connection in
                 try await connection.listen(on: Self.notificationChannel) { notifications in
                     for try await _ in notifications {
@@ -292,7 +292,7 @@ extension JobStore {
 
     /// Counts of jobs by status (all tenants, or one).
     public func statusCounts(tenantId: UUID? = nil) async throws -> [JobStatus: Int] {
-        try await guarded("count jobs") {
+        try await guarded("count jobs") { [self] in
             let rows = try await client.query(
                 """
                 SELECT status, count(*)::int8 FROM video_processing_jobs

@@ -14,7 +14,7 @@ extension JobStore {
         guard maxRunningJobs >= 0 else {
             throw JobQueueError(.invalidInput, "max running jobs must be 0 or more, got \(maxRunningJobs)")
         }
-        return try await guarded("create tenant") {
+        return try await guarded("create tenant") { [self] in
             let rows = try await client.query(
                 """
                 INSERT INTO tenants (name, max_running_jobs) VALUES (\(trimmed), \(maxRunningJobs))
@@ -27,7 +27,7 @@ extension JobStore {
     }
 
     public func tenant(id: UUID) async throws -> Tenant? {
-        try await guarded("read tenant") {
+        try await guarded("read tenant") { [self] in
             try await client.query(
                 "SELECT id, name, max_running_jobs, created_at FROM tenants WHERE id = \(id)", logger: logger
             ).collect().first.map(Self.decodeTenant)
@@ -37,7 +37,7 @@ extension JobStore {
     /// The generation of the tenant's webhook signing secret (1 until the first rotation), or nil for an unknown
     /// tenant. The secret itself is derived from it by the caller (Webhooks' `WebhookSecrets`); it is never stored.
     public func webhookSecretGeneration(tenantId: UUID) async throws -> Int? {
-        try await guarded("read webhook secret generation") {
+        try await guarded("read webhook secret generation") { [self] in
             try await client.query(
                 "SELECT webhook_secret_generation FROM tenants WHERE id = \(tenantId)", logger: logger
             ).collect().first.map { try $0.decode(Int.self) }
@@ -48,7 +48,7 @@ extension JobStore {
     /// (nil for an unknown tenant). Deliveries are signed when they are sent, so every attempt from now on, queued
     /// retries included, carries the new secret's signature.
     public func rotateWebhookSecret(tenantId: UUID) async throws -> Int? {
-        try await guarded("rotate webhook secret") {
+        try await guarded("rotate webhook secret") { [self] in
             try await client.query(
                 """
                 UPDATE tenants SET webhook_secret_generation = webhook_secret_generation + 1, updated_at = now()
@@ -61,8 +61,8 @@ extension JobStore {
     /// Changes how many of a tenant's jobs may run at once.
     public func setMaxRunningJobs(tenantId: UUID, _ value: Int) async throws {
         guard value >= 0 else { throw JobQueueError(.invalidInput, "max running jobs must be 0 or more, got \(value)") }
-        try await guarded("update tenant") {
-            try await client.query(
+        try await guarded("update tenant") { [self] in
+            _ = try await client.query(
                 "UPDATE tenants SET max_running_jobs = \(value), updated_at = now() WHERE id = \(tenantId)", logger: logger)
         }
     }
@@ -72,7 +72,7 @@ extension JobStore {
         let plaintext = APIKeyFormat.generate()
         let prefix = APIKeyFormat.visiblePrefix(of: plaintext)
         let hash = APIKeyFormat.hash(plaintext)
-        return try await guarded("create API key") {
+        return try await guarded("create API key") { [self] in
             let rows = try await client.query(
                 """
                 INSERT INTO api_keys (tenant_id, prefix, key_hash) VALUES (\(tenantId), \(prefix), \(hash))
@@ -94,7 +94,7 @@ extension JobStore {
     public func tenant(forAPIKey key: String) async throws -> Tenant? {
         guard APIKeyFormat.isWellFormed(key) else { return nil }
         let hash = APIKeyFormat.hash(key)
-        return try await guarded("resolve API key") {
+        return try await guarded("resolve API key") { [self] in
             try await client.query(
                 """
                 WITH k AS (
@@ -112,7 +112,7 @@ extension JobStore {
     /// Revokes a key of the tenant; false when the tenant has no such key.
     @discardableResult
     public func revokeAPIKey(id: UUID, tenantId: UUID) async throws -> Bool {
-        try await guarded("revoke API key") {
+        try await guarded("revoke API key") { [self] in
             try await !client.query(
                 """
                 UPDATE api_keys SET revoked_at = now() WHERE id = \(id) AND tenant_id = \(tenantId) AND revoked_at IS NULL

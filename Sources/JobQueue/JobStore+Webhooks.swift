@@ -66,7 +66,7 @@ extension JobStore {
     public func claimDeliveries(owner: String, limit: Int, perTenant: Int, leaseSeconds: Double) async throws -> [ClaimedDelivery] {
         guard limit > 0, perTenant > 0 else { return [] }
         let logger = self.logger
-        return try await guarded("claim webhook deliveries") {
+        return try await guarded("claim webhook deliveries") { [self] in
             try await client.withTransaction(logger: logger) { connection in
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.deliveryClaimLockKey))", logger: logger)
                 let rows = try await connection.query(
@@ -127,7 +127,7 @@ extension JobStore {
         case .failed(let reason):
             (status, error, httpStatus, delay) = ("failed", String(reason.prefix(500)), nil, 0)
         }
-        return try await guarded("record webhook delivery") {
+        return try await guarded("record webhook delivery") { [self] in
             try await !client.query(
                 """
                 UPDATE webhook_deliveries SET
@@ -144,7 +144,7 @@ extension JobStore {
 
     /// The deliveries queued for a job (operators and tests).
     public func webhookDeliveries(jobId: UUID) async throws -> [WebhookDeliveryRecord] {
-        try await guarded("read webhook deliveries") {
+        try await guarded("read webhook deliveries") { [self] in
             try await client.query(
                 """
                 SELECT id, job_id, tenant_id, event_type, url, status, attempts, last_error, last_status, lease_owner

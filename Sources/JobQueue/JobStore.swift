@@ -54,7 +54,7 @@ public final class JobStore: Sendable, Service {
     /// applied now (empty when the schema is current). Safe to run concurrently and repeatedly.
     @discardableResult
     public func migrate() async throws -> [Int] {
-        try await guarded("migrate", timeout: nil) {
+        try await guarded("migrate", timeout: nil) { [self] in
             try await client.withConnection { connection in
                 // One migrator at a time across processes (session lock, released below).
                 try await connection.query("SELECT pg_advisory_lock(\(Self.migrationLockKey))", logger: logger)
@@ -72,7 +72,7 @@ public final class JobStore: Sendable, Service {
 
     /// Versions recorded in `schema_migrations` (empty before the first migration).
     public func appliedMigrations() async throws -> [Int] {
-        try await guarded("read schema_migrations") {
+        try await guarded("read schema_migrations") { [self] in
             let exists =
                 try await client.query("SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger)
                 .collect().first?.decode(Bool.self) ?? false
@@ -128,27 +128,20 @@ public final class JobStore: Sendable, Service {
     /// Runs a database step within the configured query timeout (waiting for a pooled connection included),
     /// turning postgres-nio errors into ``JobQueueError`` with the server's message; a timeout or a lost connection
     /// is ``JobQueueError/Code/unavailable``. `timeout: nil` for steps that run long on purpose (LISTEN, migrations).
+    ///
+    /// The caller has its answer at the deadline even when the step cannot be stopped (a statement already sent to a
+    /// server that went silent): the step is cancelled and left to end on its own (see ``withDeadline(seconds:_:)``).
+    /// So a timeout says the outcome is unknown, not that nothing happened; writes are idempotent or fenced for that.
     func guarded<Result: Sendable>(
-        _ what: String, timeout: Double? = -1, _ body: @Sendable () async throws -> Result
+        _ what: String, timeout: Double? = -1, _ body: @escaping @Sendable () async throws -> Result
     ) async throws -> Result {
         let limit = timeout == -1 ? configuration.queryTimeout : timeout
         do {
             guard let limit else { return try await body() }
-            return try await withoutActuallyEscaping(body) { escapable in
-                try await withThrowingTaskGroup(of: Result?.self) { group in
-                    group.addTask { try await escapable() }
-                    group.addTask {
-                        try await Task.sleep(for: .milliseconds(Int64(limit * 1000)))
-                        return nil
-                    }
-                    defer { group.cancelAll() }
-                    // The first to finish wins; cancelling the other ends a wait for a connection at once.
-                    guard let first = try await group.next(), let value = first else {
-                        throw JobQueueError(.unavailable, "\(what): the database did not answer within \(formatSeconds(limit)) s")
-                    }
-                    return value
-                }
+            guard let value = try await withDeadline(seconds: limit, body) else {
+                throw JobQueueError(.unavailable, "\(what): the database did not answer within \(formatSeconds(limit)) s")
             }
+            return value
         } catch let error as JobQueueError {
             throw error
         } catch let error as DatabaseConfigurationError {
@@ -160,6 +153,10 @@ public final class JobStore: Sendable, Service {
 
     /// Whether the error means the database could not be reached (rather than a statement it refused).
     static func isConnectionFailure(_ error: any Error) -> Bool {
+        // The pool's own errors (its type is not importable: postgres-nio's `_ConnectionPoolModule`): the circuit
+        // breaker, open after a minute without any connection, fails each request at once until a connection works
+        // again; a request cancelled or a pool shut down is no answer from the database either.
+        if String(describing: type(of: error)) == "ConnectionPoolError" { return true }
         guard let error = error as? PSQLError else { return error is CancellationError }
         switch error.code {
         case .connectionError, .serverClosedConnection, .clientClosedConnection:

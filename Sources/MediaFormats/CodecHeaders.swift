@@ -4,15 +4,20 @@ import Foundation
 /// what the decoder allocates frames by, whatever the container's track headers say. Read from the parameter sets
 /// alone: nothing is decoded.
 package enum CodecHeaders {
-    /// The codecs whose parameter sets are read.
+    /// The codecs whose headers are read: H.264 and HEVC (NAL units, sizes in parameter sets), and VP8, VP9 and
+    /// AV1 (sizes in frame headers, or AV1's sequence header).
     package enum Codec: Sendable, Equatable {
-        case h264, hevc
+        case h264, hevc, vp8, vp9, av1
+
+        /// Whether samples are NAL units with lengths in front (H.264, HEVC).
+        var usesNALUnits: Bool { self == .h264 || self == .hevc }
 
         /// Whether a NAL unit (its first bytes) is a sequence parameter set of this codec.
         func isSPS(_ firstByte: UInt8) -> Bool {
             switch self {
             case .h264: firstByte & 0x1F == 7
             case .hevc: (firstByte >> 1) & 0x3F == 33
+            case .vp8, .vp9, .av1: false
             }
         }
 
@@ -21,6 +26,7 @@ package enum CodecHeaders {
             switch self {
             case .h264: CodecHeaders.h264SPSSize(nal)
             case .hevc: CodecHeaders.hevcSPSSize(nal)
+            case .vp8, .vp9, .av1: nil
             }
         }
     }
@@ -147,6 +153,9 @@ package enum CodecHeaders {
 struct BitReader {
     private var bytes: [UInt8] = []
     private var bit = 0
+
+    /// Reads `bytes` as they are (VP9 and AV1 headers have no emulation prevention).
+    init(raw bytes: [UInt8]) { self.bytes = bytes }
 
     init(rbspOf nal: [UInt8], headerBytes: Int) {
         var zeros = 0

@@ -392,6 +392,24 @@ struct Checker {
         switch type {
         case "avc1", "avc2", "avc3", "avc4": codec = .h264
         case "hvc1", "hev1": codec = .hevc
+        case "vp08", "vp09":
+            // Sizes only in the frames: the samples are scanned at upload (their `vpcC` states none).
+            found.track.codec = type == "vp08" ? .vp8 : .vp9
+            return
+        case "av01":
+            // AV1: the av1C record's configuration OBUs carry the sequence header; samples may carry more (scanned).
+            found.track.codec = .av1
+            var pos = entry + 86
+            while pos + 8 <= entry + length {
+                let h = r.read(pos, 8)
+                let size = h.be32(0)
+                guard size >= 8, pos + size <= entry + length else { return }
+                if h.ascii(4, 4) == "av1C", size > 12 {
+                    for s in CodecHeaders.av1SequenceHeaderSizes(r.read(pos + 12, min(size - 12, 1 << 16))[...]) { found.note(s) }
+                }
+                pos += size
+            }
+            return
         default: return
         }
         found.track.codec = codec
@@ -469,12 +487,26 @@ struct Checker {
         found.fragment.next = pos
     }
 
-    /// Finds the SPS NAL units in one sample (NAL units each after a `lengthSize`-byte length) and notes their sizes.
+    /// Finds the SPS NAL units in one sample (NAL units each after a `lengthSize`-byte length) and notes their sizes;
+    /// for VP8/VP9 the frame headers, for AV1 the sequence headers among the sample's first OBUs.
     private func scanSample(at start: Int, length: Int, codec: CodecHeaders.Codec, lengthSize: Int, found: inout MP4Found) throws(Refusal) {
         var pos = start
         let end = min(start + length, r.size)
         found.sampleBytes += max(0, end - start)
         guard found.sampleBytes <= r.size else { throw Refusal("the MP4 video track's samples cover more bytes than the file holds") }
+        switch codec {
+        case .vp8:
+            found.note(CodecHeaders.vp8FrameSize(r.read(start, min(end - start, 16))))
+            return
+        case .vp9:
+            for size in vp9FrameSizes(at: start, length: end - start) { found.note(size) }
+            return
+        case .av1:
+            for size in CodecHeaders.av1SequenceHeaderSizes(r.read(start, min(end - start, 512))[...]) { found.note(size) }
+            return
+        case .h264, .hevc:
+            break
+        }
         while pos + lengthSize < end {
             var n = 0
             for i in 0..<lengthSize { n = n << 8 | Int(r.byte(pos + i) ?? 0) }
@@ -532,24 +564,31 @@ struct Checker {
 
     /// Walks the segment's top-level elements up to the first cluster for `Tracks`, and reads each `TrackEntry`'s
     /// `TrackType` (1 video, 2 audio) and `Video` `PixelWidth`/`PixelHeight`. Bounded: 256 elements, 1 MiB of tracks.
+    /// The codec's own size too: H.264/HEVC parameter sets and AV1's sequence header in `CodecPrivate`, and for
+    /// VP8/VP9 (whose sizes are only in their frames) the frame headers of the first cluster's blocks.
     private func matroskaTracks(from start: Int, to end: Int) -> MatroskaTracks {
         var tracks = MatroskaTracks()
+        var vpxTracks: [Int: String] = [:]  // track number -> V_VP8 or V_VP9
         var pos = start
         for _ in 0..<256 {
             let h = r.read(pos, 12)
             guard pos < end, let id = vint(h, 0, keepMarker: true), let len = vint(h, id.length) else { break }
             let data = pos + id.length + len.length
-            if id.value == 0x1F43_B675 { break }  // a Cluster: Tracks come before the media
+            if id.value == 0x1F43_B675 {  // a Cluster: Tracks come before the media
+                if !vpxTracks.isEmpty { readVPxBlocks(cluster: data, end: len.value.map { min(end, data + $0) } ?? end, vpxTracks, &tracks) }
+                break
+            }
             guard let n = len.value else { break }  // an element of unknown size other than a cluster: stop
             if id.value == 0x1654_AE6B {
                 tracks.found = true
                 let b = r.read(data, min(n, 1 << 20))
                 forEachElement(b, 0, b.count) { entryId, entryStart, entryEnd in
                     guard entryId == 0xAE else { return }
-                    var type = 0
+                    var type = 0, number = 0
                     var codec = "", configuration: [UInt8] = []
                     forEachElement(b, entryStart, entryEnd) { fieldId, fieldStart, fieldEnd in
                         if fieldId == 0x83 { type = Self.uint(b, fieldStart, fieldEnd) }
+                        if fieldId == 0xD7 { number = Self.uint(b, fieldStart, fieldEnd) }
                         if fieldId == 0x86 { codec = b.ascii(fieldStart, fieldEnd - fieldStart) }
                         if fieldId == 0x63A2 { configuration = Array(b[fieldStart..<fieldEnd]) }
                         if fieldId == 0xE0 {
@@ -573,12 +612,88 @@ struct Checker {
                             }
                         }
                     }
+                    // AV1: CodecPrivate is its av1C, 4 bytes then configuration OBUs (the sequence header).
+                    if type == 1, codec == "V_AV1", configuration.count > 4 {
+                        for size in CodecHeaders.av1SequenceHeaderSizes(configuration[4...]) {
+                            tracks.width = max(tracks.width, size.width)
+                            tracks.height = max(tracks.height, size.height)
+                        }
+                    }
+                    if type == 1, codec == "V_VP8" || codec == "V_VP9", number > 0 { vpxTracks[number] = codec }
                     if type == 2 { tracks.audio = true }
                 }
             }
             pos = data + n
         }
         return tracks
+    }
+
+    /// The VP8/VP9 frame sizes in the first cluster's blocks (`SimpleBlock`, or `Block` in a `BlockGroup`) of the
+    /// tracks in `vpx`: the first key frame states the size the stream starts at. Bounded: 64 elements; only a
+    /// block's first bytes are read (and a VP9 block's last ones, where a superframe lists its frames).
+    private func readVPxBlocks(cluster start: Int, end: Int, _ vpx: [Int: String], _ tracks: inout MatroskaTracks) {
+        var pos = start
+        for _ in 0..<64 {
+            let h = r.read(pos, 12)
+            guard pos < end, let id = vint(h, 0, keepMarker: true), let len = vint(h, id.length), let n = len.value else { return }
+            let data = pos + id.length + len.length
+            switch id.value {
+            case 0xA3:
+                noteVPxBlock(at: data, length: n, vpx, &tracks)
+            case 0xA0:  // a BlockGroup: its Block (the group's children walked by their headers, not read whole)
+                var p = data
+                for _ in 0..<16 where p < data + n {
+                    let c = r.read(p, 12)
+                    guard let childId = vint(c, 0, keepMarker: true), let childLen = vint(c, childId.length), let m = childLen.value else { break }
+                    let childData = p + childId.length + childLen.length
+                    if childId.value == 0xA1 { noteVPxBlock(at: childData, length: m, vpx, &tracks) }
+                    p = childData + m
+                }
+            case 0x1F43_B675, 0x1C53_BB6B, 0x1254_C367:
+                return  // the next cluster, the cues or tags: the first cluster is over (it may have had no size)
+            default:
+                break
+            }
+            pos = data + n
+        }
+    }
+
+    private func noteVPxBlock(at start: Int, length: Int, _ vpx: [Int: String], _ tracks: inout MatroskaTracks) {
+        let head = r.read(start, 80)
+        guard let track = vint(head, 0), let number = track.value, let codec = vpx[number] else { return }
+        let frame = start + track.length + 3  // track number, 16-bit timecode, flags
+        guard length > track.length + 3, head.count > track.length + 2, head[track.length + 2] & 0x06 == 0 else { return }  // laced: skip
+        let size = length - track.length - 3
+        let sizes =
+            codec == "V_VP8" ? [CodecHeaders.vp8FrameSize(r.read(frame, 16))].compactMap { $0 } : vp9FrameSizes(at: frame, length: size)
+        for s in sizes {
+            tracks.width = max(tracks.width, s.width)
+            tracks.height = max(tracks.height, s.height)
+        }
+    }
+
+    /// The sizes the VP9 frames of one block or sample state: a superframe (several frames, an index at the end
+    /// whose last byte, repeated at its start, gives the count and field size) is split. Reads each frame's first
+    /// 64 bytes and the block's last 34.
+    private func vp9FrameSizes(at start: Int, length: Int) -> [(width: Int, height: Int)] {
+        let tail = r.read(start + max(0, length - 34), min(length, 34))
+        var ranges = [(0, length)]
+        if let marker = tail.last, marker & 0xE0 == 0xC0 {
+            let count = Int(marker & 0x7) + 1, bytes = Int((marker >> 3) & 0x3) + 1, indexSize = 2 + bytes * count
+            if tail.count >= indexSize, tail[tail.count - indexSize] == marker {
+                ranges = []
+                var offset = 0, entry = tail.count - indexSize + 1
+                for _ in 0..<count {
+                    var frameSize = 0
+                    for i in 0..<bytes { frameSize |= Int(tail[entry + i]) << (8 * i) }
+                    entry += bytes
+                    guard frameSize > 0, offset + frameSize <= length - indexSize else { break }
+                    ranges.append((offset, frameSize))
+                    offset += frameSize
+                }
+            }
+        }
+        return ranges.compactMap { CodecHeaders.vp9FrameSize(r.read(start + $0.0, min($0.1, 64))) }
     }
 
     /// Calls `body(id, dataStart, dataEnd)` for each EBML element in `b[start..<end]` (stops at a malformed one).

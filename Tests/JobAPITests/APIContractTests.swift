@@ -83,14 +83,16 @@ import Webhooks
     }
 }
 
-/// Runs `python3 ARGS` (blocking a thread, not the cooperative pool's) and returns its status and output.
-func runPython(_ arguments: [String], environment extra: [String: String]) async throws -> (Int32, String) {
+/// Runs `python3 ARGS` (blocking a thread, not the cooperative pool's), in `directory` if given, and returns its
+/// status and output.
+func runPython(_ arguments: [String], environment extra: [String: String], directory: URL? = nil) async throws -> (Int32, String) {
     try await withCheckedThrowingContinuation { continuation in
         Thread.detachNewThread {
             do {
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
                 process.arguments = ["python3"] + arguments
+                if let directory { process.currentDirectoryURL = directory }
                 process.environment = ProcessInfo.processInfo.environment.merging(extra) { _, new in new }
                 let pipe = Pipe()
                 process.standardOutput = pipe

@@ -436,7 +436,7 @@ import Testing
             let pending = try jsonObject(try await api.send(.get, "/api/v1/video/jobs?status=pending&limit=100", key: api.keyA))
             #expect((pending["jobs"] as? [Any])?.count == 6)
 
-            for bad in ["limit=0", "limit=101", "limit=x", "status=running", "cursor=%%%", "cursor=bm90LWEtY3Vyc29y"] {
+            for bad in ["limit=0", "limit=101", "limit=x", "limit=", "status=running", "status=", "cursor=%%%", "cursor=bm90LWEtY3Vyc29y"] {
                 let response = try await api.send(.get, "/api/v1/video/jobs?\(bad)", key: api.keyA)
                 #expect(response.status == .badRequest, "\(bad)")
             }

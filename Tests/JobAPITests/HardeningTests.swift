@@ -95,6 +95,10 @@ import Glibc
                 (.delete, "/api/v1/assets", "POST"),
                 (.get, "/api/v1/video/process", "POST"),
                 (.patch, "/files/videos/x.mp4", "GET, HEAD"),
+                (.trace, "/healthz", "GET, HEAD"), (.trace, "/api/v1/webhook-secret/rotate", "POST"),
+                // Methods the router has no table for at all.
+                (HTTPRequest.Method("QUERY")!, "/api/v1/video/jobs", "GET, HEAD"), (HTTPRequest.Method("QUERY")!, "/files/a/b.mp4", "GET, HEAD"),
+                (HTTPRequest.Method("BREW")!, "/api/v1/video/jobs/\(job)/cancel", "POST"),
             ] {
                 let response = try await api.send(method, path, key: api.keyA)
                 #expect(response.status == .methodNotAllowed, "\(method) \(path)")
@@ -103,6 +107,7 @@ import Glibc
             }
             // Unknown paths stay 404.
             #expect(try await api.send(.put, "/api/v1/nothing", key: api.keyA).status == .notFound)
+            #expect(try await api.send(HTTPRequest.Method("QUERY")!, "/api/v1/video/jobs/\(job)/x", key: api.keyA).status == .notFound)
         }
     }
 

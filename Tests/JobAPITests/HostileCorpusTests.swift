@@ -392,6 +392,16 @@ extension TestAudio {
             "interlaced.mp4": narrow + x264 + ["-x264-params", "interlaced=1"],
             "hevc-window.mp4": ["-f", "lavfi", "-i", "testsrc2=s=1078x48:d=0.2:r=10"] + x265,
             "hevc-main10.mp4": narrow + x265 + ["-pix_fmt", "yuv420p10le"],
+            // VP8, VP9 and AV1, whose sizes are in their frame headers or sequence header (see theVPxAndAV1...).
+            "wide-vp8.webm": wide + ["-c:v", "libvpx", "-deadline", "realtime"],
+            "wide-vp9.webm": wide + ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8"],
+            "wide-vp9.mp4": wide + ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8"],
+            "wide-av1.mkv": wide + ["-c:v", "libaom-av1", "-cpu-used", "8", "-usage", "realtime", "-f", "matroska"],
+            "wide-av1.mp4": wide + ["-c:v", "libaom-av1", "-cpu-used", "8", "-usage", "realtime"],
+            "clip-vp9.webm": picture + ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8"],
+            // 30 frames, inter frames after the key frame, every sample read in the MP4: none may give a bogus size.
+            "clip-vp9-inter.mp4": ["-f", "lavfi", "-i", "testsrc2=s=96x64:d=3:r=10", "-c:v", "libvpx-vp9", "-deadline", "good", "-cpu-used", "8"],
+            "clip-av1.mkv": picture + ["-c:v", "libaom-av1", "-cpu-used", "8", "-usage", "realtime", "-f", "matroska"],
         ]
         for (name, arguments) in recipes {
             let result = try! Subprocess.run(
@@ -512,7 +522,7 @@ extension TestAudio {
                 put(width << 16, 4, into: &b, at: at)
                 put(height << 16, 4, into: &b, at: at + 4)
             }
-            if box.path.hasSuffix("stsd/avc1") || box.path.hasSuffix("stsd/hvc1") {
+            if ["avc1", "hvc1", "vp08", "vp09", "av01"].contains(where: { box.path.hasSuffix("stsd/" + $0) }) {
                 put(width, 2, into: &b, at: box.offset + 32)
                 put(height, 2, into: &b, at: box.offset + 34)
             }
@@ -579,6 +589,43 @@ extension TestAudio {
         }
         #expect(error.message == refusedAt4128, "\(error.message)")
         #expect(try Self.outcome(Self.path("wide.mkv"), .video, maxVideoDimension: 4200).get().width == 4128)
+    }
+
+    /// VP8 and VP9 state their size only in their frames (a key frame's header: in a WebM's first cluster, in an
+    /// MP4's samples), AV1 in its sequence header (in av1C: Matroska's CodecPrivate, MP4's sample entry). Clips of
+    /// 4128 columns with the container rewritten to 1280 are refused at 4128; untouched they pass under a limit of
+    /// 4200 at 4128, and small clips at their own size.
+    @Test func theVPxAndAV1FrameSizesAreCheckedAtUpload() throws {
+        func read(_ name: String) throws -> [UInt8] { try [UInt8](Data(contentsOf: Self.clips.appendingPathComponent(name))) }
+        let refusedAt4128 = "the video is 4128x64; at most 4096x4096 is allowed"
+        for name in ["wide-vp8.webm", "wide-vp9.webm", "wide-vp9.mp4", "wide-av1.mkv", "wide-av1.mp4"] {
+            var clip = try read(name)
+            if name.hasSuffix(".mp4") {
+                clip = Self.withContainerSize(clip, 1280, 64)
+            } else {
+                let pixelWidth: [UInt8] = [0xB0, 0x82, 0x10, 0x20]  // PixelWidth 4128
+                let at = try #require((0..<(clip.count - 4)).first { Array(clip[$0..<($0 + 4)]) == pixelWidth }, "\(name)")
+                clip[at + 2] = 0x05
+                clip[at + 3] = 0x00
+            }
+            let lying = Self.write(clip, "lying-" + name)
+            guard case .failure(let error) = Self.outcome(lying, .video) else {
+                Issue.record("\(name) as 1280x64 accepted")
+                continue
+            }
+            #expect(error.status == .unprocessableContent && error.field == "file", "\(name)")
+            #expect(error.message == refusedAt4128, "\(name): \(error.message)")
+            let upload = try Self.outcome(Self.path(name), .video, maxVideoDimension: 4200).get()
+            #expect(upload.width == 4128 && upload.height == 64, "\(name): \(upload)")
+        }
+        for name in ["clip.webm", "clip-vp9.webm", "clip-vp9-inter.mp4", "clip-av1.mkv"] {
+            let upload = try Self.outcome(Self.path(name), .video, maxVideoDimension: 96).get()
+            #expect(upload.width == 96 && upload.height == 64, "\(name): \(upload)")
+        }
+        // The VP8 parser alone: a key frame's 14-bit width and height after the start code; an inter frame has none.
+        let vp8 = CodecHeaders.vp8FrameSize([0x50, 0x42, 0x00, 0x9D, 0x01, 0x2A, 0x20, 0x10, 0x40, 0x00])
+        #expect(vp8?.width == 4128 && vp8?.height == 64)
+        #expect(CodecHeaders.vp8FrameSize([0x51, 0x42, 0x00, 0x9D, 0x01, 0x2A, 0x20, 0x10, 0x40, 0x00]) == nil, "an inter frame")
     }
 
     /// The parameter set parser against what x264 and x265 write: the profiles with the extra High-profile fields

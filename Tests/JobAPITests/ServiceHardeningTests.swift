@@ -53,7 +53,8 @@ import Webhooks
 
 /// A down database (issue 10, finding 6): answers come in seconds as 503 `database_unavailable` with
 /// `Retry-After`, and the API recovers when Postgres is back. Uses a private Postgres it stops and restarts.
-@Suite struct DatabaseOutageTests {
+/// Its own threads: starting, stopping and freezing that server block a thread for seconds.
+@Suite(.ownThreads) struct DatabaseOutageTests {
     static func api(_ store: JobStore) -> JobAPIServer {
         var logger = Logger(label: "rendc.test.outage")
         logger.logLevel = .critical
@@ -114,6 +115,60 @@ import Webhooks
         }
     }
 
+    /// A server that stops answering on connections already open (a hung host: SIGSTOP, nothing is closed). The
+    /// statement sent on a pooled connection cannot be cancelled, and the request used to wait for it (the timeout's
+    /// task group waited for its child) until the server went on. A watchdog thaws the server after 60 s, so a
+    /// regression fails instead of hanging; the answers must come while it is still frozen, i.e. from the timeout.
+    @Test func aFrozenDatabaseGives503WhileStillFrozen() async throws {
+        let server = try PostgresServer.startPrivate()
+        defer {
+            try? server.thaw()
+            server.stop()
+        }
+        var database = try DatabaseConfiguration(url: try server.createDatabase(prefix: "frozen").absoluteString)
+        database.tls = .disable
+        database.connectTimeout = 1
+        database.queryTimeout = 2
+        var logger = Logger(label: "rendc.test.frozen")
+        logger.logLevel = .critical
+        try await JobStore.withRunningStore(configuration: database, logger: logger) { store in
+            try await store.migrate()
+            let (_, key) = try await store.createTenantWithKey(name: "frozen")
+            try await Self.api(store).makeApplication().test(.router) { client in
+                func get(_ uri: String) async throws -> TestResponse {
+                    try await client.executeRequest(uri: uri, method: .get, headers: [.authorization: "Bearer \(key.plaintext)"], body: nil)
+                }
+                // Pooled connections are open and idle when the server freezes.
+                #expect(try await get("/readyz").status == .ok)
+                #expect(try await get("/api/v1/video/jobs").status == .ok)
+
+                try server.freeze()
+                let thawedByWatchdog = LockedFlag()
+                let watchdog = Task {
+                    try await Task.sleep(for: .seconds(60))
+                    thawedByWatchdog.set()
+                    try server.thaw()
+                }
+                let ready = try await get("/readyz"), list = try await get("/api/v1/video/jobs")
+                let stillFrozen = !thawedByWatchdog.isSet
+                watchdog.cancel()
+                try server.thaw()
+                #expect(stillFrozen, "the answers waited for the server to be thawed")
+                try Self.expectUnavailable(ready, "readyz")
+                try Self.expectUnavailable(list, "list jobs")
+
+                // Thawed, the server answers the statements it was sent and the API works again.
+                var statuses: [HTTPResponse.Status] = []
+                for _ in 0..<60 {
+                    statuses.append(try await get("/api/v1/video/jobs").status)
+                    if statuses.last == .ok { break }
+                    try await Task.sleep(for: .milliseconds(500))
+                }
+                #expect(statuses.last == .ok, "requests work again once Postgres is thawed: \(statuses.map(\.code))")
+            }
+        }
+    }
+
     @Test func aDatabaseThatAcceptsAndNeverAnswersGives503() async throws {
         // Without connect and query timeouts these requests would wait forever.
         let silent = try SilentListener()
@@ -136,4 +191,12 @@ import Webhooks
         }
         #expect(silent.connections >= 1, "the store did try to connect")
     }
+}
+
+/// A flag set once, read from any thread.
+final class LockedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
 }

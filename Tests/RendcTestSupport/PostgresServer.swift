@@ -120,6 +120,32 @@ public final class PostgresServer: Sendable {
         guard started.status == 0 else { throw PostgresServerError("pg_ctl start failed: \(started.output)") }
     }
 
+    /// Freezes this process's server (SIGSTOP to the postmaster and every process it started): connections stay open
+    /// and new ones are accepted by the kernel, but nothing answers, as with a hung host. ``thaw()`` undoes it.
+    public func freeze() throws { try signalServerProcesses(SIGSTOP) }
+
+    /// Lets a frozen server run again (SIGCONT).
+    public func thaw() throws { try signalServerProcesses(SIGCONT) }
+
+    func signalServerProcesses(_ signal: Int32) throws {
+        guard let dataDirectory else { throw PostgresServerError("only a server this process started can be frozen") }
+        guard let pidText = try? String(contentsOfFile: dataDirectory + "/data/postmaster.pid", encoding: .utf8),
+            let postmaster = pidText.split(separator: "\n").first.flatMap({ pid_t($0.trimmingCharacters(in: .whitespaces)) })
+        else { throw PostgresServerError("no postmaster.pid in \(dataDirectory)/data") }
+        // The postmaster's children (backends, checkpointer, ...) from /proc/PID/stat's fourth field, the parent.
+        var pids = [postmaster]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, pid_t(fields[1]) == postmaster { pids.append(pid) }
+        }
+        for pid in pids where kill(pid, signal) != 0 && errno != ESRCH {
+            throw PostgresServerError("kill(\(pid), \(signal)) failed: errno \(errno)")
+        }
+    }
+
     static func options(port: Int, root: String) -> String {
         "-p \(port) -k \(root) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
             + "-c full_page_writes=off -c max_connections=300 -c shared_buffers=128MB"
