@@ -241,6 +241,8 @@ final class PicturePreparer<Key: Hashable>: @unchecked Sendable {
             cond.unlock()
             do {
                 let image = try job.make()
+                // The decoder's packet, scan and frame are freed: give their pages back before the next picture.
+                Backend.releaseFreeMemory()
                 trace?(.pictureReady(ordinal: ordinal))
                 ordinal += 1
                 cond.lock()

@@ -611,6 +611,7 @@ final class ProgressiveLoop: @unchecked Sendable {
         let work = WorkSlot(Work(input: input, blender: blender, planes: planes, frame: frame, layout: layout))
         let thread = Thread { [self] in
             if let w = work.take() { run(w, path: path, maxFrames: maxFrames, cache: cache, videoFPS: videoFPS) }
+            Backend.releaseFreeMemory()
             // The decoder, the blender's buffers and the planes (about 33 MB) are freed before anyone is told, and
             // those waiting for the loop are told after the actions ran.
             cond.lock()
