@@ -164,6 +164,8 @@ public final class PendingLoudness: @unchecked Sendable {
     public init(measure: @escaping @Sendable (_ shouldStop: @escaping @Sendable () -> Bool) throws -> LoudnessPlan?) {
         let thread = Thread { [self] in
             let r = Result { try measure { [self] in self.isStopped } }
+            // The passes' decoded audio and graphs are freed: give their pages back while the frames go on.
+            Backend.releaseFreeMemory()
             condition.lock()
             result = r
             running = false

@@ -61,6 +61,11 @@ public enum Backend {
     /// Process-level allocator settings for long renders (see rk_tune_allocator); call once at start-up.
     public static func tuneAllocator() { rk_tune_allocator() }
 
+    /// Returns the allocator's free pages to the system (see rk_release_free_memory): called where a big transient
+    /// has just been freed beside the encoder (a picture prepared, the overlay loop blended, the loudness measured),
+    /// so that the next one does not land on top of memory that is free but still resident.
+    static func releaseFreeMemory() { rk_release_free_memory() }
+
     /// Quiets libav's own console output to errors only (rendc reports progress and problems itself).
     public static func configureLogging(verbose: Bool = false) {
         LibAVLogging.configure(verbose: verbose)

@@ -81,6 +81,15 @@ final class Compositor {
             onlyFrame: onlyFrame, cache: options.cache,
             overlap: options.overlapPreparation)
         options.trace?(.baseReady)
+        // While the overlay loop is blended beside the first frames, the pictures after the next shot's wait for it.
+        let preparers = stages.compactMap { ($0.1 as? MediaStage)?.pictures }
+        for p in preparers { p.hold() }
+        let trace = options.trace
+        let blending = base.whenLoopBlended {
+            trace?(.loopBlended)
+            for p in preparers { p.unhold() }
+        }
+        if !blending { for p in preparers { p.unhold() } }
         self.stages = try stages.map { l, stage -> Stage in
             if let stage { return stage }
             return try art.stage(l.index)

@@ -15,7 +15,7 @@ final class MediaStage: Stage {
     struct Key: Hashable {
         var input: Int, width: Int, height: Int, fit: Fit, blurFill: Bool
     }
-    private var pictures: PicturePreparer<Key>!
+    private(set) var pictures: PicturePreparer<Key>!
     private var clips: [Int: ClipPlayer] = [:]
     /// Straight into the frame: identity transform, full opacity, inside the canvas, no radius or shadow.
     private let direct: Bool
@@ -103,6 +103,12 @@ final class MediaStage: Stage {
             if let (t, _) = media.transition(at: 0) { shots = [media.shots[t.from], media.shots[t.from + 1]] }
             for s in shots { first.formUnion(s.images) }
         }
+        // The next shot's pictures are prepared right after frame 0 even while the overlay loop holds the later ones.
+        var soon = Set<Int>()
+        if let shot = media.shot(at: 0) {
+            let last = media.transition(at: 0).map { $0.0.from + 1 } ?? shot.index
+            if last + 1 < media.shots.count { soon.formUnion(media.shots[last + 1].images) }
+        }
         var hashes: [Int: String] = [:]
         let cache = options.cache
         let zoomTransition = media.transitions.contains { $0.kind == .zoom }
@@ -113,7 +119,7 @@ final class MediaStage: Stage {
             if cache.isEnabled, hashes[key.input] == nil { hashes[key.input] = try? cache.contentHash(ofFile: path) }
             let hash = hashes[key.input]
             let early = first.contains(key.input) || !OpacityProbe.isSurelyOpaque(path: path)
-            return .init(key: key, early: early) {
+            return .init(key: key, early: early, soon: soon.contains(key.input)) {
                 try PreparedImage.cached(
                     path: path, contentHash: hash, window: Rect(x: 0, y: 0, width: key.width, height: key.height), fit: key.fit,
                     motions: list

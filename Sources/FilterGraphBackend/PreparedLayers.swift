@@ -9,6 +9,8 @@ public enum RenderEvent: Sendable, Equatable {
     case pictureReady(ordinal: Int)
     /// The cached bottom (background, overlay loop) is ready.
     case baseReady
+    /// The overlay loop that was being blended beside the first frames is complete (its working memory freed).
+    case loopBlended
     /// Frame `index` was handed to the encoder.
     case frameSent(Int)
 }
@@ -173,12 +175,21 @@ enum OpacityProbe {
 /// on a thread of their own once frame 0 was sent (or as soon as any frame waits for one), so decoding and
 /// pre-scaling run beside the first frames on the core the encoder is not yet using. A frame that needs a picture
 /// waits only for that picture.
+///
+/// While an overlay loop is still being blended beside the first frames (`hold()`), only the pictures of the next
+/// shot are prepared; the later ones wait until the loop is complete (`unhold()`) or a frame waits for one. A
+/// picture's decoding holds up to 60 MB for a moment (a 20 MB JPEG is held as FFmpeg's packet and again as the
+/// decoder's unescaped scan), the loop's blending about 33 MB, and both landing while libx264 is full set a cold
+/// render's peak (issue 13). The next shot's pictures are not held: they are needed within seconds, while the
+/// encoder is still filling, and holding them would only make a frame wait and decode them beside the loop anyway.
 final class PicturePreparer<Key: Hashable>: @unchecked Sendable {
     struct Job {
         var key: Key
         /// Prepared before the first frame: frame 0 shows it, or it may be translucent (which decides what the
         /// cached bottom leaves out).
         var early: Bool
+        /// Shown by the shot after frame 0's: prepared right after frame 0 even while held.
+        var soon: Bool = false
         var make: () throws -> PreparedImage
     }
     private let cond = NSCondition()
@@ -187,6 +198,10 @@ final class PicturePreparer<Key: Hashable>: @unchecked Sendable {
     private var next = 0
     private var released = false
     private var cancelled = false
+    /// Pictures after the next shot's wait (see `hold()`).
+    private var held = false
+    /// Frames waiting for a picture not prepared yet: the hold does not apply meanwhile.
+    private var waiting = 0
     private var ready: [Key: PreparedImage] = [:]
     private var failure: (any Error)?
     private let trace: (@Sendable (RenderEvent) -> Void)?
@@ -219,13 +234,15 @@ final class PicturePreparer<Key: Hashable>: @unchecked Sendable {
     private func run() {
         while true {
             cond.lock()
-            while !cancelled && !released { cond.wait() }
+            while !cancelled && (!released || (held && waiting == 0 && next < jobs.count && !jobs[next].soon)) { cond.wait() }
             guard !cancelled, next < jobs.count else { cond.unlock(); return }
             let job = jobs[next]
             next += 1
             cond.unlock()
             do {
                 let image = try job.make()
+                // The decoder's packet, scan and frame are freed: give their pages back before the next picture.
+                Backend.releaseFreeMemory()
                 trace?(.pictureReady(ordinal: ordinal))
                 ordinal += 1
                 cond.lock()
@@ -240,6 +257,21 @@ final class PicturePreparer<Key: Hashable>: @unchecked Sendable {
                 return
             }
         }
+    }
+
+    /// Holds the pictures after the next shot's until `unhold()` (an overlay loop is being blended).
+    func hold() {
+        cond.lock()
+        held = true
+        cond.unlock()
+    }
+
+    /// The overlay loop is complete: the held pictures may be prepared.
+    func unhold() {
+        cond.lock()
+        held = false
+        cond.broadcast()
+        cond.unlock()
     }
 
     /// Lets the rest of the pictures be prepared (called once frame 0 was sent).
@@ -271,13 +303,14 @@ final class PicturePreparer<Key: Hashable>: @unchecked Sendable {
         guard known.contains(key) else { return nil }
         cond.lock()
         defer { cond.unlock() }
+        if let image = ready[key] { return image }
+        waiting += 1
+        defer { waiting -= 1 }
+        released = true
+        cond.broadcast()
         while true {
             if let image = ready[key] { return image }
             if let failure { throw failure }
-            if !released {
-                released = true
-                cond.broadcast()
-            }
             cond.wait()
         }
     }

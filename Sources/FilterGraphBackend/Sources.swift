@@ -342,6 +342,13 @@ final class BaseStack {
     /// Waits until the loop is completely blended (and in the layer cache).
     func waitUntilPrepared() { progressive?.waitUntilDone() }
 
+    /// True while the loop is being blended beside the first frames; `action` then runs once it is complete.
+    func whenLoopBlended(_ action: @escaping @Sendable () -> Void) -> Bool {
+        guard let progressive else { return false }
+        progressive.whenDone(action)
+        return true
+    }
+
     /// A video that plays once holds its last frame.
     private var holdLast = false
     /// Prepared for one frame only: the cache holds just it.
@@ -582,8 +589,12 @@ final class ProgressiveLoop: @unchecked Sendable {
     private var finished = false
     private var cancelled = false
     private var failure: (any Error)?
-    /// Set when the thread has nothing left to do (the cache written, or it failed or was cancelled).
+    /// Set when the thread has nothing left to do (the cache written, or it failed or was cancelled), its working
+    /// memory is freed and `whenDone` actions have run.
     private var done = false
+    private var onDone: [@Sendable () -> Void] = []
+    /// The thread's working memory is freed (`onDone` has been taken).
+    private var freed = false
     private let frameBytes: Int, holdLast: Bool
 
     init(
@@ -597,15 +608,35 @@ final class ProgressiveLoop: @unchecked Sendable {
         // Reserved address space: pages never written are never resident.
         buffer = .allocate(capacity: capacity)
         offsets = [data]
-        let work = Work(input: input, blender: blender, planes: planes, frame: frame, layout: layout)
+        let work = WorkSlot(Work(input: input, blender: blender, planes: planes, frame: frame, layout: layout))
         let thread = Thread { [self] in
-            run(work, path: path, maxFrames: maxFrames, cache: cache, videoFPS: videoFPS)
+            if let w = work.take() { run(w, path: path, maxFrames: maxFrames, cache: cache, videoFPS: videoFPS) }
+            Backend.releaseFreeMemory()
+            // The decoder, the blender's buffers and the planes (about 33 MB) are freed before anyone is told, and
+            // those waiting for the loop are told after the actions ran.
+            cond.lock()
+            freed = true
+            let actions = onDone
+            onDone = []
+            cond.unlock()
+            for action in actions { action() }
+            cond.lock()
+            done = true
+            cond.broadcast()
+            cond.unlock()
         }
         thread.name = "rendc-overlay"
         thread.start()
     }
 
     deinit { buffer.deallocate() }
+
+    /// Hands the work to the thread once, so that it is freed when `run` returns (the thread's closure lives on).
+    private final class WorkSlot: @unchecked Sendable {
+        private var work: Work?
+        init(_ work: Work) { self.work = work }
+        func take() -> Work? { defer { work = nil }; return work }
+    }
 
     /// What the thread works with (used by it alone once started).
     private final class Work: @unchecked Sendable {
@@ -616,12 +647,6 @@ final class ProgressiveLoop: @unchecked Sendable {
     }
 
     private func run(_ w: Work, path: String, maxFrames: Int, cache: (LayerCache, LayerCacheKey)?, videoFPS: Double) {
-        defer {
-            cond.lock()
-            done = true
-            cond.broadcast()
-            cond.unlock()
-        }
         let reference = buffer + LoopCoding.header
         let stream = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, frameBytes))
         defer { stream.deallocate() }
@@ -684,6 +709,19 @@ final class ProgressiveLoop: @unchecked Sendable {
         cond.lock()
         cancelled = true
         cond.unlock()
+    }
+
+    /// Runs `action` (on the loop's thread, or here if that has finished already) once the thread has freed its
+    /// working memory, before `waitUntilDone` returns.
+    func whenDone(_ action: @escaping @Sendable () -> Void) {
+        cond.lock()
+        if !freed {
+            onDone.append(action)
+            cond.unlock()
+            return
+        }
+        cond.unlock()
+        action()
     }
 
     /// Waits until the whole loop is blended and stored.

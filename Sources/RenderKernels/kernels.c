@@ -394,3 +394,9 @@ void rk_tune_allocator(void) {
     mallopt(M_ARENA_MAX, 2);
 #endif
 }
+
+void rk_release_free_memory(void) {
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+}

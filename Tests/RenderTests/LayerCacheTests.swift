@@ -361,6 +361,42 @@ import Testing
         #expect(o0 < oLast, "\(overlapped)")
         #expect(sLast < s0, "\(serial)")
     }
+
+    /// While the overlay loop is blended beside the first frames, only the next shot's pictures are prepared; the
+    /// later ones wait until the loop is complete (so that a picture's decoding and the loop's blending do not hold
+    /// memory at the same time), unless a frame needs one. With the loop cached there is nothing to wait for.
+    @Test func laterPicturesWaitForTheOverlayLoopBeingBlended() throws {
+        let dir = try Fixtures.temporaryDirectory("rendc-hold")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // Three shots (no track: a cut every 2 s), all JPEGs (opaque: none is prepared before frame 0 but the first).
+        let images = [RenderFixture.images[0], RenderFixture.images[2], RenderFixture.images[0]]
+        let plan = try RenderFixture.pipeline.plan(
+            RenderRequest(template: "golden-frame", images: images, duration: 6, quality: .eco, output: "x.mp4"))
+        let shots = plan.layers.compactMap { if case .media(let m) = $0.content { m.shots.count } else { nil } }
+        #expect(shots == [3])
+        let cache = LayerCache(configuration: LayerCacheConfiguration(memoryBytes: 512 << 20), logger: Logger(label: "test"))
+        /// Sends frame 0 only (no frame ever waits for a later picture), then waits for everything to be prepared.
+        func events() throws -> [RenderEvent] {
+            let log = EventLog()
+            let renderer = try FilterGraphRenderer(plan: plan, texts: [:], options: RenderOptions(cache: cache, trace: { log.append($0) }))
+            do {
+                try renderer.render(
+                    to: dir.appendingPathComponent("hold.mp4").path, thumbnail: nil, shouldCancel: { log.events.contains(.frameSent(0)) })
+            } catch let e as BackendError where e.stage == .cancelled {}
+            renderer.waitUntilPrepared()
+            return log.events
+        }
+        let cold = try events()
+        let pictures = (0..<3).map { RenderEvent.pictureReady(ordinal: $0) }
+        #expect(pictures.allSatisfy(cold.contains), "\(cold)")
+        let blended = try #require(cold.firstIndex(of: .loopBlended), "\(cold)")
+        // The next shot's picture does not wait for the loop; the third shot's does.
+        #expect(try #require(cold.firstIndex(of: .frameSent(0))) < (cold.firstIndex(of: pictures[1]) ?? 0))
+        #expect(blended < (cold.firstIndex(of: pictures[2]) ?? 0), "\(cold)")
+        // Warm: the loop comes from the cache, nothing is held, and every picture (from the cache too) is ready.
+        let warm = try events()
+        #expect(!warm.contains(.loopBlended) && pictures.allSatisfy(warm.contains), "\(warm)")
+    }
 }
 
 final class EventLog: @unchecked Sendable {
