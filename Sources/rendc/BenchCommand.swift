@@ -262,9 +262,9 @@ struct BenchCommand: ParsableCommand {
                 let givenFirst = try one.render(jobRequest), demoSecond = try one.render(demoRequest)
                 let two = RenderPipeline(configuration: workerConfiguration, logger: settings.logger())
                 let demoFirst = try two.render(demoRequest), givenSecond = try two.render(jobRequest)
-                for (name, a, b) in [("these photos", givenFirst, givenSecond), ("built-in photos", demoFirst, demoSecond)] {
+                for (name, a, b) in [("given photos", givenFirst, givenSecond), ("built-in photos", demoFirst, demoSecond)] {
                     row(
-                        "two jobs, other photos: \(name)", String(format: "%.2f s", b.elapsed),
+                        "two jobs, then \(name)", String(format: "%.2f s", b.elapsed),
                         String(
                             format: "after a job of the other photos; as the first job %.2f s: %.2f s faster; first frames %.2f s, %.2f s",
                             a.elapsed, a.elapsed - b.elapsed, a.firstFrameSeconds, b.firstFrameSeconds))
