@@ -44,42 +44,52 @@ import Webhooks
             let webhookBody = "{\"event\":\"job.completed\",\"id\":\"\(UUID().uuidString.lowercased())\",\"job\":{\"status\":\"completed\"}}"
             let webhookSignature = WebhookSigner(secret: webhookSecret)
                 .signature(body: Data(webhookBody.utf8), timestamp: Int(Date().timeIntervalSince1970))
-            let worker = JobWorker(
-                store: store, objectStore: objectStore, renderer: SimulatedRenderer(duration: 0.2),
-                configuration: WorkerConfiguration(
-                    concurrency: 2, temporaryDirectory: root.appendingPathComponent("worker").path,
-                    identity: "contract-worker", pollInterval: 0.5),
-                logger: logger)
-            let result: (status: Int32, output: String) = try await withThrowingTaskGroup(of: (Int32, String)?.self) { group in
-                group.addTask {
-                    try await worker.run()
-                    return nil
-                }
-                group.addTask {
-                    try await withRunningServer(api, port: port) {
-                        try await runPython(
-                            [
-                                "-m", "pytest", "-q", "--tb=short", "-p", "no:cacheprovider",
-                                Fixtures.packageRoot.appendingPathComponent("Tests/APIContract").path,
-                            ],
-                            environment: [
-                                "RENDC_API_URL": "http://127.0.0.1:\(port)", "RENDC_API_KEY": keyA.plaintext,
-                                "RENDC_API_KEY_B": keyB.plaintext,
-                                "RENDC_SPEC": Fixtures.packageRoot.appendingPathComponent("docs/openapi.yaml").path,
-                                "RENDC_WORK": work, "PYTHONDONTWRITEBYTECODE": "1",
-                                "RENDC_WEBHOOK_SECRET_SAMPLE": webhookSecret, "RENDC_WEBHOOK_BODY_SAMPLE": webhookBody,
-                                "RENDC_WEBHOOK_SIGNATURE_SAMPLE": webhookSignature,
-                            ])
-                    }
-                }
-                defer { group.cancelAll() }
-                while let next = try await group.next() {
-                    if let next { return next }
-                }
-                throw CancellationError()
-            }
+            let result = try await runPythonBesideWorker(
+                api, port: port, store: store, objectStore: objectStore, root: root, identity: "contract-worker", renderSeconds: 0.2,
+                logger: logger,
+                [
+                    "-m", "pytest", "-q", "--tb=short", "-p", "no:cacheprovider",
+                    Fixtures.packageRoot.appendingPathComponent("Tests/APIContract").path,
+                ],
+                environment: [
+                    "RENDC_API_URL": "http://127.0.0.1:\(port)", "RENDC_API_KEY": keyA.plaintext,
+                    "RENDC_API_KEY_B": keyB.plaintext,
+                    "RENDC_SPEC": Fixtures.packageRoot.appendingPathComponent("docs/openapi.yaml").path,
+                    "RENDC_WORK": work, "PYTHONDONTWRITEBYTECODE": "1",
+                    "RENDC_WEBHOOK_SECRET_SAMPLE": webhookSecret, "RENDC_WEBHOOK_BODY_SAMPLE": webhookBody,
+                    "RENDC_WEBHOOK_SIGNATURE_SAMPLE": webhookSignature,
+                ])
             #expect(result.status == 0, "pytest failed:\n\(result.output.suffix(8000))")
         }
+    }
+}
+
+/// Runs `python3 ARGS` against `api` served on loopback `port` while a worker with simulated renders of
+/// `renderSeconds` finishes the jobs it creates; both stop when Python exits. Returns Python's status and output.
+func runPythonBesideWorker(
+    _ api: JobAPIServer, port: Int, store: JobStore, objectStore: LocalDirectoryStore, root: URL, identity: String,
+    renderSeconds: Double, logger: Logger, _ arguments: [String], environment: [String: String], directory: URL? = nil
+) async throws -> (status: Int32, output: String) {
+    let worker = JobWorker(
+        store: store, objectStore: objectStore, renderer: SimulatedRenderer(duration: renderSeconds),
+        configuration: WorkerConfiguration(
+            concurrency: 2, temporaryDirectory: root.appendingPathComponent("worker").path, identity: identity, pollInterval: 0.5),
+        logger: logger)
+    return try await withThrowingTaskGroup(of: (Int32, String)?.self) { group in
+        group.addTask {
+            try await worker.run()
+            return nil
+        }
+        group.addTask {
+            try await withRunningServer(api, port: port) {
+                try await runPython(arguments, environment: environment, directory: directory)
+            }
+        }
+        defer { group.cancelAll() }
+        while let next = try await group.next() {
+            if let next { return next }
+        }
+        throw CancellationError()
     }
 }
 

@@ -1,6 +1,5 @@
 import Foundation
 import JobQueue
-import JobWorker
 import Logging
 import ObjectStorage
 import QueueTestSupport
@@ -45,38 +44,19 @@ import Webhooks
             let api = JobAPIServer(
                 configuration: configuration, jobStore: store, objectStore: objectStore, templates: stubTemplates,
                 metrics: { "# HELP rendc_up 1\nrendc_up 1\n" }, logger: logger)
-            let worker = JobWorker(
-                store: store, objectStore: objectStore, renderer: SimulatedRenderer(duration: 0.1),
-                configuration: WorkerConfiguration(
-                    concurrency: 2, temporaryDirectory: root.appendingPathComponent("worker").path,
-                    identity: "schemathesis-worker", pollInterval: 0.5),
-                logger: logger)
-            let result: (status: Int32, output: String) = try await withThrowingTaskGroup(of: (Int32, String)?.self) { group in
-                group.addTask {
-                    try await worker.run()
-                    return nil
-                }
-                group.addTask {
-                    try await withRunningServer(api, port: port) {
-                        try await runPython(
-                            [
-                                "-m", "schemathesis.cli", "run", Fixtures.packageRoot.appendingPathComponent("docs/openapi.yaml").path,
-                                "--url", "http://127.0.0.1:\(port)", "--header", "Authorization: Bearer \(key.plaintext)",
-                                "--checks", "all", "--exclude-checks", "positive_data_acceptance",
-                                "--phases", "examples,coverage,fuzzing,stateful", "--max-examples", "15", "--seed", "20261130",
-                                "--generation-deterministic", "--workers", "1",
-                                "--request-timeout", "30", "--no-color",
-                            ],
-                            // Its folders (.schemathesis, .hypothesis) go to the scratch folder, not the package.
-                            environment: ["PYTHONDONTWRITEBYTECODE": "1"], directory: root)
-                    }
-                }
-                defer { group.cancelAll() }
-                while let next = try await group.next() {
-                    if let next { return next }
-                }
-                throw CancellationError()
-            }
+            let result = try await runPythonBesideWorker(
+                api, port: port, store: store, objectStore: objectStore, root: root, identity: "schemathesis-worker",
+                renderSeconds: 0.1, logger: logger,
+                [
+                    "-m", "schemathesis.cli", "run", Fixtures.packageRoot.appendingPathComponent("docs/openapi.yaml").path,
+                    "--url", "http://127.0.0.1:\(port)", "--header", "Authorization: Bearer \(key.plaintext)",
+                    "--checks", "all", "--exclude-checks", "positive_data_acceptance",
+                    "--phases", "examples,coverage,fuzzing,stateful", "--max-examples", "15", "--seed", "20261130",
+                    "--generation-deterministic", "--workers", "1",
+                    "--request-timeout", "30", "--no-color",
+                ],
+                // Its folders (.schemathesis, .hypothesis) go to the scratch folder, not the package.
+                environment: ["PYTHONDONTWRITEBYTECODE": "1"], directory: root)
             #expect(result.status == 0, "schemathesis found failures:\n\(result.output.suffix(12000))")
             let summary = result.output.split(separator: "\n").filter {
                 $0.trimmingCharacters(in: .whitespaces).first?.isNumber == true && $0.contains(" generated")
