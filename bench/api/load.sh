@@ -26,32 +26,11 @@ while [ $# -gt 0 ]; do
 done
 [ "$TENANTS" -ge 2 ] || { echo "--tenants must be at least 2" >&2; exit 2; }
 
-RENDC_BIN=${RENDC_BIN:-.build/debug/rendc}
-if [ ! -x "$RENDC_BIN" ]; then swift build --product rendc >/dev/null; fi
-RENDC_BIN=$(realpath "$RENDC_BIN")
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-
-WORK=$(mktemp -d /tmp/rendc-load-XXXXXX)
-chmod 755 "$WORK"
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  as_pg "$PGBIN/pg_ctl" -D "$WORK/pg" -m immediate -w stop >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+# shellcheck source=common.sh
+source bench/api/common.sh load
 
 # --- Postgres ---
-PGPORT=$(free_port)
-mkdir -p "$WORK/pg"
-[ "$(id -u)" = 0 ] && chown postgres:postgres "$WORK/pg"
-as_pg "$PGBIN/initdb" -D "$WORK/pg" -U postgres --auth=trust -E UTF8 --no-sync --locale=C >/dev/null
-as_pg "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg/server.log" -w -o "-p $PGPORT -k $WORK/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=200" start >/dev/null
-psql "postgres://postgres@127.0.0.1:$PGPORT/postgres" -qc "CREATE DATABASE rendc_load" >/dev/null
-export DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/rendc_load?sslmode=disable"
+start_postgres -c max_connections=200
 export RENDC_STORAGE_DIR="$WORK/storage" VIDEO_TEMP_DIR="$WORK/tmp"
 export RENDC_URL_SIGNING_SECRET="load-test-secret-$(date +%s%N)"
 mkdir -p "$RENDC_STORAGE_DIR" "$VIDEO_TEMP_DIR"

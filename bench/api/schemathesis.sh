@@ -30,38 +30,16 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-RENDC_BIN=${RENDC_BIN:-.build/debug/rendc}
-if [ ! -x "$RENDC_BIN" ]; then swift build --product rendc >/dev/null; fi
-RENDC_BIN=$(realpath "$RENDC_BIN")
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+# shellcheck source=common.sh
+source bench/api/common.sh schemathesis
 SPEC=$(realpath docs/openapi.yaml)
-
-WORK=$(mktemp -d /tmp/rendc-schemathesis-XXXXXX)
-chmod 755 "$WORK"
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  as_pg "$PGBIN/pg_ctl" -D "$WORK/pg" -m immediate -w stop >/dev/null 2>&1 || true
-  [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 wait_http() {  # URL: until it answers, at most 20 s
   for _ in $(seq 1 200); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done
   echo "$1 did not answer" >&2; return 1
 }
 
 # --- Postgres ---
-PGPORT=$(free_port)
-mkdir -p "$WORK/pg"
-[ "$(id -u)" = 0 ] && chown postgres:postgres "$WORK/pg"
-as_pg "$PGBIN/initdb" -D "$WORK/pg" -U postgres --auth=trust -E UTF8 --no-sync --locale=C >/dev/null
-as_pg "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg/server.log" -w -t 60 \
-  -o "-p $PGPORT -k $WORK/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" start >/dev/null
-psql "postgres://postgres@127.0.0.1:$PGPORT/postgres" -qc "CREATE DATABASE rendc_schemathesis" >/dev/null
-export DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/rendc_schemathesis?sslmode=disable"
+start_postgres
 
 # --- moto's S3 ---
 S3PORT=$(free_port)
