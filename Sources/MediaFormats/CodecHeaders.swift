@@ -9,8 +9,15 @@ package enum CodecHeaders {
     package enum Codec: Sendable, Equatable {
         case h264, hevc, vp8, vp9, av1
 
-        /// Whether samples are NAL units with lengths in front (H.264, HEVC).
-        var usesNALUnits: Bool { self == .h264 || self == .hevc }
+        /// The SPS NAL units and NAL length size of this codec's decoder configuration record (`avcC`, `hvcC`: the
+        /// body of an MP4 sample entry's box, or Matroska's `CodecPrivate`); nil for the others or a malformed one.
+        func configuration(_ record: [UInt8]) -> (lengthSize: Int, sps: [[UInt8]])? {
+            switch self {
+            case .h264: CodecHeaders.avcConfiguration(record)
+            case .hevc: CodecHeaders.hevcConfiguration(record)
+            case .vp8, .vp9, .av1: nil
+            }
+        }
 
         /// Whether a NAL unit (its first bytes) is a sequence parameter set of this codec.
         func isSPS(_ firstByte: UInt8) -> Bool {

@@ -236,18 +236,18 @@ struct Checker {
 
     // MARK: MP4 / QuickTime
 
-    struct MP4Found {
+    struct MP4Found: StatedPictureSize {
         var brand: String; var audio = false; var video = false; var moov = false
         /// The largest picture size any track header (`tkhd`), visual sample entry (`stsd`) or H.264/HEVC sequence
         /// parameter set (in the sample entry's `avcC`/`hvcC` or among the samples) states.
         var width = 0; var height = 0
         /// The handler of the track being walked (`vide`, `soun`), when its `hdlr` came first.
         var handler = ""
-        /// The track being walked: its id, its codec when its samples are H.264/HEVC NAL units, and where its sample
-        /// tables are (`stsz`, `stsc`, `stco`/`co64` bodies: offset and length).
+        /// The track being walked: its id, its codec when its headers are read (H.264, HEVC, VP8, VP9, AV1), and
+        /// where its sample tables are (`stsz`, `stsc`, `stco`/`co64` bodies: offset and length).
         var track = MP4Track()
-        /// Tracks of H.264/HEVC samples by id, for movie fragments (`moof`), which name their track.
-        var nalTracks: [Int: (codec: CodecHeaders.Codec, lengthSize: Int)] = [:]
+        /// The tracks whose codec headers are read, by id, for movie fragments (`moof`), which name their track.
+        var codecTracks: [Int: (codec: CodecHeaders.Codec, lengthSize: Int)] = [:]
         /// Default sample sizes of fragmented tracks (`trex`), by track id.
         var trexSizes: [Int: Int] = [:]
         /// The movie fragment being walked: where it starts, and the `traf` being walked.
@@ -256,12 +256,6 @@ struct Checker {
         /// Bytes of video samples scanned for parameter sets: samples never overlap, so more than the file holds
         /// means tables that point at the same bytes again and again (work without end), and the file is refused.
         var sampleBytes = 0
-
-        mutating func note(_ size: (width: Int, height: Int)?) {
-            guard let size else { return }
-            width = max(width, size.width)
-            height = max(height, size.height)
-        }
     }
 
     struct MP4Track {
@@ -311,7 +305,7 @@ struct Checker {
                 if type == "trak" { (found.handler, found.track) = ("", MP4Track()) }
                 if depth < 6 { try walkBoxes(from: body, to: pos + size, depth: depth + 1, parent: type, found: &found, count: &count) }
                 if type == "trak", let codec = found.track.codec {
-                    found.nalTracks[found.track.id] = (codec, found.track.lengthSize)
+                    found.codecTracks[found.track.id] = (codec, found.track.lengthSize)
                     if scanSamples { try scanSampleTables(codec: codec, found: &found) }
                 }
             case "trex" where parent == "mvex":
@@ -351,7 +345,7 @@ struct Checker {
                 let version = r.read(body, 1).first ?? 0
                 found.track.id = r.read(body + (version == 1 ? 20 : 12), 4).be32(0)
                 let d = r.read(body + (version == 1 ? 88 : 76), 8)
-                if d.count == 8 { found.width = max(found.width, d.be32(0) >> 16); found.height = max(found.height, d.be32(4) >> 16) }
+                if d.count == 8 { found.note((d.be32(0) >> 16, d.be32(4) >> 16)) }
             case "stsd" where parent == "stbl":
                 // Visual sample entries: size, type, 6 reserved, data reference index, 16 bytes, then width and height.
                 var e = body + 8
@@ -359,7 +353,7 @@ struct Checker {
                     let entry = r.read(e, 36)
                     guard entry.count == 36, entry.be32(0) >= 8 else { break }
                     if found.handler == "vide" || Self.visualSampleEntries.contains(entry.ascii(4, 4)) {
-                        found.width = max(found.width, entry.be16(32)); found.height = max(found.height, entry.be16(34))
+                        found.note((entry.be16(32), entry.be16(34)))
                         readCodecConfiguration(entry: e, type: entry.ascii(4, 4), length: entry.be32(0), found: &found)
                     }
                     e += entry.be32(0)
@@ -422,7 +416,7 @@ struct Checker {
             let name = h.ascii(4, 4)
             if (name == "avcC" && codec == .h264) || (name == "hvcC" && codec == .hevc) {
                 let body = r.read(pos + 8, min(size - 8, 1 << 16))
-                if let config = codec == .h264 ? CodecHeaders.avcConfiguration(body) : CodecHeaders.hevcConfiguration(body) {
+                if let config = codec.configuration(body) {
                     found.track.lengthSize = config.lengthSize
                     for sps in config.sps { found.note(codec.spsSize(sps)) }
                 }
@@ -431,9 +425,9 @@ struct Checker {
         }
     }
 
-    /// Reads every sample of an H.264/HEVC track (from `stsz`, `stsc` and `stco`/`co64`) for sequence parameter sets
-    /// sent in-band: the decoder takes a new size from one wherever it comes. Only the NAL units' lengths and first
-    /// bytes are read, and an SPS's first bytes. At upload only (`scanSamples`): the decoder's `max_pixels` guards
+    /// Reads every sample of a video track whose codec headers are read (from `stsz`, `stsc` and `stco`/`co64`):
+    /// H.264/HEVC parameter sets sent in-band (the decoder takes a new size from one wherever it comes), VP8/VP9
+    /// frame headers, AV1 sequence headers. Only lengths and the first bytes of each are read (`scanSample`). At upload only (`scanSamples`): the decoder's `max_pixels` guards
     /// a render.
     private func scanSampleTables(codec: CodecHeaders.Codec, found: inout MP4Found) throws(Refusal) {
         guard let sizes = found.track.sizes, let chunks = found.track.chunks, let offsets = found.track.offsets else { return }
@@ -465,7 +459,7 @@ struct Checker {
 
     /// The same for one track run of a movie fragment (`trun`, its data where `tfhd` and the run say).
     private func scanTrackRun(at body: Int, length: Int, found: inout MP4Found) throws(Refusal) {
-        guard let track = found.nalTracks[found.fragment.track] else { return }
+        guard let track = found.codecTracks[found.fragment.track] else { return }
         let h = r.read(body, 12)
         let flags = h.be24(1), samples = h.be32(4)
         var p = body + 8
@@ -534,7 +528,7 @@ struct Checker {
     }
 
     /// What a Matroska/WebM file's `Tracks` say: which kinds of track it holds and the largest video size.
-    struct MatroskaTracks { var found = false; var audio = false; var video = false; var width = 0; var height = 0 }
+    struct MatroskaTracks: StatedPictureSize { var found = false; var audio = false; var video = false; var width = 0; var height = 0 }
 
     func matroska() throws(Refusal) -> (docType: String, tracks: MatroskaTracks) {
         let b = r.read(0, 4096)
@@ -600,24 +594,13 @@ struct Checker {
                     }
                     if type == 1 { tracks.video = true }
                     // The codec's own size: an H.264 or HEVC track's CodecPrivate is its avcC or hvcC.
-                    let config =
-                        codec == "V_MPEG4/ISO/AVC"
-                        ? CodecHeaders.avcConfiguration(configuration).map { ($0.sps, CodecHeaders.Codec.h264) }
-                        : codec == "V_MPEGH/ISO/HEVC" ? CodecHeaders.hevcConfiguration(configuration).map { ($0.sps, CodecHeaders.Codec.hevc) } : nil
-                    if type == 1, let (sets, kind) = config {
-                        for sps in sets {
-                            if let size = kind.spsSize(sps) {
-                                tracks.width = max(tracks.width, size.width)
-                                tracks.height = max(tracks.height, size.height)
-                            }
-                        }
+                    let nalCodec: CodecHeaders.Codec? = codec == "V_MPEG4/ISO/AVC" ? .h264 : codec == "V_MPEGH/ISO/HEVC" ? .hevc : nil
+                    if type == 1, let nalCodec, let config = nalCodec.configuration(configuration) {
+                        for sps in config.sps { tracks.note(nalCodec.spsSize(sps)) }
                     }
                     // AV1: CodecPrivate is its av1C, 4 bytes then configuration OBUs (the sequence header).
                     if type == 1, codec == "V_AV1", configuration.count > 4 {
-                        for size in CodecHeaders.av1SequenceHeaderSizes(configuration[4...]) {
-                            tracks.width = max(tracks.width, size.width)
-                            tracks.height = max(tracks.height, size.height)
-                        }
+                        for size in CodecHeaders.av1SequenceHeaderSizes(configuration[4...]) { tracks.note(size) }
                     }
                     if type == 1, codec == "V_VP8" || codec == "V_VP9", number > 0 { vpxTracks[number] = codec }
                     if type == 2 { tracks.audio = true }
@@ -666,10 +649,7 @@ struct Checker {
         let size = length - track.length - 3
         let sizes =
             codec == "V_VP8" ? [CodecHeaders.vp8FrameSize(r.read(frame, 16))].compactMap { $0 } : vp9FrameSizes(at: frame, length: size)
-        for s in sizes {
-            tracks.width = max(tracks.width, s.width)
-            tracks.height = max(tracks.height, s.height)
-        }
+        for s in sizes { tracks.note(s) }
     }
 
     /// The sizes the VP9 frames of one block or sample state: a superframe (several frames, an index at the end
@@ -968,5 +948,20 @@ enum CRC {
         var c: UInt32 = 0
         for b in bytes { c = (c << 8) ^ direct[Int(((c >> 24) ^ UInt32(b)) & 0xFF)] }
         return c
+    }
+}
+
+/// A walk of a container that keeps the largest picture size any of its headers states.
+protocol StatedPictureSize {
+    var width: Int { get set }
+    var height: Int { get set }
+}
+
+extension StatedPictureSize {
+    /// Takes `size` into the largest width and height seen (nil: nothing stated).
+    mutating func note(_ size: (width: Int, height: Int)?) {
+        guard let size else { return }
+        width = max(width, size.width)
+        height = max(height, size.height)
     }
 }

@@ -67,10 +67,10 @@ package struct Inspection: Sendable, Equatable {
     package var container: Container
     /// For pictures: the largest width and height stated by any header (canvas, frame, every animation frame). For
     /// MP4/QuickTime and Matroska/WebM videos: the largest size a video track's headers state (`tkhd`, `stsd`;
-    /// `PixelWidth`/`PixelHeight`) or, for H.264 and HEVC, its sequence parameter sets (the sample entry's
-    /// `avcC`/`hvcC`, Matroska's `CodecPrivate`, and with `scanSamples` those sent among an MP4's samples): the
-    /// decoder allocates frames by the codec's size, whatever the container says. VP8, VP9 and AV1 state their
-    /// size in their frame headers, which are not read.
+    /// `PixelWidth`/`PixelHeight`) or the codec's own headers: H.264 and HEVC sequence parameter sets (the sample
+    /// entry's `avcC`/`hvcC`, Matroska's `CodecPrivate`), AV1's sequence header (`av1C`), VP8/VP9 frame headers (the
+    /// first cluster's blocks in Matroska), and with `scanSamples` those among an MP4's samples: the decoder
+    /// allocates frames by the codec's size, whatever the container says.
     package var width: Int?
     package var height: Int?
     /// For pictures: how many frames the file holds (more than one: animated).
@@ -93,7 +93,7 @@ package enum MediaInspector {
     ///   - strict: true at upload: a structure that runs past the end of the file (a truncated upload) is refused.
     ///     False in the decoder, where a truncated tail is reported by the decode itself.
     ///   - scanSamples: also read every sample of float PCM (WAV) and refuse NaN or infinite values, and every
-    ///     H.264/HEVC sample of an MP4 for in-band sequence parameter sets (their sizes count in `width`/`height`).
+    ///     video sample of an MP4 for the sizes its codec headers state (they count in `width`/`height`).
     package static func inspect(path: String, strict: Bool, scanSamples: Bool = false) throws -> Inspection {
         let reader: ByteReader
         do { reader = try ByteReader(path: path) } catch let e as ByteReader.OpenError {
