@@ -143,14 +143,14 @@ import Webhooks
                 #expect(try await get("/api/v1/video/jobs").status == .ok)
 
                 try server.freeze()
-                let thawedByWatchdog = LockedFlag()
+                let thawedByWatchdog = LockedBox(false)
                 let watchdog = Task {
                     try await Task.sleep(for: .seconds(60))
-                    thawedByWatchdog.set()
+                    thawedByWatchdog.withLock { $0 = true }
                     try server.thaw()
                 }
                 let ready = try await get("/readyz"), list = try await get("/api/v1/video/jobs")
-                let stillFrozen = !thawedByWatchdog.isSet
+                let stillFrozen = !thawedByWatchdog.withLock { $0 }
                 watchdog.cancel()
                 try server.thaw()
                 #expect(stillFrozen, "the answers waited for the server to be thawed")
@@ -191,12 +191,4 @@ import Webhooks
         }
         #expect(silent.connections >= 1, "the store did try to connect")
     }
-}
-
-/// A flag set once, read from any thread.
-final class LockedFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.withLock { value = true } }
-    var isSet: Bool { lock.withLock { value } }
 }

@@ -5,14 +5,6 @@ import RendcTestSupport
 import Testing
 
 /// The queue against a real PostgreSQL (see RendcTestSupport.PostgresServer), a fresh database per test.
-/// A lock-guarded box for test state shared with tasks.
-final class Locked<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-    init(_ value: Value) { self.value = value }
-    func withLock<R>(_ body: (inout Value) -> R) -> R { lock.withLock { body(&value) } }
-}
-
 @Suite struct QueueTests {
     @Test func migrationsRunFromEmptyAndAreIdempotent() async throws {
         try await withTestStore(migrate: false) { store, configuration in

@@ -261,12 +261,12 @@ public struct PostgresServerError: Error, CustomStringConvertible, Sendable {
     init(_ description: String) { self.description = "test postgres: " + description }
 }
 
-/// A value behind a lock (Foundation's NSLock), for process-wide test state.
-final class LockedBox<Value>: @unchecked Sendable {
+/// A value behind a lock (Foundation's NSLock), for test state shared between threads and tasks.
+public final class LockedBox<Value>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Value
-    init(_ value: Value) { self.value = value }
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+    public init(_ value: Value) { self.value = value }
+    public func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
         lock.lock()
         defer { lock.unlock() }
         return try body(&value)

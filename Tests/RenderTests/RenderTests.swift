@@ -166,11 +166,15 @@ enum RenderFixture {
 
     @Test func cancellationLeavesNoOutput() throws {
         let out = RenderFixture.out("cancelled.mp4")
-        let count = LockedCounter()
+        let count = LockedBox(0)
         #expect(throws: PipelineError.cancelled) {
             try RenderFixture.pipeline.render(
                 RenderRequest(template: "golden-frame", images: RenderFixture.images, duration: 5, output: out),
-                shouldCancel: { count.increment() > 10 })
+                shouldCancel: {
+                    count.withLock {
+                        $0 += 1; return $0
+                    } > 10
+                })
         }
         #expect(!FileManager.default.fileExists(atPath: out))
     }
@@ -207,10 +211,4 @@ enum RenderFixture {
 
 func close(_ a: RGBA, _ b: RGBA, _ tolerance: Int) -> Bool {
     abs(Int(a.r) - Int(b.r)) <= tolerance && abs(Int(a.g) - Int(b.g)) <= tolerance && abs(Int(a.b) - Int(b.b)) <= tolerance
-}
-
-final class LockedCounter: @unchecked Sendable {
-    private var n = 0
-    private let lock = NSLock()
-    func increment() -> Int { lock.lock(); defer { lock.unlock() }; n += 1; return n }
 }
