@@ -133,10 +133,11 @@ struct BenchCommand: ParsableCommand {
                 "--engine", engine.rawValue,
             ]
             for i in images { args += ["--image", i] }
-            return try runChild(args, stats: statsPath, failure: "the \(mode) render failed", cacheDirectory: cacheDirectory ?? layerCacheDir)
+            return try runChild(args, stats: statsPath, failure: "the \(mode) render failed", cacheDirectory: cacheDirectory)
         }
 
-        /// Runs this binary with `args` and decodes the stats JSON it writes to `stats`.
+        /// Runs this binary with `args` (with the bench's layer cache, or `cacheDirectory`) and decodes the stats JSON
+        /// it writes to `stats`.
         func runChild<T: Decodable>(_ args: [String], stats: String, failure: String, cacheDirectory: String? = nil) throws -> T {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
