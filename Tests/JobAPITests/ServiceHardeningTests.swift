@@ -72,46 +72,54 @@ import Webhooks
         #expect(response.headers[.retryAfter] == "5", "\(what)")
     }
 
-    @Test func aStoppedDatabaseGives503AndTheAPIRecovers() async throws {
-        let server = try PostgresServer.startPrivate()
-        defer { server.stop() }
-        let url = try server.createDatabase(prefix: "outage")
-        var database = try DatabaseConfiguration(url: url.absoluteString)
+    /// Runs `body` with `get(uri)`, an authenticated GET to the API on a store in a new database of `server` (1 s
+    /// to connect, 2 s a query), once the API has answered a health check and a job list (pooled connections open).
+    static func withAPI(
+        on server: PostgresServer, prefix: String, _ body: @escaping @Sendable (_ get: (String) async throws -> TestResponse) async throws -> Void
+    ) async throws {
+        var database = try DatabaseConfiguration(url: try server.createDatabase(prefix: prefix).absoluteString)
         database.tls = .disable
         database.connectTimeout = 1
         database.queryTimeout = 2
-        var logger = Logger(label: "rendc.test.outage")
+        var logger = Logger(label: "rendc.test.\(prefix)")
         logger.logLevel = .critical
         try await JobStore.withRunningStore(configuration: database, logger: logger) { store in
             try await store.migrate()
-            let (_, key) = try await store.createTenantWithKey(name: "outage")
+            let (_, key) = try await store.createTenantWithKey(name: prefix)
             try await Self.api(store).makeApplication().test(.router) { client in
                 func get(_ uri: String) async throws -> TestResponse {
                     try await client.executeRequest(uri: uri, method: .get, headers: [.authorization: "Bearer \(key.plaintext)"], body: nil)
                 }
                 #expect(try await get("/readyz").status == .ok)
                 #expect(try await get("/api/v1/video/jobs").status == .ok)
-
-                try server.pause()
-                let clock = ContinuousClock()
-                var readyTook = Duration.zero, listTook = Duration.zero
-                readyTook = try await clock.measure { try Self.expectUnavailable(try await get("/readyz"), "readyz") }
-                listTook = try await clock.measure { try Self.expectUnavailable(try await get("/api/v1/video/jobs"), "list jobs") }
-                print("database stopped: /readyz answered 503 after \(readyTook), GET /api/v1/video/jobs after \(listTook) (a figure, not a bound)")
-                try Self.expectUnavailable(try await get("/api/v1/video/jobs/\(UUID())"), "get job")
-
-                try server.resume()
-                // Pooled connections that died with the server fail once (503 again, never a hang), then are replaced.
-                var statuses: [HTTPResponse.Status] = []
-                for _ in 0..<120 {
-                    let ready = try await get("/readyz").status, list = try await get("/api/v1/video/jobs").status
-                    statuses.append(list)
-                    if ready == .ok && list == .ok { break }
-                    #expect(Set([ready, list]).isSubset(of: [.ok, .serviceUnavailable]), "\(ready) \(list)")
-                    try await Task.sleep(for: .milliseconds(500))
-                }
-                #expect(statuses.last == .ok, "requests work again once Postgres is back: \(statuses.map(\.code))")
+                try await body(get)
             }
+        }
+    }
+
+    @Test func aStoppedDatabaseGives503AndTheAPIRecovers() async throws {
+        let server = try PostgresServer.startPrivate()
+        defer { server.stop() }
+        try await Self.withAPI(on: server, prefix: "outage") { get in
+            try server.pause()
+            let clock = ContinuousClock()
+            var readyTook = Duration.zero, listTook = Duration.zero
+            readyTook = try await clock.measure { try Self.expectUnavailable(try await get("/readyz"), "readyz") }
+            listTook = try await clock.measure { try Self.expectUnavailable(try await get("/api/v1/video/jobs"), "list jobs") }
+            print("database stopped: /readyz answered 503 after \(readyTook), GET /api/v1/video/jobs after \(listTook) (a figure, not a bound)")
+            try Self.expectUnavailable(try await get("/api/v1/video/jobs/\(UUID())"), "get job")
+
+            try server.resume()
+            // Pooled connections that died with the server fail once (503 again, never a hang), then are replaced.
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<120 {
+                let ready = try await get("/readyz").status, list = try await get("/api/v1/video/jobs").status
+                statuses.append(list)
+                if ready == .ok && list == .ok { break }
+                #expect(Set([ready, list]).isSubset(of: [.ok, .serviceUnavailable]), "\(ready) \(list)")
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            #expect(statuses.last == .ok, "requests work again once Postgres is back: \(statuses.map(\.code))")
         }
     }
 
@@ -125,47 +133,31 @@ import Webhooks
             try? server.thaw()
             server.stop()
         }
-        var database = try DatabaseConfiguration(url: try server.createDatabase(prefix: "frozen").absoluteString)
-        database.tls = .disable
-        database.connectTimeout = 1
-        database.queryTimeout = 2
-        var logger = Logger(label: "rendc.test.frozen")
-        logger.logLevel = .critical
-        try await JobStore.withRunningStore(configuration: database, logger: logger) { store in
-            try await store.migrate()
-            let (_, key) = try await store.createTenantWithKey(name: "frozen")
-            try await Self.api(store).makeApplication().test(.router) { client in
-                func get(_ uri: String) async throws -> TestResponse {
-                    try await client.executeRequest(uri: uri, method: .get, headers: [.authorization: "Bearer \(key.plaintext)"], body: nil)
-                }
-                // Pooled connections are open and idle when the server freezes.
-                #expect(try await get("/readyz").status == .ok)
-                #expect(try await get("/api/v1/video/jobs").status == .ok)
-
-                try server.freeze()
-                let thawedByWatchdog = LockedBox(false)
-                let watchdog = Task {
-                    try await Task.sleep(for: .seconds(60))
-                    thawedByWatchdog.withLock { $0 = true }
-                    try server.thaw()
-                }
-                let ready = try await get("/readyz"), list = try await get("/api/v1/video/jobs")
-                let stillFrozen = !thawedByWatchdog.withLock { $0 }
-                watchdog.cancel()
+        try await Self.withAPI(on: server, prefix: "frozen") { get in
+            // Pooled connections are open and idle when the server freezes.
+            try server.freeze()
+            let thawedByWatchdog = LockedBox(false)
+            let watchdog = Task {
+                try await Task.sleep(for: .seconds(60))
+                thawedByWatchdog.withLock { $0 = true }
                 try server.thaw()
-                #expect(stillFrozen, "the answers waited for the server to be thawed")
-                try Self.expectUnavailable(ready, "readyz")
-                try Self.expectUnavailable(list, "list jobs")
-
-                // Thawed, the server answers the statements it was sent and the API works again.
-                var statuses: [HTTPResponse.Status] = []
-                for _ in 0..<60 {
-                    statuses.append(try await get("/api/v1/video/jobs").status)
-                    if statuses.last == .ok { break }
-                    try await Task.sleep(for: .milliseconds(500))
-                }
-                #expect(statuses.last == .ok, "requests work again once Postgres is thawed: \(statuses.map(\.code))")
             }
+            let ready = try await get("/readyz"), list = try await get("/api/v1/video/jobs")
+            let stillFrozen = !thawedByWatchdog.withLock { $0 }
+            watchdog.cancel()
+            try server.thaw()
+            #expect(stillFrozen, "the answers waited for the server to be thawed")
+            try Self.expectUnavailable(ready, "readyz")
+            try Self.expectUnavailable(list, "list jobs")
+
+            // Thawed, the server answers the statements it was sent and the API works again.
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<60 {
+                statuses.append(try await get("/api/v1/video/jobs").status)
+                if statuses.last == .ok { break }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            #expect(statuses.last == .ok, "requests work again once Postgres is thawed: \(statuses.map(\.code))")
         }
     }
 
