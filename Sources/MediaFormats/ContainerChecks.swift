@@ -481,13 +481,22 @@ struct Checker {
         found.fragment.next = pos
     }
 
-    /// Finds the SPS NAL units in one sample (NAL units each after a `lengthSize`-byte length) and notes their sizes;
-    /// for VP8/VP9 the frame headers, for AV1 the sequence headers among the sample's first OBUs.
+    /// Notes the sizes one MP4 sample states (`frameSizes`), counting its bytes against the file's.
     private func scanSample(at start: Int, length: Int, codec: CodecHeaders.Codec, lengthSize: Int, found: inout MP4Found) throws(Refusal) {
-        var pos = start
         let end = min(start + length, r.size)
         found.sampleBytes += max(0, end - start)
         guard found.sampleBytes <= r.size else { throw Refusal("the MP4 video track's samples cover more bytes than the file holds") }
+        noteFrameSizes(at: start, length: end - start, codec: codec, lengthSize: lengthSize, into: &found)
+    }
+
+    /// The sizes one frame's bytes (an MP4 sample, a Matroska block's frame) state: the SPS NAL units among its NAL
+    /// units (each after a `lengthSize`-byte length), for VP8/VP9 the frame headers, for AV1 the sequence headers
+    /// among its first OBUs. Only lengths and the first bytes of each are read.
+    private func noteFrameSizes<Found: StatedPictureSize>(
+        at start: Int, length: Int, codec: CodecHeaders.Codec, lengthSize: Int, into found: inout Found
+    ) {
+        let end = min(start + max(0, length), r.size)
+        guard start < end else { return }
         switch codec {
         case .vp8:
             found.note(CodecHeaders.vp8FrameSize(r.read(start, min(end - start, 16))))
@@ -501,6 +510,7 @@ struct Checker {
         case .h264, .hevc:
             break
         }
+        var pos = start
         while pos + lengthSize < end {
             var n = 0
             for i in 0..<lengthSize { n = n << 8 | Int(r.byte(pos + i) ?? 0) }
@@ -559,17 +569,24 @@ struct Checker {
     /// Walks the segment's top-level elements up to the first cluster for `Tracks`, and reads each `TrackEntry`'s
     /// `TrackType` (1 video, 2 audio) and `Video` `PixelWidth`/`PixelHeight`. Bounded: 256 elements, 1 MiB of tracks.
     /// The codec's own size too: H.264/HEVC parameter sets and AV1's sequence header in `CodecPrivate`, and for
-    /// VP8/VP9 (whose sizes are only in their frames) the frame headers of the first cluster's blocks.
+    /// VP8/VP9 (whose sizes are only in their frames) the frame headers of the first cluster's blocks. With
+    /// `scanSamples` (an upload) every block of every cluster is read, as an MP4's samples are: parameter sets sent
+    /// in-band, and a stream that changes size after its first cluster, state their size there.
     private func matroskaTracks(from start: Int, to end: Int) -> MatroskaTracks {
         var tracks = MatroskaTracks()
-        var vpxTracks: [Int: String] = [:]  // track number -> V_VP8 or V_VP9
+        var codecTracks: [Int: (codec: CodecHeaders.Codec, lengthSize: Int)] = [:]  // by track number
         var pos = start
         for _ in 0..<256 {
             let h = r.read(pos, 12)
             guard pos < end, let id = vint(h, 0, keepMarker: true), let len = vint(h, id.length) else { break }
             let data = pos + id.length + len.length
             if id.value == 0x1F43_B675 {  // a Cluster: Tracks come before the media
-                if !vpxTracks.isEmpty { readVPxBlocks(cluster: data, end: len.value.map { min(end, data + $0) } ?? end, vpxTracks, &tracks) }
+                if scanSamples {
+                    scanClusters(from: pos, to: end, codecTracks, &tracks)
+                } else {
+                    let vpx = codecTracks.filter { $0.value.codec == .vp8 || $0.value.codec == .vp9 }
+                    if !vpx.isEmpty { _ = readBlocks(cluster: data, end: len.value.map { min(end, data + $0) } ?? end, vpx, &tracks, limit: 64) }
+                }
                 break
             }
             guard let n = len.value else { break }  // an element of unknown size other than a cluster: stop
@@ -602,7 +619,12 @@ struct Checker {
                     if type == 1, codec == "V_AV1", configuration.count > 4 {
                         for size in CodecHeaders.av1SequenceHeaderSizes(configuration[4...]) { tracks.note(size) }
                     }
-                    if type == 1, codec == "V_VP8" || codec == "V_VP9", number > 0 { vpxTracks[number] = codec }
+                    let known: [String: CodecHeaders.Codec] = [
+                        "V_MPEG4/ISO/AVC": .h264, "V_MPEGH/ISO/HEVC": .hevc, "V_VP8": .vp8, "V_VP9": .vp9, "V_AV1": .av1,
+                    ]
+                    if type == 1, number > 0, let headers = known[codec] {
+                        codecTracks[number] = (headers, headers.configuration(configuration)?.lengthSize ?? 4)
+                    }
                     if type == 2 { tracks.audio = true }
                 }
             }
@@ -611,45 +633,113 @@ struct Checker {
         return tracks
     }
 
-    /// The VP8/VP9 frame sizes in the first cluster's blocks (`SimpleBlock`, or `Block` in a `BlockGroup`) of the
-    /// tracks in `vpx`: the first key frame states the size the stream starts at. Bounded: 64 elements; only a
-    /// block's first bytes are read (and a VP9 block's last ones, where a superframe lists its frames).
-    private func readVPxBlocks(cluster start: Int, end: Int, _ vpx: [Int: String], _ tracks: inout MatroskaTracks) {
+    /// Every cluster from `start` to `end`, and every block in them (`readBlocks`). A cluster of unknown size ends
+    /// where the next top-level element begins. Bounded by the file: each step moves past an element's header.
+    private func scanClusters(
+        from start: Int, to end: Int, _ codecTracks: [Int: (codec: CodecHeaders.Codec, lengthSize: Int)], _ tracks: inout MatroskaTracks
+    ) {
         var pos = start
-        for _ in 0..<64 {
+        while pos < end {
             let h = r.read(pos, 12)
-            guard pos < end, let id = vint(h, 0, keepMarker: true), let len = vint(h, id.length), let n = len.value else { return }
+            guard let id = vint(h, 0, keepMarker: true), let len = vint(h, id.length) else { return }
             let data = pos + id.length + len.length
-            switch id.value {
+            if id.value == 0x1F43_B675 {
+                let clusterEnd = len.value.map { min(end, data + $0) } ?? end
+                let stop = readBlocks(cluster: data, end: clusterEnd, codecTracks, &tracks, limit: Int.max)
+                pos = len.value == nil ? stop : clusterEnd  // past the cluster's header either way
+                continue
+            }
+            guard let n = len.value else { return }  // another element of unknown size: nothing more to walk
+            pos = data + n
+        }
+    }
+
+    /// The frame sizes in one cluster's blocks (`SimpleBlock`, or `Block` in a `BlockGroup`) of the tracks in
+    /// `codecTracks`; at most `limit` elements (the first cluster, when only VP8/VP9 are read: 64). Returns where
+    /// the walk stopped: the end, or the next top-level element (a cluster of unknown size ends there).
+    private func readBlocks(
+        cluster start: Int, end: Int, _ codecTracks: [Int: (codec: CodecHeaders.Codec, lengthSize: Int)], _ tracks: inout MatroskaTracks,
+        limit: Int
+    ) -> Int {
+        var pos = start
+        var count = 0
+        while pos < end, count < limit {
+            count += 1
+            let h = r.read(pos, 12)
+            guard let id = vint(h, 0, keepMarker: true), let idValue = id.value, let len = vint(h, id.length) else { return end }
+            switch idValue {
+            case 0x1F43_B675, 0x1C53_BB6B, 0x1254_C367, 0x1654_AE6B, 0x1941_A469, 0x1043_A770, 0x114D_9B74, 0x1549_A966:
+                return pos  // a top-level element: the cluster is over (it may have had no size)
+            default:
+                break
+            }
+            guard let n = len.value else { return end }
+            let data = pos + id.length + len.length
+            switch idValue {
             case 0xA3:
-                noteVPxBlock(at: data, length: n, vpx, &tracks)
+                noteBlock(at: data, length: min(n, end - data), codecTracks, &tracks)
             case 0xA0:  // a BlockGroup: its Block (the group's children walked by their headers, not read whole)
                 var p = data
-                for _ in 0..<16 where p < data + n {
+                for _ in 0..<16 where p < min(end, data + n) {
                     let c = r.read(p, 12)
                     guard let childId = vint(c, 0, keepMarker: true), let childLen = vint(c, childId.length), let m = childLen.value else { break }
                     let childData = p + childId.length + childLen.length
-                    if childId.value == 0xA1 { noteVPxBlock(at: childData, length: m, vpx, &tracks) }
+                    if childId.value == 0xA1 { noteBlock(at: childData, length: min(m, end - childData), codecTracks, &tracks) }
                     p = childData + m
                 }
-            case 0x1F43_B675, 0x1C53_BB6B, 0x1254_C367:
-                return  // the next cluster, the cues or tags: the first cluster is over (it may have had no size)
             default:
                 break
             }
             pos = data + n
         }
+        return min(pos, end)
     }
 
-    private func noteVPxBlock(at start: Int, length: Int, _ vpx: [Int: String], _ tracks: inout MatroskaTracks) {
-        let head = r.read(start, 80)
-        guard let track = vint(head, 0), let number = track.value, let codec = vpx[number] else { return }
-        let frame = start + track.length + 3  // track number, 16-bit timecode, flags
-        guard length > track.length + 3, head.count > track.length + 2, head[track.length + 2] & 0x06 == 0 else { return }  // laced: skip
-        let size = length - track.length - 3
-        let sizes =
-            codec == "V_VP8" ? [CodecHeaders.vp8FrameSize(r.read(frame, 16))].compactMap { $0 } : vp9FrameSizes(at: frame, length: size)
-        for s in sizes { tracks.note(s) }
+    /// One block: its track number, timecode and flags, then one frame, or several when laced (Xiph, EBML or
+    /// fixed-size lacing: the frames' sizes before them); each frame's stated sizes are noted (`noteFrameSizes`).
+    private func noteBlock(
+        at start: Int, length: Int, _ codecTracks: [Int: (codec: CodecHeaders.Codec, lengthSize: Int)], _ tracks: inout MatroskaTracks
+    ) {
+        let head = r.read(start, 12)
+        guard let track = vint(head, 0), let number = track.value, let codec = codecTracks[number], head.count > track.length + 2 else { return }
+        let end = start + length
+        var pos = start + track.length + 3  // track number, 16-bit timecode, flags
+        guard pos < end else { return }
+        let lacing = head[track.length + 2] & 0x06
+        var sizes: [Int] = []
+        if lacing != 0 {
+            guard let count = r.byte(pos).map({ Int($0) + 1 }) else { return }
+            pos += 1
+            switch lacing {
+            case 0x02:  // Xiph: each size but the last as bytes of 255 and a last byte under 255
+                for _ in 0..<(count - 1) {
+                    var size = 0
+                    while pos < end, let byte = r.byte(pos) {
+                        pos += 1
+                        size += Int(byte)
+                        if byte != 255 { break }
+                    }
+                    sizes.append(size)
+                }
+            case 0x06:  // EBML: the first size, then signed differences
+                for i in 0..<(count - 1) {
+                    let bytes = r.read(pos, 8)
+                    guard let v = vint(bytes, 0), let value = v.value else { return }
+                    pos += v.length
+                    let bias = (1 << (7 * v.length - 1)) - 1
+                    sizes.append(i == 0 ? value : sizes[i - 1] + value - bias)
+                }
+            default:  // fixed: equal parts
+                let each = (end - pos) / count
+                sizes = Array(repeating: each, count: count - 1)
+            }
+        }
+        for size in sizes {
+            guard size >= 0, pos + size <= end else { return }
+            noteFrameSizes(at: pos, length: size, codec: codec.codec, lengthSize: codec.lengthSize, into: &tracks)
+            pos += size
+        }
+        noteFrameSizes(at: pos, length: end - pos, codec: codec.codec, lengthSize: codec.lengthSize, into: &tracks)
     }
 
     /// The sizes the VP9 frames of one block or sample state: a superframe (several frames, an index at the end

@@ -409,6 +409,33 @@ extension TestAudio {
                 ["-hide_banner", "-nostats", "-loglevel", "error", "-y"] + arguments + [directory.appendingPathComponent(name).path])
             precondition(result.status == 0, "ffmpeg could not make \(name): \(result.errors)")
         }
+        // Streams that grow after their first cluster: 1 s at 96x64 then 1 s at 4128x64 (a key frame every 5 frames,
+        // H.264 with its parameter sets in-band), joined without re-encoding, so the container and the first
+        // cluster state 96x64; a new cluster every 200 ms.
+        let mixed = ["-hide_banner", "-nostats", "-loglevel", "error", "-y"]
+        for (name, codec) in [
+            ("mixed.mkv", ["-c:v", "libx264", "-preset", "ultrafast", "-x264-params", "repeat-headers=1:keyint=5"]),
+            ("mixed-vp8.webm", ["-c:v", "libvpx", "-deadline", "realtime", "-g", "5"]),
+            ("mixed-vp9.webm", ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-g", "5"]),
+        ] {
+            let part = name.hasSuffix(".mkv") ? ["-f", "h264"] : ["-f", "webm"]
+            var parts: [String] = []
+            for size in ["96x64", "4128x64"] {
+                let path = directory.appendingPathComponent("part-\(size)-\(name)").path
+                let made = try! Subprocess.run(
+                    "/usr/bin/ffmpeg", mixed + ["-f", "lavfi", "-i", "testsrc2=s=\(size):d=1:r=10"] + codec + part + [path])
+                precondition(made.status == 0, "ffmpeg could not make a part of \(name): \(made.errors)")
+                parts.append(path)
+            }
+            let list = directory.appendingPathComponent("\(name).txt")
+            try! parts.map { "file '\($0)'\n" }.joined().write(to: list, atomically: true, encoding: .utf8)
+            let input =
+                name.hasSuffix(".mkv")
+                ? ["-r", "10", "-f", "h264", "-i", "concat:" + parts.joined(separator: "|")] : ["-f", "concat", "-safe", "0", "-i", list.path]
+            let joined = try! Subprocess.run(
+                "/usr/bin/ffmpeg", mixed + input + ["-c", "copy", "-cluster_time_limit", "200", directory.appendingPathComponent(name).path])
+            precondition(joined.status == 0, "ffmpeg could not join \(name): \(joined.errors)")
+        }
         return directory
     }()
 
@@ -626,6 +653,65 @@ extension TestAudio {
         let vp8 = CodecHeaders.vp8FrameSize([0x50, 0x42, 0x00, 0x9D, 0x01, 0x2A, 0x20, 0x10, 0x40, 0x00])
         #expect(vp8?.width == 4128 && vp8?.height == 64)
         #expect(CodecHeaders.vp8FrameSize([0x51, 0x42, 0x00, 0x9D, 0x01, 0x2A, 0x20, 0x10, 0x40, 0x00]) == nil, "an inter frame")
+    }
+
+    /// Issue: only a Matroska file's first cluster was read, so a stream that changes size later (a new parameter
+    /// set sent in-band, a VP8/VP9 key frame of another size: the decoder follows both) passed at its first size.
+    /// At upload every block of every cluster is read now. Each clip below says 96x64 in its track and first
+    /// cluster and decodes at 4128x64 after 1 s.
+    @Test func aStreamThatGrowsAfterItsFirstClusterIsRefusedAtUpload() throws {
+        for name in ["mixed.mkv", "mixed-vp8.webm", "mixed-vp9.webm"] {
+            guard case .failure(let error) = Self.outcome(Self.path(name), .video) else {
+                Issue.record("\(name) accepted")
+                continue
+            }
+            #expect(error.status == .unprocessableContent && error.field == "file", "\(name)")
+            #expect(error.message == "the video is 4128x64; at most 4096x4096 is allowed", "\(name): \(error.message)")
+            #expect(try Self.outcome(Self.path(name), .video, maxVideoDimension: 4200).get().width == 4128, "\(name)")
+            // The render-time check reads the headers and first cluster only (the decoder's own limit guards it).
+            let header = try MediaInspector.inspect(path: Self.path(name), strict: false)
+            #expect(header.width == 96 && header.height == 64, "\(name): \(header)")
+        }
+        // The contrast: the 96x64 parts, several clusters and key frames each, pass at their own size.
+        for name in ["mixed-vp8.webm", "mixed-vp9.webm"] {
+            let upload = try Self.outcome(Self.path("part-96x64-" + name), .video, maxVideoDimension: 96).get()
+            #expect(upload.width == 96 && upload.height == 64, "\(name): \(upload)")
+        }
+    }
+
+    /// A laced block holds several frames, their sizes before them (Xiph, EBML or fixed-size lacing): each frame is
+    /// read. A hand-made WebM whose VP8 track says 96x64 and whose one block laces an inter frame and a 4128x64 key
+    /// frame; with that key frame replaced by a 96x64 one, the same file passes (so the sizes, not the lacing, refuse it).
+    @Test func everyFrameOfALacedBlockIsRead() throws {
+        func element(_ id: [UInt8], _ body: [UInt8]) -> [UInt8] {
+            precondition(body.count < 1 << 14)
+            return id + [UInt8(0x40 | body.count >> 8), UInt8(body.count & 0xFF)] + body
+        }
+        func keyFrame(width: Int) -> [UInt8] {
+            [0x50, 0x42, 0x00, 0x9D, 0x01, 0x2A, UInt8(width & 0xFF), UInt8(width >> 8), 0x40, 0x00] + [UInt8](repeating: 0, count: 6)
+        }
+        let interFrame: [UInt8] = [0x51, 0x42, 0x00] + [UInt8](repeating: 0, count: 13)  // 16 bytes, no size
+        func file(lacing: UInt8, width: Int) -> [UInt8] {
+            let frames = [interFrame, keyFrame(width: width)]  // 16 bytes each
+            let sizes: [UInt8] =
+                switch lacing {
+                case 0x02: [16]  // Xiph: the first frame's size
+                case 0x06: [0x90]  // EBML: the first frame's size as a 1-byte number
+                default: []  // fixed: equal parts
+                }
+            let block = [0x81, 0x00, 0x00, 0x80 | lacing, UInt8(frames.count - 1)] + sizes + frames.joined()
+            let header = element([0x1A, 0x45, 0xDF, 0xA3], element([0x42, 0x82], Array("webm".utf8)))
+            let video = element([0xE0], element([0xB0], [0x60]) + element([0xBA], [0x40]))
+            let entry = element([0xAE], element([0xD7], [1]) + element([0x83], [1]) + element([0x86], Array("V_VP8".utf8)) + video)
+            let cluster = element([0x1F, 0x43, 0xB6, 0x75], element([0xE7], [0]) + element([0xA3], block))
+            return header + element([0x18, 0x53, 0x80, 0x67], element([0x16, 0x54, 0xAE, 0x6B], entry) + cluster)
+        }
+        for lacing: UInt8 in [0x02, 0x06, 0x04] {
+            let wide = try MediaInspector.inspect(bytes: file(lacing: lacing, width: 4128), strict: true, scanSamples: true)
+            #expect(wide.width == 4128 && wide.height == 64, "lacing \(lacing): \(wide)")
+            let small = try MediaInspector.inspect(bytes: file(lacing: lacing, width: 96), strict: true, scanSamples: true)
+            #expect(small.width == 96 && small.height == 64, "lacing \(lacing): \(small)")
+        }
     }
 
     /// The parameter set parser against what x264 and x265 write: the profiles with the extra High-profile fields
