@@ -714,6 +714,43 @@ extension TestAudio {
         }
     }
 
+    /// A VP9 superframe packs several frames in one block, an index at its end giving their sizes: each frame's
+    /// header is read. A hand-made WebM (track: 96x64) whose one block is a superframe of libvpx's 96x64 key frame
+    /// and its 4128x64 one; the contrast, a superframe of the small key frame twice, passes at 96x64.
+    @Test func everyFrameOfAVP9SuperframeIsRead() throws {
+        func keyFrame(_ name: String) throws -> [UInt8] {  // the first frame of the clip, out of an IVF file
+            let ivf = Self.clips.appendingPathComponent(name + ".ivf").path
+            let made = try Subprocess.run(
+                "/usr/bin/ffmpeg",
+                ["-hide_banner", "-loglevel", "error", "-y", "-i", Self.path(name), "-c", "copy", "-frames:v", "1", "-f", "ivf", ivf])
+            #expect(made.status == 0, "\(made.errors)")
+            let b = try [UInt8](Data(contentsOf: URL(fileURLWithPath: ivf)))
+            let size = Int(b[32]) | Int(b[33]) << 8 | Int(b[34]) << 16 | Int(b[35]) << 24
+            return Array(b[44..<(44 + size)])
+        }
+        func superframe(_ frames: [[UInt8]]) -> [UInt8] {  // 4-byte sizes
+            let marker = UInt8(0xC0 | 3 << 3 | (frames.count - 1))
+            let sizes = frames.flatMap { f in (0..<4).map { UInt8(f.count >> (8 * $0) & 0xFF) } }
+            return frames.joined() + [marker] + sizes + [marker]
+        }
+        func element(_ id: [UInt8], _ body: [UInt8]) -> [UInt8] {
+            let n = body.count
+            return id + [0x01, 0, 0, 0, UInt8(n >> 24 & 0xFF), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)] + body
+        }
+        func file(_ block: [UInt8]) -> [UInt8] {
+            let header = element([0x1A, 0x45, 0xDF, 0xA3], element([0x42, 0x82], Array("webm".utf8)))
+            let video = element([0xE0], element([0xB0], [0x60]) + element([0xBA], [0x40]))
+            let entry = element([0xAE], element([0xD7], [1]) + element([0x83], [1]) + element([0x86], Array("V_VP9".utf8)) + video)
+            let cluster = element([0x1F, 0x43, 0xB6, 0x75], element([0xE7], [0]) + element([0xA3], [0x81, 0x00, 0x00, 0x80] + block))
+            return header + element([0x18, 0x53, 0x80, 0x67], element([0x16, 0x54, 0xAE, 0x6B], entry) + cluster)
+        }
+        let small = try keyFrame("clip-vp9.webm"), wide = try keyFrame("wide-vp9.webm")
+        let grown = try MediaInspector.inspect(bytes: file(superframe([small, wide])), strict: true, scanSamples: true)
+        #expect(grown.width == 4128 && grown.height == 64, "\(grown)")
+        let same = try MediaInspector.inspect(bytes: file(superframe([small, small])), strict: true, scanSamples: true)
+        #expect(same.width == 96 && same.height == 64, "\(same)")
+    }
+
     /// The parameter set parser against what x264 and x265 write: the profiles with the extra High-profile fields
     /// (chroma format, bit depth, scaling matrices), interlaced coding (heights in field pairs) and cropping (1080
     /// columns coded as 1088; HEVC's conformance window). Each must give the picture's real size from the SPS alone.
