@@ -119,7 +119,12 @@ final class Reader {
         guard let map = mapping(node, path) else { return nil }
         var t = Timing()
         if let v = map.optional("default_duration", { self.number($0, $1, 0.5...600) }) { t.defaultDuration = v }
-        if let v = map.optional("no_audio_duration", { self.number($0, $1, 0.5...600) }) { t.noAudioDuration = v }
+        if let v = map.optional("no_audio_duration", { self.number($0, $1, 0.5...600) }) {
+            t.noAudioDuration = v
+        } else if map.node("default_duration") != nil {
+            // A template that says how long it is means that length with no music too.
+            t.noAudioDuration = t.defaultDuration
+        }
         if let v = map.optional("cut", { self.cut($0, $1) }) { t.cut = v }
         if let v = map.optional("audio", { self.audio($0, $1) }) { t.audio = v }
         map.finish()

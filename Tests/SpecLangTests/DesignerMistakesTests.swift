@@ -137,4 +137,15 @@ import Testing
         let found = errors(yaml("  - type: text\n    text: \"{{titel}}\"\n    animate:\n      - { preset: slide_in, from: up }\n    align: centre"))
         #expect(found.map { $0.split(separator: ":").prefix(3).joined(separator: ":") } == ["t.yaml:6:11", "t.yaml:8:35", "t.yaml:9:12"], "\(found)")
     }
+
+    @Test func aTemplatesLengthHoldsWithoutMusicToo() throws {
+        func timing(_ keys: String) throws -> Timing {
+            try parse("name: t\ntiming:\n\(keys)\nlayers:\n  - type: color\n    color: \"#000000\"\n").timing
+        }
+        let t = try timing("  default_duration: 12")
+        #expect(t.defaultDuration == 12 && t.noAudioDuration == 12)
+        let both = try timing("  default_duration: 12\n  no_audio_duration: 20")
+        #expect(both.defaultDuration == 12 && both.noAudioDuration == 20)
+        #expect(try timing("  cut: { mode: interval }").noAudioDuration == 30)
+    }
 }
