@@ -220,6 +220,28 @@ import Testing
         #expect((moving.max() ?? -1) < (settled.max() ?? 0) - 100, "the caption should still be coming in from the left")
     }
 
+    @Test func editorialLinesFadeInOneAfterAnother() throws {
+        let images = [try Self.solid("blue", Self.blue)]
+        let (early, plan) = try still("editorial", images: images, text: "Autumn", at: 0.1)
+        let (middle, _) = try still("editorial", images: images, text: "Autumn", at: 1.5)
+        let (late, _) = try still("editorial", images: images, text: "Autumn", at: 3)
+        let boxes = plan.layers.compactMap { l -> Rect? in if case .text = l.content { l.box } else { nil } }
+        try #require(boxes.count == 3)
+        // Pixels of a box darker than the cream page: the ink of its line.
+        func ink(_ img: RGBAImage, _ box: Rect) -> Int {
+            var n = 0
+            for y in box.y..<(box.y + box.height) { for x in box.x..<(box.x + box.width) where img[x, y].r < 200 { n += 1 } }
+            return n
+        }
+        #expect(boxes.allSatisfy { ink(early, $0) == 0 }, "nothing is written at 0.1 s")
+        #expect(ink(middle, boxes[0]) > 500 && ink(middle, boxes[2]) == 0, "at 1.5 s the title is in and the house name not yet")
+        #expect(boxes.allSatisfy { ink(late, $0) > 200 }, "at 3 s every line is in")
+        // The picture fills its fine frame; the page around the frame stays cream.
+        let centre = late[540, 760]
+        #expect(centre.b > centre.r + 100, "the picture at the frame's centre is \(centre)")
+        #expect(close(late[60, 760], RGBA(r: 0xF4, g: 0xEF, b: 0xE6), 4))
+    }
+
     @Test func aPictureFieldShowsTheGivenPicture() throws {
         let images = [try Self.solid("blue", Self.blue)]
         let logo = try Self.solid("green-logo", Self.green, width: 300, height: 300)
@@ -287,7 +309,7 @@ import Testing
     }
 
     @Test func everyShippedTemplateRendersAShortVideo() throws {
-        for name in ["polaroid", "price-tag", "split-screen", "story"] {
+        for name in ["polaroid", "price-tag", "split-screen", "story", "editorial"] {
             let out = RenderFixture.out("\(name).mp4")
             _ = try RenderFixture.pipeline.render(
                 RenderRequest(
