@@ -459,6 +459,7 @@ extension Reader {
         var m = MediaLayer()
         if let v = map.optional("layout", { self.enumeration($0, $1, MediaLayout.self) }) { m.layout = v }
         if let v = map.optional("gap", { self.int($0, $1, 0...2000) }) { m.gap = v }
+        if let v = map.optional("cell_radius", { self.int($0, $1, 0...2000) }) { m.cellRadius = v }
         m.style = cellStyle(map, path, base: CellStyle())
         if let v = map.optional("adjust", { self.adjustments($0, $1) }) { m.adjust = v }
         if let v = map.optional("transition", { self.transition($0, $1) }) { m.transition = v }

@@ -715,6 +715,8 @@ public struct MediaLayer: Sendable, Equatable {
     public var cells: [CellStyle]
     public var adjust: Adjustments
     public var transition: Transition
+    /// Corner radius of every cell on its own (cards in a grid); the layer's `radius` rounds the whole box.
+    public var cellRadius: Int = 0
     public init(
         layout: MediaLayout = .single, gap: Int = 0, style: CellStyle = CellStyle(), cells: [CellStyle] = [], adjust: Adjustments = Adjustments(),
         transition: Transition = Transition()

@@ -220,6 +220,40 @@ import Testing
         #expect((moving.max() ?? -1) < (settled.max() ?? 0) - 100, "the caption should still be coming in from the left")
     }
 
+    @Test func gridCellsAreRoundedEachOnItsOwnAndSoIsTheStockGraphsMask() throws {
+        // A 2x2 grid of 420x580 cards 40 px apart at (100, 200), over a red page.
+        let path = try Self.template(
+            "rounded-cards",
+            """
+            name: rounded-cards
+            layers:
+              - type: color
+                color: "#E61414"
+              - type: media
+                layout: grid
+                gap: 40
+                x: 100
+                y: 200
+                width: 880
+                height: 1200
+                cell_radius: 80
+                ken_burns: false
+            """)
+        let blue = try Self.solid("blue", Self.blue)
+        let (img, plan) = try still(path, images: [blue, blue, blue, blue], at: 0.5)
+        // Inside the first card's inner (bottom-right) corner and the last card's outer one: the page.
+        #expect(close(img[516, 776], Self.red, 16), "\(img[516, 776])")
+        #expect(close(img[976, 1396], Self.red, 16), "\(img[976, 1396])")
+        // The card's middle and the middle of its edge: the picture; the gap: the page.
+        #expect(close(img[310, 490], Self.blue, 16) && close(img[517, 490], Self.blue, 16))
+        #expect(close(img[540, 490], Self.red, 16))
+        // The stock FFmpeg graph masks the layer with art of the same shape.
+        let dir = try Fixtures.temporaryDirectory("rendc-rounded-cards")
+        _ = try RenderFixture.pipeline.exportFFmpeg(plan, to: dir.path)
+        let mask = try ImageFile.decode(path: dir.appendingPathComponent("media1-mask.png").path)
+        #expect(mask[416, 576].a < 30 && mask[210, 290].a == 255 && mask[440, 290].a == 0)
+    }
+
     @Test func editorialLinesFadeInOneAfterAnother() throws {
         let images = [try Self.solid("blue", Self.blue)]
         let (early, plan) = try still("editorial", images: images, text: "Autumn", at: 0.1)
