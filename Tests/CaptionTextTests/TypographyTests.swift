@@ -105,7 +105,6 @@ import Testing
         #expect(try files("serif", .regular, italic: true) == ["NotoSerif-Italic.ttf"])
         #expect(try files("serif", .bold, italic: true) == ["NotoSerif-BoldItalic.ttf"])
         #expect(try files("serif", .regular, italic: false) == ["NotoSerif-Regular.ttf"])
-        #expect(try files("DejaVu Sans", .regular, italic: true) == ["DejaVuSans-Oblique.ttf"])
         // Noto Serif Hebrew has no italic: upright, not an error.
         #expect(try files("Noto Serif Hebrew", .regular, italic: true, text: "שלום") == ["NotoSerifHebrew-Regular.ttf"])
     }
