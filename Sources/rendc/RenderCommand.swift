@@ -177,6 +177,8 @@ struct PlanCommand: ParsableCommand {
     @OptionGroup var job: JobOptions
     @Option(name: .customLong("emit-ffmpeg"), help: "Write graph.txt (stock FFmpeg filters), its PNG art and run.sh (ffmpeg CLI) into this folder.")
     var emitFFmpeg: String?
+    @Flag(help: "Print only the plan's summary (layers, shots, timing, notes), not its filter graphs.")
+    var summary = false
     func run() throws {
         let settings = try loadSettings()
         let pipeline = settings.renderPipeline(extraTemplates: job.templateDirectories, logger: settings.logger())
@@ -186,8 +188,10 @@ struct PlanCommand: ParsableCommand {
             let plan = try pipeline.plan(try job.requestWithSamples(pipeline, output: "out.mp4"))
             let took = clock.now - started
             print(plan.summary)
-            print("")
-            print(try pipeline.ffmpegGraph(plan).script)
+            if !summary {
+                print("")
+                print(try pipeline.ffmpegGraph(plan).script)
+            }
             if let dir = emitFFmpeg {
                 let graph = try pipeline.exportFFmpeg(plan, to: dir)
                 printError("wrote \((dir as NSString).appendingPathComponent("graph.txt")), run.sh and \(graph.art.count) art file(s)")

@@ -121,6 +121,11 @@ extension RealRenderTests {
                 "no --image given: using the built-in demo pictures (demo-bottle-portrait.jpg, demo-box-landscape.png, demo-ring-square.jpg)"),
             "\(still.combined)")
         #expect(FileManager.default.fileExists(atPath: png))
+        // The plan's summary alone, or with the filter graph after it.
+        let summary = try Subprocess.run(binary, ["plan", "--template", "polaroid", "--summary"], environment: environment)
+        let full = try Subprocess.run(binary, ["plan", "--template", "polaroid"], environment: environment)
+        #expect(summary.status == 0 && summary.output.hasPrefix("template: polaroid") && !summary.output.contains("[vout]"), "\(summary.combined)")
+        #expect(full.status == 0 && full.output.hasPrefix(summary.output) && full.output.contains("[vout]"), "\(full.combined)")
         let mp4 = dir.appendingPathComponent("out.mp4").path
         let render = try Subprocess.run(binary, ["render", "--template", "polaroid", "-o", mp4], environment: environment)
         #expect(render.status == 1)
