@@ -114,7 +114,9 @@ struct CaptionLayout {
         var placed: [Placed] = []
         var minX = Double.infinity, maxX = -Double.infinity
         for (k, line) in lines.enumerated() {
-            let w = (line.width + (line.ellipsis ? ellW : 0)) * size
+            // Letter spacing follows every character; the last one's is not part of the line's visible width.
+            let trailing = line.end > line.start || line.ellipsis ? style.letterSpacing * size : 0
+            let w = (line.width + (line.ellipsis ? ellW : 0)) * size - trailing
             let x: Double
             switch style.align {
             case .left: x = inset

@@ -31,6 +31,26 @@ public struct CaptionRenderer: Sendable {
         fonts = FontCache.shared(directories: fontDirectories)
     }
 
+    /// The installed font families, for `TemplateParser.Options.fontFamilies` (so `rendc lint` reports a family
+    /// nothing can draw at its line): a family exists when a caption would find a file for it at either weight.
+    public func fontFamilies() -> TemplateParser.FontFamilies {
+        let cache = fonts
+        let names = cache.withLock { cache.catalog.familyNames }
+        return TemplateParser.FontFamilies(names: names) { family in
+            cache.withLock {
+                let c = cache.catalog
+                for weight in FontWeight.allCases {
+                    if c.file(family: family, weight: weight) != nil || FontChain.cjkCollectionFace(family: family, weight: weight, catalog: c) != nil
+                    {
+                        return true
+                    }
+                }
+                // `sans` without Noto Sans falls back to DejaVu Sans.
+                return FontCatalog.fileStem(forFamily: family) == "NotoSans" && c.file(family: "DejaVu Sans", weight: .regular) != nil
+            }
+        }
+    }
+
     /// Validates raw caption bytes as UTF-8 and returns the text. Throws `CaptionError.invalidUTF8` naming the
     /// offset of the first invalid sequence (overlong forms, surrogates and truncated sequences are invalid),
     /// and `CaptionError.tooLong` above `maximumCharacters`.
@@ -74,7 +94,7 @@ public struct CaptionRenderer: Sendable {
             let chain = try FontChain(
                 cache: fonts, font: style.font, baseDirectory: baseDirectory,
                 cjkFaceIndex: FontChain.cjkFaceIndex(for: paragraphs))
-            let shaper = Shaper(chain: chain, buffer: try ShapingBuffer())
+            let shaper = Shaper(chain: chain, buffer: try ShapingBuffer(), tracking: style.letterSpacing)
             let shaped = try paragraphs.map { try shaper.shape($0) }
             let ellipsis = try shaper.shape(["\u{2026}"])
             let layout = CaptionLayout.plan(
@@ -88,6 +108,9 @@ public struct CaptionRenderer: Sendable {
         func bad(_ field: String, _ message: String) -> CaptionError { .invalidStyle(field: field, message: message) }
         guard s.size.isFinite, s.size >= 1, s.size <= 2000 else { throw bad("size", "must be 1...2000 px, got \(s.size)") }
         guard s.minSize.isFinite, s.minSize >= 1 else { throw bad("min_size", "must be at least 1 px, got \(s.minSize)") }
+        guard s.letterSpacing.isFinite, s.letterSpacing >= -0.5, s.letterSpacing <= 2 else {
+            throw bad("letter_spacing", "must be -0.5...2 em, got \(s.letterSpacing)")
+        }
         guard s.maxLines >= 1, s.maxLines <= 1000 else { throw bad("max_lines", "must be 1...1000, got \(s.maxLines)") }
         guard s.lineSpacing.isFinite, s.lineSpacing > 0, s.lineSpacing <= 20 else {
             throw bad("line_spacing", "must be above 0 and at most 20, got \(s.lineSpacing)")
@@ -122,6 +145,19 @@ public struct CaptionRenderer: Sendable {
                     font: g.font, glyph: g.glyph, penX: pen + g.offsetX * size, penY: placed.baseline - g.offsetY * size,
                     opacity: opacity, into: &canvas)
                 pen += g.advance * size
+            }
+            pen -= style.letterSpacing * size
+            if style.decoration != .none && pen > placed.x {
+                // A strikethrough through the middle of the lowercase letters (Noto Sans's OS/2 strikeout
+                // position), an underline just under the baseline; 0.06 em thick, at least a pixel.
+                let thickness = max(1, 0.06 * size)
+                let centre = placed.baseline + (style.decoration == .strikethrough ? -0.3 : 0.13) * size
+                let (y0, y1) = (centre - thickness / 2, centre + thickness / 2)
+                canvas.addRect(x0: placed.x, y0: y0, x1: pen, y1: y1, toStroke: false)
+                if strokeColor != nil {
+                    let r = layout.strokeRadius
+                    canvas.addRect(x0: placed.x - r, y0: y0 - r, x1: pen + r, y1: y1 + r, toStroke: true)
+                }
             }
         }
         var box: (rect: (x0: Double, y0: Double, x1: Double, y1: Double), radius: Double, color: Color)?

@@ -37,6 +37,25 @@ struct FontCatalog {
 
     func path(stem: String) -> String? { byStem[stem.lowercased()] }
 
+    /// Family names as a template writes them (`Noto Serif Display` for NotoSerifDisplay-Regular.ttf), plus
+    /// `sans` and `serif`: the suggestions for a family that is not installed.
+    var familyNames: [String] {
+        var names: Set<String> = ["sans", "serif"]
+        for path in files {
+            var stem = Self.stem(of: path)
+            if let dash = stem.lastIndex(of: "-") { stem = String(stem[..<dash]) }
+            var spaced = ""
+            var previous: Character?
+            for ch in stem {
+                if ch.isUppercase, let p = previous, p.isLowercase { spaced.append(" ") }
+                spaced.append(ch)
+                previous = ch
+            }
+            if !spaced.isEmpty { names.insert(spaced) }
+        }
+        return names.sorted()
+    }
+
     static func stem(of path: String) -> String {
         ((path as NSString).lastPathComponent as NSString).deletingPathExtension
     }
@@ -52,9 +71,19 @@ struct FontCatalog {
         }
     }
 
-    /// The file for `family` at `weight`; a bold request falls back to the regular file when no bold exists.
-    func file(family: String, weight: FontWeight) -> String? {
+    /// The file for `family` at `weight`; a bold request falls back to the regular file when no bold exists. An
+    /// italic request takes the family's italic file at that weight (or the other weight), else the upright one.
+    func file(family: String, weight: FontWeight, italic: Bool = false) -> String? {
         let stem = Self.fileStem(forFamily: family)
+        if italic {
+            let names =
+                weight == .bold
+                ? ["\(stem)-BoldItalic", "\(stem)-BoldOblique", "\(stem)-Italic", "\(stem)-Oblique"]
+                : ["\(stem)-Italic", "\(stem)-Oblique", "\(stem)-BoldItalic", "\(stem)-BoldOblique"]
+            for c in names {
+                if let p = path(stem: c) { return p }
+            }
+        }
         let regular = ["\(stem)-Regular", stem, "\(stem)-Book", "\(stem)-Medium"]
         let candidates = weight == .bold ? ["\(stem)-Bold", "\(stem)Bold", "\(stem)-Semibold"] + regular : regular
         for c in candidates {

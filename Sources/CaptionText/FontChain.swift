@@ -40,7 +40,7 @@ final class FontChain {
                 throw CaptionError.fontFileNotFound(path: path)
             }
             primaryKey = FaceKey(path: path, index: 0)
-        } else if let path = catalog.file(family: font.family, weight: font.weight) {
+        } else if let path = catalog.file(family: font.family, weight: font.weight, italic: font.italic) {
             primaryKey = FaceKey(path: path, index: 0)
         } else if let cjk = Self.cjkCollectionFace(family: font.family, weight: font.weight, catalog: catalog) {
             primaryKey = cjk

@@ -53,6 +53,27 @@ struct CaptionCanvas {
         }
     }
 
+    /// Adds a filled rectangle (a text decoration) to the fill or stroke coverage, its top and bottom edges
+    /// anti-aliased by the fraction of each pixel row they cover.
+    mutating func addRect(x0: Double, y0: Double, x1: Double, y1: Double, toStroke: Bool) {
+        let px0 = max(0, Int(x0.rounded(.down))), px1 = min(width, Int(x1.rounded(.up)))
+        let py0 = max(0, Int(y0.rounded(.down))), py1 = min(height, Int(y1.rounded(.up)))
+        guard px0 < px1, py0 < py1 else { return }
+        touch(px0, py0, px1, py1)
+        func blend(_ dst: inout [Float]) {
+            for y in py0..<py1 {
+                let rowCover = Float(min(y1, Double(y + 1)) - max(y0, Double(y)))
+                for x in px0..<px1 {
+                    let c = rowCover * Float(min(x1, Double(x + 1)) - max(x0, Double(x)))
+                    guard c > 0 else { continue }
+                    let d = dst[y * width + x]
+                    dst[y * width + x] = d + c * (1 - d)
+                }
+            }
+        }
+        if toStroke { blend(&stroke) } else { blend(&fill) }
+    }
+
     /// Adds a colour glyph patch (drawn above every fill and stroke).
     mutating func addColor(_ patch: Resampler.Patch, opacity: Float) {
         let x0 = max(0, patch.x), y0 = max(0, patch.y)

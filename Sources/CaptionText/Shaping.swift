@@ -65,6 +65,8 @@ final class ShapingBuffer {
 struct Shaper {
     let chain: FontChain
     let buffer: ShapingBuffer
+    /// Extra space after every grapheme, in em (letter spacing); 0 for none.
+    var tracking: Double = 0
 
     func shape(_ scalars: [Unicode.Scalar]) throws -> ShapedParagraph {
         let (paraLevel, levels) = Bidi.resolve(scalars)
@@ -111,10 +113,20 @@ struct Shaper {
                 if g.font != g0.font || g.level != g0.level || scripts[g.scalars.lowerBound] != script0 { break }
                 end += 1
             }
-            let glyphs = try shapeRun(
+            var glyphs = try shapeRun(
                 codepoints: codepoints, scalarRange: graphemes[start].scalars.lowerBound..<graphemes[end - 1].scalars.upperBound,
                 font: g0.font, level: g0.level, script: script0, scalarToGrapheme: scalarToGrapheme)
             for g in glyphs { graphemes[g.grapheme].advance += g.advance }
+            if tracking != 0 {
+                // Each grapheme's space goes after the glyph that comes last in the run's order, so a cluster's
+                // marks and ligature parts stay together.
+                var last: [Int: Int] = [:]
+                for (i, g) in glyphs.enumerated() { last[g.grapheme] = i }
+                for (grapheme, i) in last {
+                    glyphs[i].advance += tracking
+                    graphemes[grapheme].advance += tracking
+                }
+            }
             runs.append(ShapedRun(level: g0.level, graphemes: start..<end, glyphs: glyphs))
             start = end
         }

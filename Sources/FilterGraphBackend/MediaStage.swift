@@ -46,11 +46,11 @@ final class MediaStage: Stage {
         let inside = w.x >= 0 && w.y >= 0 && w.x + w.width <= canvasWidth && w.y + w.height <= canvasHeight
         direct =
             inside && layer.isStatic && layer.rotation.truncatingRemainder(dividingBy: 360) == 0 && layer.opacity >= 1
-            && layer.radius == 0 && layer.shadow == nil
+            && layer.radius == 0 && media.cellRadius == 0 && layer.shadow == nil
         scratch = .allocate(capacity: Int(rk_warp_scratch_ints(Int32(max(canvasWidth, w.width, 16)))))
-        if layer.radius > 0 {
+        if layer.radius > 0 || media.cellRadius > 0 {
             let bw = max(2, w.width & ~1), bh = max(2, w.height & ~1)
-            let l = Raster.coverage(.roundedRectangle, width: bw, height: bh, radius: Double(layer.radius))
+            let l = media.coverage(width: bw, height: bh, radius: layer.radius)
             var c = [UInt8](repeating: 0, count: (bw / 2) * (bh / 2))
             for y in 0..<(bh / 2) { for x in 0..<(bw / 2) { c[y * bw / 2 + x] = l[(2 * y) * bw + 2 * x] } }
             masks = (l, c)
@@ -59,14 +59,22 @@ final class MediaStage: Stage {
         }
         if let s = layer.shadow {
             var shape = Raster.fill(.solid(.white), width: w.width, height: w.height)
-            if layer.radius > 0 {
-                Raster.mask(&shape, Raster.coverage(.roundedRectangle, width: w.width, height: w.height, radius: Double(layer.radius)))
-            }
+            let cover = layer.radius > 0 || media.cellRadius > 0 ? media.coverage(width: w.width, height: w.height, radius: layer.radius) : nil
+            if let cover { Raster.mask(&shape, cover) }
             var (img, left, top) = Raster.shadow(of: shape, s)
-            // Under the window's opaque middle the shadow never shows: leave it out so it costs only its rim.
-            let inset = layer.radius + 2
-            for row in max(0, top + inset)..<min(img.height, top + w.height - inset) {
-                for col in max(0, left + inset)..<min(img.width, left + w.width - inset) { img.pixels[(row * img.width + col) * 4 + 3] = 0 }
+            if media.cellRadius > 0, let cover {
+                // Each card casts its own shadow into the gaps; under a card's opaque middle it never shows.
+                for row in 0..<w.height where row + top < img.height {
+                    for col in 0..<w.width where col + left < img.width && cover[row * w.width + col] == 255 {
+                        img.pixels[((row + top) * img.width + col + left) * 4 + 3] = 0
+                    }
+                }
+            } else {
+                // Under the window's opaque middle the shadow never shows: leave it out so it costs only its rim.
+                let inset = layer.radius + 2
+                for row in max(0, top + inset)..<min(img.height, top + w.height - inset) {
+                    for col in max(0, left + inset)..<min(img.width, left + w.width - inset) { img.pixels[(row * img.width + col) * 4 + 3] = 0 }
+                }
             }
             var x = w.x - left, y = w.y - top
             var padded = img
@@ -167,11 +175,13 @@ final class MediaStage: Stage {
             try drawShot(shot, frame: frame, extraZoom: 1, into: work.planes, alpha: work)
         }
         if let masks {
-            // Rounded corners: only the rows within the radius of the top and bottom edges are not fully covered.
+            // Rounded corners: only the rows within the radius of the top and bottom edges are not fully covered
+            // (rounded cells: every row, for the cells' own corners and the gaps).
             let r = min(work.height / 2, layer.radius + 2) & ~1
+            let bands = media.cellRadius > 0 ? [0..<work.height] : [0..<r, (work.height - r)..<work.height]
             masks.luma.withUnsafeBufferPointer { lm in
                 masks.chroma.withUnsafeBufferPointer { cm in
-                    for rows in [0..<r, (work.height - r)..<work.height] {
+                    for rows in bands {
                         let l = rows.lowerBound * work.width, n = rows.count * work.width
                         rk_multiply_mask(work.y + l, lm.baseAddress! + l, n)
                         rk_multiply_mask(work.a + l, lm.baseAddress! + l, n)

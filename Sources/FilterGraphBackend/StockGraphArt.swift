@@ -121,9 +121,7 @@ public enum StockGraphArt {
                 guard case .media(let m) = l.content, let s = l.shadow else { continue }
                 let w = m.window
                 var shape = Raster.fill(.solid(.white), width: w.width, height: w.height)
-                if l.radius > 0 {
-                    Raster.mask(&shape, Raster.coverage(.roundedRectangle, width: w.width, height: w.height, radius: Double(l.radius)))
-                }
+                if l.radius > 0 || m.cellRadius > 0 { Raster.mask(&shape, m.coverage(width: w.width, height: w.height, radius: l.radius)) }
                 let (img, left, top) = Raster.shadow(of: shape, s)
                 let t = LayerTransform(dx: 0, dy: 0, scale: 1, rotation: l.rotation, opacity: l.opacity)
                 try ImageFile.writePNG(
@@ -133,7 +131,7 @@ public enum StockGraphArt {
                 let l = try layer(i)
                 guard case .media(let m) = l.content else { continue }
                 let w = m.window
-                let round = Raster.coverage(.roundedRectangle, width: w.width, height: w.height, radius: Double(l.radius))
+                let round = m.coverage(width: w.width, height: w.height, radius: l.radius)
                 var img = RGBAImage(width: w.width, height: w.height)
                 for cell in m.cells {
                     let r = cell.rect

@@ -121,7 +121,7 @@ struct APIHandlers: Sendable {
         return try json(
             TemplateListResponse(
                 templates: list.map {
-                    .init(name: $0.name, description: $0.description, defaultDuration: $0.defaultDuration)
+                    .init(name: $0.name, description: $0.description, defaultDuration: $0.defaultDuration, fields: $0.fields)
                 }))
     }
 

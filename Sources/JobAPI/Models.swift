@@ -261,12 +261,15 @@ struct TemplateListResponse: Encodable {
         var name: String
         var description: String
         var defaultDuration: Double?
-        enum CodingKeys: String, CodingKey { case name, description, defaultDuration }
+        /// The merge fields a job may fill with `fields` on submit (openapi.yaml's `Template.fields`).
+        var fields: [TemplateField]
+        enum CodingKeys: String, CodingKey { case name, description, defaultDuration, fields }
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(name, forKey: .name)
             try c.encode(description, forKey: .description)
             try c.encode(defaultDuration, forKey: .defaultDuration)
+            try c.encode(fields, forKey: .fields)
         }
     }
     var success = true

@@ -670,7 +670,7 @@ struct StockGraphBuilder {
                 win = o
             }
         }
-        if layer.radius > 0 {
+        if layer.radius > 0 || m.cellRadius > 0 {
             let name = "media\(layer.index)-mask.png"
             art.append(FFmpegArt(name: name, kind: .mediaMask(layer: layer.index)))
             let mk = label("k")

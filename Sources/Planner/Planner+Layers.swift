@@ -329,6 +329,8 @@ struct LayerContext {
                 notes.append("\(m.transition.kind.rawValue) transitions become cuts in \(inputs.quality.rawValue) mode")
             }
         }
-        return MediaPlan(window: box, inputs: media, cells: cells, shots: shots, transitions: transitions, adjust: m.adjust)
+        return MediaPlan(
+            window: box, inputs: media, cells: cells, shots: shots, transitions: transitions, adjust: m.adjust,
+            cellRadius: Int((Double(m.cellRadius) * scale).rounded()))
     }
 }

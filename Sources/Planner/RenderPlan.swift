@@ -342,13 +342,19 @@ public struct MediaPlan: Sendable, Equatable {
     public var shots: [Shot]
     public var transitions: [TransitionPlan]
     public var adjust: Adjustments
-    public init(window: Rect, inputs: [MediaInput], cells: [CellPlan], shots: [Shot], transitions: [TransitionPlan], adjust: Adjustments) {
+    /// Corner radius of each cell on its own, in output pixels (0: square cells).
+    public var cellRadius: Int
+    public init(
+        window: Rect, inputs: [MediaInput], cells: [CellPlan], shots: [Shot], transitions: [TransitionPlan], adjust: Adjustments,
+        cellRadius: Int = 0
+    ) {
         self.window = window
         self.inputs = inputs
         self.cells = cells
         self.shots = shots
         self.transitions = transitions
         self.adjust = adjust
+        self.cellRadius = cellRadius
     }
 
     /// The shot showing at `frame`.

@@ -130,10 +130,19 @@ public final class RenderPipeline: Sendable {
         return seen.values.sorted { $0.name < $1.name }
     }
 
+    /// `options` plus what this process can check beyond the YAML: the installed font families, so a `font.family`
+    /// nothing can draw is reported at its file:line:col (by `rendc lint`, the studio and a render alike) rather than
+    /// when the caption is drawn.
+    public static func templateOptions(_ options: TemplateParser.Options = .init()) -> TemplateParser.Options {
+        var o = options
+        o.fontFamilies = CaptionRenderer().fontFamilies()
+        return o
+    }
+
     /// Loads a template by name (searching the template folders) or by path to a YAML file.
     public func loadTemplate(_ nameOrPath: String) throws -> Template {
         if nameOrPath.hasSuffix(".yaml") || nameOrPath.hasSuffix(".yml") || nameOrPath.contains("/") {
-            return try TemplateParser.parse(file: nameOrPath)
+            return try TemplateParser.parse(file: nameOrPath, options: Self.templateOptions())
         }
         guard nameOrPath.range(of: #"^[a-z0-9][a-z0-9-]{0,49}$"#, options: .regularExpression) != nil else {
             throw PipelineError(.template, "'\(nameOrPath)' is not a template name")
@@ -141,7 +150,7 @@ public final class RenderPipeline: Sendable {
         for dir in configuration.templateDirectories {
             for ext in ["yaml", "yml"] {
                 let path = (dir as NSString).appendingPathComponent("\(nameOrPath).\(ext)")
-                if FileManager.default.fileExists(atPath: path) { return try TemplateParser.parse(file: path) }
+                if FileManager.default.fileExists(atPath: path) { return try TemplateParser.parse(file: path, options: Self.templateOptions()) }
             }
         }
         let known = (try? templates().map(\.name).joined(separator: ", ")) ?? ""
@@ -153,7 +162,8 @@ public final class RenderPipeline: Sendable {
     func loadTemplate(for request: RenderRequest) throws -> Template {
         guard let directory = request.templateDirectory else { return try loadTemplate(request.template) }
         return try TemplateParser.parse(
-            file: request.template, as: (directory as NSString).appendingPathComponent((request.template as NSString).lastPathComponent))
+            file: request.template, as: (directory as NSString).appendingPathComponent((request.template as NSString).lastPathComponent),
+            options: Self.templateOptions())
     }
 
     func resolveAsset(_ ref: AssetRef, template: Template) -> String? {

@@ -68,7 +68,7 @@ extension Reader {
             if map.node("text") == nil { usedFields.insert(Template.captionField) }
             layer.content = .text(TextLayer(text: text, style: textStyle(map, path)))
         case "shape":
-            let shape = map.optional("shape") { self.enumeration($0, $1, ShapeKind.self) } ?? .rectangle
+            let shape = map.optional("shape") { self.shapeKind($0, $1) } ?? .rectangle
             var fill = self.fill(map, path, colorKey: "fill", required: false)
             if let fillNode = map.node("fill"), isNullOrFalse(fillNode) {
                 fill = nil
@@ -112,7 +112,33 @@ extension Reader {
         default:
             return nil
         }
+        if placement != nil, layer.animations.isEmpty, layer.rotation == 0 {
+            let r = layer.placement.resolve(in: canvas)
+            let outX = r.x >= canvas.width || r.x + r.width <= 0, outY = r.y >= canvas.height || r.y + r.height <= 0
+            if outX || outY {
+                let key = outX ? "x" : "y"
+                warning(
+                    map.node(key) ?? node, join(path, key),
+                    "the box (\(r)) lies wholly outside the \(canvas.width)x\(canvas.height) canvas, so the layer never shows (percentages are of the canvas: \"50%\" is its middle)"
+                )
+            }
+        }
         return layer
+    }
+
+    /// A shape name; the usual other names (circle, square, rounded) get a hint to the one rendc uses.
+    func shapeKind(_ node: Node, _ path: String) -> ShapeKind? {
+        let others = [
+            "circle": "ellipse (with equal width and height)", "oval": "ellipse", "square": "rectangle (with equal width and height)",
+            "rect": "rectangle", "rounded": "rounded_rectangle (corner size from radius)", "capsule": "pill",
+        ]
+        if case .scalar(let s) = node, let hint = others[s.string.lowercased()] {
+            error(
+                node, path,
+                "expected one of \(ShapeKind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(s.string)': a \(s.string) is shape: \(hint)")
+            return nil
+        }
+        return enumeration(node, path, ShapeKind.self)
     }
 
     // MARK: Placement and timing
@@ -212,6 +238,23 @@ extension Reader {
         if t.end != nil && t.duration != nil {
             error(map.node("duration"), join(path, "duration"), "give 'end' or 'duration', not both")
         }
+        if let d = t.duration, d == .seconds(0) || d == .beats(0) {
+            error(map.node("duration"), join(path, "duration"), "must be above 0 (a layer shown for no time never shows)")
+        }
+        // An end before the start in the same unit: the layer would never show (a negative end counts from the
+        // video's end, so it is checked only against the length, in the planner).
+        let start = t.start ?? .seconds(0)
+        var never: (start: String, end: String)?
+        switch (start, t.end) {
+        case (.seconds(let a), .seconds(let b)) where b >= 0 && b <= a: never = ("\(fmt(a)) s", "\(fmt(b)) s")
+        case (.beats(let a), .beats(let b)) where b <= a: never = ("beat \(fmt(a))", "beat \(fmt(b))")
+        default: break
+        }
+        if let never {
+            error(
+                map.node("end"), join(path, "end"),
+                "ends at \(never.end), not after it starts at \(never.start): the layer would never show (for a length, write 'duration')")
+        }
         return t
     }
 
@@ -249,6 +292,26 @@ extension Reader {
     static let presets = ["fade_in", "fade_out", "slide_in", "slide_out", "pop", "pulse"]
 
     func animation(_ node: Node, _ path: String) -> Animation? {
+        // `- fade_in`: a preset with its defaults.
+        if case .scalar(let s) = node, Reader.presets.contains(s.string) {
+            let isPulse = s.string == "pulse"
+            let preset: AnimationPreset
+            switch s.string {
+            case "fade_in": preset = .fadeIn
+            case "fade_out": preset = .fadeOut
+            case "slide_in": preset = .slideIn(from: .bottom)
+            case "slide_out": preset = .slideOut(to: .bottom)
+            case "pop": preset = .pop
+            default: preset = .pulse(amount: 0.08)
+            }
+            return .preset(preset, duration: isPulse ? 0.25 : 0.4, delay: 0, easing: nil)
+        }
+        if case .scalar(let s) = node, !isNull(node) {
+            var message = "expected a preset (e.g. - fade_in, or - { preset: slide_in, from: left }) or keyframes, got \(describe(node))"
+            if let near = suggestion(s.string, Reader.presets) { message += " (did you mean '\(near)'?)" }
+            error(node, path, message + "; presets: \(Reader.presets.joined(separator: ", "))")
+            return nil
+        }
         guard let map = mapping(node, path) else { return nil }
         defer { map.finish() }
         if let kf = map.node("keyframes") {
@@ -396,6 +459,7 @@ extension Reader {
         var m = MediaLayer()
         if let v = map.optional("layout", { self.enumeration($0, $1, MediaLayout.self) }) { m.layout = v }
         if let v = map.optional("gap", { self.int($0, $1, 0...2000) }) { m.gap = v }
+        if let v = map.optional("cell_radius", { self.int($0, $1, 0...2000) }) { m.cellRadius = v }
         m.style = cellStyle(map, path, base: CellStyle())
         if let v = map.optional("adjust", { self.adjustments($0, $1) }) { m.adjust = v }
         if let v = map.optional("transition", { self.transition($0, $1) }) { m.transition = v }
@@ -547,9 +611,9 @@ extension Reader {
     func textStyle(_ map: MappingReader, _ path: String) -> TextStyle {
         var s = TextStyle()
         if let v = map.optional("font", { self.font($0, $1) }) { s.font = v }
-        if let v = map.optional("size", { self.number($0, $1, 4...1000) }) { s.size = v }
+        if let v = map.optional("size", { self.pixels($0, $1, 4...1000) }) { s.size = v }
         let minNode = map.node("min_size")
-        if let v = map.optional("min_size", { self.number($0, $1, 4...1000) }) { s.minSize = v } else { s.minSize = min(s.minSize, s.size) }
+        if let v = map.optional("min_size", { self.pixels($0, $1, 4...1000) }) { s.minSize = v } else { s.minSize = min(s.minSize, s.size) }
         if let v = map.optional("color", { self.color($0, $1) }) { s.color = v }
         map.allow("stroke", "background", "shadow")
         if let strokeNode = map.node("stroke") {
@@ -564,17 +628,61 @@ extension Reader {
         if let v = map.optional("line_spacing", { self.number($0, $1, 0.5...4) }) { s.lineSpacing = v }
         if let v = map.optional("shrink_to_fit", { self.bool($0, $1) }) { s.shrinkToFit = v }
         if let v = map.optional("ellipsis", { self.bool($0, $1) }) { s.ellipsis = v }
+        if let v = map.optional("decoration", { self.enumeration($0, $1, TextDecoration.self) }) { s.decoration = v }
+        if let v = map.optional("letter_spacing", { self.letterSpacing($0, $1, size: s.size) }) { s.letterSpacing = v }
         if s.minSize > s.size {
             error(minNode, join(path, "min_size"), "must not be larger than size (\(fmt(s.minSize)) > \(fmt(s.size)))")
         }
         return s
     }
 
+    /// Letter spacing as pixels at the text's `size` (`4`, `"4px"`) or a percentage of it (`"10%"`), returned in em.
+    func letterSpacing(_ node: Node, _ path: String, size: Double) -> Double? {
+        let expected = "expected pixels at the text's size (e.g. 4) or a percentage of it (e.g. \"10%\"), from -50% to 200% of the size"
+        guard case .scalar(let s) = node else {
+            error(node, path, "\(expected), got \(describe(node))")
+            return nil
+        }
+        var text = s.string.trimmingCharacters(in: .whitespaces)
+        var percent = false
+        if text.hasSuffix("%") { percent = true; text.removeLast() } else if text.hasSuffix("px") { text.removeLast(2) }
+        guard let v = Double(text.trimmingCharacters(in: .whitespaces)), v.isFinite else {
+            error(node, path, "\(expected), got \(describe(node))")
+            return nil
+        }
+        let em = percent ? v / 100 : v / size
+        guard (-0.5...2).contains(em) else {
+            error(node, path, "\(expected), got \(describe(node)) (\(fmt((em * 1000).rounded() / 10))% of \(fmt(size)) px)")
+            return nil
+        }
+        return em
+    }
+
+    /// A number of pixels, `80` or `"80px"` (as positions and sizes are written).
+    func pixels(_ node: Node, _ path: String, _ range: ClosedRange<Double>) -> Double? {
+        if case .scalar(let s) = node, s.string.hasSuffix("px"), let v = Double(s.string.dropLast(2).trimmingCharacters(in: .whitespaces)) {
+            guard v.isFinite, range.contains(v) else {
+                error(node, path, "expected a number of pixels from \(fmt(range.lowerBound)) to \(fmt(range.upperBound)), got \(describe(node))")
+                return nil
+            }
+            return v
+        }
+        return number(node, path, range)
+    }
+
     func font(_ node: Node, _ path: String) -> FontSpec? {
         guard let map = mapping(node, path) else { return nil }
         var f = FontSpec()
+        let familyNode = map.node("family")
         if let v = map.optional("family", { self.string($0, $1) }) { f.family = v }
         if let v = map.optional("weight", { self.enumeration($0, $1, FontWeight.self) }) { f.weight = v }
+        if let v = map.optional("style", { self.oneOf($0, $1, ["normal", "italic"]) }) { f.italic = v == "italic" }
+        if let familyNode, map.node("file") == nil, let fonts = options.fontFamilies, !fonts.exists(f.family) {
+            var message = "no font family '\(f.family)' is installed"
+            if let near = suggestion(f.family, fonts.names) { message += " (did you mean '\(near)'?)" }
+            error(
+                familyNode, join(path, "family"), message + "; sans, serif or an installed family (`fc-list : family` lists them), or give font.file")
+        }
         if let fileNode = map.node("file"), let v = map.optional("file", { self.string($0, $1) }) {
             checkFileExists(v, fileNode, join(path, "file"))
             f.file = v

@@ -119,7 +119,12 @@ final class Reader {
         guard let map = mapping(node, path) else { return nil }
         var t = Timing()
         if let v = map.optional("default_duration", { self.number($0, $1, 0.5...600) }) { t.defaultDuration = v }
-        if let v = map.optional("no_audio_duration", { self.number($0, $1, 0.5...600) }) { t.noAudioDuration = v }
+        if let v = map.optional("no_audio_duration", { self.number($0, $1, 0.5...600) }) {
+            t.noAudioDuration = v
+        } else if map.node("default_duration") != nil {
+            // A template that says how long it is means that length with no music too.
+            t.noAudioDuration = t.defaultDuration
+        }
         if let v = map.optional("cut", { self.cut($0, $1) }) { t.cut = v }
         if let v = map.optional("audio", { self.audio($0, $1) }) { t.audio = v }
         map.finish()
@@ -278,11 +283,22 @@ final class Reader {
 
     func color(_ node: Node, _ path: String) -> Color? {
         guard case .scalar(let s) = node, let c = Color(hex: s.string) else {
-            error(node, path, "expected a colour as \"#RRGGBB\" or \"#RRGGBBAA\" (quote it: # starts a YAML comment), got \(describe(node))")
+            var message = "expected a colour as \"#RRGGBB\" or \"#RRGGBBAA\" (quote it: # starts a YAML comment), got \(describe(node))"
+            if let name = node.scalar?.string.lowercased(), let hex = Reader.colorNames[name] {
+                message += "; colour names are not read: write \"\(hex)\" for \(name)"
+            }
+            error(node, path, message)
             return nil
         }
         return c
     }
+
+    /// Common colour names, for the hint when one is written instead of a hex colour.
+    static let colorNames: [String: String] = [
+        "black": "#000000", "white": "#FFFFFF", "red": "#FF0000", "green": "#008000", "blue": "#0000FF", "yellow": "#FFFF00",
+        "orange": "#FFA500", "purple": "#800080", "pink": "#FFC0CB", "gray": "#808080", "grey": "#808080", "gold": "#FFD700",
+        "silver": "#C0C0C0", "navy": "#000080", "teal": "#008080", "transparent": "#00000000",
+    ]
 
     /// A colour, or `"{{field}}"` naming a colour field.
     func bindableColor(_ node: Node, _ path: String) -> Bindable<Color>? {
@@ -322,7 +338,15 @@ final class Reader {
     func oneOf(_ node: Node, _ path: String, _ options: [String]) -> String? {
         guard case .scalar(let s) = node, options.contains(s.string) else {
             var message = "expected one of \(options.joined(separator: ", ")), got \(describe(node))"
-            if let s = node.scalar?.string, let near = suggestion(s, options) { message += " (did you mean '\(near)'?)" }
+            if let s = node.scalar?.string, let near = suggestion(s, options) {
+                message += " (did you mean '\(near)'?)"
+            } else if let s = node.scalar?.string, !s.isEmpty {
+                // `slide` for slide_left, slide_right, ...: the options that start with the word.
+                let family = options.filter { $0.hasPrefix(s + "_") }
+                if family.count > 1 {
+                    message += " (did you mean \(family.dropLast().map { "'\($0)'" }.joined(separator: ", ")) or '\(family.last!)'?)"
+                }
+            }
             error(node, path, message)
             return nil
         }

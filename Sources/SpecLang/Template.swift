@@ -715,6 +715,8 @@ public struct MediaLayer: Sendable, Equatable {
     public var cells: [CellStyle]
     public var adjust: Adjustments
     public var transition: Transition
+    /// Corner radius of every cell on its own (cards in a grid); the layer's `radius` rounds the whole box.
+    public var cellRadius: Int = 0
     public init(
         layout: MediaLayout = .single, gap: Int = 0, style: CellStyle = CellStyle(), cells: [CellStyle] = [], adjust: Adjustments = Adjustments(),
         transition: Transition = Transition()
@@ -802,16 +804,27 @@ public enum FontWeight: String, Sendable, Equatable, CaseIterable {
     case regular, bold
 }
 
+/// A line drawn with the text, in its colour (and stroke), under or through every line of it.
+public enum TextDecoration: String, Sendable, Equatable, CaseIterable {
+    case none
+    /// Through the middle of the lowercase letters: an old price.
+    case strikethrough
+    case underline
+}
+
 public struct FontSpec: Sendable, Equatable {
     /// A family name resolved against the system's Noto fonts (`sans`, `serif`, or a family such as `Noto Sans`).
     public var family: String
     public var weight: FontWeight
     /// An explicit font file (absolute, or relative to the template file); tried before the family.
     public var file: String?
-    public init(family: String = "sans", weight: FontWeight = .bold, file: String? = nil) {
+    /// The family's italic file (`NotoSerif-Italic.ttf`, `-BoldItalic`), when it has one; upright otherwise.
+    public var italic: Bool
+    public init(family: String = "sans", weight: FontWeight = .bold, file: String? = nil, italic: Bool = false) {
         self.family = family
         self.weight = weight
         self.file = file
+        self.italic = italic
     }
 }
 
@@ -857,6 +870,9 @@ public struct TextStyle: Sendable, Equatable {
     public var shrinkToFit: Bool
     /// As a last resort, cut the text with "…" when it does not fit at `minSize`.
     public var ellipsis: Bool
+    public var decoration: TextDecoration = .none
+    /// Extra space after every character, in em (a fraction of the size, so it shrinks with the text).
+    public var letterSpacing: Double = 0
 
     public init(
         font: FontSpec = FontSpec(), size: Double = 60, minSize: Double = 32, color: Color = .white,

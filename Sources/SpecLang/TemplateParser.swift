@@ -13,10 +13,25 @@ public enum TemplateParser {
         /// Refuse file paths that leave the template's folder (absolute, or with a `..` part): for templates that
         /// come from a browser (the studio), which may name only built-in assets and files beside the template.
         public var confineFiles: Bool
-        public init(builtinAssets: Set<String>? = nil, checkFiles: Bool = true, confineFiles: Bool = false) {
+        /// The installed font families, to report a `font.family` nothing can draw at its line; nil checks nothing
+        /// (SpecLang reads no fonts: the caller, which can, says what exists).
+        public var fontFamilies: FontFamilies?
+        public init(builtinAssets: Set<String>? = nil, checkFiles: Bool = true, confineFiles: Bool = false, fontFamilies: FontFamilies? = nil) {
             self.builtinAssets = builtinAssets
             self.checkFiles = checkFiles
             self.confineFiles = confineFiles
+            self.fontFamilies = fontFamilies
+        }
+    }
+
+    /// Which font families exist: `exists` answers for a family name as a template writes it, `names` are offered as
+    /// "did you mean" suggestions.
+    public struct FontFamilies: Sendable {
+        public var names: [String]
+        public var exists: @Sendable (String) -> Bool
+        public init(names: [String], exists: @escaping @Sendable (String) -> Bool) {
+            self.names = names
+            self.exists = exists
         }
     }
 
@@ -52,11 +67,19 @@ public enum TemplateParser {
         let directory = file == "<string>" ? nil : (file as NSString).deletingLastPathComponent
         let reader = Reader(file: file, lines: lines, directory: directory, options: options)
         let template = reader.template(node)
-        if !reader.errors.isEmpty { throw SpecErrors(reader.errors) }
+        if !reader.errors.isEmpty { throw SpecErrors(inFileOrder(reader.errors)) }
         guard var template else { throw SpecErrors([SpecError(file: file, line: 1, column: 1, field: "", message: "not a template")]) }
         if file != "<string>" { template.sourcePath = file }
-        template.warnings = reader.warnings
+        template.warnings = inFileOrder(reader.warnings)
         return template
+    }
+
+    /// Problems by line and column, as a compiler lists them (the reader finds some, such as a field's use, after
+    /// later lines); problems at one position keep the order they were found in.
+    static func inFileOrder(_ problems: [SpecError]) -> [SpecError] {
+        problems.enumerated().sorted { a, b in
+            (a.element.line, a.element.column, a.offset) < (b.element.line, b.element.column, b.offset)
+        }.map(\.element)
     }
 
     /// libyaml stops at the first syntax error. To report the others too, the line at fault is blanked and the

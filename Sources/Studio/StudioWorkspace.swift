@@ -193,7 +193,8 @@ final class StudioWorkspace: @unchecked Sendable {
         }
         do {
             // The YAML comes from a browser: it may name built-in assets and files beside the draft, nothing else.
-            let template = try TemplateParser.parse(yaml: yaml, file: path, options: TemplateParser.Options(confineFiles: true))
+            let template = try TemplateParser.parse(
+                yaml: yaml, file: path, options: RenderPipeline.templateOptions(TemplateParser.Options(confineFiles: true)))
             // Text and colour fields get an input; the caption has its own box, pictures keep their default.
             let fields = template.fields.filter { $0.name != Template.captionField && $0.kind != .image }.map {
                 MergeField(

@@ -34,7 +34,7 @@ struct LintCommand: ParsableCommand {
         var failed = 0
         var warned = 0
         var names: [String: String] = [:]
-        let options = TemplateParser.Options(builtinAssets: Set(DefaultAssets.builtins.keys))
+        let options = RenderPipeline.templateOptions(TemplateParser.Options(builtinAssets: Set(DefaultAssets.builtins.keys)))
         for file in files {
             do {
                 let t = try TemplateParser.parse(file: file, options: options)

@@ -61,6 +61,25 @@ struct JobOptions: ParsableArguments {
             template: template, images: images, audio: audio, text: try caption(), fields: try fields(), duration: duration, quality: quality,
             output: output, thumbnail: thumbnail, voice: voice)
     }
+
+    /// Whether the template shows the job's pictures (a `media` layer), so that it needs `--image`.
+    func needsPictures(_ pipeline: RenderPipeline) -> Bool {
+        guard let t = try? pipeline.loadTemplate(template) else { return false }
+        return t.layers.contains { $0.kind == "media" }
+    }
+
+    /// `rendc still` and `rendc plan` without `--image`: the built-in demo pictures (as the studio uses), said on
+    /// stderr, so a designer can look at a template before having product photos.
+    func requestWithSamples(_ pipeline: RenderPipeline, output: String) throws -> RenderRequest {
+        var request = try self.request(output: output, thumbnail: nil)
+        if images.isEmpty && needsPictures(pipeline) {
+            request.images = try pipeline.assets.demoImages()
+            printError(
+                "no --image given: using the built-in demo pictures (\(request.images.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")))"
+            )
+        }
+        return request
+    }
 }
 
 extension QualityMode: ExpressibleByArgument {}
@@ -89,6 +108,12 @@ struct RenderCommand: ParsableCommand {
         try FileManager.default.createDirectory(
             atPath: (output as NSString).deletingLastPathComponent.isEmpty ? "." : (output as NSString).deletingLastPathComponent,
             withIntermediateDirectories: true)
+        if job.images.isEmpty && job.needsPictures(pipeline) {
+            printError(
+                "rendc: error: \(job.template) shows product pictures: give them with --image FILE (repeatable, in order); `rendc still` and `rendc plan` use the built-in demo pictures without it"
+            )
+            throw ExitCode(1)
+        }
         let request = try job.request(output: output, thumbnail: thumb)
         let clock = ContinuousClock()
         let started = clock.now
@@ -152,17 +177,21 @@ struct PlanCommand: ParsableCommand {
     @OptionGroup var job: JobOptions
     @Option(name: .customLong("emit-ffmpeg"), help: "Write graph.txt (stock FFmpeg filters), its PNG art and run.sh (ffmpeg CLI) into this folder.")
     var emitFFmpeg: String?
+    @Flag(help: "Print only the plan's summary (layers, shots, timing, notes), not its filter graphs.")
+    var summary = false
     func run() throws {
         let settings = try loadSettings()
         let pipeline = settings.renderPipeline(extraTemplates: job.templateDirectories, logger: settings.logger())
         do {
             let clock = ContinuousClock()
             let started = clock.now
-            let plan = try pipeline.plan(try job.request(output: "out.mp4", thumbnail: nil))
+            let plan = try pipeline.plan(try job.requestWithSamples(pipeline, output: "out.mp4"))
             let took = clock.now - started
             print(plan.summary)
-            print("")
-            print(try pipeline.ffmpegGraph(plan).script)
+            if !summary {
+                print("")
+                print(try pipeline.ffmpegGraph(plan).script)
+            }
             if let dir = emitFFmpeg {
                 let graph = try pipeline.exportFFmpeg(plan, to: dir)
                 printError("wrote \((dir as NSString).appendingPathComponent("graph.txt")), run.sh and \(graph.art.count) art file(s)")
@@ -186,7 +215,7 @@ struct StillCommand: ParsableCommand {
         let settings = try loadSettings()
         let pipeline = settings.renderPipeline(extraTemplates: job.templateDirectories, logger: settings.logger())
         do {
-            let (image, plan) = try pipeline.still(try job.request(output: "unused.mp4", thumbnail: nil), at: at)
+            let (image, plan) = try pipeline.still(try job.requestWithSamples(pipeline, output: "unused.mp4"), at: at)
             // A rendered frame is opaque: stored as RGB.
             try ImageFileWriter.png(image, to: output, opaque: true)
             print("wrote \(output) (\(image.width)x\(image.height), frame \(Int(at * Double(plan.fps))) of \(plan.frameCount))")

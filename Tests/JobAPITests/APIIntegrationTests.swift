@@ -525,6 +525,18 @@ enum TestAudio {
         ]
     }
 
+    @Test func theTemplateListShowsEachTemplatesFields() async throws {
+        // A store learns there what a template needs (price-tag's required price) before it submits.
+        try await withAPI(templates: Self.templates) { api in
+            let list = try jsonObject(try await api.send(.get, "/api/v1/templates", key: api.keyA))
+            let template = try #require((list["templates"] as? [[String: Any]])?.first)
+            let fields = try #require(template["fields"] as? [[String: Any]])
+            #expect(fields.compactMap { $0["name"] as? String } == ["caption", "price", "accent", "logo"])
+            let price = try #require(fields.first { $0["name"] as? String == "price" })
+            #expect(price["type"] as? String == "text" && price["required"] as? Bool == true && price["maxLength"] as? Int == 12)
+        }
+    }
+
     @Test func fieldsAreValidatedAgainstTheTemplateAndStoredWithTheJob() async throws {
         try await withAPI(templates: Self.templates) { api in
             let image = try await api.uploadImage(key: api.keyA)

@@ -106,6 +106,33 @@ extension RealRenderTests {
 
 /// `rendc migrate` and `rendc tenant create` as a user runs them.
 @Suite(.ownThreads) struct CommandTests {
+    /// A designer's first `rendc still --template FILE` has no product photos yet.
+    @Test func stillWithoutPicturesUsesTheDemoOnesAndRenderSaysToGiveThem() throws {
+        let binary = try KillTest().rendcBinary()
+        let dir = try Fixtures.temporaryDirectory("rendc-cli-samples")
+        var environment = ProcessInfo.processInfo.environment
+        environment["RENDC_ASSETS_DIR"] = dir.appendingPathComponent("assets").path
+        let png = dir.appendingPathComponent("frame.png").path
+        let still = try Subprocess.run(
+            binary, ["still", "--template", "polaroid", "--at", "1", "--quality", "eco", "-o", png], environment: environment)
+        #expect(still.status == 0, "\(still.combined)")
+        #expect(
+            still.errors.contains(
+                "no --image given: using the built-in demo pictures (demo-bottle-portrait.jpg, demo-box-landscape.png, demo-ring-square.jpg)"),
+            "\(still.combined)")
+        #expect(FileManager.default.fileExists(atPath: png))
+        // The plan's summary alone, or with the filter graph after it.
+        let summary = try Subprocess.run(binary, ["plan", "--template", "polaroid", "--summary"], environment: environment)
+        let full = try Subprocess.run(binary, ["plan", "--template", "polaroid"], environment: environment)
+        #expect(summary.status == 0 && summary.output.hasPrefix("template: polaroid") && !summary.output.contains("[vout]"), "\(summary.combined)")
+        #expect(full.status == 0 && full.output.hasPrefix(summary.output) && full.output.contains("[vout]"), "\(full.combined)")
+        let mp4 = dir.appendingPathComponent("out.mp4").path
+        let render = try Subprocess.run(binary, ["render", "--template", "polaroid", "-o", mp4], environment: environment)
+        #expect(render.status == 1)
+        #expect(render.errors.contains("rendc: error: polaroid shows product pictures: give them with --image FILE"), "\(render.combined)")
+        #expect(!FileManager.default.fileExists(atPath: mp4))
+    }
+
     @Test func migrateAndTenantCreateFromTheCommandLine() async throws {
         let binary = try KillTest().rendcBinary()
         let server = try PostgresServer.shared()

@@ -43,7 +43,8 @@ import Testing
         #expect(value == path && after.isEmpty)
     }
 
-    @Test(arguments: ["golden-frame", "silver-frame", "no-frame", "polaroid", "price-tag", "split-screen", "story"], QualityMode.allCases)
+    @Test(
+        arguments: ["golden-frame", "silver-frame", "no-frame", "polaroid", "price-tag", "split-screen", "story", "editorial"], QualityMode.allCases)
     func everyTemplateIsStockFiltersWithItsOwnSources(_ name: String, _ mode: QualityMode) throws {
         let p = try plan(
             try builtin(name),

@@ -16,7 +16,7 @@ import Testing
 /// CLI then runs `run.sh` for one quality mode per template, in turn (each mode at least twice): what it adds
 /// over the in-process engine is the CLI's own reading of the same text and its encoder arguments.
 @Suite(.serialized, .ownThreads) struct EngineEquivalenceTests {
-    static let templates = ["golden-frame", "silver-frame", "no-frame", "polaroid", "price-tag", "split-screen", "story"]
+    static let templates = ["golden-frame", "silver-frame", "no-frame", "polaroid", "price-tag", "split-screen", "story", "editorial"]
 
     static func request(_ template: String, _ quality: QualityMode, output: String, audio: String? = RenderFixture.track) -> RenderRequest {
         RenderRequest(

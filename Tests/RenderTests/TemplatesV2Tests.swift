@@ -220,6 +220,62 @@ import Testing
         #expect((moving.max() ?? -1) < (settled.max() ?? 0) - 100, "the caption should still be coming in from the left")
     }
 
+    @Test func gridCellsAreRoundedEachOnItsOwnAndSoIsTheStockGraphsMask() throws {
+        // A 2x2 grid of 420x580 cards 40 px apart at (100, 200), over a red page.
+        let path = try Self.template(
+            "rounded-cards",
+            """
+            name: rounded-cards
+            layers:
+              - type: color
+                color: "#E61414"
+              - type: media
+                layout: grid
+                gap: 40
+                x: 100
+                y: 200
+                width: 880
+                height: 1200
+                cell_radius: 80
+                ken_burns: false
+            """)
+        let blue = try Self.solid("blue", Self.blue)
+        let (img, plan) = try still(path, images: [blue, blue, blue, blue], at: 0.5)
+        // Inside the first card's inner (bottom-right) corner and the last card's outer one: the page.
+        #expect(close(img[516, 776], Self.red, 16), "\(img[516, 776])")
+        #expect(close(img[976, 1396], Self.red, 16), "\(img[976, 1396])")
+        // The card's middle and the middle of its edge: the picture; the gap: the page.
+        #expect(close(img[310, 490], Self.blue, 16) && close(img[517, 490], Self.blue, 16))
+        #expect(close(img[540, 490], Self.red, 16))
+        // The stock FFmpeg graph masks the layer with art of the same shape.
+        let dir = try Fixtures.temporaryDirectory("rendc-rounded-cards")
+        _ = try RenderFixture.pipeline.exportFFmpeg(plan, to: dir.path)
+        let mask = try ImageFile.decode(path: dir.appendingPathComponent("media1-mask.png").path)
+        #expect(mask[416, 576].a < 30 && mask[210, 290].a == 255 && mask[440, 290].a == 0)
+    }
+
+    @Test func editorialLinesFadeInOneAfterAnother() throws {
+        let images = [try Self.solid("blue", Self.blue)]
+        let (early, plan) = try still("editorial", images: images, text: "Autumn", at: 0.1)
+        let (middle, _) = try still("editorial", images: images, text: "Autumn", at: 1.5)
+        let (late, _) = try still("editorial", images: images, text: "Autumn", at: 3)
+        let boxes = plan.layers.compactMap { l -> Rect? in if case .text = l.content { l.box } else { nil } }
+        try #require(boxes.count == 3)
+        // Pixels of a box darker than the cream page: the ink of its line.
+        func ink(_ img: RGBAImage, _ box: Rect) -> Int {
+            var n = 0
+            for y in box.y..<(box.y + box.height) { for x in box.x..<(box.x + box.width) where img[x, y].r < 200 { n += 1 } }
+            return n
+        }
+        #expect(boxes.allSatisfy { ink(early, $0) == 0 }, "nothing is written at 0.1 s")
+        #expect(ink(middle, boxes[0]) > 500 && ink(middle, boxes[2]) == 0, "at 1.5 s the title is in and the house name not yet")
+        #expect(boxes.allSatisfy { ink(late, $0) > 200 }, "at 3 s every line is in")
+        // The picture fills its fine frame; the page around the frame stays cream.
+        let centre = late[540, 760]
+        #expect(centre.b > centre.r + 100, "the picture at the frame's centre is \(centre)")
+        #expect(close(late[60, 760], RGBA(r: 0xF4, g: 0xEF, b: 0xE6), 4))
+    }
+
     @Test func aPictureFieldShowsTheGivenPicture() throws {
         let images = [try Self.solid("blue", Self.blue)]
         let logo = try Self.solid("green-logo", Self.green, width: 300, height: 300)
@@ -287,7 +343,7 @@ import Testing
     }
 
     @Test func everyShippedTemplateRendersAShortVideo() throws {
-        for name in ["polaroid", "price-tag", "split-screen", "story"] {
+        for name in ["polaroid", "price-tag", "split-screen", "story", "editorial"] {
             let out = RenderFixture.out("\(name).mp4")
             _ = try RenderFixture.pipeline.render(
                 RenderRequest(

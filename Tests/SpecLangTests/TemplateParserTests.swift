@@ -39,7 +39,7 @@ import Testing
         #expect(try load("no-frame").layers.contains { $0.kind == "border" } == false)
     }
 
-    @Test(arguments: ["golden-frame", "silver-frame", "no-frame", "polaroid", "price-tag", "split-screen", "story"])
+    @Test(arguments: ["golden-frame", "silver-frame", "no-frame", "polaroid", "price-tag", "split-screen", "story", "editorial"])
     func everyShippedTemplateLintsCleanWithNoWarnings(_ name: String) throws {
         let t = try TemplateParser.parse(
             file: Fixtures.specsDirectory.appendingPathComponent("\(name).yaml").path,
