@@ -47,6 +47,19 @@ import Testing
         #expect(Set(training.map(\.package)).isDisjoint(with: corpus.map(\.package) + validation.values.map(\.package)))
     }
 
+    /// Every training row has madmom's beats (the TCN's targets) for the same package and file, and nothing else does.
+    @Test func trainingReferenceCoversItsList() throws {
+        let list = try Self.rows("training.tsv"), reference = try Self.reference("training_reference.json").tracks
+        #expect(list.count >= 600)
+        #expect(Set(list.map(\.id)) == Set(reference.keys))
+        for row in list {
+            guard let track = reference[row.id] else { continue }
+            #expect(track.package == row.package && track.file == row.file, "\(row.id)")
+            #expect(track.beats.count >= 10 && track.beats.allSatisfy { $0 >= 0 && $0 <= 30.05 }, "\(row.id)")
+            #expect(zip(track.beats.dropFirst(), track.beats).allSatisfy { $0 > $1 }, "\(row.id): beats not increasing")
+        }
+    }
+
     @Test func independentReferenceCoversItsList() throws {
         let list = try Self.rows("independent.tsv"), reference = try Self.reference("independent.json").tracks
         #expect(Set(list.map(\.id)) == Set(reference.keys))
