@@ -2,8 +2,8 @@ import Foundation
 import Testing
 
 /// The real-music sets of bench/beats (docs/beats.md) must not leak into each other: the corpus and validation set
-/// judge the tracker, the training list teaches the activations (its sixth-round packages are the development set the
-/// committed weights never saw), and frozen-bubble and hyperrogue are the independent check nobody tunes on.
+/// judge the tracker, the training list teaches the activations (its sixth-round packages are the development set for
+/// models trained without them), and frozen-bubble and hyperrogue are the independent check nobody tunes on.
 @Suite struct BenchmarkSetsTests {
     static let bench = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
