@@ -7,7 +7,7 @@ public struct BeatTracker: Sendable {
     /// Rate the audio is resampled to before analysis.
     package static let analysisRate = 22050
     /// Bumped whenever a change can alter results (it keys the cache).
-    package static let algorithmVersion = 8
+    package static let algorithmVersion = 9
     /// Seconds added to every beat time to correct the envelope's latency. Measured on the benchmark's rendered MIDI
     /// tracks, the mean offset to the true beats is -12...+13 ms depending on the instruments (frames are 23 ms), so
     /// no correction is applied.

@@ -2,8 +2,8 @@ import Foundation
 import Testing
 
 /// The real-music sets of bench/beats (docs/beats.md) must not leak into each other: the corpus and validation set
-/// judge the tracker, the training list teaches the activations (its sixth-round packages are the development set the
-/// committed weights never saw), and frozen-bubble and hyperrogue are the independent check nobody tunes on.
+/// judge the tracker, the training list teaches the activations (its sixth-round packages are the development set for
+/// models trained without them), and frozen-bubble and hyperrogue are the independent check nobody tunes on.
 @Suite struct BenchmarkSetsTests {
     static let bench = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -45,6 +45,19 @@ import Testing
         let judged = Set(corpus.map(\.file) + validation.values.map(\.file) + independent.map(\.file))
         #expect(training.allSatisfy { !judged.contains($0.file) }, "a training file is also in a judged set")
         #expect(Set(training.map(\.package)).isDisjoint(with: corpus.map(\.package) + validation.values.map(\.package)))
+    }
+
+    /// Every training row has madmom's beats (the TCN's targets) for the same package and file, and nothing else does.
+    @Test func trainingReferenceCoversItsList() throws {
+        let list = try Self.rows("training.tsv"), reference = try Self.reference("training_reference.json").tracks
+        #expect(list.count >= 600)
+        #expect(Set(list.map(\.id)) == Set(reference.keys))
+        for row in list {
+            guard let track = reference[row.id] else { continue }
+            #expect(track.package == row.package && track.file == row.file, "\(row.id)")
+            #expect(track.beats.count >= 10 && track.beats.allSatisfy { $0 >= 0 && $0 <= 30.05 }, "\(row.id)")
+            #expect(zip(track.beats.dropFirst(), track.beats).allSatisfy { $0 > $1 }, "\(row.id): beats not increasing")
+        }
     }
 
     @Test func independentReferenceCoversItsList() throws {

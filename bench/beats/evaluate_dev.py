@@ -7,8 +7,9 @@ F-measure (±70 ms), CMLt, AMLt (mir_eval, no trimming) and, for an excerpt unde
 AMLt ≥ 0.5 and CMLt < 0.3: the beats on the off-beat) or "continuity" (madmom's tempo, phase lost in places).
 
     evaluate_dev.py RESULTS.jsonl [-v]            # -v: one line per excerpt
-    evaluate_dev.py --dev-ids                     # the development set: the 251 training excerpts the committed
-                                                  # TCN and MLP weights were not trained on (docs/beats.md, seventh round)
+    evaluate_dev.py --dev-ids                     # the development set: the sixth round's 251 training excerpts, which
+                                                  # the 108-excerpt TCN and the MLP were not trained on (docs/beats.md,
+                                                  # seventh round); the eighth round's default TCN was trained on them
 """
 import json
 import os

@@ -16,6 +16,7 @@ models are non-commercial and are not shipped: only their beat times teach this 
 Options (environment): TCN_CHANNELS (16), TCN_BLOCKS (7: dilations 1 ... 64), TCN_EPOCHS (40), TCN_SEEDS (1; more:
 an ensemble of that many networks from seeds TCN_SEED, TCN_SEED + 1 ..., written as one network, see `merge`),
 TCN_SEED (0: the first seed), TCN_ALL=1 (also the sixth round's 251 excerpts of training.tsv: 359 in all),
+TCN_SET=all8 (every excerpt of training.tsv: also the eighth round's 270, 629 in all; without it they stay out),
 TCN_STRETCH (time-stretch factors of the training spectrograms, 0.85,0.92,1,1.08,1.17), TCN_PREDICT=DIR (also write
 the activation of every DIR/*.f32 file, 22050 Hz mono float32, to DIR-activations/NAME.f32, for the benchmark),
 TCN_HOLDOUT=FILE (leave out the excerpts whose ids FILE lists, whitespace-separated: one fold of a K-fold run).
@@ -144,7 +145,13 @@ def main():
         sys.exit("usage: train_tcn.py EXCERPTS_DIR [MORE_EXCERPT_DIRS...]")
     folders = sys.argv[1:]
     reference = json.load(open(os.path.join(ROOT, "bench/beats/training_reference.json")))["tracks"]
-    if os.environ.get("TCN_ALL") != "1":
+    tcn_set = os.environ.get("TCN_SET", "all" if os.environ.get("TCN_ALL") == "1" else "")
+    if tcn_set not in ("", "all", "all8"):
+        sys.exit(f"TCN_SET={tcn_set}: expected all or all8")
+    if tcn_set != "all8":
+        # the eighth round's 270 excerpts (19 packages) join only with TCN_SET=all8 (docs/beats.md, eighth round)
+        reference = {k: v for k, v in reference.items() if v["package"] not in ta.EIGHTH_ROUND_PACKAGES}
+    if tcn_set == "":
         # The committed weights were trained on the fifth round's 108 excerpts; the sixth round's 251 (13 more
         # packages) join only with TCN_ALL=1, so the default run still remakes them (docs/beats.md, sixth round).
         reference = {k: v for k, v in reference.items() if v["package"] not in ta.SIXTH_ROUND_PACKAGES}
