@@ -52,6 +52,62 @@ import Testing
     #expect(BeatEvaluation.tempoError(estimated: 121.2, reference: 120) < 0.011)
 }
 
+/// CMLc, CMLt, AMLc, AMLt against mir_eval 0.8.2. Lists and figures pasted from
+/// `bench/.venv/bin/python bench/beats/continuity_cases.py` (numpy default_rng(14)): a reference of 16 beats
+/// round(0.3 + 0.5 i + N(0, 0.01), 3), and estimates near it, on its off-beats, at double tempo, at half tempo (even
+/// beats), on a 3:2 grid, with three beats moved 0.2 s, starting at beat 4 and running 3 s past the end, on the beat
+/// then off it, drifting at a 0.54 s period, two beats, one, none; each figure is mir_eval.beat.continuity(reference, e).
+@Test func continuityMatchesMirEval() {
+    let reference = [
+        0.307, 0.790, 1.284, 1.771, 2.296, 2.812, 3.300, 3.805, 4.310, 4.791, 5.327, 5.791, 6.304, 6.827, 7.299, 7.801,
+    ]
+    let cases: [(String, [Double], [Double])] = [
+        ("close", [0.297, 0.797, 1.241, 1.758, 2.330, 2.816, 3.295, 3.812, 4.318, 4.794, 5.339, 5.758, 6.316, 6.814, 7.315, 7.801], [1, 1, 1, 1]),
+        ("offbeat", [0.539, 1.036, 1.517, 2.044, 2.554, 3.065, 3.541, 4.074, 4.547, 5.073, 5.568, 6.036, 6.569, 7.058, 7.554], [0, 0, 1, 1]),
+        (
+            "double",
+            [
+                0.321, 0.555, 0.801, 1.025, 1.286, 1.531, 1.782, 2.027, 2.302, 2.558, 2.797, 3.046, 3.304, 3.541, 3.793, 4.066, 4.313, 4.548,
+                4.792, 5.055, 5.322, 5.554, 5.795, 6.061, 6.299, 6.565, 6.825, 7.050, 7.302, 7.559, 7.793,
+            ], [0, 0, 1, 1]
+        ),
+        ("half", [0.798, 1.765, 2.824, 3.817, 4.787, 5.771, 6.824, 7.787], [0, 0, 1, 1]),
+        (
+            "threeTwo",
+            [
+                0.307, 0.640, 0.973, 1.306, 1.639, 1.972, 2.305, 2.638, 2.972, 3.305, 3.638, 3.971, 4.304, 4.637, 4.970, 5.303, 5.636, 5.969,
+                6.302, 6.635, 6.968, 7.301, 7.634,
+            ], [0, 0, 0, 0]
+        ),
+        (
+            "gap", [0.294, 0.787, 1.298, 1.770, 2.294, 2.793, 3.494, 3.991, 4.515, 4.786, 5.327, 5.791, 6.302, 6.837, 7.304, 7.798],
+            [0.375, 0.75, 0.375, 0.75]
+        ),
+        (
+            "longer",
+            [2.316, 2.832, 3.320, 3.825, 4.330, 4.811, 5.347, 5.811, 6.324, 6.847, 7.319, 7.821, 8.301, 8.801, 9.301, 9.801, 10.301, 10.801],
+            [2.0 / 3, 2.0 / 3, 2.0 / 3, 2.0 / 3]
+        ),
+        ("mixed", [0.309, 0.796, 1.298, 1.772, 2.310, 2.806, 3.298, 3.790, 4.550, 5.059, 5.559, 6.048, 6.566, 7.063, 7.550], [0.5, 0.5, 0.5, 0.5]),
+        (
+            "drift", [0.290, 0.830, 1.370, 1.910, 2.450, 2.990, 3.530, 4.070, 4.610, 5.150, 5.690, 6.230, 6.770, 7.310],
+            [0.1875, 0.375, 0.26666666666666666, 0.375]
+        ),
+        ("two", [1.781, 2.306], [0.125, 0.125, 0.125, 0.125]),
+        ("one", [1.771], [0, 0, 0, 0]),
+        ("none", [], [0, 0, 0, 0]),
+    ]
+    for (name, estimated, expected) in cases {
+        let c = BeatEvaluation.continuity(estimated: estimated, reference: reference)
+        let got = [c.cmlC, c.cmlT, c.amlC, c.amlT]
+        #expect(zip(got, expected).allSatisfy { abs($0 - $1) < 1e-12 }, "\(name): \(got), mir_eval \(expected)")
+    }
+    // Order does not matter (mir_eval would refuse unsorted times), nor which side has fewer than two beats.
+    let gap = cases[5].1
+    #expect(BeatEvaluation.continuity(estimated: gap.reversed(), reference: reference).cmlT == 0.75)
+    #expect(BeatEvaluation.continuity(estimated: reference, reference: [1.771]).amlT == 0)
+}
+
 // MARK: - Signals without music
 
 @Test func silenceHasNoBeats() {
