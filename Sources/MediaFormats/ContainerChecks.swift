@@ -563,7 +563,7 @@ struct Checker {
         }
         if strict, let n = segmentSize.value, bodyEnd + 4 + segmentSize.length + n > r.size { throw pastEnd("the Matroska segment") }
         let segmentStart = bodyEnd + 4 + segmentSize.length
-        return (docType, matroskaTracks(from: segmentStart, to: segmentSize.value.map { min(r.size, segmentStart + $0) } ?? r.size))
+        return (docType, try matroskaTracks(from: segmentStart, to: segmentSize.value.map { min(r.size, segmentStart + $0) } ?? r.size))
     }
 
     /// Walks the segment's top-level elements up to the first cluster for `Tracks`, and reads each `TrackEntry`'s
@@ -571,27 +571,42 @@ struct Checker {
     /// The codec's own size too: H.264/HEVC parameter sets and AV1's sequence header in `CodecPrivate`, and for
     /// VP8/VP9 (whose sizes are only in their frames) the frame headers of the first cluster's blocks. With
     /// `scanSamples` (an upload) every block of every cluster is read, as an MP4's samples are: parameter sets sent
-    /// in-band, and a stream that changes size after its first cluster, state their size there.
-    private func matroskaTracks(from start: Int, to end: Int) -> MatroskaTracks {
+    /// in-band, and a stream that changes size after its first cluster, state their size there. So that nothing
+    /// the decoder would read is skipped, an upload is refused when a video track's codec is one whose size is not
+    /// read (only H.264, HEVC, VP8, VP9 and AV1 are), when an H.264/HEVC track has no readable configuration, and
+    /// when the walk meets a malformed element or one of unknown size (libavformat would resynchronise past it).
+    private func matroskaTracks(from start: Int, to end: Int) throws(Refusal) -> MatroskaTracks {
         var tracks = MatroskaTracks()
         var codecTracks: [Int: (codec: CodecHeaders.Codec, lengthSize: Int)] = [:]  // by track number
+        var unread: String?  // at upload: a video track whose size the walk cannot read
         var pos = start
-        for _ in 0..<256 {
+        var count = 0
+        while scanSamples || count < 256 {
+            count += 1
             let h = r.read(pos, 12)
-            guard pos < end, let id = vint(h, 0, keepMarker: true), let len = vint(h, id.length) else { break }
+            guard pos < end else { break }
+            guard let id = vint(h, 0, keepMarker: true), let len = vint(h, id.length) else {
+                if scanSamples { throw Refusal("a Matroska element before the first cluster is malformed") }
+                break
+            }
             let data = pos + id.length + len.length
             if id.value == 0x1F43_B675 {  // a Cluster: Tracks come before the media
                 if scanSamples {
-                    scanClusters(from: pos, to: end, codecTracks, &tracks)
+                    if let unread { throw Refusal(unread) }
+                    try scanClusters(from: pos, to: end, codecTracks, &tracks)
                 } else {
                     let vpx = codecTracks.filter { $0.value.codec == .vp8 || $0.value.codec == .vp9 }
-                    if !vpx.isEmpty { _ = readBlocks(cluster: data, end: len.value.map { min(end, data + $0) } ?? end, vpx, &tracks, limit: 64) }
+                    if !vpx.isEmpty { _ = try readBlocks(cluster: data, end: len.value.map { min(end, data + $0) } ?? end, vpx, &tracks, limit: 64) }
                 }
                 break
             }
-            guard let n = len.value else { break }  // an element of unknown size other than a cluster: stop
+            guard let n = len.value else {  // an element of unknown size other than a cluster: stop
+                if scanSamples { throw Refusal("a Matroska element before the first cluster has no size") }
+                break
+            }
             if id.value == 0x1654_AE6B {
                 tracks.found = true
+                if scanSamples && n > 1 << 20 { throw Refusal("the Matroska track list is over 1 MiB") }
                 let b = r.read(data, min(n, 1 << 20))
                 forEachElement(b, 0, b.count) { entryId, entryStart, entryEnd in
                     guard entryId == 0xAE else { return }
@@ -623,7 +638,14 @@ struct Checker {
                         "V_MPEG4/ISO/AVC": .h264, "V_MPEGH/ISO/HEVC": .hevc, "V_VP8": .vp8, "V_VP9": .vp9, "V_AV1": .av1,
                     ]
                     if type == 1, number > 0, let headers = known[codec] {
-                        codecTracks[number] = (headers, headers.configuration(configuration)?.lengthSize ?? 4)
+                        let config = headers.configuration(configuration)
+                        codecTracks[number] = (headers, config?.lengthSize ?? 4)
+                        if config == nil && (headers == .h264 || headers == .hevc) {
+                            unread = "the \(headers == .h264 ? "H.264" : "HEVC") track has no readable codec configuration (CodecPrivate)"
+                        }
+                    } else if type == 1 {
+                        let name = String(codec.unicodeScalars.filter { $0.isASCII && !$0.properties.isWhitespace && $0.value >= 0x21 }.prefix(32))
+                        unread = "the video codec '\(name)' is not accepted in uploads: H.264, HEVC, VP8, VP9 or AV1 is"
                     }
                     if type == 2 { tracks.audio = true }
                 }
@@ -635,56 +657,69 @@ struct Checker {
 
     /// Every cluster from `start` to `end`, and every block in them (`readBlocks`). A cluster of unknown size ends
     /// where the next top-level element begins. Bounded by the file: each step moves past an element's header.
+    /// Malformed or unknown-size elements are refused (this runs at upload only).
     private func scanClusters(
         from start: Int, to end: Int, _ codecTracks: [Int: (codec: CodecHeaders.Codec, lengthSize: Int)], _ tracks: inout MatroskaTracks
-    ) {
+    ) throws(Refusal) {
         var pos = start
         while pos < end {
             let h = r.read(pos, 12)
-            guard let id = vint(h, 0, keepMarker: true), let len = vint(h, id.length) else { return }
+            guard let id = vint(h, 0, keepMarker: true), let len = vint(h, id.length) else {
+                throw Refusal("a Matroska element after the first cluster is malformed")
+            }
             let data = pos + id.length + len.length
             if id.value == 0x1F43_B675 {
                 let clusterEnd = len.value.map { min(end, data + $0) } ?? end
-                let stop = readBlocks(cluster: data, end: clusterEnd, codecTracks, &tracks, limit: Int.max)
+                let stop = try readBlocks(cluster: data, end: clusterEnd, codecTracks, &tracks, limit: Int.max)
                 pos = len.value == nil ? stop : clusterEnd  // past the cluster's header either way
                 continue
             }
-            guard let n = len.value else { return }  // another element of unknown size: nothing more to walk
+            guard let n = len.value else { throw Refusal("a Matroska element after the first cluster has no size") }
             pos = data + n
         }
     }
 
     /// The frame sizes in one cluster's blocks (`SimpleBlock`, or `Block` in a `BlockGroup`) of the tracks in
     /// `codecTracks`; at most `limit` elements (the first cluster, when only VP8/VP9 are read: 64). Returns where
-    /// the walk stopped: the end, or the next top-level element (a cluster of unknown size ends there).
+    /// the walk stopped: the end, or the next top-level element (a cluster of unknown size ends there). At upload
+    /// (`scanSamples`) a malformed element or one of unknown size is refused; otherwise the walk stops there.
     private func readBlocks(
         cluster start: Int, end: Int, _ codecTracks: [Int: (codec: CodecHeaders.Codec, lengthSize: Int)], _ tracks: inout MatroskaTracks,
         limit: Int
-    ) -> Int {
+    ) throws(Refusal) -> Int {
+        func malformed(_ what: String) throws(Refusal) -> Int {
+            if scanSamples { throw Refusal("a Matroska cluster holds \(what)") }
+            return end
+        }
         var pos = start
         var count = 0
         while pos < end, count < limit {
             count += 1
             let h = r.read(pos, 12)
-            guard let id = vint(h, 0, keepMarker: true), let idValue = id.value, let len = vint(h, id.length) else { return end }
+            guard let id = vint(h, 0, keepMarker: true), let idValue = id.value, let len = vint(h, id.length) else {
+                return try malformed("a malformed element")
+            }
             switch idValue {
             case 0x1F43_B675, 0x1C53_BB6B, 0x1254_C367, 0x1654_AE6B, 0x1941_A469, 0x1043_A770, 0x114D_9B74, 0x1549_A966:
                 return pos  // a top-level element: the cluster is over (it may have had no size)
             default:
                 break
             }
-            guard let n = len.value else { return end }
+            guard let n = len.value else { return try malformed("an element of unknown size") }
             let data = pos + id.length + len.length
             switch idValue {
             case 0xA3:
                 noteBlock(at: data, length: min(n, end - data), codecTracks, &tracks)
             case 0xA0:  // a BlockGroup: its Block (the group's children walked by their headers, not read whole)
                 var p = data
-                for _ in 0..<16 where p < min(end, data + n) {
+                let groupEnd = min(end, data + n)
+                while p < groupEnd {
                     let c = r.read(p, 12)
-                    guard let childId = vint(c, 0, keepMarker: true), let childLen = vint(c, childId.length), let m = childLen.value else { break }
+                    guard let childId = vint(c, 0, keepMarker: true), let childLen = vint(c, childId.length), let m = childLen.value else {
+                        return try malformed("a malformed block group")
+                    }
                     let childData = p + childId.length + childLen.length
-                    if childId.value == 0xA1 { noteBlock(at: childData, length: min(m, end - childData), codecTracks, &tracks) }
+                    if childId.value == 0xA1 { noteBlock(at: childData, length: min(m, groupEnd - childData), codecTracks, &tracks) }
                     p = childData + m
                 }
             default:
@@ -697,6 +732,9 @@ struct Checker {
 
     /// One block: its track number, timecode and flags, then one frame, or several when laced (Xiph, EBML or
     /// fixed-size lacing: the frames' sizes before them); each frame's stated sizes are noted (`noteFrameSizes`).
+    /// Sizes that do not fit the block end it. Each Xiph or EBML size takes at least a byte of the block and fixed
+    /// lacing needs a byte a frame, so a lace count of 256 over a handful of bytes cannot make the work grow faster
+    /// than the file.
     private func noteBlock(
         at start: Int, length: Int, _ codecTracks: [Int: (codec: CodecHeaders.Codec, lengthSize: Int)], _ tracks: inout MatroskaTracks
     ) {
@@ -714,7 +752,8 @@ struct Checker {
             case 0x02:  // Xiph: each size but the last as bytes of 255 and a last byte under 255
                 for _ in 0..<(count - 1) {
                     var size = 0
-                    while pos < end, let byte = r.byte(pos) {
+                    while true {
+                        guard pos < end, let byte = r.byte(pos) else { return }
                         pos += 1
                         size += Int(byte)
                         if byte != 255 { break }
@@ -723,20 +762,22 @@ struct Checker {
                 }
             case 0x06:  // EBML: the first size, then signed differences
                 for i in 0..<(count - 1) {
-                    let bytes = r.read(pos, 8)
-                    guard let v = vint(bytes, 0), let value = v.value else { return }
+                    guard pos < end, let v = vint(r.read(pos, 8), 0), let value = v.value else { return }
                     pos += v.length
                     let bias = (1 << (7 * v.length - 1)) - 1
-                    sizes.append(i == 0 ? value : sizes[i - 1] + value - bias)
+                    let size = i == 0 ? value : sizes[i - 1] + (value - bias)
+                    guard size >= 0, size <= length else { return }  // each within the block: no overflow below
+                    sizes.append(size)
                 }
             default:  // fixed: equal parts
                 let each = (end - pos) / count
+                guard each > 0 else { return }
                 sizes = Array(repeating: each, count: count - 1)
             }
         }
         for size in sizes {
-            guard size >= 0, pos + size <= end else { return }
-            noteFrameSizes(at: pos, length: size, codec: codec.codec, lengthSize: codec.lengthSize, into: &tracks)
+            guard pos + size <= end else { return }
+            if size > 0 { noteFrameSizes(at: pos, length: size, codec: codec.codec, lengthSize: codec.lengthSize, into: &tracks) }
             pos += size
         }
         noteFrameSizes(at: pos, length: end - pos, codec: codec.codec, lengthSize: codec.lengthSize, into: &tracks)

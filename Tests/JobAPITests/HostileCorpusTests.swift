@@ -679,32 +679,45 @@ extension TestAudio {
         }
     }
 
+    /// An EBML element with an 8-byte size (any body length).
+    static func element(_ id: [UInt8], _ body: [UInt8]) -> [UInt8] {
+        let n = body.count
+        return id + [0x01, 0, 0, 0, UInt8(n >> 24 & 0xFF), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)] + body
+    }
+
+    /// A hand-made WebM/Matroska file: one video track (number 1, `codec`, 96x64 in its header) and `clusters`, each
+    /// the bodies of its elements (a timecode is put first).
+    static func handMade(codec: String = "V_VP8", codecPrivate: [UInt8]? = nil, clusters: [[UInt8]]) -> [UInt8] {
+        let header = element([0x1A, 0x45, 0xDF, 0xA3], element([0x42, 0x82], Array("webm".utf8)))
+        let video = element([0xE0], element([0xB0], [0x60]) + element([0xBA], [0x40]))
+        let fields =
+            element([0xD7], [1]) + element([0x83], [1]) + element([0x86], Array(codec.utf8)) + (codecPrivate.map { element([0x63, 0xA2], $0) } ?? [])
+        let body = clusters.map { element([0x1F, 0x43, 0xB6, 0x75], element([0xE7], [0]) + $0) }.joined()
+        return header + element([0x18, 0x53, 0x80, 0x67], element([0x16, 0x54, 0xAE, 0x6B], element([0xAE], fields + video)) + body)
+    }
+
+    /// A 16-byte VP8 key frame header stating `width`x64, and an inter frame (which states no size).
+    static func vp8KeyFrame(width: Int) -> [UInt8] {
+        [0x50, 0x42, 0x00, 0x9D, 0x01, 0x2A, UInt8(width & 0xFF), UInt8(width >> 8), 0x40, 0x00] + [UInt8](repeating: 0, count: 6)
+    }
+    static let vp8InterFrame: [UInt8] = [0x51, 0x42, 0x00] + [UInt8](repeating: 0, count: 13)
+
+    /// A SimpleBlock of track 1 (a key frame, `flags` for the lacing) around `payload`.
+    static func simpleBlock(_ payload: [UInt8], flags: UInt8 = 0x80) -> [UInt8] { element([0xA3], [0x81, 0x00, 0x00, flags] + payload) }
+
     /// A laced block holds several frames, their sizes before them (Xiph, EBML or fixed-size lacing): each frame is
     /// read. A hand-made WebM whose VP8 track says 96x64 and whose one block laces an inter frame and a 4128x64 key
     /// frame; with that key frame replaced by a 96x64 one, the same file passes (so the sizes, not the lacing, refuse it).
     @Test func everyFrameOfALacedBlockIsRead() throws {
-        func element(_ id: [UInt8], _ body: [UInt8]) -> [UInt8] {
-            precondition(body.count < 1 << 14)
-            return id + [UInt8(0x40 | body.count >> 8), UInt8(body.count & 0xFF)] + body
-        }
-        func keyFrame(width: Int) -> [UInt8] {
-            [0x50, 0x42, 0x00, 0x9D, 0x01, 0x2A, UInt8(width & 0xFF), UInt8(width >> 8), 0x40, 0x00] + [UInt8](repeating: 0, count: 6)
-        }
-        let interFrame: [UInt8] = [0x51, 0x42, 0x00] + [UInt8](repeating: 0, count: 13)  // 16 bytes, no size
         func file(lacing: UInt8, width: Int) -> [UInt8] {
-            let frames = [interFrame, keyFrame(width: width)]  // 16 bytes each
+            let frames = [Self.vp8InterFrame, Self.vp8KeyFrame(width: width)]  // 16 bytes each
             let sizes: [UInt8] =
                 switch lacing {
                 case 0x02: [16]  // Xiph: the first frame's size
                 case 0x06: [0x90]  // EBML: the first frame's size as a 1-byte number
                 default: []  // fixed: equal parts
                 }
-            let block = [0x81, 0x00, 0x00, 0x80 | lacing, UInt8(frames.count - 1)] + sizes + frames.joined()
-            let header = element([0x1A, 0x45, 0xDF, 0xA3], element([0x42, 0x82], Array("webm".utf8)))
-            let video = element([0xE0], element([0xB0], [0x60]) + element([0xBA], [0x40]))
-            let entry = element([0xAE], element([0xD7], [1]) + element([0x83], [1]) + element([0x86], Array("V_VP8".utf8)) + video)
-            let cluster = element([0x1F, 0x43, 0xB6, 0x75], element([0xE7], [0]) + element([0xA3], block))
-            return header + element([0x18, 0x53, 0x80, 0x67], element([0x16, 0x54, 0xAE, 0x6B], entry) + cluster)
+            return Self.handMade(clusters: [Self.simpleBlock([UInt8(frames.count - 1)] + sizes + frames.joined(), flags: 0x80 | lacing)])
         }
         for lacing: UInt8 in [0x02, 0x06, 0x04] {
             let wide = try MediaInspector.inspect(bytes: file(lacing: lacing, width: 4128), strict: true, scanSamples: true)
@@ -733,22 +746,56 @@ extension TestAudio {
             let sizes = frames.flatMap { f in (0..<4).map { UInt8(f.count >> (8 * $0) & 0xFF) } }
             return frames.joined() + [marker] + sizes + [marker]
         }
-        func element(_ id: [UInt8], _ body: [UInt8]) -> [UInt8] {
-            let n = body.count
-            return id + [0x01, 0, 0, 0, UInt8(n >> 24 & 0xFF), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)] + body
-        }
-        func file(_ block: [UInt8]) -> [UInt8] {
-            let header = element([0x1A, 0x45, 0xDF, 0xA3], element([0x42, 0x82], Array("webm".utf8)))
-            let video = element([0xE0], element([0xB0], [0x60]) + element([0xBA], [0x40]))
-            let entry = element([0xAE], element([0xD7], [1]) + element([0x83], [1]) + element([0x86], Array("V_VP9".utf8)) + video)
-            let cluster = element([0x1F, 0x43, 0xB6, 0x75], element([0xE7], [0]) + element([0xA3], [0x81, 0x00, 0x00, 0x80] + block))
-            return header + element([0x18, 0x53, 0x80, 0x67], element([0x16, 0x54, 0xAE, 0x6B], entry) + cluster)
-        }
+        func file(_ block: [UInt8]) -> [UInt8] { Self.handMade(codec: "V_VP9", clusters: [Self.simpleBlock(block)]) }
         let small = try keyFrame("clip-vp9.webm"), wide = try keyFrame("wide-vp9.webm")
         let grown = try MediaInspector.inspect(bytes: file(superframe([small, wide])), strict: true, scanSamples: true)
         #expect(grown.width == 4128 && grown.height == 64, "\(grown)")
         let same = try MediaInspector.inspect(bytes: file(superframe([small, small])), strict: true, scanSamples: true)
         #expect(same.width == 96 && same.height == 64, "\(same)")
+    }
+
+    /// A review's hostile Matroska files (each with a 96x64 track that decodes a 4128x64 frame, or one that made the
+    /// walk trap or work without end). Refused at upload, and none traps at upload or render time.
+    @Test func hostileMatroskaBlockStructuresAreRefusedAtUpload() throws {
+        func upload(_ b: [UInt8]) -> String? {
+            do { _ = try MediaInspector.inspect(bytes: b, strict: true, scanSamples: true); return nil } catch { return error.message }
+        }
+        func renderTime(_ b: [UInt8]) { _ = try? MediaInspector.inspect(bytes: b, strict: false) }
+        let small = Self.simpleBlock(Self.vp8KeyFrame(width: 96)), wide = Self.vp8KeyFrame(width: 4128)
+        // EBML lace sizes whose running sum passed Int.max (a trap: the server process went down), on VP8 and VP9.
+        for codec in ["V_VP8", "V_VP9"] {
+            let overflow = Self.handMade(
+                codec: codec,
+                clusters: [
+                    Self.simpleBlock(
+                        [0xFF] + Array([[UInt8]](repeating: [0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE], count: 255).joined()), flags: 0x86)
+                ])
+            #expect(upload(overflow) == nil, "\(codec): a block whose laces do not fit is left, not refused")
+            renderTime(overflow)
+        }
+        // Many tiny blocks whose lace counts promise 256 frames each: the work stays in proportion to the bytes.
+        let tiny = Array(
+            [[UInt8]](repeating: Self.simpleBlock([0xFF, 0x80], flags: 0x86) + Self.simpleBlock([0xFF], flags: 0x84), count: 20_000).joined())
+        #expect(upload(Self.handMade(clusters: [small, tiny])) == nil)
+        // The big key frame in a BlockGroup after 16 empty Void elements (the walk stopped after 16 children).
+        let group = Self.element(
+            [0xA0], Array([[UInt8]](repeating: [0xEC, 0x80], count: 16).joined()) + Self.element([0xA1], [0x81, 0x00, 0x00, 0x00] + wide))
+        #expect(try MediaInspector.inspect(bytes: Self.handMade(clusters: [small, group]), strict: true, scanSamples: true).width == 4128)
+        // A cluster whose first element is malformed, with a whole cluster inside (libavformat resynchronises to it).
+        let inner = Self.element([0x1F, 0x43, 0xB6, 0x75], Self.element([0xE7], [0]) + Self.simpleBlock(wide))
+        let resync = Self.handMade(clusters: [small, [0x00, 0x00, 0x00, 0x00] + inner])
+        #expect(upload(resync) == "a Matroska cluster holds a malformed element")
+        renderTime(resync)
+        // Codecs whose size the walk does not read: the decoder would take them.
+        let vfw = Self.handMade(codec: "V_MS/VFW/FOURCC", codecPrivate: [UInt8](repeating: 0, count: 40), clusters: [small])
+        #expect(upload(vfw) == "the video codec 'V_MS/VFW/FOURCC' is not accepted in uploads: H.264, HEVC, VP8, VP9 or AV1 is")
+        let annexB = Self.handMade(codec: "V_MPEG4/ISO/AVC", clusters: [Self.simpleBlock([0, 0, 0, 1, 0x67, 0x42])])
+        #expect(upload(annexB) == "the H.264 track has no readable codec configuration (CodecPrivate)")
+        // The contrast: the same structure with a small frame and nothing hostile passes.
+        #expect(
+            upload(
+                Self.handMade(clusters: [small, Self.element([0xA0], Self.element([0xA1], [0x81, 0x00, 0x00, 0x00] + Self.vp8KeyFrame(width: 96)))]))
+                == nil)
     }
 
     /// The parameter set parser against what x264 and x265 write: the profiles with the extra High-profile fields
