@@ -151,7 +151,17 @@ struct Shaper {
         hb_buffer_set_direction(buf, level % 2 == 1 ? HB_DIRECTION_RTL : HB_DIRECTION_LTR)
         if !Self.isCommonScript(script) { hb_buffer_set_script(buf, script) }
         hb_buffer_guess_segment_properties(buf)
-        hb_shape(face.hbFont, buf, nil, 0)
+        if tracking != 0 {
+            // Spaced letters are not joined: optional ligatures off (fi, fl, ffi would keep their letters together
+            // while the others are spaced), as CSS does for letter-spacing. Required ones (Arabic's) stay.
+            var features = ["liga", "clig", "dlig"].map { tag in
+                let t = tag.unicodeScalars.reduce(UInt32(0)) { $0 << 8 | $1.value }
+                return hb_feature_t(tag: t, value: 0, start: 0, end: UInt32.max)
+            }
+            hb_shape(face.hbFont, buf, &features, UInt32(features.count))
+        } else {
+            hb_shape(face.hbFont, buf, nil, 0)
+        }
         guard hb_buffer_allocation_successful(buf) != 0 else {
             throw CaptionError.engine(operation: "hb_shape", code: 0)
         }

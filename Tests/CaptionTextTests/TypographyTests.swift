@@ -87,6 +87,22 @@ import Testing
         #expect(ink.minX >= 0 && ink.maxX <= 699)
     }
 
+    /// A review found "fi" staying glued in spaced text: the font's ligature made one glyph of two letters, and only
+    /// graphemes with a glyph of their own got the space. Spaced by 0.5 em, "fifi" widens by three gaps of 30 px
+    /// (with the ligatures, by one); unspaced, the ligatures are kept (fewer glyphs than letters).
+    @Test func spacedLettersAreNotJoinedByLigatures() throws {
+        var style = Styles.plain(size: 60)
+        style.font = FontSpec(family: "sans", weight: .regular)
+        let tight = try #require(try renderer.render("fifi", style: style, width: 800, height: 120).alphaBounds(threshold: 100))
+        style.letterSpacing = 0.5
+        let wide = try #require(try renderer.render("fifi", style: style, width: 800, height: 120).alphaBounds(threshold: 100))
+        #expect(abs((wide.width - tight.width) - 90) <= 8, "tight \(tight.width) px, spaced \(wide.width) px")
+        let chain = try FontChain(
+            cache: FontCache.shared(directories: CaptionRenderer.defaultFontDirectories), font: style.font, baseDirectory: nil, cjkFaceIndex: 0)
+        let glyphs = try Shaper(chain: chain, buffer: try ShapingBuffer()).shape(Array("fifi".unicodeScalars)).runs.flatMap(\.glyphs)
+        #expect(glyphs.count < 4, "Noto Sans ligates fi: \(glyphs.count) glyphs")
+    }
+
     @Test func outOfRangeSpacingIsAStyleError() {
         var style = Styles.plain()
         style.letterSpacing = 3
