@@ -119,11 +119,12 @@ public final class RenderPipeline: Sendable {
     /// left out here (`rendc lint` reports them).
     public func templates() throws -> [TemplateInfo] {
         var seen: [String: TemplateInfo] = [:]
+        let options = Self.templateOptions()  // as loading checks them: a template no job could load is not listed
         for dir in configuration.templateDirectories {
             guard let files = try? FileManager.default.contentsOfDirectory(atPath: dir) else { continue }
             for file in files.sorted() where file.hasSuffix(".yaml") || file.hasSuffix(".yml") {
                 let path = (dir as NSString).appendingPathComponent(file)
-                guard let t = try? TemplateParser.parse(file: path), seen[t.name] == nil else { continue }
+                guard let t = try? TemplateParser.parse(file: path, options: options), seen[t.name] == nil else { continue }
                 seen[t.name] = TemplateInfo(name: t.name, description: t.description, path: path)
             }
         }

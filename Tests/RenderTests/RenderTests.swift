@@ -105,6 +105,26 @@ enum RenderFixture {
         #expect(try moving.still(frame: 3) != moving.still(frame: 40))
     }
 
+    /// The template list (GET /api/v1/templates, `rendc templates`) parses as loading does: a template naming a font
+    /// family that is not installed (refused at load, at its line) is not listed; the same file with an installed
+    /// family is.
+    @Test func theTemplateListLeavesOutWhatNoJobCouldLoad() throws {
+        let dir = try Fixtures.temporaryDirectory("rendc-template-list")
+        let yaml = { (family: String) in
+            "version: 2\nname: NAME\nlayers:\n  - type: text\n    text: Hi\n    font: { family: \"\(family)\" }\n"
+        }
+        try yaml("Noto Serif Display").replacingOccurrences(of: "NAME", with: "installed-font").write(
+            to: dir.appendingPathComponent("a.yaml"), atomically: true, encoding: .utf8)
+        try yaml("Helvetica Neue").replacingOccurrences(of: "NAME", with: "missing-font").write(
+            to: dir.appendingPathComponent("b.yaml"), atomically: true, encoding: .utf8)
+        let pipeline = RenderPipeline(
+            configuration: PipelineConfiguration(
+                templateDirectories: [dir.path], assetsDirectory: RenderFixture.root.appendingPathComponent("assets").path,
+                temporaryDirectory: dir.path, maxDuration: 60), logger: Logger(label: "test"))
+        #expect(try pipeline.templates().map(\.name) == ["installed-font"])
+        #expect(throws: (any Error).self) { try pipeline.loadTemplate("missing-font") }
+    }
+
     @Test func aFourthTemplateIsOnlyAYAMLFile() throws {
         // Tests/RenderTests/Templates/png-frame-bottom.yaml: a PNG frame and the caption at the bottom.
         let names = try RenderFixture.pipeline.templates().map(\.name)
