@@ -175,6 +175,25 @@ final class ArtPreparation: @unchecked Sendable {
 }
 
 enum LayerArt {
+    /// A media layer's drop shadow, made at its window's size (`left`, `top`: where the window's top-left lies in
+    /// it) and cleared wherever the window (its rounded box, its rounded cards) covers wholly: as CSS's box-shadow,
+    /// it never shows under the layer, not even through a translucent one, and costs only its rim. Both engines
+    /// draw this one image: the fast one as a sprite, the stock graph as art.
+    static func mediaShadow(_ l: LayerPlan, _ media: MediaPlan, _ s: Shadow) -> (RGBAImage, left: Int, top: Int) {
+        let w = media.window
+        var shape = Raster.fill(.solid(.white), width: w.width, height: w.height)
+        let cover = l.radius > 0 || media.cellRadius > 0 ? media.coverage(width: w.width, height: w.height, radius: l.radius) : nil
+        if let cover { Raster.mask(&shape, cover) }
+        var (img, left, top) = Raster.shadow(of: shape, s)
+        for row in 0..<w.height where row + top >= 0 && row + top < img.height {
+            let base = (row + top) * img.width + left
+            for col in 0..<w.width where col + left >= 0 && col + left < img.width && (cover?[row * w.width + col] ?? 255) == 255 {
+                img.pixels[(base + col) * 4 + 3] = 0
+            }
+        }
+        return (img, left, top)
+    }
+
     /// The layer drawn once at its box (shadow included), before rotation, animation and opacity.
     static func sprite(for l: LayerPlan, texts: [Int: RGBAImage]) throws -> Sprite {
         var (img, x, y) = try rgba(for: l, texts: texts)

@@ -58,24 +58,7 @@ final class MediaStage: Stage {
             masks = nil
         }
         if let s = layer.shadow {
-            var shape = Raster.fill(.solid(.white), width: w.width, height: w.height)
-            let cover = layer.radius > 0 || media.cellRadius > 0 ? media.coverage(width: w.width, height: w.height, radius: layer.radius) : nil
-            if let cover { Raster.mask(&shape, cover) }
-            var (img, left, top) = Raster.shadow(of: shape, s)
-            if media.cellRadius > 0, let cover {
-                // Each card casts its own shadow into the gaps; under a card's opaque middle it never shows.
-                for row in 0..<w.height where row + top < img.height {
-                    for col in 0..<w.width where col + left < img.width && cover[row * w.width + col] == 255 {
-                        img.pixels[((row + top) * img.width + col + left) * 4 + 3] = 0
-                    }
-                }
-            } else {
-                // Under the window's opaque middle the shadow never shows: leave it out so it costs only its rim.
-                let inset = layer.radius + 2
-                for row in max(0, top + inset)..<min(img.height, top + w.height - inset) {
-                    for col in max(0, left + inset)..<min(img.width, left + w.width - inset) { img.pixels[(row * img.width + col) * 4 + 3] = 0 }
-                }
-            }
+            let (img, left, top) = LayerArt.mediaShadow(layer, media, s)
             var x = w.x - left, y = w.y - top
             var padded = img
             if x & 1 != 0 || y & 1 != 0 { padded = LayerArt.pad(img, left: x & 1, top: y & 1); x -= x & 1; y -= y & 1 }

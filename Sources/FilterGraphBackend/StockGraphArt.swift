@@ -120,9 +120,7 @@ public enum StockGraphArt {
                 let l = try layer(i)
                 guard case .media(let m) = l.content, let s = l.shadow else { continue }
                 let w = m.window
-                var shape = Raster.fill(.solid(.white), width: w.width, height: w.height)
-                if l.radius > 0 || m.cellRadius > 0 { Raster.mask(&shape, m.coverage(width: w.width, height: w.height, radius: l.radius)) }
-                let (img, left, top) = Raster.shadow(of: shape, s)
+                let (img, left, top) = LayerArt.mediaShadow(l, m, s)
                 let t = LayerTransform(dx: 0, dy: 0, scale: 1, rotation: l.rotation, opacity: l.opacity)
                 try ImageFile.writePNG(
                     canvas(img, x: w.x - left, y: w.y - top, transform: t, pivot: l.pivot, width: plan.width, height: plan.height),

@@ -254,6 +254,40 @@ import Testing
         #expect(mask[416, 576].a < 30 && mask[210, 290].a == 255 && mask[440, 290].a == 0)
     }
 
+    /// A review found the engines apart on a translucent media layer with a shadow: the fast engine left the shadow
+    /// out under the layer (as CSS's box-shadow does), the stock graph's art did not, so through a half-opaque
+    /// picture one showed the page and the other a dark shadow. Both now draw one shadow image, empty under the layer.
+    @Test func aTranslucentMediaLayersShadowNeverShowsUnderItInEitherEngine() throws {
+        let path = try Self.template(
+            "translucent-card",
+            """
+            name: translucent-card
+            layers:
+              - type: color
+                color: "#E61414"
+              - type: media
+                x: 140
+                y: 300
+                width: 800
+                height: 1000
+                radius: 40
+                opacity: 0.5
+                ken_burns: false
+                shadow: { color: "#000000", blur: 30, offset_y: 20 }
+            """)
+        let (img, plan) = try still(path, images: [try Self.solid("blue", Self.blue)], at: 0.5)
+        // The card's middle: half blue over the red page, nothing darker under it.
+        let half = RGBA(r: 125, g: 30, b: 125)
+        #expect(close(img[540, 800], half, 12), "\(img[540, 800])")
+        // Just under the card: the shadow's rim, darker than the page.
+        #expect(img[540, 1325].r < Self.red.r - 40, "\(img[540, 1325])")
+        // The stock graph's shadow art: clear under the card, dark at the rim.
+        let dir = try Fixtures.temporaryDirectory("rendc-translucent-card")
+        _ = try RenderFixture.pipeline.exportFFmpeg(plan, to: dir.path)
+        let art = try ImageFile.decode(path: dir.appendingPathComponent("media1-shadow.png").path)
+        #expect(art[540, 800].a == 0 && art[540, 1325].a > 20, "\(art[540, 800]) \(art[540, 1325])")
+    }
+
     @Test func editorialLinesFadeInOneAfterAnother() throws {
         let images = [try Self.solid("blue", Self.blue)]
         let (early, plan) = try still("editorial", images: images, text: "Autumn", at: 0.1)
