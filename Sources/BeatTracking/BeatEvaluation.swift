@@ -46,7 +46,8 @@ public enum BeatEvaluation {
     /// `mir_eval.beat.continuity` of mir_eval 0.8.2, step for step (the nearest reference beat, first on a tie; a
     /// reference beat used once; the first beat or annotation looks at the next interval; the share's denominator is
     /// the larger of the two counts), with no trimming of the first 5 s (as `score`). Fewer than two beats on either
-    /// side: all zero, as mir_eval. mir_eval rejects unsorted times; here they are sorted first.
+    /// side: all zero (mir_eval gives zero for fewer than two estimated beats and raises for a single reference
+    /// beat). mir_eval rejects unsorted times; here they are sorted first.
     public static func continuity(
         estimated: [Double], reference: [Double], phaseTolerance: Double = 0.175, periodTolerance: Double = 0.175
     ) -> Continuity {
