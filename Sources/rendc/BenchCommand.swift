@@ -271,11 +271,19 @@ struct BenchCommand: ParsableCommand {
                             a.elapsed, a.elapsed - b.elapsed, a.firstFrameSeconds, b.firstFrameSeconds))
                 }
             }
+            // Like normal, each mode is timed with its own prepared layers cached (eco's smaller pictures, freeze's
+            // stills): a short render of that mode first, so the ratio compares warm with warm.
+            _ = try child(template, .eco, seconds: min(duration, 3))
             let eco = try child(template, .eco, seconds: duration)
+            _ = try child(template, .freeze, seconds: min(duration, 3))
             let freeze = try child(template, .freeze, seconds: duration)
             let e = normal.seconds / eco.seconds, f = normal.seconds / freeze.seconds
-            row("eco", String(format: "%.2f s", eco.seconds), String(format: "%.2fx faster than normal (target >= 2.5: %@)", e, check(e >= 2.5)))
-            row("freeze", String(format: "%.2f s", freeze.seconds), String(format: "%.2fx faster than normal (target >= 5: %@)", f, check(f >= 5)))
+            row(
+                "eco", String(format: "%.2f s", eco.seconds),
+                String(format: "%.2fx faster than normal (target >= 2.5: %@; both warm)", e, check(e >= 2.5)))
+            row(
+                "freeze", String(format: "%.2f s", freeze.seconds),
+                String(format: "%.2fx faster than normal (target >= 5: %@; both warm)", f, check(f >= 5)))
             if !skipMemoryGrowth {
                 let long = try child(template, .normal, seconds: duration * 2)
                 let growth = Double(long.peakRSSKB - normal.peakRSSKB) / Double(normal.peakRSSKB) * 100
