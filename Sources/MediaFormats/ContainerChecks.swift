@@ -247,7 +247,7 @@ struct Checker {
         /// where its sample tables are (`stsz`, `stsc`, `stco`/`co64` bodies: offset and length).
         var track = MP4Track()
         /// The tracks whose codec headers are read, by id, for movie fragments (`moof`), which name their track.
-        var codecTracks: [Int: (codec: CodecHeaders.Codec, lengthSize: Int)] = [:]
+        var codecTracks = CodecTracks()
         /// Default sample sizes of fragmented tracks (`trex`), by track id.
         var trexSizes: [Int: Int] = [:]
         /// The movie fragment being walked: where it starts, and the `traf` being walked.
@@ -537,6 +537,14 @@ struct Checker {
         return (allOnes && !keepMarker ? nil : value, length)
     }
 
+    /// The Matroska codec IDs whose own headers state the picture size (and are read).
+    static let matroskaCodecs: [String: CodecHeaders.Codec] = [
+        "V_MPEG4/ISO/AVC": .h264, "V_MPEGH/ISO/HEVC": .hevc, "V_VP8": .vp8, "V_VP9": .vp9, "V_AV1": .av1,
+    ]
+
+    /// The tracks whose codec headers are read, by track id (MP4) or number (Matroska): codec and NAL length size.
+    typealias CodecTracks = [Int: (codec: CodecHeaders.Codec, lengthSize: Int)]
+
     /// What a Matroska/WebM file's `Tracks` say: which kinds of track it holds and the largest video size.
     struct MatroskaTracks: StatedPictureSize { var found = false; var audio = false; var video = false; var width = 0; var height = 0 }
 
@@ -577,7 +585,7 @@ struct Checker {
     /// when the walk meets a malformed element or one of unknown size (libavformat would resynchronise past it).
     private func matroskaTracks(from start: Int, to end: Int) throws(Refusal) -> MatroskaTracks {
         var tracks = MatroskaTracks()
-        var codecTracks: [Int: (codec: CodecHeaders.Codec, lengthSize: Int)] = [:]  // by track number
+        var codecTracks = CodecTracks()  // by track number
         var unread: String?  // at upload: a video track whose size the walk cannot read
         var pos = start
         var count = 0
@@ -625,21 +633,19 @@ struct Checker {
                         }
                     }
                     if type == 1 { tracks.video = true }
-                    // The codec's own size: an H.264 or HEVC track's CodecPrivate is its avcC or hvcC.
-                    let nalCodec: CodecHeaders.Codec? = codec == "V_MPEG4/ISO/AVC" ? .h264 : codec == "V_MPEGH/ISO/HEVC" ? .hevc : nil
-                    if type == 1, let nalCodec, let config = nalCodec.configuration(configuration) {
-                        for sps in config.sps { tracks.note(nalCodec.spsSize(sps)) }
-                    }
-                    // AV1: CodecPrivate is its av1C, 4 bytes then configuration OBUs (the sequence header).
-                    if type == 1, codec == "V_AV1", configuration.count > 4 {
-                        for size in CodecHeaders.av1SequenceHeaderSizes(configuration[4...]) { tracks.note(size) }
-                    }
-                    let known: [String: CodecHeaders.Codec] = [
-                        "V_MPEG4/ISO/AVC": .h264, "V_MPEGH/ISO/HEVC": .hevc, "V_VP8": .vp8, "V_VP9": .vp9, "V_AV1": .av1,
-                    ]
-                    if type == 1, number > 0, let headers = known[codec] {
+                    if type == 1, let headers = Self.matroskaCodecs[codec] {
+                        // The codec's own size: an H.264 or HEVC track's CodecPrivate is its avcC or hvcC; an AV1
+                        // track's is its av1C, 4 bytes then configuration OBUs (the sequence header).
                         let config = headers.configuration(configuration)
-                        codecTracks[number] = (headers, config?.lengthSize ?? 4)
+                        for sps in config?.sps ?? [] { tracks.note(headers.spsSize(sps)) }
+                        if headers == .av1, configuration.count > 4 {
+                            for size in CodecHeaders.av1SequenceHeaderSizes(configuration[4...]) { tracks.note(size) }
+                        }
+                        if number > 0 {
+                            codecTracks[number] = (headers, config?.lengthSize ?? 4)
+                        } else {
+                            unread = "a video track has no track number, so its blocks cannot be read"
+                        }
                         if config == nil && (headers == .h264 || headers == .hevc) {
                             unread = "the \(headers == .h264 ? "H.264" : "HEVC") track has no readable codec configuration (CodecPrivate)"
                         }
@@ -659,7 +665,7 @@ struct Checker {
     /// where the next top-level element begins. Bounded by the file: each step moves past an element's header.
     /// Malformed or unknown-size elements are refused (this runs at upload only).
     private func scanClusters(
-        from start: Int, to end: Int, _ codecTracks: [Int: (codec: CodecHeaders.Codec, lengthSize: Int)], _ tracks: inout MatroskaTracks
+        from start: Int, to end: Int, _ codecTracks: CodecTracks, _ tracks: inout MatroskaTracks
     ) throws(Refusal) {
         var pos = start
         while pos < end {
@@ -684,7 +690,7 @@ struct Checker {
     /// the walk stopped: the end, or the next top-level element (a cluster of unknown size ends there). At upload
     /// (`scanSamples`) a malformed element or one of unknown size is refused; otherwise the walk stops there.
     private func readBlocks(
-        cluster start: Int, end: Int, _ codecTracks: [Int: (codec: CodecHeaders.Codec, lengthSize: Int)], _ tracks: inout MatroskaTracks,
+        cluster start: Int, end: Int, _ codecTracks: CodecTracks, _ tracks: inout MatroskaTracks,
         limit: Int
     ) throws(Refusal) -> Int {
         func malformed(_ what: String) throws(Refusal) -> Int {
@@ -736,7 +742,7 @@ struct Checker {
     /// lacing needs a byte a frame, so a lace count of 256 over a handful of bytes cannot make the work grow faster
     /// than the file.
     private func noteBlock(
-        at start: Int, length: Int, _ codecTracks: [Int: (codec: CodecHeaders.Codec, lengthSize: Int)], _ tracks: inout MatroskaTracks
+        at start: Int, length: Int, _ codecTracks: CodecTracks, _ tracks: inout MatroskaTracks
     ) {
         let head = r.read(start, 12)
         guard let track = vint(head, 0), let number = track.value, let codec = codecTracks[number], head.count > track.length + 2 else { return }
