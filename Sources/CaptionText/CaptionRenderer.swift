@@ -38,15 +38,7 @@ public struct CaptionRenderer: Sendable {
         let names = cache.withLock { cache.catalog.familyNames }
         return TemplateParser.FontFamilies(names: names) { family in
             cache.withLock {
-                let c = cache.catalog
-                for weight in FontWeight.allCases {
-                    if c.file(family: family, weight: weight) != nil || FontChain.cjkCollectionFace(family: family, weight: weight, catalog: c) != nil
-                    {
-                        return true
-                    }
-                }
-                // `sans` without Noto Sans falls back to DejaVu Sans.
-                return FontCatalog.fileStem(forFamily: family) == "NotoSans" && c.file(family: "DejaVu Sans", weight: .regular) != nil
+                FontWeight.allCases.contains { FontChain.familyFace(family: family, weight: $0, italic: false, catalog: cache.catalog) != nil }
             }
         }
     }

@@ -40,15 +40,10 @@ final class FontChain {
                 throw CaptionError.fontFileNotFound(path: path)
             }
             primaryKey = FaceKey(path: path, index: 0)
-        } else if let path = catalog.file(family: font.family, weight: font.weight, italic: font.italic) {
-            primaryKey = FaceKey(path: path, index: 0)
-        } else if let cjk = Self.cjkCollectionFace(family: font.family, weight: font.weight, catalog: catalog) {
-            primaryKey = cjk
+        } else if let key = Self.familyFace(family: font.family, weight: font.weight, italic: font.italic, catalog: catalog) {
+            primaryKey = key
         } else if FontCatalog.fileStem(forFamily: font.family) == "NotoSans" {
-            guard let path = catalog.file(family: "DejaVu Sans", weight: font.weight) else {
-                throw CaptionError.noUsableFont(directories: dirs)
-            }
-            primaryKey = FaceKey(path: path, index: 0)
+            throw CaptionError.noUsableFont(directories: dirs)
         } else {
             throw CaptionError.fontFamilyNotFound(family: font.family, directories: dirs)
         }
@@ -69,6 +64,18 @@ final class FontChain {
         for family in ["NotoSansArabic", "NotoSansHebrew", "NotoSansDevanagari", "NotoSansThai", "NotoSansBengali"] {
             if let p = catalog.file(family: family, weight: font.weight) { append(FaceKey(path: p, index: 0)) }
         }
+    }
+
+    /// The face a family name resolves to: its file at the weight (italic when asked), a CJK collection's face, or
+    /// for `sans` without Noto Sans, DejaVu Sans; nil when nothing can draw it. `init` and
+    /// `CaptionRenderer.fontFamilies` (what lint reports as installed) both ask here.
+    static func familyFace(family: String, weight: FontWeight, italic: Bool, catalog: FontCatalog) -> FaceKey? {
+        if let path = catalog.file(family: family, weight: weight, italic: italic) { return FaceKey(path: path, index: 0) }
+        if let cjk = cjkCollectionFace(family: family, weight: weight, catalog: catalog) { return cjk }
+        if FontCatalog.fileStem(forFamily: family) == "NotoSans", let path = catalog.file(family: "DejaVu Sans", weight: weight) {
+            return FaceKey(path: path, index: 0)
+        }
+        return nil
     }
 
     var count: Int { keys.count }
