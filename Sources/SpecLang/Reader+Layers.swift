@@ -291,20 +291,25 @@ extension Reader {
 
     static let presets = ["fade_in", "fade_out", "slide_in", "slide_out", "pop", "pulse"]
 
+    /// The preset `name` (one of `presets`), each option nil for its default, and a preset's default duration: one
+    /// place for both the short form (`- fade_in`) and the mapping form.
+    static func preset(_ name: String, from: Side? = nil, to: Side? = nil, amount: Double? = nil) -> AnimationPreset {
+        switch name {
+        case "fade_in": .fadeIn
+        case "fade_out": .fadeOut
+        case "slide_in": .slideIn(from: from ?? .bottom)
+        case "slide_out": .slideOut(to: to ?? .bottom)
+        case "pop": .pop
+        default: .pulse(amount: amount ?? 0.08)
+        }
+    }
+
+    static func defaultDuration(preset name: String) -> Double { name == "pulse" ? 0.25 : 0.4 }
+
     func animation(_ node: Node, _ path: String) -> Animation? {
         // `- fade_in`: a preset with its defaults.
         if case .scalar(let s) = node, Reader.presets.contains(s.string) {
-            let isPulse = s.string == "pulse"
-            let preset: AnimationPreset
-            switch s.string {
-            case "fade_in": preset = .fadeIn
-            case "fade_out": preset = .fadeOut
-            case "slide_in": preset = .slideIn(from: .bottom)
-            case "slide_out": preset = .slideOut(to: .bottom)
-            case "pop": preset = .pop
-            default: preset = .pulse(amount: 0.08)
-            }
-            return .preset(preset, duration: isPulse ? 0.25 : 0.4, delay: 0, easing: nil)
+            return .preset(Reader.preset(s.string), duration: Reader.defaultDuration(preset: s.string), delay: 0, easing: nil)
         }
         if case .scalar(let s) = node, !isNull(node) {
             var message = "expected a preset (e.g. - fade_in, or - { preset: slide_in, from: left }) or keyframes, got \(describe(node))"
@@ -324,19 +329,14 @@ extension Reader {
             map.abandon()
             return nil
         }
-        let isPulse = name == "pulse"
-        let duration = map.optional("duration") { self.number($0, $1, 0.01...60) } ?? (isPulse ? 0.25 : 0.4)
+        let duration = map.optional("duration") { self.number($0, $1, 0.01...60) } ?? Reader.defaultDuration(preset: name)
         let delay = map.optional("delay") { self.number($0, $1, 0...600) } ?? 0
         let easing = map.optional("easing") { self.easing($0, $1) }
-        let preset: AnimationPreset
-        switch name {
-        case "fade_in": preset = .fadeIn
-        case "fade_out": preset = .fadeOut
-        case "slide_in": preset = .slideIn(from: map.optional("from") { self.enumeration($0, $1, Side.self) } ?? .bottom)
-        case "slide_out": preset = .slideOut(to: map.optional("to") { self.enumeration($0, $1, Side.self) } ?? .bottom)
-        case "pop": preset = .pop
-        default: preset = .pulse(amount: map.optional("amount") { self.number($0, $1, 0.001...2) } ?? 0.08)
-        }
+        // Each option is read only for its preset, so another preset's key is reported as unknown.
+        let preset = Reader.preset(
+            name, from: name == "slide_in" ? map.optional("from") { self.enumeration($0, $1, Side.self) } : nil,
+            to: name == "slide_out" ? map.optional("to") { self.enumeration($0, $1, Side.self) } : nil,
+            amount: name == "pulse" ? map.optional("amount") { self.number($0, $1, 0.001...2) } : nil)
         return .preset(preset, duration: duration, delay: delay, easing: easing)
     }
 
