@@ -177,7 +177,7 @@ public struct WebhookSender: Sendable {
         let target: WebhookTarget
         do {
             target = try await policy.check(event.url, resolver: resolver)
-        } catch let error as WebhookTargetError where error.code == .unresolvable {
+        } catch let error as WebhookTargetError where error.code == .unresolvable || error.code == .lookupUnavailable {
             return .retry(reason: error.message)  // DNS may come back
         } catch {
             return .refused(reason: "\(error)")
@@ -186,18 +186,35 @@ public struct WebhookSender: Sendable {
             redirectConfiguration: .disallow,
             timeout: .init(connect: .milliseconds(Int64(timeouts.connect * 1000)), read: .milliseconds(Int64(timeouts.read * 1000))))
         configuration.connectionPool = .init(idleTimeout: .seconds(1))
+        var url = event.url
         if IPAddress(target.host) == nil {
-            // Connect to the checked address, never to a fresh DNS answer (rebinding).
+            // Connect to the checked address, never to a fresh DNS answer (rebinding). The HTTP client looks the
+            // override up by the URL's host exactly as written, so the request goes to the host spelled as the
+            // policy checked it (lower case, no trailing dot): `Evil.com` or `evil.com.` would miss the override
+            // and be looked up again.
+            guard let pinned = Self.url(event.url, host: target.host) else {
+                return .refused(reason: "callbackUrl host cannot be pinned to its checked address")
+            }
+            url = pinned
             configuration.dnsOverride = [target.host: target.address.description]
         }
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration, backgroundActivityLogger: logger)
-        let result = await post(event, signer: signer, client: client)
+        let result = await post(event, to: url, signer: signer, client: client)
         try? await client.shutdown()
         return result
     }
 
-    private func post(_ event: WebhookEvent, signer: WebhookSigner, client: HTTPClient) async -> WebhookAttemptResult {
-        var request = HTTPClientRequest(url: event.url)
+    /// `text` with its host replaced by `host`, or nil unless Foundation then reads exactly `host` back (what the
+    /// HTTP client keys its DNS override by).
+    static func url(_ text: String, host: String) -> String? {
+        guard var components = URLComponents(string: text) else { return nil }
+        components.host = host
+        guard let result = components.string, URL(string: result)?.host == host else { return nil }
+        return result
+    }
+
+    private func post(_ event: WebhookEvent, to url: String, signer: WebhookSigner, client: HTTPClient) async -> WebhookAttemptResult {
+        var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "User-Agent", value: "rendc-webhooks/1")

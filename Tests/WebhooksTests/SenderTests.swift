@@ -123,6 +123,15 @@ func withReceiver(_ body: @Sendable (Receiver, Int) async throws -> Void) async 
                 signer: Self.signer)
             #expect(result == .delivered(status: 204))
             #expect(await receiver.calls(to: "/hook").first?.headers["host"]?.hasPrefix("hooks.rendc.test") == true)
+            // Spelled with capitals or a trailing dot, the host is still the checked one: the override must hold
+            // (it missed before, and the HTTP client's own lookup of a name only this resolver knows failed).
+            for spelling in ["Hooks.Rendc.TEST", "hooks.rendc.test."] {
+                let other = await sender.attempt(
+                    WebhookEvent(type: "job.completed", url: "http://\(spelling):\(port)/hook", body: Data("{}".utf8), id: spelling),
+                    signer: Self.signer)
+                #expect(other == .delivered(status: 204), "\(spelling): \(other)")
+            }
+            #expect(await receiver.calls(to: "/hook").count == 3)
             // A name that resolves to loopback without being allowed is refused before any connection.
             let rebinding = WebhookSender(
                 timeouts: Self.patient, resolver: { _ in [IPAddress("127.0.0.1")!] }, logger: Self.logger)
@@ -132,7 +141,7 @@ func withReceiver(_ body: @Sendable (Receiver, Int) async throws -> Void) async 
             else {
                 Issue.record("a name resolving to loopback must be refused"); return
             }
-            #expect(await receiver.calls.count == 1)
+            #expect(await receiver.calls.count == 3)
         }
     }
 
