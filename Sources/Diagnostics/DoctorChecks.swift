@@ -221,6 +221,21 @@ public enum DoctorChecks {
     }
 
     /// `directory` is VIDEO_TEMP_DIR's value; `configured` says whether it was set (else it is the system default).
+    /// The templates jobs are rendered by: a server without any answers every submit 422 (the binary installed
+    /// without `specs/`), so none is a failure.
+    public static func templates(_ names: Result<[String], any Error>, searched directories: [String]) -> DoctorCheck {
+        let name = "templates"
+        let fix = "install the repository's specs/ folder as /usr/local/share/rendc/specs, or set RENDC_SPECS_DIR to it"
+        switch names {
+        case .failure(let error):
+            return .fail(name, "cannot list templates: \(error)", fix: fix)
+        case .success(let list) where list.isEmpty:
+            return .fail(name, "no template parses in \(directories.joined(separator: ", "))", fix: fix)
+        case .success(let list):
+            return .ok(name, "\(list.count) (\(list.joined(separator: ", ")))")
+        }
+    }
+
     public static func temporaryDirectory(_ directory: String, configured: Bool) -> DoctorCheck {
         let name = "temp directory \(directory)"
         do {

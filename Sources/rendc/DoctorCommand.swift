@@ -23,6 +23,10 @@ struct DoctorCommand: AsyncParsableCommand {
         checks.append(DoctorChecks.ffmpegLibraries())
         checks.append(contentsOf: DoctorChecks.encoders())
         checks.append(contentsOf: DoctorChecks.fonts())
+        let pipeline = settings.renderPipeline(logger: settings.logger("rendc.doctor"))
+        checks.append(
+            DoctorChecks.templates(
+                Result { try pipeline.templates().map(\.name) }, searched: pipeline.configuration.templateDirectories))
         checks.append(await DoctorChecks.database(Result { try settings.database() }, timeoutSeconds: timeout))
         checks.append(await DoctorChecks.storage(Result { try settings.storage() }, timeoutSeconds: timeout))
         checks.append(DoctorChecks.temporaryDirectory(settings.temporaryDirectory, configured: settings.temporaryDirectoryIsSet))
