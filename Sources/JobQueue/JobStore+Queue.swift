@@ -154,18 +154,26 @@ extension JobStore {
         return try await guarded("fail job") { [self] in
             switch decision {
             case .retry(let seconds):
+                // A cancel asked for while the attempt ran is honoured here too: cancelled, not pending again
+                // (a worker would otherwise claim it after the backoff and render until its first heartbeat).
                 let rows = try await client.query(
                     """
-                    UPDATE video_processing_jobs SET
-                        status = 'pending', run_after = now() + \(seconds) * interval '1 second', last_error = \(text),
-                        lease_owner = NULL, lease_expires_at = NULL, progress = 0, updated_at = now()
-                    WHERE id = \(lease.jobId) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch)
-                      AND status = 'processing'
-                    RETURNING run_after
+                    WITH done AS (
+                        UPDATE video_processing_jobs SET
+                            status = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'pending' END,
+                            completed_at = CASE WHEN cancel_requested THEN now() ELSE NULL END,
+                            run_after = now() + \(seconds) * interval '1 second', last_error = \(text),
+                            lease_owner = NULL, lease_expires_at = NULL, progress = 0, updated_at = now()
+                        WHERE id = \(lease.jobId) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch)
+                          AND status = 'processing'
+                        RETURNING id, tenant_id, status, callback_url, run_after
+                    )\(unescaped: Self.webhookOutbox)
+                    SELECT status, run_after FROM done
                     """, logger: logger
                 ).collect()
                 guard let row = rows.first else { return .notOwner }
-                return .retrying(at: try row.decode(Date.self))
+                let (status, runAfter) = try row.decode((String, Date).self)
+                return status == "cancelled" ? .cancelled : .retrying(at: runAfter)
             case .fail:
                 let rows = try await client.query(
                     """

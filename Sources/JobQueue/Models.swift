@@ -200,6 +200,8 @@ public enum FailOutcome: Sendable, Equatable {
     /// Back to pending, not before `at`.
     case retrying(at: Date)
     case failed
+    /// Its cancel was requested while the attempt ran: cancelled instead of retried.
+    case cancelled
     /// The lease was lost: nothing was written.
     case notOwner
 }

@@ -9,7 +9,7 @@ import Webhooks
 // One job: claim to final state (fetch inputs, render on a thread of its own, upload, complete or fail), with its
 // lease kept alive and cancellation honoured throughout.
 extension JobWorker {
-    enum StopReason: Sendable, Equatable { case cancelled, lostLease, shutdown }
+    enum StopReason: Sendable, Equatable { case cancelled, lostLease, shutdown, timedOut }
 
     enum Outcome: Sendable {
         /// Rendered and uploaded: the outputs are at their keys, the job may complete.
@@ -95,6 +95,7 @@ extension JobWorker {
     /// trouble) is tried again at the next beat; if the lease ran out meanwhile, that heartbeat says so.
     func keepLease(_ lease: Lease, stop: StopSignal, done: Locked<Bool>, bell: Doorbell, onStop: @Sendable () -> Void) async {
         let clock = ContinuousClock()
+        let started = clock.now
         var lastBeat = clock.now
         let tick = min(0.25, configuration.heartbeatInterval)
         while !done.current {
@@ -102,6 +103,11 @@ extension JobWorker {
             if done.current { return }
             if state.current.graceExpired || Task.isCancelled {
                 stop.stop(.shutdown)
+                onStop()
+                return
+            }
+            if (clock.now - started) / .seconds(1) >= configuration.attemptTimeout {
+                stop.stop(.timedOut)
                 onStop()
                 return
             }
@@ -327,6 +333,10 @@ extension JobWorker {
                     logger.error("job failed", metadata: ["error": "\(message)"])
                     webhooks?.wake()
                     Counter(label: "rendc_jobs_failed_total", dimensions: [("tenant", tenant)]).increment()
+                case .cancelled:
+                    logger.info("job cancelled (its attempt failed after the cancel was asked for)", metadata: ["error": "\(message)"])
+                    webhooks?.wake()
+                    Counter(label: "rendc_jobs_cancelled_total", dimensions: [("tenant", tenant)]).increment()
                 case .notOwner:
                     logger.warning("job attempt failed after its lease was lost", metadata: ["error": "\(message)"])
                 }
@@ -335,6 +345,19 @@ extension JobWorker {
                     logger.info("job cancelled")
                     webhooks?.wake()
                     Counter(label: "rendc_jobs_cancelled_total", dimensions: [("tenant", tenant)]).increment()
+                }
+            case .stopped(.timedOut):
+                let message = "the attempt ran longer than \(Int(configuration.attemptTimeout)) s and was stopped"
+                switch try await store.fail(lease, error: message, retryable: true) {
+                case .retrying(let at):
+                    logger.warning("job attempt timed out, will retry", metadata: ["runAfter": "\(at)"])
+                    Counter(label: "rendc_jobs_retried_total", dimensions: [("tenant", tenant)]).increment()
+                case .failed, .cancelled:
+                    logger.error("job attempt timed out; the job is over", metadata: ["error": "\(message)"])
+                    webhooks?.wake()
+                    Counter(label: "rendc_jobs_failed_total", dimensions: [("tenant", tenant)]).increment()
+                case .notOwner:
+                    logger.warning("job attempt timed out after its lease was lost")
                 }
             case .stopped(.lostLease):
                 logger.warning("job lease lost: render stopped, nothing written")

@@ -24,6 +24,10 @@ public struct WorkerConfiguration: Sendable, Equatable {
     public var progressInterval: Double
     /// On graceful shutdown, how long running jobs may go on before they are stopped and released, seconds.
     public var shutdownGracePeriod: Double
+    /// The longest one attempt (fetch, render, upload) may run, seconds: a render that hangs on some input would
+    /// otherwise keep its lease (heartbeats go on), a worker slot and a tenant slot for ever. Past it the attempt
+    /// is stopped and fails as retryable, so its attempts are counted and it ends failed.
+    public var attemptTimeout: Double
     /// Completed, failed and cancelled jobs older than this many seconds are deleted (checked every
     /// `pruneInterval`); nil keeps them forever.
     public var finishedJobRetention: Double?
@@ -32,7 +36,7 @@ public struct WorkerConfiguration: Sendable, Equatable {
     public init(
         concurrency: Int = 2, temporaryDirectory: String, identity: String, pollInterval: Double = 2,
         heartbeatInterval: Double = 5, reaperInterval: Double = 5, progressInterval: Double = 0.5,
-        shutdownGracePeriod: Double = 30, finishedJobRetention: Double? = nil, pruneInterval: Double = 600
+        shutdownGracePeriod: Double = 30, attemptTimeout: Double = 1800, finishedJobRetention: Double? = nil, pruneInterval: Double = 600
     ) {
         self.concurrency = max(1, concurrency)
         self.temporaryDirectory = temporaryDirectory
@@ -42,6 +46,7 @@ public struct WorkerConfiguration: Sendable, Equatable {
         self.reaperInterval = reaperInterval
         self.progressInterval = progressInterval
         self.shutdownGracePeriod = shutdownGracePeriod
+        self.attemptTimeout = attemptTimeout
         self.finishedJobRetention = finishedJobRetention
         self.pruneInterval = pruneInterval
     }

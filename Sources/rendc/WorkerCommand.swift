@@ -54,6 +54,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "On SIGTERM, how long running jobs may finish before they are released, in seconds.")
     var graceSeconds: Double = 30
 
+    @Option(help: "The longest one attempt (fetch, render, upload) may run, in seconds; then it is stopped and retried (counted).")
+    var attemptTimeoutSeconds: Double = 1800
+
     @Option(help: "Delete completed, failed and cancelled jobs this many days after they finished (0 keeps them).")
     var retentionDays: Double = 30
 
@@ -109,7 +112,7 @@ struct WorkerCommand: AsyncParsableCommand {
             configuration: WorkerConfiguration(
                 concurrency: slots, temporaryDirectory: temporary, identity: identity, pollInterval: pollSeconds,
                 heartbeatInterval: heartbeatSeconds, reaperInterval: reaperSeconds, shutdownGracePeriod: graceSeconds,
-                finishedJobRetention: retentionDays > 0 ? retentionDays * 86_400 : nil),
+                attemptTimeout: attemptTimeoutSeconds, finishedJobRetention: retentionDays > 0 ? retentionDays * 86_400 : nil),
             logger: logger,
             webhooks: try webhookDelivery(settings: settings, store: store, objectStore: objectStore, owner: identity, logger: logger))
         var services: [any Service] = [store, worker]

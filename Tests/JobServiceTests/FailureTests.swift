@@ -21,6 +21,21 @@ struct FailingRenderer: JobRenderer {
     }
 }
 
+/// A render that runs until it is told to stop (a decoder stuck on some input, as far as the worker can tell).
+final class HangingRenderer: JobRenderer, @unchecked Sendable {
+    private let lock = NSLock()
+    private var stops = 0
+    var stopped: Int { lock.withLock { stops } }
+
+    func render(
+        _ input: RenderInput, progress: @escaping @Sendable (Double) -> Void, shouldCancel: @escaping @Sendable () -> Bool
+    ) throws -> RenderedFiles {
+        while !shouldCancel() { usleep(20_000) }
+        lock.withLock { stops += 1 }
+        throw CancellationError()
+    }
+}
+
 @Suite struct FailureClassificationTests {
     @Test func badInputFailsAtOnceNamingTheAssetAndTransientErrorsAreRetried() async throws {
         // Retries wait an hour: a job that is pending again after one attempt was classified transient.
@@ -58,6 +73,30 @@ struct FailingRenderer: JobRenderer {
                     !text.contains(root.path) && !text.contains("/tmp") && !text.contains("\(getpid())") && !text.contains(identity),
                     "no paths, pids or worker identity: \(text)")
             }
+        }
+    }
+
+    /// A render that never ends (a decoder stuck on some input) kept its lease for ever: heartbeats went on, so
+    /// the reaper never touched it. With a 2 s attempt limit and a 30 s lease renewed every 0.2 s, the attempt can
+    /// only end by the limit; it ends as a counted, retryable failure, and the last attempt fails the job.
+    @Test func anAttemptThatNeverEndsIsStoppedAtItsTimeLimit() async throws {
+        try await withTestStore(policy: QueuePolicy(leaseDuration: 30, backoff: BackoffPolicy(base: 0.1, jitter: 0))) { store, _ in
+            let root = try Fixtures.temporaryDirectory("rendc-hang")
+            defer { try? FileManager.default.removeItem(at: root) }
+            let objects = LocalDirectoryStore(root: root.path + "/storage")
+            let (tenant, images) = try await makeTenantWithImages(store, objects: objects)
+            let id = try await store.enqueue(NewJob(tenantId: tenant.id, imageIds: images, textOverlay: "hang", maxAttempts: 2))
+            let config = WorkerConfiguration(
+                concurrency: 1, temporaryDirectory: root.path + "/tmp", identity: "hang-test", pollInterval: 0.2, heartbeatInterval: 0.2,
+                attemptTimeout: 2)
+            let renderer = HangingRenderer()
+            try await withWorker(store: store, objects: objects, renderer: renderer, configuration: config) { (_: JobWorker) async throws -> Void in
+                #expect(try await eventually(timeout: 120) { try await store.job(id: id)?.status == .failed })
+            }
+            let job = try #require(try await store.job(id: id))
+            #expect(job.attempts == 2)
+            #expect(job.lastError == "the attempt ran longer than 2 s and was stopped", "\(job.lastError ?? "")")
+            #expect(renderer.stopped == 2, "both renders were told to stop and returned")
         }
     }
 

@@ -260,6 +260,17 @@ import Testing
             #expect(try await store.fail(lease2, error: "unknown template", retryable: false) == .failed)
             let failed = try #require(try await store.job(id: id2))
             #expect(failed.status == .failed && failed.lastError == "unknown template" && failed.completedAt != nil)
+            // A cancel asked for while the attempt ran, then a retryable failure: cancelled, not pending again
+            // (review9: it went back to pending, to be claimed and rendered after the backoff).
+            var hooked = sampleJob(a.id, maxAttempts: 3)
+            hooked.callbackURL = "https://hooks.example.com/x"
+            let id3 = try await store.enqueue(hooked)
+            let lease3 = try #require(try await store.claim(owner: "w", limit: 1).first).lease
+            #expect(try await store.requestCancel(jobId: id3, tenantId: a.id) == .requested)
+            #expect(try await store.fail(lease3, error: "storage timeout") == .cancelled)
+            let cancelled = try #require(try await store.job(id: id3))
+            #expect(cancelled.status == .cancelled && cancelled.completedAt != nil)
+            #expect(try await store.webhookDeliveries(jobId: id3).map(\.eventType) == ["job.cancelled"], "its webhook was queued")
         }
     }
 
