@@ -47,6 +47,9 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let webhooksDisabled = Code("webhooks_disabled")
         /// The database did not answer in time or cannot be reached; retry after `Retry-After` seconds.
         public static let databaseUnavailable = Code("database_unavailable")
+        /// The `callbackUrl`'s host could not be looked up in time (or this tenant's earlier lookups are still
+        /// running): nothing is wrong with the request yet; retry after `Retry-After` seconds (503).
+        public static let callbackLookupUnavailable = Code("callback_lookup_unavailable")
         public static let internalError = Code("internal_error")
     }
 

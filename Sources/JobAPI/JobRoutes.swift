@@ -31,8 +31,14 @@ extension APIHandlers {
         job.requestId = context.requestId
         if let url = job.callbackURL {
             // SSRF: the host must resolve to public addresses only (again at each delivery, against the address used).
+            // Each tenant has a share of the lookup threads, so its slow names cannot starve another tenant's.
             do {
-                _ = try await configuration.webhookTargets.check(url)
+                _ = try await configuration.webhookTargets.check(url, owner: tenant.uuidString)
+            } catch let error as WebhookTargetError where error.code == .lookupUnavailable {
+                // Nothing is known of the host yet: not the request's fault, so retryable, not 422.
+                var headers = HTTPFields()
+                headers[.retryAfter] = "5"
+                throw APIError(.serviceUnavailable, .callbackLookupUnavailable, error.message, field: "callbackUrl", headers: headers)
             } catch let error as WebhookTargetError {
                 throw APIError(.unprocessableContent, .validationFailed, error.message, field: "callbackUrl")
             }

@@ -39,6 +39,11 @@ public struct HostLookupError: Error, Sendable, Equatable, CustomStringConvertib
 /// find every thread busy queue (at most `maximumWaiting` of them; more are refused at once with
 /// ``HostLookupError/Code/busy``) and their deadline runs while they queue.
 ///
+/// A lookup may name its `owner` (the API passes the tenant): an owner has at most `maximumPerOwner` lookups queued
+/// or on a thread, counted until the thread is done with them (not when the caller stops waiting), so one account's
+/// black-holed names cannot take every thread and make other accounts' lookups time out; past its share it gets
+/// ``HostLookupError/Code/busy`` at once.
+///
 /// The lookup itself is injectable: tests pass one that blocks.
 public final class HostResolver: Sendable, Equatable {
     /// A blocking lookup: the host's addresses, or a throw when it has none.
@@ -47,6 +52,7 @@ public final class HostResolver: Sendable, Equatable {
     public let timeout: Double
     public let maximumConcurrentLookups: Int
     public let maximumWaiting: Int
+    public let maximumPerOwner: Int
     private let lookup: Lookup
     private let state = LockedState()
 
@@ -54,12 +60,13 @@ public final class HostResolver: Sendable, Equatable {
     public static let shared = HostResolver()
 
     public init(
-        timeout: Double = 5, maximumConcurrentLookups: Int = 4, maximumWaiting: Int = 256,
+        timeout: Double = 5, maximumConcurrentLookups: Int = 4, maximumWaiting: Int = 256, maximumPerOwner: Int = 2,
         lookup: @escaping Lookup = HostResolver.systemLookup
     ) {
         self.timeout = max(0.001, timeout)
         self.maximumConcurrentLookups = max(1, maximumConcurrentLookups)
         self.maximumWaiting = max(0, maximumWaiting)
+        self.maximumPerOwner = max(1, maximumPerOwner)
         self.lookup = lookup
     }
 
@@ -71,7 +78,12 @@ public final class HostResolver: Sendable, Equatable {
     /// The host's addresses, or a ``HostLookupError`` (not found, timed out, busy). Cancelling the calling task
     /// stops the wait (CancellationError).
     public func resolve(_ host: String) async throws -> [IPAddress] {
-        let request = Request(host: host)
+        try await resolve(host, owner: nil)
+    }
+
+    /// ``resolve(_:)`` counted against `owner`'s share (nil: no share).
+    public func resolve(_ host: String, owner: String?) async throws -> [IPAddress] {
+        let request = Request(host: host, owner: owner)
         let limit = timeout
         let timer = Task {
             try? await Task.sleep(for: .milliseconds(Int64(limit * 1000)))
@@ -94,11 +106,19 @@ public final class HostResolver: Sendable, Equatable {
         value == value.rounded() ? String(Int(value)) : String(format: "%.3g", value)
     }
 
+    /// Lookups of `owner` queued or on a thread now (for tests).
+    public func lookups(of owner: String) -> Int { state.withLock { $0.perOwner[owner] ?? 0 } }
+
     private func enqueue(_ request: Request) {
-        enum Next { case queued, startThread, busy }
+        enum Next { case queued, startThread, busy, ownerBusy }
         let next: Next = state.withLock { state in
+            for gone in state.queue where gone.isFinished { state.release(gone) }
             state.queue.removeAll { $0.isFinished }
             guard state.queue.count < maximumWaiting || state.running < maximumConcurrentLookups else { return .busy }
+            if let owner = request.owner {
+                guard state.perOwner[owner, default: 0] < maximumPerOwner else { return .ownerBusy }
+                state.perOwner[owner, default: 0] += 1
+            }
             state.queue.append(request)
             guard state.running < maximumConcurrentLookups else { return .queued }
             state.running += 1
@@ -109,6 +129,12 @@ public final class HostResolver: Sendable, Equatable {
         case .busy:
             request.finish(
                 .failure(HostLookupError(.busy, host: request.host, "'\(request.host.prefix(64))' was not looked up: too many lookups are waiting")))
+        case .ownerBusy:
+            request.finish(
+                .failure(
+                    HostLookupError(
+                        .busy, host: request.host,
+                        "'\(request.host.prefix(64))' was not looked up: this account's earlier lookups are still running")))
         case .startThread:
             let thread = Thread { [self] in drain() }
             thread.name = "host-lookup"
@@ -124,12 +150,14 @@ public final class HostResolver: Sendable, Equatable {
                 while !state.queue.isEmpty {
                     let request = state.queue.removeFirst()
                     if !request.isFinished { return request }
+                    state.release(request)
                 }
                 state.running -= 1
                 return nil
             }
             guard let next else { return }
             next.finish(Result { try lookup(next.host) })
+            state.withLock { $0.release(next) }
         }
     }
 
@@ -168,11 +196,15 @@ public final class HostResolver: Sendable, Equatable {
     /// One caller's lookup: answered once, by the lookup thread, the deadline or a cancellation, whichever is first.
     private final class Request: @unchecked Sendable {
         let host: String
+        let owner: String?
         private let lock = NSLock()
         private var result: Result<[IPAddress], any Error>?
         private var continuation: CheckedContinuation<[IPAddress], any Error>?
 
-        init(host: String) { self.host = host }
+        init(host: String, owner: String?) {
+            self.host = host
+            self.owner = owner
+        }
 
         var isFinished: Bool { lock.withLock { result != nil } }
 
@@ -204,6 +236,14 @@ public final class HostResolver: Sendable, Equatable {
     private struct State {
         var running = 0
         var queue: [Request] = []
+        /// Each owner's lookups that are queued or on a thread.
+        var perOwner: [String: Int] = [:]
+
+        /// `request` left the queue or its thread finished it: it no longer counts against its owner.
+        mutating func release(_ request: Request) {
+            guard let owner = request.owner, let count = perOwner[owner] else { return }
+            perOwner[owner] = count > 1 ? count - 1 : nil
+        }
     }
 
     private final class LockedState: @unchecked Sendable {

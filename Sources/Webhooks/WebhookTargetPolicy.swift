@@ -145,13 +145,16 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
 /// host and the address class, nothing of this machine).
 public struct WebhookTargetError: Error, Sendable, Equatable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
-        enum Base: Sendable, Hashable { case malformed, scheme, credentials, forbiddenAddress, unresolvable }
+        enum Base: Sendable, Hashable { case malformed, scheme, credentials, forbiddenAddress, unresolvable, lookupUnavailable }
         let base: Base
         public static let malformed = Code(base: .malformed)
         public static let scheme = Code(base: .scheme)
         public static let credentials = Code(base: .credentials)
         public static let forbiddenAddress = Code(base: .forbiddenAddress)
         public static let unresolvable = Code(base: .unresolvable)
+        /// The lookup gave no answer in time, or was not run (too many in progress): nothing is known of the host
+        /// yet, so this is the resolver's state, not the URL's fault (the API answers 503, a delivery retries).
+        public static let lookupUnavailable = Code(base: .lookupUnavailable)
         public var description: String { "\(base)" }
     }
 
@@ -255,14 +258,17 @@ public struct WebhookTargetPolicy: Sendable, Equatable {
         return (url, host)
     }
 
-    /// The full check with this policy's ``hostResolver``: see ``check(_:resolver:)``.
-    public func check(_ text: String) async throws -> WebhookTarget {
-        try await check(text, resolver: hostResolver.resolve)
+    /// The full check with this policy's ``hostResolver``: see ``check(_:resolver:)``. `owner` (the API passes
+    /// the tenant) is counted against its share of the resolver's threads.
+    public func check(_ text: String, owner: String? = nil) async throws -> WebhookTarget {
+        let resolver = hostResolver
+        return try await check(text, resolver: { try await resolver.resolve($0, owner: owner) })
     }
 
     /// The full check: syntax, then every address the host resolves to must be allowed (one bad address refuses
     /// the URL, so round-robin DNS cannot smuggle one in). Returns the target with the address to connect to.
-    /// A lookup that does not answer within the resolver's deadline is `.unresolvable` and says so.
+    /// A lookup that does not answer within the resolver's deadline, or is not run (busy), is
+    /// `.lookupUnavailable` and says so; a name that does not resolve is `.unresolvable`.
     public func check(_ text: String, resolver: @Sendable (String) async throws -> [IPAddress]) async throws -> WebhookTarget {
         let (url, host) = try checkSyntax(text)
         let addresses: [IPAddress]
@@ -272,7 +278,7 @@ public struct WebhookTargetPolicy: Sendable, Equatable {
             do {
                 addresses = try await resolver(host)
             } catch let error as HostLookupError where error.code == .timedOut || error.code == .busy {
-                throw WebhookTargetError(.unresolvable, "callbackUrl host \(error.message)")
+                throw WebhookTargetError(.lookupUnavailable, "callbackUrl host \(error.message)")
             } catch is CancellationError {
                 throw CancellationError()
             } catch {

@@ -49,6 +49,29 @@ import Webhooks
             #expect(try errorOf(other).field == "callbackUrl")
         }
     }
+
+    /// A name server that does not answer is the resolver's state, not the request's fault: 503 with
+    /// `Retry-After` (it was a 422, which tells a client to change its request); a name that does not exist
+    /// stays 422.
+    @Test func aLookupThatTimesOutIs503AndANameThatDoesNotExistIs422() async throws {
+        let resolver = HostResolver(timeout: 0.3) { host in
+            if host == "silent.example.com" { Thread.sleep(forTimeInterval: 2) }
+            throw HostLookupError(.notFound, host: host, "cannot resolve '\(host)'")
+        }
+        try await withAPI(configure: { $0.webhookTargets = WebhookTargetPolicy(hostResolver: resolver) }) { api in
+            let image = UUID().uuidString
+            let silent = try await api.postJSON(
+                "/api/v1/video/process", key: api.keyA, #"{"imageIds":["\#(image)"],"callbackUrl":"https://silent.example.com/hook"}"#)
+            #expect(silent.status.code == 503)
+            #expect(try errorOf(silent).code == "callback_lookup_unavailable")
+            #expect(try errorOf(silent).field == "callbackUrl")
+            #expect(silent.headers[.retryAfter] == "5")
+            let missing = try await api.postJSON(
+                "/api/v1/video/process", key: api.keyA, #"{"imageIds":["\#(image)"],"callbackUrl":"https://missing.example.com/hook"}"#)
+            #expect(missing.status.code == 422)
+            #expect(try errorOf(missing).code == "validation_failed")
+        }
+    }
 }
 
 /// A down database (issue 10, finding 6): answers come in seconds as 503 `database_unavailable` with

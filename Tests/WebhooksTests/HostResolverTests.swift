@@ -46,7 +46,7 @@ final class StuckLookup: @unchecked Sendable {
         defer { stuck.release() }
         let policy = WebhookTargetPolicy(hostResolver: HostResolver(timeout: 0.3, maximumConcurrentLookups: 2, lookup: stuck.lookup))
         let error = await #expect(throws: WebhookTargetError.self) { try await policy.check("https://hooks.example.com/x") }
-        #expect(error?.code == .unresolvable)
+        #expect(error?.code == .lookupUnavailable, "the resolver's state, not the URL's fault")
         #expect(error?.message == "callbackUrl host 'hooks.example.com' did not resolve within 0.3 s", "\(String(describing: error))")
         #expect(stuck.current.inside == 1, "the lookup is still stuck: only the deadline explains the answer")
     }
@@ -83,6 +83,42 @@ final class StuckLookup: @unchecked Sendable {
         #expect(target.address == IPAddress("93.184.216.34"))
         #expect(stuck.current.calls == 3, "abandoned queued requests were not looked up")
         #expect(try await eventually(timeout: 30) { resolver.runningLookups == 0 }, "no thread left behind")
+    }
+
+    /// review9: one tenant's black-holed names took all four threads, and another tenant's valid callback timed
+    /// out (and was answered 422). An owner now has two lookups at most, counted until its threads are done.
+    @Test func oneOwnersStuckLookupsLeaveThreadsForOthers() async throws {
+        let stuck = StuckLookup()
+        let resolver = HostResolver(timeout: 0.3, maximumConcurrentLookups: 4, maximumPerOwner: 2, lookup: stuck.lookup)
+        let policy = WebhookTargetPolicy(hostResolver: resolver)
+        let messages = await withTaskGroup(of: String.self) { group in
+            for index in 0..<8 {
+                group.addTask {
+                    do {
+                        _ = try await policy.check("https://a\(index).slow.example/", owner: "tenant-a")
+                        return "resolved"
+                    } catch {
+                        return "\(error)"
+                    }
+                }
+            }
+            var all: [String] = []
+            for await message in group { all.append(message) }
+            return all
+        }
+        #expect(messages.filter { $0.contains("this account's earlier lookups are still running") }.count == 6, "\(messages)")
+        #expect(stuck.current.calls == 2, "only two of the eight reached a thread: \(stuck.current)")
+        // Their deadline passed, but the two threads are still stuck: they still count against tenant A.
+        #expect(resolver.lookups(of: "tenant-a") == 2)
+        let again = await #expect(throws: WebhookTargetError.self) { try await policy.check("https://a9.slow.example/", owner: "tenant-a") }
+        #expect(again?.code == .lookupUnavailable)
+        // Tenant B gets a free thread at once (its lookup is stuck too, but it is looked up: a third call).
+        _ = try? await policy.check("https://hooks.example.com/x", owner: "tenant-b")
+        #expect(stuck.current.calls == 3)
+        stuck.release()
+        #expect(try await eventually(timeout: 30) { resolver.lookups(of: "tenant-a") == 0 && resolver.runningLookups == 0 })
+        let target = try await policy.check("https://hooks.example.com/x", owner: "tenant-a")
+        #expect(target.address == IPAddress("93.184.216.34"))
     }
 
     @Test func cancellingTheCallerStopsItsWait() async throws {
