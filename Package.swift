@@ -133,6 +133,7 @@ let package = Package(
                 "JobQueue", "ObjectStorage", "Webhooks", "MediaFormats", "SpecLang", "Planner", "Digests",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

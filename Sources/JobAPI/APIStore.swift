@@ -9,10 +9,13 @@ package protocol APIStore: TenantDirectory {
     func webhookSecretGeneration(tenant: UUID) async throws -> Int?
     /// Raises the generation of the tenant's webhook signing secret; returns the new one (nil: no such tenant).
     func rotateWebhookSecret(tenant: UUID) async throws -> Int?
-    func insertAsset(_ asset: AssetRecord) async throws
+    /// Inserts the asset; with `recording`, the idempotent request's answer is written in the same transaction.
+    func insertAsset(_ asset: AssetRecord, recording: IdempotentResponse?) async throws
     /// The assets among `ids` that belong to `tenant` (others, and unknown ids, are simply absent).
     func assets(ids: [UUID], tenant: UUID) async throws -> [AssetRecord]
-    func submit(_ job: JobSubmission) async throws -> UUID
+    /// Enqueues the job under `id`; with `recording`, the idempotent request's answer is written in the same
+    /// transaction, so a retry after an unknown outcome replays it instead of enqueueing a second job.
+    func submit(_ job: JobSubmission, id: UUID, recording: IdempotentResponse?) async throws
     func job(id: UUID, tenant: UUID) async throws -> JobRecord?
     /// Newest first, `limit` (1-100) a page; `after` is a previous page's `nextCursor`. Throws
     /// ``InvalidCursor`` for a cursor the store did not make.

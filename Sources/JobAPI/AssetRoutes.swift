@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import JobQueue
+import NIOPosix
 import HTTPTypes
 import Hummingbird
 import Planner
@@ -41,6 +42,7 @@ extension APIHandlers {
         var fileBytes = 0
         var head: [UInt8] = []  // the first bytes of the file, for sniffing
         var otherBytes = 0
+        var parts = 0
         var received = 0
         var fileHash = SHA256()
         let deadline = BodyDeadline(seconds: configuration.bodyTimeoutSeconds)
@@ -55,6 +57,16 @@ extension APIHandlers {
                 for event in events {
                     switch event {
                     case .partStart(let headers):
+                        // The form has three parts (type, name, file): a body of thousands of parts, or of parts
+                        // with huge headers, would cost CPU out of proportion to its size.
+                        parts += 1
+                        guard parts <= Self.maximumParts else {
+                            throw APIError.malformed("body", "an upload has at most \(Self.maximumParts) form parts (type, name and file)")
+                        }
+                        otherBytes += headers.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+                        guard otherBytes <= 16 * 1024 else {
+                            throw APIError.validation("body", "form fields other than file are limited to 16 KB")
+                        }
                         let disposition = MultipartParser.dispositionParameters(headers["content-disposition"] ?? "")
                         let name = disposition["name"] ?? ""
                         if name == "file" {
@@ -90,6 +102,8 @@ extension APIHandlers {
                     }
                 }
                 if parser.isComplete { break }
+                // Lets other requests run between chunks that arrived together.
+                await Task.yield()
             }
             try parser.finish()
         } catch let error as APIError {
@@ -109,9 +123,12 @@ extension APIHandlers {
         guard sawFile else { throw APIError.malformed("file", "the file part is required") }
         guard fileBytes > 0 else { throw APIError(.unprocessableContent, .unprocessable, "the uploaded file is empty", field: "file") }
 
-        // The whole file, not just its first bytes: structure, dimensions from every header, NaN-free samples.
-        let upload = try MediaSniffer.inspect(
-            path: spoolPath, type: type, maxImageDimension: configuration.maxImageDimension, maxVideoDimension: configuration.maxVideoDimension)
+        // The whole file, not just its first bytes: structure, dimensions from every header, NaN-free samples. It
+        // reads up to the upload limit, so on NIO's blocking pool, not the threads every other request runs on.
+        let (maxImage, maxVideo) = (configuration.maxImageDimension, configuration.maxVideoDimension)
+        let upload = try await NIOThreadPool.singleton.runIfActive {
+            try MediaSniffer.inspect(path: spoolPath, type: type, maxImageDimension: maxImage, maxVideoDimension: maxVideo)
+        }
         let (format, width, height) = (upload.format, upload.width, upload.height)
         if let width, let height, format.isImage {
             if let problem = InputRules.imageSizeProblem(width: width, height: height) {
@@ -127,24 +144,26 @@ extension APIHandlers {
             if name.unicodeScalars.count > 100 {
                 throw APIError.validation("name", "name has \(name.unicodeScalars.count) code points; at most 100 are allowed")
             }
-            if name.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) {
-                throw APIError.validation("name", "name must not contain control characters")
+            if name.unicodeScalars.contains(where: Self.isHidden) {
+                throw APIError.validation("name", "name must not contain control characters or bidirectional overrides")
             }
         }
         let requestPrint = fingerprint([
             Array("POST /api/v1/assets".utf8), Array(type.rawValue.utf8), Array((fields["name"] ?? "").utf8),
             Array((fileName ?? "").utf8), Array(fileHash.finalize()),
         ])
-        return try await idempotent(key: idempotencyKey, tenant: tenant, fingerprint: requestPrint, context: context) {
+        return try await idempotent(
+            key: idempotencyKey, tenant: tenant, fingerprint: requestPrint, context: context, recordsWithItsWrite: true
+        ) { claim in
             try await storeAsset(
                 tenant: tenant, type: type, format: format, spoolPath: spoolPath, fields: fields, fileName: fileName,
-                fileBytes: fileBytes, width: width, height: height, context: context)
+                fileBytes: fileBytes, width: width, height: height, claim: claim, context: context)
         }
     }
 
     private func storeAsset(
         tenant: UUID, type: AssetType, format: MediaFormat, spoolPath: String, fields: [String: String], fileName: String?,
-        fileBytes: Int, width: Int?, height: Int?, context: APIRequestContext
+        fileBytes: Int, width: Int?, height: Int?, claim: IdempotencyClaim?, context: APIRequestContext
     ) async throws -> StoredResponse {
 
         let assetId = UUID()
@@ -155,18 +174,23 @@ extension APIHandlers {
         let record = AssetRecord(
             id: assetId, tenantId: tenant, type: type, name: name, storageKey: key, contentType: format.contentType,
             sizeBytes: fileBytes, width: width, height: height)
+        let response = try StoredResponse(
+            status: .created,
+            value: AssetCreatedResponse(assetId: assetId.uuidString.lowercased(), type: type, asset: AssetView(record)),
+            location: "/api/v1/assets/\(assetId.uuidString.lowercased())")
         do {
-            try await store.insertAsset(record)
+            try await store.insertAsset(record, recording: claim?.recording(response))
+        } catch let error as JobQueueError where error.code == .unavailable {
+            // The row may have been written (the answer was lost, not the commit): keep the object it names. A row
+            // that was not written leaves an object no row names, which costs storage, not correctness.
+            throw error
         } catch {
             try? await objectStore.delete(key: key)
             throw error
         }
         context.logger.info(
             "asset stored", metadata: ["asset": "\(assetId.uuidString.lowercased())", "type": "\(type.rawValue)", "bytes": "\(fileBytes)"])
-        return try StoredResponse(
-            status: .created,
-            value: AssetCreatedResponse(assetId: assetId.uuidString.lowercased(), type: type, asset: AssetView(record)),
-            location: "/api/v1/assets/\(assetId.uuidString.lowercased())")
+        return response
     }
 
     func getAsset(_ request: Request, context: APIRequestContext) async throws -> Response {
@@ -176,6 +200,9 @@ extension APIHandlers {
         else { throw APIError.notFound("asset") }
         return try json(AssetEnvelope(asset: AssetView(asset)))
     }
+
+    /// The form parts an upload may have: `type`, `name` and `file`, with room for a client's empty extras.
+    static let maximumParts = 8
 
     /// How much of an upload is kept in memory for sniffing and header reading (JPEG headers can follow large EXIF
     /// blocks).
@@ -189,12 +216,27 @@ extension APIHandlers {
         type.acceptedFormats.map(\.rawValue).sorted().joined(separator: ", ")
     }
 
-    /// A printable name of at most 100 characters (the column's size), without path parts or control characters.
+    /// A printable name of at most 100 code points (the column's unit), cut at a character boundary, without path
+    /// parts, C0/C1 control characters or bidirectional overrides (which would make a listing read backwards).
     static func displayName(_ raw: String?, fallback: String) -> String {
         guard var name = raw?.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) else { return fallback }
-        name = String(name.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.map(Character.init))
-        name = name.trimmingCharacters(in: .whitespaces)
+        var scalars = String.UnicodeScalarView()
+        scalars.append(contentsOf: name.unicodeScalars.filter { !Self.isHidden($0) })
+        name = String(scalars).trimmingCharacters(in: .whitespaces)
         if name.isEmpty { return fallback }
-        return String(name.prefix(100))
+        var kept = ""
+        var length = 0
+        for character in name {
+            length += character.unicodeScalars.count
+            if length > 100 { break }
+            kept.append(character)
+        }
+        return kept.isEmpty ? fallback : kept
+    }
+
+    /// Control characters (C0, DEL, C1) and the bidirectional embeddings, overrides and isolates.
+    static func isHidden(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || (0x202A...0x202E).contains(scalar.value)
+            || (0x2066...0x2069).contains(scalar.value)
     }
 }

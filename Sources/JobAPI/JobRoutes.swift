@@ -93,15 +93,19 @@ extension APIHandlers {
         }
 
         let requestPrint = fingerprint([Array("POST /api/v1/video/process".utf8), Array(bytes)])
-        return try await idempotent(key: idempotencyKey, tenant: tenant, fingerprint: requestPrint, context: context) {
-            let jobId = try await store.submit(job)
+        return try await idempotent(
+            key: idempotencyKey, tenant: tenant, fingerprint: requestPrint, context: context, recordsWithItsWrite: true
+        ) { claim in
+            let jobId = UUID()
             let estimated = min(
                 job.durationTarget ?? template.defaultDuration ?? configuration.defaultDurationSeconds, configuration.maxDurationSeconds)
-            context.logger.info("job submitted", metadata: ["job": "\(jobId.uuidString.lowercased())", "overlayType": "\(job.template)"])
-            return try StoredResponse(
+            let response = try StoredResponse(
                 status: .accepted,
                 value: SubmitResponse(jobId: jobId.uuidString.lowercased(), status: "pending", estimatedDuration: estimated),
                 location: "/api/v1/video/jobs/\(jobId.uuidString.lowercased())")
+            try await store.submit(job, id: jobId, recording: claim?.recording(response))
+            context.logger.info("job submitted", metadata: ["job": "\(jobId.uuidString.lowercased())", "overlayType": "\(job.template)"])
+            return response
         }
     }
 
@@ -231,6 +235,12 @@ extension APIHandlers {
         }
         for spec in template.fields where spec.required && spec.name != "caption" && (given[spec.name] ?? "").isEmpty {
             throw APIError.validation("fields.\(spec.name)", "fields.\(spec.name) is required by the template \(template.name)")
+        }
+        // The template's own caption limit (editorial: 40), checked here as the planner will: a caption over it
+        // would be accepted and then fail in the worker.
+        if let spec = declared["caption"], let value = job.textOverlay, value.count > spec.maxLength {
+            let path = given["caption"] != nil ? "fields.caption" : "textOverlay"
+            throw APIError.validation(path, "\(path) has \(value.count) characters; the template \(template.name) allows \(spec.maxLength)")
         }
         if let spec = declared["caption"], spec.required, (job.textOverlay ?? "").isEmpty {
             throw APIError.validation("textOverlay", "the template \(template.name) requires a caption (textOverlay)")

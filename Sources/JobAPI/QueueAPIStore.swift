@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import JobQueue
 import Logging
 import ObjectStorage
@@ -25,32 +26,49 @@ package struct QueueAPIStore: APIStore {
         try await jobs.rotateWebhookSecret(tenantId: tenant)
     }
 
-    package func insertAsset(_ asset: AssetRecord) async throws {
+    package func insertAsset(_ asset: AssetRecord, recording: IdempotentResponse?) async throws {
         var metadata: [String: AssetMetadataValue] = [
             "contentType": .string(asset.contentType), "sizeBytes": .int(asset.sizeBytes),
         ]
         if let width = asset.width { metadata["width"] = .int(width) }
         if let height = asset.height { metadata["height"] = .int(height) }
         let data = try JSONEncoder().encode(metadata)
-        _ = try await jobs.insertAsset(
-            NewAsset(
-                id: asset.id, tenantId: asset.tenantId, type: asset.type, name: asset.name,
-                filePath: asset.storageKey, metadataJSON: String(decoding: data, as: UTF8.self)))
+        _ = try await Self.keyLost {
+            try await jobs.insertAsset(
+                NewAsset(
+                    id: asset.id, tenantId: asset.tenantId, type: asset.type, name: asset.name,
+                    filePath: asset.storageKey, metadataJSON: String(decoding: data, as: UTF8.self)),
+                recording: recording)
+        }
     }
 
     package func assets(ids: [UUID], tenant: UUID) async throws -> [AssetRecord] {
         try await jobs.assets(ids: ids, tenantId: tenant).compactMap(Self.record)
     }
 
-    package func submit(_ job: JobSubmission) async throws -> UUID {
-        return try await jobs.enqueue(
-            NewJob(
-                tenantId: job.tenantId, imageIds: job.imageIds, audioAssetId: job.audioAssetId?.uuidString.lowercased(),
-                textOverlay: job.textOverlay, template: job.template, durationTarget: job.durationTarget,
-                qualityMode: job.qualityMode, priority: job.priority, callbackURL: job.callbackURL, requestId: job.requestId,
-                fields: job.fieldTexts.mapValues { JobFieldValue.text($0) }.merging(job.fieldAssets.mapValues { JobFieldValue.asset($0) }) { a, _ in a
-                },
-                voiceAssetId: job.voiceAssetId?.uuidString.lowercased()))
+    package func submit(_ job: JobSubmission, id: UUID, recording: IdempotentResponse?) async throws {
+        let new = NewJob(
+            tenantId: job.tenantId, imageIds: job.imageIds, audioAssetId: job.audioAssetId?.uuidString.lowercased(),
+            textOverlay: job.textOverlay, template: job.template, durationTarget: job.durationTarget,
+            qualityMode: job.qualityMode, priority: job.priority, callbackURL: job.callbackURL, requestId: job.requestId,
+            fields: job.fieldTexts.mapValues { JobFieldValue.text($0) }.merging(job.fieldAssets.mapValues { JobFieldValue.asset($0) }) { a, _ in a
+            },
+            voiceAssetId: job.voiceAssetId?.uuidString.lowercased())
+        _ = try await Self.keyLost { try await jobs.enqueue(new, id: id, recording: recording) }
+    }
+
+    /// A write whose idempotency key was taken over meanwhile was rolled back: the request answers as one whose
+    /// key is in use (409, retry), since the request that took it over is doing the work now.
+    static func keyLost<T>(_ write: () async throws -> T) async throws -> T {
+        do {
+            return try await write()
+        } catch let error as JobQueueError where error.code == .conflict {
+            var headers = HTTPFields()
+            headers[.retryAfter] = "1"
+            throw APIError(
+                .conflict, .idempotencyKeyInProgress, "a request with this Idempotency-Key is still being handled; retry shortly",
+                field: "Idempotency-Key", headers: headers)
+        }
     }
 
     package func job(id: UUID, tenant: UUID) async throws -> JobRecord? {

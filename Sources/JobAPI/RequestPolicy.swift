@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
+import JobQueue
 import Logging
 
 extension HTTPField.Name {
@@ -176,14 +177,22 @@ extension APIHandlers {
     /// `present` makes the HTTP response from the stored one, first time and replay alike; by default the stored
     /// status, body and `Location`. An endpoint whose answer holds a secret stores what the secret is derived from
     /// instead and derives it again here, so no secret is kept at rest.
+    ///
+    /// `produce` gets the key's ``IdempotencyClaim`` (nil without a key). An endpoint that writes one row (a job, an
+    /// asset) records its answer with it in the same transaction (`recordsWithItsWrite`): if the outcome of that
+    /// write is unknown to this request (a timeout after the commit: 503), the retry the docs advise finds the answer
+    /// and replays it, where releasing the key would have let it write a second row.
     func idempotent(
-        key: String?, tenant: UUID, fingerprint: String, context: APIRequestContext,
+        key: String?, tenant: UUID, fingerprint: String, context: APIRequestContext, recordsWithItsWrite: Bool = false,
         present: (StoredResponse, _ replayed: Bool) throws -> Response = { $0.response(replayed: $1) },
-        _ produce: () async throws -> StoredResponse
+        _ produce: (IdempotencyClaim?) async throws -> StoredResponse
     ) async throws -> Response {
-        guard let key else { return try present(try await produce(), false) }
+        guard let key else { return try present(try await produce(nil), false) }
         let deadline = ContinuousClock.now + .seconds(10)
         let owner = UUID()
+        // A request waiting on an in-progress key asks again after 50 ms, doubling to 1 s: about 15 claims over
+        // its 10 s wait (three statements each), where a fixed 50 ms made it 200.
+        var pause = Duration.milliseconds(50)
         while true {
             switch try await store.beginIdempotentRequest(tenant: tenant, key: key, fingerprint: fingerprint, owner: owner) {
             case .proceed:
@@ -193,12 +202,15 @@ extension APIHandlers {
                     stored = try await withThrowingTaskGroup(of: Void.self) { renewal in
                         renewal.addTask { await self.keepIdempotencyKey(key, tenant: tenant, owner: owner, logger: logger) }
                         defer { renewal.cancelAll() }
-                        return try await produce()
+                        return try await produce(IdempotencyClaim(tenant: tenant, key: key, owner: owner))
                     }
                 } catch {
+                    // Frees the key only while no answer is recorded under it: a write that committed with its
+                    // answer keeps it, so the retry replays.
                     try? await store.releaseIdempotencyKey(tenant: tenant, key: key, owner: owner)
                     throw error
                 }
+                if recordsWithItsWrite { return try present(stored, false) }
                 do {
                     if try await !store.finishIdempotentRequest(tenant: tenant, key: key, owner: owner, response: stored) {
                         context.logger.error("the idempotency key was taken over while this request ran; its response is not stored")
@@ -224,7 +236,8 @@ extension APIHandlers {
                         "a request with this Idempotency-Key is still being handled; retry shortly", field: "Idempotency-Key",
                         headers: headers)
                 }
-                try await Task.sleep(for: .milliseconds(50))
+                try await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(1))
             }
         }
     }
@@ -248,6 +261,18 @@ extension APIHandlers {
                 logger.warning("cannot renew the idempotency key", metadata: ["error": "\(error)"])
             }
         }
+    }
+}
+
+/// The `Idempotency-Key` a request holds, for an endpoint that records its answer with its own write.
+struct IdempotencyClaim: Sendable {
+    let tenant: UUID
+    let key: String
+    let owner: UUID
+
+    func recording(_ response: StoredResponse) -> IdempotentResponse {
+        IdempotentResponse(
+            tenantId: tenant, key: key, owner: owner, status: response.status, body: response.body, location: response.location)
     }
 }
 

@@ -33,7 +33,7 @@ extension APIHandlers {
                 }
                 return try secretResponse(secrets, tenant: tenant, generation: record.generation, status: .ok, replayed: replayed)
             }
-        ) {
+        ) { _ in
             guard let generation = try await store.rotateWebhookSecret(tenant: tenant) else { throw APIError.unauthorized }
             context.logger.notice(
                 "webhook secret rotated", metadata: ["tenantId": "\(tenant.uuidString.lowercased())", "generation": "\(generation)"])

@@ -2,7 +2,7 @@
 public struct JobQueueError: Error, Sendable, CustomStringConvertible, Equatable {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         enum Base: Sendable, Hashable {
-            case invalidInput, notFound, database, migration, unavailable
+            case invalidInput, notFound, database, migration, unavailable, conflict
         }
         let base: Base
         public static let invalidInput = Code(base: .invalidInput)
@@ -12,6 +12,9 @@ public struct JobQueueError: Error, Sendable, CustomStringConvertible, Equatable
         /// The database did not answer in time or the connection failed: worth retrying later (the API answers
         /// 503 `database_unavailable` with `Retry-After`).
         public static let unavailable = Code(base: .unavailable)
+        /// An idempotency key is no longer the request's own (it stopped renewing it and another request took it
+        /// over): its write was rolled back.
+        public static let conflict = Code(base: .conflict)
         public var description: String { "\(base)" }
     }
 

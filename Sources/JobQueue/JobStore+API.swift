@@ -28,6 +28,28 @@ public struct RateLimitDecision: Sendable, Equatable {
     public var secondsUntilFull: Int
 }
 
+/// The answer of an idempotent request, written in the same transaction as the request's own write (a job, an
+/// asset), so that both happen or neither does. A retry after an unknown outcome (a timeout after the commit, a
+/// dropped connection) then finds the answer and replays it, instead of finding the key free and writing again.
+public struct IdempotentResponse: Sendable, Equatable {
+    public var tenantId: UUID
+    public var key: String
+    /// The token of the request that holds the key: the answer is written only while the key is still its own.
+    public var owner: UUID
+    public var status: Int
+    public var body: String
+    public var location: String?
+
+    public init(tenantId: UUID, key: String, owner: UUID, status: Int, body: String, location: String?) {
+        self.tenantId = tenantId
+        self.key = key
+        self.owner = owner
+        self.status = status
+        self.body = body
+        self.location = location
+    }
+}
+
 extension JobStore {
     /// How long an idempotency key is remembered. Keys are kept at least this long, then purged.
     public static let idempotencyKeyLifetimeHours = 24
@@ -103,6 +125,23 @@ extension JobStore {
                 RETURNING 1
                 """, logger: logger
             ).collect().isEmpty
+        }
+    }
+
+    /// Writes `response` under its key inside the caller's transaction; throws ``JobQueueError/Code/conflict``
+    /// (rolling the transaction back) when the key is no longer its owner's.
+    static func record(_ response: IdempotentResponse, on connection: PostgresConnection, logger: Logger) async throws {
+        let rows = try await connection.query(
+            """
+            UPDATE api_idempotency_keys SET response_status = \(response.status), response_body = \(response.body),
+                response_location = \(response.location)
+            WHERE tenant_id = \(response.tenantId) AND idempotency_key = \(response.key) AND owner = \(response.owner)
+              AND response_status IS NULL
+            RETURNING 1
+            """, logger: logger
+        ).collect()
+        guard !rows.isEmpty else {
+            throw JobQueueError(.conflict, "the Idempotency-Key was taken over by another request while this one ran")
         }
     }
 

@@ -7,21 +7,32 @@ import SpecLang
 extension JobStore {
 
     public func insertAsset(_ asset: NewAsset) async throws -> Asset {
-        guard !asset.name.isEmpty, asset.name.count <= 100 else {
-            throw JobQueueError(.invalidInput, "asset name must be 1 to 100 characters, got \(asset.name.count)")
+        try await insertAsset(asset, recording: nil)
+    }
+
+    /// Inserts the asset and, when `response` is given, records the idempotent request's answer in the same
+    /// transaction (see ``IdempotentResponse``). The name is 1 to 100 code points (the column's unit).
+    public func insertAsset(_ asset: NewAsset, recording response: IdempotentResponse?) async throws -> Asset {
+        let length = asset.name.unicodeScalars.count
+        guard length > 0, length <= 100 else {
+            throw JobQueueError(.invalidInput, "asset name must be 1 to 100 code points, got \(length)")
         }
         guard !asset.filePath.isEmpty else { throw JobQueueError(.invalidInput, "asset file path is empty") }
+        let logger = self.logger
         return try await guarded("insert asset") { [self] in
-            let rows = try await client.query(
-                """
-                INSERT INTO video_processing_assets (id, tenant_id, asset_type, name, file_path, metadata)
-                VALUES (COALESCE(\(asset.id), gen_random_uuid()), \(asset.tenantId), \(asset.type.rawValue), \(asset.name),
-                        \(asset.filePath), \(asset.metadataJSON)::jsonb)
-                RETURNING \(unescaped: Self.assetColumns)
-                """, logger: logger
-            ).collect()
-            guard let row = rows.first else { throw JobQueueError(.database, "asset insert returned no row") }
-            return try Self.decodeAsset(row)
+            try await client.withTransaction(logger: logger) { connection in
+                let rows = try await connection.query(
+                    """
+                    INSERT INTO video_processing_assets (id, tenant_id, asset_type, name, file_path, metadata)
+                    VALUES (COALESCE(\(asset.id), gen_random_uuid()), \(asset.tenantId), \(asset.type.rawValue), \(asset.name),
+                            \(asset.filePath), \(asset.metadataJSON)::jsonb)
+                    RETURNING \(unescaped: Self.assetColumns)
+                    """, logger: logger
+                ).collect()
+                guard let row = rows.first else { throw JobQueueError(.database, "asset insert returned no row") }
+                if let response { try await Self.record(response, on: connection, logger: logger) }
+                return try Self.decodeAsset(row)
+            }
         }
     }
 

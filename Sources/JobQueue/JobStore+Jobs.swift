@@ -8,21 +8,31 @@ extension JobStore {
 
     /// Inserts a pending job and, after it is committed, sends a NOTIFY so an idle worker wakes at once.
     public func enqueue(_ job: NewJob) async throws -> UUID {
+        try await enqueue(job, id: nil, recording: nil)
+    }
+
+    /// Inserts the job (with `id`, or a new one) and, when `response` is given, records the idempotent request's
+    /// answer in the same transaction (see ``IdempotentResponse``).
+    public func enqueue(_ job: NewJob, id: UUID?, recording response: IdempotentResponse?) async throws -> UUID {
         try Self.validate(job)
+        let logger = self.logger
         let id = try await guarded("insert job") { [self] in
-            let rows = try await client.query(
-                """
-                INSERT INTO video_processing_jobs (tenant_id, priority, image_ids, audio_file, text_overlay, overlay_type,
-                    duration_target, quality_mode, max_attempts, callback_url, run_after, request_id, fields, voice_file)
-                VALUES (\(job.tenantId), \(job.priority), \(job.imageIds), \(job.audioAssetId), \(job.textOverlay),
-                    \(job.template), \(job.durationTarget), \(job.qualityMode.rawValue), \(job.maxAttempts),
-                    \(job.callbackURL), COALESCE(\(job.runAfter), now()), \(job.requestId), \(JobFieldValue.json(job.fields))::jsonb,
-                    \(job.voiceAssetId))
-                RETURNING id
-                """, logger: logger
-            ).collect()
-            guard let row = rows.first else { throw JobQueueError(.database, "job insert returned no row") }
-            return try row.decode(UUID.self)
+            try await client.withTransaction(logger: logger) { connection in
+                let rows = try await connection.query(
+                    """
+                    INSERT INTO video_processing_jobs (id, tenant_id, priority, image_ids, audio_file, text_overlay, overlay_type,
+                        duration_target, quality_mode, max_attempts, callback_url, run_after, request_id, fields, voice_file)
+                    VALUES (COALESCE(\(id), gen_random_uuid()), \(job.tenantId), \(job.priority), \(job.imageIds), \(job.audioAssetId),
+                        \(job.textOverlay), \(job.template), \(job.durationTarget), \(job.qualityMode.rawValue), \(job.maxAttempts),
+                        \(job.callbackURL), COALESCE(\(job.runAfter), now()), \(job.requestId), \(JobFieldValue.json(job.fields))::jsonb,
+                        \(job.voiceAssetId))
+                    RETURNING id
+                    """, logger: logger
+                ).collect()
+                guard let row = rows.first else { throw JobQueueError(.database, "job insert returned no row") }
+                if let response { try await Self.record(response, on: connection, logger: logger) }
+                return try row.decode(UUID.self)
+            }
         }
         await notifyNewJob(id)
         return id

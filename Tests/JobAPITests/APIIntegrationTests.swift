@@ -559,6 +559,16 @@ enum TestAudio {
             }
             let both = try await submit("{\"price\":\"$9\",\"caption\":\"a\"}", extra: ",\"textOverlay\":\"b\"")
             #expect(try errorOf(both).field == "fields.caption")
+            // The template's caption limit (120 here) holds at submit, given either way (it was accepted, then
+            // failed in the worker).
+            let long = String(repeating: "ab ", count: 41)  // 123 characters: under the 500 of any caption
+            let longField = try await submit("{\"price\":\"$9\",\"caption\":\"\(long)\"}")
+            #expect(longField.status == .unprocessableContent)
+            #expect(try errorOf(longField).field == "fields.caption")
+            let longOverlay = try await submit("{\"price\":\"$9\"}", extra: ",\"textOverlay\":\"\(long)\"")
+            #expect(longOverlay.status == .unprocessableContent)
+            #expect(try errorOf(longOverlay).field == "textOverlay")
+            #expect(try await api.store.jobCount(tenantId: api.tenantA) == 0)
 
             let logo = try await api.uploadImage(key: api.keyA)
             let ok = try await submit("{\"price\":\"$9.99\",\"accent\":\"#00FF00\",\"logo\":\"\(logo)\",\"caption\":\"New\"}")

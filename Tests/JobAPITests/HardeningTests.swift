@@ -263,6 +263,78 @@ import Glibc
         }
     }
 
+    /// docs/api.md: a 503 on a write means "outcome unknown, retry with the same key". Here the job and asset
+    /// rows are committed and then the answer is lost (the store throws `unavailable` after its write, as a
+    /// timeout after the commit does): the retry must replay, not write a second row. Releasing the key on that
+    /// 503 made the retry enqueue and render a second job.
+    @Test func aRetryAfterAnAnswerLostPastTheCommitReplaysInsteadOfWritingTwice() async throws {
+        try await withAPI(apiStore: { AnswerLostAfterWrite($0) }) { api in
+            let image = try await api.uploadImage(key: api.keyA)  // no key: written once, answered normally
+            let body = "{\"imageIds\":[\"\(image)\"],\"durationTarget\":5}"
+            let key = "lost-\(UUID().uuidString)"
+            let first = try await idempotentSubmit(api, apiKey: api.keyA, idempotencyKey: key, body)
+            #expect(first.status == .serviceUnavailable, "\(first.status)")
+            #expect(try await api.store.jobCount(tenantId: api.tenantA) == 1, "the job was written before the answer was lost")
+            let retry = try await idempotentSubmit(api, apiKey: api.keyA, idempotencyKey: key, body)
+            #expect(retry.status == .accepted)
+            #expect(retry.headers[.idempotentReplayed] == "true")
+            #expect(try await api.store.jobCount(tenantId: api.tenantA) == 1, "the retry replayed; no second job")
+
+            var headers = HTTPFields()
+            headers[.idempotencyKey] = "upload-\(UUID().uuidString)"
+            let bytes = TestImages.pngHeader(width: 64, height: 48)
+            let lost = try await api.upload(bytes, type: "image", filename: "p.png", key: api.keyA, headers: headers)
+            #expect(lost.status == .serviceUnavailable, "\(lost.status)")
+            let again = try await api.upload(bytes, type: "image", filename: "p.png", key: api.keyA, headers: headers)
+            #expect(again.status == .created)
+            #expect(again.headers[.idempotentReplayed] == "true")
+            let assetId = try #require(try jsonObject(again)["assetId"] as? String)
+            let stored = try await api.store.assets(ids: [try #require(UUID(uuidString: assetId))], tenantId: api.tenantA)
+            #expect(stored.count == 1, "the replayed asset exists")
+            #expect(
+                FileManager.default.fileExists(atPath: api.storageRoot + "/" + (stored.first?.filePath ?? "-")),
+                "its object was kept: the 503 did not mean the row was not written")
+        }
+    }
+
+    /// A body of thousands of tiny parts, or of parts with huge headers, made the parser spend seconds of the
+    /// shared threads (review9: two such uploads froze the API for a minute). Both are refused at the part that
+    /// goes over, and a normal upload with the three parts still works.
+    @Test func uploadsWithManyPartsOrHugePartHeadersAreRefused() async throws {
+        try await withAPI { api in
+            let boundary = "rendcManyParts"
+            func body(extraParts: Int, nameLength: Int) -> [UInt8] {
+                var text = ""
+                let name = String(repeating: "n", count: nameLength)
+                for index in 0..<extraParts {
+                    text += "--\(boundary)\r\nContent-Disposition: form-data; name=\"x\(index)\"; padding=\"\(name)\"\r\n\r\nv\r\n"
+                }
+                text += "--\(boundary)\r\nContent-Disposition: form-data; name=\"type\"; padding=\"\(name)\"\r\n\r\nimage\r\n"
+                text += "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.png\"\r\n"
+                text += "Content-Type: image/png\r\n\r\n"
+                var bytes = Array(text.utf8)
+                bytes += TestImages.pngHeader(width: 64, height: 48)
+                bytes += Array("\r\n--\(boundary)--\r\n".utf8)
+                return bytes
+            }
+            let contentType = "multipart/form-data; boundary=\(boundary)"
+            let fine = try await api.send(.post, "/api/v1/assets", key: api.keyA, body: body(extraParts: 1, nameLength: 10), contentType: contentType)
+            #expect(fine.status == .created, "\(fine.status)")
+            let many = try await api.send(
+                .post, "/api/v1/assets", key: api.keyA, body: body(extraParts: 200, nameLength: 10), contentType: contentType)
+            #expect(many.status == .badRequest, "\(many.status)")
+            #expect(message(many).contains("at most 8 form parts"), "\(message(many))")
+            let huge = try await api.send(
+                .post, "/api/v1/assets", key: api.keyA, body: body(extraParts: 0, nameLength: 15_000), contentType: contentType)
+            #expect(huge.status == .created, "one 15 KB header fits the 16 KB budget: \(huge.status)")
+            // Three parts of 6 KB headers each: every one fits the parser's per-part limit, together they do not.
+            let over = try await api.send(
+                .post, "/api/v1/assets", key: api.keyA, body: body(extraParts: 2, nameLength: 6_000), contentType: contentType)
+            #expect(over.status == .unprocessableContent, "\(over.status)")
+            #expect(message(over).contains("limited to 16 KB"), "\(message(over))")
+        }
+    }
+
     @Test func idempotentUploadsStoreOneAsset() async throws {
         try await withAPI { api in
             let key = UUID().uuidString
@@ -384,6 +456,11 @@ private func uploadNamed(_ api: APIHarness, name: String) async throws -> TestRe
     body += TestImages.pngHeader(width: 64, height: 64)
     body += Array("\r\n--\(boundary)--\r\n".utf8)
     return try await api.send(.post, "/api/v1/assets", key: api.keyA, body: body, contentType: "multipart/form-data; boundary=\(boundary)")
+}
+
+/// The error envelope's message ("" when there is none).
+private func message(_ response: TestResponse) -> String {
+    ((try? jsonObject(response))?["error"] as? [String: Any])?["message"] as? String ?? ""
 }
 
 private func idempotentSubmit(_ api: APIHarness, apiKey: String, idempotencyKey: String, _ json: String) async throws -> TestResponse {
@@ -747,5 +824,50 @@ final class HeldUploadStore: ObjectStore, @unchecked Sendable {
             #expect(mine.contains { $0.message == "request" && $0.metadata["http.status"]?.description == "202" })
             #expect(!recorder.all.contains { $0.metadata.values.contains { "\($0)".contains(api.keyA) } }, "no API key in logs")
         }
+    }
+}
+
+/// The database's answer to an idempotent write is lost after the commit: writes that record an idempotent answer
+/// are done, then throw `unavailable` (a timeout after the commit looks exactly so to the API).
+struct AnswerLostAfterWrite: APIStore {
+    let inner: QueueAPIStore
+
+    init(_ inner: QueueAPIStore) { self.inner = inner }
+
+    func submit(_ job: JobSubmission, id: UUID, recording: IdempotentResponse?) async throws {
+        try await inner.submit(job, id: id, recording: recording)
+        if recording != nil { throw JobQueueError(.unavailable, "insert job: the database did not answer within 5 s") }
+    }
+
+    func insertAsset(_ asset: AssetRecord, recording: IdempotentResponse?) async throws {
+        try await inner.insertAsset(asset, recording: recording)
+        if recording != nil { throw JobQueueError(.unavailable, "insert asset: the database did not answer within 5 s") }
+    }
+
+    func tenant(forAPIKey key: String) async throws -> UUID? { try await inner.tenant(forAPIKey: key) }
+    func tenantExists(_ id: UUID) async throws -> Bool { try await inner.tenantExists(id) }
+    func webhookSecretGeneration(tenant: UUID) async throws -> Int? { try await inner.webhookSecretGeneration(tenant: tenant) }
+    func rotateWebhookSecret(tenant: UUID) async throws -> Int? { try await inner.rotateWebhookSecret(tenant: tenant) }
+    func assets(ids: [UUID], tenant: UUID) async throws -> [AssetRecord] { try await inner.assets(ids: ids, tenant: tenant) }
+    func job(id: UUID, tenant: UUID) async throws -> JobRecord? { try await inner.job(id: id, tenant: tenant) }
+    func jobs(tenant: UUID, status: String?, limit: Int, after: String?) async throws -> (jobs: [JobRecord], nextCursor: String?) {
+        try await inner.jobs(tenant: tenant, status: status, limit: limit, after: after)
+    }
+    func cancel(id: UUID, tenant: UUID) async throws -> CancelResult { try await inner.cancel(id: id, tenant: tenant) }
+    func ping() async throws { try await inner.ping() }
+    func beginIdempotentRequest(tenant: UUID, key: String, fingerprint: String, owner: UUID) async throws -> IdempotencyOutcome {
+        try await inner.beginIdempotentRequest(tenant: tenant, key: key, fingerprint: fingerprint, owner: owner)
+    }
+    func renewIdempotencyKey(tenant: UUID, key: String, owner: UUID) async throws -> Bool {
+        try await inner.renewIdempotencyKey(tenant: tenant, key: key, owner: owner)
+    }
+    func finishIdempotentRequest(tenant: UUID, key: String, owner: UUID, response: StoredResponse) async throws -> Bool {
+        try await inner.finishIdempotentRequest(tenant: tenant, key: key, owner: owner, response: response)
+    }
+    func releaseIdempotencyKey(tenant: UUID, key: String, owner: UUID) async throws {
+        try await inner.releaseIdempotencyKey(tenant: tenant, key: key, owner: owner)
+    }
+    func takeRateLimitToken(bucket: String, perMinute: Int) async throws -> RateLimitOutcome {
+        try await inner.takeRateLimitToken(bucket: bucket, perMinute: perMinute)
     }
 }

@@ -169,5 +169,11 @@ import Testing
         #expect(APIHandlers.displayName("a\u{0}b\nc", fallback: "x") == "abc")
         #expect(APIHandlers.displayName(nil, fallback: "image.png") == "image.png")
         #expect(APIHandlers.displayName(String(repeating: "é", count: 150), fallback: "x").count == 100)
+        // The column counts code points: "e" + a combining accent is one character and two code points, so 100 of
+        // them are cut to 50 whole characters (it was 100 characters, 200 code points: a 500 at insert).
+        let combining = APIHandlers.displayName(String(repeating: "e\u{301}", count: 100) + ".png", fallback: "x")
+        #expect(combining.unicodeScalars.count == 100 && combining.count == 50)
+        // C1 controls (NEL, CSI) and bidirectional overrides go, as the name field refuses them.
+        #expect(APIHandlers.displayName("a\u{85}b\u{9B}[31mc\u{202E}gnp.exe", fallback: "x") == "ab[31mcgnp.exe")
     }
 }
