@@ -50,6 +50,8 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         /// The `callbackUrl`'s host could not be looked up in time (or this tenant's earlier lookups are still
         /// running): nothing is wrong with the request yet; retry after `Retry-After` seconds (503).
         public static let callbackLookupUnavailable = Code("callback_lookup_unavailable")
+        /// An admin action sent from another origin than the dashboard's (403).
+        public static let forbidden = Code("forbidden")
         public static let internalError = Code("internal_error")
     }
 

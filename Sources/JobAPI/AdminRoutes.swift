@@ -59,16 +59,27 @@ extension JobAPIServer {
 }
 
 /// The admin credential: the token itself (Bearer) or a session cookie derived from it with HMAC, so the cookie
-/// never holds the token and stops working when the token changes.
+/// never holds the token and stops working when the token changes. A session carries its own expiry
+/// (`<unix seconds>.<HMAC of "v2|<expiry>">`), so a copied cookie stops working after ``sessionSeconds`` even though
+/// logging out only clears the browser's copy (it was one constant value, valid until the token changed).
 struct AdminCredential: Sendable {
     static let cookieName = "rendc_admin"
+    /// How long a login lasts (the cookie's Max-Age too).
+    static let sessionSeconds = 43_200
     private let token: [UInt8]
-    let session: String
 
     init(token: String) {
         self.token = Array(token.utf8)
-        let mac = HMAC<SHA256>.authenticationCode(for: Data("rendc-admin-session-v1".utf8), using: SymmetricKey(data: Array(token.utf8)))
-        session = mac.hexString
+    }
+
+    /// A session valid until `now` + ``sessionSeconds``.
+    func session(now: Date = Date()) -> String {
+        let expiry = Int(now.timeIntervalSince1970) + Self.sessionSeconds
+        return "\(expiry).\(mac(expiry))"
+    }
+
+    private func mac(_ expiry: Int) -> String {
+        HMAC<SHA256>.authenticationCode(for: Data("rendc-admin-session-v2|\(expiry)".utf8), using: SymmetricKey(data: token)).hexString
     }
 
     /// Compares digests, so the time taken says nothing about the token.
@@ -76,8 +87,13 @@ struct AdminCredential: Sendable {
         Data(SHA256.hash(data: Array(given.utf8))) == Data(SHA256.hash(data: token))
     }
 
-    func matchesSession(_ given: String) -> Bool {
-        Data(SHA256.hash(data: Array(given.utf8))) == Data(SHA256.hash(data: Array(session.utf8)))
+    /// A session this token made that has not expired (and does not claim an expiry beyond one login's length).
+    func matchesSession(_ given: String, now: Date = Date()) -> Bool {
+        let parts = given.split(separator: ".", maxSplits: 1)
+        guard parts.count == 2, let expiry = Int(parts[0]) else { return false }
+        let seconds = Int(now.timeIntervalSince1970)
+        guard expiry > seconds, expiry <= seconds + Self.sessionSeconds else { return false }
+        return Data(SHA256.hash(data: Array(parts[1].utf8))) == Data(SHA256.hash(data: Array(mac(expiry).utf8)))
     }
 
     func allows(_ request: Request) -> Bool {
@@ -99,7 +115,19 @@ struct AdminAuthMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
     let credential: AdminCredential
 
+    /// Whether a browser's `Origin` names the host (and port) the request was sent to.
+    static func sameOrigin(_ origin: String, host: String?) -> Bool {
+        guard let host, let components = URLComponents(string: origin), let originHost = components.host else { return false }
+        let originAuthority = components.port.map { "\(originHost):\($0)" } ?? originHost
+        return originAuthority.lowercased() == host.lowercased()
+    }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // SameSite=Strict keeps the cookie from other sites, not from a same-site subdomain's page: a retry or
+        // cancel sent by a browser from another origin is refused.
+        if request.method == .post, let origin = request.headers[.origin], !Self.sameOrigin(origin, host: request.head.authority) {
+            throw APIError(.forbidden, .forbidden, "admin actions are accepted only from the dashboard's own origin")
+        }
         guard credential.allows(request) else {
             if request.uri.path.hasPrefix("/admin/api/") {
                 throw APIError(.unauthorized, .unauthorized, "the admin dashboard needs RENDC_ADMIN_TOKEN as a Bearer token or a login")
@@ -201,7 +229,8 @@ struct AdminHandlers: Sendable {
         }
         var headers = HTTPFields()
         headers[.location] = "/admin"
-        headers[.setCookie] = "\(AdminCredential.cookieName)=\(credential.session); Path=/admin; Max-Age=43200; HttpOnly; Secure; SameSite=Strict"
+        headers[.setCookie] =
+            "\(AdminCredential.cookieName)=\(credential.session()); Path=/admin; Max-Age=\(AdminCredential.sessionSeconds); HttpOnly; Secure; SameSite=Strict"
         return Response(status: .seeOther, headers: headers)
     }
 

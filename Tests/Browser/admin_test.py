@@ -19,8 +19,8 @@ args = parser.parse_args()
 checks = Checks("admin")
 
 
-def status_of(path, headers=None):
-    request = urllib.request.Request(args.url + path, headers=headers or {})
+def status_of(path, headers=None, method="GET"):
+    request = urllib.request.Request(args.url + path, headers=headers or {}, method=method, data=b"" if method == "POST" else None)
     try:
         with urllib.request.urlopen(request, timeout=20) as response:
             return response.status
@@ -34,6 +34,17 @@ checks.check("the admin API without a token is 401", status_of("/admin/api/overv
 checks.check("a wrong Bearer token is 401", status_of("/admin/api/overview", {"Authorization": "Bearer not-the-token-at-all"}) == 401)
 checks.check("a tenant-style cookie guess is 401", status_of("/admin", {"Cookie": "rendc_admin=" + "0" * 64}) == 401)
 checks.check("the Bearer token opens the API", status_of("/admin/api/overview", {"Authorization": "Bearer " + args.token}) == 200)
+# An action a page of another origin makes the browser send is refused before anything else (without the Origin
+# check this is the pending job's cancel: 200).
+checks.check(
+    "an admin POST from another origin is 403",
+    status_of(
+        "/admin/api/jobs/" + args.pending + "/cancel",
+        {"Authorization": "Bearer " + args.token, "Origin": "https://shop.example.com"},
+        method="POST",
+    )
+    == 403,
+)
 
 with sync_playwright() as p:
     browser = launch(p)

@@ -88,8 +88,17 @@ import Testing
         let b = AdminCredential(token: "other-admin-token-0123456789")
         #expect(a.matchesToken("first-admin-token-0123456789"))
         #expect(!a.matchesToken("first-admin-token-012345678"))
-        #expect(!a.session.contains("first-admin-token"))
-        #expect(a.session.count == 64 && a.session != b.session)
-        #expect(a.matchesSession(a.session) && !a.matchesSession(b.session))
+        let now = Date()
+        let session = a.session(now: now)
+        #expect(!session.contains("first-admin-token"))
+        #expect(session != b.session(now: now))
+        #expect(a.matchesSession(session, now: now) && !a.matchesSession(b.session(now: now), now: now))
+        // A session ends with its login: a copied cookie is refused 12 h later (it was valid until the token
+        // changed), and a forged expiry further out does not verify.
+        #expect(a.matchesSession(session, now: now.addingTimeInterval(43_000)))
+        #expect(!a.matchesSession(session, now: now.addingTimeInterval(43_201)))
+        let parts = session.split(separator: ".")
+        #expect(!a.matchesSession("\(Int(parts[0])! + 3600).\(parts[1])", now: now))
+        #expect(!a.matchesSession("99999999999.\(parts[1])", now: now))
     }
 }
