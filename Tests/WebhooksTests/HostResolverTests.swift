@@ -38,6 +38,25 @@ final class StuckLookup: @unchecked Sendable {
     }
 }
 
+/// Checks every URL at once; each one's outcome: "resolved" or the error's text.
+func checkAtOnce(_ policy: WebhookTargetPolicy, _ urls: [String], owner: String? = nil) async -> [String] {
+    await withTaskGroup(of: String.self) { group in
+        for url in urls {
+            group.addTask {
+                do {
+                    _ = try await policy.check(url, owner: owner)
+                    return "resolved"
+                } catch {
+                    return "\(error)"
+                }
+            }
+        }
+        var all: [String] = []
+        for await message in group { all.append(message) }
+        return all
+    }
+}
+
 /// DNS lookups under a deadline with a bounded number of threads (security review: getaddrinfo ran on a new
 /// thread per call with no deadline, at submit and before every delivery).
 @Suite struct HostResolverTests {
@@ -55,21 +74,7 @@ final class StuckLookup: @unchecked Sendable {
         let stuck = StuckLookup()
         let resolver = HostResolver(timeout: 0.5, maximumConcurrentLookups: 2, maximumWaiting: 4, lookup: stuck.lookup)
         let policy = WebhookTargetPolicy(hostResolver: resolver)
-        let messages = await withTaskGroup(of: String.self) { group in
-            for index in 0..<12 {
-                group.addTask {
-                    do {
-                        _ = try await policy.check("https://hooks-\(index).example.com/")
-                        return "resolved"
-                    } catch {
-                        return "\(error)"
-                    }
-                }
-            }
-            var all: [String] = []
-            for await message in group { all.append(message) }
-            return all
-        }
+        let messages = await checkAtOnce(policy, (0..<12).map { "https://hooks-\($0).example.com/" })
         // Twelve callers, two threads: the rest queued (four) or were refused at once; all got an answer.
         #expect(messages.count == 12)
         #expect(messages.allSatisfy { $0.contains("did not resolve within 0.5 s") || $0.contains("too many lookups are waiting") }, "\(messages)")
@@ -91,21 +96,7 @@ final class StuckLookup: @unchecked Sendable {
         let stuck = StuckLookup()
         let resolver = HostResolver(timeout: 0.3, maximumConcurrentLookups: 4, maximumPerOwner: 2, lookup: stuck.lookup)
         let policy = WebhookTargetPolicy(hostResolver: resolver)
-        let messages = await withTaskGroup(of: String.self) { group in
-            for index in 0..<8 {
-                group.addTask {
-                    do {
-                        _ = try await policy.check("https://a\(index).slow.example/", owner: "tenant-a")
-                        return "resolved"
-                    } catch {
-                        return "\(error)"
-                    }
-                }
-            }
-            var all: [String] = []
-            for await message in group { all.append(message) }
-            return all
-        }
+        let messages = await checkAtOnce(policy, (0..<8).map { "https://a\($0).slow.example/" }, owner: "tenant-a")
         #expect(messages.filter { $0.contains("this account's earlier lookups are still running") }.count == 6, "\(messages)")
         #expect(stuck.current.calls == 2, "only two of the eight reached a thread: \(stuck.current)")
         // Their deadline passed, but the two threads are still stuck: they still count against tenant A.
