@@ -56,18 +56,23 @@ extension APIHandlers {
         var headers = HTTPFields()
         headers[.cacheControl] = "no-store"
         if replayed { headers[.idempotentReplayed] = "true" }
+        let secret = secrets.secret(tenantId: tenant, generation: generation)
         return try json(
-            WebhookSecretResponse(secret: secrets.secret(tenantId: tenant, generation: generation), generation: generation),
+            WebhookSecretResponse(
+                secret: secret, generation: generation, standardWebhooksSecret: WebhookSigner.standardSecret(secret)),
             status: status, headers: headers)
     }
 }
 
-/// `{"success": true, "secret": "rendc_whsec_...", "generation": 1, "signatureHeader": "X-Rendc-Signature"}`.
+/// `{"success": true, "secret": "rendc_whsec_...", "generation": 1, "signatureHeader": "X-Rendc-Signature",
+/// "standardWebhooksSecret": "whsec_..."}`.
 struct WebhookSecretResponse: Encodable {
     var success = true
     var secret: String
     var generation: Int
     var signatureHeader = "X-Rendc-Signature"
+    /// The same key as a Standard Webhooks library takes it (`webhook-signature`, `webhook-timestamp`, `webhook-id`).
+    var standardWebhooksSecret: String
 }
 
 /// What a rotation's `Idempotency-Key` keeps (in `api_idempotency_keys`): the generation it made, not the secret.

@@ -39,6 +39,21 @@ public struct WebhookSigner: Sendable, CustomStringConvertible, CustomDebugStrin
     public var description: String { "WebhookSigner(redacted)" }
     public var debugDescription: String { description }
 
+    /// The Standard Webhooks signature (standardwebhooks.com) of the same delivery, for receivers that verify with
+    /// one of its libraries: `v1,<base64 HMAC-SHA256 of "id.t.body">`, keyed with the same bytes as
+    /// ``signature(body:timestamp:)``; such a library takes the key as ``standardSecret(_:)``.
+    public func standardSignature(id: String, body: Data, timestamp: Int) -> String {
+        var message = Data("\(id).\(timestamp).".utf8)
+        message.append(body)
+        let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: secret))
+        return "v1," + Data(mac).base64EncodedString()
+    }
+
+    /// A tenant's secret in the Standard Webhooks form: `whsec_` + base64 of the key bytes (the secret's UTF-8).
+    public static func standardSecret(_ secret: String) -> String {
+        "whsec_" + Data(secret.utf8).base64EncodedString()
+    }
+
     public func signature(body: Data, timestamp: Int) -> String {
         var message = Data("\(timestamp).".utf8)
         message.append(body)
@@ -163,6 +178,8 @@ public struct WebhookSender: Sendable {
         var headers = [
             ("X-Rendc-Event", event.type), ("X-Rendc-Delivery", event.id), ("webhook-id", event.id),
             ("X-Rendc-Signature", signer.signature(body: event.body, timestamp: now)),
+            ("webhook-timestamp", String(now)),
+            ("webhook-signature", signer.standardSignature(id: event.id, body: event.body, timestamp: now)),
         ]
         if let requestId = event.requestId, !requestId.isEmpty,
             requestId.utf8.count <= 200, requestId.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })

@@ -57,3 +57,20 @@ def test_snippets_accept_the_workers_signature_and_refuse_forgeries(sample, veri
     stale_t = int(time.time()) - 3600
     t = header.split(",")[0].split("=")[1]
     assert not check(secret, header.replace(f"t={t}", f"t={stale_t}"), body)
+
+
+def test_a_standard_webhooks_library_verifies_the_delivery(sample):
+    """The headers the worker sends, verified by the standardwebhooks package with the `standardWebhooksSecret` the
+    API hands out; a tampered body or another tenant's secret is refused."""
+    import json
+
+    from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+    _, body, _ = sample
+    headers = json.loads(os.environ["RENDC_WEBHOOK_HEADERS_SAMPLE"])
+    hook = Webhook(os.environ["RENDC_WEBHOOK_STANDARD_SECRET_SAMPLE"])
+    assert hook.verify(body, headers)["job"]["status"] == "completed"
+    with pytest.raises(WebhookVerificationError):
+        hook.verify(body.replace(b"completed", b"failed"), headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook("whsec_" + "QW5vdGhlclRlbmFudHNTZWNyZXQ=").verify(body, headers)

@@ -42,8 +42,16 @@ import Webhooks
             // A delivery signed as the worker signs tenant A's, with A's own secret, for the docs' verification snippets.
             let webhookSecret = WebhookSecrets(master: "contract-webhook-master-\(UUID().uuidString)").secret(tenantId: tenantA.id, generation: 1)
             let webhookBody = "{\"event\":\"job.completed\",\"id\":\"\(UUID().uuidString.lowercased())\",\"job\":{\"status\":\"completed\"}}"
-            let webhookSignature = WebhookSigner(secret: webhookSecret)
-                .signature(body: Data(webhookBody.utf8), timestamp: Int(Date().timeIntervalSince1970))
+            let now = Int(Date().timeIntervalSince1970)
+            let webhookSignature = WebhookSigner(secret: webhookSecret).signature(body: Data(webhookBody.utf8), timestamp: now)
+            // The headers of a delivery as the worker sends them, for a Standard Webhooks library.
+            let sender = WebhookSender(logger: logger)
+            let deliveryHeaders = Dictionary(
+                sender.headers(
+                    for: WebhookEvent(type: "job.completed", url: "https://hooks.example.com/", body: Data(webhookBody.utf8)),
+                    signer: WebhookSigner(secret: webhookSecret), now: now),
+                uniquingKeysWith: { a, _ in a })
+            let headersJSON = String(decoding: try JSONSerialization.data(withJSONObject: deliveryHeaders), as: UTF8.self)
             let result = try await runPythonBesideWorker(
                 api, port: port, store: store, objectStore: objectStore, root: root, identity: "contract-worker", renderSeconds: 0.2,
                 logger: logger,
@@ -57,7 +65,8 @@ import Webhooks
                     "RENDC_SPEC": Fixtures.packageRoot.appendingPathComponent("docs/openapi.yaml").path,
                     "RENDC_WORK": work, "PYTHONDONTWRITEBYTECODE": "1",
                     "RENDC_WEBHOOK_SECRET_SAMPLE": webhookSecret, "RENDC_WEBHOOK_BODY_SAMPLE": webhookBody,
-                    "RENDC_WEBHOOK_SIGNATURE_SAMPLE": webhookSignature,
+                    "RENDC_WEBHOOK_SIGNATURE_SAMPLE": webhookSignature, "RENDC_WEBHOOK_HEADERS_SAMPLE": headersJSON,
+                    "RENDC_WEBHOOK_STANDARD_SECRET_SAMPLE": WebhookSigner.standardSecret(webhookSecret),
                 ])
             #expect(result.status == 0, "pytest failed:\n\(result.output.suffix(8000))")
         }

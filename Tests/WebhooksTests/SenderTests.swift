@@ -67,6 +67,12 @@ func withReceiver(_ body: @Sendable (Receiver, Int) async throws -> Void) async 
             #expect(call.headers["x-request-id"] == "req-42")
             let signature = try #require(call.headers["x-rendc-signature"])
             #expect(WebhookSigner(secret: Self.secret).verify(header: signature, body: call.body, now: Int(Date().timeIntervalSince1970)))
+            // The Standard Webhooks headers sign "id.t.body" with the same key; the t is the X-Rendc-Signature's.
+            let timestamp = try #require(call.headers["webhook-timestamp"])
+            #expect(signature.hasPrefix("t=\(timestamp),"))
+            #expect(
+                call.headers["webhook-signature"]
+                    == WebhookSigner(secret: Self.secret).standardSignature(id: "e-1", body: body, timestamp: Int(timestamp) ?? 0))
             // A request id that could break the header is left out, not sent.
             let odd = WebhookEvent(type: "job.failed", url: event.url, body: body, id: "e-2", requestId: "a\r\nX-Evil: 1")
             #expect(sender.headers(for: odd, signer: Self.signer).contains { $0.0 == "X-Request-Id" } == false)
