@@ -18,6 +18,9 @@ extension APIHandlers {
         guard String(data: bytes, encoding: .utf8) != nil else {
             throw APIError(.badRequest, .invalidJSON, "the request body is not valid UTF-8")
         }
+        if let key = DuplicateKeys.first(in: bytes) {
+            throw APIError(.badRequest, .invalidJSON, "the key \(key.prefix(64).debugDescription) appears twice in one object of the request body")
+        }
         let parsed: ProcessRequest
         do {
             parsed = try JSONDecoder().decode(ProcessRequest.self, from: bytes)

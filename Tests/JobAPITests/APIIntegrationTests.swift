@@ -233,6 +233,21 @@ import Testing
         }
     }
 
+    /// A body with one key twice is refused, not run with one of the two values (review9: the first won here,
+    /// while a gateway parsing with last-wins would have checked the other).
+    @Test func aBodyWithARepeatedKeyIsRefused() async throws {
+        try await withAPI { api in
+            let image = try await api.uploadImage(key: api.keyA)
+            let twice = try await api.postJSON(
+                "/api/v1/video/process", key: api.keyA, #"{"imageIds":["\#(image)"],"imageIds":["\#(UUID().uuidString)"]}"#)
+            #expect(twice.status == .badRequest)
+            #expect(try errorOf(twice).code == "invalid_json")
+            #expect(try await api.store.jobCount(tenantId: api.tenantA) == 0)
+            let once = try await api.postJSON("/api/v1/video/process", key: api.keyA, #"{"imageIds":["\#(image)"]}"#)
+            #expect(once.status == .accepted)
+        }
+    }
+
     @Test func injectionLookingTextIsStoredVerbatim() async throws {
         try await withAPI { api in
             let image = try await api.uploadImage(key: api.keyA)

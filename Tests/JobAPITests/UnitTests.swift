@@ -177,3 +177,19 @@ import Testing
         #expect(APIHandlers.displayName("a\u{85}b\u{9B}[31mc\u{202E}gnp.exe", fallback: "x") == "ab[31mcgnp.exe")
     }
 }
+
+@Suite struct DuplicateKeyTests {
+    /// review9: `{"imageIds":[good],"imageIds":["x"]}` was run with the first value, while a gateway parsing with
+    /// last-wins saw the second.
+    @Test func theFirstRepeatedKeyOfAnyObjectIsFound() {
+        func first(_ text: String) -> String? { DuplicateKeys.first(in: Data(text.utf8)) }
+        #expect(first(#"{"imageIds":["a"],"imageIds":["b"]}"#) == "imageIds")
+        #expect(first(#"{"a":1,"\u0061":2}"#) == "a", "escapes are resolved")
+        #expect(first(#"{"job":{"x":1,"y":{"z":1},"x":2}}"#) == "x", "in a nested object")
+        #expect(first(#"{"a":{"b":1},"a":2}"#) == "a", "after a nested object")
+        #expect(first(#"[{"a":1},{"a":2}]"#) == nil, "two objects may share keys")
+        #expect(first(#"{"a":"a","b":["a","a"],"c":"\"a\""}"#) == nil, "values are not keys")
+        #expect(first(#"{"a\"b":1,"a":2}"#) == nil)
+        #expect(first(#"{"fields":{"price":"$9","caption":"x"},"textOverlay":"price"}"#) == nil)
+    }
+}
