@@ -119,6 +119,8 @@ final class Sprite {
             return [i00, i01, e0, i10, i11, e1]
         }
         let (minX, minY, maxX, maxY) = bounds(t, pivot: pivot)
+        // A degenerate transform (a NaN or infinite bound) draws nothing rather than trapping the process.
+        guard [minX, minY, maxX, maxY].allSatisfy({ $0.isFinite && abs($0) < 1e9 }) else { return }
         let x0 = max(0, Int(minX.rounded(.down)) - 1) & ~1, y0 = max(0, Int(minY.rounded(.down)) - 1) & ~1
         let x1 = min(dst.width, Int(maxX.rounded(.up)) + 2), y1 = min(dst.height, Int(maxY.rounded(.up)) + 2)
         guard x1 > x0, y1 > y0 else { return }

@@ -12,7 +12,17 @@ extension Reader {
             return nil
         }
         if seq.isEmpty { error(node, path, "a template needs at least one layer") }
+        guard within(Template.maximumLayers, seq, node, path, "layers") else { return nil }
         return seq.enumerated().compactMap { layer($0.element, "\(path)[\($0.offset)]", canvas: canvas) }
+    }
+
+    /// Whether a list stays within its cap; if not, an error at the list. Each layer is prepared as its own picture
+    /// (about 11 MB and 0.6 s a full-canvas layer), and YAML aliases can multiply a few lines into millions of
+    /// keyframes (review9b: 3.8 KB linted for 18 s and planned a million), so every list a template repeats has one.
+    func within(_ limit: Int, _ seq: Node.Sequence, _ node: Node, _ path: String, _ what: String) -> Bool {
+        guard seq.count > limit else { return true }
+        error(node, path, "at most \(limit) \(what), got \(seq.count)")
+        return false
     }
 
     func layer(_ node: Node, _ path: String, canvas: Canvas) -> Layer? {
@@ -286,6 +296,7 @@ extension Reader {
             error(node, path, "expected a list of animations (- preset: fade_in ...), got \(describe(node))")
             return nil
         }
+        guard within(Template.maximumAnimations, seq, node, path, "animations on a layer") else { return nil }
         return seq.enumerated().compactMap { animation($0.element, "\(path)[\($0.offset)]") }
     }
 
@@ -345,6 +356,7 @@ extension Reader {
             error(node, path, "expected a list of at least two keyframes (- { t: 0, opacity: 0 }), got \(describe(node))")
             return nil
         }
+        guard within(Template.maximumKeyframes, seq, node, path, "keyframes in an animation") else { return nil }
         var result: [Keyframe] = []
         for (i, item) in seq.enumerated() {
             let p = "\(path)[\(i)]"
@@ -382,7 +394,14 @@ extension Reader {
                     let inner = s.dropFirst(prefix.count).dropLast()
                     let parts = inner.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                     let values = parts.compactMap(Double.init)
-                    if values.count == 4, parts.count == 4 { return bezier(values, node, path) }
+                    if values.count == 4, parts.count == 4 {
+                        // The same range as the list form: `nan`, `inf` or `1e300` would reach the renderer.
+                        guard values.allSatisfy({ $0.isFinite && (-10...10).contains($0) }) else {
+                            error(node, path, "a cubic Bézier's numbers must be finite and lie from -10 to 10, got \(describe(node))")
+                            return nil
+                        }
+                        return bezier(values, node, path)
+                    }
                 }
             }
         }
@@ -398,7 +417,7 @@ extension Reader {
     }
 
     private func bezier(_ v: [Double], _ node: Node, _ path: String) -> Easing? {
-        guard (0...1).contains(v[0]), (0...1).contains(v[2]) else {
+        guard v.allSatisfy(\.isFinite), (0...1).contains(v[0]), (0...1).contains(v[2]) else {
             error(node, path, "a cubic Bézier's x1 and x2 must lie from 0 to 1")
             return nil
         }
@@ -439,6 +458,7 @@ extension Reader {
             error(node, path, "expected a list of at least two colours, got \(describe(node))")
             return nil
         }
+        guard within(Template.maximumStops, seq, node, path, "gradient stops") else { return nil }
         var result: [GradientStop] = []
         for (i, item) in seq.enumerated() {
             let p = "\(path)[\(i)]"

@@ -68,9 +68,14 @@ final class Reader {
     func canvas(_ node: Node, _ path: String) -> Canvas? {
         guard let map = mapping(node, path) else { return nil }
         var c = Canvas()
-        if let w = map.optional("width", { self.int($0, $1, 16...7680, even: true) }) { c.width = w }
-        if let h = map.optional("height", { self.int($0, $1, 16...7680, even: true) }) { c.height = h }
-        if let f = map.optional("fps", { self.int($0, $1, 1...120) }) { c.fps = f }
+        if let w = map.optional("width", { self.int($0, $1, 16...Canvas.maximumSide, even: true) }) { c.width = w }
+        if let h = map.optional("height", { self.int($0, $1, 16...Canvas.maximumSide, even: true) }) { c.height = h }
+        if let f = map.optional("fps", { self.int($0, $1, 1...Canvas.maximumFPS) }) { c.fps = f }
+        // 4K either way round at most: a 7680x7680 canvas needed about 7 GB a job (1.76 GB measured at 3840x3840)
+        // and is past what H.264 players decode.
+        if c.width * c.height > Canvas.maximumPixels, let at = map.node("width") ?? map.node("height") {
+            error(at, join(path, "width"), "the canvas may have at most \(Canvas.maximumPixels) pixels (3840x2160), got \(c.width)x\(c.height)")
+        }
         map.finish()
         return c
     }

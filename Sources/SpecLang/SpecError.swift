@@ -35,13 +35,34 @@ public struct SpecError: Error, Sendable, Equatable, CustomStringConvertible {
     public var summary: String {
         let position = line > 0 ? "\(file):\(line):\(column)" : file
         let subject = field.isEmpty ? message : "\(field): \(message)"
-        return "\(position): \(severity.rawValue): \(subject)"
+        return Self.printable("\(position): \(severity.rawValue): \(subject)")
     }
 
     public var description: String {
         guard let sourceLine, line > 0 else { return summary }
         let caretPad = String(repeating: " ", count: max(0, column - 1))
-        return "\(summary)\n    \(sourceLine)\n    \(caretPad)^"
+        return "\(summary)\n    \(Self.printable(sourceLine))\n    \(caretPad)^"
+    }
+
+    /// `text` with control characters (C0 but tab, DEL, C1) and bidirectional overrides written as `\u{...}`: a
+    /// template's values are echoed in messages, and a shared file must not clear a terminal, set its title or
+    /// make a line read backwards.
+    static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isHidden) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if isHidden(scalar) {
+                out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    static func isHidden(_ scalar: Unicode.Scalar) -> Bool {
+        (scalar.value < 0x20 && scalar.value != 0x09) || (0x7F...0x9F).contains(scalar.value)
+            || (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
     }
 }
 

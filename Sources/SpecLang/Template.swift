@@ -1,6 +1,12 @@
 /// A parsed, validated render template: an ordered list of layers drawn bottom to top, the merge fields a job may
 /// fill, timing rules and per-quality overrides. Nothing in here knows about FFmpeg, a database or HTTP.
 public struct Template: Sendable, Equatable {
+    /// Caps on the lists a template repeats (each layer is prepared as a picture of its own; YAML aliases can
+    /// multiply lists): more is a lint error at the list.
+    public static let maximumLayers = 64
+    public static let maximumAnimations = 16
+    public static let maximumKeyframes = 120
+    public static let maximumStops = 32
     /// Template name, as used by `overlayType` in the API (`golden-frame`).
     public var name: String
     /// One line for `rendc templates`.
@@ -50,6 +56,10 @@ public struct Canvas: Sendable, Equatable {
     public var width: Int
     public var height: Int
     public var fps: Int
+    /// The largest canvas a template may ask for: either side up to 3840, 3840x2160's pixels in all, 60 fps.
+    public static let maximumSide = 3840
+    public static let maximumPixels = 3840 * 2160
+    public static let maximumFPS = 60
     public init(width: Int = 1080, height: Int = 1920, fps: Int = 30) {
         self.width = width
         self.height = height

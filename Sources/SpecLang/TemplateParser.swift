@@ -130,6 +130,27 @@ public enum TemplateParser {
             }
             let at = found.count >= 2 ? found[1] : (found.first ?? (context.mark.line, context.mark.column))
             return make("duplicate key '\(key)' (a key may appear once in a mapping)", at.0, at.1)
+        case .reader(let problem, let offset, let value, _):
+            // Bytes libyaml will not read (a control character, a NUL, a noncharacter): at the character's
+            // line and column, named as a code point, never echoed raw.
+            var line = 1
+            var column = 1
+            if let offset {
+                var seen = 0
+                outer: for text in lines {
+                    for _ in text.unicodeScalars {
+                        if seen == offset { break outer }
+                        seen += 1
+                        column += 1
+                    }
+                    if seen == offset { break }
+                    seen += 1  // the line break
+                    line += 1
+                    column = 1
+                }
+            }
+            let character = value >= 0 ? String(format: " (U+%04X)", value) : ""
+            return make("\(problem)\(character): write it as an escape in a quoted string, or remove it", line, column)
         default:
             return SpecError(file: file, line: 0, column: 0, field: "", message: "YAML syntax error")
         }
