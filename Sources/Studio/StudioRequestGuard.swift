@@ -19,8 +19,10 @@ struct StudioRequestGuard: RouterMiddleware {
     static let loopbackNames: Set<String> = ["127.0.0.1", "localhost", "::1"]
 
     /// Host names a request may address: loopback, plus the bound interface when it is a specific one. Bound to a
-    /// wildcard address (`0.0.0.0`, `::`), the studio is reached by names it cannot know, and any host is accepted
-    /// (the CLI warns that such a studio is exposed).
+    /// wildcard address (`0.0.0.0`, `::`), the studio is reached at addresses it cannot list, so nil: then any IP
+    /// address and `localhost` are accepted, and no other name. DNS rebinding needs a name (the attacker's own), so
+    /// a page on another site still cannot become same-origin with the studio (review9b: with a wildcard bind any
+    /// Host was accepted, and such a page could read and overwrite templates).
     let allowed: Set<String>?
 
     init(boundHost: String) {
@@ -29,17 +31,25 @@ struct StudioRequestGuard: RouterMiddleware {
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var requestHost: String?
         if let authority = request.head.authority ?? request.headers[.init("Host")!] {
             guard let host = Self.hostName(authority), isAllowed(host) else {
-                throw StudioError(.forbidden, "this studio answers to its loopback address only (open http://127.0.0.1:PORT/)")
+                throw StudioError(
+                    .forbidden,
+                    allowed == nil
+                        ? "this studio answers to IP addresses and localhost only (open http://ADDRESS:PORT/)"
+                        : "this studio answers to its loopback address only (open http://127.0.0.1:PORT/)")
             }
+            requestHost = host
         }
         if request.method != .get && request.method != .head {
             guard request.headers[Self.header] != nil else {
                 throw StudioError(.forbidden, "a request that changes something needs the studio page's X-Rendc-Studio header")
             }
             if let origin = request.headers[.origin], origin != "null" {
-                guard let url = URL(string: origin), let host = url.host.map(Self.hostName) ?? nil, isAllowed(host) else {
+                guard let url = URL(string: origin), let host = url.host.map(Self.hostName) ?? nil, isAllowed(host),
+                    requestHost == nil || host == requestHost
+                else {
                     throw StudioError(.forbidden, "requests from another site are refused")
                 }
             }
@@ -47,7 +57,19 @@ struct StudioRequestGuard: RouterMiddleware {
         return try await next(request, context)
     }
 
-    func isAllowed(_ host: String) -> Bool { allowed?.contains(host) ?? true }
+    func isAllowed(_ host: String) -> Bool {
+        if let allowed { return allowed.contains(host) }
+        return host == "localhost" || Self.isAddress(host)
+    }
+
+    /// An IPv4 address in dotted decimal, or an IPv6 address (hex digits, colons, an IPv4 tail): never a name.
+    static func isAddress(_ host: String) -> Bool {
+        if host.contains(":") {
+            return host.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." }
+        }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { $0.count <= 3 && !$0.isEmpty && $0.allSatisfy(\.isASCII) && UInt8($0) != nil }
+    }
 
     /// The host of a `Host`/authority value or a URL's host, lower-cased, without port or IPv6 brackets.
     static func hostName(_ authority: String) -> String? {

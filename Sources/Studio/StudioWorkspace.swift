@@ -325,6 +325,9 @@ final class StudioWorkspace: @unchecked Sendable {
     /// pictures, the blended overlay loop, the caption) is kept for the last draft and inputs, so moving the scrubber
     /// only composes one frame; any edit prepares afresh.
     func still(yaml: String, at time: Double, text: String?, fields: [String: String] = [:]) async throws -> Still {
+        // Any finite time past the end shows the last frame; a huge one (1e19 s) would overflow the frame number.
+        guard time.isFinite else { throw StudioError(.invalid, "at must be a finite number of seconds") }
+        let time = min(max(0, time), 86_400)
         let (images, audio) = try renderInputs()
         let key = ([yaml, text ?? "", audio ?? ""] + images + fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).joined(
             separator: "\u{0}")

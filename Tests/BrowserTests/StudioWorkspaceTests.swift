@@ -83,6 +83,19 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("templates").path) == ["my-look.yaml"])
     }
 
+    /// review9b: bound to 0.0.0.0 the studio accepted any Host, so a page whose name rebinds to the machine was
+    /// same-origin with it. Names other than localhost are refused on any bind; addresses are not names.
+    @Test func aWildcardBoundStudioStillRefusesHostNames() {
+        let wildcard = StudioRequestGuard(boundHost: "0.0.0.0")
+        #expect(!wildcard.isAllowed("attacker.example"))
+        #expect(!wildcard.isAllowed("127.0.0.1.nip.io"))
+        #expect(wildcard.isAllowed("192.168.1.20") && wildcard.isAllowed("127.0.0.1") && wildcard.isAllowed("localhost"))
+        #expect(wildcard.isAllowed("fe80::1") && wildcard.isAllowed("::ffff:10.0.0.1"))
+        #expect(!wildcard.isAllowed("256.1.1.1") && !wildcard.isAllowed("cafe") && !wildcard.isAllowed("1.2.3"))
+        let loopback = StudioRequestGuard(boundHost: "127.0.0.1")
+        #expect(loopback.isAllowed("localhost") && !loopback.isAllowed("192.168.1.20") && !loopback.isAllowed("attacker.example"))
+    }
+
     @Test func adminSessionCookieIsDerivedFromTheTokenNotTheTokenItself() {
         let a = AdminCredential(token: "first-admin-token-0123456789")
         let b = AdminCredential(token: "other-admin-token-0123456789")
