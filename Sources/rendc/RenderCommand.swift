@@ -185,7 +185,13 @@ struct PlanCommand: ParsableCommand {
         do {
             let clock = ContinuousClock()
             let started = clock.now
-            let plan = try pipeline.plan(try job.requestWithSamples(pipeline, output: "out.mp4"))
+            var request = try job.requestWithSamples(pipeline, output: "out.mp4")
+            if emitFFmpeg != nil {
+                // run.sh runs from its own folder: a relative --image/--audio/--voice or template path (and media
+                // named relative to that template) would not be found there.
+                request = request.withAbsolutePaths(from: FileManager.default.currentDirectoryPath)
+            }
+            let plan = try pipeline.plan(request)
             let took = clock.now - started
             print(plan.summary)
             if !summary {
@@ -223,5 +229,20 @@ struct StillCommand: ParsableCommand {
             printError("rendc: error: \(error)")
             throw ExitCode(1)
         }
+    }
+}
+
+extension RenderRequest {
+    /// The request with its input files and a template given as a file named from `directory` when relative.
+    func withAbsolutePaths(from directory: String) -> RenderRequest {
+        func absolute(_ path: String) -> String {
+            URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: directory, isDirectory: true)).standardizedFileURL.path
+        }
+        var copy = self
+        copy.images = images.map(absolute)
+        copy.audio = audio.map(absolute)
+        copy.voice = voice.map(absolute)
+        if template.hasSuffix(".yaml") || template.hasSuffix(".yml") || template.contains("/") { copy.template = absolute(template) }
+        return copy
     }
 }

@@ -133,6 +133,37 @@ extension RealRenderTests {
         #expect(!FileManager.default.fileExists(atPath: mp4))
     }
 
+    /// docs/ffmpeg-export.md's example names its inputs relative to the shell's folder, and run.sh runs from its own
+    /// folder: the export must name them absolutely (review9b: "No such file or directory").
+    @Test func anExportMadeWithRelativePathsRunsFromItsOwnFolder() throws {
+        let binary = try KillTest().rendcBinary()
+        let dir = try Fixtures.temporaryDirectory("rendc-cli-export")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var environment = ProcessInfo.processInfo.environment
+        environment["RENDC_ASSETS_DIR"] = dir.appendingPathComponent("assets").path
+        let work = dir.appendingPathComponent("work").path
+        try FileManager.default.createDirectory(atPath: work + "/in", withIntermediateDirectories: true)
+        for (name, source) in [("in/a.png", "testsrc=s=320x240"), ("in/b.png", "smptebars=s=240x320")] {
+            let made = try Subprocess.run(
+                "/usr/bin/ffmpeg", ["-v", "error", "-f", "lavfi", "-i", source, "-frames:v", "1", "-y", name], directory: work)
+            #expect(made.status == 0, "\(made.combined)")
+        }
+        let song = try Subprocess.run(
+            "/usr/bin/ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "sine=f=440:d=3", "-y", "in/song.wav"], directory: work)
+        #expect(song.status == 0, "\(song.combined)")
+        let plan = try Subprocess.run(
+            binary,
+            [
+                "plan", "--template", "no-frame", "--image", "in/a.png", "--image", "in/b.png", "--audio", "in/song.wav", "--duration", "2",
+                "--quality", "eco", "--summary", "--emit-ffmpeg", "export",
+            ], environment: environment, directory: work)
+        #expect(plan.status == 0, "\(plan.combined)")
+        let graph = try String(contentsOfFile: work + "/export/graph.txt", encoding: .utf8)
+        #expect(!graph.contains("filename=in/"), "inputs are named absolutely")
+        let run = try Subprocess.run("/bin/sh", [work + "/export/run.sh"], environment: environment, directory: dir.path)
+        #expect(run.status == 0, "\(run.combined.suffix(2000))")
+    }
+
     @Test func migrateAndTenantCreateFromTheCommandLine() async throws {
         let binary = try KillTest().rendcBinary()
         let server = try PostgresServer.shared()
