@@ -72,6 +72,15 @@ package final class PreparedImage {
         // Pre-scaled so that the largest zoom samples it 1:1.
         let k = baseScale * maxZoom
         var crop = PreparedImage.crop(width: iw, height: ih, window: window, fit: fit, baseScale: baseScale, motions: motions)
+        // A sliver of a picture (8000x16) covering a window and panned is scaled up along its whole pan: gigabytes for
+        // a few kilobytes of upload. Such a picture is refused, naming it, as bad input (not retried).
+        let budget = Double(max(1, window.width * window.height)) * maxZoom * maxZoom * 16
+        guard Double(crop.w) * k * Double(crop.h) * k <= budget else {
+            throw BackendError(
+                .prepare, code: .tooLarge, path: path,
+                "the picture (\(iw)x\(ih)) is too narrow or too flat for this layout's \(window.width)x\(window.height) window and its pan; use a picture closer to the window's shape"
+            )
+        }
         if direct, adjust.isIdentity, !blurFill, let align = decoded.cropAlignment {
             // Straight from the decoder's pixels to the pre-scaled crop: no full-size RGBA of the picture, which for a
             // 12-megapixel photo is 48 MB on top of the decoder's frame while x264 runs beside.

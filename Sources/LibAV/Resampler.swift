@@ -150,7 +150,7 @@ package final class RGBAScaler {
             cx >= 0, cy >= 0, cw > 0, ch > 0, cx + cw <= Int(f.width), cy + ch <= Int(f.height), cx % align.x == 0, cy % align.y == 0,
             toWidth > 0, toHeight > 0, toWidth * toHeight <= MediaLimits.maximumPixels * 2
         else {
-            throw MediaError(.prepare, path: path, "cannot convert \(cw)x\(ch) of \(f.width)x\(f.height) to \(toWidth)x\(toHeight)")
+            throw MediaError(.prepare, code: .tooLarge, path: path, "cannot convert \(cw)x\(ch) of \(f.width)x\(f.height) to \(toWidth)x\(toHeight)")
         }
         context = sws_getCachedContext(
             context, Int32(cw), Int32(ch), AVPixelFormat(f.format), Int32(toWidth), Int32(toHeight), AV_PIX_FMT_RGBA,
@@ -203,7 +203,7 @@ package final class RGBAScaler {
             cx >= 0, cy >= 0, cw > 0, ch > 0, cx + cw <= width, cy + ch <= height,
             toWidth * toHeight <= MediaLimits.maximumPixels * 2
         else {
-            throw MediaError(.prepare, "cannot scale \(cw)x\(ch) of \(width)x\(height) to \(toWidth)x\(toHeight)")
+            throw MediaError(.prepare, code: .tooLarge, "cannot scale \(cw)x\(ch) of \(width)x\(height) to \(toWidth)x\(toHeight)")
         }
         context = sws_getCachedContext(
             context, Int32(cw), Int32(ch), AV_PIX_FMT_RGBA, Int32(toWidth), Int32(toHeight), AV_PIX_FMT_RGBA,
