@@ -555,7 +555,10 @@ struct StockGraphBuilder {
                     let g = pictures[FFmpegPictureKey(layer: layer.index, input: input, cell: c)] ?? .assumed(cell: r, zoom: zoom)
                     // A picture that does not move in this shot is warped once and then repeated.
                     let fixed = mo.isStill && tout?.kind != .zoom
-                    chain = still(name, start: 0, count: fixed ? 0 : count + 1, opaque: !contain)
+                    // With its alpha whatever the fit: a product cut-out (a PNG or WebP with transparency) covering its
+                    // cell shows what lies below through its transparent parts, as the fast engine draws it (review9b:
+                    // yuv420p here drew it opaque, 9.9 dB apart).
+                    chain = still(name, start: 0, count: fixed ? 0 : count + 1)
                     chain.removeLast()
                     chain.append(Self.filter("setpts", [("expr", "N/(\(fps)*TB)")]))
                     // The output frame (perspective counts its input frames from 1).

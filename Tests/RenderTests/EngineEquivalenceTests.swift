@@ -86,6 +86,35 @@ import Testing
         #expect(try FFprobe.probe(lav).audio?.codecName == "aac")
     }
 
+    /// A transparent product cut-out covering its cell: the stock graph converted it to yuv420p and drew it
+    /// opaque, where the fast engine blends it (review9b: 9.9 dB on every frame of its shot).
+    @Test func aTransparentPictureCoveringItsCellIsBlendedByBothEngines() throws {
+        let dir = RenderFixture.root.appendingPathComponent("eq-alpha")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let cutout = dir.appendingPathComponent("cutout.png").path
+        let made = try Subprocess.run(
+            "/usr/bin/ffmpeg",
+            ["-v", "error", "-f", "lavfi", "-i", "testsrc=s=320x240,format=rgba,colorchannelmixer=aa=0.3", "-frames:v", "1", "-y", cutout])
+        #expect(made.status == 0, "\(made.combined)")
+        let template = dir.appendingPathComponent("alpha.yaml").path
+        try """
+        name: alpha
+        timing: {cut: {mode: interval, fallback_interval: 1.5, min_shot: 1, max_shot: 2}}
+        layers:
+          - {type: color, color: "#204060"}
+          - {type: media, layout: single, fit: cover, transition: {type: cut}}
+        """.write(toFile: template, atomically: true, encoding: .utf8)
+        let fast = RenderFixture.out("eq-alpha-fast.mp4"), lav = RenderFixture.out("eq-alpha-lavfi.mp4")
+        let pipeline = RenderFixture.pipeline
+        var plan = try pipeline.plan(
+            RenderRequest(template: template, images: [cutout, RenderFixture.images[0]], duration: 3, quality: .eco, output: fast))
+        plan.encoder.preset = "ultrafast"
+        _ = try pipeline.prepare(plan).render(to: fast, thumbnail: nil)
+        try LibavfilterRenderer(plan: plan, texts: try pipeline.texts(for: plan)).render(to: lav, thumbnail: nil)
+        try Self.compare(fast, against: [("libavfilter", lav)], plan: plan)
+    }
+
     // MARK: Helpers
 
     /// Runs `dir/run.sh` from another working directory; returns the video it wrote.
