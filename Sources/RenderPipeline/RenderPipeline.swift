@@ -361,7 +361,7 @@ public final class RenderPipeline: Sendable {
                 texts[layer.index] = try renderer.render(
                     t.text, style: t.style, width: t.box.width, height: t.box.height, baseDirectory: t.baseDirectory)
             } catch {
-                throw PipelineError(.caption, "layers[\(layer.index)]: \(error)", underlying: error as? any Error & Sendable)
+                throw PipelineError(.caption, "layers[\(layer.templateIndex)]: \(error)", underlying: error as? any Error & Sendable)
             }
         }
         return texts
