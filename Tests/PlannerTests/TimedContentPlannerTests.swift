@@ -1,5 +1,6 @@
 import Foundation
 import Planner
+import RendcTestSupport
 import SpecLang
 import Testing
 
@@ -126,6 +127,20 @@ import Testing
         let t = try template("  - type: media\n    layout: side_by_side\n    cells: [{}, { delay: 1.5 }]")
         let p = try plan(t, PlanInputs(images: threeImages, duration: 3))
         #expect(p.layers.filter { $0.kind == "media" }.map(\.visible) == [[FrameSpan(0, 90)], [FrameSpan(45, 90)]])
+    }
+
+    /// docs/templates.md's complete example is a template that lints and plans as the text around it says.
+    @Test func theDocsCompleteExamplePlansAsDescribed() throws {
+        let doc = try String(
+            contentsOf: Fixtures.specsDirectory.deletingLastPathComponent().appendingPathComponent("docs/templates.md"), encoding: .utf8)
+        let section = try #require(doc.components(separatedBy: "## A complete example").last)
+        let yaml = try #require(section.components(separatedBy: "```yaml\n").dropFirst().first?.components(separatedBy: "```").first)
+        let t = try TemplateParser.parse(yaml: yaml, file: "templates.md")
+        let p = try plan(t, PlanInputs(images: threeImages, fields: ["price": "$19.99", "old_price": "$39.99"], duration: 12))
+        let texts = texts(p)
+        #expect(Set(texts.filter { ["FLASH", "SALE", "TODAY"].contains($0.0) }.map(\.0)).count == 3)
+        #expect(texts.contains { $0.0 == "$19.99" } && texts.contains { $0.0 == "ends in 0:10" } && texts.contains { $0.0 == "ends in 0:00" })
+        #expect(p.layers.filter { $0.kind == "media" }.map { $0.visible.first?.start } == [0, 9], "the second card 0.3 s after the first")
     }
 }
 
