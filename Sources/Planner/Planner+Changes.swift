@@ -35,12 +35,13 @@ extension LayerContext {
             }
         }
         order.removeAll { $0.allSatisfy(\.isWhitespace) }
-        if order.count > TextChanges.maximumTexts {
+        let box = layer.placement.resolve(in: template.canvas)
+        if order.count > TextChanges.limit(width: box.width, height: box.height) {
             let what = if case .counter = changes { "counter" } else { "steps" }
             throw PlanError(
                 .invalidValue, field: "\(path).\(what)",
                 message:
-                    "makes \(order.count) different texts: at most \(TextChanges.maximumTexts) a layer, as each is drawn as its own picture and kept for the whole render; count over a shorter duration, with fewer decimals, or change less often (every: 0.5)",
+                    "makes \(order.count) different texts: \(TextChanges.limitReason(width: box.width, height: box.height)), as each is drawn as its own picture and kept for the whole render; count over a shorter duration, with fewer decimals, or change less often (every: 0.5)",
                 line: layer.line)
         }
         return order.enumerated().map { k, text in

@@ -5,7 +5,9 @@ internal import Yams
 extension Reader {
     /// Reads `steps`, `counter`, `every`, `loop` and `per_step`; nil when the layer has neither `steps` nor `counter`
     /// (then `every`, `loop` and `per_step` are errors). `canvas` bounds how many texts a counter may make.
-    func textChanges(_ map: MappingReader, _ path: String, canvas: Canvas) -> TextChanges? {
+    func textChanges(_ map: MappingReader, _ path: String, canvas: Canvas, box: Rect) -> TextChanges? {
+        let limit = TextChanges.limit(width: box.width, height: box.height)
+        let why = TextChanges.limitReason(width: box.width, height: box.height)
         let stepsNode = map.node("steps"), counterNode = map.node("counter")
         map.allow("steps", "counter", "every", "loop", "per_step")
         let every = map.node("every").flatMap { interval($0, join(path, "every")) }
@@ -26,10 +28,8 @@ extension Reader {
                 error(stepsNode, stepsPath, "needs at least one text (steps: [\"3\", \"2\", \"1\", \"GO\"])")
                 return nil
             }
-            if seq.count > TextChanges.maximumTexts {
-                error(
-                    stepsNode, stepsPath,
-                    "\(seq.count) texts: at most \(TextChanges.maximumTexts) a layer (each is drawn as its own picture and kept for the whole render)")
+            if seq.count > limit {
+                error(stepsNode, stepsPath, "\(seq.count) texts: \(why) (each is drawn as its own picture and kept for the whole render)")
                 return nil
             }
             let texts = seq.enumerated().compactMap { templateText($0.element, "\(stepsPath)[\($0.offset)]") }
@@ -44,7 +44,7 @@ extension Reader {
         }
         if let counterNode {
             if let n = map.node("loop") { error(n, join(path, "loop"), "'loop' is for steps: a counter stops at its 'to'") }
-            guard var counter = counter(counterNode, join(path, "counter"), canvas: canvas, every: every) else { return nil }
+            guard var counter = counter(counterNode, join(path, "counter"), canvas: canvas, every: every, limit: (limit, why)) else { return nil }
             counter.perStep = perStep
             return .counter(counter)
         }
@@ -71,7 +71,7 @@ extension Reader {
         }
     }
 
-    func counter(_ node: Node, _ path: String, canvas: Canvas, every: TimePoint?) -> TextCounter? {
+    func counter(_ node: Node, _ path: String, canvas: Canvas, every: TimePoint?, limit: (count: Int, why: String)) -> TextCounter? {
         guard let map = mapping(node, path) else { return nil }
         defer { map.finish() }
         let from = map.required("from") { self.counterValue($0, $1) }
@@ -93,10 +93,10 @@ extension Reader {
             var ticks = Int((d * Double(canvas.fps)).rounded()) + 1
             if case .seconds(let e)? = every { ticks = Int((d / e).rounded(.down)) + 1 }
             let texts = min(values, ticks)
-            if texts > TextChanges.maximumTexts {
+            if texts > limit.count {
                 error(
                     node, path,
-                    "counts through \(texts) different texts (\(values) values over \(fmt(d)) s at \(canvas.fps) fps): at most \(TextChanges.maximumTexts) a layer, as each is drawn as its own picture; count over a shorter duration, with fewer decimals, or change less often (every: 0.5)"
+                    "counts through \(texts) different texts (\(values) values over \(fmt(d)) s at \(canvas.fps) fps): \(limit.why), as each is drawn as its own picture; count over a shorter duration, with fewer decimals, or change less often (every: 0.5)"
                 )
                 return nil
             }

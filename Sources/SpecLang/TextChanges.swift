@@ -7,11 +7,28 @@ public enum TextChanges: Sendable, Equatable {
     case steps(TextSteps)
     case counter(TextCounter)
 
-    /// At most this many distinct texts a layer: each is drawn once by CaptionText, kept as an RGBA picture of the
-    /// layer's box for the whole render (1 MB for a 1000x260 box) and written as a PNG with its own `overlay` in the
-    /// exported FFmpeg graph. 90 covers a 3 s price count at 30 fps that changes every frame, or a 1:30 clock by the
-    /// second; a longer per-frame count is refused with a message saying how to shorten it.
+    /// At most this many distinct texts a layer: each is drawn once by CaptionText, kept as a picture of the layer's
+    /// box for the whole render (a 1000x260 box: 90 texts add about 90 MB to the peak RSS) and written as a PNG with
+    /// its own `overlay` in the exported FFmpeg graph. 90 covers a 3 s price count at 30 fps that changes every
+    /// frame, or a 1:30 clock by the second; a longer per-frame count is refused with a message saying how to
+    /// shorten it.
     public static let maximumTexts = 90
+    /// And at most this many pixels of text pictures a layer (texts times the box's area, on the template's canvas):
+    /// 90 texts of a 1000x260 box, 11 of a whole 1080x1920 canvas. It bounds the memory, which grows with the box.
+    public static let maximumPixels = 23_400_000
+
+    /// The most distinct texts a layer with a `width` x `height` box (template canvas pixels) may show.
+    public static func limit(width: Int, height: Int) -> Int {
+        max(1, min(maximumTexts, maximumPixels / max(1, width * height)))
+    }
+
+    /// Why `limit` is what it is, for messages.
+    public static func limitReason(width: Int, height: Int) -> String {
+        let n = limit(width: width, height: height)
+        return n == maximumTexts
+            ? "at most \(maximumTexts) a layer"
+            : "at most \(n) for a \(width)x\(height) box (\(maximumPixels / 1_000_000) million pixels of text pictures a layer; a smaller box allows more, up to \(maximumTexts))"
+    }
 }
 
 /// `steps: [...]` with `every:`: step k shows from `k * every` after the layer starts; after the last step the last

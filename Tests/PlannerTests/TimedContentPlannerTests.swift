@@ -49,7 +49,7 @@ import Testing
 
     @Test func aPriceCountsUpToTheFieldsValueInItsOwnLook() throws {
         let t = try template(
-            "  - type: text\n    counter: { from: 0, to: \"{{price}}\", duration: 1.5, easing: ease_out }",
+            "  - type: text\n    counter: { from: 0, to: \"{{price}}\", duration: 1.5, easing: ease_out }\n    width: 1000\n    height: 260",
             fields: "fields:\n  price: { required: true }\n")
         let p = try plan(t, PlanInputs(images: threeImages, fields: ["price": "$1,299.00"], duration: 3))
         let shown = texts(p)
@@ -77,7 +77,7 @@ import Testing
     @Test func tooManyDistinctTextsAreRefusedWhenPlanned() throws {
         // The template cannot know the field's value: 0 to $999.99 over 4 s changes on each of 120 frames.
         let t = try template(
-            "  - type: text\n    counter: { from: 0, to: \"{{price}}\", duration: 4 }", fields: "fields:\n  price: { required: true }\n")
+            "  - type: text\n    counter: { from: 0, to: \"{{price}}\", duration: 4 }\n    width: 1000\n    height: 260", fields: "fields:\n  price: { required: true }\n")
         #expect(
             throws: PlanError(
                 .invalidValue, field: "layers[1].counter",
@@ -87,7 +87,7 @@ import Testing
         ) { try plan(t, PlanInputs(images: threeImages, fields: ["price": "$999.99"], duration: 5)) }
         // Whole dollars make 1000 values, but only one a frame for 4 s: still too many; every 0.1 s makes 41.
         let slower = try template(
-            "  - type: text\n    counter: { from: 0, to: \"{{price}}\", duration: 4 }\n    every: 0.1", fields: "fields:\n  price: { required: true }\n")
+            "  - type: text\n    counter: { from: 0, to: \"{{price}}\", duration: 4 }\n    every: 0.1\n    width: 1000\n    height: 260", fields: "fields:\n  price: { required: true }\n")
         #expect(texts(try plan(slower, PlanInputs(images: threeImages, fields: ["price": "$999.99"], duration: 5))).count == 41)
     }
 

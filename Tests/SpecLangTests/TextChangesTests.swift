@@ -38,7 +38,7 @@ import Testing
                     TextCounter(
                         from: .number(5, decimals: 0), to: .number(0, decimals: 0),
                         format: CounterFormat(prefix: "ends in ", number: NumberStyle(clock: true)), every: .seconds(1))))
-        let money = try changes(yaml("  - type: text\n    counter: { from: 0, to: 1299.00, duration: 2, format: \"${n:,.2} only\" }"))
+        let money = try changes(yaml("  - type: text\n    counter: { from: 0, to: 1299.00, duration: 2, format: \"${n:,.2} only\" }\n    width: 800\n    height: 200"))
         guard case .counter(let m) = money else { Issue.record("not a counter"); return }
         #expect(m.to == .number(1299, decimals: 2))
         #expect(m.format == CounterFormat(prefix: "$", number: NumberStyle(decimals: 2, grouping: true), suffix: " only"))
@@ -106,16 +106,27 @@ import Testing
     @Test func aCounterThatWouldMakeTooManyPicturesIsRefusedWithTheWayOut() {
         // 0 to 1000 over 30 s at 30 fps changes on every frame: 901 texts.
         #expect(
-            errors(yaml("  - type: text\n    counter: { from: 0, to: 1000, duration: 30 }")) == [
+            errors(yaml("  - type: text\n    counter: { from: 0, to: 1000, duration: 30 }\n    width: 1000\n    height: 260")) == [
                 "t.yaml:6:14: error: layers[1].counter: counts through 901 different texts (1001 values over 30 s at 30 fps): at most 90 a layer, as each is drawn as its own picture; count over a shorter duration, with fewer decimals, or change less often (every: 0.5)"
             ])
         // The same count ticking every half second makes 61, and 0 to 20 makes 21 whatever the duration.
-        #expect(errors(yaml("  - type: text\n    counter: { from: 0, to: 1000, duration: 30 }\n    every: 0.5")).isEmpty)
-        #expect(errors(yaml("  - type: text\n    counter: { from: 0, to: 20, duration: 30 }")).isEmpty)
+        #expect(errors(yaml("  - type: text\n    counter: { from: 0, to: 1000, duration: 30 }\n    every: 0.5\n    width: 1000\n    height: 260")).isEmpty)
+        #expect(errors(yaml("  - type: text\n    counter: { from: 0, to: 20, duration: 30 }\n    width: 1000\n    height: 260")).isEmpty)
         let many = (1...91).map { "\"\($0)\"" }.joined(separator: ", ")
         #expect(
-            errors(yaml("  - type: text\n    steps: [\(many)]\n    every: 0.1")) == [
+            errors(yaml("  - type: text\n    steps: [\(many)]\n    every: 0.1\n    width: 1000\n    height: 260")) == [
                 "t.yaml:6:12: error: layers[1].steps: 91 texts: at most 90 a layer (each is drawn as its own picture and kept for the whole render)"
+            ])
+    }
+
+    @Test func theLimitShrinksWithTheBoxSoTheMemoryStaysBounded() {
+        #expect(TextChanges.limit(width: 1000, height: 260) == 90)
+        #expect(TextChanges.limit(width: 1080, height: 1920) == 11)
+        #expect(TextChanges.limit(width: 100, height: 100) == 90)
+        // A counter in a whole-canvas box (the default) making 21 texts: the message says why and what to do.
+        #expect(
+            errors(yaml("  - type: text\n    counter: { from: 0, to: 20, duration: 30 }")) == [
+                "t.yaml:6:14: error: layers[1].counter: counts through 21 different texts (21 values over 30 s at 30 fps): at most 11 for a 1080x1920 box (23 million pixels of text pictures a layer; a smaller box allows more, up to 90), as each is drawn as its own picture; count over a shorter duration, with fewer decimals, or change less often (every: 0.5)"
             ])
     }
 
