@@ -186,7 +186,8 @@ extension LayerContext {
                 continue
             }
             let media = MediaPlan(
-                window: box, inputs: mp.inputs, cells: [CellPlan(rect: Rect(x: 0, y: 0, width: box.width, height: box.height), fit: cell.fit, fill: cell.fill)],
+                window: box, inputs: mp.inputs,
+                cells: [CellPlan(rect: Rect(x: 0, y: 0, width: box.width, height: box.height), fit: cell.fit, fill: cell.fill)],
                 shots: shots, transitions: transitionPlans(m.transition, shots: shots), adjust: mp.adjust, cellRadius: radius)
             // Turned as one: a rotated layout keeps the whole box's pivot; otherwise each card pops about its own centre.
             let pivot = layer.pivot != nil || plan.rotation.truncatingRemainder(dividingBy: 360) != 0 ? plan.pivot : nil

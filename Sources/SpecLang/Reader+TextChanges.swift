@@ -36,7 +36,9 @@ extension Reader {
             guard texts.count == seq.count else { return nil }
             guard let every else {
                 if map.node("every") == nil {
-                    error(stepsNode, join(path, "every"), "steps need 'every': how long each text shows, in seconds (every: 1) or beats (every: \"1 beat\")")
+                    error(
+                        stepsNode, join(path, "every"),
+                        "steps need 'every': how long each text shows, in seconds (every: 1) or beats (every: \"1 beat\")")
                 }
                 return nil
             }

@@ -62,7 +62,10 @@ import Testing
         #expect(shown.allSatisfy { $0.1.count == 1 })
         #expect(shown.count <= 46)
         // A value without a number is the job's mistake, named by its field.
-        #expect(throws: PlanError(.invalidValue, field: "fields.price", message: "layers[1].counter counts to this field, but its value has no number", line: 8)) {
+        #expect(
+            throws: PlanError(
+                .invalidValue, field: "fields.price", message: "layers[1].counter counts to this field, but its value has no number", line: 8)
+        ) {
             try plan(t, PlanInputs(images: threeImages, fields: ["price": "ask us"], duration: 3))
         }
     }
@@ -77,7 +80,8 @@ import Testing
     @Test func tooManyDistinctTextsAreRefusedWhenPlanned() throws {
         // The template cannot know the field's value: 0 to $999.99 over 4 s changes on each of 120 frames.
         let t = try template(
-            "  - type: text\n    counter: { from: 0, to: \"{{price}}\", duration: 4 }\n    width: 1000\n    height: 260", fields: "fields:\n  price: { required: true }\n")
+            "  - type: text\n    counter: { from: 0, to: \"{{price}}\", duration: 4 }\n    width: 1000\n    height: 260",
+            fields: "fields:\n  price: { required: true }\n")
         #expect(
             throws: PlanError(
                 .invalidValue, field: "layers[1].counter",
@@ -87,7 +91,8 @@ import Testing
         ) { try plan(t, PlanInputs(images: threeImages, fields: ["price": "$999.99"], duration: 5)) }
         // Whole dollars make 1000 values, but only one a frame for 4 s: still too many; every 0.1 s makes 41.
         let slower = try template(
-            "  - type: text\n    counter: { from: 0, to: \"{{price}}\", duration: 4 }\n    every: 0.1\n    width: 1000\n    height: 260", fields: "fields:\n  price: { required: true }\n")
+            "  - type: text\n    counter: { from: 0, to: \"{{price}}\", duration: 4 }\n    every: 0.1\n    width: 1000\n    height: 260",
+            fields: "fields:\n  price: { required: true }\n")
         #expect(texts(try plan(slower, PlanInputs(images: threeImages, fields: ["price": "$999.99"], duration: 5))).count == 41)
     }
 
@@ -96,12 +101,15 @@ import Testing
         let p = try plan(t, PlanInputs(images: threeImages, duration: 3))
         let b = try #require(p.layers.first { if case .text(let x) = $0.content { x.text == "b" } else { false } })
         #expect(b.animation.map(\.span) == [FrameSpan(30, 90)], "b pops in when it first shows, at 1 s")
-        let once = try plan(try template("  - type: text\n    steps: [a, b]\n    every: 1\n    animate: [pop]"), PlanInputs(images: threeImages, duration: 3))
+        let once = try plan(
+            try template("  - type: text\n    steps: [a, b]\n    every: 1\n    animate: [pop]"), PlanInputs(images: threeImages, duration: 3))
         #expect(once.layers.filter { $0.templateIndex == 1 }.allSatisfy { $0.animation.map(\.span) == [FrameSpan(0, 90)] })
     }
 
     @Test func staggeredCellsEnterAndCutOneAfterAnother() throws {
-        let t = try template("  - type: media\n    layout: grid\n    stagger: 0.3\n    ken_burns: false\n    transition: { type: crossfade, duration: 0.2 }\n    animate: [{ preset: slide_in, from: left }]")
+        let t = try template(
+            "  - type: media\n    layout: grid\n    stagger: 0.3\n    ken_burns: false\n    transition: { type: crossfade, duration: 0.2 }\n    animate: [{ preset: slide_in, from: left }]"
+        )
         let p = try plan(t, PlanInputs(images: ["/a.png", "/b.png", "/c.png", "/d.png", "/e.png"], duration: 5))
         let cells = p.layers.compactMap { l -> (LayerPlan, MediaPlan)? in if case .media(let m) = l.content { (l, m) } else { nil } }
         #expect(cells.count == 4)
@@ -112,10 +120,11 @@ import Testing
         #expect(cells[2].1.transitions.map(\.frames) == [FrameSpan(75, 81), FrameSpan(135, 141)])
         // The boxes tile the layer's grid; each slides in from off the canvas on its own.
         let window = Rect(x: 0, y: 0, width: 1080, height: 1920)
-        #expect(cells.map(\.0.box) == [
-            Rect(x: 0, y: 0, width: 540, height: 960), Rect(x: 540, y: 0, width: 540, height: 960),
-            Rect(x: 0, y: 960, width: 540, height: 960), Rect(x: 540, y: 960, width: 540, height: 960),
-        ])
+        #expect(
+            cells.map(\.0.box) == [
+                Rect(x: 0, y: 0, width: 540, height: 960), Rect(x: 540, y: 0, width: 540, height: 960),
+                Rect(x: 0, y: 960, width: 540, height: 960), Rect(x: 540, y: 960, width: 540, height: 960),
+            ])
         #expect(cells.allSatisfy { $0.1.window == $0.0.box && $0.1.cells.count == 1 })
         #expect(cells[3].0.animation.first?.span == FrameSpan(27, 150))
         #expect(cells[3].0.animation.first?.keys.first?.value == -Double(window.width), "cell 4 starts one canvas width to the left")

@@ -18,10 +18,13 @@ import Testing
     }
 
     @Test func stepsWithAnIntervalInSecondsOrBeats() throws {
-        let c = try changes(yaml("  - type: text\n    steps: [\"3\", \"2\", \"1\", \"GO\"]\n    every: 1 beat\n    per_step: true\n    animate: [pop]"))
+        let c = try changes(
+            yaml("  - type: text\n    steps: [\"3\", \"2\", \"1\", \"GO\"]\n    every: 1 beat\n    per_step: true\n    animate: [pop]"))
         #expect(c == .steps(TextSteps(texts: ["3", "2", "1", "GO"], every: .beats(1), loop: false, perStep: true)))
         let d = try changes(
-            yaml("  - type: text\n    steps: [\"New\", \"{{word}}\"]\n    every: 0.5s\n    loop: true", fields: "fields:\n  word: { default: Bold }\n"))
+            yaml(
+                "  - type: text\n    steps: [\"New\", \"{{word}}\"]\n    every: 0.5s\n    loop: true", fields: "fields:\n  word: { default: Bold }\n")
+        )
         #expect(d == .steps(TextSteps(texts: ["New", "{{word}}"], every: .seconds(0.5), loop: true)))
     }
 
@@ -38,7 +41,8 @@ import Testing
                     TextCounter(
                         from: .number(5, decimals: 0), to: .number(0, decimals: 0),
                         format: CounterFormat(prefix: "ends in ", number: NumberStyle(clock: true)), every: .seconds(1))))
-        let money = try changes(yaml("  - type: text\n    counter: { from: 0, to: 1299.00, duration: 2, format: \"${n:,.2} only\" }\n    width: 800\n    height: 200"))
+        let money = try changes(
+            yaml("  - type: text\n    counter: { from: 0, to: 1299.00, duration: 2, format: \"${n:,.2} only\" }\n    width: 800\n    height: 200"))
         guard case .counter(let m) = money else { Issue.record("not a counter"); return }
         #expect(m.to == .number(1299, decimals: 2))
         #expect(m.format == CounterFormat(prefix: "$", number: NumberStyle(decimals: 2, grouping: true), suffix: " only"))
@@ -110,7 +114,9 @@ import Testing
                 "t.yaml:6:14: error: layers[1].counter: counts through 901 different texts (1001 values over 30 s at 30 fps): at most 90 a layer, as each is drawn as its own picture; count over a shorter duration, with fewer decimals, or change less often (every: 0.5)"
             ])
         // The same count ticking every half second makes 61, and 0 to 20 makes 21 whatever the duration.
-        #expect(errors(yaml("  - type: text\n    counter: { from: 0, to: 1000, duration: 30 }\n    every: 0.5\n    width: 1000\n    height: 260")).isEmpty)
+        #expect(
+            errors(yaml("  - type: text\n    counter: { from: 0, to: 1000, duration: 30 }\n    every: 0.5\n    width: 1000\n    height: 260")).isEmpty
+        )
         #expect(errors(yaml("  - type: text\n    counter: { from: 0, to: 20, duration: 30 }\n    width: 1000\n    height: 260")).isEmpty)
         let many = (1...91).map { "\"\($0)\"" }.joined(separator: ", ")
         #expect(
