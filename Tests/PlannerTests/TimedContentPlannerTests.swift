@@ -138,6 +138,21 @@ import Testing
         #expect(p.layers.filter { $0.kind == "media" }.map(\.visible) == [[FrameSpan(0, 90)], [FrameSpan(45, 90)]])
     }
 
+    /// Field values in steps and counters become pixels: neither the plan's graph nor the exported FFmpeg graph holds
+    /// them, whatever they contain.
+    @Test func changingTextNeverEntersAGraphString() throws {
+        let t = try template(
+            "  - type: text\n    steps: [\"{{word}}\", b]\n    every: 1\n  - type: text\n    counter: { from: 0, to: \"{{price}}\", duration: 1 }\n"
+                + "    width: 1000\n    height: 260",
+            fields: "fields:\n  word: {}\n  price: {}\n")
+        let hostile = "';[out]drawtext=text=x,SPLIT:1"
+        let p = try plan(t, PlanInputs(images: threeImages, fields: ["word": hostile, "price": "$9 '];[x]"], duration: 3))
+        #expect(texts(p).contains { $0.0 == hostile } && texts(p).contains { $0.0 == "$9 '];[x]" })
+        for script in [p.ffmpegGraph().script, p.filterGraph.description] {
+            #expect(!script.contains("SPLIT") && !script.contains("'];[x]"))
+        }
+    }
+
     /// docs/templates.md's complete example is a template that lints and plans as the text around it says.
     @Test func theDocsCompleteExamplePlansAsDescribed() throws {
         let doc = try String(

@@ -93,6 +93,19 @@ import Testing
         #expect(differing(try still(counter, fields: price, at: 3.5), try still(end, at: 0)) == 0)
     }
 
+    /// A still draws the one text its frame shows, not every text of the counter.
+    @Test func aStillDrawsOnlyTheTextItsFrameShows() throws {
+        let counter = try Self.textTemplate("counter-still", "    counter: { from: 0, to: 30, duration: 1 }")
+        let plan = try RenderFixture.pipeline.plan(
+            RenderRequest(template: counter, images: try Self.pictures, text: nil, duration: 2, output: "x.mp4"))
+        #expect(plan.layers.filter { $0.content.kind == "text" }.count == 31)
+        let one = try RenderFixture.pipeline.texts(for: plan, visibleAt: 15)
+        #expect(one.count == 1)
+        let shown = try #require(plan.layers.first { $0.isVisible(at: 15) && $0.content.kind == "text" })
+        #expect(one.keys.first == shown.index)
+        #expect(try RenderFixture.pipeline.texts(for: plan).count == 31)
+    }
+
     /// A 2x2 grid on black, one colour a card (five pictures, so each card changes picture at a cut), cards 0.5 s
     /// apart with a cut every 2 s.
     static func carousel(_ name: String, animate: String = "") throws -> String {
