@@ -39,6 +39,8 @@ final class Compositor {
             prefix.append(l)
             rest = rest.dropFirst()
         }
+        // A still needs only the layers its frame shows (one text of a counter, the cards already in).
+        if let f = onlyFrame { rest = rest.filter { $0.isVisible(at: f) }[...] }
         // Static art (colours, borders, text, shapes, pictures: tens of milliseconds for canvas-sized layers) is drawn
         // on a thread of its own while the media stages and the cached bottom are prepared here.
         let art = ArtPreparation(prefix: prefix, rest: Array(rest), texts: texts, fps: plan.fps)

@@ -228,7 +228,9 @@ extension RenderPlan {
             if layer.rotation != 0 { extra += String(format: "  rotated %.1f°", layer.rotation) }
             if layer.opacity != 1 { extra += String(format: "  opacity %.2f", layer.opacity) }
             if !layer.animation.isEmpty { extra += "  animated: " + Set(layer.animation.map(\.source)).sorted().joined(separator: ", ") }
-            lines.append("layer \(layer.index): \(layer.content.kind) \(layer.box)\(extra)\(when)")
+            let name = layer.part.map { "layer \(layer.templateIndex) (\($0))" } ?? "layer \(layer.index)"
+            if case .text(let t) = layer.content, layer.part != nil { extra += "  \"" + String(t.text.prefix(40)) + "\"" }
+            lines.append("\(name): \(layer.content.kind) \(layer.box)\(extra)\(when)")
             switch layer.content {
             case .media(let m):
                 lines.append(

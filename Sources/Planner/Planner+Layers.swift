@@ -22,6 +22,27 @@ struct LayerContext {
 
     static let clipExtensions: Set<String> = ["mp4", "mov", "m4v", "webm", "mkv"]
 
+    /// The plan's layers for one template layer: none (never shown, or empty), one, or several when its text changes
+    /// over time (one a distinct text) or its cells are staggered (one a cell); the extra ones take indexes from
+    /// `nextIndex`.
+    func layers(_ layer: Layer, index: Int, nextIndex: inout Int, notes: inout [String]) throws -> [LayerPlan] {
+        guard let plan = try self.layer(layer, index: index, notes: &notes) else { return [] }
+        var parts: [LayerPlan]
+        switch (layer.content, plan.content) {
+        case (.text(let t), .text(let tp)) where t.changes != nil:
+            parts = try changingText(t, t.changes!, layer: layer, plan: plan, textPlan: tp, notes: &notes)
+        case (.media(let m), .media(let mp)) where m.isStaggered:
+            parts = staggeredCells(m, mp, layer: layer, plan: plan, notes: &notes)
+        default:
+            return [plan]
+        }
+        for k in parts.indices.dropFirst() {
+            parts[k].index = nextIndex
+            nextIndex += 1
+        }
+        return parts
+    }
+
     func layer(_ layer: Layer, index: Int, notes: inout [String]) throws -> LayerPlan? {
         let path = "layers[\(index)]"
         let spans = visibleSpans(layer.timing)
@@ -65,8 +86,8 @@ struct LayerContext {
             }
             content = .image(PicturePlan(source: MediaInput(path: file), fit: img.fit))
         case .text(let t):
-            let text = substitute(t.text)
-            guard !text.allSatisfy(\.isWhitespace) else { return nil }
+            let text = t.changes == nil ? substitute(t.text) : ""
+            guard t.changes != nil || !text.allSatisfy(\.isWhitespace) else { return nil }
             content = .text(TextPlan(text: text, box: box, style: Planner.scaledStyle(t.style, scale), baseDirectory: templateDirectory))
         case .shape(let s):
             var stroke = s.stroke
@@ -314,23 +335,27 @@ struct LayerContext {
                     startFrame: s.span.start, endFrame: s.span.end, beat: s.beat, motions: motions
                 ))
         }
-        var transitions: [TransitionPlan] = []
-        if m.transition.kind != .cut && m.transition.duration > 0 {
-            if profile.motion {
-                let half = Int((m.transition.duration * Double(fps) / 2).rounded())
-                for (a, b) in zip(shots, shots.dropFirst()) {
-                    let h = min(half, a.frameCount / 2, b.frameCount / 2)
-                    if h >= 1 {
-                        transitions.append(
-                            TransitionPlan(kind: m.transition.kind, from: a.index, frames: FrameSpan(b.startFrame - h, b.startFrame + h)))
-                    }
-                }
-            } else {
-                notes.append("\(m.transition.kind.rawValue) transitions become cuts in \(inputs.quality.rawValue) mode")
-            }
+        if m.transition.kind != .cut && m.transition.duration > 0 && !profile.motion {
+            notes.append("\(m.transition.kind.rawValue) transitions become cuts in \(inputs.quality.rawValue) mode")
         }
+        let transitions = transitionPlans(m.transition, shots: shots)
         return MediaPlan(
             window: box, inputs: media, cells: cells, shots: shots, transitions: transitions, adjust: m.adjust,
             cellRadius: Int((Double(m.cellRadius) * scale).rounded()))
+    }
+
+    /// The transitions between consecutive shots, centred on each cut and at most half of either shot long (none
+    /// without motion).
+    func transitionPlans(_ transition: Transition, shots: [Shot]) -> [TransitionPlan] {
+        guard transition.kind != .cut && transition.duration > 0 && profile.motion else { return [] }
+        var transitions: [TransitionPlan] = []
+        let half = Int((transition.duration * Double(fps) / 2).rounded())
+        for (a, b) in zip(shots, shots.dropFirst()) {
+            let h = min(half, a.frameCount / 2, b.frameCount / 2)
+            if h >= 1 {
+                transitions.append(TransitionPlan(kind: transition.kind, from: a.index, frames: FrameSpan(b.startFrame - h, b.startFrame + h)))
+            }
+        }
+        return transitions
     }
 }

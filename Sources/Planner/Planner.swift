@@ -160,8 +160,9 @@ public enum Planner {
                 templateDirectory: template.sourcePath.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path },
                 resolveAsset: resolve
             )
+            var nextIndex = template.layers.count
             for (i, layer) in template.layers.enumerated() {
-                if let l = try context.layer(layer, index: i, notes: &notes) { layers.append(l) }
+                layers += try context.layers(layer, index: i, nextIndex: &nextIndex, notes: &notes)
             }
         }
         if hasMedia, let m = layers.lazy.compactMap({ if case .media(let m) = $0.content { m } else { nil } }).first {

@@ -126,8 +126,14 @@ public struct Point: Sendable, Equatable, Hashable {
 
 /// One layer of the plan: what it draws, its box in output pixels, when it shows and how it moves.
 public struct LayerPlan: Sendable, Equatable {
-    /// Index of the layer in the template (for messages: `layers[3]`).
+    /// Identifies the layer in the plan (its art, its caption picture): the template's index of the layer, or, for
+    /// the extra parts one template layer becomes (each text of changing text, each cell of a staggered layout), a
+    /// number after the template's last layer.
     public var index: Int
+    /// Index of the layer in the template (for messages: `layers[3]`).
+    public var templateIndex: Int
+    /// Which part of its template layer this is (`step 2`, `cell 3`), when the layer became several.
+    public var part: String?
     public var content: LayerPlanContent
     /// The layer's box before rotation and animation, in output pixels.
     public var box: Rect
@@ -147,6 +153,7 @@ public struct LayerPlan: Sendable, Equatable {
         radius: Int = 0, shadow: Shadow? = nil, visible: [FrameSpan], animation: [AnimationTrack] = []
     ) {
         self.index = index
+        self.templateIndex = index
         self.content = content
         self.box = box
         self.rotation = rotation

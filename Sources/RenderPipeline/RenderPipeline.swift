@@ -341,7 +341,7 @@ public final class RenderPipeline: Sendable {
     /// Renders every text layer and prepares the backend (decodes pictures, builds static layers); with
     /// `stillFrame`, only what that one frame shows.
     public func prepare(_ plan: RenderPlan, stillFrame: Int? = nil, trace: (@Sendable (RenderEvent) -> Void)? = nil) throws -> FilterGraphRenderer {
-        let texts = try texts(for: plan)
+        let texts = try texts(for: plan, visibleAt: stillFrame)
         do {
             let options = RenderOptions(cache: layerCache, trace: trace)
             if let stillFrame { return try FilterGraphRenderer(plan: plan, texts: texts, stillFrame: stillFrame, options: options) }
@@ -351,17 +351,18 @@ public final class RenderPipeline: Sendable {
         }
     }
 
-    /// The text renderer's image of every text layer, by layer index.
-    public func texts(for plan: RenderPlan) throws -> [Int: RGBAImage] {
+    /// The text renderer's image of every text layer, by layer index; with `frame`, only of those that frame shows (a
+    /// still of a counter draws one of its texts, not all of them).
+    public func texts(for plan: RenderPlan, visibleAt frame: Int? = nil) throws -> [Int: RGBAImage] {
         var texts: [Int: RGBAImage] = [:]
         let renderer = CaptionRenderer()
         for layer in plan.layers {
-            guard case .text(let t) = layer.content else { continue }
+            guard case .text(let t) = layer.content, frame.map(layer.isVisible(at:)) ?? true else { continue }
             do {
                 texts[layer.index] = try renderer.render(
                     t.text, style: t.style, width: t.box.width, height: t.box.height, baseDirectory: t.baseDirectory)
             } catch {
-                throw PipelineError(.caption, "layers[\(layer.index)]: \(error)", underlying: error as? any Error & Sendable)
+                throw PipelineError(.caption, "layers[\(layer.templateIndex)]: \(error)", underlying: error as? any Error & Sendable)
             }
         }
         return texts

@@ -74,9 +74,15 @@ extension Reader {
             guard let source else { return nil }
             layer.content = .image(ImageLayer(source: source, fit: fit))
         case "text":
+            let changes = textChanges(map, path, canvas: canvas, box: layer.placement.resolve(in: canvas))
+            if changes != nil, let n = map.node("text") {
+                error(n, join(path, "text"), "give 'text', or 'steps' / 'counter' for text that changes, not both")
+            }
             let text = map.optional("text") { self.templateText($0, $1) } ?? "{{\(Template.captionField)}}"
-            if map.node("text") == nil { usedFields.insert(Template.captionField) }
-            layer.content = .text(TextLayer(text: text, style: textStyle(map, path)))
+            if map.node("text") == nil && changes == nil && map.node("steps") == nil && map.node("counter") == nil {
+                usedFields.insert(Template.captionField)
+            }
+            layer.content = .text(TextLayer(text: text, style: textStyle(map, path), changes: changes))
         case "shape":
             let shape = map.optional("shape") { self.shapeKind($0, $1) } ?? .rectangle
             var fill = self.fill(map, path, colorKey: "fill", required: false)
@@ -483,6 +489,12 @@ extension Reader {
         m.style = cellStyle(map, path, base: CellStyle())
         if let v = map.optional("adjust", { self.adjustments($0, $1) }) { m.adjust = v }
         if let v = map.optional("transition", { self.transition($0, $1) }) { m.transition = v }
+        if let v = map.optional("stagger", { self.seconds($0, $1, 0...10) }) {
+            m.stagger = v
+            if m.layout.cellCount < 2 && v > 0 {
+                error(map.node("stagger"), join(path, "stagger"), "the single layout has one cell: stagger needs side_by_side, stacked or grid")
+            }
+        }
         if let cellsNode = map.node("cells") {
             _ = map.optional("cells") { _, _ in () }
             guard case .sequence(let seq) = cellsNode else {
@@ -495,7 +507,9 @@ extension Reader {
             }
             for (i, item) in seq.enumerated() {
                 guard let cmap = mapping(item, join(path, "cells") + "[\(i)]") else { continue }
-                m.cells.append(cellStyle(cmap, join(path, "cells") + "[\(i)]", base: m.style))
+                var style = cellStyle(cmap, join(path, "cells") + "[\(i)]", base: m.style)
+                style.delay = cmap.optional("delay") { self.seconds($0, $1, 0...60) }
+                m.cells.append(style)
                 cmap.finish()
             }
         }

@@ -690,10 +690,14 @@ public struct CellStyle: Sendable, Equatable {
     public var fit: Fit
     public var fill: ContainFill
     public var kenBurns: KenBurns?
-    public init(fit: Fit = .cover, fill: ContainFill = .none, kenBurns: KenBurns? = KenBurns()) {
+    /// Seconds after the layer's start (and after each cut) before this cell shows its picture; nil: the layer's
+    /// `stagger` times the cell's position.
+    public var delay: Double?
+    public init(fit: Fit = .cover, fill: ContainFill = .none, kenBurns: KenBurns? = KenBurns(), delay: Double? = nil) {
         self.fit = fit
         self.fill = fill
         self.kenBurns = kenBurns
+        self.delay = delay
     }
 }
 
@@ -727,6 +731,9 @@ public struct MediaLayer: Sendable, Equatable {
     public var transition: Transition
     /// Corner radius of every cell on its own (cards in a grid); the layer's `radius` rounds the whole box.
     public var cellRadius: Int = 0
+    /// Seconds between one cell and the next entering, and changing picture at each cut (a carousel advancing one
+    /// card at a time); 0: all cells together.
+    public var stagger: Double = 0
     public init(
         layout: MediaLayout = .single, gap: Int = 0, style: CellStyle = CellStyle(), cells: [CellStyle] = [], adjust: Adjustments = Adjustments(),
         transition: Transition = Transition()
@@ -740,6 +747,10 @@ public struct MediaLayer: Sendable, Equatable {
     }
     /// The style of cell `i`.
     public func cellStyle(_ i: Int) -> CellStyle { i < cells.count ? cells[i] : style }
+    /// Seconds cell `i` waits after the layer's start and after each cut.
+    public func cellDelay(_ i: Int) -> Double { cellStyle(i).delay ?? stagger * Double(i) }
+    /// True when some cell waits (the cells are then planned one by one).
+    public var isStaggered: Bool { (0..<layout.cellCount).contains { cellDelay($0) > 0 } }
 }
 
 /// A static picture: a logo, a sticker, a PNG frame. `fit: contain` keeps its aspect ratio inside the box.
@@ -756,9 +767,12 @@ public struct TextLayer: Sendable, Equatable {
     /// The text with `{{field}}` placeholders.
     public var text: String
     public var style: TextStyle
-    public init(text: String = "{{caption}}", style: TextStyle) {
+    /// Text that changes over time (`steps:` or `counter:`); `text` is then unused.
+    public var changes: TextChanges?
+    public init(text: String = "{{caption}}", style: TextStyle, changes: TextChanges? = nil) {
         self.text = text
         self.style = style
+        self.changes = changes
     }
 }
 
