@@ -117,7 +117,10 @@ public struct BeatTracker: Sendable {
                         tempo: 0, confidence: min(result.confidence, estimator.minimumConfidence * max(0, pulse.periodicity) / judge.veto),
                         beats: [], analysedDuration: duration, trackDuration: duration)
                 }
-            } else if let kept = pulsedBeats(judge, pulse, whole: whole, activation: tcn, envelope: envelope, duration: duration) {
+            } else if let kept = pulsedBeats(
+                judge, pulse, whole: whole, activation: tcn, envelope: envelope, duration: duration, partial: beats,
+                partialSpans: spans(of: result, envelope, duration: duration))
+            {
                 return BeatAnalysis(
                     tempo: kept.tempo, confidence: judge.accepts(pulse) ? max(result.confidence, min(1, estimator.minimumConfidence * pulse.pulse / judge.accept)) : result.confidence,
                     beats: kept.beats, analysedDuration: duration, trackDuration: duration, reliableSpans: kept.spans)
@@ -133,11 +136,7 @@ public struct BeatTracker: Sendable {
                 result.tempo = 60 * Double(decoded.count - 1) / (decoded[decoded.count - 1] - decoded[0])
             }
         }
-        let spans = result.reliableSpans.compactMap { span -> ClosedRange<Double>? in
-            let lo = max(0, envelope.time(ofFrame: Double(span.lowerBound)) + Self.onsetLatency)
-            let hi = min(duration, envelope.time(ofFrame: Double(span.upperBound)) + Self.onsetLatency)
-            return lo < hi ? lo...hi : nil
-        }
+        let spans = spans(of: result, envelope, duration: duration)
         return BeatAnalysis(
             tempo: beats.isEmpty ? 0 : result.tempo, confidence: result.confidence, beats: beats,
             analysedDuration: duration, trackDuration: duration, reliableSpans: beats.isEmpty ? [] : spans)
@@ -217,13 +216,23 @@ public struct BeatTracker: Sendable {
         return times
     }
 
+    /// The estimator's reliable sections in seconds.
+    func spans(of result: BeatEstimator.Result, _ envelope: OnsetEnvelope, duration: Double) -> [ClosedRange<Double>] {
+        result.reliableSpans.compactMap { span -> ClosedRange<Double>? in
+            let lo = max(0, envelope.time(ofFrame: Double(span.lowerBound)) + Self.onsetLatency)
+            let hi = min(duration, envelope.time(ofFrame: Double(span.upperBound)) + Self.onsetLatency)
+            return lo < hi ? lo...hi : nil
+        }
+    }
+
     /// For a track the onset envelope rejects (as a whole): the full range's decoded beats when the activation
-    /// pulses (`ActivationPulse.accepts`), else those inside the sections that pulse when they hold at least the
-    /// estimator's `minimumPartialBeats` (they replace the estimator's partial beats: the activation's path holds
-    /// the tempo where the onsets' chain may not); nil: the estimator's result stands.
+    /// pulses (`ActivationPulse.accepts`); else the estimator's partial beats (`partial`, in `partialSpans`) plus the
+    /// decoded beats inside the sections that pulse and overlap none of the estimator's (there its beats stand: a
+    /// window straddling noise and a pulse marks part of the noise), when those hold at least the estimator's
+    /// `minimumPartialBeats`; nil: the estimator's result stands.
     func pulsedBeats(
         _ judge: ActivationPulse, _ pulse: ActivationPulse.Measure, whole: BeatDBN.Decoded, activation: [Float], envelope: OnsetEnvelope,
-        duration: Double
+        duration: Double, partial: [Double], partialSpans: [ClosedRange<Double>]
     ) -> (beats: [Double], tempo: Double, spans: [ClosedRange<Double>])? {
         let rate = envelope.frameRate
         let decoded = judge.trimmed(whole.beats, activation: activation, frameRate: rate)
@@ -243,15 +252,18 @@ public struct BeatTracker: Sendable {
         var beats: [Double] = []
         var spans: [ClosedRange<Double>] = []
         for section in sections {
+            let seconds = time(Double(section.lowerBound) / rate)...time(Double(section.upperBound) / rate)
+            guard !partialSpans.contains(where: { $0.overlaps(seconds) }) else { continue }
             let inside = decoded.filter { $0 * rate >= Double(section.lowerBound) && $0 * rate <= Double(section.upperBound) }
                 .map(time).filter { $0 >= 0 && $0 <= duration }
             guard let first = inside.first, let last = inside.last, first < last else { continue }
             beats += inside
             spans.append(first...last)
         }
-        estimator.debugLog?("PULSE sections \(spans) beats \(beats.count)")
+        estimator.debugLog?("PULSE sections \(sections.count), kept \(spans) beats \(beats.count)")
         guard beats.count >= estimator.minimumPartialBeats else { return nil }
-        return (beats, tempo(beats), spans)
+        let all = (beats + partial).sorted()
+        return (all, tempo(all), (spans + partialSpans).sorted { $0.lowerBound < $1.lowerBound })
     }
 
     /// The length of the track in seconds, from the container (or counted from its packets), without decoding.
