@@ -111,8 +111,9 @@ public struct BeatTracker: Sendable {
                     pulse.contrast, pulse.windows.count, result.confidence))
             if accepted, !beats.isEmpty {
                 // Confident by the onsets, but the activation repeats neither at the beat nor at the bar: counted
-                // speech, whose syllables line up for a while.
-                if pulse.periodicity < judge.veto {
+                // speech, whose syllables line up for a while. (A clip shorter than half a window is not measured:
+                // the onsets decide.)
+                if !pulse.windows.isEmpty, pulse.periodicity < judge.veto {
                     return BeatAnalysis(
                         tempo: 0, confidence: min(result.confidence, estimator.minimumConfidence * max(0, pulse.periodicity) / judge.veto),
                         beats: [], analysedDuration: duration, trackDuration: duration)
