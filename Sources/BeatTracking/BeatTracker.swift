@@ -122,14 +122,19 @@ public struct BeatTracker: Sendable {
                 judge, pulse, whole: whole, activation: tcn, envelope: envelope, duration: duration, partial: beats,
                 partialSpans: spans(of: result, envelope, duration: duration))
             {
+                // Accepted as a whole: confident (never partial); sections only: partial, the onsets' confidence.
+                let confidence =
+                    judge.accepts(pulse)
+                    ? max(result.confidence, min(1, estimator.minimumConfidence * pulse.pulse / judge.accept)) : result.confidence
                 return BeatAnalysis(
-                    tempo: kept.tempo, confidence: judge.accepts(pulse) ? max(result.confidence, min(1, estimator.minimumConfidence * pulse.pulse / judge.accept)) : result.confidence,
-                    beats: kept.beats, analysedDuration: duration, trackDuration: duration, reliableSpans: kept.spans)
+                    tempo: kept.tempo, confidence: confidence, beats: kept.beats, analysedDuration: duration, trackDuration: duration,
+                    reliableSpans: kept.spans)
             }
         }
         if let decoder = fullRangeDecoder, beats.count >= 2, accepted {
             if tcn.isEmpty { tcn = BeatTCN.activation(mel: envelope.mel, bands: envelope.melBands) }
-            let decoded = (decodedBeats(decoder, activation: tcn, envelope: envelope, estimated: result, estimatedBeats: beats, whole: whole) ?? [])
+            let decoded =
+                (decodedBeats(decoder, activation: tcn, envelope: envelope, estimated: result, estimatedBeats: beats, whole: whole) ?? [])
                 .filter { $0 >= 0 && $0 <= duration }
             if decoded.count >= 2, decoded[decoded.count - 1] > decoded[0] {
                 beats = decoded
