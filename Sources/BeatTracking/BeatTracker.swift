@@ -7,7 +7,7 @@ public struct BeatTracker: Sendable {
     /// Rate the audio is resampled to before analysis.
     package static let analysisRate = 22050
     /// Bumped whenever a change can alter results (it keys the cache).
-    package static let algorithmVersion = 9
+    package static let algorithmVersion = 10
     /// Seconds added to every beat time to correct the envelope's latency. Measured on the benchmark's rendered MIDI
     /// tracks, the mean offset to the true beats is -12...+13 ms depending on the instruments (frames are 23 ms), so
     /// no correction is applied.
@@ -43,6 +43,11 @@ public struct BeatTracker: Sendable {
     /// ... or when the decoded path drifts by this fraction of a beat within four beats and the estimator's does not
     /// (measured: decoded paths that changed phase 0.41–0.45, the estimator's chains 0.11–0.18, a drifting chain 0.33).
     package var decoderDrift = 0.25
+    /// The learned activation's own pulse along the full-range decoder's path (`ActivationPulse`, docs/beats.md,
+    /// ninth round): a track the onset envelope rejects is kept with the decoded beats when its activation pulses
+    /// (or gets the decoded beats of the sections that pulse), and a track it accepts returns none when its
+    /// activation does not repeat at all. nil: the onset envelope alone decides (the eighth round's tracker).
+    package var activationPulse: ActivationPulse? = ActivationPulse()
     /// Signals quieter than this RMS (about -80 dBFS) are silence.
     package var silenceRMS: Float = 1e-4
 
@@ -91,9 +96,45 @@ public struct BeatTracker: Sendable {
         var beats = result.beatFrames
             .map { envelope.time(ofFrame: Double($0)) + Self.onsetLatency }
             .filter { $0 >= 0 && $0 <= duration }
-        if let decoder = fullRangeDecoder, beats.count >= 2, result.confidence >= estimator.minimumConfidence {
+        let accepted = result.confidence >= estimator.minimumConfidence
+        // The TCN's activation and the full range's path, for the decoder and for the activation's pulse.
+        var whole: BeatDBN.Decoded?
+        if let decoder = fullRangeDecoder, activationPulse != nil || (accepted && beats.count >= 2) {
             if tcn.isEmpty { tcn = BeatTCN.activation(mel: envelope.mel, bands: envelope.melBands) }
-            let decoded = (decodedBeats(decoder, activation: tcn, envelope: envelope, estimated: result, estimatedBeats: beats) ?? [])
+            whole = decoder.decode(tcn, activationRate: envelope.frameRate)
+        }
+        if let judge = activationPulse, let whole {
+            let pulse = judge.measure(tcn, beats: whole.beats, frameRate: envelope.frameRate)
+            estimator.debugLog?(
+                String(
+                    format: "PULSE beat %.3f bar %.3f contrast %.2f windows %d onset confidence %.2f", pulse.beat, pulse.bar,
+                    pulse.contrast, pulse.windows.count, result.confidence))
+            if accepted, !beats.isEmpty {
+                // Confident by the onsets, but the activation repeats neither at the beat nor at the bar: counted
+                // speech, whose syllables line up for a while. (A clip shorter than half a window is not measured:
+                // the onsets decide.)
+                if !pulse.windows.isEmpty, pulse.periodicity < judge.veto {
+                    return BeatAnalysis(
+                        tempo: 0, confidence: min(result.confidence, estimator.minimumConfidence * max(0, pulse.periodicity) / judge.veto),
+                        beats: [], analysedDuration: duration, trackDuration: duration)
+                }
+            } else if let kept = pulsedBeats(
+                judge, pulse, whole: whole, activation: tcn, envelope: envelope, duration: duration, partial: beats,
+                partialSpans: spans(of: result, envelope, duration: duration))
+            {
+                // Accepted as a whole: confident (never partial); sections only: partial, the onsets' confidence.
+                let confidence =
+                    judge.accepts(pulse)
+                    ? max(result.confidence, min(1, estimator.minimumConfidence * pulse.pulse / judge.accept)) : result.confidence
+                return BeatAnalysis(
+                    tempo: kept.tempo, confidence: confidence, beats: kept.beats, analysedDuration: duration, trackDuration: duration,
+                    reliableSpans: kept.spans)
+            }
+        }
+        if let decoder = fullRangeDecoder, beats.count >= 2, accepted {
+            if tcn.isEmpty { tcn = BeatTCN.activation(mel: envelope.mel, bands: envelope.melBands) }
+            let decoded =
+                (decodedBeats(decoder, activation: tcn, envelope: envelope, estimated: result, estimatedBeats: beats, whole: whole) ?? [])
                 .filter { $0 >= 0 && $0 <= duration }
             if decoded.count >= 2, decoded[decoded.count - 1] > decoded[0] {
                 beats = decoded
@@ -101,11 +142,7 @@ public struct BeatTracker: Sendable {
                 result.tempo = 60 * Double(decoded.count - 1) / (decoded[decoded.count - 1] - decoded[0])
             }
         }
-        let spans = result.reliableSpans.compactMap { span -> ClosedRange<Double>? in
-            let lo = max(0, envelope.time(ofFrame: Double(span.lowerBound)) + Self.onsetLatency)
-            let hi = min(duration, envelope.time(ofFrame: Double(span.upperBound)) + Self.onsetLatency)
-            return lo < hi ? lo...hi : nil
-        }
+        let spans = spans(of: result, envelope, duration: duration)
         return BeatAnalysis(
             tempo: beats.isEmpty ? 0 : result.tempo, confidence: result.confidence, beats: beats,
             analysedDuration: duration, trackDuration: duration, reliableSpans: beats.isEmpty ? [] : spans)
@@ -115,9 +152,10 @@ public struct BeatTracker: Sendable {
     /// `decoderLevelRange`), phase when the bass settled it, and first and last beats (`decoderTrim`); nil when the
     /// estimator's beats stand (`decoderBassRatio`, `decoderDrift`).
     func decodedBeats(
-        _ decoder: BeatDBN, activation: [Float], envelope: OnsetEnvelope, estimated: BeatEstimator.Result, estimatedBeats: [Double]
+        _ decoder: BeatDBN, activation: [Float], envelope: OnsetEnvelope, estimated: BeatEstimator.Result, estimatedBeats: [Double],
+        whole: BeatDBN.Decoded? = nil
     ) -> [Double]? {
-        var decoded = decoder.decode(activation, activationRate: envelope.frameRate)
+        var decoded = whole ?? decoder.decode(activation, activationRate: envelope.frameRate)
         func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
         if let range = decoderLevelRange, estimated.tempo > 0 {
             let rules = estimated.tempoSpan ?? estimated.tempo...estimated.tempo
@@ -182,6 +220,56 @@ public struct BeatTracker: Sendable {
             times = times.filter { $0 >= first - margin && $0 <= last + margin }
         }
         return times
+    }
+
+    /// The estimator's reliable sections in seconds.
+    func spans(of result: BeatEstimator.Result, _ envelope: OnsetEnvelope, duration: Double) -> [ClosedRange<Double>] {
+        result.reliableSpans.compactMap { span -> ClosedRange<Double>? in
+            let lo = max(0, envelope.time(ofFrame: Double(span.lowerBound)) + Self.onsetLatency)
+            let hi = min(duration, envelope.time(ofFrame: Double(span.upperBound)) + Self.onsetLatency)
+            return lo < hi ? lo...hi : nil
+        }
+    }
+
+    /// For a track the onset envelope rejects (as a whole): the full range's decoded beats when the activation
+    /// pulses (`ActivationPulse.accepts`); else the estimator's partial beats (`partial`, in `partialSpans`) plus the
+    /// decoded beats inside the sections that pulse and overlap none of the estimator's (there its beats stand: a
+    /// window straddling noise and a pulse marks part of the noise), when those hold at least the estimator's
+    /// `minimumPartialBeats`; nil: the estimator's result stands.
+    func pulsedBeats(
+        _ judge: ActivationPulse, _ pulse: ActivationPulse.Measure, whole: BeatDBN.Decoded, activation: [Float], envelope: OnsetEnvelope,
+        duration: Double, partial: [Double], partialSpans: [ClosedRange<Double>]
+    ) -> (beats: [Double], tempo: Double, spans: [ClosedRange<Double>])? {
+        let rate = envelope.frameRate
+        let decoded = judge.trimmed(whole.beats, activation: activation, frameRate: rate)
+        func time(_ t: Double) -> Double { envelope.timeOffset + t + Self.onsetLatency }
+        func tempo(_ xs: [Double]) -> Double {
+            let gaps = zip(xs.dropFirst(), xs).map { $0 - $1 }.sorted()
+            return gaps.isEmpty ? 0 : 60 / gaps[gaps.count / 2]
+        }
+        if judge.accepts(pulse) {
+            let beats = decoded.map(time).filter { $0 >= 0 && $0 <= duration }
+            guard beats.count >= 2, beats[beats.count - 1] > beats[0] else { return nil }
+            // One beat per pass through a beat region, none skipped: the mean tempo.
+            let mean = 60 * Double(beats.count - 1) / (beats[beats.count - 1] - beats[0])
+            return (beats, mean, [beats[0]...beats[beats.count - 1]])
+        }
+        let sections = judge.sections(pulse, frameCount: activation.count, frameRate: rate, minimumSeconds: estimator.minimumSpanSeconds)
+        var beats: [Double] = []
+        var spans: [ClosedRange<Double>] = []
+        for section in sections {
+            let seconds = time(Double(section.lowerBound) / rate)...time(Double(section.upperBound) / rate)
+            guard !partialSpans.contains(where: { $0.overlaps(seconds) }) else { continue }
+            let inside = decoded.filter { $0 * rate >= Double(section.lowerBound) && $0 * rate <= Double(section.upperBound) }
+                .map(time).filter { $0 >= 0 && $0 <= duration }
+            guard let first = inside.first, let last = inside.last, first < last else { continue }
+            beats += inside
+            spans.append(first...last)
+        }
+        estimator.debugLog?("PULSE sections \(sections.count), kept \(spans) beats \(beats.count)")
+        guard beats.count >= estimator.minimumPartialBeats else { return nil }
+        let all = (beats + partial).sorted()
+        return (all, tempo(all), (spans + partialSpans).sorted { $0.lowerBound < $1.lowerBound })
     }
 
     /// The length of the track in seconds, from the container (or counted from its packets), without decoding.

@@ -7,6 +7,8 @@
 //   LAM=x FPS=x MINBPM=x MAXBPM=x   BeatDBN's transition lambda, frame rate and tempo range
 //   MINCONF=x       the rejection threshold on the onset-envelope confidence
 //   SUBDIV BASSSUBDIV FASTPULSE FASTSUBDIV SLOWLEVEL SLOWSUBDIV=x   the estimator's level rules
+//   PULSE=0         no activation pulse (ninth round: the onset envelope alone rejects); PULSEACCEPT, PULSESECTION,
+//                   PULSEVETO, PULSECONTRAST=x its thresholds (ActivationPulse)
 //   FEAT=1          instead, the features of the decisions (features.swift)
 //   DEBUG=1         the estimator's debug log on stderr
 import Foundation
@@ -68,6 +70,11 @@ import Foundation
         if let v = d("TRIM") { t.decoderTrim = v > 0 }
         if let v = d("BASSR") { t.decoderBassRatio = v }
         if let v = d("DRIFT") { t.decoderDrift = v }
+        if let v = d("PULSE"), v <= 0 { t.activationPulse = nil }
+        if let v = d("PULSEACCEPT") { t.activationPulse?.accept = v }
+        if let v = d("PULSESECTION") { t.activationPulse?.section = v }
+        if let v = d("PULSEVETO") { t.activationPulse?.veto = v }
+        if let v = d("PULSECONTRAST") { t.activationPulse?.contrast = v }
         if env["DEBUG"] != nil {
             t.estimator.debugLog = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
         }
