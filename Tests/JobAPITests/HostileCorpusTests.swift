@@ -402,6 +402,8 @@ extension TestAudio {
             // 30 frames, inter frames after the key frame, every sample read in the MP4: none may give a bogus size.
             "clip-vp9-inter.mp4": ["-f", "lavfi", "-i", "testsrc2=s=96x64:d=3:r=10", "-c:v", "libvpx-vp9", "-deadline", "good", "-cpu-used", "8"],
             "clip-av1.mkv": picture + ["-c:v", "libaom-av1", "-cpu-used", "8", "-usage", "realtime", "-f", "matroska"],
+            // H.263 in a MOV (its frames state their size, which uploads do not read: refused).
+            "clip-h263.mov": ["-f", "lavfi", "-i", "testsrc2=s=128x96:d=0.5:r=10", "-c:v", "h263"],
         ]
         for (name, arguments) in recipes {
             let result = try! Subprocess.run(
@@ -434,6 +436,28 @@ extension TestAudio {
                 ? ["-r", "10", "-f", "h264", "-i", "concat:" + parts.joined(separator: "|")] : ["-f", "concat", "-safe", "0", "-i", list.path]
             let joined = try! Subprocess.run(
                 "/usr/bin/ffmpeg", mixed + input + ["-c", "copy", "-cluster_time_limit", "200", directory.appendingPathComponent(name).path])
+            precondition(joined.status == 0, "ffmpeg could not join \(name): \(joined.errors)")
+        }
+        // The same in MP4/MOV for codecs whose every frame states its size (an MPEG-4 Part 2 VOL header in-band, a
+        // JPEG SOF, a PNG IHDR, a ProRes frame header), and QuickTime Animation, whose frames do not: 1 s at 96x64
+        // then 1 s at 4128x64, joined without re-encoding, so the container (tkhd, stsd, esds) states 96x64.
+        for (name, codec) in [
+            ("mixed-mpeg4.mp4", ["-c:v", "mpeg4"]), ("mixed-mjpeg.mov", ["-c:v", "mjpeg", "-q:v", "8"]), ("mixed-png.mov", ["-c:v", "png"]),
+            ("mixed-prores.mov", ["-c:v", "prores_ks", "-profile:v", "4", "-pix_fmt", "yuva444p10le"]), ("mixed-qtrle.mov", ["-c:v", "qtrle"]),
+        ] {
+            let raw = name.hasSuffix(".mp4")  // MPEG-4 parts as raw streams, their VOL headers in-band
+            var parts: [String] = []
+            for size in ["96x64", "4128x64"] {
+                let path = directory.appendingPathComponent("part-\(size)-\(name)").path + (raw ? ".m4v" : "")
+                let made = try! Subprocess.run(
+                    "/usr/bin/ffmpeg", mixed + ["-f", "lavfi", "-i", "testsrc2=s=\(size):d=1:r=10"] + codec + (raw ? ["-f", "m4v"] : []) + [path])
+                precondition(made.status == 0, "ffmpeg could not make a part of \(name): \(made.errors)")
+                parts.append(path)
+            }
+            let list = directory.appendingPathComponent("\(name).txt")
+            try! parts.map { "file '\($0)'\n" }.joined().write(to: list, atomically: true, encoding: .utf8)
+            let input = raw ? ["-r", "10", "-f", "m4v", "-i", "concat:" + parts.joined(separator: "|")] : ["-f", "concat", "-safe", "0", "-i", list.path]
+            let joined = try! Subprocess.run("/usr/bin/ffmpeg", mixed + input + ["-c", "copy", directory.appendingPathComponent(name).path])
             precondition(joined.status == 0, "ffmpeg could not join \(name): \(joined.errors)")
         }
         return directory
@@ -528,7 +552,7 @@ extension TestAudio {
             switch type {
             case "moov", "trak", "mdia", "minf", "stbl": out += boxes(b, from: pos + 8, to: pos + size, path: here)
             case "stsd": out += boxes(b, from: pos + 16, to: pos + size, path: here)
-            case "avc1", "hvc1": out += boxes(b, from: pos + 86, to: pos + size, path: here)
+            case "avc1", "hvc1", "mp4v": out += boxes(b, from: pos + 86, to: pos + size, path: here)
             default: break
             }
             pos += size
@@ -677,6 +701,91 @@ extension TestAudio {
             let upload = try Self.outcome(Self.path("part-96x64-" + name), .video, maxVideoDimension: 96).get()
             #expect(upload.width == 96 && upload.height == 64, "\(name): \(upload)")
         }
+    }
+
+    /// Issue (docs/security.md): an MP4/MOV video track of MPEG-4 Part 2, Motion JPEG, PNG or ProRes was checked
+    /// by its `tkhd`/`stsd` sizes only, but libavcodec takes every frame's size from the frame (a VOL header, a SOF,
+    /// an IHDR, a ProRes frame header) and follows it. Each clip below states 96x64 in its container and decodes at
+    /// 4128x64 after 1 s: refused at upload at that size. The contrast: its 96x64 part alone passes at 96x64. A
+    /// QuickTime Animation clip joined the same way decodes every frame at its container's 96x64 (ffprobe says so),
+    /// so its size is the container's, and it passes.
+    @Test func framesOfMPEG4MotionJPEGPNGAndProResAreReadAtUpload() throws {
+        for name in ["mixed-mpeg4.mp4", "mixed-mjpeg.mov", "mixed-png.mov", "mixed-prores.mov"] {
+            guard case .failure(let error) = Self.outcome(Self.path(name), .overlay) else {
+                Issue.record("\(name) accepted")
+                continue
+            }
+            #expect(error.status == .unprocessableContent && error.field == "file", "\(name)")
+            #expect(error.message == "the video is 4128x64; at most 4096x4096 is allowed", "\(name): \(error.message)")
+            #expect(try Self.outcome(Self.path(name), .video, maxVideoDimension: 4200).get().width == 4128, "\(name)")
+            // The render-time check reads the container only (the decoder's own limit guards it).
+            let header = try MediaInspector.inspect(path: Self.path(name), strict: false)
+            #expect(header.width == 96 && header.height == 64, "\(name): \(header)")
+            let part = Self.path("part-96x64-" + name) + (name.hasSuffix(".mp4") ? ".m4v" : "")
+            if !name.hasSuffix(".mp4") {
+                let upload = try Self.outcome(part, .overlay, maxVideoDimension: 96).get()
+                #expect(upload.width == 96 && upload.height == 64, "\(name): \(upload)")
+            }
+        }
+        // The MPEG-4 contrast in MP4: the first second of the joined clip, copied (VOL in its esds and in-band).
+        let firstSecond = Self.path("first-second-mpeg4.mp4")
+        let cut = try Subprocess.run(
+            "/usr/bin/ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", "-i", Self.path("mixed-mpeg4.mp4"), "-c", "copy", "-frames:v", "10", firstSecond])
+        #expect(cut.status == 0, "\(cut.errors)")
+        let small = try Self.outcome(firstSecond, .video, maxVideoDimension: 96).get()
+        #expect(small.width == 96 && small.height == 64, "\(small)")
+        // QuickTime Animation: every frame decodes at the container's size, and the upload passes at it.
+        let frames = try Subprocess.run(
+            "/usr/bin/ffprobe", ["-v", "quiet", "-select_streams", "v", "-show_entries", "frame=width,height", "-of", "csv=p=0", Self.path("mixed-qtrle.mov")])
+        let sizes = frames.output.split(separator: "\n").map(String.init)
+        #expect(sizes.count == 20 && Set(sizes) == ["96,64"], "\(sizes)")
+        let qtrle = try Self.outcome(Self.path("mixed-qtrle.mov"), .overlay, maxVideoDimension: 96).get()
+        #expect(qtrle.width == 96 && qtrle.height == 64, "\(qtrle)")
+    }
+
+    /// An MP4/MOV video track of a codec whose frames' size the upload check does not read (H.263, and any type
+    /// it does not know) is refused at upload, as in Matroska; so is a track whose handler is not `vide` but whose
+    /// type libavformat could decode as video, and a sample entry whose `esds` names another codec (libavformat
+    /// decodes what the `esds` says: an MPEG-4 stream in an entry typed `rle ` is still read as MPEG-4).
+    @Test func mp4TracksOfOtherVideoCodecsAreRefusedAtUpload() throws {
+        func read(_ name: String) throws -> [UInt8] { try [UInt8](Data(contentsOf: Self.clips.appendingPathComponent(name))) }
+        func refusal(_ bytes: [UInt8], _ name: String) -> String? {
+            guard case .failure(let error) = Self.outcome(Self.write(bytes, name), .video) else { return nil }
+            #expect(error.status == .unprocessableContent && error.field == "file", "\(name)")
+            return error.message
+        }
+        let h263 = try read("clip-h263.mov")
+        #expect(refusal(h263, "h263.mov") == "the file is not a valid mov file: the video codec 'h263' is not accepted in uploads: " + Checker.acceptedVideoCodecs)
+        #expect(try MediaInspector.inspect(bytes: h263, strict: false).width == 128, "render time: the container's size, as before")
+        // clip.mp4 with its video handler renamed 'meta' and its entry 'cvid' (Cinepak, which libavformat would
+        // still decode as video); with 'tmcd' (a timecode, not video) it passes.
+        let clip = try read("clip.mp4")
+        func retyped(handler: String, entry: String) throws -> [UInt8] {
+            var b = clip
+            let hdlr = try #require(Self.boxes(clip).first { $0.path.hasSuffix("mdia/hdlr") && clip[($0.offset + 16)..<($0.offset + 20)] == [0x76, 0x69, 0x64, 0x65] })
+            b.replaceSubrange((hdlr.offset + 16)..<(hdlr.offset + 20), with: Array(handler.utf8))
+            let avc1 = try #require(Self.boxes(clip).first { $0.path.hasSuffix("stsd/avc1") })
+            b.replaceSubrange((avc1.offset + 4)..<(avc1.offset + 8), with: Array(entry.utf8))
+            return b
+        }
+        let notValid = "the file is not a valid mp4 file: "
+        let meta = refusal(try retyped(handler: "meta", entry: "cvid"), "cvid.mp4")
+        #expect(meta == notValid + "an MP4 track of type 'cvid' is not accepted in uploads (it could be video)", "\(meta ?? "accepted")")
+        let vide = refusal(try retyped(handler: "vide", entry: "cvid"), "cvid-vide.mp4")
+        #expect(vide == notValid + "the video codec 'cvid' is not accepted in uploads: " + Checker.acceptedVideoCodecs, "\(vide ?? "accepted")")
+        let timecode = try MediaInspector.inspect(bytes: try retyped(handler: "meta", entry: "tmcd"), strict: true, scanSamples: true)
+        #expect(timecode.hasVideo == false && timecode.hasAudio == true, "\(timecode)")
+        // The MPEG-4 clip's entry typed 'rle ' (a codec sized by its container): its esds still says MPEG-4, so its
+        // VOL headers are read; the same with the esds naming H.264 (object type 0x21) is refused.
+        let mpeg4 = try read("mixed-mpeg4.mp4")
+        let entry = try #require(Self.boxes(mpeg4).first { $0.path.hasSuffix("stsd/mp4v") })
+        let esds = try #require(Self.boxes(mpeg4).first { $0.path.hasSuffix("mp4v/esds") })
+        var rle = mpeg4
+        rle.replaceSubrange((entry.offset + 4)..<(entry.offset + 8), with: Array("rle ".utf8))
+        #expect(refusal(rle, "mpeg4-as-rle.mov") == "the video is 4128x64; at most 4096x4096 is allowed")
+        try #require(mpeg4[esds.offset + 25] == 0x20, "ffmpeg's esds: 4-byte descriptor lengths, the object type at byte 25")
+        rle[esds.offset + 25] = 0x21
+        #expect(refusal(rle, "mpeg4-as-h264.mov") == notValid + "the MP4 sample entry 'rle ' names another codec in its esds (object type 0x21)")
     }
 
     /// An EBML element with an 8-byte size (any body length).
