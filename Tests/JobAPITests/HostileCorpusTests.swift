@@ -476,15 +476,17 @@ extension TestAudio {
         }
     }
 
-    /// An MP4 with one video track whose `tkhd` and `stsd` state the given sizes (no samples: only the headers).
-    static func mp4(tkhd: (Int, Int), stsd: (Int, Int)) -> [UInt8] {
+    /// An MP4 with one video track whose `tkhd` and `stsd` state the given sizes (no samples: only the headers), with
+    /// a sample entry of each of `entries`' types.
+    static func mp4(tkhd: (Int, Int), stsd: (Int, Int), entries: [String] = ["avc1"]) -> [UInt8] {
         func be(_ v: Int, _ n: Int) -> [UInt8] { (0..<n).map { UInt8(v >> (8 * (n - 1 - $0)) & 0xFF) } }
         func box(_ type: String, _ body: [UInt8]) -> [UInt8] { be(8 + body.count, 4) + Array(type.utf8) + body }
         let tkhd = box("tkhd", [UInt8](repeating: 0, count: 76) + be(tkhd.0 << 16, 4) + be(tkhd.1 << 16, 4))
-        let entry =
-            be(86, 4) + Array("avc1".utf8) + [UInt8](repeating: 0, count: 6) + be(1, 2) + [UInt8](repeating: 0, count: 16)
-            + be(stsd.0, 2) + be(stsd.1, 2) + [UInt8](repeating: 0, count: 50)
-        let stsd = box("stsd", be(0, 4) + be(1, 4) + entry)
+        let entry = entries.map { type in
+            be(86, 4) + Array(type.utf8) + [UInt8](repeating: 0, count: 6) + be(1, 2) + [UInt8](repeating: 0, count: 16)
+                + be(stsd.0, 2) + be(stsd.1, 2) + [UInt8](repeating: 0, count: 50)
+        }
+        let stsd = box("stsd", be(0, 4) + be(entries.count, 4) + entry.joined())
         let hdlr = box("hdlr", [0, 0, 0, 0] + [0, 0, 0, 0] + Array("vide".utf8) + [UInt8](repeating: 0, count: 13))
         let moov = box("moov", box("trak", tkhd + box("mdia", hdlr + box("minf", box("stbl", stsd)))))
         return box("ftyp", Array("isom".utf8) + [0, 0, 2, 0] + Array("isom".utf8)) + moov + box("mdat", [])
@@ -754,8 +756,9 @@ extension TestAudio {
             #expect(error.status == .unprocessableContent && error.field == "file", "\(name)")
             return error.message
         }
+        let accepted = "H.264, HEVC, VP8, VP9, AV1, MPEG-4 Part 2, Motion JPEG, PNG, ProRes, QuickTime Animation or uncompressed video is"
         let h263 = try read("clip-h263.mov")
-        #expect(refusal(h263, "h263.mov") == "the file is not a valid mov file: the video codec 'h263' is not accepted in uploads: " + Checker.acceptedVideoCodecs)
+        #expect(refusal(h263, "h263.mov") == "the file is not a valid mov file: the video codec 'h263' is not accepted in uploads: " + accepted)
         #expect(try MediaInspector.inspect(bytes: h263, strict: false).width == 128, "render time: the container's size, as before")
         // clip.mp4 with its video handler renamed 'meta' and its entry 'cvid' (Cinepak, which libavformat would
         // still decode as video); with 'tmcd' (a timecode, not video) it passes.
@@ -772,7 +775,7 @@ extension TestAudio {
         let meta = refusal(try retyped(handler: "meta", entry: "cvid"), "cvid.mp4")
         #expect(meta == notValid + "an MP4 track of type 'cvid' is not accepted in uploads (it could be video)", "\(meta ?? "accepted")")
         let vide = refusal(try retyped(handler: "vide", entry: "cvid"), "cvid-vide.mp4")
-        #expect(vide == notValid + "the video codec 'cvid' is not accepted in uploads: " + Checker.acceptedVideoCodecs, "\(vide ?? "accepted")")
+        #expect(vide == notValid + "the video codec 'cvid' is not accepted in uploads: " + accepted, "\(vide ?? "accepted")")
         let timecode = try MediaInspector.inspect(bytes: try retyped(handler: "meta", entry: "tmcd"), strict: true, scanSamples: true)
         #expect(timecode.hasVideo == false && timecode.hasAudio == true, "\(timecode)")
         // The MPEG-4 clip's entry typed 'rle ' (a codec sized by its container): its esds still says MPEG-4, so its
@@ -786,6 +789,11 @@ extension TestAudio {
         try #require(mpeg4[esds.offset + 25] == 0x20, "ffmpeg's esds: 4-byte descriptor lengths, the object type at byte 25")
         rle[esds.offset + 25] = 0x21
         #expect(refusal(rle, "mpeg4-as-h264.mov") == notValid + "the MP4 sample entry 'rle ' names another codec in its esds (object type 0x21)")
+        // libavformat may take a later sample entry's codec (a first 'jpeg' entry lets any other follow): a track
+        // whose entries are of different codecs is refused; two entries of one codec pass.
+        let mixed = refusal(Self.mp4(tkhd: (96, 64), stsd: (96, 64), entries: ["jpeg", "avc1"]), "two-codecs.mp4")
+        #expect(mixed == notValid + "an MP4 video track's sample entries are of different codecs (mjpeg, h264)", "\(mixed ?? "accepted")")
+        #expect(refusal(Self.mp4(tkhd: (96, 64), stsd: (96, 64), entries: ["jpeg", "mjpa"]), "one-codec.mp4") == nil)
     }
 
     /// An EBML element with an 8-byte size (any body length).
