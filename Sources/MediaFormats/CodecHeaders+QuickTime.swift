@@ -58,6 +58,25 @@ extension CodecHeaders {
     /// SOF55 (`mjpegdec.c`; the other SOF markers are refused as unsupported coding types).
     static func isDecodedFrameHeader(_ marker: UInt8) -> Bool { (0xC0...0xC3).contains(marker) || marker == 0xF7 }
 
+    /// An H.263 picture header's size, from its picture start code (22 bits, byte-aligned: `00 00 8x`), as
+    /// libavcodec's `ff_h263_decode_picture_header` reads it (`ituh263dec.c`): a source format of the five
+    /// standard sizes, or (PLUSPTYPE, with its optional part present) one of them or a custom size up to
+    /// 2048x2044. Nil when the header states no size (PLUSPTYPE without its optional part keeps the last size)
+    /// or is one the decoder refuses before taking a size.
+    package static func h263PictureSize(_ picture: [UInt8]) -> (width: Int, height: Int)? {
+        let standard = [(0, 0), (128, 96), (176, 144), (352, 288), (704, 576), (1408, 1152), (0, 0), (0, 0)]
+        var b = BitReader(raw: picture)
+        guard b.bits(22) == 0x20, b.skip(8), b.bits(1) == 1, b.bits(1) == 0, b.skip(3), var format = b.bits(3) else { return nil }
+        guard format == 6 || format == 7 else { return standard[format].0 > 0 ? standard[format] : nil }
+        guard let update = b.bits(3), update <= 1 else { return nil }
+        guard update == 1 else { return nil }
+        guard let extended = b.bits(3), b.skip(15), let type = b.bits(3), [0, 1, 2, 3, 7].contains(type), b.skip(7) else { return nil }
+        format = extended
+        guard format == 6 else { return standard[format].0 > 0 ? standard[format] : nil }
+        guard b.skip(4), let width = b.bits(9), b.skip(1), let height = b.bits(9), height > 0 else { return nil }
+        return ((width + 1) * 4, height * 4)
+    }
+
     /// A ProRes frame's size: a 4-byte frame size, `icpf`, then the frame header, whose width and height are at
     /// its bytes 8 and 10 (`proresdec2.c`: `decode_frame` skips 8 bytes, `decode_frame_header` reads
     /// `AV_RB16(buf + 8)` and `AV_RB16(buf + 10)` and calls `ff_set_dimensions` when they differ from the

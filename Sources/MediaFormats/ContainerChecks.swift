@@ -393,13 +393,14 @@ struct Checker {
 
     /// Video sample entry types whose frames state their own size, which the decoder follows (each read, as the
     /// libavcodec 5.1 sources say: `mpeg4videodec.c` `decode_vol_header`, `mjpegdec.c` `ff_mjpeg_decode_sof`,
-    /// `pngdec.c` `decode_ihdr`, `proresdec2.c` `decode_frame_header`; each then calls `ff_set_dimensions`).
-    /// The MPEG-4, Motion JPEG, PNG and ProRes types are those `isom_tags.c` maps to those codecs.
+    /// `pngdec.c` `decode_ihdr`, `proresdec2.c` `decode_frame_header`, `ituh263dec.c`
+    /// `ff_h263_decode_picture_header`; each then calls `ff_set_dimensions`). The MPEG-4, Motion JPEG, PNG,
+    /// ProRes and H.263 types are those `isom_tags.c` maps to those codecs.
     static let readSampleEntries: [String: CodecHeaders.Codec] = [
         "avc1": .h264, "avc2": .h264, "avc3": .h264, "avc4": .h264, "hvc1": .hevc, "hev1": .hevc, "vp08": .vp8, "vp09": .vp9,
         "av01": .av1, "mp4v": .mpeg4, "DIVX": .mpeg4, "XVID": .mpeg4, "3IV2": .mpeg4, "jpeg": .mjpeg, "mjpa": .mjpeg,
         "AVDJ": .mjpeg, "AVRn": .mjpeg, "dmb1": .mjpeg, "png ": .png, "MNG ": .png, "apch": .prores, "apcn": .prores,
-        "apcs": .prores, "apco": .prores, "ap4h": .prores, "ap4x": .prores,
+        "apcs": .prores, "apco": .prores, "ap4h": .prores, "ap4x": .prores, "h263": .h263, "s263": .h263, "H263": .h263,
     ]
 
     /// Video sample entry types whose decoder takes the picture size from the container alone (the `stsd` entry
@@ -418,7 +419,7 @@ struct Checker {
 
     /// Names for the codecs an upload may hold, in its refusals.
     static let acceptedVideoCodecs =
-        "H.264, HEVC, VP8, VP9, AV1, MPEG-4 Part 2, Motion JPEG, PNG, ProRes, QuickTime Animation or uncompressed video is"
+        "H.264, HEVC, VP8, VP9, AV1, MPEG-4 Part 2, H.263, Motion JPEG, PNG, ProRes, QuickTime Animation or uncompressed video is"
 
     /// A video sample entry (or one of a track that is not audio): notes the size it states, reads the codec's own
     /// configuration (`readCodecConfiguration`), and at upload refuses an entry whose frames' size cannot be
@@ -509,7 +510,7 @@ struct Checker {
         found.track.codec = codec
         switch codec {
         case .h264, .hevc: break
-        case .vp8, .vp9, .mjpeg, .png, .prores:
+        case .vp8, .vp9, .mjpeg, .png, .prores, .h263:
             // Sizes only in the frames: the samples are scanned at upload (VP8/VP9's `vpcC` states none).
             return
         case .mpeg4:
@@ -551,8 +552,8 @@ struct Checker {
 
     /// Reads every sample of a video track whose codec headers are read (from `stsz`, `stsc` and `stco`/`co64`):
     /// H.264/HEVC parameter sets sent in-band (the decoder takes a new size from one wherever it comes), VP8/VP9
-    /// frame headers, AV1 sequence headers, MPEG-4 Part 2 VOL headers, JPEG frame headers, PNG IHDR chunks and
-    /// ProRes frame headers (`noteFrameSizes`). At upload only (`scanSamples`): the decoder's `max_pixels` guards
+    /// frame headers, AV1 sequence headers, MPEG-4 Part 2 VOL headers, JPEG frame headers, PNG IHDR chunks,
+    /// ProRes frame headers and H.263 picture headers (`noteFrameSizes`). At upload only (`scanSamples`): the decoder's `max_pixels` guards
     /// a render.
     private func scanSampleTables(codec: CodecHeaders.Codec, found: inout MP4Found) throws(Refusal) {
         guard let sizes = found.track.sizes, let chunks = found.track.chunks, let offsets = found.track.offsets else { return }
@@ -644,6 +645,9 @@ struct Checker {
         case .prores:
             found.note(CodecHeaders.proresFrameSize(r.read(start, min(end - start, 28))))
             return
+        case .h263:
+            noteH263Sizes(from: start, to: end, into: &found)
+            return
         case .h264, .hevc:
             break
         }
@@ -691,6 +695,15 @@ struct Checker {
                 (i >= 2 ? b[i - 1] == 0 && b[i - 2] == 0 : r.byte(at - 1) == 0 && r.byte(at - 2) == 0)
             else { return }
             found.note(CodecHeaders.mpeg4VOLSize(Array(b[(i + 2)...])))
+        }
+    }
+
+    /// The sizes H.263 picture headers in `start..<end` state: every picture start code (`00 00 8x`, byte-aligned),
+    /// as libavcodec's decoder takes the first anywhere in a frame.
+    private func noteH263Sizes<Found: StatedPictureSize>(from start: Int, to end: Int, into found: inout Found) {
+        forEachByte(0x00, from: start, to: end) { b, i, _ in
+            guard i + 2 < b.count, b[i + 1] == 0, b[i + 2] & 0xFC == 0x80 else { return }
+            found.note(CodecHeaders.h263PictureSize(Array(b[i..<min(b.count, i + 16)])))
         }
     }
 

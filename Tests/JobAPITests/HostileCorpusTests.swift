@@ -402,8 +402,8 @@ extension TestAudio {
             // 30 frames, inter frames after the key frame, every sample read in the MP4: none may give a bogus size.
             "clip-vp9-inter.mp4": ["-f", "lavfi", "-i", "testsrc2=s=96x64:d=3:r=10", "-c:v", "libvpx-vp9", "-deadline", "good", "-cpu-used", "8"],
             "clip-av1.mkv": picture + ["-c:v", "libaom-av1", "-cpu-used", "8", "-usage", "realtime", "-f", "matroska"],
-            // H.263 in a MOV (its frames state their size, which uploads do not read: refused).
-            "clip-h263.mov": ["-f", "lavfi", "-i", "testsrc2=s=128x96:d=0.5:r=10", "-c:v", "h263"],
+            // Sorenson Video in a MOV (its frames state their size, which uploads do not read: refused).
+            "clip-svq1.mov": ["-f", "lavfi", "-i", "testsrc2=s=128x96:d=0.5:r=10", "-c:v", "svq1"],
         ]
         for (name, arguments) in recipes {
             let result = try! Subprocess.run(
@@ -439,15 +439,19 @@ extension TestAudio {
             precondition(joined.status == 0, "ffmpeg could not join \(name): \(joined.errors)")
         }
         // The same in MP4/MOV for codecs whose every frame states its size (an MPEG-4 Part 2 VOL header in-band, a
-        // JPEG SOF, a PNG IHDR, a ProRes frame header), and QuickTime Animation, whose frames do not: 1 s at 96x64
-        // then 1 s at 4128x64, joined without re-encoding, so the container (tkhd, stsd, esds) states 96x64.
-        for (name, codec) in [
-            ("mixed-mpeg4.mp4", ["-c:v", "mpeg4"]), ("mixed-mjpeg.mov", ["-c:v", "mjpeg", "-q:v", "8"]), ("mixed-png.mov", ["-c:v", "png"]),
-            ("mixed-prores.mov", ["-c:v", "prores_ks", "-profile:v", "4", "-pix_fmt", "yuva444p10le"]), ("mixed-qtrle.mov", ["-c:v", "qtrle"]),
+        // JPEG SOF, a PNG IHDR, a ProRes frame header, an H.263 picture header), and QuickTime Animation, whose
+        // frames do not: 1 s at 96x64 then 1 s at 4128x64 (H.263: 128x96 then 704x576, two of its five sizes),
+        // joined without re-encoding, so the container (tkhd, stsd, esds) states the first size.
+        let wideParts = ["96x64", "4128x64"]
+        for (name, codec, sizes) in [
+            ("mixed-mpeg4.mp4", ["-c:v", "mpeg4"], wideParts), ("mixed-mjpeg.mov", ["-c:v", "mjpeg", "-q:v", "8"], wideParts),
+            ("mixed-png.mov", ["-c:v", "png"], wideParts), ("mixed-qtrle.mov", ["-c:v", "qtrle"], wideParts),
+            ("mixed-prores.mov", ["-c:v", "prores_ks", "-profile:v", "4", "-pix_fmt", "yuva444p10le"], wideParts),
+            ("mixed-h263.mov", ["-c:v", "h263"], ["128x96", "704x576"]),
         ] {
             let raw = name.hasSuffix(".mp4")  // MPEG-4 parts as raw streams, their VOL headers in-band
             var parts: [String] = []
-            for size in ["96x64", "4128x64"] {
+            for size in sizes {
                 let path = directory.appendingPathComponent("part-\(size)-\(name)").path + (raw ? ".m4v" : "")
                 let made = try! Subprocess.run(
                     "/usr/bin/ffmpeg", mixed + ["-f", "lavfi", "-i", "testsrc2=s=\(size):d=1:r=10"] + codec + (raw ? ["-f", "m4v"] : []) + [path])
@@ -705,13 +709,13 @@ extension TestAudio {
         }
     }
 
-    /// Issue (docs/security.md): an MP4/MOV video track of MPEG-4 Part 2, Motion JPEG, PNG or ProRes was checked
-    /// by its `tkhd`/`stsd` sizes only, but libavcodec takes every frame's size from the frame (a VOL header, a SOF,
-    /// an IHDR, a ProRes frame header) and follows it. Each clip below states 96x64 in its container and decodes at
-    /// 4128x64 after 1 s: refused at upload at that size. The contrast: its 96x64 part alone passes at 96x64. A
+    /// Issue (docs/security.md): an MP4/MOV video track of MPEG-4 Part 2, Motion JPEG, PNG, ProRes or H.263 was
+    /// checked by its `tkhd`/`stsd` sizes only, but libavcodec takes every frame's size from the frame (a VOL
+    /// header, a SOF, an IHDR, a ProRes frame header, an H.263 picture header) and follows it. Each clip below
+    /// states 96x64 in its container and decodes at 4128x64 after 1 s: refused at upload at that size. The contrast: its 96x64 part alone passes at 96x64. A
     /// QuickTime Animation clip joined the same way decodes every frame at its container's 96x64 (ffprobe says so),
     /// so its size is the container's, and it passes.
-    @Test func framesOfMPEG4MotionJPEGPNGAndProResAreReadAtUpload() throws {
+    @Test func framesOfMPEG4MotionJPEGPNGProResAndH263AreReadAtUpload() throws {
         for name in ["mixed-mpeg4.mp4", "mixed-mjpeg.mov", "mixed-png.mov", "mixed-prores.mov"] {
             guard case .failure(let error) = Self.outcome(Self.path(name), .overlay) else {
                 Issue.record("\(name) accepted")
@@ -736,6 +740,14 @@ extension TestAudio {
         #expect(cut.status == 0, "\(cut.errors)")
         let small = try Self.outcome(firstSecond, .video, maxVideoDimension: 96).get()
         #expect(small.width == 96 && small.height == 64, "\(small)")
+        // H.263: 704x576 frames after 1 s behind a 128x96 container, refused under a limit of 700; its first part passes.
+        guard case .failure(let h263) = Self.outcome(Self.path("mixed-h263.mov"), .video, maxVideoDimension: 700) else {
+            Issue.record("mixed-h263.mov accepted under a limit of 700")
+            return
+        }
+        #expect(h263.message == "the video is 704x576; at most 700x700 is allowed", "\(h263.message)")
+        let h263Part = try Self.outcome(Self.path("part-128x96-mixed-h263.mov"), .video, maxVideoDimension: 128).get()
+        #expect(h263Part.width == 128 && h263Part.height == 96, "\(h263Part)")
         // QuickTime Animation: every frame decodes at the container's size, and the upload passes at it.
         let frames = try Subprocess.run(
             "/usr/bin/ffprobe", ["-v", "quiet", "-select_streams", "v", "-show_entries", "frame=width,height", "-of", "csv=p=0", Self.path("mixed-qtrle.mov")])
@@ -745,8 +757,8 @@ extension TestAudio {
         #expect(qtrle.width == 96 && qtrle.height == 64, "\(qtrle)")
     }
 
-    /// An MP4/MOV video track of a codec whose frames' size the upload check does not read (H.263, and any type
-    /// it does not know) is refused at upload, as in Matroska; so is a track whose handler is not `vide` but whose
+    /// An MP4/MOV video track of a codec whose frames' size the upload check does not read (Sorenson Video, and
+    /// any type it does not know) is refused at upload, as in Matroska; so is a track whose handler is not `vide` but whose
     /// type libavformat could decode as video, and a sample entry whose `esds` names another codec (libavformat
     /// decodes what the `esds` says: an MPEG-4 stream in an entry typed `rle ` is still read as MPEG-4).
     @Test func mp4TracksOfOtherVideoCodecsAreRefusedAtUpload() throws {
@@ -756,10 +768,11 @@ extension TestAudio {
             #expect(error.status == .unprocessableContent && error.field == "file", "\(name)")
             return error.message
         }
-        let accepted = "H.264, HEVC, VP8, VP9, AV1, MPEG-4 Part 2, Motion JPEG, PNG, ProRes, QuickTime Animation or uncompressed video is"
-        let h263 = try read("clip-h263.mov")
-        #expect(refusal(h263, "h263.mov") == "the file is not a valid mov file: the video codec 'h263' is not accepted in uploads: " + accepted)
-        #expect(try MediaInspector.inspect(bytes: h263, strict: false).width == 128, "render time: the container's size, as before")
+        let accepted =
+            "H.264, HEVC, VP8, VP9, AV1, MPEG-4 Part 2, H.263, Motion JPEG, PNG, ProRes, QuickTime Animation or uncompressed video is"
+        let svq1 = try read("clip-svq1.mov")
+        #expect(refusal(svq1, "svq1.mov") == "the file is not a valid mov file: the video codec 'SVQ1' is not accepted in uploads: " + accepted)
+        #expect(try MediaInspector.inspect(bytes: svq1, strict: false).width == 128, "render time: the container's size, as before")
         // clip.mp4 with its video handler renamed 'meta' and its entry 'cvid' (Cinepak, which libavformat would
         // still decode as video); with 'tmcd' (a timecode, not video) it passes.
         let clip = try read("clip.mp4")
