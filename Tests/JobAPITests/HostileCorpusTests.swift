@@ -460,7 +460,8 @@ extension TestAudio {
             }
             let list = directory.appendingPathComponent("\(name).txt")
             try! parts.map { "file '\($0)'\n" }.joined().write(to: list, atomically: true, encoding: .utf8)
-            let input = raw ? ["-r", "10", "-f", "m4v", "-i", "concat:" + parts.joined(separator: "|")] : ["-f", "concat", "-safe", "0", "-i", list.path]
+            let input =
+                raw ? ["-r", "10", "-f", "m4v", "-i", "concat:" + parts.joined(separator: "|")] : ["-f", "concat", "-safe", "0", "-i", list.path]
             let joined = try! Subprocess.run("/usr/bin/ffmpeg", mixed + input + ["-c", "copy", directory.appendingPathComponent(name).path])
             precondition(joined.status == 0, "ffmpeg could not join \(name): \(joined.errors)")
         }
@@ -736,7 +737,8 @@ extension TestAudio {
         // The MPEG-4 contrast in MP4: the first second of the joined clip, copied (VOL in its esds and in-band).
         let firstSecond = Self.path("first-second-mpeg4.mp4")
         let cut = try Subprocess.run(
-            "/usr/bin/ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", "-i", Self.path("mixed-mpeg4.mp4"), "-c", "copy", "-frames:v", "10", firstSecond])
+            "/usr/bin/ffmpeg",
+            ["-hide_banner", "-loglevel", "error", "-y", "-i", Self.path("mixed-mpeg4.mp4"), "-c", "copy", "-frames:v", "10", firstSecond])
         #expect(cut.status == 0, "\(cut.errors)")
         let small = try Self.outcome(firstSecond, .video, maxVideoDimension: 96).get()
         #expect(small.width == 96 && small.height == 64, "\(small)")
@@ -750,7 +752,8 @@ extension TestAudio {
         #expect(h263Part.width == 128 && h263Part.height == 96, "\(h263Part)")
         // QuickTime Animation: every frame decodes at the container's size, and the upload passes at it.
         let frames = try Subprocess.run(
-            "/usr/bin/ffprobe", ["-v", "quiet", "-select_streams", "v", "-show_entries", "frame=width,height", "-of", "csv=p=0", Self.path("mixed-qtrle.mov")])
+            "/usr/bin/ffprobe",
+            ["-v", "quiet", "-select_streams", "v", "-show_entries", "frame=width,height", "-of", "csv=p=0", Self.path("mixed-qtrle.mov")])
         let sizes = frames.output.split(separator: "\n").map(String.init)
         #expect(sizes.count == 20 && Set(sizes) == ["96,64"], "\(sizes)")
         let qtrle = try Self.outcome(Self.path("mixed-qtrle.mov"), .overlay, maxVideoDimension: 96).get()
@@ -778,7 +781,8 @@ extension TestAudio {
         let clip = try read("clip.mp4")
         func retyped(handler: String, entry: String) throws -> [UInt8] {
             var b = clip
-            let hdlr = try #require(Self.boxes(clip).first { $0.path.hasSuffix("mdia/hdlr") && clip[($0.offset + 16)..<($0.offset + 20)] == [0x76, 0x69, 0x64, 0x65] })
+            let hdlr = try #require(
+                Self.boxes(clip).first { $0.path.hasSuffix("mdia/hdlr") && clip[($0.offset + 16)..<($0.offset + 20)] == [0x76, 0x69, 0x64, 0x65] })
             b.replaceSubrange((hdlr.offset + 16)..<(hdlr.offset + 20), with: Array(handler.utf8))
             let avc1 = try #require(Self.boxes(clip).first { $0.path.hasSuffix("stsd/avc1") })
             b.replaceSubrange((avc1.offset + 4)..<(avc1.offset + 8), with: Array(entry.utf8))
