@@ -392,14 +392,14 @@ struct Checker {
     static let mediaHandlers: Set<String> = ["vide", "soun", "m1a ", "subp", "clcp"]
 
     /// Video sample entry types whose frames state their own size, which the decoder follows (each read, as the
-    /// libavcodec 5.1 sources say: `mpeg4videodec.c` `decode_vol_header`, `mjpegdec.c` `ff_mjpeg_decode_sof`,
-    /// `pngdec.c` `decode_ihdr`, `proresdec2.c` `decode_frame_header`, `ituh263dec.c`
+    /// libavcodec 5.1 sources say: `mpeg4videodec.c` `decode_vol_header`, `mjpegdec.c` `ff_mjpeg_decode_sof`
+    /// (Motion JPEG B's too: `mjpegbdec.c`), `pngdec.c` `decode_ihdr`, `proresdec2.c` `decode_frame_header`, `ituh263dec.c`
     /// `ff_h263_decode_picture_header`; each then calls `ff_set_dimensions`). The MPEG-4, Motion JPEG, PNG,
     /// ProRes and H.263 types are those `isom_tags.c` maps to those codecs.
     static let readSampleEntries: [String: CodecHeaders.Codec] = [
         "avc1": .h264, "avc2": .h264, "avc3": .h264, "avc4": .h264, "hvc1": .hevc, "hev1": .hevc, "vp08": .vp8, "vp09": .vp9,
         "av01": .av1, "mp4v": .mpeg4, "DIVX": .mpeg4, "XVID": .mpeg4, "3IV2": .mpeg4, "jpeg": .mjpeg, "mjpa": .mjpeg,
-        "AVDJ": .mjpeg, "AVRn": .mjpeg, "dmb1": .mjpeg, "png ": .png, "MNG ": .png, "apch": .prores, "apcn": .prores,
+        "AVDJ": .mjpeg, "AVRn": .mjpeg, "dmb1": .mjpeg, "mjpb": .mjpegB, "png ": .png, "MNG ": .png, "apch": .prores, "apcn": .prores,
         "apcs": .prores, "apco": .prores, "ap4h": .prores, "ap4x": .prores, "h263": .h263, "s263": .h263, "H263": .h263,
     ]
 
@@ -419,7 +419,7 @@ struct Checker {
 
     /// Names for the codecs an upload may hold, in its refusals.
     static let acceptedVideoCodecs =
-        "H.264, HEVC, VP8, VP9, AV1, MPEG-4 Part 2, H.263, Motion JPEG, PNG, ProRes, QuickTime Animation or uncompressed video is"
+        "H.264, HEVC, VP8, VP9, AV1, MPEG-4 Part 2, H.263, Motion JPEG (A and B), PNG, ProRes, QuickTime Animation or uncompressed video is"
 
     /// A video sample entry (or one of a track that is not audio): notes the size it states, reads the codec's own
     /// configuration (`readCodecConfiguration`), and at upload refuses an entry whose frames' size cannot be
@@ -510,7 +510,7 @@ struct Checker {
         found.track.codec = codec
         switch codec {
         case .h264, .hevc: break
-        case .vp8, .vp9, .mjpeg, .png, .prores, .h263:
+        case .vp8, .vp9, .mjpeg, .mjpegB, .png, .prores, .h263:
             // Sizes only in the frames: the samples are scanned at upload (VP8/VP9's `vpcC` states none).
             return
         case .mpeg4:
@@ -648,6 +648,9 @@ struct Checker {
         case .h263:
             noteH263Sizes(from: start, to: end, into: &found)
             return
+        case .mjpegB:
+            noteMotionJPEGBSizes(from: start, to: end, into: &found)
+            return
         case .h264, .hevc:
             break
         }
@@ -704,6 +707,24 @@ struct Checker {
         forEachByte(0x00, from: start, to: end) { b, i, _ in
             guard i + 2 < b.count, b[i + 1] == 0, b[i + 2] & 0xFC == 0x80 else { return }
             found.note(CodecHeaders.h263PictureSize(Array(b[i..<min(b.count, i + 16)])))
+        }
+    }
+
+    /// The sizes a Motion JPEG B frame states (no markers: a 40-byte header, `mjpg` at byte 4, gives offsets of the
+    /// segments). As `mjpegbdec.c` reads it: the frame header where the offset at byte 28 points (taken only when
+    /// within the field), decoded by `ff_mjpeg_decode_sof` (so a field under 3/4 of the container's height counts
+    /// doubled, as in Motion JPEG); then, for an interlaced frame, the second field's header at the offset at byte 16.
+    private func noteMotionJPEGBSizes<Found: StatedPictureSize>(from start: Int, to end: Int, into found: inout Found) {
+        var field = start
+        for _ in 0..<2 {
+            let h = r.read(field, 40)
+            guard field < end, h.count == 40, h.ascii(4, 4) == "mjpg" else { return }
+            func offset(_ at: Int) -> Int { h.be32(at) < end - field ? h.be32(at) : 0 }
+            if offset(28) > 0, let size = CodecHeaders.jpegFrameHeaderSize(r.read(field + offset(28), min(7, end - field - offset(28)))) {
+                found.note((size.width, size.height < found.height * 3 / 4 ? size.height * 2 : size.height))
+            }
+            guard offset(16) > 0 else { return }
+            field = start + offset(16)
         }
     }
 

@@ -760,6 +760,75 @@ extension TestAudio {
         #expect(qtrle.width == 96 && qtrle.height == 64, "\(qtrle)")
     }
 
+    /// `clip` (an ffmpeg-made Motion JPEG MOV, its samples one after another in its `mdat`) with every sample
+    /// rewritten as Motion JPEG B, which FFmpeg cannot encode: a 40-byte header (`mjpg`, the field size, then the
+    /// offsets of the quantisation tables, Huffman tables, frame header, scan header and scan data), the segments
+    /// without their markers, the scan data without its `00` stuffing, then zeros to the sample's old length. Its
+    /// sample entry is typed `mjpb`.
+    static func asMotionJPEGB(_ clip: [UInt8]) throws -> [UInt8] {
+        func be32(_ v: Int) -> [UInt8] { (0..<4).map { UInt8(v >> (24 - 8 * $0) & 0xFF) } }
+        var b = clip
+        let mdat = try #require(boxes(clip).first { $0.path == "mdat" })
+        let entry = try #require(boxes(clip).first { $0.path.hasSuffix("stsd/jpeg") })
+        b.replaceSubrange((entry.offset + 4)..<(entry.offset + 8), with: Array("mjpb".utf8))
+        var starts = (mdat.offset + 8..<(mdat.offset + mdat.size - 2)).filter { clip[$0] == 0xFF && clip[$0 + 1] == 0xD8 && clip[$0 + 2] == 0xFF }
+        starts.append(mdat.offset + mdat.size)
+        for (start, end) in zip(starts, starts.dropFirst()) {
+            let jpeg = Array(clip[start..<end])
+            try #require(jpeg.suffix(2) == [0xFF, 0xD9], "a sample ends with its EOI")
+            var segments: [UInt8: [UInt8]] = [:]
+            var p = 2
+            while jpeg[p + 1] != 0xDA {
+                let length = Int(jpeg[p + 2]) << 8 | Int(jpeg[p + 3])
+                segments[jpeg[p + 1], default: []] += jpeg[(p + 2)..<(p + 2 + length)]
+                p += 2 + length
+            }
+            let scanLength = Int(jpeg[p + 2]) << 8 | Int(jpeg[p + 3])
+            segments[0xDA] = Array(jpeg[(p + 2)..<(p + 2 + scanLength)])
+            var data: [UInt8] = []
+            var i = p + 2 + scanLength
+            while i < jpeg.count - 2 {
+                data.append(jpeg[i])
+                i += jpeg[i] == 0xFF && jpeg[i + 1] == 0 ? 2 : 1
+            }
+            var body: [UInt8] = []
+            var offsets: [Int] = []
+            for marker: UInt8 in [0xDB, 0xC4, 0xC0, 0xDA] {
+                offsets.append(40 + body.count)
+                body += try #require(segments[marker], "segment \(marker)")
+            }
+            offsets.append(40 + body.count)
+            body += data
+            let size = 40 + body.count
+            let frame = [0, 0, 0, 0] + Array("mjpg".utf8) + be32(size) + be32(size) + be32(0) + offsets.flatMap(be32) + body
+            try #require(frame.count <= jpeg.count)
+            b.replaceSubrange(start..<end, with: frame + [UInt8](repeating: 0, count: jpeg.count - frame.count))
+        }
+        return b
+    }
+
+    /// Motion JPEG B has no markers: its header points at its frame header, which libavcodec decodes like a JPEG's
+    /// (`mjpegbdec.c`) and follows. The joined Motion JPEG clip rewritten as Motion JPEG B (container 96x64) decodes
+    /// its last 10 frames at 4128x64 (ffprobe, the independent check that the rewrite is real Motion JPEG B) and is
+    /// refused at upload at that size; its 96x64 part rewritten the same way passes at 96x64.
+    @Test func motionJPEGBFramesAreReadAtUpload() throws {
+        let mixed = Self.write(
+            try Self.asMotionJPEGB(try [UInt8](Data(contentsOf: URL(fileURLWithPath: Self.path("mixed-mjpeg.mov"))))), "mixed-mjpb.mov")
+        let frames = try Subprocess.run(
+            "/usr/bin/ffprobe", ["-v", "quiet", "-select_streams", "v", "-show_entries", "frame=width,height", "-of", "csv=p=0", mixed])
+        let sizes = frames.output.split(separator: "\n").map(String.init)
+        #expect(sizes == Array(repeating: "96,64", count: 10) + Array(repeating: "4128,64", count: 10), "\(sizes)")
+        guard case .failure(let error) = Self.outcome(mixed, .video) else {
+            Issue.record("mixed-mjpb.mov accepted")
+            return
+        }
+        #expect(error.message == "the video is 4128x64; at most 4096x4096 is allowed", "\(error.message)")
+        #expect(try MediaInspector.inspect(path: mixed, strict: false).width == 96, "render time: the container's size")
+        let part = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Self.path("part-96x64-mixed-mjpeg.mov"))))
+        let small = try Self.outcome(Self.write(try Self.asMotionJPEGB(part), "small-mjpb.mov"), .video, maxVideoDimension: 96).get()
+        #expect(small.width == 96 && small.height == 64, "\(small)")
+    }
+
     /// An MP4/MOV video track of a codec whose frames' size the upload check does not read (Sorenson Video, and
     /// any type it does not know) is refused at upload, as in Matroska; so is a track whose handler is not `vide` but whose
     /// type libavformat could decode as video, and a sample entry whose `esds` names another codec (libavformat
@@ -772,7 +841,7 @@ extension TestAudio {
             return error.message
         }
         let accepted =
-            "H.264, HEVC, VP8, VP9, AV1, MPEG-4 Part 2, H.263, Motion JPEG, PNG, ProRes, QuickTime Animation or uncompressed video is"
+            "H.264, HEVC, VP8, VP9, AV1, MPEG-4 Part 2, H.263, Motion JPEG (A and B), PNG, ProRes, QuickTime Animation or uncompressed video is"
         let svq1 = try read("clip-svq1.mov")
         #expect(refusal(svq1, "svq1.mov") == "the file is not a valid mov file: the video codec 'SVQ1' is not accepted in uploads: " + accepted)
         #expect(try MediaInspector.inspect(bytes: svq1, strict: false).width == 128, "render time: the container's size, as before")
