@@ -402,6 +402,8 @@ extension TestAudio {
             // 30 frames, inter frames after the key frame, every sample read in the MP4: none may give a bogus size.
             "clip-vp9-inter.mp4": ["-f", "lavfi", "-i", "testsrc2=s=96x64:d=3:r=10", "-c:v", "libvpx-vp9", "-deadline", "good", "-cpu-used", "8"],
             "clip-av1.mkv": picture + ["-c:v", "libaom-av1", "-cpu-used", "8", "-usage", "realtime", "-f", "matroska"],
+            // Motion JPEG pictures 1400 high, taken for fields when the container says 2000 (see aMotionJPEGField...).
+            "field-mjpeg.mov": ["-f", "lavfi", "-i", "testsrc2=s=96x1400:d=0.3:r=10", "-c:v", "mjpeg"],
             // Sorenson Video in a MOV (its frames state their size, which uploads do not read: refused).
             "clip-svq1.mov": ["-f", "lavfi", "-i", "testsrc2=s=128x96:d=0.5:r=10", "-c:v", "svq1"],
         ]
@@ -580,7 +582,7 @@ extension TestAudio {
                 put(width << 16, 4, into: &b, at: at)
                 put(height << 16, 4, into: &b, at: at + 4)
             }
-            if ["avc1", "hvc1", "vp08", "vp09", "av01"].contains(where: { box.path.hasSuffix("stsd/" + $0) }) {
+            if ["avc1", "hvc1", "vp08", "vp09", "av01", "jpeg"].contains(where: { box.path.hasSuffix("stsd/" + $0) }) {
                 put(width, 2, into: &b, at: box.offset + 32)
                 put(height, 2, into: &b, at: box.offset + 34)
             }
@@ -758,6 +760,24 @@ extension TestAudio {
         #expect(sizes.count == 20 && Set(sizes) == ["96,64"], "\(sizes)")
         let qtrle = try Self.outcome(Self.path("mixed-qtrle.mov"), .overlay, maxVideoDimension: 96).get()
         #expect(qtrle.width == 96 && qtrle.height == 64, "\(qtrle)")
+    }
+
+    /// libavcodec's MJPEG decoder takes a first picture less than 3/4 as tall as the container says for one field
+    /// of an interlaced frame, and decodes frames twice its height (`ff_mjpeg_decode_sof`). A clip of 96x1400 JPEGs
+    /// whose container says 96x2000 decodes at 96x2800 (ffprobe says so): under a limit of 2000 its container and its
+    /// SOFs pass, its frames do not, and it is refused at 2800. The contrast: untouched (container 96x1400), it
+    /// passes at 96x1400 under a limit of 1400.
+    @Test func aMotionJPEGFieldCountsAtTwiceItsHeight() throws {
+        let clip = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Self.path("field-mjpeg.mov"))))
+        let tall = Self.write(Self.withContainerSize(clip, 96, 2000), "field-2000.mov")
+        #expect(try FFprobe.probe(tall).video?.height == 2800)
+        guard case .failure(let error) = Self.outcome(tall, .overlay, maxVideoDimension: 2000) else {
+            Issue.record("field-2000.mov accepted under a limit of 2000")
+            return
+        }
+        #expect(error.message == "the video is 96x2800; at most 2000x2000 is allowed", "\(error.message)")
+        let untouched = try Self.outcome(Self.path("field-mjpeg.mov"), .overlay, maxVideoDimension: 1400).get()
+        #expect(untouched.width == 96 && untouched.height == 1400, "\(untouched)")
     }
 
     /// `clip` (an ffmpeg-made Motion JPEG MOV, its samples one after another in its `mdat`) with every sample
