@@ -243,7 +243,7 @@ struct Checker {
         var width = 0; var height = 0
         /// The handler of the track being walked (`vide`, `soun`), when its `hdlr` came first.
         var handler = ""
-        /// The track being walked: its id, its codec when its headers are read (H.264, HEVC, VP8, VP9, AV1), and
+        /// The track being walked: its id, its codec when its headers are read (`readSampleEntries`), and
         /// where its sample tables are (`stsz`, `stsc`, `stco`/`co64` bodies: offset and length).
         var track = MP4Track()
         /// The tracks whose codec headers are read, by id, for movie fragments (`moof`), which name their track.
@@ -617,7 +617,9 @@ struct Checker {
 
     /// The sizes one frame's bytes (an MP4 sample, a Matroska block's frame) state: the SPS NAL units among its NAL
     /// units (each after a `lengthSize`-byte length), for VP8/VP9 the frame headers, for AV1 the sequence headers
-    /// among its first OBUs. Only lengths and the first bytes of each are read.
+    /// among its first OBUs, for ProRes and Motion JPEG B the frame header, for PNG the IHDR. Only lengths and the
+    /// first bytes of each are read, but for MPEG-4 Part 2, H.263 and Motion JPEG, whose headers may come anywhere
+    /// in the frame: their start codes and markers are searched for with `memchr` through the whole frame.
     private func noteFrameSizes<Found: StatedPictureSize>(
         at start: Int, length: Int, codec: CodecHeaders.Codec, lengthSize: Int, into found: inout Found
     ) {
