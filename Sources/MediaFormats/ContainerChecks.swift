@@ -414,7 +414,8 @@ struct Checker {
     /// name (it looks every type of such a track up among video codecs), and is refused at upload.
     static let otherSampleEntries: Set<String> = [
         "mp4a", "Opus", "fLaC", "ac-3", "ec-3", "alac", "lpcm", "sowt", "twos", ".mp3", "ulaw", "alaw", "tmcd", "text", "tx3g",
-        "c608", "c708", "wvtt", "stpp", "sbtt", "stxt", "mett", "metx", "mebx", "mp4s", "rtp ", "srtp", "gpmd", "camm",
+        "c608", "c708", "wvtt", "stpp", "sbtt", "stxt", "mett", "metx", "mebx", "mp4s", "rtp ", "srtp", "gpmd", "camm", "fdsc",
+        "djmd", "dbgi",
     ]
 
     /// Names for the codecs an upload may hold, in its refusals.
