@@ -4,10 +4,12 @@ import Foundation
 /// what the decoder allocates frames by, whatever the container's track headers say. Read from the parameter sets
 /// alone: nothing is decoded.
 package enum CodecHeaders {
-    /// The codecs whose headers are read: H.264 and HEVC (NAL units, sizes in parameter sets), and VP8, VP9 and
-    /// AV1 (sizes in frame headers, or AV1's sequence header).
+    /// The codecs whose headers are read: H.264 and HEVC (NAL units, sizes in parameter sets), VP8, VP9 and AV1
+    /// (sizes in frame headers, or AV1's sequence header), and, in MP4/MOV, MPEG-4 Part 2 (sizes in VOL headers),
+    /// Motion JPEG (each frame's SOF), Motion JPEG B (each field's frame header, where its header points), PNG
+    /// (each frame's IHDR), ProRes (each frame's header) and H.263 (each picture header).
     package enum Codec: Sendable, Equatable {
-        case h264, hevc, vp8, vp9, av1
+        case h264, hevc, vp8, vp9, av1, mpeg4, mjpeg, mjpegB, png, prores, h263
 
         /// The SPS NAL units and NAL length size of this codec's decoder configuration record (`avcC`, `hvcC`: the
         /// body of an MP4 sample entry's box, or Matroska's `CodecPrivate`); nil for the others or a malformed one.
@@ -15,7 +17,7 @@ package enum CodecHeaders {
             switch self {
             case .h264: CodecHeaders.avcConfiguration(record)
             case .hevc: CodecHeaders.hevcConfiguration(record)
-            case .vp8, .vp9, .av1: nil
+            case .vp8, .vp9, .av1, .mpeg4, .mjpeg, .mjpegB, .png, .prores, .h263: nil
             }
         }
 
@@ -24,7 +26,7 @@ package enum CodecHeaders {
             switch self {
             case .h264: firstByte & 0x1F == 7
             case .hevc: (firstByte >> 1) & 0x3F == 33
-            case .vp8, .vp9, .av1: false
+            case .vp8, .vp9, .av1, .mpeg4, .mjpeg, .mjpegB, .png, .prores, .h263: false
             }
         }
 
@@ -33,7 +35,7 @@ package enum CodecHeaders {
             switch self {
             case .h264: CodecHeaders.h264SPSSize(nal)
             case .hevc: CodecHeaders.hevcSPSSize(nal)
-            case .vp8, .vp9, .av1: nil
+            case .vp8, .vp9, .av1, .mpeg4, .mjpeg, .mjpegB, .png, .prores, .h263: nil
             }
         }
     }

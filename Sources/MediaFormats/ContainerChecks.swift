@@ -243,7 +243,7 @@ struct Checker {
         var width = 0; var height = 0
         /// The handler of the track being walked (`vide`, `soun`), when its `hdlr` came first.
         var handler = ""
-        /// The track being walked: its id, its codec when its headers are read (H.264, HEVC, VP8, VP9, AV1), and
+        /// The track being walked: its id, its codec when its headers are read (`readSampleEntries`), and
         /// where its sample tables are (`stsz`, `stsc`, `stco`/`co64` bodies: offset and length).
         var track = MP4Track()
         /// The tracks whose codec headers are read, by id, for movie fragments (`moof`), which name their track.
@@ -261,6 +261,9 @@ struct Checker {
     struct MP4Track {
         var id = 0
         var codec: CodecHeaders.Codec?
+        /// What the track's first video sample entry decodes as (a read codec, or a container-sized codec's type):
+        /// libavformat may switch codecs at a later entry, so an upload whose entries differ is refused.
+        var entryCodec: String?
         var lengthSize = 4
         var sizes: (offset: Int, length: Int)?
         var chunks: (offset: Int, length: Int)?
@@ -335,8 +338,11 @@ struct Checker {
                 found.track.chunks = (body, pos + size - body)
             case "stco" where parent == "stbl", "co64" where parent == "stbl":
                 found.track.offsets = (body, pos + size - body, type == "co64")
-            case "hdlr" where parent == "mdia":
+            case "hdlr" where parent == "mdia", "hdlr" where parent == "minf":
+                // libavformat takes the media type from the last handler of one (any `hdlr` of the track, the
+                // media information's too: QuickTime's data handler there says `alis` or `url `, which it ignores).
                 let handler = r.read(body + 8, 4).ascii(0, 4)
+                guard parent == "mdia" || Self.mediaHandlers.contains(handler) else { break }
                 if handler == "soun" { found.audio = true }
                 if handler == "vide" { found.video = true }
                 found.handler = handler
@@ -352,9 +358,12 @@ struct Checker {
                 for _ in 0..<min(r.read(body + 4, 4).be32(0), 16) {
                     let entry = r.read(e, 36)
                     guard entry.count == 36, entry.be32(0) >= 8 else { break }
-                    if found.handler == "vide" || Self.visualSampleEntries.contains(entry.ascii(4, 4)) {
-                        found.note((entry.be16(32), entry.be16(34)))
-                        readCodecConfiguration(entry: e, type: entry.ascii(4, 4), length: entry.be32(0), found: &found)
+                    let type = entry.ascii(4, 4)
+                    if found.handler == "soun" || found.handler == "m1a " {
+                        // An audio track: libavformat looks its sample entries up among audio codecs only.
+                        if Self.visualSampleEntries.contains(type) { found.note((entry.be16(32), entry.be16(34))) }
+                    } else if found.handler == "vide" || Self.visualSampleEntries.contains(type) || scanSamples {
+                        try readSampleEntry(at: e, type: type, length: min(entry.be32(0), pos + size - e), found: &found)
                     }
                     e += entry.be32(0)
                     guard e < pos + size else { break }
@@ -379,20 +388,139 @@ struct Checker {
         }
     }
 
-    /// An H.264 or HEVC sample entry's parameter sets (`avcC`, `hvcC` among the boxes after its 78 bytes of visual
-    /// fields): the sizes they state, and the NAL length size its samples use.
-    private func readCodecConfiguration(entry: Int, type: String, length: Int, found: inout MP4Found) {
-        let codec: CodecHeaders.Codec
-        switch type {
-        case "avc1", "avc2", "avc3", "avc4": codec = .h264
-        case "hvc1", "hev1": codec = .hevc
-        case "vp08", "vp09":
-            // Sizes only in the frames: the samples are scanned at upload (their `vpcC` states none).
-            found.track.codec = type == "vp08" ? .vp8 : .vp9
+    /// Handler types libavformat takes a track's media type from (`mov_read_hdlr`).
+    static let mediaHandlers: Set<String> = ["vide", "soun", "m1a ", "subp", "clcp"]
+
+    /// Video sample entry types whose frames state their own size, which the decoder follows (each read, as the
+    /// libavcodec 5.1 sources say: `mpeg4videodec.c` `decode_vol_header`, `mjpegdec.c` `ff_mjpeg_decode_sof`
+    /// (Motion JPEG B's too: `mjpegbdec.c`), `pngdec.c` `decode_ihdr`, `proresdec2.c` `decode_frame_header`, `ituh263dec.c`
+    /// `ff_h263_decode_picture_header`; each then calls `ff_set_dimensions`). The MPEG-4, Motion JPEG, PNG,
+    /// ProRes and H.263 types are those `isom_tags.c` maps to those codecs.
+    static let readSampleEntries: [String: CodecHeaders.Codec] = [
+        "avc1": .h264, "avc2": .h264, "avc3": .h264, "avc4": .h264, "hvc1": .hevc, "hev1": .hevc, "vp08": .vp8, "vp09": .vp9,
+        "av01": .av1, "mp4v": .mpeg4, "DIVX": .mpeg4, "XVID": .mpeg4, "3IV2": .mpeg4, "jpeg": .mjpeg, "mjpa": .mjpeg,
+        "AVDJ": .mjpeg, "AVRn": .mjpeg, "dmb1": .mjpeg, "mjpb": .mjpegB, "png ": .png, "MNG ": .png, "apch": .prores, "apcn": .prores,
+        "apcs": .prores, "apco": .prores, "ap4h": .prores, "ap4x": .prores, "h263": .h263, "s263": .h263, "H263": .h263,
+    ]
+
+    /// Video sample entry types whose decoder takes the picture size from the container alone (the `stsd` entry
+    /// checked above): QuickTime Animation (`qtrle.c` bounds every frame by `avctx->height`; its frame header
+    /// only picks lines within it) and uncompressed video (`rawdec.c` lays frames out by `avctx->width` and
+    /// `avctx->height`).
+    static let containerSizedEntries: Set<String> = ["rle ", "raw ", "yuv2", "2vuy", "yuvs"]
+
+    /// Sample entry types of tracks that are not video (audio, text, timecodes, metadata): accepted in a track
+    /// whose handler is not `vide`. Any other type there could be a video codec libavformat knows by another
+    /// name (it looks every type of such a track up among video codecs), and is refused at upload.
+    static let otherSampleEntries: Set<String> = [
+        "mp4a", "Opus", "fLaC", "ac-3", "ec-3", "alac", "lpcm", "sowt", "twos", ".mp3", "ulaw", "alaw", "tmcd", "text", "tx3g",
+        "c608", "c708", "wvtt", "stpp", "sbtt", "stxt", "mett", "metx", "mebx", "mp4s", "rtp ", "srtp", "gpmd", "camm", "fdsc",
+        "djmd", "dbgi",
+    ]
+
+    /// Names for the codecs an upload may hold, in its refusals.
+    static let acceptedVideoCodecs =
+        "H.264, HEVC, VP8, VP9, AV1, MPEG-4 Part 2, H.263, Motion JPEG (A and B), PNG, ProRes, QuickTime Animation or uncompressed video is"
+
+    /// A video sample entry (or one of a track that is not audio): notes the size it states, reads the codec's own
+    /// configuration (`readCodecConfiguration`), and at upload refuses an entry whose frames' size cannot be
+    /// read, one whose `esds` names a codec other than its type's (libavformat follows the `esds`), and a track
+    /// whose entries decode as different codecs.
+    private func readSampleEntry(at entry: Int, type: String, length: Int, found: inout MP4Found) throws(Refusal) {
+        let video = found.handler == "vide" || Self.visualSampleEntries.contains(type)
+        var codec = Self.readSampleEntries[type]
+        if let objectType = esdsObjectType(entry: entry, length: length) {
+            switch objectType {
+            case 0x20: codec = .mpeg4
+            case 0x6C: codec = .mjpeg
+            case 0x6D: codec = .png
+            case 0x21 where codec == .h264, 0x23 where codec == .hevc: break
+            default:
+                if scanSamples && (video || codec != nil) {
+                    throw Refusal(
+                        "the MP4 sample entry '\(type)' names another codec in its esds (object type 0x\(String(objectType, radix: 16)))")
+                }
+            }
+        }
+        if codec != nil || video { found.note((r.read(entry + 32, 2).be16(0), r.read(entry + 34, 2).be16(0))) }
+        if let codec { readCodecConfiguration(entry: entry, codec: codec, length: length, found: &found) }
+        guard scanSamples else { return }
+        let decodesAs: String
+        if let codec {
+            decodesAs = "\(codec)"
+        } else if Self.containerSizedEntries.contains(type) {
+            decodesAs = type
+        } else if found.handler == "vide" {
+            throw Refusal("the video codec '\(type.trimmingCharacters(in: .whitespaces))' is not accepted in uploads: \(Self.acceptedVideoCodecs)")
+        } else if Self.otherSampleEntries.contains(type) {
             return
-        case "av01":
+        } else {
+            throw Refusal("an MP4 track of type '\(type.trimmingCharacters(in: .whitespaces))' is not accepted in uploads (it could be video)")
+        }
+        if let first = found.track.entryCodec, first != decodesAs {
+            throw Refusal("an MP4 video track's sample entries are of different codecs (\(first), \(decodesAs))")
+        }
+        found.track.entryCodec = decodesAs
+    }
+
+    /// The object type of an `esds` box among a sample entry's boxes (after its 78 bytes of visual fields): the
+    /// ES descriptor, then the decoder configuration descriptor's first byte, as libavformat's `ff_mov_read_esds`
+    /// reads them. Nil when there is none.
+    private func esdsObjectType(entry: Int, length: Int) -> Int? {
+        var pos = entry + 86
+        while pos + 8 <= entry + length {
+            let h = r.read(pos, 8)
+            let size = h.be32(0)
+            guard size >= 8, pos + size <= entry + length else { return nil }
+            if h.ascii(4, 4) == "esds" {
+                let b = r.read(pos + 12, min(size - 12, 512))
+                var p = 0
+                func descriptor() -> Int? {  // a tag and its length (up to four 7-bit bytes); returns the tag
+                    guard p < b.count else { return nil }
+                    let tag = Int(b[p])
+                    p += 1
+                    for _ in 0..<4 {
+                        guard p < b.count else { return nil }
+                        p += 1
+                        if b[p - 1] & 0x80 == 0 { break }
+                    }
+                    return tag
+                }
+                if descriptor() == 3 {
+                    guard p + 3 <= b.count else { return nil }
+                    let flags = b[p + 2]
+                    p += 3
+                    if flags & 0x80 != 0 { p += 2 }
+                    if flags & 0x40 != 0, p < b.count { p += 1 + Int(b[p]) }
+                    if flags & 0x20 != 0 { p += 2 }
+                } else {
+                    p += 2
+                }
+                guard descriptor() == 4, p < b.count else { return nil }
+                return Int(b[p])
+            }
+            pos += size
+        }
+        return nil
+    }
+
+    /// A sample entry's codec configuration among the boxes after its 78 bytes of visual fields: an H.264 or HEVC
+    /// entry's parameter sets (`avcC`, `hvcC`; the sizes they state, and the NAL length size its samples use),
+    /// AV1's sequence header (`av1C`), MPEG-4 Part 2's VOL headers (in its `esds` or `glbl`: any box there).
+    private func readCodecConfiguration(entry: Int, codec: CodecHeaders.Codec, length: Int, found: inout MP4Found) {
+        found.track.codec = codec
+        switch codec {
+        case .h264, .hevc: break
+        case .vp8, .vp9, .mjpeg, .mjpegB, .png, .prores, .h263:
+            // Sizes only in the frames: the samples are scanned at upload (VP8/VP9's `vpcC` states none).
+            return
+        case .mpeg4:
+            // libavcodec parses the extradata (the esds decoder specific information, or `glbl`) before the first
+            // frame: every VOL start code among the entry's boxes.
+            noteMPEG4Sizes(from: entry + 86, to: entry + length, into: &found)
+            return
+        case .av1:
             // AV1: the av1C record's configuration OBUs carry the sequence header; samples may carry more (scanned).
-            found.track.codec = .av1
             var pos = entry + 86
             while pos + 8 <= entry + length {
                 let h = r.read(pos, 8)
@@ -404,9 +532,7 @@ struct Checker {
                 pos += size
             }
             return
-        default: return
         }
-        found.track.codec = codec
         var pos = entry + 86
         let end = entry + length
         while pos + 8 <= end {
@@ -427,7 +553,8 @@ struct Checker {
 
     /// Reads every sample of a video track whose codec headers are read (from `stsz`, `stsc` and `stco`/`co64`):
     /// H.264/HEVC parameter sets sent in-band (the decoder takes a new size from one wherever it comes), VP8/VP9
-    /// frame headers, AV1 sequence headers. Only lengths and the first bytes of each are read (`scanSample`). At upload only (`scanSamples`): the decoder's `max_pixels` guards
+    /// frame headers, AV1 sequence headers, MPEG-4 Part 2 VOL headers, JPEG frame headers, PNG IHDR chunks,
+    /// ProRes frame headers and H.263 picture headers (`noteFrameSizes`). At upload only (`scanSamples`): the decoder's `max_pixels` guards
     /// a render.
     private func scanSampleTables(codec: CodecHeaders.Codec, found: inout MP4Found) throws(Refusal) {
         guard let sizes = found.track.sizes, let chunks = found.track.chunks, let offsets = found.track.offsets else { return }
@@ -491,7 +618,9 @@ struct Checker {
 
     /// The sizes one frame's bytes (an MP4 sample, a Matroska block's frame) state: the SPS NAL units among its NAL
     /// units (each after a `lengthSize`-byte length), for VP8/VP9 the frame headers, for AV1 the sequence headers
-    /// among its first OBUs. Only lengths and the first bytes of each are read.
+    /// among its first OBUs, for ProRes and Motion JPEG B the frame header, for PNG the IHDR. Only lengths and the
+    /// first bytes of each are read, but for MPEG-4 Part 2, H.263 and Motion JPEG, whose headers may come anywhere
+    /// in the frame: their start codes and markers are searched for with `memchr` through the whole frame.
     private func noteFrameSizes<Found: StatedPictureSize>(
         at start: Int, length: Int, codec: CodecHeaders.Codec, lengthSize: Int, into found: inout Found
     ) {
@@ -507,6 +636,24 @@ struct Checker {
         case .av1:
             for size in CodecHeaders.av1SequenceHeaderSizes(r.read(start, min(end - start, 512))[...]) { found.note(size) }
             return
+        case .mpeg4:
+            noteMPEG4Sizes(from: start, to: end, into: &found)
+            return
+        case .mjpeg:
+            noteJPEGSizes(from: start, to: end, into: &found)
+            return
+        case .png:
+            notePNGSize(from: start, to: end, into: &found)
+            return
+        case .prores:
+            found.note(CodecHeaders.proresFrameSize(r.read(start, min(end - start, 28))))
+            return
+        case .h263:
+            noteH263Sizes(from: start, to: end, into: &found)
+            return
+        case .mjpegB:
+            noteMotionJPEGBSizes(from: start, to: end, into: &found)
+            return
         case .h264, .hevc:
             break
         }
@@ -518,6 +665,97 @@ struct Checker {
             guard n > 0, pos + n <= end else { return }
             if let first = r.byte(pos), codec.isSPS(first) { found.note(codec.spsSize(r.read(pos, min(n, 4096)))) }
             pos += n
+        }
+    }
+
+    /// Calls `body(bytes, i, offset)` for each offset in `start..<end` whose byte is `value` (found with `memchr`):
+    /// `bytes[i]` is that byte, and `bytes` holds up to 40 more after it (never past `end`). The range is read 1 MiB
+    /// at a time, so the work is in proportion to it, whatever its bytes.
+    private func forEachByte(_ value: UInt8, from start: Int, to end: Int, _ body: (_ bytes: [UInt8], _ i: Int, _ offset: Int) -> Void) {
+        var pos = max(0, start)
+        while pos < end {
+            let n = min(1 << 20, end - pos)
+            let chunk = r.read(pos, min(n + 40, end - pos))
+            if chunk.isEmpty { return }
+            var hits: [Int] = []
+            chunk.withUnsafeBytes { raw in
+                let count = min(n, raw.count)
+                var i = 0
+                while i < count, let p = memchr(raw.baseAddress! + i, Int32(value), count - i) {
+                    let at = raw.baseAddress!.distance(to: UnsafeRawPointer(p))
+                    hits.append(at)
+                    i = at + 1
+                }
+            }
+            for i in hits { body(chunk, i, pos + i) }
+            pos += n
+        }
+    }
+
+    /// The sizes MPEG-4 Part 2 VOL headers in `start..<end` state: every start code `00 00 01 20` to `00 00 01 2F`
+    /// (libavcodec's `ff_mpeg4_decode_picture_header` looks for them at every byte up to the frame's VOP, and a
+    /// packed frame's second VOP is read from where the first ends: the whole range is searched).
+    private func noteMPEG4Sizes<Found: StatedPictureSize>(from start: Int, to end: Int, into found: inout Found) {
+        forEachByte(0x01, from: start, to: end) { b, i, at in
+            guard at - 2 >= start, i + 1 < b.count, b[i + 1] & 0xF0 == 0x20,
+                (i >= 2 ? b[i - 1] == 0 && b[i - 2] == 0 : r.byte(at - 1) == 0 && r.byte(at - 2) == 0)
+            else { return }
+            found.note(CodecHeaders.mpeg4VOLSize(Array(b[(i + 2)...])))
+        }
+    }
+
+    /// The sizes H.263 picture headers in `start..<end` state: every picture start code (`00 00 8x`, byte-aligned),
+    /// as libavcodec's decoder takes the first anywhere in a frame.
+    private func noteH263Sizes<Found: StatedPictureSize>(from start: Int, to end: Int, into found: inout Found) {
+        forEachByte(0x00, from: start, to: end) { b, i, _ in
+            guard i + 2 < b.count, b[i + 1] == 0, b[i + 2] & 0xFC == 0x80 else { return }
+            found.note(CodecHeaders.h263PictureSize(Array(b[i..<min(b.count, i + 16)])))
+        }
+    }
+
+    /// The sizes a Motion JPEG B frame states (no markers: a 40-byte header, `mjpg` at byte 4, gives offsets of the
+    /// segments). As `mjpegbdec.c` reads it: the frame header where the offset at byte 28 points (taken only when
+    /// within the field), decoded by `ff_mjpeg_decode_sof` (so a field under 3/4 of the container's height counts
+    /// doubled, as in Motion JPEG); then, for an interlaced frame, the second field's header at the offset at byte 16.
+    private func noteMotionJPEGBSizes<Found: StatedPictureSize>(from start: Int, to end: Int, into found: inout Found) {
+        var field = start
+        for _ in 0..<2 {
+            let h = r.read(field, 40)
+            guard field < end, h.count == 40, h.ascii(4, 4) == "mjpg" else { return }
+            func offset(_ at: Int) -> Int { h.be32(at) < end - field ? h.be32(at) : 0 }
+            if offset(28) > 0, let size = CodecHeaders.jpegFrameHeaderSize(r.read(field + offset(28), min(7, end - field - offset(28)))) {
+                found.note((size.width, size.height < found.height * 3 / 4 ? size.height * 2 : size.height))
+            }
+            guard offset(16) > 0 else { return }
+            field = start + offset(16)
+        }
+    }
+
+    /// The sizes JPEG frame headers in `start..<end` state (a Motion JPEG sample: one picture, or two fields).
+    /// libavcodec's MJPEG decoder finds markers at every `FF` of the frame (`ff_mjpeg_find_marker`), so every one
+    /// is looked at. A first picture less than 3/4 as tall as the container says is taken for one field of an
+    /// interlaced frame and decoded at twice its height (`ff_mjpeg_decode_sof`): so that height counts too.
+    private func noteJPEGSizes<Found: StatedPictureSize>(from start: Int, to end: Int, into found: inout Found) {
+        forEachByte(0xFF, from: start, to: end) { b, i, _ in
+            guard i + 1 < b.count, CodecHeaders.isDecodedFrameHeader(b[i + 1]),
+                let size = CodecHeaders.jpegFrameHeaderSize(Array(b[(i + 2)..<min(b.count, i + 9)]))
+            else { return }
+            let interlaced = size.height < found.height * 3 / 4
+            found.note((size.width, interlaced ? size.height * 2 : size.height))
+        }
+    }
+
+    /// The size a PNG sample's IHDR states: its chunks are walked from the signature to the first IDAT, as
+    /// libavcodec's PNG decoder reads them (`decode_frame_common`; the size is set at the first IDAT), and every
+    /// IHDR before it counts.
+    private func notePNGSize<Found: StatedPictureSize>(from start: Int, to end: Int, into found: inout Found) {
+        var pos = start + 8
+        while pos + 8 <= end {
+            let c = r.read(pos, 16)
+            let length = c.be32(0), type = c.ascii(4, 4)
+            if type == "IHDR", c.count == 16 { found.note((c.be32(8), c.be32(12))) }
+            if type == "IDAT" || type == "IEND" || length > 0x7FFF_FFFF { return }
+            pos += 12 + length
         }
     }
 

@@ -402,6 +402,10 @@ extension TestAudio {
             // 30 frames, inter frames after the key frame, every sample read in the MP4: none may give a bogus size.
             "clip-vp9-inter.mp4": ["-f", "lavfi", "-i", "testsrc2=s=96x64:d=3:r=10", "-c:v", "libvpx-vp9", "-deadline", "good", "-cpu-used", "8"],
             "clip-av1.mkv": picture + ["-c:v", "libaom-av1", "-cpu-used", "8", "-usage", "realtime", "-f", "matroska"],
+            // Motion JPEG pictures 1400 high, taken for fields when the container says 2000 (see aMotionJPEGField...).
+            "field-mjpeg.mov": ["-f", "lavfi", "-i", "testsrc2=s=96x1400:d=0.3:r=10", "-c:v", "mjpeg"],
+            // Sorenson Video in a MOV (its frames state their size, which uploads do not read: refused).
+            "clip-svq1.mov": ["-f", "lavfi", "-i", "testsrc2=s=128x96:d=0.5:r=10", "-c:v", "svq1"],
         ]
         for (name, arguments) in recipes {
             let result = try! Subprocess.run(
@@ -436,6 +440,33 @@ extension TestAudio {
                 "/usr/bin/ffmpeg", mixed + input + ["-c", "copy", "-cluster_time_limit", "200", directory.appendingPathComponent(name).path])
             precondition(joined.status == 0, "ffmpeg could not join \(name): \(joined.errors)")
         }
+        // The same in MP4/MOV for codecs whose every frame states its size (an MPEG-4 Part 2 VOL header in-band, a
+        // JPEG SOF, a PNG IHDR, a ProRes frame header, an H.263 picture header), and QuickTime Animation, whose
+        // frames do not: 1 s at 96x64 then 1 s at 4128x64 (H.263: 128x96 then 704x576, two of its five sizes),
+        // joined without re-encoding, so the container (tkhd, stsd, esds) states the first size.
+        let wideParts = ["96x64", "4128x64"]
+        for (name, codec, sizes) in [
+            ("mixed-mpeg4.mp4", ["-c:v", "mpeg4"], wideParts), ("mixed-mjpeg.mov", ["-c:v", "mjpeg", "-q:v", "8"], wideParts),
+            ("mixed-png.mov", ["-c:v", "png"], wideParts), ("mixed-qtrle.mov", ["-c:v", "qtrle"], wideParts),
+            ("mixed-prores.mov", ["-c:v", "prores_ks", "-profile:v", "4", "-pix_fmt", "yuva444p10le"], wideParts),
+            ("mixed-h263.mov", ["-c:v", "h263"], ["128x96", "704x576"]),
+        ] {
+            let raw = name.hasSuffix(".mp4")  // MPEG-4 parts as raw streams, their VOL headers in-band
+            var parts: [String] = []
+            for size in sizes {
+                let path = directory.appendingPathComponent("part-\(size)-\(name)").path + (raw ? ".m4v" : "")
+                let made = try! Subprocess.run(
+                    "/usr/bin/ffmpeg", mixed + ["-f", "lavfi", "-i", "testsrc2=s=\(size):d=1:r=10"] + codec + (raw ? ["-f", "m4v"] : []) + [path])
+                precondition(made.status == 0, "ffmpeg could not make a part of \(name): \(made.errors)")
+                parts.append(path)
+            }
+            let list = directory.appendingPathComponent("\(name).txt")
+            try! parts.map { "file '\($0)'\n" }.joined().write(to: list, atomically: true, encoding: .utf8)
+            let input =
+                raw ? ["-r", "10", "-f", "m4v", "-i", "concat:" + parts.joined(separator: "|")] : ["-f", "concat", "-safe", "0", "-i", list.path]
+            let joined = try! Subprocess.run("/usr/bin/ffmpeg", mixed + input + ["-c", "copy", directory.appendingPathComponent(name).path])
+            precondition(joined.status == 0, "ffmpeg could not join \(name): \(joined.errors)")
+        }
         return directory
     }()
 
@@ -452,15 +483,17 @@ extension TestAudio {
         }
     }
 
-    /// An MP4 with one video track whose `tkhd` and `stsd` state the given sizes (no samples: only the headers).
-    static func mp4(tkhd: (Int, Int), stsd: (Int, Int)) -> [UInt8] {
+    /// An MP4 with one video track whose `tkhd` and `stsd` state the given sizes (no samples: only the headers), with
+    /// a sample entry of each of `entries`' types.
+    static func mp4(tkhd: (Int, Int), stsd: (Int, Int), entries: [String] = ["avc1"]) -> [UInt8] {
         func be(_ v: Int, _ n: Int) -> [UInt8] { (0..<n).map { UInt8(v >> (8 * (n - 1 - $0)) & 0xFF) } }
         func box(_ type: String, _ body: [UInt8]) -> [UInt8] { be(8 + body.count, 4) + Array(type.utf8) + body }
         let tkhd = box("tkhd", [UInt8](repeating: 0, count: 76) + be(tkhd.0 << 16, 4) + be(tkhd.1 << 16, 4))
-        let entry =
-            be(86, 4) + Array("avc1".utf8) + [UInt8](repeating: 0, count: 6) + be(1, 2) + [UInt8](repeating: 0, count: 16)
-            + be(stsd.0, 2) + be(stsd.1, 2) + [UInt8](repeating: 0, count: 50)
-        let stsd = box("stsd", be(0, 4) + be(1, 4) + entry)
+        let entry = entries.map { type in
+            be(86, 4) + Array(type.utf8) + [UInt8](repeating: 0, count: 6) + be(1, 2) + [UInt8](repeating: 0, count: 16)
+                + be(stsd.0, 2) + be(stsd.1, 2) + [UInt8](repeating: 0, count: 50)
+        }
+        let stsd = box("stsd", be(0, 4) + be(entries.count, 4) + entry.joined())
         let hdlr = box("hdlr", [0, 0, 0, 0] + [0, 0, 0, 0] + Array("vide".utf8) + [UInt8](repeating: 0, count: 13))
         let moov = box("moov", box("trak", tkhd + box("mdia", hdlr + box("minf", box("stbl", stsd)))))
         return box("ftyp", Array("isom".utf8) + [0, 0, 2, 0] + Array("isom".utf8)) + moov + box("mdat", [])
@@ -528,7 +561,7 @@ extension TestAudio {
             switch type {
             case "moov", "trak", "mdia", "minf", "stbl": out += boxes(b, from: pos + 8, to: pos + size, path: here)
             case "stsd": out += boxes(b, from: pos + 16, to: pos + size, path: here)
-            case "avc1", "hvc1": out += boxes(b, from: pos + 86, to: pos + size, path: here)
+            case "avc1", "hvc1", "mp4v": out += boxes(b, from: pos + 86, to: pos + size, path: here)
             default: break
             }
             pos += size
@@ -549,7 +582,7 @@ extension TestAudio {
                 put(width << 16, 4, into: &b, at: at)
                 put(height << 16, 4, into: &b, at: at + 4)
             }
-            if ["avc1", "hvc1", "vp08", "vp09", "av01"].contains(where: { box.path.hasSuffix("stsd/" + $0) }) {
+            if ["avc1", "hvc1", "vp08", "vp09", "av01", "jpeg"].contains(where: { box.path.hasSuffix("stsd/" + $0) }) {
                 put(width, 2, into: &b, at: box.offset + 32)
                 put(height, 2, into: &b, at: box.offset + 34)
             }
@@ -677,6 +710,196 @@ extension TestAudio {
             let upload = try Self.outcome(Self.path("part-96x64-" + name), .video, maxVideoDimension: 96).get()
             #expect(upload.width == 96 && upload.height == 64, "\(name): \(upload)")
         }
+    }
+
+    /// Issue (docs/security.md): an MP4/MOV video track of MPEG-4 Part 2, Motion JPEG, PNG, ProRes or H.263 was
+    /// checked by its `tkhd`/`stsd` sizes only, but libavcodec takes every frame's size from the frame (a VOL
+    /// header, a SOF, an IHDR, a ProRes frame header, an H.263 picture header) and follows it. Each clip below
+    /// states 96x64 in its container and decodes at 4128x64 after 1 s: refused at upload at that size. The contrast: its 96x64 part alone passes at 96x64. A
+    /// QuickTime Animation clip joined the same way decodes every frame at its container's 96x64 (ffprobe says so),
+    /// so its size is the container's, and it passes.
+    @Test func framesOfMPEG4MotionJPEGPNGProResAndH263AreReadAtUpload() throws {
+        for name in ["mixed-mpeg4.mp4", "mixed-mjpeg.mov", "mixed-png.mov", "mixed-prores.mov"] {
+            guard case .failure(let error) = Self.outcome(Self.path(name), .overlay) else {
+                Issue.record("\(name) accepted")
+                continue
+            }
+            #expect(error.status == .unprocessableContent && error.field == "file", "\(name)")
+            #expect(error.message == "the video is 4128x64; at most 4096x4096 is allowed", "\(name): \(error.message)")
+            #expect(try Self.outcome(Self.path(name), .video, maxVideoDimension: 4200).get().width == 4128, "\(name)")
+            // The render-time check reads the container only (the decoder's own limit guards it).
+            let header = try MediaInspector.inspect(path: Self.path(name), strict: false)
+            #expect(header.width == 96 && header.height == 64, "\(name): \(header)")
+            let part = Self.path("part-96x64-" + name) + (name.hasSuffix(".mp4") ? ".m4v" : "")
+            if !name.hasSuffix(".mp4") {
+                let upload = try Self.outcome(part, .overlay, maxVideoDimension: 96).get()
+                #expect(upload.width == 96 && upload.height == 64, "\(name): \(upload)")
+            }
+        }
+        // The MPEG-4 contrast in MP4: the first second of the joined clip, copied (VOL in its esds and in-band).
+        let firstSecond = Self.path("first-second-mpeg4.mp4")
+        let cut = try Subprocess.run(
+            "/usr/bin/ffmpeg",
+            ["-hide_banner", "-loglevel", "error", "-y", "-i", Self.path("mixed-mpeg4.mp4"), "-c", "copy", "-frames:v", "10", firstSecond])
+        #expect(cut.status == 0, "\(cut.errors)")
+        let small = try Self.outcome(firstSecond, .video, maxVideoDimension: 96).get()
+        #expect(small.width == 96 && small.height == 64, "\(small)")
+        // H.263: 704x576 frames after 1 s behind a 128x96 container, refused under a limit of 700; its first part passes.
+        guard case .failure(let h263) = Self.outcome(Self.path("mixed-h263.mov"), .video, maxVideoDimension: 700) else {
+            Issue.record("mixed-h263.mov accepted under a limit of 700")
+            return
+        }
+        #expect(h263.message == "the video is 704x576; at most 700x700 is allowed", "\(h263.message)")
+        let h263Part = try Self.outcome(Self.path("part-128x96-mixed-h263.mov"), .video, maxVideoDimension: 128).get()
+        #expect(h263Part.width == 128 && h263Part.height == 96, "\(h263Part)")
+        // QuickTime Animation: every frame decodes at the container's size, and the upload passes at it.
+        let frames = try Subprocess.run(
+            "/usr/bin/ffprobe",
+            ["-v", "quiet", "-select_streams", "v", "-show_entries", "frame=width,height", "-of", "csv=p=0", Self.path("mixed-qtrle.mov")])
+        let sizes = frames.output.split(separator: "\n").map(String.init)
+        #expect(sizes.count == 20 && Set(sizes) == ["96,64"], "\(sizes)")
+        let qtrle = try Self.outcome(Self.path("mixed-qtrle.mov"), .overlay, maxVideoDimension: 96).get()
+        #expect(qtrle.width == 96 && qtrle.height == 64, "\(qtrle)")
+    }
+
+    /// libavcodec's MJPEG decoder takes a first picture less than 3/4 as tall as the container says for one field
+    /// of an interlaced frame, and decodes frames twice its height (`ff_mjpeg_decode_sof`). A clip of 96x1400 JPEGs
+    /// whose container says 96x2000 decodes at 96x2800 (ffprobe says so): under a limit of 2000 its container and its
+    /// SOFs pass, its frames do not, and it is refused at 2800. The contrast: untouched (container 96x1400), it
+    /// passes at 96x1400 under a limit of 1400.
+    @Test func aMotionJPEGFieldCountsAtTwiceItsHeight() throws {
+        let clip = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Self.path("field-mjpeg.mov"))))
+        let tall = Self.write(Self.withContainerSize(clip, 96, 2000), "field-2000.mov")
+        #expect(try FFprobe.probe(tall).video?.height == 2800)
+        guard case .failure(let error) = Self.outcome(tall, .overlay, maxVideoDimension: 2000) else {
+            Issue.record("field-2000.mov accepted under a limit of 2000")
+            return
+        }
+        #expect(error.message == "the video is 96x2800; at most 2000x2000 is allowed", "\(error.message)")
+        let untouched = try Self.outcome(Self.path("field-mjpeg.mov"), .overlay, maxVideoDimension: 1400).get()
+        #expect(untouched.width == 96 && untouched.height == 1400, "\(untouched)")
+    }
+
+    /// `clip` (an ffmpeg-made Motion JPEG MOV, its samples one after another in its `mdat`) with every sample
+    /// rewritten as Motion JPEG B, which FFmpeg cannot encode: a 40-byte header (`mjpg`, the field size, then the
+    /// offsets of the quantisation tables, Huffman tables, frame header, scan header and scan data), the segments
+    /// without their markers, the scan data without its `00` stuffing, then zeros to the sample's old length. Its
+    /// sample entry is typed `mjpb`.
+    static func asMotionJPEGB(_ clip: [UInt8]) throws -> [UInt8] {
+        func be32(_ v: Int) -> [UInt8] { (0..<4).map { UInt8(v >> (24 - 8 * $0) & 0xFF) } }
+        var b = clip
+        let mdat = try #require(boxes(clip).first { $0.path == "mdat" })
+        let entry = try #require(boxes(clip).first { $0.path.hasSuffix("stsd/jpeg") })
+        b.replaceSubrange((entry.offset + 4)..<(entry.offset + 8), with: Array("mjpb".utf8))
+        var starts = (mdat.offset + 8..<(mdat.offset + mdat.size - 2)).filter { clip[$0] == 0xFF && clip[$0 + 1] == 0xD8 && clip[$0 + 2] == 0xFF }
+        starts.append(mdat.offset + mdat.size)
+        for (start, end) in zip(starts, starts.dropFirst()) {
+            let jpeg = Array(clip[start..<end])
+            try #require(jpeg.suffix(2) == [0xFF, 0xD9], "a sample ends with its EOI")
+            var segments: [UInt8: [UInt8]] = [:]
+            var p = 2
+            while jpeg[p + 1] != 0xDA {
+                let length = Int(jpeg[p + 2]) << 8 | Int(jpeg[p + 3])
+                segments[jpeg[p + 1], default: []] += jpeg[(p + 2)..<(p + 2 + length)]
+                p += 2 + length
+            }
+            let scanLength = Int(jpeg[p + 2]) << 8 | Int(jpeg[p + 3])
+            segments[0xDA] = Array(jpeg[(p + 2)..<(p + 2 + scanLength)])
+            var data: [UInt8] = []
+            var i = p + 2 + scanLength
+            while i < jpeg.count - 2 {
+                data.append(jpeg[i])
+                i += jpeg[i] == 0xFF && jpeg[i + 1] == 0 ? 2 : 1
+            }
+            var body: [UInt8] = []
+            var offsets: [Int] = []
+            for marker: UInt8 in [0xDB, 0xC4, 0xC0, 0xDA] {
+                offsets.append(40 + body.count)
+                body += try #require(segments[marker], "segment \(marker)")
+            }
+            offsets.append(40 + body.count)
+            body += data
+            let size = 40 + body.count
+            let frame = [0, 0, 0, 0] + Array("mjpg".utf8) + be32(size) + be32(size) + be32(0) + offsets.flatMap(be32) + body
+            try #require(frame.count <= jpeg.count)
+            b.replaceSubrange(start..<end, with: frame + [UInt8](repeating: 0, count: jpeg.count - frame.count))
+        }
+        return b
+    }
+
+    /// Motion JPEG B has no markers: its header points at its frame header, which libavcodec decodes like a JPEG's
+    /// (`mjpegbdec.c`) and follows. The joined Motion JPEG clip rewritten as Motion JPEG B (container 96x64) decodes
+    /// its last 10 frames at 4128x64 (ffprobe, the independent check that the rewrite is real Motion JPEG B) and is
+    /// refused at upload at that size; its 96x64 part rewritten the same way passes at 96x64.
+    @Test func motionJPEGBFramesAreReadAtUpload() throws {
+        let mixed = Self.write(
+            try Self.asMotionJPEGB(try [UInt8](Data(contentsOf: URL(fileURLWithPath: Self.path("mixed-mjpeg.mov"))))), "mixed-mjpb.mov")
+        let frames = try Subprocess.run(
+            "/usr/bin/ffprobe", ["-v", "quiet", "-select_streams", "v", "-show_entries", "frame=width,height", "-of", "csv=p=0", mixed])
+        let sizes = frames.output.split(separator: "\n").map(String.init)
+        #expect(sizes == Array(repeating: "96,64", count: 10) + Array(repeating: "4128,64", count: 10), "\(sizes)")
+        guard case .failure(let error) = Self.outcome(mixed, .video) else {
+            Issue.record("mixed-mjpb.mov accepted")
+            return
+        }
+        #expect(error.message == "the video is 4128x64; at most 4096x4096 is allowed", "\(error.message)")
+        #expect(try MediaInspector.inspect(path: mixed, strict: false).width == 96, "render time: the container's size")
+        let part = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Self.path("part-96x64-mixed-mjpeg.mov"))))
+        let small = try Self.outcome(Self.write(try Self.asMotionJPEGB(part), "small-mjpb.mov"), .video, maxVideoDimension: 96).get()
+        #expect(small.width == 96 && small.height == 64, "\(small)")
+    }
+
+    /// An MP4/MOV video track of a codec whose frames' size the upload check does not read (Sorenson Video, and
+    /// any type it does not know) is refused at upload, as in Matroska; so is a track whose handler is not `vide` but whose
+    /// type libavformat could decode as video, and a sample entry whose `esds` names another codec (libavformat
+    /// decodes what the `esds` says: an MPEG-4 stream in an entry typed `rle ` is still read as MPEG-4).
+    @Test func mp4TracksOfOtherVideoCodecsAreRefusedAtUpload() throws {
+        func read(_ name: String) throws -> [UInt8] { try [UInt8](Data(contentsOf: Self.clips.appendingPathComponent(name))) }
+        func refusal(_ bytes: [UInt8], _ name: String) -> String? {
+            guard case .failure(let error) = Self.outcome(Self.write(bytes, name), .video) else { return nil }
+            #expect(error.status == .unprocessableContent && error.field == "file", "\(name)")
+            return error.message
+        }
+        let accepted =
+            "H.264, HEVC, VP8, VP9, AV1, MPEG-4 Part 2, H.263, Motion JPEG (A and B), PNG, ProRes, QuickTime Animation or uncompressed video is"
+        let svq1 = try read("clip-svq1.mov")
+        #expect(refusal(svq1, "svq1.mov") == "the file is not a valid mov file: the video codec 'SVQ1' is not accepted in uploads: " + accepted)
+        #expect(try MediaInspector.inspect(bytes: svq1, strict: false).width == 128, "render time: the container's size, as before")
+        // clip.mp4 with its video handler renamed 'meta' and its entry 'cvid' (Cinepak, which libavformat would
+        // still decode as video); with 'tmcd' (a timecode, not video) it passes.
+        let clip = try read("clip.mp4")
+        func retyped(handler: String, entry: String) throws -> [UInt8] {
+            var b = clip
+            let hdlr = try #require(
+                Self.boxes(clip).first { $0.path.hasSuffix("mdia/hdlr") && clip[($0.offset + 16)..<($0.offset + 20)] == [0x76, 0x69, 0x64, 0x65] })
+            b.replaceSubrange((hdlr.offset + 16)..<(hdlr.offset + 20), with: Array(handler.utf8))
+            let avc1 = try #require(Self.boxes(clip).first { $0.path.hasSuffix("stsd/avc1") })
+            b.replaceSubrange((avc1.offset + 4)..<(avc1.offset + 8), with: Array(entry.utf8))
+            return b
+        }
+        let notValid = "the file is not a valid mp4 file: "
+        let meta = refusal(try retyped(handler: "meta", entry: "cvid"), "cvid.mp4")
+        #expect(meta == notValid + "an MP4 track of type 'cvid' is not accepted in uploads (it could be video)", "\(meta ?? "accepted")")
+        let vide = refusal(try retyped(handler: "vide", entry: "cvid"), "cvid-vide.mp4")
+        #expect(vide == notValid + "the video codec 'cvid' is not accepted in uploads: " + accepted, "\(vide ?? "accepted")")
+        let timecode = try MediaInspector.inspect(bytes: try retyped(handler: "meta", entry: "tmcd"), strict: true, scanSamples: true)
+        #expect(timecode.hasVideo == false && timecode.hasAudio == true, "\(timecode)")
+        // The MPEG-4 clip's entry typed 'rle ' (a codec sized by its container): its esds still says MPEG-4, so its
+        // VOL headers are read; the same with the esds naming H.264 (object type 0x21) is refused.
+        let mpeg4 = try read("mixed-mpeg4.mp4")
+        let entry = try #require(Self.boxes(mpeg4).first { $0.path.hasSuffix("stsd/mp4v") })
+        let esds = try #require(Self.boxes(mpeg4).first { $0.path.hasSuffix("mp4v/esds") })
+        var rle = mpeg4
+        rle.replaceSubrange((entry.offset + 4)..<(entry.offset + 8), with: Array("rle ".utf8))
+        #expect(refusal(rle, "mpeg4-as-rle.mov") == "the video is 4128x64; at most 4096x4096 is allowed")
+        try #require(mpeg4[esds.offset + 25] == 0x20, "ffmpeg's esds: 4-byte descriptor lengths, the object type at byte 25")
+        rle[esds.offset + 25] = 0x21
+        #expect(refusal(rle, "mpeg4-as-h264.mov") == notValid + "the MP4 sample entry 'rle ' names another codec in its esds (object type 0x21)")
+        // libavformat may take a later sample entry's codec (a first 'jpeg' entry lets any other follow): a track
+        // whose entries are of different codecs is refused; two entries of one codec pass.
+        let mixed = refusal(Self.mp4(tkhd: (96, 64), stsd: (96, 64), entries: ["jpeg", "avc1"]), "two-codecs.mp4")
+        #expect(mixed == notValid + "an MP4 video track's sample entries are of different codecs (mjpeg, h264)", "\(mixed ?? "accepted")")
+        #expect(refusal(Self.mp4(tkhd: (96, 64), stsd: (96, 64), entries: ["jpeg", "mjpa"]), "one-codec.mp4") == nil)
     }
 
     /// An EBML element with an 8-byte size (any body length).
