@@ -530,11 +530,14 @@ struct StockGraphBuilder {
                         Self.filter("movie", [("filename", m.inputs[input].path), ("loop", "0")]),
                         Self.filter("setpts", [("expr", "N/(FRAME_RATE*TB)")]), Self.filter("fps", [("fps", "\(fps)"), ("round", "down")]),
                         Self.filter("trim", [("end_frame", "\(count + 1)")]),
+                        // Read by its own matrix (BT.601 when untagged, as the fast engine reads it) into the
+                        // encoder's BT.709: passed through, an untagged clip's colours shifted (review9b: 27 dB).
                         Self.filter(
                             "scale",
                             [
                                 ("w", "\(r.width)"), ("h", "\(r.height)"),
                                 ("force_original_aspect_ratio", cell.fit == .cover ? "increase" : "decrease"),
+                                ("out_color_matrix", "bt709"), ("out_range", "tv"),
                             ]),
                         Self.filter("format", [("pix_fmts", "yuva420p")]),
                     ]

@@ -87,8 +87,9 @@ import Testing
     }
 
     /// A transparent product cut-out covering its cell: the stock graph converted it to yuv420p and drew it
-    /// opaque, where the fast engine blends it (review9b: 9.9 dB on every frame of its shot).
-    @Test func aTransparentPictureCoveringItsCellIsBlendedByBothEngines() throws {
+    /// opaque, where the fast engine blends it (review9b: 9.9 dB on every frame of its shot). Then an untagged clip,
+    /// whose YUV the graph passed through unconverted (27 dB).
+    @Test func aTransparentPictureAndAnUntaggedClipInCellsLookTheSameInBothEngines() throws {
         let dir = RenderFixture.root.appendingPathComponent("eq-alpha")
         try? FileManager.default.removeItem(at: dir)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -105,10 +106,16 @@ import Testing
           - {type: color, color: "#204060"}
           - {type: media, layout: single, fit: cover, transition: {type: cut}}
         """.write(toFile: template, atomically: true, encoding: .utf8)
+        // And a clip without colour tags (read as BT.601 by the fast engine): the graph passed its YUV through.
+        let clip = dir.appendingPathComponent("untagged.mp4").path
+        let encoded = try Subprocess.run(
+            "/usr/bin/ffmpeg",
+            ["-v", "error", "-f", "lavfi", "-i", "testsrc=s=320x240:d=2:r=30", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-y", clip])
+        #expect(encoded.status == 0, "\(encoded.combined)")
         let fast = RenderFixture.out("eq-alpha-fast.mp4"), lav = RenderFixture.out("eq-alpha-lavfi.mp4")
         let pipeline = RenderFixture.pipeline
         var plan = try pipeline.plan(
-            RenderRequest(template: template, images: [cutout, RenderFixture.images[0]], duration: 3, quality: .eco, output: fast))
+            RenderRequest(template: template, images: [cutout, clip], duration: 3, quality: .eco, output: fast))
         plan.encoder.preset = "ultrafast"
         _ = try pipeline.prepare(plan).render(to: fast, thumbnail: nil)
         try LibavfilterRenderer(plan: plan, texts: try pipeline.texts(for: plan)).render(to: lav, thumbnail: nil)
