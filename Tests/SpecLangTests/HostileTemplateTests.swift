@@ -38,7 +38,7 @@ import Testing
             "\"cubic_bezier(0.5, 11, 0.5, 0.5)\"", "[0.5, nan, 0.5, 0.5]",
         ] {
             let found = errors(shape(easing: bad))
-            #expect(found.count == 1 && found[0].hasPrefix("t.yaml:10:"), "\(bad): \(found)")
+            #expect(found.count == 1 && found[0].hasPrefix("t.yaml:9:"), "\(bad): \(found)")
         }
         #expect(errors(shape(easing: "\"cubic_bezier(0.3, 1.4, 0.6, 1)\"")).isEmpty)
     }
@@ -47,7 +47,7 @@ import Testing
     @Test func aControlCharacterInTheFileIsReportedAtItsPosition() {
         let found = errors("name: t\nlayers:\n  - type: text\n    text: \"a\u{1}b\"\n")
         #expect(found.count == 1, "\(found)")
-        #expect(found.first?.hasPrefix("t.yaml:4:14: error: YAML syntax: control characters are not allowed (U+0001)") == true, "\(found)")
+        #expect(found.first?.hasPrefix("t.yaml:4:13: error: YAML syntax: control characters are not allowed (U+0001)") == true, "\(found)")
     }
 
     /// Values are echoed in messages: an escape sequence in a shared template must not reach the terminal.
