@@ -94,7 +94,9 @@ extension LayerContext {
                 guard let parsed = NumberStyle.parse(text) else {
                     throw PlanError(
                         .invalidValue, field: "fields.\(name)",
-                        message: "\(path).counter counts \(key) this field, but its value has no number", line: line)
+                        message:
+                            "\(path).counter counts \(key) this field, but its value has no number it can count (at most 12 digits and 6 decimals)",
+                        line: line)
                 }
                 return (parsed.value, parsed.decimals, parsed.format)
             }
@@ -200,5 +202,36 @@ extension LayerContext {
             parts.append(part)
         }
         return parts
+    }
+}
+
+extension Planner {
+    /// Plan layers a template may make in all, after changing texts and staggered cards are split into their parts.
+    static let maximumPlanLayers = 256
+    /// Pixels of changing texts' pictures a whole plan may hold (each distinct text is drawn once, as a picture of
+    /// its box): two layers' worth.
+    static let maximumTextPixels = 2 * TextChanges.maximumPixels
+
+    /// Each template layer keeps within its own limits; this bounds the plan as a whole, so that many such layers
+    /// (64 aliased counters, review10: 5,760 plan layers from 1.2 KB, about 130 MB each) cannot exhaust a worker.
+    static func checkBudget(_ layers: [LayerPlan]) throws {
+        guard layers.count <= maximumPlanLayers else {
+            throw PlanError(
+                .invalidValue, field: "layers",
+                message:
+                    "the template makes \(layers.count) layers once its changing texts and staggered cards are split (at most \(maximumPlanLayers)): use fewer changing texts or fewer of those layers",
+                line: 0)
+        }
+        // The parts of changing texts (a plain text layer is one picture, bounded by the layer count).
+        let textPixels = layers.reduce(0) { sum, layer in
+            if case .text = layer.content, layer.part != nil { sum + layer.box.width * layer.box.height } else { sum }
+        }
+        guard textPixels <= maximumTextPixels else {
+            throw PlanError(
+                .invalidValue, field: "layers",
+                message:
+                    "the template's texts need \(textPixels / 1_000_000) million pixels of text pictures in all (at most \(maximumTextPixels / 1_000_000) million): give changing texts smaller boxes or fewer steps",
+                line: 0)
+        }
     }
 }

@@ -165,6 +165,7 @@ public enum Planner {
                 layers += try context.layers(layer, index: i, nextIndex: &nextIndex, notes: &notes)
             }
         }
+        try Self.checkBudget(layers)
         if hasMedia, let m = layers.lazy.compactMap({ if case .media(let m) = $0.content { m } else { nil } }).first {
             let shown = m.shots.count * m.cells.count
             if shown > m.inputs.count { notes.append("\(m.shots.count) shots for \(m.inputs.count) picture(s): pictures repeat in order") }

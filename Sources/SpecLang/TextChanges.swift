@@ -124,7 +124,7 @@ public struct NumberStyle: Sendable, Equatable {
         let v = abs(value)
         var s: String
         if clock {
-            let total = Int(v.rounded())
+            let total = v.isFinite && v < 1e15 ? Int(v.rounded()) : 0
             let seconds = total % 60
             s = "\(total / 60):" + (seconds < 10 ? "0" : "") + "\(seconds)"
         } else {
@@ -175,7 +175,9 @@ public struct NumberStyle: Sendable, Equatable {
             negative = true
             start -= 1
         }
-        guard let v = Double(digits) else { return nil }
+        // The same bounds as a number written in the template: a field's 19-digit value trapped the clock format's
+        // Int conversion (a worker and all its jobs), and 300 decimals showed "nan".
+        guard let v = Double(digits), v.isFinite, abs(v) < 1e12, decimals <= 6 else { return nil }
         let format = CounterFormat(
             prefix: String(chars[..<start]), number: NumberStyle(decimals: decimals, grouping: grouping), suffix: String(chars[end...]))
         return (negative ? -v : v, decimals, format)
