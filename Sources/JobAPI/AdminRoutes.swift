@@ -125,7 +125,14 @@ struct AdminAuthMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         // SameSite=Strict keeps the cookie from other sites, not from a same-site subdomain's page: a retry or
         // cancel sent by a browser from another origin is refused.
-        if request.method == .post, let origin = request.headers[.origin], !Self.sameOrigin(origin, host: request.head.authority) {
+        // Behind a proxy that rewrites Host (nginx's default), the browser's host arrives as X-Forwarded-Host: a page
+        // cannot set that header cross-origin, so either naming the Origin's host will do.
+        let forwarded = request.headers[.init("X-Forwarded-Host")!]?.split(separator: ",").first.map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        if request.method == .post, let origin = request.headers[.origin],
+            !Self.sameOrigin(origin, host: request.head.authority), !Self.sameOrigin(origin, host: forwarded)
+        {
             throw APIError(.forbidden, .forbidden, "admin actions are accepted only from the dashboard's own origin")
         }
         guard credential.allows(request) else {

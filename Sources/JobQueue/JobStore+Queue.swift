@@ -179,16 +179,18 @@ extension JobStore {
                     """
                     WITH done AS (
                         UPDATE video_processing_jobs SET
-                            status = 'failed', completed_at = now(), last_error = \(text), lease_expires_at = NULL,
+                            status = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'failed' END,
+                            completed_at = now(), last_error = \(text), lease_expires_at = NULL,
                             processing_time_ms = (extract(epoch FROM now() - started_at) * 1000)::int4, updated_at = now()
                         WHERE id = \(lease.jobId) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch)
                           AND status = 'processing'
                         RETURNING id, tenant_id, status, callback_url
                     )\(unescaped: Self.webhookOutbox)
-                    SELECT id FROM done
+                    SELECT status FROM done
                     """, logger: logger
                 ).collect()
-                return rows.isEmpty ? .notOwner : .failed
+                guard let row = rows.first else { return .notOwner }
+                return try row.decode(String.self) == "cancelled" ? .cancelled : .failed
             }
         }
     }

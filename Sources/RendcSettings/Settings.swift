@@ -85,8 +85,13 @@ public struct Settings: Sendable {
     /// Prepared layers are cached on disk under `RENDC_CACHE_DIR/layers` for every command, and in memory only for
     /// `longRunning` processes (a one-shot `render` or `still` would not reuse them).
     public func pipeline(extraTemplates: [String] = [], longRunning: Bool = false) -> PipelineConfiguration {
-        PipelineConfiguration(
-            templateDirectories: extraTemplates + templateDirectories + [specsDirectory], assetsDirectory: assetsDirectory,
+        // Absolute, so that media a template names beside itself stay found from any folder (an exported run.sh runs
+        // from its own).
+        let directories = (extraTemplates + templateDirectories + [specsDirectory]).map {
+            URL(fileURLWithPath: $0).standardizedFileURL.path
+        }
+        return PipelineConfiguration(
+            templateDirectories: directories, assetsDirectory: assetsDirectory,
             cacheDirectory: cacheDirectory, temporaryDirectory: temporaryDirectory, maxDuration: maxDuration,
             layerCache: LayerCacheConfiguration(
                 memoryBytes: longRunning ? cacheMegabytes << 20 : 0, directory: (cacheDirectory as NSString).appendingPathComponent("layers"),

@@ -271,6 +271,13 @@ import Testing
             let cancelled = try #require(try await store.job(id: id3))
             #expect(cancelled.status == .cancelled && cancelled.completedAt != nil)
             #expect(try await store.webhookDeliveries(jobId: id3).map(\.eventType) == ["job.cancelled"], "its webhook was queued")
+            // The same on its last attempt, or with an error that is not retried: cancelled, not failed.
+            let id4 = try await store.enqueue(hooked)
+            let lease4 = try #require(try await store.claim(owner: "w", limit: 1).first).lease
+            #expect(try await store.requestCancel(jobId: id4, tenantId: a.id) == .requested)
+            #expect(try await store.fail(lease4, error: "unknown template", retryable: false) == .cancelled)
+            #expect(try await store.job(id: id4)?.status == .cancelled)
+            #expect(try await store.webhookDeliveries(jobId: id4).map(\.eventType) == ["job.cancelled"])
         }
     }
 

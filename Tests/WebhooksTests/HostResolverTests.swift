@@ -94,7 +94,8 @@ func checkAtOnce(_ policy: WebhookTargetPolicy, _ urls: [String], owner: String?
     /// out (and was answered 422). An owner now has two lookups at most, counted until its threads are done.
     @Test func oneOwnersStuckLookupsLeaveThreadsForOthers() async throws {
         let stuck = StuckLookup()
-        let resolver = HostResolver(timeout: 0.3, maximumConcurrentLookups: 4, maximumPerOwner: 2, lookup: stuck.lookup)
+        // 2 s: tenant B's lookup must reach a thread before its deadline, even on a loaded machine.
+        let resolver = HostResolver(timeout: 2, maximumConcurrentLookups: 4, maximumPerOwner: 2, lookup: stuck.lookup)
         let policy = WebhookTargetPolicy(hostResolver: resolver)
         let messages = await checkAtOnce(policy, (0..<8).map { "https://a\($0).slow.example/" }, owner: "tenant-a")
         #expect(messages.filter { $0.contains("this account's earlier lookups are still running") }.count == 6, "\(messages)")
