@@ -46,8 +46,9 @@ private func spikes(at frames: [Int], count: Int) -> [Float] {
     let half = onBeat.filter { Double($0) < 15 * frameRate } + random.filter { Double($0) >= 15 * frameRate }
     let partial = judge.measure(spikes(at: half.sorted(), count: count), beats: path, frameRate: frameRate)
     let sections = judge.sections(partial, frameCount: count, frameRate: frameRate, minimumSeconds: 8)
-    #expect(sections.count == 1 && (sections.first.map { $0.lowerBound == 0 && Double($0.upperBound) < 17 * frameRate } ?? false),
-            "sections \(sections)")
+    #expect(
+        sections.count == 1 && (sections.first.map { $0.lowerBound == 0 && Double($0.upperBound) < 17 * frameRate } ?? false),
+        "sections \(sections)")
 }
 
 @Test func theActivationKeepsAPulseTheOnsetEnvelopeRejects() throws {
@@ -119,8 +120,10 @@ private func spikes(at frames: [Int], count: Int) -> [Float] {
         for f: Double in [110, 164.8, 220, 277.2] { sum += sin(2 * Double.pi * (f * t + vibrato)) }
         drone[i] = Float(0.1 * sum)
     }
-    for (name, samples) in [("brown noise", brown), ("blue noise", blue), ("rain", rain), ("applause", applause),
-                            ("clicks in silence", clicks), ("drone", drone)] {
+    for (name, samples) in [
+        ("brown noise", brown), ("blue noise", blue), ("rain", rain), ("applause", applause),
+        ("clicks in silence", clicks), ("drone", drone),
+    ] {
         let analysis = BeatTracker().analyze(samples: samples, sampleRate: rate)
         #expect(analysis.beats.isEmpty, "\(name): \(analysis.beats.count) beats, confidence \(analysis.confidence)")
         #expect(analysis.confidence < BeatTracker.minimumConfidence)
@@ -131,9 +134,18 @@ private func spikes(at frames: [Int], count: Int) -> [Float] {
     let directory = try Fixtures.temporaryDirectory("beat-prose")
     defer { try? FileManager.default.removeItem(at: directory) }
     let texts = [
-        ("de", "Die Geschichte der kleinen Stadt am Fluss reicht viele Jahrhunderte zurück. Zuerst lebten hier Fischer, später kamen Händler mit Salz, Holz und Wolle. Mit der Zeit füllten sich die engen Gassen mit Werkstätten."),
-        ("fr", "L'histoire de ce petit port remonte à plusieurs siècles. Des pêcheurs se sont installés à l'embouchure du fleuve, puis des marchands sont arrivés avec du sel, du bois et de la laine."),
-        ("en", "The history of the harbour town goes back many centuries. Fishermen settled along the river mouth, and traders soon followed with salt, timber and wool. Over time the narrow streets filled with workshops, and the old market square became the centre of public life."),
+        (
+            "de",
+            "Die Geschichte der kleinen Stadt am Fluss reicht viele Jahrhunderte zurück. Zuerst lebten hier Fischer, später kamen Händler mit Salz, Holz und Wolle. Mit der Zeit füllten sich die engen Gassen mit Werkstätten."
+        ),
+        (
+            "fr",
+            "L'histoire de ce petit port remonte à plusieurs siècles. Des pêcheurs se sont installés à l'embouchure du fleuve, puis des marchands sont arrivés avec du sel, du bois et de la laine."
+        ),
+        (
+            "en",
+            "The history of the harbour town goes back many centuries. Fishermen settled along the river mouth, and traders soon followed with salt, timber and wool. Over time the narrow streets filled with workshops, and the old market square became the centre of public life."
+        ),
     ]
     for (language, text) in texts {
         let wav = directory.appendingPathComponent("prose-\(language).wav")
