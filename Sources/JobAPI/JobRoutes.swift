@@ -233,6 +233,11 @@ extension APIHandlers {
                 guard value.count <= spec.maxLength else {
                     throw APIError.validation(path, "\(path) has \(value.count) characters; the template allows \(spec.maxLength)")
                 }
+                // Checked here as the planner will, so the job is refused now rather than failing in the worker.
+                if spec.counted, NumberStyle.parse(value) == nil {
+                    throw APIError.validation(
+                        path, "\(path) is counted by the template \(template.name): give a number (at most 12 digits and 6 decimals), e.g. $29.99")
+                }
                 job.fieldTexts[name] = value
             }
         }
