@@ -7,7 +7,7 @@ public struct BeatTracker: Sendable {
     /// Rate the audio is resampled to before analysis.
     package static let analysisRate = 22050
     /// Bumped whenever a change can alter results (it keys the cache).
-    package static let algorithmVersion = 10
+    package static let algorithmVersion = 11
     /// Seconds added to every beat time to correct the envelope's latency. Measured on the benchmark's rendered MIDI
     /// tracks, the mean offset to the true beats is -12...+13 ms depending on the instruments (frames are 23 ms), so
     /// no correction is applied.
@@ -43,6 +43,12 @@ public struct BeatTracker: Sendable {
     /// ... or when the decoded path drifts by this fraction of a beat within four beats and the estimator's does not
     /// (measured: decoded paths that changed phase 0.41–0.45, the estimator's chains 0.11–0.18, a drifting chain 0.33).
     package var decoderDrift = 0.25
+    /// The octave by the DBN's own score, below this confidence (docs/beats.md, tenth round; nil: off): the path within
+    /// the level range is compared with those at half and twice its tempo (within the DBN's own tempo range only), and
+    /// the one with the largest log score per frame is kept. Gated because the score also halves clean fast pulses
+    /// (generated 180 BPM drums and piano), whose onset confidence saturates at 1. Fitted on the development and
+    /// synthetic sets: 1.0, i.e. every accepted track whose confidence is not saturated.
+    package var decoderOctaveByScoreBelow: Double? = 1.0
     /// The learned activation's own pulse along the full-range decoder's path (`ActivationPulse`, docs/beats.md,
     /// ninth round): a track the onset envelope rejects is kept with the decoded beats when its activation pulses
     /// (or gets the decoded beats of the sections that pulse), and a track it accepts returns none when its
@@ -176,6 +182,17 @@ public struct BeatTracker: Sendable {
             level.minTempo = max(decoder.minTempo * 0.8, span.lowerBound / (1 + range))
             level.maxTempo = min(decoder.maxTempo * 1.2, span.upperBound * (1 + range))
             decoded = level.decode(activation, activationRate: envelope.frameRate)
+            if let gate = decoderOctaveByScoreBelow, estimated.confidence < gate {
+                for factor in [0.5, 2.0] {
+                    var other = decoder
+                    other.minTempo = max(decoder.minTempo, span.lowerBound * factor / (1 + range))
+                    other.maxTempo = min(decoder.maxTempo, span.upperBound * factor * (1 + range))
+                    guard other.minTempo < other.maxTempo else { continue }
+                    let path = other.decode(activation, activationRate: envelope.frameRate)
+                    estimator.debugLog?("OCTAVE x\(factor): \(path.logScorePerFrame) vs \(decoded.logScorePerFrame)")
+                    if path.beats.count >= 4, path.logScorePerFrame > decoded.logScorePerFrame { decoded = path }
+                }
+            }
         }
         var times = decoded.beats.map { envelope.timeOffset + $0 + Self.onsetLatency }
         // The bass under off-beat chords settled the phase (the activation hears the chords as beats): a path that
