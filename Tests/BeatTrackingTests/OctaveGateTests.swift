@@ -22,3 +22,16 @@ import Testing
     let ungated = try always.analyze(file: track.wav.path, maxDuration: nil)
     #expect(BeatEvaluation.tempoError(estimated: ungated.tempo, reference: 90) < 0.04, "ungated tempo \(ungated.tempo)")
 }
+
+// The eleventh round: the octave by the score may only halve or double the level path. hr-domina-hunting-30's level
+// path is at 139 BPM and its "half" window (58-106 BPM) held the DBN's 2:3 level at 92 BPM, which v11 took.
+@Test func theOctaveByTheScoreOnlyHalvesOrDoubles() {
+    func beats(_ bpm: Double, _ count: Int = 20) -> [Double] { (0..<count).map { 0.3 + Double($0) * 60 / bpm } }
+    #expect(BeatTracker.isOctave(beats(69.5), of: beats(139), factor: 0.5))
+    #expect(BeatTracker.isOctave(beats(278), of: beats(139), factor: 2))
+    #expect(BeatTracker.isOctave(beats(71.5), of: beats(139), factor: 0.5))  // +2.9 %: within ±4 %
+    #expect(!BeatTracker.isOctave(beats(92), of: beats(139), factor: 0.5))  // 2:3
+    #expect(!BeatTracker.isOctave(beats(208.5), of: beats(139), factor: 2))  // 3:2
+    #expect(!BeatTracker.isOctave(beats(73), of: beats(139), factor: 0.5))  // +5.0 %
+    #expect(!BeatTracker.isOctave(beats(69.5), of: [], factor: 0.5))
+}
