@@ -43,6 +43,15 @@ public struct BeatTracker: Sendable {
     /// ... or when the decoded path drifts by this fraction of a beat within four beats and the estimator's does not
     /// (measured: decoded paths that changed phase 0.41–0.45, the estimator's chains 0.11–0.18, a drifting chain 0.33).
     package var decoderDrift = 0.25
+    /// The octave by the DBN's own score, below this confidence (docs/beats.md, tenth round; nil: off): the path within
+    /// the level range is compared with those at half and twice its tempo (within the DBN's own tempo range only), and
+    /// the one with the largest log score per frame is kept. Gated because the score also halves clean fast pulses
+    /// (generated 180 BPM drums and piano), whose onset confidence saturates at 1. Fitted on the development and
+    /// synthetic sets: 1.0, i.e. every accepted track whose confidence is not saturated. A candidate is taken only
+    /// when its tempo is half or twice the level path's within ±4 % (`isOctave`, eleventh round). Off by default (the
+    /// v10 tracker): with 1.0, development keeps three 2:3 errors (v10's 4:3 paths halved), and the adoption rule
+    /// allowed none (docs/beats.md, eleventh round).
+    package var decoderOctaveByScoreBelow: Double? = nil
     /// The learned activation's own pulse along the full-range decoder's path (`ActivationPulse`, docs/beats.md,
     /// ninth round): a track the onset envelope rejects is kept with the decoded beats when its activation pulses
     /// (or gets the decoded beats of the sections that pulse), and a track it accepts returns none when its
@@ -176,6 +185,19 @@ public struct BeatTracker: Sendable {
             level.minTempo = max(decoder.minTempo * 0.8, span.lowerBound / (1 + range))
             level.maxTempo = min(decoder.maxTempo * 1.2, span.upperBound * (1 + range))
             decoded = level.decode(activation, activationRate: envelope.frameRate)
+            if let gate = decoderOctaveByScoreBelow, estimated.confidence < gate {
+                let levelPath = decoded
+                for factor in [0.5, 2.0] {
+                    var other = decoder
+                    other.minTempo = max(decoder.minTempo, span.lowerBound * factor / (1 + range))
+                    other.maxTempo = min(decoder.maxTempo, span.upperBound * factor * (1 + range))
+                    guard other.minTempo < other.maxTempo else { continue }
+                    let path = other.decode(activation, activationRate: envelope.frameRate)
+                    estimator.debugLog?("OCTAVE x\(factor): \(path.logScorePerFrame) vs \(decoded.logScorePerFrame)")
+                    let octave = Self.isOctave(path.beats, of: levelPath.beats, factor: factor)
+                    if path.beats.count >= 4, octave, path.logScorePerFrame > decoded.logScorePerFrame { decoded = path }
+                }
+            }
         }
         var times = decoded.beats.map { envelope.timeOffset + $0 + Self.onsetLatency }
         // The bass under off-beat chords settled the phase (the activation hears the chords as beats): a path that
@@ -220,6 +242,17 @@ public struct BeatTracker: Sendable {
             times = times.filter { $0 >= first - margin && $0 <= last + margin }
         }
         return times
+    }
+
+    /// Whether `candidate`'s mean tempo (as the tracker reports it: beats less one over their span) is within ±4 % of
+    /// exactly `factor` times `level`'s (eleventh round, docs/beats.md): the octave by the score may only halve or
+    /// double; a "half" window reaching the DBN's 2:3 level (hr-domina-hunting-30: 137 -> 92 BPM) keeps the level path.
+    static func isOctave(_ candidate: [Double], of level: [Double], factor: Double) -> Bool {
+        func meanTempo(_ b: [Double]) -> Double {
+            b.count >= 2 && b[b.count - 1] > b[0] ? 60 * Double(b.count - 1) / (b[b.count - 1] - b[0]) : 0
+        }
+        let reference = meanTempo(level) * factor
+        return reference > 0 && abs(meanTempo(candidate) / reference - 1) <= 0.04
     }
 
     /// The estimator's reliable sections in seconds.

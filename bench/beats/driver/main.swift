@@ -9,6 +9,8 @@
 //   SUBDIV BASSSUBDIV FASTPULSE FASTSUBDIV SLOWLEVEL SLOWSUBDIV=x   the estimator's level rules
 //   PULSE=0         no activation pulse (ninth round: the onset envelope alone rejects); PULSEACCEPT, PULSESECTION,
 //                   PULSEVETO, PULSECONTRAST=x its thresholds (ActivationPulse)
+//   OCT=x           the octave by the DBN's score below confidence x (tenth round; eleventh round: octaves only; default
+//                   off, algorithmVersion 10; 1.0: the fitted gate, v11; 1.01: always, the ninth round's D')
 //   FEAT=1          instead, the features of the decisions (features.swift)
 //   DEBUG=1         the estimator's debug log on stderr
 import Foundation
@@ -70,6 +72,7 @@ import Foundation
         if let v = d("TRIM") { t.decoderTrim = v > 0 }
         if let v = d("BASSR") { t.decoderBassRatio = v }
         if let v = d("DRIFT") { t.decoderDrift = v }
+        if let v = d("OCT") { t.decoderOctaveByScoreBelow = v > 0 ? v : nil }
         if let v = d("PULSE"), v <= 0 { t.activationPulse = nil }
         if let v = d("PULSEACCEPT") { t.activationPulse?.accept = v }
         if let v = d("PULSESECTION") { t.activationPulse?.section = v }
