@@ -7,7 +7,7 @@ public struct BeatTracker: Sendable {
     /// Rate the audio is resampled to before analysis.
     package static let analysisRate = 22050
     /// Bumped whenever a change can alter results (it keys the cache).
-    package static let algorithmVersion = 10
+    package static let algorithmVersion = 11
     /// Seconds added to every beat time to correct the envelope's latency. Measured on the benchmark's rendered MIDI
     /// tracks, the mean offset to the true beats is -12...+13 ms depending on the instruments (frames are 23 ms), so
     /// no correction is applied.
@@ -48,10 +48,8 @@ public struct BeatTracker: Sendable {
     /// the one with the largest log score per frame is kept. Gated because the score also halves clean fast pulses
     /// (generated 180 BPM drums and piano), whose onset confidence saturates at 1. Fitted on the development and
     /// synthetic sets: 1.0, i.e. every accepted track whose confidence is not saturated. A candidate is taken only
-    /// when its tempo is half or twice the level path's within ±4 % (`isOctave`, eleventh round). Off by default (the
-    /// v10 tracker): with 1.0, development keeps three 2:3 errors (v10's 4:3 paths halved), and the adoption rule
-    /// allowed none (docs/beats.md, eleventh round).
-    package var decoderOctaveByScoreBelow: Double? = nil
+    /// when its tempo is half or twice the level path's within ±4 % (`isOctave`, eleventh round).
+    package var decoderOctaveByScoreBelow: Double? = 1.0
     /// The learned activation's own pulse along the full-range decoder's path (`ActivationPulse`, docs/beats.md,
     /// ninth round): a track the onset envelope rejects is kept with the decoded beats when its activation pulses
     /// (or gets the decoded beats of the sections that pulse), and a track it accepts returns none when its

@@ -9,9 +9,7 @@ import Testing
 
 @Test func aCleanFastPulseKeepsItsOctaveAboveTheGate() throws {
     let track = try TrackFixtures.track(bpm: 180, bars: 24, drums: true)
-    var tracker = BeatTracker()
-    tracker.decoderOctaveByScoreBelow = 1.0  // the tenth round's gate (off by default since the eleventh round)
-    let gated = try tracker.analyze(file: track.wav.path, maxDuration: nil)
+    let gated = try BeatTracker().analyze(file: track.wav.path, maxDuration: nil)
     let score = BeatEvaluation.score(estimated: gated.beats, reference: track.beats)
     #expect(gated.confidence >= 1.0, "confidence \(gated.confidence)")
     #expect(score.fMeasure >= 0.9, "F \(score.fMeasure), tempo \(gated.tempo)")

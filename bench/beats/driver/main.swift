@@ -9,8 +9,8 @@
 //   SUBDIV BASSSUBDIV FASTPULSE FASTSUBDIV SLOWLEVEL SLOWSUBDIV=x   the estimator's level rules
 //   PULSE=0         no activation pulse (ninth round: the onset envelope alone rejects); PULSEACCEPT, PULSESECTION,
 //                   PULSEVETO, PULSECONTRAST=x its thresholds (ActivationPulse)
-//   OCT=x           the octave by the DBN's score below confidence x (tenth round; eleventh round: octaves only; default
-//                   off, algorithmVersion 10; 1.0: the fitted gate, v11; 1.01: always, the ninth round's D')
+//   OCT=x           the octave by the DBN's score below confidence x (tenth round, default 1.0; 0: off, algorithmVersion
+//                   10; 1.01: always, the ninth round's D')
 //   FEAT=1          instead, the features of the decisions (features.swift)
 //   DEBUG=1         the estimator's debug log on stderr
 import Foundation
