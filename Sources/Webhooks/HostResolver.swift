@@ -112,8 +112,13 @@ public final class HostResolver: Sendable, Equatable {
     private func enqueue(_ request: Request) {
         enum Next { case queued, startThread, busy, ownerBusy }
         let next: Next = state.withLock { state in
-            for gone in state.queue where gone.isFinished { state.release(gone) }
-            state.queue.removeAll { $0.isFinished }
+            // One look at each request: its deadline may finish it meanwhile, and one removed without being
+            // released would count against its owner for ever.
+            var waiting: [Request] = []
+            for queued in state.queue {
+                if queued.isFinished { state.release(queued) } else { waiting.append(queued) }
+            }
+            state.queue = waiting
             guard state.queue.count < maximumWaiting || state.running < maximumConcurrentLookups else { return .busy }
             if let owner = request.owner {
                 guard state.perOwner[owner, default: 0] < maximumPerOwner else { return .ownerBusy }
