@@ -76,6 +76,14 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// A well-formed value that breaks a rule (out of range, too long, a control character): 422.
+    /// 409 for a request whose `Idempotency-Key` another request holds (still running, or it took the key over).
+    static func idempotencyKeyInProgress() -> APIError {
+        var headers = HTTPFields()
+        headers[.retryAfter] = "1"
+        return APIError(
+            .conflict, .idempotencyKeyInProgress, "a request with this Idempotency-Key is still being handled; retry shortly",
+            field: "Idempotency-Key", headers: headers)
+    }
     static func validation(_ field: String, _ message: String) -> APIError {
         APIError(.unprocessableContent, .validationFailed, message, field: field)
     }

@@ -1,5 +1,4 @@
 import Foundation
-import HTTPTypes
 import JobQueue
 import Logging
 import ObjectStorage
@@ -63,11 +62,7 @@ package struct QueueAPIStore: APIStore {
         do {
             return try await write()
         } catch let error as JobQueueError where error.code == .conflict {
-            var headers = HTTPFields()
-            headers[.retryAfter] = "1"
-            throw APIError(
-                .conflict, .idempotencyKeyInProgress, "a request with this Idempotency-Key is still being handled; retry shortly",
-                field: "Idempotency-Key", headers: headers)
+            throw APIError.idempotencyKeyInProgress()
         }
     }
 

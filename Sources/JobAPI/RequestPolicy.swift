@@ -228,14 +228,7 @@ extension APIHandlers {
                     .unprocessableContent, .idempotencyKeyReused,
                     "this Idempotency-Key was already used for a different request; use a new key", field: "Idempotency-Key")
             case .inProgress:
-                guard ContinuousClock.now < deadline else {
-                    var headers = HTTPFields()
-                    headers[.retryAfter] = "1"
-                    throw APIError(
-                        .conflict, .idempotencyKeyInProgress,
-                        "a request with this Idempotency-Key is still being handled; retry shortly", field: "Idempotency-Key",
-                        headers: headers)
-                }
+                guard ContinuousClock.now < deadline else { throw APIError.idempotencyKeyInProgress() }
                 try await Task.sleep(for: pause)
                 pause = min(pause * 2, .seconds(1))
             }
