@@ -325,21 +325,7 @@ extension JobWorker {
                     logger.warning("job lease lost at completion: another attempt owns the job, result discarded")
                 }
             case .failed(let message, let retryable):
-                switch try await store.fail(lease, error: message, retryable: retryable) {
-                case .retrying(let at):
-                    logger.warning("job attempt failed, will retry", metadata: ["error": "\(message)", "runAfter": "\(at)"])
-                    Counter(label: "rendc_jobs_retried_total", dimensions: [("tenant", tenant)]).increment()
-                case .failed:
-                    logger.error("job failed", metadata: ["error": "\(message)"])
-                    webhooks?.wake()
-                    Counter(label: "rendc_jobs_failed_total", dimensions: [("tenant", tenant)]).increment()
-                case .cancelled:
-                    logger.info("job cancelled (its attempt failed after the cancel was asked for)", metadata: ["error": "\(message)"])
-                    webhooks?.wake()
-                    Counter(label: "rendc_jobs_cancelled_total", dimensions: [("tenant", tenant)]).increment()
-                case .notOwner:
-                    logger.warning("job attempt failed after its lease was lost", metadata: ["error": "\(message)"])
-                }
+                try await recordFailure(message, retryable: retryable, lease: lease, tenant: tenant, logger: logger)
             case .stopped(.cancelled):
                 if try await store.markCancelled(lease) {
                     logger.info("job cancelled")
@@ -348,17 +334,7 @@ extension JobWorker {
                 }
             case .stopped(.timedOut):
                 let message = "the attempt ran longer than \(Int(configuration.attemptTimeout)) s and was stopped"
-                switch try await store.fail(lease, error: message, retryable: true) {
-                case .retrying(let at):
-                    logger.warning("job attempt timed out, will retry", metadata: ["runAfter": "\(at)"])
-                    Counter(label: "rendc_jobs_retried_total", dimensions: [("tenant", tenant)]).increment()
-                case .failed, .cancelled:
-                    logger.error("job attempt timed out; the job is over", metadata: ["error": "\(message)"])
-                    webhooks?.wake()
-                    Counter(label: "rendc_jobs_failed_total", dimensions: [("tenant", tenant)]).increment()
-                case .notOwner:
-                    logger.warning("job attempt timed out after its lease was lost")
-                }
+                try await recordFailure(message, retryable: true, lease: lease, tenant: tenant, logger: logger)
             case .stopped(.lostLease):
                 logger.warning("job lease lost: render stopped, nothing written")
             case .stopped(.shutdown):
@@ -370,6 +346,25 @@ extension JobWorker {
         } catch {
             // The lease runs out and the reaper hands the job on: nothing is lost.
             logger.error("could not record the job's outcome; its lease will expire", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Records a failed attempt (a render error, or the attempt's time limit) and says what became of the job.
+    func recordFailure(_ message: String, retryable: Bool, lease: Lease, tenant: String, logger: Logger) async throws {
+        switch try await store.fail(lease, error: message, retryable: retryable) {
+        case .retrying(let at):
+            logger.warning("job attempt failed, will retry", metadata: ["error": "\(message)", "runAfter": "\(at)"])
+            Counter(label: "rendc_jobs_retried_total", dimensions: [("tenant", tenant)]).increment()
+        case .failed:
+            logger.error("job failed", metadata: ["error": "\(message)"])
+            webhooks?.wake()
+            Counter(label: "rendc_jobs_failed_total", dimensions: [("tenant", tenant)]).increment()
+        case .cancelled:
+            logger.info("job cancelled (its attempt failed after the cancel was asked for)", metadata: ["error": "\(message)"])
+            webhooks?.wake()
+            Counter(label: "rendc_jobs_cancelled_total", dimensions: [("tenant", tenant)]).increment()
+        case .notOwner:
+            logger.warning("job attempt failed after its lease was lost", metadata: ["error": "\(message)"])
         }
     }
 }
