@@ -13,9 +13,7 @@ import Testing
         try TemplateParser.parse(yaml: yaml, file: "t.yaml", options: options)
     }
     func errors(_ yaml: String, options: TemplateParser.Options = .init()) -> [String] {
-        do { _ = try parse(yaml, options: options); return [] } catch let e as SpecErrors { return e.errors.map(\.summary) } catch {
-            return ["\(error)"]
-        }
+        lintMessages(yaml, options: options, \.summary)
     }
 
     @Test func anEndBeforeTheStartIsAnError() {

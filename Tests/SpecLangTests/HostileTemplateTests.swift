@@ -5,16 +5,7 @@ import Testing
 /// review9b: templates that lint must render, and lint must say where a template is wrong without harming the
 /// terminal it prints to.
 @Suite struct HostileTemplateTests {
-    func errors(_ yaml: String) -> [String] {
-        do {
-            _ = try TemplateParser.parse(yaml: yaml, file: "t.yaml")
-            return []
-        } catch let e as SpecErrors {
-            return e.errors.map(\.description)
-        } catch {
-            return ["\(error)"]
-        }
-    }
+    func errors(_ yaml: String) -> [String] { lintMessages(yaml, \.description) }
 
     func shape(easing: String) -> String {
         """

@@ -9,9 +9,7 @@ import Testing
         "name: t\n\(fields)layers:\n  - type: color\n    color: \"#000000\"\n\(layer)\n"
     }
     func parse(_ yaml: String) throws -> Template { try TemplateParser.parse(yaml: yaml, file: "t.yaml") }
-    func errors(_ yaml: String) -> [String] {
-        do { _ = try parse(yaml); return [] } catch let e as SpecErrors { return e.errors.map(\.summary) } catch { return ["\(error)"] }
-    }
+    func errors(_ yaml: String) -> [String] { lintMessages(yaml, \.summary) }
     func changes(_ yaml: String) throws -> TextChanges? {
         guard case .text(let t) = try parse(yaml).layers[1].content else { return nil }
         return t.changes
