@@ -189,6 +189,23 @@ struct LayerContext {
         return at(whole) + (at(whole + 1) - at(whole)) * frac
     }
 
+    /// How many beats lie between `origin` and `t`, counted as `beatTime` counts them (the inverse of
+    /// `beatTime(_:after:)`, fractions between beats included), so that progress measured in beats advances by exactly
+    /// one per beat however uneven the tracked beats are.
+    func beatsElapsed(from origin: Double, to t: Double) -> Double {
+        guard t > origin else { return 0 }
+        guard let beats else { return (t - origin) / Planner.fallbackBeatSeconds }
+        var previous = origin
+        var k = 0
+        for b in beats where b > origin + 1e-6 {
+            if b >= t { return Double(k) + (t - previous) / (b - previous) }
+            previous = b
+            k += 1
+        }
+        let period = beats.count >= 2 ? (beats[beats.count - 1] - beats[0]) / Double(beats.count - 1) : Planner.fallbackBeatSeconds
+        return Double(k) + (t - previous) / period
+    }
+
     func time(_ p: TimePoint, origin: Double, end: Double) -> Double {
         switch p {
         case .seconds(let s): s < 0 ? end + s : origin + s
