@@ -14,6 +14,8 @@ final class Reader {
     var fields: [String: FieldSpec] = [:]
     /// Where each field was used, for "unused field" warnings.
     var usedFields: Set<String> = []
+    /// The colour fields of the layer being read (see `slotColor`).
+    var colorFields: [ColorSlot: String] = [:]
 
     init(file: String, lines: [String], directory: String?, options: TemplateParser.Options) {
         self.file = file
@@ -312,6 +314,15 @@ final class Reader {
             return .field(f.name)
         }
         return color(node, path).map { .value($0) }
+    }
+
+    /// A colour that a colour field may set (`"{{name}}"`): the field's default stands in it, and the layer being read
+    /// records where the field goes (`Layer.colorFields`), for the planner to put the job's value in.
+    func slotColor(_ node: Node, _ path: String, _ slot: ColorSlot) -> Color? {
+        guard let name = fieldReference(node) else { return color(node, path) }
+        guard let f = checkField(name, node, path, kind: .color) else { return nil }
+        colorFields[slot] = f.name
+        return f.defaultValue.flatMap { Color(hex: $0) } ?? .black
     }
 
     /// `{{name}}` when the whole scalar is one field reference.

@@ -237,6 +237,57 @@ let threeImages = ["/in/a.jpg", "/in/b.png", "/in/c.webp"]
         #expect(!hostile.filterGraph.description.contains("[x];"))
     }
 
+    /// A brand colour reaches every colour a designer writes (design12: only colour layers, shape fills and borders
+    /// took a colour field, so the brand colour could not reach a text): a text's colour, stroke, background and
+    /// shadow, a shape's stroke, a layer's shadow, and each gradient stop. The template's default stands in each until
+    /// a job gives the field.
+    @Test func colourFieldsSetTextStrokeBackgroundShadowAndGradientStops() throws {
+        let t = try TemplateParser.parse(
+            yaml: """
+                name: t
+                fields:
+                  accent: { type: color, default: "#112233" }
+                  ink: { type: color, default: "#FFFFFF" }
+                layers:
+                  - type: color
+                    gradient: { stops: ["#000000", "{{accent}}", { color: "{{ink}}", at: 1 }] }
+                  - type: shape
+                    fill: "#000000"
+                    stroke: { color: "{{accent}}", width: 4 }
+                    shadow: { color: "{{ink}}" }
+                  - type: text
+                    text: Sale
+                    color: "{{ink}}"
+                    stroke: { color: "{{accent}}", width: 3 }
+                    background: { color: "{{accent}}" }
+                    shadow: { color: "{{ink}}" }
+                """)
+        #expect(t.layers[2].colorFields == [.text: "ink", .stroke: "accent", .background: "accent", .shadow: "ink"])
+        let accent = Color(hex: "#FF0000")!, ink = Color(hex: "#00FF00")!
+        for (given, a, i) in [([String: String](), Color(hex: "#112233")!, Color.white), (["accent": "#FF0000", "ink": "#00FF00"], accent, ink)] {
+            let p = try plan(t, PlanInputs(images: [], fields: given))
+            guard case .color(.linear(_, let stops)) = p.layers[0].content, case .shape(let shape) = p.layers[1].content,
+                case .text(let text) = p.layers[2].content
+            else {
+                Issue.record("unexpected layers: \(p.layers.map(\.content))")
+                return
+            }
+            #expect(stops.map(\.color) == [.black, a, i], "\(given)")
+            #expect(shape.stroke?.color == a && p.layers[1].shadow?.color == i, "\(given)")
+            let style = text.style
+            #expect(style.color == i && style.stroke?.color == a && style.background?.color == a && style.shadow?.color == i, "\(given)")
+        }
+        // A text field where a colour goes is refused at its line and column, naming the kind.
+        do {
+            _ = try TemplateParser.parse(
+                yaml: "name: t\nfields:\n  word: { default: x }\nlayers:\n  - type: text\n    text: a\n    shadow: { color: \"{{word}}\" }\n",
+                file: "w.yaml")
+            Issue.record("a text field accepted as a shadow's colour")
+        } catch let e as SpecErrors {
+            #expect(e.description.contains("w.yaml:7:22: error: layers[0].shadow.color: the field 'word' is of type text, not color"), "\(e)")
+        }
+    }
+
     @Test func layerTimingInSecondsBeatsAndPerShot() throws {
         let t = try TemplateParser.parse(
             yaml: """
