@@ -155,6 +155,13 @@ public final class RenderPipeline: Sendable {
             }
         }
         let known = (try? templates().map(\.name).joined(separator: ", ")) ?? ""
+        guard !known.isEmpty else {
+            // A binary copied away from its checkout finds no built-in specs (design12 met "(installed: )").
+            throw PipelineError(
+                .template,
+                "no template named '\(nameOrPath)': no templates are installed (set RENDC_SPECS_DIR to the specs folder, or give a folder with --templates)"
+            )
+        }
         throw PipelineError(.template, "no template named '\(nameOrPath)' (installed: \(known))")
     }
 
