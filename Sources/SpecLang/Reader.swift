@@ -290,6 +290,10 @@ final class Reader {
 
     func color(_ node: Node, _ path: String) -> Color? {
         guard case .scalar(let s) = node, let c = Color(hex: s.string) else {
+            if fieldReference(node) != nil {
+                error(node, path, "expected a colour as \"#RRGGBB\" or \"#RRGGBBAA\": a field cannot set this colour, got \(describe(node))")
+                return nil
+            }
             var message = "expected a colour as \"#RRGGBB\" or \"#RRGGBBAA\" (quote it: # starts a YAML comment), got \(describe(node))"
             if let name = node.scalar?.string.lowercased(), let hex = Reader.colorNames[name] {
                 message += "; colour names are not read: write \"\(hex)\" for \(name)"
