@@ -122,6 +122,53 @@ import Testing
         try Self.compare(fast, against: [("libavfilter", lav)], plan: plan)
     }
 
+    /// `blend: screen` on a clip that starts later (design12: drawn `normal` by both engines, so a mostly black
+    /// sparkle clip turned the frame black), and `add` on a contained clip in a box that ends early: both engines
+    /// blend them in RGB, start the clip when the layer first shows, and agree frame by frame.
+    @Test func aTimedScreenClipAndABoxedAddClipBlendInBothEngines() throws {
+        let dir = RenderFixture.root.appendingPathComponent("eq-blend")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let sparks = dir.appendingPathComponent("sparks.mp4").path
+        let made = try Subprocess.run(
+            "/usr/bin/ffmpeg",
+            [
+                "-v", "error", "-f", "lavfi", "-i", "color=c=black:s=180x320:d=3:r=30,drawbox=x='10+t*40':y=130:w=30:h=30:color=white:t=fill",
+                "-pix_fmt", "yuv420p", "-c:v", "libx264", "-y", sparks,
+            ])
+        #expect(made.status == 0, "\(made.combined)")
+        let template = dir.appendingPathComponent("blend.yaml").path
+        try """
+        name: blend
+        canvas: {width: 360, height: 640, fps: 30}
+        layers:
+          - {type: color, color: "#3050A0"}
+          - {type: video, source: "\(sparks)", blend: screen, start: 1, animate: [{preset: fade_in, duration: 0.5}]}
+          - {type: video, source: "\(sparks)", blend: add, fit: contain, x: 30, y: 400, width: 200, height: 140, end: 2}
+        """.write(toFile: template, atomically: true, encoding: .utf8)
+        let fast = RenderFixture.out("eq-blend-fast.mp4"), lav = RenderFixture.out("eq-blend-lavfi.mp4")
+        let pipeline = RenderFixture.pipeline
+        var plan = try pipeline.plan(RenderRequest(template: template, images: [], duration: 2.5, quality: .normal, output: fast))
+        plan.encoder.preset = "ultrafast"
+        _ = try pipeline.prepare(plan).render(to: fast, thumbnail: nil)
+        try LibavfilterRenderer(plan: plan, texts: try pipeline.texts(for: plan)).render(to: lav, thumbnail: nil)
+        try Self.compare(fast, against: [("libavfilter", lav)], plan: plan)
+        // Blended, not drawn over: at 1.8 s the frame is still the colour under the black clip (normal: nearly black).
+        for video in [fast, lav] {
+            let raw = dir.appendingPathComponent("mean.rgb")
+            let mean = try Subprocess.run(
+                "/usr/bin/ffmpeg",
+                [
+                    "-v", "error", "-ss", "1.8", "-i", video, "-frames:v", "1", "-vf", "scale=1:1:flags=area", "-f", "rawvideo", "-pix_fmt", "rgb24",
+                    "-y", raw.path,
+                ])
+            #expect(mean.status == 0, "\(mean.combined)")
+            let rgb = [UInt8]((try? Data(contentsOf: raw)) ?? Data())
+            #expect(
+                rgb.count == 3 && Int(rgb.count == 3 ? rgb[2] : 0) > 140 && Int(rgb.count == 3 ? rgb[0] : 255) < 90, "\(video): mean colour \(rgb)")
+        }
+    }
+
     // MARK: Helpers
 
     /// Runs `dir/run.sh` from another working directory; returns the video it wrote.
