@@ -941,6 +941,10 @@ public struct CaptionBackground: Sendable, Equatable {
 }
 
 public struct TextStyle: Sendable, Equatable {
+    /// The height one line takes, as a multiple of the size: Noto Sans's and Noto Serif's ascender + descender
+    /// (1.069 + 0.293 em). Other fonts differ a little; lint uses it to warn of a box too short for `size`.
+    public static let approximateLineHeight = 1.36
+
     public var font: FontSpec
     /// Nominal size in pixels (em size).
     public var size: Double
