@@ -806,13 +806,12 @@ struct Checker {
                 .mjpeg,
                 "AVI1 dmb1 MSC2 AVI2 JR24 CJPG IJPG LJPG MJPG ZJPG QIVG AVDJ SLMJ MTSJ JPGL MMJP MVJP ACDV IJLV mjpa jpeg"
             ),
-            (.mjpegB, "mjpb"), (.png, "png_ PNG1 MPNG"), (.prores, "ap4h apch apcn apco apcs ap4x"),
+            (.mjpegB, "mjpb"), (.png, "png_ MNG_ PNG1 MPNG"), (.prores, "ap4h apch apcn apco apcs ap4x"),
             (.h263, "H263 L263 M263 T263 U263 X263 h263 VSM4 VX1K lsvm ZyGo"),
         ]
-        for (codec, names) in lists {
+        for (codec, names) in lists {  // `_` stands for a space in a FourCC
             for name in names.split(separator: " ") { codecs[name.replacingOccurrences(of: "_", with: " ")] = codec }
         }
-        codecs["MNG "] = .png
         return codecs
     }()
 
@@ -898,13 +897,14 @@ struct Checker {
 
     /// Walks the segment's top-level elements up to the first cluster for `Tracks`, and reads each `TrackEntry`'s
     /// `TrackType` (1 video, 2 audio) and `Video` `PixelWidth`/`PixelHeight`. Bounded: 256 elements, 1 MiB of tracks.
-    /// The codec's own size too: H.264/HEVC parameter sets and AV1's sequence header in `CodecPrivate`, and for
-    /// VP8/VP9 (whose sizes are only in their frames) the frame headers of the first cluster's blocks. With
-    /// `scanSamples` (an upload) every block of every cluster is read, as an MP4's samples are: parameter sets sent
-    /// in-band, and a stream that changes size after its first cluster, state their size there. So that nothing
-    /// the decoder would read is skipped, an upload is refused when a video track's codec is one whose size is not
-    /// read (only H.264, HEVC, VP8, VP9 and AV1 are), when an H.264/HEVC track has no readable configuration, and
-    /// when the walk meets a malformed element or one of unknown size (libavformat would resynchronise past it).
+    /// The codec's own size too: H.264/HEVC parameter sets, AV1's sequence header and MPEG-4 Part 2 VOL headers in
+    /// `CodecPrivate`, and for VP8/VP9 (whose sizes are only in their frames) the frame headers of the first
+    /// cluster's blocks. With `scanSamples` (an upload) every block of every cluster is read, as an MP4's samples
+    /// are (`noteFrameSizes`, for every codec of `matroskaVideoCodec`): parameter sets sent in-band, and a stream
+    /// that changes size after its first cluster, state their size there. So that nothing the decoder would read is
+    /// skipped, an upload is refused when a video track's codec is neither read nor sized by the container, when an
+    /// H.264/HEVC track has no readable configuration, when its frames are under `ContentEncodings`, and when the
+    /// walk meets a malformed element or one of unknown size (libavformat would resynchronise past it).
     private func matroskaTracks(from start: Int, to end: Int) throws(Refusal) -> MatroskaTracks {
         var tracks = MatroskaTracks()
         var codecTracks = CodecTracks()  // by track number

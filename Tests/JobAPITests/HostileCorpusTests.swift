@@ -803,13 +803,16 @@ extension TestAudio {
     /// frames are compressed (ContentEncodings) are refused, whatever their frames.
     @Test func matroskaTracksNamedByAFourCCAreReadAsLibavformatDecodesThem() throws {
         func upload(_ codec: String, _ codecPrivate: [UInt8]?, width: Int = 4128, extra: [UInt8] = []) -> String? {
-            let file = Self.handMade(codec: codec, codecPrivate: codecPrivate, extra: extra, clusters: [Self.simpleBlock(Self.jpegFrame(width: width))])
+            let block = Self.simpleBlock(Self.jpegFrame(width: width))
+            let file = Self.handMade(codec: codec, codecPrivate: codecPrivate, extra: extra, clusters: [block])
             do {
                 let header = try MediaInspector.inspect(bytes: file, strict: true, scanSamples: true)
                 return "\(header.width ?? 0)x\(header.height ?? 0)"
             } catch { return error.message }
         }
-        func bitmapInfo(_ fourCC: String) -> [UInt8] { [40, 0, 0, 0, 96, 0, 0, 0, 64, 0, 0, 0, 1, 0, 24, 0] + Array(fourCC.utf8) + [UInt8](repeating: 0, count: 20) }
+        func bitmapInfo(_ fourCC: String) -> [UInt8] {
+            [40, 0, 0, 0, 96, 0, 0, 0, 64, 0, 0, 0, 1, 0, 24, 0] + Array(fourCC.utf8) + [UInt8](repeating: 0, count: 20)
+        }
         func sampleDescription(_ fourCC: String, size: Int = 86) -> [UInt8] {
             [0, 0, 0, UInt8(size)] + Array(fourCC.utf8) + [UInt8](repeating: 0, count: 78)
         }
