@@ -770,7 +770,7 @@ extension TestAudio {
     /// (`V_PRORES`), PNG or H.263 (`V_MS/VFW/FOURCC`) was refused at upload whatever its frames said, and one of
     /// QuickTime Animation (`V_QUICKTIME`) too. The MP4/MOV joined clips copied into Matroska state 96x64 in their
     /// track headers (and MPEG-4's CodecPrivate) and decode at 4128x64 after 1 s (H.263: 704x576): refused at that
-    /// size. The contrast: each first part alone passes at its own size, and QuickTime Animation (whose decoder is
+    /// size. The contrast: each first part alone passes at its own size (and decodes), and QuickTime Animation (whose decoder is
     /// bounded by the container) at the container's. ffmpeg writes ProRes frames into Matroska without the 8 bytes
     /// (size, `icpf`) before their frame header: found only where libavformat puts them back.
     @Test func matroskaFramesOfMPEG4MotionJPEGProResPNGAndH263AreReadAtUpload() throws {
@@ -778,6 +778,7 @@ extension TestAudio {
             try Self.expectRefusedAtItsGrownSize(name, .video)
             let part = try Self.outcome(Self.path("part-96x64-" + name), .video, maxVideoDimension: 96).get()
             #expect(part.width == 96 && part.height == 64, "\(name): \(part)")
+            try HostileCorpus.decode(Self.path("part-96x64-" + name), .video)  // and the backend's decoder takes it
         }
         guard case .failure(let h263) = Self.outcome(Self.path("mixed-h263.mkv"), .video, maxVideoDimension: 700) else {
             Issue.record("mixed-h263.mkv accepted under a limit of 700")
@@ -786,6 +787,7 @@ extension TestAudio {
         #expect(h263.message == "the video is 704x576; at most 700x700 is allowed", "\(h263.message)")
         let h263Part = try Self.outcome(Self.path("part-128x96-mixed-h263.mkv"), .video, maxVideoDimension: 128).get()
         #expect(h263Part.width == 128 && h263Part.height == 96, "\(h263Part)")
+        try HostileCorpus.decode(Self.path("part-128x96-mixed-h263.mkv"), .video)
         let qtrle = try Self.outcome(Self.path("mixed-qtrle.mkv"), .overlay, maxVideoDimension: 96).get()
         #expect(qtrle.width == 96 && qtrle.height == 64, "\(qtrle)")
     }
@@ -798,7 +800,8 @@ extension TestAudio {
     /// A Matroska track that names its codec by a FourCC is read as the codec libavformat gives it: a
     /// `V_MS/VFW/FOURCC` track by its BITMAPINFOHEADER's FourCC, a `V_QUICKTIME` track by its sample description's
     /// (or by the FourCC it starts with, which libavformat takes for one without its size). Hand-made files of one
-    /// Motion JPEG block stating 4128x64 are read at that size (in a 96x64 track), and with a 96x64 block at 96x64; FourCCs of
+    /// Motion JPEG block stating 4128x64 are read at that size (in a 96x64 track), and with a 96x64 block at 96x64
+    /// (MPEG-4 Part 2: a VOL header in the extradata after the BITMAPINFOHEADER); FourCCs of
     /// codecs not read, a sample description of the wrong size, a codec ID with more after it and a track whose
     /// frames are compressed (ContentEncodings) are refused, whatever their frames.
     @Test func matroskaTracksNamedByAFourCCAreReadAsLibavformatDecodesThem() throws {
@@ -824,6 +827,13 @@ extension TestAudio {
             #expect(upload(codec, codecPrivate) == "4128x64", "\(label)")
             #expect(upload(codec, codecPrivate, width: 96) == "96x64", "\(label)")
         }
+        // MPEG-4 Part 2 under a FourCC: the VOL header ffmpeg wrote for a 4128x64 stream, as extradata after the
+        // BITMAPINFOHEADER (libavcodec reads it before the first frame), stating its size whatever the frames say.
+        let m4v = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Self.path("part-4128x64-mixed-mpeg4.mp4.m4v"))))
+        try #require(m4v.count > 48)
+        let vol = Array(m4v.prefix(32))  // visual object sequence, visual object, video object, VOL
+        #expect(upload("V_MS/VFW/FOURCC", bitmapInfo("XVID") + vol, width: 96) == "4128x64")
+        #expect(upload("V_MS/VFW/FOURCC", bitmapInfo("XVID"), width: 96) == "96x64")
         let notRead = " is not accepted in uploads: " + Self.acceptedCodecs
         #expect(upload("V_MS/VFW/FOURCC", bitmapInfo("cvid"), width: 96) == "the video codec 'V_MS/VFW/FOURCC cvid'" + notRead)
         #expect(upload("V_MS/VFW/FOURCC", bitmapInfo("H264"), width: 96) == "the video codec 'V_MS/VFW/FOURCC H264'" + notRead)
