@@ -5,11 +5,11 @@ import Foundation
 /// exact octave of the level path's, `BeatTracker.isOctave`). v11c keeps the one with the largest DBN score below a
 /// confidence gate (`BeatTracker.decoderOctaveByScoreBelow`); this struct measures more cues per candidate (the TCN
 /// activation and the onset envelope at its beats and halfway between them, their autocorrelation at its period)
-/// and, when `rule` is set, decides by them instead.
+/// and, when `rule` is set, decides by them instead (measured in the twelfth round and not adopted: off by default).
 package struct OctaveChoice: Sendable {
     /// Fitting only (driver OCTFORCE): take the candidate at this factor (0.5, 1 or 2) whenever it exists.
     package var forced: Double?
-    /// The multi-cue rule (nil: v11c's score below the gate).
+    /// The rule by the pair's alternation (nil, the default: v11c's score below the gate).
     package var rule: Rule?
     /// One JSON line per decision with every candidate's cues (driver OCTDUMP).
     package var log: (@Sendable (String) -> Void)?
