@@ -17,10 +17,52 @@ public struct LocalDirectoryStore: ObjectStore {
         self.root = URL(fileURLWithPath: path).standardizedFileURL.path
     }
 
-    /// The file that holds (or would hold) the object at `key`. Throws `.invalidKey` for an unsafe key.
+    /// The file that holds (or would hold) the object at `key`. Throws `.invalidKey` for an unsafe key, and for a
+    /// key whose last segment is named like this store's temporary files (`.<name>.rendc-tmp-<UUID>`): no object
+    /// can look like a leftover temporary, so ``sweepStaleTemporaries(olderThan:now:)`` never removes one.
     public func filePath(forKey key: String) throws -> String {
         try ObjectKey.validate(key)
+        if let last = key.split(separator: "/").last, LocalFiles.isTemporaryName(String(last)) {
+            throw ObjectStoreError(code: .invalidKey, key: key, message: "invalid object key: named like the local store's temporary files")
+        }
         return root + "/" + key
+    }
+
+    /// What a sweep did: temporaries removed, and those it could not remove.
+    public struct SweepReport: Sendable, Equatable {
+        public var removed: Int = 0
+        public var failed: Int = 0
+    }
+
+    /// Removes temporary files that a killed process left behind: `put` (and `get` into the store's tree) writes
+    /// `.<name>.rendc-tmp-<UUID>` beside the destination and renames it into place, so a SIGKILL between the two
+    /// leaves it for ever. Only regular files named exactly so (``LocalFiles/isTemporaryName(_:)``) and last
+    /// modified more than `olderThan` seconds before `now` are removed (a copy in progress keeps its file's
+    /// modification time fresh, and another process may be writing one right now); directories are walked without
+    /// following symbolic links, and nothing else is touched. `makeStore` runs it when `serve` and `worker` start
+    /// (a leftover appears only when a process dies, and the process that replaces it starts with a sweep).
+    public func sweepStaleTemporaries(olderThan seconds: Double = 3600, now: Date = Date()) -> SweepReport {
+        var report = SweepReport()
+        let manager = FileManager.default
+        var directories = [root]
+        while let directory = directories.popLast() {
+            guard let names = try? manager.contentsOfDirectory(atPath: directory) else { continue }
+            for name in names {
+                let path = directory + "/" + name
+                // attributesOfItem does not follow a symbolic link: a link is its own type and never walked.
+                guard let attributes = try? manager.attributesOfItem(atPath: path), let type = attributes[.type] as? FileAttributeType
+                else { continue }
+                if type == .typeDirectory {
+                    directories.append(path)
+                    continue
+                }
+                guard type == .typeRegular, LocalFiles.isTemporaryName(name),
+                    let modified = attributes[.modificationDate] as? Date, now.timeIntervalSince(modified) > seconds
+                else { continue }
+                if (try? manager.removeItem(atPath: path)) != nil { report.removed += 1 } else { report.failed += 1 }
+            }
+        }
+        return report
     }
 
     public func put(localPath: String, key: String, contentType: String) async throws {
