@@ -48,9 +48,10 @@ public struct HostLookupError: Error, Sendable, Equatable, CustomStringConvertib
 /// it no longer counts against `maximumConcurrentLookups`, so a new thread may start for the lookups queued behind
 /// it, while at most `maximumAbandonedLookups` written-off threads exist at once (past that, the stuck threads hold
 /// their places again). Without this, two accounts holding their two lookups each on black-holed names filled all
-/// four threads, and every other account's lookup waited out its deadline behind them (review9 of svc12). Now
-/// `maximumAbandonedLookups / maximumPerOwner` accounts (16 by default) must hold stuck lookups at once before
-/// anyone else waits; a written-off thread costs its stack (256 KiB reserved) until `getaddrinfo` gives up.
+/// four threads, and every other account's lookup waited out its deadline behind them (found by review9). With the
+/// defaults, 18 accounts must hold stuck lookups at once before anyone else waits (16 fill the room for 32
+/// written-off threads, 2 more hold the 4 threads); a written-off thread costs its stack (256 KiB reserved) until
+/// `getaddrinfo` gives up.
 ///
 /// The lookup itself is injectable: tests pass one that blocks.
 public final class HostResolver: Sendable, Equatable {
