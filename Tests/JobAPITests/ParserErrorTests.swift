@@ -71,22 +71,33 @@ import Testing
         try await withLiveAPI(configure: { _ in }) { port, api in
             let cases: [(String, String, String?)] = [
                 ("a request line that is not HTTP", "GARBAGE\r\n\r\n", nil),
-                ("a Content-Length that is not a number",
-                 "POST /api/v1/video/process HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", "Content-Length"),
-                ("two different Content-Lengths",
-                 "POST /api/v1/video/process HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}", "Content-Length"),
-                ("Content-Length with Transfer-Encoding",
-                 "POST /api/v1/video/process HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n", nil),
+                (
+                    "a Content-Length that is not a number",
+                    "POST /api/v1/video/process HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", "Content-Length"
+                ),
+                (
+                    "two different Content-Lengths",
+                    "POST /api/v1/video/process HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}", "Content-Length"
+                ),
+                (
+                    "Content-Length with Transfer-Encoding",
+                    "POST /api/v1/video/process HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+                    nil
+                ),
                 ("a space in a header name", "GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n", "header"),
                 ("a control character in the target", "GET /heal\u{01}thz HTTP/1.1\r\nHost: x\r\n\r\n", nil),
-                ("a Content-Length past 64 bits",
-                 "POST /api/v1/video/process HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n", "Content-Length"),
+                (
+                    "a Content-Length past 64 bits",
+                    "POST /api/v1/video/process HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n", "Content-Length"
+                ),
                 ("a folded header line (obs-fold)", "GET /healthz HTTP/1.1\r\nHost: x\r\n X-Folded: 1\r\n\r\n", "header"),
                 ("a DEL in a header value", "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Odd: a\u{7f}b\r\n\r\n", "header"),
                 ("HTTP/3.0 in the request line", "GET /healthz HTTP/3.0\r\nHost: x\r\n\r\n", "HTTP version"),
                 ("an HTTP/2 client's preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", nil),
-                ("a header block over the limit",
-                 "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 90 * 1024))\r\n\r\n", "too large"),
+                (
+                    "a header block over the limit",
+                    "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 90 * 1024))\r\n\r\n", "too large"
+                ),
             ]
             for (what, request, message) in cases {
                 let answers = try Self.exchange(port: port, Array(request.utf8))
