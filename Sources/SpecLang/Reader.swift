@@ -14,6 +14,8 @@ final class Reader {
     var fields: [String: FieldSpec] = [:]
     /// Where each field was used, for "unused field" warnings.
     var usedFields: Set<String> = []
+    /// The template's timing (read before the layers).
+    var timing = Timing()
 
     init(file: String, lines: [String], directory: String?, options: TemplateParser.Options) {
         self.file = file
@@ -48,6 +50,7 @@ final class Reader {
         let fieldList = map.optional("fields") { self.fieldSpecs($0, $1) } ?? []
         fields = Dictionary(fieldList.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let timing = map.optional("timing") { self.timing($0, $1) } ?? Timing()
+        self.timing = timing
         let layers = map.required("layers") { self.layers($0, $1, canvas: canvas) } ?? []
         let quality = map.optional("quality") { self.quality($0, $1) } ?? [:]
         map.finish()
