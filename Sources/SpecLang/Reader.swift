@@ -8,14 +8,14 @@ final class Reader {
     /// The template's folder, for relative file references (nil for in-memory YAML).
     let directory: String?
     let options: TemplateParser.Options
+    /// The template's timing (read before the layers).
+    var timing = Timing()
     var errors: [SpecError] = []
     var warnings: [SpecError] = []
     /// Declared fields, by name (filled before the layers are read).
     var fields: [String: FieldSpec] = [:]
     /// Where each field was used, for "unused field" warnings.
     var usedFields: Set<String> = []
-    /// The template's timing (read before the layers).
-    var timing = Timing()
 
     init(file: String, lines: [String], directory: String?, options: TemplateParser.Options) {
         self.file = file
