@@ -160,12 +160,11 @@ struct StockGraphBuilder {
 
     /// A still PNG as a stream of `count` frames starting at output frame `start`, converted to YUV (with
     /// alpha unless `opaque`) with the encoder's BT.709 matrix.
-    /// With `gray`, the PNG's alpha as a grey stream (a mask for `alphamerge`).
-    func still(_ name: String, start: Int, count: Int, opaque: Bool = false, gray: Bool = false) -> [String] {
+    func still(_ name: String, start: Int, count: Int, opaque: Bool = false) -> [String] {
         [
             Self.filter("movie", [("filename", directory + name), ("f", "png_pipe")]),
-            gray ? Self.filter("format", [("pix_fmts", "rgba")]) : Self.filter("scale", [("out_color_matrix", "bt709"), ("out_range", "tv")]),
-            gray ? Self.filter("extractplanes", [("planes", "a")]) : Self.filter("format", [("pix_fmts", opaque ? "yuv420p" : "yuva420p")]),
+            Self.filter("scale", [("out_color_matrix", "bt709"), ("out_range", "tv")]),
+            Self.filter("format", [("pix_fmts", opaque ? "yuv420p" : "yuva420p")]),
             // One frame more than shown: an overlay input that ends on the main input's last frame may drop it.
             Self.filter("loop", [("loop", "\(max(0, count))"), ("size", "1"), ("start", "0")]),
             // The PNG demuxer's time base is 1/25 s: frame times of 1/fps s need a finer one.
@@ -725,9 +724,13 @@ struct StockGraphBuilder {
             let name = "media\(layer.index)-mask.png"
             art.append(FFmpegArt(name: name, kind: .mediaMask(layer: layer.index)))
             let mk = label("k")
-            add([], still(name, start: 0, count: n, gray: true), mk)
+            add([], still(name, start: 0, count: n), mk)
             let o = label("w")
-            add([win, mk], ["alphamerge"], o)
+            // The window's alpha times the mask's (blend: Y, U and V of the window as they are, alpha multiplied).
+            // Not `alphamerge`, which replaces the alpha: a contained picture's or clip's transparent margin (and a
+            // cut-out's transparent parts) turned opaque black inside a rounded window, where the fast engine shows
+            // the layers below (29 dB apart).
+            add([win, mk], [Self.filter("blend", [("c3_mode", "multiply")])], o)
             win = o
         }
         if layer.opacity < 1 {

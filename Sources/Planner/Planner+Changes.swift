@@ -52,7 +52,7 @@ extension LayerContext {
             part.visible = spans[text]!
             part.part = "text \(k + 1) of \(order.count)"
             if perStep && !layer.animations.isEmpty && profile.motion {
-                part.animation = part.visible.flatMap { tracks(layer.animations, span: $0, box: plan.box) }
+                part.animation = part.visible.flatMap { tracks(layer.animations, span: $0, drawn: plan.drawnBounds) }
             }
             return part
         }
@@ -201,8 +201,10 @@ extension LayerContext {
             let pivot = layer.pivot != nil || plan.rotation.truncatingRemainder(dividingBy: 360) != 0 ? plan.pivot : nil
             var part = LayerPlan(
                 index: plan.index, content: .media(media), box: box, rotation: plan.rotation, pivot: pivot, opacity: plan.opacity,
-                radius: radius, shadow: plan.shadow, visible: visible,
-                animation: layer.animations.isEmpty || !profile.motion ? [] : visible.flatMap { tracks(layer.animations, span: $0, box: box) })
+                radius: radius, shadow: plan.shadow, visible: visible)
+            if !layer.animations.isEmpty && profile.motion {
+                part.animation = visible.flatMap { tracks(layer.animations, span: $0, drawn: part.drawnBounds) }
+            }
             part.templateIndex = plan.templateIndex
             part.part = "cell \(c + 1) of \(mp.cells.count)"
             parts.append(part)

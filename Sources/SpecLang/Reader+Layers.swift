@@ -77,7 +77,7 @@ extension Reader {
             guard let source else { return nil }
             layer.content = .image(ImageLayer(source: source, fit: fit))
         case "text":
-            let changes = textChanges(map, path, canvas: canvas, box: layer.placement.resolve(in: canvas))
+            let changes = textChanges(map, path, canvas: canvas, box: layer.placement.resolve(in: canvas), timing: layer.timing)
             if changes != nil, let n = map.node("text") {
                 error(n, join(path, "text"), "give 'text', or 'steps' / 'counter' for text that changes, not both")
             }

@@ -8,6 +8,8 @@ final class Reader {
     /// The template's folder, for relative file references (nil for in-memory YAML).
     let directory: String?
     let options: TemplateParser.Options
+    /// The template's timing (read before the layers).
+    var timing = Timing()
     var errors: [SpecError] = []
     var warnings: [SpecError] = []
     /// Declared fields, by name (filled before the layers are read).
@@ -50,6 +52,7 @@ final class Reader {
         let fieldList = map.optional("fields") { self.fieldSpecs($0, $1) } ?? []
         fields = Dictionary(fieldList.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let timing = map.optional("timing") { self.timing($0, $1) } ?? Timing()
+        self.timing = timing
         let layers = map.required("layers") { self.layers($0, $1, canvas: canvas) } ?? []
         let quality = map.optional("quality") { self.quality($0, $1) } ?? [:]
         map.finish()

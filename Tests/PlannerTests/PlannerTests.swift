@@ -367,6 +367,45 @@ let threeImages = ["/in/a.jpg", "/in/b.png", "/in/c.webp"]
         #expect(freeze.layers[0].animation.isEmpty)
     }
 
+    /// slide_in starts with all the layer draws off the canvas: its box, its drop shadow's reach (blur 24 spreads
+    /// 36 px; the box alone left a line of the shadow at the canvas's edge on the first frames) and the corners its
+    /// rotation turns out, rounded out to even pixels (the stock graph moves layers by even pixels).
+    @Test(arguments: ["left", "right", "top", "bottom"])
+    func slideInStartsWithTheShadowAndTurnedCornersOffTheCanvas(_ side: String) throws {
+        let t = try TemplateParser.parse(
+            yaml: """
+                name: t
+                layers:
+                  - type: shape
+                    x: 101
+                    y: 301
+                    width: 877
+                    height: 1201
+                    rotation: 8
+                    shadow: { color: "#00000050", offset_x: -6, offset_y: 12, blur: 24 }
+                    start: 1
+                    animate: [{ preset: slide_in, from: \(side), duration: 0.5 }]
+                """)
+        let l = try plan(t, PlanInputs(images: [], duration: 4)).layers[0]
+        let first = l.transform(frame: 30, time: 1.0), settled = l.transform(frame: 60, time: 2.0)
+        #expect(settled.dx == 0 && settled.dy == 0)
+        // The box (101...978, 301...1502) and its shadow (moved -6, 12, 36 px of blur around it: 59...1008,
+        // 277...1550), turned 8 degrees about the box's centre.
+        let (cx, cy) = (101 + 877 / 2.0, 301 + 1201 / 2.0), a = 8 * Double.pi / 180
+        let corners = [(59.0, 277.0), (1008.0, 277.0), (59.0, 1550.0), (1008.0, 1550.0)].map { x, y in
+            (cx + (x - cx) * cos(a) - (y - cy) * sin(a), cy + (x - cx) * sin(a) + (y - cy) * cos(a))
+        }
+        let b = (minX: corners.map(\.0).min()!, minY: corners.map(\.1).min()!, maxX: corners.map(\.0).max()!, maxY: corners.map(\.1).max()!)
+        #expect(abs(l.drawnBounds.minX - b.minX) < 1e-6 && abs(l.drawnBounds.maxY - b.maxY) < 1e-6, "\(l.drawnBounds)")
+        switch side {
+        case "left": #expect(b.maxX + first.dx <= 0 && b.maxX + first.dx > -2, "dx \(first.dx)")
+        case "right": #expect(b.minX + first.dx >= 1080 && b.minX + first.dx < 1082, "dx \(first.dx)")
+        case "top": #expect(b.maxY + first.dy <= 0 && b.maxY + first.dy > -2, "dy \(first.dy)")
+        default: #expect(b.minY + first.dy >= 1920 && b.minY + first.dy < 1922, "dy \(first.dy)")
+        }
+        #expect((first.dx + first.dy).truncatingRemainder(dividingBy: 2) == 0, "an even offset: \(first.dx), \(first.dy)")
+    }
+
     @Test func kenBurnsNeverExceedsItsRange() {
         let m = Motion(zoomFrom: 1, zoomTo: 1.05, panFrom: .center, panTo: UnitPoint(x: 0.4, y: 0.6), easing: .easeInOut)
         let zooms = stride(from: -0.5, through: 1.5, by: 0.05).map(m.zoom(at:))

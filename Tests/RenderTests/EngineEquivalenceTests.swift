@@ -86,6 +86,38 @@ import Testing
         #expect(try FFprobe.probe(lav).audio?.codecName == "aac")
     }
 
+    /// A contained clip and a contained picture (`fill: none`) in rounded cells: the stock graph replaced the
+    /// window's alpha with the rounded mask (`alphamerge`), so the transparent margins of both turned opaque black
+    /// where the fast engine shows the layer below (29 dB measured before on a clip, 18 dB here); a square cell kept them.
+    @Test func containedPicturesInRoundedCellsShowTheLayerBelowInBothEngines() throws {
+        let dir = RenderFixture.root.appendingPathComponent("eq-rounded")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let clip = dir.appendingPathComponent("wide.mp4").path, picture = dir.appendingPathComponent("wide.png").path
+        for (path, extra) in [(clip, ["-pix_fmt", "yuv420p", "-c:v", "libx264"]), (picture, ["-frames:v", "1"])] {
+            let made = try Subprocess.run(
+                "/usr/bin/ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc=s=320x240:d=2:r=30"] + extra + ["-y", path])
+            #expect(made.status == 0, "\(made.combined)")
+        }
+        let template = dir.appendingPathComponent("rounded.yaml").path
+        try """
+        name: rounded
+        timing: {cut: {mode: interval, fallback_interval: 1.5, min_shot: 1, max_shot: 2}}
+        layers:
+          - {type: color, color: "#204060"}
+          - {type: media, layout: side_by_side, gap: 20, cell_radius: 48, fit: contain, fill: none, transition: {type: cut},
+             x: center, y: 300, width: 1000, height: 1200}
+        """.write(toFile: template, atomically: true, encoding: .utf8)
+        let fast = RenderFixture.out("eq-rounded-fast.mp4"), lav = RenderFixture.out("eq-rounded-lavfi.mp4")
+        let pipeline = RenderFixture.pipeline
+        var plan = try pipeline.plan(
+            RenderRequest(template: template, images: [clip, picture], duration: 3, quality: .eco, output: fast))
+        plan.encoder.preset = "ultrafast"
+        _ = try pipeline.prepare(plan).render(to: fast, thumbnail: nil)
+        try LibavfilterRenderer(plan: plan, texts: try pipeline.texts(for: plan)).render(to: lav, thumbnail: nil)
+        try Self.compare(fast, against: [("libavfilter", lav)], plan: plan)
+    }
+
     /// A transparent product cut-out covering its cell: the stock graph converted it to yuv420p and drew it
     /// opaque, where the fast engine blends it (review9b: 9.9 dB on every frame of its shot). Then an untagged clip,
     /// whose YUV the graph passed through unconverted (27 dB).
