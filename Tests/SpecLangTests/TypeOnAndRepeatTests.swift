@@ -1,4 +1,5 @@
 import Foundation
+import RendcTestSupport
 import SpecLang
 import Testing
 
@@ -117,6 +118,21 @@ import Testing
             errors(yaml("  - type: shape\n    animate:\n      - keyframes: [{ t: 0, scale_x: -1 }, { t: 1, scale_y: 1 }]")) == [
                 "t.yaml:7:38: error: layers[1].animate[0].keyframes[0].scale_x: expected a number from 0 to 20, got -1"
             ])
+    }
+
+    /// docs/templates.md's examples of these sections lint as written (as layers, or as a shape's keys).
+    @Test func theDocsExamplesLint() throws {
+        let doc = try String(contentsOf: Fixtures.packageRoot.appendingPathComponent("docs/templates.md"), encoding: .utf8)
+        func block(_ heading: String) throws -> String {
+            let section = try #require(doc.components(separatedBy: heading).dropFirst().first)
+            return try #require(section.components(separatedBy: "```yaml\n").dropFirst().first?.components(separatedBy: "```").first)
+        }
+        func indented(_ text: String) -> String { text.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n") }
+        let typing = try block("### Text that types on"), scale = try block("### Scale along one side")
+        let swing = try block("### Keyframes that repeat")
+        #expect(errors("name: t\nlayers:\n\(indented(typing))\n\(indented(scale))\n").isEmpty)
+        #expect(errors("name: t\nlayers:\n  - type: shape\n\(indented(swing))\n").isEmpty)
+        #expect(typing.contains("type_on") && scale.contains("scale_x") && swing.contains("yoyo"))
     }
 
     /// design12 finding 10: `columns` on a media layer listed the keys lint knows, leaving out `cells`, `fill` and
