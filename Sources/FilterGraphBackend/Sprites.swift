@@ -105,10 +105,10 @@ final class Sprite {
         destinationAlpha: (luma: UnsafeMutablePointer<UInt8>, chroma: UnsafeMutablePointer<UInt8>)? = nil
     ) {
         // Forward map: p' = R S (p - pivot) + pivot + d. Inverse for sampling, in sprite pixels.
-        let th = t.rotation * .pi / 180, s = max(t.scale, 1e-6)
+        let th = t.rotation * .pi / 180, sw = max(t.widthScale, 1e-6), sh = max(t.heightScale, 1e-6)
         let c = cos(th), sn = sin(th)
-        // Inverse linear part: S^-1 R^-1.
-        let i00 = c / s, i01 = sn / s, i10 = -sn / s, i11 = c / s
+        // Inverse linear part: S^-1 R^-1 (S scales the layer's own width and height).
+        let i00 = c / sw, i01 = sn / sw, i10 = -sn / sh, i11 = c / sh
         func inverse(scale k: Double) -> [Double] {
             // Destination pixel q (in plane pixels) -> canvas q/k... all in plane units: pivot and offsets scaled by k.
             let px = pivot.x * k, py = pivot.y * k, dx = t.dx * k, dy = t.dy * k
@@ -145,12 +145,12 @@ final class Sprite {
 
     /// The canvas bounding box (min x, min y, max x, max y) of the sprite under `t` about `pivot`.
     func bounds(_ t: LayerTransform, pivot: Point) -> (Double, Double, Double, Double) {
-        let th = t.rotation * .pi / 180, s = t.scale, c = cos(th), sn = sin(th)
+        let th = t.rotation * .pi / 180, sw = t.widthScale, sh = t.heightScale, c = cos(th), sn = sin(th)
         let w = Double(buffer.width), h = Double(buffer.height)
         var minX = Double.infinity, minY = Double.infinity, maxX = -Double.infinity, maxY = -Double.infinity
         for (cx, cy) in [(0.0, 0.0), (w, 0), (0, h), (w, h)] {
             let px = Double(x) + cx - pivot.x, py = Double(y) + cy - pivot.y
-            let qx = s * (c * px - sn * py) + pivot.x + t.dx, qy = s * (sn * px + c * py) + pivot.y + t.dy
+            let qx = c * sw * px - sn * sh * py + pivot.x + t.dx, qy = sn * sw * px + c * sh * py + pivot.y + t.dy
             minX = min(minX, qx); maxX = max(maxX, qx); minY = min(minY, qy); maxY = max(maxY, qy)
         }
         return (minX, minY, maxX, maxY)
@@ -164,7 +164,9 @@ final class Sprite {
         let ox = (Int(minX.rounded(.down)) - 2) & ~1, oy = (Int(minY.rounded(.down)) - 2) & ~1
         let out = PlaneBuffer(width: Int(maxX.rounded(.up)) - ox + 4, height: Int(maxY.rounded(.up)) - oy + 4)
         // Draw into the buffer as if it were the canvas shifted by (ox, oy).
-        let shifted = LayerTransform(dx: t.dx - Double(ox), dy: t.dy - Double(oy), scale: t.scale, rotation: t.rotation, opacity: t.opacity)
+        var shifted = t
+        shifted.dx = t.dx - Double(ox)
+        shifted.dy = t.dy - Double(oy)
         let moved = Sprite(buffer: buffer, x: x, y: y)
         moved.draw(onto: out.planes, transform: shifted, pivot: Point(x: pivot.x, y: pivot.y), destinationAlpha: (out.a, out.ca))
         return Sprite(buffer: out, x: ox, y: oy)

@@ -195,8 +195,8 @@ public enum StockGraphArt {
         }
         var dst = [[UInt8]](repeating: [UInt8](repeating: 0, count: width * height), count: 3)
         var dstA = [UInt8](repeating: 0, count: width * height)
-        let th = t.rotation * .pi / 180, s = max(t.scale, 1e-6), c = cos(th), sn = sin(th)
-        let i00 = c / s, i01 = sn / s, i10 = -sn / s, i11 = c / s
+        let th = t.rotation * .pi / 180, sw = max(t.widthScale, 1e-6), sh = max(t.heightScale, 1e-6), c = cos(th), sn = sin(th)
+        let i00 = c / sw, i01 = sn / sw, i10 = -sn / sh, i11 = c / sh
         let px = pivot.x, py = pivot.y
         let e0 = -(i00 * (px + t.dx) + i01 * (py + t.dy)) + px - Double(x)
         let e1 = -(i10 * (px + t.dx) + i11 * (py + t.dy)) + py - Double(y)
@@ -222,7 +222,7 @@ public enum StockGraphArt {
         var minX = Double.infinity, minY = Double.infinity, maxX = -Double.infinity, maxY = -Double.infinity
         for (cx, cy) in [(0.0, 0.0), (Double(img.width), 0), (0, Double(img.height)), (Double(img.width), Double(img.height))] {
             let qx0 = Double(x) + cx - px, qy0 = Double(y) + cy - py
-            let qx = s * (c * qx0 - sn * qy0) + px + t.dx, qy = s * (sn * qx0 + c * qy0) + py + t.dy
+            let qx = c * sw * qx0 - sn * sh * qy0 + px + t.dx, qy = sn * sw * qx0 + c * sh * qy0 + py + t.dy
             minX = min(minX, qx); maxX = max(maxX, qx); minY = min(minY, qy); maxY = max(maxY, qy)
         }
         let x0 = max(0, Int(minX) - 2), x1 = min(width, Int(maxX) + 3), y0 = max(0, Int(minY) - 2), y1 = min(height, Int(maxY) + 3)

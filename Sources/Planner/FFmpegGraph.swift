@@ -207,8 +207,10 @@ struct StockGraphBuilder {
     }
 
     /// The value of `track` at time `time` (an expression in seconds), the fast engine's `AnimationTrack.value`.
-    func value(_ track: AnimationTrack, time t: String, reg: Int) -> String {
-        guard let first = track.keys.first else { return track.property == .scale || track.property == .opacity ? "1" : "0" }
+    func value(_ track: AnimationTrack, time: String, reg: Int) -> String {
+        guard let first = track.keys.first else { return track.property.isScale || track.property == .opacity ? "1" : "0" }
+        // Repeating keys: the time within their first play (Planner+Repeat.swift).
+        let t = track.cycle.map { "(\($0.expression(time, num: num)))" } ?? time
         var e = num(track.keys[track.keys.count - 1].value)
         for (a, b) in zip(track.keys, track.keys.dropFirst()).reversed() {
             let seg: String
@@ -227,11 +229,11 @@ struct StockGraphBuilder {
     func animated(_ layer: LayerPlan, _ property: AnimatedProperty, time t: String) -> String? {
         let tracks = layer.animation.filter { $0.property == property }
         guard !tracks.isEmpty else { return nil }
-        let neutral = property == .opacity || property == .scale ? "1" : "0"
+        let neutral = property == .opacity || property.isScale ? "1" : "0"
         let terms = tracks.enumerated().map { i, track in
             "if(between(\(t),\(num((Double(track.span.start) - 0.5) / Double(fps))),\(num((Double(track.span.end) - 0.5) / Double(fps)))),\(value(track, time: t, reg: i % 8)),\(neutral))"
         }
-        return terms.joined(separator: property == .opacity || property == .scale ? "*" : "+")
+        return terms.joined(separator: property == .opacity || property.isScale ? "*" : "+")
     }
 
     // MARK: The graph
@@ -284,7 +286,7 @@ struct StockGraphBuilder {
         art.append(FFmpegArt(name: name, kind: .layer(layer.index)))
         // Where the PNG sits on the canvas (even, so that the chroma lines up).
         let bounds = artBounds[layer.index] ?? Rect(x: 0, y: 0, width: plan.width, height: plan.height)
-        let heavy = layer.animation.contains { $0.property == .scale || $0.property == .rotation }
+        let heavy = layer.animation.contains { $0.property.isScale || $0.property == .rotation }
         var seq: FrameSpan?
         if heavy {
             let spans = layer.animation.map(\.span)
@@ -441,7 +443,7 @@ struct StockGraphBuilder {
     mutating func place(_ layer: LayerPlan, stream: String, size: (Int, Int), at: (Int, Int), over main: String) -> String {
         var s = stream
         var origin = at
-        if layer.animation.contains(where: { $0.property == .scale }) {
+        if layer.animation.contains(where: { $0.property.isScale }) {
             // An animated scale: the whole transform, sub-pixel, by one `perspective` per frame.
             if let o = animated(layer, .opacity, time: "T") {
                 let g = label("o")
@@ -505,11 +507,14 @@ struct StockGraphBuilder {
         let dx = animated(layer, .x, time: t) ?? "0", dy = animated(layer, .y, time: t) ?? "0"
         let px = num(layer.pivot.x), py = num(layer.pivot.y)
         let setup = "st(8,max(\(scale),0.001));st(9,(\(angle))*PI/180)"
+        // `scale_x`/`scale_y`: along the layer's own width and height, before its rotation.
+        let sx = animated(layer, .scaleX, time: t).map { "*max(\($0),0.001)" } ?? ""
+        let sy = animated(layer, .scaleY, time: t).map { "*max(\($0),0.001)" } ?? ""
         func corner(_ X: Int, _ Y: Int) -> (String, String) {
             let qx = "(\(num(Double(ox + X) + 0.5))-\(px)-(\(dx)))", qy = "(\(num(Double(oy + Y) + 0.5))-\(py)-(\(dy)))"
             return (
-                "\(setup);(cos(ld(9))*\(qx)+sin(ld(9))*\(qy))/ld(8)+\(num(layer.pivot.x - Double(at.0) + Double(ex) - 0.5))",
-                "\(setup);(cos(ld(9))*\(qy)-sin(ld(9))*\(qx))/ld(8)+\(num(layer.pivot.y - Double(at.1) + Double(ey) - 0.5))"
+                "\(setup);(cos(ld(9))*\(qx)+sin(ld(9))*\(qy))/(ld(8)\(sx))+\(num(layer.pivot.x - Double(at.0) + Double(ex) - 0.5))",
+                "\(setup);(cos(ld(9))*\(qy)-sin(ld(9))*\(qx))/(ld(8)\(sy))+\(num(layer.pivot.y - Double(at.1) + Double(ey) - 0.5))"
             )
         }
         let c = [corner(0, 0), corner(w, 0), corner(0, h), corner(w, h)]
@@ -748,7 +753,7 @@ struct StockGraphBuilder {
                 ("x", animated(layer, .x, time: "t").map { "2*round((\($0))/2)" } ?? "0"),
                 ("y", animated(layer, .y, time: "t").map { "2*round((\($0))/2)" } ?? "0"), ("eof_action", "pass"),
             ]
-            if layer.animation.contains(where: { $0.property == .scale }) {
+            if layer.animation.contains(where: { $0.property.isScale }) {
                 // The shadow art has the static rotation drawn in: only the animated transform is left to apply.
                 let (t, o) = affine(layer, stream: sh, size: (plan.width, plan.height), at: (0, 0), staticRotation: false)
                 sh = t

@@ -22,6 +22,11 @@ extension LayerContext {
         case .counter(let counter):
             perStep = counter.perStep
             windows = try counterWindows(counter, spans: plan.visible, path: path, line: layer.line)
+        case .typeOn(let typing):
+            perStep = false
+            let b = layer.placement.resolve(in: template.canvas)
+            let limit = TextChanges.limit(width: b.width, height: b.height)
+            for span in plan.visible { windows += typeOnWindows(typing, span: span, limit: limit, path: path, notes: &notes) }
         }
         // Distinct texts, in order of first showing; empty ones show nothing.
         var order: [String] = []

@@ -276,6 +276,8 @@ struct LayerContext {
                     }
                     if keys.count > 1 { track(.scale, keys, "pulse") }
                 }
+            case .repeatingKeyframes(let frames, let again):
+                result += repeatingTracks(frames, again, span: span, box: box)
             case .keyframes(let frames):
                 for p in AnimatedProperty.allCases {
                     let keys: [AnimationTrack.Key] = frames.compactMap { k in
@@ -284,6 +286,8 @@ struct LayerContext {
                         case .x: v = k.x.map { $0.resolve(template.canvas.width) * scale }
                         case .y: v = k.y.map { $0.resolve(template.canvas.height) * scale }
                         case .scale: v = k.scale
+                        case .scaleX: v = k.scaleX
+                        case .scaleY: v = k.scaleY
                         case .rotation: v = k.rotation
                         case .opacity: v = k.opacity
                         }

@@ -176,12 +176,16 @@ public struct LayerPlan: Sendable, Equatable {
             case .x: x.dx += v
             case .y: x.dy += v
             case .scale: x.scale *= v
+            case .scaleX: x.scaleX *= v
+            case .scaleY: x.scaleY *= v
             case .rotation: x.rotation += v
             case .opacity: x.opacity *= v
             }
         }
         x.opacity = min(1, max(0, x.opacity))
         x.scale = max(0, x.scale)
+        x.scaleX = max(0, x.scaleX)
+        x.scaleY = max(0, x.scaleY)
         return x
     }
 
@@ -230,21 +234,35 @@ extension Shadow {
 /// Where a layer is drawn on one frame: an offset, a scale and rotation about the pivot, and an opacity.
 public struct LayerTransform: Sendable, Equatable {
     public var dx: Double, dy: Double, scale: Double, rotation: Double, opacity: Double
-    public init(dx: Double, dy: Double, scale: Double, rotation: Double, opacity: Double) {
+    /// Extra scale along the layer's own width and height (before its rotation), times `scale`.
+    public var scaleX: Double, scaleY: Double
+    public init(dx: Double, dy: Double, scale: Double, rotation: Double, opacity: Double, scaleX: Double = 1, scaleY: Double = 1) {
         self.dx = dx
         self.dy = dy
         self.scale = scale
         self.rotation = rotation
         self.opacity = opacity
+        self.scaleX = scaleX
+        self.scaleY = scaleY
     }
-    public var isIdentityGeometry: Bool { dx == 0 && dy == 0 && scale == 1 && rotation.truncatingRemainder(dividingBy: 360) == 0 }
+    public var isIdentityGeometry: Bool {
+        dx == 0 && dy == 0 && scale == 1 && scaleX == 1 && scaleY == 1 && rotation.truncatingRemainder(dividingBy: 360) == 0
+    }
+    /// The whole scale along the layer's width and along its height.
+    public var widthScale: Double { scale * scaleX }
+    public var heightScale: Double { scale * scaleY }
 }
 
 public enum AnimatedProperty: String, Sendable, Equatable, CaseIterable {
+    /// A scale, of both sides or one: neutral at 1, and combined by multiplying.
+    public var isScale: Bool { self == .scale || self == .scaleX || self == .scaleY }
+
     /// Pixels added to the layer's position.
     case x, y
     /// Multiplies the size, about the pivot.
     case scale
+    /// Multiplies the width alone, or the height alone (the layer's own, before rotation), about the pivot.
+    case scaleX = "scale_x", scaleY = "scale_y"
     /// Degrees added to the rotation.
     case rotation
     /// Multiplies the opacity.
@@ -271,6 +289,8 @@ public struct AnimationTrack: Sendable, Equatable {
     public var keys: [Key]
     /// What made it (`fade_in`, `keyframes`, ...), for the printed plan.
     public var source: String
+    /// Keys that play again (`repeat:`); nil: they play once.
+    public var cycle: Cycle? = nil
 
     public init(property: AnimatedProperty, span: FrameSpan, keys: [Key], source: String) {
         self.property = property
@@ -279,8 +299,9 @@ public struct AnimationTrack: Sendable, Equatable {
         self.source = source
     }
 
-    public func value(at t: Double) -> Double {
-        guard let first = keys.first else { return property == .scale || property == .opacity ? 1 : 0 }
+    public func value(at time: Double) -> Double {
+        guard let first = keys.first else { return property.isScale || property == .opacity ? 1 : 0 }
+        let t = cycle?.localTime(time) ?? time
         if t <= first.time { return first.value }
         for (a, b) in zip(keys, keys.dropFirst()) where t < b.time {
             let u = b.time > a.time ? (t - a.time) / (b.time - a.time) : 1

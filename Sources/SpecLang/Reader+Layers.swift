@@ -85,7 +85,8 @@ extension Reader {
             if map.node("text") == nil && changes == nil && map.node("steps") == nil && map.node("counter") == nil {
                 usedFields.insert(Template.captionField)
             }
-            layer.content = .text(TextLayer(text: text, style: textStyle(map, path), changes: changes))
+            let typed = typeOn(map, path, text: text, other: changes)
+            layer.content = .text(TextLayer(text: text, style: textStyle(map, path), changes: typed ?? changes))
         case "shape":
             let shape = map.optional("shape") { self.shapeKind($0, $1) } ?? .rectangle
             var fill = self.fill(map, path, colorKey: "fill", required: false)
@@ -361,7 +362,9 @@ extension Reader {
             _ = map.optional("keyframes") { _, _ in () }
             if map.node("preset") != nil { error(map.node("preset"), join(path, "preset"), "an animation is a preset or keyframes, not both") }
             map.allow("preset")
-            return keyframes(kf, join(path, "keyframes")).map { .keyframes($0) }
+            let frames = keyframes(kf, join(path, "keyframes"))
+            guard let again = keyframeRepeat(map, path, frames: frames) else { return nil }
+            return frames.map { f in again.map { .repeatingKeyframes(f, $0) } ?? .keyframes(f) }
         }
         guard let name = map.required("preset", { self.oneOf($0, $1, Reader.presets) }) else {
             map.abandon()
@@ -393,6 +396,8 @@ extension Reader {
             k.x = map.optional("x") { self.length($0, $1, extent: 10_000) }
             k.y = map.optional("y") { self.length($0, $1, extent: 10_000) }
             k.scale = map.optional("scale") { self.number($0, $1, 0...20) }
+            k.scaleX = map.optional("scale_x") { self.number($0, $1, 0...20) }
+            k.scaleY = map.optional("scale_y") { self.number($0, $1, 0...20) }
             k.rotation = map.optional("rotation") { self.number($0, $1, -3600...3600) }
             k.opacity = map.optional("opacity") { self.number($0, $1, 0...1) }
             k.easing = map.optional("easing") { self.easing($0, $1) } ?? .linear
@@ -516,6 +521,8 @@ extension Reader {
                 error(map.node("stagger"), join(path, "stagger"), "the single layout has one cell: stagger needs side_by_side, stacked or grid")
             }
         }
+        // Listed as valid keys (for an unknown key's message) even when this layer does not use them.
+        map.allow("cells")
         if let cellsNode = map.node("cells") {
             _ = map.optional("cells") { _, _ in () }
             guard case .sequence(let seq) = cellsNode else {
@@ -539,6 +546,7 @@ extension Reader {
 
     func cellStyle(_ map: MappingReader, _ path: String, base: CellStyle) -> CellStyle {
         var s = base
+        map.allow("fill", "ken_burns")
         if let v = map.optional("fit", { self.enumeration($0, $1, Fit.self) }) { s.fit = v }
         if let fillNode = map.node("fill") {
             _ = map.optional("fill") { _, _ in () }

@@ -465,6 +465,9 @@ public struct Keyframe: Sendable, Equatable {
     public var x: Length?
     public var y: Length?
     public var scale: Double?
+    /// Multiply the width alone and the height alone (the layer's own, before rotation), about the pivot.
+    public var scaleX: Double? = nil
+    public var scaleY: Double? = nil
     /// Degrees, clockwise, added to the layer's rotation.
     public var rotation: Double?
     /// Multiplies the layer's opacity.
@@ -488,6 +491,8 @@ public struct Keyframe: Sendable, Equatable {
 public enum Animation: Sendable, Equatable {
     case preset(AnimationPreset, duration: Double, delay: Double, easing: Easing?)
     case keyframes([Keyframe])
+    /// Keyframes that play again (`repeat:`, `yoyo:`).
+    case repeatingKeyframes([Keyframe], KeyframeRepeat)
 }
 
 public struct Shadow: Sendable, Equatable {

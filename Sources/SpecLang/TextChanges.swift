@@ -6,6 +6,8 @@ import Foundation
 public enum TextChanges: Sendable, Equatable {
     case steps(TextSteps)
     case counter(TextCounter)
+    /// `type_on:` (TypeOn.swift).
+    case typeOn(TextTypeOn)
 
     /// At most this many distinct texts a layer: each is drawn once by CaptionText, kept as a picture of the layer's
     /// box for the whole render (a 1000x260 box: 90 texts add about 90 MB to the peak RSS) and written as a PNG with
