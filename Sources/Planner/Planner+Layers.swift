@@ -277,7 +277,7 @@ struct LayerContext {
                     if keys.count > 1 { track(.scale, keys, "pulse") }
                 }
             case .repeatingKeyframes(let frames, let again):
-                result += repeatingTracks(frames, again, span: span, box: box)
+                result += repeatingTracks(frames, again, span: span, drawn: drawn)
             case .keyframes(let frames):
                 for p in AnimatedProperty.allCases {
                     let keys: [AnimationTrack.Key] = frames.compactMap { k in

@@ -50,12 +50,12 @@ extension AnimationTrack {
 extension LayerContext {
     /// `keyframes` with `repeat`: the tracks of one play, each mapped into it by a `Cycle` from the first keyframe's
     /// time to the last's.
-    func repeatingTracks(_ frames: [Keyframe], _ again: KeyframeRepeat, span: FrameSpan, box: Rect) -> [AnimationTrack] {
+    func repeatingTracks(_ frames: [Keyframe], _ again: KeyframeRepeat, span: FrameSpan, drawn: Bounds) -> [AnimationTrack] {
         guard let first = frames.first, let last = frames.last else { return [] }
         let s0 = Double(span.start) / Double(fps)
         let cycle = AnimationTrack.Cycle(start: s0 + first.time, period: last.time - first.time, count: again.count, yoyo: again.yoyo)
         let times = again.count.map { "\($0) times" } ?? "forever"
-        return tracks([.keyframes(frames)], span: span, box: box).map { t in
+        return tracks([.keyframes(frames)], span: span, drawn: drawn).map { t in
             var t = t
             t.cycle = cycle
             t.source = "keyframes, repeated \(times)\(again.yoyo ? " (yoyo)" : "")"
