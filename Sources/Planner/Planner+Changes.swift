@@ -14,6 +14,7 @@ extension LayerContext {
         let path = "layers[\(plan.templateIndex)]"
         var windows: [(text: String, span: FrameSpan)] = []
         let perStep: Bool
+        var fitAs: String?
         switch changes {
         case .steps(let steps):
             perStep = steps.perStep
@@ -24,6 +25,7 @@ extension LayerContext {
             windows = try counterWindows(counter, spans: plan.visible, path: path, line: layer.line)
         case .typeOn(let typing):
             perStep = false
+            fitAs = substitute(typing.text) + (typing.cursor ?? "")
             let b = layer.placement.resolve(in: template.canvas)
             let limit = TextChanges.limit(width: b.width, height: b.height)
             for span in plan.visible { windows += typeOnWindows(typing, span: span, limit: limit, path: path, notes: &notes) }
@@ -53,6 +55,7 @@ extension LayerContext {
             var part = plan
             var tp = textPlan
             tp.text = text
+            tp.fitAs = fitAs
             part.content = .text(tp)
             part.visible = spans[text]!
             part.part = "text \(k + 1) of \(order.count)"

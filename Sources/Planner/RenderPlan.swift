@@ -386,6 +386,9 @@ public struct TextPlan: Sendable, Equatable {
     public var style: TextStyle
     /// Directory that relative font paths resolve against (the template's folder).
     public var baseDirectory: String?
+    /// Draw `text` at the size this text fits the box at (a typed prefix at the size of the whole text and its
+    /// cursor, so it does not grow and shrink as it types and the cursor blinks); nil: at the size `text` fits at.
+    public var fitAs: String? = nil
     public init(text: String, box: Rect, style: TextStyle, baseDirectory: String?) {
         self.text = text
         self.box = box

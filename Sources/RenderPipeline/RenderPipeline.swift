@@ -366,11 +366,24 @@ public final class RenderPipeline: Sendable {
     public func texts(for plan: RenderPlan, visibleAt frame: Int? = nil) throws -> [Int: RGBAImage] {
         var texts: [Int: RGBAImage] = [:]
         let renderer = CaptionRenderer()
+        // The size each layer's `fitAs` text fits at (a typed text's parts share it).
+        var fitted: [String: Double] = [:]
         for layer in plan.layers {
             guard case .text(let t) = layer.content, frame.map(layer.isVisible(at:)) ?? true else { continue }
             do {
+                var style = t.style
+                if let whole = t.fitAs {
+                    let key = "\(layer.templateIndex)\u{0}\(whole)"
+                    let size =
+                        try fitted[key]
+                        ?? renderer.renderDetailed(whole, style: style, width: t.box.width, height: t.box.height, baseDirectory: t.baseDirectory)
+                        .fontSize
+                    fitted[key] = size
+                    style.size = size
+                    style.minSize = min(style.minSize, size)
+                }
                 texts[layer.index] = try renderer.render(
-                    t.text, style: t.style, width: t.box.width, height: t.box.height, baseDirectory: t.baseDirectory)
+                    t.text, style: style, width: t.box.width, height: t.box.height, baseDirectory: t.baseDirectory)
             } catch {
                 throw PipelineError(.caption, "layers[\(layer.templateIndex)]: \(error)", underlying: error as? any Error & Sendable)
             }

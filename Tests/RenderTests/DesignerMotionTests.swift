@@ -33,7 +33,7 @@ import Testing
     }
 
     /// A text layer of one look, with `body` for its text keys.
-    static func text(_ name: String, _ body: String) throws -> String {
+    static func text(_ name: String, _ body: String, width: Int = 920, size: Int = 140) throws -> String {
         try template(
             name,
             """
@@ -44,9 +44,9 @@ import Testing
               - type: text
                 x: 80
                 y: 700
-                width: 920
+                width: \(width)
                 height: 240
-                size: 140
+                size: \(size)
                 stroke: false
             \(body)
             """)
@@ -62,20 +62,40 @@ import Testing
 
     @Test func aTypedFrameIsThePrefixDrawnOnItsOwn() throws {
         let typing = try Self.text(
-            "typing", "    align: left\n    text: NEW ARRIVAL\n    type_on: { per_char: 0.1, cursor: \"|\", blink: 0.4, blinks: 1 }")
+            "typing", "    align: left\n    text: NEW ARRIVAL\n    type_on: { per_char: 0.1, cursor: \"|\", blink: 0.4, blinks: 1 }", size: 110)
         // A character every 3 frames: frame 16 shows five characters and the cursor.
         let typed = try still(typing, at: 16.0 / 30, keep: "typing-16"),
-            prefix = try still(try Self.text("prefix", "    align: left\n    text: NEW A|"), at: 0)
+            prefix = try still(try Self.text("prefix", "    align: left\n    text: NEW A|", size: 110), at: 0)
         #expect(differing(typed, prefix) == 0, "frame 16 shows \"NEW A|\"")
-        let next = try still(try Self.text("prefix2", "    align: left\n    text: NEW AR|"), at: 0)
+        let next = try still(try Self.text("prefix2", "    align: left\n    text: NEW AR|", size: 110), at: 0)
         #expect(differing(typed, next) > 50, "and not one more character")
         // Typed by 1.1 s; the cursor shows for 0.2 s, hides for 0.2 s, then is gone: at 1.4 s and 3 s the bare text.
-        let bare = try still(try Self.text("bare", "    align: left\n    text: NEW ARRIVAL"), at: 0)
-        let cursor = try still(try Self.text("cursor", "    align: left\n    text: NEW ARRIVAL|"), at: 0)
+        let bare = try still(try Self.text("bare", "    align: left\n    text: NEW ARRIVAL", size: 110), at: 0)
+        let cursor = try still(try Self.text("cursor", "    align: left\n    text: NEW ARRIVAL|", size: 110), at: 0)
         #expect(differing(try still(typing, at: 1.2), cursor) == 0)
         #expect(differing(try still(typing, at: 1.4, keep: "typing-1.4"), bare) == 0)
         #expect(differing(try still(typing, at: 3), bare) == 0)
         #expect(differing(bare, cursor) > 20)
+    }
+
+    /// A typed text in a box it fills is drawn at the size its whole text and cursor fit at, so it does not grow
+    /// when the cursor blinks off or shrink as it types (design12b saw "NEW ARRIVAL" jump in size with the cursor).
+    @Test func aTypedTextKeepsOneSizeWhileTypingAndBlinking() throws {
+        let typing = try Self.text(
+            "typing-tight", "    align: left\n    text: NEW ARRIVAL\n    type_on: { per_char: 0.1, cursor: \"|\", blink: 0.4, blinks: 1 }", width: 760
+        )
+        // The letters "NEW" (the box's left part) look the same while typing, with the cursor, and with it off.
+        func left(_ image: RGBAImage) -> RGBAImage {
+            var out = RGBAImage(width: 320, height: 240)
+            for y in 0..<240 { for x in 0..<320 { out[x, y] = image[80 + x, 700 + y] } }
+            return out
+        }
+        let typingNow = left(try still(typing, at: 0.5, keep: "tight-typing")), cursorOn = left(try still(typing, at: 1.2, keep: "tight-on"))
+        let cursorOff = left(try still(typing, at: 1.4, keep: "tight-off"))
+        #expect(differing(typingNow, cursorOn) == 0 && differing(cursorOn, cursorOff) == 0)
+        // The box is tight: the whole text alone fits larger than with its cursor, so one size was imposed.
+        let bare = left(try still(try Self.text("tight-bare", "    align: left\n    text: NEW ARRIVAL", width: 760), at: 0))
+        #expect(differing(bare, cursorOff) > 20)
     }
 
     /// Arabic typed so far is shaped as a word of its own: its last letter takes its final form, as on a keyboard,
