@@ -52,13 +52,7 @@ import Testing
             """)
     }
 
-    func differing(_ a: RGBAImage, _ b: RGBAImage) -> Int {
-        var n = 0
-        for y in stride(from: 0, to: a.height, by: 2) {
-            for x in stride(from: 0, to: a.width, by: 2) where !close(a[x, y], b[x, y], 8) { n += 1 }
-        }
-        return n
-    }
+    func differing(_ a: RGBAImage, _ b: RGBAImage) -> Int { differingPixels(a, b) }
 
     @Test func aTypedFrameIsThePrefixDrawnOnItsOwn() throws {
         let typing = try Self.text(

@@ -61,14 +61,7 @@ import Testing
             """)
     }
 
-    /// Pixels that differ between two frames of the same size.
-    func differing(_ a: RGBAImage, _ b: RGBAImage) -> Int {
-        var n = 0
-        for y in stride(from: 0, to: a.height, by: 2) {
-            for x in stride(from: 0, to: a.width, by: 2) where !close(a[x, y], b[x, y], 8) { n += 1 }
-        }
-        return n
-    }
+    func differing(_ a: RGBAImage, _ b: RGBAImage) -> Int { differingPixels(a, b) }
 
     @Test func theFrameBeforeAStepShowsTheOldTextAndTheFrameAfterTheNew() throws {
         let countdown = try Self.textTemplate("countdown", "    steps: [\"3\", \"2\", \"1\", \"GO\"]\n    every: 1")
