@@ -108,14 +108,7 @@ import Testing
           - {type: media, layout: side_by_side, gap: 20, cell_radius: 48, fit: contain, fill: none, transition: {type: cut},
              x: center, y: 300, width: 1000, height: 1200}
         """.write(toFile: template, atomically: true, encoding: .utf8)
-        let fast = RenderFixture.out("eq-rounded-fast.mp4"), lav = RenderFixture.out("eq-rounded-lavfi.mp4")
-        let pipeline = RenderFixture.pipeline
-        var plan = try pipeline.plan(
-            RenderRequest(template: template, images: [clip, picture], duration: 3, quality: .eco, output: fast))
-        plan.encoder.preset = "ultrafast"
-        _ = try pipeline.prepare(plan).render(to: fast, thumbnail: nil)
-        try LibavfilterRenderer(plan: plan, texts: try pipeline.texts(for: plan)).render(to: lav, thumbnail: nil)
-        try Self.compare(fast, against: [("libavfilter", lav)], plan: plan)
+        _ = try Self.renderBoth("eq-rounded", template: template, images: [clip, picture], duration: 3, quality: .eco)
     }
 
     /// A transparent product cut-out covering its cell: the stock graph converted it to yuv420p and drew it
@@ -144,14 +137,7 @@ import Testing
             "/usr/bin/ffmpeg",
             ["-v", "error", "-f", "lavfi", "-i", "testsrc=s=320x240:d=2:r=30", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-y", clip])
         #expect(encoded.status == 0, "\(encoded.combined)")
-        let fast = RenderFixture.out("eq-alpha-fast.mp4"), lav = RenderFixture.out("eq-alpha-lavfi.mp4")
-        let pipeline = RenderFixture.pipeline
-        var plan = try pipeline.plan(
-            RenderRequest(template: template, images: [cutout, clip], duration: 3, quality: .eco, output: fast))
-        plan.encoder.preset = "ultrafast"
-        _ = try pipeline.prepare(plan).render(to: fast, thumbnail: nil)
-        try LibavfilterRenderer(plan: plan, texts: try pipeline.texts(for: plan)).render(to: lav, thumbnail: nil)
-        try Self.compare(fast, against: [("libavfilter", lav)], plan: plan)
+        _ = try Self.renderBoth("eq-alpha", template: template, images: [cutout, clip], duration: 3, quality: .eco)
     }
 
     /// `blend: screen` on a clip that starts later (design12: drawn `normal` by both engines, so a mostly black
@@ -178,13 +164,7 @@ import Testing
           - {type: video, source: "\(sparks)", blend: screen, start: 1, animate: [{preset: fade_in, duration: 0.5}]}
           - {type: video, source: "\(sparks)", blend: add, fit: contain, x: 30, y: 400, width: 200, height: 140, end: 2}
         """.write(toFile: template, atomically: true, encoding: .utf8)
-        let fast = RenderFixture.out("eq-blend-fast.mp4"), lav = RenderFixture.out("eq-blend-lavfi.mp4")
-        let pipeline = RenderFixture.pipeline
-        var plan = try pipeline.plan(RenderRequest(template: template, images: [], duration: 2.5, quality: .normal, output: fast))
-        plan.encoder.preset = "ultrafast"
-        _ = try pipeline.prepare(plan).render(to: fast, thumbnail: nil)
-        try LibavfilterRenderer(plan: plan, texts: try pipeline.texts(for: plan)).render(to: lav, thumbnail: nil)
-        try Self.compare(fast, against: [("libavfilter", lav)], plan: plan)
+        let (fast, lav) = try Self.renderBoth("eq-blend", template: template, images: [], duration: 2.5, quality: .normal)
         // Blended, not drawn over: at 1.8 s the frame is still the colour under the black clip (normal: nearly black).
         for video in [fast, lav] {
             let raw = dir.appendingPathComponent("mean.rgb")
@@ -202,6 +182,19 @@ import Testing
     }
 
     // MARK: Helpers
+
+    /// `template` rendered by the fast engine and by the libavfilter engine (ultrafast), compared frame by frame;
+    /// returns both videos.
+    static func renderBoth(_ name: String, template: String, images: [String], duration: Double, quality: QualityMode) throws -> (String, String) {
+        let fast = RenderFixture.out("\(name)-fast.mp4"), lav = RenderFixture.out("\(name)-lavfi.mp4")
+        let pipeline = RenderFixture.pipeline
+        var plan = try pipeline.plan(RenderRequest(template: template, images: images, duration: duration, quality: quality, output: fast))
+        plan.encoder.preset = "ultrafast"
+        _ = try pipeline.prepare(plan).render(to: fast, thumbnail: nil)
+        try LibavfilterRenderer(plan: plan, texts: try pipeline.texts(for: plan)).render(to: lav, thumbnail: nil)
+        try compare(fast, against: [("libavfilter", lav)], plan: plan)
+        return (fast, lav)
+    }
 
     /// Runs `dir/run.sh` from another working directory; returns the video it wrote.
     static func runScript(_ dir: String) throws -> String {
