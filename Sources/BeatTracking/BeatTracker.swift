@@ -7,7 +7,7 @@ public struct BeatTracker: Sendable {
     /// Rate the audio is resampled to before analysis.
     package static let analysisRate = 22050
     /// Bumped whenever a change can alter results (it keys the cache).
-    package static let algorithmVersion = 11
+    package static let algorithmVersion = 12
     /// Seconds added to every beat time to correct the envelope's latency. Measured on the benchmark's rendered MIDI
     /// tracks, the mean offset to the true beats is -12...+13 ms depending on the instruments (frames are 23 ms), so
     /// no correction is applied.
@@ -57,6 +57,10 @@ public struct BeatTracker: Sendable {
     package var activationPulse: ActivationPulse? = ActivationPulse()
     /// Signals quieter than this RMS (about -80 dBFS) are silence.
     package var silenceRMS: Float = 1e-4
+    /// The DBN's metre against a ternary level (`metreByScore`, docs/beats.md, twelfth round): where the level rules
+    /// settled a ternary level, a path at 3/4 or 4/3 of it that is an octave of the full range's is kept when its log
+    /// score per frame is higher by more than this. nil: off. Fitted on the development and synthetic sets: 0.02.
+    package var decoderMetreMargin: Double? = 0.02
 
     public init() {}
 
@@ -196,6 +200,10 @@ public struct BeatTracker: Sendable {
                     if path.beats.count >= 4, octave, path.logScorePerFrame > decoded.logScorePerFrame { decoded = path }
                 }
             }
+            if let margin = decoderMetreMargin, estimated.ternaryLevelSettled, let whole,
+                let metre = metreByScore(
+                    decoder, activation: activation, frameRate: envelope.frameRate, level: decoded, whole: whole, range: range, margin: margin)
+            { decoded = metre }
         }
         var times = decoded.beats.map { envelope.timeOffset + $0 + Self.onsetLatency }
         // The bass under off-beat chords settled the phase (the activation hears the chords as beats): a path that

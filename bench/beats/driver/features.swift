@@ -62,3 +62,24 @@ func features(path: String, samples: [Float], tracker: BeatTracker) -> String {
         + "\"whole\":{\"tempo\":\(tempo(wholeBeats)),\"lps\":\(whole.logScorePerFrame),\"beats\":\(list(wholeBeats))},"
         + "\"tcnMean\":\(mean(tcn.map(Double.init))),\"candidates\":{\(candidates.joined(separator: ","))}}"
 }
+
+/// WINDOWS=1: per 8 s window of the activation pulse (ActivationPulse) along the full range's path: its start (s), the
+/// activation's autocorrelation at the beat and the bar, the contrast, and the onset envelope's autocorrelation at the
+/// same beat and bar lags (the same measure run on the envelope); one JSON line per track.
+func pulseWindows(path: String, samples: [Float], tracker: BeatTracker) -> String {
+    var detector = tracker.onsets
+    detector.sampleRate = BeatTracker.analysisRate
+    let env = detector.envelope(samples)
+    let tcn = BeatTCN.activation(mel: env.mel, bands: env.melBands)
+    let dbn = tracker.fullRangeDecoder ?? BeatDBN()
+    let whole = dbn.decode(tcn, activationRate: env.frameRate)
+    let judge = tracker.activationPulse ?? ActivationPulse()
+    let a = judge.measure(tcn, beats: whole.beats, frameRate: env.frameRate)
+    let o = judge.measure(env.values, beats: whole.beats, frameRate: env.frameRate)
+    let rows = zip(a.windows, o.windows).map { w, v in
+        String(
+            format: "[%.1f,%.3f,%.3f,%.2f,%.3f,%.3f]", Double(w.frames.lowerBound) / env.frameRate, w.beat, w.bar, w.contrast, v.beat, v.bar)
+    }
+    let tempo = whole.beats.count >= 2 ? 60 * Double(whole.beats.count - 1) / (whole.beats.last! - whole.beats.first!) : 0
+    return "{\"file\":\"\(path)\",\"tempo\":\(tempo),\"windows\":[\(rows.joined(separator: ","))]}"
+}

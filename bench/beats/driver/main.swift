@@ -8,9 +8,13 @@
 //   MINCONF=x       the rejection threshold on the onset-envelope confidence
 //   SUBDIV BASSSUBDIV FASTPULSE FASTSUBDIV SLOWLEVEL SLOWSUBDIV=x   the estimator's level rules
 //   PULSE=0         no activation pulse (ninth round: the onset envelope alone rejects); PULSEACCEPT, PULSESECTION,
-//                   PULSEVETO, PULSECONTRAST=x its thresholds (ActivationPulse)
+//                   PULSEVETO, PULSECONTRAST, PULSEWINDOW=x its thresholds and window (ActivationPulse)
 //   OCT=x           the octave by the DBN's score below confidence x (tenth round, default 1.0; 0: off, algorithmVersion
 //                   10; 1.01: always, the ninth round's D')
+//   METRE=x         the DBN's metre against a ternary level (twelfth round): a 3/4 or 4/3 path kept when its score
+//                   per frame is higher by more than x (9: off)
+//   WINDOWS=1       instead, the activation pulse's windows along the full range's path, and the onset envelope's
+//                   autocorrelation at the path's period per window (pulseWindows in features.swift)
 //   FEAT=1          instead, the features of the decisions (features.swift)
 //   DEBUG=1         the estimator's debug log on stderr
 import Foundation
@@ -26,6 +30,10 @@ import Foundation
             let samples: [Float] = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
             var tracker = BeatTracker()
             configure(&tracker, env)
+            if env["WINDOWS"] != nil {
+                print(pulseWindows(path: path, samples: samples, tracker: tracker))
+                continue
+            }
             if env["FEAT"] != nil {
                 print(features(path: path, samples: samples, tracker: tracker))
                 continue
@@ -73,11 +81,13 @@ import Foundation
         if let v = d("BASSR") { t.decoderBassRatio = v }
         if let v = d("DRIFT") { t.decoderDrift = v }
         if let v = d("OCT") { t.decoderOctaveByScoreBelow = v > 0 ? v : nil }
+        if let v = d("METRE") { t.decoderMetreMargin = v < 9 ? v : nil }
         if let v = d("PULSE"), v <= 0 { t.activationPulse = nil }
         if let v = d("PULSEACCEPT") { t.activationPulse?.accept = v }
         if let v = d("PULSESECTION") { t.activationPulse?.section = v }
         if let v = d("PULSEVETO") { t.activationPulse?.veto = v }
         if let v = d("PULSECONTRAST") { t.activationPulse?.contrast = v }
+        if let v = d("PULSEWINDOW") { t.activationPulse?.windowSeconds = v }
         if env["DEBUG"] != nil {
             t.estimator.debugLog = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
         }
