@@ -83,3 +83,30 @@ func pulseWindows(path: String, samples: [Float], tracker: BeatTracker) -> Strin
     let tempo = whole.beats.count >= 2 ? 60 * Double(whole.beats.count - 1) / (whole.beats.last! - whole.beats.first!) : 0
     return "{\"file\":\"\(path)\",\"tempo\":\(tempo),\"windows\":[\(rows.joined(separator: ","))]}"
 }
+
+/// BEATROWS=1: the tracker's beats, each as [time, TCN activation, bass, onset envelope at it, and the same three halfway
+/// to the next beat] (each the largest of three frames); one JSON line per track (twelfth round: phase across breaks).
+func beatRows(path: String, samples: [Float], tracker: BeatTracker) -> String {
+    let r = tracker.analyze(samples: samples, sampleRate: BeatTracker.analysisRate)
+    var detector = tracker.onsets
+    detector.sampleRate = BeatTracker.analysisRate
+    let env = detector.envelope(samples)
+    let tcn = BeatTCN.activation(mel: env.mel, bands: env.melBands)
+    func peak(_ x: [Float], _ t: Double) -> Float {
+        guard !x.isEmpty else { return 0 }
+        let f = min(x.count - 1, max(0, Int(((t - env.timeOffset) * env.frameRate).rounded())))
+        var m: Float = 0
+        for k in max(0, f - 1)...min(x.count - 1, f + 1) { m = max(m, x[k]) }
+        return m
+    }
+    var rows: [String] = []
+    for (i, b) in r.beats.enumerated() {
+        let next = i + 1 < r.beats.count ? r.beats[i + 1] : b + (b - r.beats[max(0, i - 1)])
+        let m = (b + next) / 2
+        rows.append(
+            String(
+                format: "[%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f]", b, peak(tcn, b), peak(env.low, b), peak(env.values, b), peak(tcn, m),
+                peak(env.low, m), peak(env.values, m)))
+    }
+    return "{\"file\":\"\(path)\",\"rows\":[\(rows.joined(separator: ","))]}"
+}

@@ -15,6 +15,8 @@
 //                   per frame is higher by more than x (9: off)
 //   WINDOWS=1       instead, the activation pulse's windows along the full range's path, and the onset envelope's
 //                   autocorrelation at the path's period per window (pulseWindows in features.swift)
+//   BEATROWS=1      instead, per returned beat: its time, the TCN activation, the bass and the onset envelope at it and
+//                   halfway to the next beat (beatRows in features.swift; bench/beats/phase_breaks.py reads it)
 //   FEAT=1          instead, the features of the decisions (features.swift)
 //   DEBUG=1         the estimator's debug log on stderr
 import Foundation
@@ -30,6 +32,10 @@ import Foundation
             let samples: [Float] = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
             var tracker = BeatTracker()
             configure(&tracker, env)
+            if env["BEATROWS"] != nil {
+                print(beatRows(path: path, samples: samples, tracker: tracker))
+                continue
+            }
             if env["WINDOWS"] != nil {
                 print(pulseWindows(path: path, samples: samples, tracker: tracker))
                 continue
