@@ -61,6 +61,10 @@ public struct BeatTracker: Sendable {
     /// settled a ternary level, a path at 3/4 or 4/3 of it that is an octave of the full range's is kept when its log
     /// score per frame is higher by more than this. nil: off. Fitted on the development and synthetic sets: 0.02.
     package var decoderMetreMargin: Double? = 0.02
+    /// The chosen path decoded again around its own tempo with this transition lambda (`redecoded`, only where the
+    /// estimator's tempo is steady; nil: off). Fitted on the development and synthetic sets: 300 (docs/beats.md,
+    /// twelfth round: fof-escape's path no longer drifts onto the off-beat through its breaks).
+    package var decoderFinalLambda: Double? = 300
 
     public init() {}
 
@@ -204,6 +208,9 @@ public struct BeatTracker: Sendable {
                 let metre = metreByScore(
                     decoder, activation: activation, frameRate: envelope.frameRate, level: decoded, whole: whole, range: range, margin: margin)
             { decoded = metre }
+            if let lambda = decoderFinalLambda, estimated.tempoSpan == nil {
+                decoded = redecoded(decoder, activation: activation, frameRate: envelope.frameRate, path: decoded, range: range, lambda: lambda)
+            }
         }
         var times = decoded.beats.map { envelope.timeOffset + $0 + Self.onsetLatency }
         // The bass under off-beat chords settled the phase (the activation hears the chords as beats): a path that

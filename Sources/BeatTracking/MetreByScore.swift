@@ -41,3 +41,22 @@ extension BeatTracker {
         return best
     }
 }
+
+extension BeatTracker {
+    /// The chosen path decoded again within ± `range` of its own mean tempo with the transition lambda `lambda`
+    /// (twelfth round, continuity: a stiffer tempo keeps the path from drifting onto the off-beat through a break); the
+    /// octave and metre decisions were made before, with the decoder's own lambda. `path` when it has under 4 beats.
+    func redecoded(_ decoder: BeatDBN, activation: [Float], frameRate: Double, path: BeatDBN.Decoded, range: Double, lambda: Double)
+        -> BeatDBN.Decoded
+    {
+        let b = path.beats
+        guard b.count >= 4, b[b.count - 1] > b[0] else { return path }
+        let tempo = 60 * Double(b.count - 1) / (b[b.count - 1] - b[0])
+        var stiff = decoder
+        stiff.transitionLambda = lambda
+        stiff.minTempo = max(decoder.minTempo * 0.8, tempo / (1 + range))
+        stiff.maxTempo = min(decoder.maxTempo * 1.2, tempo * (1 + range))
+        let again = stiff.decode(activation, activationRate: frameRate)
+        return again.beats.count >= 4 ? again : path
+    }
+}

@@ -13,6 +13,7 @@
 //                   10; 1.01: always, the ninth round's D')
 //   METRE=x         the DBN's metre against a ternary level (twelfth round): a 3/4 or 4/3 path kept when its score
 //                   per frame is higher by more than x (9: off)
+//   RELAM=x         the chosen path decoded again around its tempo with transition lambda x (twelfth round; 0: off)
 //   WINDOWS=1       instead, the activation pulse's windows along the full range's path, and the onset envelope's
 //                   autocorrelation at the path's period per window (pulseWindows in features.swift)
 //   BEATROWS=1      instead, per returned beat: its time, the TCN activation, the bass and the onset envelope at it and
@@ -87,6 +88,7 @@ import Foundation
         if let v = d("BASSR") { t.decoderBassRatio = v }
         if let v = d("DRIFT") { t.decoderDrift = v }
         if let v = d("OCT") { t.decoderOctaveByScoreBelow = v > 0 ? v : nil }
+        if let v = d("RELAM") { t.decoderFinalLambda = v > 0 ? v : nil }
         if let v = d("METRE") { t.decoderMetreMargin = v < 9 ? v : nil }
         if let v = d("PULSE"), v <= 0 { t.activationPulse = nil }
         if let v = d("PULSEACCEPT") { t.activationPulse?.accept = v }
