@@ -30,10 +30,10 @@ import Testing
         "asc-frontiers": 0.95, "asc-machine-wars": 0.95, "asc-time-to-strike": 0.95, "drascula-01": 0.95,
         "drascula-02": 0.95, "drascula-03": 0.95, "drascula-05": 0.90, "drascula-09": 0.95, "drascula-11": 0.60,
         "drascula-14": 0.90, "drascula-16": 0.95, "drascula-23": 0.95, "drascula-30": 0.95, "fof-armygeddon": 0.95,
-        "fof-chaos-god": 0.90, "fof-escape": 0.55, "fof-feelings": 0.95, "fof-internal-degeneration": 0.90,
+        "fof-chaos-god": 0.90, "fof-escape": 0.75, "fof-feelings": 0.95, "fof-internal-degeneration": 0.90,
         "fof-metal-madness": 0.95, "fof-mutilated-mime": 0.90, "fof-war-of-freedom": 0.95, "planetblupi-004": 0.95,
         "planetblupi-006": 0.95, "pushover-aztec": 0.95, "pushover-castle": 0.95, "pushover-dungeon": 0.95,
-        "pushover-electro": 0.95, "pushover-japanese": 0.95, "singularity-awakening": 0.90, "singularity-coherence": 0.80,
+        "pushover-electro": 0.95, "pushover-japanese": 0.95, "singularity-awakening": 0.90, "singularity-coherence": 0.75,
         "singularity-deprecation": 0.95, "singularity-media-threat": 0.60, "singularity-nebula": 0.60,
         "singularity-through-space": 0.95,
     ]
@@ -46,12 +46,12 @@ import Testing
     static let amltFloors: [String: Double] = [
         "asc-frontiers": 0.95, "asc-machine-wars": 0.95, "asc-time-to-strike": 0.95, "drascula-01": 0.95,
         "drascula-02": 0.95, "drascula-03": 0.95, "drascula-05": 0.90, "drascula-09": 0.95, "drascula-11": 0.95,
-        "drascula-14": 0.90, "drascula-16": 0.95, "drascula-23": 0.90, "drascula-30": 0.95, "fof-armygeddon": 0.95,
-        "fof-chaos-god": 0.90, "fof-escape": 0.50, "fof-feelings": 0.95, "fof-internal-degeneration": 0.90,
+        "drascula-14": 0.90, "drascula-16": 0.95, "drascula-23": 0.95, "drascula-30": 0.95, "fof-armygeddon": 0.95,
+        "fof-chaos-god": 0.90, "fof-escape": 0.75, "fof-feelings": 0.95, "fof-internal-degeneration": 0.90,
         "fof-metal-madness": 0.95, "fof-mutilated-mime": 0.90, "fof-war-of-freedom": 0.95, "planetblupi-004": 0.95,
         "planetblupi-006": 0.95, "pushover-aztec": 0.95, "pushover-castle": 0.90, "pushover-dungeon": 0.95,
-        "pushover-electro": 0.95, "pushover-japanese": 0.95, "singularity-awakening": 0.90, "singularity-coherence": 0.80,
-        "singularity-deprecation": 0.90, "singularity-media-threat": 0.90, "singularity-nebula": 0.95,
+        "pushover-electro": 0.95, "pushover-japanese": 0.95, "singularity-awakening": 0.90, "singularity-coherence": 0.75,
+        "singularity-deprecation": 0.95, "singularity-media-threat": 0.90, "singularity-nebula": 0.95,
         "singularity-through-space": 0.95,
     ]
 
