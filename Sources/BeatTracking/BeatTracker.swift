@@ -50,6 +50,8 @@ public struct BeatTracker: Sendable {
     /// synthetic sets: 1.0, i.e. every accepted track whose confidence is not saturated. A candidate is taken only
     /// when its tempo is half or twice the level path's within ±4 % (`isOctave`, eleventh round).
     package var decoderOctaveByScoreBelow: Double? = 1.0
+    /// The octave step's cues, its multi-cue rule and the driver's hooks (`OctaveChoice`, twelfth round; off by default).
+    package var octave = OctaveChoice()
     /// The learned activation's own pulse along the full-range decoder's path (`ActivationPulse`, docs/beats.md,
     /// ninth round): a track the onset envelope rejects is kept with the decoded beats when its activation pulses
     /// (or gets the decoded beats of the sections that pulse), and a track it accepts returns none when its
@@ -191,19 +193,9 @@ public struct BeatTracker: Sendable {
             level.minTempo = max(decoder.minTempo * 0.8, span.lowerBound / (1 + range))
             level.maxTempo = min(decoder.maxTempo * 1.2, span.upperBound * (1 + range))
             decoded = level.decode(activation, activationRate: envelope.frameRate)
-            if let gate = decoderOctaveByScoreBelow, estimated.confidence < gate {
-                let levelPath = decoded
-                for factor in [0.5, 2.0] {
-                    var other = decoder
-                    other.minTempo = max(decoder.minTempo, span.lowerBound * factor / (1 + range))
-                    other.maxTempo = min(decoder.maxTempo, span.upperBound * factor * (1 + range))
-                    guard other.minTempo < other.maxTempo else { continue }
-                    let path = other.decode(activation, activationRate: envelope.frameRate)
-                    estimator.debugLog?("OCTAVE x\(factor): \(path.logScorePerFrame) vs \(decoded.logScorePerFrame)")
-                    let octave = Self.isOctave(path.beats, of: levelPath.beats, factor: factor)
-                    if path.beats.count >= 4, octave, path.logScorePerFrame > decoded.logScorePerFrame { decoded = path }
-                }
-            }
+            decoded = octavePath(
+                decoder, span: span, range: range, levelPath: decoded, activation: activation, envelope: envelope,
+                confidence: estimated.confidence)
             if let margin = decoderMetreMargin, estimated.ternaryLevelSettled, let whole,
                 let metre = metreByScore(
                     decoder, activation: activation, frameRate: envelope.frameRate, level: decoded, whole: whole, range: range, margin: margin)

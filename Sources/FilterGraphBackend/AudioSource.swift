@@ -143,7 +143,8 @@ public enum AudioMeasure {
 
     static func monoSamples(path: String, maxDuration: Double) throws -> [Float] {
         let chain = String(
-            format: "[0:a]atrim=end=%.3f,aresample=8000,aformat=sample_fmts=flt:sample_rates=8000:channel_layouts=mono[aout]", maxDuration)
+            format: "[0:a]asetpts=PTS-STARTPTS,atrim=end=%.3f,aresample=8000,aformat=sample_fmts=flt:sample_rates=8000:channel_layouts=mono[aout]",
+            maxDuration)
         let graph = try AudioGraph(graph: chain, inputs: [("0:a", path)], sampleRate: 8000, frameSize: 4096)
         var out: [Float] = []
         while let f = try graph.next() { out += graph.monoSamples(of: f) }

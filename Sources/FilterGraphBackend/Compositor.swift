@@ -329,20 +329,54 @@ final class VideoStage: Stage {
     let fps: Int
     private let player: ClipPlayer
 
+    /// Scratch RGBA of the canvas under the clip, for `screen` and `add`.
+    private var under: [UInt8] = []
+
     init(layer: LayerPlan, video: VideoPlan, fps: Int) throws {
         self.layer = layer
         self.video = video
         self.fps = fps
-        player = try ClipPlayer(path: video.source.path, width: layer.box.width, height: layer.box.height, fit: video.fit, loop: video.loop)
+        player = try ClipPlayer(
+            path: video.source.path, width: layer.box.width, height: layer.box.height, fit: video.fit, loop: video.loop,
+            keepsRGBA: video.blend != .normal)
     }
 
     func draw(frame: Int, into dst: PlanesRef) throws {
         guard layer.isVisible(at: frame) else { return }
         let span = layer.visible.first { $0.contains(frame) }!
         let local = video.animated ? Double(frame - span.start) / Double(fps) : 0
-        let buffer = try player.frame(at: local, restart: span.start)
+        let shown = try player.frame(at: local, restart: span.start)
         let t = layer.transform(frame: frame, time: Double(frame) / Double(fps))
-        Sprite(buffer: buffer, x: layer.box.x & ~1, y: layer.box.y & ~1).draw(onto: dst, transform: t, pivot: layer.pivot)
+        if let rgba = shown.rgba, t.isIdentityGeometry {
+            blend(rgba, opacity: t.opacity, into: dst)
+        } else {
+            // A clip that moves, scales or turns is drawn `normal` (as the exported graph draws it).
+            Sprite(buffer: shown.buffer, x: layer.box.x & ~1, y: layer.box.y & ~1).draw(onto: dst, transform: t, pivot: layer.pivot)
+        }
+    }
+
+    /// `screen` or `add` in RGB, as the cached bottom blends a clip (black, and a contained clip's margins, change
+    /// nothing), over the part of the canvas the clip's box covers.
+    private func blend(_ top: RGBAImage, opacity: Double, into dst: PlanesRef) {
+        let bx = layer.box.x & ~1, by = layer.box.y & ~1
+        let x0 = max(0, bx), y0 = max(0, by)
+        let x1 = min(dst.width, bx + top.width) & ~1, y1 = min(dst.height, by + top.height) & ~1
+        guard x1 > x0, y1 > y0 else { return }
+        let n = x1 - x0, h = y1 - y0
+        if under.count < n * h * 4 { under = [UInt8](repeating: 0, count: n * h * 4) }
+        let mode: Int32 = video.blend == .screen ? 1 : 2
+        let o = Int32((min(1, max(0, opacity)) * 256).rounded())
+        let y = dst.y + y0 * dst.yStride + x0, u = dst.u + (y0 / 2) * dst.cStride + x0 / 2, v = dst.v + (y0 / 2) * dst.cStride + x0 / 2
+        under.withUnsafeMutableBufferPointer { b in
+            let bottom = b.baseAddress!
+            rk_yuv420_to_rgba(y, dst.yStride, u, dst.cStride, v, dst.cStride, Int32(n), Int32(h), bottom, n * 4)
+            top.pixels.withUnsafeBufferPointer { t in
+                rk_blend_rgba_modes(
+                    t.baseAddress! + ((y0 - by) * top.width + (x0 - bx)) * 4, top.width * 4, bottom, n * 4, Int32(n), Int32(h), o, mode, bottom, n * 4
+                )
+            }
+            rk_rgba_to_yuva420(bottom, Int32(n), Int32(h), n * 4, y, dst.yStride, u, dst.cStride, v, dst.cStride, nil, 0, nil, 0)
+        }
     }
 
     func changes(at frame: Int) -> Bool {
@@ -359,16 +393,19 @@ final class ClipPlayer {
     private let input: MediaInputFile
     private let frame: AVFrameBox
     private let scaler = RGBAScaler()
+    /// Also keep each frame as straight RGBA (for `screen` and `add`).
+    let keepsRGBA: Bool
     private let timeBase: Double
-    private var current: (buffer: PlaneBuffer, time: Double)?
-    private var next: (buffer: PlaneBuffer, time: Double)?
+    private var current: (buffer: PlaneBuffer, rgba: RGBAImage?, time: Double)?
+    private var next: (buffer: PlaneBuffer, rgba: RGBAImage?, time: Double)?
     private var lastTime = 0.0
     private var loopOffset = 0.0
     private var restartToken = Int.min
     private var decodedAny = false
 
-    init(path: String, width: Int, height: Int, fit: Fit, loop: Bool) throws {
+    init(path: String, width: Int, height: Int, fit: Fit, loop: Bool, keepsRGBA: Bool = false) throws {
         self.path = path
+        self.keepsRGBA = keepsRGBA
         self.width = max(2, width & ~1)
         self.height = max(2, height & ~1)
         self.fit = fit
@@ -379,7 +416,7 @@ final class ClipPlayer {
     }
 
     /// The frame at `t` seconds from the clip's start; a new `restart` token starts the clip again.
-    func frame(at t: Double, restart: Int) throws -> PlaneBuffer {
+    func frame(at t: Double, restart: Int) throws -> (buffer: PlaneBuffer, rgba: RGBAImage?) {
         if restart != restartToken {
             if restartToken != Int.min { try input.rewind() }
             restartToken = restart
@@ -398,17 +435,18 @@ final class ClipPlayer {
             current = n
             next = nil
         }
-        return current!.buffer
+        return (current!.buffer, current!.rgba)
     }
 
-    private func decodeNext() throws -> (buffer: PlaneBuffer, time: Double)? {
+    private func decodeNext() throws -> (buffer: PlaneBuffer, rgba: RGBAImage?, time: Double)? {
         for attempt in 0..<2 {
             frame.unref()
             if try input.decode(into: frame) {
                 decodedAny = true
                 let time = frame.bestEffortTimestamp.map { Double($0) * timeBase + loopOffset } ?? lastTime + 1.0 / 30
                 lastTime = time
-                return (try fitted(), time)
+                let image = try fitted()
+                return (.premultiplied(image), keepsRGBA ? image : nil, time)
             }
             // The end: loop (once per call, so a clip with no frames cannot spin) or hold the last frame.
             guard loop, decodedAny, attempt == 0 else { return nil }
@@ -419,7 +457,7 @@ final class ClipPlayer {
     }
 
     /// The decoded frame scaled to the box by `fit` (cover crops the middle; contain leaves transparent margins).
-    private func fitted() throws -> PlaneBuffer {
+    private func fitted() throws -> RGBAImage {
         let fw = Double(frame.width), fh = Double(frame.height)
         guard fw > 0, fh > 0 else { throw BackendError(.decode, path: path, "a video frame has no size") }
         let s = fit == .cover ? max(Double(width) / fw, Double(height) / fh) : min(Double(width) / fw, Double(height) / fh)
@@ -427,6 +465,6 @@ final class ClipPlayer {
         let scaled = try scaler.convert(frame, width: sw, height: sh, path: path)
         var out = RGBAImage(width: width, height: height)
         Raster.place(scaled, width: sw, height: sh, at: ((width - sw) / 2, (height - sh) / 2), into: &out)
-        return .premultiplied(out)
+        return out
     }
 }

@@ -212,7 +212,7 @@ final class MediaStage: Stage {
             let target = dst.offset(x: r.x, y: r.y)
             if media.inputs[input].kind == .clip {
                 let player = try clip(input: input, cell: c)
-                let buffer = try player.frame(at: Double(frame - shot.startFrame) / Double(fps), restart: shot.startFrame * 8 + c)
+                let buffer = try player.frame(at: Double(frame - shot.startFrame) / Double(fps), restart: shot.startFrame * 8 + c).buffer
                 if case .color(let color) = cell.fill { fillRect(target, r.width, r.height, color, alpha: alpha, at: r) }
                 blendBuffer(buffer, into: target, alpha: alpha, at: r)
                 continue

@@ -11,6 +11,9 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         init(_ rawValue: String) { self.rawValue = rawValue }
         public var description: String { rawValue }
 
+        /// The request is not valid HTTP/1.1 (the parser refused its request line, a header, its framing): 400, and
+        /// the connection closes.
+        public static let malformedRequest = Code("malformed_request")
         /// The body is not JSON, or not a JSON object.
         public static let invalidJSON = Code("invalid_json")
         /// A field is missing, has the wrong type, or a value out of range.

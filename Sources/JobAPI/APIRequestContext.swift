@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOHTTP1
 import JobQueue
 import Logging
 
@@ -40,6 +41,11 @@ struct ErrorEnvelopeMiddleware: RouterMiddleware {
         } catch let error as JobQueueError where error.code == .unavailable {
             context.logger.warning("database unavailable", metadata: ["error": "\(error)"])
             return try APIError.databaseUnavailable.response(from: request, context: context)
+        } catch let error as HTTPParserError {
+            // The body broke off mid-request (chunked framing): the connection cannot continue, but the client
+            // still gets the envelope (ParseErrorEnvelopeHandler answers errors between requests).
+            return try APIError(.badRequest, .malformedRequest, ParseErrorEnvelopeHandler.message(for: error))
+                .response(from: request, context: context)
         } catch let error as HTTPResponseError {
             let apiError: APIError
             switch error.status {

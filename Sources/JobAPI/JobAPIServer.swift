@@ -78,6 +78,7 @@ public struct JobAPIServer: Sendable {
             router: makeRouter(),
             server: .http1(
                 configuration: .init(
+                    additionalChannelHandlers: [ParseErrorEnvelopeHandler()],
                     idleTimeout: handlers.configuration.idleTimeoutSeconds.map { .nanoseconds(Int64($0 * 1e9)) })),
             configuration: .init(
                 address: .hostname(handlers.configuration.host, port: handlers.configuration.port),

@@ -83,7 +83,21 @@ package final class MediaInput {
         // bitstream (checked against the limit above, from the header, and after decoding): probing the stream
         // would decode the whole picture once more, and keep that copy (48 MB for a 12-megapixel PNG) until closed.
         if kind != .image {
-            try check(avformat_find_stream_info(ctx, nil), .openInput, path, "cannot read stream information", as: .unreadable)
+            // Probing decodes a frame of every stream, a music file's cover picture too, whose size no upload check
+            // had read (review12: a 16000x16000 PNG in a 1.3 MB MP3 cost 1.07 GB each time the file was opened).
+            // Every probing decoder gets the pixel limit; audio inputs do not probe their other streams at all.
+            let streams = Int(ctx.pointee.nb_streams)
+            if kind == .audio {
+                for i in 0..<streams where ctx.pointee.streams[i]!.pointee.codecpar.pointee.codec_type != AVMEDIA_TYPE_AUDIO {
+                    ctx.pointee.streams[i]!.pointee.discard = AVDISCARD_ALL
+                }
+            }
+            // One dictionary a stream; the call leaves in each the options it did not use (and may replace it).
+            var perStream = [OpaquePointer?](repeating: nil, count: max(1, streams))
+            for i in 0..<streams { av_dict_set(&perStream[i], "max_pixels", "\(MediaLimits.maximumPixels)", 0) }
+            let probed = perStream.withUnsafeMutableBufferPointer { avformat_find_stream_info(ctx, streams > 0 ? $0.baseAddress : nil) }
+            for i in perStream.indices { av_dict_free(&perStream[i]) }
+            try check(probed, .openInput, path, "cannot read stream information", as: .unreadable)
         }
 
         var decoderPtr: UnsafePointer<AVCodec>?

@@ -5,7 +5,7 @@ import Foundation
 /// alone: nothing is decoded.
 package enum CodecHeaders {
     /// The codecs whose headers are read: H.264 and HEVC (NAL units, sizes in parameter sets), VP8, VP9 and AV1
-    /// (sizes in frame headers, or AV1's sequence header), and, in MP4/MOV, MPEG-4 Part 2 (sizes in VOL headers),
+    /// (sizes in frame headers, or AV1's sequence header), MPEG-4 Part 2 (sizes in VOL headers),
     /// Motion JPEG (each frame's SOF), Motion JPEG B (each field's frame header, where its header points), PNG
     /// (each frame's IHDR), ProRes (each frame's header) and H.263 (each picture header).
     package enum Codec: Sendable, Equatable {

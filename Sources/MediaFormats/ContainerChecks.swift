@@ -775,10 +775,93 @@ struct Checker {
         return (allOnes && !keepMarker ? nil : value, length)
     }
 
-    /// The Matroska codec IDs whose own headers state the picture size (and are read).
+    /// The Matroska codec IDs whose own headers state the picture size (and are read): those `matroska.c`'s
+    /// `ff_mkv_codec_tags` (libavformat 5.1) maps to these codecs. libavformat takes the first tag the ID starts with;
+    /// an ID is looked up whole here, so one with anything after it is not read (and refused at upload).
     static let matroskaCodecs: [String: CodecHeaders.Codec] = [
         "V_MPEG4/ISO/AVC": .h264, "V_MPEGH/ISO/HEVC": .hevc, "V_VP8": .vp8, "V_VP9": .vp9, "V_AV1": .av1,
+        "V_MPEG4/ISO/ASP": .mpeg4, "V_MPEG4/ISO/AP": .mpeg4, "V_MPEG4/ISO/SP": .mpeg4, "V_MJPEG": .mjpeg, "V_PRORES": .prores,
     ]
+
+    /// The codecs read in a Matroska track that names its codec by a FourCC (`V_MS/VFW/FOURCC`, `V_QUICKTIME`):
+    /// those whose frames state their size, read as in an MP4. H.264, HEVC, VP8, VP9 and AV1 have codec IDs of
+    /// their own, which muxers write; under a FourCC they are not read.
+    static let matroskaFourCCCodecs: [CodecHeaders.Codec] = [.mpeg4, .mjpeg, .mjpegB, .png, .prores, .h263]
+
+    /// `V_MS/VFW/FOURCC` FourCCs (the `BITMAPINFOHEADER`'s `biCompression`) and the codec libavformat 5.1 decodes
+    /// them as: `matroskadec.c` looks them up in `riff.c`'s `ff_codec_bmp_tags`, then in `isom_tags.c`'s
+    /// `ff_codec_movvideo_tags`; the list is what `av_codec_get_id` answered for every tag of those tables with
+    /// Debian's libavformat 5.1.9, kept for the codecs read (ffmpeg itself writes PNG as `MPNG` and H.263 as
+    /// `H263` this way). Any other FourCC is not read.
+    static let vfwFourCCs: [String: CodecHeaders.Codec] = {
+        var codecs: [String: CodecHeaders.Codec] = [:]
+        let lists: [(CodecHeaders.Codec, String)] = [
+            (
+                .mpeg4,
+                "SN40 DX50 BLZ0 DIV1 PLV1 DMK2 M4S2 3IV2 M4T3 G264 MNM4 GTM4 DYM4 FMP4 GMP4 QMP4 RMP4 SMP4 UMP4 ZMP4 GLV4 HDX4 EM4A "
+                    + "M4CC XVID DCOD WV1F SEDG DIGI VIDM DXGM MVXM SIPP MP4S FFDS DM4V PM4V SM4V EPHV GEOV WAWV FVFW ULDX XVIX GEOX VSPX "
+                    + "DIVX DreX mp4v"
+            ),
+            (
+                .mjpeg,
+                "AVI1 dmb1 MSC2 AVI2 JR24 CJPG IJPG LJPG MJPG ZJPG QIVG AVDJ SLMJ MTSJ JPGL MMJP MVJP ACDV IJLV mjpa jpeg"
+            ),
+            (.mjpegB, "mjpb"), (.png, "png_ MNG_ PNG1 MPNG"), (.prores, "ap4h apch apcn apco apcs ap4x"),
+            (.h263, "H263 L263 M263 T263 U263 X263 h263 VSM4 VX1K lsvm ZyGo"),
+        ]
+        for (codec, names) in lists {  // `_` stands for a space in a FourCC
+            for name in names.split(separator: " ") { codecs[name.replacingOccurrences(of: "_", with: " ")] = codec }
+        }
+        return codecs
+    }()
+
+    /// What a Matroska video track's codec ID (and, for a FourCC, its `CodecPrivate`) makes of it, as
+    /// `matroska_parse_tracks` (libavformat 5.1 `matroskadec.c:2567-2655`) picks the codec: read (its frames or
+    /// configuration state the size, the `codec` readers), sized by the container (`PixelWidth`/`PixelHeight`:
+    /// uncompressed video and QuickTime Animation, whose decoders are bounded by the container's size), or unread
+    /// (named in the refusal).
+    enum MatroskaVideoCodec: Equatable {
+        case read(CodecHeaders.Codec)
+        case sizedByContainer
+        case unread(String)
+    }
+
+    static func matroskaVideoCodec(_ id: String, codecPrivate: [UInt8]) -> MatroskaVideoCodec {
+        if let codec = matroskaCodecs[id] { return .read(codec) }
+        // libavcodec's raw video decoder lays frames out by the container's size (`rawdec.c:196`, `:221`).
+        if id == "V_UNCOMPRESSED" { return .sizedByContainer }
+        func named(_ fourCC: String) -> String {
+            let printable = String(fourCC.unicodeScalars.map { (0x20..<0x7F).contains($0.value) ? Character($0) : "?" })
+            return "\(id) \(printable)"
+        }
+        let fourCC: String
+        let known: [String: CodecHeaders.Codec]
+        if id == "V_MS/VFW/FOURCC", codecPrivate.count >= 40 {
+            // `matroskadec.c:2587-2597`: the FourCC at byte 16 of the BITMAPINFOHEADER; its size fields are not used.
+            fourCC = codecPrivate.ascii(16, 4)
+            known = vfwFourCCs
+        } else if id == "V_QUICKTIME", codecPrivate.count >= 21 {
+            // `get_qt_codec` (`:2400-2426`): a sample description, size then FourCC; private data that starts with a
+            // video FourCC itself is taken as one without its size. That FourCC is taken only when it is one of the
+            // codecs read; otherwise the size must be the private data's own (as a sample description states it),
+            // which no FourCC libavformat could shift on is (its first byte is zero).
+            known = readSampleEntries.filter { matroskaFourCCCodecs.contains($0.value) }
+            let first = codecPrivate.ascii(0, 4)
+            if known[first] != nil || containerSizedEntries.contains(first) {
+                fourCC = first
+            } else if codecPrivate.be32(0) == codecPrivate.count {
+                fourCC = codecPrivate.ascii(4, 4)
+            } else {
+                return .unread(named(first))
+            }
+            if containerSizedEntries.contains(fourCC) { return .sizedByContainer }
+        } else {
+            return .unread(id)
+        }
+        if let codec = known[fourCC], matroskaFourCCCodecs.contains(codec) { return .read(codec) }
+        if id == "V_MS/VFW/FOURCC", ["raw ", "yuv2", "2vuy", "yuvs", "rle "].contains(fourCC) { return .sizedByContainer }
+        return .unread(named(fourCC))
+    }
 
     /// The tracks whose codec headers are read, by track id (MP4) or number (Matroska): codec and NAL length size.
     typealias CodecTracks = [Int: (codec: CodecHeaders.Codec, lengthSize: Int)]
@@ -814,13 +897,14 @@ struct Checker {
 
     /// Walks the segment's top-level elements up to the first cluster for `Tracks`, and reads each `TrackEntry`'s
     /// `TrackType` (1 video, 2 audio) and `Video` `PixelWidth`/`PixelHeight`. Bounded: 256 elements, 1 MiB of tracks.
-    /// The codec's own size too: H.264/HEVC parameter sets and AV1's sequence header in `CodecPrivate`, and for
-    /// VP8/VP9 (whose sizes are only in their frames) the frame headers of the first cluster's blocks. With
-    /// `scanSamples` (an upload) every block of every cluster is read, as an MP4's samples are: parameter sets sent
-    /// in-band, and a stream that changes size after its first cluster, state their size there. So that nothing
-    /// the decoder would read is skipped, an upload is refused when a video track's codec is one whose size is not
-    /// read (only H.264, HEVC, VP8, VP9 and AV1 are), when an H.264/HEVC track has no readable configuration, and
-    /// when the walk meets a malformed element or one of unknown size (libavformat would resynchronise past it).
+    /// The codec's own size too: H.264/HEVC parameter sets, AV1's sequence header and MPEG-4 Part 2 VOL headers in
+    /// `CodecPrivate`, and for VP8/VP9 (whose sizes are only in their frames) the frame headers of the first
+    /// cluster's blocks. With `scanSamples` (an upload) every block of every cluster is read, as an MP4's samples
+    /// are (`noteFrameSizes`, for every codec of `matroskaVideoCodec`): parameter sets sent in-band, and a stream
+    /// that changes size after its first cluster, state their size there. So that nothing the decoder would read is
+    /// skipped, an upload is refused when a video track's codec is neither read nor sized by the container, when an
+    /// H.264/HEVC track has no readable configuration, when its frames are under `ContentEncodings`, and when the
+    /// walk meets a malformed element or one of unknown size (libavformat would resynchronise past it).
     private func matroskaTracks(from start: Int, to end: Int) throws(Refusal) -> MatroskaTracks {
         var tracks = MatroskaTracks()
         var codecTracks = CodecTracks()  // by track number
@@ -857,12 +941,14 @@ struct Checker {
                 forEachElement(b, 0, b.count) { entryId, entryStart, entryEnd in
                     guard entryId == 0xAE else { return }
                     var type = 0, number = 0
-                    var codec = "", configuration: [UInt8] = []
+                    var codec = "", configuration: [UInt8] = [], configurationAt = 0
+                    var encoded = false
                     forEachElement(b, entryStart, entryEnd) { fieldId, fieldStart, fieldEnd in
                         if fieldId == 0x83 { type = Self.uint(b, fieldStart, fieldEnd) }
                         if fieldId == 0xD7 { number = Self.uint(b, fieldStart, fieldEnd) }
                         if fieldId == 0x86 { codec = b.ascii(fieldStart, fieldEnd - fieldStart) }
-                        if fieldId == 0x63A2 { configuration = Array(b[fieldStart..<fieldEnd]) }
+                        if fieldId == 0x63A2 { (configuration, configurationAt) = (Array(b[fieldStart..<fieldEnd]), data + fieldStart) }
+                        if fieldId == 0x6D80 { encoded = true }
                         if fieldId == 0xE0 {
                             forEachElement(b, fieldStart, fieldEnd) { videoId, videoStart, videoEnd in
                                 if videoId == 0xB0 { tracks.width = max(tracks.width, Self.uint(b, videoStart, videoEnd)) }
@@ -871,13 +957,28 @@ struct Checker {
                         }
                     }
                     if type == 1 { tracks.video = true }
-                    if type == 1, let headers = Self.matroskaCodecs[codec] {
+                    guard type == 1 else {
+                        if type == 2 { tracks.audio = true }
+                        return
+                    }
+                    if encoded {
+                        // `matroskadec.c:2561` decompresses (zlib, bzip2, LZO) or puts stripped header bytes back before
+                        // the decoder sees a frame: the blocks' bytes are not the frames' (no muxer of ffmpeg's writes this).
+                        unread = "a Matroska video track's frames are compressed or encrypted (ContentEncodings), so their size cannot be read"
+                    }
+                    switch Self.matroskaVideoCodec(codec, codecPrivate: configuration) {
+                    case .read(let headers):
                         // The codec's own size: an H.264 or HEVC track's CodecPrivate is its avcC or hvcC; an AV1
-                        // track's is its av1C, 4 bytes then configuration OBUs (the sequence header).
+                        // track's is its av1C, 4 bytes then configuration OBUs (the sequence header); MPEG-4 Part 2's
+                        // extradata (the CodecPrivate, after a BITMAPINFOHEADER or whole) may hold VOL headers, which
+                        // libavcodec reads before the first frame: every VOL start code in it counts.
                         let config = headers.configuration(configuration)
                         for sps in config?.sps ?? [] { tracks.note(headers.spsSize(sps)) }
                         if headers == .av1, configuration.count > 4 {
                             for size in CodecHeaders.av1SequenceHeaderSizes(configuration[4...]) { tracks.note(size) }
+                        }
+                        if headers == .mpeg4, !configuration.isEmpty {
+                            noteMPEG4Sizes(from: configurationAt, to: configurationAt + configuration.count, into: &tracks)
                         }
                         if number > 0 {
                             codecTracks[number] = (headers, config?.lengthSize ?? 4)
@@ -887,11 +988,12 @@ struct Checker {
                         if config == nil && (headers == .h264 || headers == .hevc) {
                             unread = "the \(headers == .h264 ? "H.264" : "HEVC") track has no readable codec configuration (CodecPrivate)"
                         }
-                    } else if type == 1 {
-                        let name = String(codec.unicodeScalars.filter { $0.isASCII && !$0.properties.isWhitespace && $0.value >= 0x21 }.prefix(32))
-                        unread = "the video codec '\(name)' is not accepted in uploads: H.264, HEVC, VP8, VP9 or AV1 is"
+                    case .sizedByContainer:
+                        break
+                    case .unread(let named):
+                        let name = String(named.unicodeScalars.filter { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F }.prefix(48))
+                        unread = "the video codec '\(name)' is not accepted in uploads: \(Self.acceptedVideoCodecs)"
                     }
-                    if type == 2 { tracks.audio = true }
                 }
             }
             pos = data + n
@@ -1021,10 +1123,23 @@ struct Checker {
         }
         for size in sizes {
             guard pos + size <= end else { return }
-            if size > 0 { noteFrameSizes(at: pos, length: size, codec: codec.codec, lengthSize: codec.lengthSize, into: &tracks) }
+            if size > 0 { noteFrame(at: pos, length: size, codec, &tracks) }
             pos += size
         }
-        noteFrameSizes(at: pos, length: end - pos, codec: codec.codec, lengthSize: codec.lengthSize, into: &tracks)
+        noteFrame(at: pos, length: end - pos, codec, &tracks)
+    }
+
+    /// One frame of a Matroska block (`noteFrameSizes`). A ProRes frame there usually lacks the 8 bytes (size and
+    /// `icpf`) that start it in a MOV: libavformat puts them back before the decoder sees it unless bytes 4-7 say
+    /// `icpf` (`matroskadec.c:3609-3611`, `matroska_parse_prores` at `:3449-3468`), so the frame header is read
+    /// where it then stands.
+    private func noteFrame(at start: Int, length: Int, _ track: (codec: CodecHeaders.Codec, lengthSize: Int), _ tracks: inout MatroskaTracks) {
+        if track.codec == .prores, length > 0, r.read(start + 4, 4) != Array("icpf".utf8) {
+            let header = [0, 0, 0, 0] + Array("icpf".utf8) + r.read(start, min(length, 20))
+            tracks.note(CodecHeaders.proresFrameSize(header))
+            return
+        }
+        noteFrameSizes(at: start, length: length, codec: track.codec, lengthSize: track.lengthSize, into: &tracks)
     }
 
     /// The sizes the VP9 frames of one block or sample state: a superframe (several frames, an index at the end

@@ -69,9 +69,9 @@ package struct Inspection: Sendable, Equatable {
     /// MP4/QuickTime and Matroska/WebM videos: the largest size a video track's headers state (`tkhd`, `stsd`;
     /// `PixelWidth`/`PixelHeight`) or the codec's own headers: H.264 and HEVC sequence parameter sets (the sample
     /// entry's `avcC`/`hvcC`, Matroska's `CodecPrivate`), AV1's sequence header (`av1C`), MPEG-4 Part 2 VOL headers
-    /// (the MP4 sample entry's `esds`), VP8/VP9 frame headers (the first cluster's blocks in Matroska), and with
-    /// `scanSamples` those among an MP4's samples (and there the frame headers of MPEG-4 Part 2, H.263, Motion JPEG,
-    /// PNG and ProRes) and in every block of every Matroska cluster (laced blocks too): the decoder allocates frames
+    /// (the MP4 sample entry's `esds`, Matroska's `CodecPrivate`), VP8/VP9 frame headers (the first cluster's blocks
+    /// in Matroska), and with `scanSamples` those among an MP4's samples and in every block of every Matroska cluster
+    /// (laced blocks too), and there the frame headers of MPEG-4 Part 2, H.263, Motion JPEG, PNG and ProRes: the decoder allocates frames
     /// by the codec's size, whatever the container says, and a stream may change its size wherever a new parameter
     /// set, key frame or picture comes.
     package var width: Int?

@@ -8,12 +8,25 @@ import Darwin
 /// Small file-system helpers shared by the stores: atomic replace through a temporary file in the destination's
 /// own directory (so `rename(2)` never crosses file systems).
 enum LocalFiles {
-    /// A fresh temporary path beside `path`: same directory, hidden, unique.
+    /// What follows the destination's name in a temporary's name, before the UUID.
+    static let temporaryMarker = ".rendc-tmp-"
+
+    /// A fresh temporary path beside `path`: same directory, hidden, unique: `.<name>.rendc-tmp-<UUID>`.
     static func temporaryPath(beside path: String) -> String {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         let name = url.lastPathComponent
-        return directory + "/." + name + ".rendc-tmp-" + UUID().uuidString
+        return directory + "/." + name + temporaryMarker + UUID().uuidString
+    }
+
+    /// Whether `name` (one path component) is exactly what ``temporaryPath(beside:)`` makes: a dot, a non-empty
+    /// name, the marker, and an upper-case canonical UUID (`UUID().uuidString`) at the very end.
+    static func isTemporaryName(_ name: String) -> Bool {
+        guard name.hasPrefix("."), let marker = name.range(of: temporaryMarker, options: .backwards) else { return false }
+        guard marker.lowerBound > name.index(after: name.startIndex) else { return false }
+        let tail = name[marker.upperBound...]
+        guard tail.utf8.count == 36, let uuid = UUID(uuidString: String(tail)) else { return false }
+        return uuid.uuidString == tail
     }
 
     static func createParentDirectory(of path: String) throws {

@@ -28,11 +28,18 @@ public struct StorageConfiguration: Sendable, CustomStringConvertible, CustomDeb
     public var debugDescription: String { description }
 }
 
-/// The object store `configuration` describes. S3 stores use `HTTPClient.shared`.
+/// The object store `configuration` describes. S3 stores use `HTTPClient.shared`. A local store is swept of the
+/// temporary files a killed process left behind (older than an hour) before it is returned.
 public func makeStore(configuration: StorageConfiguration, logger: Logger) throws -> any ObjectStore {
     switch configuration.backend {
     case .local(let directory):
-        return LocalDirectoryStore(root: directory)
+        let store = LocalDirectoryStore(root: directory)
+        let swept = store.sweepStaleTemporaries()
+        if swept.removed > 0 || swept.failed > 0 {
+            logger.notice(
+                "removed temporary files left by an interrupted write", metadata: ["removed": "\(swept.removed)", "failed": "\(swept.failed)"])
+        }
+        return store
     case .s3(let s3):
         return try S3Store(configuration: s3, logger: logger)
     }

@@ -173,6 +173,9 @@ extension Planner {
         guard let p = profile, p.fineRate > 0, p.fine.count > 10 else { return length }
         let x = p.fine
         let i0 = max(0, Int(from * p.fineRate))
+        // A profile shorter than the track (it is measured over the first minute or so) may end before `from`
+        // (review12: a track whose stream starts at 59 s trapped here).
+        guard i0 < x.count - Int(p.fineRate / 2) else { return length }
         let mean = x[i0...].reduce(0, +) / Float(x.count - i0)
         let centred = x.map { $0 - mean }
         let lag0 = length * p.fineRate

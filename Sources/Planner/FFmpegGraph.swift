@@ -160,12 +160,11 @@ struct StockGraphBuilder {
 
     /// A still PNG as a stream of `count` frames starting at output frame `start`, converted to YUV (with
     /// alpha unless `opaque`) with the encoder's BT.709 matrix.
-    /// With `gray`, the PNG's alpha as a grey stream (a mask for `alphamerge`).
-    func still(_ name: String, start: Int, count: Int, opaque: Bool = false, gray: Bool = false) -> [String] {
+    func still(_ name: String, start: Int, count: Int, opaque: Bool = false) -> [String] {
         [
             Self.filter("movie", [("filename", directory + name), ("f", "png_pipe")]),
-            gray ? Self.filter("format", [("pix_fmts", "rgba")]) : Self.filter("scale", [("out_color_matrix", "bt709"), ("out_range", "tv")]),
-            gray ? Self.filter("extractplanes", [("planes", "a")]) : Self.filter("format", [("pix_fmts", opaque ? "yuv420p" : "yuva420p")]),
+            Self.filter("scale", [("out_color_matrix", "bt709"), ("out_range", "tv")]),
+            Self.filter("format", [("pix_fmts", opaque ? "yuv420p" : "yuva420p")]),
             // One frame more than shown: an overlay input that ends on the main input's last frame may drop it.
             Self.filter("loop", [("loop", "\(max(0, count))"), ("size", "1"), ("start", "0")]),
             // The PNG demuxer's time base is 1/25 s: frame times of 1/fps s need a finer one.
@@ -349,6 +348,9 @@ struct StockGraphBuilder {
         } else {
             if !v.loop { chain.append(Self.filter("tpad", [("stop", "-1"), ("stop_mode", "clone")])) }
             chain.append(Self.filter("fps", [("fps", "\(fps)"), ("round", "down")]))
+            // The clip starts when the layer first shows, as the fast engine plays it (a layer shown again later,
+            // per shot, keeps playing here where the fast engine starts it again).
+            if let first = layer.visible.first?.start, first > 0 { chain.append(Self.filter("tpad", [("start", "\(first)")])) }
         }
         chain.append(Self.filter("trim", [("end_frame", "\(n + 1)")]))
         if v.fit == .cover {
@@ -382,6 +384,48 @@ struct StockGraphBuilder {
                 inputs,
                 [
                     Self.filter("blend", [("all_mode", mode), ("all_opacity", num(layer.opacity)), ("shortest", "1")]),
+                    Self.filter("scale", [("out_color_matrix", "bt709"), ("out_range", "tv")]), Self.filter("format", [("pix_fmts", "yuv420p")]),
+                ], out)
+            return out
+        }
+        let moves = layer.animation.contains { $0.property != .opacity } || layer.rotation.truncatingRemainder(dividingBy: 360) != 0
+        if v.blend != .normal && !moves {
+            // screen / add of a clip that does not move: on a black canvas (black changes nothing in either mode) at
+            // its box, shown in its frames, blended with everything under it in RGB. An animated opacity scales the
+            // clip's colours, which for screen and add is the same as blending at that opacity.
+            if let o = animated(layer, .opacity, time: "T") {
+                let k = "clip(\(o),0,1)"
+                chain += [
+                    Self.filter("format", [("pix_fmts", "yuva420p")]),
+                    Self.filter(
+                        "geq",
+                        [("lum", "16+(lum(X,Y)-16)*\(k)"), ("cb", "128+(cb(X,Y)-128)*\(k)"), ("cr", "128+(cr(X,Y)-128)*\(k)"), ("a", "alpha(X,Y)")]),
+                ]
+            }
+            add([], chain, vs)
+            let canvas = label("k")
+            add(
+                [], [Self.filter("color", [("c", "black"), ("s", "\(plan.width)x\(plan.height)"), ("r", "\(fps)"), ("d", num(plan.duration))])],
+                canvas)
+            var args: [(String, String)] = [("x", "\(b.x & ~1)"), ("y", "\(b.y & ~1)"), ("eof_action", "pass")]
+            if let e = enable(layer.visible) { args.append(("enable", e)) }
+            let top = label("v")
+            add(
+                [canvas, vs],
+                [
+                    Self.filter("overlay", args), Self.filter("scale", [("out_color_matrix", "bt709"), ("out_range", "pc")]),
+                    Self.filter("format", [("pix_fmts", "gbrp")]),
+                ], top)
+            let under = label("g")
+            add(
+                [main], [Self.filter("scale", [("in_color_matrix", "bt709"), ("in_range", "tv")]), Self.filter("format", [("pix_fmts", "gbrp")])],
+                under)
+            let out = label("m")
+            add(
+                [under, top],
+                [
+                    Self.filter(
+                        "blend", [("all_mode", v.blend == .screen ? "screen" : "addition"), ("all_opacity", num(layer.opacity)), ("shortest", "1")]),
                     Self.filter("scale", [("out_color_matrix", "bt709"), ("out_range", "tv")]), Self.filter("format", [("pix_fmts", "yuv420p")]),
                 ], out)
             return out
@@ -680,9 +724,13 @@ struct StockGraphBuilder {
             let name = "media\(layer.index)-mask.png"
             art.append(FFmpegArt(name: name, kind: .mediaMask(layer: layer.index)))
             let mk = label("k")
-            add([], still(name, start: 0, count: n, gray: true), mk)
+            add([], still(name, start: 0, count: n), mk)
             let o = label("w")
-            add([win, mk], ["alphamerge"], o)
+            // The window's alpha times the mask's (blend: Y, U and V of the window as they are, alpha multiplied).
+            // Not `alphamerge`, which replaces the alpha: a contained picture's or clip's transparent margin (and a
+            // cut-out's transparent parts) turned opaque black inside a rounded window, where the fast engine shows
+            // the layers below (29 dB apart).
+            add([win, mk], [Self.filter("blend", [("c3_mode", "multiply")])], o)
             win = o
         }
         if layer.opacity < 1 {

@@ -52,7 +52,7 @@ extension LayerContext {
             part.visible = spans[text]!
             part.part = "text \(k + 1) of \(order.count)"
             if perStep && !layer.animations.isEmpty && profile.motion {
-                part.animation = part.visible.flatMap { tracks(layer.animations, span: $0, box: plan.box) }
+                part.animation = part.visible.flatMap { tracks(layer.animations, span: $0, drawn: plan.drawnBounds) }
             }
             return part
         }
@@ -116,20 +116,26 @@ extension LayerContext {
         var out: [(String, FrameSpan)] = []
         for span in spans {
             let origin = Double(span.start) / Double(fps)
-            let length: Double
+            // The counter's progress (0...1) at `t` seconds after the span's start; `beats` is the exact count of beats
+            // when a tick falls on one. A duration in beats is measured in beats, not in the seconds they happen to
+            // take: uneven tracked beats would otherwise put a tick a hair past a whole value and skip it.
+            let progress: (_ t: Double, _ beats: Double?) -> Double
             switch c.duration {
-            case .seconds(let s)?: length = s
-            case .beats(let b)?: length = beatTime(b, after: origin) - origin
-            case nil: length = Double(span.count - 1) / Double(fps)
+            case .seconds(let s)?: progress = { t, _ in s > 0 ? t / s : 1 }
+            case .beats(let b)?: progress = { t, n in b > 0 ? (n ?? self.beatsElapsed(from: origin, to: origin + t)) / b : 1 }
+            case nil:
+                let s = Double(span.count - 1) / Double(fps)
+                progress = { t, _ in s > 0 ? t / s : 1 }
             }
             // Tick k at `k * every` (every frame without `every`); the text is the value at the last tick.
-            var ticks: [(frame: Int, time: Double)] = [(span.start, 0)]
+            var ticks: [(frame: Int, time: Double, beats: Double?)] = [(span.start, 0, 0)]
             if let every = c.every {
                 var k = 1
                 while k < 1_000_000 {
                     let t = after(origin, every, times: k)
                     if frame(t) >= span.end { break }
-                    ticks.append((frame(t), t - origin))
+                    let beats: Double? = if case .beats(let e) = every { e * Double(k) } else { nil }
+                    ticks.append((frame(t), t - origin, beats))
                     k += 1
                 }
             }
@@ -137,14 +143,14 @@ extension LayerContext {
             var current = ""
             var runStart = span.start
             for f in span.start..<span.end {
-                let t: Double
+                let u: Double
                 if c.every != nil {
                     while tick + 1 < ticks.count && ticks[tick + 1].frame <= f { tick += 1 }
-                    t = ticks[tick].time
+                    u = progress(ticks[tick].time, ticks[tick].beats)
                 } else {
-                    t = Double(f - span.start) / Double(fps)
+                    u = progress(Double(f - span.start) / Double(fps), f == span.start ? 0 : nil)
                 }
-                let s = text(length > 0 ? t / length : 1)
+                let s = text(u)
                 if f == span.start {
                     current = s
                 } else if s != current {
@@ -195,8 +201,10 @@ extension LayerContext {
             let pivot = layer.pivot != nil || plan.rotation.truncatingRemainder(dividingBy: 360) != 0 ? plan.pivot : nil
             var part = LayerPlan(
                 index: plan.index, content: .media(media), box: box, rotation: plan.rotation, pivot: pivot, opacity: plan.opacity,
-                radius: radius, shadow: plan.shadow, visible: visible,
-                animation: layer.animations.isEmpty || !profile.motion ? [] : visible.flatMap { tracks(layer.animations, span: $0, box: box) })
+                radius: radius, shadow: plan.shadow, visible: visible)
+            if !layer.animations.isEmpty && profile.motion {
+                part.animation = visible.flatMap { tracks(layer.animations, span: $0, drawn: part.drawnBounds) }
+            }
             part.templateIndex = plan.templateIndex
             part.part = "cell \(c + 1) of \(mp.cells.count)"
             parts.append(part)

@@ -96,20 +96,20 @@ struct LayerContext {
         case .border(let b):
             content = .border(color: color(b.color), width: max(1, Int((Double(b.width) * scale).rounded())))
         }
-        var animation: [AnimationTrack] = []
+        let pivot = layer.pivot.map { Point(x: $0.x.resolve(template.canvas.width) * scale, y: $0.y.resolve(template.canvas.height) * scale) }
+        var plan = LayerPlan(
+            index: index, content: content, box: box, rotation: layer.rotation, pivot: pivot, opacity: layer.opacity,
+            radius: Int((Double(layer.radius) * scale).rounded()), shadow: layer.shadow.map { Planner.scaledShadow($0, scale) },
+            visible: spans
+        )
         if !layer.animations.isEmpty {
             if profile.motion {
-                for span in spans { animation += tracks(layer.animations, span: span, box: box) }
+                plan.animation = spans.flatMap { tracks(layer.animations, span: $0, drawn: plan.drawnBounds) }
             } else {
                 notes.append("\(path) (\(layer.kind)): animations left out in \(inputs.quality.rawValue) mode")
             }
         }
-        let pivot = layer.pivot.map { Point(x: $0.x.resolve(template.canvas.width) * scale, y: $0.y.resolve(template.canvas.height) * scale) }
-        return LayerPlan(
-            index: index, content: content, box: box, rotation: layer.rotation, pivot: pivot, opacity: layer.opacity,
-            radius: Int((Double(layer.radius) * scale).rounded()), shadow: layer.shadow.map { Planner.scaledShadow($0, scale) },
-            visible: spans, animation: animation
-        )
+        return plan
     }
 
     // MARK: Geometry
@@ -189,6 +189,23 @@ struct LayerContext {
         return at(whole) + (at(whole + 1) - at(whole)) * frac
     }
 
+    /// How many beats lie between `origin` and `t`, counted as `beatTime` counts them (the inverse of
+    /// `beatTime(_:after:)`, fractions between beats included), so that progress measured in beats advances by exactly
+    /// one per beat however uneven the tracked beats are.
+    func beatsElapsed(from origin: Double, to t: Double) -> Double {
+        guard t > origin else { return 0 }
+        guard let beats else { return (t - origin) / Planner.fallbackBeatSeconds }
+        var previous = origin
+        var k = 0
+        for b in beats where b > origin + 1e-6 {
+            if b >= t { return Double(k) + (t - previous) / (b - previous) }
+            previous = b
+            k += 1
+        }
+        let period = beats.count >= 2 ? (beats[beats.count - 1] - beats[0]) / Double(beats.count - 1) : Planner.fallbackBeatSeconds
+        return Double(k) + (t - previous) / period
+    }
+
     func time(_ p: TimePoint, origin: Double, end: Double) -> Double {
         switch p {
         case .seconds(let s): s < 0 ? end + s : origin + s
@@ -219,7 +236,9 @@ struct LayerContext {
 
     // MARK: Animation
 
-    func tracks(_ animations: [Animation], span: FrameSpan, box: Rect) -> [AnimationTrack] {
+    /// The tracks of `animations` in `span`; `drawn` is what the layer draws (`LayerPlan.drawnBounds`), which
+    /// `slide_in`/`slide_out` move wholly off the canvas.
+    func tracks(_ animations: [Animation], span: FrameSpan, drawn: Bounds) -> [AnimationTrack] {
         let s0 = Double(span.start) / Double(fps), s1 = Double(span.end) / Double(fps)
         var result: [AnimationTrack] = []
         func track(_ p: AnimatedProperty, _ keys: [AnimationTrack.Key], _ source: String) {
@@ -236,10 +255,10 @@ struct LayerContext {
                 case .fadeOut:
                     track(.opacity, [.init(time: b0, value: 1), .init(time: b1, value: 0, easing: easing ?? .linear)], "fade_out")
                 case .slideIn(let side):
-                    let (p, off) = offCanvas(side, box)
+                    let (p, off) = offCanvas(side, drawn)
                     track(p, [.init(time: a0, value: off), .init(time: a1, value: 0, easing: easing ?? .easeOut)], "slide_in \(side.rawValue)")
                 case .slideOut(let side):
-                    let (p, off) = offCanvas(side, box)
+                    let (p, off) = offCanvas(side, drawn)
                     track(p, [.init(time: b0, value: 0), .init(time: b1, value: off, easing: easing ?? .easeIn)], "slide_out \(side.rawValue)")
                 case .pop:
                     track(.scale, [.init(time: a0, value: 0), .init(time: a1, value: 1, easing: easing ?? .cubicBezier(0.34, 1.56, 0.64, 1))], "pop")
@@ -277,13 +296,17 @@ struct LayerContext {
         return result
     }
 
-    /// The offset that puts the box just off the canvas on `side`.
-    func offCanvas(_ side: Side, _ box: Rect) -> (AnimatedProperty, Double) {
-        switch side {
-        case .left: (.x, -Double(box.x + box.width))
-        case .right: (.x, Double(width - box.x))
-        case .top: (.y, -Double(box.y + box.height))
-        case .bottom: (.y, Double(height - box.y))
+    /// The offset that puts everything the layer draws (`drawn`) just off the canvas on `side`, rounded out to an
+    /// even number of pixels (the stock graph moves layers by even pixels, so both engines start from the same
+    /// place). The box alone was not enough: a card's drop shadow reaches past it (blur 24: 36 px), and its edge
+    /// showed as a line at the canvas's side on the slide's first frames.
+    func offCanvas(_ side: Side, _ drawn: Bounds) -> (AnimatedProperty, Double) {
+        func even(_ v: Double) -> Double { 2 * (v / 2 - 1e-9).rounded(.up) }
+        return switch side {
+        case .left: (.x, -even(drawn.maxX))
+        case .right: (.x, even(Double(width) - drawn.minX))
+        case .top: (.y, -even(drawn.maxY))
+        case .bottom: (.y, even(Double(height) - drawn.minY))
         }
     }
 

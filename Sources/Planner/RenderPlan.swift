@@ -187,6 +187,44 @@ public struct LayerPlan: Sendable, Equatable {
 
     /// True when the layer looks the same on every frame it shows in.
     public var isStatic: Bool { animation.isEmpty }
+
+    /// Where the layer draws before animation, on the canvas: its box and its drop shadow's reach, turned by its
+    /// static rotation about the pivot.
+    public var drawnBounds: Bounds {
+        var x0 = Double(box.x), y0 = Double(box.y), x1 = Double(box.x + box.width), y1 = Double(box.y + box.height)
+        if let s = shadow {
+            let r = Double(s.reach)
+            x0 = min(x0, x0 + Double(s.offsetX) - r); x1 = max(x1, x1 + Double(s.offsetX) + r)
+            y0 = min(y0, y0 + Double(s.offsetY) - r); y1 = max(y1, y1 + Double(s.offsetY) + r)
+        }
+        var b = Bounds(minX: x0, minY: y0, maxX: x1, maxY: y1)
+        if rotation.truncatingRemainder(dividingBy: 360) != 0 {
+            let a = rotation * .pi / 180, c = cos(a), s = sin(a)
+            let corners = [(x0, y0), (x1, y0), (x0, y1), (x1, y1)].map { x, y in
+                (pivot.x + (x - pivot.x) * c - (y - pivot.y) * s, pivot.y + (x - pivot.x) * s + (y - pivot.y) * c)
+            }
+            b = Bounds(
+                minX: corners.map(\.0).min()!, minY: corners.map(\.1).min()!, maxX: corners.map(\.0).max()!, maxY: corners.map(\.1).max()!)
+        }
+        return b
+    }
+}
+
+/// A rectangle on the canvas in fractional pixels.
+public struct Bounds: Sendable, Equatable {
+    public var minX: Double, minY: Double, maxX: Double, maxY: Double
+    public init(minX: Double, minY: Double, maxX: Double, maxY: Double) {
+        self.minX = minX
+        self.minY = minY
+        self.maxX = maxX
+        self.maxY = maxY
+    }
+}
+
+extension Shadow {
+    /// How far the shadow reaches past its shape (moved by its offset): both engines draw it with three box-blur
+    /// passes of radius `blur / 2` (at least 1), and each pass spreads it that far (`Raster.shadow`).
+    public var reach: Int { blur > 0 ? 3 * max(1, blur / 2) : 0 }
 }
 
 /// Where a layer is drawn on one frame: an offset, a scale and rotation about the pivot, and an opacity.

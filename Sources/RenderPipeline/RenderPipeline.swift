@@ -119,7 +119,7 @@ public final class RenderPipeline: Sendable {
     /// left out here (`rendc lint` reports them).
     public func templates() throws -> [TemplateInfo] {
         var seen: [String: TemplateInfo] = [:]
-        let options = Self.templateOptions()  // as loading checks them: a template no job could load is not listed
+        let options = loadOptions  // as loading checks them: a template no job could load is not listed
         for dir in configuration.templateDirectories {
             guard let files = try? FileManager.default.contentsOfDirectory(atPath: dir) else { continue }
             for file in files.sorted() where file.hasSuffix(".yaml") || file.hasSuffix(".yml") {
@@ -140,10 +140,13 @@ public final class RenderPipeline: Sendable {
         return o
     }
 
+    /// What loading a template checks here: `templateOptions(_:)`, counters up to this pipeline's longest video.
+    var loadOptions: TemplateParser.Options { Self.templateOptions(.init(maximumDuration: configuration.maxDuration)) }
+
     /// Loads a template by name (searching the template folders) or by path to a YAML file.
     public func loadTemplate(_ nameOrPath: String) throws -> Template {
         if nameOrPath.hasSuffix(".yaml") || nameOrPath.hasSuffix(".yml") || nameOrPath.contains("/") {
-            return try TemplateParser.parse(file: nameOrPath, options: Self.templateOptions())
+            return try TemplateParser.parse(file: nameOrPath, options: loadOptions)
         }
         guard nameOrPath.range(of: #"^[a-z0-9][a-z0-9-]{0,49}$"#, options: .regularExpression) != nil else {
             throw PipelineError(.template, "'\(nameOrPath)' is not a template name")
@@ -151,10 +154,17 @@ public final class RenderPipeline: Sendable {
         for dir in configuration.templateDirectories {
             for ext in ["yaml", "yml"] {
                 let path = (dir as NSString).appendingPathComponent("\(nameOrPath).\(ext)")
-                if FileManager.default.fileExists(atPath: path) { return try TemplateParser.parse(file: path, options: Self.templateOptions()) }
+                if FileManager.default.fileExists(atPath: path) { return try TemplateParser.parse(file: path, options: loadOptions) }
             }
         }
         let known = (try? templates().map(\.name).joined(separator: ", ")) ?? ""
+        guard !known.isEmpty else {
+            // A binary copied away from its checkout finds no built-in specs (design12 met "(installed: )").
+            throw PipelineError(
+                .template,
+                "no template named '\(nameOrPath)': no templates are installed (set RENDC_SPECS_DIR to the specs folder, or give a folder with --templates)"
+            )
+        }
         throw PipelineError(.template, "no template named '\(nameOrPath)' (installed: \(known))")
     }
 
@@ -164,7 +174,7 @@ public final class RenderPipeline: Sendable {
         guard let directory = request.templateDirectory else { return try loadTemplate(request.template) }
         return try TemplateParser.parse(
             file: request.template, as: (directory as NSString).appendingPathComponent((request.template as NSString).lastPathComponent),
-            options: Self.templateOptions())
+            options: loadOptions)
     }
 
     func resolveAsset(_ ref: AssetRef, template: Template) -> String? {

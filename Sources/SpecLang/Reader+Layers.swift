@@ -32,6 +32,9 @@ extension Reader {
             return nil
         }
         defer { map.finish() }
+        let outerColorFields = colorFields
+        colorFields = [:]
+        defer { colorFields = outerColorFields }
         // Keys every visual layer has.
         let placement = self.placement(map, path, canvas: canvas, v1Key: type == "images" ? "window" : "box")
         var layer = Layer(.color(.solid(.value(.black))), placement: placement ?? .fullCanvas, line: node.mark?.line ?? 0)
@@ -74,7 +77,7 @@ extension Reader {
             guard let source else { return nil }
             layer.content = .image(ImageLayer(source: source, fit: fit))
         case "text":
-            let changes = textChanges(map, path, canvas: canvas, box: layer.placement.resolve(in: canvas))
+            let changes = textChanges(map, path, canvas: canvas, box: layer.placement.resolve(in: canvas), timing: layer.timing)
             if changes != nil, let n = map.node("text") {
                 error(n, join(path, "text"), "give 'text', or 'steps' / 'counter' for text that changes, not both")
             }
@@ -139,7 +142,25 @@ extension Reader {
                 )
             }
         }
+        if case .text(let t) = layer.content { warnIfOneLineDoesNotFit(t.style, layer: layer, map, node, path, canvas: canvas) }
+        layer.colorFields = colorFields
         return layer
+    }
+
+    /// A line of text takes about `TextStyle.approximateLineHeight` × its size (Noto's ascender and descender), so a
+    /// box shorter than that draws the text smaller than `size`, while the plan still says `size` (design12: 440 px
+    /// in a 480 px box drew at about 352). Warned with the height that keeps the size.
+    func warnIfOneLineDoesNotFit(_ style: TextStyle, layer: Layer, _ map: MappingReader, _ node: Node, _ path: String, canvas: Canvas) {
+        guard style.shrinkToFit else { return }
+        let box = layer.placement.resolve(in: canvas)
+        let margins = 2 * Double(style.background?.padding ?? 0) + 2 * (style.stroke?.width ?? 0)
+        let needed = style.size * TextStyle.approximateLineHeight + margins
+        guard Double(box.height) + 0.5 < needed else { return }
+        let fits = max(0, (Double(box.height) - margins) / TextStyle.approximateLineHeight)
+        warning(
+            map.node("height") ?? map.node("size") ?? node, join(path, map.node("height") != nil ? "height" : "size"),
+            "a line at size \(Int(style.size)) needs a box about \(Int(needed.rounded(.up))) px tall (\(TextStyle.approximateLineHeight) × size, plus stroke and padding); this one is \(box.height) px, so the text is drawn at about \(Int(fits)) px"
+        )
     }
 
     /// A shape name; the usual other names (circle, square, rounded) get a hint to the one rendc uses.
@@ -470,11 +491,11 @@ extension Reader {
             let p = "\(path)[\(i)]"
             let even = Double(i) / Double(seq.count - 1)
             if case .mapping = item, let map = mapping(item, p) {
-                let c = map.required("color") { self.color($0, $1) }
+                let c = map.required("color") { self.slotColor($0, $1, .stop(i)) }
                 let at = map.optional("at") { self.number($0, $1, 0...1) } ?? even
                 map.finish()
                 if let c { result.append(GradientStop(color: c, position: at)) }
-            } else if let c = color(item, p) {
+            } else if let c = slotColor(item, p, .stop(i)) {
                 result.append(GradientStop(color: c, position: even))
             }
         }
@@ -648,7 +669,7 @@ extension Reader {
         if let v = map.optional("size", { self.pixels($0, $1, 4...1000) }) { s.size = v }
         let minNode = map.node("min_size")
         if let v = map.optional("min_size", { self.pixels($0, $1, 4...1000) }) { s.minSize = v } else { s.minSize = min(s.minSize, s.size) }
-        if let v = map.optional("color", { self.color($0, $1) }) { s.color = v }
+        if let v = map.optional("color", { self.slotColor($0, $1, .text) }) { s.color = v }
         map.allow("stroke", "background", "shadow")
         if let strokeNode = map.node("stroke") {
             s.stroke = isNullOrFalse(strokeNode) ? nil : stroke(strokeNode, join(path, "stroke"))
@@ -727,7 +748,7 @@ extension Reader {
 
     func stroke(_ node: Node, _ path: String) -> Stroke? {
         guard let map = mapping(node, path) else { return nil }
-        let color = map.optional("color") { self.color($0, $1) } ?? .black
+        let color = map.optional("color") { self.slotColor($0, $1, .stroke) } ?? .black
         let width = map.optional("width") { self.number($0, $1, 0...50) } ?? 2
         map.finish()
         return Stroke(color: color, width: width)
@@ -735,7 +756,7 @@ extension Reader {
 
     func captionBackground(_ node: Node, _ path: String) -> CaptionBackground? {
         guard let map = mapping(node, path) else { return nil }
-        let color = map.required("color") { self.color($0, $1) }
+        let color = map.required("color") { self.slotColor($0, $1, .background) }
         let padding = map.optional("padding") { self.int($0, $1, 0...500) } ?? 16
         let radius = map.optional("radius") { self.int($0, $1, 0...500) } ?? 0
         map.finish()
@@ -745,7 +766,7 @@ extension Reader {
 
     func shadow(_ node: Node, _ path: String) -> Shadow? {
         guard let map = mapping(node, path) else { return nil }
-        let color = map.optional("color") { self.color($0, $1) } ?? Color(r: 0, g: 0, b: 0, a: 160)
+        let color = map.optional("color") { self.slotColor($0, $1, .shadow) } ?? Color(r: 0, g: 0, b: 0, a: 160)
         let dx = map.optional("offset_x") { self.int($0, $1, -200...200) } ?? 0
         let dy = map.optional("offset_y") { self.int($0, $1, -200...200) } ?? 4
         let blur = map.optional("blur") { self.int($0, $1, 0...100) } ?? 8

@@ -4,8 +4,9 @@ internal import Yams
 /// Text that changes over time: `steps:` with `every:`, or `counter:`, in a text layer's mapping.
 extension Reader {
     /// Reads `steps`, `counter`, `every`, `loop` and `per_step`; nil when the layer has neither `steps` nor `counter`
-    /// (then `every`, `loop` and `per_step` are errors). `canvas` bounds how many texts a counter may make.
-    func textChanges(_ map: MappingReader, _ path: String, canvas: Canvas, box: Rect) -> TextChanges? {
+    /// (then `every`, `loop` and `per_step` are errors). `canvas` bounds how many texts a counter may make; a counter
+    /// without `duration` counts over the layer's `timing`.
+    func textChanges(_ map: MappingReader, _ path: String, canvas: Canvas, box: Rect, timing: LayerTiming) -> TextChanges? {
         let limit = TextChanges.limit(width: box.width, height: box.height)
         let why = TextChanges.limitReason(width: box.width, height: box.height)
         let stepsNode = map.node("steps"), counterNode = map.node("counter")
@@ -47,6 +48,9 @@ extension Reader {
         if let counterNode {
             if let n = map.node("loop") { error(n, join(path, "loop"), "'loop' is for steps: a counter stops at its 'to'") }
             guard var counter = counter(counterNode, join(path, "counter"), canvas: canvas, every: every, limit: (limit, why)) else { return nil }
+            if counter.duration == nil {
+                checkCountingTime(counter, counterNode, join(path, "counter"), canvas: canvas, timing: timing, limit: (limit, why))
+            }
             counter.perStep = perStep
             return .counter(counter)
         }
@@ -104,6 +108,50 @@ extension Reader {
             }
         }
         return counter
+    }
+
+    /// A counter without `duration` counts over the layer's time, which grows with the video: up to the longest
+    /// video a job may ask for (`Options.maximumDuration`), it may make more texts than the layer may hold, and the
+    /// job fails when planned. An error when the template's own lengths (`default_duration`, `no_audio_duration`)
+    /// already make too many; a warning with the longest video that keeps it within the limit when only longer
+    /// videos do, or when a field gives an end (its value decides how many values there are). Nothing is said when
+    /// the layer's time or the counter's `every` is in beats, or the layer shows `per_shot`: the music and the cuts
+    /// decide those, and the plan checks them.
+    func checkCountingTime(_ c: TextCounter, _ node: Node, _ path: String, canvas: Canvas, timing t: LayerTiming, limit: (count: Int, why: String)) {
+        let fps = canvas.fps
+        func videoFrames(_ seconds: Double) -> Int { Int((seconds * Double(fps)).rounded()) }
+        func texts(_ video: Int) -> Int? { t.frames(videoFrames: video, fps: fps).flatMap { c.texts(frames: $0, fps: fps) } }
+        let longest = videoFrames(options.maximumDuration)
+        guard let most = texts(longest), most > limit.count else { return }
+        // The longest video (in frames) whose layer still makes few enough texts: texts grow with the video.
+        var lo = 0, hi = longest
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if (texts(mid) ?? 0) <= limit.count { lo = mid } else { hi = mid - 1 }
+        }
+        let bound = fmt((Double(lo) / Double(fps) * 10).rounded(.down) / 10)
+        // A duration that keeps it within the limit whatever the video: one text a frame over `limit - 1` frames after
+        // the first, in tenths of a second.
+        let fits = max(0.1, (Double(limit.count - 1) / Double(fps) * 10).rounded(.down) / 10)
+        let remedy = "give the counter a 'duration' (duration: \(fmt(fits)) or less keeps it within), or change less often (every: 0.5)"
+        let own = [timing.defaultDuration, timing.noAudioDuration].map { videoFrames(min($0, options.maximumDuration)) }
+        if c.values != nil, let worst = own.max(), let n = texts(worst), n > limit.count {
+            let layer = fmt(Double(t.frames(videoFrames: worst, fps: fps) ?? 0) / Double(fps))
+            error(
+                node, path,
+                "has no 'duration', so it counts over the layer's time: \(n) different texts over \(layer) s at \(fps) fps in a \(fmt(Double(worst) / Double(fps))) s video (the template's default length): \(limit.why), as each is drawn as its own picture; \(remedy)"
+            )
+        } else if c.values != nil {
+            warning(
+                node, path,
+                "has no 'duration', so it counts over the layer's time: a video longer than \(bound) s makes more than \(limit.count) different texts (\(most) at \(fmt(options.maximumDuration)) s) and its job fails; \(remedy)"
+            )
+        } else {
+            warning(
+                node, path,
+                "has no 'duration', so it counts over the layer's time to a field's value: a video longer than \(bound) s can make more than \(limit.count) different texts (\(most) at \(fmt(options.maximumDuration)) s, if the value has as many steps: 0 to 29.99 has 3000) and its job fails; \(remedy)"
+            )
+        }
     }
 
     /// A number (its decimals are those written: `29.90` has two) or `"{{field}}"` naming a text field.

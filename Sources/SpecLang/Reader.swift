@@ -8,12 +8,16 @@ final class Reader {
     /// The template's folder, for relative file references (nil for in-memory YAML).
     let directory: String?
     let options: TemplateParser.Options
+    /// The template's timing (read before the layers).
+    var timing = Timing()
     var errors: [SpecError] = []
     var warnings: [SpecError] = []
     /// Declared fields, by name (filled before the layers are read).
     var fields: [String: FieldSpec] = [:]
     /// Where each field was used, for "unused field" warnings.
     var usedFields: Set<String> = []
+    /// The colour fields of the layer being read (see `slotColor`).
+    var colorFields: [ColorSlot: String] = [:]
 
     init(file: String, lines: [String], directory: String?, options: TemplateParser.Options) {
         self.file = file
@@ -48,6 +52,7 @@ final class Reader {
         let fieldList = map.optional("fields") { self.fieldSpecs($0, $1) } ?? []
         fields = Dictionary(fieldList.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let timing = map.optional("timing") { self.timing($0, $1) } ?? Timing()
+        self.timing = timing
         let layers = map.required("layers") { self.layers($0, $1, canvas: canvas) } ?? []
         let quality = map.optional("quality") { self.quality($0, $1) } ?? [:]
         map.finish()
@@ -288,6 +293,10 @@ final class Reader {
 
     func color(_ node: Node, _ path: String) -> Color? {
         guard case .scalar(let s) = node, let c = Color(hex: s.string) else {
+            if fieldReference(node) != nil {
+                error(node, path, "expected a colour as \"#RRGGBB\" or \"#RRGGBBAA\": a field cannot set this colour, got \(describe(node))")
+                return nil
+            }
             var message = "expected a colour as \"#RRGGBB\" or \"#RRGGBBAA\" (quote it: # starts a YAML comment), got \(describe(node))"
             if let name = node.scalar?.string.lowercased(), let hex = Reader.colorNames[name] {
                 message += "; colour names are not read: write \"\(hex)\" for \(name)"
@@ -312,6 +321,15 @@ final class Reader {
             return .field(f.name)
         }
         return color(node, path).map { .value($0) }
+    }
+
+    /// A colour that a colour field may set (`"{{name}}"`): the field's default stands in it, and the layer being read
+    /// records where the field goes (`Layer.colorFields`), for the planner to put the job's value in.
+    func slotColor(_ node: Node, _ path: String, _ slot: ColorSlot) -> Color? {
+        guard let name = fieldReference(node) else { return color(node, path) }
+        guard let f = checkField(name, node, path, kind: .color) else { return nil }
+        colorFields[slot] = f.name
+        return f.defaultValue.flatMap { Color(hex: $0) } ?? .black
     }
 
     /// `{{name}}` when the whole scalar is one field reference.

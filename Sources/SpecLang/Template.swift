@@ -521,6 +521,10 @@ public struct Layer: Sendable, Equatable {
     public var animations: [Animation]
     /// Line of the layer in its file (0 when built in code), for plan notes.
     public var line: Int
+    /// Colours of this layer that colour fields set (`color: "{{accent}}"` on a text, its stroke, background or shadow,
+    /// a shape's stroke, a layer's shadow, a gradient's stop). The layer holds the field's default in each until
+    /// `settingColorFields` puts the job's values in.
+    public var colorFields: [ColorSlot: String] = [:]
 
     public init(
         _ content: LayerContent, placement: Placement = .fullCanvas, rotation: Double = 0, pivot: (x: Length, y: Length)? = nil,
@@ -541,7 +545,42 @@ public struct Layer: Sendable, Equatable {
     public static func == (a: Layer, b: Layer) -> Bool {
         a.content == b.content && a.placement == b.placement && a.rotation == b.rotation
             && a.pivot?.x == b.pivot?.x && a.pivot?.y == b.pivot?.y && a.opacity == b.opacity && a.radius == b.radius
-            && a.shadow == b.shadow && a.timing == b.timing && a.animations == b.animations
+            && a.shadow == b.shadow && a.timing == b.timing && a.animations == b.animations && a.colorFields == b.colorFields
+    }
+
+    /// The layer with each colour a field sets replaced by that field's value (`color(name)`; nil keeps the default).
+    public func settingColorFields(_ color: (String) -> Color?) -> Layer {
+        var l = self
+        for (slot, name) in colorFields {
+            guard let c = color(name) else { continue }
+            switch (slot, l.content) {
+            case (.text, .text(var t)):
+                t.style.color = c
+                l.content = .text(t)
+            case (.stroke, .text(var t)):
+                t.style.stroke?.color = c
+                l.content = .text(t)
+            case (.stroke, .shape(var s)):
+                s.stroke?.color = c
+                l.content = .shape(s)
+            case (.background, .text(var t)):
+                t.style.background?.color = c
+                l.content = .text(t)
+            case (.shadow, .text(var t)):
+                t.style.shadow?.color = c
+                l.content = .text(t)
+            case (.shadow, _):
+                l.shadow?.color = c
+            case (.stop(let i), .color(let f)):
+                l.content = .color(f.settingStop(i, c))
+            case (.stop(let i), .shape(var s)):
+                s.fill = s.fill?.settingStop(i, c)
+                l.content = .shape(s)
+            default:
+                break
+            }
+        }
+        return l
     }
 
     public var kind: String { content.kind }
@@ -571,6 +610,20 @@ public enum LayerContent: Sendable, Equatable {
     }
 }
 
+/// Where in a layer a colour field's value goes (see `Layer.colorFields`).
+public enum ColorSlot: Sendable, Hashable {
+    /// A text's colour.
+    case text
+    /// A text's or a shape's outline.
+    case stroke
+    /// A text's background.
+    case background
+    /// A text's shadow, or another layer's.
+    case shadow
+    /// Stop i of the layer's gradient (a colour layer's or a shape's fill).
+    case stop(Int)
+}
+
 /// A solid colour or a gradient.
 public enum Fill: Sendable, Equatable {
     case solid(Bindable<Color>)
@@ -578,6 +631,18 @@ public enum Fill: Sendable, Equatable {
     case linear(angle: Double, stops: [GradientStop])
     /// Colours from the box's centre outwards.
     case radial(stops: [GradientStop])
+
+    func settingStop(_ i: Int, _ c: Color) -> Fill {
+        switch self {
+        case .solid: return self
+        case .linear(let angle, var stops):
+            if stops.indices.contains(i) { stops[i].color = c }
+            return .linear(angle: angle, stops: stops)
+        case .radial(var stops):
+            if stops.indices.contains(i) { stops[i].color = c }
+            return .radial(stops: stops)
+        }
+    }
 }
 
 public struct GradientStop: Sendable, Equatable {
@@ -876,6 +941,10 @@ public struct CaptionBackground: Sendable, Equatable {
 }
 
 public struct TextStyle: Sendable, Equatable {
+    /// The height one line takes, as a multiple of the size: Noto Sans's and Noto Serif's ascender + descender
+    /// (1.069 + 0.293 em). Other fonts differ a little; lint uses it to warn of a box too short for `size`.
+    public static let approximateLineHeight = 1.36
+
     public var font: FontSpec
     /// Nominal size in pixels (em size).
     public var size: Double

@@ -16,11 +16,18 @@ public enum TemplateParser {
         /// The installed font families, to report a `font.family` nothing can draw at its line; nil checks nothing
         /// (SpecLang reads no fonts: the caller, which can, says what exists).
         public var fontFamilies: FontFamilies?
-        public init(builtinAssets: Set<String>? = nil, checkFiles: Bool = true, confineFiles: Bool = false, fontFamilies: FontFamilies? = nil) {
+        /// The longest video a job may ask for (seconds; the service's `VIDEO_MAX_DURATION`): what is counted over
+        /// the layer's time (a counter without `duration`) is checked up to it.
+        public var maximumDuration: Double
+        public init(
+            builtinAssets: Set<String>? = nil, checkFiles: Bool = true, confineFiles: Bool = false, fontFamilies: FontFamilies? = nil,
+            maximumDuration: Double = 60
+        ) {
             self.builtinAssets = builtinAssets
             self.checkFiles = checkFiles
             self.confineFiles = confineFiles
             self.fontFamilies = fontFamilies
+            self.maximumDuration = maximumDuration
         }
     }
 

@@ -88,6 +88,56 @@ public struct TextCounter: Sendable, Equatable {
     }
 }
 
+extension TextCounter {
+    /// The decimals its texts show (the format's, else those of its ends; a clock shows whole seconds).
+    func decimals(from a: Int, to b: Int) -> Int { format?.number.clock == true ? 0 : (format?.number.decimals ?? max(a, b)) }
+
+    /// How many different values it can show: every step of its precision from `from` to `to`; nil when an end is a
+    /// field, whose value comes with the job.
+    public var values: Int? {
+        guard case .number(let a, let da) = from, case .number(let b, let db) = to else { return nil }
+        return Int((abs(b - a) * pow(10, Double(decimals(from: da, to: db)))).rounded(.down)) + 1
+    }
+
+    /// The most different texts it shows counting over `frames` frames at `fps`, as the planner ticks it: one a
+    /// frame, or one every `every` seconds (tick k on the frame nearest k * every); never more than its `values`.
+    /// nil when it changes every so many beats (the music says how many).
+    public func texts(frames: Int, fps: Int) -> Int? {
+        var ticks = max(1, frames)
+        switch every {
+        case .seconds(let e)?:
+            // Tick k shows when its frame, round(k * e * fps), is before the window's end.
+            ticks = min(ticks, Int(((Double(frames) - 0.5) / (e * Double(fps))).rounded(.up)))
+        case .beats?: return nil
+        case nil: break
+        }
+        return min(values ?? Int.max, max(1, ticks))
+    }
+}
+
+extension LayerTiming {
+    /// How many frames the layer shows for in a video of `videoFrames` frames at `fps` (its longest window), from
+    /// its `start`, `end` and `duration` in seconds; nil when it depends on the music (beats) or the cuts
+    /// (`per_shot`).
+    public func frames(videoFrames: Int, fps: Int) -> Int? {
+        guard !perShot else { return nil }
+        func frame(_ t: Double) -> Int { Int((t * Double(fps)).rounded()) }
+        var s = 0, e = videoFrames
+        switch start {
+        case .seconds(let v)?: s = frame(v)
+        case .beats?: return nil
+        case nil: break
+        }
+        switch (end, duration) {
+        case (.seconds(let v)?, _): e = v < 0 ? videoFrames + frame(v) : frame(v)
+        case (_, .seconds(let v)?): e = frame((start.map { if case .seconds(let s) = $0 { s } else { 0 } } ?? 0) + v)
+        case (.beats?, _), (_, .beats?): return nil
+        default: break
+        }
+        return max(0, min(e, videoFrames) - s)
+    }
+}
+
 /// A counter's text: `prefix{n:SPEC}suffix`. Prefix and suffix may hold `{{field}}` placeholders; SPEC is empty, or
 /// `m:ss` (the number as minutes and seconds), or `[0W][,][.D]`: zero-padded to W digits, thousands grouped with
 /// commas, D decimals (`{n:,.2}` is `1,299.00`).

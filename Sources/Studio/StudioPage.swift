@@ -301,6 +301,8 @@ enum StudioPage {
           if (seq !== state.lintSeq || !r.data) return;
           state.diagnostics = r.data.diagnostics || []; state.lintOk = r.data.ok;
           renderEditor(); renderProblems(); renderFields(r.data.fields || []);
+          // The template's own caption until the designer types one (a banner's "FLASH SALE", not the sample).
+          if (r.data.ok && !state.captionEdited) $("caption").value = r.data.captionDefault || "✨ Test Video";
           document.body.dataset.lint = r.data.ok ? "ok" : "error";
           if (r.data.ok) schedulePreview();
         }
@@ -341,6 +343,7 @@ enum StudioPage {
 
         $("scrubber").addEventListener("input", () => { $("time-label").textContent = parseFloat($("scrubber").value).toFixed(1) + " s"; drawTimeline(); });
         $("scrubber").addEventListener("change", () => { if (state.lintOk) schedulePreview(); });
+        $("caption").addEventListener("input", () => { state.captionEdited = true; });
         $("caption").addEventListener("change", () => { if (state.lintOk) schedulePreview(); });
 
         function renderPlan() {

@@ -29,6 +29,8 @@ struct LintResult: Codable, Sendable {
     var diagnostics: [Diagnostic]
     var fields: [MergeField]
     var name: String?
+    /// The template's own default caption (`fields: caption: {default: ...}`), for the page's caption box.
+    var captionDefault: String? = nil
 }
 
 /// What the timeline under the preview draws.
@@ -201,7 +203,8 @@ final class StudioWorkspace: @unchecked Sendable {
                     name: $0.name, label: $0.description.isEmpty ? $0.name : "\($0.name): \($0.description)", kind: $0.kind.rawValue,
                     defaultValue: $0.defaultValue ?? ($0.required ? Self.sample(for: $0) : nil))
             }
-            return (LintResult(ok: true, diagnostics: [], fields: fields, name: template.name), template)
+            let caption = template.fields.first { $0.name == Template.captionField }?.defaultValue
+            return (LintResult(ok: true, diagnostics: [], fields: fields, name: template.name, captionDefault: caption), template)
         } catch let e as SpecErrors {
             return (LintResult(ok: false, diagnostics: e.errors.map(diagnostic), fields: [], name: nil), nil)
         } catch let e as SpecError {

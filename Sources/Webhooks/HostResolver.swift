@@ -44,6 +44,15 @@ public struct HostLookupError: Error, Sendable, Equatable, CustomStringConvertib
 /// black-holed names cannot take every thread and make other accounts' lookups time out; past its share it gets
 /// ``HostLookupError/Code/busy`` at once.
 ///
+/// A thread whose caller stopped waiting (deadline or cancellation) while its lookup is still stuck is written off:
+/// it no longer counts against `maximumConcurrentLookups`, so a new thread may start for the lookups queued behind
+/// it, while at most `maximumAbandonedLookups` written-off threads exist at once (past that, the stuck threads hold
+/// their places again). Without this, two accounts holding their two lookups each on black-holed names filled all
+/// four threads, and every other account's lookup waited out its deadline behind them (found by review9). With the
+/// defaults, 18 accounts must hold stuck lookups at once before anyone else waits (16 fill the room for 32
+/// written-off threads, 2 more hold the 4 threads); a written-off thread costs its stack (256 KiB reserved) until
+/// `getaddrinfo` gives up.
+///
 /// The lookup itself is injectable: tests pass one that blocks.
 public final class HostResolver: Sendable, Equatable {
     /// A blocking lookup: the host's addresses, or a throw when it has none.
@@ -53,6 +62,7 @@ public final class HostResolver: Sendable, Equatable {
     public let maximumConcurrentLookups: Int
     public let maximumWaiting: Int
     public let maximumPerOwner: Int
+    public let maximumAbandonedLookups: Int
     private let lookup: Lookup
     private let state = LockedState()
 
@@ -61,12 +71,13 @@ public final class HostResolver: Sendable, Equatable {
 
     public init(
         timeout: Double = 5, maximumConcurrentLookups: Int = 4, maximumWaiting: Int = 256, maximumPerOwner: Int = 2,
-        lookup: @escaping Lookup = HostResolver.systemLookup
+        maximumAbandonedLookups: Int = 32, lookup: @escaping Lookup = HostResolver.systemLookup
     ) {
         self.timeout = max(0.001, timeout)
         self.maximumConcurrentLookups = max(1, maximumConcurrentLookups)
         self.maximumWaiting = max(0, maximumWaiting)
         self.maximumPerOwner = max(1, maximumPerOwner)
+        self.maximumAbandonedLookups = max(0, maximumAbandonedLookups)
         self.lookup = lookup
     }
 
@@ -74,6 +85,9 @@ public final class HostResolver: Sendable, Equatable {
 
     /// Lookup threads running now (for tests and diagnostics).
     public var runningLookups: Int { state.withLock { $0.running } }
+
+    /// Lookup threads written off now: their callers stopped waiting, their lookups still run (for tests).
+    public var abandonedLookups: Int { state.withLock { $0.abandoned } }
 
     /// The host's addresses, or a ``HostLookupError`` (not found, timed out, busy). Cancelling the calling task
     /// stops the wait (CancellationError).
@@ -85,11 +99,14 @@ public final class HostResolver: Sendable, Equatable {
     public func resolve(_ host: String, owner: String?) async throws -> [IPAddress] {
         let request = Request(host: host, owner: owner)
         let limit = timeout
-        let timer = Task {
+        let timer = Task { [self] in
             try? await Task.sleep(for: .milliseconds(Int64(limit * 1000)))
             if Task.isCancelled { return }
-            request.finish(
+            if request.finish(
                 .failure(HostLookupError(.timedOut, host: host, "'\(host.prefix(64))' did not resolve within \(Self.seconds(limit)) s")))
+            {
+                callerLeft(request)
+            }
         }
         defer { timer.cancel() }
         return try await withTaskCancellationHandler {
@@ -98,8 +115,29 @@ public final class HostResolver: Sendable, Equatable {
                 enqueue(request)
             }
         } onCancel: {
-            request.finish(.failure(CancellationError()))
+            if request.finish(.failure(CancellationError())) { callerLeft(request) }
         }
+    }
+
+    /// `request`'s caller stopped waiting before its lookup answered. If the lookup is stuck on a thread, that
+    /// thread is written off (within ``maximumAbandonedLookups``) and, when lookups are queued, a new thread starts.
+    private func callerLeft(_ request: Request) {
+        let startThread: Bool = state.withLock { state in
+            guard request.onThread, !request.abandoned, state.abandoned < maximumAbandonedLookups else { return false }
+            request.abandoned = true
+            state.abandoned += 1
+            guard state.queue.contains(where: { !$0.isFinished }), state.live < maximumConcurrentLookups else { return false }
+            state.running += 1
+            return true
+        }
+        if startThread { self.startThread() }
+    }
+
+    private func startThread() {
+        let thread = Thread { [self] in drain() }
+        thread.name = "host-lookup"
+        thread.stackSize = 256 << 10
+        thread.start()
     }
 
     static func seconds(_ value: Double) -> String {
@@ -119,13 +157,13 @@ public final class HostResolver: Sendable, Equatable {
                 if queued.isFinished { state.release(queued) } else { waiting.append(queued) }
             }
             state.queue = waiting
-            guard state.queue.count < maximumWaiting || state.running < maximumConcurrentLookups else { return .busy }
+            guard state.queue.count < maximumWaiting || state.live < maximumConcurrentLookups else { return .busy }
             if let owner = request.owner {
                 guard state.perOwner[owner, default: 0] < maximumPerOwner else { return .ownerBusy }
                 state.perOwner[owner, default: 0] += 1
             }
             state.queue.append(request)
-            guard state.running < maximumConcurrentLookups else { return .queued }
+            guard state.live < maximumConcurrentLookups else { return .queued }
             state.running += 1
             return .startThread
         }
@@ -141,10 +179,7 @@ public final class HostResolver: Sendable, Equatable {
                         .busy, host: request.host,
                         "'\(request.host.prefix(64))' was not looked up: this account's earlier lookups are still running")))
         case .startThread:
-            let thread = Thread { [self] in drain() }
-            thread.name = "host-lookup"
-            thread.stackSize = 256 << 10
-            thread.start()
+            startThread()
         }
     }
 
@@ -152,9 +187,13 @@ public final class HostResolver: Sendable, Equatable {
     private func drain() {
         while true {
             let next: Request? = state.withLock { state in
-                while !state.queue.isEmpty {
+                // A thread back from a written-off lookup leaves when the threads that replaced it suffice.
+                while !state.queue.isEmpty && state.live <= maximumConcurrentLookups {
                     let request = state.queue.removeFirst()
-                    if !request.isFinished { return request }
+                    if !request.isFinished {
+                        request.onThread = true
+                        return request
+                    }
                     state.release(request)
                 }
                 state.running -= 1
@@ -162,7 +201,14 @@ public final class HostResolver: Sendable, Equatable {
             }
             guard let next else { return }
             next.finish(Result { try lookup(next.host) })
-            state.withLock { $0.release(next) }
+            state.withLock { state in
+                state.release(next)
+                next.onThread = false
+                if next.abandoned {
+                    next.abandoned = false
+                    state.abandoned -= 1
+                }
+            }
         }
     }
 
@@ -205,6 +251,10 @@ public final class HostResolver: Sendable, Equatable {
         private let lock = NSLock()
         private var result: Result<[IPAddress], any Error>?
         private var continuation: CheckedContinuation<[IPAddress], any Error>?
+        /// On a lookup thread now; written off (its caller left while it ran). Both guarded by the resolver's state
+        /// lock, not `lock`.
+        var onThread = false
+        var abandoned = false
 
         init(host: String, owner: String?) {
             self.host = host
@@ -224,23 +274,31 @@ public final class HostResolver: Sendable, Equatable {
             }
         }
 
-        func finish(_ value: Result<[IPAddress], any Error>) {
+        /// Answers the caller unless it was answered already; true when this call answered it.
+        @discardableResult
+        func finish(_ value: Result<[IPAddress], any Error>) -> Bool {
             lock.lock()
             guard result == nil else {
                 lock.unlock()
-                return
+                return false
             }
             result = value
             let waiting = continuation
             continuation = nil
             lock.unlock()
             waiting?.resume(with: value)
+            return true
         }
     }
 
     private struct State {
+        /// Lookup threads alive, written-off ones included.
         var running = 0
+        /// Threads whose caller left while their lookup still runs.
+        var abandoned = 0
         var queue: [Request] = []
+        /// Threads that count against `maximumConcurrentLookups`.
+        var live: Int { running - abandoned }
         /// Each owner's lookups that are queued or on a thread.
         var perOwner: [String: Int] = [:]
 

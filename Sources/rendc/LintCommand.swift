@@ -34,7 +34,10 @@ struct LintCommand: ParsableCommand {
         var failed = 0
         var warned = 0
         var names: [String: String] = [:]
-        let options = RenderPipeline.templateOptions(TemplateParser.Options(builtinAssets: Set(DefaultAssets.builtins.keys)))
+        // Counters are checked up to the longest video a job may ask for (VIDEO_MAX_DURATION, 60 s by default).
+        let maximumDuration = (try? loadSettings())?.maxDuration ?? 60
+        let options = RenderPipeline.templateOptions(
+            TemplateParser.Options(builtinAssets: Set(DefaultAssets.builtins.keys), maximumDuration: maximumDuration))
         for file in files {
             do {
                 let t = try TemplateParser.parse(file: file, options: options)

@@ -175,6 +175,20 @@ with sync_playwright() as p:
     checks.check("Save writes the file", "Made in the browser test" in saved and "fps: 30" in saved)
     checks.check("no leftovers beside the saved file", sorted(os.listdir(args.templates)) == ["browser-look.yaml"], str(os.listdir(args.templates)))
 
+    # 7b. A template's own default caption shows in the caption box (design12: the sample replaced "FLASH SALE"),
+    #     until the designer types one.
+    page.evaluate("""() => { const ta = document.getElementById('source');
+      ta.value = 'name: banner\\nfields:\\n  caption: { default: FLASH SALE }\\nlayers:\\n  - type: color\\n    color: \"#000000\"\\n  - type: text\\n';
+      ta.dispatchEvent(new Event('input')); }""")
+    page.wait_for_function("document.getElementById('caption').value === 'FLASH SALE'", timeout=90_000)
+    checks.check("the template's default caption fills the caption box", page.input_value("#caption") == "FLASH SALE")
+    page.fill("#caption", "Mine")
+    page.evaluate("""() => { const ta = document.getElementById('source'); ta.value = ta.value.replace('FLASH SALE', 'BIG SALE');
+      ta.dispatchEvent(new Event('input')); }""")
+    page.wait_for_function("document.getElementById('source').value.includes('BIG SALE') && document.body.dataset.lint === 'ok'", timeout=90_000)
+    page.wait_for_timeout(500)
+    checks.check("a caption the designer typed is kept", page.input_value("#caption") == "Mine")
+
     # 8. Requests another site could make the designer's browser send are refused; the page's own are not.
     #    A picture outside the studio cannot be named by the template or by a field value.
     red = os.path.join(tempfile.mkdtemp(), "red-secret.png")

@@ -466,6 +466,14 @@ extension TestAudio {
                 raw ? ["-r", "10", "-f", "m4v", "-i", "concat:" + parts.joined(separator: "|")] : ["-f", "concat", "-safe", "0", "-i", list.path]
             let joined = try! Subprocess.run("/usr/bin/ffmpeg", mixed + input + ["-c", "copy", directory.appendingPathComponent(name).path])
             precondition(joined.status == 0, "ffmpeg could not join \(name): \(joined.errors)")
+            // The same parts joined into Matroska (MPEG-4 Part 2 as V_MPEG4/ISO/ASP, Motion JPEG as V_MJPEG, ProRes as
+            // V_PRORES without its frames' icpf atoms, PNG and H.263 as V_MS/VFW/FOURCC, QuickTime Animation as
+            // V_QUICKTIME), and the first part alone.
+            let mkv = String(name.dropLast(4)) + ".mkv"
+            for (inputs, output) in [(input, mkv), ((raw ? ["-r", "10", "-f", "m4v"] : []) + ["-i", parts[0]], "part-\(sizes[0])-\(mkv)")] {
+                let made = try! Subprocess.run("/usr/bin/ffmpeg", mixed + inputs + ["-c", "copy", directory.appendingPathComponent(output).path])
+                precondition(made.status == 0, "ffmpeg could not make \(output): \(made.errors)")
+            }
         }
         return directory
     }()
@@ -758,6 +766,90 @@ extension TestAudio {
         #expect(qtrle.width == 96 && qtrle.height == 64, "\(qtrle)")
     }
 
+    /// Issue (media12): a Matroska video track of MPEG-4 Part 2 (`V_MPEG4/ISO/ASP`), Motion JPEG (`V_MJPEG`), ProRes
+    /// (`V_PRORES`), PNG or H.263 (`V_MS/VFW/FOURCC`) was refused at upload whatever its frames said, and one of
+    /// QuickTime Animation (`V_QUICKTIME`) too. The MP4/MOV joined clips copied into Matroska state 96x64 in their
+    /// track headers (and MPEG-4's CodecPrivate) and decode at 4128x64 after 1 s (H.263: 704x576): refused at that
+    /// size. The contrast: each first part alone passes at its own size (and decodes), and QuickTime Animation (whose decoder is
+    /// bounded by the container) at the container's. ffmpeg writes ProRes frames into Matroska without the 8 bytes
+    /// (size, `icpf`) before their frame header: found only where libavformat puts them back.
+    @Test func matroskaFramesOfMPEG4MotionJPEGProResPNGAndH263AreReadAtUpload() throws {
+        for name in ["mixed-mpeg4.mkv", "mixed-mjpeg.mkv", "mixed-png.mkv", "mixed-prores.mkv"] {
+            try Self.expectRefusedAtItsGrownSize(name, .video)
+            let part = try Self.outcome(Self.path("part-96x64-" + name), .video, maxVideoDimension: 96).get()
+            #expect(part.width == 96 && part.height == 64, "\(name): \(part)")
+            try HostileCorpus.decode(Self.path("part-96x64-" + name), .video)  // and the backend's decoder takes it
+        }
+        guard case .failure(let h263) = Self.outcome(Self.path("mixed-h263.mkv"), .video, maxVideoDimension: 700) else {
+            Issue.record("mixed-h263.mkv accepted under a limit of 700")
+            return
+        }
+        #expect(h263.message == "the video is 704x576; at most 700x700 is allowed", "\(h263.message)")
+        let h263Part = try Self.outcome(Self.path("part-128x96-mixed-h263.mkv"), .video, maxVideoDimension: 128).get()
+        #expect(h263Part.width == 128 && h263Part.height == 96, "\(h263Part)")
+        try HostileCorpus.decode(Self.path("part-128x96-mixed-h263.mkv"), .video)
+        let qtrle = try Self.outcome(Self.path("mixed-qtrle.mkv"), .overlay, maxVideoDimension: 96).get()
+        #expect(qtrle.width == 96 && qtrle.height == 64, "\(qtrle)")
+    }
+
+    /// A JPEG picture's first bytes: SOI, then a baseline frame header stating `width`x64.
+    static func jpegFrame(width: Int) -> [UInt8] {
+        [0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 0x08, 0x00, 0x40, UInt8(width >> 8), UInt8(width & 0xFF), 0x03] + [UInt8](repeating: 0, count: 8)
+    }
+
+    /// A Matroska track that names its codec by a FourCC is read as the codec libavformat gives it: a
+    /// `V_MS/VFW/FOURCC` track by its BITMAPINFOHEADER's FourCC, a `V_QUICKTIME` track by its sample description's
+    /// (or by the FourCC it starts with, which libavformat takes for one without its size). Hand-made files of one
+    /// Motion JPEG block stating 4128x64 are read at that size (in a 96x64 track), and with a 96x64 block at 96x64
+    /// (MPEG-4 Part 2: a VOL header in the extradata after the BITMAPINFOHEADER); FourCCs of
+    /// codecs not read, a sample description of the wrong size, a codec ID with more after it and a track whose
+    /// frames are compressed (ContentEncodings) are refused, whatever their frames.
+    @Test func matroskaTracksNamedByAFourCCAreReadAsLibavformatDecodesThem() throws {
+        func upload(_ codec: String, _ codecPrivate: [UInt8]?, width: Int = 4128, extra: [UInt8] = []) -> String? {
+            let block = Self.simpleBlock(Self.jpegFrame(width: width))
+            let file = Self.handMade(codec: codec, codecPrivate: codecPrivate, extra: extra, clusters: [block])
+            do {
+                let header = try MediaInspector.inspect(bytes: file, strict: true, scanSamples: true)
+                return "\(header.width ?? 0)x\(header.height ?? 0)"
+            } catch { return error.message }
+        }
+        func bitmapInfo(_ fourCC: String) -> [UInt8] {
+            [40, 0, 0, 0, 96, 0, 0, 0, 64, 0, 0, 0, 1, 0, 24, 0] + Array(fourCC.utf8) + [UInt8](repeating: 0, count: 20)
+        }
+        func sampleDescription(_ fourCC: String, size: Int = 86) -> [UInt8] {
+            [0, 0, 0, UInt8(size)] + Array(fourCC.utf8) + [UInt8](repeating: 0, count: 78)
+        }
+        for (codec, codecPrivate) in [
+            ("V_MJPEG", nil), ("V_MS/VFW/FOURCC", bitmapInfo("MJPG")), ("V_MS/VFW/FOURCC", bitmapInfo("jpeg")),
+            ("V_QUICKTIME", sampleDescription("jpeg")), ("V_QUICKTIME", Array(sampleDescription("mjpa").dropFirst(4))),
+        ] as [(String, [UInt8]?)] {
+            let label = "\(codec) \(codecPrivate.map { String(decoding: $0.prefix(24), as: UTF8.self) } ?? "")"
+            #expect(upload(codec, codecPrivate) == "4128x64", "\(label)")
+            #expect(upload(codec, codecPrivate, width: 96) == "96x64", "\(label)")
+        }
+        // MPEG-4 Part 2 under a FourCC: the VOL header ffmpeg wrote for a 4128x64 stream, as extradata after the
+        // BITMAPINFOHEADER (libavcodec reads it before the first frame), stating its size whatever the frames say.
+        let m4v = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Self.path("part-4128x64-mixed-mpeg4.mp4.m4v"))))
+        try #require(m4v.count > 48)
+        let vol = Array(m4v.prefix(32))  // visual object sequence, visual object, video object, VOL
+        #expect(upload("V_MS/VFW/FOURCC", bitmapInfo("XVID") + vol, width: 96) == "4128x64")
+        #expect(upload("V_MS/VFW/FOURCC", bitmapInfo("XVID"), width: 96) == "96x64")
+        let notRead = " is not accepted in uploads: " + Self.acceptedCodecs
+        #expect(upload("V_MS/VFW/FOURCC", bitmapInfo("cvid"), width: 96) == "the video codec 'V_MS/VFW/FOURCC cvid'" + notRead)
+        #expect(upload("V_MS/VFW/FOURCC", bitmapInfo("H264"), width: 96) == "the video codec 'V_MS/VFW/FOURCC H264'" + notRead)
+        #expect(upload("V_QUICKTIME", sampleDescription("SVQ3"), width: 96) == "the video codec 'V_QUICKTIME SVQ3'" + notRead)
+        #expect(upload("V_QUICKTIME", sampleDescription("jpeg", size: 90), width: 96) == "the video codec 'V_QUICKTIME ???Z'" + notRead)
+        #expect(upload("V_MJPEGX", nil, width: 96) == "the video codec 'V_MJPEGX'" + notRead)
+        // ContentEncodings > ContentEncoding > ContentCompression (zlib): the blocks are not the frames.
+        let zlib = Self.element([0x6D, 0x80], Self.element([0x62, 0x40], Self.element([0x50, 0x34], Self.element([0x42, 0x54], [0]))))
+        #expect(
+            upload("V_MJPEG", nil, width: 96, extra: zlib)
+                == "a Matroska video track's frames are compressed or encrypted (ContentEncodings), so their size cannot be read")
+    }
+
+    static let acceptedCodecs =
+        "H.264, HEVC, VP8, VP9, AV1, MPEG-4 Part 2, H.263, Motion JPEG (A and B), PNG, ProRes, QuickTime Animation or uncompressed video is"
+
     /// libavcodec's MJPEG decoder takes a first picture less than 3/4 as tall as the container says for one field
     /// of an interlaced frame, and decodes frames twice its height (`ff_mjpeg_decode_sof`). A clip of 96x1400 JPEGs
     /// whose container says 96x2000 decodes at 96x2800 (ffprobe says so): under a limit of 2000 its container and its
@@ -906,11 +998,12 @@ extension TestAudio {
 
     /// A hand-made WebM/Matroska file: one video track (number 1, `codec`, 96x64 in its header) and `clusters`, each
     /// the bodies of its elements (a timecode is put first).
-    static func handMade(codec: String = "V_VP8", codecPrivate: [UInt8]? = nil, clusters: [[UInt8]]) -> [UInt8] {
+    static func handMade(codec: String = "V_VP8", codecPrivate: [UInt8]? = nil, extra: [UInt8] = [], clusters: [[UInt8]]) -> [UInt8] {
         let header = element([0x1A, 0x45, 0xDF, 0xA3], element([0x42, 0x82], Array("webm".utf8)))
         let video = element([0xE0], element([0xB0], [0x60]) + element([0xBA], [0x40]))
         let fields =
             element([0xD7], [1]) + element([0x83], [1]) + element([0x86], Array(codec.utf8)) + (codecPrivate.map { element([0x63, 0xA2], $0) } ?? [])
+            + extra
         let body = clusters.map { element([0x1F, 0x43, 0xB6, 0x75], element([0xE7], [0]) + $0) }.joined()
         return header + element([0x18, 0x53, 0x80, 0x67], element([0x16, 0x54, 0xAE, 0x6B], element([0xAE], fields + video)) + body)
     }
@@ -1007,7 +1100,7 @@ extension TestAudio {
         renderTime(resync)
         // Codecs whose size the walk does not read: the decoder would take them.
         let vfw = Self.handMade(codec: "V_MS/VFW/FOURCC", codecPrivate: [UInt8](repeating: 0, count: 40), clusters: [small])
-        #expect(upload(vfw) == "the video codec 'V_MS/VFW/FOURCC' is not accepted in uploads: H.264, HEVC, VP8, VP9 or AV1 is")
+        #expect(upload(vfw) == "the video codec 'V_MS/VFW/FOURCC ????' is not accepted in uploads: " + Self.acceptedCodecs)
         let annexB = Self.handMade(codec: "V_MPEG4/ISO/AVC", clusters: [Self.simpleBlock([0, 0, 0, 1, 0x67, 0x42])])
         #expect(upload(annexB) == "the H.264 track has no readable codec configuration (CodecPrivate)")
         // The contrast: the same structure with a small frame and nothing hostile passes.

@@ -74,6 +74,83 @@ import Webhooks
     }
 }
 
+/// A name server that never answers for `*.blackhole.example` (until released); `internal.*` resolves to 10.0.0.8,
+/// any other name to a public address. Counts the lookups stuck in it.
+final class BlackHoleLookup: @unchecked Sendable {
+    private let lock = NSLock()
+    private let gate = DispatchSemaphore(value: 0)
+    private var stuck = 0
+    private var released = false
+
+    var lookup: HostResolver.Lookup {
+        { [self] host in
+            if host.hasSuffix(".blackhole.example") {
+                let wait = lock.withLock {
+                    stuck += 1
+                    return !released
+                }
+                if wait { gate.wait() }
+                lock.withLock { stuck -= 1 }
+            }
+            return host.hasPrefix("internal.") ? [IPAddress("10.0.0.8")!] : [IPAddress("93.184.216.34")!]
+        }
+    }
+
+    var inside: Int { lock.withLock { stuck } }
+
+    func release() {
+        let waiting = lock.withLock {
+            released = true
+            return stuck
+        }
+        for _ in 0..<max(waiting, 16) { gate.signal() }
+    }
+}
+
+@Suite struct CallbackLookupShareTests {
+    /// svc12 (left by review9): each tenant may hold two callback lookups and the resolver had four threads, so
+    /// two tenants submitting black-holed callback names made every other tenant's submit with a callback answer
+    /// 503 `callback_lookup_unavailable` until their lookups gave up. Now a lookup whose caller has left is written
+    /// off and its thread replaced. Contrast: with the four stuck lookups still stuck, a third tenant's submits get
+    /// the answers only a real lookup gives (202 for a public host, 422 for one resolving to 10.0.0.8); before,
+    /// both were 503.
+    @Test func twoTenantsBlackHoledCallbacksLeaveAThirdTenantsSubmitsAlone() async throws {
+        let names = BlackHoleLookup()
+        defer { names.release() }
+        // 2 s: the third tenant's lookup must reach a thread before its deadline on a loaded machine.
+        let resolver = HostResolver(timeout: 2, maximumConcurrentLookups: 4, maximumPerOwner: 2, lookup: names.lookup)
+        try await withAPI(configure: { $0.webhookTargets = WebhookTargetPolicy(hostResolver: resolver) }) { api in
+            let image = UUID().uuidString
+            try await withThrowingTaskGroup(of: TestResponse.self) { group in
+                for (key, tenant) in [(api.keyA, "a"), (api.keyB, "b")] {
+                    for n in 0..<2 {
+                        group.addTask {
+                            try await api.postJSON(
+                                "/api/v1/video/process", key: key,
+                                #"{"imageIds":["\#(image)"],"callbackUrl":"https://\#(tenant)\#(n).blackhole.example/hook"}"#)
+                        }
+                    }
+                }
+                for try await response in group {
+                    #expect(response.status.code == 503, "\(String(buffer: response.body))")
+                    #expect(try errorOf(response).code == "callback_lookup_unavailable")
+                }
+            }
+            #expect(names.inside == 4, "the two tenants' four lookups are all still stuck")
+
+            let (_, keyC) = try await api.store.createTenantWithKey(name: "tenant C")
+            let photo = try await api.uploadImage(key: keyC.plaintext)
+            let accepted = try await api.submit(key: keyC.plaintext, imageIds: [photo], extra: #","callbackUrl":"https://hooks.example.com/done""#)
+            #expect(accepted.status == .accepted, "\(String(buffer: accepted.body))")
+            let refused = try await api.submit(key: keyC.plaintext, imageIds: [photo], extra: #","callbackUrl":"https://internal.example.com/done""#)
+            #expect(refused.status.code == 422, "\(String(buffer: refused.body))")
+            #expect(try errorOf(refused) == ("validation_failed", "callbackUrl"))
+            #expect(String(buffer: refused.body).contains("resolves to"), "\(String(buffer: refused.body))")
+            #expect(names.inside == 4, "answered while the four lookups were still stuck")
+        }
+    }
+}
+
 /// A down database (issue 10, finding 6): answers come in seconds as 503 `database_unavailable` with
 /// `Retry-After`, and the API recovers when Postgres is back. Uses a private Postgres it stops and restarts.
 /// Its own threads: starting, stopping and freezing that server block a thread for seconds.

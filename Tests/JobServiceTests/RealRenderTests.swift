@@ -164,6 +164,63 @@ extension RealRenderTests {
         #expect(run.status == 0, "\(run.combined.suffix(2000))")
     }
 
+    /// Two music files that passed the upload check and then hurt the worker (review12). A 1 MB MP3 whose cover
+    /// picture says 16000x16000: probing decoded it, about 1.07 GB each time the file was opened (now: the audio
+    /// input does not probe its other streams, and every probing decoder has the pixel limit). An M4A whose stream
+    /// starts at 59 s: the level profile was cut on the stream's own timestamps (2 s long), and the loop search
+    /// read past its end and trapped, in `plan` and in the worker.
+    @Test func aHugeCoverPictureAndAStreamThatStartsLateAreMusicLikeAnyOther() throws {
+        let binary = try KillTest().rendcBinary()
+        let dir = try Fixtures.temporaryDirectory("rendc-cli-music")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var environment = ProcessInfo.processInfo.environment
+        environment["RENDC_ASSETS_DIR"] = dir.appendingPathComponent("assets").path
+        environment["RENDC_CACHE_DIR"] = dir.appendingPathComponent("cache").path
+        let work = dir.path
+        // A PNG header of 16000x16000 RGB with a few rows of data: the decoder allocates the whole picture first.
+        let png = """
+            import struct, zlib, sys
+            def chunk(t, d): return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+            rows = zlib.compress(b'\\x00' * (1 + 16000 * 3) * 4)
+            pic = b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 16000, 16000, 8, 2, 0, 0, 0)) + chunk(b'IDAT', rows) + chunk(b'IEND', b'')
+            frame = b'\\x00image/png\\x00\\x03\\x00' + pic
+            body = b'APIC' + struct.pack('>I', len(frame)) + b'\\x00\\x00' + frame
+            n = len(body)
+            size = bytes([(n >> 21) & 127, (n >> 14) & 127, (n >> 7) & 127, n & 127])
+            audio = open(sys.argv[1], 'rb').read()
+            open(sys.argv[2], 'wb').write(b'ID3\\x03\\x00\\x00' + size + body + audio)
+            """
+        let tone = try Subprocess.run(
+            "/usr/bin/ffmpeg",
+            ["-v", "error", "-f", "lavfi", "-i", "sine=f=440:d=6", "-c:a", "libmp3lame", "-id3v2_version", "0", "-y", "tone.mp3"], directory: work)
+        #expect(tone.status == 0, "\(tone.combined)")
+        let tagged = try Subprocess.run("/usr/bin/python3", ["-c", png, "tone.mp3", "cover.mp3"], directory: work)
+        #expect(tagged.status == 0, "\(tagged.combined)")
+        let probe = try FFprobe.probe(work + "/cover.mp3")
+        #expect(probe.streams.contains { $0.codecType == "video" && $0.width == 16000 }, "the cover is there: \(probe.streams)")
+        // Peak memory of the whole process, by GNU time: about 75 MB with the fix, over 1 GB without.
+        let beats = try Subprocess.run("/usr/bin/time", ["-f", "peak %M", binary, "beats", "cover.mp3"], environment: environment, directory: work)
+        #expect(beats.status == 0, "\(beats.combined)")
+        let peak = beats.errors.split(separator: "\n").last { $0.hasPrefix("peak ") }.flatMap { Int($0.dropFirst(5)) } ?? Int.max
+        #expect(peak < 400_000, "peak \(peak) kB")
+
+        let late = try Subprocess.run(
+            "/usr/bin/ffmpeg",
+            [
+                "-v", "error", "-f", "lavfi", "-i", "aevalsrc='if(lt(t,3),0,0.6*sin(2*PI*880*t)*exp(-30*mod(t-3,0.5)))':s=44100:d=20", "-ac", "2",
+                "-c:a", "aac", "-output_ts_offset", "59", "-y", "late.m4a",
+            ], directory: work)
+        #expect(late.status == 0, "\(late.combined)")
+        let picture = try Subprocess.run(
+            "/usr/bin/ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc=s=320x240", "-frames:v", "1", "-y", "a.png"], directory: work)
+        #expect(picture.status == 0, "\(picture.combined)")
+        let plan = try Subprocess.run(
+            binary, ["plan", "--template", "no-frame", "--image", "a.png", "--audio", "late.m4a", "--duration", "30", "--summary"],
+            environment: environment, directory: work)
+        #expect(plan.status == 0, "\(plan.combined.suffix(2000))")
+        #expect(plan.combined.contains("the track loops"), "\(plan.combined.suffix(2000))")
+    }
+
     @Test func migrateAndTenantCreateFromTheCommandLine() async throws {
         let binary = try KillTest().rendcBinary()
         let server = try PostgresServer.shared()

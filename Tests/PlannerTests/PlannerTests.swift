@@ -237,6 +237,57 @@ let threeImages = ["/in/a.jpg", "/in/b.png", "/in/c.webp"]
         #expect(!hostile.filterGraph.description.contains("[x];"))
     }
 
+    /// A brand colour reaches every colour a designer writes (design12: only colour layers, shape fills and borders
+    /// took a colour field, so the brand colour could not reach a text): a text's colour, stroke, background and
+    /// shadow, a shape's stroke, a layer's shadow, and each gradient stop. The template's default stands in each until
+    /// a job gives the field.
+    @Test func colourFieldsSetTextStrokeBackgroundShadowAndGradientStops() throws {
+        let t = try TemplateParser.parse(
+            yaml: """
+                name: t
+                fields:
+                  accent: { type: color, default: "#112233" }
+                  ink: { type: color, default: "#FFFFFF" }
+                layers:
+                  - type: color
+                    gradient: { stops: ["#000000", "{{accent}}", { color: "{{ink}}", at: 1 }] }
+                  - type: shape
+                    fill: "#000000"
+                    stroke: { color: "{{accent}}", width: 4 }
+                    shadow: { color: "{{ink}}" }
+                  - type: text
+                    text: Sale
+                    color: "{{ink}}"
+                    stroke: { color: "{{accent}}", width: 3 }
+                    background: { color: "{{accent}}" }
+                    shadow: { color: "{{ink}}" }
+                """)
+        #expect(t.layers[2].colorFields == [.text: "ink", .stroke: "accent", .background: "accent", .shadow: "ink"])
+        let accent = Color(hex: "#FF0000")!, ink = Color(hex: "#00FF00")!
+        for (given, a, i) in [([String: String](), Color(hex: "#112233")!, Color.white), (["accent": "#FF0000", "ink": "#00FF00"], accent, ink)] {
+            let p = try plan(t, PlanInputs(images: [], fields: given))
+            guard case .color(.linear(_, let stops)) = p.layers[0].content, case .shape(let shape) = p.layers[1].content,
+                case .text(let text) = p.layers[2].content
+            else {
+                Issue.record("unexpected layers: \(p.layers.map(\.content))")
+                return
+            }
+            #expect(stops.map(\.color) == [.black, a, i], "\(given)")
+            #expect(shape.stroke?.color == a && p.layers[1].shadow?.color == i, "\(given)")
+            let style = text.style
+            #expect(style.color == i && style.stroke?.color == a && style.background?.color == a && style.shadow?.color == i, "\(given)")
+        }
+        // A text field where a colour goes is refused at its line and column, naming the kind.
+        do {
+            _ = try TemplateParser.parse(
+                yaml: "name: t\nfields:\n  word: { default: x }\nlayers:\n  - type: text\n    text: a\n    shadow: { color: \"{{word}}\" }\n",
+                file: "w.yaml")
+            Issue.record("a text field accepted as a shadow's colour")
+        } catch let e as SpecErrors {
+            #expect(e.description.contains("w.yaml:7:22: error: layers[0].shadow.color: the field 'word' is of type text, not color"), "\(e)")
+        }
+    }
+
     @Test func layerTimingInSecondsBeatsAndPerShot() throws {
         let t = try TemplateParser.parse(
             yaml: """
@@ -314,6 +365,45 @@ let threeImages = ["/in/a.jpg", "/in/b.png", "/in/c.webp"]
         #expect(abs(l.transform(frame: 45, time: 1.45).scale - 1) < 1e-6)
         let freeze = try plan(t, PlanInputs(images: [], duration: 4, quality: .freeze))
         #expect(freeze.layers[0].animation.isEmpty)
+    }
+
+    /// slide_in starts with all the layer draws off the canvas: its box, its drop shadow's reach (blur 24 spreads
+    /// 36 px; the box alone left a line of the shadow at the canvas's edge on the first frames) and the corners its
+    /// rotation turns out, rounded out to even pixels (the stock graph moves layers by even pixels).
+    @Test(arguments: ["left", "right", "top", "bottom"])
+    func slideInStartsWithTheShadowAndTurnedCornersOffTheCanvas(_ side: String) throws {
+        let t = try TemplateParser.parse(
+            yaml: """
+                name: t
+                layers:
+                  - type: shape
+                    x: 101
+                    y: 301
+                    width: 877
+                    height: 1201
+                    rotation: 8
+                    shadow: { color: "#00000050", offset_x: -6, offset_y: 12, blur: 24 }
+                    start: 1
+                    animate: [{ preset: slide_in, from: \(side), duration: 0.5 }]
+                """)
+        let l = try plan(t, PlanInputs(images: [], duration: 4)).layers[0]
+        let first = l.transform(frame: 30, time: 1.0), settled = l.transform(frame: 60, time: 2.0)
+        #expect(settled.dx == 0 && settled.dy == 0)
+        // The box (101...978, 301...1502) and its shadow (moved -6, 12, 36 px of blur around it: 59...1008,
+        // 277...1550), turned 8 degrees about the box's centre.
+        let (cx, cy) = (101 + 877 / 2.0, 301 + 1201 / 2.0), a = 8 * Double.pi / 180
+        let corners = [(59.0, 277.0), (1008.0, 277.0), (59.0, 1550.0), (1008.0, 1550.0)].map { x, y in
+            (cx + (x - cx) * cos(a) - (y - cy) * sin(a), cy + (x - cx) * sin(a) + (y - cy) * cos(a))
+        }
+        let b = (minX: corners.map(\.0).min()!, minY: corners.map(\.1).min()!, maxX: corners.map(\.0).max()!, maxY: corners.map(\.1).max()!)
+        #expect(abs(l.drawnBounds.minX - b.minX) < 1e-6 && abs(l.drawnBounds.maxY - b.maxY) < 1e-6, "\(l.drawnBounds)")
+        switch side {
+        case "left": #expect(b.maxX + first.dx <= 0 && b.maxX + first.dx > -2, "dx \(first.dx)")
+        case "right": #expect(b.minX + first.dx >= 1080 && b.minX + first.dx < 1082, "dx \(first.dx)")
+        case "top": #expect(b.maxY + first.dy <= 0 && b.maxY + first.dy > -2, "dy \(first.dy)")
+        default: #expect(b.minY + first.dy >= 1920 && b.minY + first.dy < 1922, "dy \(first.dy)")
+        }
+        #expect((first.dx + first.dy).truncatingRemainder(dividingBy: 2) == 0, "an even offset: \(first.dx), \(first.dy)")
     }
 
     @Test func kenBurnsNeverExceedsItsRange() {

@@ -82,6 +82,29 @@ import Testing
         #expect(texts(p).map(\.1) == (0..<5).map { [FrameSpan($0 * 30, $0 * 30 + 30)] } + [[FrameSpan(150, 180)]])
     }
 
+    /// A designer's countdown (design12): 9 to 0 over 18 beats, a number every 2 beats. Measured in the seconds the
+    /// beats took, uneven tracked beats put some ticks a hair past a whole value, so 4 and 1 never showed and 5 and 7
+    /// held for four beats. Counted in beats, every number shows for its two beats, whatever the beats' spacing.
+    @Test func aCountdownInBeatsShowsEveryNumberOnUnevenBeats() throws {
+        let t = try template("  - type: text\n    counter: { from: 9, to: 0, duration: 18 beats }\n    every: 2 beats")
+        // 140 BPM with the jitter a tracker leaves (±12 ms, alternating in a pattern that is not periodic in 2).
+        let jitter = [0.004, -0.009, 0.011, -0.003, 0.008, -0.012, 0.002, 0.010, -0.006, 0.012, -0.011, 0.005]
+        let beats = (0..<40).map { Double($0) * 60 / 140 + jitter[$0 % jitter.count] + 0.02 }
+        for duration in [10.0, 12.0] {
+            let p = try plan(
+                t,
+                PlanInputs(
+                    images: threeImages, audio: AudioInput(path: "/s.mp3", duration: 30), duration: duration,
+                    beats: BeatTimes(times: beats, tempo: 140, confidence: 0.9)))
+            let shown = texts(p)
+            #expect(shown.map(\.0) == (0...9).reversed().map(String.init), "at \(duration) s")
+            // Each number but the last shows for two beats: tick k is the (2k)th beat after the start (beats[2k - 1]).
+            for (k, (_, spans)) in shown.dropLast().enumerated() {
+                #expect(spans.count == 1 && spans[0].end == Int((beats[2 * k + 1] * 30).rounded()), "\(k): \(spans)")
+            }
+        }
+    }
+
     @Test func tooManyDistinctTextsAreRefusedWhenPlanned() throws {
         // The template cannot know the field's value: 0 to $999.99 over 4 s changes on each of 120 frames.
         let t = try template(

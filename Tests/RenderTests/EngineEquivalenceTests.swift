@@ -86,6 +86,38 @@ import Testing
         #expect(try FFprobe.probe(lav).audio?.codecName == "aac")
     }
 
+    /// A contained clip and a contained picture (`fill: none`) in rounded cells: the stock graph replaced the
+    /// window's alpha with the rounded mask (`alphamerge`), so the transparent margins of both turned opaque black
+    /// where the fast engine shows the layer below (29 dB measured before on a clip, 18 dB here); a square cell kept them.
+    @Test func containedPicturesInRoundedCellsShowTheLayerBelowInBothEngines() throws {
+        let dir = RenderFixture.root.appendingPathComponent("eq-rounded")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let clip = dir.appendingPathComponent("wide.mp4").path, picture = dir.appendingPathComponent("wide.png").path
+        for (path, extra) in [(clip, ["-pix_fmt", "yuv420p", "-c:v", "libx264"]), (picture, ["-frames:v", "1"])] {
+            let made = try Subprocess.run(
+                "/usr/bin/ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc=s=320x240:d=2:r=30"] + extra + ["-y", path])
+            #expect(made.status == 0, "\(made.combined)")
+        }
+        let template = dir.appendingPathComponent("rounded.yaml").path
+        try """
+        name: rounded
+        timing: {cut: {mode: interval, fallback_interval: 1.5, min_shot: 1, max_shot: 2}}
+        layers:
+          - {type: color, color: "#204060"}
+          - {type: media, layout: side_by_side, gap: 20, cell_radius: 48, fit: contain, fill: none, transition: {type: cut},
+             x: center, y: 300, width: 1000, height: 1200}
+        """.write(toFile: template, atomically: true, encoding: .utf8)
+        let fast = RenderFixture.out("eq-rounded-fast.mp4"), lav = RenderFixture.out("eq-rounded-lavfi.mp4")
+        let pipeline = RenderFixture.pipeline
+        var plan = try pipeline.plan(
+            RenderRequest(template: template, images: [clip, picture], duration: 3, quality: .eco, output: fast))
+        plan.encoder.preset = "ultrafast"
+        _ = try pipeline.prepare(plan).render(to: fast, thumbnail: nil)
+        try LibavfilterRenderer(plan: plan, texts: try pipeline.texts(for: plan)).render(to: lav, thumbnail: nil)
+        try Self.compare(fast, against: [("libavfilter", lav)], plan: plan)
+    }
+
     /// A transparent product cut-out covering its cell: the stock graph converted it to yuv420p and drew it
     /// opaque, where the fast engine blends it (review9b: 9.9 dB on every frame of its shot). Then an untagged clip,
     /// whose YUV the graph passed through unconverted (27 dB).
@@ -120,6 +152,53 @@ import Testing
         _ = try pipeline.prepare(plan).render(to: fast, thumbnail: nil)
         try LibavfilterRenderer(plan: plan, texts: try pipeline.texts(for: plan)).render(to: lav, thumbnail: nil)
         try Self.compare(fast, against: [("libavfilter", lav)], plan: plan)
+    }
+
+    /// `blend: screen` on a clip that starts later (design12: drawn `normal` by both engines, so a mostly black
+    /// sparkle clip turned the frame black), and `add` on a contained clip in a box that ends early: both engines
+    /// blend them in RGB, start the clip when the layer first shows, and agree frame by frame.
+    @Test func aTimedScreenClipAndABoxedAddClipBlendInBothEngines() throws {
+        let dir = RenderFixture.root.appendingPathComponent("eq-blend")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let sparks = dir.appendingPathComponent("sparks.mp4").path
+        let made = try Subprocess.run(
+            "/usr/bin/ffmpeg",
+            [
+                "-v", "error", "-f", "lavfi", "-i", "color=c=black:s=180x320:d=3:r=30,drawbox=x='10+t*40':y=130:w=30:h=30:color=white:t=fill",
+                "-pix_fmt", "yuv420p", "-c:v", "libx264", "-y", sparks,
+            ])
+        #expect(made.status == 0, "\(made.combined)")
+        let template = dir.appendingPathComponent("blend.yaml").path
+        try """
+        name: blend
+        canvas: {width: 360, height: 640, fps: 30}
+        layers:
+          - {type: color, color: "#3050A0"}
+          - {type: video, source: "\(sparks)", blend: screen, start: 1, animate: [{preset: fade_in, duration: 0.5}]}
+          - {type: video, source: "\(sparks)", blend: add, fit: contain, x: 30, y: 400, width: 200, height: 140, end: 2}
+        """.write(toFile: template, atomically: true, encoding: .utf8)
+        let fast = RenderFixture.out("eq-blend-fast.mp4"), lav = RenderFixture.out("eq-blend-lavfi.mp4")
+        let pipeline = RenderFixture.pipeline
+        var plan = try pipeline.plan(RenderRequest(template: template, images: [], duration: 2.5, quality: .normal, output: fast))
+        plan.encoder.preset = "ultrafast"
+        _ = try pipeline.prepare(plan).render(to: fast, thumbnail: nil)
+        try LibavfilterRenderer(plan: plan, texts: try pipeline.texts(for: plan)).render(to: lav, thumbnail: nil)
+        try Self.compare(fast, against: [("libavfilter", lav)], plan: plan)
+        // Blended, not drawn over: at 1.8 s the frame is still the colour under the black clip (normal: nearly black).
+        for video in [fast, lav] {
+            let raw = dir.appendingPathComponent("mean.rgb")
+            let mean = try Subprocess.run(
+                "/usr/bin/ffmpeg",
+                [
+                    "-v", "error", "-ss", "1.8", "-i", video, "-frames:v", "1", "-vf", "scale=1:1:flags=area", "-f", "rawvideo", "-pix_fmt", "rgb24",
+                    "-y", raw.path,
+                ])
+            #expect(mean.status == 0, "\(mean.combined)")
+            let rgb = [UInt8]((try? Data(contentsOf: raw)) ?? Data())
+            #expect(
+                rgb.count == 3 && Int(rgb.count == 3 ? rgb[2] : 0) > 140 && Int(rgb.count == 3 ? rgb[0] : 255) < 90, "\(video): mean colour \(rgb)")
+        }
     }
 
     // MARK: Helpers

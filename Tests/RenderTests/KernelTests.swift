@@ -1,5 +1,7 @@
+import Planner
 import RenderKernels
 import RendcTestSupport
+import SpecLang
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -13,6 +15,20 @@ import Glibc
             rk_warp_plane(s.baseAddress, Int32(sw), Int32(sh), sw, &dst, Int32(dw), Int32(dh), dw, x0, y0, sx, sy, &scratch)
         }
         return dst
+    }
+
+    /// A drop shadow spreads no further than `Shadow.reach` says (the planner moves a sliding layer that far off the
+    /// canvas): three box-blur passes of radius blur / 2, as `Raster.shadow` draws it, on an opaque run of 40 px.
+    @Test(arguments: [1, 2, 7, 24, 50])
+    func aShadowSpreadsAsFarAsItsReach(_ blur: Int) {
+        let w = 400, start = 180, end = 220
+        var line = [UInt8](repeating: 0, count: w)
+        for x in start..<end { line[x] = 255 }
+        rk_box_blur(&line, Int32(w), 1, 1, Int32(max(1, blur / 2)), 3)
+        let spread = max(start - line.firstIndex { $0 > 0 }!, line.lastIndex { $0 > 0 }! + 1 - end)
+        let reach = Shadow(color: .black, blur: blur).reach
+        // Its faintest tail rounds to 0, so it stops a little short of the reach.
+        #expect(spread <= reach && spread * 5 >= reach * 4, "blur \(blur): spreads \(spread) px, reach \(reach)")
     }
 
     @Test func identityWarpCopies() {

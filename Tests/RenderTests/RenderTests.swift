@@ -123,6 +123,20 @@ enum RenderFixture {
                 temporaryDirectory: dir.path, maxDuration: 60), logger: Logger(label: "test"))
         #expect(try pipeline.templates().map(\.name) == ["installed-font"])
         #expect(throws: (any Error).self) { try pipeline.loadTemplate("missing-font") }
+        #expect(throws: PipelineError(.template, "no template named 'story' (installed: installed-font)")) { try pipeline.loadTemplate("story") }
+        // With no templates at all (a binary copied away from its checkout), the message says how to give some, and
+        // names no folder (a job's error reaches its tenant).
+        let empty = RenderPipeline(
+            configuration: PipelineConfiguration(
+                templateDirectories: [dir.appendingPathComponent("none").path],
+                assetsDirectory: RenderFixture.root.appendingPathComponent("assets").path,
+                temporaryDirectory: dir.path, maxDuration: 60), logger: Logger(label: "test"))
+        do {
+            _ = try empty.loadTemplate("story")
+            Issue.record("a missing template loaded")
+        } catch let e as PipelineError {
+            #expect(e.description.contains("no templates are installed (set RENDC_SPECS_DIR") && !e.description.contains(dir.path), "\(e)")
+        }
     }
 
     @Test func aFourthTemplateIsOnlyAYAMLFile() throws {

@@ -220,6 +220,45 @@ import Testing
         #expect((moving.max() ?? -1) < (settled.max() ?? 0) - 100, "the caption should still be coming in from the left")
     }
 
+    /// Cards with a drop shadow sliding in from the right, one after the other: on each card's first frame nothing
+    /// of it shows, not even its shadow, whose blur reaches 36 px past the card (the slide started with the card's
+    /// box just off the canvas, and a line of its shadow showed at the right edge).
+    @Test func aSlidingCardShowsNothingOfItselfOrItsShadowOnItsFirstFrame() throws {
+        let path = try Self.template(
+            "sliding-cards",
+            """
+            name: sliding-cards
+            layers:
+              - type: color
+                color: "#FFD60A"
+              - type: media
+                layout: side_by_side
+                stagger: 0.5
+                gap: 30
+                x: center
+                y: 360
+                width: 980
+                height: 900
+                cell_radius: 36
+                shadow: { color: "#00000050", offset_y: 12, blur: 24 }
+                ken_burns: false
+                animate: [{ preset: slide_in, from: right, duration: 0.3 }]
+            """)
+        let images = [try Self.solid("blue", Self.blue), try Self.solid("green", Self.green)]
+        // The first card's first frame: only the page.
+        let (first, plan) = try still(path, images: images, duration: 2, at: 0)
+        let page = first[0, 0]
+        #expect(plan.layers.filter { $0.content.kind == "media" }.count == 2)
+        let shown = (0..<first.width).filter { x in (0..<first.height).contains { first[x, $0] != page } }
+        #expect(shown.isEmpty, "columns \(shown.first ?? 0)...\(shown.last ?? 0) show something of the first card")
+        // The second card's first frame (0.5 s): the first card has settled at x 50...525 (its shadow to 561); right of
+        // it, only the page.
+        let (second, _) = try still(path, images: images, duration: 2, at: 0.5)
+        #expect(second[300, 800] != page, "the first card is in place")
+        let right = (600..<second.width).filter { x in (0..<second.height).contains { second[x, $0] != page } }
+        #expect(right.isEmpty, "columns \(right.first ?? 0)...\(right.last ?? 0) show something of the second card")
+    }
+
     @Test func gridCellsAreRoundedEachOnItsOwnAndSoIsTheStockGraphsMask() throws {
         // A 2x2 grid of 420x580 cards 40 px apart at (100, 200), over a red page.
         let path = try Self.template(

@@ -304,4 +304,12 @@ import Testing
         #expect(t.layers[1].animations.count == 2)
         #expect(t.layers[1].animations.first == .preset(.slideIn(from: .right), duration: 0.5, delay: 0, easing: .cubicBezier(0.3, 1.4, 0.6, 1)))
     }
+
+    /// A field where no field may go (a contained cell's fill) is not told to quote a value already quoted.
+    @Test func aFieldWhereNoneMayGoSaysSo() {
+        let messages = lintMessages(
+            "name: t\nfields:\n  accent: { type: color, default: \"#FF0000\" }\nlayers:\n  - type: media\n    cells: [{ fit: contain, fill: \"{{accent}}\" }]\n"
+        ) { $0.description }
+        #expect(messages.count == 1 && messages[0].contains("a field cannot set this colour") && !messages[0].contains("quote it"), "\(messages)")
+    }
 }

@@ -123,6 +123,51 @@ import Testing
             ])
     }
 
+    /// A counter without `duration` counts over the layer's time, which grows with the video: lint checks it up to
+    /// the longest video a job may ask for. Before, each of these parsed clean and the job failed when planned.
+    @Test func aCounterOverTheLayersTimeIsCheckedOverTheVideosLengths() throws {
+        func lint(_ yaml: String, maximum: Double = 60) -> [String] {
+            do {
+                let t = try TemplateParser.parse(yaml: yaml, file: "t.yaml", options: .init(maximumDuration: maximum))
+                return t.warnings.map(\.summary)
+            } catch {
+                return ((error as? SpecErrors)?.errors ?? []).map(\.summary)
+            }
+        }
+        let box = "\n    width: 1000\n    height: 260"
+        // At the template's default length (30 s), 0 to 1000 changes on every one of 900 frames: an error.
+        #expect(
+            lint(yaml("  - type: text\n    counter: { from: 0, to: 1000 }" + box)) == [
+                "t.yaml:6:14: error: layers[1].counter: has no 'duration', so it counts over the layer's time: 900 different texts over 30 s at 30 fps in a 30 s video (the template's default length): at most 90 a layer, as each is drawn as its own picture; give the counter a 'duration' (duration: 2.9 or less keeps it within), or change less often (every: 0.5)"
+            ])
+        // A 2 s template: 0 to 100 fits (60 texts), but a job asking for more than 3 s makes 91 and more.
+        let short = "timing: { default_duration: 2 }\n"
+        #expect(
+            lint(yaml("  - type: text\n    counter: { from: 0, to: 100 }" + box, fields: short)) == [
+                "t.yaml:7:14: warning: layers[1].counter: has no 'duration', so it counts over the layer's time: a video longer than 3 s makes more than 90 different texts (101 at 60 s) and its job fails; give the counter a 'duration' (duration: 2.9 or less keeps it within), or change less often (every: 0.5)"
+            ])
+        // Where the longest video allowed is 3 s, it always fits.
+        #expect(lint(yaml("  - type: text\n    counter: { from: 0, to: 100 }" + box, fields: short), maximum: 3).isEmpty)
+        // Every half second: 60 ticks in 30 s, 120 in 60 s; within 90 up to 45 s.
+        #expect(
+            lint(yaml("  - type: text\n    counter: { from: 0, to: 1000 }\n    every: 0.5" + box)) == [
+                "t.yaml:6:14: warning: layers[1].counter: has no 'duration', so it counts over the layer's time: a video longer than 45 s makes more than 90 different texts (120 at 60 s) and its job fails; give the counter a 'duration' (duration: 2.9 or less keeps it within), or change less often (every: 0.5)"
+            ])
+        // To a field's value: how many texts depends on the value the job sends, so a warning even at 30 s.
+        #expect(
+            lint(yaml("  - type: text\n    counter: { from: 0, to: \"{{price}}\" }" + box, fields: "fields:\n  price: { required: true }\n")) == [
+                "t.yaml:8:14: warning: layers[1].counter: has no 'duration', so it counts over the layer's time to a field's value: a video longer than 3 s can make more than 90 different texts (1800 at 60 s, if the value has as many steps: 0 to 29.99 has 3000) and its job fails; give the counter a 'duration' (duration: 2.9 or less keeps it within), or change less often (every: 0.5)"
+            ])
+        // The layer's own time bounds it: 2 s of a 60 s video is 60 texts, whatever the video.
+        #expect(lint(yaml("  - type: text\n    counter: { from: 0, to: 1000 }\n    start: 1\n    duration: 2" + box)).isEmpty)
+        #expect(lint(yaml("  - type: text\n    counter: { from: 0, to: 1000 }\n    start: 10\n    end: 12" + box)).isEmpty)
+        // Up to 2 s before the end: that grows with the video (28 s of a 30 s one).
+        #expect(lint(yaml("  - type: text\n    counter: { from: 0, to: 1000 }\n    start: 0\n    end: -2" + box)).count == 1)
+        // A few values fit any length; the music decides beats, and the plan checks them.
+        #expect(lint(yaml("  - type: text\n    counter: { from: 5, to: 0, format: \"{n:m:ss}\" }" + box)).isEmpty)
+        #expect(lint(yaml("  - type: text\n    counter: { from: 0, to: 1000 }\n    every: 1 beat" + box)).isEmpty)
+    }
+
     @Test func theLimitShrinksWithTheBoxSoTheMemoryStaysBounded() {
         #expect(TextChanges.limit(width: 1000, height: 260) == 90)
         #expect(TextChanges.limit(width: 1080, height: 1920) == 11)

@@ -6,6 +6,10 @@ import Webhooks
 /// A blocking lookup that never answers until released: a name server that does not reply. Counts the lookups
 /// in it now and at most.
 final class StuckLookup: @unchecked Sendable {
+    /// The names that get stuck (the others are answered at once, and counted too).
+    private let blocking: @Sendable (String) -> Bool
+    init(blocking: @escaping @Sendable (String) -> Bool = { _ in true }) { self.blocking = blocking }
+
     private let lock = NSLock()
     private let gate = DispatchSemaphore(value: 0)
     private var inside = 0
@@ -21,7 +25,8 @@ final class StuckLookup: @unchecked Sendable {
                 mostAtOnce = max(mostAtOnce, inside)
             }
             defer { lock.withLock { inside -= 1 } }
-            if !lock.withLock({ released }) { gate.wait() }
+            if blocking(host), !lock.withLock({ released }) { gate.wait() }
+            if host.hasPrefix("internal.") { return [IPAddress("10.0.0.8")!] }
             return host == "hooks.example.com" ? [IPAddress("93.184.216.34")!] : []
         }
     }
@@ -72,7 +77,9 @@ func checkAtOnce(_ policy: WebhookTargetPolicy, _ urls: [String], owner: String?
 
     @Test func stuckLookupsUseAFewThreadsAndTheQueueIsBounded() async throws {
         let stuck = StuckLookup()
-        let resolver = HostResolver(timeout: 0.5, maximumConcurrentLookups: 2, maximumWaiting: 4, lookup: stuck.lookup)
+        // No written-off threads: the two stuck ones keep their places, so the queue behind them shows.
+        let resolver = HostResolver(
+            timeout: 0.5, maximumConcurrentLookups: 2, maximumWaiting: 4, maximumAbandonedLookups: 0, lookup: stuck.lookup)
         let policy = WebhookTargetPolicy(hostResolver: resolver)
         let messages = await checkAtOnce(policy, (0..<12).map { "https://hooks-\($0).example.com/" })
         // Twelve callers, two threads: the rest queued (four) or were refused at once; all got an answer.
@@ -111,6 +118,50 @@ func checkAtOnce(_ policy: WebhookTargetPolicy, _ urls: [String], owner: String?
         #expect(try await eventually(timeout: 30) { resolver.lookups(of: "tenant-a") == 0 && resolver.runningLookups == 0 })
         let target = try await policy.check("https://hooks.example.com/x", owner: "tenant-a")
         #expect(target.address == IPAddress("93.184.216.34"))
+    }
+
+    /// svc12 (left by review9): two owners holding their two stuck lookups each filled the four threads, and a
+    /// third owner's lookup queued behind them until its own deadline (the API's 503 for everyone with a
+    /// callback). A thread whose caller has given up is now written off and replaced. Contrast: the third owner's
+    /// names are answered while all four stuck lookups are still stuck, which only a fifth thread can do; with no
+    /// room for written-off threads the same call times out.
+    @Test func twoOwnersStuckLookupsLeaveAThreadForAThird() async throws {
+        let stuck = StuckLookup(blocking: { $0.hasSuffix(".blackhole.example") })
+        defer { stuck.release() }
+        // 2 s: the third owner's lookup must get a thread before its deadline on a loaded machine.
+        let resolver = HostResolver(timeout: 2, maximumConcurrentLookups: 4, maximumPerOwner: 2, lookup: stuck.lookup)
+        let policy = WebhookTargetPolicy(hostResolver: resolver)
+        async let a = checkAtOnce(policy, ["https://a1.blackhole.example/", "https://a2.blackhole.example/"], owner: "tenant-a")
+        async let b = checkAtOnce(policy, ["https://b1.blackhole.example/", "https://b2.blackhole.example/"], owner: "tenant-b")
+        let messages = await a + b
+        #expect(messages.count == 4 && messages.allSatisfy { $0.contains("did not resolve within 2 s") }, "\(messages)")
+        #expect(stuck.current.inside == 4, "the four lookups are still stuck: \(stuck.current)")
+        #expect(resolver.abandonedLookups == 4)
+        #expect(resolver.lookups(of: "tenant-a") == 2 && resolver.lookups(of: "tenant-b") == 2, "still counted against their owners")
+
+        let target = try await policy.check("https://hooks.example.com/x", owner: "tenant-c")
+        #expect(target.address == IPAddress("93.184.216.34"))
+        let refused = await #expect(throws: WebhookTargetError.self) {
+            try await policy.check("https://internal.example.com/x", owner: "tenant-c")
+        }
+        #expect(refused?.code == .forbiddenAddress, "the real answer, not the resolver's state")
+        #expect(stuck.current.inside == 4)
+        #expect(resolver.runningLookups <= 4 + 4, "four written off, at most four live")
+
+        // Written-off threads are bounded: a pool of two with room for two written off. Tenant A's two are written
+        // off, tenant B's two then hold the pool, and the third owner waits out its deadline behind them.
+        let small = HostResolver(timeout: 0.5, maximumConcurrentLookups: 2, maximumPerOwner: 2, maximumAbandonedLookups: 2, lookup: stuck.lookup)
+        let smallPolicy = WebhookTargetPolicy(hostResolver: small)
+        _ = await checkAtOnce(smallPolicy, ["https://a3.blackhole.example/", "https://a4.blackhole.example/"], owner: "tenant-a")
+        _ = await checkAtOnce(smallPolicy, ["https://b3.blackhole.example/", "https://b4.blackhole.example/"], owner: "tenant-b")
+        #expect(small.abandonedLookups == 2 && small.runningLookups == 4, "two written off, two holding the pool")
+        let waited = await #expect(throws: WebhookTargetError.self) { try await smallPolicy.check("https://hooks.example.com/x", owner: "tenant-c") }
+        #expect(waited?.code == .lookupUnavailable)
+
+        stuck.release()
+        #expect(try await eventually(timeout: 30) { resolver.runningLookups == 0 && resolver.abandonedLookups == 0 })
+        #expect(try await eventually(timeout: 30) { small.runningLookups == 0 && small.abandonedLookups == 0 })
+        #expect(resolver.lookups(of: "tenant-a") == 0 && resolver.lookups(of: "tenant-b") == 0)
     }
 
     @Test func cancellingTheCallerStopsItsWait() async throws {

@@ -18,6 +18,10 @@
 //                   autocorrelation at the path's period per window (pulseWindows in features.swift)
 //   BEATROWS=1      instead, per returned beat: its time, the TCN activation, the bass and the onset envelope at it and
 //                   halfway to the next beat (beatRows in features.swift; bench/beats/phase_breaks.py reads it)
+//   OCTFORCE=f      fitting only: the octave candidate at factor f (0.5, 1, 2) whenever it exists (twelfth round)
+//   OCTDUMP=1       one line "OCTDUMP file {cues}" on stderr per octave decision (OctaveChoice.Cues)
+//   OCTRULE=1       the octave by the pair's alternation (OctaveChoice.Rule): OCTTHRESHOLD=x (0.28), OCTBELOW=x
+//                   (confidence gate, 1.0; 0: every accepted track); OCTRULE=0: v11c's score
 //   FEAT=1          instead, the features of the decisions (features.swift)
 //   DEBUG=1         the estimator's debug log on stderr
 import Foundation
@@ -33,6 +37,9 @@ import Foundation
             let samples: [Float] = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
             var tracker = BeatTracker()
             configure(&tracker, env)
+            if env["OCTDUMP"] != nil {
+                tracker.octave.log = { FileHandle.standardError.write(("OCTDUMP \(path) " + $0 + "\n").data(using: .utf8)!) }
+            }
             if env["BEATROWS"] != nil {
                 print(beatRows(path: path, samples: samples, tracker: tracker))
                 continue
@@ -90,6 +97,13 @@ import Foundation
         if let v = d("OCT") { t.decoderOctaveByScoreBelow = v > 0 ? v : nil }
         if let v = d("RELAM") { t.decoderFinalLambda = v > 0 ? v : nil }
         if let v = d("METRE") { t.decoderMetreMargin = v < 9 ? v : nil }
+        if let v = d("OCTFORCE") { t.octave.forced = v }
+        if let v = d("OCTRULE"), v > 0 {
+            var rule = OctaveChoice.Rule()
+            if let v = d("OCTTHRESHOLD") { rule.threshold = v }
+            if let v = d("OCTBELOW") { rule.below = v > 0 ? v : nil }
+            t.octave.rule = rule
+        }
         if let v = d("PULSE"), v <= 0 { t.activationPulse = nil }
         if let v = d("PULSEACCEPT") { t.activationPulse?.accept = v }
         if let v = d("PULSESECTION") { t.activationPulse?.section = v }
