@@ -199,7 +199,9 @@ public struct BeatTracker: Sendable {
             if let margin = decoderMetreMargin, estimated.ternaryLevelSettled, let whole,
                 let metre = metreByScore(
                     decoder, activation: activation, frameRate: envelope.frameRate, level: decoded, whole: whole, range: range, margin: margin)
-            { decoded = metre }
+            {
+                decoded = metre
+            }
             if let lambda = decoderFinalLambda, estimated.tempoSpan == nil {
                 decoded = redecoded(decoder, activation: activation, frameRate: envelope.frameRate, path: decoded, range: range, lambda: lambda)
             }

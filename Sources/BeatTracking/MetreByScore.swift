@@ -46,7 +46,9 @@ extension BeatTracker {
     /// The chosen path decoded again within ± `range` of its own mean tempo with the transition lambda `lambda`
     /// (twelfth round, continuity: a stiffer tempo keeps the path from drifting onto the off-beat through a break); the
     /// octave and metre decisions were made before, with the decoder's own lambda. `path` when it has under 4 beats.
-    func redecoded(_ decoder: BeatDBN, activation: [Float], frameRate: Double, path: BeatDBN.Decoded, range: Double, lambda: Double)
+    func redecoded(
+        _ decoder: BeatDBN, activation: [Float], frameRate: Double, path: BeatDBN.Decoded, range: Double, lambda: Double
+    )
         -> BeatDBN.Decoded
     {
         let b = path.beats

@@ -23,7 +23,9 @@ import Testing
         t += 0.5
     }
     func offBeat(_ beats: [Double]) -> Int {
-        beats.filter { x in let q = (x - 0.2) / 0.5; return abs(q - q.rounded()) > 0.3 }.count
+        beats.filter { x in
+            let q = (x - 0.2) / 0.5; return abs(q - q.rounded()) > 0.3
+        }.count
     }
     let dbn = BeatDBN()
     var level = dbn
