@@ -7,7 +7,7 @@ public struct BeatTracker: Sendable {
     /// Rate the audio is resampled to before analysis.
     package static let analysisRate = 22050
     /// Bumped whenever a change can alter results (it keys the cache).
-    package static let algorithmVersion = 11
+    package static let algorithmVersion = 12
     /// Seconds added to every beat time to correct the envelope's latency. Measured on the benchmark's rendered MIDI
     /// tracks, the mean offset to the true beats is -12...+13 ms depending on the instruments (frames are 23 ms), so
     /// no correction is applied.
@@ -59,6 +59,14 @@ public struct BeatTracker: Sendable {
     package var activationPulse: ActivationPulse? = ActivationPulse()
     /// Signals quieter than this RMS (about -80 dBFS) are silence.
     package var silenceRMS: Float = 1e-4
+    /// The DBN's metre against a ternary level (`metreByScore`, docs/beats.md, twelfth round): where the level rules
+    /// settled a ternary level, a path at 3/4 or 4/3 of it that is an octave of the full range's is kept when its log
+    /// score per frame is higher by more than this. nil: off. Fitted on the development and synthetic sets: 0.02.
+    package var decoderMetreMargin: Double? = 0.02
+    /// The chosen path decoded again around its own tempo with this transition lambda (`redecoded`, only where the
+    /// estimator's tempo is steady; nil: off). Fitted on the development and synthetic sets: 300 (docs/beats.md,
+    /// twelfth round: fof-escape's path no longer drifts onto the off-beat through its breaks).
+    package var decoderFinalLambda: Double? = 300
 
     public init() {}
 
@@ -188,6 +196,15 @@ public struct BeatTracker: Sendable {
             decoded = octavePath(
                 decoder, span: span, range: range, levelPath: decoded, activation: activation, envelope: envelope,
                 confidence: estimated.confidence)
+            if let margin = decoderMetreMargin, estimated.ternaryLevelSettled, let whole,
+                let metre = metreByScore(
+                    decoder, activation: activation, frameRate: envelope.frameRate, level: decoded, whole: whole, range: range, margin: margin)
+            {
+                decoded = metre
+            }
+            if let lambda = decoderFinalLambda, estimated.tempoSpan == nil {
+                decoded = redecoded(decoder, activation: activation, frameRate: envelope.frameRate, path: decoded, range: range, lambda: lambda)
+            }
         }
         var times = decoded.beats.map { envelope.timeOffset + $0 + Self.onsetLatency }
         // The bass under off-beat chords settled the phase (the activation hears the chords as beats): a path that

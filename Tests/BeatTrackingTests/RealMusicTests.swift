@@ -30,10 +30,10 @@ import Testing
         "asc-frontiers": 0.95, "asc-machine-wars": 0.95, "asc-time-to-strike": 0.95, "drascula-01": 0.95,
         "drascula-02": 0.95, "drascula-03": 0.95, "drascula-05": 0.90, "drascula-09": 0.95, "drascula-11": 0.60,
         "drascula-14": 0.90, "drascula-16": 0.95, "drascula-23": 0.95, "drascula-30": 0.95, "fof-armygeddon": 0.95,
-        "fof-chaos-god": 0.90, "fof-escape": 0.55, "fof-feelings": 0.95, "fof-internal-degeneration": 0.90,
+        "fof-chaos-god": 0.90, "fof-escape": 0.75, "fof-feelings": 0.95, "fof-internal-degeneration": 0.90,
         "fof-metal-madness": 0.95, "fof-mutilated-mime": 0.90, "fof-war-of-freedom": 0.95, "planetblupi-004": 0.95,
         "planetblupi-006": 0.95, "pushover-aztec": 0.95, "pushover-castle": 0.95, "pushover-dungeon": 0.95,
-        "pushover-electro": 0.95, "pushover-japanese": 0.95, "singularity-coherence": 0.80,
+        "pushover-electro": 0.95, "pushover-japanese": 0.95, "singularity-awakening": 0.90, "singularity-coherence": 0.75,
         "singularity-deprecation": 0.95, "singularity-media-threat": 0.60, "singularity-nebula": 0.60,
         "singularity-through-space": 0.95,
     ]
@@ -41,17 +41,17 @@ import Testing
     /// Per-excerpt regression floor for AMLt (mir_eval's continuity at any metrical level: the beat, double or half
     /// tempo, or the off-beat; no trimming) against madmom, by the same rule as `floors` (measured less 0.05, rounded
     /// down to 0.05). It holds an excerpt's tempo and metre where F cannot (on the off-beat F is 0, AMLt stays high),
-    /// and fails on a 2:3, 3:2 or 4:3 error, which no variation accepts. Excerpts wrong in metre or rejected
-    /// (singularity-awakening at 4:3, pushover-greek: AMLt 0) have none yet.
+    /// and fails on a 2:3, 3:2 or 4:3 error, which no variation accepts. Excerpts rejected (pushover-greek: AMLt 0)
+    /// have none yet (singularity-awakening, at 4:3 until the twelfth round, has one since).
     static let amltFloors: [String: Double] = [
         "asc-frontiers": 0.95, "asc-machine-wars": 0.95, "asc-time-to-strike": 0.95, "drascula-01": 0.95,
         "drascula-02": 0.95, "drascula-03": 0.95, "drascula-05": 0.90, "drascula-09": 0.95, "drascula-11": 0.95,
-        "drascula-14": 0.90, "drascula-16": 0.95, "drascula-23": 0.90, "drascula-30": 0.95, "fof-armygeddon": 0.95,
-        "fof-chaos-god": 0.90, "fof-escape": 0.50, "fof-feelings": 0.95, "fof-internal-degeneration": 0.90,
+        "drascula-14": 0.90, "drascula-16": 0.95, "drascula-23": 0.95, "drascula-30": 0.95, "fof-armygeddon": 0.95,
+        "fof-chaos-god": 0.90, "fof-escape": 0.75, "fof-feelings": 0.95, "fof-internal-degeneration": 0.90,
         "fof-metal-madness": 0.95, "fof-mutilated-mime": 0.90, "fof-war-of-freedom": 0.95, "planetblupi-004": 0.95,
         "planetblupi-006": 0.95, "pushover-aztec": 0.95, "pushover-castle": 0.90, "pushover-dungeon": 0.95,
-        "pushover-electro": 0.95, "pushover-japanese": 0.95, "singularity-coherence": 0.80,
-        "singularity-deprecation": 0.90, "singularity-media-threat": 0.90, "singularity-nebula": 0.95,
+        "pushover-electro": 0.95, "pushover-japanese": 0.95, "singularity-awakening": 0.90, "singularity-coherence": 0.75,
+        "singularity-deprecation": 0.95, "singularity-media-threat": 0.90, "singularity-nebula": 0.95,
         "singularity-through-space": 0.95,
     ]
 

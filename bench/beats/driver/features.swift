@@ -62,3 +62,51 @@ func features(path: String, samples: [Float], tracker: BeatTracker) -> String {
         + "\"whole\":{\"tempo\":\(tempo(wholeBeats)),\"lps\":\(whole.logScorePerFrame),\"beats\":\(list(wholeBeats))},"
         + "\"tcnMean\":\(mean(tcn.map(Double.init))),\"candidates\":{\(candidates.joined(separator: ","))}}"
 }
+
+/// WINDOWS=1: per 8 s window of the activation pulse (ActivationPulse) along the full range's path: its start (s), the
+/// activation's autocorrelation at the beat and the bar, the contrast, and the onset envelope's autocorrelation at the
+/// same beat and bar lags (the same measure run on the envelope); one JSON line per track.
+func pulseWindows(path: String, samples: [Float], tracker: BeatTracker) -> String {
+    var detector = tracker.onsets
+    detector.sampleRate = BeatTracker.analysisRate
+    let env = detector.envelope(samples)
+    let tcn = BeatTCN.activation(mel: env.mel, bands: env.melBands)
+    let dbn = tracker.fullRangeDecoder ?? BeatDBN()
+    let whole = dbn.decode(tcn, activationRate: env.frameRate)
+    let judge = tracker.activationPulse ?? ActivationPulse()
+    let a = judge.measure(tcn, beats: whole.beats, frameRate: env.frameRate)
+    let o = judge.measure(env.values, beats: whole.beats, frameRate: env.frameRate)
+    let rows = zip(a.windows, o.windows).map { w, v in
+        String(
+            format: "[%.1f,%.3f,%.3f,%.2f,%.3f,%.3f]", Double(w.frames.lowerBound) / env.frameRate, w.beat, w.bar, w.contrast, v.beat, v.bar)
+    }
+    let tempo = whole.beats.count >= 2 ? 60 * Double(whole.beats.count - 1) / (whole.beats.last! - whole.beats.first!) : 0
+    return "{\"file\":\"\(path)\",\"tempo\":\(tempo),\"windows\":[\(rows.joined(separator: ","))]}"
+}
+
+/// BEATROWS=1: the tracker's beats, each as [time, TCN activation, bass, onset envelope at it, and the same three halfway
+/// to the next beat] (each the largest of three frames); one JSON line per track (twelfth round: phase across breaks).
+func beatRows(path: String, samples: [Float], tracker: BeatTracker) -> String {
+    let r = tracker.analyze(samples: samples, sampleRate: BeatTracker.analysisRate)
+    var detector = tracker.onsets
+    detector.sampleRate = BeatTracker.analysisRate
+    let env = detector.envelope(samples)
+    let tcn = BeatTCN.activation(mel: env.mel, bands: env.melBands)
+    func peak(_ x: [Float], _ t: Double) -> Float {
+        guard !x.isEmpty else { return 0 }
+        let f = min(x.count - 1, max(0, Int(((t - env.timeOffset) * env.frameRate).rounded())))
+        var m: Float = 0
+        for k in max(0, f - 1)...min(x.count - 1, f + 1) { m = max(m, x[k]) }
+        return m
+    }
+    var rows: [String] = []
+    for (i, b) in r.beats.enumerated() {
+        let next = i + 1 < r.beats.count ? r.beats[i + 1] : b + (b - r.beats[max(0, i - 1)])
+        let m = (b + next) / 2
+        rows.append(
+            String(
+                format: "[%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f]", b, peak(tcn, b), peak(env.low, b), peak(env.values, b), peak(tcn, m),
+                peak(env.low, m), peak(env.values, m)))
+    }
+    return "{\"file\":\"\(path)\",\"rows\":[\(rows.joined(separator: ","))]}"
+}

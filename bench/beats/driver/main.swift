@@ -8,9 +8,16 @@
 //   MINCONF=x       the rejection threshold on the onset-envelope confidence
 //   SUBDIV BASSSUBDIV FASTPULSE FASTSUBDIV SLOWLEVEL SLOWSUBDIV=x   the estimator's level rules
 //   PULSE=0         no activation pulse (ninth round: the onset envelope alone rejects); PULSEACCEPT, PULSESECTION,
-//                   PULSEVETO, PULSECONTRAST=x its thresholds (ActivationPulse)
+//                   PULSEVETO, PULSECONTRAST, PULSEWINDOW=x its thresholds and window (ActivationPulse)
 //   OCT=x           the octave by the DBN's score below confidence x (tenth round, default 1.0; 0: off, algorithmVersion
 //                   10; 1.01: always, the ninth round's D')
+//   METRE=x         the DBN's metre against a ternary level (twelfth round): a 3/4 or 4/3 path kept when its score
+//                   per frame is higher by more than x (9: off)
+//   RELAM=x         the chosen path decoded again around its tempo with transition lambda x (twelfth round; 0: off)
+//   WINDOWS=1       instead, the activation pulse's windows along the full range's path, and the onset envelope's
+//                   autocorrelation at the path's period per window (pulseWindows in features.swift)
+//   BEATROWS=1      instead, per returned beat: its time, the TCN activation, the bass and the onset envelope at it and
+//                   halfway to the next beat (beatRows in features.swift; bench/beats/phase_breaks.py reads it)
 //   OCTFORCE=f      fitting only: the octave candidate at factor f (0.5, 1, 2) whenever it exists (twelfth round)
 //   OCTDUMP=1       one line "OCTDUMP file {cues}" on stderr per octave decision (OctaveChoice.Cues)
 //   OCTRULE=1       the octave by the pair's alternation (OctaveChoice.Rule): OCTTHRESHOLD=x (0.28), OCTBELOW=x
@@ -32,6 +39,14 @@ import Foundation
             configure(&tracker, env)
             if env["OCTDUMP"] != nil {
                 tracker.octave.log = { FileHandle.standardError.write(("OCTDUMP \(path) " + $0 + "\n").data(using: .utf8)!) }
+            }
+            if env["BEATROWS"] != nil {
+                print(beatRows(path: path, samples: samples, tracker: tracker))
+                continue
+            }
+            if env["WINDOWS"] != nil {
+                print(pulseWindows(path: path, samples: samples, tracker: tracker))
+                continue
             }
             if env["FEAT"] != nil {
                 print(features(path: path, samples: samples, tracker: tracker))
@@ -80,6 +95,8 @@ import Foundation
         if let v = d("BASSR") { t.decoderBassRatio = v }
         if let v = d("DRIFT") { t.decoderDrift = v }
         if let v = d("OCT") { t.decoderOctaveByScoreBelow = v > 0 ? v : nil }
+        if let v = d("RELAM") { t.decoderFinalLambda = v > 0 ? v : nil }
+        if let v = d("METRE") { t.decoderMetreMargin = v < 9 ? v : nil }
         if let v = d("OCTFORCE") { t.octave.forced = v }
         if let v = d("OCTRULE"), v > 0 {
             var rule = OctaveChoice.Rule()
@@ -92,6 +109,7 @@ import Foundation
         if let v = d("PULSESECTION") { t.activationPulse?.section = v }
         if let v = d("PULSEVETO") { t.activationPulse?.veto = v }
         if let v = d("PULSECONTRAST") { t.activationPulse?.contrast = v }
+        if let v = d("PULSEWINDOW") { t.activationPulse?.windowSeconds = v }
         if env["DEBUG"] != nil {
             t.estimator.debugLog = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
         }
