@@ -124,6 +124,10 @@ enum MediaSniffer {
         if type == .audio, inspection.hasAudio == false {
             throw APIError(.unprocessableContent, .unprocessable, "the \(format.rawValue) file holds no audio track", field: "file")
         }
+        if let width = inspection.coverWidth, let height = inspection.coverHeight {
+            // Cover art is decoded whenever libavformat opens the file, at the size its own header states.
+            try checkSize(width: width, height: height, maxImageDimension: maxVideoDimension, what: "cover picture")
+        }
         if type == .overlay || type == .video {
             // A clip must hold a video track (an audio-only MP4 is an audio asset), and its picture size is limited
             // like an image's: the renderer decodes every frame at that size.
