@@ -8,6 +8,8 @@ package struct DecodedAudio: Sendable {
     package var sampleRate: Int
     /// Seconds in the whole track: from the container when it says, otherwise counted.
     package var trackDuration: Double
+    /// Seconds of the track before the first sample (decoded and dropped: `decode(path:maxDuration:from:)`).
+    package var start: Double = 0
     package var analysedDuration: Double { Double(samples.count) / Double(sampleRate) }
 }
 
@@ -28,20 +30,22 @@ package struct AudioDecoder: Sendable {
         return try input.countRemainingDuration(from: 0)
     }
 
-    package func decode(path: String, maxDuration: Double?) throws -> DecodedAudio {
+    /// - Parameter from: seconds of the track to decode and drop first (a template's fixed music start): the samples
+    ///   then start there, and `maxDuration` counts from there.
+    package func decode(path: String, maxDuration: Double?, from: Double = 0) throws -> DecodedAudio {
         if let maxDuration, !(maxDuration > 0) || !maxDuration.isFinite {
             throw BeatTrackingError(.invalidArgument, path: path, "maximum duration must be a positive number of seconds, got \(maxDuration)")
         }
         let input = try open(path)
         input.skipsCorruptPackets = true
         do {
-            return try decode(input, path: path, maxDuration: maxDuration)
+            return try decode(input, path: path, maxDuration: maxDuration, from: from.isFinite ? max(0, from) : 0)
         } catch let error as MediaError {
             throw BeatTrackingError(error, path: path)
         }
     }
 
-    private func decode(_ input: MediaInput, path: String, maxDuration: Double?) throws -> DecodedAudio {
+    private func decode(_ input: MediaInput, path: String, maxDuration: Double?, from: Double) throws -> DecodedAudio {
         let frame = try Frame()
         var resampler: MonoResampler?
 
@@ -52,25 +56,70 @@ package struct AudioDecoder: Sendable {
         let expected = (input.duration ?? 0) * Double(sampleRate)
         samples.reserveCapacity(min(maxSamples, Int(min(max(expected, 0), 3600 * Double(sampleRate))) + sampleRate))
         var reachedCap = false
+        // Samples before `from`: decoded and dropped as they come (only one frame's worth is held at a time).
+        var toSkip = Int((min(from, 3.2e7) * Double(sampleRate)).rounded())
+        var skipped = 0
+        func drop() {
+            guard toSkip > 0 else { return }
+            let n = min(toSkip, samples.count)
+            samples.removeFirst(n)
+            toSkip -= n
+            skipped += n
+        }
+        var limit: Int { maxSamples == Int.max ? Int.max : maxSamples + toSkip }
+        // Damaged packets the decoder skipped leave a gap in the timestamps: it is filled with zeros, so the beats
+        // after it stay on the track's time axis (review12 M3: they came out early by what was lost). Only after a
+        // skipped packet, and only gaps under 10 s.
+        var nextTime: Double?
+        var skippedBefore = 0
+        var filled = 0
+        var firstGap: Double?
 
         while !reachedCap, try input.decode(into: frame) {
             defer { frame.unref() }
             if resampler == nil || !(resampler?.matches(frame) ?? false) {
                 resampler = try MonoResampler(frame: frame, outputRate: sampleRate, path: path)
             }
-            try resampler?.convert(frame, into: &samples, limit: maxSamples)
+            if let ts = frame.bestEffortTimestamp, frame.sampleRate > 0 {
+                let t = Double(ts) * input.timeBase
+                if input.skippedPackets > skippedBefore, let expected = nextTime, t - expected > 0.001, t - expected < 10 {
+                    let n = max(0, min(Int(((t - expected) * Double(sampleRate)).rounded()), limit - samples.count))
+                    samples.append(contentsOf: repeatElement(0, count: n))
+                    filled += n
+                    if firstGap == nil { firstGap = expected }
+                }
+                nextTime = t + Double(frame.sampleCount) / Double(frame.sampleRate)
+                skippedBefore = input.skippedPackets
+            }
+            try resampler?.convert(frame, into: &samples, limit: limit)
+            drop()
             if samples.count >= maxSamples { reachedCap = true }
         }
-        if !reachedCap, let resampler { try resampler.flush(into: &samples, limit: maxSamples) }
+        if !reachedCap, let resampler {
+            try resampler.flush(into: &samples, limit: limit)
+            drop()
+        }
         if samples.count > maxSamples { samples.removeLast(samples.count - maxSamples) }
 
         if samples.isEmpty {
             if input.skippedPackets > 0 {
                 throw BeatTrackingError(.decodeFailed, path: path, "the audio data is corrupt (\(input.lastSkippedError))")
             }
+            if skipped > 0 {
+                throw BeatTrackingError(
+                    .noAudio, path: path,
+                    "the audio ends at \(formatSeconds(Double(skipped) / Double(sampleRate))), before \(formatSeconds(from)) where the analysis starts")
+            }
             throw BeatTrackingError(.noAudio, path: path, "the audio stream holds no samples")
         }
-        let decodedSeconds = Double(samples.count) / Double(sampleRate)
+        let decodedSeconds = Double(skipped + samples.count) / Double(sampleRate)
+        // Concealment is for a damaged frame or a few, not for a file whose music is mostly lost.
+        let lost = Double(filled) / Double(sampleRate)
+        if let firstGap, lost > max(1.0, 0.05 * decodedSeconds) {
+            throw BeatTrackingError(
+                .decodeFailed, path: path,
+                "the audio is damaged from about \(formatSeconds(firstGap)): \(formatSeconds(lost)) of it could not be decoded")
+        }
 
         let trackDuration: Double
         if let declared = input.duration {
@@ -80,13 +129,19 @@ package struct AudioDecoder: Sendable {
                     "the file is truncated: it declares \(formatSeconds(declared)) of audio but only \(formatSeconds(decodedSeconds)) could be decoded"
                 )
             }
-            trackDuration = reachedCap ? declared : max(declared, decodedSeconds)
+            if reachedCap, decodedSeconds > declared + 1 {
+                // The header says less than already decoded (an MP3 Xing count that says 1 s of a 600-s file): the
+                // packets say how long the track is.
+                trackDuration = max(decodedSeconds, try input.countRemainingDuration())
+            } else {
+                trackDuration = reachedCap ? declared : max(declared, decodedSeconds)
+            }
         } else if reachedCap {
             trackDuration = max(decodedSeconds, try input.countRemainingDuration())
         } else {
             trackDuration = decodedSeconds
         }
-        return DecodedAudio(samples: samples, sampleRate: sampleRate, trackDuration: trackDuration)
+        return DecodedAudio(samples: samples, sampleRate: sampleRate, trackDuration: trackDuration, start: Double(skipped) / Double(sampleRate))
     }
 
     /// Opens the file through LibAV (allow-listed demuxers only), with errors in BeatTracking's terms.

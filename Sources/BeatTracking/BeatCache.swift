@@ -24,13 +24,16 @@ public struct BeatCache: Sendable {
     }
 
     /// `contentHash`: the file's `SHA256Hex.ofFile`, when the caller has it already (then the file is not read again).
-    package func lookup(forFile path: String, maxDuration: Double?, tracker: BeatTracker, contentHash: String? = nil) throws -> Lookup {
-        let key = try cacheKey(forFile: path, maxDuration: maxDuration, contentHash: contentHash)
+    /// `from`: analyse the track from there (`BeatTracker.analyze(file:from:maxDuration:)`); it is part of the key.
+    package func lookup(
+        forFile path: String, from start: Double = 0, maxDuration: Double?, tracker: BeatTracker, contentHash: String? = nil
+    ) throws -> Lookup {
+        let key = try cacheKey(forFile: path, from: start, maxDuration: maxDuration, contentHash: contentHash)
         let entry = URL(fileURLWithPath: directory).appendingPathComponent("beats-\(key).json")
         if let data = try? Data(contentsOf: entry), let cached = try? JSONDecoder().decode(BeatAnalysis.self, from: data) {
             return Lookup(analysis: cached, fromCache: true, writeError: nil)
         }
-        let analysis = try tracker.analyze(file: path, maxDuration: maxDuration)
+        let analysis = try tracker.analyze(file: path, from: start, maxDuration: maxDuration)
         var writeError: String?
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -43,8 +46,9 @@ public struct BeatCache: Sendable {
         return Lookup(analysis: analysis, fromCache: false, writeError: writeError)
     }
 
-    /// Hex SHA-256 over the file's content hash, the maximum duration and the algorithm version.
-    package func cacheKey(forFile path: String, maxDuration: Double?, contentHash: String? = nil) throws -> String {
+    /// Hex SHA-256 over the file's content hash, the part analysed (start, when not 0, and maximum duration) and the
+    /// algorithm version.
+    package func cacheKey(forFile path: String, from start: Double = 0, maxDuration: Double?, contentHash: String? = nil) throws -> String {
         var isDirectory = false
         guard fileExists(path, isDirectory: &isDirectory) else { throw BeatTrackingError(.fileNotFound, path: path, "no such file") }
         guard !isDirectory else { throw BeatTrackingError(.unreadable, path: path, "cannot be read") }
@@ -54,7 +58,8 @@ public struct BeatCache: Sendable {
         } else {
             do { content = try SHA256Hex.ofFile(path) } catch { throw BeatTrackingError(.unreadable, path: path, "cannot be read") }
         }
-        let suffix = "|max=\(maxDuration.map { String($0) } ?? "all")|rate=\(BeatTracker.analysisRate)|v=\(BeatTracker.algorithmVersion)"
+        let window = start > 0 ? "|from=\(start)" : ""
+        let suffix = window + "|max=\(maxDuration.map { String($0) } ?? "all")|rate=\(BeatTracker.analysisRate)|v=\(BeatTracker.algorithmVersion)"
         return SHA256Hex.of(content + suffix)
     }
 }

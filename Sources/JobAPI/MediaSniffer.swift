@@ -124,6 +124,17 @@ enum MediaSniffer {
         if type == .audio, inspection.hasAudio == false {
             throw APIError(.unprocessableContent, .unprocessable, "the \(format.rawValue) file holds no audio track", field: "file")
         }
+        if let width = inspection.coverWidth, let height = inspection.coverHeight,
+            width > MediaLimits.maximumSide || height > MediaLimits.maximumSide || width * height > MediaLimits.maximumPixels
+        {
+            // The renderer never decodes cover art (an audio input discards its other streams, and every probing
+            // decoder has the pixel limit); a cover no decoder would take is refused all the same, as any tool that
+            // opens the file may try. Ordinary covers of any size a decoder takes are music like any other.
+            throw APIError(
+                .unprocessableContent, .unprocessable,
+                "the cover picture is \(width)x\(height); at most \(MediaLimits.maximumPixels / 1_000_000) megapixels and \(MediaLimits.maximumSide) a side are allowed",
+                field: "file")
+        }
         if type == .overlay || type == .video {
             // A clip must hold a video track (an audio-only MP4 is an audio asset), and its picture size is limited
             // like an image's: the renderer decodes every frame at that size.

@@ -12,6 +12,9 @@ package final class AudioGraph {
         let input: MediaInput
         let context: UnsafeMutablePointer<AVFilterContext>
         var done = false
+        /// Where the next frame should start (stream time base), and the input's skipped packets when it was set.
+        var nextPTS: Int64?
+        var skipped = 0
     }
     private let graph: FilterGraphContext
     private var sources: [Source]
@@ -45,6 +48,9 @@ package final class AudioGraph {
         var made: [Source] = []
         for (n, i) in inputs.enumerated() {
             let file = try MediaInput(path: i.path, mediaType: .audio)
+            // A damaged packet is dropped and its time filled with silence (`fillGap`), as the beat analysis does:
+            // one bad FLAC or AAC frame failed every render before (review12 M3).
+            file.skipsCorruptPackets = true
             let args = file.audioBufferArguments
             var srcCtx: UnsafeMutablePointer<AVFilterContext>?
             try check(
@@ -111,6 +117,7 @@ package final class AudioGraph {
             if try input.decode(into: decoded) {
                 let f = decoded.pointer
                 if f.pointee.pts == rendc_av_nopts_value() { f.pointee.pts = f.pointee.best_effort_timestamp }
+                try fillGap(n, before: f)
                 try check(
                     av_buffersrc_add_frame_flags(sources[n].context, f, Int32(AV_BUFFERSRC_FLAG_KEEP_REF)), .filter, input.path,
                     "audio filtering failed")
@@ -118,6 +125,42 @@ package final class AudioGraph {
                 sources[n].done = true
                 try check(av_buffersrc_add_frame_flags(sources[n].context, nil, 0), .filter, input.path, "audio filtering failed")
             }
+        }
+    }
+
+    /// Silence where the decoder dropped damaged packets, so the music after them keeps its time: only after a
+    /// skipped packet, for gaps over 1 ms and under 10 s, in frames of at most 4096 samples.
+    private func fillGap(_ n: Int, before f: UnsafeMutablePointer<AVFrame>) throws {
+        let input = sources[n].input
+        let pts = f.pointee.pts, rate = Int(f.pointee.sample_rate)
+        let tb = input.timeBase
+        defer {
+            if pts != rendc_av_nopts_value(), rate > 0, tb > 0 {
+                sources[n].nextPTS = pts + Int64((Double(f.pointee.nb_samples) / Double(rate) / tb).rounded())
+            }
+            sources[n].skipped = input.skippedPackets
+        }
+        guard input.skippedPackets > sources[n].skipped, let expected = sources[n].nextPTS, pts != rendc_av_nopts_value(), rate > 0, tb > 0
+        else { return }
+        let gap = Double(pts - expected) * tb
+        guard gap > 0.001, gap < 10 else { return }
+        var remaining = Int((gap * Double(rate)).rounded())
+        var at = expected
+        while remaining > 0 {
+            let count = min(remaining, 4096)
+            let silence = try Frame()
+            let p = silence.pointer
+            p.pointee.format = f.pointee.format
+            p.pointee.sample_rate = f.pointee.sample_rate
+            p.pointee.nb_samples = Int32(count)
+            try check(av_channel_layout_copy(&p.pointee.ch_layout, &f.pointee.ch_layout), .filter, input.path, "audio gap")
+            try check(av_frame_get_buffer(p, 0), .filter, input.path, "audio gap")
+            av_samples_set_silence(
+                p.pointee.extended_data, 0, Int32(count), p.pointee.ch_layout.nb_channels, AVSampleFormat(rawValue: p.pointee.format))
+            p.pointee.pts = at
+            try check(av_buffersrc_add_frame_flags(sources[n].context, p, 0), .filter, input.path, "audio filtering failed")
+            at += Int64((Double(count) / Double(rate) / tb).rounded())
+            remaining -= count
         }
     }
 

@@ -51,6 +51,8 @@ package final class Frame {
     package var width: Int { Int(pointer.pointee.width) }
     package var height: Int { Int(pointer.pointee.height) }
     package var sampleCount: Int { Int(pointer.pointee.nb_samples) }
+    /// Samples a second of an audio frame (0 for a picture).
+    package var sampleRate: Int { Int(pointer.pointee.sample_rate) }
     package var pts: Int64 {
         get { pointer.pointee.pts }
         set { pointer.pointee.pts = newValue }

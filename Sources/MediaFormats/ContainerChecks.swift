@@ -8,6 +8,8 @@ struct Checker {
     let r: ByteReader
     let strict: Bool
     let scanSamples: Bool
+    /// Cover art found in an audio file (`CoverPictures.swift`).
+    let covers = CoverPictures()
 
     /// A structure running `end - r.size` bytes past the end of the file.
     func pastEnd(_ what: String) -> Refusal { Refusal("the file is truncated: \(what) runs past its end", truncated: true) }
@@ -22,6 +24,7 @@ struct Checker {
             guard h.count == 10, h.ascii(0, 3) == "ID3" else { break }
             guard (2...4).contains(h[3]), h[6..<10].allSatisfy({ $0 < 0x80 }) else { throw Refusal("the ID3 tag header is malformed") }
             let size = Int(h[6]) << 21 | Int(h[7]) << 14 | Int(h[8]) << 7 | Int(h[9])
+            try noteID3Pictures(at: pos, header: h, size: size)
             pos += 10 + size + (h[5] & 0x10 != 0 ? 10 : 0)
             guard pos < r.size else { throw Refusal("the file holds an ID3 tag and no audio after it") }
         }
@@ -118,7 +121,8 @@ struct Checker {
         if scanSamples && format.float { try scanFloats(offset: data.offset, size: data.size, double: format.bits == 64) }
     }
 
-    /// Refuses float samples that are NaN or infinite.
+    /// Refuses float samples that are NaN or infinite, or finite but absurd (beyond ±1000, +60 dBFS: review12 L1,
+    /// ±3e38 overflowed the beat spectrum and pushed the loudness output over its true-peak ceiling).
     func scanFloats(offset: Int, size: Int, double: Bool) throws(Refusal) {
         let step = double ? 8 : 4
         var pos = offset
@@ -129,16 +133,21 @@ struct Checker {
             let bad: Int? = chunk.withUnsafeBytes { raw in
                 let n = raw.count / step
                 for i in 0..<n {
-                    let finite =
+                    let value =
                         double
-                        ? Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))).isFinite
-                        : Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))).isFinite
-                    if !finite { return i }
+                        ? Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)))
+                        : Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))))
+                    if !(abs(value) <= 1000) { return i }
                 }
                 return nil
             }
             if let bad {
                 let sampleIndex = (pos - offset) / step + bad
+                let at = pos + bad * step
+                let finite =
+                    double ? Double(bitPattern: UInt64(r.read(at, 8).reversed().reduce(0) { $0 << 8 | UInt64($1) })).isFinite
+                    : Float(bitPattern: UInt32(r.read(at, 4).reversed().reduce(0) { $0 << 8 | UInt32($1) })).isFinite
+                if finite { throw Refusal("the audio holds absurd samples, beyond ±1000 (first at sample \(sampleIndex))") }
                 throw Refusal("the audio holds NaN or infinite samples (first at sample \(sampleIndex))")
             }
             pos += chunk.count - chunk.count % step
@@ -159,6 +168,7 @@ struct Checker {
                 guard rate > 0 else { throw Refusal("the FLAC STREAMINFO states no sample rate") }
             }
             guard type != 127 else { throw Refusal("FLAC metadata block \(blocks + 1) has the invalid type 127") }
+            if type == 6 { try noteFLACPicture(r.read(pos + 4, length)) }
             pos += 4 + length
             blocks += 1
             guard pos <= r.size else { throw pastEnd("FLAC metadata block \(blocks)") }
@@ -311,6 +321,8 @@ struct Checker {
                     found.codecTracks[found.track.id] = (codec, found.track.lengthSize)
                     if scanSamples { try scanSampleTables(codec: codec, found: &found) }
                 }
+            case "udta" where parent == "moov", "meta" where parent == "moov":
+                try noteMP4Covers(from: pos, to: pos + size, parent: parent)
             case "trex" where parent == "mvex":
                 // A fragmented track's default sample size (used when neither `tfhd` nor `trun` states one).
                 let d = r.read(body, 24)

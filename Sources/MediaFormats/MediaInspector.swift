@@ -83,6 +83,10 @@ package struct Inspection: Sendable, Equatable {
     package var hasVideo: Bool?
     /// A short name for the codec or brand found (an Ogg stream's codec, an MP4 major brand, a Matroska DocType).
     package var detail: String?
+    /// The largest cover picture an audio file embeds (ID3 `APIC`, FLAC `PICTURE`, MP4 `covr`), as the picture's
+    /// own header states it: libavformat decodes it when it opens the file.
+    package var coverWidth: Int?
+    package var coverHeight: Int?
 
     package var pixels: Int? { width.flatMap { w in height.map { w * $0 } } }
 }
@@ -175,6 +179,7 @@ package enum MediaInspector {
             result.hasAudio = false
             result.hasVideo = true
         }
+        if checker.covers.found { (result.coverWidth, result.coverHeight) = (checker.covers.width, checker.covers.height) }
         return result
     }
 }

@@ -106,7 +106,9 @@ extension RenderPipeline {
         } catch let e as BackendError where e.stage == .cancelled {
             throw e
         } catch {
-            throw PipelineError(.input, "audio loudness: \(error)", underlying: error as? any Error & Sendable)
+            // A file that cannot be opened or decoded is the audio's trouble, not the loudness measure's (review12 L5).
+            let media = (error as? BackendError).map { $0.stage == .openInput || $0.stage == .decode } ?? false
+            throw PipelineError(.input, "\(media ? "audio" : "audio loudness"): \(error)", underlying: error as? any Error & Sendable)
         }
         if let key, let l, let data = try? JSONEncoder().encode(StoredLoudness(input: l.input, gain: l.gain, predicted: l.predicted)) {
             layerCache.store([UInt8](data), for: key)

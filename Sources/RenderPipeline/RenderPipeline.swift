@@ -223,14 +223,23 @@ public final class RenderPipeline: Sendable {
             guard FileManager.default.isReadableFile(atPath: path) else {
                 throw PipelineError(.input, "audio \(path): file not found or not readable")
             }
-            let duration: Double
+            var duration: Double
             do { duration = try MediaProbe.audioDuration(path: path) } catch {
                 throw PipelineError(.input, "audio \(error)", underlying: error as? any Error & Sendable)
             }
+            // The highlight is chosen from the whole track (up to a limit), so beats and level cover it too; a set
+            // start is analysed from there.
+            let (from, span) = analysisWindow(template: template, trackDuration: duration)
+            let analysed = try analyseBeats(path: path, from: from, span: span, hashes: hashes)
+            beats = analysed.beats
+            // A header that says less than what decodes (an MP3 Xing count that says 1 s of 600): the decode wins.
+            if let decoded = analysed.trackDuration, decoded > duration + 1 {
+                logger.warning(
+                    "the audio header understates the track; planning with the decoded length",
+                    metadata: ["file": "\(path)", "header": "\(duration)", "decoded": "\(decoded)"])
+                duration = decoded
+            }
             audio = AudioInput(path: path, duration: duration)
-            // The highlight is chosen from the whole track (up to a limit), so beats and level cover it too.
-            let span = highlightSpan(template: template, trackDuration: duration)
-            beats = analyseBeats(path: path, span: span, hashes: hashes)
             // The level over time: for the highlight and for lining up loops (neither happens when the template
             // starts the music at a set time and the track runs past any video allowed).
             var levelNeeded = true
@@ -265,6 +274,17 @@ public final class RenderPipeline: Sendable {
         } catch let e as PlanError {
             throw PipelineError(.plan, e.description, underlying: e)
         }
+    }
+
+    /// The part of the track whose beats are analysed, in track seconds (`from` to `span`): from a set start to
+    /// the longest video allowed after it (review12 M1: a start of 230 s was analysed over 0-61 s), else
+    /// `highlightSpan`. A few seconds before a set start let the tracker settle on the first beats.
+    func analysisWindow(template: Template, trackDuration: Double) -> (from: Double, span: Double) {
+        guard case .seconds(let s) = template.timing.audio.start, s > 0 else {
+            return (0, highlightSpan(template: template, trackDuration: trackDuration))
+        }
+        let from = max(0, s - 4)
+        return (from, max(from + 1, min(trackDuration, s + configuration.maxDuration + 1)))
     }
 
     /// Seconds of the track analysed: the whole track (up to 4 minutes) when the template may pick a highlight in it.

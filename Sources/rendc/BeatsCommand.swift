@@ -13,15 +13,17 @@ struct BeatsCommand: ParsableCommand {
     @Argument(help: "Audio file(s): anything libavformat reads (MP3, M4A/AAC, OGG, Opus, FLAC, WAV).")
     var files: [String]
 
-    @Option(name: .customLong("max-duration"), help: "Analyse at most this many seconds from the start.")
-    var maxDuration: Double?
+    @Option(
+        name: .customLong("max-duration"),
+        help: "Analyse at most this many seconds from the start (default 600: memory grows with the length analysed, about 0.5 GB an hour).")
+    var maxDuration: Double = 600
 
     @Flag(help: "Print JSON (with the wall-clock and CPU seconds of the analysis) instead of text.")
     var json = false
 
     func validate() throws {
         if files.isEmpty { throw ValidationError("give an audio file") }
-        if let maxDuration, !(maxDuration > 0) { throw ValidationError("--max-duration must be a positive number of seconds") }
+        if !(maxDuration > 0) { throw ValidationError("--max-duration must be a positive number of seconds") }
     }
 
     func run() throws {
