@@ -108,7 +108,8 @@ package struct AudioDecoder: Sendable {
             if skipped > 0 {
                 throw BeatTrackingError(
                     .noAudio, path: path,
-                    "the audio ends at \(formatSeconds(Double(skipped) / Double(sampleRate))), before \(formatSeconds(from)) where the analysis starts")
+                    "the audio ends at \(formatSeconds(Double(skipped) / Double(sampleRate))), before \(formatSeconds(from)) where the analysis starts"
+                )
             }
             throw BeatTrackingError(.noAudio, path: path, "the audio stream holds no samples")
         }

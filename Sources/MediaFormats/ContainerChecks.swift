@@ -145,7 +145,8 @@ struct Checker {
                 let sampleIndex = (pos - offset) / step + bad
                 let at = pos + bad * step
                 let finite =
-                    double ? Double(bitPattern: UInt64(r.read(at, 8).reversed().reduce(0) { $0 << 8 | UInt64($1) })).isFinite
+                    double
+                    ? Double(bitPattern: UInt64(r.read(at, 8).reversed().reduce(0) { $0 << 8 | UInt64($1) })).isFinite
                     : Float(bitPattern: UInt32(r.read(at, 4).reversed().reduce(0) { $0 << 8 | UInt32($1) })).isFinite
                 if finite { throw Refusal("the audio holds absurd samples, beyond ±1000 (first at sample \(sampleIndex))") }
                 throw Refusal("the audio holds NaN or infinite samples (first at sample \(sampleIndex))")

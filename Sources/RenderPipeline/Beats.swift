@@ -9,7 +9,9 @@ extension RenderPipeline {
     /// would play silence where the header promised music (review12 M2). So does audio that is corrupt or damaged
     /// beyond concealment (`decodeFailed`: the render could not play it either). Other failures fall back to fixed
     /// cuts.
-    func analyseBeats(path: String, from: Double = 0, span: Double? = nil, hashes: ContentHashes) throws -> (beats: BeatTimes?, trackDuration: Double?) {
+    func analyseBeats(
+        path: String, from: Double = 0, span: Double? = nil, hashes: ContentHashes
+    ) throws -> (beats: BeatTimes?, trackDuration: Double?) {
         let tracker = BeatTracker()
         let end = span ?? configuration.maxDuration + 1
         let upTo = max(1, end - from)

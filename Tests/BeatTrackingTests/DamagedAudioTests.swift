@@ -15,7 +15,10 @@ struct DamagedAudioTests {
         let clean = dir.appendingPathComponent("clicks.flac").path
         let made = try! Subprocess.run(
             "/usr/bin/ffmpeg",
-            ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "aevalsrc='0.8*sin(2*PI*1000*t)*exp(-60*mod(t,0.5))+0.1*sin(2*PI*110*t)':d=12:s=44100", "-ac", "2", clean])
+            [
+                "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                "aevalsrc='0.8*sin(2*PI*1000*t)*exp(-60*mod(t,0.5))+0.1*sin(2*PI*110*t)':d=12:s=44100", "-ac", "2", clean,
+            ])
         precondition(made.status == 0, made.errors)
         var bytes = [UInt8](FileManager.default.contents(atPath: clean)!)
         let middle = bytes.count / 2

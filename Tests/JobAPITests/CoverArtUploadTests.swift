@@ -112,7 +112,9 @@ import Testing
             let path = Self.directory.appendingPathComponent("muxed.\(ext)").path
             let muxed = try Subprocess.run(
                 "/usr/bin/ffmpeg",
-                quiet + ["-f", "lavfi", "-i", "sine=d=1", "-i", cover, "-map", "0", "-map", "1", "-c:v", "copy", "-disposition:v", "attached_pic", path])
+                quiet + [
+                    "-f", "lavfi", "-i", "sine=d=1", "-i", cover, "-map", "0", "-map", "1", "-c:v", "copy", "-disposition:v", "attached_pic", path,
+                ])
             try #require(muxed.status == 0, "\(ext): \(muxed.errors)")
             let found = try MediaInspector.inspect(path: path, strict: true)
             #expect(found.coverWidth == 64 && found.coverHeight == 48, "\(ext): \(found)")

@@ -13,7 +13,10 @@ struct DamagedAudioRenderTests {
         let path = dir.appendingPathComponent("clicks.flac").path
         let made = try Subprocess.run(
             "/usr/bin/ffmpeg",
-            ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "aevalsrc='0.8*sin(2*PI*1000*t)*exp(-60*mod(t,0.5))+0.1*sin(2*PI*110*t)':d=12:s=44100", "-ac", "2", path])
+            [
+                "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                "aevalsrc='0.8*sin(2*PI*1000*t)*exp(-60*mod(t,0.5))+0.1*sin(2*PI*110*t)':d=12:s=44100", "-ac", "2", path,
+            ])
         try #require(made.status == 0, "\(made.errors)")
         if damaged {
             var bytes = [UInt8](try #require(FileManager.default.contents(atPath: path)))

@@ -30,7 +30,8 @@ import Testing
 
     static func template(_ dir: URL, _ name: String, audio: String) throws -> String {
         let p = dir.appendingPathComponent("\(name).yaml").path
-        try "name: \(name)\ncanvas: { width: 160, height: 288, fps: 30 }\ntiming:\n  audio: { \(audio) }\nlayers:\n  - type: color\n    color: \"#202020\"\n  - type: media\n"
+        try
+            "name: \(name)\ncanvas: { width: 160, height: 288, fps: 30 }\ntiming:\n  audio: { \(audio) }\nlayers:\n  - type: color\n    color: \"#202020\"\n  - type: media\n"
             .write(toFile: p, atomically: true, encoding: .utf8)
         return p
     }
@@ -71,7 +72,9 @@ import Testing
             honest,
         ])
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: honest)))
-        let tag = bytes.indices.first { i in i + 12 <= bytes.count && (bytes[i..<i + 4].elementsEqual("Info".utf8) || bytes[i..<i + 4].elementsEqual("Xing".utf8)) }
+        let tag = bytes.indices.first { i in
+            i + 12 <= bytes.count && (bytes[i..<i + 4].elementsEqual("Info".utf8) || bytes[i..<i + 4].elementsEqual("Xing".utf8))
+        }
         let at = try #require(tag, "no Xing/Info header in the MP3 ffmpeg made")
         try #require(bytes[at + 7] & 1 == 1, "the Xing header holds no frame count")
         for k in 0..<4 { bytes[at + 8 + k] = UInt8(frames >> (8 * (3 - k)) & 0xFF) }
