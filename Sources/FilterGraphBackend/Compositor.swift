@@ -336,9 +336,10 @@ final class VideoStage: Stage {
         self.layer = layer
         self.video = video
         self.fps = fps
+        // screen/add for a clip that does not move, scale or turn (the exported graph's rule, `VideoPlan.blends`).
         player = try ClipPlayer(
             path: video.source.path, width: layer.box.width, height: layer.box.height, fit: video.fit, loop: video.loop,
-            keepsRGBA: video.blend != .normal)
+            keepsRGBA: video.blends(in: layer))
     }
 
     func draw(frame: Int, into dst: PlanesRef) throws {
@@ -347,10 +348,10 @@ final class VideoStage: Stage {
         let local = video.animated ? Double(frame - span.start) / Double(fps) : 0
         let shown = try player.frame(at: local, restart: span.start)
         let t = layer.transform(frame: frame, time: Double(frame) / Double(fps))
-        if let rgba = shown.rgba, t.isIdentityGeometry {
+        if let rgba = shown.rgba {
             blend(rgba, opacity: t.opacity, into: dst)
         } else {
-            // A clip that moves, scales or turns is drawn `normal` (as the exported graph draws it).
+            // A clip that moves, scales or turns is drawn `normal`, for all its frames (as the exported graph draws it).
             Sprite(buffer: shown.buffer, x: layer.box.x & ~1, y: layer.box.y & ~1).draw(onto: dst, transform: t, pivot: layer.pivot)
         }
     }

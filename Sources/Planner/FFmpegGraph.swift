@@ -390,8 +390,7 @@ struct StockGraphBuilder {
                 ], out)
             return out
         }
-        let moves = layer.animation.contains { $0.property != .opacity } || layer.rotation.truncatingRemainder(dividingBy: 360) != 0
-        if v.blend != .normal && !moves {
+        if v.blends(in: layer) {
             // screen / add of a clip that does not move: on a black canvas (black changes nothing in either mode) at
             // its box, shown in its frames, blended with everything under it in RGB. An animated opacity scales the
             // clip's colours, which for screen and add is the same as blending at that opacity.

@@ -166,6 +166,11 @@ public enum Planner {
             }
         }
         try Self.checkBudget(layers)
+        for l in layers {
+            if case .video(let v) = l.content, v.blend != .normal, !v.blends(in: l) {
+                notes.append("layers[\(l.templateIndex)] (video): blend: \(v.blend.rawValue) is drawn normal, as the video moves, scales or turns")
+            }
+        }
         if hasMedia, let m = layers.lazy.compactMap({ if case .media(let m) = $0.content { m } else { nil } }).first {
             let shown = m.shots.count * m.cells.count
             if shown > m.inputs.count { notes.append("\(m.shots.count) shots for \(m.inputs.count) picture(s): pictures repeat in order") }

@@ -581,3 +581,11 @@ public enum CutSource: Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension VideoPlan {
+    /// Whether `screen`/`add` is applied: to a clip that does not move, scale or turn (its only animation, if any, is
+    /// its opacity). Both engines draw any other clip `normal`, and the plan says so in a note.
+    public func blends(in layer: LayerPlan) -> Bool {
+        blend != .normal && !layer.animation.contains { $0.property != .opacity } && layer.rotation.truncatingRemainder(dividingBy: 360) == 0
+    }
+}

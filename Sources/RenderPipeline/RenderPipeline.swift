@@ -283,8 +283,9 @@ public final class RenderPipeline: Sendable {
         guard case .seconds(let s) = template.timing.audio.start, s > 0 else {
             return (0, highlightSpan(template: template, trackDuration: trackDuration))
         }
+        // Not cut at the header's length: a header may understate the track (the decode stops at its real end).
         let from = max(0, s - 4)
-        return (from, max(from + 1, min(trackDuration, s + configuration.maxDuration + 1)))
+        return (from, max(from + 1, s + configuration.maxDuration + 1))
     }
 
     /// Seconds of the track analysed: the whole track (up to 4 minutes) when the template may pick a highlight in it.

@@ -103,5 +103,14 @@ import Testing
         let track = try #require(plan.audio?.trackDuration)
         #expect(abs(track - 20) < 0.5, "track \(track) s")
         #expect(plan.duration > 15, "video \(plan.duration) s")
+        // And a set start past the header's end (review13): the beats are analysed where the video plays, not cut
+        // off at the 1 s the header states (before: "no beats found in the audio").
+        let late = try Self.template(dir, "late-start", audio: "start: 8")
+        let started = try pipeline.plan(RenderRequest(template: late, images: [RenderFixture.images[0]], audio: short, duration: 6, output: "x.mp4"))
+        guard case .beats(let tempo, _) = started.cutSource else {
+            Issue.record("a set start past the header's end cut on \(started.cutSource)")
+            return
+        }
+        #expect(abs(tempo - 120) < 2, "tempo \(tempo)")
     }
 }

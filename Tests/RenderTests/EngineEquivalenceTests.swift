@@ -163,7 +163,12 @@ import Testing
           - {type: color, color: "#3050A0"}
           - {type: video, source: "\(sparks)", blend: screen, start: 1, animate: [{preset: fade_in, duration: 0.5}]}
           - {type: video, source: "\(sparks)", blend: add, fit: contain, x: 30, y: 400, width: 200, height: 140, end: 2}
+          - {type: video, source: "\(sparks)", blend: screen, x: 250, y: 40, width: 80, height: 80, animate: [{preset: slide_in, from: right, duration: 0.5}]}
         """.write(toFile: template, atomically: true, encoding: .utf8)
+        // A clip that moves is drawn normal in both engines for all its frames (review13: the fast engine blended it
+        // once it stopped, the stock graph never did), and the plan says so.
+        let notes = try RenderFixture.pipeline.plan(RenderRequest(template: template, images: [], duration: 2.5, output: "x.mp4")).notes
+        #expect(notes.contains("layers[3] (video): blend: screen is drawn normal, as the video moves, scales or turns"), "\(notes)")
         let (fast, lav) = try Self.renderBoth("eq-blend", template: template, images: [], duration: 2.5, quality: .normal)
         // Blended, not drawn over: at 1.8 s the frame is still the colour under the black clip (normal: nearly black).
         for video in [fast, lav] {
