@@ -231,15 +231,8 @@ import Testing
         #expect(
             plan.layers.filter { $0.content.kind == "text" }.count == 1 + 9 + 1 + 1,
             "the cursor alone, 9 prefixes with it, the whole text without it; the moon")
-        let texts = try pipeline.texts(for: plan)
-        _ = try pipeline.prepare(plan).render(to: fast, thumbnail: nil)
-        try LibavfilterRenderer(plan: plan, texts: texts).render(to: lav, thumbnail: nil)
-        let export = Self.dir.appendingPathComponent("motion-eq-export").path
-        try? FileManager.default.removeItem(atPath: export)
-        let graph = try FFmpegExport.write(plan: plan, texts: texts, to: export)
-        #expect(!graph.script.contains("rendc_"))
-        let cli = try EngineEquivalenceTests.runScript(export)
-        try EngineEquivalenceTests.compare(fast, against: [("libavfilter", lav), ("run.sh", cli)], plan: plan)
+        let cli = try EngineEquivalenceTests.renderThree(
+            plan, fast: fast, lavfi: lav, export: Self.dir.appendingPathComponent("motion-eq-export").path)
         // Every frame of the second and third swing, where only the repeat moves the moon, and of the squeeze.
         let psnr = try EngineEquivalenceTests.lumaPSNR(fast, [lav, cli])
         for f in stride(from: 0, to: 90, by: 3) {

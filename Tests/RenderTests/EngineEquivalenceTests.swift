@@ -201,6 +201,21 @@ import Testing
         return (fast, lav)
     }
 
+    /// `plan` rendered by the fast engine (to `fast`), the libavfilter engine (to `lavfi`) and the exported run.sh (in
+    /// `export`, which must use no rendc filter), all compared frame by frame; returns run.sh's video.
+    static func renderThree(_ plan: RenderPlan, fast: String, lavfi: String, export: String) throws -> String {
+        let pipeline = RenderFixture.pipeline
+        let texts = try pipeline.texts(for: plan)
+        _ = try pipeline.prepare(plan).render(to: fast, thumbnail: nil)
+        try LibavfilterRenderer(plan: plan, texts: texts).render(to: lavfi, thumbnail: nil)
+        try? FileManager.default.removeItem(atPath: export)
+        let graph = try FFmpegExport.write(plan: plan, texts: texts, to: export)
+        #expect(!graph.script.contains("rendc_"))
+        let cli = try runScript(export)
+        try compare(fast, against: [("libavfilter", lavfi), ("run.sh", cli)], plan: plan)
+        return cli
+    }
+
     /// Runs `dir/run.sh` from another working directory; returns the video it wrote.
     static func runScript(_ dir: String) throws -> String {
         let p = Process()

@@ -199,15 +199,8 @@ import Testing
         plan.encoder.preset = "ultrafast"
         #expect(plan.layers.filter { $0.content.kind == "media" }.count == 4)
         #expect(plan.layers.filter { $0.content.kind == "text" }.count == 4 + 11, "4 steps and $0.00 ... $49.90 in 11 ticks")
-        let texts = try pipeline.texts(for: plan)
-        _ = try pipeline.prepare(plan).render(to: fast, thumbnail: nil)
-        try LibavfilterRenderer(plan: plan, texts: texts).render(to: lav, thumbnail: nil)
-        let export = Self.dir.appendingPathComponent("timed-eq-export").path
-        try? FileManager.default.removeItem(atPath: export)
-        let graph = try FFmpegExport.write(plan: plan, texts: texts, to: export)
-        #expect(!graph.script.contains("rendc_"))
-        let cli = try EngineEquivalenceTests.runScript(export)
-        try EngineEquivalenceTests.compare(fast, against: [("libavfilter", lav), ("run.sh", cli)], plan: plan)
+        let cli = try EngineEquivalenceTests.renderThree(
+            plan, fast: fast, lavfi: lav, export: Self.dir.appendingPathComponent("timed-eq-export").path)
         // The frames around each change too: the step at 0.5 s, the third card entering at 0.6 s, the counter's last tick.
         let psnr = try EngineEquivalenceTests.lumaPSNR(fast, [lav, cli])
         for f in [14, 15, 16, 17, 18, 19, 29, 30, 31] {
