@@ -365,7 +365,7 @@ final class VideoStage: Stage {
         guard x1 > x0, y1 > y0 else { return }
         let n = x1 - x0, h = y1 - y0
         if under.count < n * h * 4 { under = [UInt8](repeating: 0, count: n * h * 4) }
-        let mode: Int32 = video.blend == .screen ? 1 : 2
+        let mode = video.blend.kernelMode
         let o = Int32((min(1, max(0, opacity)) * 256).rounded())
         let y = dst.y + y0 * dst.yStride + x0, u = dst.u + (y0 / 2) * dst.cStride + x0 / 2, v = dst.v + (y0 / 2) * dst.cStride + x0 / 2
         under.withUnsafeMutableBufferPointer { b in

@@ -426,6 +426,17 @@ final class BaseStack {
     }
 }
 
+extension BlendMode {
+    /// The render kernels' number for the mode (`rk_blend_rgba_modes`): 0 normal, 1 screen, 2 add.
+    var kernelMode: Int32 {
+        switch self {
+        case .normal: 0
+        case .screen: 1
+        case .add: 2
+        }
+    }
+}
+
 /// Blends one video frame, fitted to its box, over the static layers under it (in RGB, so screen and add mean
 /// what they do in an editor), then the static layers over it.
 ///
@@ -473,7 +484,7 @@ final class VideoBlender {
         guard fw > 0, fh > 0 else { throw BackendError(.decode, path: path, "a video frame has no size") }
         let s = video.fit == .cover ? max(Double(box.width) / fw, Double(box.height) / fh) : min(Double(box.width) / fw, Double(box.height) / fh)
         let cw = max(1, Int((fw * s).rounded())), ch = max(1, Int((fh * s).rounded()))
-        let mode: Int32 = video.blend == .screen ? 1 : (video.blend == .add ? 2 : 0)
+        let mode = video.blend.kernelMode
         let o = Int32((opacity * 256).rounded())
         if cw == width && ch == height && box == Rect(x: 0, y: 0, width: width, height: height) {
             // A full-canvas video (the usual overlay): converted straight into the frame's buffer, then blended over

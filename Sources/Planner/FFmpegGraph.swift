@@ -374,21 +374,7 @@ struct StockGraphBuilder {
         if full {
             chain += [Self.filter("scale", [("out_color_matrix", "bt709"), ("out_range", "pc")]), Self.filter("format", [("pix_fmts", "gbrp")])]
             add([], chain, vs)
-            let under = label("g")
-            add(
-                [main], [Self.filter("scale", [("in_color_matrix", "bt709"), ("in_range", "tv")]), Self.filter("format", [("pix_fmts", "gbrp")])],
-                under)
-            let out = label("m")
-            let mode = v.blend == .screen ? "screen" : (v.blend == .add ? "addition" : "normal")
-            // blend: result = top + (mode(top, bottom) - top) * opacity; normal: top * opacity + bottom * (1 - opacity).
-            let inputs = v.blend == .normal ? [vs, under] : [under, vs]
-            add(
-                inputs,
-                [
-                    Self.filter("blend", [("all_mode", mode), ("all_opacity", num(layer.opacity)), ("shortest", "1")]),
-                    Self.filter("scale", [("out_color_matrix", "bt709"), ("out_range", "tv")]), Self.filter("format", [("pix_fmts", "yuv420p")]),
-                ], out)
-            return out
+            return blendInRGB(vs, over: main, mode: v.blend, opacity: layer.opacity)
         }
         if v.blends(in: layer) {
             // screen / add of a clip that does not move: on a black canvas (black changes nothing in either mode) at
@@ -417,24 +403,31 @@ struct StockGraphBuilder {
                     Self.filter("overlay", args), Self.filter("scale", [("out_color_matrix", "bt709"), ("out_range", "pc")]),
                     Self.filter("format", [("pix_fmts", "gbrp")]),
                 ], top)
-            let under = label("g")
-            add(
-                [main], [Self.filter("scale", [("in_color_matrix", "bt709"), ("in_range", "tv")]), Self.filter("format", [("pix_fmts", "gbrp")])],
-                under)
-            let out = label("m")
-            add(
-                [under, top],
-                [
-                    Self.filter(
-                        "blend", [("all_mode", v.blend == .screen ? "screen" : "addition"), ("all_opacity", num(layer.opacity)), ("shortest", "1")]),
-                    Self.filter("scale", [("out_color_matrix", "bt709"), ("out_range", "tv")]), Self.filter("format", [("pix_fmts", "yuv420p")]),
-                ], out)
-            return out
+            return blendInRGB(top, over: main, mode: v.blend, opacity: layer.opacity)
         }
         chain.append(Self.filter("format", [("pix_fmts", "yuva420p")]))
         if layer.opacity < 1 { chain.append(Self.filter("lutyuv", [("a", "val*\(num(layer.opacity))")])) }
         add([], chain, vs)
         return place(layer, stream: vs, size: (b.width, b.height), at: (b.x, b.y), over: main)
+    }
+
+    /// `top` (a canvas-sized gbrp stream, full range) blended with `main` in RGB by `mode` at `opacity`, back to the
+    /// encoder's yuv420p: screen and add mean what they do in an editor.
+    mutating func blendInRGB(_ top: String, over main: String, mode: BlendMode, opacity: Double) -> String {
+        let under = label("g")
+        add(
+            [main], [Self.filter("scale", [("in_color_matrix", "bt709"), ("in_range", "tv")]), Self.filter("format", [("pix_fmts", "gbrp")])], under)
+        let out = label("m")
+        let name = mode == .screen ? "screen" : (mode == .add ? "addition" : "normal")
+        // blend: result = top + (mode(top, bottom) - top) * opacity; normal: top * opacity + bottom * (1 - opacity).
+        let inputs = mode == .normal ? [top, under] : [under, top]
+        add(
+            inputs,
+            [
+                Self.filter("blend", [("all_mode", name), ("all_opacity", num(opacity)), ("shortest", "1")]),
+                Self.filter("scale", [("out_color_matrix", "bt709"), ("out_range", "tv")]), Self.filter("format", [("pix_fmts", "yuv420p")]),
+            ], out)
+        return out
     }
 
     /// Overlays a layer-sized stream whose top-left is at `at` through the layer's rotation (about its pivot),
