@@ -24,18 +24,25 @@ private func activation(seconds: Double, pulses: [(bpm: Double, height: Float)])
 
 private func meanTempo(_ b: [Double]) -> Double { 60 * Double(b.count - 1) / (b[b.count - 1] - b[0]) }
 
-@Test func aBinaryPulseUnderATernaryLevelIsDecodedAtThreeQuarters() throws {
-    // Strong beats at 60 BPM and weaker ones halfway (120): the full range hears 120, and a level path forced to 80 BPM
-    // (where the level rules put singularity-awakening) fits it worse than the one at 60 (scores -2.80 and -2.75).
-    let a = activation(seconds: 30, pulses: [(60, 0.9), (120, 0.3)])
-    let tracker = BeatTracker()
+/// The full-range decoder, its path through `a` forced to 80 BPM ±15 % (checked to be at 80), and its whole-range path.
+private func pathsAt80(
+    _ a: [Float], sourceLocation: SourceLocation = #_sourceLocation
+) -> (dbn: BeatDBN, level: BeatDBN.Decoded, whole: BeatDBN.Decoded) {
     let dbn = BeatDBN()
     var level = dbn
     level.minTempo = 80 / 1.15
     level.maxTempo = 80 * 1.15
     let levelPath = level.decode(a, activationRate: 100)
-    let whole = dbn.decode(a, activationRate: 100)
-    #expect(abs(meanTempo(levelPath.beats) / 80 - 1) < 0.04, "level path \(meanTempo(levelPath.beats))")
+    #expect(abs(meanTempo(levelPath.beats) / 80 - 1) < 0.04, "level path \(meanTempo(levelPath.beats))", sourceLocation: sourceLocation)
+    return (dbn, levelPath, dbn.decode(a, activationRate: 100))
+}
+
+@Test func aBinaryPulseUnderATernaryLevelIsDecodedAtThreeQuarters() throws {
+    // Strong beats at 60 BPM and weaker ones halfway (120): the full range hears 120, and a level path forced to 80 BPM
+    // (where the level rules put singularity-awakening) fits it worse than the one at 60 (scores -2.80 and -2.75).
+    let a = activation(seconds: 30, pulses: [(60, 0.9), (120, 0.3)])
+    let tracker = BeatTracker()
+    let (dbn, levelPath, whole) = pathsAt80(a)
     let metre = try #require(
         tracker.metreByScore(dbn, activation: a, frameRate: 100, level: levelPath, whole: whole, range: 0.15, margin: 0.02))
     // 3/4 of the level path, never 3/2 of it (120 is the full range's octave too, but a 2:3 step is not offered).
@@ -50,12 +57,6 @@ private func meanTempo(_ b: [Double]) -> Double { 60 * Double(b.count - 1) / (b[
     // Strong beats at 80 BPM with their thirds (240): the full range is at 80 (or an octave), so no 3/4 or 4/3 path is
     // an octave of it and the level path stands, whatever the margin.
     let a = activation(seconds: 30, pulses: [(80, 0.9), (240, 0.3)])
-    let dbn = BeatDBN()
-    var level = dbn
-    level.minTempo = 80 / 1.15
-    level.maxTempo = 80 * 1.15
-    let levelPath = level.decode(a, activationRate: 100)
-    let whole = dbn.decode(a, activationRate: 100)
-    #expect(abs(meanTempo(levelPath.beats) / 80 - 1) < 0.04, "level path \(meanTempo(levelPath.beats))")
+    let (dbn, levelPath, whole) = pathsAt80(a)
     #expect(BeatTracker().metreByScore(dbn, activation: a, frameRate: 100, level: levelPath, whole: whole, range: 0.15, margin: -10) == nil)
 }
