@@ -90,14 +90,10 @@ import Testing
     /// window's alpha with the rounded mask (`alphamerge`), so the transparent margins of both turned opaque black
     /// where the fast engine shows the layer below (29 dB measured before on a clip, 18 dB here); a square cell kept them.
     @Test func containedPicturesInRoundedCellsShowTheLayerBelowInBothEngines() throws {
-        let dir = RenderFixture.root.appendingPathComponent("eq-rounded")
-        try? FileManager.default.removeItem(at: dir)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try Self.freshDirectory("eq-rounded")
         let clip = dir.appendingPathComponent("wide.mp4").path, picture = dir.appendingPathComponent("wide.png").path
         for (path, extra) in [(clip, ["-pix_fmt", "yuv420p", "-c:v", "libx264"]), (picture, ["-frames:v", "1"])] {
-            let made = try Subprocess.run(
-                "/usr/bin/ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc=s=320x240:d=2:r=30"] + extra + ["-y", path])
-            #expect(made.status == 0, "\(made.combined)")
+            try Self.lavfi("testsrc=s=320x240:d=2:r=30", extra, to: path)
         }
         let template = dir.appendingPathComponent("rounded.yaml").path
         try """
@@ -115,14 +111,9 @@ import Testing
     /// opaque, where the fast engine blends it (review9b: 9.9 dB on every frame of its shot). Then an untagged clip,
     /// whose YUV the graph passed through unconverted (27 dB).
     @Test func aTransparentPictureAndAnUntaggedClipInCellsLookTheSameInBothEngines() throws {
-        let dir = RenderFixture.root.appendingPathComponent("eq-alpha")
-        try? FileManager.default.removeItem(at: dir)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try Self.freshDirectory("eq-alpha")
         let cutout = dir.appendingPathComponent("cutout.png").path
-        let made = try Subprocess.run(
-            "/usr/bin/ffmpeg",
-            ["-v", "error", "-f", "lavfi", "-i", "testsrc=s=320x240,format=rgba,colorchannelmixer=aa=0.3", "-frames:v", "1", "-y", cutout])
-        #expect(made.status == 0, "\(made.combined)")
+        try Self.lavfi("testsrc=s=320x240,format=rgba,colorchannelmixer=aa=0.3", ["-frames:v", "1"], to: cutout)
         let template = dir.appendingPathComponent("alpha.yaml").path
         try """
         name: alpha
@@ -133,10 +124,7 @@ import Testing
         """.write(toFile: template, atomically: true, encoding: .utf8)
         // And a clip without colour tags (read as BT.601 by the fast engine): the graph passed its YUV through.
         let clip = dir.appendingPathComponent("untagged.mp4").path
-        let encoded = try Subprocess.run(
-            "/usr/bin/ffmpeg",
-            ["-v", "error", "-f", "lavfi", "-i", "testsrc=s=320x240:d=2:r=30", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-y", clip])
-        #expect(encoded.status == 0, "\(encoded.combined)")
+        try Self.lavfi("testsrc=s=320x240:d=2:r=30", ["-pix_fmt", "yuv420p", "-c:v", "libx264"], to: clip)
         _ = try Self.renderBoth("eq-alpha", template: template, images: [cutout, clip], duration: 3, quality: .eco)
     }
 
@@ -144,17 +132,11 @@ import Testing
     /// sparkle clip turned the frame black), and `add` on a contained clip in a box that ends early: both engines
     /// blend them in RGB, start the clip when the layer first shows, and agree frame by frame.
     @Test func aTimedScreenClipAndABoxedAddClipBlendInBothEngines() throws {
-        let dir = RenderFixture.root.appendingPathComponent("eq-blend")
-        try? FileManager.default.removeItem(at: dir)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try Self.freshDirectory("eq-blend")
         let sparks = dir.appendingPathComponent("sparks.mp4").path
-        let made = try Subprocess.run(
-            "/usr/bin/ffmpeg",
-            [
-                "-v", "error", "-f", "lavfi", "-i", "color=c=black:s=180x320:d=3:r=30,drawbox=x='10+t*40':y=130:w=30:h=30:color=white:t=fill",
-                "-pix_fmt", "yuv420p", "-c:v", "libx264", "-y", sparks,
-            ])
-        #expect(made.status == 0, "\(made.combined)")
+        try Self.lavfi(
+            "color=c=black:s=180x320:d=3:r=30,drawbox=x='10+t*40':y=130:w=30:h=30:color=white:t=fill", ["-pix_fmt", "yuv420p", "-c:v", "libx264"],
+            to: sparks)
         let template = dir.appendingPathComponent("blend.yaml").path
         try """
         name: blend
@@ -187,6 +169,20 @@ import Testing
     }
 
     // MARK: Helpers
+
+    /// An empty folder `name` under the fixture root (emptied if a run left it).
+    static func freshDirectory(_ name: String) throws -> URL {
+        let dir = RenderFixture.root.appendingPathComponent(name)
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// Writes ffmpeg's lavfi `source` (with `options`, e.g. a codec or a frame count) to `path`.
+    static func lavfi(_ source: String, _ options: [String], to path: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let made = try Subprocess.run("/usr/bin/ffmpeg", ["-v", "error", "-f", "lavfi", "-i", source] + options + ["-y", path])
+        #expect(made.status == 0, "\(made.combined)", sourceLocation: sourceLocation)
+    }
 
     /// `template` rendered by the fast engine and by the libavfilter engine (ultrafast), compared frame by frame;
     /// returns both videos.
