@@ -320,25 +320,22 @@ import Testing
     @Test func theClaimProbeUsesThePartialPendingIndex() async throws {
         try await withTestStore { store, configuration in
             let a = try await store.createTenant(name: "A", maxRunningJobs: 100_000)
-            let server = try PostgresServer.shared()
-            guard case .tcp(let host, let port) = configuration.endpoint else { return }
-            let url = try #require(URL(string: "postgres://\(configuration.username)@\(host):\(port)/\(configuration.database)"))
-            try server.runPSQL(
-                url: url,
-                sql: """
-                    INSERT INTO video_processing_jobs (tenant_id, image_ids, status, completed_at)
-                    SELECT '\(a.id.uuidString)', ARRAY[gen_random_uuid()], 'completed', now() FROM generate_series(1, 20000);
-                    INSERT INTO video_processing_jobs (tenant_id, image_ids, priority)
-                    SELECT '\(a.id.uuidString)', ARRAY[gen_random_uuid()], g % 5 FROM generate_series(1, 50) g;
-                    ANALYZE video_processing_jobs;
-                    """)
-            let plan = try server.runPSQL(
-                url: url,
-                sql: """
-                    EXPLAIN SELECT j.id, j.priority, j.created_at FROM video_processing_jobs j
-                    WHERE j.tenant_id = '\(a.id.uuidString)' AND j.status = 'pending' AND j.run_after <= now()
-                    ORDER BY j.priority DESC, j.created_at, j.id LIMIT 4 FOR UPDATE SKIP LOCKED
-                    """
+            try TestDatabase.psql(
+                configuration,
+                """
+                INSERT INTO video_processing_jobs (tenant_id, image_ids, status, completed_at)
+                SELECT '\(a.id.uuidString)', ARRAY[gen_random_uuid()], 'completed', now() FROM generate_series(1, 20000);
+                INSERT INTO video_processing_jobs (tenant_id, image_ids, priority)
+                SELECT '\(a.id.uuidString)', ARRAY[gen_random_uuid()], g % 5 FROM generate_series(1, 50) g;
+                ANALYZE video_processing_jobs;
+                """)
+            let plan = try TestDatabase.psql(
+                configuration,
+                """
+                EXPLAIN SELECT j.id, j.priority, j.created_at FROM video_processing_jobs j
+                WHERE j.tenant_id = '\(a.id.uuidString)' AND j.status = 'pending' AND j.run_after <= now()
+                ORDER BY j.priority DESC, j.created_at, j.id LIMIT 4 FOR UPDATE SKIP LOCKED
+                """
             ).joined(separator: "\n")
             #expect(plan.contains("video_jobs_claim_idx"), "claim probe plan:\n\(plan)")
             #expect(!plan.contains("Sort"), "the index gives the claim's order:\n\(plan)")

@@ -5,6 +5,7 @@ import JobQueue
 import JobWorker
 import Logging
 import ObjectStorage
+import QueueTestSupport
 import RendcTestSupport
 import Testing
 import Webhooks
@@ -265,7 +266,7 @@ func withDelivery<R: Sendable>(_ service: WebhookDeliveryService, _ body: @Senda
     }
 
     @Test func queuedEventsSurviveAKilledDelivererAndKeepTheirId() async throws {
-        try await withTestStore { store, _ in
+        try await withTestStore { store, configuration in
             let root = try Fixtures.temporaryDirectory("rendc-webhook")
             defer { try? FileManager.default.removeItem(at: root) }
             let objects = LocalDirectoryStore(root: root.path + "/storage")
@@ -278,12 +279,16 @@ func withDelivery<R: Sendable>(_ service: WebhookDeliveryService, _ body: @Senda
                 #expect(try await store.complete(lease, videoURL: "videos/x.mp4", thumbnailURL: nil, processingTimeMs: 5, audioLoudness: loudness))
                 let queued = try await store.webhookDeliveries(jobId: id)
                 #expect(queued.map(\.status) == ["pending"] && queued.first?.eventType == "job.completed")
-                // A worker claims the attempt and is killed before it records anything (its lease stays behind).
-                let dead = try #require(try await store.claimDeliveries(owner: "dead-worker", limit: 10, perTenant: 4, leaseSeconds: 1).first)
+                // A worker claims the attempt and is killed before it records anything (its lease stays behind). The lease is
+                // long, so no pause of a loaded machine between these two claims can outlast it.
+                let dead = try #require(try await store.claimDeliveries(owner: "dead-worker", limit: 10, perTenant: 4, leaseSeconds: 600).first)
                 #expect(dead.id == queued.first?.id)
                 #expect(
                     try await store.claimDeliveries(owner: "other", limit: 10, perTenant: 4, leaseSeconds: 1).isEmpty, "leased: nobody else takes it")
-                // Another process delivers it once the lease has run out, with the same event id.
+                // The dead worker's lease runs out (moved into the past in the row, as time would).
+                try TestDatabase.psql(
+                    configuration, "UPDATE webhook_deliveries SET lease_expires_at = now() - interval '1 second' WHERE id = '\(dead.id.uuidString)'")
+                // Another process delivers it, with the same event id.
                 try await withDelivery(makeDelivery(store, objects: objects, owner: "survivor")) { () async throws -> Void in
                     #expect(try await eventually(timeout: 20) { await inbox.posts.count == 1 })
                 }

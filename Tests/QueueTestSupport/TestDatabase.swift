@@ -22,6 +22,16 @@ public enum TestDatabase {
         return (url, configuration)
     }
 
+    /// Runs SQL through `psql` on the database `configuration` names (a test's own checks, or a step it takes in
+    /// the database that time or another process would take); returns the rows as ``PostgresServer/runPSQL(url:sql:)``.
+    @discardableResult
+    public static func psql(_ configuration: DatabaseConfiguration, _ sql: String) throws -> [String] {
+        guard case .tcp(let host, let port) = configuration.endpoint,
+            let url = URL(string: "postgres://\(configuration.username)@\(host):\(port)/\(configuration.database)")
+        else { throw PostgresServerError("psql needs a TCP endpoint, not \(configuration.endpoint)") }
+        return try PostgresServer.shared().runPSQL(url: url, sql: sql)
+    }
+
     /// A logger that shows warnings and worse, so a passing run stays quiet.
     public static func logger(_ label: String, level: Logger.Level = .warning) -> Logger {
         var logger = Logger(label: label)

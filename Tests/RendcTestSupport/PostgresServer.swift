@@ -258,7 +258,7 @@ public final class PostgresServer: Sendable {
 
 public struct PostgresServerError: Error, CustomStringConvertible, Sendable {
     public var description: String
-    init(_ description: String) { self.description = "test postgres: " + description }
+    public init(_ description: String) { self.description = "test postgres: " + description }
 }
 
 /// A value behind a lock (Foundation's NSLock), for test state shared between threads and tasks.
