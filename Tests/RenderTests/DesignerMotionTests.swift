@@ -223,22 +223,13 @@ import Testing
                     repeat: forever
                     yoyo: true
             """)
-        let fast = RenderFixture.out("motion-eq-fast.mp4"), lav = RenderFixture.out("motion-eq-lavfi.mp4")
-        let pipeline = RenderFixture.pipeline
-        var plan = try pipeline.plan(
-            RenderRequest(template: path, images: try TimedContentTests.pictures, text: nil, duration: 3, quality: .eco, output: fast))
-        plan.encoder.preset = "ultrafast"
+        let (plan, fast, lav) = try EngineEquivalenceTests.shortEcoPlan(path, "motion-eq")
         #expect(
             plan.layers.filter { $0.content.kind == "text" }.count == 1 + 9 + 1 + 1,
             "the cursor alone, 9 prefixes with it, the whole text without it; the moon")
         let cli = try EngineEquivalenceTests.renderThree(
             plan, fast: fast, lavfi: lav, export: Self.dir.appendingPathComponent("motion-eq-export").path)
         // Every frame of the second and third swing, where only the repeat moves the moon, and of the squeeze.
-        let psnr = try EngineEquivalenceTests.lumaPSNR(fast, [lav, cli])
-        for f in stride(from: 0, to: 90, by: 3) {
-            for (engine, values) in zip(["libavfilter", "run.sh"], psnr) where f < values.count {
-                #expect(values[f] >= 30, "\(engine) at \(EngineEquivalenceTests.describe(plan, frame: f)): \(values[f]) dB")
-            }
-        }
+        try EngineEquivalenceTests.expectAgreement(fast, [lav, cli], plan: plan, frames: Array(stride(from: 0, to: 90, by: 3)))
     }
 }

@@ -212,6 +212,31 @@ import Testing
         return cli
     }
 
+    /// `template` planned as the designer-motion cases are (3 s in eco, TimedContentTests' coloured pictures,
+    /// ultrafast), with the fast and libavfilter videos' paths named after `name`.
+    static func shortEcoPlan(_ template: String, _ name: String) throws -> (plan: RenderPlan, fast: String, lavfi: String) {
+        let fast = RenderFixture.out("\(name)-fast.mp4"), lav = RenderFixture.out("\(name)-lavfi.mp4")
+        var plan = try RenderFixture.pipeline.plan(
+            RenderRequest(template: template, images: try TimedContentTests.pictures, text: nil, duration: 3, quality: .eco, output: fast))
+        plan.encoder.preset = "ultrafast"
+        return (plan, fast, lav)
+    }
+
+    /// Frames `frames` of libavfilter's and run.sh's videos (`others`, in that order) within 30 dB luma PSNR of the
+    /// fast engine's.
+    static func expectAgreement(
+        _ fast: String, _ others: [String], plan: RenderPlan, frames: [Int], sourceLocation: SourceLocation = #_sourceLocation
+    )
+        throws
+    {
+        let psnr = try lumaPSNR(fast, others)
+        for f in frames {
+            for (engine, values) in zip(["libavfilter", "run.sh"], psnr) where f < values.count {
+                #expect(values[f] >= 30, "\(engine) at \(describe(plan, frame: f)): \(values[f]) dB", sourceLocation: sourceLocation)
+            }
+        }
+    }
+
     /// Runs `dir/run.sh` from another working directory; returns the video it wrote.
     static func runScript(_ dir: String) throws -> String {
         let p = Process()
