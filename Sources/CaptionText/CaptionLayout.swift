@@ -118,10 +118,14 @@ struct CaptionLayout {
             let trailing = line.end > line.start || line.ellipsis ? style.letterSpacing * size : 0
             let w = (line.width + (line.ellipsis ? ellW : 0)) * size - trailing
             let x: Double
+            // `start`/`end` follow the paragraph's direction (its base level: odd is right-to-left), as in CSS.
+            let rightToLeft = paragraphs[line.paragraph].level % 2 == 1
             switch style.align {
             case .left: x = inset
             case .center: x = (Double(width) - w) / 2
             case .right: x = Double(width) - inset - w
+            case .start: x = rightToLeft ? Double(width) - inset - w : inset
+            case .end: x = rightToLeft ? inset : Double(width) - inset - w
             }
             placed.append(Placed(line: line, x: x, baseline: y0 + ascender * size + Double(k) * lineH))
             if w > 0 { minX = min(minX, x); maxX = max(maxX, x + w) }

@@ -60,7 +60,7 @@ extension LayerContext {
             part.visible = spans[text]!
             part.part = "text \(k + 1) of \(order.count)"
             if perStep && !layer.animations.isEmpty && profile.motion {
-                part.animation = part.visible.flatMap { tracks(layer.animations, span: $0, drawn: plan.drawnBounds) }
+                part.animation = part.visible.flatMap { tracks(layer.animations, span: $0, of: plan) }
             }
             return part
         }
@@ -211,7 +211,7 @@ extension LayerContext {
                 index: plan.index, content: .media(media), box: box, rotation: plan.rotation, pivot: pivot, opacity: plan.opacity,
                 radius: radius, shadow: plan.shadow, visible: visible)
             if !layer.animations.isEmpty && profile.motion {
-                part.animation = visible.flatMap { tracks(layer.animations, span: $0, drawn: part.drawnBounds) }
+                part.animation = visible.flatMap { tracks(layer.animations, span: $0, of: part) }
             }
             part.templateIndex = plan.templateIndex
             part.part = "cell \(c + 1) of \(mp.cells.count)"

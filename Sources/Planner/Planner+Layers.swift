@@ -104,7 +104,7 @@ struct LayerContext {
         )
         if !layer.animations.isEmpty {
             if profile.motion {
-                plan.animation = spans.flatMap { tracks(layer.animations, span: $0, drawn: plan.drawnBounds) }
+                plan.animation = spans.flatMap { tracks(layer.animations, span: $0, of: plan) }
             } else {
                 notes.append("\(path) (\(layer.kind)): animations left out in \(inputs.quality.rawValue) mode")
             }
@@ -236,9 +236,10 @@ struct LayerContext {
 
     // MARK: Animation
 
-    /// The tracks of `animations` in `span`; `drawn` is what the layer draws (`LayerPlan.drawnBounds`), which
-    /// `slide_in`/`slide_out` move wholly off the canvas.
-    func tracks(_ animations: [Animation], span: FrameSpan, drawn: Bounds) -> [AnimationTrack] {
+    /// The tracks of `animations` in `span` for `layer`: `slide_in`/`slide_out` move what it draws
+    /// (`LayerPlan.drawnBounds`) wholly off the canvas, or by their `distance` (a percentage of its box).
+    func tracks(_ animations: [Animation], span: FrameSpan, of layer: LayerPlan) -> [AnimationTrack] {
+        let drawn = layer.drawnBounds
         let s0 = Double(span.start) / Double(fps), s1 = Double(span.end) / Double(fps)
         var result: [AnimationTrack] = []
         func track(_ p: AnimatedProperty, _ keys: [AnimationTrack.Key], _ source: String) {
@@ -246,19 +247,20 @@ struct LayerContext {
         }
         for a in animations {
             switch a {
-            case .preset(let preset, let d, let delay, let easing):
+            case .preset(let preset, let d, let delay, let easing, let again):
                 let a0 = s0 + delay, a1 = min(s1, a0 + d)
                 let b1 = s1 - delay, b0 = max(s0, b1 - d)
+                let first = result.count
                 switch preset {
                 case .fadeIn:
                     track(.opacity, [.init(time: a0, value: 0), .init(time: a1, value: 1, easing: easing ?? .linear)], "fade_in")
                 case .fadeOut:
                     track(.opacity, [.init(time: b0, value: 1), .init(time: b1, value: 0, easing: easing ?? .linear)], "fade_out")
-                case .slideIn(let side):
-                    let (p, off) = offCanvas(side, drawn)
+                case .slideIn(let side, let distance):
+                    let (p, off) = distance.map { slideOffset(side, $0, box: layer.box) } ?? offCanvas(side, drawn)
                     track(p, [.init(time: a0, value: off), .init(time: a1, value: 0, easing: easing ?? .easeOut)], "slide_in \(side.rawValue)")
-                case .slideOut(let side):
-                    let (p, off) = offCanvas(side, drawn)
+                case .slideOut(let side, let distance):
+                    let (p, off) = distance.map { slideOffset(side, $0, box: layer.box) } ?? offCanvas(side, drawn)
                     track(p, [.init(time: b0, value: 0), .init(time: b1, value: off, easing: easing ?? .easeIn)], "slide_out \(side.rawValue)")
                 case .pop:
                     track(.scale, [.init(time: a0, value: 0), .init(time: a1, value: 1, easing: easing ?? .cubicBezier(0.34, 1.56, 0.64, 1))], "pop")
@@ -276,8 +278,16 @@ struct LayerContext {
                     }
                     if keys.count > 1 { track(.scale, keys, "pulse") }
                 }
+                // An entrance that repeats: its one play, from its start to its end, mapped into by a cycle.
+                if let again, a1 - a0 > 0 {
+                    let cycle = AnimationTrack.Cycle(start: a0, period: a1 - a0, count: again.count, yoyo: again.yoyo)
+                    for k in first..<result.count {
+                        result[k].cycle = cycle
+                        result[k].source += ", repeated \(again.count.map { "\($0) times" } ?? "forever")\(again.yoyo ? " (yoyo)" : "")"
+                    }
+                }
             case .repeatingKeyframes(let frames, let again):
-                result += repeatingTracks(frames, again, span: span, drawn: drawn)
+                result += repeatingTracks(frames, again, span: span, of: layer)
             case .keyframes(let frames):
                 for p in AnimatedProperty.allCases {
                     let keys: [AnimationTrack.Key] = frames.compactMap { k in
@@ -304,6 +314,24 @@ struct LayerContext {
     /// even number of pixels (the stock graph moves layers by even pixels, so both engines start from the same
     /// place). The box alone was not enough: a card's drop shadow reaches past it (blur 24: 36 px), and its edge
     /// showed as a line at the canvas's side on the slide's first frames.
+    /// The offset `distance` away on `side` (a percentage of `box`'s size along the slide), in output pixels,
+    /// rounded to an even number as `offCanvas`.
+    func slideOffset(_ side: Side, _ distance: Length, box: Rect) -> (AnimatedProperty, Double) {
+        let horizontal = side == .left || side == .right
+        let pixels: Double
+        switch distance {
+        case .pixels(let p): pixels = p * scale
+        case .percent: pixels = distance.resolve(horizontal ? box.width : box.height)
+        }
+        let d = max(2, 2 * (pixels / 2).rounded())
+        return switch side {
+        case .left: (.x, -d)
+        case .right: (.x, d)
+        case .top: (.y, -d)
+        case .bottom: (.y, d)
+        }
+    }
+
     func offCanvas(_ side: Side, _ drawn: Bounds) -> (AnimatedProperty, Double) {
         func even(_ v: Double) -> Double { 2 * (v / 2 - 1e-9).rounded(.up) }
         return switch side {

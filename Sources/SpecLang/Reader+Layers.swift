@@ -227,27 +227,35 @@ extension Reader {
         return r
     }
 
-    /// Pixels (`120`, `"120px"`) or a percentage of the canvas (`"50%"`).
-    func length(_ node: Node, _ path: String, extent: Int, positive: Bool = false) -> Length? {
-        let expected =
-            positive
-            ? "a size in pixels (e.g. 300) or a percentage of the canvas (e.g. \"50%\")"
-            : "a position in pixels, a percentage of the canvas or 'center'"
+    /// A number as written, in pixels (`120`, `"120px"`) or a percentage (`"50%"`), with its text; otherwise an
+    /// error saying `expected`.
+    func pixelsOrPercent(_ node: Node, _ path: String, _ expected: String) -> (Double, Bool, String)? {
         guard case .scalar(let s) = node else {
-            error(node, path, "expected \(expected), got \(describe(node))")
+            error(node, path, "\(expected), got \(describe(node))")
             return nil
         }
         var text = s.string.trimmingCharacters(in: .whitespaces)
         var percent = false
         if text.hasSuffix("%") { percent = true; text.removeLast() } else if text.hasSuffix("px") { text.removeLast(2) }
         guard let v = Double(text.trimmingCharacters(in: .whitespaces)), v.isFinite else {
-            error(node, path, "expected \(expected), got \(describe(node))")
+            error(node, path, "\(expected), got \(describe(node))")
             return nil
         }
+        return (v, percent, s.string)
+    }
+
+    /// Pixels (`120`, `"120px"`) or a percentage of the canvas (`"50%"`).
+    func length(_ node: Node, _ path: String, extent: Int, positive: Bool = false) -> Length? {
+        let expected =
+            positive
+            ? "a size in pixels (e.g. 300) or a percentage of the canvas (e.g. \"50%\")"
+            : "a position in pixels, a percentage of the canvas or 'center'"
+        guard let written = pixelsOrPercent(node, path, "expected \(expected)") else { return nil }
+        let (v, percent, s) = written
         let limit = percent ? 400.0 : Double(extent * 4)
         let range = positive ? (percent ? 0.1 : 1)...limit : -limit...limit
         guard range.contains(v) else {
-            error(node, path, "expected \(expected) from \(fmt(range.lowerBound)) to \(fmt(range.upperBound))\(percent ? "%" : ""), got \(s.string)")
+            error(node, path, "expected \(expected) from \(fmt(range.lowerBound)) to \(fmt(range.upperBound))\(percent ? "%" : ""), got \(s)")
             return nil
         }
         return percent ? .percent(v) : .pixels(v)
@@ -374,11 +382,50 @@ extension Reader {
         let delay = map.optional("delay") { self.number($0, $1, 0...600) } ?? 0
         let easing = map.optional("easing") { self.easing($0, $1) }
         // Each option is read only for its preset, so another preset's key is reported as unknown.
-        let preset = Reader.preset(
+        var preset = Reader.preset(
             name, from: name == "slide_in" ? map.optional("from") { self.enumeration($0, $1, Side.self) } : nil,
             to: name == "slide_out" ? map.optional("to") { self.enumeration($0, $1, Side.self) } : nil,
             amount: name == "pulse" ? map.optional("amount") { self.number($0, $1, 0.001...2) } : nil)
-        return .preset(preset, duration: duration, delay: delay, easing: easing)
+        switch preset {
+        case .slideIn(let side, _):
+            preset = .slideIn(from: side, distance: map.optional("distance") { self.slideDistance($0, $1) })
+        case .slideOut(let side, _):
+            preset = .slideOut(to: side, distance: map.optional("distance") { self.slideDistance($0, $1) })
+        default: break
+        }
+        guard let again = presetRepeat(map, path, name: name) else { return nil }
+        return .preset(preset, duration: duration, delay: delay, easing: easing, again: again)
+    }
+
+    /// Presets that may play again: an entrance (`fade_in`, `slide_in`, `pop`) repeats from the layer's start. A
+    /// preset at the layer's end has no time after it to repeat in, and `pulse` already repeats on every beat.
+    static let repeatablePresets = ["fade_in", "slide_in", "pop"]
+
+    /// `repeat`/`yoyo` on a preset: as on keyframes for the presets that can repeat, an error at the key for the others.
+    func presetRepeat(_ map: MappingReader, _ path: String, name: String) -> KeyframeRepeat?? {
+        if Reader.repeatablePresets.contains(name) { return keyframeRepeat(map, path, frames: nil) }
+        map.allow("repeat", "yoyo")
+        guard let key = ["repeat", "yoyo"].first(where: { map.node($0) != nil }) else { return .some(nil) }
+        let why =
+            name == "pulse"
+            ? "'pulse' already plays on every beat (every 0.5 s without beats), so it takes no '\(key)'; for a pulse on its own clock, write keyframes with 'repeat'"
+            : "'\(name)' plays once, at the layer's end, so it takes no '\(key)'; 'repeat' works on fade_in, slide_in and pop, or on keyframes"
+        error(map.node(key), join(path, key), why)
+        return nil
+    }
+
+    /// How far a slide travels: pixels (`80`, `"80px"`) or a percentage of the box's size along the slide (`"20%"`).
+    func slideDistance(_ node: Node, _ path: String) -> Length? {
+        let expected = "pixels (e.g. 80) or a percentage of the box's size along the slide (e.g. \"20%\")"
+        guard let written = pixelsOrPercent(node, path, "expected \(expected)") else { return nil }
+        let (v, percent, s) = written
+        let range = percent ? 1.0...400 : 1.0...10_000
+        guard range.contains(v) else {
+            error(
+                node, path, "expected \(expected) from \(fmt(range.lowerBound)) to \(fmt(range.upperBound))\(percent ? "%" : " px"), got \(s)")
+            return nil
+        }
+        return percent ? .percent(v) : .pixels(v)
     }
 
     func keyframes(_ node: Node, _ path: String) -> [Keyframe]? {
@@ -702,17 +749,8 @@ extension Reader {
     /// Letter spacing as pixels at the text's `size` (`4`, `"4px"`) or a percentage of it (`"10%"`), returned in em.
     func letterSpacing(_ node: Node, _ path: String, size: Double) -> Double? {
         let expected = "expected pixels at the text's size (e.g. 4) or a percentage of it (e.g. \"10%\"), from -50% to 200% of the size"
-        guard case .scalar(let s) = node else {
-            error(node, path, "\(expected), got \(describe(node))")
-            return nil
-        }
-        var text = s.string.trimmingCharacters(in: .whitespaces)
-        var percent = false
-        if text.hasSuffix("%") { percent = true; text.removeLast() } else if text.hasSuffix("px") { text.removeLast(2) }
-        guard let v = Double(text.trimmingCharacters(in: .whitespaces)), v.isFinite else {
-            error(node, path, "\(expected), got \(describe(node))")
-            return nil
-        }
+        guard let written = pixelsOrPercent(node, path, expected) else { return nil }
+        let (v, percent, _) = written
         let em = percent ? v / 100 : v / size
         guard (-0.5...2).contains(em) else {
             error(node, path, "\(expected), got \(describe(node)) (\(fmt((em * 1000).rounded() / 10))% of \(fmt(size)) px)")

@@ -448,10 +448,11 @@ public enum Side: String, Sendable, Equatable, CaseIterable {
 public enum AnimationPreset: Sendable, Equatable {
     case fadeIn
     case fadeOut
-    /// Slide in from a side of the canvas to the layer's place.
-    case slideIn(from: Side)
-    /// Slide out to a side at the layer's end.
-    case slideOut(to: Side)
+    /// Slide in from a side to the layer's place: from just off the canvas, or from `distance` away (pixels, or a
+    /// percentage of the box's size along the slide).
+    case slideIn(from: Side, distance: Length? = nil)
+    /// Slide out to a side at the layer's end: until just off the canvas, or `distance` away.
+    case slideOut(to: Side, distance: Length? = nil)
     /// Scale up from nothing with an overshoot.
     case pop
     /// Scale up by `amount` and back on every beat.
@@ -489,7 +490,8 @@ public struct Keyframe: Sendable, Equatable {
 }
 
 public enum Animation: Sendable, Equatable {
-    case preset(AnimationPreset, duration: Double, delay: Double, easing: Easing?)
+    /// A preset; `again` plays it again (`repeat:`, `yoyo:`: `fade_in`, `slide_in` and `pop` take them).
+    case preset(AnimationPreset, duration: Double, delay: Double, easing: Easing?, again: KeyframeRepeat? = nil)
     case keyframes([Keyframe])
     /// Keyframes that play again (`repeat:`, `yoyo:`).
     case repeatingKeyframes([Keyframe], KeyframeRepeat)
@@ -879,6 +881,10 @@ public struct BorderLayer: Sendable, Equatable {
 
 public enum TextAlign: String, Sendable, Equatable, CaseIterable {
     case left, center, right
+    /// The side each paragraph's direction starts from (left for Latin, right for Arabic or Hebrew), as CSS's `start`.
+    case start
+    /// The side each paragraph's direction ends on (right for Latin, left for Arabic or Hebrew).
+    case end
 }
 
 public enum VerticalAlign: String, Sendable, Equatable, CaseIterable {
