@@ -45,13 +45,25 @@ struct LayerContext {
 
     func layer(_ layer: Layer, index: Int, notes: inout [String]) throws -> LayerPlan? {
         let path = "layers[\(index)]"
-        let spans = visibleSpans(layer.timing)
+        var spans = visibleSpans(layer.timing)
+        // A layer that goes with a card shows from that card's delay (its stagger), and is placed in the card.
+        let card = layer.cell.flatMap(self.card)
+        if let card {
+            spans = spans.map { FrameSpan($0.start + frame(card.delay), $0.end) }.filter { $0.count > 0 }
+        }
         guard !spans.isEmpty else {
             notes.append("\(path) (\(layer.kind)) is never shown: its start/end fall outside the video")
             return nil
         }
-        let canvasBox = layer.placement.resolve(in: template.canvas)
-        var box = scaledBox(canvasBox)
+        var box = scaledBox(layer.placement.resolve(in: template.canvas))
+        if let card {
+            // Measured in the card as on a canvas of its size (in the template's pixels), then put where it is.
+            let inner = Canvas(
+                width: max(1, Int((Double(card.box.width) / scale).rounded())), height: max(1, Int((Double(card.box.height) / scale).rounded())),
+                fps: fps)
+            let r = scaledBox(layer.placement.resolve(in: inner))
+            box = Rect(x: card.box.x + r.x, y: card.box.y + r.y, width: r.width, height: r.height)
+        }
         let content: LayerPlanContent
         switch layer.content {
         case .color(let fill):
@@ -356,24 +368,8 @@ struct LayerContext {
                 inputs.clips.map { $0.contains(path) } ?? LayerContext.clipExtensions.contains(URL(fileURLWithPath: path).pathExtension.lowercased())
             return MediaInput(path: path, kind: isClip ? .clip : .picture)
         }
-        let n = m.layout.cellCount
-        let gap = min(Int((Double(m.gap) * scale).rounded()) & ~1, min(box.width, box.height) / 2)
-        let halfW = max(2, ((box.width - gap) / 2) & ~1), halfH = max(2, ((box.height - gap) / 2) & ~1)
-        let rects: [Rect]
-        switch m.layout {
-        case .single: rects = [Rect(x: 0, y: 0, width: box.width, height: box.height)]
-        case .sideBySide:
-            rects = [Rect(x: 0, y: 0, width: halfW, height: box.height), Rect(x: box.width - halfW, y: 0, width: halfW, height: box.height)]
-        case .stacked:
-            rects = [Rect(x: 0, y: 0, width: box.width, height: halfH), Rect(x: 0, y: box.height - halfH, width: box.width, height: halfH)]
-        case .grid:
-            rects = [
-                Rect(x: 0, y: 0, width: halfW, height: halfH), Rect(x: box.width - halfW, y: 0, width: halfW, height: halfH),
-                Rect(x: 0, y: box.height - halfH, width: halfW, height: halfH),
-                Rect(x: box.width - halfW, y: box.height - halfH, width: halfW, height: halfH),
-            ]
-        }
-        let cells = rects.enumerated().map { i, r in CellPlan(rect: r, fit: m.cellStyle(i).fit, fill: m.cellStyle(i).fill) }
+        let n = m.cellCount
+        let cells = cellRects(m, box: box).enumerated().map { i, r in CellPlan(rect: r, fit: m.cellStyle(i).fit, fill: m.cellStyle(i).fill) }
         var shots: [Shot] = []
         for (k, s) in shotSpans.enumerated() {
             let motions: [Motion] = (0..<n).map { c in
@@ -397,6 +393,41 @@ struct LayerContext {
         return MediaPlan(
             window: box, inputs: media, cells: cells, shots: shots, transitions: transitions, adjust: m.adjust,
             cellRadius: Int((Double(m.cellRadius) * scale).rounded()))
+    }
+
+    /// The cells of `m`'s layout in `box` (output pixels), relative to the box, in reading order.
+    func cellRects(_ m: MediaLayer, box: Rect) -> [Rect] {
+        let gap = min(Int((Double(m.gap) * scale).rounded()) & ~1, min(box.width, box.height) / 2)
+        let halfW = max(2, ((box.width - gap) / 2) & ~1), halfH = max(2, ((box.height - gap) / 2) & ~1)
+        let rects: [Rect]
+        switch m.layout {
+        case .single: rects = [Rect(x: 0, y: 0, width: box.width, height: box.height)]
+        case .sideBySide:
+            rects = [Rect(x: 0, y: 0, width: halfW, height: box.height), Rect(x: box.width - halfW, y: 0, width: halfW, height: box.height)]
+        case .stacked:
+            rects = [Rect(x: 0, y: 0, width: box.width, height: halfH), Rect(x: 0, y: box.height - halfH, width: box.width, height: halfH)]
+        case .grid:
+            // Even cells `gap` apart in reading order; the last column and row sit flush with the box's far edges
+            // (2x2 as before: two halves).
+            let (columns, rows) = m.grid
+            func side(_ length: Int, _ k: Int) -> Int { max(2, ((length - (k - 1) * gap) / k) & ~1) }
+            func origin(_ i: Int, _ k: Int, _ size: Int, _ length: Int) -> Int { i == k - 1 ? length - size : i * (size + gap) }
+            let cw = side(box.width, columns), ch = side(box.height, rows)
+            rects = (0..<rows).flatMap { r in
+                (0..<columns).map { c in
+                    Rect(x: origin(c, columns, cw, box.width), y: origin(r, rows, ch, box.height), width: cw, height: ch)
+                }
+            }
+        }
+        return rects
+    }
+
+    /// Where card `ref` is on the canvas (output pixels) and how long it waits after each start and cut.
+    func card(_ ref: CellReference) -> (box: Rect, delay: Double)? {
+        guard ref.layer < template.layers.count, case .media(let m) = template.layers[ref.layer].content, ref.cell < m.cellCount else { return nil }
+        let window = evenBox(scaledBox(template.layers[ref.layer].placement.resolve(in: template.canvas)))
+        let r = cellRects(m, box: window)[ref.cell]
+        return (Rect(x: window.x + r.x, y: window.y + r.y, width: r.width, height: r.height), m.cellDelay(ref.cell))
     }
 
     /// The transitions between consecutive shots, centred on each cut and at most half of either shot long (none

@@ -13,7 +13,36 @@ extension Reader {
         }
         if seq.isEmpty { error(node, path, "a template needs at least one layer") }
         guard within(Template.maximumLayers, seq, node, path, "layers") else { return nil }
-        return seq.enumerated().compactMap { layer($0.element, "\(path)[\($0.offset)]", canvas: canvas) }
+        lastMedia = nil
+        var result: [Layer] = []
+        for (i, item) in seq.enumerated() {
+            // Indexes are the template's (as in `layers[i]`), so a layer that does not read keeps its place.
+            guard let l = layer(item, "\(path)[\(i)]", canvas: canvas) else { continue }
+            if case .media(let m) = l.content { lastMedia = (i, m) }
+            result.append(l)
+        }
+        return result
+    }
+
+    /// `cell: N` (from 1): the cell of the last media layer above this one that the layer goes with.
+    func cellReference(_ map: MappingReader, _ path: String, type: String) -> CellReference? {
+        let placed = ["text", "image", "shape", "border"].contains(type)
+        if placed { map.allow("cell") }
+        guard let node = map.node("cell") else { return nil }
+        _ = map.optional("cell") { _, _ in () }
+        guard placed else {
+            error(
+                node, join(path, "cell"),
+                "a \(type) layer cannot go with a card: 'cell' places a text, image, shape or border layer in a media layer's cell")
+            return nil
+        }
+        guard let media = lastMedia else {
+            error(node, join(path, "cell"), "'cell' places the layer in a card of a media layer listed above it, and there is none")
+            return nil
+        }
+        let count = media.layer.cellCount
+        guard let n = int(node, join(path, "cell"), 1...count, expected: "a cell of layers[\(media.index)] from 1 to \(count)") else { return nil }
+        return CellReference(layer: media.index, cell: n - 1)
     }
 
     /// Whether a list stays within its cap; if not, an error at the list. Each layer is prepared as its own picture
@@ -49,6 +78,7 @@ extension Reader {
         if type != "text", let v = map.optional("shadow", { self.shadow($0, $1) }) { layer.shadow = v }
         layer.timing = layerTiming(map, path)
         if let v = map.optional("animate", { self.animations($0, $1) }) { layer.animations = v }
+        layer.cell = cellReference(map, path, type: type)
 
         switch type {
         case "color", "background":
@@ -132,7 +162,7 @@ extension Reader {
         default:
             return nil
         }
-        if placement != nil, layer.animations.isEmpty, layer.rotation == 0 {
+        if placement != nil, layer.animations.isEmpty, layer.rotation == 0, layer.cell == nil {
             let r = layer.placement.resolve(in: canvas)
             let outX = r.x >= canvas.width || r.x + r.width <= 0, outY = r.y >= canvas.height || r.y + r.height <= 0
             if outX || outY {
@@ -557,6 +587,16 @@ extension Reader {
     func media(_ map: MappingReader, _ path: String, canvas: Canvas) -> MediaLayer? {
         var m = MediaLayer()
         if let v = map.optional("layout", { self.enumeration($0, $1, MediaLayout.self) }) { m.layout = v }
+        map.allow("grid")
+        if let gridNode = map.node("grid") {
+            if map.node("layout") != nil && m.layout != .grid {
+                error(gridNode, join(path, "grid"), "'grid' sets the columns and rows of the grid layout, not of \(m.layout.rawValue)")
+            }
+            if let g = map.optional("grid", { self.gridSize($0, $1) }) {
+                m.layout = .grid
+                m.grid = g
+            }
+        }
         if let v = map.optional("gap", { self.int($0, $1, 0...2000) }) { m.gap = v }
         if let v = map.optional("cell_radius", { self.int($0, $1, 0...2000) }) { m.cellRadius = v }
         m.style = cellStyle(map, path, base: CellStyle())
@@ -564,8 +604,10 @@ extension Reader {
         if let v = map.optional("transition", { self.transition($0, $1) }) { m.transition = v }
         if let v = map.optional("stagger", { self.seconds($0, $1, 0...10) }) {
             m.stagger = v
-            if m.layout.cellCount < 2 && v > 0 {
-                error(map.node("stagger"), join(path, "stagger"), "the single layout has one cell: stagger needs side_by_side, stacked or grid")
+            if m.cellCount < 2 && v > 0 {
+                error(
+                    map.node("stagger"), join(path, "stagger"),
+                    "the \(m.layout == .grid ? "1x1 grid" : "single layout") has one cell: stagger needs side_by_side, stacked or grid")
             }
         }
         // Listed as valid keys (for an unknown key's message) even when this layer does not use them.
@@ -576,9 +618,9 @@ extension Reader {
                 error(cellsNode, join(path, "cells"), "expected a list of cell styles, got \(describe(cellsNode))")
                 return m
             }
-            if seq.count > m.layout.cellCount {
-                error(
-                    cellsNode, join(path, "cells"), "the \(m.layout.rawValue) layout has \(m.layout.cellCount) cell(s), got \(seq.count) cell styles")
+            if seq.count > m.cellCount {
+                let layout = m.layout == .grid ? "\(m.grid.columns)x\(m.grid.rows) grid" : "\(m.layout.rawValue) layout"
+                error(cellsNode, join(path, "cells"), "the \(layout) has \(m.cellCount) cell(s), got \(seq.count) cell styles")
             }
             for (i, item) in seq.enumerated() {
                 guard let cmap = mapping(item, join(path, "cells") + "[\(i)]") else { continue }
@@ -589,6 +631,17 @@ extension Reader {
             }
         }
         return m
+    }
+
+    /// `grid: {columns, rows}`, each from 1 to `MediaLayer.maximumGridSide`.
+    func gridSize(_ node: Node, _ path: String) -> (columns: Int, rows: Int)? {
+        guard let map = mapping(node, path) else { return nil }
+        let side = 1...MediaLayer.maximumGridSide
+        let columns = map.required("columns") { self.int($0, $1, side) }
+        let rows = map.required("rows") { self.int($0, $1, side) }
+        map.finish()
+        guard let columns, let rows else { return nil }
+        return (columns, rows)
     }
 
     func cellStyle(_ map: MappingReader, _ path: String, base: CellStyle) -> CellStyle {

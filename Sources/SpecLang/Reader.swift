@@ -18,6 +18,8 @@ final class Reader {
     var usedFields: Set<String> = []
     /// The colour fields of the layer being read (see `slotColor`).
     var colorFields: [ColorSlot: String] = [:]
+    /// The last media layer read, and its index, for a later layer's `cell:`.
+    var lastMedia: (index: Int, layer: MediaLayer)?
 
     init(file: String, lines: [String], directory: String?, options: TemplateParser.Options) {
         self.file = file

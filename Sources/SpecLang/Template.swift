@@ -528,6 +528,9 @@ public struct Layer: Sendable, Equatable {
     public var animations: [Animation]
     /// Line of the layer in its file (0 when built in code), for plan notes.
     public var line: Int
+    /// The card this layer goes with (`cell: N`): its box is measured in that cell of an earlier media layer, and it
+    /// shows from that cell's delay; nil: placed on the canvas.
+    public var cell: CellReference? = nil
     /// Colours of this layer that colour fields set (`color: "{{accent}}"` on a text, its stroke, background or shadow,
     /// a shape's stroke, a layer's shadow, a gradient's stop). The layer holds the field's default in each until
     /// `settingColorFields` puts the job's values in.
@@ -553,6 +556,7 @@ public struct Layer: Sendable, Equatable {
         a.content == b.content && a.placement == b.placement && a.rotation == b.rotation
             && a.pivot?.x == b.pivot?.x && a.pivot?.y == b.pivot?.y && a.opacity == b.opacity && a.radius == b.radius
             && a.shadow == b.shadow && a.timing == b.timing && a.animations == b.animations && a.colorFields == b.colorFields
+            && a.cell == b.cell
     }
 
     /// The layer with each colour a field sets replaced by that field's value (`color(name)`; nil keeps the default).
@@ -746,7 +750,7 @@ public enum MediaLayout: String, Sendable, Equatable, CaseIterable {
     case sideBySide = "side_by_side"
     /// Two pictures, one above the other.
     case stacked
-    /// Four pictures in a 2x2 grid.
+    /// Pictures in a grid: 2x2, or `columns` by `rows` (`MediaLayer.grid`, up to 4x4).
     case grid
     public var cellCount: Int {
         switch self {
@@ -754,6 +758,17 @@ public enum MediaLayout: String, Sendable, Equatable, CaseIterable {
         case .sideBySide, .stacked: 2
         case .grid: 4
         }
+    }
+}
+
+/// One cell of a media layer, for a layer that goes with that card (a price under each product): `layer` is the
+/// media layer's index in the template, `cell` the cell's, from 0 in reading order.
+public struct CellReference: Sendable, Equatable {
+    public var layer: Int
+    public var cell: Int
+    public init(layer: Int, cell: Int) {
+        self.layer = layer
+        self.cell = cell
     }
 }
 
@@ -806,6 +821,9 @@ public struct MediaLayer: Sendable, Equatable {
     /// Seconds between one cell and the next entering, and changing picture at each cut (a carousel advancing one
     /// card at a time); 0: all cells together.
     public var stagger: Double = 0
+    /// Columns and rows of the `grid` layout (`grid: {columns, rows}`), each 1 to `maximumGridSide`.
+    public var grid: (columns: Int, rows: Int) = (2, 2)
+    public static let maximumGridSide = 4
     public init(
         layout: MediaLayout = .single, gap: Int = 0, style: CellStyle = CellStyle(), cells: [CellStyle] = [], adjust: Adjustments = Adjustments(),
         transition: Transition = Transition()
@@ -817,12 +835,18 @@ public struct MediaLayer: Sendable, Equatable {
         self.adjust = adjust
         self.transition = transition
     }
+    public static func == (a: MediaLayer, b: MediaLayer) -> Bool {
+        a.layout == b.layout && a.gap == b.gap && a.style == b.style && a.cells == b.cells && a.adjust == b.adjust
+            && a.transition == b.transition && a.cellRadius == b.cellRadius && a.stagger == b.stagger && a.grid == b.grid
+    }
+    /// Cells the layout has: 1, 2, or the grid's columns times rows, in reading order (left to right, then down).
+    public var cellCount: Int { layout == .grid ? grid.columns * grid.rows : layout.cellCount }
     /// The style of cell `i`.
     public func cellStyle(_ i: Int) -> CellStyle { i < cells.count ? cells[i] : style }
     /// Seconds cell `i` waits after the layer's start and after each cut.
     public func cellDelay(_ i: Int) -> Double { cellStyle(i).delay ?? stagger * Double(i) }
     /// True when some cell waits (the cells are then planned one by one).
-    public var isStaggered: Bool { (0..<layout.cellCount).contains { cellDelay($0) > 0 } }
+    public var isStaggered: Bool { (0..<cellCount).contains { cellDelay($0) > 0 } }
 }
 
 /// A static picture: a logo, a sticker, a PNG frame. `fit: contain` keeps its aspect ratio inside the box.

@@ -137,12 +137,12 @@ import Testing
     }
 
     /// design12 finding 10: `columns` on a media layer listed the keys lint knows, leaving out `cells`, `fill` and
-    /// `ken_burns`, which it accepts.
+    /// `ken_burns`, which it accepts; `grid` (design13: `grid: {columns, rows}`) is among them.
     @Test func anUnknownMediaKeyListsEveryMediaKey() {
         let message = errors(yaml("  - type: media\n    layout: grid\n    columns: 3"))
         #expect(
             message == [
-                "t.yaml:7:5: error: layers[1].columns: unknown key 'columns'; expected one of adjust, anchor, animate, box, cell_radius, cells, duration, end, fill, fit, gap, height, ken_burns, layout, opacity, per_shot, pivot, radius, rotation, shadow, stagger, start, transition, type, width, window, x, y"
+                "t.yaml:7:5: error: layers[1].columns: unknown key 'columns'; expected one of adjust, anchor, animate, box, cell_radius, cells, duration, end, fill, fit, gap, grid, height, ken_burns, layout, opacity, per_shot, pivot, radius, rotation, shadow, stagger, start, transition, type, width, window, x, y"
             ])
     }
 }

@@ -1,0 +1,92 @@
+import Foundation
+import Planner
+import SpecLang
+import Testing
+
+/// design13's grids planned: up to 4x4 even cells in reading order (2x2 as before), and a layer placed in a card and
+/// waiting for it.
+@Suite struct Design13GridPlannerTests {
+    func layers(_ body: String, images: [String]) throws -> [LayerPlan] {
+        try plan(try TemplateParser.parse(yaml: "name: t\nlayers:\n\(body)"), PlanInputs(images: images, duration: 4)).layers
+    }
+    func media(_ l: LayerPlan) -> MediaPlan? {
+        guard case .media(let m) = l.content else { return nil }
+        return m
+    }
+
+    @Test func aGridOfThreeByTwoHasSixEvenCellsInReadingOrder() throws {
+        let m = try #require(
+            media(
+                try layers(
+                    "  - type: media\n    x: 40\n    y: 100\n    width: 1000\n    height: 900\n    gap: 20\n    grid: { columns: 3, rows: 2 }\n    ken_burns: false",
+                    images: ["/in/a.jpg", "/in/b.jpg", "/in/c.jpg", "/in/d.jpg"])[0]))
+        // (1000 - 2 x 20) / 3 = 320, (900 - 20) / 2 = 440; the last column and row flush with the far edges.
+        #expect(
+            m.cells.map(\.rect) == [
+                Rect(x: 0, y: 0, width: 320, height: 440), Rect(x: 340, y: 0, width: 320, height: 440),
+                Rect(x: 680, y: 0, width: 320, height: 440), Rect(x: 0, y: 460, width: 320, height: 440),
+                Rect(x: 340, y: 460, width: 320, height: 440), Rect(x: 680, y: 460, width: 320, height: 440),
+            ])
+        // Six pictures a shot from four: the second shot goes on where the first stopped.
+        #expect(m.shots[0].images == [0, 1, 2, 3, 0, 1] && m.shots[1].images == [2, 3, 0, 1, 2, 3])
+    }
+
+    @Test func aTwoByTwoGridIsPlannedAsBefore() throws {
+        let body = "  - type: media\n    x: 40\n    y: 100\n    width: 1001\n    height: 901\n    gap: 30\n    cell_radius: 20\n"
+        let implicit = try layers(body + "    layout: grid", images: threeImages)[0]
+        let explicit = try layers(body + "    grid: { columns: 2, rows: 2 }", images: threeImages)[0]
+        #expect(implicit == explicit)
+        #expect(
+            try #require(media(implicit)).cells.map(\.rect) == [
+                Rect(x: 0, y: 0, width: 484, height: 434), Rect(x: 516, y: 0, width: 484, height: 434),
+                Rect(x: 0, y: 466, width: 484, height: 434), Rect(x: 516, y: 466, width: 484, height: 434),
+            ])
+    }
+
+    @Test func aStaggeredFourByFourGridPlansSixteenCards() throws {
+        let parts = try layers(
+            "  - type: media\n    grid: { columns: 4, rows: 4 }\n    stagger: 0.1\n    cells: [{ delay: 0 }]\n    animate: [{ preset: pop, repeat: 2 }]",
+            images: threeImages)
+        #expect(parts.count == 16)
+        #expect(parts.map(\.part) == (1...16).map { "cell \($0) of 16" as String? })
+        // The 16th card waits 15 staggers and pops twice from its own start.
+        #expect(parts[15].visible.first?.start == 45)
+        #expect(parts[15].animation.first?.cycle?.start == 1.5)
+    }
+    /// A price under each card: the text's box is measured in its card (`y: "100%"` is the card's bottom) and it
+    /// shows from the card's delay, so it enters with its card.
+    @Test func aLayerInACardIsPlacedInItAndWaitsForIt() throws {
+        let l = try layers(
+            """
+              - type: media
+                x: 40
+                y: 100
+                width: 1000
+                height: 900
+                gap: 20
+                grid: { columns: 3, rows: 2 }
+                stagger: 0.2
+              - type: text
+                text: "$9.99"
+                cell: 6
+                y: "100%"
+                height: 60
+                animate: [fade_in]
+              - type: shape
+                cell: 2
+                x: center
+                y: center
+                width: "50%"
+                height: 40
+            """, images: threeImages)
+        #expect(l.count == 8, "six cards, the price, the badge")
+        let price = l[6], badge = l[7]
+        // Card 6 is at (40 + 680, 100 + 460), 320 x 440; the price sits under it, as wide.
+        #expect(price.box == Rect(x: 720, y: 1000, width: 320, height: 60))
+        #expect(price.visible.first?.start == 30, "card 6 waits 5 x 0.2 s")
+        #expect(price.animation.first?.keys.first?.time == 1, "and fades in from then")
+        // Card 2 at (380, 100): the badge half its width, centred in it.
+        #expect(badge.box == Rect(x: 460, y: 300, width: 160, height: 40))
+        #expect(badge.visible.first?.start == 6)
+    }
+}
