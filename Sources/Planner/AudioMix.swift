@@ -481,6 +481,30 @@ extension RenderPlan {
         return result
     }
 
+    /// Seconds of its file (from its first sample) that each audio input's chain uses, in the order of
+    /// `audioGraphInputs`: a piece of the track its `atrim` span, widened by a second before it (the resampler and
+    /// the high-pass settle there) and half a second after (their delay); nil for the whole file (the voice).
+    /// The backend decodes a file once for all its inputs and sends each only these frames (audio13 L3).
+    public var audioInputReads: [ClosedRange<Double>?] {
+        guard let a = audio else { return [] }
+        var reads: [ClosedRange<Double>?] = []
+        if a.source != nil {
+            let segs = a.segments
+            let xf = Planner.loopCrossfade
+            if segs.count <= 1 {
+                reads.append(segs.first.map { max(0, $0.trackStart - 1)...($0.trackEnd + 0.5) })
+            } else {
+                for (k, s) in segs.enumerated() {
+                    let pre = k == 0 ? 0 : min(xf / 2, s.trackStart)
+                    let post = k == segs.count - 1 ? 0 : xf - min(xf / 2, segs[k + 1].trackStart)
+                    reads.append(max(0, s.trackStart - pre - 1)...(s.trackEnd + post + 0.5))
+                }
+            }
+        }
+        if a.voice != nil { reads.append(nil) }
+        return reads
+    }
+
     /// The audio graph as libavfilter text, inputs numbered from 0 (what the backend parses and runs; `rendc plan`
     /// prints the same nodes inside the whole graph, numbered after the video inputs).
     public func audioGraphText(stage: AudioStage = .render) -> String {

@@ -118,6 +118,15 @@ import Testing
         once.timing.audio.fadeOut = 0
         let q = try plan(once, PlanInputs(images: ["/in/a.jpg"], audio: AudioInput(path: "/in/short.wav", duration: 4.2), duration: 12))
         #expect(q.audioGraph.text.contains("afade=t=out:st=4.185:d=0.015"), "\(q.audioGraph.text)")
+        // Each input's read span covers its trim: the loop's pieces, with a second before and half a second after.
+        let loop = try plan(template, PlanInputs(images: ["/in/a.jpg"], audio: AudioInput(path: "/in/loop.wav", duration: 4.2), duration: 12))
+        let segments = try #require(loop.audio?.segments)
+        let reads = loop.audioInputReads
+        #expect(reads.count == segments.count && reads.count == loop.audioGraphInputs(firstIndex: 0).count)
+        for (r, s) in zip(reads, segments) {
+            let r = try #require(r)
+            #expect(r.lowerBound <= max(0, s.trackStart - 1) + 1e-9 && r.upperBound >= s.trackEnd + 0.5, "\(r) for \(s)")
+        }
     }
 
     @Test func loudnessGainAndLimiterOnlyOnceMeasured() throws {
