@@ -140,7 +140,7 @@ package final class AudioGraph {
         let keep = { [unowned self] (i: Int, span: ClosedRange<Double>) in self.needs(di, i, span) }
         while true {
             // Past frame 0, straight to the first frame decoded so far that reaches the window.
-            if sources[n].cursor > 0, let w = sources[n].window {
+            if sources[n].cursor > 0, !d.untimed, let w = sources[n].window {
                 sources[n].cursor = d.firstFrame(reaching: w.lowerBound, from: sources[n].cursor)
             }
             let i = sources[n].cursor
@@ -151,7 +151,7 @@ package final class AudioGraph {
                 continue
             }
             d.release(i, keep: keep)
-            if i > 0, let w = sources[n].window {
+            if i > 0, !d.untimed, let w = sources[n].window {
                 if entry.span.upperBound < w.lowerBound { continue }
                 if entry.span.lowerBound > w.upperBound { return try end(n) }
             }
@@ -171,7 +171,8 @@ package final class AudioGraph {
     private func needs(_ d: Int, _ i: Int, _ span: ClosedRange<Double>) -> Bool {
         sources.contains { s in
             !s.done && s.decode == d && s.cursor <= i
-                && (i == 0 || s.window.map { span.upperBound >= $0.lowerBound && span.lowerBound <= $0.upperBound } ?? true)
+                && (i == 0 || decodes[d].untimed
+                    || s.window.map { span.upperBound >= $0.lowerBound && span.lowerBound <= $0.upperBound } ?? true)
         }
     }
 
@@ -236,6 +237,9 @@ private final class SharedDecode {
     private var spans: [ClosedRange<Double>] = []
     private var ended = false
     private var firstPTS: Int64?
+    private var lastEnd = 0.0
+    /// True once a frame came without a timestamp: then `atrim` counts samples, so every frame is sent (no window).
+    private(set) var untimed = false
     /// Where the next frame should start (stream time base), and the input's skipped packets when it was set.
     private var nextPTS: Int64?
     private var skipped = 0
@@ -300,11 +304,14 @@ private final class SharedDecode {
         let f = frame.pointer.pointee
         let tb = input.timeBase
         let rate = max(1, Int(f.sample_rate))
-        var start = 0.0
+        var start = lastEnd
         if f.pts != rendc_av_nopts_value() {
             if firstPTS == nil { firstPTS = f.pts }
             start = Double(f.pts - firstPTS!) * tb
+        } else {
+            untimed = true
         }
+        lastEnd = start + Double(f.nb_samples) / Double(rate)
         let format = AVSampleFormat(rawValue: f.format)
         let bytes = Int(f.nb_samples) * Int(f.ch_layout.nb_channels) * Int(av_get_bytes_per_sample(format))
         return Entry(frame: frame, span: start...(start + Double(f.nb_samples) / Double(rate)), bytes: bytes)

@@ -437,6 +437,8 @@ extension RenderPlan {
                 ("asetpts", [("expr", "PTS-STARTPTS")]), ("aresample", [("out_sample_rate", "\(rate)")]), format,
             ]
             steps += dcBlock
+            // The voice's own first samples may start mid-waveform (or on a DC offset): a short fade-in, as the music.
+            if declick { steps.append(("afade", [("t", "in"), ("st", "0"), ("d", f(Planner.declickFade))])) }
             if v.volume != 1 { steps.append(("volume", [("volume", f(v.volume))])) }
             if v.start > 0 { steps.append(("adelay", [("delays", "\(Int((v.start * 1000).rounded()))"), ("all", "1")])) }
             steps += [("apad", [("whole_dur", f(duration))]), ("atrim", [("end", f(duration))])]
