@@ -154,13 +154,14 @@ public enum AudioMeasure {
 
     /// The plan's audio exactly as the video gets it (its render graph), the first channel as floats, with the
     /// files the graph opened, the frames it decoded and the most decoded audio it held at once (bytes): tests
-    /// measure seams and count decodes with it.
-    package static func rendered(plan: RenderPlan) throws -> (samples: [Float], files: Int, frames: Int, heldBytes: Int) {
+    /// measure seams and count decodes with it. `windows: false` sends every input all of its file, as before
+    /// `audioInputReads` (to show the cuts stay where they were).
+    package static func rendered(plan: RenderPlan, windows: Bool = true) throws -> (samples: [Float], files: Int, frames: Int, heldBytes: Int) {
         let g = plan.audioGraph
         let text = g.text.replacingOccurrences(of: "[aout]", with: "[rendered]") + ";[rendered]pan=mono|c0=c0,aformat=sample_fmts=flt[aout]"
         let graph = try AudioGraph(
-            graph: text, inputs: g.inputs, reads: AudioGraph.reads(plan, labels: g.inputs.map(\.label)), sampleRate: plan.encoder.audioSampleRate,
-            frameSize: 4096)
+            graph: text, inputs: g.inputs, reads: windows ? AudioGraph.reads(plan, labels: g.inputs.map(\.label)) : [:],
+            sampleRate: plan.encoder.audioSampleRate, frameSize: 4096)
         var out: [Float] = []
         while let f = try graph.next() { out += graph.monoSamples(of: f) }
         let counts = graph.decodeCounts

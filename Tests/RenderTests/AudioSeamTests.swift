@@ -98,4 +98,24 @@ import Testing
         // What waits for the later pieces is the track's decoded PCM (16-bit stereo here), no more.
         #expect(looped.heldBytes > 0 && looped.heldBytes <= Int(2.6 * 44_100) * 2 * 2, "\(looped.heldBytes) bytes held")
     }
+
+    /// A 12 s track started at 9.5 s and looped under 8 s: each piece is sent only the frames from about a second
+    /// before its span, where it used to get the whole file from 0. The output is the same, sample for sample within
+    /// the sine's own step (the resampler starts its grid at another input sample: under one output sample, 21 µs),
+    /// so every cut and seam stays where it was; a cut 1 ms off would differ by 50 times that.
+    @Test func framesBeforeAPieceAreNotSentAndTheCutsStayPut() throws {
+        let track = try AudioTests.generate("late-loop.wav", "0.2+0.5*sin(2*PI*220*t)", seconds: 12)
+        let template = try AudioTests.template("late-loop", audio: "start: 9.5, fade_out: 0, loudness: off")
+        let plan = try RenderFixture.pipeline.plan(Self.request(template, track, seconds: 8))
+        let segments = try #require(plan.audio?.segments)
+        try #require(segments.count >= 3 && segments.dropFirst().allSatisfy { $0.trackStart > 5 }, "\(segments)")
+        let windowed = try AudioMeasure.rendered(plan: plan)
+        let whole = try AudioMeasure.rendered(plan: plan, windows: false)
+        try #require(windowed.samples.count == whole.samples.count)
+        let natural = Seams(whole.samples, middle: 24_000..<96_000).natural
+        let worst = zip(windowed.samples, whole.samples).map { abs($0 - $1) }.max() ?? 0
+        print("audio13 late loop: windowed against whole files: largest difference \(worst), natural step \(natural)")
+        #expect(Double(worst) <= 1.5 * natural, "largest difference \(worst), the sine's step \(natural)")
+        #expect(windowed.files == 1 && windowed.frames <= whole.frames)
+    }
 }
