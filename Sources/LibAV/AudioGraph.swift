@@ -57,7 +57,9 @@ package final class AudioGraph {
         var decodes: [SharedDecode] = []
         for (n, i) in inputs.enumerated() {
             let d: Int
-            if let same = decodes.firstIndex(where: { $0.input.path == i.path }) {
+            if let same = decodes.firstIndex(where: { $0.input.path == i.path }),
+                AudioGraph.heldBytes(inputs.filter { $0.path == i.path }.map { reads[$0.label] }, decodes[same].input) <= AudioGraph.sharedBudget
+            {
                 d = same
             } else {
                 let file = try MediaInput(path: i.path, mediaType: .audio)
@@ -174,6 +176,20 @@ package final class AudioGraph {
                 && (i == 0 || decodes[d].untimed
                     || s.window.map { span.upperBound >= $0.lowerBound && span.lowerBound <= $0.upperBound } ?? true)
         }
+    }
+
+    /// The most decoded audio one file's inputs may hold for each other (128 MiB: 60 s of 8 channels at 48 kHz in
+    /// float is 92 MB). A file that could need more (32 channels at 192 kHz) is opened once per input instead.
+    static let sharedBudget = 128 << 20
+
+    /// The most one decode could hold for `windows` (their union, and a second of slack), nil windows being the
+    /// whole file: unbounded.
+    static func heldBytes(_ windows: [ClosedRange<Double>?], _ input: MediaInput) -> Int {
+        let spans = windows.compactMap { $0 }
+        guard spans.count == windows.count, let lo = spans.map(\.lowerBound).min(), let hi = spans.map(\.upperBound).max() else {
+            return .max
+        }
+        return Int(min((hi - lo + 1) * Double(input.decodedBytesPerSecond), Double(Int.max / 2)))
     }
 
     /// Files opened and frames decoded (silence filled in included), over every input: a loop of N pieces opens
