@@ -11,7 +11,16 @@ typealias AudioSource = AudioGraph
 extension AudioGraph {
     convenience init(plan: RenderPlan, frameSize: Int) throws {
         let g = plan.audioGraph
-        try self.init(graph: g.text, inputs: g.inputs, sampleRate: plan.encoder.audioSampleRate, frameSize: frameSize)
+        try self.init(
+            graph: g.text, inputs: g.inputs, reads: AudioGraph.reads(plan, labels: g.inputs.map(\.label)), sampleRate: plan.encoder.audioSampleRate,
+            frameSize: frameSize)
+    }
+
+    /// The plan's `audioInputReads` by input label (`labels` in the order the graph numbers its inputs).
+    static func reads(_ plan: RenderPlan, labels: [String]) -> [String: ClosedRange<Double>] {
+        var out: [String: ClosedRange<Double>] = [:]
+        for (label, read) in zip(labels, plan.audioInputReads) { if let read { out[label] = read } }
+        return out
     }
 
     /// Output loudness read back from the graph's last `ebur128` (nil when the graph does not measure).
@@ -90,8 +99,10 @@ public enum AudioMeasure {
     /// `shouldStop` is polled between audio frames and ends the pass with a `.cancelled` error.
     public static func loudness(plan: RenderPlan, shouldStop: () -> Bool = { false }) throws -> LoudnessMeasurement {
         let text = plan.audioGraphText(stage: .measure)
+        let inputs = plan.audioGraphInputs(firstIndex: 0)
         let graph = try AudioGraph(
-            graph: text, inputs: plan.audioGraphInputs(firstIndex: 0), sampleRate: plan.encoder.audioSampleRate, frameSize: nil)
+            graph: text, inputs: inputs, reads: AudioGraph.reads(plan, labels: inputs.map(\.label)), sampleRate: plan.encoder.audioSampleRate,
+            frameSize: nil)
         while try graph.next() != nil {
             if shouldStop() { throw BackendError(.cancelled, "the loudness measurement was stopped") }
         }
@@ -139,6 +150,22 @@ public enum AudioMeasure {
         l.gain = best!.gain
         l.predicted = best!.m
         return l
+    }
+
+    /// The plan's audio exactly as the video gets it (its render graph), the first channel as floats, with the
+    /// files the graph opened, the frames it decoded and the most decoded audio it held at once (bytes): tests
+    /// measure seams and count decodes with it. `windows: false` sends every input all of its file, as before
+    /// `audioInputReads` (to show the cuts stay where they were).
+    package static func rendered(plan: RenderPlan, windows: Bool = true) throws -> (samples: [Float], files: Int, frames: Int, heldBytes: Int) {
+        let g = plan.audioGraph
+        let text = g.text.replacingOccurrences(of: "[aout]", with: "[rendered]") + ";[rendered]pan=mono|c0=c0,aformat=sample_fmts=flt[aout]"
+        let graph = try AudioGraph(
+            graph: text, inputs: g.inputs, reads: windows ? AudioGraph.reads(plan, labels: g.inputs.map(\.label)) : [:],
+            sampleRate: plan.encoder.audioSampleRate, frameSize: 4096)
+        var out: [Float] = []
+        while let f = try graph.next() { out += graph.monoSamples(of: f) }
+        let counts = graph.decodeCounts
+        return (out, counts.files, counts.frames, graph.peakHeldBytes)
     }
 
     static func monoSamples(path: String, maxDuration: Double) throws -> [Float] {

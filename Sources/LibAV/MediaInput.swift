@@ -279,6 +279,12 @@ package final class MediaInput {
         return Double(end) * Double(tb.num) / Double(tb.den)
     }
 
+    /// Bytes a second of this audio stream's decoded frames (its rate, channels and sample format).
+    var decodedBytesPerSecond: Int {
+        let c = codec.pointer.pointee
+        return Int(max(c.sample_rate, 0)) * Int(max(c.ch_layout.nb_channels, 1)) * Int(max(av_get_bytes_per_sample(c.sample_fmt), 1))
+    }
+
     /// The `abuffer` arguments that describe this audio stream's decoded frames.
     var audioBufferArguments: String {
         let c = codec.pointer.pointee

@@ -170,6 +170,7 @@ struct Checker {
             }
             guard type != 127 else { throw Refusal("FLAC metadata block \(blocks + 1) has the invalid type 127") }
             if type == 6 { try noteFLACPicture(r.read(pos + 4, length)) }
+            if type == 4 { try noteVorbisCommentPictures(r.read(pos + 4, length)) }
             pos += 4 + length
             blocks += 1
             guard pos <= r.size else { throw pastEnd("FLAC metadata block \(blocks)") }
@@ -181,10 +182,16 @@ struct Checker {
         }
     }
 
-    /// Walks every Ogg page; returns the codec of the first stream.
+    /// Walks every Ogg page; returns the codec of the first stream. Its comment header (the stream's second packet,
+    /// which may span pages) is gathered for the covers it may carry.
     func ogg() throws(Refusal) -> String {
         var pos = 0, pages = 0
         var codec = ""
+        var serial = 0
+        /// Packets of the first stream completed so far, and the bytes of the second (the comment header).
+        var packets = 0
+        var comment: [UInt8] = []
+        var commentTooLong = false
         while pos < r.size {
             let h = r.read(pos, 27)
             guard h.count == 27 else {
@@ -196,6 +203,7 @@ struct Checker {
             let table = r.read(pos + 27, segments)
             let body = table.reduce(0) { $0 + Int($1) }
             if pages == 0 {
+                serial = h.le32(14)
                 guard h[5] & 0x02 != 0 else { throw Refusal("the first Ogg page does not begin a stream") }
                 let packet = r.read(pos + 27 + segments, 8)
                 if packet.ascii(1, 6) == "vorbis" && packet.first == 1 {
@@ -223,10 +231,39 @@ struct Checker {
                     throw Refusal("Ogg page \(pages + 1) at byte \(pos) fails its CRC: the data is corrupt")
                 }
             }
+            if packets < 2, h.le32(14) == serial {
+                // Lacing: a segment under 255 bytes ends a packet. Only the second packet's bytes are kept.
+                var at = pos + 27 + segments
+                for v in table {
+                    let length = Int(v)
+                    if packets == 1, !commentTooLong {
+                        if comment.count + length > Self.maximumCommentPicture + (1 << 20) {
+                            commentTooLong = true
+                        } else {
+                            comment += r.read(at, length)
+                        }
+                    }
+                    at += length
+                    if length < 255 { packets += 1 }
+                    if packets >= 2 { break }
+                }
+            }
             pos = end
             pages += 1
         }
         guard pages > 0 else { throw Refusal("the file holds no complete Ogg page") }
+        if commentTooLong {
+            if strict { throw Refusal("the Ogg comment header is over \(Self.maximumCommentPicture >> 20) MiB, too large to check its cover") }
+        } else if packets >= 2 {
+            // Vorbis: 03 "vorbis"; Opus: "OpusTags"; FLAC in Ogg: a VORBIS_COMMENT metadata block (4-byte header).
+            if codec == "vorbis", comment.count > 7, comment[0] == 3, comment.ascii(1, 6) == "vorbis" {
+                try noteVorbisCommentPictures(comment, from: 7)
+            } else if codec == "opus", comment.ascii(0, 8) == "OpusTags" {
+                try noteVorbisCommentPictures(comment, from: 8)
+            } else if codec == "flac", comment.count > 4, comment[0] & 0x7F == 4 {
+                try noteVorbisCommentPictures(comment, from: 4)
+            }
+        }
         return codec
     }
 

@@ -105,6 +105,53 @@ extension Checker {
         try noteCover(Array(b[p..<min(b.count, p + length)]))
     }
 
+    /// The most base64 text a `METADATA_BLOCK_PICTURE` comment may hold (48 MiB, a 36 MiB picture block): more is
+    /// refused at upload (and left alone in the decoder) rather than decoded into memory.
+    static let maximumCommentPicture = 48 << 20
+
+    /// The covers in a Vorbis comment block (FLAC's `VORBIS_COMMENT`, an Ogg stream's comment header after its
+    /// packet type): each `METADATA_BLOCK_PICTURE` value is the base64 of a FLAC `PICTURE` block, which libavformat
+    /// decodes to an attached picture when it opens the file. Only the picture's header is read. Every length is
+    /// checked against the block before it is used; a block that lies ends the walk (a malformed picture comment is
+    /// refused at upload).
+    func noteVorbisCommentPictures(_ b: [UInt8], from start: Int = 0) throws(Refusal) {
+        let key = Array("METADATA_BLOCK_PICTURE=".utf8)
+        var p = start
+        guard p + 4 <= b.count else { return }
+        let vendor = b.le32(p)
+        guard vendor <= b.count - p - 4 else { return }
+        p += 4 + vendor
+        guard p + 4 <= b.count else { return }
+        let count = b.le32(p)
+        p += 4
+        var n = 0
+        while n < count, p + 4 <= b.count {
+            let length = b.le32(p)
+            p += 4
+            guard length <= b.count - p else {
+                if strict { throw Refusal("Vorbis comment \(n + 1) states \(length) bytes where \(b.count - p) remain") }
+                return
+            }
+            defer { p += length; n += 1 }
+            guard length > key.count,
+                zip(b[p..<p + key.count], key).allSatisfy({ (($0 >= 0x61 && $0 <= 0x7A) ? $0 - 0x20 : $0) == $1 })
+            else { continue }
+            let text = b[(p + key.count)..<(p + length)]
+            guard text.count <= Self.maximumCommentPicture else {
+                if strict {
+                    throw Refusal(
+                        "the METADATA_BLOCK_PICTURE comment is \(text.count >> 20) MiB, over the \(Self.maximumCommentPicture >> 20) MiB checked")
+                }
+                continue
+            }
+            guard let block = Data(base64Encoded: Data(text), options: .ignoreUnknownCharacters), block.count >= 32 else {
+                if strict { throw Refusal("the cover picture in a METADATA_BLOCK_PICTURE comment is not a base64 FLAC picture block") }
+                continue
+            }
+            try noteFLACPicture([UInt8](block))
+        }
+    }
+
     /// Cover art in an MP4's user data (`udta` / `meta` / `ilst` / `covr` / `data`), walked by box sizes only:
     /// `ilst` items are named with bytes such as ©, which no other MP4 box uses.
     func noteMP4Covers(from start: Int, to end: Int, parent: String, depth: Int = 0) throws(Refusal) {

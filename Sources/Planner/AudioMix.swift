@@ -60,6 +60,8 @@ public struct VoicePlan: Sendable, Equatable {
     public var duckDB: Double
     /// Seconds of the video during which the music is ducked (speech, shifted by `start`).
     public var speech: [ClosedRange<Double>]
+    /// True when the video ends before the voice does (its end then gets a short fade).
+    public var cut = false
     /// Seconds the music takes to go down before speech, and to come back after it.
     public static let attack = 0.1
     public static let release = 0.3
@@ -107,6 +109,13 @@ extension Planner {
     public static let loopCrossfade = 0.08
     /// Fade-in when the music starts inside the track.
     public static let highlightFadeIn = 0.25
+    /// The shortest fade wherever the music or the voice starts or stops (its start, the video's end cutting it,
+    /// the track running out before the video): 15 ms, too short to hear as a fade, long enough that a cut
+    /// mid-waveform is no click for loudness normalisation to amplify (audio13 L2).
+    public static let declickFade = 0.015
+    /// Corner of the high-pass that takes a DC offset out of the music and the voice before they are cut and
+    /// normalised (2 poles; 20 Hz is under any instrument's fundamental that matters in a phone speaker).
+    public static let dcCutoff = 20.0
 
     /// Where the music comes from for a video of `duration`: the pieces of the track, the start and why.
     static func audioTimeline(
@@ -321,7 +330,9 @@ extension Planner {
                     format: "the voice-over is %.2f s from %.2f s: its last %.2f s are cut", voice.duration, rule.start,
                     rule.start + voice.duration - duration))
         }
-        return VoicePlan(source: MediaInput(path: voice.path), start: rule.start, volume: rule.volume, duckDB: rule.duckDB, speech: speech)
+        return VoicePlan(
+            source: MediaInput(path: voice.path), start: rule.start, volume: rule.volume, duckDB: rule.duckDB, speech: speech,
+            cut: rule.start + voice.duration > duration + 0.01)
     }
 }
 
@@ -353,6 +364,10 @@ extension RenderPlan {
         let rate = encoder.audioSampleRate
         let layout = encoder.audioChannels == 2 ? "stereo" : "mono"
         let format: (String, [(String, String)]) = ("aformat", [("sample_fmts", "fltp"), ("sample_rates", "\(rate)"), ("channel_layouts", layout)])
+        // DC removal before anything cuts the signal (audio13 L2): each piece of the track and the voice are
+        // high-passed from their file's start, before `atrim`, so a cut lands on a signal centred on zero.
+        let declick = audio?.declick ?? false
+        let dcBlock: [(String, [(String, String)])] = declick ? [("highpass", [("f", f(Planner.dcCutoff)), ("p", "2")])] : []
         var music: String
         if let a = audio, let source = a.source {
             let segs = a.segments
@@ -362,7 +377,8 @@ extension RenderPlan {
             /// of the track, 11.5 MB for 30 s of 48 kHz stereo, growing with the loop count and so with the video.)
             func head(_ kind: String) -> String {
                 let i = input(kind, source.path)
-                return chain(["\(i):a"], [("asetpts", [("expr", "PTS-STARTPTS")]), ("aresample", [("out_sample_rate", "\(rate)")]), format])
+                return chain(
+                    ["\(i):a"], [("asetpts", [("expr", "PTS-STARTPTS")]), ("aresample", [("out_sample_rate", "\(rate)")]), format] + dcBlock)
             }
             if segs.count <= 1 {
                 let s = segs.first ?? AudioSegment(trackStart: 0, trackEnd: a.duration, outputStart: 0)
@@ -388,8 +404,18 @@ extension RenderPlan {
             steps.append(("apad", [("whole_dur", f(a.duration))]))
             steps.append(("atrim", [("end", f(a.duration))]))
             if a.volume != 1 { steps.append(("volume", [("volume", f(a.volume))])) }
-            if a.fadeIn > 0 { steps.append(("afade", [("t", "in"), ("st", "0"), ("d", f(a.fadeIn))])) }
-            if a.fadeOut > 0 { steps.append(("afade", [("t", "out"), ("st", f(a.duration - a.fadeOut)), ("d", f(a.fadeOut))])) }
+            // Fades: the template's, and at least `declickFade` where the music starts and where it stops (the
+            // video's end, or the track's when silence fills the rest), since either may cut mid-waveform.
+            let short = declick ? Planner.declickFade : 0
+            let fadeIn = min(max(a.fadeIn, short), a.duration / 2)
+            if fadeIn > 0 { steps.append(("afade", [("t", "in"), ("st", "0"), ("d", f(fadeIn))])) }
+            let musicEnd = min(a.duration, segs.last.map { $0.outputStart + $0.length } ?? a.duration)
+            if declick, musicEnd < a.duration - 1e-6, musicEnd > short {
+                steps.append(("afade", [("t", "out"), ("st", f(musicEnd - short)), ("d", f(short))]))
+            } else {
+                let fadeOut = min(max(a.fadeOut, short), a.duration / 2)
+                if fadeOut > 0 { steps.append(("afade", [("t", "out"), ("st", f(a.duration - fadeOut)), ("d", f(fadeOut))])) }
+            }
             if let v = a.voice, !v.speech.isEmpty, v.duckDB > 0 {
                 // The music's gain under the voice: down by duck_db from `attack` before speech, back up over `release`.
                 let depth = 1 - pow(10, -v.duckDB / 20)
@@ -410,9 +436,16 @@ extension RenderPlan {
             var steps: [(String, [(String, String)])] = [
                 ("asetpts", [("expr", "PTS-STARTPTS")]), ("aresample", [("out_sample_rate", "\(rate)")]), format,
             ]
+            steps += dcBlock
+            // The voice's own first samples may start mid-waveform (or on a DC offset): a short fade-in, as the music.
+            if declick { steps.append(("afade", [("t", "in"), ("st", "0"), ("d", f(Planner.declickFade))])) }
             if v.volume != 1 { steps.append(("volume", [("volume", f(v.volume))])) }
             if v.start > 0 { steps.append(("adelay", [("delays", "\(Int((v.start * 1000).rounded()))"), ("all", "1")])) }
             steps += [("apad", [("whole_dur", f(duration))]), ("atrim", [("end", f(duration))])]
+            // A voice the video's end cuts stops with a short fade, as the music does.
+            if declick, v.cut, duration > Planner.declickFade {
+                steps.append(("afade", [("t", "out"), ("st", f(duration - Planner.declickFade)), ("d", f(Planner.declickFade))]))
+            }
             let voice = chain(["\(i):a"], steps)
             mix = chain([music, voice], [("amix", [("inputs", "2"), ("duration", "first"), ("normalize", "0")])])
         }
@@ -424,7 +457,10 @@ extension RenderPlan {
             steps.append(
                 (
                     "alimiter",
-                    [("limit", String(format: "%.3f", LoudnessPlan.limiterCeiling)), ("attack", "1"), ("release", "50"), ("level", "false")]
+                    [
+                        ("limit", String(format: "%.3f", LoudnessPlan.limiterCeiling)), ("attack", "1"), ("release", "50"), ("level", "false"),
+                        ("latency", "true"),
+                    ]
                 ))
         }
         if stage == .measure || audio?.loudness?.gain != nil {
@@ -445,6 +481,30 @@ extension RenderPlan {
             if let v = a.voice { result.append(("\(firstIndex + result.count):a", v.source.path)) }
         }
         return result
+    }
+
+    /// Seconds of its file (from its first sample) that each audio input's chain uses, in the order of
+    /// `audioGraphInputs`: a piece of the track its `atrim` span, widened by a second before it (the resampler and
+    /// the high-pass settle there) and half a second after (their delay); nil for the whole file (the voice).
+    /// The backend decodes a file once for all its inputs and sends each only these frames (audio13 L3).
+    public var audioInputReads: [ClosedRange<Double>?] {
+        guard let a = audio else { return [] }
+        var reads: [ClosedRange<Double>?] = []
+        if a.source != nil {
+            let segs = a.segments
+            let xf = Planner.loopCrossfade
+            if segs.count <= 1 {
+                reads.append(segs.first.map { max(0, $0.trackStart - 1)...($0.trackEnd + 0.5) })
+            } else {
+                for (k, s) in segs.enumerated() {
+                    let pre = k == 0 ? 0 : min(xf / 2, s.trackStart)
+                    let post = k == segs.count - 1 ? 0 : xf - min(xf / 2, segs[k + 1].trackStart)
+                    reads.append(max(0, s.trackStart - pre - 1)...(s.trackEnd + post + 0.5))
+                }
+            }
+        }
+        if a.voice != nil { reads.append(nil) }
+        return reads
     }
 
     /// The audio graph as libavfilter text, inputs numbered from 0 (what the backend parses and runs; `rendc plan`

@@ -553,6 +553,9 @@ public struct AudioPlan: Sendable, Equatable {
     public var startReason: String = ""
     public var voice: VoicePlan?
     public var loudness: LoudnessPlan?
+    /// DC removal (a 20 Hz high-pass) and fades of at least `Planner.declickFade` wherever the music or the voice
+    /// starts or stops (audio13 L2); false only to hear or measure what they prevent.
+    public var declick = true
     public init(source: MediaInput?, duration: Double, fadeIn: Double, fadeOut: Double, volume: Double, trackDuration: Double?) {
         self.source = source
         self.duration = duration

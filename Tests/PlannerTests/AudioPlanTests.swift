@@ -97,6 +97,39 @@ import Testing
         #expect(alone.audioGraph.inputs.map(\.path) == ["/in/voice.wav"] && alone.audioGraph.text.contains("anullsrc"))
     }
 
+    /// audio13 L2: a 20 Hz high-pass on each piece and on the voice before any cut, and a 15 ms fade wherever the
+    /// music starts or stops (the video's end with `fade_out: 0`, the track's end when silence fills the rest) or the
+    /// video's end cuts the voice; none of it with `declick` off.
+    @Test func cutsAreDeclickedAndTheDCIsRemoved() throws {
+        var t = template
+        t.timing.audio.fadeOut = 0
+        t.timing.audio.voice = VoiceRule(start: 0.5, volume: 1, duckDB: 10)
+        let voice = VoiceInput(path: "/in/voice.wav", duration: 10, speech: [1...3])
+        var p = try plan(t, PlanInputs(images: ["/in/a.jpg"], audio: AudioInput(path: "/in/m.wav", duration: 30), duration: 8, voice: voice))
+        var g = p.audioGraph.text
+        #expect(g.components(separatedBy: "highpass=f=20.000:p=2").count == 3, "\(g)")
+        #expect(g.components(separatedBy: "afade=t=in:st=0:d=0.015").count == 3, "\(g)")
+        #expect(g.components(separatedBy: "afade=t=out:st=7.985:d=0.015").count == 3, "\(g)")
+        p.audio?.declick = false
+        g = p.audioGraph.text
+        #expect(!g.contains("highpass") && !g.contains("afade"), "\(g)")
+        // A track that runs out before the video fades out at its own end; the video's end is silence.
+        var once = template
+        once.timing.audio.loop = false
+        once.timing.audio.fadeOut = 0
+        let q = try plan(once, PlanInputs(images: ["/in/a.jpg"], audio: AudioInput(path: "/in/short.wav", duration: 4.2), duration: 12))
+        #expect(q.audioGraph.text.contains("afade=t=out:st=4.185:d=0.015"), "\(q.audioGraph.text)")
+        // Each input's read span covers its trim: the loop's pieces, with a second before and half a second after.
+        let loop = try plan(template, PlanInputs(images: ["/in/a.jpg"], audio: AudioInput(path: "/in/loop.wav", duration: 4.2), duration: 12))
+        let segments = try #require(loop.audio?.segments)
+        let reads = loop.audioInputReads
+        #expect(reads.count == segments.count && reads.count == loop.audioGraphInputs(firstIndex: 0).count)
+        for (r, s) in zip(reads, segments) {
+            let r = try #require(r)
+            #expect(r.lowerBound <= max(0, s.trackStart - 1) + 1e-9 && r.upperBound >= s.trackEnd + 0.5, "\(r) for \(s)")
+        }
+    }
+
     @Test func loudnessGainAndLimiterOnlyOnceMeasured() throws {
         var p = try plan(template, PlanInputs(images: ["/in/a.jpg"], audio: AudioInput(path: "/in/m.wav", duration: 30), duration: 8))
         #expect(p.audio?.loudness?.target == -14 && !p.audioGraph.text.contains("alimiter"))
@@ -104,7 +137,7 @@ import Testing
         p.audio?.loudness?.input = LoudnessMeasurement(integrated: -30, truePeak: -12, range: 3)
         p.audio?.loudness?.gain = 16.4
         p.audio?.loudness?.predicted = LoudnessMeasurement(integrated: -14.1, truePeak: -2, range: 3)
-        #expect(p.audioGraph.text.contains("volume=volume=16.40dB[a9];[a9]alimiter=limit=0.708:attack=1:release=50:level=false"))
+        #expect(p.audioGraph.text.contains("volume=volume=16.40dB[a11];[a11]alimiter=limit=0.708:attack=1:release=50:level=false:latency=true"))
         #expect(
             p.summary.contains(
                 "loudness: target -14.0 LUFS, true peak ≤ -1.0 dBTP; measured input -30.0 LUFS (true peak -12.0 dBTP, range 3.0 LU); gain +16.40 dB and a limiter at -3.0 dBFS: -14.1 LUFS (true peak -2.0 dBTP)"
