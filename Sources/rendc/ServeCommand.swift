@@ -118,9 +118,15 @@ struct ServeCommand: AsyncParsableCommand {
                 "address": "\(api.host):\(api.port)", "database": "\(database)", "storage": "\(storage)",
                 "admin": "\(adminToken == nil ? "off" : "/admin")",
             ])
+        // Temporaries left while it runs (a killed worker's half-written object, a spool whose request never ended).
+        let sweeper = TemporarySweeper(
+            sweeps: [
+                TemporarySweeper.Sweep.localStore(objectStore),
+                APITemporaryFiles.periodicSweep(api.temporaryDirectory, bodyTimeoutSeconds: api.bodyTimeoutSeconds),
+            ].compactMap { $0 }, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: jobStore), .init(service: server.makeApplication())],
+                services: [.init(service: jobStore), .init(service: server.makeApplication()), .init(service: sweeper)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
