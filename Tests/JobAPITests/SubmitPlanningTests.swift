@@ -11,11 +11,11 @@ import Testing
 @testable import JobAPI
 
 /// svc13: submit accepted jobs the planner then refused in the worker (a counter without `duration` counting over a
-/// long video, a counted field with no number). Submit now plans the job as the worker does and answers 422 with the
-/// planner's own message.
+/// long video; a counted field with no number, which review10 had the API check with a copy of the planner's rule).
+/// Submit now plans the job as the worker does and answers 422 with the planner's own message.
 @Suite struct SubmitPlanningTests {
     /// Counts to the job's price over the layer's time (no `duration`): "$5" makes 6 texts, "29.99" a text a frame,
-    /// 301 in the template's 10 s (over the 90 a layer may hold), 16 in a 0.5 s video.
+    /// 300 in the template's 10 s (over the 90 a layer may hold), a handful in a 0.5 s video.
     static let yaml = """
         name: count-long
         fields:
@@ -66,6 +66,11 @@ import Testing
         #expect(notANumber.field == "fields.price")
 
         let summary = TemplateSummary(name: "count-long", description: "", template: try Self.template())
+        // The parsed template is kept for planning at submit, not listed to clients.
+        #expect(
+            String(decoding: try JSONEncoder.api.encode(summary), as: UTF8.self)
+                == #"{"defaultDuration":10,"description":"","fields":[{"description":"","maxLength":40,"name":"price","required":false,"type":"text"}],"name":"count-long"}"#
+        )
         try await withAPI(templates: { [summary] }) { api in
             let image = try await api.uploadImage(key: api.keyA)
             func submit(duration: Double, price: String) async throws -> TestResponse {
@@ -73,7 +78,11 @@ import Testing
                     key: api.keyA, imageIds: [image],
                     extra: #","overlayType":"count-long","durationTarget":\#(duration),"fields":{"price":"\#(price)"}"#)
             }
-            for (duration, price, expected, field) in [(10.0, "29.99", tooMany, nil), (10, "ask us", notANumber, "fields.price")] {
+            let cases: [(Double, String, PlanError, String?)] = [
+                (10, "29.99", tooMany, nil), (10, "ask us", notANumber, "fields.price"),
+                (10, "$9999999999999999999", notANumber, "fields.price"),  // more digits than it counts: no number either
+            ]
+            for (duration, price, expected, field) in cases {
                 let refused = try await submit(duration: duration, price: price)
                 #expect(refused.status == .unprocessableContent, "\(String(buffer: refused.body))")
                 let error = try #require(try jsonObject(refused)["error"] as? [String: Any])
@@ -83,7 +92,10 @@ import Testing
             }
             #expect(try await api.store.jobCount(tenantId: api.tenantA) == 0)
             #expect(try await submit(duration: 10, price: "$5").status == .accepted)
-            #expect(try await api.store.jobCount(tenantId: api.tenantA) == 1)
+            // Counted over 2 s (61 frames), the same price fits; so does a price with a thousands separator.
+            #expect(try await submit(duration: 2, price: "29.99").status == .accepted)
+            #expect(try await submit(duration: 2, price: "$1,299.00").status == .accepted)
+            #expect(try await api.store.jobCount(tenantId: api.tenantA) == 3)
         }
     }
 
