@@ -122,4 +122,33 @@ import Testing
         job.fieldTexts = ["price": "ask us"]
         #expect(SubmitPlanning.problem(job, template: template, clips: [], maxDuration: 60)?.field == "fields.price")
     }
+
+    /// No false refusals: a typical job on every shipped template plans at submit (with music and no length, with a
+    /// set length up to the longest video, with no music), required fields filled as a store would.
+    @Test func typicalJobsOnTheShippedTemplatesAreAccepted() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Fixtures.specsDirectory.path).filter { $0.hasSuffix(".yaml") }.sorted()
+        #expect(files.count >= 8)
+        for file in files {
+            let template = try TemplateParser.parse(file: Fixtures.specsDirectory.appendingPathComponent(file).path)
+            var job = JobSubmission(
+                tenantId: UUID(), imageIds: [UUID(), UUID(), UUID()], audioAssetId: UUID(), textOverlay: "Summer sale 🔥 -30%",
+                template: template.name, qualityMode: .normal, durationTarget: nil, priority: 0, callbackURL: nil)
+            for field in template.fields where field.required && field.name != Template.captionField {
+                switch field.kind {
+                case .text: job.fieldTexts[field.name] = "$29.99"
+                case .color: job.fieldTexts[field.name] = "#0A84FF"
+                case .image: job.fieldAssets[field.name] = UUID()
+                }
+            }
+            for (audio, duration, quality) in [(true, nil, QualityMode.normal), (true, 60, .eco), (false, 15, .freeze), (false, nil, .normal)]
+                as [(Bool, Double?, QualityMode)]
+            {
+                job.audioAssetId = audio ? UUID() : nil
+                job.durationTarget = duration
+                job.qualityMode = quality
+                let problem = SubmitPlanning.problem(job, template: template, clips: [1], maxDuration: 60)
+                #expect(problem == nil, "\(file) audio \(audio) duration \(duration ?? 0) \(quality): \(problem?.description ?? "")")
+            }
+        }
+    }
 }
