@@ -95,6 +95,14 @@ extension APIHandlers {
             }
         }
 
+        // Planned as the worker will (pure, no media): what the planner refuses is refused now, in its words.
+        if let parsed = template.template {
+            let clips = Set(job.imageIds.indices.filter { found[job.imageIds[$0]]?.type == .video })
+            if let problem = SubmitPlanning.problem(job, template: parsed, clips: clips, maxDuration: configuration.maxDurationSeconds) {
+                throw APIError(.unprocessableContent, .validationFailed, problem.description, field: SubmitPlanning.requestField(problem))
+            }
+        }
+
         let requestPrint = fingerprint([Array("POST /api/v1/video/process".utf8), Array(bytes)])
         return try await idempotent(
             key: idempotencyKey, tenant: tenant, fingerprint: requestPrint, context: context, recordsWithItsWrite: true
@@ -232,11 +240,6 @@ extension APIHandlers {
                 if let problem = InputRules.captionProblem(value) { throw APIError.validation(path, "\(path) \(problem)") }
                 guard value.count <= spec.maxLength else {
                     throw APIError.validation(path, "\(path) has \(value.count) characters; the template allows \(spec.maxLength)")
-                }
-                // Checked here as the planner will, so the job is refused now rather than failing in the worker.
-                if spec.counted, NumberStyle.parse(value) == nil {
-                    throw APIError.validation(
-                        path, "\(path) is counted by the template \(template.name): give a number (at most 12 digits and 6 decimals), e.g. $29.99")
                 }
                 job.fieldTexts[name] = value
             }

@@ -10,6 +10,10 @@ public struct TemplateSummary: Sendable, Equatable, Codable {
     public var defaultDuration: Double?
     /// The merge fields a job may fill (`fields` on submit).
     public var fields: [TemplateField]
+    /// The parsed template, which submit plans each job against as the worker will (not sent to clients).
+    public var template: Template? = nil
+
+    enum CodingKeys: String, CodingKey { case name, description, defaultDuration, fields }
 
     public init(name: String, description: String, defaultDuration: Double? = nil, fields: [TemplateField] = []) {
         self.name = name
@@ -20,20 +24,12 @@ public struct TemplateSummary: Sendable, Equatable, Codable {
 
     /// What clients see of a parsed template (nil when it failed to parse: name and description only).
     public init(name: String, description: String, template: Template?) {
-        // Text fields a counter counts from or to: their value must hold a number it can count.
-        var counted: Set<String> = []
-        for layer in template?.layers ?? [] {
-            guard case .text(let t) = layer.content, case .counter(let c)? = t.changes else { continue }
-            for end in [c.from, c.to] { if case .field(let name) = end { counted.insert(name) } }
-        }
         self.init(
             name: name, description: description, defaultDuration: template?.timing.defaultDuration,
             fields: (template?.fields ?? []).map {
-                var field = TemplateField(
-                    name: $0.name, type: $0.kind.rawValue, required: $0.required, maxLength: $0.maxLength, description: $0.description)
-                field.counted = counted.contains($0.name)
-                return field
+                TemplateField(name: $0.name, type: $0.kind.rawValue, required: $0.required, maxLength: $0.maxLength, description: $0.description)
             })
+        self.template = template
     }
 }
 
@@ -46,10 +42,6 @@ public struct TemplateField: Sendable, Equatable, Codable {
     /// Longest text, in characters (grapheme clusters).
     public var maxLength: Int
     public var description: String
-    /// A counter counts from or to it (not listed to clients: the field is text that holds a number).
-    public var counted = false
-
-    enum CodingKeys: String, CodingKey { case name, type, required, maxLength, description }
 
     public init(name: String, type: String, required: Bool, maxLength: Int, description: String) {
         self.name = name

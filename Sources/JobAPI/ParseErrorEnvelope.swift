@@ -17,6 +17,11 @@ import NIOHTTPTypesHTTP1
 /// ``ErrorEnvelopeMiddleware`` answers it in the same envelope. Hummingbird's own bare 400, which it writes when
 /// the parser fails after a request was answered (by a route or by this handler), is dropped: no response is
 /// written that no request asked for.
+///
+/// A `CONNECT` request (this is no proxy) is routed like any other (404, or 405 with `Allow` on an API path), but
+/// SwiftNIO's encoder writes no body on any response to `CONNECT`, so its envelope was lost. Its answer is written
+/// here, past that encoder, with its body and `Content-Length`, and the connection then closes (the parser reads
+/// nothing after a `CONNECT`: what follows would be the tunnel's bytes).
 final class ParseErrorEnvelopeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -33,12 +38,16 @@ final class ParseErrorEnvelopeHandler: ChannelDuplexHandler, RemovableChannelHan
     private var deferred: (any Error)?
     /// Dropping a response that answers no request, until its end.
     private var dropping = false
+    /// The last request read is a `CONNECT`: its answer (the last one owed) is collected here.
+    private var connectRequested = false
+    private var connectAnswer: (head: HTTPResponse?, body: ByteBuffer) = (nil, ByteBuffer())
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head:
+        case .head(let head):
             owed += 1
             inRequest = true
+            if head.method == .connect { connectRequested = true }
         case .end: inRequest = false
         case .body: break
         }
@@ -63,6 +72,10 @@ final class ParseErrorEnvelopeHandler: ChannelDuplexHandler, RemovableChannelHan
             promise?.succeed()
             return
         }
+        if connectRequested, owed == 1 {
+            answerConnect(context: context, part, promise: promise)
+            return
+        }
         guard case .end = part else {
             context.write(data, promise: promise)
             return
@@ -73,6 +86,49 @@ final class ParseErrorEnvelopeHandler: ChannelDuplexHandler, RemovableChannelHan
             deferred = nil
             answer(context: context, error: error)
         }
+    }
+
+    /// Collects the answer to a `CONNECT`, then writes it whole below the HTTP encoder and closes. A 2xx (a tunnel,
+    /// which no route opens) or a pipeline without NIO's encoder goes the usual way.
+    private func answerConnect(context: ChannelHandlerContext, _ part: HTTPResponsePart, promise: EventLoopPromise<Void>?) {
+        switch part {
+        case .head(let head):
+            if !(100..<200).contains(head.status.code) { connectAnswer.head = head }
+            promise?.succeed()
+        case .body(var bytes):
+            connectAnswer.body.writeBuffer(&bytes)
+            promise?.succeed()
+        case .end:
+            owed = 0
+            connectRequested = false
+            let (head, body) = connectAnswer
+            connectAnswer = (nil, ByteBuffer())
+            guard let head, !(200..<300).contains(head.status.code),
+                let encoder = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
+            else {
+                if let head { context.write(wrapOutboundOut(.head(head)), promise: nil) }
+                if body.readableBytes > 0 { context.write(wrapOutboundOut(.body(body)), promise: nil) }
+                context.write(wrapOutboundOut(.end(nil)), promise: promise)
+                return
+            }
+            let channel = context.channel
+            let written = context.eventLoop.makePromise(of: Void.self)
+            encoder.writeAndFlush(NIOAny(Self.serialized(head, body: body)), promise: written)
+            written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+            promise?.succeed()
+        }
+    }
+
+    /// `head` and `body` as HTTP/1.1 bytes, framed by `Content-Length`, with `Connection: close`.
+    static func serialized(_ head: HTTPResponse, body: ByteBuffer) -> ByteBuffer {
+        var text = "HTTP/1.1 \(head.status.code) \(head.status.reasonPhrase)\r\n"
+        for field in head.headerFields where ![HTTPField.Name.contentLength, .transferEncoding, .connection].contains(field.name) {
+            text += "\(field.name.rawName): \(field.value)\r\n"
+        }
+        text += "Content-Length: \(body.readableBytes)\r\nConnection: close\r\n\r\n"
+        var buffer = ByteBuffer(string: text)
+        buffer.writeImmutableBuffer(body)
+        return buffer
     }
 
     private func answer(context: ChannelHandlerContext, error: any Error) {

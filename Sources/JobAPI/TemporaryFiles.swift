@@ -1,9 +1,10 @@
 import Foundation
+import ObjectStorage
 
 /// The API's own temporary files in its temporary folder (`VIDEO_TEMP_DIR`): upload spools
 /// (`rendc-upload-<uuid>`, removed when the request ends) and `/files` downloads from remote stores
 /// (`rendc-download-<uuid>`, removed when the response ends). A `serve` that is killed leaves them behind, so
-/// `serve` sweeps the stale ones when it starts.
+/// `serve` sweeps the stale ones when it starts, and every ten minutes while it runs (``TemporarySweeper``).
 package enum APITemporaryFiles {
     static let uploadPrefix = "rendc-upload-"
     package static let prefixes = [uploadPrefix, TemporaryDownload.prefix]
@@ -33,4 +34,10 @@ package enum APITemporaryFiles {
     /// How old a spool must be to be certainly abandoned: well past the longest a body may take to arrive
     /// (`RENDC_HTTP_BODY_TIMEOUT`) and then be checked and stored, and at least an hour.
     package static func staleAge(bodyTimeoutSeconds: Double) -> Double { max(3600, 2 * bodyTimeoutSeconds) }
+
+    /// The sweep ``TemporarySweeper`` runs while `serve` runs: the stale spools and downloads in `directory`.
+    package static func periodicSweep(_ directory: String, bodyTimeoutSeconds: Double) -> TemporarySweeper.Sweep {
+        let age = staleAge(bodyTimeoutSeconds: bodyTimeoutSeconds)
+        return TemporarySweeper.Sweep(name: "uploads") { LocalDirectoryStore.SweepReport(removed: sweep(directory, minimumAge: age, now: $0)) }
+    }
 }

@@ -917,7 +917,46 @@ struct Checker {
     typealias CodecTracks = [Int: (codec: CodecHeaders.Codec, lengthSize: Int)]
 
     /// What a Matroska/WebM file's `Tracks` say: which kinds of track it holds and the largest video size.
-    struct MatroskaTracks: StatedPictureSize { var found = false; var audio = false; var video = false; var width = 0; var height = 0 }
+    struct MatroskaTracks: StatedPictureSize {
+        var found = false; var audio = false; var video = false; var width = 0; var height = 0
+        /// The bytes header stripping took off the front of each frame, by track number (put back before reading).
+        var stripped: [Int: [UInt8]] = [:]
+    }
+
+    /// What a track's `ContentEncodings` do to its frames: nothing, header stripping (`ContentCompAlgo` 3: the same
+    /// bytes, `ContentCompSettings`, were cut from the front of every frame, and libavformat puts them back), or
+    /// anything else (zlib, bzip2, LZO, encryption, several encodings, another scope), whose frames are not read.
+    enum MatroskaEncoding: Equatable { case none, strippedHeader([UInt8]), other }
+    /// The most bytes header stripping may take off each frame for the upload to be read (mkvmerge strips 1-4).
+    static let maximumStrippedHeader = 64
+
+    /// The encoding in a `ContentEncodings` element's body, `b[start..<end]`: header stripping only when it is the one
+    /// encoding, a compression (type 0) of the frames alone (scope 1) with no encryption, as `matroskadec.c` applies.
+    func matroskaEncoding(_ b: [UInt8], _ start: Int, _ end: Int) -> MatroskaEncoding {
+        var encodings = 0
+        var result = MatroskaEncoding.other
+        forEachElement(b, start, end) { id, encodingStart, encodingEnd in
+            guard id == 0x6240 else { return }
+            encodings += 1
+            var scope = 1, type = 0, algorithm = 0, settings: [UInt8] = [], compressed = false, encrypted = false
+            forEachElement(b, encodingStart, encodingEnd) { fieldId, fieldStart, fieldEnd in
+                switch fieldId {
+                case 0x5032: scope = Self.uint(b, fieldStart, fieldEnd)
+                case 0x5033: type = Self.uint(b, fieldStart, fieldEnd)
+                case 0x5035: encrypted = true
+                case 0x5034:
+                    compressed = true
+                    forEachElement(b, fieldStart, fieldEnd) { compressionId, valueStart, valueEnd in
+                        if compressionId == 0x4254 { algorithm = Self.uint(b, valueStart, valueEnd) }
+                        if compressionId == 0x4255 { settings = Array(b[valueStart..<valueEnd]) }
+                    }
+                default: break
+                }
+            }
+            result = compressed && !encrypted && type == 0 && scope == 1 && algorithm == 3 ? .strippedHeader(settings) : .other
+        }
+        return encodings == 0 ? .none : encodings == 1 ? result : .other
+    }
 
     func matroska() throws(Refusal) -> (docType: String, tracks: MatroskaTracks) {
         let b = r.read(0, 4096)
@@ -992,13 +1031,13 @@ struct Checker {
                     guard entryId == 0xAE else { return }
                     var type = 0, number = 0
                     var codec = "", configuration: [UInt8] = [], configurationAt = 0
-                    var encoded = false
+                    var encoding = MatroskaEncoding.none
                     forEachElement(b, entryStart, entryEnd) { fieldId, fieldStart, fieldEnd in
                         if fieldId == 0x83 { type = Self.uint(b, fieldStart, fieldEnd) }
                         if fieldId == 0xD7 { number = Self.uint(b, fieldStart, fieldEnd) }
                         if fieldId == 0x86 { codec = b.ascii(fieldStart, fieldEnd - fieldStart) }
                         if fieldId == 0x63A2 { (configuration, configurationAt) = (Array(b[fieldStart..<fieldEnd]), data + fieldStart) }
-                        if fieldId == 0x6D80 { encoded = true }
+                        if fieldId == 0x6D80 { encoding = matroskaEncoding(b, fieldStart, fieldEnd) }
                         if fieldId == 0xE0 {
                             forEachElement(b, fieldStart, fieldEnd) { videoId, videoStart, videoEnd in
                                 if videoId == 0xB0 { tracks.width = max(tracks.width, Self.uint(b, videoStart, videoEnd)) }
@@ -1011,9 +1050,17 @@ struct Checker {
                         if type == 2 { tracks.audio = true }
                         return
                     }
-                    if encoded {
-                        // `matroskadec.c:2561` decompresses (zlib, bzip2, LZO) or puts stripped header bytes back before
-                        // the decoder sees a frame: the blocks' bytes are not the frames' (no muxer of ffmpeg's writes this).
+                    switch encoding {
+                    case .none: break
+                    case .strippedHeader(let bytes) where bytes.count > Self.maximumStrippedHeader:
+                        // Put back before every frame, they would cost the walk that much a frame (writers strip a few).
+                        unread = "a Matroska video track strips \(bytes.count) bytes off every frame (at most \(Self.maximumStrippedHeader) are read)"
+                    case .strippedHeader(let bytes):
+                        // `matroskadec.c` puts the stripped bytes back before the decoder sees a frame: so does the walk.
+                        if number > 0 { tracks.stripped[number] = bytes }
+                    case .other:
+                        // `matroskadec.c:2561` decompresses (zlib, bzip2, LZO) before the decoder sees a frame: the
+                        // blocks' bytes are not the frames' (no muxer of ffmpeg's writes this).
                         unread = "a Matroska video track's frames are compressed or encrypted (ContentEncodings), so their size cannot be read"
                     }
                     switch Self.matroskaVideoCodec(codec, codecPrivate: configuration) {
@@ -1173,17 +1220,26 @@ struct Checker {
         }
         for size in sizes {
             guard pos + size <= end else { return }
-            if size > 0 { noteFrame(at: pos, length: size, codec, &tracks) }
+            if size > 0 { noteFrame(at: pos, length: size, codec, stripped: tracks.stripped[number], &tracks) }
             pos += size
         }
-        noteFrame(at: pos, length: end - pos, codec, &tracks)
+        noteFrame(at: pos, length: end - pos, codec, stripped: tracks.stripped[number], &tracks)
     }
 
     /// One frame of a Matroska block (`noteFrameSizes`). A ProRes frame there usually lacks the 8 bytes (size and
     /// `icpf`) that start it in a MOV: libavformat puts them back before the decoder sees it unless bytes 4-7 say
     /// `icpf` (`matroskadec.c:3609-3611`, `matroska_parse_prores` at `:3449-3468`), so the frame header is read
-    /// where it then stands.
-    private func noteFrame(at start: Int, length: Int, _ track: (codec: CodecHeaders.Codec, lengthSize: Int), _ tracks: inout MatroskaTracks) {
+    /// where it then stands. A frame whose header was stripped is read with the `stripped` bytes put back in front
+    /// of it, as libavformat gives it to the decoder (the frame is copied into memory: bounded by the upload's size).
+    private func noteFrame(
+        at start: Int, length: Int, _ track: (codec: CodecHeaders.Codec, lengthSize: Int), stripped: [UInt8]? = nil,
+        _ tracks: inout MatroskaTracks
+    ) {
+        if let stripped, !stripped.isEmpty {
+            let frame = Checker(r: ByteReader(bytes: stripped + r.read(start, length)), strict: strict, scanSamples: scanSamples)
+            frame.noteFrame(at: 0, length: frame.r.size, track, &tracks)
+            return
+        }
         if track.codec == .prores, length > 0, r.read(start + 4, 4) != Array("icpf".utf8) {
             let header = [0, 0, 0, 0] + Array("icpf".utf8) + r.read(start, min(length, 20))
             tracks.note(CodecHeaders.proresFrameSize(header))

@@ -7,7 +7,6 @@ import ObjectStorage
 import RendcSettings
 import RenderPipeline
 import ServiceLifecycle
-import SpecLang
 
 /// `rendc serve`: the HTTP API. Reads the environment once, here, and passes configuration down.
 struct ServeCommand: AsyncParsableCommand {
@@ -90,9 +89,10 @@ struct ServeCommand: AsyncParsableCommand {
         if swept > 0 { logger.notice("removed stale upload and download temporary files", metadata: ["count": "\(swept)"]) }
         // The same template folders and default assets the worker renders with.
         let pipeline = settings.renderPipeline(extraTemplates: templatesDir, logger: logger)
+        // Parsed as the worker loads them, so submit plans each job against the template the worker will render.
         let templates: @Sendable () throws -> [TemplateSummary] = {
             try pipeline.templates().map {
-                TemplateSummary(name: $0.name, description: $0.description, template: try? TemplateParser.parse(file: $0.path))
+                TemplateSummary(name: $0.name, description: $0.description, template: try? pipeline.loadTemplate($0.path))
             }
         }
         // swift-metrics -> Prometheus for this process (HTTP metrics by route and status, queue metrics) at /metrics.
@@ -118,9 +118,15 @@ struct ServeCommand: AsyncParsableCommand {
                 "address": "\(api.host):\(api.port)", "database": "\(database)", "storage": "\(storage)",
                 "admin": "\(adminToken == nil ? "off" : "/admin")",
             ])
+        // Temporaries left while it runs (a killed worker's half-written object, a spool whose request never ended).
+        let sweeper = TemporarySweeper(
+            sweeps: [
+                TemporarySweeper.Sweep.localStore(objectStore),
+                APITemporaryFiles.periodicSweep(api.temporaryDirectory, bodyTimeoutSeconds: api.bodyTimeoutSeconds),
+            ].compactMap { $0 }, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: jobStore), .init(service: server.makeApplication())],
+                services: [.init(service: jobStore), .init(service: server.makeApplication()), .init(service: sweeper)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

@@ -116,6 +116,8 @@ struct WorkerCommand: AsyncParsableCommand {
             logger: logger,
             webhooks: try webhookDelivery(settings: settings, store: store, objectStore: objectStore, owner: identity, logger: logger))
         var services: [any Service] = [store, worker]
+        // The store's temporaries that a killed process sharing it left while this one runs.
+        if let sweep = TemporarySweeper.Sweep.localStore(objectStore) { services.append(TemporarySweeper(sweeps: [sweep], logger: logger)) }
         if let address = try settings.workerMetricsAddress(), let registry = bootstrapPrometheus(enabled: try settings.metricsEnabled()) {
             services.append(MetricsEndpoint(host: address.host, port: address.port, logger: logger) { registry.emitToString() })
             services.append(QueueDepthGauge(store: store))

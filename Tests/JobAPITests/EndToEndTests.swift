@@ -7,7 +7,6 @@ import Logging
 import NIOCore
 import RendcTestSupport
 import RenderPipeline
-import SpecLang
 import Testing
 
 @testable import JobAPI
@@ -47,11 +46,10 @@ func runTool(_ executable: String, _ arguments: [String]) throws -> (status: Int
                 temporaryDirectory: work.appendingPathComponent("tmp").path),
             logger: logger)
         try FileManager.default.createDirectory(at: work.appendingPathComponent("tmp"), withIntermediateDirectories: true)
+        // As `rendc serve` lists them: parsed as the worker loads them, so submit plans the job (SubmitPlanning).
         let templates: @Sendable () throws -> [TemplateSummary] = {
             try pipeline.templates().map {
-                TemplateSummary(
-                    name: $0.name, description: $0.description,
-                    defaultDuration: (try? TemplateParser.parse(file: $0.path))?.timing.defaultDuration)
+                TemplateSummary(name: $0.name, description: $0.description, template: try? pipeline.loadTemplate($0.path))
             }
         }
 

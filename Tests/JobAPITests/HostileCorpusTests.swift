@@ -847,6 +847,40 @@ extension TestAudio {
                 == "a Matroska video track's frames are compressed or encrypted (ContentEncodings), so their size cannot be read")
     }
 
+    /// svc13: a Matroska track with header stripping (`ContentCompAlgo` 3: the bytes every frame starts with are kept
+    /// once, in `ContentCompSettings`) was refused; libavformat puts them back before the decoder, and the upload
+    /// check now does too. The Motion JPEG frame's first 4 bytes (SOI and the SOF marker) are stripped: read with them
+    /// put back, the frame states 4128x64 (and a 96x64 one 96x64); read as stored it states nothing. Other encodings
+    /// (zlib, header stripping of CodecPrivate too, two encodings, encryption) are still refused.
+    @Test func matroskaHeaderStrippingIsReadAsLibavformatDoes() throws {
+        func encodings(_ encoding: [[UInt8]]) -> [UInt8] { Self.element([0x6D, 0x80], encoding.flatMap { Self.element([0x62, 0x40], $0) }) }
+        func stripping(_ bytes: [UInt8], algorithm: UInt8 = 3) -> [UInt8] {
+            Self.element([0x50, 0x34], Self.element([0x42, 0x54], [algorithm]) + Self.element([0x42, 0x55], bytes))
+        }
+        func upload(width: Int, _ extra: [UInt8]) -> String? {
+            let frame = Self.jpegFrame(width: width)
+            let file = Self.handMade(codec: "V_MJPEG", extra: extra, clusters: [Self.simpleBlock(Array(frame.dropFirst(4)))])
+            do {
+                let header = try MediaInspector.inspect(bytes: file, strict: true, scanSamples: true)
+                return "\(header.width ?? 0)x\(header.height ?? 0)"
+            } catch { return error.message }
+        }
+        let header = Array(Self.jpegFrame(width: 96).prefix(4))
+        #expect(upload(width: 4128, encodings([stripping(header)])) == "4128x64")
+        #expect(upload(width: 96, encodings([stripping(header)])) == "96x64")
+        // As stored (a header stripping of nothing), the frame has no SOF: only the track's 96x64 is stated.
+        #expect(upload(width: 4128, encodings([stripping([])])) == "96x64")
+        let refused = "a Matroska video track's frames are compressed or encrypted (ContentEncodings), so their size cannot be read"
+        #expect(upload(width: 96, encodings([stripping(header, algorithm: 0)])) == refused)  // zlib
+        #expect(upload(width: 96, encodings([Self.element([0x50, 0x32], [3]) + stripping(header)])) == refused)  // CodecPrivate too
+        #expect(upload(width: 96, encodings([stripping(header), stripping(header)])) == refused)
+        #expect(upload(width: 96, encodings([stripping(header) + Self.element([0x50, 0x35], [])])) == refused)
+        // Put back before every frame, a long stripped header would make a file of many tiny frames costly to read.
+        #expect(
+            upload(width: 96, encodings([stripping(header + [UInt8](repeating: 0, count: 61))]))
+                == "a Matroska video track strips 65 bytes off every frame (at most 64 are read)")
+    }
+
     static let acceptedCodecs =
         "H.264, HEVC, VP8, VP9, AV1, MPEG-4 Part 2, H.263, Motion JPEG (A and B), PNG, ProRes, QuickTime Animation or uncompressed video is"
 

@@ -1,10 +1,12 @@
 import Foundation
+import RendcTestSupport
 import Testing
 
 /// svc12: requests the HTTP/1 parser refuses never reach the router, and Hummingbird answered them with a bare
 /// `400` (no body, no `X-Request-Id`). Each is sent here as raw bytes to a real server on loopback; every answer
-/// must be exactly one 400 in the documented envelope (`malformed_request`) with an `X-Request-Id`.
-@Suite struct ParserErrorTests {
+/// must be exactly one 400 in the documented envelope (`malformed_request`) with an `X-Request-Id`. The raw reads
+/// block their thread while the server's routes need the cooperative pool: `.ownThreads`.
+@Suite(.ownThreads) struct ParserErrorTests {
     struct RawResponse {
         var status: Int
         var headers: [String: String]
@@ -65,6 +67,37 @@ import Testing
         let text = error["message"] as? String ?? ""
         #expect(text.hasPrefix("the request could not be parsed: "), "\(what): \(text)")
         if let message { #expect(text.contains(message), "\(what): \(text)") }
+    }
+
+    /// svc13: `CONNECT` was answered 404 with no body (SwiftNIO's encoder writes none on any response to it); other
+    /// methods the routes lack are 405 with `Allow` on an API path. Every answer is the envelope, on a real server.
+    @Test func oddMethodsGetTheEnvelope() async throws {
+        try await withLiveAPI(configure: { _ in }) { port, _ in
+            let cases: [(request: String, status: Int, code: String, allow: String?)] = [
+                ("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", 404, "not_found", nil),
+                ("CONNECT /api/v1/video/jobs HTTP/1.1\r\nHost: x\r\n\r\n", 405, "method_not_allowed", "GET, HEAD"),
+                ("OPTIONS /api/v1/video/jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 405, "method_not_allowed", "GET, HEAD"),
+                ("OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 404, "not_found", nil),
+                ("TRACE /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 405, "method_not_allowed", "GET, HEAD"),
+                ("PROPFIND /api/v1/assets HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 405, "method_not_allowed", "POST"),
+                ("PURGE /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 404, "not_found", nil),
+                // A token the parser does not know is refused before any route: the parse error's envelope.
+                ("BREW /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 400, "malformed_request", nil),
+            ]
+            for (request, status, code, allow) in cases {
+                let what = String(request.prefix { $0 != "\r" })
+                let answers = try Self.exchange(port: port, Array(request.utf8))
+                #expect(answers.count == 1, "\(what): \(answers.map(\.status))")
+                guard let answer = answers.first else { continue }
+                #expect(answer.status == status, "\(what)")
+                #expect(answer.headers["allow"] == allow, "\(what): \(answer.headers)")
+                #expect(answer.headers["content-type"] == "application/json; charset=utf-8", "\(what): \(answer.headers)")
+                #expect(answer.headers["x-request-id"].flatMap(UUID.init(uuidString:)) != nil, "\(what): \(answer.headers)")
+                let object = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any]
+                #expect(object?["success"] as? Bool == false, "\(what): body \(answer.body.debugDescription)")
+                #expect((object?["error"] as? [String: Any])?["code"] as? String == code, "\(what): body \(answer.body.debugDescription)")
+            }
+        }
     }
 
     @Test func requestsTheParserRefusesGetTheEnvelope() async throws {

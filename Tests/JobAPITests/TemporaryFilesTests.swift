@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import JobQueue
+import Logging
 import ObjectStorage
 import QueueTestSupport
 import RendcTestSupport
@@ -51,6 +52,57 @@ import Testing
         #expect(APITemporaryFiles.sweep(directory.path, minimumAge: 3600, now: now.addingTimeInterval(3600)) == 1)
         #expect(!FileManager.default.fileExists(atPath: path(liveUpload)))
         #expect(APITemporaryFiles.staleAge(bodyTimeoutSeconds: 600) == 3600 && APITemporaryFiles.staleAge(bodyTimeoutSeconds: 7200) == 14400)
+    }
+
+    /// svc13: the sweeps ran only when `serve` started, so a temporary left while it ran stayed until a restart. The
+    /// sweeper runs them again while the process runs: files left after it started go once stale; a fresh temporary
+    /// (a write in progress) and a real object, however old, stay.
+    @Test func theSweeperRemovesStaleTemporariesLeftWhileItRuns() async throws {
+        let root = try Fixtures.temporaryDirectory("rendc-periodic-sweep")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let spools = root.appendingPathComponent("spool").path, storage = root.appendingPathComponent("storage").path
+        try FileManager.default.createDirectory(atPath: spools, withIntermediateDirectories: true)
+        let store = LocalDirectoryStore(root: storage)
+        let sweeper = TemporarySweeper(
+            sweeps: [
+                try #require(TemporarySweeper.Sweep.localStore(store)), APITemporaryFiles.periodicSweep(spools, bodyTimeoutSeconds: 60),
+            ],
+            interval: 0.05, logger: Logger(label: "rendc.test.sweeper"))
+        #expect(TemporarySweeper.Sweep.localStore(TemporaryFilesTests.RemoteLikeStore(inner: store)) == nil)
+        let running = Task { try await sweeper.run() }
+        defer { running.cancel() }
+
+        // Left after the process started: an interrupted put (hour-old and a minute-old one) and spools alike.
+        let old = Date().addingTimeInterval(-7200), recent = Date().addingTimeInterval(-60)
+        func file(_ path: String, modified: Date) throws {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: path, contents: Data("partial".utf8))
+            try FileManager.default.setAttributes([.modificationDate: modified], ofItemAtPath: path)
+        }
+        let folder = storage + "/videos/t1"
+        let staleTemporary = folder + "/.j1.mp4.rendc-tmp-\(UUID().uuidString)", freshTemporary = folder + "/.j2.mp4.rendc-tmp-\(UUID().uuidString)"
+        let staleSpool = spools + "/rendc-upload-\(UUID().uuidString)", freshSpool = spools + "/rendc-upload-\(UUID().uuidString)"
+        try file(staleTemporary, modified: old)
+        try file(freshTemporary, modified: recent)
+        try file(staleSpool, modified: old)
+        try file(freshSpool, modified: recent)
+        let source = root.appendingPathComponent("object.mp4").path
+        FileManager.default.createFile(atPath: source, contents: Data("video".utf8))
+        try await store.put(localPath: source, key: "videos/t1/j0.mp4", contentType: "video/mp4")
+        try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: try store.filePath(forKey: "videos/t1/j0.mp4"))
+
+        // Waits for the sweeps (no bound on when: the loaded machine decides), then checks what stayed.
+        let deadline = Date().addingTimeInterval(60)
+        while FileManager.default.fileExists(atPath: staleTemporary) || FileManager.default.fileExists(atPath: staleSpool), Date() < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(!FileManager.default.fileExists(atPath: staleTemporary))
+        #expect(!FileManager.default.fileExists(atPath: staleSpool))
+        #expect(FileManager.default.fileExists(atPath: freshTemporary))
+        #expect(FileManager.default.fileExists(atPath: freshSpool))
+        #expect(try await store.exists(key: "videos/t1/j0.mp4"))
+        running.cancel()
+        try await running.value
     }
 
     /// A store that is not on local disk as far as `/files` can tell (as S3 is): downloads go through a temporary copy.

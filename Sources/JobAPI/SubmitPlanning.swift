@@ -1,0 +1,58 @@
+import Foundation
+import Planner
+import SpecLang
+
+/// Submit plans the job as the worker will, with what submit knows, so a job the planner refuses (a counted field
+/// with no number in it, a counter without `duration` that makes too many texts in a video this long, a required
+/// field the template declares) is a 422 now rather than a job that fails in the worker. The planner is pure: it
+/// is given stand-in names for the files (the message never names a path) and never reads them.
+///
+/// What submit cannot know is taken so that a job is refused only when it fails whatever it is: no beats (the
+/// planner's fallback grid), the template's own assets present (a missing one is the deployment's fault, not the
+/// client's), and, when the video's length follows the music (an `audioFile` without `durationTarget`), a track as
+/// long as the video may be and the shortest one too: refused when both fail.
+enum SubmitPlanning {
+    /// A track longer than any video or set start: the video takes the template's whole length.
+    static let longTrackSeconds = 86_400.0
+    /// The shortest track whose length the video follows (a shorter one gets the template's length).
+    static let shortTrackSeconds = 0.5
+
+    /// The planner's error for this job, or nil when it plans. `clips` are the indexes of `job.imageIds` that are
+    /// video assets.
+    static func problem(_ job: JobSubmission, template: Template, clips: Set<Int>, maxDuration: Double) -> PlanError? {
+        let images = job.imageIds.indices.map { "image-\($0 + 1)" }
+        var fields = job.fieldTexts
+        for name in job.fieldAssets.keys { fields[name] = "field-\(name)" }
+        func plan(track seconds: Double?) -> PlanError? {
+            let inputs = PlanInputs(
+                images: images, audio: seconds.map { AudioInput(path: "audio", duration: $0) }, text: job.textOverlay, fields: fields,
+                duration: job.durationTarget, quality: job.qualityMode, beats: nil, maxDuration: maxDuration,
+                clips: Set(clips.map { images[$0] }),
+                voice: job.voiceAssetId.map { _ in VoiceInput(path: "voice", duration: 1, speech: []) })
+            do {
+                _ = try Planner.plan(template: template, inputs: inputs) { _ in "template-asset" }
+                return nil
+            } catch let error as PlanError {
+                return error
+            } catch {
+                // The planner throws only PlanError; anything else is not the request's fault.
+                return nil
+            }
+        }
+        guard job.audioAssetId != nil else { return plan(track: nil) }
+        guard let error = plan(track: longTrackSeconds) else { return nil }
+        if job.durationTarget == nil, plan(track: shortTrackSeconds) == nil { return nil }
+        return error
+    }
+
+    /// The request field a plan error is about (nil when the template, not one value, meets the job's inputs).
+    static func requestField(_ error: PlanError) -> String? {
+        switch error.field {
+        case "images": "imageIds"
+        case "duration": "durationTarget"
+        case "text": "textOverlay"
+        case let field where field.hasPrefix("fields."): field
+        default: nil
+        }
+    }
+}
