@@ -26,7 +26,7 @@ struct CaptionLayout {
 
     static func plan(
         paragraphs: [ShapedParagraph], ellipsis: ShapedParagraph, style: TextStyle, width: Int, height: Int,
-        ascender: Double, descender: Double
+        ascender: Double, descender: Double, blockLines: Int = 0
     ) -> CaptionLayout {
         let pad = Double(style.background?.padding ?? 0)
         let strokeWidth = style.stroke?.width ?? 0
@@ -102,7 +102,9 @@ struct CaptionLayout {
         let lines = chosen.result.lines
         let ellW = ellipsis.graphemes.reduce(0) { $0 + $1.advance }
         let stroke = chosen.frame.strokeRadius
-        let blockH = Double(max(0, lines.count - 1)) * lineH + inkEm * size
+        // Placed as a block of at least `blockLines` lines (a typed text's parts take the whole text's place, so the
+        // lines typed so far do not climb as lines are added); the lines fill it from its top.
+        let blockH = Double(max(0, max(lines.count, blockLines) - 1)) * lineH + inkEm * size
         let inset = pad + stroke + shadowX
         let insetY = pad + stroke + shadowY
         let y0: Double

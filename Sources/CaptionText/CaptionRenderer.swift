@@ -69,9 +69,11 @@ public struct CaptionRenderer: Sendable {
         try renderDetailed(text, style: style, width: width, height: height, baseDirectory: baseDirectory).image
     }
 
-    /// `render`, plus what the layout decided (for tests and diagnostics).
+    /// `render`, plus what the layout decided (for tests and diagnostics). With `blockLines`, the text is placed in
+    /// the box (`vertical_align`) as a block of at least that many lines, its lines from the block's top: a typed
+    /// text's parts are placed where the whole text is, so they do not climb as lines are added.
     package func renderDetailed(
-        _ text: String, style: TextStyle, width: Int, height: Int, baseDirectory: String? = nil
+        _ text: String, style: TextStyle, width: Int, height: Int, baseDirectory: String? = nil, blockLines: Int = 0
     ) throws -> CaptionRendering {
         guard width >= 1, height >= 1, width <= Self.maximumBoxSide, height <= Self.maximumBoxSide else {
             throw CaptionError.invalidBoxSize(width: width, height: height)
@@ -91,7 +93,7 @@ public struct CaptionRenderer: Sendable {
             let ellipsis = try shaper.shape(["\u{2026}"])
             let layout = CaptionLayout.plan(
                 paragraphs: shaped, ellipsis: ellipsis, style: style, width: width, height: height,
-                ascender: chain.primary.ascender, descender: -chain.primary.descender)
+                ascender: chain.primary.ascender, descender: -chain.primary.descender, blockLines: blockLines)
             return try draw(layout, paragraphs: shaped, ellipsis: ellipsis, chain: chain, style: style, width: width, height: height)
         }
     }
@@ -178,4 +180,6 @@ package struct CaptionRendering: Sendable {
     package var truncated: Bool
     /// Font files that drew at least one glyph.
     package var fontFiles: [String]
+    /// The size and the number of lines: what a typed text's parts take from the whole text.
+    package var fitted: (size: Double, lines: Int) { (fontSize, lines.count) }
 }

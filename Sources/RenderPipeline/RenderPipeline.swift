@@ -387,24 +387,29 @@ public final class RenderPipeline: Sendable {
     public func texts(for plan: RenderPlan, visibleAt frame: Int? = nil) throws -> [Int: RGBAImage] {
         var texts: [Int: RGBAImage] = [:]
         let renderer = CaptionRenderer()
-        // The size each layer's `fitAs` text fits at (a typed text's parts share it).
-        var fitted: [String: Double] = [:]
+        // The size each layer's `fitAs` text fits at and its lines (a typed text's parts share both: one size, one place).
+        var fitted: [String: (size: Double, lines: Int)] = [:]
         for layer in plan.layers {
             guard case .text(let t) = layer.content, frame.map(layer.isVisible(at:)) ?? true else { continue }
             do {
                 var style = t.style
+                var blockLines = 0
                 if let whole = t.fitAs {
                     let key = "\(layer.templateIndex)\u{0}\(whole)"
-                    let size =
+                    let fit =
                         try fitted[key]
                         ?? renderer.renderDetailed(whole, style: style, width: t.box.width, height: t.box.height, baseDirectory: t.baseDirectory)
-                        .fontSize
-                    fitted[key] = size
-                    style.size = size
-                    style.minSize = min(style.minSize, size)
+                        .fitted
+                    fitted[key] = fit
+                    style.size = fit.size
+                    style.minSize = min(style.minSize, fit.size)
+                    blockLines = fit.lines
                 }
-                texts[layer.index] = try renderer.render(
-                    t.text, style: style, width: t.box.width, height: t.box.height, baseDirectory: t.baseDirectory)
+                texts[layer.index] =
+                    try renderer.renderDetailed(
+                        t.text, style: style, width: t.box.width, height: t.box.height, baseDirectory: t.baseDirectory, blockLines: blockLines
+                    )
+                    .image
             } catch {
                 throw PipelineError(.caption, "layers[\(layer.templateIndex)]: \(error)", underlying: error as? any Error & Sendable)
             }

@@ -148,3 +148,23 @@ import Testing
         #expect(opportunities("中。文") == [2])
     }
 }
+
+extension FitTests {
+    /// A typed text's part placed with the whole text's line count (`blockLines`) starts where the whole text's first
+    /// line does, in the middle and at the bottom of the box, so typing on does not lift the lines already typed.
+    @Test func aPartPlacedAsTheWholeBlockStartsWhereTheWholeDoes() throws {
+        for vertical in [VerticalAlign.middle, .bottom] {
+            let style = Styles.plain(size: 40, align: .left, vertical: vertical)
+            let whole = try renderer.renderDetailed(Self.longText, style: style, width: 700, height: 400)
+            #expect(whole.lines.count >= 3)
+            // The whole text's first line, as typed so far (the same glyphs, so the same top of ink).
+            let typed = whole.lines[0]
+            let part = try renderer.renderDetailed(typed, style: style, width: 700, height: 400, blockLines: whole.fitted.lines)
+            let alone = try renderer.renderDetailed(typed, style: style, width: 700, height: 400)
+            let top = try #require(whole.image.alphaBounds()).minY
+            let partTop = try #require(part.image.alphaBounds()).minY
+            #expect(partTop == top, "\(vertical): part \(partTop), whole \(top)")
+            #expect(try #require(alone.image.alphaBounds()).minY > top + 20, "alone, one line sits lower (\(vertical))")
+        }
+    }
+}

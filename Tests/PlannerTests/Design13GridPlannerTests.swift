@@ -1,5 +1,6 @@
 import Foundation
 import Planner
+import RendcTestSupport
 import SpecLang
 import Testing
 
@@ -88,5 +89,22 @@ import Testing
         // Card 2 at (380, 100): the badge half its width, centred in it.
         #expect(badge.box == Rect(x: 460, y: 300, width: 160, height: 40))
         #expect(badge.visible.first?.start == 6)
+    }
+}
+
+extension Design13GridPlannerTests {
+    /// docs/templates.md's price per card says the price slides in with its card: its slide starts as far away as the
+    /// card's. (With `distance: "15%"` on both, the price, a fifth of the card's height, started 64 px away and the
+    /// card 288 px: they parted.)
+    @Test func theDocsCardExamplesPriceSlidesAsFarAsItsCard() throws {
+        let doc = try String(contentsOf: Fixtures.packageRoot.appendingPathComponent("docs/templates.md"), encoding: .utf8)
+        let section = try #require(doc.components(separatedBy: "**A layer per card**").dropFirst().first)
+        let block = try #require(section.components(separatedBy: "```yaml\n").dropFirst().first?.components(separatedBy: "```").first)
+        let yaml = "name: t\n" + block.split(separator: "\n").map { String($0.dropFirst(2)) }.joined(separator: "\n")
+        let p = try plan(try TemplateParser.parse(yaml: yaml), PlanInputs(images: threeImages, fields: ["price_1": "$9", "price_2": "$8"]))
+        let card = try #require(p.layers.first { $0.kind == "media" }), price = try #require(p.layers.first { $0.kind == "text" })
+        let start = { (l: LayerPlan) in l.animation.first { $0.source.hasPrefix("slide_in") }?.keys.first?.value }
+        #expect(
+            start(card) != nil && start(card) == start(price), "card \(String(describing: start(card))), price \(String(describing: start(price)))")
     }
 }
