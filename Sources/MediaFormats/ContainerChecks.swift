@@ -182,16 +182,20 @@ struct Checker {
         }
     }
 
-    /// Walks every Ogg page; returns the codec of the first stream. Its comment header (the stream's second packet,
-    /// which may span pages) is gathered for the covers it may carry.
+    /// Walks every Ogg page; returns the codec of the first stream. libavformat reads the header packets of every
+    /// logical stream (a second track, each link of a chained file) and a Vorbis comment from whichever header packet
+    /// is a comment (for Ogg FLAC, any header packet holding a `VORBIS_COMMENT` block), so every stream's header
+    /// packets are gathered, across pages, until its first audio packet, and their covers read.
     func ogg() throws(Refusal) -> String {
         var pos = 0, pages = 0
         var codec = ""
-        var serial = 0
-        /// Packets of the first stream completed so far, and the bytes of the second (the comment header).
-        var packets = 0
-        var comment: [UInt8] = []
-        var commentTooLong = false
+        /// The streams whose header packets are still being read, by serial; a stream leaves at its first audio packet.
+        var streams: [Int: OggHeaders] = [:]
+        /// Serials that have begun (a page of one not seen yet begins a new stream, as in libavformat).
+        var begun = Set<Int>()
+        var streamCount = 0
+        /// The bytes held in unfinished header packets, over every stream.
+        var held = 0
         while pos < r.size {
             let h = r.read(pos, 27)
             guard h.count == 27 else {
@@ -202,26 +206,28 @@ struct Checker {
             let segments = Int(h[26])
             let table = r.read(pos + 27, segments)
             let body = table.reduce(0) { $0 + Int($1) }
-            if pages == 0 {
-                serial = h.le32(14)
-                guard h[5] & 0x02 != 0 else { throw Refusal("the first Ogg page does not begin a stream") }
-                let packet = r.read(pos + 27 + segments, 8)
-                if packet.ascii(1, 6) == "vorbis" && packet.first == 1 {
-                    codec = "vorbis"
-                } else if packet.ascii(0, 8) == "OpusHead" {
-                    codec = "opus"
-                } else if packet.ascii(1, 4) == "FLAC" && packet.first == 0x7F {
-                    codec = "flac"
-                } else if packet.ascii(1, 6) == "theora" {
-                    codec = "theora"
-                } else {
-                    throw Refusal("the Ogg stream is not Vorbis, Opus or FLAC audio")
-                }
-            }
             let end = pos + 27 + segments + body
             guard table.count == segments, end <= r.size else {
                 if strict { throw pastEnd("Ogg page \(pages + 1)") }
                 break
+            }
+            let serial = h.le32(14)
+            if pages == 0 { guard h[5] & 0x02 != 0 else { throw Refusal("the first Ogg page does not begin a stream") } }
+            if h[5] & 0x02 != 0 || !begun.contains(serial) {
+                streamCount += 1
+                guard streamCount <= Self.maximumOggStreams else {
+                    throw Refusal("the Ogg file begins more than \(Self.maximumOggStreams) logical streams")
+                }
+                let found = Self.oggCodec(r.read(pos + 27 + segments, 8))
+                guard let found else {
+                    if pages == 0 { throw Refusal("the Ogg stream is not Vorbis, Opus or FLAC audio") }
+                    throw Refusal(
+                        "Ogg logical stream \(streamCount) (page \(pages + 1), a second track or chained link) is not Vorbis, Opus, FLAC or Theora")
+                }
+                if pages == 0 { codec = found }
+                held -= streams[serial]?.packet.count ?? 0
+                streams[serial] = OggHeaders(codec: found, index: streamCount)
+                begun.insert(serial)
             }
             if strict {
                 var page = r.read(pos, end - pos)
@@ -231,40 +237,101 @@ struct Checker {
                     throw Refusal("Ogg page \(pages + 1) at byte \(pos) fails its CRC: the data is corrupt")
                 }
             }
-            if packets < 2, h.le32(14) == serial {
-                // Lacing: a segment under 255 bytes ends a packet. Only the second packet's bytes are kept.
+            // Taken out of the dictionary while it grows, so its bytes are never copied.
+            if var stream = streams.removeValue(forKey: serial) {
+                // Lacing: a segment under 255 bytes ends a packet, which may have begun on an earlier page.
                 var at = pos + 27 + segments
                 for v in table {
                     let length = Int(v)
-                    if packets == 1, !commentTooLong {
-                        if comment.count + length > Self.maximumCommentPicture + (1 << 20) {
-                            commentTooLong = true
-                        } else {
-                            comment += r.read(at, length)
+                    held += length
+                    guard held <= Self.maximumCommentPicture + (1 << 20) else {
+                        if strict {
+                            throw Refusal(
+                                "the Ogg header packets are over \(Self.maximumCommentPicture >> 20) MiB, too large to check their covers")
                         }
+                        held -= length + stream.packet.count
+                        stream.packet = []
+                        stream.done = true
+                        break
                     }
+                    stream.packet += r.read(at, length)
                     at += length
-                    if length < 255 { packets += 1 }
-                    if packets >= 2 { break }
+                    if length < 255 {
+                        held -= stream.packet.count
+                        try noteOggHeader(&stream)
+                        stream.packet = []
+                        if stream.done { break }
+                    }
                 }
+                if !stream.done { streams[serial] = stream }
             }
             pos = end
             pages += 1
         }
         guard pages > 0 else { throw Refusal("the file holds no complete Ogg page") }
-        if commentTooLong {
-            if strict { throw Refusal("the Ogg comment header is over \(Self.maximumCommentPicture >> 20) MiB, too large to check its cover") }
-        } else if packets >= 2 {
-            // Vorbis: 03 "vorbis"; Opus: "OpusTags"; FLAC in Ogg: a VORBIS_COMMENT metadata block (4-byte header).
-            if codec == "vorbis", comment.count > 7, comment[0] == 3, comment.ascii(1, 6) == "vorbis" {
-                try noteVorbisCommentPictures(comment, from: 7)
-            } else if codec == "opus", comment.ascii(0, 8) == "OpusTags" {
-                try noteVorbisCommentPictures(comment, from: 8)
-            } else if codec == "flac", comment.count > 4, comment[0] & 0x7F == 4 {
-                try noteVorbisCommentPictures(comment, from: 4)
-            }
-        }
         return codec
+    }
+
+    /// The most logical streams (tracks and chained links) an Ogg file may begin, and the most header packets one
+    /// stream may have before its first audio packet: the walk stays linear on a hostile file.
+    static let maximumOggStreams = 1024
+    static let maximumOggHeaderPackets = 1024
+
+    /// An Ogg logical stream whose header packets are being read.
+    struct OggHeaders {
+        let codec: String
+        /// Which stream it is (1 for the first) in the order the file begins them.
+        let index: Int
+        var packets = 0
+        var packet: [UInt8] = []
+        var done = false
+    }
+
+    /// The codec a stream's first packet names; nil for a codec whose headers are not checked.
+    static func oggCodec(_ packet: [UInt8]) -> String? {
+        if packet.ascii(1, 6) == "vorbis" && packet.first == 1 { return "vorbis" }
+        if packet.ascii(0, 8) == "OpusHead" { return "opus" }
+        if packet.ascii(1, 4) == "FLAC" && packet.first == 0x7F { return "flac" }
+        if packet.ascii(1, 6) == "theora" && packet.first == 0x80 { return "theora" }
+        return nil
+    }
+
+    /// One complete packet of a stream still in its headers: an audio packet ends them (as in libavformat's
+    /// header parsers); a comment header's covers are read (Vorbis 03 "vorbis", Opus "OpusTags", Theora 81 "theora",
+    /// FLAC a `VORBIS_COMMENT` or `PICTURE` block in any header packet).
+    func noteOggHeader(_ s: inout OggHeaders) throws(Refusal) {
+        let p = s.packet
+        let header: Bool
+        switch s.codec {
+        case "vorbis": header = p.first.map { $0 & 1 == 1 } ?? true
+        case "opus": header = p.isEmpty || p.ascii(0, 8) == "OpusHead" || p.ascii(0, 8) == "OpusTags"
+        case "flac": header = p.first != 0xFF
+        default: header = p.first.map { $0 & 0x80 != 0 } ?? true
+        }
+        guard header else {
+            s.done = true
+            return
+        }
+        s.packets += 1
+        guard s.packets <= Self.maximumOggHeaderPackets else {
+            if strict { throw Refusal("Ogg logical stream \(s.index) has over \(Self.maximumOggHeaderPackets) header packets") }
+            s.done = true
+            return
+        }
+        switch s.codec {
+        case "vorbis" where p.count > 7 && p[0] == 3 && p.ascii(1, 6) == "vorbis":
+            try noteVorbisCommentPictures(p, from: 7)
+        case "opus" where p.ascii(0, 8) == "OpusTags":
+            try noteVorbisCommentPictures(p, from: 8)
+        case "theora" where p.count > 7 && p[0] == 0x81 && p.ascii(1, 6) == "theora":
+            try noteVorbisCommentPictures(p, from: 7)
+        case "flac" where p.count > 4 && p[0] & 0x7F == 4:
+            try noteVorbisCommentPictures(p, from: 4)
+        case "flac" where p.count > 4 && p[0] & 0x7F == 6:
+            try noteFLACPicture(Array(p[4...]))
+        default:
+            break
+        }
     }
 
     /// Whether a PNG chunk's CRC (over its type and data) matches.
