@@ -408,14 +408,21 @@ struct LayerContext {
             rects = [Rect(x: 0, y: 0, width: box.width, height: halfH), Rect(x: 0, y: box.height - halfH, width: box.width, height: halfH)]
         case .grid:
             // Even cells `gap` apart in reading order; the last column and row sit flush with the box's far edges
-            // (2x2 as before: two halves).
+            // (2x2 as before: two halves). A gap too large for the box is cut per axis, as the 2x2 one is, so that k
+            // cells of 2 px or more fit in order: (k - 1) x gap + 2k <= length (review13).
             let (columns, rows) = m.grid
-            func side(_ length: Int, _ k: Int) -> Int { max(2, ((length - (k - 1) * gap) / k) & ~1) }
-            func origin(_ i: Int, _ k: Int, _ size: Int, _ length: Int) -> Int { i == k - 1 ? length - size : i * (size + gap) }
-            let cw = side(box.width, columns), ch = side(box.height, rows)
+            func fitting(_ length: Int, _ k: Int) -> Int { k < 2 ? gap : min(gap, max(0, (length - 2 * k) / (k - 1)) & ~1) }
+            func side(_ length: Int, _ k: Int, _ gap: Int) -> Int { max(2, ((length - (k - 1) * gap) / k) & ~1) }
+            func origin(_ i: Int, _ k: Int, _ size: Int, _ gap: Int, _ length: Int) -> Int {
+                // A box under 2 px a cell: the cells overlap, spread evenly over it, still in order.
+                if i == k - 1 { return length - size }
+                return length < 2 * k ? ((length - size) * i / (k - 1)) & ~1 : i * (size + gap)
+            }
+            let gx = fitting(box.width, columns), gy = fitting(box.height, rows)
+            let cw = side(box.width, columns, gx), ch = side(box.height, rows, gy)
             rects = (0..<rows).flatMap { r in
                 (0..<columns).map { c in
-                    Rect(x: origin(c, columns, cw, box.width), y: origin(r, rows, ch, box.height), width: cw, height: ch)
+                    Rect(x: origin(c, columns, cw, gx, box.width), y: origin(r, rows, ch, gy, box.height), width: cw, height: ch)
                 }
             }
         }

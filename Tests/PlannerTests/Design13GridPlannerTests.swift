@@ -90,6 +90,41 @@ import Testing
         #expect(badge.box == Rect(x: 460, y: 300, width: 160, height: 40))
         #expect(badge.visible.first?.start == 6)
     }
+
+    /// review13 finding 4: a gap too large for the box is cut per axis to `(length - 2k) / (k - 1)`, so every cell
+    /// stays inside the box, at least 2 px, in reading order, apart (overlapping in order in a box under 2 px a cell;
+    /// before: 4 columns in an 8 px box overflowed it, the last left of the third).
+    @Test func aLargeGapKeepsEveryCellInItsBoxInReadingOrder() throws {
+        for columns in 1...4 {
+            for rows in 1...4 {
+                for (w, h) in [(2, 6), (4, 2), (6, 7), (8, 8), (10, 14), (30, 9), (100, 40), (1000, 900)] {
+                    let l = try layers(
+                        "  - type: media\n    x: 100\n    y: 100\n    width: \(w)\n    height: \(h)\n    gap: 2000\n"
+                            + "    grid: { columns: \(columns), rows: \(rows) }\n    ken_burns: false",
+                        images: threeImages)
+                    let m = try #require(media(l[0]))
+                    let what = "\(columns)x\(rows) in \(m.window.width)x\(m.window.height)"
+                    let cells = m.cells.map(\.rect)
+                    #expect(cells.count == columns * rows)
+                    for c in cells {
+                        #expect(
+                            c.x >= 0 && c.y >= 0 && c.width >= 2 && c.height >= 2 && c.x + c.width <= m.window.width
+                                && c.y + c.height <= m.window.height, "\(what): \(c) outside the box")
+                    }
+                    for r in 0..<rows {
+                        let xs = (0..<columns).map { cells[r * columns + $0].x }
+                        let step = m.window.width >= 2 * columns ? cells[0].width : 0
+                        #expect(zip(xs, xs.dropFirst()).allSatisfy { $0 + step <= $1 }, "\(what): columns \(xs)")
+                    }
+                    for c in 0..<columns {
+                        let ys = (0..<rows).map { cells[$0 * columns + c].y }
+                        let step = m.window.height >= 2 * rows ? cells[0].height : 0
+                        #expect(zip(ys, ys.dropFirst()).allSatisfy { $0 + step <= $1 }, "\(what): rows \(ys)")
+                    }
+                }
+            }
+        }
+    }
 }
 
 extension Design13GridPlannerTests {
