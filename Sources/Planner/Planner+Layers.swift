@@ -46,13 +46,13 @@ struct LayerContext {
     func layer(_ layer: Layer, index: Int, notes: inout [String]) throws -> LayerPlan? {
         let path = "layers[\(index)]"
         var spans = visibleSpans(layer.timing)
-        // A layer that goes with a card shows from that card's delay (its stagger), and is placed in the card.
+        // A layer that goes with a card is placed in the card and shows while it does.
         let card = layer.cell.flatMap(self.card)
         if let card {
-            spans = spans.map { FrameSpan($0.start + frame(card.delay), $0.end) }.filter { $0.count > 0 }
+            spans = cardSpans(spans, timing: layer.timing, card: card)
         }
         guard !spans.isEmpty else {
-            notes.append("\(path) (\(layer.kind)) is never shown: its start/end fall outside the video")
+            notes.append("\(path) (\(layer.kind)) is never shown: its start/end fall outside \(card == nil ? "the video" : "its card's time")")
             return nil
         }
         var box = scaledBox(layer.placement.resolve(in: template.canvas))
@@ -429,12 +429,37 @@ struct LayerContext {
         return rects
     }
 
-    /// Where card `ref` is on the canvas (output pixels) and how long it waits after each start and cut.
-    func card(_ ref: CellReference) -> (box: Rect, delay: Double)? {
+    /// Where card `ref` is on the canvas (output pixels), how long it waits after each start and cut, and the frames
+    /// it shows in: the media layer's own, each from the card's delay (as `staggeredCells` plans the card).
+    func card(_ ref: CellReference) -> (box: Rect, delay: Double, spans: [FrameSpan])? {
         guard ref.layer < template.layers.count, case .media(let m) = template.layers[ref.layer].content, ref.cell < m.cellCount else { return nil }
-        let window = evenBox(scaledBox(template.layers[ref.layer].placement.resolve(in: template.canvas)))
+        let media = template.layers[ref.layer]
+        let window = evenBox(scaledBox(media.placement.resolve(in: template.canvas)))
         let r = cellRects(m, box: window)[ref.cell]
-        return (Rect(x: window.x + r.x, y: window.y + r.y, width: r.width, height: r.height), m.cellDelay(ref.cell))
+        let delay = m.cellDelay(ref.cell)
+        let spans = visibleSpans(media.timing).map { FrameSpan($0.start + frame(delay), $0.end) }.filter { $0.count > 0 }
+        return (Rect(x: window.x + r.x, y: window.y + r.y, width: r.width, height: r.height), delay, spans)
+    }
+
+    /// The frames of a layer that goes with `card`, from its own `spans` (counted from the video's start, or from each
+    /// cut when per shot): its start, and an end or duration of its own, count from the card's entrance (the media
+    /// layer's start plus the card's delay; per shot, the delay after each cut), and it shows only while the card does.
+    func cardSpans(_ spans: [FrameSpan], timing t: LayerTiming, card: (box: Rect, delay: Double, spans: [FrameSpan])) -> [FrameSpan] {
+        guard let entrance = card.spans.first?.start else { return [] }
+        let shift = t.perShot ? frame(card.delay) : entrance
+        let ownEnd: Bool
+        switch t.end {
+        case .seconds(let s)?: ownEnd = s >= 0 || t.duration != nil
+        case .beats?: ownEnd = true
+        case nil: ownEnd = t.duration != nil
+        }
+        let shifted = spans.map { FrameSpan($0.start + shift, ownEnd ? min(frameCount, $0.end + shift) : $0.end) }
+        return shifted.flatMap { s in
+            card.spans.compactMap { c in
+                let i = FrameSpan(max(s.start, c.start), min(s.end, c.end))
+                return i.count > 0 ? i : nil
+            }
+        }
     }
 
     /// The transitions between consecutive shots, centred on each cut and at most half of either shot long (none

@@ -91,6 +91,40 @@ import Testing
         #expect(badge.visible.first?.start == 6)
     }
 
+    /// review13 finding 3: a card's layer counts from its card's entrance, the media layer's own `start` plus the
+    /// card's delay, and shows only while the media layer does (before: from 0.5 s to the video's end).
+    @Test func aLayerInACardFollowsTheMediaLayersStartAndEnd() throws {
+        let template = try TemplateParser.parse(
+            yaml: """
+                name: t
+                layers:
+                  - type: media
+                    grid: { columns: 2, rows: 1 }
+                    stagger: 0.5
+                    start: 3
+                    end: 4.5
+                  - type: text
+                    cell: 2
+                    text: "PRICE"
+                    y: "78%"
+                    height: "22%"
+                    animate: [fade_in]
+                  - type: text
+                    cell: 1
+                    text: "NOW"
+                    start: 0.5
+                    duration: 0.5
+                """)
+        let l = try plan(template, PlanInputs(images: threeImages, duration: 6)).layers
+        #expect(l.count == 4, "two cards, the price, the label")
+        // Card 2 enters at 3 + 0.5 s (frame 105) and goes with the media layer at 4.5 s (frame 135).
+        #expect(l[1].visible == [FrameSpan(105, 135)])
+        #expect(l[2].visible == [FrameSpan(105, 135)], "the price shows with its card only")
+        #expect(l[2].animation.first?.keys.first?.time == 3.5, "and fades in as it enters")
+        // Card 1 enters at 3 s: the label's start and duration count from then.
+        #expect(l[3].visible == [FrameSpan(105, 120)])
+    }
+
     /// review13 finding 4: a gap too large for the box is cut per axis to `(length - 2k) / (k - 1)`, so every cell
     /// stays inside the box, at least 2 px, in reading order, apart (overlapping in order in a box under 2 px a cell;
     /// before: 4 columns in an 8 px box overflowed it, the last left of the third).
