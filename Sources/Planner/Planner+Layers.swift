@@ -46,13 +46,13 @@ struct LayerContext {
     func layer(_ layer: Layer, index: Int, notes: inout [String]) throws -> LayerPlan? {
         let path = "layers[\(index)]"
         var spans = visibleSpans(layer.timing)
-        // A layer that goes with a card shows from that card's delay (its stagger), and is placed in the card.
+        // A layer that goes with a card is placed in the card and shows while it does.
         let card = layer.cell.flatMap(self.card)
         if let card {
-            spans = spans.map { FrameSpan($0.start + frame(card.delay), $0.end) }.filter { $0.count > 0 }
+            spans = cardSpans(spans, timing: layer.timing, card: card)
         }
         guard !spans.isEmpty else {
-            notes.append("\(path) (\(layer.kind)) is never shown: its start/end fall outside the video")
+            notes.append("\(path) (\(layer.kind)) is never shown: its start/end fall outside \(card == nil ? "the video" : "its card's time")")
             return nil
         }
         var box = scaledBox(layer.placement.resolve(in: template.canvas))
@@ -408,26 +408,58 @@ struct LayerContext {
             rects = [Rect(x: 0, y: 0, width: box.width, height: halfH), Rect(x: 0, y: box.height - halfH, width: box.width, height: halfH)]
         case .grid:
             // Even cells `gap` apart in reading order; the last column and row sit flush with the box's far edges
-            // (2x2 as before: two halves).
+            // (2x2 as before: two halves). A gap too large for the box is cut per axis, as the 2x2 one is, so that k
+            // cells of 2 px or more fit in order: (k - 1) x gap + 2k <= length (review13).
             let (columns, rows) = m.grid
-            func side(_ length: Int, _ k: Int) -> Int { max(2, ((length - (k - 1) * gap) / k) & ~1) }
-            func origin(_ i: Int, _ k: Int, _ size: Int, _ length: Int) -> Int { i == k - 1 ? length - size : i * (size + gap) }
-            let cw = side(box.width, columns), ch = side(box.height, rows)
+            func fitting(_ length: Int, _ k: Int) -> Int { k < 2 ? gap : min(gap, max(0, (length - 2 * k) / (k - 1)) & ~1) }
+            func side(_ length: Int, _ k: Int, _ gap: Int) -> Int { max(2, ((length - (k - 1) * gap) / k) & ~1) }
+            func origin(_ i: Int, _ k: Int, _ size: Int, _ gap: Int, _ length: Int) -> Int {
+                // A box under 2 px a cell: the cells overlap, spread evenly over it, still in order.
+                if i == k - 1 { return length - size }
+                return length < 2 * k ? ((length - size) * i / (k - 1)) & ~1 : i * (size + gap)
+            }
+            let gx = fitting(box.width, columns), gy = fitting(box.height, rows)
+            let cw = side(box.width, columns, gx), ch = side(box.height, rows, gy)
             rects = (0..<rows).flatMap { r in
                 (0..<columns).map { c in
-                    Rect(x: origin(c, columns, cw, box.width), y: origin(r, rows, ch, box.height), width: cw, height: ch)
+                    Rect(x: origin(c, columns, cw, gx, box.width), y: origin(r, rows, ch, gy, box.height), width: cw, height: ch)
                 }
             }
         }
         return rects
     }
 
-    /// Where card `ref` is on the canvas (output pixels) and how long it waits after each start and cut.
-    func card(_ ref: CellReference) -> (box: Rect, delay: Double)? {
+    /// Where card `ref` is on the canvas (output pixels), how long it waits after each start and cut, and the frames
+    /// it shows in: the media layer's own, each from the card's delay (as `staggeredCells` plans the card).
+    func card(_ ref: CellReference) -> (box: Rect, delay: Double, spans: [FrameSpan])? {
         guard ref.layer < template.layers.count, case .media(let m) = template.layers[ref.layer].content, ref.cell < m.cellCount else { return nil }
-        let window = evenBox(scaledBox(template.layers[ref.layer].placement.resolve(in: template.canvas)))
+        let media = template.layers[ref.layer]
+        let window = evenBox(scaledBox(media.placement.resolve(in: template.canvas)))
         let r = cellRects(m, box: window)[ref.cell]
-        return (Rect(x: window.x + r.x, y: window.y + r.y, width: r.width, height: r.height), m.cellDelay(ref.cell))
+        let delay = m.cellDelay(ref.cell)
+        let spans = visibleSpans(media.timing).map { FrameSpan($0.start + frame(delay), $0.end) }.filter { $0.count > 0 }
+        return (Rect(x: window.x + r.x, y: window.y + r.y, width: r.width, height: r.height), delay, spans)
+    }
+
+    /// The frames of a layer that goes with `card`, from its own `spans` (counted from the video's start, or from each
+    /// cut when per shot): its start, and an end or duration of its own, count from the card's entrance (the media
+    /// layer's start plus the card's delay; per shot, the delay after each cut), and it shows only while the card does.
+    func cardSpans(_ spans: [FrameSpan], timing t: LayerTiming, card: (box: Rect, delay: Double, spans: [FrameSpan])) -> [FrameSpan] {
+        guard let entrance = card.spans.first?.start else { return [] }
+        let shift = t.perShot ? frame(card.delay) : entrance
+        let ownEnd: Bool
+        switch t.end {
+        case .seconds(let s)?: ownEnd = s >= 0 || t.duration != nil
+        case .beats?: ownEnd = true
+        case nil: ownEnd = t.duration != nil
+        }
+        let shifted = spans.map { FrameSpan($0.start + shift, ownEnd ? min(frameCount, $0.end + shift) : $0.end) }
+        return shifted.flatMap { s in
+            card.spans.compactMap { c in
+                let i = FrameSpan(max(s.start, c.start), min(s.end, c.end))
+                return i.count > 0 ? i : nil
+            }
+        }
     }
 
     /// The transitions between consecutive shots, centred on each cut and at most half of either shot long (none

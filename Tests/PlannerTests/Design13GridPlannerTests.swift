@@ -90,6 +90,75 @@ import Testing
         #expect(badge.box == Rect(x: 460, y: 300, width: 160, height: 40))
         #expect(badge.visible.first?.start == 6)
     }
+
+    /// review13 finding 3: a card's layer counts from its card's entrance, the media layer's own `start` plus the
+    /// card's delay, and shows only while the media layer does (before: from 0.5 s to the video's end).
+    @Test func aLayerInACardFollowsTheMediaLayersStartAndEnd() throws {
+        let template = try TemplateParser.parse(
+            yaml: """
+                name: t
+                layers:
+                  - type: media
+                    grid: { columns: 2, rows: 1 }
+                    stagger: 0.5
+                    start: 3
+                    end: 4.5
+                  - type: text
+                    cell: 2
+                    text: "PRICE"
+                    y: "78%"
+                    height: "22%"
+                    animate: [fade_in]
+                  - type: text
+                    cell: 1
+                    text: "NOW"
+                    start: 0.5
+                    duration: 0.5
+                """)
+        let l = try plan(template, PlanInputs(images: threeImages, duration: 6)).layers
+        #expect(l.count == 4, "two cards, the price, the label")
+        // Card 2 enters at 3 + 0.5 s (frame 105) and goes with the media layer at 4.5 s (frame 135).
+        #expect(l[1].visible == [FrameSpan(105, 135)])
+        #expect(l[2].visible == [FrameSpan(105, 135)], "the price shows with its card only")
+        #expect(l[2].animation.first?.keys.first?.time == 3.5, "and fades in as it enters")
+        // Card 1 enters at 3 s: the label's start and duration count from then.
+        #expect(l[3].visible == [FrameSpan(105, 120)])
+    }
+
+    /// review13 finding 4: a gap too large for the box is cut per axis to `(length - 2k) / (k - 1)`, so every cell
+    /// stays inside the box, at least 2 px, in reading order, apart (overlapping in order in a box under 2 px a cell;
+    /// before: 4 columns in an 8 px box overflowed it, the last left of the third).
+    @Test func aLargeGapKeepsEveryCellInItsBoxInReadingOrder() throws {
+        for columns in 1...4 {
+            for rows in 1...4 {
+                for (w, h) in [(2, 6), (4, 2), (6, 7), (8, 8), (10, 14), (30, 9), (100, 40), (1000, 900)] {
+                    let l = try layers(
+                        "  - type: media\n    x: 100\n    y: 100\n    width: \(w)\n    height: \(h)\n    gap: 2000\n"
+                            + "    grid: { columns: \(columns), rows: \(rows) }\n    ken_burns: false",
+                        images: threeImages)
+                    let m = try #require(media(l[0]))
+                    let what = "\(columns)x\(rows) in \(m.window.width)x\(m.window.height)"
+                    let cells = m.cells.map(\.rect)
+                    #expect(cells.count == columns * rows)
+                    for c in cells {
+                        #expect(
+                            c.x >= 0 && c.y >= 0 && c.width >= 2 && c.height >= 2 && c.x + c.width <= m.window.width
+                                && c.y + c.height <= m.window.height, "\(what): \(c) outside the box")
+                    }
+                    for r in 0..<rows {
+                        let xs = (0..<columns).map { cells[r * columns + $0].x }
+                        let step = m.window.width >= 2 * columns ? cells[0].width : 0
+                        #expect(zip(xs, xs.dropFirst()).allSatisfy { $0 + step <= $1 }, "\(what): columns \(xs)")
+                    }
+                    for c in 0..<columns {
+                        let ys = (0..<rows).map { cells[$0 * columns + c].y }
+                        let step = m.window.height >= 2 * rows ? cells[0].height : 0
+                        #expect(zip(ys, ys.dropFirst()).allSatisfy { $0 + step <= $1 }, "\(what): rows \(ys)")
+                    }
+                }
+            }
+        }
+    }
 }
 
 extension Design13GridPlannerTests {

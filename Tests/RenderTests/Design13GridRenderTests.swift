@@ -34,6 +34,23 @@ import Testing
             """)
     }
 
+    /// The grid staggered by 0.2 s (with `timing`, more keys of the media layer) and a white 100x100 badge centred in
+    /// card 5, centred at (60 + 330 + 150, 300 + 450 + 210) = (540, 960).
+    static func badge(_ name: String, _ timing: String = "") throws -> String {
+        try grid(
+            name,
+            "    stagger: 0.2\n" + timing
+                + """
+                  - type: shape
+                    cell: 5
+                    x: center
+                    y: center
+                    width: 100
+                    height: 100
+                    fill: "#FFFFFF"
+                """)
+    }
+
     /// A 3x3 grid shows nine pictures at once, in reading order, five pictures wrapping round.
     @Test func aThreeByThreeGridShowsNinePicturesInReadingOrder() throws {
         let grid = try Self.grid("grid-3x3", "    cell_radius: 20")
@@ -47,24 +64,24 @@ import Testing
     }
     /// A badge in card 5 of a staggered 3x3 grid sits at that card's centre and enters with it.
     @Test func aBadgeInACardEntersWithIt() throws {
-        let grid = try Self.grid(
-            "grid-badge",
-            """
-                stagger: 0.2
-              - type: shape
-                cell: 5
-                x: center
-                y: center
-                width: 100
-                height: 100
-                fill: "#FFFFFF"
-            """)
+        let grid = try Self.badge("grid-badge")
         // Card 5 (the middle one) is centred at (60 + 330 + 150, 300 + 450 + 210) and waits 4 x 0.2 s.
         let (x, y) = (540, 960)
         let before = try motion.still(grid, at: 0.7), after = try motion.still(grid, at: 0.9, keep: "grid-badge")
         #expect(close(before[x, y], RGBA(r: 0, g: 0, b: 0), 8), "neither card nor badge at 0.7 s: \(before[x, y])")
         #expect(close(after[x, y], RGBA(r: 255, g: 255, b: 255), 8), "the badge at 0.9 s: \(after[x, y])")
         #expect(close(after[x + 80, y], TimedContentTests.colours[4], 12), "on its card: \(after[x + 80, y])")
+    }
+    /// review13 finding 3, drawn: with the grid shown from 1 s to 2.5 s, the badge of card 5 waits for it (1.8 s) and
+    /// goes with it (before: the badge showed from 0.8 s on black and stayed after the grid).
+    @Test func aBadgeInACardKeepsToTheMediaLayersStartAndEnd() throws {
+        let grid = try Self.badge("grid-badge-timed", "    start: 1\n    end: 2.5\n")
+        let (x, y) = (540, 960)
+        let early = try motion.still(grid, at: 0.9), shown = try motion.still(grid, at: 2.0, keep: "grid-badge-timed")
+        let late = try motion.still(grid, at: 2.7)
+        #expect(close(early[x, y], RGBA(r: 0, g: 0, b: 0), 8), "no badge before its card: \(early[x, y])")
+        #expect(close(shown[x, y], RGBA(r: 255, g: 255, b: 255), 8), "the badge at 2.0 s: \(shown[x, y])")
+        #expect(close(late[x, y], RGBA(r: 0, g: 0, b: 0), 8), "no badge after the grid: \(late[x, y])")
     }
     /// The fast engine, the libavfilter engine and the exported `run.sh` draw the same frames of a staggered 3x3 grid
     /// whose cards pop twice, a price fading in with the middle card, a bar sliding a fifth of its width back and
