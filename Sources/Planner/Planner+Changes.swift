@@ -196,7 +196,7 @@ extension LayerContext {
                         index: shots.count, images: [s.images[c]], start: Double(a) / Double(fps), end: Double(e) / Double(fps), startFrame: a,
                         endFrame: e, beat: s.beat.map { $0 + delays[c] }, motions: [s.motions[c]]))
             }
-            let visible = plan.visible.map { FrameSpan($0.start + o, $0.end) }.filter { $0.count > 0 }
+            let visible = cardVisible(plan.visible, delay: delays[c])
             guard !shots.isEmpty, !visible.isEmpty else {
                 notes.append("layers[\(plan.templateIndex)] cell \(c + 1) never shows: its delay reaches the end of the video")
                 continue

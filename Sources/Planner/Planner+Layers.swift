@@ -437,8 +437,15 @@ struct LayerContext {
         let window = evenBox(scaledBox(media.placement.resolve(in: template.canvas)))
         let r = cellRects(m, box: window)[ref.cell]
         let delay = m.cellDelay(ref.cell)
-        let spans = visibleSpans(media.timing).map { FrameSpan($0.start + frame(delay), $0.end) }.filter { $0.count > 0 }
-        return (Rect(x: window.x + r.x, y: window.y + r.y, width: r.width, height: r.height), delay, spans)
+        return (
+            Rect(x: window.x + r.x, y: window.y + r.y, width: r.width, height: r.height), delay, cardVisible(visibleSpans(media.timing), delay: delay)
+        )
+    }
+
+    /// The frames a card shows in: its media layer's `visible` spans, each from the card's `delay` after its start.
+    /// The card's own plan layer (``staggeredCells``) and a layer that goes with the card both use this.
+    func cardVisible(_ visible: [FrameSpan], delay: Double) -> [FrameSpan] {
+        visible.map { FrameSpan($0.start + frame(delay), $0.end) }.filter { $0.count > 0 }
     }
 
     /// The frames of a layer that goes with `card`, from its own `spans` (counted from the video's start, or from each
