@@ -25,7 +25,8 @@ struct LayerContext {
     /// The plan's layers for one template layer: none (never shown, or empty), one, or several when its text changes
     /// over time (one a distinct text) or its cells are staggered (one a cell); the extra ones take indexes from
     /// `nextIndex`.
-    func layers(_ layer: Layer, index: Int, nextIndex: inout Int, notes: inout [String]) throws -> [LayerPlan] {
+    /// `planned`: the plan's layers so far (a layer that follows its card takes the card's tracks from them).
+    func layers(_ layer: Layer, index: Int, planned: [LayerPlan], nextIndex: inout Int, notes: inout [String]) throws -> [LayerPlan] {
         guard let plan = try self.layer(layer, index: index, notes: &notes) else { return [] }
         var parts: [LayerPlan]
         switch (layer.content, plan.content) {
@@ -34,13 +35,41 @@ struct LayerContext {
         case (.media(let m), .media(let mp)) where m.isStaggered:
             parts = staggeredCells(m, mp, layer: layer, plan: plan, notes: &notes)
         default:
-            return [plan]
+            parts = [plan]
         }
         for k in parts.indices.dropFirst() {
             parts[k].index = nextIndex
             nextIndex += 1
         }
+        if let ref = layer.cell, ref.follow, let card = cardLayer(ref, in: planned) {
+            parts = parts.map { following($0, card: card) }
+        }
         return parts
+    }
+
+    /// The plan layer that draws card `ref`: the card's own part of a staggered layout, else the whole media layer
+    /// (its cards move together).
+    func cardLayer(_ ref: CellReference, in planned: [LayerPlan]) -> LayerPlan? {
+        guard ref.layer < template.layers.count, case .media(let m) = template.layers[ref.layer].content else { return nil }
+        let part = m.isStaggered ? "cell \(ref.cell + 1) of \(m.cellCount)" : nil
+        return planned.first { $0.templateIndex == ref.layer && $0.part == part && $0.content.kind == "media" }
+    }
+
+    /// `layer` carried by `card` (`follow: card`): the card's tracks in the frames the layer shows, marked as the
+    /// card's, so they move it about the card's pivot after its own animation (``LayerPlan/transform(frame:time:)``).
+    /// The media layer's transitions are the pictures' inside the card, not the card's: the layer takes none.
+    func following(_ layer: LayerPlan, card: LayerPlan) -> LayerPlan {
+        let carried = card.animation.filter { t in layer.visible.contains { $0.start < t.span.end && t.span.start < $0.end } }
+        guard !carried.isEmpty else { return layer }
+        var l = layer
+        l.cardPivot = card.pivot
+        l.animation += carried.map { t in
+            var t = t
+            t.onCard = true
+            t.source = "card's " + t.source
+            return t
+        }
+        return l
     }
 
     func layer(_ layer: Layer, index: Int, notes: inout [String]) throws -> LayerPlan? {
