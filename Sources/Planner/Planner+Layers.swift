@@ -447,13 +447,22 @@ struct LayerContext {
                 if i == k - 1 { return length - size }
                 return length < 2 * k ? ((length - size) * i / (k - 1)) & ~1 : i * (size + gap)
             }
+            // Three cells or more along an axis: each edge from its unrounded place, rounded to even, so that every
+            // gutter is the gap and the rounding's few pixels go one or two to a cell (design14: the last gutter took
+            // all of them, 2-4 px more than the others, and in normal mode too where the cells did not divide the box).
+            // In integers: the cells' own length c = length - (k - 1) x gap; cell i spans from i c / k to (i + 1) c / k
+            // of it (each rounded to even, halves up), plus i gaps.
+            func edges(_ length: Int, _ k: Int, _ gap: Int) -> [(Int, Int)]? {
+                let c = length - (k - 1) * gap
+                guard k >= 3, c >= 2 * k else { return nil }
+                func even(_ m: Int) -> Int { (m * c + k) / (2 * k) * 2 }
+                return (0..<k).map { i in (even(i) + i * gap, even(i + 1) - even(i)) }
+            }
             let gx = fitting(box.width, columns), gy = fitting(box.height, rows)
             let cw = side(box.width, columns, gx), ch = side(box.height, rows, gy)
-            rects = (0..<rows).flatMap { r in
-                (0..<columns).map { c in
-                    Rect(x: origin(c, columns, cw, gx, box.width), y: origin(r, rows, ch, gy, box.height), width: cw, height: ch)
-                }
-            }
+            let xs = edges(box.width, columns, gx) ?? (0..<columns).map { (origin($0, columns, cw, gx, box.width), cw) }
+            let ys = edges(box.height, rows, gy) ?? (0..<rows).map { (origin($0, rows, ch, gy, box.height), ch) }
+            rects = ys.flatMap { y in xs.map { x in Rect(x: x.0, y: y.0, width: x.1, height: y.1) } }
         }
         return rects
     }
