@@ -47,8 +47,11 @@ extension Reader {
 
     /// `follow: card` on a layer that goes with a card (`cell: N`); anywhere else an error at the key, with the reason.
     func follow(_ map: MappingReader, _ path: String, type: String, cell: CellReference?) -> Bool {
-        map.allow("follow")
+        // A valid key (listed with the others) where a layer can go with a card; elsewhere read only to say why not.
+        let placed = ["text", "image", "shape", "border"].contains(type)
+        if placed { map.allow("follow") }
         guard let node = map.node("follow") else { return false }
+        map.allow("follow")
         _ = map.optional("follow") { _, _ in () }
         guard case .scalar(let s) = node, s.string == "card" else {
             error(node, join(path, "follow"), "expected 'card' (the layer moves with the card it is placed in), got \(describe(node))")
@@ -56,7 +59,7 @@ extension Reader {
         }
         guard cell != nil else {
             let reason =
-                ["text", "image", "shape", "border"].contains(type)
+                placed
                 ? "the layer has no 'cell': give it 'cell: N' to place it in a card of the media layer above"
                 : "a \(type) layer cannot go with a card (only a text, image, shape or border layer with 'cell: N' can)"
             error(node, join(path, "follow"), "'follow: card' moves a layer with the card it is placed in, and \(reason)")
