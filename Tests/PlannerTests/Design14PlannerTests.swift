@@ -71,6 +71,17 @@ import Testing
         #expect(moved > 5, "frames mid-slide and mid-pop were checked")
     }
 
+    /// Without `stagger` the cards are one layer and move as one: the label takes the whole layer's pop, about the
+    /// window's centre; per shot, the card's animation (and so the label's ride) runs again after each cut.
+    @Test func inALayoutWithoutStaggerTheLabelMovesWithTheWholeLayer() throws {
+        let body = Self.grid.replacingOccurrences(of: "    stagger: 0.2\n", with: "    per_shot: true\n") + "\n    follow: card"
+        let l = try layers(body)
+        let media = try #require(l.first { $0.content.kind == "media" }), label = try #require(l.last)
+        #expect(media.part == nil && label.cardPivot == media.pivot && media.pivot == Point(x: 60 + 480, y: 400 + 450))
+        #expect(label.animation.filter(\.onCard).map(\.span) == media.animation.map(\.span))
+        #expect(Set(media.animation.map(\.span.start)).count == 2, "two shots in 4 s, the animation in each")
+    }
+
     @Test func aFrozenCardCarriesNothing() throws {
         let frozen = try layers(Self.grid + "\n    follow: card", quality: .freeze)
         #expect(frozen.last?.animation.isEmpty == true && frozen.last?.cardPivot == nil)
