@@ -20,30 +20,39 @@ import Testing
     static func cards(_ name: String, animate: String, follow: Bool) throws -> String {
         try DesignerMotionTests.template(
             name,
-            """
-            name: \(name)
-            layers:
-              - type: color
-                color: "#000000"
-              - type: media
-                grid: { columns: 2, rows: 1 }
-                gap: 40
-                x: 60
-                y: 400
-                width: 960
-                height: 900
-                ken_burns: false
-                stagger: 0.2
-                animate: \(animate)
-              - type: shape
-                cell: 2
-                x: center
-                y: "80%"
-                width: 200
-                height: 100
-                fill: "#FFFFFF"
-            \(follow ? "    follow: card" : "")
-            """)
+            twoCards(name, background: "#000000", animate: animate)
+                + """
+                  - type: shape
+                    cell: 2
+                    x: center
+                    y: "80%"
+                    width: 200
+                    height: 100
+                    fill: "#FFFFFF"
+                \(follow ? "    follow: card" : "")
+                """)
+    }
+
+    /// A template `name` on `background` with the two cards (more keys of the media layer in `more`), to which layers
+    /// are added.
+    static func twoCards(_ name: String, background: String, animate: String, more: String = "") -> String {
+        """
+        name: \(name)
+        layers:
+          - type: color
+            color: "\(background)"
+          - type: media
+            grid: { columns: 2, rows: 1 }
+            gap: 40
+            x: 60
+            y: 400
+            width: 960
+            height: 900
+            ken_burns: false
+            stagger: 0.2
+            animate: \(animate)
+        \(more.isEmpty ? "" : more + "\n")
+        """
     }
 
     /// The bounding box (x0, y0, x1, y1) of the pixels within 40 of `colour` in `image`'s right half (card 2's side).
@@ -100,42 +109,30 @@ import Testing
     @Test func enginesAgreeOnLayersThatFollowTheirCards() throws {
         let path = try DesignerMotionTests.template(
             "design14-eq",
-            """
-            name: design14-eq
-            layers:
-              - type: color
-                color: "#F2F2F2"
-              - type: media
-                grid: { columns: 2, rows: 1 }
-                gap: 40
-                x: 60
-                y: 400
-                width: 960
-                height: 900
-                cell_radius: 24
-                ken_burns: false
-                stagger: 0.2
-                transition: { type: slide_left, duration: 0.4 }
-                animate: [{ preset: slide_in, from: bottom, distance: 300, duration: 0.6 }, { preset: pop, duration: 0.5, repeat: 2 }]
-              - type: text
-                cell: 2
-                follow: card
-                y: "75%"
-                height: "25%"
-                size: 70
-                text: "9,99 €"
-                background: { color: "#111111CC", padding: 8 }
-                animate: [fade_in]
-              - type: shape
-                cell: 1
-                follow: card
-                shape: ellipse
-                x: 20
-                y: 20
-                width: 120
-                height: 120
-                fill: "#E63946"
-            """)
+            Self.twoCards(
+                "design14-eq", background: "#F2F2F2",
+                animate: "[{ preset: slide_in, from: bottom, distance: 300, duration: 0.6 }, { preset: pop, duration: 0.5, repeat: 2 }]",
+                more: "    cell_radius: 24\n    transition: { type: slide_left, duration: 0.4 }")
+                    + """
+                      - type: text
+                        cell: 2
+                        follow: card
+                        y: "75%"
+                        height: "25%"
+                        size: 70
+                        text: "9,99 €"
+                        background: { color: "#111111CC", padding: 8 }
+                        animate: [fade_in]
+                      - type: shape
+                        cell: 1
+                        follow: card
+                        shape: ellipse
+                        x: 20
+                        y: 20
+                        width: 120
+                        height: 120
+                        fill: "#E63946"
+                    """)
         let (plan, fast, lav) = try EngineEquivalenceTests.shortEcoPlan(path, "design14-eq")
         #expect(plan.layers.filter { $0.animation.contains(where: \.onCard) }.count == 2)
         let cli = try EngineEquivalenceTests.renderThree(
