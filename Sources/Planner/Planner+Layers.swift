@@ -25,7 +25,8 @@ struct LayerContext {
     /// The plan's layers for one template layer: none (never shown, or empty), one, or several when its text changes
     /// over time (one a distinct text) or its cells are staggered (one a cell); the extra ones take indexes from
     /// `nextIndex`.
-    func layers(_ layer: Layer, index: Int, nextIndex: inout Int, notes: inout [String]) throws -> [LayerPlan] {
+    /// `planned`: the plan's layers so far (a layer that follows its card takes the card's tracks from them).
+    func layers(_ layer: Layer, index: Int, planned: [LayerPlan], nextIndex: inout Int, notes: inout [String]) throws -> [LayerPlan] {
         guard let plan = try self.layer(layer, index: index, notes: &notes) else { return [] }
         var parts: [LayerPlan]
         switch (layer.content, plan.content) {
@@ -34,13 +35,41 @@ struct LayerContext {
         case (.media(let m), .media(let mp)) where m.isStaggered:
             parts = staggeredCells(m, mp, layer: layer, plan: plan, notes: &notes)
         default:
-            return [plan]
+            parts = [plan]
         }
         for k in parts.indices.dropFirst() {
             parts[k].index = nextIndex
             nextIndex += 1
         }
+        if let ref = layer.cell, ref.follow, let card = cardLayer(ref, in: planned) {
+            parts = parts.map { following($0, card: card) }
+        }
         return parts
+    }
+
+    /// The plan layer that draws card `ref`: the card's own part of a staggered layout, else the whole media layer
+    /// (its cards move together).
+    func cardLayer(_ ref: CellReference, in planned: [LayerPlan]) -> LayerPlan? {
+        guard ref.layer < template.layers.count, case .media(let m) = template.layers[ref.layer].content else { return nil }
+        let part = m.isStaggered ? "cell \(ref.cell + 1) of \(m.cellCount)" : nil
+        return planned.first { $0.templateIndex == ref.layer && $0.part == part && $0.content.kind == "media" }
+    }
+
+    /// `layer` carried by `card` (`follow: card`): the card's tracks in the frames the layer shows, marked as the
+    /// card's, so they move it about the card's pivot after its own animation (``LayerPlan/transform(frame:time:)``).
+    /// The media layer's transitions are the pictures' inside the card, not the card's: the layer takes none.
+    func following(_ layer: LayerPlan, card: LayerPlan) -> LayerPlan {
+        let carried = card.animation.filter { t in layer.visible.contains { $0.start < t.span.end && t.span.start < $0.end } }
+        guard !carried.isEmpty else { return layer }
+        var l = layer
+        l.cardPivot = card.pivot
+        l.animation += carried.map { t in
+            var t = t
+            t.onCard = true
+            t.source = "card's " + t.source
+            return t
+        }
+        return l
     }
 
     func layer(_ layer: Layer, index: Int, notes: inout [String]) throws -> LayerPlan? {
@@ -418,13 +447,22 @@ struct LayerContext {
                 if i == k - 1 { return length - size }
                 return length < 2 * k ? ((length - size) * i / (k - 1)) & ~1 : i * (size + gap)
             }
+            // Three cells or more along an axis: each edge from its unrounded place, rounded to even, so that every
+            // gutter is the gap and the rounding's few pixels go one or two to a cell (design14: the last gutter took
+            // all of them, 2-4 px more than the others, and in normal mode too where the cells did not divide the box).
+            // In integers: the cells' own length c = length - (k - 1) x gap; cell i spans from i c / k to (i + 1) c / k
+            // of it (each rounded to even, halves up), plus i gaps.
+            func edges(_ length: Int, _ k: Int, _ gap: Int) -> [(Int, Int)]? {
+                let c = length - (k - 1) * gap
+                guard k >= 3, c >= 2 * k else { return nil }
+                func even(_ m: Int) -> Int { (m * c + k) / (2 * k) * 2 }
+                return (0..<k).map { i in (even(i) + i * gap, even(i + 1) - even(i)) }
+            }
             let gx = fitting(box.width, columns), gy = fitting(box.height, rows)
             let cw = side(box.width, columns, gx), ch = side(box.height, rows, gy)
-            rects = (0..<rows).flatMap { r in
-                (0..<columns).map { c in
-                    Rect(x: origin(c, columns, cw, gx, box.width), y: origin(r, rows, ch, gy, box.height), width: cw, height: ch)
-                }
-            }
+            let xs = edges(box.width, columns, gx) ?? (0..<columns).map { (origin($0, columns, cw, gx, box.width), cw) }
+            let ys = edges(box.height, rows, gy) ?? (0..<rows).map { (origin($0, rows, ch, gy, box.height), ch) }
+            rects = ys.flatMap { y in xs.map { x in Rect(x: x.0, y: y.0, width: x.1, height: y.1) } }
         }
         return rects
     }

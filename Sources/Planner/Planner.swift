@@ -162,7 +162,8 @@ public enum Planner {
             )
             var nextIndex = template.layers.count
             for (i, layer) in template.layers.enumerated() {
-                layers += try context.layers(layer.settingColorFields { fields.colors[$0] }, index: i, nextIndex: &nextIndex, notes: &notes)
+                layers += try context.layers(
+                    layer.settingColorFields { fields.colors[$0] }, index: i, planned: layers, nextIndex: &nextIndex, notes: &notes)
             }
         }
         try Self.checkBudget(layers)

@@ -147,6 +147,9 @@ public struct LayerPlan: Sendable, Equatable {
     public var visible: [FrameSpan]
     /// Animated properties; each track applies only inside its span.
     public var animation: [AnimationTrack]
+    /// Where the tracks of the card the layer follows (`follow: card`, tracks marked `onCard`) scale and turn it
+    /// about: the card's pivot. Nil when no track is the card's.
+    public var cardPivot: Point? = nil
 
     public init(
         index: Int, content: LayerPlanContent, box: Rect, rotation: Double = 0, pivot: Point? = nil, opacity: Double = 1,
@@ -168,24 +171,27 @@ public struct LayerPlan: Sendable, Equatable {
     public func isVisible(at frame: Int) -> Bool { visible.contains { $0.contains(frame) } }
 
     /// The transform at frame `frame` (time `t` seconds), combining every track that covers it.
+    /// A layer that follows its card takes its own transform first, then the card's (the tracks marked `onCard`, about
+    /// `cardPivot`), as if it were drawn on the card: offsets add through the card's scale and turn, scales and turns
+    /// combine, opacities multiply.
     public func transform(frame: Int, time t: Double) -> LayerTransform {
         var x = LayerTransform(dx: 0, dy: 0, scale: 1, rotation: rotation, opacity: opacity)
+        var card = LayerTransform(dx: 0, dy: 0, scale: 1, rotation: 0, opacity: 1)
+        var carried = false
         for track in animation where track.span.contains(frame) {
             let v = track.value(at: t)
-            switch track.property {
-            case .x: x.dx += v
-            case .y: x.dy += v
-            case .scale: x.scale *= v
-            case .scaleX: x.scaleX *= v
-            case .scaleY: x.scaleY *= v
-            case .rotation: x.rotation += v
-            case .opacity: x.opacity *= v
+            if track.onCard {
+                carried = true
+                card.apply(track.property, v)
+            } else {
+                x.apply(track.property, v)
             }
         }
-        x.opacity = min(1, max(0, x.opacity))
-        x.scale = max(0, x.scale)
-        x.scaleX = max(0, x.scaleX)
-        x.scaleY = max(0, x.scaleY)
+        x.clamp()
+        if carried, let c = cardPivot {
+            card.clamp()
+            x = x.carried(by: card, about: c, pivot: pivot)
+        }
         return x
     }
 
@@ -251,6 +257,39 @@ public struct LayerTransform: Sendable, Equatable {
     /// The whole scale along the layer's width and along its height.
     public var widthScale: Double { scale * scaleX }
     public var heightScale: Double { scale * scaleY }
+
+    mutating func apply(_ property: AnimatedProperty, _ v: Double) {
+        switch property {
+        case .x: dx += v
+        case .y: dy += v
+        case .scale: scale *= v
+        case .scaleX: scaleX *= v
+        case .scaleY: scaleY *= v
+        case .rotation: rotation += v
+        case .opacity: opacity *= v
+        }
+    }
+
+    mutating func clamp() {
+        opacity = min(1, max(0, opacity))
+        scale = max(0, scale)
+        scaleX = max(0, scaleX)
+        scaleY = max(0, scaleY)
+    }
+
+    /// This transform (of a layer turning and scaling about `pivot`) followed by `card`'s about `cardPivot`, as one
+    /// transform about `pivot`: where the pivot lands is moved by the card, sizes and turns combine. Exact unless the
+    /// card scales its sides unevenly while the layer is turned (that would shear it; the layer is scaled along its
+    /// own sides instead).
+    func carried(by card: LayerTransform, about cardPivot: Point, pivot: Point) -> LayerTransform {
+        let vx = (pivot.x + dx - cardPivot.x) * card.widthScale, vy = (pivot.y + dy - cardPivot.y) * card.heightScale
+        let a = card.rotation * .pi / 180, c = cos(a), s = sin(a)
+        let rx = card.rotation.truncatingRemainder(dividingBy: 360) == 0 ? vx : vx * c - vy * s
+        let ry = card.rotation.truncatingRemainder(dividingBy: 360) == 0 ? vy : vx * s + vy * c
+        return LayerTransform(
+            dx: cardPivot.x + card.dx + rx - pivot.x, dy: cardPivot.y + card.dy + ry - pivot.y, scale: scale * card.scale,
+            rotation: rotation + card.rotation, opacity: opacity * card.opacity, scaleX: scaleX * card.scaleX, scaleY: scaleY * card.scaleY)
+    }
 }
 
 public enum AnimatedProperty: String, Sendable, Equatable, CaseIterable {
@@ -291,6 +330,9 @@ public struct AnimationTrack: Sendable, Equatable {
     public var source: String
     /// Keys that play again (`repeat:`); nil: they play once.
     public var cycle: Cycle? = nil
+    /// The track is the card's that the layer follows (`follow: card`): it moves the layer about
+    /// `LayerPlan.cardPivot`, after the layer's own tracks.
+    public var onCard: Bool = false
 
     public init(property: AnimatedProperty, span: FrameSpan, keys: [Key], source: String) {
         self.property = property

@@ -270,10 +270,41 @@ public final class RenderPipeline: Sendable {
             clips: Set(request.images.filter(MediaKind.isVideo(path:))), voice: voice
         )
         do {
-            return try Planner.plan(template: template, inputs: inputs) { resolveAsset($0, template: template) }
+            var plan = try Planner.plan(template: template, inputs: inputs) { resolveAsset($0, template: template) }
+            plan.notes += cutFieldNotes(plan, template: template)
+            return plan
         } catch let e as PlanError {
             throw PipelineError(.plan, e.description, underlying: e)
         }
+    }
+
+    /// A note for each text layer whose merge fields' text is cut to fit its box (design14: a merchant never learnt
+    /// that their price was cut). Only the text renderer knows, so each such text is set once more here (the
+    /// renderer sets it again when drawing); a text that fails to set is left to `texts(for:)` to report.
+    func cutFieldNotes(_ plan: RenderPlan, template: Template) -> [String] {
+        let renderer = CaptionRenderer()
+        var notes: [String] = [], seen: Set<Int> = []
+        for layer in plan.layers {
+            guard case .text(let t) = layer.content, layer.templateIndex < template.layers.count,
+                case .text(let source) = template.layers[layer.templateIndex].content, !seen.contains(layer.templateIndex)
+            else { continue }
+            // A typed text is fitted as its whole text; other changing texts show numbers or the template's own steps.
+            guard let text = t.fitAs ?? (source.changes == nil ? t.text : nil) else { continue }
+            let fields = Planner.fieldNames(in: source.text).filter { !(plan.fields[$0] ?? "").isEmpty }
+            guard !fields.isEmpty else { continue }
+            seen.insert(layer.templateIndex)
+            guard
+                let r = try? renderer.renderDetailed(
+                    text, style: t.style, width: t.box.width, height: t.box.height, baseDirectory: t.baseDirectory),
+                r.truncated
+            else { continue }
+            let shown = r.lines.reduce(0) { $0 + $1.count } - r.lines.filter { $0.hasSuffix("\u{2026}") }.count
+            notes.append(
+                Planner.cutNote(
+                    layer: layer.templateIndex, fields: fields, text: text, shownCharacters: shown, box: t.box, size: r.fontSize,
+                    lines: r.lines.count, ellipsis: t.style.ellipsis))
+        }
+        return notes
     }
 
     /// The part of the track whose beats are analysed, in track seconds (`from` to `span`): from a set start to

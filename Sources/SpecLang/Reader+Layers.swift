@@ -45,6 +45,29 @@ extension Reader {
         return CellReference(layer: media.index, cell: n - 1)
     }
 
+    /// `follow: card` on a layer that goes with a card (`cell: N`); anywhere else an error at the key, with the reason.
+    func follow(_ map: MappingReader, _ path: String, type: String, cell: CellReference?) -> Bool {
+        // A valid key (listed with the others) where a layer can go with a card; elsewhere read only to say why not.
+        let placed = ["text", "image", "shape", "border"].contains(type)
+        if placed { map.allow("follow") }
+        guard let node = map.node("follow") else { return false }
+        map.allow("follow")
+        _ = map.optional("follow") { _, _ in () }
+        guard case .scalar(let s) = node, s.string == "card" else {
+            error(node, join(path, "follow"), "expected 'card' (the layer moves with the card it is placed in), got \(describe(node))")
+            return false
+        }
+        guard cell != nil else {
+            let reason =
+                placed
+                ? "the layer has no 'cell': give it 'cell: N' to place it in a card of the media layer above"
+                : "a \(type) layer cannot go with a card (only a text, image, shape or border layer with 'cell: N' can)"
+            error(node, join(path, "follow"), "'follow: card' moves a layer with the card it is placed in, and \(reason)")
+            return false
+        }
+        return true
+    }
+
     /// Whether a list stays within its cap; if not, an error at the list. Each layer is prepared as its own picture
     /// (about 11 MB and 0.6 s a full-canvas layer), and YAML aliases can multiply a few lines into millions of
     /// keyframes (review9b: 3.8 KB linted for 18 s and planned a million), so every list a template repeats has one.
@@ -79,6 +102,7 @@ extension Reader {
         layer.timing = layerTiming(map, path)
         if let v = map.optional("animate", { self.animations($0, $1) }) { layer.animations = v }
         layer.cell = cellReference(map, path, type: type)
+        if follow(map, path, type: type, cell: layer.cell) { layer.cell?.follow = true }
 
         switch type {
         case "color", "background":

@@ -766,9 +766,14 @@ public enum MediaLayout: String, Sendable, Equatable, CaseIterable {
 public struct CellReference: Sendable, Equatable {
     public var layer: Int
     public var cell: Int
-    public init(layer: Int, cell: Int) {
+    /// `follow: card`: the card's own animation (its presets and keyframes, slides, pops and scales about the card's
+    /// pivot, opacity) moves the layer too, as if it were drawn on the card; false: the layer keeps to the card's
+    /// place and entrance only.
+    public var follow: Bool
+    public init(layer: Int, cell: Int, follow: Bool = false) {
         self.layer = layer
         self.cell = cell
+        self.follow = follow
     }
 }
 

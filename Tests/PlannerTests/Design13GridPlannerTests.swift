@@ -164,7 +164,8 @@ import Testing
 extension Design13GridPlannerTests {
     /// docs/templates.md's price per card says the price slides in with its card: its slide starts as far away as the
     /// card's. (With `distance: "15%"` on both, the price, a fifth of the card's height, started 64 px away and the
-    /// card 288 px: they parted.)
+    /// card 288 px: they parted.) Since design14 the example uses `follow: card`: the price carries the card's own
+    /// slide and pop, about the card's pivot.
     @Test func theDocsCardExamplesPriceSlidesAsFarAsItsCard() throws {
         let doc = try String(contentsOf: Fixtures.packageRoot.appendingPathComponent("docs/templates.md"), encoding: .utf8)
         let section = try #require(doc.components(separatedBy: "**A layer per card**").dropFirst().first)
@@ -172,8 +173,10 @@ extension Design13GridPlannerTests {
         let yaml = "name: t\n" + block.split(separator: "\n").map { String($0.dropFirst(2)) }.joined(separator: "\n")
         let p = try plan(try TemplateParser.parse(yaml: yaml), PlanInputs(images: threeImages, fields: ["price_1": "$9", "price_2": "$8"]))
         let card = try #require(p.layers.first { $0.kind == "media" }), price = try #require(p.layers.first { $0.kind == "text" })
-        let start = { (l: LayerPlan) in l.animation.first { $0.source.hasPrefix("slide_in") }?.keys.first?.value }
+        let start = { (l: LayerPlan, prefix: String) in l.animation.first { $0.source.hasPrefix(prefix) }?.keys.first?.value }
         #expect(
-            start(card) != nil && start(card) == start(price), "card \(String(describing: start(card))), price \(String(describing: start(price)))")
+            start(card, "slide_in") != nil && start(card, "slide_in") == start(price, "card's slide_in"),
+            "card \(String(describing: start(card, "slide_in"))), price \(String(describing: start(price, "card's slide_in")))")
+        #expect(price.animation.allSatisfy(\.onCard) && price.animation.contains { $0.source == "card's pop" } && price.cardPivot == card.pivot)
     }
 }
