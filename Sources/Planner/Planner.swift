@@ -166,6 +166,7 @@ public enum Planner {
                     layer.settingColorFields { fields.colors[$0] }, index: i, planned: layers, nextIndex: &nextIndex, notes: &notes)
             }
         }
+        Self.widenCardSlides(&layers, width: width, height: height)
         try Self.checkBudget(layers)
         for l in layers {
             if case .video(let v) = l.content, v.blend != .normal, !v.blends(in: l) {
