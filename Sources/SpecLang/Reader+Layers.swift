@@ -58,6 +58,9 @@ extension Reader {
             return false
         }
         guard cell != nil else {
+            // A 'cell' that is there but wrong has its own error at its value (design14b F2: a second one here said
+            // the layer had no 'cell').
+            if placed, map.node("cell") != nil { return false }
             let reason =
                 placed
                 ? "the layer has no 'cell': give it 'cell: N' to place it in a card of the media layer above"
@@ -610,7 +613,14 @@ extension Reader {
 
     func media(_ map: MappingReader, _ path: String, canvas: Canvas) -> MediaLayer? {
         var m = MediaLayer()
-        if let v = map.optional("layout", { self.enumeration($0, $1, MediaLayout.self) }) { m.layout = v }
+        // A layout or grid that failed to read has its own error; checks that depend on the cell count are then skipped
+        // (design14b F6: a bad 'grid.columns' made 'stagger' say "the single layout has one cell").
+        var layoutRead = true
+        if let v = map.optional("layout", { self.enumeration($0, $1, MediaLayout.self) }) {
+            m.layout = v
+        } else if map.node("layout") != nil {
+            layoutRead = false
+        }
         map.allow("grid")
         if let gridNode = map.node("grid") {
             if map.node("layout") != nil && m.layout != .grid {
@@ -619,6 +629,8 @@ extension Reader {
             if let g = map.optional("grid", { self.gridSize($0, $1) }) {
                 m.layout = .grid
                 m.grid = g
+            } else {
+                layoutRead = false
             }
         }
         if let v = map.optional("gap", { self.int($0, $1, 0...2000) }) { m.gap = v }
@@ -628,7 +640,7 @@ extension Reader {
         if let v = map.optional("transition", { self.transition($0, $1) }) { m.transition = v }
         if let v = map.optional("stagger", { self.seconds($0, $1, 0...10) }) {
             m.stagger = v
-            if m.cellCount < 2 && v > 0 {
+            if layoutRead && m.cellCount < 2 && v > 0 {
                 error(
                     map.node("stagger"), join(path, "stagger"),
                     "the \(m.layout == .grid ? "1x1 grid" : "single layout") has one cell: stagger needs side_by_side, stacked or grid")

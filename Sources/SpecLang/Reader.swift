@@ -397,6 +397,11 @@ final class Reader {
         case .scalar(let s):
             if isNull(node) { return "nothing" }
             let text = s.string.count > 40 ? String(s.string.prefix(40)) + "…" : s.string
+            // A number or true/false in quotes is text to YAML: "from 1 to 4, got '2'" read as a contradiction
+            // (design14b F6).
+            if s.style != .plain, Double(s.string) != nil || ["true", "false"].contains(s.string.lowercased()) {
+                return "the text '\(text)' (a value in quotes is text: write it without the quotes)"
+            }
             return "'\(text)'"
         case .mapping: return "a mapping"
         case .sequence: return "a list"

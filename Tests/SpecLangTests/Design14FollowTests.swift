@@ -34,4 +34,22 @@ import Testing
                 "t.yaml:7:13: error: layers[1].follow: expected 'card' (the layer moves with the card it is placed in), got 'true'"
             ])
     }
+
+    /// design14b F2 and F6: a bad `cell` is one error (not a second, false one at `follow`), a number in quotes is
+    /// told as text, and a grid that failed to read does not make `stagger` complain about a single cell.
+    @Test func aBadCellIsOneError() {
+        let yaml = "name: t\nlayers:\n  - type: media\n    layout: grid\n  - type: text\n    text: Hi\n    cell: 5\n    follow: card\n"
+        #expect(
+            lintMessages(yaml, \.summary) == [
+                "t.yaml:7:11: error: layers[1].cell: expected a cell of layers[0] from 1 to 4, got 5"
+            ])
+        let quoted = "name: t\nlayers:\n  - type: media\n    layout: grid\n  - type: text\n    text: Hi\n    cell: \"2\"\n"
+        #expect(
+            lintMessages(quoted, \.summary) == [
+                "t.yaml:7:11: error: layers[1].cell: expected a cell of layers[0] from 1 to 4, got the text '2' (a value in quotes is text: write it without the quotes)"
+            ])
+        // A grid that failed to read does not make 'stagger' complain about a single cell.
+        let badGrid = "name: t\nlayers:\n  - type: media\n    grid: { columns: \"2\", rows: 2 }\n    stagger: 0.2\n"
+        #expect(lintMessages(badGrid, \.summary).count == 1)
+    }
 }
