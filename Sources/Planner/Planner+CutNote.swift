@@ -18,19 +18,30 @@ extension Planner {
     }
 
     /// At most `limit` characters of `text` in quotes, whole characters only (a cut never splits a UTF-8 sequence,
-    /// an emoji or a letter from its accents), line breaks and other control characters shown as spaces, and "…" when
-    /// there was more.
+    /// an emoji or a letter from its accents), line breaks and other control characters shown as spaces, characters
+    /// that draw nothing (zero-width space and joiner after a letter, bidi controls, byte-order mark, soft hyphen) left
+    /// out as the frame leaves them out, emoji sequences whole, `"` and `\` escaped, and "…" when there was more.
     public static func quotedPrefix(_ text: String, limit: Int = quotedCharacters) -> String {
-        let shown = text.prefix(limit).map { c in
-            c.unicodeScalars.contains { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format }
-                && !c.unicodeScalars.contains { $0.properties.isEmojiPresentation } ? " " : String(c)
+        var shown = ""
+        for c in text.prefix(limit) {
+            let scalars = c.unicodeScalars
+            if scalars.contains(where: { [.control, .lineSeparator, .paragraphSeparator].contains($0.properties.generalCategory) }) {
+                shown += " "
+                continue
+            }
+            // A joiner or tag inside an emoji sequence (a family, a subdivision flag) is part of what is drawn.
+            let emoji = scalars.count > 1 && scalars.contains { $0.properties.isEmoji && $0.value > 0xFF }
+            for u in scalars where emoji || u.properties.generalCategory != .format {
+                shown += u == "\"" || u == "\\" ? "\\" + String(u) : String(u)
+            }
         }
-        return "\"" + shown.joined() + (text.count > limit ? "…" : "") + "\""
+        return "\"" + shown + (text.count > limit ? "…" : "") + "\""
     }
 
     /// The plan note for a text layer (`layers[index]`) whose text, filled from `fields`, did not fit its box at the
-    /// smallest size and was cut: which fields, how (with "…" or by leaving lines out), how much of it shows, and the
-    /// start of the text (at most ``quotedCharacters``).
+    /// smallest size and was cut: which fields, how (with "…" or by leaving lines out), how much of it shows, the start
+    /// of the text (at most ``quotedCharacters``) and what the template can do about it. `box` and `size` are in the
+    /// template's pixels (an eco plan's are scaled back), so they can be compared with the file.
     public static func cutNote(
         layer index: Int, fields: [String], text: String, shownCharacters: Int, box: Rect, size: Double, lines: Int, ellipsis: Bool
     ) -> String {
@@ -38,6 +49,7 @@ extension Planner {
         let how = ellipsis ? "cut with \"…\"" : "cut (ellipsis: false: the lines that do not fit are left out)"
         return "layers[\(index)] (text): \(which) did not fit the \(box.width)x\(box.height) box at the smallest size (\(Int(size.rounded())) px, "
             + "\(lines) line\(lines == 1 ? "" : "s")) and was \(how): \(shownCharacters) of its \(text.count) characters show, "
-            + "of \(quotedPrefix(text))"
+            + "of \(quotedPrefix(text)); to show more, widen the box, allow more lines (max_lines), lower min_size, "
+            + "or limit the field (max_length)"
     }
 }

@@ -299,9 +299,13 @@ public final class RenderPipeline: Sendable {
                 r.truncated
             else { continue }
             let shown = r.lines.reduce(0) { $0 + $1.count } - r.lines.filter { $0.hasSuffix("\u{2026}") }.count
+            // In the template's pixels, as the designer wrote them (an eco plan is drawn at 2/3 of them: design14b F5).
+            let k = Double(template.canvas.width) / Double(max(1, plan.width))
+            func inTemplate(_ v: Int) -> Int { k == 1 ? v : 2 * Int((Double(v) * k / 2).rounded()) }  // the planner's sizes are even
+            let box = Rect(x: 0, y: 0, width: inTemplate(t.box.width), height: inTemplate(t.box.height))
             notes.append(
                 Planner.cutNote(
-                    layer: layer.templateIndex, fields: fields, text: text, shownCharacters: shown, box: t.box, size: r.fontSize,
+                    layer: layer.templateIndex, fields: fields, text: text, shownCharacters: shown, box: box, size: r.fontSize * k,
                     lines: r.lines.count, ellipsis: t.style.ellipsis))
         }
         return notes
@@ -383,7 +387,8 @@ public final class RenderPipeline: Sendable {
         if let pending { plan.audio?.loudness = try pending.wait() }
         return RenderResult(
             output: request.output, thumbnail: request.thumbnail, duration: plan.duration, frameCount: plan.frameCount, elapsed: seconds(),
-            plan: plan.summary, loudnessIn: plan.audio?.loudness?.input, loudnessOut: loudnessOut, firstFrameSeconds: firstFrame)
+            plan: plan.summary, loudnessIn: plan.audio?.loudness?.input, loudnessOut: loudnessOut, firstFrameSeconds: firstFrame,
+            notes: plan.notes)
     }
 
     /// One frame of the video as RGBA (for `rendc still`).

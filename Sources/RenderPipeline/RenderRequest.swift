@@ -72,4 +72,6 @@ public struct RenderResult: Sendable, Equatable {
     public var loudnessOut: LoudnessMeasurement?
     /// Wall-clock seconds from template load until frame 0 was handed to the encoder (the fixed cost).
     public var firstFrameSeconds: Double = 0
+    /// The plan's notes (pictures repeated, a field's text cut to fit, ...), as `rendc plan` prints them.
+    public var notes: [String] = []
 }

@@ -156,6 +156,8 @@ func runRender(pipeline: RenderPipeline, request: RenderRequest, quiet: Bool, en
             if let i = result.loudnessIn, let o = result.loudnessOut {
                 print(String(format: "loudness: %.1f LUFS in, %.1f LUFS out (true peak %.1f dBTP)", i.integrated, o.integrated, o.truePeak))
             }
+            // What the plan noted (a field's text cut to fit, pictures repeated): a render is where a long price shows.
+            for note in result.notes { print("note: \(note)") }
         }
         return result
     } catch {
@@ -225,6 +227,7 @@ struct StillCommand: ParsableCommand {
             // A rendered frame is opaque: stored as RGB.
             try ImageFileWriter.png(image, to: output, opaque: true)
             print("wrote \(output) (\(image.width)x\(image.height), frame \(Int(at * Double(plan.fps))) of \(plan.frameCount))")
+            for note in plan.notes { print("note: \(note)") }
         } catch {
             printError("rendc: error: \(error)")
             throw ExitCode(1)
