@@ -22,8 +22,13 @@ package enum BeatActivation {
         w1: floats(weights1), b1: floats(bias1), w2: floats(weights2), b2: bias2)
 
     /// The mean of each group of `groupSize` mel bands per frame ([frames][groups], in double as the training
-    /// scripts compute it) and each group's mean over the track. Shared by the MLP and the TCN features.
-    static func bandGroupLevels(mel: [Float], bands: Int, frames n: Int) -> (level: [Double], mean: [Double]) {
+    /// scripts compute it) and each group's mean over the track. Shared by the MLP (groups of 8) and the TCN features
+    /// (the group size its weights were trained with).
+    static func bandGroupLevels(
+        mel: [Float], bands: Int, frames n: Int, groupSize: Int = groupSize
+    ) -> (
+        level: [Double], mean: [Double]
+    ) {
         let groups = bands / groupSize
         var level = [Double](repeating: 0, count: n * groups)
         var mean = [Double](repeating: 0, count: groups)

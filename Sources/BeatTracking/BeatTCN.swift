@@ -2,16 +2,15 @@ import Foundation
 
 /// A learned beat activation with long temporal context: a small temporal convolutional network (after Böck & Davies,
 /// "Temporal convolutional networks for musical audio beat tracking", 2019) over the compressed mel spectrogram the
-/// onset envelope already computes. Inputs per frame (32): the rise of 16 band groups (8 mel bands each) from the frame
-/// before and their level centred on the track's mean, standardised with the training set's mean and deviation. An
-/// input convolution (3 frames) to `channels` channels, then residual blocks h += ELU(conv(h)) with kernel 5 and
-/// dilations 1, 2, 4 … (a receptive field of about 12 s), then a 1×1 convolution and a sigmoid: the probability of a
-/// beat at each frame. Its weights (`BeatTCNWeights.swift`) were trained by `bench/beats/train_tcn.py` on madmom's
-/// beats of the training excerpts (`bench/beats/training.tsv`), in neither benchmark set; the features and the forward
-/// pass here must equal that script's (`tcnMatchesTheTrainingScript` compares them through a committed fixture).
+/// onset envelope already computes. Inputs per frame (`inputCount`): the rise of the band groups (`groupSize` mel bands
+/// each; both come from the weights file, as the script wrote them) from the frame before and their level centred on
+/// the track's mean, standardised with the training set's mean and deviation. An input convolution (3 frames) to
+/// `channels` channels, then residual blocks h += ELU(conv(h)) with kernel 5 and `dilations` 1, 2, 4 … (to 64: a
+/// receptive field of about 12 s), then a 1×1 convolution and a sigmoid: the probability of a beat at each frame. Its
+/// weights (`BeatTCNWeights.swift`) were trained by `bench/beats/train_tcn.py` on madmom's beats of the training
+/// excerpts (`bench/beats/training.tsv`), in neither benchmark set; the features and the forward pass here must equal
+/// that script's (`tcnMatchesTheTrainingScript` compares them through a committed fixture).
 package enum BeatTCN {
-    static let groupSize = 8
-
     struct Model {
         var inputMean: [Float]
         var inputScale: [Float]
@@ -42,7 +41,7 @@ package enum BeatTCN {
     /// The input features, [inputs][frames] (channel-major, so each convolution runs over contiguous frames).
     static func features(mel: [Float], bands: Int, frames n: Int) -> [Float] {
         let groups = bands / groupSize
-        let (level, mean) = BeatActivation.bandGroupLevels(mel: mel, bands: bands, frames: n)
+        let (level, mean) = BeatActivation.bandGroupLevels(mel: mel, bands: bands, frames: n, groupSize: groupSize)
         var x = [Float](repeating: 0, count: 2 * groups * n)
         for g in 0..<groups {
             for t in 0..<n {
