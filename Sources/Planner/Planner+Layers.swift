@@ -43,6 +43,12 @@ struct LayerContext {
         }
         if let ref = layer.cell, ref.follow, let card = cardLayer(ref, in: planned) {
             parts = parts.map { following($0, card: card) }
+            // Documented, but seen only in a render (design14b F7): the label is not turned with a turned grid.
+            if card.rotation.truncatingRemainder(dividingBy: 360) != 0 {
+                notes.append(
+                    "layers[\(index)] (\(layer.kind)): follow: card takes the card's motion, not the media layer's rotation "
+                        + "(\(String(format: "%g", card.rotation)) degrees): the layer stays upright where the card would be unturned")
+            }
         }
         return parts
     }

@@ -61,4 +61,18 @@ import Testing
         let card = try #require(ls.first { $0.part == "cell 1 of 2" })
         #expect(card.animation.first { $0.source == "slide_in right" }?.keys.first?.value == 80)
     }
+
+    /// F7: a turned media layer's labels stay upright (documented); the plan now says so where it happens.
+    @Test func aTurnedGridsFollowersAreNoted() throws {
+        func notes(_ body: String) throws -> [String] {
+            try plan(try TemplateParser.parse(yaml: "name: t\nlayers:\n\(body)"), PlanInputs(images: threeImages, duration: 3)).notes
+                .filter { $0.contains("follow") }
+        }
+        let turned = Self.grid(slide: "").replacingOccurrences(of: "    stagger: 0.3", with: "    stagger: 0.3\n    rotation: 8")
+        #expect(
+            try notes(turned) == [
+                "layers[1] (shape): follow: card takes the card's motion, not the media layer's rotation (8 degrees): the layer stays upright where the card would be unturned"
+            ])
+        #expect(try notes(Self.grid(slide: "")) == [])
+    }
 }
