@@ -20,6 +20,8 @@ package enum BeatActivation {
 
     static let model: Model = Model(
         w1: floats(weights1), b1: floats(bias1), w2: floats(weights2), b2: bias2)
+    /// `model.w1` in double, as the forward pass multiplies it (converted once, not per frame).
+    static let w1Double: [Double] = model.w1.map(Double.init)
 
     /// The mean of each group of `groupSize` mel bands per frame ([frames][groups], in double as the training
     /// scripts compute it) and each group's mean over the track. Shared by the MLP (groups of 8) and the TCN features
@@ -79,6 +81,7 @@ package enum BeatActivation {
         for t in 0..<n { for g in 0..<groups { centred[t * groups + g] -= mean[g] } }
 
         var out = [Float](repeating: 0, count: n)
+        let w1 = w1Double
         var x = [Double](repeating: 0, count: dims)
         var hidden = [Double](repeating: 0, count: hiddenCount)
         for t in 0..<n {
@@ -96,12 +99,15 @@ package enum BeatActivation {
                 x[k] = m
                 k += 1
             }
-            model.w1.withUnsafeBufferPointer { w in
-                for j in 0..<hiddenCount {
-                    var s = Double(model.b1[j])
-                    let row = j * dims
-                    for i in 0..<dims { s += Double(w[row + i]) * x[i] }
-                    hidden[j] = tanh(s)
+            // The weights widened to double once (`w1Double`), the same products summed in the same order.
+            w1.withUnsafeBufferPointer { w in
+                x.withUnsafeBufferPointer { x in
+                    for j in 0..<hiddenCount {
+                        var s = Double(model.b1[j])
+                        let row = w.baseAddress! + j * dims
+                        for i in 0..<dims { s += row[i] * x[i] }
+                        hidden[j] = tanh(s)
+                    }
                 }
             }
             var s = Double(model.b2)

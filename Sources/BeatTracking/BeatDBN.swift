@@ -126,24 +126,30 @@ package struct BeatDBN: Sendable {
                         let last = head[k] == 0 ? i - 1 : head[k] - 1
                         outgoing[k] = s[offsets[k] + last]
                     }
-                    for j in 0..<count {
-                        var best = -Float.infinity
-                        var from: Int32 = 0
-                        for e in sourceStart[j]..<sourceStart[j + 1] {
-                            let v = outgoing[Int(sources[e])] + logTransition[e]
-                            if v > best { best = v; from = sources[e] }
-                        }
-                        let i = intervals[j]
-                        let h = head[j] == 0 ? i - 1 : head[j] - 1
-                        head[j] = h
-                        s[offsets[j] + h] = best
-                        bp[t * count + j] = UInt16(from)
-                        // The beat region (positions 0 ..< region) observes the activation.
-                        var slot = h
-                        for _ in 0..<regions[j] {
-                            s[offsets[j] + slot] += g
-                            slot += 1
-                            if slot == i { slot = 0 }
+                    // Unchecked reads and the region's ring in two straight runs: the same sums in the same order.
+                    outgoing.withUnsafeBufferPointer { outgoing in
+                        sources.withUnsafeBufferPointer { sources in
+                            logTransition.withUnsafeBufferPointer { logTransition in
+                                for j in 0..<count {
+                                    var best = -Float.infinity
+                                    var from: Int32 = 0
+                                    for e in sourceStart[j]..<sourceStart[j + 1] {
+                                        let v = outgoing[Int(sources[e])] + logTransition[e]
+                                        if v > best { best = v; from = sources[e] }
+                                    }
+                                    let i = intervals[j]
+                                    let h = head[j] == 0 ? i - 1 : head[j] - 1
+                                    head[j] = h
+                                    let row = s.baseAddress! + offsets[j]
+                                    row[h] = best
+                                    bp[t * count + j] = UInt16(from)
+                                    // The beat region (positions 0 ..< region) observes the activation: slots h ..< h + region,
+                                    // wrapping at i.
+                                    let r = regions[j], straight = min(r, i - h)
+                                    for q in h..<(h + straight) { row[q] += g }
+                                    for q in 0..<(r - straight) { row[q] += g }
+                                }
+                            }
                         }
                     }
                     // Keep the values near zero (Float): subtract the best now and then.
