@@ -128,6 +128,8 @@ package struct JobRecord: Sendable, Equatable {
     package var voiceAssetId: String? = nil
     /// Measured loudness (LUFS in, LUFS out, true peak dBTP out), once completed with audio.
     package var audioLoudness: (input: Double, output: Double, truePeak: Double)? = nil
+    /// What the plan noted for the tenant, once completed (a merge field cut to fit its box, ...).
+    package var notes: [String]? = nil
 
     package static func == (a: JobRecord, b: JobRecord) -> Bool {
         a.id == b.id && a.tenantId == b.tenantId && a.status == b.status && a.progress == b.progress && a.priority == b.priority
@@ -137,7 +139,7 @@ package struct JobRecord: Sendable, Equatable {
             && a.completedAt == b.completedAt && a.processingTimeMs == b.processingTimeMs && a.lastError == b.lastError
             && a.outputVideoKey == b.outputVideoKey && a.outputThumbnailKey == b.outputThumbnailKey && a.voiceAssetId == b.voiceAssetId
             && a.audioLoudness?.input == b.audioLoudness?.input && a.audioLoudness?.output == b.audioLoudness?.output
-            && a.audioLoudness?.truePeak == b.audioLoudness?.truePeak
+            && a.audioLoudness?.truePeak == b.audioLoudness?.truePeak && a.notes == b.notes
     }
 }
 

@@ -147,7 +147,8 @@ struct APIHandlers: Sendable {
             imageIds: job.imageIds, audioFile: job.audioAssetId, textOverlay: job.textOverlay,
             durationTarget: job.durationTarget, attempts: job.attempts, cancelRequested: job.cancelRequested,
             voiceFile: job.voiceAssetId,
-            audioLoudness: job.audioLoudness.map { AudioLoudnessView(inputLufs: $0.input, outputLufs: $0.output, outputTruePeakDbtp: $0.truePeak) }
+            audioLoudness: job.audioLoudness.map { AudioLoudnessView(inputLufs: $0.input, outputLufs: $0.output, outputTruePeakDbtp: $0.truePeak) },
+            notes: job.notes
         )
     }
 

@@ -153,11 +153,13 @@ struct JobView: Encodable {
     var cancelRequested: Bool
     var voiceFile: String? = nil
     var audioLoudness: AudioLoudnessView? = nil
+    /// What the render noted (a merge field cut to fit its box, pictures repeated), once completed; null before.
+    var notes: [String]? = nil
 
     enum CodingKeys: String, CodingKey {
         case id, status, progress, outputVideoUrl, outputThumbnailUrl, createdAt, startedAt, completedAt
         case processingTimeMs, lastError, overlayType, qualityMode, priority, imageIds, audioFile, textOverlay
-        case durationTarget, attempts, cancelRequested, voiceFile, audioLoudness
+        case durationTarget, attempts, cancelRequested, voiceFile, audioLoudness, notes
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -183,6 +185,7 @@ struct JobView: Encodable {
         try c.encode(cancelRequested, forKey: .cancelRequested)
         try c.encode(voiceFile, forKey: .voiceFile)
         try c.encode(audioLoudness, forKey: .audioLoudness)
+        try c.encode(notes, forKey: .notes)
     }
 }
 

@@ -139,6 +139,7 @@ package struct QueueAPIStore: APIStore {
             lastError: job.lastError, outputVideoKey: job.outputVideoKey, outputThumbnailKey: job.outputThumbnailKey)
         record.voiceAssetId = job.voiceAssetId
         record.audioLoudness = job.audioLoudness.map { ($0.inputLufs, $0.outputLufs, $0.outputTruePeakDbtp) }
+        record.notes = job.renderNotes
         return record
     }
 

@@ -123,9 +123,11 @@ extension JobStore {
     /// Marks the job completed with its outputs, only while `lease` still owns it. Returns false (and writes
     /// nothing) when the lease was lost: another attempt owns the job or already finished it.
     public func complete(
-        _ lease: Lease, videoURL: String, thumbnailURL: String?, processingTimeMs: Int, audioLoudness: JobAudioLoudness? = nil
+        _ lease: Lease, videoURL: String, thumbnailURL: String?, processingTimeMs: Int, audioLoudness: JobAudioLoudness? = nil,
+        notes: [String] = []
     ) async throws -> Bool {
         let loudness = try audioLoudness.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        let notesJSON = String(decoding: try JSONEncoder().encode(notes), as: UTF8.self)
         return try await guarded("complete job") { [self] in
             try await !client.query(
                 """
@@ -133,7 +135,7 @@ extension JobStore {
                     UPDATE video_processing_jobs SET
                         status = 'completed', progress = 100, completed_at = now(), processing_time_ms = \(processingTimeMs),
                         output_video_url = \(videoURL), output_thumbnail_url = \(thumbnailURL), last_error = NULL,
-                        audio_loudness = \(loudness)::jsonb,
+                        audio_loudness = \(loudness)::jsonb, render_notes = \(notesJSON)::jsonb,
                         lease_expires_at = NULL, updated_at = now()
                     WHERE id = \(lease.jobId) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch)
                       AND status = 'processing'

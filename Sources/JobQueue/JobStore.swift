@@ -190,7 +190,8 @@ public final class JobStore: Sendable, Service {
         \(p)processing_time_ms, \(p)attempts, \(p)max_attempts, \(p)last_error, \(p)output_video_url, \
         \(p)output_thumbnail_url, \(p)created_at, \(p)updated_at, \(p)run_after, \(p)lease_owner, \(p)lease_expires_at, \
         \(p)lease_epoch, \(p)heartbeat_at, \(p)progress::int4 AS progress, \(p)cancel_requested, \(p)callback_url, \
-        \(p)fields::text AS fields_json, \(p)voice_file, \(p)audio_loudness::text AS audio_loudness_json
+        \(p)fields::text AS fields_json, \(p)voice_file, \(p)audio_loudness::text AS audio_loudness_json, \
+        \(p)render_notes::text AS render_notes_json
         """
     }
 
@@ -241,6 +242,9 @@ public final class JobStore: Sendable, Service {
         job.voiceAssetId = try r["voice_file"].decode(String?.self)
         job.audioLoudness = (try r["audio_loudness_json"].decode(String?.self)).flatMap {
             try? JSONDecoder().decode(JobAudioLoudness.self, from: Data($0.utf8))
+        }
+        job.renderNotes = (try r["render_notes_json"].decode(String?.self)).flatMap {
+            try? JSONDecoder().decode([String].self, from: Data($0.utf8))
         }
         return job
     }

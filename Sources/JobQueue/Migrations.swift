@@ -213,6 +213,13 @@ public enum Migrations {
                 ALTER TABLE tenants ADD COLUMN webhook_secret_generation integer NOT NULL DEFAULT 1
                     CHECK (webhook_secret_generation >= 1);
                 """),
+        // What the plan noted for the tenant (a merge field's text cut to fit its box, pictures repeated): a JSON array
+        // of strings, no paths (unlike `plan`, which stays with operators).
+        Migration(
+            version: 17, name: "job_render_notes",
+            sql: """
+                ALTER TABLE video_processing_jobs ADD COLUMN render_notes jsonb;
+                """),
     ]
 
     static let bootstrap = """

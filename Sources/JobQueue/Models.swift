@@ -118,6 +118,8 @@ public struct Job: Sendable, Equatable {
     public var voiceAssetId: String? = nil
     /// Loudness measured while rendering (column `audio_loudness`), once completed with audio.
     public var audioLoudness: JobAudioLoudness? = nil
+    /// What the plan noted for the tenant (column `render_notes`), once completed: a merge field cut to fit, ...
+    public var renderNotes: [String]? = nil
 }
 
 /// The loudness of a finished video's audio: the mix before normalisation and the file written (EBU R128).

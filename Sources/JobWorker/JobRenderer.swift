@@ -29,11 +29,14 @@ public struct RenderedFiles: Sendable, Equatable {
     public var plan: String?
     /// Loudness measured while rendering, when the audio was normalised.
     public var audioLoudness: JobAudioLoudness?
-    public init(video: String, thumbnail: String?, plan: String? = nil, audioLoudness: JobAudioLoudness? = nil) {
+    /// The plan's notes, for the tenant (no paths: a field cut to fit, pictures repeated, ...).
+    public var notes: [String]
+    public init(video: String, thumbnail: String?, plan: String? = nil, audioLoudness: JobAudioLoudness? = nil, notes: [String] = []) {
         self.video = video
         self.thumbnail = thumbnail
         self.plan = plan
         self.audioLoudness = audioLoudness
+        self.notes = notes
     }
 }
 
@@ -92,7 +95,7 @@ public struct PipelineRenderer: JobRenderer {
             if let i = result.loudnessIn, let o = result.loudnessOut {
                 loudness = JobAudioLoudness(inputLufs: i.integrated, outputLufs: o.integrated, outputTruePeakDbtp: o.truePeak)
             }
-            return RenderedFiles(video: result.output, thumbnail: result.thumbnail, plan: result.plan, audioLoudness: loudness)
+            return RenderedFiles(video: result.output, thumbnail: result.thumbnail, plan: result.plan, audioLoudness: loudness, notes: result.notes)
         } catch let error as PipelineError where error.isPermanentFailure {
             throw PermanentJobError(error.description)
         } catch let error as SpecError {

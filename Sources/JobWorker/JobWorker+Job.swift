@@ -23,6 +23,7 @@ extension JobWorker {
         var thumbnailKey: String?
         var plan: String?
         var audioLoudness: JobAudioLoudness?
+        var notes: [String] = []
     }
 
     /// A job's work ended early (failed or stopped) with this outcome.
@@ -184,7 +185,8 @@ extension JobWorker {
             try checkStop(stop)
             thumbnailKey = key
         }
-        return UploadedOutputs(videoKey: videoKey, thumbnailKey: thumbnailKey, plan: files.plan, audioLoudness: files.audioLoudness)
+        return UploadedOutputs(
+            videoKey: videoKey, thumbnailKey: thumbnailKey, plan: files.plan, audioLoudness: files.audioLoudness, notes: files.notes)
     }
 
     func fetchInputs(_ job: Job, epoch: Int64, directory: String) async throws -> RenderInput {
@@ -315,7 +317,7 @@ extension JobWorker {
                 if let plan = outputs.plan { try await store.recordPlan(lease, plan: plan) }
                 if try await store.complete(
                     lease, videoURL: outputs.videoKey, thumbnailURL: outputs.thumbnailKey, processingTimeMs: milliseconds,
-                    audioLoudness: outputs.audioLoudness)
+                    audioLoudness: outputs.audioLoudness, notes: outputs.notes)
                 {
                     logger.info("job completed", metadata: ["processingTimeMs": "\(milliseconds)"])
                     webhooks?.wake()

@@ -178,6 +178,7 @@ public enum WebhookPayload {
                 "inputLufs": loudness.inputLufs, "outputLufs": loudness.outputLufs, "outputTruePeakDbtp": loudness.outputTruePeakDbtp,
             ]
         }
+        if let notes = job.renderNotes { view["notes"] = notes }
         if job.status != .completed, let error = job.lastError { view["lastError"] = error }
         if job.status == .completed {
             var expiry: Date?

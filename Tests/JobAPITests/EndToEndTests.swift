@@ -76,10 +76,12 @@ func runTool(_ executable: String, _ arguments: [String]) throws -> (status: Int
             #expect(names.contains("golden-frame"))
 
             let ids = imageIds.map { "\"\($0)\"" }.joined(separator: ",")
+            // Longer than the caption's box holds even at its smallest size: the render cuts it and notes so.
+            let caption = "Nuevo 👟 -30% " + String(repeating: "en todas las zapatillas de la tienda ", count: 8)
             let submitted = try await api.postJSON(
                 "/api/v1/video/process", key: api.keyA,
                 """
-                {"imageIds":[\(ids)],"audioFile":"\(audioId)","voiceFile":"\(voiceId)","textOverlay":"Nuevo 👟 -30%","overlayType":"golden-frame",
+                {"imageIds":[\(ids)],"audioFile":"\(audioId)","voiceFile":"\(voiceId)","textOverlay":"\(caption)","overlayType":"golden-frame",
                  "qualityMode":"normal","durationTarget":3}
                 """)
             #expect(submitted.status == .accepted, "\(String(buffer: submitted.body))")
@@ -135,6 +137,13 @@ func runTool(_ executable: String, _ arguments: [String]) throws -> (status: Int
             let outLUFS = try #require(loudness["outputLufs"] as? Double), inLUFS = try #require(loudness["inputLufs"] as? Double)
             let peak = try #require(loudness["outputTruePeakDbtp"] as? Double)
             #expect(abs(outLUFS + 14) <= 1 && peak <= -1 && abs(inLUFS - outLUFS) > 1, "loudness \(loudness)")
+            // The render's notes reach the store's developer (the caption was cut, in the template's words), without a
+            // path of the server in them.
+            let notes = try #require(job["notes"] as? [String], "\(job)")
+            #expect(
+                notes.contains { $0.contains("the field caption did not fit") && $0.contains("of \"Nuevo 👟 -30% en todas la…\"") },
+                "\(notes)")
+            #expect(notes.allSatisfy { !$0.contains(work.path) && !$0.contains("/tmp") && !$0.contains(".m4a") }, "\(notes)")
 
             let video = try await api.send(.get, String(videoURL.dropFirst(api.configuration.baseURL.count)), key: nil)
             #expect(video.status == .ok)

@@ -276,7 +276,14 @@ func withDelivery<R: Sendable>(_ service: WebhookDeliveryService, _ body: @Senda
                 let lease = try #require(try await store.claim(owner: "w", limit: 1).first).lease
                 // The event is written with the final state, in the same statement: no process needs to be alive.
                 let loudness = JobAudioLoudness(inputLufs: -21.5, outputLufs: -14.0, outputTruePeakDbtp: -1.5)
-                #expect(try await store.complete(lease, videoURL: "videos/x.mp4", thumbnailURL: nil, processingTimeMs: 5, audioLoudness: loudness))
+                let notes = [
+                    "layers[2] (text): the field price did not fit … of \"Nuevo 👟 -30%\"", "2 shots for 1 picture(s): pictures repeat in order",
+                ]
+                #expect(
+                    try await store.complete(
+                        lease, videoURL: "videos/x.mp4", thumbnailURL: nil, processingTimeMs: 5, audioLoudness: loudness, notes: notes))
+                // The render's notes are the job's, as written (UTF-8, quotes and all).
+                #expect(try await store.job(id: id)?.renderNotes == notes)
                 let queued = try await store.webhookDeliveries(jobId: id)
                 #expect(queued.map(\.status) == ["pending"] && queued.first?.eventType == "job.completed")
                 // A worker claims the attempt and is killed before it records anything (its lease stays behind). The lease is
@@ -298,6 +305,7 @@ func withDelivery<R: Sendable>(_ service: WebhookDeliveryService, _ body: @Senda
                 let body = try #require(try JSONSerialization.jsonObject(with: post.body) as? [String: Any])
                 let measured = (body["job"] as? [String: Any])?["audioLoudness"] as? [String: Double]
                 #expect(measured == ["inputLufs": -21.5, "outputLufs": -14.0, "outputTruePeakDbtp": -1.5])
+                #expect((body["job"] as? [String: Any])?["notes"] as? [String] == notes)
                 let row = try #require(try await store.webhookDeliveries(jobId: id).first)
                 #expect(row.status == "delivered" && row.attempts == 2)
                 // The dead worker's late outcome is fenced off.
