@@ -289,11 +289,19 @@ struct StockGraphBuilder {
         let heavy = layer.animation.contains { $0.property.isScale || $0.property == .rotation }
         var seq: FrameSpan?
         if heavy {
-            let spans = layer.animation.map(\.span)
-            var s = FrameSpan(max(0, spans.map(\.start).min()!), min(n, spans.map(\.end).max()!))
-            let vis = layer.visible.filter { $0.end > s.start && $0.start < s.end }
-            s = FrameSpan(max(s.start, vis.map(\.start).min() ?? s.start), min(s.end, vis.map(\.end).max() ?? s.start))
-            if s.count > 0 { seq = s }
+            // The shown frames from the first to the last where the layer is not at rest (moved, scaled, turned or
+            // faded); the static picture, the layer at rest, draws the others. A pop's track spans the layer's whole
+            // life, so a label that popped in and then stayed was written as a PNG a frame to the end (design14b F9:
+            // 91 files for 90 frames, 73 of them the same picture).
+            let rest = LayerTransform(dx: 0, dy: 0, scale: 1, rotation: layer.rotation, opacity: layer.opacity)
+            var first: Int?, last = 0
+            for v in layer.visible {
+                for f in max(0, v.start)..<min(n, v.end) where !layer.transform(frame: f, time: Double(f) / Double(fps)).isClose(to: rest) {
+                    if first == nil { first = f }
+                    last = f
+                }
+            }
+            if let first { seq = FrameSpan(first, last + 1) }
         }
         // The static picture, in the visible frames outside the sequence.
         var spans = layer.visible

@@ -258,6 +258,14 @@ public struct LayerTransform: Sendable, Equatable {
     public var widthScale: Double { scale * scaleX }
     public var heightScale: Double { scale * scaleY }
 
+    /// Whether this draws the same picture as `other` (within a millionth of a pixel, of a degree, of the scale and of
+    /// the opacity: rounding left by composing transforms).
+    func isClose(to other: LayerTransform) -> Bool {
+        let e = 1e-6
+        return abs(dx - other.dx) < e && abs(dy - other.dy) < e && abs(scale - other.scale) < e && abs(scaleX - other.scaleX) < e
+            && abs(scaleY - other.scaleY) < e && abs(rotation - other.rotation) < e && abs(opacity - other.opacity) < e
+    }
+
     mutating func apply(_ property: AnimatedProperty, _ v: Double) {
         switch property {
         case .x: dx += v

@@ -74,4 +74,22 @@ import Testing
             #expect(!g.script.contains("zoompan"))
         }
     }
+
+    /// design14b F9: a layer that pops in and stays is a PNG sequence only while it pops; the static picture draws it
+    /// after (it was written a frame at a time for its whole life). A pop that repeats to the end keeps its sequence.
+    @Test func aPoppedLayerIsASequenceOnlyWhileItPops() throws {
+        func sequence(_ animate: String) throws -> FrameSpan? {
+            let t = try TemplateParser.parse(
+                yaml:
+                    "name: t\nlayers:\n  - type: color\n    color: \"#202020\"\n  - type: shape\n    width: 200\n    height: 100\n    animate: \(animate)\n"
+            )
+            let p = try plan(t, PlanInputs(images: threeImages, duration: 3))
+            return p.ffmpegGraph(artDirectory: "/art/").art.lazy.compactMap { a -> FrameSpan? in
+                if case .sequence(_, let frames) = a.kind { frames } else { nil }
+            }.first
+        }
+        // 0.6 s of pop at 30 fps: its frames (0 ..< 18, the last one at rest), not the video's 90.
+        #expect(try sequence("[{ preset: pop, duration: 0.6 }]") == FrameSpan(0, 18))
+        #expect(try sequence("[{ preset: pop, duration: 0.6, repeat: forever }]") == FrameSpan(0, 90))
+    }
 }
