@@ -72,7 +72,7 @@ struct LayerContext {
         l.animation += carried.map { t in
             var t = t
             t.onCard = true
-            t.source = "card's " + t.source
+            t.source = Self.cardTrackPrefix + t.source
             return t
         }
         return l

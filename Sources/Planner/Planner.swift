@@ -165,8 +165,8 @@ public enum Planner {
                 layers += try context.layers(
                     layer.settingColorFields { fields.colors[$0] }, index: i, planned: layers, nextIndex: &nextIndex, notes: &notes)
             }
+            context.widenCardSlides(&layers)
         }
-        Self.widenCardSlides(&layers, width: width, height: height)
         try Self.checkBudget(layers)
         for l in layers {
             if case .video(let v) = l.content, v.blend != .normal, !v.blends(in: l) {
