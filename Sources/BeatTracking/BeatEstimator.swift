@@ -901,8 +901,9 @@ package struct BeatEstimator: Sendable {
         var offsets = [Int](repeating: 0, count: count + 1)
         for k in 0..<count { offsets[k + 1] = offsets[k] + intervals[k] }
         let states = offsets[count]
-        // Transition log-probabilities between intervals, normalised per source interval.
-        var transition = [Double](repeating: -.infinity, count: count * count)
+        // Transition log-probabilities between intervals, normalised per source interval, stored by destination
+        // (`incoming[j * count + i]`: from interval i into interval j), as the Viterbi step reads them.
+        var incoming = [Double](repeating: -.infinity, count: count * count)
         for i in 0..<count {
             var row = [Double](repeating: 0, count: count)
             var total = 0.0
@@ -911,7 +912,7 @@ package struct BeatEstimator: Sendable {
                 row[j] = exp(-pointerTransitionLambda * abs(r - 1))
                 total += row[j]
             }
-            for j in 0..<count where row[j] > 0 { transition[i * count + j] = log(row[j] / total) }
+            for j in 0..<count where row[j] > 0 { incoming[j * count + i] = log(row[j] / total) }
         }
         // Observation log-likelihoods per frame: in a beat region (position < interval / λ) and elsewhere.
         let lambda = pointerObservationLambda
@@ -940,8 +941,6 @@ package struct BeatEstimator: Sendable {
         // The same sums in the same order as a plain loop over the states, without bounds checks or a branch per state
         // (the transitions read by destination, the last positions gathered): about a third of the analysis's CPU was
         // here (a 3-minute track with a tempo curve).
-        var incoming = [Double](repeating: -.infinity, count: count * count)
-        for i in 0..<count { for j in 0..<count { incoming[j * count + i] = transition[i * count + j] } }
         var last = [Double](repeating: 0, count: count)
         incoming.withUnsafeBufferPointer { into in
             back.withUnsafeMutableBufferPointer { back in
