@@ -7,7 +7,8 @@ import Testing
 /// design14 planned: a layer that follows its card takes the card's tracks (about the card's pivot), and a grid's
 /// gutters are even in eco and normal mode.
 @Suite struct Design14PlannerTests {
-    static let grid = """
+    /// Two cards side by side in a 960x900 box (shared with Design14bPlannerTests).
+    static let twoCards = """
           - type: media
             grid: { columns: 2, rows: 1 }
             gap: 40
@@ -16,17 +17,22 @@ import Testing
             width: 960
             height: 900
             ken_burns: false
-            stagger: 0.2
-            transition: { type: slide_left, duration: 0.4 }
-            animate: [{ preset: slide_in, from: bottom, distance: 300, duration: 0.6 }, { preset: pop, duration: 0.5, repeat: 2 }]
-          - type: shape
-            cell: 2
-            x: center
-            y: "80%"
-            width: 200
-            height: 100
-            animate: [fade_in]
         """
+
+    static let grid =
+        twoCards + """
+
+                stagger: 0.2
+                transition: { type: slide_left, duration: 0.4 }
+                animate: [{ preset: slide_in, from: bottom, distance: 300, duration: 0.6 }, { preset: pop, duration: 0.5, repeat: 2 }]
+              - type: shape
+                cell: 2
+                x: center
+                y: "80%"
+                width: 200
+                height: 100
+                animate: [fade_in]
+            """
 
     func layers(_ body: String, quality: QualityMode = .normal) throws -> [LayerPlan] {
         try plan(try TemplateParser.parse(yaml: "name: t\nlayers:\n\(body)"), PlanInputs(images: threeImages, duration: 4, quality: quality))

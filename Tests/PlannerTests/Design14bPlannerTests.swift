@@ -8,25 +8,18 @@ import Testing
 @Suite struct Design14bPlannerTests {
     /// A 2x1 grid sliding in from the right, with a tag hanging 150 px off the left edge of card 1.
     static func grid(slide: String) -> String {
-        """
-          - type: media
-            grid: { columns: 2, rows: 1 }
-            gap: 40
-            x: 60
-            y: 400
-            width: 960
-            height: 900
-            ken_burns: false
-            stagger: 0.3
-            animate: [{ preset: slide_in, from: right, \(slide)duration: 0.8 }]
-          - type: shape
-            cell: 1
-            follow: card
-            x: -150
-            width: 150
-            height: 150
-            fill: "#FF0000"
-        """
+        Design14PlannerTests.twoCards + """
+
+                stagger: 0.3
+                animate: [{ preset: slide_in, from: right, \(slide)duration: 0.8 }]
+              - type: shape
+                cell: 1
+                follow: card
+                x: -150
+                width: 150
+                height: 150
+                fill: "#FF0000"
+            """
     }
 
     func layers(_ body: String) throws -> [LayerPlan] {
