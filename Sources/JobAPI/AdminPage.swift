@@ -36,9 +36,11 @@ enum AdminPage {
         .rate.hi { color: var(--err); font-weight: 600; }
         #detail { position: sticky; top: 16px; }
         #detail dl { display: grid; grid-template-columns: 120px 1fr; gap: 6px 10px; margin: 0 0 12px; }
-        #detail dt { color: var(--muted); } #detail dd { margin: 0; word-break: break-all; }
+        #detail dt { color: var(--muted); } #detail dd { margin: 0; overflow-wrap: anywhere; }
         .errbox { background: rgba(255,93,93,.08); border: 1px solid #5a2a2a; color: #ffb3b3; border-radius: 6px; padding: 8px 10px; font-family: var(--mono); font-size: 12px; white-space: pre-wrap; margin-bottom: 12px; }
         #plan { font-family: var(--mono); font-size: 11px; line-height: 1.45; max-height: 320px; overflow: auto; background: rgba(255,255,255,.03); border: 1px solid var(--line, #2a2f3a); border-radius: 6px; padding: 8px 10px; margin: 6px 0 12px; white-space: pre; }
+        .notebox { border: 1px solid var(--line, #2a2f3a); border-left: 3px solid #d8a23a; border-radius: 6px; padding: 6px 10px; margin: 10px 0; font-size: 12px; }
+        .notebox ul { margin: 4px 0 0; padding-left: 18px; } .notebox li { margin: 2px 0; overflow-wrap: anywhere; }
         #plan-box summary { cursor: pointer; color: var(--muted, #9aa3b2); font-size: 12px; margin-top: 10px; }
         video { width: 100%; max-height: 340px; background: #000; border-radius: 8px; margin-bottom: 12px; }
         .actions { display: flex; gap: 8px; }
@@ -130,6 +132,7 @@ enum AdminPage {
             ["Took", j.processingTimeMs != null ? (j.processingTimeMs / 1000).toFixed(1) + " s" : "—"], ["Callback", esc(j.callbackHost) || "—"]];
           d.innerHTML = `<h2>Job <span class="mono muted">${short(j.id)}</span></h2><dl>${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join("")}</dl>` +
             (j.lastError ? `<div class="errbox" id="last-error">${esc(j.lastError)}</div>` : "") +
+            (j.notes && j.notes.length ? `<div class="notebox"><div class="muted">What the render changed (the store sees these too)</div><ul id="notes">${j.notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul></div>` : "") +
             (j.outputVideoUrl ? `<video id="output" controls muted playsinline preload="auto" src="${esc(j.outputVideoUrl)}"${j.outputThumbnailUrl ? ` poster="${esc(j.outputThumbnailUrl)}"` : ""}></video>` : "") +
             (j.plan ? `<details id="plan-box" open><summary>Plan (as rendered)</summary><pre id="plan">${esc(j.plan)}</pre></details>` : "") +
             `<div class="actions"><button class="btn" id="retry" ${["failed", "cancelled"].includes(j.status) ? "" : "disabled"}>Retry</button>

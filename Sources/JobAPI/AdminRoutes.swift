@@ -182,6 +182,9 @@ struct AdminJobView: Encodable {
     var loudness: String? = nil
     /// The plan a worker rendered the job with (detail view only).
     var plan: String? = nil
+    /// What the render changed or could not do (a caption cut to fit, pictures repeated): the same notes the store
+    /// gets on GET /jobs/{id} and in the completion webhook (detail view only; nil before completion).
+    var notes: [String]? = nil
 }
 
 struct AdminTenantView: Encodable {
@@ -290,6 +293,7 @@ struct AdminHandlers: Sendable {
             String(format: "%.1f -> %.1f LUFS, true peak %.1f dBTP", $0.inputLufs, $0.outputLufs, $0.outputTruePeakDbtp)
         }
         detail.plan = try await store.adminJobPlan(id: job.id)
+        detail.notes = job.renderNotes
         return try json(detail)
     }
 

@@ -82,6 +82,9 @@ with sync_playwright() as p:
     page.wait_for_function(f"document.getElementById('detail').dataset.jobId === '{args.completed}'", timeout=90_000)
     detail = page.locator("#detail").inner_text()
     checks.check("detail shows inputs and attempts", "Browser test caption" in detail and "1 of 3" in detail, detail)
+    notes = page.locator("#notes li").all_inner_texts()
+    checks.check("the detail lists the render's notes (the caption was cut)", any("did not fit" in n for n in notes), str(notes))
+    checks.check("a note's markup is shown as text, not parsed", any("<i>" in n for n in notes) and page.locator("#notes i").count() == 0, str(notes))
     plan = page.locator("#plan").inner_text() if page.locator("#plan").count() else ""
     checks.check("the detail shows the plan the worker rendered with", "template: golden-frame" in plan and "shots" in plan and "cuts:" in plan, plan[:300])
     src = page.get_attribute("#output", "src") or ""

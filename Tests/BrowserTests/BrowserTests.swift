@@ -53,22 +53,27 @@ import Testing
             try await store.migrate()
             let (tenant, _) = try await store.createTenantWithKey(name: "Browser store")
             // A job a worker finished: claimed, rendered (1 s, eco), stored, completed through the queue's own calls.
+            // Its caption is too long for golden-frame's box (so the render notes the cut) and carries markup, which
+            // the page must show as text.
+            let caption = "Browser test caption <i>not italic</i> " + String(repeating: "with many more words to say ", count: 10)
             let doneId = try await store.enqueue(
-                NewJob(
-                    tenantId: tenant.id, imageIds: [UUID()], textOverlay: "Browser test caption", durationTarget: 1, qualityMode: .eco))
+                NewJob(tenantId: tenant.id, imageIds: [UUID()], textOverlay: caption, durationTarget: 1, qualityMode: .eco))
             let claimed = try #require(try await store.claim(owner: "browser-worker-1", limit: 1).first)
             #expect(claimed.job.id == doneId)
             let video = work.appendingPathComponent("out.mp4").path, thumb = work.appendingPathComponent("out.jpg").path
             let rendered = try pipeline.render(
                 RenderRequest(
-                    template: "golden-frame", images: try pipeline.assets.demoImages(), text: "Browser test caption", duration: 1,
+                    template: "golden-frame", images: try pipeline.assets.demoImages(), text: caption, duration: 1,
                     quality: .eco, output: video, thumbnail: thumb))
             #expect(try await store.recordPlan(claimed.lease, plan: rendered.plan), "the lease holder records its plan")
             let videoKey = OutputKeys.video(tenantId: tenant.id, jobId: doneId)
             let thumbKey = OutputKeys.thumbnail(tenantId: tenant.id, jobId: doneId)
             try await objectStore.put(localPath: video, key: videoKey, contentType: "video/mp4")
             try await objectStore.put(localPath: thumb, key: thumbKey, contentType: "image/jpeg")
-            #expect(try await store.complete(claimed.lease, videoURL: videoKey, thumbnailURL: thumbKey, processingTimeMs: 1234))
+            #expect(rendered.notes.contains { $0.contains("did not fit") }, "\(rendered.notes)")
+            #expect(
+                try await store.complete(
+                    claimed.lease, videoURL: videoKey, thumbnailURL: thumbKey, processingTimeMs: 1234, notes: rendered.notes))
             // A lost lease records nothing (fenced like a heartbeat).
             #expect(try await store.recordPlan(claimed.lease, plan: "stale") == false)
             // And one still waiting.
