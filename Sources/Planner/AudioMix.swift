@@ -129,8 +129,14 @@ extension Planner {
         switch rule.start {
         case .seconds(let s):
             guard s < T - 0.1 else {
+                // What to write instead: a start inside the track, or `auto` (trial15 F4).
+                var advice = String(format: "; give a start under %.1f s, or auto", T - 0.1)
+                if T > duration + 0.1 {
+                    advice += String(format: " (up to %.1f s, this %.1f s video plays without looping the track)", T - duration, duration)
+                }
                 throw PlanError(
-                    .invalidValue, field: "timing.audio.start", message: String(format: "%.2f s is past the end of the %.2f s track", s, T))
+                    .invalidValue, field: "timing.audio.start",
+                    message: String(format: "%.2f s is past the end of the %.2f s track", s, T) + advice, line: rule.startLine)
             }
             start = s
             reason = "set by the template"
@@ -146,23 +152,31 @@ extension Planner {
             return ([AudioSegment(trackStart: start, trackEnd: start + duration, outputStart: 0)], start, reason, notes)
         }
         guard rule.loop, available >= 1 else {
-            notes.append(String(format: "the track has %.2f s from %.2f s; silence fills the last %.2f s", available, start, duration - available))
+            notes.append(
+                String(format: "the track has %.2f s from %.2f s; silence fills the last %.2f s", available, start, duration - available)
+                    + (rule.loop ? " (too short to loop: a loop needs at least 1 s of track)" : ""))
             return ([AudioSegment(trackStart: start, trackEnd: T, outputStart: 0)], start, reason, notes)
         }
-        // Loop on bar lines: from the first bar at or after the start to the last bar that leaves room for the crossfade.
+        // Loop on bar lines: from the first bar at or after the start to the last bar that leaves room for the
+        // crossfade before the track's sound ends (a quiet tail would be a gap at every seam: trial15 F3).
         let xf = loopCrossfade
-        var a = start, b = T - xf
+        var end = soundingEnd(track)
+        if end - start < 1 { end = T }
+        if end < T - 0.1 {
+            notes.append(String(format: "the track's last %.2f s are quiet: the loop leaves them out", T - end))
+        }
+        var a = start, b = end - xf
         let bars = grid.bars
         // The loop is a whole number of bars of the fitted tempo, so the grid runs on across every seam.
         if let first = bars.first(where: { $0 >= start - 0.005 }), grid.barLength > 0,
-            case let count = ((T - xf - first) / grid.barLength).rounded(.down), count >= 1, count * grid.barLength >= 1
+            case let count = ((end - xf - first) / grid.barLength).rounded(.down), count >= 1, count * grid.barLength >= 1
         {
             a = first
-            b = first + refinedLoopLength(count * grid.barLength, from: first, limit: T - xf, profile: track.profile)
+            b = first + refinedLoopLength(count * grid.barLength, from: first, limit: end - xf, profile: track.profile)
+            let barCount = max(1, Int(((b - a) / grid.barLength).rounded()))
             notes.append(
-                String(
-                    format: "the track loops on the bar: %.3f–%.3f s (%d bars), %.0f ms crossfade", a, b,
-                    max(1, Int(((b - a) / grid.barLength).rounded())), xf * 1000))
+                String(format: "the track loops on the bar: %.3f–%.3f s (", a, b) + "\(barCount) bar\(barCount == 1 ? "" : "s")"
+                    + String(format: "), %.0f ms crossfade", xf * 1000))
         } else {
             notes.append(String(format: "the track loops from %.3f s to %.3f s (no bar grid), %.0f ms crossfade", a, b, xf * 1000))
         }
@@ -238,6 +252,23 @@ extension Planner {
         return Double(m)
     }
 
+    /// The level (dBFS) under which a frame of the track counts as quiet: 30 dB under the track's loud level (its
+    /// 95th percentile: a track mostly silent still has one), and under -40 dBFS.
+    static func quietLevel(_ p: AudioProfile) -> Float {
+        Float(min(-40, Double(p.level.sorted()[p.level.count * 95 / 100]) - 30))
+    }
+
+    /// Where the track's sound ends: its duration, less a quiet tail (a song's last seconds of silence) when the
+    /// profile reaches the end.
+    static func soundingEnd(_ track: AudioInput) -> Double {
+        guard let p = track.profile, p.level.count > 10, Double(p.level.count) / p.frameRate >= track.duration - 0.5 else {
+            return track.duration
+        }
+        let floor = quietLevel(p)
+        guard let last = p.level.lastIndex(where: { $0 >= floor }) else { return track.duration }
+        return min(track.duration, Double(last + 1) / p.frameRate + 0.05)
+    }
+
     /// The window of `duration` with the strongest, steadiest beat and the most energy, starting on a bar line.
     static func highlight(track: AudioInput, beats: BeatTimes?, bars: [Double], duration: Double) -> (Double, String) {
         guard let p = track.profile, p.level.count > 10 else { return (0, "the track's loudness was not measured") }
@@ -248,19 +279,31 @@ extension Planner {
         if !onBars { candidates = Array(stride(from: 0.0, through: max(0, end - duration), by: 1.0)) }
         if !candidates.contains(where: { $0 < 0.01 }) { candidates.insert(0, at: 0) }
         let steady = beats.map { $0.confidence >= minimumBeatConfidence } ?? false
-        struct Score { var start: Double; var level: Double; var contrast: Double; var spread: Double; var reliable: Double; var total: Double }
+        // Frames far under the track's loud level (30 dB, and under -40 dBFS) are quiet: a window
+        // reaching into the track's silent tail or a break would leave the video silent for that long (trial15 F1:
+        // a 10 s window 55 % silent won, as its silence lowered the mean onset and so raised its on-beat contrast).
+        let quietFloor = quietLevel(p)
+        struct Score {
+            var start: Double, level: Double, contrast: Double, spread: Double, reliable: Double, quiet: Double, beats: Int
+            var total = 0.0
+        }
         var scores: [Score] = []
         for s in candidates {
             let i0 = max(0, Int(s * p.frameRate)), i1 = min(p.level.count, Int((s + duration) * p.frameRate))
             guard i1 > i0 else { continue }
-            var power = 0.0, onsetSum = 0.0
-            for i in i0..<i1 { power += pow(10, Double(p.level[i]) / 10); onsetSum += Double(p.onset[i]) }
+            var power = 0.0, onsetSum = 0.0, quietFrames = 0
+            for i in i0..<i1 {
+                power += pow(10, Double(p.level[i]) / 10)
+                if p.level[i] < quietFloor { quietFrames += 1 } else { onsetSum += Double(p.onset[i]) }
+            }
             let level = 10 * log10(max(power / Double(i1 - i0), 1e-12))
+            let sounding = i1 - i0 - quietFrames
             let inWindow = (beats?.times ?? []).filter { $0 >= s && $0 < s + duration }
             var contrast = 1.0, spread = 1.0
             if inWindow.count >= 4 {
                 let atBeats = inWindow.map { onsetNear($0, p) }.reduce(0, +) / Double(inWindow.count)
-                contrast = atBeats / (onsetSum / Double(i1 - i0) + 0.05)
+                // The mean onset over the window's sounding frames: its quiet ones are scored below, not here.
+                contrast = atBeats / (onsetSum / Double(max(1, sounding)) + 0.05)
                 let gaps = zip(inWindow.dropFirst(), inWindow).map { $0 - $1 }
                 let mean = gaps.reduce(0, +) / Double(gaps.count)
                 let sd = sqrt(gaps.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(gaps.count))
@@ -270,19 +313,30 @@ extension Planner {
             if !steady, let spans = beats?.reliableSpans {
                 reliable = spans.map { max(0, min($0.upperBound, s + duration) - max($0.lowerBound, s)) }.reduce(0, +) / duration
             }
-            scores.append(Score(start: s, level: level, contrast: contrast, spread: spread, reliable: reliable, total: 0))
+            scores.append(
+                Score(
+                    start: s, level: level, contrast: contrast, spread: spread, reliable: reliable,
+                    quiet: Double(quietFrames) / Double(i1 - i0), beats: inWindow.count))
         }
         guard let loudest = scores.map(\.level).max() else { return (0, "no window fits") }
         for i in scores.indices {
             let s = scores[i]
             // 6 dB of level, a doubling of the on-beat onset contrast and a fully reliable window weigh about the same;
-            // irregular beat spacing costs.
-            scores[i].total = (s.level - loudest) / 6 + log2(max(s.contrast, 0.25)) - 3 * min(s.spread, 1) + s.reliable
+            // irregular beat spacing costs, and quiet frames cost most (a wholly quiet window: 6 of those units).
+            scores[i].total = (s.level - loudest) / 6 + log2(max(s.contrast, 0.25)) - 3 * min(s.spread, 1) + s.reliable - 6 * s.quiet
         }
-        let best = scores.max { $0.total < $1.total || ($0.total == $1.total && $0.start > $1.start) }!
+        // A window with more than a tenth of it quiet is taken only when every window is.
+        let eligible = scores.contains { $0.quiet <= 0.1 } ? scores.filter { $0.quiet <= 0.1 } : scores
+        let best = eligible.max { $0.total < $1.total || ($0.total == $1.total && $0.start > $1.start) }!
         let first = scores[0]
         func describe(_ s: Score) -> String {
-            String(format: "level %.1f dB, on-beat onsets %.1f× the mean, beat spacing varies %.0f%%", s.level, s.contrast, s.spread * 100)
+            var text =
+                s.beats < 4
+                ? String(format: "level %.1f dB, no beats in it", s.level)
+                : String(
+                    format: "level %.1f dB, on-beat onsets %.1f× the mean, beat spacing varies %.0f%%", s.level, s.contrast, s.spread * 100)
+            if s.quiet >= 0.005 { text += String(format: ", %.0f%% of it quiet", s.quiet * 100) }
+            return text
         }
         if best.start < 0.01 { return (0, "the opening window scores best (\(describe(best)))") }
         let bar = onBars ? (bars.firstIndex { abs($0 - best.start) < 1e-6 }.map { "on bar \($0 + 1), " } ?? "") : "no bar grid, "

@@ -87,7 +87,9 @@ struct LayerContext {
             spans = cardSpans(spans, timing: layer.timing, card: card)
         }
         guard !spans.isEmpty else {
-            notes.append("\(path) (\(layer.kind)) is never shown: its start/end fall outside \(card == nil ? "the video" : "its card's time")")
+            let why = card == nil && !layer.timing.perShot ? neverShownReason(layer.timing) : nil
+            notes.append(
+                "\(path) (\(layer.kind)) is never shown: " + (why ?? "its start/end fall outside \(card == nil ? "the video" : "its card's time")"))
             return nil
         }
         var box = scaledBox(layer.placement.resolve(in: template.canvas))
@@ -259,6 +261,36 @@ struct LayerContext {
         case .beats(let n): beatTime(n, after: origin)
         }
     }
+
+    /// Why a layer timed over the whole video never shows, with its times in seconds (a time in beats as this music
+    /// puts it: `start: 4 beats` with `end: 2` shows with a fast track and not with a slow one; trial15 F8).
+    func neverShownReason(_ t: LayerTiming) -> String? {
+        func seconds(_ x: Double) -> String { String(format: "%.2f s", x) }
+        func said(_ p: TimePoint, _ at: Double) -> String {
+            if case .beats(let n) = p { return "beat \(Self.number(n)) (\(seconds(at)) \(beats == nil ? "without beats" : "with this music"))" }
+            return seconds(at)
+        }
+        let start = t.start.map { time($0, origin: 0, end: duration) } ?? 0
+        var end = duration
+        var endPoint = t.end
+        if let e = t.end { end = time(e, origin: 0, end: duration) }
+        if let d = t.duration {
+            endPoint = nil
+            switch d {
+            case .seconds(let s): end = start + s
+            case .beats(let n): end = beatTime(n, after: start)
+            }
+        }
+        let startText = t.start.map { said($0, start) } ?? seconds(start)
+        if start >= duration { return "it starts at \(startText), at or after the video's end (\(seconds(duration)))" }
+        if end <= start {
+            let endText = endPoint.map { said($0, end) } ?? seconds(end)
+            return "it starts at \(startText) and ends at \(endText), not after it (write both in seconds or both in beats to keep their order)"
+        }
+        return nil
+    }
+
+    static func number(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(format: "%g", x) }
 
     func visibleSpans(_ t: LayerTiming) -> [FrameSpan] {
         let windows: [(Double, Double, FrameSpan)] =

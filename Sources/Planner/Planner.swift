@@ -183,7 +183,7 @@ public enum Planner {
         if let a = inputs.audio, let t = timeline {
             var plan = AudioPlan(
                 source: MediaInput(path: a.path), duration: exactDuration,
-                fadeIn: min(t.start > 0 ? max(rule.fadeIn, highlightFadeIn) : rule.fadeIn, exactDuration / 2),
+                fadeIn: min(rule.fadeIn ?? (t.start > 0 ? highlightFadeIn : 0), exactDuration / 2),
                 fadeOut: min(rule.fadeOut, exactDuration / 2),
                 volume: rule.volume, trackDuration: a.duration
             )
@@ -332,7 +332,9 @@ public enum Planner {
         } else if let beats, beats.times.count >= 2, beats.confidence >= minimumBeatConfidence {
             let cuts = beatCuts(rule: rule, duration: duration, beats: beats.times)
             return (cuts, .beats(tempo: beats.tempo, beatCount: beats.times.filter { $0 < duration }.count))
-        } else if let beats, !beats.reliableSpans.isEmpty, beats.times.filter({ t in beats.reliableSpans.contains { $0.contains(t) } }).count >= 2 {
+        } else if let beats, !beats.reliableSpans.isEmpty,
+            beats.times.filter({ t in t < duration && beats.reliableSpans.contains { $0.contains(t) } }).count >= 2
+        {
             // Partial beats: on the beat where the music is reliable, every fallback interval elsewhere.
             let spans = beats.reliableSpans
             var candidates = beats.times.filter { t in spans.contains { $0.contains(t) } }.map { Cut(time: $0, beat: $0) }
@@ -346,6 +348,12 @@ public enum Planner {
             let cuts = greedyCuts(rule: rule, duration: duration, candidates: candidates.filter { $0.time > 0 && $0.time < duration })
             let inVideo = beats.times.filter { t in t < duration && spans.contains { $0.contains(t) } }.count
             return (cuts, .partial(tempo: beats.tempo, beatCount: inVideo, spans: spans.filter { $0.lowerBound < duration }))
+        } else if let beats, let first = beats.reliableSpans.first(where: { $0.upperBound > 0 }) {
+            // Reliable beats, but none in the video (trial15 F5: "0 beats, in " was printed).
+            reason =
+                first.lowerBound >= duration
+                ? String(format: "the track's beats are reliable only from %.1f s on, after this video ends", first.lowerBound)
+                : "the track's reliable beats fall outside this video"
         } else if let beats, beats.times.count >= 2 {
             reason = String(format: "beat confidence %.2f is below %.2f", beats.confidence, minimumBeatConfidence)
         } else if beats != nil {

@@ -319,7 +319,9 @@ public final class RenderPipeline: Sendable {
             return (0, highlightSpan(template: template, trackDuration: trackDuration))
         }
         // Not cut at the header's length: a header may understate the track (the decode stops at its real end).
-        let from = max(0, s - 4)
+        // At least 16 s when the track has them: a start near the end analysed from 4 s before it gave the tracker
+        // less than its 8 s windows, so no beats (trial15 F3).
+        let from = max(0, min(s - 4, trackDuration - 16))
         return (from, max(from + 1, s + configuration.maxDuration + 1))
     }
 

@@ -376,7 +376,10 @@ extension Reader {
         }
         if !beats && text.hasSuffix("s") { number = String(text.dropLast()) }
         guard let v = Double(number.trimmingCharacters(in: .whitespaces)), v.isFinite, abs(v) <= 3600, negative || v >= 0, !(beats && v < 0) else {
-            error(node, path, "expected \(expected), got \(describe(node))")
+            // "-2 beats": a negative time counts back from the end in seconds only (trial15 F7).
+            let backInBeats = beats && negative && (Double(number.trimmingCharacters(in: .whitespaces)) ?? 0) < 0
+            let why = backInBeats ? " (counting back from the end is in seconds only: e.g. -1 for a second before the end)" : ""
+            error(node, path, "expected \(expected), got \(describe(node))\(why)")
             return nil
         }
         return beats ? .beats(v) : .seconds(v)

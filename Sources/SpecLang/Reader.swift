@@ -162,10 +162,13 @@ final class Reader {
     func audio(_ node: Node, _ path: String) -> AudioRule? {
         guard let map = mapping(node, path) else { return nil }
         var a = AudioRule()
-        if let v = map.optional("fade_in", { self.number($0, $1, 0...30) }) { a.fadeIn = v }
-        if let v = map.optional("fade_out", { self.number($0, $1, 0...30) }) { a.fadeOut = v }
+        if let v = map.optional("fade_in", { self.audioSeconds($0, $1, 0...30) }) { a.fadeIn = v }
+        if let v = map.optional("fade_out", { self.audioSeconds($0, $1, 0...30) }) { a.fadeOut = v }
         if let v = map.optional("volume", { self.number($0, $1, 0...2) }) { a.volume = v }
-        if let v = map.optional("start", { self.audioStart($0, $1) }) { a.start = v }
+        if let v = map.optional("start", { self.audioStart($0, $1) }) {
+            a.start = v
+            a.startLine = map.node("start")?.mark?.line ?? 0
+        }
         if let v = map.optional("loop", { self.bool($0, $1) }) { a.loop = v }
         if let v = map.optional(
             "loudness",
@@ -184,11 +187,40 @@ final class Reader {
     /// `auto` or seconds into the track.
     func audioStart(_ node: Node, _ path: String) -> AudioRule.Start? {
         if case .scalar(let s) = node, s.style == .plain, s.string == "auto" { return .auto }
-        if case .scalar(let s) = node, s.style == .plain, Double(s.string) == nil {
-            error(node, path, "expected auto or seconds into the track (0 to 3600), got '\(s.string.prefix(40))'")
+        return audioSeconds(node, path, 0...3600, expected: "auto or seconds into the track").map { .seconds($0) }
+    }
+
+    /// Seconds for a `timing.audio` key: `9.85` or `"9.85s"`, within `range`, with a hint for the usual slips
+    /// (minutes:seconds, milliseconds, beats; trial15 F6).
+    func audioSeconds(_ node: Node, _ path: String, _ range: ClosedRange<Double>, expected: String = "seconds") -> Double? {
+        let what = "\(expected) (\(fmt(range.lowerBound)) to \(fmt(range.upperBound)), e.g. 1.5 or \"1.5s\")"
+        guard case .scalar(let s) = node else {
+            error(node, path, "expected \(what), got \(describe(node))")
             return nil
         }
-        return number(node, path, 0...3600).map { .seconds($0) }
+        let text = s.string.trimmingCharacters(in: .whitespaces).lowercased()
+        let number = text.hasSuffix("s") && !text.hasSuffix("ms") ? String(text.dropLast()).trimmingCharacters(in: .whitespaces) : text
+        if let v = Double(number), v.isFinite, s.style == .plain || number != text {
+            guard range.contains(v) else {
+                let ms = v > range.upperBound && v >= 1000 && range.contains(v / 1000) ? " (seconds, not milliseconds: \(fmt(v)) ms is \(fmt(v / 1000)))" : ""
+                error(node, path, "expected \(what), got \(fmt(v))\(ms)")
+                return nil
+            }
+            return v
+        }
+        var hint = ""
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        if parts.count == 2, let m = Double(parts[0]), let sec = Double(parts[1]), m >= 0, sec >= 0 {
+            hint = " (minutes:seconds is not read here: write \(fmt(m * 60 + sec)))"
+        } else if ["beats", "beat", "b"].contains(where: { text.hasSuffix($0) }) {
+            hint = " (seconds only here: the track's beats are found after the music's start and fades are set)"
+        } else if text.hasSuffix("ms"), let v = Double(text.dropLast(2)) {
+            hint = " (write seconds: \(fmt(v / 1000)))"
+        } else if Double(number) != nil {
+            hint = " (a value in quotes is text: write it without the quotes, or with an s: \"\(number)s\")"
+        }
+        error(node, path, "expected \(what), got '\(s.string.prefix(40))'\(hint)")
+        return nil
     }
 
     func voice(_ node: Node, _ path: String) -> VoiceRule? {

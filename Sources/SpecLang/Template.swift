@@ -183,11 +183,16 @@ public struct AudioRule: Sendable, Equatable {
         /// This many seconds into the track.
         case seconds(Double)
     }
-    public var fadeIn: Double
+    /// Seconds; nil when the template does not say (0 from the track's start; 0.25 s from a start inside it, so the
+    /// music does not burst in mid-phrase). A value the template gives is used as it is (0: the 15 ms declick only),
+    /// so a start on a drop keeps its hit.
+    public var fadeIn: Double?
     public var fadeOut: Double
     /// Linear gain, 0...2.
     public var volume: Double
     public var start: Start
+    /// The template's line of `start` (0: not given), for the planner's error when a set start is past the track.
+    public var startLine = 0
     /// Loop the track on a bar line when the video is longer than it.
     public var loop: Bool
     /// Integrated loudness target of the mix (LUFS), or nil to leave the loudness as it is.
@@ -195,7 +200,7 @@ public struct AudioRule: Sendable, Equatable {
     /// How a voice-over is mixed, when the job brings one.
     public var voice: VoiceRule
     public init(
-        fadeIn: Double = 0, fadeOut: Double = 1.5, volume: Double = 1, start: Start = .auto, loop: Bool = true,
+        fadeIn: Double? = nil, fadeOut: Double = 1.5, volume: Double = 1, start: Start = .auto, loop: Bool = true,
         loudness: Double? = -14, voice: VoiceRule = VoiceRule()
     ) {
         self.fadeIn = fadeIn

@@ -32,6 +32,11 @@ import Testing
         // A negative end counts from the video's end, and units that differ are checked by the planner.
         #expect(errors(yaml("  - type: shape\n    start: 2\n    end: -1")).isEmpty)
         #expect(errors(yaml("  - type: shape\n    start: 2\n    end: 1 beat")).isEmpty)
+        // Counting back from the end is in seconds: "-2 beats" says so (trial15 F7).
+        #expect(
+            errors(yaml("  - type: shape\n    end: -2 beats")) == [
+                "t.yaml:6:10: error: layers[1].end: expected seconds (e.g. 0.5, or -1 for a second before the end) or beats (e.g. \"4 beats\"), got '-2 beats' (counting back from the end is in seconds only: e.g. -1 for a second before the end)"
+            ])
     }
 
     @Test func aPresetMayBeWrittenByItsNameAlone() throws {
