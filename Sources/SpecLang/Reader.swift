@@ -202,7 +202,8 @@ final class Reader {
         let number = text.hasSuffix("s") && !text.hasSuffix("ms") ? String(text.dropLast()).trimmingCharacters(in: .whitespaces) : text
         if let v = Double(number), v.isFinite, s.style == .plain || number != text {
             guard range.contains(v) else {
-                let ms = v > range.upperBound && v >= 1000 && range.contains(v / 1000) ? " (seconds, not milliseconds: \(fmt(v)) ms is \(fmt(v / 1000)))" : ""
+                let milliseconds = v > range.upperBound && v >= 1000 && range.contains(v / 1000)
+                let ms = milliseconds ? " (seconds, not milliseconds: \(fmt(v)) ms is \(fmt(v / 1000)))" : ""
                 error(node, path, "expected \(what), got \(fmt(v))\(ms)")
                 return nil
             }
