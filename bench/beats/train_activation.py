@@ -25,7 +25,10 @@ import sys  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-SR, NFFT, HOP, MELS = 22050, 2048, 512, 128
+SR, NFFT, MELS = 22050, 2048, 128
+# The analysis hop (512: 43.07 frames a second, the onset envelope's). TCN_HOP=256 gives 86.13 frames a second for
+# the fourteenth round's activation (docs/beats.md): train_tcn.py's features and targets follow it.
+HOP = int(os.environ.get("TCN_HOP", "512"))
 GROUPS = MELS // 8           # 16 bands of 8 mel bands each
 CONTEXT = 4                  # frames each side
 POOL_OFFSETS = [o for o in range(-32, 33, 4) if o != 0]   # rhythmic context: pooled flux ±0.09 ... ±0.74 s

@@ -105,7 +105,7 @@ def train(data, mean, sd, seed):
     model = TCN()
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, EPOCHS)
-    crop, batch = 1024, 16
+    crop, batch = int(os.environ.get("TCN_CROP", "1024")), 16  # TCN_CROP: frames a training crop (2048 at TCN_HOP=256)
     for epoch in range(EPOCHS):
         model.train()
         start, total = time.time(), 0.0
