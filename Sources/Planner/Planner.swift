@@ -389,7 +389,17 @@ public enum Planner {
     /// `maxShot`, an off-beat cut at `maxShot` keeps shots from dragging. The last shot is at least `minShot` long.
     static func beatCuts(rule: CutRule, duration: Double, beats: [Double]) -> [Cut] {
         let eligible = beats.enumerated().filter { $0.offset % rule.everyBeats == 0 }.map(\.element).filter { $0 > 0 && $0 < duration }
-        return greedyCuts(rule: rule, duration: duration, candidates: eligible.map { Cut(time: $0, beat: $0) })
+        var candidates = eligible.map { Cut(time: $0, beat: $0) }
+        // Where the music ends before the video does (`loop: false`), its beats stop: the rest is cut on the
+        // fallback interval from the last beat, as a video without music is, not every `max_shot` (trial15).
+        if let last = beats.last, beats.count >= 2, case let period = (last - beats[0]) / Double(beats.count - 1), duration - last > 2 * period {
+            var t = last + rule.fallbackInterval
+            while t < duration - 1e-9 {
+                candidates.append(Cut(time: t, beat: nil))
+                t += rule.fallbackInterval
+            }
+        }
+        return greedyCuts(rule: rule, duration: duration, candidates: candidates)
     }
 
     /// The greedy walk over candidate cut times (sorted): the first at least `minShot` on, or an off-beat cut at

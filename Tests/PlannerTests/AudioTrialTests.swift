@@ -121,6 +121,26 @@ import Testing
         #expect(!q.notes.contains { $0.hasPrefix("layers[1]") }, "\(q.notes)")
     }
 
+    @Test func afterTheMusicEndsTheCutsKeepTheFallbackInterval() throws {
+        let t = try TemplateParser.parse(
+            yaml: """
+                name: t
+                canvas: { width: 160, height: 288 }
+                timing:
+                  cut: { mode: beats, every_beats: 2, min_shot: 0.5, max_shot: 4, fallback_interval: 2 }
+                  audio: { loop: false }
+                layers:
+                  - type: media
+                """)
+        let track = AudioInput(path: "/in/ten.ogg", duration: 10)
+        let p = try plan(t, PlanInputs(images: ["/in/a.jpg", "/in/b.jpg"], audio: track, duration: 20, beats: beats(0.25, 10)))
+        let cuts = p.images!.shots.map(\.start).dropFirst()
+        #expect(cuts.contains { abs($0 - 9.25) < 0.05 }, "\(cuts)")
+        let after = cuts.filter { $0 > 10 }
+        #expect(after.count >= 4, "after the music: \(after)")
+        for (a, b) in zip(after, after.dropFirst()) { #expect(abs(b - a - 2) < 0.05, "\(after)") }
+    }
+
     @Test func reliableBeatsOutsideTheVideoAreSaidSoNotListedEmpty() throws {
         // The track's beats are reliable only at 50.9-73.3 s; a 10 s video from 0 s has none of them.
         let times = Array(stride(from: 50.9, to: 73.3, by: 0.62))
