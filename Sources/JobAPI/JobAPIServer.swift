@@ -162,16 +162,7 @@ struct APIHandlers: Sendable {
             return presigned.absoluteString
         }
         let expires = Int(Date().timeIntervalSince1970) + lifetime
-        return configuration.baseURL + Self.signedQueryPath(key: stored, expires: expires, signature: signer.signature(key: stored, expires: expires))
-    }
-}
-
-extension APIHandlers {
-    /// `/files?key=<key, percent-encoded>&expires=...&signature=...`: the download URL the API hands out.
-    static func signedQueryPath(key: String, expires: Int, signature: String) -> String {
-        let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-        let escaped = key.addingPercentEncoding(withAllowedCharacters: allowed) ?? key
-        return "/files?key=\(escaped)&expires=\(expires)&signature=\(signature)"
+        return configuration.baseURL + signer.signedQueryPath(key: stored, expires: expires)
     }
 }
 

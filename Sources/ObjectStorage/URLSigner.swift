@@ -20,7 +20,22 @@ public struct URLSigner: Sendable {
         return mac.hexString
     }
 
-    /// The path and query of a download URL for `objectKey` valid until `expires`.
+    /// The path and query of the download URL the API and the workers' webhooks hand out for `objectKey`, valid
+    /// until `expires`: `/files?key=<key, percent-encoded>&expires=...&signature=...` (one form for both: trial15b
+    /// found the webhook's links in the older path form below, which the server still serves).
+    public func signedQueryPath(key objectKey: String, expires: Int) -> String {
+        Self.queryPath(key: objectKey, expires: expires, signature: signature(key: objectKey, expires: expires))
+    }
+
+    /// `/files?key=<key, percent-encoded>&expires=...&signature=...` with a signature already made.
+    public static func queryPath(key objectKey: String, expires: Int, signature: String) -> String {
+        let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        let escaped = objectKey.addingPercentEncoding(withAllowedCharacters: allowed) ?? objectKey
+        return "/files?key=\(escaped)&expires=\(expires)&signature=\(signature)"
+    }
+
+    /// The older path form of a download URL, `/files/<key>?expires=...&signature=...`: still served, so links
+    /// minted before keep working; new links use ``signedQueryPath(key:expires:)``.
     public func signedPath(key objectKey: String, expires: Int) -> String {
         let escaped = objectKey.components(separatedBy: "/")
             .map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowedSegment) ?? $0 }
@@ -105,6 +120,6 @@ public struct DownloadLinks: Sendable {
             return (presigned.absoluteString, expiresAt)
         }
         guard let signer else { return nil }
-        return (baseURL + signer.signedPath(key: key, expires: expires), expiresAt)
+        return (baseURL + signer.signedQueryPath(key: key, expires: expires), expiresAt)
     }
 }

@@ -90,6 +90,21 @@ extension Settings {
     /// `RENDC_PUBLIC_URL`: the API's address as clients reach it (signed download URLs start with it).
     public func publicURL() throws -> String? { try reader.httpURL("RENDC_PUBLIC_URL") }
 
+    /// `RENDC_HOST` (127.0.0.1) and `RENDC_PORT` or `PORT` (8080): where `serve` listens.
+    public func listenAddress() throws -> (host: String, port: Int) {
+        let port = try reader.integer(reader.string("RENDC_PORT") != nil ? "RENDC_PORT" : "PORT", default: 8080, range: 0...65535, what: "a port")
+        return (reader.string("RENDC_HOST") ?? "127.0.0.1", port)
+    }
+
+    /// The base of download URLs: `RENDC_PUBLIC_URL`, else `http://RENDC_HOST:RENDC_PORT` as `serve` builds it, so a
+    /// worker's webhook links and the API's own point at the same server (trial15b: the worker used port 8080
+    /// whatever RENDC_PORT said).
+    public func downloadBaseURL() throws -> String {
+        if let url = try publicURL() { return url }
+        let (host, port) = try listenAddress()
+        return "http://\(host):\(port)"
+    }
+
     /// `RENDC_SIGNED_URL_TTL` (3600, from 10 s to a week).
     public func signedURLLifetime() throws -> Int {
         try reader.integer("RENDC_SIGNED_URL_TTL", default: 3600, range: 10...7 * 24 * 3600, what: "seconds")
@@ -114,8 +129,7 @@ extension Settings {
                 expected: "is required to sign download URLs (at least 16 bytes; `openssl rand -hex 32`); or run with --dev")
         }
         var api = APIConfiguration(urlSigningSecret: secret)
-        api.host = reader.string("RENDC_HOST") ?? api.host
-        api.port = try reader.integer(reader.string("RENDC_PORT") != nil ? "RENDC_PORT" : "PORT", default: 8080, range: 0...65535, what: "a port")
+        (api.host, api.port) = try listenAddress()
         api.publicBaseURL = try publicURL()
         api.maxDurationSeconds = maxDuration
         api.maxFileSizeBytes = try reader.byteSize("VIDEO_MAX_FILE_SIZE", default: api.maxFileSizeBytes)

@@ -28,6 +28,17 @@ extension Settings {
     }
 }
 
+extension RenderPipeline {
+    /// A warning when no template parses in the folders searched (serve and worker would refuse or fail every job;
+    /// trial15b: serve started silently with none), naming the folders and the variable to set.
+    func warnWhenNoTemplates(_ logger: Logger) {
+        guard ((try? templates()) ?? []).isEmpty else { return }
+        logger.warning(
+            "no template parses in the template folders: every job will be refused; set RENDC_SPECS_DIR to the folder of the template .yaml files (rendc doctor checks it)",
+            metadata: ["searched": "\(configuration.templateDirectories.joined(separator: ", "))"])
+    }
+}
+
 /// Writes to standard error.
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))

@@ -89,6 +89,7 @@ struct ServeCommand: AsyncParsableCommand {
         if swept > 0 { logger.notice("removed stale upload and download temporary files", metadata: ["count": "\(swept)"]) }
         // The same template folders and default assets the worker renders with.
         let pipeline = settings.renderPipeline(extraTemplates: templatesDir, logger: logger)
+        pipeline.warnWhenNoTemplates(logger)
         // Parsed as the worker loads them, so submit plans each job against the template the worker will render.
         let templates: @Sendable () throws -> [TemplateSummary] = {
             try pipeline.templates().map {

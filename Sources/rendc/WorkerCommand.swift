@@ -104,8 +104,9 @@ struct WorkerCommand: AsyncParsableCommand {
         } else {
             var renderSettings = settings
             renderSettings.temporaryDirectory = temporary
-            renderer = PipelineRenderer(
-                pipeline: renderSettings.renderPipeline(extraTemplates: templateDirectories, logger: logger, longRunning: true), logger: logger)
+            let pipeline = renderSettings.renderPipeline(extraTemplates: templateDirectories, logger: logger, longRunning: true)
+            pipeline.warnWhenNoTemplates(logger)
+            renderer = PipelineRenderer(pipeline: pipeline, logger: logger)
         }
         let worker = JobWorker(
             store: store, objectStore: objectStore, renderer: renderer,
@@ -149,7 +150,7 @@ func webhookDelivery(
         store: store, sender: WebhookSender(policy: try settings.webhookTargets(), logger: logger),
         secrets: WebhookSecrets(master: secret),
         links: DownloadLinks(
-            objectStore: objectStore, signer: signer, baseURL: try settings.publicURL() ?? "http://127.0.0.1:8080",
+            objectStore: objectStore, signer: signer, baseURL: try settings.downloadBaseURL(),
             lifetime: try settings.signedURLLifetime()),
         owner: owner, logger: logger)
 }

@@ -130,7 +130,7 @@ import Testing
             FileManager.default.createFile(atPath: source, contents: bytes)
             try await remote.put(localPath: source, key: key, contentType: "video/mp4")
             let expires = Int(Date().timeIntervalSince1970) + 600
-            let url = APIHandlers.signedQueryPath(key: key, expires: expires, signature: api.signer.signature(key: key, expires: expires))
+            let url = URLSigner.queryPath(key: key, expires: expires, signature: api.signer.signature(key: key, expires: expires))
             let spool = api.configuration.temporaryDirectory
             @Sendable func downloads() throws -> [String] {
                 try FileManager.default.contentsOfDirectory(atPath: spool).filter { $0.hasPrefix("rendc-download-") }

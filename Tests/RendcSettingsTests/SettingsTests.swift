@@ -52,6 +52,19 @@ import Testing
         #expect(api.rateLimitPerMinute == 0 && api.idleTimeoutSeconds == nil && api.bodyTimeoutSeconds == 60)
     }
 
+    /// The worker's webhook links and the API's own point at the same server: RENDC_PUBLIC_URL, else the address
+    /// `serve` listens on (trial15b: the worker used port 8080 whatever RENDC_PORT said).
+    @Test func downloadLinksUseTheServersAddress() throws {
+        #expect(try Settings(environment: ["RENDC_PORT": "18095"]).downloadBaseURL() == "http://127.0.0.1:18095")
+        #expect(try Settings(environment: ["PORT": "9000", "RENDC_HOST": "10.1.2.3"]).downloadBaseURL() == "http://10.1.2.3:9000")
+        #expect(try Settings(environment: [:]).downloadBaseURL() == "http://127.0.0.1:8080")
+        #expect(
+            try Settings(environment: ["RENDC_PORT": "18095", "RENDC_PUBLIC_URL": "https://videos.example.com"]).downloadBaseURL()
+                == "https://videos.example.com")
+        let api = try Settings(environment: ["RENDC_PORT": "18095", "RENDC_HOST": "0.0.0.0"]).api(development: true)
+        #expect(api.host == "0.0.0.0" && api.port == 18095)
+    }
+
     @Test func theSigningSecretIsRequiredAndNeverShown() throws {
         #expect(throws: SettingError.self) { try Settings(environment: [:]).api(development: false) }
         do {
