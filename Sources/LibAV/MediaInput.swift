@@ -124,6 +124,11 @@ package final class MediaInput {
             c.pointee.max_pixels = Int64(MediaLimits.maximumPixels)
             c.pointee.thread_count = Int32(max(0, decoderThreads))
         }
+        if kind == .image {
+            // A still whose picture data is damaged fails instead of being concealed: the JPEG decoder fills what it
+            // cannot read with one colour (trial15b: a product shown as a green block, the job "completed").
+            c.pointee.err_recognition |= AV_EF_EXPLODE
+        }
         let w = c.pointee.width > 0 ? Int(c.pointee.width) : inspection.width ?? 0
         let h = c.pointee.height > 0 ? Int(c.pointee.height) : inspection.height ?? 0
         if decoder.pointee.id == AV_CODEC_ID_MJPEG, w > 0, h > 0, let minimumSize = minimumSize((w, h)) {
@@ -253,6 +258,10 @@ package final class MediaInput {
             throw MediaError(
                 .decode, code: .tooLarge, path: path,
                 "decoded a \(w)x\(h) picture, outside the limit of \(MediaLimits.maximumPixels / 1_000_000) megapixels")
+        }
+        let f = frame.pointer.pointee
+        if kind == .image, f.flags & AV_FRAME_FLAG_CORRUPT != 0 || f.decode_error_flags != 0 {
+            throw MediaError(.decode, code: .corrupt, path: path, "the image's picture data is damaged (the decoder could not read all of it)")
         }
     }
 

@@ -1511,7 +1511,9 @@ struct Checker {
         return size
     }
 
-    func jpeg() throws(Refusal) -> Size {
+    /// The JPEG's largest frame size; `toTheEnd`: its picture data must reach the end marker (an upload; a music
+    /// file's cover is only sized, never decoded).
+    func jpeg(toTheEnd: Bool = true) throws(Refusal) -> Size {
         var size = Size(frames: 0)
         var pos = 2
         func startOfFrame(_ marker: UInt8) -> Bool { (0xC0...0xCF).contains(marker) && ![0xC4, 0xC8, 0xCC].contains(marker) }
@@ -1543,17 +1545,24 @@ struct Checker {
             guard segments < 100_000 else { throw Refusal("the JPEG file has too many segments") }
         }
         guard size.frames > 0 else { throw Refusal("the JPEG file has no frame header (no picture size)") }
-        // Through the entropy-coded data: every later marker, so a second frame (of another size) cannot hide there.
+        // Through the entropy-coded data: every later marker, so a second frame (of another size) cannot hide there,
+        // to the end marker: a JPEG cut short has none, and the decoder cannot finish its picture (trial15b: a
+        // truncated upload was taken, and its job failed only when it ran).
+        var ended = !inScan
         while inScan, let ff = r.find(0xFF, from: pos) {
             guard let marker = r.byte(ff + 1) else { break }
             if marker == 0x00 || marker == 0xFF || (0xD0...0xD7).contains(marker) { pos = ff + 1; continue }
-            if marker == 0xD9 { break }
+            if marker == 0xD9 {
+                ended = true
+                break
+            }
             if marker == 0xD8 { pos = ff + 2; continue }
             let length = r.read(ff + 2, 2).be16(0)
             guard length >= 2 else { throw Refusal("a JPEG segment at byte \(ff) has an impossible length") }
             if startOfFrame(marker) { try frameHeader(at: ff) }
             pos = ff + 2 + length
         }
+        guard ended || !toTheEnd else { throw Refusal("the file is truncated: the JPEG's picture data ends before its end marker", truncated: true) }
         return size
     }
 

@@ -26,7 +26,7 @@ extension Checker {
         do {
             switch container {
             case .png: covers.note(try picture.png())
-            case .jpeg: covers.note(try picture.jpeg())
+            case .jpeg: covers.note(try picture.jpeg(toTheEnd: false))
             case .gif: covers.note(try picture.gif())
             case .webp: covers.note(try picture.webp())
             case .bmp: covers.note(try picture.bmp())

@@ -198,6 +198,35 @@ enum HostileCorpus {
         #expect(error.description.contains(name) && error.isPermanent)
     }
 
+    /// trial15b: a JPEG cut short was taken at upload (its job failed when it ran), and one whose picture data was
+    /// overwritten (valid headers, `FF 00` pairs where the scan was) rendered as a block of one colour and completed.
+    @Test func aCutOrDamagedJPEGIsRefusedAtUploadOrAtDecode() throws {
+        let jpeg = try [UInt8](Data(contentsOf: URL(fileURLWithPath: corpus.path(".base/image-base.jpg"))))
+        let sos = try #require((0..<(jpeg.count - 1)).first { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xDA })
+        let scan = sos + 2 + (Int(jpeg[sos + 2]) << 8 | Int(jpeg[sos + 3]))
+        let directory = try Fixtures.temporaryDirectory("rendc-jpeg-damage")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // Cut inside the picture data: refused at upload, as the other formats' truncations are.
+        let cut = directory.appendingPathComponent("cut.jpg").path
+        FileManager.default.createFile(atPath: cut, contents: Data(jpeg[..<(scan + (jpeg.count - scan) / 2)]))
+        guard case .refused(let refusal) = try HostileCorpus.sniff(cut, .image) else {
+            Issue.record("a JPEG cut in its picture data was accepted")
+            return
+        }
+        #expect(refusal.status.code == 422 && refusal.message.contains("ends before its end marker"), "\(refusal.message)")
+        // The picture data overwritten, the end marker kept: the structure holds, so upload takes it; the decoder
+        // refuses it instead of concealing it with one colour.
+        var damaged = jpeg
+        for i in scan..<(jpeg.count - 2) { damaged[i] = (i - scan) % 2 == 0 ? 0xFF : 0x00 }
+        let garbage = directory.appendingPathComponent("garbage.jpg").path
+        FileManager.default.createFile(atPath: garbage, contents: Data(damaged))
+        if case .refused(let error) = try HostileCorpus.sniff(garbage, .image) { Issue.record("refused at upload after all: \(error)") }
+        let error = try #require(throws: MediaError.self) { _ = try ImageFile.decode(path: garbage) }
+        #expect(error.code == .corrupt && error.isPermanent && error.description.contains("garbage.jpg"), "\(error)")
+        // The untouched picture still decodes (the contrast).
+        #expect(throws: Never.self) { _ = try ImageFile.decode(path: corpus.path(".base/image-base.jpg")) }
+    }
+
     @Test func webPSizeIsTheLargestOfCanvasAndFrame() throws {
         let found = try MediaInspector.inspect(path: corpus.path("image-webp-dimension-lie.webp"), strict: true)
         #expect(found.width == 9000 && found.height == 9000)
