@@ -3,11 +3,13 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import ObjectStorage
+import Planner
+import SpecLang
 
 /// The HTTP API of the job service (`rendc serve`). Build it with the deployment's configuration and dependencies,
 /// then run ``makeApplication()`` as a `Service` in the process's `ServiceGroup`.
 public struct JobAPIServer: Sendable {
-    let handlers: APIHandlers
+    var handlers: APIHandlers
     let logger: Logger
     /// The operators' dashboard credential (`/admin`, see AdminRoutes.swift); nil: no dashboard.
     var adminToken: String? = nil
@@ -32,6 +34,14 @@ public struct JobAPIServer: Sendable {
                 cacheSeconds: configuration.apiKeyCacheSeconds)
         )
         self.logger = logger
+    }
+
+    /// Submit answers with a warning for each text the render will cut to fit its box, measured by `fit` (the text
+    /// renderer, as the worker sets it): the store learns it before the render, not after.
+    public func warningOfCutTexts(_ fit: @escaping @Sendable (RenderPlan, Template) -> [FieldCut]) -> JobAPIServer {
+        var copy = self
+        copy.handlers.textFit = fit
+        return copy
     }
 
     /// The router with every endpoint and middleware (also what the tests drive).
@@ -98,6 +108,9 @@ struct APIHandlers: Sendable {
     let metrics: (@Sendable () -> String)?
     let signer: URLSigner
     let authenticator: TenantAuthenticator
+    /// Measures which of a planned job's texts the render will cut to fit (the text renderer's measure, given by
+    /// `serve`); nil: submit does not warn.
+    var textFit: (@Sendable (RenderPlan, Template) -> [FieldCut])? = nil
 
     func ready(context: APIRequestContext) async throws -> Response {
         do {

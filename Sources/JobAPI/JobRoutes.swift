@@ -96,10 +96,14 @@ extension APIHandlers {
         }
 
         // Planned as the worker will (pure, no media): what the planner refuses is refused now, in its words.
+        var warnings: [SubmitWarning] = []
         if let parsed = template.template {
             let clips = Set(job.imageIds.indices.filter { found[job.imageIds[$0]]?.type == .video })
             if let problem = SubmitPlanning.problem(job, template: parsed, clips: clips, maxDuration: configuration.maxDurationSeconds) {
                 throw APIError(.unprocessableContent, .validationFailed, problem.description, field: SubmitPlanning.requestField(problem))
+            }
+            if let textFit, let plan = SubmitPlanning.plan(job, template: parsed, clips: clips, maxDuration: configuration.maxDurationSeconds) {
+                warnings = SubmitPlanning.warnings(textFit(plan, parsed), template: job.template)
             }
         }
 
@@ -112,7 +116,9 @@ extension APIHandlers {
                 job.durationTarget ?? template.defaultDuration ?? configuration.defaultDurationSeconds, configuration.maxDurationSeconds)
             let response = try StoredResponse(
                 status: .accepted,
-                value: SubmitResponse(jobId: jobId.uuidString.lowercased(), status: "pending", estimatedDuration: estimated),
+                value: SubmitResponse(
+                    jobId: jobId.uuidString.lowercased(), status: "pending", estimatedDuration: estimated, warnings: warnings.isEmpty ? nil : warnings
+                ),
                 location: "/api/v1/video/jobs/\(jobId.uuidString.lowercased())")
             try await store.submit(job, id: jobId, recording: claim?.recording(response))
             context.logger.info("job submitted", metadata: ["job": "\(jobId.uuidString.lowercased())", "overlayType": "\(job.template)"])

@@ -128,6 +128,20 @@ struct SubmitResponse: Encodable {
     var jobId: String
     var status: String
     var estimatedDuration: Double
+    /// What the render will change in the request's values (a text cut to fit its box); absent when nothing.
+    var warnings: [SubmitWarning]? = nil
+}
+
+/// Something the job will render differently from what was asked, known at submit.
+struct SubmitWarning: Encodable, Equatable {
+    /// `text_cut`: the text does not fit the template's box at its smallest size and is cut.
+    var code: String
+    /// The request field: `textOverlay` or `fields.<name>`.
+    var field: String
+    var message: String
+    /// How many of the text's characters show, and how many it has.
+    var shownCharacters: Int
+    var totalCharacters: Int
 }
 
 /// A job as the API shows it. Every documented field is always present (null when unknown), as in the seed.

@@ -20,17 +20,11 @@ enum SubmitPlanning {
     /// The planner's error for this job, or nil when it plans. `clips` are the indexes of `job.imageIds` that are
     /// video assets.
     static func problem(_ job: JobSubmission, template: Template, clips: Set<Int>, maxDuration: Double) -> PlanError? {
-        let images = job.imageIds.indices.map { "image-\($0 + 1)" }
-        var fields = job.fieldTexts
-        for name in job.fieldAssets.keys { fields[name] = "field-\(name)" }
         func plan(track seconds: Double?) -> PlanError? {
-            let inputs = PlanInputs(
-                images: images, audio: seconds.map { AudioInput(path: "audio", duration: $0) }, text: job.textOverlay, fields: fields,
-                duration: job.durationTarget, quality: job.qualityMode, beats: nil, maxDuration: maxDuration,
-                clips: Set(clips.map { images[$0] }),
-                voice: job.voiceAssetId.map { _ in VoiceInput(path: "voice", duration: 1, speech: []) })
             do {
-                _ = try Planner.plan(template: template, inputs: inputs) { _ in "template-asset" }
+                _ = try Planner.plan(template: template, inputs: planInputs(job, clips: clips, maxDuration: maxDuration, track: seconds)) { _ in
+                    "template-asset"
+                }
                 return nil
             } catch let error as PlanError {
                 return error
@@ -43,6 +37,41 @@ enum SubmitPlanning {
         guard let error = plan(track: longTrackSeconds) else { return nil }
         if job.durationTarget == nil, plan(track: shortTrackSeconds) == nil { return nil }
         return error
+    }
+
+    /// The job's plan without music (its texts' boxes do not depend on it), for measuring its texts; nil when it
+    /// does not plan.
+    static func plan(_ job: JobSubmission, template: Template, clips: Set<Int>, maxDuration: Double) -> RenderPlan? {
+        try? Planner.plan(template: template, inputs: planInputs(job, clips: clips, maxDuration: maxDuration, track: nil)) { _ in
+            "template-asset"
+        }
+    }
+
+    /// The planner's inputs for the job: stand-in names for its files, and a track of `seconds` (nil: no music).
+    static func planInputs(_ job: JobSubmission, clips: Set<Int>, maxDuration: Double, track seconds: Double?) -> PlanInputs {
+        let images = job.imageIds.indices.map { "image-\($0 + 1)" }
+        var fields = job.fieldTexts
+        for name in job.fieldAssets.keys { fields[name] = "field-\(name)" }
+        return PlanInputs(
+            images: images, audio: seconds.map { AudioInput(path: "audio", duration: $0) }, text: job.textOverlay, fields: fields,
+            duration: job.durationTarget, quality: job.qualityMode, beats: nil, maxDuration: maxDuration,
+            clips: Set(clips.map { images[$0] }),
+            voice: job.voiceAssetId.map { _ in VoiceInput(path: "voice", duration: 1, speech: []) })
+    }
+
+    /// What the store is told of texts the render will cut: in the request's words (its field, its characters), not
+    /// the designer's (the plan's note says what the template could change).
+    static func warnings(_ cuts: [FieldCut], template: String) -> [SubmitWarning] {
+        cuts.flatMap { cut in
+            cut.fields.map { name in
+                SubmitWarning(
+                    code: "text_cut", field: name == Template.captionField ? "textOverlay" : "fields.\(name)",
+                    message:
+                        "the template \(template) shows \(cut.shownCharacters) of the \(cut.text.count) characters of this text at its smallest size; "
+                        + "the rest is cut\(cut.ellipsis ? " with \"…\"" : ""): shorten it to show all of it",
+                    shownCharacters: cut.shownCharacters, totalCharacters: cut.text.count)
+            }
+        }
     }
 
     /// The request field a plan error is about (nil when the template, not one value, meets the job's inputs).

@@ -53,3 +53,36 @@ extension Planner {
             + "or limit the field (max_length)"
     }
 }
+
+/// A text layer whose merge fields' text did not fit its box at the smallest size and was cut (measured by the text
+/// renderer, which the planner cannot call): what the plan's note says, and what submit tells a store.
+public struct FieldCut: Sendable, Equatable {
+    /// The layer's index in the template.
+    public var layer: Int
+    /// The fields the text is filled from.
+    public var fields: [String]
+    /// The whole text, filled.
+    public var text: String
+    public var shownCharacters: Int
+    /// The box and the smallest size, in the template's pixels.
+    public var box: Rect
+    public var size: Double
+    public var lines: Int
+    public var ellipsis: Bool
+    public init(layer: Int, fields: [String], text: String, shownCharacters: Int, box: Rect, size: Double, lines: Int, ellipsis: Bool) {
+        self.layer = layer
+        self.fields = fields
+        self.text = text
+        self.shownCharacters = shownCharacters
+        self.box = box
+        self.size = size
+        self.lines = lines
+        self.ellipsis = ellipsis
+    }
+
+    /// The plan's note (for the template's designer: what the template can change).
+    public var note: String {
+        Planner.cutNote(
+            layer: layer, fields: fields, text: text, shownCharacters: shownCharacters, box: box, size: size, lines: lines, ellipsis: ellipsis)
+    }
+}

@@ -281,9 +281,14 @@ public final class RenderPipeline: Sendable {
     /// A note for each text layer whose merge fields' text is cut to fit its box (design14: a merchant never learnt
     /// that their price was cut). Only the text renderer knows, so each such text is set once more here (the
     /// renderer sets it again when drawing); a text that fails to set is left to `texts(for:)` to report.
-    func cutFieldNotes(_ plan: RenderPlan, template: Template) -> [String] {
+    func cutFieldNotes(_ plan: RenderPlan, template: Template) -> [String] { fieldCuts(plan, template: template).map(\.note) }
+
+    /// The text layers of `plan` whose merge fields' text is cut to fit (set by the text renderer, as the render
+    /// will): for the plan's notes, and for submit's warnings to the store (trial15b: a store learnt its caption was
+    /// cut only after the render).
+    public func fieldCuts(_ plan: RenderPlan, template: Template) -> [FieldCut] {
         let renderer = CaptionRenderer()
-        var notes: [String] = [], seen: Set<Int> = []
+        var cuts: [FieldCut] = [], seen: Set<Int> = []
         for layer in plan.layers {
             guard case .text(let t) = layer.content, layer.templateIndex < template.layers.count,
                 case .text(let source) = template.layers[layer.templateIndex].content, !seen.contains(layer.templateIndex)
@@ -303,12 +308,12 @@ public final class RenderPipeline: Sendable {
             let k = Double(template.canvas.width) / Double(max(1, plan.width))
             func inTemplate(_ v: Int) -> Int { k == 1 ? v : 2 * Int((Double(v) * k / 2).rounded()) }  // the planner's sizes are even
             let box = Rect(x: 0, y: 0, width: inTemplate(t.box.width), height: inTemplate(t.box.height))
-            notes.append(
-                Planner.cutNote(
+            cuts.append(
+                FieldCut(
                     layer: layer.templateIndex, fields: fields, text: text, shownCharacters: shown, box: box, size: r.fontSize * k,
                     lines: r.lines.count, ellipsis: t.style.ellipsis))
         }
-        return notes
+        return cuts
     }
 
     /// The part of the track whose beats are analysed, in track seconds (`from` to `span`): from a set start to

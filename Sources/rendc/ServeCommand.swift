@@ -113,6 +113,7 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: api, jobStore: jobStore, objectStore: objectStore, templates: templates, metrics: metricsText,
             logger: logger
         ).enablingAdmin(token: adminToken)
+            .warningOfCutTexts { plan, template in pipeline.fieldCuts(plan, template: template) }
         logger.info(
             "serving",
             metadata: [

@@ -110,6 +110,7 @@ func withAPI(
     policy: QueuePolicy = QueuePolicy(),
     storage: @Sendable (LocalDirectoryStore) -> any ObjectStore = { $0 },
     apiStore: @Sendable (QueueAPIStore) -> any APIStore = { $0 },
+    server: @Sendable (JobAPIServer) -> JobAPIServer = { $0 },
     _ body: @Sendable (APIHarness) async throws -> Void
 ) async throws {
     let database = try TestDatabase.configuration(prefix: "api_" + name.prefix(20), maximumConnections: 12)
@@ -129,9 +130,10 @@ func withAPI(
         try await store.migrate()
         let (tenantA, keyA) = try await store.createTenantWithKey(name: "tenant A")
         let (tenantB, keyB) = try await store.createTenantWithKey(name: "tenant B")
-        let api = JobAPIServer(
-            configuration: finalConfiguration, store: apiStore(QueueAPIStore(store)), objectStore: objectStore, templates: templates,
-            metrics: { "# HELP rendc_test 1\nrendc_test 1\n" }, logger: logger)
+        let api = server(
+            JobAPIServer(
+                configuration: finalConfiguration, store: apiStore(QueueAPIStore(store)), objectStore: objectStore, templates: templates,
+                metrics: { "# HELP rendc_test 1\nrendc_test 1\n" }, logger: logger))
         try await api.makeApplication().test(.router) { client in
             try await body(
                 APIHarness(

@@ -99,6 +99,47 @@ import Testing
         }
     }
 
+    /// trial15b: golden-frame takes a 500-character caption and shows about a third of a long one; the store learnt
+    /// it only from the finished job's notes. Submit now says so, in the request's words, measured as the render sets it.
+    @Test func submitWarnsOfACaptionTheRenderWillCut() async throws {
+        let folder = try Fixtures.temporaryDirectory("rendc-submit-cut")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let specs = Fixtures.packageRoot.appendingPathComponent("specs")
+        let pipeline = RenderPipeline(
+            configuration: PipelineConfiguration(
+                templateDirectories: [specs.path], assetsDirectory: folder.appendingPathComponent("assets").path, temporaryDirectory: folder.path),
+            logger: Logger(label: "rendc.test.submit-cut"))
+        let golden = try TemplateParser.parse(file: specs.appendingPathComponent("golden-frame.yaml").path)
+        let summary = TemplateSummary(name: "golden-frame", description: "", template: golden)
+        let long = String(repeating: "Soft leather sneakers, hand-stitched soles, ", count: 7)  // 301 characters
+        // What the worker's plan says of the same caption (its note, for the designer).
+        let image = folder.appendingPathComponent("p.jpg")
+        try Data(TestImages.jpegHeader(width: 800, height: 1200)).write(to: image)
+        let workerPlan = try pipeline.plan(
+            RenderRequest(
+                template: "golden-frame", images: [image.path], text: long, duration: 5, output: folder.appendingPathComponent("o.mp4").path),
+            measuringLoudness: false)
+        let note = try #require(workerPlan.notes.first { $0.contains("did not fit") })
+        try await withAPI(templates: { [summary] }, server: { $0.warningOfCutTexts { pipeline.fieldCuts($0, template: $1) } }) { api in
+            let image = try await api.uploadImage(key: api.keyA)
+            let accepted = try await api.submit(
+                key: api.keyA, imageIds: [image], extra: #","overlayType":"golden-frame","durationTarget":5,"textOverlay":""# + long + "\"")
+            #expect(accepted.status == .accepted, "\(String(buffer: accepted.body))")
+            let warnings = try #require(try jsonObject(accepted)["warnings"] as? [[String: Any]])
+            #expect(warnings.count == 1)
+            let w = try #require(warnings.first)
+            let shown = try #require(w["shownCharacters"] as? Int)
+            #expect(w["code"] as? String == "text_cut" && w["field"] as? String == "textOverlay")
+            #expect(w["totalCharacters"] as? Int == long.count && shown > 50 && shown < long.count, "\(w)")
+            #expect((w["message"] as? String)?.hasPrefix("the template golden-frame shows \(shown) of the \(long.count) characters") == true)
+            #expect(note.contains("\(shown) of its \(long.count) characters show"), "submit and the render count the same: \(note)")
+            // A caption that fits: no warnings key at all.
+            let fits = try await api.submit(key: api.keyA, imageIds: [image], extra: #","overlayType":"golden-frame","textOverlay":"New in""#)
+            #expect(fits.status == .accepted)
+            #expect(try jsonObject(fits)["warnings"] == nil)
+        }
+    }
+
     /// With music and no `durationTarget` the video follows the track, whose length submit does not know: a job is
     /// refused only when it fails with a track as long as the video may be and with the shortest one too.
     @Test func withMusicAndNoTargetOnlyCertainFailuresAreRefused() throws {
