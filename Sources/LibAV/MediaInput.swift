@@ -124,9 +124,10 @@ package final class MediaInput {
             c.pointee.max_pixels = Int64(MediaLimits.maximumPixels)
             c.pointee.thread_count = Int32(max(0, decoderThreads))
         }
-        if kind == .image {
-            // A still whose picture data is damaged fails instead of being concealed: the JPEG decoder fills what it
-            // cannot read with one colour (trial15b: a product shown as a green block, the job "completed").
+        if kind == .image, decoder.pointee.id == AV_CODEC_ID_MJPEG {
+            // A JPEG whose picture data is damaged fails instead of being concealed: the decoder fills what it cannot
+            // read with one colour (trial15b: a product shown as a green block, the job "completed"). Only JPEG: the
+            // TIFF decoder, told to explode, refuses files it decodes correctly otherwise.
             c.pointee.err_recognition |= AV_EF_EXPLODE
         }
         let w = c.pointee.width > 0 ? Int(c.pointee.width) : inspection.width ?? 0

@@ -105,7 +105,7 @@ let threeImages = ["/in/a.jpg", "/in/b.png", "/in/c.webp"]
         #expect(p.width == 720 && p.height == 1280)
         // Picture windows are even-aligned for 4:2:0 chroma.
         #expect(p.images?.window == Rect(x: 60, y: 106, width: 600, height: 1066))
-        #expect(p.caption?.box == Rect(x: 0, y: 67, width: 720, height: 133))
+        #expect(p.caption?.box == Rect(x: 27, y: 67, width: 667, height: 133))
         #expect(p.caption?.style.size == 40)
         #expect(p.layers.contains { $0.content == .border(color: Color(hex: "#D4AF37")!, width: 7) })
         #expect(p.encoder.preset == "veryfast")

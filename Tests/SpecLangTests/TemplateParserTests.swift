@@ -24,7 +24,9 @@ import Testing
         #expect(t.layers[2].placement.resolve(in: t.canvas) == Rect(x: 90, y: 160, width: 900, height: 1600))
         #expect(im.style.kenBurns?.startZoom == 1.0 && im.style.kenBurns?.endZoom == 1.05)
         #expect(border.color == .value(Color(hex: "#D4AF37")!) && border.width == 10)
-        #expect(t.layers[4].placement.resolve(in: t.canvas) == Rect(x: 0, y: 100, width: 1080, height: 200))
+        // The seed's caption at the top, centred; kept 40 px clear of the frame's sides so a long caption's lines do
+        // not run over the border (trial15b).
+        #expect(t.layers[4].placement.resolve(in: t.canvas) == Rect(x: 40, y: 100, width: 1000, height: 200))
         #expect(text.text == "{{caption}}")
         #expect(text.style.size == 60 && text.style.color == .white && text.style.stroke == Stroke(color: .black, width: 2))
         #expect(t.timing.cut.fallbackInterval == 2 && t.timing.noAudioDuration == 30)
