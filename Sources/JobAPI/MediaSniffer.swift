@@ -112,7 +112,7 @@ enum MediaSniffer {
         }
         guard type.acceptedFormats.contains(format) else {
             throw APIError(
-                .unsupportedMediaType, .unsupportedMediaType, "a \(format.rawValue) file cannot be a \(type.rawValue) asset (accepted: \(accepted))",
+                .unsupportedMediaType, .unsupportedMediaType, "\(format.rawValue) files cannot be \(type.rawValue) assets (accepted: \(accepted))",
                 field: "file")
         }
         let inspection: Inspection

@@ -27,9 +27,20 @@ public struct TemplateSummary: Sendable, Equatable, Codable {
         self.init(
             name: name, description: description, defaultDuration: template?.timing.defaultDuration,
             fields: (template?.fields ?? []).map {
-                TemplateField(name: $0.name, type: $0.kind.rawValue, required: $0.required, maxLength: $0.maxLength, description: $0.description)
+                TemplateField(
+                    name: $0.name, type: $0.kind.rawValue, required: $0.required, maxLength: Self.maxLength($0), description: $0.description)
             })
         self.template = template
+    }
+
+    /// The longest value a field takes: a text field's own limit, `#RRGGBBAA` for a colour, an asset id for a picture
+    /// (trial15b: colour and image fields showed the text default of 500).
+    static func maxLength(_ field: FieldSpec) -> Int {
+        switch field.kind {
+        case .text: field.maxLength
+        case .color: 9
+        case .image: 36
+        }
     }
 }
 

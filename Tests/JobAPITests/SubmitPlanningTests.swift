@@ -99,6 +99,26 @@ import Testing
         }
     }
 
+    /// trial15b: the template list gave colour and image fields a maxLength of 500 (the text default); it gives the
+    /// longest value each takes.
+    @Test func aFieldsMaxLengthIsItsLongestValue() throws {
+        let t = try TemplateParser.parse(
+            yaml: """
+                name: fields
+                fields:
+                  price: { type: text, max_length: 12 }
+                  accent: { type: color, default: "#FF0000" }
+                  logo: { type: image }
+                layers:
+                  - { type: color, color: "{{accent}}" }
+                  - { type: image, source: "{{logo}}" }
+                  - { type: text, text: "{{price}}" }
+                """)
+        let fields = TemplateSummary(name: "fields", description: "", template: t).fields
+        #expect(fields.map(\.name) == ["price", "accent", "logo"])
+        #expect(fields.map(\.maxLength) == [12, 9, 36])
+    }
+
     /// trial15b: golden-frame takes a 500-character caption and shows about a third of a long one; the store learnt
     /// it only from the finished job's notes. Submit now says so, in the request's words, measured as the render sets it.
     @Test func submitWarnsOfACaptionTheRenderWillCut() async throws {
