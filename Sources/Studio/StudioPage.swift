@@ -212,7 +212,7 @@ enum StudioPage {
         "use strict";
         const $ = (id) => document.getElementById(id);
         const state = { id: null, file: "template.yaml", editable: false, saved: "", diagnostics: [], plan: null, lintOk: false,
-          lintSeq: 0, previewBusy: false, previewAgain: false, stillSeq: 0, fields: [] };
+          lintSeq: 0, previewBusy: false, previewAgain: false, stillSeq: 0, fields: [], typedFields: {} };
         const source = $("source"), backdrop = $("backdrop"), gutter = $("gutter");
 
         async function api(method, url, body) {
@@ -292,6 +292,14 @@ enum StudioPage {
         });
         source.addEventListener("keydown", (e) => {
           if (e.key === "Tab") { e.preventDefault(); document.execCommand("insertText", false, "  "); }
+          // Enter keeps the line's indentation (a new key lines up with the one above; trial15c: a new line at column 1
+          // was the designer's indentation mistake).
+          if (e.key === "Enter" && !e.shiftKey && !e.ctrlKey && !e.metaKey && !e.altKey) {
+            const before = source.value.slice(0, source.selectionStart);
+            const line = before.slice(before.lastIndexOf("\n") + 1);
+            const indent = (line.match(/^ */) || [""])[0];
+            if (indent) { e.preventDefault(); document.execCommand("insertText", false, "\n" + indent); }
+          }
           if ((e.ctrlKey || e.metaKey) && e.key === "s") { e.preventDefault(); save(); }
         });
 
@@ -300,7 +308,7 @@ enum StudioPage {
           const r = await api("POST", "/api/lint", { yaml: source.value, file: state.file });
           if (seq !== state.lintSeq || !r.data) return;
           state.diagnostics = r.data.diagnostics || []; state.lintOk = r.data.ok;
-          renderEditor(); renderProblems(); renderFields(r.data.fields || []);
+          renderEditor(); renderProblems(); renderFields(r.data.fields || [], r.data.ok);
           // The template's own caption until the designer types one (a banner's "FLASH SALE", not the sample).
           if (r.data.ok && !state.captionEdited) $("caption").value = r.data.captionDefault || "✨ Test Video";
           document.body.dataset.lint = r.data.ok ? "ok" : "error";
@@ -410,14 +418,19 @@ enum StudioPage {
           for (const input of $("fields-form").querySelectorAll("input")) { if (input.value !== "") values[input.name] = input.value; }
           return values;
         }
-        function renderFields(fields) {
+        // A value the designer typed stays for that field name across edits and re-lints (each lint rebuilds the form;
+        // trial15c: a typed price went back to the default at the next keystroke in the YAML). A draft that does not
+        // lint keeps the last form as it is.
+        function renderFields(fields, ok) {
+          if (!ok) return;
           state.fields = fields;
           const form = $("fields-form"); form.innerHTML = "";
           if (!fields.length) { form.innerHTML = `<div class="muted small-text">This template has no merge fields.</div>`; return; }
           for (const f of fields) {
             const label = document.createElement("label"); label.className = "stack"; label.textContent = f.label || f.name;
-            const input = document.createElement("input"); input.name = f.name; input.value = f.defaultValue || "";
-            input.addEventListener("change", () => { if (state.lintOk) schedulePreview(); });
+            const input = document.createElement("input"); input.name = f.name;
+            input.value = f.name in state.typedFields ? state.typedFields[f.name] : f.defaultValue || "";
+            input.addEventListener("change", () => { state.typedFields[f.name] = input.value; if (state.lintOk) schedulePreview(); });
             label.appendChild(input); form.appendChild(label);
           }
         }
@@ -435,7 +448,11 @@ enum StudioPage {
             sel.appendChild(og);
           }
           state.writable = r.data.writable;
-          const want = selectId || (r.data.templates.find((t) => t.id === "builtin:golden-frame.yaml") || r.data.templates[0] || {}).id;
+          // The template open before a reload, while it exists; else golden-frame.
+          let last = null;
+          try { last = localStorage.getItem("rendc-studio-template"); } catch (e) {}
+          const remembered = r.data.templates.find((t) => t.id === last);
+          const want = selectId || (remembered || r.data.templates.find((t) => t.id === "builtin:golden-frame.yaml") || r.data.templates[0] || {}).id;
           if (want) { sel.value = want; await openTemplate(want); }
         }
         $("template-select").addEventListener("change", (e) => {
@@ -446,6 +463,7 @@ enum StudioPage {
           const r = await api("GET", "/api/template?id=" + encodeURIComponent(id));
           if (!r.ok) { toast(r.data ? r.data.error : "cannot open the template"); return; }
           state.id = id; state.file = r.data.file; state.editable = r.data.editable; state.saved = r.data.yaml;
+          try { localStorage.setItem("rendc-studio-template", id); } catch (e) {}
           source.value = r.data.yaml;
           $("file-name").textContent = r.data.file;
           $("save-button").disabled = !state.editable;
@@ -499,6 +517,7 @@ enum StudioPage {
           for (const name of view.images) { const li = document.createElement("li"); li.textContent = "🖼 " + name; list.appendChild(li); }
           if (view.audio) { const li = document.createElement("li"); li.textContent = "♪ " + view.audio; list.appendChild(li); }
           $("reset-inputs").style.display = view.custom ? "" : "none";
+          if (!state.videoRendered) $("video-state").textContent = `A few seconds at 720×1280, with ${view.custom ? "your pictures and music" : "the sample inputs"}.`;
         }
         async function upload(files) {
           for (const f of files) {
@@ -531,6 +550,7 @@ enum StudioPage {
             if (s.state === "running") { $("video-state").textContent = `Rendering… ${Math.round(100 * s.progress)}%`; setTimeout(poll, 300); return; }
             btn.disabled = false;
             if (s.state === "failed") { $("video-state").textContent = s.error || "the render failed"; return; }
+            state.videoRendered = true;
             $("video-state").textContent = "Done: eco preview (720×1280).";
             const v = $("video"); v.src = s.url; v.classList.add("ready"); v.muted = true; v.play().catch(() => {});
           };

@@ -189,6 +189,27 @@ with sync_playwright() as p:
     page.wait_for_timeout(500)
     checks.check("a caption the designer typed is kept", page.input_value("#caption") == "Mine")
 
+    # 7c. A merge field's typed value is kept across edits of the YAML, and while the draft does not lint
+    #     (trial15c: every re-lint rebuilt the form from the defaults).
+    page.evaluate("""() => { const ta = document.getElementById('source');
+      ta.value = 'name: banner\\nfields:\\n  price: { type: text, default: \"$29.99\" }\\nlayers:\\n  - type: color\\n    color: \"#000000\"\\n  - type: text\\n    text: \"{{price}}\"\\n';
+      ta.dispatchEvent(new Event('input')); }""")
+    page.wait_for_function("document.querySelector('#fields-form input[name=price]') && document.querySelector('#fields-form input[name=price]').value === '$29.99'", timeout=90_000)
+    page.fill("#fields-form input[name=price]", "$19.00")
+    page.dispatch_event("#fields-form input[name=price]", "change")
+    for edit in ("'#000000', '#111111'", "'#111111', 'not a colour'", "'not a colour', '#222222'"):
+        page.evaluate("() => { const ta = document.getElementById('source'); ta.value = ta.value.replace(" + edit + "); ta.dispatchEvent(new Event('input')); }")
+        page.wait_for_timeout(400)
+        checks.check(f"a typed field value survives an edit ({edit.split(', ')[1]})",
+                     page.input_value("#fields-form input[name=price]") == "$19.00", page.inner_text("#fields-form"))
+    # Enter keeps the line's indentation (a new key lines up with the one above).
+    line = line_of(page, "text: ")
+    select_line(page, line)
+    page.keyboard.press("End")
+    page.keyboard.press("Enter")
+    page.keyboard.type("size: 40", delay=5)
+    checks.check("Enter keeps the indentation", "\n    size: 40" in page.input_value("#source"), page.input_value("#source")[-80:])
+
     # 8. Requests another site could make the designer's browser send are refused; the page's own are not.
     #    A picture outside the studio cannot be named by the template or by a field value.
     red = os.path.join(tempfile.mkdtemp(), "red-secret.png")
