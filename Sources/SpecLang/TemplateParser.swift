@@ -117,6 +117,18 @@ public enum TemplateParser {
         return errors
     }
 
+    /// What libyaml's words mean for the usual cause, a line indented one space or one level off (trial15c: "did
+    /// not find expected key" alone did not tell a designer to look at the spaces).
+    static func indentationHint(_ problem: String) -> String {
+        let indentation = [
+            "did not find expected key", "did not find expected '-' indicator", "mapping values are not allowed in this context",
+            "did not find expected <document start>", "block sequence entries are not allowed in this context",
+        ]
+        guard indentation.contains(where: problem.contains) else { return "" }
+        return " (check the indentation here and on the line above: the keys of one mapping start in the same column,"
+            + " two spaces deeper than the key they belong to, and list items start with '- ' at one column)"
+    }
+
     private static func syntaxError(_ error: YamlError, file: String, lines: [String]) -> SpecError {
         func make(_ problem: String, _ line: Int, _ column: Int) -> SpecError {
             let source = line >= 1 && line <= lines.count ? lines[line - 1] : nil
@@ -124,7 +136,7 @@ public enum TemplateParser {
         }
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-            return make(problem, mark.line, mark.column)
+            return make(problem + indentationHint(problem), mark.line, mark.column)
         case .duplicatedKeysInMapping(let duplicates, let context):
             // Point at the second occurrence of the key, never print the mapping's whole text.
             let key = duplicates.sorted().first ?? ""

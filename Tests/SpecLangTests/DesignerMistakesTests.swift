@@ -39,6 +39,23 @@ import Testing
             ])
     }
 
+    /// trial15c: libyaml's "did not find expected key" alone did not tell a designer to look at the spaces.
+    @Test func anIndentationSlipSaysToLookAtTheIndentation() {
+        let hint =
+            " (check the indentation here and on the line above: the keys of one mapping start in the same column,"
+            + " two spaces deeper than the key they belong to, and list items start with '- ' at one column)"
+        #expect(
+            errors("name: t\nlayers:\n  - type: color\n    color: \"#000000\"\n  - type: text\n   text: hi\n") == [
+                "t.yaml:6:4: error: YAML syntax: did not find expected '-' indicator" + hint
+            ])
+        #expect(
+            errors("name: t\nlayers:\n  - type: color\n     color: \"#000000\"\n") == [
+                "t.yaml:4:11: error: YAML syntax: mapping values are not allowed in this context" + hint
+            ])
+        // Other syntax problems keep libyaml's words alone.
+        #expect(errors("name: t\nlayers: [\n").allSatisfy { !$0.contains("check the indentation") })
+    }
+
     @Test func aPresetMayBeWrittenByItsNameAlone() throws {
         let t = try parse(yaml("  - type: shape\n    animate:\n      - fade_in\n      - { preset: pulse, amount: 0.1 }"))
         #expect(t.layers[1].animations.first == .preset(.fadeIn, duration: 0.4, delay: 0, easing: nil))
