@@ -6,13 +6,8 @@ import Testing
 /// What an editor's trial of beat-synced promos found (trial15): a highlight in the track's silent tail, a drop's
 /// hit faded away, a loop with the silent tail in it, a weak error for a start past the end, a garbled cut line.
 @Suite struct AudioTrialTests {
-    let template = try! TemplateParser.parse(
-        yaml: """
-            name: t
-            canvas: { width: 160, height: 288 }
-            layers:
-              - type: media
-            """)
+    /// AudioPlanTests' one-media-layer template and its 120 BPM beats.
+    let template = AudioPlanTests().template
 
     /// Drum hits every 0.5 s (level -8 dB on the hit, -20 between, onset 12 on the hit's frame) from 0 to `until`,
     /// then digital silence (-100 dB) to `length`.
@@ -28,9 +23,7 @@ import Testing
         return AudioProfile(frameRate: rate, level: level, onset: onset)
     }
 
-    func beats(_ from: Double, _ to: Double) -> BeatTimes {
-        BeatTimes(times: Array(stride(from: from, to: to, by: 0.5)), tempo: 120, confidence: 0.9)
-    }
+    func beats(_ from: Double, _ to: Double) -> BeatTimes { AudioPlanTests().beats(from, to) }
 
     @Test func autoNeverPicksAWindowThatRunsIntoTheSilentTail() throws {
         // The silence after the last hit lowers a window's mean onset, so its on-beat contrast grows: scored on
