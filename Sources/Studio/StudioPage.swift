@@ -382,7 +382,7 @@ enum StudioPage {
           // beat grid
           if (p.tempo) {
             const period = 60 / p.tempo, first = (p.shots.find((s) => s.beat != null) || { beat: 0 }).beat % period;
-            ctx.strokeStyle = "rgba(255,255,255,.10)"; ctx.lineWidth = 1;
+            ctx.strokeStyle = "rgba(255,255,255,.22)"; ctx.lineWidth = 1;
             for (let t = first; t <= p.duration; t += period) { ctx.beginPath(); ctx.moveTo(x(t) + .5, 18); ctx.lineTo(x(t) + .5, 62); ctx.stroke(); }
           }
           // shots
@@ -390,8 +390,11 @@ enum StudioPage {
             ctx.fillStyle = colors[s.image % colors.length] + "cc";
             ctx.fillRect(x(s.start) + 1, 22, Math.max(1, x(s.end) - x(s.start) - 2), 24);
             if (x(s.end) - x(s.start) > 22) { ctx.fillStyle = "#111"; ctx.fillText(String(s.image + 1), x(s.start) + 6, 34); }
-            ctx.fillStyle = s.beat != null ? "#f0cf62" : "#8b93a1";
-            ctx.beginPath(); ctx.moveTo(x(s.start), 16); ctx.lineTo(x(s.start) - 4, 10); ctx.lineTo(x(s.start) + 4, 10); ctx.fill();
+            // A marker at each cut (the first shot's start is not one: trial15c read its grey as a fallback cut).
+            if (s.start > 0) {
+              ctx.fillStyle = s.beat != null ? "#f0cf62" : "#8b93a1";
+              ctx.beginPath(); ctx.moveTo(x(s.start), 16); ctx.lineTo(x(s.start) - 4, 10); ctx.lineTo(x(s.start) + 4, 10); ctx.fill();
+            }
           });
           // caption track
           if (p.caption) { ctx.fillStyle = "rgba(90,169,255,.35)"; ctx.fillRect(x(0), 52, x(p.duration) - x(0), 10);

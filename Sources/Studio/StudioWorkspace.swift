@@ -466,6 +466,11 @@ final class StudioWorkspace: @unchecked Sendable {
         guard !FileManager.default.fileExists(atPath: dest) else { throw StudioError(.conflict, "\(name).yaml already exists") }
         var lines = source.components(separatedBy: "\n")
         if let i = lines.firstIndex(where: { $0.hasPrefix("name:") }) {
+            // The header comment that names the original names the copy, and where it came from (trial15c).
+            let old = lines[i].dropFirst(5).trimmingCharacters(in: .whitespaces)
+            if !old.isEmpty, let h = lines[..<i].firstIndex(where: { $0.hasPrefix("# \(old):") }) {
+                lines[h] = "# \(name) (from \(old)):" + lines[h].dropFirst(3 + old.count)
+            }
             lines[i] = "name: \(name)"
         } else {
             lines.insert("name: \(name)", at: 0)

@@ -66,6 +66,7 @@ import Testing
         #expect(id == "local:my-look.yaml")
         let copy = try String(contentsOfFile: file, encoding: .utf8)
         #expect(copy.contains("\nname: my-look\n") && !copy.contains("name: golden-frame"))
+        #expect(copy.hasPrefix("# my-look (from golden-frame): the store's signature look."), "\(copy.prefix(120))")
         #expect(throws: StudioError.self) { try w.newTemplate(from: "builtin:golden-frame.yaml", name: "my-look") }
 
         // Built-ins are never written.
