@@ -28,8 +28,10 @@ final class Reader {
         self.options = options
     }
 
-    func error(_ node: Node?, _ path: String, _ message: String) {
-        errors.append(problem(node, path, message, .error))
+    func error(_ node: Node?, _ path: String, _ message: String, column: Int? = nil) {
+        var e = problem(node, path, message, .error)
+        if let column { e.column = column }
+        errors.append(e)
     }
 
     func warning(_ node: Node?, _ path: String, _ message: String) {
@@ -389,7 +391,23 @@ final class Reader {
         var message = "unknown field '\(name)'"
         if let near = suggestion(name, Array(fields.keys)) { message += " (did you mean '\(near)'?)" }
         message += fields.isEmpty ? "; declare it under 'fields:'" : "; declared fields: \(fields.keys.sorted().joined(separator: ", "))"
-        error(node, path, message)
+        error(node, path, message, column: referenceColumn(name, node))
+        return nil
+    }
+
+    /// The column of `{{name` on the node's line, from the node's own column (a squiggle under the reference, not
+    /// under the first word of the text around it; trial15c); nil when it is not there (a folded or escaped text).
+    func referenceColumn(_ name: String, _ node: Node) -> Int? {
+        guard let mark = node.mark, mark.line >= 1, mark.line <= lines.count else { return nil }
+        let line = Array(lines[mark.line - 1])
+        let from = max(0, mark.column - 1)
+        guard from < line.count else { return nil }
+        for i in from..<max(from, line.count - 1) where line[i] == "{" && line[i + 1] == "{" {
+            let rest = String(line[(i + 2)...]).drop { $0 == " " }
+            // A reference that is the whole value stays marked at the value, as every other key's problem is.
+            let before = line[from..<i].filter { $0 != "\"" && $0 != "'" && $0 != " " }
+            if rest.hasPrefix(name) { return before.isEmpty ? nil : i + 1 }
+        }
         return nil
     }
 

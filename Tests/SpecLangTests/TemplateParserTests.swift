@@ -215,7 +215,7 @@ import Testing
         #expect(
             errs.map(\.summary).sorted()
                 == [
-                    "t.yaml:8:11: error: layers[0].text: unknown field 'prise' (did you mean 'price'?); declared fields: accent, price, unused",
+                    "t.yaml:8:22: error: layers[0].text: unknown field 'prise' (did you mean 'price'?); declared fields: accent, price, unused",
                     "t.yaml:10:11: error: layers[1].fill: the field 'price' is of type text, not color",
                 ].sorted())
     }
