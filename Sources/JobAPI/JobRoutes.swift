@@ -96,14 +96,10 @@ extension APIHandlers {
         }
 
         // Planned as the worker will (pure, no media): what the planner refuses is refused now, in its words.
-        var warnings: [SubmitWarning] = []
+        let clips = Set(job.imageIds.indices.filter { found[job.imageIds[$0]]?.type == .video })
         if let parsed = template.template {
-            let clips = Set(job.imageIds.indices.filter { found[job.imageIds[$0]]?.type == .video })
             if let problem = SubmitPlanning.problem(job, template: parsed, clips: clips, maxDuration: configuration.maxDurationSeconds) {
                 throw APIError(.unprocessableContent, .validationFailed, problem.description, field: SubmitPlanning.requestField(problem))
-            }
-            if let textFit, let plan = SubmitPlanning.plan(job, template: parsed, clips: clips, maxDuration: configuration.maxDurationSeconds) {
-                warnings = SubmitPlanning.warnings(textFit(plan, parsed), template: job.template)
             }
         }
 
@@ -111,6 +107,13 @@ extension APIHandlers {
         return try await idempotent(
             key: idempotencyKey, tenant: tenant, fingerprint: requestPrint, context: context, recordsWithItsWrite: true
         ) { claim in
+            // Texts the render will cut, measured as it sets them (only here: a replayed request gets the stored answer).
+            var warnings: [SubmitWarning] = []
+            if let textFit, let parsed = template.template,
+                let plan = SubmitPlanning.plan(job, template: parsed, clips: clips, maxDuration: configuration.maxDurationSeconds)
+            {
+                warnings = SubmitPlanning.warnings(textFit(plan, parsed), template: job.template)
+            }
             let jobId = UUID()
             let estimated = min(
                 job.durationTarget ?? template.defaultDuration ?? configuration.defaultDurationSeconds, configuration.maxDurationSeconds)

@@ -59,18 +59,20 @@ enum SubmitPlanning {
             voice: job.voiceAssetId.map { _ in VoiceInput(path: "voice", duration: 1, speech: []) })
     }
 
-    /// What the store is told of texts the render will cut: in the request's words (its field, its characters), not
-    /// the designer's (the plan's note says what the template could change).
+    /// What the store is told of texts the render will cut, one warning a text, in the request's words (its fields),
+    /// not the designer's (the plan's note says what the template could change). The counts are the whole text's as
+    /// drawn: the fields' values with any words the template puts around them.
     static func warnings(_ cuts: [FieldCut], template: String) -> [SubmitWarning] {
-        cuts.flatMap { cut in
-            cut.fields.map { name in
-                SubmitWarning(
-                    code: "text_cut", field: name == Template.captionField ? "textOverlay" : "fields.\(name)",
-                    message:
-                        "the template \(template) shows \(cut.shownCharacters) of the \(cut.text.count) characters of this text at its smallest size; "
-                        + "the rest is cut\(cut.ellipsis ? " with \"…\"" : ""): shorten it to show all of it",
-                    shownCharacters: cut.shownCharacters, totalCharacters: cut.text.count)
-            }
+        cuts.compactMap { cut in
+            let fields = cut.fields.map { $0 == Template.captionField ? "textOverlay" : "fields.\($0)" }
+            guard let field = fields.first else { return nil }
+            let which = fields.count == 1 ? "this text" : "the text made of " + fields.joined(separator: " and ")
+            return SubmitWarning(
+                code: "text_cut", field: field,
+                message:
+                    "the template \(template) shows \(cut.shownCharacters) of the \(cut.text.count) characters of \(which) at its smallest size; "
+                    + "the rest is cut\(cut.ellipsis ? " with \"…\"" : ""): shorten it to show all of it",
+                shownCharacters: cut.shownCharacters, totalCharacters: cut.text.count)
         }
     }
 

@@ -130,7 +130,7 @@ extension Planner {
         case .seconds(let s):
             guard s < T - 0.1 else {
                 // What to write instead: a start inside the track, or `auto` (trial15 F4).
-                var advice = String(format: "; give a start under %.1f s, or auto", T - 0.1)
+                var advice = String(format: "; give a start under %.1f s, or auto", ((T - 0.1) * 10).rounded(.down) / 10)
                 if T > duration + 0.1 {
                     advice += String(format: " (up to %.1f s, this %.1f s video plays without looping the track)", T - duration, duration)
                 }

@@ -348,12 +348,15 @@ public enum Planner {
             let cuts = greedyCuts(rule: rule, duration: duration, candidates: candidates.filter { $0.time > 0 && $0.time < duration })
             let inVideo = beats.times.filter { t in t < duration && spans.contains { $0.contains(t) } }.count
             return (cuts, .partial(tempo: beats.tempo, beatCount: inVideo, spans: spans.filter { $0.lowerBound < duration }))
-        } else if let beats, let first = beats.reliableSpans.first(where: { $0.upperBound > 0 }) {
-            // Reliable beats, but none in the video (trial15 F5: "0 beats, in " was printed).
+        } else if let beats, let first = beats.reliableSpans.filter({ $0.upperBound > 0 }).min(by: { $0.lowerBound < $1.lowerBound }) {
+            // Reliable beats, but fewer than two in the video (trial15 F5: "0 beats, in " was printed).
+            let inside = beats.times.filter { t in t < duration && beats.reliableSpans.contains { $0.contains(t) } }.count
             reason =
-                first.lowerBound >= duration
-                ? String(format: "the track's beats are reliable only from %.1f s on, after this video ends", first.lowerBound)
-                : "the track's reliable beats fall outside this video"
+                inside == 1
+                ? "only one of the track's reliable beats falls within this video"
+                : first.lowerBound >= duration
+                    ? String(format: "the track's beats are reliable only from %.1f s on, after this video ends", first.lowerBound)
+                    : "the track's reliable beats fall outside this video"
         } else if let beats, beats.times.count >= 2 {
             reason = String(format: "beat confidence %.2f is below %.2f", beats.confidence, minimumBeatConfidence)
         } else if beats != nil {

@@ -102,7 +102,7 @@ extension Settings {
     public func downloadBaseURL() throws -> String {
         if let url = try publicURL() { return url }
         let (host, port) = try listenAddress()
-        return "http://\(host):\(port)"
+        return host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)"
     }
 
     /// `RENDC_SIGNED_URL_TTL` (3600, from 10 s to a week).

@@ -37,11 +37,6 @@ extension RenderPipeline {
             )
         } catch let error as BeatTrackingError where error.code == .truncated || error.code == .decodeFailed {
             throw PipelineError(.input, "audio \(error)", underlying: error)
-        } catch let error as BeatTrackingError where error.code == .noAudio && from > 0 {
-            // The audio ends before a set start: the plan fails on it with what to write instead, so no warning
-            // here that it will cut on the fallback interval (trial15 F4: the two lines disagreed).
-            logger.debug("no audio after the set start", metadata: ["file": "\(path)", "error": "\(error)"])
-            return (nil, nil)
         } catch {
             logger.warning("beat analysis failed; cutting on the fallback interval", metadata: ["file": "\(path)", "error": "\(error)"])
             return (nil, nil)

@@ -125,8 +125,10 @@ public enum TemplateParser {
             "did not find expected <document start>", "block sequence entries are not allowed in this context",
         ]
         guard indentation.contains(where: problem.contains) else { return "" }
+        // "mapping values" is also a value with ': ' in it that is not quoted (text: Sale: 50% off).
+        let quoting = problem.contains("mapping values") ? "; or quote a value that contains ': ', as in text: \"Sale: 50% off\"" : ""
         return " (check the indentation here and on the line above: the keys of one mapping start in the same column,"
-            + " two spaces deeper than the key they belong to, and list items start with '- ' at one column)"
+            + " two spaces deeper than the key they belong to, and list items start with '- ' at one column\(quoting))"
     }
 
     private static func syntaxError(_ error: YamlError, file: String, lines: [String]) -> SpecError {

@@ -212,7 +212,7 @@ enum StudioPage {
         "use strict";
         const $ = (id) => document.getElementById(id);
         const state = { id: null, file: "template.yaml", editable: false, saved: "", diagnostics: [], plan: null, lintOk: false,
-          lintSeq: 0, previewBusy: false, previewAgain: false, stillSeq: 0, fields: [], typedFields: {} };
+          lintSeq: 0, previewBusy: false, previewAgain: false, stillSeq: 0, fields: [], typedFields: Object.create(null) };
         const source = $("source"), backdrop = $("backdrop"), gutter = $("gutter");
 
         async function api(method, url, body) {
@@ -294,7 +294,7 @@ enum StudioPage {
           if (e.key === "Tab") { e.preventDefault(); document.execCommand("insertText", false, "  "); }
           // Enter keeps the line's indentation (a new key lines up with the one above; trial15c: a new line at column 1
           // was the designer's indentation mistake).
-          if (e.key === "Enter" && !e.shiftKey && !e.ctrlKey && !e.metaKey && !e.altKey) {
+          if (e.key === "Enter" && !e.isComposing && !e.shiftKey && !e.ctrlKey && !e.metaKey && !e.altKey) {
             const before = source.value.slice(0, source.selectionStart);
             const line = before.slice(before.lastIndexOf("\n") + 1);
             const indent = (line.match(/^ */) || [""])[0];
@@ -467,6 +467,8 @@ enum StudioPage {
           if (!r.ok) { toast(r.data ? r.data.error : "cannot open the template"); return; }
           state.id = id; state.file = r.data.file; state.editable = r.data.editable; state.saved = r.data.yaml;
           try { localStorage.setItem("rendc-studio-template", id); } catch (e) {}
+          // Another template: its own fields, from its defaults (typed values are kept while one template is edited).
+          state.typedFields = Object.create(null); state.fields = []; $("fields-form").innerHTML = "";
           source.value = r.data.yaml;
           $("file-name").textContent = r.data.file;
           $("save-button").disabled = !state.editable;

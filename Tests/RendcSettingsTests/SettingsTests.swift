@@ -58,6 +58,7 @@ import Testing
         #expect(try Settings(environment: ["RENDC_PORT": "18095"]).downloadBaseURL() == "http://127.0.0.1:18095")
         #expect(try Settings(environment: ["PORT": "9000", "RENDC_HOST": "10.1.2.3"]).downloadBaseURL() == "http://10.1.2.3:9000")
         #expect(try Settings(environment: [:]).downloadBaseURL() == "http://127.0.0.1:8080")
+        #expect(try Settings(environment: ["RENDC_HOST": "::1"]).downloadBaseURL() == "http://[::1]:8080")
         #expect(
             try Settings(environment: ["RENDC_PORT": "18095", "RENDC_PUBLIC_URL": "https://videos.example.com"]).downloadBaseURL()
                 == "https://videos.example.com")

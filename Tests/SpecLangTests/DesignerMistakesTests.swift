@@ -39,6 +39,19 @@ import Testing
             ])
     }
 
+    /// trial15c: an undeclared field inside a text was marked at the text's first word, not at the reference.
+    @Test func anUnknownFieldIsMarkedAtItsReference() {
+        #expect(
+            errors(yaml("  - type: text\n    text: \"Only {{discount}} today\"")) == [
+                "t.yaml:6:17: error: layers[1].text: unknown field 'discount'; declare it under 'fields:'"
+            ])
+        // A reference that is the whole value is marked at the value, as any other key's problem.
+        #expect(
+            errors(yaml("  - type: text\n    text: \"{{ discount }}\"")) == [
+                "t.yaml:6:11: error: layers[1].text: unknown field 'discount'; declare it under 'fields:'"
+            ])
+    }
+
     /// trial15c: libyaml's "did not find expected key" alone did not tell a designer to look at the spaces.
     @Test func anIndentationSlipSaysToLookAtTheIndentation() {
         let hint =
@@ -50,7 +63,8 @@ import Testing
             ])
         #expect(
             errors("name: t\nlayers:\n  - type: color\n     color: \"#000000\"\n") == [
-                "t.yaml:4:11: error: YAML syntax: mapping values are not allowed in this context" + hint
+                "t.yaml:4:11: error: YAML syntax: mapping values are not allowed in this context"
+                    + hint.dropLast() + "; or quote a value that contains ': ', as in text: \"Sale: 50% off\")"
             ])
         // Other syntax problems keep libyaml's words alone.
         #expect(errors("name: t\nlayers: [\n").allSatisfy { !$0.contains("check the indentation") })
