@@ -75,15 +75,47 @@ public struct CaptionRenderer: Sendable {
     package func renderDetailed(
         _ text: String, style: TextStyle, width: Int, height: Int, baseDirectory: String? = nil, blockLines: Int = 0
     ) throws -> CaptionRendering {
+        try laidOut(text, style: style, width: width, height: height, baseDirectory: baseDirectory, blockLines: blockLines) { laid in
+            guard let laid else {
+                return CaptionRendering(
+                    image: RGBAImage(width: width, height: height), fontSize: style.size, lines: [], truncated: false, fontFiles: [])
+            }
+            return try draw(
+                laid.layout, paragraphs: laid.paragraphs, ellipsis: laid.ellipsis, chain: laid.chain, style: style, width: width, height: height)
+        }
+    }
+
+    /// What `renderDetailed` decides (size, lines, whether the text was cut) without drawing it: the same checks,
+    /// shaping and layout, so the same answer, for a text measured before the render (submit's warnings).
+    package func measure(_ text: String, style: TextStyle, width: Int, height: Int, baseDirectory: String? = nil) throws -> CaptionMeasure {
+        try laidOut(text, style: style, width: width, height: height, baseDirectory: baseDirectory, blockLines: 0) { laid in
+            guard let laid else { return CaptionMeasure(fontSize: style.size, lines: [], truncated: false) }
+            return CaptionMeasure(
+                fontSize: laid.layout.size, lines: Self.lineTexts(laid.layout, laid.paragraphs), truncated: laid.layout.truncated)
+        }
+    }
+
+    /// A text shaped and laid out in its box.
+    private struct LaidOut {
+        var layout: CaptionLayout
+        var paragraphs: [ShapedParagraph]
+        var ellipsis: ShapedParagraph
+        var chain: FontChain
+    }
+
+    /// Checks the text, style and box, shapes the text and lays it out, then hands the result (nil for a text with
+    /// nothing to draw) to `body`, all under the font cache's lock.
+    private func laidOut<T>(
+        _ text: String, style: TextStyle, width: Int, height: Int, baseDirectory: String?, blockLines: Int,
+        _ body: (LaidOut?) throws -> T
+    ) throws -> T {
         guard width >= 1, height >= 1, width <= Self.maximumBoxSide, height <= Self.maximumBoxSide else {
             throw CaptionError.invalidBoxSize(width: width, height: height)
         }
         try Self.validate(style)
         try Self.validateLength(text)
         let paragraphs = TextInput.paragraphs(text)
-        guard !paragraphs.isEmpty else {
-            return CaptionRendering(image: RGBAImage(width: width, height: height), fontSize: style.size, lines: [], truncated: false, fontFiles: [])
-        }
+        guard !paragraphs.isEmpty else { return try body(nil) }
         return try fonts.withLock {
             let chain = try FontChain(
                 cache: fonts, font: style.font, baseDirectory: baseDirectory,
@@ -94,8 +126,13 @@ public struct CaptionRenderer: Sendable {
             let layout = CaptionLayout.plan(
                 paragraphs: shaped, ellipsis: ellipsis, style: style, width: width, height: height,
                 ascender: chain.primary.ascender, descender: -chain.primary.descender, blockLines: blockLines)
-            return try draw(layout, paragraphs: shaped, ellipsis: ellipsis, chain: chain, style: style, width: width, height: height)
+            return try body(LaidOut(layout: layout, paragraphs: shaped, ellipsis: ellipsis, chain: chain))
         }
+    }
+
+    /// Each laid-out line's text, with "…" where the layout cut it.
+    static func lineTexts(_ layout: CaptionLayout, _ paragraphs: [ShapedParagraph]) -> [String] {
+        layout.lines.map { pl in paragraphs[pl.line.paragraph].text(pl.line.start..<pl.line.end) + (pl.line.ellipsis ? "\u{2026}" : "") }
     }
 
     static func validate(_ s: TextStyle) throws {
@@ -161,12 +198,17 @@ public struct CaptionRenderer: Sendable {
         }
         let image = canvas.composite(
             fillColor: style.color, strokeColor: strokeColor, shadow: style.shadow, shadowScale: 1, box: box)
-        let lineTexts = layout.lines.map { pl in
-            paragraphs[pl.line.paragraph].text(pl.line.start..<pl.line.end) + (pl.line.ellipsis ? "\u{2026}" : "")
-        }
+        let lineTexts = Self.lineTexts(layout, paragraphs)
         let files = rasterizer.usedFonts.sorted().map { chain.keys[$0].description }
         return CaptionRendering(image: image, fontSize: size, lines: lineTexts, truncated: layout.truncated, fontFiles: files)
     }
+}
+
+/// What a layout decided, without a picture (`CaptionRenderer.measure`).
+package struct CaptionMeasure: Sendable, Equatable {
+    package var fontSize: Double
+    package var lines: [String]
+    package var truncated: Bool
 }
 
 /// What a render produced and decided.

@@ -298,9 +298,9 @@ public final class RenderPipeline: Sendable {
             let fields = Planner.fieldNames(in: source.text).filter { !(plan.fields[$0] ?? "").isEmpty }
             guard !fields.isEmpty else { continue }
             seen.insert(layer.templateIndex)
+            // Laid out as the render will, not drawn (the render draws it; submit only needs the count).
             guard
-                let r = try? renderer.renderDetailed(
-                    text, style: t.style, width: t.box.width, height: t.box.height, baseDirectory: t.baseDirectory),
+                let r = try? renderer.measure(text, style: t.style, width: t.box.width, height: t.box.height, baseDirectory: t.baseDirectory),
                 r.truncated
             else { continue }
             let shown = r.lines.reduce(0) { $0 + $1.count } - r.lines.filter { $0.hasSuffix("\u{2026}") }.count
