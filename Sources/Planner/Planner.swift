@@ -325,6 +325,8 @@ public enum Planner {
     /// Cut times in seconds (excluding 0 and the end), and where they came from.
     public static func cutTimes(rule: CutRule, duration: Double, fps: Int, beats: BeatTimes?, hasAudio: Bool) -> ([Cut], CutSource) {
         let reason: String
+        // The track's reliable beats that fall in the video (partial beats need two; fewer is said why).
+        let reliableInVideo = beats.map { b in b.times.filter { t in t < duration && b.reliableSpans.contains { $0.contains(t) } }.count } ?? 0
         if rule.mode == .interval {
             reason = "the template cuts on a fixed interval"
         } else if !hasAudio {
@@ -332,27 +334,22 @@ public enum Planner {
         } else if let beats, beats.times.count >= 2, beats.confidence >= minimumBeatConfidence {
             let cuts = beatCuts(rule: rule, duration: duration, beats: beats.times)
             return (cuts, .beats(tempo: beats.tempo, beatCount: beats.times.filter { $0 < duration }.count))
-        } else if let beats, !beats.reliableSpans.isEmpty,
-            beats.times.filter({ t in t < duration && beats.reliableSpans.contains { $0.contains(t) } }).count >= 2
-        {
+        } else if let beats, !beats.reliableSpans.isEmpty, reliableInVideo >= 2 {
             // Partial beats: on the beat where the music is reliable, every fallback interval elsewhere.
             let spans = beats.reliableSpans
             var candidates = beats.times.filter { t in spans.contains { $0.contains(t) } }.map { Cut(time: $0, beat: $0) }
             var gapStart = 0.0
             for span in spans.sorted(by: { $0.lowerBound < $1.lowerBound }) + [duration...duration] {
-                var t = gapStart + rule.fallbackInterval
-                while t < span.lowerBound - 1e-9 { candidates.append(Cut(time: t, beat: nil)); t += rule.fallbackInterval }
+                candidates += steps(after: gapStart, every: rule.fallbackInterval, before: span.lowerBound)
                 gapStart = max(gapStart, span.upperBound)
             }
             candidates.sort { $0.time < $1.time }
             let cuts = greedyCuts(rule: rule, duration: duration, candidates: candidates.filter { $0.time > 0 && $0.time < duration })
-            let inVideo = beats.times.filter { t in t < duration && spans.contains { $0.contains(t) } }.count
-            return (cuts, .partial(tempo: beats.tempo, beatCount: inVideo, spans: spans.filter { $0.lowerBound < duration }))
+            return (cuts, .partial(tempo: beats.tempo, beatCount: reliableInVideo, spans: spans.filter { $0.lowerBound < duration }))
         } else if let beats, let first = beats.reliableSpans.filter({ $0.upperBound > 0 }).min(by: { $0.lowerBound < $1.lowerBound }) {
             // Reliable beats, but fewer than two in the video (trial15 F5: "0 beats, in " was printed).
-            let inside = beats.times.filter { t in t < duration && beats.reliableSpans.contains { $0.contains(t) } }.count
             reason =
-                inside == 1
+                reliableInVideo == 1
                 ? "only one of the track's reliable beats falls within this video"
                 : first.lowerBound >= duration
                     ? String(format: "the track's beats are reliable only from %.1f s on, after this video ends", first.lowerBound)
@@ -377,12 +374,7 @@ public enum Planner {
     }
 
     static func intervalCuts(interval: Double, duration: Double, minShot: Double) -> [Cut] {
-        var cuts: [Cut] = []
-        var t = interval
-        while t < duration - 1e-9 {
-            cuts.append(Cut(time: t, beat: nil))
-            t += interval
-        }
+        var cuts = steps(after: 0, every: interval, before: duration)
         // A sliver of a last shot reads as a glitch: merge it into the one before.
         if let last = cuts.last, duration - last.time < minShot * 0.5, cuts.count > 0 { cuts.removeLast() }
         return cuts
@@ -396,13 +388,21 @@ public enum Planner {
         // Where the music ends before the video does (`loop: false`), its beats stop: the rest is cut on the
         // fallback interval from the last beat, as a video without music is, not every `max_shot` (trial15).
         if let last = beats.last, beats.count >= 2, case let period = (last - beats[0]) / Double(beats.count - 1), duration - last > 2 * period {
-            var t = last + rule.fallbackInterval
-            while t < duration - 1e-9 {
-                candidates.append(Cut(time: t, beat: nil))
-                t += rule.fallbackInterval
-            }
+            candidates += steps(after: last, every: rule.fallbackInterval, before: duration)
         }
         return greedyCuts(rule: rule, duration: duration, candidates: candidates)
+    }
+
+    /// Off-beat cut candidates every `interval` seconds after `start`, before `end`: the fallback interval where no
+    /// beat is trusted (between reliable sections, after the music ends).
+    static func steps(after start: Double, every interval: Double, before end: Double) -> [Cut] {
+        var cuts: [Cut] = []
+        var t = start + interval
+        while t < end - 1e-9 {
+            cuts.append(Cut(time: t, beat: nil))
+            t += interval
+        }
+        return cuts
     }
 
     /// The greedy walk over candidate cut times (sorted): the first at least `minShot` on, or an off-beat cut at
