@@ -96,10 +96,12 @@ extension APIHandlers {
         }
 
         // Planned as the worker will (pure, no media): what the planner refuses is refused now, in its words.
-        let clips = Set(job.imageIds.indices.filter { found[job.imageIds[$0]]?.type == .video })
-        if let parsed = template.template {
-            if let problem = SubmitPlanning.problem(job, template: parsed, clips: clips, maxDuration: configuration.maxDurationSeconds) {
+        let planned: RenderPlan? = try template.template.flatMap { parsed in
+            let clips = Set(job.imageIds.indices.filter { found[job.imageIds[$0]]?.type == .video })
+            switch SubmitPlanning.planned(job, template: parsed, clips: clips, maxDuration: configuration.maxDurationSeconds) {
+            case .failure(let problem):
                 throw APIError(.unprocessableContent, .validationFailed, problem.description, field: SubmitPlanning.requestField(problem))
+            case .success(let plan): return plan
             }
         }
 
@@ -107,12 +109,11 @@ extension APIHandlers {
         return try await idempotent(
             key: idempotencyKey, tenant: tenant, fingerprint: requestPrint, context: context, recordsWithItsWrite: true
         ) { claim in
-            // Texts the render will cut, measured as it sets them (only here: a replayed request gets the stored answer).
+            // Texts the render will cut in the plan made above, measured as the render sets them (only here: a replayed
+            // request gets the stored answer).
             var warnings: [SubmitWarning] = []
-            if let textFit, let parsed = template.template,
-                let plan = SubmitPlanning.plan(job, template: parsed, clips: clips, maxDuration: configuration.maxDurationSeconds)
-            {
-                warnings = SubmitPlanning.warnings(textFit(plan, parsed), template: job.template)
+            if let textFit, let parsed = template.template, let planned {
+                warnings = SubmitPlanning.warnings(textFit(planned, parsed), template: job.template)
             }
             let jobId = UUID()
             let estimated = min(

@@ -20,31 +20,31 @@ enum SubmitPlanning {
     /// The planner's error for this job, or nil when it plans. `clips` are the indexes of `job.imageIds` that are
     /// video assets.
     static func problem(_ job: JobSubmission, template: Template, clips: Set<Int>, maxDuration: Double) -> PlanError? {
-        func plan(track seconds: Double?) -> PlanError? {
+        if case .failure(let error) = planned(job, template: template, clips: clips, maxDuration: maxDuration) { return error }
+        return nil
+    }
+
+    /// The job planned as the worker may plan it: the plan (whose texts submit measures; their boxes do not depend
+    /// on the music), or the planner's error when it fails whatever the track is.
+    static func planned(_ job: JobSubmission, template: Template, clips: Set<Int>, maxDuration: Double) -> Result<RenderPlan?, PlanError> {
+        func plan(track seconds: Double?) -> Result<RenderPlan?, PlanError> {
             do {
-                _ = try Planner.plan(template: template, inputs: planInputs(job, clips: clips, maxDuration: maxDuration, track: seconds)) { _ in
-                    "template-asset"
-                }
-                return nil
+                return .success(
+                    try Planner.plan(template: template, inputs: planInputs(job, clips: clips, maxDuration: maxDuration, track: seconds)) { _ in
+                        "template-asset"
+                    })
             } catch let error as PlanError {
-                return error
+                return .failure(error)
             } catch {
                 // The planner throws only PlanError; anything else is not the request's fault.
-                return nil
+                return .success(nil)
             }
         }
         guard job.audioAssetId != nil else { return plan(track: nil) }
-        guard let error = plan(track: longTrackSeconds) else { return nil }
-        if job.durationTarget == nil, plan(track: shortTrackSeconds) == nil { return nil }
-        return error
-    }
-
-    /// The job's plan without music (its texts' boxes do not depend on it), for measuring its texts; nil when it
-    /// does not plan.
-    static func plan(_ job: JobSubmission, template: Template, clips: Set<Int>, maxDuration: Double) -> RenderPlan? {
-        try? Planner.plan(template: template, inputs: planInputs(job, clips: clips, maxDuration: maxDuration, track: nil)) { _ in
-            "template-asset"
-        }
+        let long = plan(track: longTrackSeconds)
+        guard case .failure = long else { return long }
+        if job.durationTarget == nil, case .success(let short) = plan(track: shortTrackSeconds) { return .success(short) }
+        return long
     }
 
     /// The planner's inputs for the job: stand-in names for its files, and a track of `seconds` (nil: no music).
